@@ -1,0 +1,311 @@
+// Package output prints resources for people and for programs: plain
+// tables, indented JSON, JSON lines, jq expressions and Go templates. It
+// also owns the helpers that make server-supplied text safe to show in a
+// terminal.
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/template"
+
+	"github.com/itchyny/gojq"
+)
+
+// Formats accepted by Options.Format.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+	FormatJSONL = "jsonl"
+)
+
+// Options selects how a Printer writes.
+type Options struct {
+	// Format is "table" (the default when empty), "json" or "jsonl".
+	Format string
+	// JQ is a jq expression applied to the JSON form of the output. It
+	// implies JSON.
+	JQ string
+	// Template is a Go text/template executed on the JSON form of the
+	// output, so field names are the API's. It implies JSON.
+	Template string
+	// NoColor turns colour off. Output never carries colour today; the
+	// option is kept so callers can pass NO_COLOR through unchanged.
+	NoColor bool
+}
+
+// Printer writes single resources and lists in the selected format.
+type Printer struct {
+	w       io.Writer
+	format  string
+	jq      *gojq.Code
+	tmpl    *template.Template
+	noColor bool
+}
+
+// New returns a Printer writing to w. It fails on an unknown format, an
+// expression jq cannot compile, a template that does not parse, or both
+// JQ and Template at once; callers report these as usage errors.
+func New(w io.Writer, o Options) (*Printer, error) {
+	p := &Printer{w: w, noColor: o.NoColor}
+	switch f := strings.ToLower(strings.TrimSpace(o.Format)); f {
+	case "", FormatTable:
+		p.format = FormatTable
+	case FormatJSON, FormatJSONL:
+		p.format = f
+	default:
+		return nil, fmt.Errorf("unknown output format %q: use table, json or jsonl", o.Format)
+	}
+	if o.JQ != "" && o.Template != "" {
+		return nil, errors.New("--jq and --template cannot be used together")
+	}
+	if o.JQ != "" {
+		q, err := gojq.Parse(o.JQ)
+		if err != nil {
+			return nil, fmt.Errorf("invalid jq expression: %w", err)
+		}
+		code, err := gojq.Compile(q)
+		if err != nil {
+			return nil, fmt.Errorf("invalid jq expression: %w", err)
+		}
+		p.jq = code
+		p.format = FormatJSON
+	}
+	if o.Template != "" {
+		t, err := template.New("output").Option("missingkey=zero").Funcs(templateFuncs).Parse(o.Template)
+		if err != nil {
+			return nil, fmt.Errorf("invalid template: %w", err)
+		}
+		p.tmpl = t
+		p.format = FormatJSON
+	}
+	return p, nil
+}
+
+var templateFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := marshal(v, "", "")
+		return string(b), err
+	},
+	"join": func(sep string, v any) string {
+		switch l := v.(type) {
+		case []any:
+			s := make([]string, len(l))
+			for i, e := range l {
+				s[i] = fmt.Sprint(e)
+			}
+			return strings.Join(s, sep)
+		case []string:
+			return strings.Join(l, sep)
+		case nil:
+			return ""
+		}
+		return fmt.Sprint(v)
+	},
+	"hint": func(v any) string {
+		if v == nil {
+			return ""
+		}
+		return Hint(fmt.Sprint(v))
+	},
+}
+
+// Table reports whether people-oriented table output is wanted. When it is
+// false, commands hand their resources to Object or List.
+func (p *Printer) Table() bool { return p.format == FormatTable }
+
+// Format returns the effective format: "table", "json" or "jsonl". A jq
+// expression or a template makes it "json".
+func (p *Printer) Format() string { return p.format }
+
+// Object writes one resource. JSON is indented, JSON lines is one line; a
+// jq expression prints each result on its own line (strings raw, like
+// jq -r, everything else as compact JSON); a template runs once on the
+// decoded JSON value. In table mode, where callers normally draw their own
+// table, it writes indented JSON.
+func (p *Printer) Object(v any) error {
+	switch {
+	case p.jq != nil || p.tmpl != nil:
+		doc, err := decoded(v)
+		if err != nil {
+			return err
+		}
+		return p.apply(doc)
+	case p.format == FormatJSONL:
+		b, err := marshal(v, "", "")
+		if err != nil {
+			return err
+		}
+		return p.write(append(b, '\n'))
+	default:
+		b, err := marshal(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		return p.write(append(b, '\n'))
+	}
+}
+
+func (p *Printer) write(b []byte) error {
+	_, err := p.w.Write(b)
+	return err
+}
+
+// apply runs the jq expression or the template on a decoded JSON value.
+func (p *Printer) apply(doc any) error {
+	if p.tmpl != nil {
+		var buf bytes.Buffer
+		if err := p.tmpl.Execute(&buf, doc); err != nil {
+			return fmt.Errorf("template: %w", err)
+		}
+		return p.write(buf.Bytes())
+	}
+	var buf bytes.Buffer
+	iter := p.jq.Run(doc)
+	for {
+		r, ok := iter.Next()
+		if !ok {
+			break
+		}
+		if err, ok := r.(error); ok {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) && halt.Value() == nil {
+				break
+			}
+			// Flush what was computed before the failure, as jq does.
+			if werr := p.write(buf.Bytes()); werr != nil {
+				return werr
+			}
+			return fmt.Errorf("jq: %w", err)
+		}
+		if s, ok := r.(string); ok {
+			buf.WriteString(s)
+		} else {
+			b, err := gojq.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("jq: %w", err)
+			}
+			buf.Write(b)
+		}
+		buf.WriteByte('\n')
+	}
+	return p.write(buf.Bytes())
+}
+
+// List starts writing a list. JSON writes "[" and each item as it is added,
+// so a long listing streams; JSON lines writes one item a line; a jq
+// expression or template collects the items and runs once on the whole
+// array at Close. Call Close even after an error so the JSON stays valid.
+func (p *Printer) List() *ListWriter { return &ListWriter{p: p} }
+
+// ListWriter writes the items of one list; see Printer.List.
+type ListWriter struct {
+	p      *Printer
+	n      int
+	items  []any
+	closed bool
+}
+
+// Add writes or collects one item.
+func (l *ListWriter) Add(v any) error {
+	if l.closed {
+		return errors.New("output: Add after Close")
+	}
+	p := l.p
+	switch {
+	case p.jq != nil || p.tmpl != nil:
+		doc, err := decoded(v)
+		if err != nil {
+			return err
+		}
+		l.items = append(l.items, doc)
+		l.n++
+		return nil
+	case p.format == FormatJSONL:
+		b, err := marshal(v, "", "")
+		if err != nil {
+			return err
+		}
+		l.n++
+		return p.write(append(b, '\n'))
+	default:
+		b, err := marshal(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		var out []byte
+		if l.n == 0 {
+			out = append(out, "[\n  "...)
+		} else {
+			out = append(out, ",\n  "...)
+		}
+		out = append(out, b...)
+		l.n++
+		return p.write(out)
+	}
+}
+
+// Len returns how many items were added.
+func (l *ListWriter) Len() int { return l.n }
+
+// Close ends the list: "]" for JSON ("[]" when empty), the jq or template
+// result for collected items, nothing for JSON lines. Closing twice is a
+// no-op.
+func (l *ListWriter) Close() error {
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	p := l.p
+	switch {
+	case p.jq != nil || p.tmpl != nil:
+		items := l.items
+		if items == nil {
+			items = []any{}
+		}
+		l.items = nil
+		return p.apply(items)
+	case p.format == FormatJSONL:
+		return nil
+	default:
+		if l.n == 0 {
+			return p.write([]byte("[]\n"))
+		}
+		return p.write([]byte("\n]\n"))
+	}
+}
+
+// marshal encodes v as JSON without HTML escaping and without the encoder's
+// trailing newline.
+func marshal(v any, prefix, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent != "" || prefix != "" {
+		enc.SetIndent(prefix, indent)
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// decoded turns v into the generic form of its JSON encoding, so that jq
+// and templates see the API's field names. Numbers stay exact.
+func decoded(v any) (any, error) {
+	b, err := marshal(v, "", "")
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}

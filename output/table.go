@@ -1,0 +1,112 @@
+package output
+
+import (
+	"bytes"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Table collects rows and renders them as plain, borderless columns in the
+// style of gh and kubectl: a header line as given, cells left-aligned,
+// columns separated by spaces and no trailing spaces on any line.
+type Table struct {
+	w      io.Writer
+	header []string
+	rows   [][]string
+}
+
+// NewTable returns a table that renders to w under the given header. The
+// header is printed exactly as given, so callers pass upper-case titles.
+func NewTable(w io.Writer, header ...string) *Table {
+	h := make([]string, len(header))
+	for i, s := range header {
+		h[i] = Sanitize(s)
+	}
+	return &Table{w: w, header: h}
+}
+
+// Row appends one row. Every cell is passed through Sanitize; missing cells
+// are left empty and extra cells are dropped when a header was given.
+func (t *Table) Row(cells ...string) {
+	n := len(cells)
+	if len(t.header) > 0 {
+		n = len(t.header)
+	}
+	row := make([]string, n)
+	for i := 0; i < n && i < len(cells); i++ {
+		row[i] = Sanitize(cells[i])
+	}
+	t.rows = append(t.rows, row)
+}
+
+// Render writes the table. A table without a header and without rows
+// writes nothing.
+func (t *Table) Render() error {
+	if len(t.header) == 0 && len(t.rows) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	tbl := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.SeparatorsNone,
+				Lines:      tw.LinesNone,
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}},
+			},
+			Row: tw.CellConfig{
+				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
+				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}},
+			},
+			Behavior: tw.Behavior{TrimSpace: tw.On},
+		}),
+	)
+	if len(t.header) > 0 {
+		tbl.Header(anySlice(t.header)...)
+	}
+	for _, r := range t.rows {
+		if err := tbl.Append(anySlice(r)...); err != nil {
+			return err
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	return writeTrimmed(t.w, buf.Bytes())
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// writeTrimmed writes b with trailing spaces removed from every line and
+// blank lines dropped.
+func writeTrimmed(w io.Writer, b []byte) error {
+	var out strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		if line == "" {
+			continue
+		}
+		out.WriteString(line)
+		out.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}
