@@ -1,0 +1,354 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// request is one API call, however many attempts it takes.
+type request struct {
+	method  string
+	path    string     // absolute API path, without the base URL's prefix
+	query   url.Values // may be nil
+	u       *url.URL   // full URL; overrides path and query (next pages)
+	body    any        // nil: no body; []byte is sent as is, anything else as JSON
+	ifMatch string
+	idemKey string
+}
+
+// response is the final HTTP answer to a request.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// ambiguous is set when an earlier attempt may have reached the server
+	// and been applied although its answer was lost (a broken connection
+	// after sending, or a 502/504 from a gateway).
+	ambiguous bool
+}
+
+// url builds the full URL of a request.
+func (c *Client) url(r *request) *url.URL {
+	if r.u != nil {
+		return r.u
+	}
+	u := *c.base
+	u.Path = c.prefix + r.path
+	u.RawPath = ""
+	if strings.Contains(r.path, "%") {
+		u.RawPath = c.prefix + r.path
+		if p, err := url.PathUnescape(u.RawPath); err == nil {
+			u.Path = p
+		} else {
+			u.RawPath = ""
+		}
+	}
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	return &u
+}
+
+// retryable reports whether a request may be sent again when its outcome
+// is unknown or the server asked to try later.
+func (r *request) retryable() bool {
+	switch r.method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	case http.MethodPost:
+		return r.idemKey != ""
+	case http.MethodPatch:
+		return r.ifMatch != ""
+	}
+	return false
+}
+
+// retryStatus reports whether an answer with this status is worth another try.
+func (r *request) retryStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case http.StatusInternalServerError:
+		return r.method == http.MethodGet || r.method == http.MethodHead
+	}
+	return false
+}
+
+// do sends r, retrying what is safe to retry, and returns the answer. A
+// status of 300 or more comes back as an *APIError together with the
+// response; a transport failure as a *NetworkError; a cancelled or expired
+// ctx as an error wrapping ctx.Err().
+func (c *Client) do(ctx context.Context, r *request) (*response, error) {
+	u := c.url(r)
+	path := u.Path
+	logURL := *u
+	noQuery := logURL
+	noQuery.RawQuery = ""
+
+	var body []byte
+	if r.body != nil {
+		if b, ok := r.body.([]byte); ok {
+			body = b
+		} else {
+			b, err := json.Marshal(r.body)
+			if err != nil {
+				return nil, fmt.Errorf("encoding %s %s: %w", r.method, path, err)
+			}
+			body = b
+		}
+	}
+	attempts := 1
+	if r.retryable() {
+		attempts += c.opts.MaxRetries
+	}
+	ambiguous := false
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.method, path, err)
+		}
+		req := c.http.R().SetContext(ctx)
+		if body != nil {
+			req.SetHeader("Content-Type", "application/json").SetBody(body)
+		}
+		if r.ifMatch != "" {
+			req.SetHeader("If-Match", r.ifMatch)
+		}
+		if r.idemKey != "" {
+			req.SetHeader("Idempotency-Key", r.idemKey)
+		}
+		c.debugRequest(r, &logURL, attempt)
+		start := time.Now()
+		res, err := req.Execute(r.method, u.String())
+		elapsed := time.Since(start)
+
+		var (
+			last    *response
+			lastErr error
+			wait    time.Duration
+		)
+		if err != nil || res == nil || res.RawResponse == nil {
+			if ctx.Err() != nil {
+				c.debugf("<-- %s %s canceled after %s", r.method, noQuery.String(), round(elapsed))
+				return nil, fmt.Errorf("%s %s: %w", r.method, path, ctx.Err())
+			}
+			if err == nil {
+				err = errors.New("no answer")
+			}
+			c.debugf("<-- %s %s failed after %s: %s", r.method, noQuery.String(), round(elapsed), c.redact(causeOf(err).Error()))
+			lastErr = &NetworkError{Method: r.method, Path: path, URL: noQuery.String(), Err: err}
+			if mayHaveArrived(err) {
+				ambiguous = true
+			}
+			if attempt >= attempts || !retryableNetErr(err) {
+				return nil, lastErr
+			}
+			wait = c.backoff(attempt)
+		} else {
+			last = &response{status: res.StatusCode(), header: res.Header(), body: res.Body()}
+			c.noteRateLimit(last.header)
+			c.debugResponse(r, &noQuery, last, round(elapsed))
+			if last.status < 300 {
+				last.ambiguous = ambiguous
+				return last, nil
+			}
+			apiErr := c.apiError(r.method, path, last)
+			lastErr = apiErr
+			if last.status == http.StatusBadGateway || last.status == http.StatusGatewayTimeout {
+				ambiguous = true
+			}
+			last.ambiguous = ambiguous
+			if attempt >= attempts || !r.retryStatus(last.status) {
+				return last, lastErr
+			}
+			wait = c.backoff(attempt)
+			if apiErr.RetryAfter > 0 {
+				wait = apiErr.RetryAfter
+			}
+		}
+		wait = min(wait, c.opts.RetryMaxWait)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			// Waiting would outlive the budget: report what happened
+			// rather than a timeout.
+			return last, lastErr
+		}
+		if wait > 0 {
+			c.debugf("... retrying %s %s in %s", r.method, noQuery.String(), round(wait))
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("%s %s: %w", r.method, path, ctx.Err())
+			}
+		}
+	}
+}
+
+// backoff is the wait before retry number attempt (1-based): RetryWait
+// doubled per attempt, with jitter in [d/2, d].
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.opts.RetryWait
+	if d <= 0 {
+		return 0
+	}
+	for i := 1; i < attempt && d < c.opts.RetryMaxWait; i++ {
+		d *= 2
+	}
+	d = min(d, c.opts.RetryMaxWait)
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + rand.N(half+1)
+}
+
+// causeOf strips the *url.Error around a transport error; its text repeats
+// the URL.
+func causeOf(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// retryableNetErr reports whether a transport error may go away on retry.
+// Certificate and protocol errors will not.
+func retryableNetErr(err error) bool {
+	var (
+		unknownAuth  x509.UnknownAuthorityError
+		hostErr      x509.HostnameError
+		certInvalid  x509.CertificateInvalidError
+		verifyErr    *tls.CertificateVerificationError
+		recordHeader tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certInvalid),
+		errors.As(err, &verifyErr), errors.As(err, &recordHeader):
+		return false
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && strings.Contains(ue.Err.Error(), "unsupported protocol scheme") {
+		return false
+	}
+	return true
+}
+
+// mayHaveArrived reports whether a failed attempt may have reached the
+// server. A connection that was never made cannot have.
+func mayHaveArrived(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return false
+	}
+	return true
+}
+
+// apiError turns a non-success answer into an *APIError.
+func (c *Client) apiError(method, path string, res *response) *APIError {
+	e := &APIError{StatusCode: res.status, Method: method, Path: path}
+	var body struct {
+		Message string
+		Errors  []FieldError
+	}
+	if json.Unmarshal(res.body, &body) == nil {
+		e.Message = c.redact(body.Message)
+		for _, fe := range body.Errors {
+			e.Errors = append(e.Errors, FieldError{Field: c.redact(fe.Field), Message: c.redact(fe.Message)})
+		}
+	}
+	e.RetryAfter = retryAfter(res.header.Get("Retry-After"))
+	return e
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// redact removes the caller's secret from text that came from elsewhere.
+func (c *Client) redact(s string) string {
+	if c.opts.AuthToken == "" || !strings.Contains(s, c.opts.AuthToken) {
+		return s
+	}
+	return strings.ReplaceAll(s, c.opts.AuthToken, "[redacted]")
+}
+
+// noteRateLimit records the X-RateLimit-* headers of an answer.
+func (c *Client) noteRateLimit(h http.Header) {
+	lim, rem, rst := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset")
+	if lim == "" && rem == "" && rst == "" {
+		return
+	}
+	var rl RateLimit
+	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(lim))
+	rl.Remaining, _ = strconv.Atoi(strings.TrimSpace(rem))
+	if f, err := strconv.ParseFloat(strings.TrimSpace(rst), 64); err == nil {
+		n := int64(f)
+		if n > 1e9 {
+			n -= time.Now().Unix()
+		}
+		rl.Reset = int(max(n, 0))
+	}
+	c.st.mu.Lock()
+	c.st.rate = rl
+	c.st.mu.Unlock()
+}
+
+// decode reads a JSON answer into v.
+func decode(res *response, v any) error {
+	if err := json.Unmarshal(res.body, v); err != nil {
+		return fmt.Errorf("reading the server's answer: %w", err)
+	}
+	return nil
+}
+
+// isStatus reports whether err is an *APIError with the given status.
+func isStatus(err error, status int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == status
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}

@@ -1,0 +1,173 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Page is the paging envelope of a list answer. impact.com sends its
+// numbers as strings; both forms are accepted.
+type page struct {
+	Page     flexInt `json:"@page"`
+	NumPages flexInt `json:"@numpages"`
+	PageSize flexInt `json:"@pagesize"`
+	Total    flexInt `json:"@total"`
+	Next     string  `json:"@nextpageuri"`
+}
+
+// list pages through rel under the token root and yields the items under
+// key as each page arrives, stopping at lo.Limit.
+func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key string, lo ListOptions) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		root, err := c.root(ctx)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		if q == nil {
+			q = url.Values{}
+		}
+		ps := lo.PageSize
+		if ps <= 0 && lo.Limit > 0 && lo.Limit < 100 {
+			ps = lo.Limit
+		}
+		if ps > 0 {
+			q.Set("PageSize", strconv.Itoa(ps))
+		}
+		r := &request{method: http.MethodGet, path: root + rel, query: q}
+		next := c.url(r)
+		seen := map[string]bool{}
+		n := 0
+		for {
+			seen[next.String()] = true
+			res, err := c.do(ctx, &request{method: http.MethodGet, u: next})
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			env, items, err := decodePage(res.body, key)
+			if err != nil {
+				yield(zero, fmt.Errorf("reading page of %s: %w", next.Path, err))
+				return
+			}
+			for _, raw := range items {
+				var v T
+				if err := json.Unmarshal(raw, &v); err != nil {
+					yield(zero, fmt.Errorf("reading %s: %w", key, err))
+					return
+				}
+				if !yield(v, nil) {
+					return
+				}
+				n++
+				if lo.Limit > 0 && n >= lo.Limit {
+					return
+				}
+			}
+			if env.Next == "" || len(items) == 0 {
+				return
+			}
+			u, err := c.nextURL(next, env.Next, q)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			if seen[u.String()] {
+				yield(zero, fmt.Errorf("paging loops back to %s", u.Path))
+				return
+			}
+			next = u
+		}
+	}
+}
+
+// decodePage splits a list answer into its envelope and its items, found
+// under key or, failing that, under the only array-valued field.
+func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, nil, err
+	}
+	var env page
+	if err := json.Unmarshal(body, &env); err != nil {
+		// Odd envelope numbers must not lose the items; only the link
+		// matters for paging.
+		env = page{}
+		if raw, ok := fields["@nextpageuri"]; ok {
+			_ = json.Unmarshal(raw, &env.Next)
+		}
+	}
+	raw, ok := fields[key]
+	if !ok {
+		var found []string
+		for k, v := range fields {
+			if !strings.HasPrefix(k, "@") && len(v) > 0 && v[0] == '[' {
+				found = append(found, k)
+			}
+		}
+		if len(found) != 1 {
+			return nil, nil, fmt.Errorf("no %s in the answer", key)
+		}
+		raw = fields[found[0]]
+	}
+	var items []json.RawMessage
+	if string(raw) != "null" {
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &env, items, nil
+}
+
+// nextURL resolves an @nextpageuri against the current page. A relative
+// link is resolved under the base URL; an absolute one is followed only on
+// the same scheme and host, so the credentials never go elsewhere. Filters
+// the link leaves out are carried over.
+func (c *Client) nextURL(cur *url.URL, link string, q url.Values) (*url.URL, error) {
+	ref, err := url.Parse(strings.TrimSpace(link))
+	if err != nil {
+		return nil, fmt.Errorf("bad @nextpageuri %q: %w", link, err)
+	}
+	var u *url.URL
+	switch {
+	case ref.Scheme != "" || ref.Host != "" || ref.User != nil:
+		if !strings.EqualFold(ref.Scheme, c.base.Scheme) || !strings.EqualFold(ref.Host, c.base.Host) || ref.User != nil {
+			return nil, fmt.Errorf("refusing to follow @nextpageuri to another host: %s://%s", ref.Scheme, ref.Host)
+		}
+		u = ref
+	case strings.HasPrefix(ref.Path, "/"):
+		if c.prefix != "" && ref.Path != c.prefix && !strings.HasPrefix(ref.Path, c.prefix+"/") {
+			ref.Path = c.prefix + ref.Path
+			ref.RawPath = ""
+		}
+		u = c.base.ResolveReference(ref)
+	default:
+		u = cur.ResolveReference(ref)
+	}
+	u.Fragment = ""
+	nq := u.Query()
+	changed := false
+	for k, v := range q {
+		if k == "Page" {
+			continue
+		}
+		if _, ok := nq[k]; !ok {
+			nq[k] = v
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = nq.Encode()
+	}
+	return u, nil
+}
+
+var errNoBody = errors.New("empty answer")

@@ -1,0 +1,328 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Current returns the caller's own token and its rate budget. With a brand
+// set it still describes the caller's token.
+func (c *Client) Current(ctx context.Context) (*CurrentToken, error) {
+	root, cur, err := c.ownRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		return cur, nil
+	}
+	res, err := c.do(ctx, &request{method: http.MethodGet, path: root + "/ApiTokens/Current"})
+	if err != nil {
+		return nil, err
+	}
+	cur = new(CurrentToken)
+	if err := decode(res, cur); err != nil {
+		return nil, err
+	}
+	cur.ETag = res.header.Get("ETag")
+	return cur, nil
+}
+
+// CompanyInformation returns the account's company information as the
+// server sends it.
+func (c *Client) CompanyInformation(ctx context.Context) (map[string]any, error) {
+	res, err := c.get(ctx, "/CompanyInformation", nil)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(res.body)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("reading the server's answer: %w", err)
+	}
+	return m, nil
+}
+
+// Scopes returns the scope catalog.
+func (c *Client) Scopes(ctx context.Context) (*Catalog, error) {
+	res, err := c.get(ctx, "/ApiScopes", nil)
+	if err != nil {
+		return nil, err
+	}
+	var cat Catalog
+	if err := decode(res, &cat); err != nil {
+		return nil, err
+	}
+	return &cat, nil
+}
+
+// Users lists the account's users, the possible primary contacts.
+func (c *Client) Users(ctx context.Context, lo ListOptions) iter.Seq2[User, error] {
+	return list[User](ctx, c, "/Users", nil, "Users", lo)
+}
+
+// Advertisers lists the brands the agency manages.
+func (c *Client) Advertisers(ctx context.Context, lo ListOptions) iter.Seq2[Advertiser, error] {
+	return list[Advertiser](ctx, c, "/Advertisers", nil, "Advertisers", lo)
+}
+
+// Tokens lists tokens, oldest first, with the given filters.
+func (c *Client) Tokens(ctx context.Context, o TokenListOptions) iter.Seq2[*Token, error] {
+	q := url.Values{}
+	if o.State != "" {
+		q.Set("State", strings.ToUpper(o.State))
+	}
+	if o.Name != "" {
+		q.Set("Name", o.Name)
+	}
+	for k, t := range map[string]time.Time{
+		"CreatedAfter":   o.CreatedAfter,
+		"CreatedBefore":  o.CreatedBefore,
+		"LastUsedBefore": o.LastUsedBefore,
+		"ResetBefore":    o.ResetBefore,
+	} {
+		if !t.IsZero() {
+			q.Set(k, t.UTC().Format(time.RFC3339))
+		}
+	}
+	return list[*Token](ctx, c, "/ApiTokens", q, "ApiTokens", o.ListOptions)
+}
+
+// Token returns one token with its ETag.
+func (c *Client) Token(ctx context.Context, sid string) (*Token, error) {
+	res, err := c.get(ctx, "/ApiTokens/"+seg(sid), nil)
+	if err != nil {
+		return nil, err
+	}
+	return tokenOf(res)
+}
+
+// AuthToken returns a token's secret.
+func (c *Client) AuthToken(ctx context.Context, sid string) (*Secret, error) {
+	res, err := c.get(ctx, "/ApiTokens/"+seg(sid)+"/AuthToken", nil)
+	if err != nil {
+		return nil, err
+	}
+	var s Secret
+	if err := decode(res, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// CreateToken creates a token; the answer carries its AuthToken.
+func (c *Client) CreateToken(ctx context.Context, t TokenCreate, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens", t, wo, "", nil)
+}
+
+// DuplicateToken creates a token with sid's settings, overridden by the
+// non-empty fields of t; the answer carries its AuthToken.
+func (c *Client) DuplicateToken(ctx context.Context, sid string, t TokenCreate, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Duplicate", t, wo, "", nil)
+}
+
+// UpdateToken changes the fields u names. With an If-Match it is retried
+// like any safe request; when a retry meets 412 because the first attempt
+// was applied but its answer lost, a token that already has every
+// requested value is returned as success.
+func (c *Client) UpdateToken(ctx context.Context, sid string, u TokenUpdate, wo WriteOptions) (*Token, error) {
+	body, err := json.Marshal(u)
+	if err != nil {
+		return nil, err
+	}
+	return c.tokenWrite(ctx, http.MethodPatch, "/ApiTokens/"+seg(sid), body, wo, sid, u.matches)
+}
+
+// ResetToken gives a token a new secret; the answer carries it.
+func (c *Client) ResetToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Reset", nil, wo, "", nil)
+}
+
+// DisableToken disables a token; disabling a disabled token changes nothing.
+func (c *Client) DisableToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Disable", nil, wo, sid,
+		func(t *Token) bool { return strings.EqualFold(t.State, "DISABLED") })
+}
+
+// EnableToken enables a token; enabling an enabled token changes nothing.
+func (c *Client) EnableToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Enable", nil, wo, sid,
+		func(t *Token) bool { return strings.EqualFold(t.State, "ENABLED") })
+}
+
+// DeleteToken deletes a token. A retry that finds the token gone after an
+// earlier attempt was lost in transit has succeeded.
+func (c *Client) DeleteToken(ctx context.Context, sid string, wo WriteOptions) error {
+	root, err := c.root(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := c.do(ctx, &request{method: http.MethodDelete, path: root + "/ApiTokens/" + seg(sid), ifMatch: wo.IfMatch})
+	if err != nil && res != nil && res.ambiguous && isStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+// SetScopes replaces a token's scopes; "reports.*" names a whole category.
+func (c *Client) SetScopes(ctx context.Context, sid string, scopes []string, wo WriteOptions) (*Token, error) {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	body := struct{ Scopes []string }{scopes}
+	return c.tokenWrite(ctx, http.MethodPut, "/ApiTokens/"+seg(sid)+"/Scopes", body, wo, sid,
+		func(t *Token) bool { return scopesMatch(scopes, t.Scopes) })
+}
+
+// ClearScopes removes all of a token's scopes.
+func (c *Client) ClearScopes(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
+	return c.tokenWrite(ctx, http.MethodDelete, "/ApiTokens/"+seg(sid)+"/Scopes", nil, wo, sid,
+		func(t *Token) bool { return len(t.Scopes) == 0 })
+}
+
+// SetDeveloperEmails replaces the list of addresses told about changes to
+// a token.
+func (c *Client) SetDeveloperEmails(ctx context.Context, sid string, emails []string, wo WriteOptions) (*Token, error) {
+	if emails == nil {
+		emails = []string{}
+	}
+	body := struct{ Emails []string }{emails}
+	return c.tokenWrite(ctx, http.MethodPut, "/ApiTokens/"+seg(sid)+"/DeveloperEmails", body, wo, sid,
+		func(t *Token) bool { return sameFold(emails, t.DeveloperEmails) })
+}
+
+// Bulk applies one action to many tokens in one request and returns an
+// outcome per SID. A failing SID does not stop the others.
+func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo WriteOptions) ([]BulkResult, error) {
+	switch action {
+	case BulkDisable, BulkEnable, BulkDelete, BulkReset:
+	default:
+		return nil, fmt.Errorf("client: unknown bulk action %q", action)
+	}
+	if sids == nil {
+		sids = []string{}
+	}
+	root, err := c.root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := wo.IdempotencyKey
+	if key == "" {
+		key = newKey()
+	}
+	res, err := c.do(ctx, &request{
+		method: http.MethodPost, path: root + "/ApiTokens/" + string(action),
+		body: struct{ Sids []string }{sids}, ifMatch: wo.IfMatch, idemKey: key,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out struct{ Results []BulkResult }
+	if err := decode(res, &out); err != nil {
+		return nil, err
+	}
+	return out.Results, nil
+}
+
+// get sends a GET under the token root.
+func (c *Client) get(ctx context.Context, rel string, q url.Values) (*response, error) {
+	root, err := c.root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(ctx, &request{method: http.MethodGet, path: root + rel, query: q})
+}
+
+// tokenWrite sends a change that answers with a token. POSTs carry an
+// idempotency key. When a retry meets 412 after an earlier attempt may
+// have been applied, and done says the token (re-read) already is as
+// requested, that token is the answer.
+func (c *Client) tokenWrite(ctx context.Context, method, rel string, body any, wo WriteOptions, sid string, done func(*Token) bool) (*Token, error) {
+	root, err := c.root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &request{method: method, path: root + rel, body: body, ifMatch: wo.IfMatch}
+	if method == http.MethodPost {
+		r.idemKey = wo.IdempotencyKey
+		if r.idemKey == "" {
+			r.idemKey = newKey()
+		}
+	}
+	res, err := c.do(ctx, r)
+	if err != nil {
+		if res != nil && res.ambiguous && done != nil && sid != "" && isStatus(err, http.StatusPreconditionFailed) {
+			if t, gerr := c.Token(ctx, sid); gerr == nil && done(t) {
+				return t, nil
+			}
+		}
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(res.body))) == 0 && sid != "" {
+		return c.Token(ctx, sid)
+	}
+	return tokenOf(res)
+}
+
+// tokenOf reads a token answer and its ETag.
+func tokenOf(res *response) (*Token, error) {
+	if len(strings.TrimSpace(string(res.body))) == 0 {
+		return nil, fmt.Errorf("reading the server's answer: %w", errNoBody)
+	}
+	var t Token
+	if err := decode(res, &t); err != nil {
+		return nil, err
+	}
+	t.ETag = res.header.Get("ETag")
+	return &t, nil
+}
+
+// scopesMatch reports whether a token's scopes are what was asked for,
+// reading "cat.*" as every scope of that category.
+func scopesMatch(want, have []string) bool {
+	covered := func(s string) bool {
+		for _, w := range want {
+			if w == s || (strings.HasSuffix(w, ".*") && strings.HasPrefix(s, strings.TrimSuffix(w, "*"))) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, h := range have {
+		if !covered(h) {
+			return false
+		}
+	}
+	for _, w := range want {
+		if strings.HasSuffix(w, ".*") {
+			p := strings.TrimSuffix(w, "*")
+			if !slices.ContainsFunc(have, func(h string) bool { return h == w || strings.HasPrefix(h, p) }) {
+				return false
+			}
+		} else if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameFold reports whether two address lists hold the same addresses,
+// ignoring case and order.
+func sameFold(a, b []string) bool {
+	norm := func(l []string) []string {
+		out := make([]string, 0, len(l))
+		for _, s := range l {
+			out = append(out, strings.ToLower(strings.TrimSpace(s)))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(a), norm(b))
+}

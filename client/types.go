@@ -1,0 +1,372 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Token is an API access token as the server describes it. It never holds
+// the secret except in the answers of create, duplicate and reset.
+type Token struct {
+	AccountSid       string
+	Name             string
+	Description      string
+	State            string
+	ApiVersion       int
+	LatestApiVersion int
+	AuthTokenHint    string
+	PrimaryContact   *User
+	DeveloperEmails  []string
+	Scopes           []string
+	DateCreated      string
+	DateUpdated      string
+	// DateLastUsed is nil when the token was never used.
+	DateLastUsed *string
+	// DateAuthTokenReset is nil when the secret was never reset.
+	DateAuthTokenReset *string
+	Uri                string
+	// AuthToken is the secret, set only by CreateToken, DuplicateToken,
+	// ResetToken and bulk resets.
+	AuthToken string `json:"AuthToken,omitempty"`
+	// ETag is the token's version from the answer's ETag header, to send
+	// back as WriteOptions.IfMatch.
+	ETag string `json:"-"`
+}
+
+// RateLimit is a token's request budget.
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	// Reset is the number of seconds until the budget is refilled.
+	Reset int
+}
+
+// UnmarshalJSON accepts the numbers as JSON numbers or numeric strings.
+func (r *RateLimit) UnmarshalJSON(b []byte) error {
+	var raw struct{ Limit, Remaining, Reset flexInt }
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	r.Limit, r.Remaining, r.Reset = int(raw.Limit), int(raw.Remaining), int(raw.Reset)
+	if r.Reset > 1e9 {
+		r.Reset = max(0, r.Reset-int(time.Now().Unix()))
+	}
+	return nil
+}
+
+// CurrentToken is the caller's own token with its rate budget.
+type CurrentToken struct {
+	Token
+	RateLimit RateLimit
+}
+
+// Secret is a token's credentials.
+type Secret struct {
+	AccountSid string
+	AuthToken  string
+}
+
+// User is a user of an account, a possible primary contact.
+type User struct {
+	Id    string
+	Name  string
+	Email string
+}
+
+// UnmarshalJSON accepts Id as a string or a number.
+func (u *User) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Id          flexString
+		Name, Email string
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*u = User{Id: string(raw.Id), Name: raw.Name, Email: raw.Email}
+	return nil
+}
+
+// Advertiser is a brand an agency manages, impact.com's Advertiser. It
+// keeps the server's JSON so that re-encoding shows every field.
+type Advertiser struct {
+	Id    string
+	Name  string
+	State string
+	// Raw is the object as the server sent it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON keeps the whole object and reads Id as a string or number.
+func (a *Advertiser) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Id          flexString
+		Name, State string
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*a = Advertiser{Id: string(raw.Id), Name: raw.Name, State: raw.State, Raw: append(json.RawMessage(nil), b...)}
+	return nil
+}
+
+// MarshalJSON writes the server's object unchanged when there is one.
+func (a Advertiser) MarshalJSON() ([]byte, error) {
+	if len(a.Raw) > 0 {
+		return a.Raw, nil
+	}
+	return json.Marshal(struct{ Id, Name, State string }{a.Id, a.Name, a.State})
+}
+
+// Catalog is the scope catalog: categories (the web app's toggles), each
+// with its scopes.
+type Catalog struct {
+	Categories []Category
+}
+
+// Category is a group of scopes; "<Id>.*" names all of them.
+type Category struct {
+	Id     string
+	Name   string
+	Scopes []Scope
+}
+
+// Scope is one permission, named after the operation it allows.
+type Scope struct {
+	Id     string
+	Name   string
+	Method string
+}
+
+// TokenCreate holds the settings of a new token, or the overrides of a
+// duplicate. Empty fields are not sent.
+type TokenCreate struct {
+	Name             string   `json:",omitempty"`
+	Description      string   `json:",omitempty"`
+	PrimaryContactId string   `json:",omitempty"`
+	ApiVersion       int      `json:",omitempty"`
+	Scopes           []string `json:",omitempty"`
+	DeveloperEmails  []string `json:",omitempty"`
+}
+
+// TokenUpdate names the fields a PATCH changes; nil fields stay as they
+// are. ClearDescription and ClearPrimaryContact send JSON null.
+type TokenUpdate struct {
+	Name                *string
+	Description         *string
+	ClearDescription    bool
+	ApiVersion          *int
+	PrimaryContactId    *string
+	ClearPrimaryContact bool
+}
+
+// Empty reports whether the update names no field.
+func (u TokenUpdate) Empty() bool {
+	return u.Name == nil && u.Description == nil && !u.ClearDescription &&
+		u.ApiVersion == nil && u.PrimaryContactId == nil && !u.ClearPrimaryContact
+}
+
+// MarshalJSON writes only the named fields, in a fixed order.
+func (u TokenUpdate) MarshalJSON() ([]byte, error) {
+	if u.ClearDescription && u.Description != nil {
+		return nil, errors.New("client: TokenUpdate sets and clears Description")
+	}
+	if u.ClearPrimaryContact && u.PrimaryContactId != nil {
+		return nil, errors.New("client: TokenUpdate sets and clears PrimaryContactId")
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	field := func(name string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(name))
+		b.WriteByte(':')
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(enc)
+		return nil
+	}
+	var err error
+	set := func(name string, v any) {
+		if err == nil {
+			err = field(name, v)
+		}
+	}
+	if u.Name != nil {
+		set("Name", *u.Name)
+	}
+	if u.Description != nil {
+		set("Description", *u.Description)
+	}
+	if u.ClearDescription {
+		set("Description", nil)
+	}
+	if u.ApiVersion != nil {
+		set("ApiVersion", *u.ApiVersion)
+	}
+	if u.PrimaryContactId != nil {
+		set("PrimaryContactId", *u.PrimaryContactId)
+	}
+	if u.ClearPrimaryContact {
+		set("PrimaryContactId", nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// matches reports whether t already has every value u asks for.
+func (u TokenUpdate) matches(t *Token) bool {
+	if u.Name != nil && t.Name != *u.Name {
+		return false
+	}
+	if u.Description != nil && t.Description != *u.Description {
+		return false
+	}
+	if u.ClearDescription && t.Description != "" {
+		return false
+	}
+	if u.ApiVersion != nil && t.ApiVersion != *u.ApiVersion {
+		return false
+	}
+	if u.PrimaryContactId != nil && (t.PrimaryContact == nil || t.PrimaryContact.Id != *u.PrimaryContactId) {
+		return false
+	}
+	if u.ClearPrimaryContact && t.PrimaryContact != nil && t.PrimaryContact.Id != "" {
+		return false
+	}
+	return true
+}
+
+// WriteOptions carry the concurrency and idempotency headers of a change.
+type WriteOptions struct {
+	// IfMatch is the ETag the change is based on; the server answers 412
+	// when the token changed since. Empty sends no If-Match.
+	IfMatch string
+	// IdempotencyKey is sent with every POST; when empty the client makes
+	// one up. Every retry of one call reuses the same key.
+	IdempotencyKey string
+}
+
+// ListOptions control paging.
+type ListOptions struct {
+	// PageSize is the page size to ask for; 0 leaves the server's default.
+	PageSize int
+	// Limit stops the listing after that many items; 0 lists every page.
+	Limit int
+}
+
+// TokenListOptions filter a token listing. Zero values are not sent.
+type TokenListOptions struct {
+	ListOptions
+	// State is "ENABLED" or "DISABLED" (any case).
+	State string
+	// Name matches token names containing the text.
+	Name           string
+	CreatedAfter   time.Time
+	CreatedBefore  time.Time
+	LastUsedBefore time.Time
+	ResetBefore    time.Time
+}
+
+// BulkAction is what a bulk call does to every token it names.
+type BulkAction string
+
+// The bulk actions.
+const (
+	BulkDisable BulkAction = "Disable"
+	BulkEnable  BulkAction = "Enable"
+	BulkDelete  BulkAction = "Delete"
+	BulkReset   BulkAction = "Reset"
+)
+
+// BulkResult is the outcome for one SID of a bulk call.
+type BulkResult struct {
+	AccountSid string
+	// Status is "OK" or "ERROR".
+	Status     string
+	StatusCode int
+	Message    string
+	// ApiToken is the token after the change (with its new AuthToken for
+	// a reset); nil for deletes and failures.
+	ApiToken *Token `json:",omitempty"`
+}
+
+// UnmarshalJSON accepts StatusCode as a number or a numeric string.
+func (r *BulkResult) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		AccountSid, Status, Message string
+		StatusCode                  flexInt
+		ApiToken                    *Token
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*r = BulkResult{AccountSid: raw.AccountSid, Status: raw.Status, StatusCode: int(raw.StatusCode), Message: raw.Message, ApiToken: raw.ApiToken}
+	return nil
+}
+
+// flexInt decodes a JSON number or a numeric string, as impact.com sends
+// numbers in its envelopes. Null and "" are 0.
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		*n = 0
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*n = 0
+			return nil
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil {
+			return fmt.Errorf("not a number: %q", s)
+		}
+		v = int64(f)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// flexString decodes a JSON string or number as a string.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*s = ""
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*s = flexString(n.String())
+	return nil
+}
