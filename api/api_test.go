@@ -44,7 +44,7 @@ func token() map[string]any {
 		"DateCreated":        "2026-01-02T03:04:05Z",
 		"DateUpdated":        "2026-01-02T03:04:05Z",
 		"DateLastUsed":       nil,
-		"DateAuthTokenReset": nil,
+		"DateAuthTokenReset": "2026-01-02T03:04:05Z",
 		"Uri":                root + "/ApiTokens/" + tokenSid,
 	}
 }
@@ -223,12 +223,15 @@ func TestDesignTable(t *testing.T) {
 		"POST ApiTokens/Enable",
 		"POST ApiTokens/Delete",
 		"POST ApiTokens/Reset",
+		// Beyond the table: one managed brand, beside the list.
+		"GET Advertisers/{AdvertiserId}",
 	}
+	agencyOnly := func(p string) bool { return strings.HasPrefix(p, "Advertisers") }
 	roots := map[string]func(path string) bool{
 		"/Agencies/{AccountSid}":    func(string) bool { return true },
-		"/Advertisers/{AccountSid}": func(p string) bool { return p != "Advertisers" },
+		"/Advertisers/{AccountSid}": func(p string) bool { return !agencyOnly(p) },
 		"/Agencies/{AccountSid}/Advertisers/{AdvertiserId}": func(p string) bool {
-			return p != "Advertisers" && p != "ApiTokens/Current"
+			return !agencyOnly(p) && p != "ApiTokens/Current"
 		},
 	}
 	want := 0
@@ -431,9 +434,17 @@ func TestCheckAcceptsGoodExchanges(t *testing.T) {
 	withSecret["AuthToken"] = secret
 	current := token()
 	current["RateLimit"] = map[string]any{"Limit": 1000, "Remaining": 999, "Reset": 3599}
+	unlimited := token()
+	unlimited["RateLimit"] = map[string]any{"Limit": 0, "Remaining": 0, "Reset": 0}
 	for name, x := range map[string]exchange{
 		"token":   {method: "GET", path: root + "/ApiTokens/" + tokenSid, status: 200, respHeader: etag, respBody: token()},
 		"current": {method: "GET", path: root + "/ApiTokens/Current", status: 200, respHeader: etag, respBody: current},
+		"current without limits": {method: "GET", path: "/Advertisers/" + agencySid + "/ApiTokens/Current", status: 200,
+			respHeader: etag, respBody: unlimited},
+		"filters": {method: "GET", path: root + "/ApiTokens?Name=CI&State=DISABLED&CreatedBefore=2026-01-02&LastUsedBefore=2026-01-02T03:04:05%2B02:00&ResetBefore=2026-01-02T03:04:05.123Z",
+			status: 200, respBody: envelope()},
+		"brand": {method: "GET", path: root + "/Advertisers/1048291", status: 200,
+			respBody: map[string]any{"Id": "1048291", "Name": "Northwind", "State": "ACTIVE", "Currency": "USD"}},
 		"brand token": {method: "GET", path: "/Advertisers/" + agencySid + "/ApiTokens/" + tokenSid,
 			status: 200, respHeader: etag, respBody: token()},
 		"passthrough list": {method: "GET", path: root + "/Advertisers/1048291/ApiTokens?Page=2", status: 200, respBody: envelope()},
@@ -513,6 +524,11 @@ func TestCheckCatchesDrift(t *testing.T) {
 			reqBody: `{"Emails":[` + emails(51) + `]}`, status: 200, respHeader: etag, respBody: token()},
 		"unmarked 405 without Allow": {method: "DELETE", path: root + "/CompanyInformation", status: 405,
 			respBody: apiError("Method Not Allowed")},
+		"bad date filter":           {method: "GET", path: root + "/ApiTokens?CreatedAfter=yesterday", status: 200, respBody: envelope()},
+		"Current without RateLimit": {method: "GET", path: root + "/ApiTokens/Current", status: 200, respHeader: etag, respBody: token()},
+		"null DateAuthTokenReset": {method: "GET", path: root + "/ApiTokens/" + tokenSid, status: 200, respHeader: etag,
+			respBody: func() map[string]any { m := token(); m["DateAuthTokenReset"] = nil; return m }()},
+		"trailing slash": {method: "GET", path: root + "/ApiTokens/", status: 200, respBody: envelope()},
 		"Current on passthrough": {method: "GET", path: root + "/Advertisers/1048291/ApiTokens/Current",
 			status: 200, respHeader: etag, respBody: token()},
 	} {

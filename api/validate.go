@@ -200,6 +200,10 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 
 	var errs []error
 	route, pathParams, err := v.router.FindRoute(vreq)
+	if err == nil && len(vreq.URL.Path) > 1 && strings.HasSuffix(vreq.URL.Path, "/") {
+		// The router forgives a trailing slash; the contract's paths have none.
+		err = fmt.Errorf("%w: the path ends in a slash", routers.ErrPathNotFound)
+	}
 	if err != nil {
 		if !off {
 			errs = append(errs, fmt.Errorf("request: %w (mark deliberate ones with %s)", err, SkipHeader))
