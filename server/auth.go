@@ -1,0 +1,147 @@
+package server
+
+import (
+	"crypto/hmac"
+	"errors"
+	"net/http"
+)
+
+// rootKind says which of the three roots a route hangs under.
+type rootKind int
+
+const (
+	rootAgency      rootKind = iota // /Agencies/{sid}
+	rootBrand                       // /Advertisers/{sid}
+	rootPassthrough                 // /Agencies/{sid}/Advertisers/{adv}
+)
+
+// call is an authenticated, authorised request: who calls and which account the
+// path addresses.
+type call struct {
+	caller  *token
+	account *account // the caller's own account, or the managed brand on the passthrough root
+	base    string   // the root as requested, e.g. "/Agencies/IR…/Advertisers/1048291"
+	// replayOnly means the caller presented the secret its own reset replaced: the
+	// request may only replay that reset's stored answer.
+	replayOnly bool
+}
+
+// authorize runs DESIGN.md's order: find the token by SID, compare the secret in
+// constant time (a dummy compare for unknown SIDs), state, the path's root, scope, then
+// the token's rate budget.
+func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
+	ctx := r.Context()
+	sid, secret, ok := r.BasicAuth()
+	var t *token
+	if ok && validSID(sid) {
+		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
+		if err != nil && !errors.Is(err, errNotFound) {
+			return nil, err
+		}
+		t = found
+	}
+	c := &call{caller: t}
+	if !h.store.secretMatches(t, secret) {
+		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
+			if h.authFail.enabled() {
+				h.authFail.add(clientAddr(r))
+			}
+			return nil, unauthorized()
+		}
+		c.replayOnly = true
+	}
+	infoOf(ctx).caller = t.SID
+	if !t.enabled() {
+		return nil, forbiddenDisabled()
+	}
+	if err := h.resolveRoot(r, kind, c); err != nil {
+		return nil, err
+	}
+	if ep.scope != "" && !t.hasScope(ep.scope) {
+		return nil, forbiddenScope(ep.scope)
+	}
+	if h.rate.enabled() {
+		b, ok := h.rate.take(t.SID)
+		setRateHeaders(w, b)
+		if !ok {
+			return nil, tooManyRequests("AccountSid", seconds(b.Reset),
+				"this API token has used its request budget; retry after the window resets")
+		}
+	}
+	if err := h.store.touch(ctx, t); err != nil {
+		h.log.Warn("record token use", "caller", t.SID, "error", err)
+	}
+	return c, nil
+}
+
+// previousSecretReplays reports whether secret is t's pre-reset secret, still inside its
+// grace period, presented with the Idempotency-Key of the self-reset that replaced it.
+func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request) bool {
+	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || r.Method != http.MethodPost {
+		return false
+	}
+	if h.store.clock().Unix() >= t.PrevExpires.Int64 {
+		return false
+	}
+	key := r.Header.Get("Idempotency-Key")
+	macOK := hmac.Equal(h.store.keys.mac(secret), t.PrevMAC)
+	return macOK && key != "" && key == t.PrevResetKey.String
+}
+
+// resolveRoot checks the path's SIDs against the caller and finds the account the root
+// addresses. Another SID, a brand of another agency and a brand that does not exist all
+// get the same 404.
+func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
+	t := c.caller
+	if r.PathValue("sid") != t.SID {
+		return notFound()
+	}
+	switch kind {
+	case rootAgency, rootPassthrough:
+		if t.Kind != kindAgency {
+			return notFound()
+		}
+	case rootBrand:
+		if t.Kind != kindBrand {
+			return notFound()
+		}
+	}
+	if kind == rootPassthrough {
+		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
+		if errors.Is(err, errNotFound) {
+			return notFound()
+		}
+		if err != nil {
+			return err
+		}
+		c.account = brand
+		c.base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
+		return nil
+	}
+	acct, err := h.store.account(r.Context(), h.store.db, t.AccountID)
+	if err != nil {
+		return err
+	}
+	c.account = acct
+	c.base = ownRoot(t)
+	return nil
+}
+
+// ownRoot is the root a token works under.
+func ownRoot(t *token) string {
+	if t.Kind == kindBrand {
+		return "/Advertisers/" + t.SID
+	}
+	return "/Agencies/" + t.SID
+}
+
+// mayActOn refuses escalation: a caller cannot act on a token holding a scope it lacks.
+func mayActOn(caller, target *token) error {
+	for _, s := range target.Scopes {
+		if !caller.hasScope(s) {
+			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
+				FieldError{"Scopes", "the token holds " + s + ", which the calling token lacks"})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Credential is one token's credentials; JSON names are the ready file's.
+type Credential struct {
+	Url        string `json:"Url"`
+	AccountSid string `json:"AccountSid"`
+	AuthToken  string `json:"AuthToken"`
+}
+
+type demoUser struct{ id, name, email string }
+
+type demoToken struct {
+	role        string // a DemoCredentials role, or ""
+	name        string
+	description string
+	disabled    bool
+	version     int
+	contact     string
+	emails      []string
+	scopes      []string // ids or "category.*"; "*" is every scope of the kind
+	created     int      // days ago
+	lastUsed    int      // days ago; -1 never
+	reset       int      // days ago the secret was last reset; -1 at creation
+}
+
+type demoAccount struct {
+	acct   account
+	users  []demoUser
+	tokens []demoToken
+	brands []demoAccount
+}
+
+// demoData is the demo world: Demo Agency with users, three brands with their own users
+// and tokens, 30 agency tokens, and a second agency to prove isolation.
+func demoData() []demoAccount {
+	agencyTokens := []demoToken{
+		{role: "admin", name: "Agency admin", description: "Full access for the platform team", version: 3, contact: "U100",
+			emails: []string{"platform@demo-agency.example"}, scopes: []string{"*"}, created: 420, lastUsed: 1, reset: 30},
+		{role: "writer", name: "Token manager", description: "Rotates and edits tokens", version: 3, contact: "U101",
+			scopes: []string{"apitokens.read", "apitokens.write", "users.read"}, created: 410, lastUsed: 3, reset: -1},
+		{role: "readonly", name: "Read-only auditor", description: "Quarterly access review", version: 3, contact: "U102",
+			scopes: []string{"apitokens.read"}, created: 400, lastUsed: 12, reset: -1},
+		{role: "disabled", name: "Legacy integration", description: "Replaced by the data warehouse sync", disabled: true,
+			version: 2, contact: "U103", scopes: []string{"reports.*"}, created: 395, lastUsed: 200, reset: -1},
+		{role: "reporter", name: "Reporting export", description: "Daily performance export", version: 3, contact: "U104",
+			emails: []string{"bi@demo-agency.example"}, scopes: []string{"reports.*", "account.read"}, created: 380, lastUsed: 0, reset: 100},
+	}
+	names := []string{"CI deploys", "Data warehouse sync", "Looker dashboards", "Tableau extract",
+		"Partner onboarding bot", "Compliance monitor", "Nightly reconciliation", "Finance invoices",
+		"Slack alerts", "Jobs downloader", "Staging sandbox", "Mobile app backend", "Affiliate payouts",
+		"Promo code sync", "Catalog feed", "Clicks exporter", "Contracts review", "QA automation",
+		"Marketing analytics", "Old reporting v2", "Backup exporter", "Attribution model",
+		"Campaign planner", "Ops runbook", "Zapier bridge"}
+	scopeSets := [][]string{
+		{"reports.read", "reports.export"},
+		{"reports.*", "jobs.*"},
+		{"account.read", "users.read"},
+		{"compliance.*"},
+		{"advertisers.read", "actions.read", "campaigns.read"},
+		{},
+		{"invoices.read", "contracts.read"},
+		{"apitokens.read", "reports.read"},
+	}
+	contacts := []string{"U100", "U101", "", "U102", "U103", "U104"}
+	for i, n := range names {
+		var emails []string
+		switch i % 3 {
+		case 0:
+			emails = []string{fmt.Sprintf("dev%d@demo-agency.example", i+1)}
+		case 1:
+			emails = []string{"ops@demo-agency.example", fmt.Sprintf("team%d@demo-agency.example", i+1)}
+		}
+		lastUsed := -1
+		if i%5 != 4 {
+			lastUsed = (i * 17) % 240
+		}
+		reset := -1
+		if i%4 == 1 {
+			reset = (i * 11) % 150
+		}
+		agencyTokens = append(agencyTokens, demoToken{
+			name:        n,
+			description: fmt.Sprintf("Demo token %d", i+1),
+			disabled:    i%4 == 3,
+			version:     2 + i%2,
+			contact:     contacts[i%len(contacts)],
+			emails:      emails,
+			scopes:      scopeSets[i%len(scopeSets)],
+			created:     360 - i*13,
+			lastUsed:    lastUsed,
+			reset:       reset,
+		})
+	}
+	brand := func(role, publicID, name, city string, users []demoUser) demoAccount {
+		return demoAccount{
+			acct: account{Kind: kindBrand, PublicID: publicID, Name: name, State: "ACTIVE",
+				Website: "https://" + publicID + ".brand.example", Currency: "USD", Timezone: "America/Los_Angeles",
+				OrgType: "COMPANY", City: city, Country: "US"},
+			users: users,
+			tokens: []demoToken{
+				{role: role, name: name + " admin", description: "Brand API, every scope", version: 14, contact: users[0].id,
+					emails: []string{"api@" + publicID + ".brand.example"}, scopes: []string{"*"}, created: 300, lastUsed: 2, reset: -1},
+				{name: name + " reporting", version: 12, contact: users[1].id,
+					scopes: []string{"reports.*", "actions.read"}, created: 250, lastUsed: 40, reset: 60},
+				{name: name + " legacy feed", description: "Brand API 11", disabled: true, version: 11,
+					scopes: []string{"catalogs.*"}, created: 200, lastUsed: -1, reset: -1},
+			},
+		}
+	}
+	return []demoAccount{
+		{
+			acct: account{Kind: kindAgency, PublicID: "2001001", Name: "Demo Agency", State: "ACTIVE",
+				Website: "https://demo-agency.example", Phone: "+1 415 555 0100", PhoneCountry: "US",
+				Currency: "USD", Timezone: "America/Los_Angeles", OrgType: "AGENCY",
+				Address1: "1 Market Street", City: "San Francisco", Region: "CA", PostalCode: "94105", Country: "US"},
+			users: []demoUser{
+				{"U100", "Ada Byron", "ada@demo-agency.example"},
+				{"U101", "Grace Hopper", "grace@demo-agency.example"},
+				{"U102", "Alan Turing", "alan@demo-agency.example"},
+				{"U103", "Katherine Johnson", "katherine@demo-agency.example"},
+				{"U104", "Edsger Dijkstra", "edsger@demo-agency.example"},
+			},
+			tokens: agencyTokens,
+			brands: []demoAccount{
+				brand("brand-admin", "1048291", "Northwind Outfitters", "Seattle", []demoUser{
+					{"U200", "Nora Lind", "nora@northwind.example"}, {"U201", "Omar Reyes", "omar@northwind.example"}}),
+				brand("brand2-admin", "1048305", "Bluebird Coffee", "Portland", []demoUser{
+					{"U210", "Bea Quist", "bea@bluebird.example"}, {"U211", "Carl Ode", "carl@bluebird.example"}}),
+				brand("brand3-admin", "1048342", "Canyon Cycles", "Denver", []demoUser{
+					{"U220", "Dana Holt", "dana@canyon.example"}, {"U221", "Eli Park", "eli@canyon.example"}}),
+			},
+		},
+		{
+			acct: account{Kind: kindAgency, PublicID: "2002002", Name: "Second Agency", State: "ACTIVE",
+				Website: "https://second-agency.example", Currency: "EUR", Timezone: "Europe/Berlin",
+				OrgType: "AGENCY", City: "Berlin", Country: "DE"},
+			users: []demoUser{
+				{"U300", "Fritz Meyer", "fritz@second-agency.example"},
+				{"U301", "Greta Voss", "greta@second-agency.example"},
+			},
+			tokens: []demoToken{
+				{role: "agency2-admin", name: "Second agency admin", version: 3, contact: "U300",
+					scopes: []string{"*"}, created: 100, lastUsed: 5, reset: -1},
+			},
+			brands: []demoAccount{
+				brand("agency2-brand-admin", "2099001", "Elsewhere Apparel", "Munich", []demoUser{
+					{"U310", "Hanna Roth", "hanna@elsewhere.example"}, {"U311", "Ivo Klein", "ivo@elsewhere.example"}}),
+			},
+		},
+	}
+}
+
+// bootstrapData is what an empty database gets without --demo: one agency with an
+// admin token holding every scope, so the server can be used at all.
+func bootstrapData() []demoAccount {
+	return []demoAccount{{
+		acct: account{Kind: kindAgency, PublicID: "2000001", Name: "Agency", State: "ACTIVE", Currency: "USD",
+			Timezone: "UTC", OrgType: "AGENCY"},
+		users: []demoUser{{"U1", "Administrator", "admin@agency.example"}},
+		tokens: []demoToken{{role: "admin", name: "Admin", version: 3, contact: "U1",
+			scopes: []string{"*"}, lastUsed: -1, reset: -1}},
+	}}
+}
+
+// Seed fills an empty database, once and in one transaction: the demo world when demo
+// is set, else a bootstrap agency with one admin token. A database that already holds
+// accounts is left alone, so restarts never seed twice.
+func (s *Store) Seed(ctx context.Context, demo bool) error {
+	data := bootstrapData()
+	if demo {
+		data = demoData()
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		now := s.clock()
+		for _, a := range data {
+			if err := s.seedAccount(ctx, tx, a, sql.NullInt64{}, now); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+		}
+		kind := "bootstrap"
+		if demo {
+			kind = "demo"
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('seed', ?)`, kind)
+		return err
+	})
+}
+
+func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
+
+func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
+	a := d.acct
+	a.ParentID = parent
+	a.Created = daysAgo(now, 500)
+	res, err := tx.ExecContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website, phone,
+		phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
+		postal_code, country, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
+		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for _, u := range d.users {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES (?, ?, ?, ?)`,
+			u.id, id, u.name, u.email); err != nil {
+			return fmt.Errorf("user %s: %w", u.id, err)
+		}
+	}
+	for i, dt := range d.tokens {
+		scopes := dt.scopes
+		if len(scopes) == 1 && scopes[0] == "*" {
+			scopes = allScopes(a.Kind)
+		}
+		scopes, bad := expandScopes(a.Kind, scopes)
+		if bad != "" {
+			return fmt.Errorf("token %s: unknown scope %s", dt.name, bad)
+		}
+		sid, err := s.rand.sid()
+		if err != nil {
+			return err
+		}
+		// Distinct creation times, even for tokens created the same day.
+		created := daysAgo(now, dt.created) - int64(i)*3600
+		t := &token{SID: sid, AccountID: id, Kind: a.Kind, Name: dt.name, Description: dt.description,
+			State: stateEnabled, APIVersion: dt.version, Emails: dt.emails, Scopes: scopes, Version: 1,
+			Created: created, Updated: created, AuthReset: created}
+		if dt.disabled {
+			t.State = stateDisabled
+		}
+		if dt.contact != "" {
+			t.ContactID = sql.NullString{String: dt.contact, Valid: true}
+		}
+		if dt.reset >= 0 && daysAgo(now, dt.reset) > created {
+			t.AuthReset = daysAgo(now, dt.reset)
+			t.Updated = t.AuthReset
+			t.ResetCount = 1
+		}
+		if dt.lastUsed >= 0 && daysAgo(now, dt.lastUsed) > created {
+			t.LastUsed = sql.NullInt64{Int64: daysAgo(now, dt.lastUsed), Valid: true}
+		}
+		if _, err := s.setSecret(t); err != nil {
+			return err
+		}
+		if err := s.insertToken(ctx, tx, t); err != nil {
+			return err
+		}
+		if dt.role != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO demo_roles(role, sid) VALUES (?, ?)`, dt.role, sid); err != nil {
+				return fmt.Errorf("role %s: %w", dt.role, err)
+			}
+		}
+	}
+	for _, b := range d.brands {
+		if err := s.seedAccount(ctx, tx, b, sql.NullInt64{Int64: id, Valid: true}, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DemoCredentials answers the credentials of the seeded tokens by role ("admin",
+// "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
+// "brand2-admin", "brand3-admin", "agency2-brand-admin"), with Url set to baseURL.
+// Tokens deleted since seeding are left out.
+func (s *Store) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
+	if err != nil {
+		return nil, fmt.Errorf("demo credentials: %w", err)
+	}
+	defer rows.Close()
+	sids := map[string]string{}
+	for rows.Next() {
+		var role, sid string
+		if err := rows.Scan(&role, &sid); err != nil {
+			return nil, fmt.Errorf("demo credentials: %w", err)
+		}
+		sids[role] = sid
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("demo credentials: %w", err)
+	}
+	out := map[string]Credential{}
+	for role, sid := range sids {
+		t, err := s.tokenBySID(ctx, s.db, sid)
+		if err != nil {
+			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
+		}
+		secret, err := s.secret(t)
+		if err != nil {
+			return nil, err
+		}
+		out[role] = Credential{Url: baseURL, AccountSid: sid, AuthToken: secret}
+	}
+	return out, nil
+}

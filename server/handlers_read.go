@@ -1,0 +1,297 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
+// the server runs without a limit.
+func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error {
+	b := bodyOf(c.caller, ownRoot(c.caller))
+	rl := &rateBody{}
+	if h.rate.enabled() {
+		bud := h.rate.peek(c.caller.SID)
+		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: seconds(bud.Reset)}
+	}
+	b.RateLimit = rl
+	writeToken(w, http.StatusOK, b)
+	return nil
+}
+
+type addressBody struct {
+	AddressLine1 string `json:"AddressLine1"`
+	AddressLine2 string `json:"AddressLine2"`
+	City         string `json:"City"`
+	State        string `json:"State"`
+	PostalCode   string `json:"PostalCode"`
+	Country      string `json:"Country"`
+}
+
+type companyBody struct {
+	Id                        string      `json:"Id"`
+	CompanyName               string      `json:"CompanyName"`
+	AccountType               string      `json:"AccountType"`
+	State                     string      `json:"State"`
+	Website                   string      `json:"Website"`
+	PrimaryPhoneNumber        string      `json:"PrimaryPhoneNumber"`
+	PrimaryPhoneNumberCountry string      `json:"PrimaryPhoneNumberCountry"`
+	Currency                  string      `json:"Currency"`
+	TimeZone                  string      `json:"TimeZone"`
+	OrganizationType          string      `json:"OrganizationType"`
+	Address                   addressBody `json:"Address"`
+	DateCreated               string      `json:"DateCreated"`
+	Uri                       string      `json:"Uri"`
+}
+
+// company answers the addressed account's company information.
+func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error {
+	a := c.account
+	typ := "AGENCY"
+	if a.Kind == kindBrand {
+		typ = "ADVERTISER"
+	}
+	writeJSON(w, http.StatusOK, companyBody{
+		Id: a.PublicID, CompanyName: a.Name, AccountType: typ, State: a.State, Website: a.Website,
+		PrimaryPhoneNumber: a.Phone, PrimaryPhoneNumberCountry: a.PhoneCountry, Currency: a.Currency,
+		TimeZone: a.Timezone, OrganizationType: a.OrgType,
+		Address: addressBody{AddressLine1: a.Address1, AddressLine2: a.Address2, City: a.City,
+			State: a.Region, PostalCode: a.PostalCode, Country: a.Country},
+		DateCreated: wireTime(a.Created),
+		Uri:         c.base + "/CompanyInformation",
+	})
+	return nil
+}
+
+// advertiserBody is impact.com's Advertiser: a managed brand.
+type advertiserBody struct {
+	Id          string `json:"Id"`
+	Name        string `json:"Name"`
+	State       string `json:"State"`
+	Currency    string `json:"Currency"`
+	TimeZone    string `json:"TimeZone"`
+	Website     string `json:"Website"`
+	DateCreated string `json:"DateCreated"`
+	Uri         string `json:"Uri"`
+}
+
+func advertiserOf(a account, base string) advertiserBody {
+	return advertiserBody{Id: a.PublicID, Name: a.Name, State: a.State, Currency: a.Currency,
+		TimeZone: a.Timezone, Website: a.Website, DateCreated: wireTime(a.Created),
+		Uri: base + "/Advertisers/" + a.PublicID}
+}
+
+func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := parsePage(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	list, total, err := h.store.brands(r.Context(), c.account.ID, p)
+	if err != nil {
+		return err
+	}
+	out := make([]advertiserBody, 0, len(list))
+	for _, a := range list {
+		out = append(out, advertiserOf(a, c.base))
+	}
+	return writeList(w, r, "Advertisers", out, p, total)
+}
+
+func (h *handler) advertiser(w http.ResponseWriter, r *http.Request, c *call) error {
+	a, err := h.store.managedBrand(r.Context(), c.account.ID, r.PathValue("adv"))
+	if errors.Is(err, errNotFound) {
+		return notFound()
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, advertiserOf(*a, c.base))
+	return nil
+}
+
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := parsePage(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	list, total, err := h.store.users(r.Context(), c.account.ID, p)
+	if err != nil {
+		return err
+	}
+	out := make([]userBody, 0, len(list))
+	for _, u := range list {
+		out = append(out, userBody{Id: u.ID, Name: u.Name, Email: u.Email})
+	}
+	return writeList(w, r, "Users", out, p, total)
+}
+
+// apiScopes answers the catalog a token of the addressed account can hold.
+func (h *handler) apiScopes(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, struct {
+		Categories []Category `json:"Categories"`
+	}{catalogFor(c.account.Kind)})
+	return nil
+}
+
+func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	p, err := parsePage(q)
+	if err != nil {
+		return err
+	}
+	f, err := parseTokenFilter(q)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.store.tokens(r.Context(), c.account.ID, f, p)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenBody, 0, len(list))
+	for i := range list {
+		out = append(out, bodyOf(&list[i], c.base))
+	}
+	return writeList(w, r, "ApiTokens", out, p, total)
+}
+
+// target finds the token {tok} of the addressed account; another account's is 404.
+func (h *handler) target(r *http.Request, q querier, c *call) (*token, error) {
+	t, err := h.store.tokenOf(r.Context(), q, c.account.ID, r.PathValue("tok"))
+	if errors.Is(err, errNotFound) {
+		return nil, notFound()
+	}
+	return t, err
+}
+
+func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := h.target(r, h.store.db, c)
+	if err != nil {
+		return err
+	}
+	writeToken(w, http.StatusOK, bodyOf(t, c.base))
+	return nil
+}
+
+// revealToken answers a token's secret; revealing a token that holds a scope the
+// caller lacks would be escalation.
+func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := h.target(r, h.store.db, c)
+	if err != nil {
+		return err
+	}
+	if err := mayActOn(c.caller, t); err != nil {
+		return err
+	}
+	secret, err := h.store.secret(t)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, secretBody{AccountSid: t.SID, AuthToken: secret})
+	return nil
+}
+
+// parsePage reads Page (from 1) and PageSize (1 to 1,000, default 100).
+func parsePage(q url.Values) (page, error) {
+	p := page{Number: 1, Size: 100}
+	if v := q.Get("Page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, badRequest("Page", "must be a whole number from 1")
+		}
+		p.Number = n
+	}
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return p, badRequest("PageSize", "must be a whole number from 1 to 1000")
+		}
+		p.Size = n
+	}
+	return p, nil
+}
+
+func parseTokenFilter(q url.Values) (tokenFilter, error) {
+	var f tokenFilter
+	if v := q.Get("State"); v != "" {
+		f.State = strings.ToUpper(v)
+		if f.State != stateEnabled && f.State != stateDisabled {
+			return f, badRequest("State", "must be ENABLED or DISABLED")
+		}
+	}
+	f.Name = q.Get("Name")
+	for _, d := range []struct {
+		name string
+		to   *time.Time
+	}{
+		{"CreatedAfter", &f.CreatedAfter},
+		{"CreatedBefore", &f.CreatedBefore},
+		{"LastUsedBefore", &f.LastUsedBefore},
+		{"ResetBefore", &f.ResetBefore},
+	} {
+		v := q.Get(d.name)
+		if v == "" {
+			continue
+		}
+		t, err := parseWhen(v)
+		if err != nil {
+			return f, badRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+		}
+		*d.to = t
+	}
+	return f, nil
+}
+
+// parseWhen reads an RFC 3339 time or a date, which means midnight UTC.
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+// listHead is impact.com's list envelope, its numbers as strings.
+type listHead struct {
+	Page        string `json:"@page"`
+	NumPages    string `json:"@numpages"`
+	PageSize    string `json:"@pagesize"`
+	Total       string `json:"@total"`
+	NextPageUri string `json:"@nextpageuri"`
+}
+
+// writeList answers one page in the envelope, items under key; @nextpageuri repeats the
+// request's filters and is "" on the last page.
+func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p page, total int) error {
+	numPages := (total + p.Size - 1) / p.Size
+	next := ""
+	if p.Number < numPages {
+		q := r.URL.Query()
+		q.Set("Page", strconv.Itoa(p.Number+1))
+		q.Set("PageSize", strconv.Itoa(p.Size))
+		next = r.URL.Path + "?" + q.Encode()
+	}
+	head, err := json.Marshal(listHead{
+		Page: strconv.Itoa(p.Number), NumPages: strconv.Itoa(numPages), PageSize: strconv.Itoa(p.Size),
+		Total: strconv.Itoa(total), NextPageUri: next,
+	})
+	if err != nil {
+		return err
+	}
+	list, err := json.Marshal(items)
+	if err != nil {
+		return err
+	}
+	keyJSON, _ := json.Marshal(key)
+	body := append(head[:len(head)-1], ',')
+	body = append(body, keyJSON...)
+	body = append(body, ':')
+	body = append(body, list...)
+	body = append(body, '}')
+	writeJSON(w, http.StatusOK, json.RawMessage(body))
+	return nil
+}

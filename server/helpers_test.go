@@ -1,0 +1,217 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testClock is a settable clock shared by the store and the limiters.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// testRand is the deterministic source every test server draws SIDs and secrets from.
+func testRand() io.Reader { return rand.NewChaCha8([32]byte{'i', 'm', 'p', 'a', 'c', 't'}) }
+
+type testServer struct {
+	t      testing.TB
+	url    string
+	store  *Store
+	clock  *testClock
+	creds  map[string]Credential
+	client *http.Client
+}
+
+type serverOption func(*Options)
+
+// newTestServer runs the real handler over a fresh demo database on httptest.
+func newTestServer(t testing.TB, opts ...serverOption) *testServer {
+	t.Helper()
+	clock := &testClock{t: testEpoch}
+	dir := t.TempDir()
+	store, err := OpenStore(context.Background(), filepath.Join(dir, "test.db"), "", StoreOptions{Rand: testRand(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Seed(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv := httptest.NewServer(New(store, o))
+	t.Cleanup(func() {
+		srv.Close()
+		store.Close()
+	})
+	creds, err := store.DemoCredentials(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{t: t, url: srv.URL, store: store, clock: clock, creds: creds,
+		client: &http.Client{Transport: testTransport(t)}}
+}
+
+// testTransport is the one place every test request goes through, so the contract
+// validator can wrap it.
+func testTransport(t testing.TB) http.RoundTripper {
+	return http.DefaultTransport
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// cred returns the demo credential of role, failing the test when it does not exist.
+func (ts *testServer) cred(role string) Credential {
+	ts.t.Helper()
+	c, ok := ts.creds[role]
+	if !ok {
+		ts.t.Fatalf("no demo role %q", role)
+	}
+	return c
+}
+
+// req sends one request; body is JSON-encoded unless it is a string or nil; headers
+// come in name, value pairs.
+func (ts *testServer) req(method, path string, c Credential, body any, headers ...string) *response {
+	ts.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, ts.url+path, rd)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.AccountSid != "" {
+		req.SetBasicAuth(c.AccountSid, c.AuthToken)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := ts.client.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return &response{Status: res.StatusCode, Header: res.Header, Body: data}
+}
+
+// get is req for a GET under the credential's own agency root.
+func (ts *testServer) get(c Credential, rel string) *response {
+	ts.t.Helper()
+	return ts.req("GET", "/Agencies/"+c.AccountSid+rel, c, nil)
+}
+
+func (r *response) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// want fails the test unless the status is status.
+func (r *response) want(t testing.TB, status int) *response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// wantError checks an error answer's status, shape, and that its text mentions each of mentions.
+func (r *response) wantError(t testing.TB, status int, mentions ...string) errorBody {
+	t.Helper()
+	r.want(t, status)
+	var e errorBody
+	r.decode(t, &e)
+	if e.Status != "ERROR" || e.Message == "" || e.Errors == nil {
+		t.Fatalf("error shape: %s", r.Body)
+	}
+	for _, m := range mentions {
+		if !bytes.Contains(r.Body, []byte(m)) {
+			t.Fatalf("error %s does not mention %q", r.Body, m)
+		}
+	}
+	return e
+}
+
+// tokenJSON is a token as a test reads it.
+type tokenJSON struct {
+	AccountSid         string
+	AuthToken          string
+	Name               string
+	Description        string
+	State              string
+	ApiVersion         int
+	LatestApiVersion   int
+	AuthTokenHint      string
+	PrimaryContact     *userBody
+	DeveloperEmails    []string
+	Scopes             []string
+	DateCreated        string
+	DateUpdated        string
+	DateLastUsed       *string
+	DateAuthTokenReset string
+	Uri                string
+	RateLimit          *rateBody
+}
+
+type tokenList struct {
+	Page        string `json:"@page"`
+	NumPages    string `json:"@numpages"`
+	PageSize    string `json:"@pagesize"`
+	Total       string `json:"@total"`
+	NextPageUri string `json:"@nextpageuri"`
+	ApiTokens   []tokenJSON
+}
+
+// testClient is an HTTP client over testTransport, for tests that run Start.
+func testClient(t testing.TB) *http.Client { return &http.Client{Transport: testTransport(t)} }

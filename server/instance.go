@@ -1,0 +1,162 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Config is what Start needs to run a server.
+type Config struct {
+	Addr          string           // e.g. "127.0.0.1:0" picks a free port
+	DB            string           // SQLite file path
+	KeyFile       string           // "" = DB + ".key"
+	Demo          bool             // seed demo data once
+	ReadyFile     string           // if set, write {"Url","AccountSid","AuthToken"} of the admin token, 0600, once listening
+	RateLimit     Rate             // per token; N == 0 off
+	AuthFailLimit Rate             // per client address; N == 0 off
+	Logger        *slog.Logger     // request log; nil discards
+	Rand          io.Reader        // source of SIDs and secrets; nil = crypto/rand
+	Now           func() time.Time // nil = time.Now
+}
+
+// Instance is a running server.
+type Instance struct {
+	// URL is the base URL, e.g. "http://127.0.0.1:8787".
+	URL string
+	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
+	Admin Credential
+
+	store *Store
+	srv   *http.Server
+	creds map[string]Credential
+
+	done    chan struct{}
+	serveMu sync.Mutex
+	err     error
+}
+
+// Start opens and migrates the store, seeds it (the demo world with cfg.Demo, else a
+// bootstrap agency with one admin token, both only into an empty database), listens,
+// serves in the background and writes cfg.ReadyFile. It returns once listening.
+func Start(ctx context.Context, cfg Config) (*Instance, error) {
+	store, err := OpenStore(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Instance, error) {
+		store.Close()
+		return nil, err
+	}
+	if err := store.Seed(ctx, cfg.Demo); err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	inst := &Instance{URL: "http://" + ln.Addr().String(), store: store, done: make(chan struct{})}
+	creds, err := store.DemoCredentials(ctx, inst.URL)
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	inst.creds = creds
+	inst.Admin = creds["admin"]
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	inst.srv = &http.Server{
+		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit, Logger: logger}),
+		// Timeouts bound slow clients; the write budget covers a write queued behind
+		// others for SQLite's busy timeout.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		err := inst.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		inst.serveMu.Lock()
+		inst.err = err
+		inst.serveMu.Unlock()
+		close(inst.done)
+	}()
+	if cfg.ReadyFile != "" {
+		if inst.Admin.AccountSid == "" {
+			inst.Shutdown(ctx)
+			return nil, errors.New("ready file: the database has no admin token")
+		}
+		if err := writeReadyFile(cfg.ReadyFile, inst.Admin); err != nil {
+			inst.Shutdown(ctx)
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+// Shutdown stops accepting requests, waits for those in flight (until ctx ends) and
+// closes the store.
+func (i *Instance) Shutdown(ctx context.Context) error {
+	err := i.srv.Shutdown(ctx)
+	<-i.done
+	return errors.Join(err, i.store.Close())
+}
+
+// Wait blocks until the server stops and answers why (nil after Shutdown).
+func (i *Instance) Wait() error {
+	<-i.done
+	i.serveMu.Lock()
+	defer i.serveMu.Unlock()
+	return i.err
+}
+
+// DemoCredentials returns the credentials of well-known seeded tokens by role:
+// "admin" (agency, every scope), "writer" (apitokens.read, apitokens.write, users.read),
+// "readonly" (apitokens.read only), "disabled" (a disabled agency token), "reporter"
+// (reports.* and account.read), "agency2-admin" (the second agency), "brand-admin",
+// "brand2-admin", "brand3-admin" (each demo brand's token with every brand scope) and
+// "agency2-brand-admin" (the second agency's brand). Without --demo only "admin" exists.
+func (i *Instance) DemoCredentials() map[string]Credential { return maps.Clone(i.creds) }
+
+// writeReadyFile writes c as JSON, 0600, atomically: a reader never sees half a file.
+func writeReadyFile(path string, c Credential) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("ready file: %w", err)
+	}
+	_, werr := tmp.Write(append(body, '\n'))
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxBody is the largest request body accepted; more is 413.
+const maxBody = 1 << 20
+
+// Options tunes the handler New builds.
+type Options struct {
+	// RateLimit is each token's request budget; N == 0 turns limits off.
+	RateLimit Rate
+	// AuthFailLimit is each client address's budget of failed authentications; past it
+	// every request from that address gets 429 until the window ends. N == 0 turns it off.
+	AuthFailLimit Rate
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+}
+
+// handler is the Token API over a Store.
+type handler struct {
+	store    *Store
+	log      *slog.Logger
+	rate     *limiter
+	authFail *limiter
+	mux      *http.ServeMux
+}
+
+// New returns the Token API served from store: the agency, brand and passthrough
+// roots with every endpoint, authentication, scopes, rate limits and request logging.
+func New(store *Store, opts Options) http.Handler {
+	h := &handler{
+		store:    store,
+		log:      opts.Logger,
+		rate:     newLimiter(opts.RateLimit, store.now),
+		authFail: newLimiter(opts.AuthFailLimit, store.now),
+		mux:      http.NewServeMux(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h.routes()
+	return h
+}
+
+type infoKey struct{}
+
+// requestInfo collects what the request log line reports beyond the status.
+type requestInfo struct {
+	caller string
+}
+
+func infoOf(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// statusWriter remembers the status written, for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP applies what every request shares (the client-address block, the body
+// limit, impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	info := &requestInfo{}
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+			if sw.status == 0 {
+				writeError(sw, internalError())
+			}
+		}
+		h.log.Info("request",
+			"method", r.Method,
+			"path", r.URL.Path,
+			"status", sw.status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000,
+			"caller", info.caller,
+			"remote", clientAddr(r))
+	}()
+
+	if h.authFail.enabled() {
+		if b, blocked := h.authFail.exhausted(clientAddr(r)); blocked {
+			writeError(sw, tooManyRequests("Authorization", seconds(b.Reset),
+				"too many failed authentications from this address; wait for the window to end"))
+			return
+		}
+	}
+	if r.ContentLength > maxBody {
+		writeError(sw, tooLarge())
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+	}
+	next, pattern := h.mux.Handler(r)
+	if pattern == "" {
+		// ServeMux's own 404 and 405 are plain text; answer them in the API's shape.
+		c := &captureWriter{header: http.Header{}}
+		next.ServeHTTP(c, r)
+		switch c.status {
+		case http.StatusMethodNotAllowed:
+			e := newError(http.StatusMethodNotAllowed, "Method Not Allowed",
+				FieldError{"Method", r.Method + " is not allowed here; allowed: " + c.header.Get("Allow")})
+			e.header = http.Header{"Allow": {c.header.Get("Allow")}}
+			writeError(sw, e)
+		case http.StatusNotFound, 0:
+			writeError(sw, notFound())
+		default:
+			for k, v := range c.header {
+				sw.Header()[k] = v
+			}
+			sw.WriteHeader(c.status)
+		}
+		return
+	}
+	h.mux.ServeHTTP(sw, r) // sets the path values Handler does not
+}
+
+// captureWriter records what ServeMux's fallback handlers would answer.
+type captureWriter struct {
+	header http.Header
+	status int
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+// clientAddr is the address failed authentications are counted against: the TCP
+// peer, never a header the client controls.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func setRateHeaders(w http.ResponseWriter, b budget) {
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(b.Limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(b.Remaining))
+	w.Header().Set("X-RateLimit-Reset", strconv.Itoa(seconds(b.Reset)))
+}

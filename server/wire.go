@@ -1,0 +1,111 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// tokenBody is a token on the wire.
+type tokenBody struct {
+	AccountSid         string    `json:"AccountSid"`
+	AuthToken          string    `json:"AuthToken,omitempty"` // only in create, duplicate and reset answers
+	Name               string    `json:"Name"`
+	Description        string    `json:"Description"`
+	State              string    `json:"State"`
+	ApiVersion         int       `json:"ApiVersion"`
+	LatestApiVersion   int       `json:"LatestApiVersion"`
+	AuthTokenHint      string    `json:"AuthTokenHint"`
+	PrimaryContact     *userBody `json:"PrimaryContact"`
+	DeveloperEmails    []string  `json:"DeveloperEmails"`
+	Scopes             []string  `json:"Scopes"`
+	DateCreated        string    `json:"DateCreated"`
+	DateUpdated        string    `json:"DateUpdated"`
+	DateLastUsed       *string   `json:"DateLastUsed"` // null when never used
+	DateAuthTokenReset string    `json:"DateAuthTokenReset"`
+	Uri                string    `json:"Uri"`
+	RateLimit          *rateBody `json:"RateLimit,omitempty"` // only in ApiTokens/Current
+	etag               string    // sent as the ETag header
+}
+
+type userBody struct {
+	Id    string `json:"Id"`
+	Name  string `json:"Name"`
+	Email string `json:"Email"`
+}
+
+type rateBody struct {
+	Limit     int `json:"Limit"`
+	Remaining int `json:"Remaining"`
+	Reset     int `json:"Reset"`
+}
+
+type secretBody struct {
+	AccountSid string `json:"AccountSid"`
+	AuthToken  string `json:"AuthToken"`
+}
+
+// API versions per token kind: the Agency API and the Brand API.
+var apiVersions = map[string]struct{ min, max int }{
+	kindAgency: {2, 3},
+	kindBrand:  {11, 14},
+}
+
+func latestVersion(kind string) int { return apiVersions[kind].max }
+
+func wireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+func etagOf(t *token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
+
+// bodyOf renders t as seen under the root base.
+func bodyOf(t *token, base string) tokenBody {
+	b := tokenBody{
+		AccountSid:         t.SID,
+		Name:               t.Name,
+		Description:        t.Description,
+		State:              t.State,
+		ApiVersion:         t.APIVersion,
+		LatestApiVersion:   latestVersion(t.Kind),
+		AuthTokenHint:      t.Hint,
+		DeveloperEmails:    t.Emails,
+		Scopes:             t.Scopes,
+		DateCreated:        wireTime(t.Created),
+		DateUpdated:        wireTime(t.Updated),
+		DateAuthTokenReset: wireTime(t.AuthReset),
+		Uri:                base + "/ApiTokens/" + t.SID,
+		etag:               etagOf(t),
+	}
+	if t.ContactID.Valid {
+		b.PrimaryContact = &userBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+	}
+	if t.LastUsed.Valid {
+		s := wireTime(t.LastUsed.Int64)
+		b.DateLastUsed = &s
+	}
+	if b.DeveloperEmails == nil {
+		b.DeveloperEmails = []string{}
+	}
+	if b.Scopes == nil {
+		b.Scopes = []string{}
+	}
+	return b
+}
+
+// writeToken answers one token with its ETag; an answer holding a secret is never cached.
+func writeToken(w http.ResponseWriter, status int, b tokenBody) {
+	w.Header().Set("ETag", b.etag)
+	if b.AuthToken != "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	writeJSON(w, status, b)
+}
+
+// encode marshals v as writeJSON would send it.
+func encode(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
