@@ -1,0 +1,12 @@
+// Command impactctl manages impact.com API access tokens from the shell.
+package main
+
+import (
+	"os"
+
+	"github.com/impactcom/impactctl/commands"
+)
+
+func main() {
+	os.Exit(commands.Main(os.Args[1:], commands.System()))
+}

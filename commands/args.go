@@ -1,0 +1,84 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// exactArgs is cobra.ExactArgs with a usage error (exit 2) that names what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %s (got %d argument(s))", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
+// minArgs requires at least n arguments.
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageErrorf("%s takes %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// parseAge reads an age such as 90d, 2w, 36h or 90m.
+func parseAge(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if d, err := strconv.Atoi(n); err == nil && d > 0 {
+			return time.Duration(d) * 24 * time.Hour, nil
+		}
+	} else if n, ok := strings.CutSuffix(s, "w"); ok {
+		if w, err := strconv.Atoi(n); err == nil && w > 0 {
+			return time.Duration(w) * 7 * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, usageErrorf("invalid %s %q: use a positive age such as 90d, 2w or 36h", flag, s)
+}
+
+// parseTime reads a date (2006-01-02, as UTC midnight) or an RFC 3339 time.
+func parseTime(flag, s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, usageErrorf("invalid %s %q: use a date (2026-01-31) or an RFC 3339 time (2026-01-31T12:00:00Z)", flag, s)
+}
+
+// shortDate shows an API timestamp as its date, or "never" when empty.
+func shortDate(ts string) string {
+	if ts == "" {
+		return "never"
+	}
+	if t, err := time.Parse(time.RFC3339, ts); err == nil {
+		return t.UTC().Format(time.DateOnly)
+	}
+	return ts
+}
+
+// plural formats a count with its noun.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// bulkFlags choose the tokens a many-token command acts on.
+type bulkFlags struct {
+	Stdin       bool
+	All         bool
+	Filters     tokenListFlags
+	Concurrency int
+	changeFlags
+}
+
+func (b *bulkFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&b.Stdin, "stdin", false, "read Account SIDs from stdin, one a line")
+	fl.BoolVar(&b.All, "all", false, "every token the list filters select (see tokens list)")
+	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
+	b.Filters.register(cmd)
+	b.changeFlags.register(cmd)
+}
+
+// result is the outcome for one token, the bulk endpoints' shape.
+type result struct {
+	AccountSid string        `json:"AccountSid"`
+	Status     string        `json:"Status"`
+	StatusCode int           `json:"StatusCode,omitempty"`
+	Message    string        `json:"Message,omitempty"`
+	ApiToken   *client.Token `json:"ApiToken,omitempty"`
+
+	name string
+	err  error
+}
+
+func okResult(tok *client.Token, msg string) result {
+	return result{AccountSid: tok.AccountSid, Status: "OK", StatusCode: 200, Message: msg, ApiToken: tok, name: tok.Name}
+}
+
+func errResult(sid, name string, err error) result {
+	r := result{AccountSid: sid, Status: "ERROR", Message: err.Error(), name: name, err: err}
+	if ae, ok := asAPIError(err); ok {
+		r.StatusCode = ae.StatusCode
+	}
+	return r
+}
+
+// selectTokens gathers the tokens to act on: SIDs from arguments or stdin
+// (every one checked before any request), or --all with list filters. It
+// reads each named token, so the plan can show its state; tokens that
+// cannot be read become failed results.
+func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []string, b *bulkFlags) ([]*client.Token, []result, error) {
+	sids := args
+	filtered := b.Filters != (tokenListFlags{PageSize: 100})
+	switch {
+	case b.All && (len(args) > 0 || b.Stdin):
+		return nil, nil, usageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
+	case filtered && !b.All:
+		return nil, nil, usageErrorf("list filters select tokens only with --all")
+	case b.Stdin && len(args) > 0:
+		return nil, nil, usageErrorf("give SIDs as arguments or with --stdin, not both")
+	case b.Stdin:
+		sc := bufio.NewScanner(f.IO.In)
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+				sids = append(sids, line)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, nil, fmt.Errorf("reading SIDs from stdin: %w", err)
+		}
+	case !b.All && len(args) == 0:
+		return nil, nil, usageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
+	}
+	if b.Concurrency < 1 || b.Concurrency > 32 {
+		return nil, nil, usageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
+	}
+	if b.All {
+		now, err := f.Now()
+		if err != nil {
+			return nil, nil, err
+		}
+		lo, err := b.Filters.options(now)
+		if err != nil {
+			return nil, nil, err
+		}
+		var toks []*client.Token
+		for tok, err := range c.Tokens(ctx, lo) {
+			if err != nil {
+				return nil, nil, err
+			}
+			toks = append(toks, tok)
+		}
+		return toks, nil, nil
+	}
+	seen := map[string]bool{}
+	var unique []string
+	for _, sid := range sids {
+		if err := validSID(sid); err != nil {
+			return nil, nil, err
+		}
+		if !seen[sid] {
+			seen[sid] = true
+			unique = append(unique, sid)
+		}
+	}
+	if len(unique) == 0 {
+		return nil, nil, usageErrorf("no Account SIDs on stdin")
+	}
+	toks := make([]*client.Token, len(unique))
+	errs := make([]error, len(unique))
+	forEach(len(unique), b.Concurrency, func(i int) {
+		toks[i], errs[i] = c.Token(ctx, unique[i])
+	})
+	var found []*client.Token
+	var failed []result
+	for i, sid := range unique {
+		if errs[i] != nil {
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			if len(unique) == 1 {
+				return nil, nil, errs[i]
+			}
+			failed = append(failed, errResult(sid, "", errs[i]))
+			continue
+		}
+		found = append(found, toks[i])
+	}
+	return found, failed, nil
+}
+
+// forEach runs fn(0..n-1) with at most limit calls at once.
+func forEach(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// printResults writes one result per token and returns the error the run
+// ends with: nil when all succeeded, the single failure's own error when
+// there was one token, else exit 10.
+func (f *Factory) printResults(results []result) error {
+	failed := 0
+	var last error
+	for _, r := range results {
+		if r.Status != "OK" {
+			failed++
+			last = r.err
+		}
+	}
+	if len(results) == 1 && failed == 1 {
+		return last
+	}
+	p := f.Printer()
+	if p.Table() {
+		t := output.NewTable(f.IO.Out, "ACCOUNT SID", "NAME", "RESULT")
+		for _, r := range results {
+			msg := r.Message
+			if r.Status != "OK" {
+				msg = "error: " + msg
+			}
+			t.Row(r.AccountSid, r.name, msg)
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	} else {
+		lw := p.List()
+		for _, r := range results {
+			if err := lw.Add(r); err != nil {
+				return err
+			}
+		}
+		if err := lw.Close(); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		msg := fmt.Sprintf("%d of %s failed", failed, plural(len(results), "token"))
+		if failed < len(results) {
+			msg += "; the others finished"
+		}
+		return &ExitError{Code: ExitPartial, Err: errors.New(msg)}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Profile is one named set of credentials with the URL they belong to.
+type Profile struct {
+	APIURL     string `yaml:"api_url"`
+	AccountSid string `yaml:"account_sid"`
+	AuthToken  string `yaml:"auth_token"`
+}
+
+// Config is the config file: named profiles.
+type Config struct {
+	Profiles map[string]Profile `yaml:"profiles"`
+
+	path string
+}
+
+// configPath is IMPACTCTL_CONFIG, else $XDG_CONFIG_HOME/impactctl/config.yaml
+// (or the platform's user config directory).
+func configPath(getenv func(string) string) (string, error) {
+	if p := getenv("IMPACTCTL_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		var err error
+		if dir, err = os.UserConfigDir(); err != nil {
+			return "", fmt.Errorf("cannot find a config directory: set XDG_CONFIG_HOME or IMPACTCTL_CONFIG: %w", err)
+		}
+	}
+	return filepath.Join(dir, "impactctl", "config.yaml"), nil
+}
+
+// loadConfig reads the config file; a missing file is an empty config.
+// A file others can read gets a warning on warn naming the chmod to run.
+func loadConfig(path string, warn io.Writer) (*Config, error) {
+	cfg := &Config{Profiles: map[string]Profile{}, path: path}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(warn, "warning: %s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s\n",
+			path, st.Mode().Perm(), path)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	if err := yaml.Unmarshal(data, cfg); err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %w", path, err)}
+	}
+	if cfg.Profiles == nil {
+		cfg.Profiles = map[string]Profile{}
+	}
+	return cfg, nil
+}
+
+// Save writes the config atomically with mode 0600 in a 0700 directory.
+func (c *Config) Save() error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("encoding config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return fmt.Errorf("creating config directory: %w", err)
+	}
+	return writeFileAtomic(c.path, buf.Bytes(), 0o600)
+}
+
+// ProfileNames returns the profile names in order.
+func (c *Config) ProfileNames() []string {
+	names := make([]string, 0, len(c.Profiles))
+	for n := range c.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// writeFileAtomic writes data to path so that a crash leaves either the old
+// file or the new one, never half of either: a temporary file in the same
+// directory, created with perm, synced, then renamed over path, and the
+// directory synced.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/impactcom/impactctl/output"
+)
+
+// fieldChange is one field's value before and after a change.
+type fieldChange struct {
+	Field  string `json:"Field"`
+	Before any    `json:"Before"`
+	After  any    `json:"After"`
+}
+
+// change is what one command will do to one token.
+type change struct {
+	AccountSid string        `json:"AccountSid"`
+	Name       string        `json:"Name"`
+	Action     string        `json:"Action"`
+	Fields     []fieldChange `json:"Fields,omitempty"`
+	// Warning is set when the change needs --yes even on a terminal, such
+	// as disabling the token in use.
+	Warning string `json:"Warning,omitempty"`
+}
+
+// changeFlags are the flags every changing command takes.
+type changeFlags struct {
+	DryRun         bool
+	IdempotencyKey string
+}
+
+// plan is the set of changes a command is about to make.
+type plan struct {
+	Changes   []change `json:"Changes"`
+	Unchanged []change `json:"Unchanged,omitempty"`
+}
+
+func writePlan(w io.Writer, changes []change) {
+	for _, c := range changes {
+		fmt.Fprintf(w, "%s token %s (%s)\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		width := 0
+		for _, fc := range c.Fields {
+			width = max(width, len(fc.Field))
+		}
+		for _, fc := range c.Fields {
+			fmt.Fprintf(w, "  %-*s  %s → %s\n", width+1, fc.Field+":", showValue(fc.Before), showValue(fc.After))
+		}
+	}
+}
+
+// showValue prints a plan value for people.
+func showValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		if v == "" {
+			return `""`
+		}
+		return output.Sanitize(v)
+	case []string:
+		if len(v) == 0 {
+			return "(none)"
+		}
+		return output.Sanitize(strings.Join(v, ", "))
+	}
+	return output.Sanitize(fmt.Sprint(v))
+}
+
+// confirm shows the plan and decides whether to go ahead: with --dry-run it
+// prints the plan to stdout and stops; otherwise it prints the plan to
+// stderr and proceeds with --yes, asks [y/N] on a terminal, and refuses
+// (exit 3, nothing changed) where it cannot ask. A change that carries a
+// warning needs --yes even on a terminal. It returns false when the command
+// must stop without error.
+func (f *Factory) confirm(flags changeFlags, p plan, question string) (bool, error) {
+	if flags.DryRun {
+		if !f.Printer().Table() {
+			return false, f.Printer().Object(p)
+		}
+		writePlan(f.IO.Out, p.Changes)
+		for _, c := range p.Unchanged {
+			fmt.Fprintf(f.IO.Out, "%s token %s (%s): nothing to change\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		}
+		fmt.Fprintln(f.IO.Out, "dry run: nothing changed")
+		return false, nil
+	}
+	writePlan(f.IO.ErrOut, p.Changes)
+	var warnings []string
+	for _, c := range p.Changes {
+		if c.Warning != "" {
+			warnings = append(warnings, c.Warning)
+			fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", c.Warning)
+		}
+	}
+	if f.opts.Yes {
+		return true, nil
+	}
+	if len(warnings) > 0 {
+		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("%s: pass --yes to confirm; nothing changed", warnings[0])}
+	}
+	if !f.IO.CanPrompt() {
+		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("confirmation needed and not running interactively: pass --yes to proceed; nothing changed")}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", question)
+	answer, err := f.IO.ReadLine()
+	if err != nil && answer == "" {
+		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("no answer: nothing changed")}
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("declined: nothing changed")}
+}
+
+// nothingToChange reports a change to nothing: exit 0, no question asked.
+// In JSON modes the current state is printed as the command's answer.
+func (f *Factory) nothingToChange(what string, current any) error {
+	fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s\n", what)
+	if !f.Printer().Table() && current != nil {
+		return f.Printer().Object(current)
+	}
+	return nil
+}

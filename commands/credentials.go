@@ -1,0 +1,173 @@
+package commands
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// DefaultAPIURL is where credentials go when nothing names another URL.
+const DefaultAPIURL = "https://api.impact.com"
+
+var sidPattern = regexp.MustCompile(`^IR[A-Za-z0-9]{32}$`)
+
+// validSID refuses a malformed Account SID before any request is made.
+func validSID(sid string) error {
+	if !sidPattern.MatchString(sid) {
+		return usageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
+	}
+	return nil
+}
+
+// credentials are an Account SID and Auth Token with the URL they may be
+// sent to, and where they came from.
+type credentials struct {
+	APIURL     string
+	AccountSid string
+	AuthToken  string
+
+	// Source says where the credentials came from, for messages.
+	Source string
+	// Profile is the profile name when they came from the config file.
+	Profile string
+	// SecretEnv names the variable that holds the secret (or its file)
+	// when they came from the environment.
+	SecretEnv string
+	// SecretFile is IMPACTCTL_AUTH_TOKEN_FILE's path.
+	SecretFile string
+}
+
+// fromEnvironment reports whether the credentials came from variables.
+func (c *credentials) fromEnvironment() bool { return c.SecretEnv != "" }
+
+// normalizeURL checks an API URL: https, or http on a loopback host; no
+// user info, query or fragment. It returns the URL without a trailing slash.
+func normalizeURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", usageErrorf("invalid API URL %q: expected https://host[:port]", raw)
+	}
+	if u.User != nil {
+		return "", usageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", usageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return "", usageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
+		}
+	default:
+		return "", usageErrorf("invalid API URL %q: the scheme must be https", raw)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u.String(), nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// credentialSettings are the inputs credentials are resolved from.
+type credentialSettings struct {
+	getenv   func(string) string
+	profile  string // --profile, IMPACTCTL_PROFILE, else "default"
+	apiURL   string // --api-url or IMPACTCTL_API_URL, "" when neither
+	urlFrom  string // which of the two named apiURL
+	loadConf func() (*Config, error)
+}
+
+// resolveCredentials applies DESIGN.md's rule: credentials come as one unit,
+// from the environment when IMPACTCTL_ACCOUNT_SID or a secret variable is
+// set (any URL), else from the profile with its own URL, which no other URL
+// may replace.
+func resolveCredentials(s credentialSettings) (*credentials, error) {
+	sid := s.getenv("IMPACTCTL_ACCOUNT_SID")
+	secret := s.getenv("IMPACTCTL_AUTH_TOKEN")
+	secretFile := s.getenv("IMPACTCTL_AUTH_TOKEN_FILE")
+	if sid != "" || secret != "" || secretFile != "" {
+		return credentialsFromEnv(s, sid, secret, secretFile)
+	}
+
+	cfg, err := s.loadConf()
+	if err != nil {
+		return nil, err
+	}
+	p, ok := cfg.Profiles[s.profile]
+	if !ok || p.AccountSid == "" || p.AuthToken == "" {
+		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+			"no credentials: profile %q is not in %s; run `impactctl auth login`, set IMPACTCTL_ACCOUNT_SID with IMPACTCTL_AUTH_TOKEN, or try --local",
+			s.profile, cfg.path)}
+	}
+	profURL := p.APIURL
+	if profURL == "" {
+		profURL = DefaultAPIURL
+	}
+	profURL, err = normalizeURL(profURL)
+	if err != nil {
+		return nil, err
+	}
+	if s.apiURL != "" {
+		want, err := normalizeURL(s.apiURL)
+		if err != nil {
+			return nil, err
+		}
+		if want != profURL {
+			return nil, usageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
+				s.profile, want, s.urlFrom, profURL, s.urlFrom)
+		}
+	}
+	return &credentials{
+		APIURL:     profURL,
+		AccountSid: p.AccountSid,
+		AuthToken:  p.AuthToken,
+		Source:     fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
+		Profile:    s.profile,
+	}, nil
+}
+
+func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*credentials, error) {
+	c := &credentials{AccountSid: sid, AuthToken: secret, SecretEnv: "IMPACTCTL_AUTH_TOKEN"}
+	switch {
+	case secret != "" && secretFile != "":
+		return nil, usageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
+	case sid == "":
+		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is not set: environment credentials need the Account SID with IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE")
+	case secret == "" && secretFile == "":
+		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
+	case secretFile != "":
+		data, err := os.ReadFile(secretFile)
+		if err != nil {
+			return nil, usageErrorf("reading IMPACTCTL_AUTH_TOKEN_FILE: %v", err)
+		}
+		c.AuthToken = strings.TrimSpace(string(data))
+		c.SecretEnv = "IMPACTCTL_AUTH_TOKEN_FILE"
+		c.SecretFile = secretFile
+		if c.AuthToken == "" {
+			return nil, usageErrorf("IMPACTCTL_AUTH_TOKEN_FILE %s is empty", secretFile)
+		}
+	}
+	if !sidPattern.MatchString(sid) {
+		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
+	}
+	raw := s.apiURL
+	if raw == "" {
+		raw = DefaultAPIURL
+	}
+	u, err := normalizeURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	c.APIURL = u
+	c.Source = "environment (IMPACTCTL_ACCOUNT_SID, " + c.SecretEnv + ")"
+	return c, nil
+}

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/impactcom/impactctl/client"
+)
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	ExitOK          = 0
+	ExitUnexpected  = 1
+	ExitUsage       = 2
+	ExitConfirm     = 3
+	ExitAuth        = 4
+	ExitForbidden   = 5
+	ExitNotFound    = 6
+	ExitConflict    = 7
+	ExitRateLimited = 8
+	ExitUnavailable = 9
+	ExitPartial     = 10
+	ExitInterrupted = 130
+)
+
+// ExitError carries an explicit exit code with its message.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageErrorf is bad usage or input: exit 2.
+func usageErrorf(format string, a ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+}
+
+// errSilent ends a command with a code whose message was already printed,
+// such as a bulk run where some items failed.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitCode maps any error a command returns to DESIGN.md's exit codes.
+// It is the one place that knows the mapping.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	var se *silentError
+	if errors.As(err, &se) {
+		return se.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		return statusExitCode(ae.StatusCode)
+	}
+	var ne *client.NetworkError
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return ExitUnavailable
+	}
+	return ExitUnexpected
+}
+
+// statusExitCode maps an HTTP status the API answered to an exit code.
+func statusExitCode(status int) int {
+	switch {
+	case status == http.StatusBadRequest, status == http.StatusRequestEntityTooLarge,
+		status == http.StatusUnprocessableEntity:
+		return ExitUsage
+	case status == http.StatusUnauthorized:
+		return ExitAuth
+	case status == http.StatusForbidden:
+		return ExitForbidden
+	case status == http.StatusNotFound:
+		return ExitNotFound
+	case status == http.StatusConflict, status == http.StatusPreconditionFailed:
+		return ExitConflict
+	case status == http.StatusTooManyRequests:
+		return ExitRateLimited
+	case status >= 500:
+		return ExitUnavailable
+	}
+	return ExitUnexpected
+}
+
+// asAPIError finds an *client.APIError in err's chain.
+func asAPIError(err error) (*client.APIError, bool) {
+	var ae *client.APIError
+	ok := errors.As(err, &ae)
+	return ae, ok
+}

@@ -1,0 +1,230 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/viper"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+	"github.com/impactcom/impactctl/server"
+)
+
+// globalOptions are the root command's persistent flags.
+type globalOptions struct {
+	Profile  string
+	APIURL   string
+	Local    bool
+	Brand    string
+	Output   string
+	JQ       string
+	Template string
+	Yes      bool
+	NoInput  bool
+	Debug    bool
+	Timeout  time.Duration
+}
+
+// Factory carries what every command needs, built lazily: a command that
+// never talks to the API never reads the config file.
+type Factory struct {
+	IO      *IOStreams
+	Version string
+
+	v      *viper.Viper
+	opts   globalOptions
+	getenv func(string) string
+	// now is the clock relative filters are computed from.
+	now func() time.Time
+
+	credsOnce sync.Once
+	creds     *credentials
+	credsErr  error
+
+	clientOnce sync.Once
+	apiClient  *client.Client
+	clientErr  error
+
+	local     *server.Instance
+	cleanups  []func()
+	printer   *output.Printer
+	confCache *Config
+	// ran is set once a command has started; errors before it are cobra's usage refusals.
+	ran bool
+}
+
+func newFactory(io *IOStreams, version string) *Factory {
+	v := viper.New()
+	v.SetEnvPrefix("IMPACTCTL")
+	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "config", "now"} {
+		_ = v.BindEnv(key)
+	}
+	f := &Factory{IO: io, Version: version, v: v, getenv: os.Getenv, now: time.Now}
+	return f
+}
+
+// Config loads the config file once.
+func (f *Factory) Config() (*Config, error) {
+	if f.confCache != nil {
+		return f.confCache, nil
+	}
+	path, err := configPath(f.getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(path, f.IO.ErrOut)
+	if err != nil {
+		return nil, err
+	}
+	f.confCache = cfg
+	return cfg, nil
+}
+
+// profileName is --profile, IMPACTCTL_PROFILE, else "default".
+func (f *Factory) profileName() string {
+	if p := f.v.GetString("profile"); p != "" {
+		return p
+	}
+	return "default"
+}
+
+// apiURLSetting is --api-url, else IMPACTCTL_API_URL, and which named it.
+func (f *Factory) apiURLSetting() (string, string) {
+	if f.opts.APIURL != "" {
+		return f.opts.APIURL, "--api-url"
+	}
+	if u := f.v.GetString("api_url"); u != "" {
+		return u, "IMPACTCTL_API_URL"
+	}
+	return "", ""
+}
+
+func (f *Factory) localMode() bool { return f.opts.Local || f.v.GetBool("local") }
+
+// Credentials resolves the credentials once.
+func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
+	f.credsOnce.Do(func() {
+		if f.localMode() {
+			f.creds, f.credsErr = f.startLocal(ctx)
+			return
+		}
+		u, from := f.apiURLSetting()
+		f.creds, f.credsErr = resolveCredentials(credentialSettings{
+			getenv:   f.getenv,
+			profile:  f.profileName(),
+			apiURL:   u,
+			urlFrom:  from,
+			loadConf: f.Config,
+		})
+	})
+	return f.creds, f.credsErr
+}
+
+// Client returns the API client for the resolved credentials, scoped to
+// --brand when given.
+func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
+	f.clientOnce.Do(func() {
+		creds, err := f.Credentials(ctx)
+		if err != nil {
+			f.clientErr = err
+			return
+		}
+		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken)
+	})
+	return f.apiClient, f.clientErr
+}
+
+// newClient builds a client for the given credentials with the run's
+// settings (brand, debug, retries).
+func (f *Factory) newClient(apiURL, sid, secret string) (*client.Client, error) {
+	o := client.Options{
+		BaseURL:      apiURL,
+		AccountSid:   sid,
+		AuthToken:    secret,
+		Brand:        f.opts.Brand,
+		UserAgent:    "impactctl/" + f.Version,
+		MaxRetries:   3,
+		RetryWait:    500 * time.Millisecond,
+		RetryMaxWait: 30 * time.Second,
+	}
+	if w := f.getenv("IMPACTCTL_RETRY_WAIT"); w != "" {
+		// Lets tests and impatient scripts shorten the waits between retries.
+		if d, err := time.ParseDuration(w); err == nil {
+			o.RetryWait, o.RetryMaxWait = d, d
+		}
+	}
+	if f.opts.Debug {
+		o.Debug = f.IO.ErrOut
+	}
+	return client.New(o)
+}
+
+// startLocal runs the reference server in-process on loopback over the
+// user's local database, demo-seeded on first use, and returns its admin
+// credentials.
+func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
+	dir := f.getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("--local needs a data directory: set XDG_DATA_HOME: %w", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	dir = filepath.Join(dir, "impactctl")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("--local: %w", err)
+	}
+	inst, err := server.Start(context.WithoutCancel(ctx), server.Config{
+		Addr:          "127.0.0.1:0",
+		DB:            filepath.Join(dir, "local.db"),
+		Demo:          true,
+		AuthFailLimit: server.Rate{N: 100, Per: time.Minute},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--local: starting the embedded server: %w", err)
+	}
+	f.local = inst
+	f.cleanups = append(f.cleanups, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = inst.Shutdown(sctx)
+	})
+	return &credentials{
+		APIURL:     inst.URL,
+		AccountSid: inst.Admin.AccountSid,
+		AuthToken:  inst.Admin.AuthToken,
+		Source:     "--local (the embedded demo server's admin token)",
+	}, nil
+}
+
+// Printer is the output printer chosen by -o, --jq and --template.
+func (f *Factory) Printer() *output.Printer { return f.printer }
+
+// close runs the cleanups registered during the run.
+func (f *Factory) close() {
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
+}
+
+// Now is the clock relative filters use; IMPACTCTL_NOW fixes it for
+// reproducible reports.
+func (f *Factory) Now() (time.Time, error) {
+	if s := f.v.GetString("now"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return time.Time{}, usageErrorf("IMPACTCTL_NOW: %v", err)
+		}
+		return t, nil
+	}
+	return f.now(), nil
+}
+
+var errNoCredentials = errors.New("no credentials")

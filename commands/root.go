@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// version is set at build time (-ldflags "-X github.com/impactcom/impactctl/commands.version=…").
+var version = "dev"
+
+// Main runs impactctl with args (without the program name) on the given
+// streams and returns the process exit code.
+func Main(args []string, io *IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	f := newFactory(io, version)
+	defer f.close()
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(io.ErrOut, "interrupted")
+		return ExitInterrupted
+	}
+	code := exitCode(err)
+	if !f.ran && code == ExitUnexpected {
+		// cobra's own refusals (unknown command, wrong arguments) come
+		// before any command runs.
+		code = ExitUsage
+	}
+	var se *silentError
+	if !errors.As(err, &se) {
+		printError(f, cmd, err, code)
+	}
+	return code
+}
+
+// printError writes err to stderr: a line for people, or in JSON modes the
+// API's error object with "ExitCode".
+func printError(f *Factory, cmd *cobra.Command, err error, code int) {
+	msg := err.Error()
+	if hint := errorHint(f, err); hint != "" {
+		msg += "\n" + hint
+	}
+	if f.opts.Output == "json" || f.opts.Output == "jsonl" || f.opts.JQ != "" || f.opts.Template != "" {
+		obj := map[string]any{"Status": "ERROR", "Message": msg, "ExitCode": code}
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			obj["Message"] = ae.Message
+			obj["StatusCode"] = ae.StatusCode
+			if len(ae.Errors) > 0 {
+				obj["Errors"] = ae.Errors
+			}
+		}
+		b, _ := json.Marshal(obj)
+		fmt.Fprintln(f.IO.ErrOut, string(b))
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, "error: %s\n", msg)
+	if code == ExitUsage && cmd != nil && !f.ran {
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+}
+
+// errorHint tells the user what to check next, by exit code.
+func errorHint(f *Factory, err error) string {
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		var ne *client.NetworkError
+		if errors.As(err, &ne) && f.creds != nil {
+			return fmt.Sprintf("check that the Token API at %s is reachable (the server may be down), or pass --api-url", f.creds.APIURL)
+		}
+		return ""
+	}
+	src := ""
+	if f.creds != nil {
+		src = f.creds.Source
+	}
+	switch ae.StatusCode {
+	case 401:
+		return fmt.Sprintf("the Account SID and Auth Token were refused (from %s): check both, the token may have been reset or deleted; run `impactctl auth login` to store new ones", src)
+	case 403:
+		if strings.Contains(strings.ToLower(ae.Message), "disabled") {
+			return "the token in use is disabled: enable it in the web app or use another token"
+		}
+		return "the token in use lacks a scope this needs: grant it with `impactctl scopes set --add`, or use another token"
+	case 429:
+		return "rate limited: wait for the budget to reset (see `impactctl auth status`) and try again"
+	}
+	return ""
+}
+
+// newRootCmd builds the whole command tree.
+func newRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "impactctl",
+		Short: "Manage impact.com API access tokens from the shell",
+		Long: `impactctl manages API access tokens on the impact.com platform: list and read
+them, edit them, reset their secret, disable, enable and delete them, set their
+API scopes and the developer e-mail addresses told about changes.
+
+Every change shows what will change and asks, or proceeds with --yes.
+Try it with no account at all: impactctl --local tokens list`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			f.ran = true
+			return f.prepare(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: err}
+	})
+
+	fl := root.PersistentFlags()
+	fl.StringVar(&f.opts.Profile, "profile", "", "credentials profile to use (default \"default\", or IMPACTCTL_PROFILE)")
+	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+DefaultAPIURL+")")
+	fl.BoolVar(&f.opts.Local, "local", false, "run against the embedded demo server (or IMPACTCTL_LOCAL=1)")
+	fl.StringVar(&f.opts.Brand, "brand", "", "act on a managed brand's tokens (its Advertiser ID)")
+	fl.StringVarP(&f.opts.Output, "output", "o", "table", "output format: table, json or jsonl")
+	fl.StringVar(&f.opts.JQ, "jq", "", "filter JSON output with a jq expression")
+	fl.StringVar(&f.opts.Template, "template", "", "format JSON output with a Go template")
+	fl.BoolVarP(&f.opts.Yes, "yes", "y", false, "answer yes to every confirmation")
+	fl.BoolVar(&f.opts.NoInput, "no-input", false, "never prompt (or IMPACTCTL_NO_PROMPT=1, CI=true)")
+	fl.BoolVar(&f.opts.Debug, "debug", false, "log requests to stderr (secrets redacted)")
+	fl.DurationVar(&f.opts.Timeout, "timeout", 0, "budget for the whole command, retries and waits included (e.g. 30s; 0 = none)")
+	_ = f.v.BindPFlag("profile", fl.Lookup("profile"))
+
+	root.AddCommand(
+		newAuthCmd(f),
+		newBrandsCmd(f),
+		newUsersCmd(f),
+		newTokensCmd(f),
+		newScopesCmd(f),
+		newContactsCmd(f),
+		newServeCmd(f),
+		newVersionCmd(f),
+	)
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
+// prepare validates the global flags before a command runs.
+func (f *Factory) prepare(cmd *cobra.Command) error {
+	if f.opts.NoInput || f.v.GetBool("no_prompt") || strings.EqualFold(f.getenv("CI"), "true") {
+		f.IO.noPrompt = true
+	}
+	switch f.opts.Output {
+	case "table", "json", "jsonl":
+	default:
+		return usageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
+	}
+	p, err := output.New(f.IO.Out, output.Options{
+		Format:   f.opts.Output,
+		JQ:       f.opts.JQ,
+		Template: f.opts.Template,
+		NoColor:  f.getenv("NO_COLOR") != "" || !f.IO.IsStdoutTTY(),
+	})
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	f.printer = p
+	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) {
+		return usageErrorf("invalid --brand %q: expected a brand's numeric Advertiser ID", f.opts.Brand)
+	}
+	if f.opts.Timeout < 0 {
+		return usageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
+	}
+	if f.opts.Timeout > 0 {
+		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
+		f.cleanups = append(f.cleanups, cancel)
+		cmd.SetContext(ctx)
+	}
+	return nil
+}
+
+func isBrandID(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

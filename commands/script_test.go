@@ -1,0 +1,256 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/impactcom/impactctl/commands"
+	"github.com/impactcom/impactctl/server"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"impactctl": func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+	})
+}
+
+// scriptNow is the fixed clock of the scripts' server and of the CLI's
+// relative filters, so golden output never changes.
+var scriptNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// TestScripts runs testdata/script/*.txtar: the real impactctl against the
+// real server on 127.0.0.1:0, one server per script, seeded with the demo
+// data from a fixed random stream and clock.
+//
+// Each script starts with environment credentials of the demo admin token
+// ($ADMIN_SID, $ADMIN_TOKEN) and IMPACTCTL_API_URL set. Other demo tokens are
+// $<ROLE>_SID and $<ROLE>_TOKEN (READONLY, DISABLED, AGENCY2_ADMIN, BRAND_ADMIN).
+// Set UPDATE_SCRIPTS=1 to rewrite golden files.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
+		Setup:               setupScript,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"pty":      cmdPty,
+		},
+	})
+}
+
+func setupScript(env *testscript.Env) error {
+	dir := filepath.Join(env.WorkDir, ".server")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	inst, err := server.Start(context.Background(), server.Config{
+		Addr:          "127.0.0.1:0",
+		DB:            filepath.Join(dir, "tokens.db"),
+		Demo:          true,
+		RateLimit:     server.Rate{N: 1000, Per: time.Hour},
+		AuthFailLimit: server.Rate{N: 100, Per: time.Minute},
+		Rand:          &lockedRand{r: rand.NewChaCha8([32]byte{'i', 'm', 'p', 'a', 'c', 't'})},
+		Now:           func() time.Time { return scriptNow },
+	})
+	if err != nil {
+		return fmt.Errorf("starting the server: %w", err)
+	}
+	env.Defer(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		inst.Shutdown(ctx)
+	})
+	home := filepath.Join(env.WorkDir, "home")
+	for k, v := range map[string]string{
+		"HOME":                 home,
+		"XDG_CONFIG_HOME":      filepath.Join(home, ".config"),
+		"XDG_DATA_HOME":        filepath.Join(home, ".local", "share"),
+		"IMPACTCTL_API_URL":    inst.URL,
+		"IMPACTCTL_NOW":        scriptNow.Format(time.RFC3339),
+		"IMPACTCTL_RETRY_WAIT": "1ms",
+		"SERVER_URL":           inst.URL,
+		"DEAD_URL":             deadURL(),
+	} {
+		env.Setenv(k, v)
+	}
+	for role, c := range inst.DemoCredentials() {
+		name := strings.ToUpper(strings.ReplaceAll(role, "-", "_"))
+		env.Setenv(name+"_SID", c.AccountSid)
+		env.Setenv(name+"_TOKEN", c.AuthToken)
+	}
+	env.Setenv("IMPACTCTL_ACCOUNT_SID", inst.Admin.AccountSid)
+	env.Setenv("IMPACTCTL_AUTH_TOKEN", inst.Admin.AuthToken)
+	return nil
+}
+
+// deadURL is a loopback URL where nothing listens.
+func deadURL() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "http://127.0.0.1:1"
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// lockedRand makes a deterministic stream safe for the server's goroutines.
+type lockedRand struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedRand) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}
+
+// cmdExitcode runs a command and checks its exit code:
+//
+//	exitcode 3 impactctl tokens disable $SID
+//
+// Its stdout and stderr are kept for the stdout and stderr commands.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("usage: exitcode N command [args...]: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// cmdPty runs a command on a real pseudo-terminal (stdin, stdout and stderr
+// all a terminal) and types the contents of a file into it; what the
+// terminal shows becomes stdout, followed by a line "[exit N]":
+//
+//	pty answers.txt impactctl tokens disable $SID
+func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: pty inputfile command [args...]")
+	}
+	input := ts.ReadFile(args[0])
+	path, err := exec.LookPath(args[1])
+	if err != nil {
+		// The registered commands live on the script's PATH, not ours.
+		path = filepath.Join(filepath.Dir(ts.Getenv("PATH")), args[1])
+		for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+			if _, err := os.Stat(filepath.Join(dir, args[1])); err == nil {
+				path = filepath.Join(dir, args[1])
+				break
+			}
+		}
+	}
+	cmd := exec.Command(path, args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+		"IMPACTCTL_API_URL", "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE",
+		"IMPACTCTL_PROFILE", "IMPACTCTL_CONFIG", "IMPACTCTL_NOW", "IMPACTCTL_RETRY_WAIT", "IMPACTCTL_NO_PROMPT", "CI", "NO_COLOR"} {
+		if v := ts.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Env = append(cmd.Env, "TERM=dumb")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	ts.Check(err)
+	term := &terminal{}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(term, f)
+		close(done)
+	}()
+	// Type each line only once the program shows a prompt, as a person
+	// would: typed ahead, a secret would be echoed before echo is off.
+	for _, line := range strings.SplitAfter(input, "\n") {
+		if line == "" {
+			continue
+		}
+		term.waitForPrompt(done)
+		_, err = io.WriteString(f, line)
+		ts.Check(err)
+	}
+	err = cmd.Wait()
+	<-done
+	f.Close()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		ts.Check(err)
+	}
+	fmt.Fprintf(ts.Stdout(), "%s[exit %d]\n", strings.ReplaceAll(term.String(), "\r\n", "\n"), code)
+	if (code != 0) != neg {
+		ts.Fatalf("pty: exit %d", code)
+	}
+}
+
+// terminal collects what a pseudo-terminal shows.
+type terminal struct {
+	mu       sync.Mutex
+	buf      strings.Builder
+	answered int
+}
+
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.Write(p)
+}
+
+func (t *terminal) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.String()
+}
+
+// waitForPrompt waits until new output ends in a question (": " or "] "),
+// the program ends, or five seconds pass.
+func (t *terminal) waitForPrompt(done <-chan struct{}) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		s := t.buf.String()
+		if len(s) > t.answered && (strings.HasSuffix(s, ": ") || strings.HasSuffix(s, "] ")) {
+			t.answered = len(s)
+			t.mu.Unlock()
+			return
+		}
+		t.mu.Unlock()
+		select {
+		case <-done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

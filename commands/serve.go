@@ -1,0 +1,91 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/server"
+)
+
+// ServeOptions are `serve`'s inputs.
+type ServeOptions struct {
+	Addr          string
+	DB            string
+	KeyFile       string
+	Demo          bool
+	ReadyFile     string
+	RateLimit     string
+	AuthFailLimit string
+}
+
+func newServeCmd(f *Factory) *cobra.Command {
+	opts := &ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the reference Token API server (SQLite)",
+		Long: `Run the reference Token API server over a SQLite database.
+
+It logs one JSON line per request to stderr and shuts down cleanly on
+SIGINT or SIGTERM. With --demo it seeds a demo agency once; --ready-file
+then receives the URL and the admin token's credentials (mode 0600).`,
+		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json`,
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serveRun(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8787", "address to listen on (port 0 picks a free one)")
+	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file")
+	fl.StringVar(&opts.KeyFile, "key-file", "", "encryption key for secrets at rest (default: beside the database, .key)")
+	fl.BoolVar(&opts.Demo, "demo", false, "seed demo data on first start")
+	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the demo admin token here once listening")
+	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s]; 0 turns limits off")
+	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s]")
+	return cmd
+}
+
+func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
+	rate, err := server.ParseRate(opts.RateLimit)
+	if err != nil {
+		return usageErrorf("invalid --rate-limit: %v", err)
+	}
+	failRate, err := server.ParseRate(opts.AuthFailLimit)
+	if err != nil {
+		return usageErrorf("invalid --auth-fail-limit: %v", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil))
+	inst, err := server.Start(ctx, server.Config{
+		Addr:          opts.Addr,
+		DB:            opts.DB,
+		KeyFile:       opts.KeyFile,
+		Demo:          opts.Demo,
+		ReadyFile:     opts.ReadyFile,
+		RateLimit:     rate,
+		AuthFailLimit: failRate,
+		Logger:        logger,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the server: %w", err)
+	}
+	logger.Info("listening", "url", inst.URL)
+	done := make(chan error, 1)
+	go func() { done <- inst.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := inst.Shutdown(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

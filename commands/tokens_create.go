@@ -1,0 +1,173 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// TokensCreateOptions are `tokens create`'s inputs.
+type TokensCreateOptions struct {
+	Fields          tokenFields
+	Scopes          []string
+	DeveloperEmails []string
+	From            string
+	Secret          secretFlags
+	changeFlags
+}
+
+func newTokensCreateCmd(f *Factory) *cobra.Command {
+	opts := &TokensCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a token, or duplicate one with --from",
+		Long: `Create a token, or duplicate one with --from SID (its settings, with the
+flags given as overrides; the name defaults to "<Name> (copy)").
+
+The new Auth Token goes where it is told: --secret-file PATH or --reveal
+(stdout). On a terminal stdout is the default; elsewhere, told nothing, the
+command refuses before creating anything.`,
+		Example: `  impactctl tokens create --name "CI deploys" --scope 'reports.*' --secret-file ci.secret --yes
+  impactctl tokens create --from IR… --name "CI deploys (staging)" --reveal`,
+		Args: exactArgs(0, "no arguments (the settings are flags)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return tokensCreateRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.Fields.register(cmd)
+	cmd.Flags().StringArrayVar(&opts.Scopes, "scope", nil, "a scope or category.* (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.DeveloperEmails, "developer-email", nil, "a developer e-mail address (repeatable)")
+	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")
+	opts.Secret.register(cmd, false)
+	opts.changeFlags.register(cmd)
+	return cmd
+}
+
+func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions) error {
+	fl := opts.Fields
+	if opts.From != "" {
+		if err := validSID(opts.From); err != nil {
+			return err
+		}
+	} else if strings.TrimSpace(fl.Name) == "" {
+		return usageErrorf("a new token needs --name (or --from SID to duplicate one)")
+	}
+	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
+		return usageErrorf("--name must not be empty")
+	}
+	for _, e := range opts.DeveloperEmails {
+		if err := checkEmail(e); err != nil {
+			return err
+		}
+	}
+	if len(opts.DeveloperEmails) > maxDeveloperEmails {
+		return usageErrorf("a token has at most %d developer e-mail addresses", maxDeveloperEmails)
+	}
+	if !opts.DryRun {
+		if err := opts.Secret.check(f.IO, 1); err != nil {
+			return err
+		}
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	req := client.TokenCreate{Name: fl.Name, Description: fl.Description, DeveloperEmails: opts.DeveloperEmails}
+	if len(opts.Scopes) > 0 {
+		cat, err := c.Scopes(ctx)
+		if err != nil {
+			return err
+		}
+		if req.Scopes, err = expandScopes(cat, opts.Scopes); err != nil {
+			return err
+		}
+	}
+	if fl.set("api-version") && !strings.EqualFold(fl.APIVersion, "latest") {
+		if req.ApiVersion, err = strconv.Atoi(fl.APIVersion); err != nil {
+			return usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
+		}
+	}
+	if fl.set("primary-contact") && fl.PrimaryContact != "" {
+		u, err := findUser(ctx, c, fl.PrimaryContact)
+		if err != nil {
+			return err
+		}
+		req.PrimaryContactId = u.Id
+	}
+
+	ch := change{Name: fl.Name, Action: "create", AccountSid: "(new)"}
+	if opts.From != "" {
+		src, err := c.Token(ctx, opts.From)
+		if err != nil {
+			return err
+		}
+		ch.Action = "duplicate " + src.AccountSid + " as"
+		if req.Name == "" {
+			ch.Name = src.Name + " (copy)"
+		}
+	}
+	for _, fc := range []fieldChange{
+		{"Name", nil, ch.Name},
+		{"Description", nil, req.Description},
+		{"ApiVersion", nil, req.ApiVersion},
+		{"PrimaryContactId", nil, req.PrimaryContactId},
+		{"Scopes", nil, req.Scopes},
+		{"DeveloperEmails", nil, req.DeveloperEmails},
+	} {
+		if fc.After != "" && fc.After != 0 && fc.After != nil && !(isEmptyList(fc.After)) {
+			ch.Fields = append(ch.Fields, fc)
+		}
+	}
+	ok, err := f.confirm(opts.changeFlags, plan{Changes: []change{ch}}, "Create this token?")
+	if !ok {
+		return err
+	}
+	key := opts.IdempotencyKey
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	w := client.WriteOptions{IdempotencyKey: key}
+	var tok *client.Token
+	if opts.From != "" {
+		tok, err = c.DuplicateToken(ctx, opts.From, req, w)
+	} else {
+		tok, err = c.CreateToken(ctx, req, w)
+	}
+	if err != nil {
+		return err
+	}
+	return f.deliverNewSecret(tok, &opts.Secret, key, "created")
+}
+
+func isEmptyList(v any) bool {
+	l, ok := v.([]string)
+	return ok && len(l) == 0
+}
+
+// deliverNewSecret puts a fresh secret where it was told and prints the
+// token: the secret itself only with --reveal.
+func (f *Factory) deliverNewSecret(tok *client.Token, s *secretFlags, key, done string) error {
+	path, err := s.save(tok.AccountSid, tok.AuthToken)
+	if err != nil {
+		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
+			tok.AccountSid, done, err, key)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
+	if path != "" {
+		fmt.Fprintf(f.IO.ErrOut, "the new Auth Token is in %s\n", path)
+	}
+	shown := *tok
+	if !s.Reveal {
+		shown.AuthToken = ""
+	}
+	if !f.Printer().Table() {
+		return f.Printer().Object(&shown)
+	}
+	return output.KeyValues(f.IO.Out, tokenDetails(&shown))
+}

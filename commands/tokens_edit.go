@@ -1,0 +1,201 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// TokensEditOptions are `tokens edit`'s inputs.
+type TokensEditOptions struct {
+	SID    string
+	Fields tokenFields
+	changeFlags
+}
+
+// tokenFields are the editable fields as flags; set tells which were given.
+type tokenFields struct {
+	Name           string
+	Description    string
+	APIVersion     string
+	PrimaryContact string
+	set            func(name string) bool
+}
+
+func (t *tokenFields) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&t.Name, "name", "", "the token's name")
+	fl.StringVar(&t.Description, "description", "", `the token's description ("" clears it)`)
+	fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (versions only go up)")
+	fl.StringVar(&t.PrimaryContact, "primary-contact", "", `primary contact: a user's ID or e-mail ("" removes it)`)
+	t.set = func(name string) bool { return fl.Changed(name) }
+}
+
+func (c *changeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
+	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
+}
+
+func newTokensEditCmd(f *Factory) *cobra.Command {
+	opts := &TokensEditOptions{}
+	cmd := &cobra.Command{
+		Use:   "edit SID",
+		Short: "Edit a token's name, description, API version or primary contact",
+		Example: `  impactctl tokens edit IR… --name "CI deploys" --api-version latest
+  impactctl tokens edit IR… --primary-contact ada@example.com --yes`,
+		Args: exactArgs(1, "one Account SID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SID = args[0]
+			return tokensEditRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.Fields.register(cmd)
+	opts.changeFlags.register(cmd)
+	return cmd
+}
+
+func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) error {
+	if err := validSID(opts.SID); err != nil {
+		return err
+	}
+	fl := opts.Fields
+	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") {
+		return usageErrorf("nothing to edit: give --name, --description, --api-version or --primary-contact")
+	}
+	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
+		return usageErrorf("--name must not be empty")
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := c.Token(ctx, opts.SID)
+	if err != nil {
+		return err
+	}
+	upd, ch, err := planEdit(ctx, c, tok, fl)
+	if err != nil {
+		return err
+	}
+	if len(ch.Fields) == 0 {
+		return f.nothingToChange(fmt.Sprintf("token %s already has these values", tok.AccountSid), tok)
+	}
+	ok, err := f.confirm(opts.changeFlags, plan{Changes: []change{ch}}, "Edit this token?")
+	if !ok {
+		return err
+	}
+	updated, err := c.UpdateToken(ctx, tok.AccountSid, upd, client.WriteOptions{IfMatch: tok.ETag})
+	if err != nil {
+		return staleHint(err, tok.AccountSid)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "edited token %s (%s)\n", updated.AccountSid, output.Sanitize(updated.Name))
+	if !f.Printer().Table() {
+		return f.Printer().Object(updated)
+	}
+	return output.KeyValues(f.IO.Out, tokenDetails(updated))
+}
+
+// planEdit turns the flags into a PATCH and its before → after, leaving out
+// fields that already have the asked value.
+func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, change, error) {
+	var upd client.TokenUpdate
+	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "edit"}
+	if fl.set("name") && fl.Name != tok.Name {
+		upd.Name = &fl.Name
+		ch.Fields = append(ch.Fields, fieldChange{"Name", tok.Name, fl.Name})
+	}
+	if fl.set("description") && fl.Description != tok.Description {
+		if fl.Description == "" {
+			upd.ClearDescription = true
+		} else {
+			upd.Description = &fl.Description
+		}
+		ch.Fields = append(ch.Fields, fieldChange{"Description", tok.Description, fl.Description})
+	}
+	if fl.set("api-version") {
+		v, err := wantedVersion(tok, fl.APIVersion)
+		if err != nil {
+			return upd, ch, err
+		}
+		if v != tok.ApiVersion {
+			upd.ApiVersion = &v
+			ch.Fields = append(ch.Fields, fieldChange{"ApiVersion", tok.ApiVersion, v})
+		}
+	}
+	if fl.set("primary-contact") {
+		before := contactID(tok.PrimaryContact)
+		if fl.PrimaryContact == "" {
+			if before != "" {
+				upd.ClearPrimaryContact = true
+				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), nil})
+			}
+		} else {
+			u, err := findUser(ctx, c, fl.PrimaryContact)
+			if err != nil {
+				return upd, ch, err
+			}
+			if u.Id != before {
+				upd.PrimaryContactId = &u.Id
+				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), userLabel(u)})
+			}
+		}
+	}
+	return upd, ch, nil
+}
+
+// wantedVersion reads --api-version: N or latest; versions only go up.
+func wantedVersion(tok *client.Token, s string) (int, error) {
+	if strings.EqualFold(s, "latest") {
+		return max(tok.LatestApiVersion, tok.ApiVersion), nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, usageErrorf("invalid --api-version %q: use a number or latest", s)
+	}
+	if v < tok.ApiVersion {
+		return 0, usageErrorf("invalid --api-version %d: token %s is at version %d and versions only go up", v, tok.AccountSid, tok.ApiVersion)
+	}
+	if tok.LatestApiVersion > 0 && v > tok.LatestApiVersion {
+		return 0, usageErrorf("invalid --api-version %d: the latest version for this token is %d", v, tok.LatestApiVersion)
+	}
+	return v, nil
+}
+
+func contactID(u *client.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.Id
+}
+
+// findUser resolves a primary contact given as a user ID or an e-mail
+// address among the account's users.
+func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.User, error) {
+	if !strings.Contains(idOrEmail, "@") {
+		// An ID needs no lookup (nor users.read): the server checks it.
+		return &client.User{Id: idOrEmail}, nil
+	}
+	for u, err := range c.Users(ctx, client.ListOptions{PageSize: 1000}) {
+		if err != nil {
+			return nil, fmt.Errorf("looking up the primary contact: %w", err)
+		}
+		if strings.EqualFold(u.Email, idOrEmail) {
+			return &u, nil
+		}
+	}
+	return nil, usageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices", idOrEmail)
+}
+
+// staleHint explains a 412: someone changed the token since it was read.
+func staleHint(err error, sid string) error {
+	if ae, ok := asAPIError(err); ok && ae.StatusCode == 412 {
+		return &ExitError{Code: ExitConflict, Err: fmt.Errorf("token %s was changed by someone else since it was read; nothing was overwritten: run the command again to see the new values", sid)}
+	}
+	return err
+}

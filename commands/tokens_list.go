@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// tokenListFlags are the list filters, shared by `tokens list` and the bulk
+// commands' --all.
+type tokenListFlags struct {
+	State         string
+	Name          string
+	CreatedAfter  string
+	CreatedBefore string
+	UnusedFor     string
+	NotResetFor   string
+	Limit         int
+	PageSize      int
+}
+
+func (l *tokenListFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&l.State, "state", "", "only tokens in this state: enabled or disabled")
+	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
+	fl.StringVar(&l.CreatedAfter, "created-after", "", "only tokens created after a date or time")
+	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date or time")
+	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens not used for an age such as 90d")
+	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
+	fl.IntVar(&l.Limit, "limit", 0, "at most N tokens (0: all)")
+	fl.IntVar(&l.PageSize, "page-size", 100, "tokens per request, 1 to 1000")
+}
+
+// options turns the flags into the client's list options, refusing bad
+// values before any request.
+func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error) {
+	var o client.TokenListOptions
+	switch strings.ToLower(l.State) {
+	case "":
+	case "enabled", "disabled":
+		o.State = strings.ToUpper(l.State)
+	default:
+		return o, usageErrorf("invalid --state %q: use enabled or disabled", l.State)
+	}
+	o.Name = l.Name
+	var err error
+	if l.CreatedAfter != "" {
+		if o.CreatedAfter, err = parseTime("--created-after", l.CreatedAfter); err != nil {
+			return o, err
+		}
+	}
+	if l.CreatedBefore != "" {
+		if o.CreatedBefore, err = parseTime("--created-before", l.CreatedBefore); err != nil {
+			return o, err
+		}
+	}
+	if l.UnusedFor != "" {
+		age, err := parseAge("--unused-for", l.UnusedFor)
+		if err != nil {
+			return o, err
+		}
+		o.LastUsedBefore = now.Add(-age)
+	}
+	if l.NotResetFor != "" {
+		age, err := parseAge("--not-reset-for", l.NotResetFor)
+		if err != nil {
+			return o, err
+		}
+		o.ResetBefore = now.Add(-age)
+	}
+	if l.Limit < 0 {
+		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
+	}
+	if l.PageSize < 1 || l.PageSize > 1000 {
+		return o, usageErrorf("invalid --page-size %d: must be 1 to 1000", l.PageSize)
+	}
+	o.Limit, o.PageSize = l.Limit, l.PageSize
+	return o, nil
+}
+
+// TokensListOptions are `tokens list`'s inputs.
+type TokensListOptions struct {
+	Filters tokenListFlags
+}
+
+func newTokensListCmd(f *Factory) *cobra.Command {
+	opts := &TokensListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the account's API tokens",
+		Example: `  impactctl tokens list --state disabled
+  impactctl tokens list --unused-for 90d -o json
+  impactctl tokens list --name deploy --jq '.[].AccountSid'`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return tokensListRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.Filters.register(cmd)
+	return cmd
+}
+
+func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) error {
+	now, err := f.Now()
+	if err != nil {
+		return err
+	}
+	lo, err := opts.Filters.options(now)
+	if err != nil {
+		return err
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	return printList(f, c.Tokens(ctx, lo), tokenTableHeader, tokenRow)
+}
+
+var tokenTableHeader = []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED"}
+
+func tokenRow(t *client.Token) []string {
+	return []string{
+		t.AccountSid,
+		t.Name,
+		t.State,
+		strconv.Itoa(t.ApiVersion),
+		strconv.Itoa(len(t.Scopes)),
+		output.Hint(t.AuthTokenHint),
+		shortDate(t.DateCreated),
+		shortDate(deref(t.DateLastUsed)),
+	}
+}

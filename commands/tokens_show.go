@@ -1,0 +1,105 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// TokensShowOptions are `tokens show`'s inputs.
+type TokensShowOptions struct {
+	SID    string
+	Reveal bool
+}
+
+func newTokensShowCmd(f *Factory) *cobra.Command {
+	opts := &TokensShowOptions{}
+	cmd := &cobra.Command{
+		Use:   "show SID",
+		Short: "Show one API token",
+		Long: `Show one API token. The Auth Token is shown as its last four characters
+unless --reveal is given (which needs the apitokens.reveal scope).`,
+		Args: exactArgs(1, "one Account SID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SID = args[0]
+			return tokensShowRun(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "show the Auth Token itself")
+	return cmd
+}
+
+func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) error {
+	if err := validSID(opts.SID); err != nil {
+		return err
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := c.Token(ctx, opts.SID)
+	if err != nil {
+		return err
+	}
+	if opts.Reveal {
+		secret, err := c.AuthToken(ctx, opts.SID)
+		if err != nil {
+			return err
+		}
+		tok.AuthToken = secret.AuthToken
+	}
+	p := f.Printer()
+	if !p.Table() {
+		return p.Object(tok)
+	}
+	return output.KeyValues(f.IO.Out, tokenDetails(tok))
+}
+
+// tokenDetails are the lines of `tokens show` for people.
+func tokenDetails(t *client.Token) [][2]string {
+	secret := output.Hint(t.AuthTokenHint)
+	if t.AuthToken != "" {
+		secret = t.AuthToken
+	}
+	version := fmt.Sprint(t.ApiVersion)
+	if t.LatestApiVersion > t.ApiVersion {
+		version += fmt.Sprintf(" (latest is %d)", t.LatestApiVersion)
+	}
+	return [][2]string{
+		{"Account SID", t.AccountSid},
+		{"Name", t.Name},
+		{"Description", t.Description},
+		{"State", t.State},
+		{"API version", version},
+		{"Auth Token", secret},
+		{"Primary contact", userLabel(t.PrimaryContact)},
+		{"Developer emails", strings.Join(t.DeveloperEmails, ", ")},
+		{"Scopes", strings.Join(t.Scopes, ", ")},
+		{"Created", t.DateCreated},
+		{"Updated", t.DateUpdated},
+		{"Last used", orNever(deref(t.DateLastUsed))},
+		{"Auth Token reset", orNever(deref(t.DateAuthTokenReset))},
+	}
+}
+
+func userLabel(u *client.User) string {
+	if u == nil {
+		return "none"
+	}
+	if u.Name == "" && u.Email == "" {
+		return u.Id
+	}
+	return fmt.Sprintf("%s <%s> (%s)", u.Name, u.Email, u.Id)
+}
+
+func orNever(ts string) string {
+	if ts == "" {
+		return "never"
+	}
+	return ts
+}

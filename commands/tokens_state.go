@@ -1,0 +1,131 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+)
+
+// stateAction is disable, enable or delete: what it does to one token.
+type stateAction struct {
+	verb   string // "disable"
+	done   string // "disabled"
+	target string // the State afterwards; "" for delete
+	call   func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error)
+}
+
+var (
+	disableAction = stateAction{verb: "disable", done: "disabled", target: "DISABLED",
+		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
+			return c.DisableToken(ctx, sid, w)
+		}}
+	enableAction = stateAction{verb: "enable", done: "enabled", target: "ENABLED",
+		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
+			return c.EnableToken(ctx, sid, w)
+		}}
+	deleteAction = stateAction{verb: "delete", done: "deleted",
+		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
+			return nil, c.DeleteToken(ctx, sid, w)
+		}}
+)
+
+func newTokensStateCmd(f *Factory, a stateAction, short string) *cobra.Command {
+	b := &bulkFlags{}
+	cmd := &cobra.Command{
+		Use:   a.verb + " SID...",
+		Short: short,
+		Example: fmt.Sprintf(`  impactctl tokens %[1]s IR… --yes
+  impactctl tokens list --state enabled --unused-for 180d --jq '.[].AccountSid' | impactctl tokens %[1]s --stdin --yes
+  impactctl tokens %[1]s --all --name "temp" --dry-run`, a.verb),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return tokensStateRun(cmd.Context(), f, a, args, b)
+		},
+	}
+	b.register(cmd)
+	return cmd
+}
+
+func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []string, b *bulkFlags) error {
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	toks, failed, err := f.selectTokens(ctx, c, args, b)
+	if err != nil {
+		return err
+	}
+	creds, _ := f.Credentials(ctx)
+	var p plan
+	var todo []*client.Token
+	for _, tok := range toks {
+		ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: a.verb}
+		if a.target != "" {
+			if tok.State == a.target {
+				p.Unchanged = append(p.Unchanged, ch)
+				continue
+			}
+			ch.Fields = []fieldChange{{"State", tok.State, a.target}}
+		}
+		if a.verb != "enable" && f.opts.Brand == "" && tok.AccountSid == creds.AccountSid {
+			ch.Warning = fmt.Sprintf("token %s is the one in use: once %s, this and every later command with it is refused", tok.AccountSid, a.done)
+		}
+		p.Changes = append(p.Changes, ch)
+		todo = append(todo, tok)
+	}
+	if len(p.Changes) == 0 && len(failed) == 0 {
+		if len(p.Unchanged) == 0 {
+			return f.nothingToChange("no tokens match", nil)
+		}
+		return f.nothingToChange(fmt.Sprintf("%s already %s", pluralTokens(p.Unchanged), a.done), nil)
+	}
+	if len(p.Changes) > 0 {
+		question := fmt.Sprintf("%s %s?", strings.ToUpper(a.verb[:1])+a.verb[1:], plural(len(p.Changes), "token"))
+		ok, err := f.confirm(b.changeFlags, p, question)
+		if !ok {
+			return err
+		}
+	}
+	done := make([]result, len(todo))
+	forEach(len(todo), b.Concurrency, func(i int) {
+		tok := todo[i]
+		after, err := a.call(ctx, c, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: b.IdempotencyKey})
+		if err != nil {
+			done[i] = errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))
+			return
+		}
+		if after == nil {
+			after = tok
+		}
+		done[i] = okResult(after, a.done)
+		if a.target == "" {
+			done[i].ApiToken = nil
+		}
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// One result per token, in the order they were named.
+	bySID := map[string]result{}
+	for _, r := range done {
+		bySID[r.AccountSid] = r
+	}
+	for _, ch := range p.Unchanged {
+		bySID[ch.AccountSid] = result{AccountSid: ch.AccountSid, Status: "OK", StatusCode: 200, Message: "already " + a.done, name: ch.Name}
+	}
+	results := make([]result, 0, len(toks)+len(failed))
+	for _, tok := range toks {
+		results = append(results, bySID[tok.AccountSid])
+	}
+	return f.printResults(append(results, failed...))
+}
+
+func pluralTokens(cs []change) string {
+	if len(cs) == 1 {
+		return "token " + cs[0].AccountSid + " is"
+	}
+	return fmt.Sprintf("all %d tokens are", len(cs))
+}

@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"context"
+	"iter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+func newUsersCmd(f *Factory) *cobra.Command {
+	var lo client.ListOptions
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the account's users",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usersListRun(cmd.Context(), f, lo)
+		},
+	}
+	list.Flags().IntVar(&lo.Limit, "limit", 0, "at most N users (0: all)")
+	return newGroupCmd("users", "The account's users (primary-contact choices)", list)
+}
+
+func usersListRun(ctx context.Context, f *Factory, lo client.ListOptions) error {
+	if lo.Limit < 0 {
+		return usageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	return printList(f, c.Users(ctx, lo), []string{"ID", "NAME", "EMAIL"}, func(u client.User) []string {
+		return []string{u.Id, u.Name, u.Email}
+	})
+}
+
+// printList writes a list as it arrives: rows of a table, or JSON items.
+func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, row func(T) []string) error {
+	p := f.Printer()
+	if !p.Table() {
+		lw := p.List()
+		for it, err := range items {
+			if err != nil {
+				lw.Close()
+				return err
+			}
+			if err := lw.Add(it); err != nil {
+				return err
+			}
+		}
+		return lw.Close()
+	}
+	t := output.NewTable(f.IO.Out, header...)
+	for it, err := range items {
+		if err != nil {
+			return err
+		}
+		t.Row(row(it)...)
+	}
+	return t.Render()
+}
