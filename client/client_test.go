@@ -1119,3 +1119,63 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("headers %v", h)
 	}
 }
+
+func TestSelfResetReplayWithPreviousSecret(t *testing.T) {
+	// The server accepts the previous secret only to replay the reset that
+	// replaced it, so discovery is refused and the client tries both roots.
+	const key = "ci-rotation-1"
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		replay := r.Method == "POST" && r.Header.Get("Idempotency-Key") == key
+		if !replay {
+			writeErr(w, 401, "Unknown credentials")
+			return
+		}
+		if !strings.HasPrefix(r.URL.Path, "/Advertisers/"+brandSid+"/") {
+			writeErr(w, 404, "Not found")
+			return
+		}
+		tok := tokenJSON(brandSid, "self")
+		tok["AuthToken"] = "ReplayedSecretReplayedSecret1234"
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/ApiTokens/"+brandSid+"/Reset"):
+			writeJSON(w, 200, tok)
+		case strings.HasSuffix(r.URL.Path, "/ApiTokens/Reset"):
+			writeJSON(w, 200, map[string]any{"Results": []any{map[string]any{"AccountSid": brandSid, "Status": "OK", "StatusCode": 200, "ApiToken": tok}}})
+		default:
+			writeErr(w, 404, "Not found")
+		}
+	}))
+	defer srv.Close()
+	c, err := New(Options{BaseURL: srv.URL, AccountSid: brandSid, AuthToken: "OldSecret", MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.ResetToken(context.Background(), brandSid, WriteOptions{IdempotencyKey: key})
+	if err != nil || tok.AuthToken != "ReplayedSecretReplayedSecret1234" {
+		t.Fatalf("replay: %+v %v", tok, err)
+	}
+	want := []string{
+		"GET /Agencies/" + brandSid + "/ApiTokens/Current",
+		"POST /Agencies/" + brandSid + "/ApiTokens/" + brandSid + "/Reset",
+		"POST /Advertisers/" + brandSid + "/ApiTokens/" + brandSid + "/Reset",
+	}
+	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s", strings.Join(seen, "\n"))
+	}
+	res, err := c.Bulk(context.Background(), BulkReset, []string{brandSid}, WriteOptions{IdempotencyKey: key})
+	if err != nil || len(res) != 1 || res[0].ApiToken.AuthToken == "" {
+		t.Fatalf("bulk replay: %+v %v", res, err)
+	}
+	// Without a caller's key there is nothing to replay: the 401 stands.
+	if _, err := c.ResetToken(context.Background(), brandSid, WriteOptions{}); !isStatus(err, 401) {
+		t.Errorf("no key: %v", err)
+	}
+	if _, err := c.DisableToken(context.Background(), brandSid, WriteOptions{IdempotencyKey: key}); !isStatus(err, 401) {
+		t.Errorf("disable: %v", err)
+	}
+}

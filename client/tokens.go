@@ -68,9 +68,24 @@ func (c *Client) Users(ctx context.Context, lo ListOptions) iter.Seq2[User, erro
 	return list[User](ctx, c, "/Users", nil, "Users", lo)
 }
 
-// Advertisers lists the brands the agency manages.
+// Advertisers lists the brands the agency manages. It ignores the brand
+// set with WithBrand: brands belong to the agency.
 func (c *Client) Advertisers(ctx context.Context, lo ListOptions) iter.Seq2[Advertiser, error] {
-	return list[Advertiser](ctx, c, "/Advertisers", nil, "Advertisers", lo)
+	return list[Advertiser](ctx, c.WithBrand(""), "/Advertisers", nil, "Advertisers", lo)
+}
+
+// Advertiser returns one managed brand. Like Advertisers, it ignores the
+// brand set with WithBrand.
+func (c *Client) Advertiser(ctx context.Context, id string) (*Advertiser, error) {
+	res, err := c.WithBrand("").get(ctx, "/Advertisers/"+seg(id), nil)
+	if err != nil {
+		return nil, err
+	}
+	var a Advertiser
+	if err := decode(res, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // Tokens lists tokens, oldest first, with the given filters.
@@ -141,6 +156,11 @@ func (c *Client) UpdateToken(ctx context.Context, sid string, u TokenUpdate, wo 
 }
 
 // ResetToken gives a token a new secret; the answer carries it.
+//
+// A token that reset itself and lost the answer can replay that reset with
+// its previous secret and the same IdempotencyKey; the server accepts the
+// previous secret for nothing else, so the client then tries the agency
+// root and the brand root instead of discovering which one it has.
 func (c *Client) ResetToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
 	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Reset", nil, wo, "", nil)
 }
@@ -209,7 +229,7 @@ func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo 
 	if sids == nil {
 		sids = []string{}
 	}
-	root, err := c.root(ctx)
+	roots, err := c.writeRoots(ctx, action == BulkReset, wo)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +237,16 @@ func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo 
 	if key == "" {
 		key = newKey()
 	}
-	res, err := c.do(ctx, &request{
-		method: http.MethodPost, path: root + "/ApiTokens/" + string(action),
-		body: struct{ Sids []string }{sids}, ifMatch: wo.IfMatch, idemKey: key,
-	})
+	var res *response
+	for i, root := range roots {
+		res, err = c.do(ctx, &request{
+			method: http.MethodPost, path: root + "/ApiTokens/" + string(action),
+			body: struct{ Sids []string }{sids}, ifMatch: wo.IfMatch, idemKey: key,
+		})
+		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +255,22 @@ func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo 
 		return nil, err
 	}
 	return out.Results, nil
+}
+
+// writeRoots returns the root a change goes to. For a reset replayed with a
+// caller-chosen key, when the credentials are refused (they may be the
+// previous secret of a self-reset, which the server accepts only for that
+// replay), it returns both of the caller's own roots to try in turn.
+func (c *Client) writeRoots(ctx context.Context, reset bool, wo WriteOptions) ([]string, error) {
+	root, err := c.root(ctx)
+	if err == nil {
+		return []string{root}, nil
+	}
+	if reset && wo.IdempotencyKey != "" && c.brand == "" && isStatus(err, http.StatusUnauthorized) {
+		sid := seg(c.opts.AccountSid)
+		return []string{"/Agencies/" + sid, "/Advertisers/" + sid}, nil
+	}
+	return nil, err
 }
 
 // get sends a GET under the token root.
@@ -245,18 +287,24 @@ func (c *Client) get(ctx context.Context, rel string, q url.Values) (*response, 
 // have been applied, and done says the token (re-read) already is as
 // requested, that token is the answer.
 func (c *Client) tokenWrite(ctx context.Context, method, rel string, body any, wo WriteOptions, sid string, done func(*Token) bool) (*Token, error) {
-	root, err := c.root(ctx)
+	roots, err := c.writeRoots(ctx, strings.HasSuffix(rel, "/Reset"), wo)
 	if err != nil {
 		return nil, err
 	}
-	r := &request{method: method, path: root + rel, body: body, ifMatch: wo.IfMatch}
+	key := ""
 	if method == http.MethodPost {
-		r.idemKey = wo.IdempotencyKey
-		if r.idemKey == "" {
-			r.idemKey = newKey()
+		key = wo.IdempotencyKey
+		if key == "" {
+			key = newKey()
 		}
 	}
-	res, err := c.do(ctx, r)
+	var res *response
+	for i, root := range roots {
+		res, err = c.do(ctx, &request{method: method, path: root + rel, body: body, ifMatch: wo.IfMatch, idemKey: key})
+		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {
+			break
+		}
+	}
 	if err != nil {
 		if res != nil && res.ambiguous && done != nil && sid != "" && isStatus(err, http.StatusPreconditionFailed) {
 			if t, gerr := c.Token(ctx, sid); gerr == nil && done(t) {
