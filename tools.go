@@ -13,7 +13,7 @@ import (
 	_ "github.com/rogpeppe/go-internal/testscript"
 	_ "github.com/spf13/cobra"
 	_ "github.com/spf13/viper"
+	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/term"
 	_ "modernc.org/sqlite"
-	_ "go.yaml.in/yaml/v3"
 )
