@@ -103,7 +103,11 @@ func New(o Options) (*Client, error) {
 	u.RawQuery, u.Fragment = "", ""
 	tr := o.Transport
 	if tr == nil {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A server that takes the request and never answers would
+		// otherwise hold a command without --timeout forever.
+		t.ResponseHeaderTimeout = 2 * time.Minute
+		tr = t
 	}
 	hc := &http.Client{
 		Transport: tr,

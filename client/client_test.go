@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -1177,5 +1178,55 @@ func TestSelfResetReplayWithPreviousSecret(t *testing.T) {
 	}
 	if _, err := c.DisableToken(context.Background(), brandSid, WriteOptions{IdempotencyKey: key}); !isStatus(err, 401) {
 		t.Errorf("disable: %v", err)
+	}
+}
+
+func TestRestyStaysQuiet(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	func() {
+		defer func() { os.Stderr = saved }()
+		mux := agencyMux()
+		mux.HandleFunc("GET /Agencies/{sid}/ApiTokens/{tok}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{not json`)
+		})
+		s := newStub(t, mux)
+		c := newClient(t, s) // created while stderr is the pipe
+		if _, err := c.Token(context.Background(), "IR1"); err == nil {
+			t.Error("bad JSON accepted")
+		}
+		if _, err := c.AuthToken(context.Background(), "IR1"); err == nil {
+			t.Error("unknown route accepted")
+		}
+	}()
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if len(out) > 0 {
+		t.Errorf("stderr: %s", out)
+	}
+}
+
+func TestAdvertisersIgnoreBrand(t *testing.T) {
+	mux := agencyMux()
+	mux.HandleFunc("GET /Agencies/{sid}/Advertisers", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"@nextpageuri": "", "Advertisers": []any{map[string]any{"Id": 1048291, "Name": "Acme"}}})
+	})
+	mux.HandleFunc("GET /Agencies/{sid}/Advertisers/{adv}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"Id": r.PathValue("adv"), "Name": "Acme"})
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s).WithBrand("1048291")
+	ads, err := collect(t, c.Advertisers(context.Background(), ListOptions{}))
+	if err != nil || len(ads) != 1 || ads[0].Id != "1048291" {
+		t.Fatalf("%v %v", ads, err)
+	}
+	a, err := c.Advertiser(context.Background(), "1048291")
+	if err != nil || a.Name != "Acme" {
+		t.Fatalf("%v %v", a, err)
 	}
 }
