@@ -1230,3 +1230,31 @@ func TestAdvertisersIgnoreBrand(t *testing.T) {
 		t.Fatalf("%v %v", a, err)
 	}
 }
+
+func TestPOSTInFlightConflictRetried(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	mux.HandleFunc("POST /Agencies/{sid}/ApiTokens/{tok}/Enable", func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) {
+		case 1: // applied; the answer is lost on the way
+			writeJSON(w, 200, tokenJSON("IR1", "a"))
+		case 2: // the first is still being stored
+			writeErr(w, 409, "A request with this Idempotency-Key is in progress")
+		default:
+			writeJSON(w, 200, tokenJSON("IR1", "a"))
+		}
+	})
+	mux.HandleFunc("POST /Agencies/{sid}/ApiTokens/{tok}/Disable", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, 409, "This would leave the account without an enabled token holding apitokens.write")
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.Transport = dropFirst("POST") })
+	if _, err := c.EnableToken(context.Background(), "IR1", WriteOptions{}); err != nil || n.Load() != 3 {
+		t.Errorf("enable: %v after %d", err, n.Load())
+	}
+	// A plain conflict is not retried.
+	c = newClient(t, s)
+	if _, err := c.DisableToken(context.Background(), "IR1", WriteOptions{}); !isStatus(err, 409) || s.count("POST /Agencies/"+testSid+"/ApiTokens/IR1/Disable") != 1 {
+		t.Errorf("disable: %v", err)
+	}
+}

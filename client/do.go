@@ -169,7 +169,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 				ambiguous = true
 			}
 			last.ambiguous = ambiguous
-			if attempt >= attempts || !r.retryStatus(last.status) {
+			// A keyed POST whose earlier attempt may still be running on the
+			// server can meet 409 until that attempt finishes and its answer
+			// is stored; another try then gets that answer.
+			inFlight := ambiguous && r.idemKey != "" && last.status == http.StatusConflict
+			if attempt >= attempts || !(r.retryStatus(last.status) || inFlight) {
 				return last, lastErr
 			}
 			wait = c.backoff(attempt)
