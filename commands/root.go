@@ -102,6 +102,11 @@ func errorHint(f *Factory, err error) string {
 		if strings.Contains(strings.ToLower(ae.Message), "disabled") {
 			return "the token in use is disabled: enable it in the web app or use another token"
 		}
+		for _, fe := range ae.Errors {
+			if strings.Contains(fe.Message, "calling token lacks") {
+				return "a token cannot change a token that holds scopes it lacks itself: use a token that holds them"
+			}
+		}
 		return "the token in use lacks a scope this needs: grant it with `impactctl scopes set --add`, or use another token"
 	case 429:
 		return "rate limited: wait for the budget to reset (see `impactctl auth status`) and try again"

@@ -39,7 +39,8 @@ var scriptNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 //
 // Each script starts with environment credentials of the demo admin token
 // ($ADMIN_SID, $ADMIN_TOKEN) and IMPACTCTL_API_URL set. Other demo tokens are
-// $<ROLE>_SID and $<ROLE>_TOKEN (READONLY, DISABLED, AGENCY2_ADMIN, BRAND_ADMIN).
+// $<ROLE>_SID and $<ROLE>_TOKEN (READONLY, DISABLED, AGENCY2_ADMIN, BRAND_ADMIN),
+// and each secret is also in $WORK/<role>.secret (admin.secret, brand-admin.secret).
 // Set UPDATE_SCRIPTS=1 to rewrite golden files.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -51,6 +52,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitcode,
 			"pty":      cmdPty,
+			"filemode": cmdFilemode,
 		},
 	})
 }
@@ -94,6 +96,9 @@ func setupScript(env *testscript.Env) error {
 		name := strings.ToUpper(strings.ReplaceAll(role, "-", "_"))
 		env.Setenv(name+"_SID", c.AccountSid)
 		env.Setenv(name+"_TOKEN", c.AuthToken)
+		if err := os.WriteFile(filepath.Join(env.WorkDir, role+".secret"), []byte(c.AuthToken+"\n"), 0o600); err != nil {
+			return err
+		}
 	}
 	env.Setenv("IMPACTCTL_ACCOUNT_SID", inst.Admin.AccountSid)
 	env.Setenv("IMPACTCTL_AUTH_TOKEN", inst.Admin.AuthToken)
@@ -252,5 +257,22 @@ func (t *terminal) waitForPrompt(done <-chan struct{}) {
 			return
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// cmdFilemode checks a file's permission bits:
+//
+//	filemode 0600 home/.config/impactctl/config.yaml
+func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode MODE path")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	st, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	got := st.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o, want %s%04o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }
