@@ -24,6 +24,8 @@ type call struct {
 	// replayOnly means the caller presented the secret its own reset replaced: the
 	// request may only replay that reset's stored answer.
 	replayOnly bool
+	// idem is the POST's Idempotency-Key, when it has one.
+	idem *idemKey
 }
 
 // authorize runs DESIGN.md's order: find the token by SID, compare the secret in

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/api"
 )
 
 // testClock is a settable clock shared by the store and the limiters.
@@ -78,11 +80,23 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 		client: &http.Client{Transport: testTransport(t)}}
 }
 
-// testTransport is the one place every test request goes through, so the contract
-// validator can wrap it.
+// contract loads api/openapi.yaml once for every test.
+var contract = sync.OnceValues(api.NewValidator)
+
+// testTransport is the one place every test request goes through: each exchange is
+// checked against the contract. Deliberately off-contract requests carry api.SkipHeader
+// (see offContract).
 func testTransport(t testing.TB) http.RoundTripper {
-	return http.DefaultTransport
+	v, err := contract()
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	return v.Transport(http.DefaultTransport, t)
 }
+
+// offContract are the headers that mark a request as deliberately outside the contract
+// (a malformed SID, an unknown route); its answer is still checked.
+var offContract = []string{api.SkipHeader, "1"}
 
 type response struct {
 	Status int
@@ -145,9 +159,9 @@ func (ts *testServer) req(method, path string, c Credential, body any, headers .
 }
 
 // get is req for a GET under the credential's own agency root.
-func (ts *testServer) get(c Credential, rel string) *response {
+func (ts *testServer) get(c Credential, rel string, headers ...string) *response {
 	ts.t.Helper()
-	return ts.req("GET", "/Agencies/"+c.AccountSid+rel, c, nil)
+	return ts.req("GET", "/Agencies/"+c.AccountSid+rel, c, nil, headers...)
 }
 
 func (r *response) decode(t testing.TB, v any) {

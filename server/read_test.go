@@ -56,7 +56,7 @@ func TestAuthenticationRefusals(t *testing.T) {
 	}
 	unknown := Credential{AccountSid: "IR" + strings.Repeat("Z", 32), AuthToken: admin.AuthToken}
 	ts.req("GET", "/Agencies/"+unknown.AccountSid+"/ApiTokens/Current", unknown, nil).wantError(t, http.StatusUnauthorized)
-	ts.req("GET", path, Credential{}, nil).wantError(t, http.StatusUnauthorized)
+	ts.req("GET", path, Credential{}, nil, offContract...).wantError(t, http.StatusUnauthorized)
 	ts.req("GET", path, Credential{AccountSid: "not-a-sid", AuthToken: "x"}, nil).wantError(t, http.StatusUnauthorized)
 
 	disabled := ts.cred("disabled")
@@ -183,7 +183,7 @@ func TestAccountEndpoints(t *testing.T) {
 		}
 	}
 	// Advertisers exists only under the agency root.
-	ts.req("GET", "/Advertisers/"+brand.AccountSid+"/Advertisers", brand, nil).wantError(t, http.StatusNotFound)
+	ts.req("GET", "/Advertisers/"+brand.AccountSid+"/Advertisers", brand, nil, offContract...).wantError(t, http.StatusNotFound)
 }
 
 func TestPagingAcrossPages(t *testing.T) {
@@ -246,7 +246,7 @@ func TestPagingAcrossPages(t *testing.T) {
 	}
 	for _, bad := range []string{"Page=0", "Page=x", "PageSize=0", "PageSize=1001"} {
 		field, _, _ := strings.Cut(bad, "=")
-		ts.get(admin, "/ApiTokens?"+bad).wantError(t, http.StatusBadRequest, field)
+		ts.get(admin, "/ApiTokens?"+bad, offContract...).wantError(t, http.StatusBadRequest, field)
 	}
 	ts.get(admin, "/ApiTokens?PageSize=1000").want(t, http.StatusOK)
 }
@@ -284,10 +284,10 @@ func TestListFilters(t *testing.T) {
 			t.Fatalf("%s: got %v, want %v", name, gotSIDs, want)
 		}
 	}
-	check("State", url.Values{"State": {"disabled"}}, func(t tokenJSON) bool { return t.State == "DISABLED" })
+	check("State", url.Values{"State": {"DISABLED"}}, func(t tokenJSON) bool { return t.State == "DISABLED" })
 	check("Name", url.Values{"Name": {"REPORT"}}, func(t tokenJSON) bool { return strings.Contains(strings.ToLower(t.Name), "report") })
 	mid := all[len(all)/2].DateCreated
-	check("CreatedAfter", url.Values{"CreatedAfter": {mid}}, func(t tokenJSON) bool { return t.DateCreated > mid })
+	check("CreatedAfter", url.Values{"CreatedAfter": {mid}}, func(t tokenJSON) bool { return t.DateCreated >= mid })
 	check("CreatedBefore", url.Values{"CreatedBefore": {mid}}, func(t tokenJSON) bool { return t.DateCreated < mid })
 	cut := testEpoch.AddDate(0, 0, -90)
 	check("LastUsedBefore", url.Values{"LastUsedBefore": {cut.Format(time.DateOnly)}}, func(t tokenJSON) bool {
@@ -297,7 +297,7 @@ func TestListFilters(t *testing.T) {
 		return t.DateAuthTokenReset < cut.Format(time.RFC3339)
 	})
 	check("combined", url.Values{"State": {"ENABLED"}, "CreatedAfter": {mid}}, func(t tokenJSON) bool {
-		return t.State == "ENABLED" && t.DateCreated > mid
+		return t.State == "ENABLED" && t.DateCreated >= mid
 	})
 
 	// @nextpageuri keeps the filters.
@@ -308,7 +308,7 @@ func TestListFilters(t *testing.T) {
 	}
 	for _, bad := range []string{"State=gone", "CreatedAfter=yesterday", "CreatedBefore=2026-13-01", "LastUsedBefore=1", "ResetBefore=x"} {
 		field, _, _ := strings.Cut(bad, "=")
-		ts.get(admin, "/ApiTokens?"+bad).wantError(t, http.StatusBadRequest, field)
+		ts.get(admin, "/ApiTokens?"+bad, offContract...).wantError(t, http.StatusBadRequest, field)
 	}
 }
 
@@ -340,15 +340,15 @@ func TestGetAndReveal(t *testing.T) {
 func TestRouteErrors(t *testing.T) {
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	r := ts.req("DELETE", "/Agencies/"+admin.AccountSid+"/ApiScopes", admin, nil)
+	r := ts.req("DELETE", "/Agencies/"+admin.AccountSid+"/ApiScopes", admin, nil, offContract...)
 	r.wantError(t, http.StatusMethodNotAllowed, "DELETE")
 	if !strings.Contains(r.Header.Get("Allow"), "GET") {
 		t.Fatalf("Allow %q", r.Header.Get("Allow"))
 	}
-	ts.req("GET", "/Nowhere", admin, nil).wantError(t, http.StatusNotFound)
-	ts.req("GET", "/Agencies/"+admin.AccountSid+"/Campaigns", admin, nil).wantError(t, http.StatusNotFound)
+	ts.req("GET", "/Nowhere", admin, nil, offContract...).wantError(t, http.StatusNotFound)
+	ts.req("GET", "/Agencies/"+admin.AccountSid+"/Campaigns", admin, nil, offContract...).wantError(t, http.StatusNotFound)
 	big := `{"Name":"` + strings.Repeat("x", maxBody) + `"}`
-	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, big).wantError(t, http.StatusRequestEntityTooLarge)
+	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, big, offContract...).wantError(t, http.StatusRequestEntityTooLarge)
 }
 
 func TestRateLimit(t *testing.T) {

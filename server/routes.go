@@ -9,6 +9,8 @@ type endpoint struct {
 	scope  string // "" when none is needed
 	// agencyOnly endpoints exist only under /Agencies/{sid}.
 	agencyOnly bool
+	// ownRootOnly endpoints are not offered on the passthrough root.
+	ownRootOnly bool
 	// replay marks the reset endpoints, where a self-reset may be replayed with the
 	// previous secret.
 	replay bool
@@ -26,7 +28,7 @@ var roots = []struct {
 
 func (h *handler) routes() {
 	eps := []endpoint{
-		{method: "GET", path: "ApiTokens/Current", handle: h.current},
+		{method: "GET", path: "ApiTokens/Current", ownRootOnly: true, handle: h.current},
 		{method: "GET", path: "CompanyInformation", scope: scopeAccountRead, handle: h.company},
 		{method: "GET", path: "Advertisers", scope: scopeAdvertisersRead, agencyOnly: true, handle: h.advertisers},
 		{method: "GET", path: "Advertisers/{adv}", scope: scopeAdvertisersRead, agencyOnly: true, handle: h.advertiser},
@@ -53,7 +55,7 @@ func (h *handler) routes() {
 	}
 	for _, rt := range roots {
 		for _, ep := range eps {
-			if ep.agencyOnly && rt.kind != rootAgency {
+			if ep.agencyOnly && rt.kind != rootAgency || ep.ownRootOnly && rt.kind == rootPassthrough {
 				continue
 			}
 			h.mux.Handle(ep.method+" "+rt.prefix+"/"+ep.path, h.endpoint(rt.kind, ep))
@@ -65,12 +67,12 @@ func (h *handler) routes() {
 func (h *handler) endpoint(kind rootKind, ep endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := h.authorize(w, r, kind, ep)
-		if err == nil {
-			if c.replayOnly && r.Header.Get("Idempotency-Key") == "" {
-				err = unauthorized()
-			} else {
-				err = ep.handle(w, r, c)
-			}
+		replayed := false
+		if err == nil && r.Method == http.MethodPost {
+			replayed, err = h.prepareIdempotency(w, r, c)
+		}
+		if err == nil && !replayed {
+			err = ep.handle(w, r, c)
 		}
 		if err != nil {
 			h.fail(w, r, err)

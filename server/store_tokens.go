@@ -121,7 +121,7 @@ func (f tokenFilter) where(accountID int64) (string, []any) {
 		args = append(args, f.Name)
 	}
 	if !f.CreatedAfter.IsZero() {
-		conds = append(conds, "t.date_created > ?")
+		conds = append(conds, "t.date_created >= ?")
 		args = append(args, f.CreatedAfter.Unix())
 	}
 	if !f.CreatedBefore.IsZero() {

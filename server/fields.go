@@ -1,0 +1,172 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// fields is a JSON object body, kept raw so a field can be told absent from null.
+type fields map[string]json.RawMessage
+
+// readFields reads a JSON object body whose field names must be among allowed. An
+// empty body is an empty object unless required.
+func readFields(r *http.Request, required bool, allowed ...string) (fields, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err // a *http.MaxBytesError becomes 413
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if required {
+			return nil, badRequest("Body", "a JSON object is required")
+		}
+		return fields{}, nil
+	}
+	var f fields
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&f); err != nil || f == nil {
+		return nil, badRequest("Body", "must be a JSON object")
+	}
+	if dec.More() {
+		return nil, badRequest("Body", "must be a single JSON object")
+	}
+	for name := range f {
+		if !slices.Contains(allowed, name) {
+			return nil, badRequest(name, "unknown field; allowed: %s", strings.Join(allowed, ", "))
+		}
+	}
+	return f, nil
+}
+
+func (f fields) has(name string) bool { _, ok := f[name]; return ok }
+
+func (f fields) null(name string) bool {
+	v, ok := f[name]
+	return ok && bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+}
+
+// str decodes a string field; null is refused here (callers that allow it check first).
+func (f fields) str(name string) (string, error) {
+	var s string
+	if f.null(name) || json.Unmarshal(f[name], &s) != nil {
+		return "", badRequest(name, "must be a string")
+	}
+	return s, nil
+}
+
+func (f fields) integer(name string) (int, error) {
+	var n int
+	if f.null(name) || json.Unmarshal(f[name], &n) != nil {
+		return 0, badRequest(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+func (f fields) strings(name string) ([]string, error) {
+	var s []string
+	if f.null(name) || json.Unmarshal(f[name], &s) != nil {
+		return nil, badRequest(name, "must be an array of strings")
+	}
+	if s == nil {
+		s = []string{}
+	}
+	return s, nil
+}
+
+// checkText refuses empty (when required), over-long and control-character text.
+func checkText(field, s string, required bool, max int) error {
+	if required && strings.TrimSpace(s) == "" {
+		return badRequest(field, "must not be empty")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return badRequest(field, "must be at most %d characters", max)
+	}
+	if !utf8.ValidString(s) {
+		return badRequest(field, "must be valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return badRequest(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+const (
+	maxName        = 100
+	maxDescription = 1000
+	maxEmails      = 50
+	maxBulk        = 100
+)
+
+// checkEmails validates a whole developer e-mail list: at most 50, each a bare address,
+// no repeats. The error names the offending address.
+func checkEmails(field string, emails []string) error {
+	if len(emails) > maxEmails {
+		return badRequest(field, "at most %d addresses, got %d", maxEmails, len(emails))
+	}
+	seen := map[string]bool{}
+	for _, e := range emails {
+		if !validEmail(e) {
+			return badRequest(field, "%q is not a valid e-mail address", e)
+		}
+		k := strings.ToLower(e)
+		if seen[k] {
+			return badRequest(field, "%q is listed twice", e)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\",") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.Contains(domain, "@")
+}
+
+// checkVersion validates an API version for a token of kind.
+func checkVersion(kind string, v int) error {
+	r := apiVersions[kind]
+	if v < r.min || v > r.max {
+		api := "Agency"
+		if kind == kindBrand {
+			api = "Brand"
+		}
+		return badRequest("ApiVersion", "must be from %d to %d for a token of the %s API", r.min, r.max, api)
+	}
+	return nil
+}
+
+// scopeField resolves requested scopes for kind, naming the first unknown one.
+func scopeField(field, kind string, requested []string) ([]string, error) {
+	scopes, bad := expandScopes(kind, requested)
+	if bad != "" {
+		return nil, badRequest(field, "unknown scope %q; see ApiScopes for the catalog", bad)
+	}
+	return scopes, nil
+}
+
+// mayGrant refuses granting a scope the caller does not hold.
+func mayGrant(caller *token, scopes []string) error {
+	for _, s := range scopes {
+		if !caller.hasScope(s) {
+			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
+				FieldError{"Scopes", fmt.Sprintf("cannot grant %s, which the calling token lacks", s)})
+		}
+	}
+	return nil
+}
