@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -158,7 +159,7 @@ func (h *handler) setContact(ctx context.Context, q querier, t *token, id string
 		return true, nil
 	}
 	u, err := h.store.userOf(ctx, q, t.AccountID, id)
-	if err == errNotFound {
+	if errors.Is(err, errNotFound) {
 		return false, badRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
 	}
 	if err != nil {

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestStorePragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	s, err := OpenStore(context.Background(), path, "", StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+	var mode string
+	var sync, fk, busy int
+	s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	s.db.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
+	if mode != "wal" || sync != 2 || fk != 1 || busy != 5000 {
+		t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d", mode, sync, fk, busy)
+	}
+}
+
+func TestSecretsEncryptedAtRest(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	var created tokenJSON
+	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, map[string]any{"Name": "Kept"},
+		"Idempotency-Key", "at-rest").want(t, 201).decode(t, &created)
+	dir := filepath.Dir(ts.store.dbPath(t))
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{admin.AuthToken, created.AuthToken} {
+			if bytes.Contains(data, []byte(secret)) {
+				t.Fatalf("%s holds a secret in clear", e.Name())
+			}
+		}
+	}
+}
+
+// dbPath is the database file's path, for tests that look at the bytes.
+func (s *Store) dbPath(t testing.TB) string {
+	var seq int
+	var name, file string
+	if err := s.db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
