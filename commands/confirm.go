@@ -21,6 +21,9 @@ type change struct {
 	Name       string        `json:"Name"`
 	Action     string        `json:"Action"`
 	Fields     []fieldChange `json:"Fields,omitempty"`
+	// Added and Removed spell out a list field's change (scopes, e-mails).
+	Added   []string `json:"Added,omitempty"`
+	Removed []string `json:"Removed,omitempty"`
 	// Warning is set when the change needs --yes even on a terminal, such
 	// as disabling the token in use.
 	Warning string `json:"Warning,omitempty"`
@@ -40,13 +43,28 @@ type plan struct {
 
 func writePlan(w io.Writer, changes []change) {
 	for _, c := range changes {
-		fmt.Fprintf(w, "%s token %s (%s)\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		creating := c.AccountSid == ""
+		if creating {
+			fmt.Fprintf(w, "%s token %q\n", c.Action, output.Sanitize(c.Name))
+		} else {
+			fmt.Fprintf(w, "%s token %s (%s)\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		}
 		width := 0
 		for _, fc := range c.Fields {
 			width = max(width, len(fc.Field))
 		}
 		for _, fc := range c.Fields {
+			if creating {
+				fmt.Fprintf(w, "  %-*s  %s\n", width+1, fc.Field+":", showValue(fc.After))
+				continue
+			}
 			fmt.Fprintf(w, "  %-*s  %s → %s\n", width+1, fc.Field+":", showValue(fc.Before), showValue(fc.After))
+		}
+		if len(c.Added) > 0 {
+			fmt.Fprintf(w, "  + %s\n", showValue(c.Added))
+		}
+		if len(c.Removed) > 0 {
+			fmt.Fprintf(w, "  - %s\n", showValue(c.Removed))
 		}
 	}
 }

@@ -130,6 +130,11 @@ func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, em
 	}
 	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set developer e-mails of",
 		Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
+	if add {
+		ch.Added = slices.DeleteFunc(slices.Clone(emails), func(e string) bool { return slices.Contains(skipped, e) })
+	} else {
+		ch.Removed = slices.DeleteFunc(slices.Clone(emails), func(e string) bool { return slices.Contains(skipped, e) })
+	}
 	ok, err := f.confirm(flags, plan{Changes: []change{ch}}, "Change this token's developer e-mails?")
 	if !ok {
 		return err

@@ -132,12 +132,8 @@ func (f *Factory) applyScopes(ctx context.Context, c *client.Client, tok *client
 	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
 	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set scopes of",
-		Fields: []fieldChange{{"Scopes", before, next}}}
-	if len(added) > 0 {
-		ch.Fields = append(ch.Fields, fieldChange{"Added", []string{}, added})
-	}
+		Fields: []fieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
 	if len(removed) > 0 {
-		ch.Fields = append(ch.Fields, fieldChange{"Removed", removed, []string{}})
 		if f.isTokenInUse(ctx, tok.AccountSid) {
 			ch.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
 		}

@@ -1,12 +1,15 @@
 package commands_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"exitcode": cmdExitcode,
 			"pty":      cmdPty,
 			"filemode": cmdFilemode,
+			"proxy":    cmdProxy,
 		},
 	})
 }
@@ -275,4 +279,107 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 	if (got == os.FileMode(want)) == neg {
 		ts.Fatalf("%s has mode %04o, want %s%04o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
+}
+
+// faultProxy stands between the CLI and the server and misbehaves once, as
+// networks do: it can lose the answer to a reset the server already made,
+// or answer one request with 503 or 429.
+type faultProxy struct {
+	upstream string
+	fault    string
+
+	mu     sync.Mutex
+	fired  bool
+	resets int // fresh resets the server made (not idempotent replays)
+}
+
+func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	fire := !p.fired && p.matches(r)
+	if fire {
+		p.fired = true
+	}
+	p.mu.Unlock()
+	if fire && (p.fault == "503" || p.fault == "429") {
+		code, _ := strconv.Atoi(p.fault)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(code)
+		io.WriteString(w, `{"Status":"ERROR","Message":"try again"}`)
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if strings.HasSuffix(r.URL.Path, "/Reset") && resp.StatusCode == http.StatusOK && resp.Header.Get("Idempotent-Replayed") == "" {
+		p.mu.Lock()
+		p.resets++
+		p.mu.Unlock()
+	}
+	if fire && p.fault == "drop-reset" {
+		// The server has committed the reset; its answer is lost on the way.
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	}
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(answer)
+}
+
+func (p *faultProxy) matches(r *http.Request) bool {
+	if p.fault == "drop-reset" {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/Reset")
+	}
+	return true
+}
+
+// proxies holds each script's fault proxy.
+var proxies sync.Map // *testscript.TestScript → *faultProxy
+
+// cmdProxy starts a faulty proxy in front of the script's server and points
+// IMPACTCTL_API_URL at it, or checks what it saw:
+//
+//	proxy drop-reset|503|429
+//	proxy resets 1
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: proxy drop-reset|503|429 | proxy resets N")
+	}
+	if args[0] == "resets" {
+		v, _ := proxies.Load(ts)
+		p, _ := v.(*faultProxy)
+		if p == nil || len(args) != 2 {
+			ts.Fatalf("usage: proxy resets N, after proxy drop-reset")
+		}
+		p.mu.Lock()
+		got := p.resets
+		p.mu.Unlock()
+		if strconv.Itoa(got) != args[1] {
+			ts.Fatalf("the server made %d resets, want %s", got, args[1])
+		}
+		return
+	}
+	p := &faultProxy{upstream: ts.Getenv("SERVER_URL"), fault: args[0]}
+	srv := httptest.NewServer(p)
+	ts.Defer(func() {
+		srv.Close()
+		proxies.Delete(ts)
+	})
+	proxies.Store(ts, p)
+	ts.Setenv("IMPACTCTL_API_URL", srv.URL)
 }

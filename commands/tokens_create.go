@@ -101,28 +101,35 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 		req.PrimaryContactId = u.Id
 	}
 
-	ch := change{Name: fl.Name, Action: "create", AccountSid: "(new)"}
+	ch := change{Name: fl.Name, Action: "create"}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
 			return err
 		}
 		ch.Action = "duplicate " + src.AccountSid + " as"
-		if req.Name == "" {
-			ch.Name = src.Name + " (copy)"
+		ch.Name = src.Name + " (copy)"
+		if req.Name != "" {
+			ch.Name = req.Name
 		}
 	}
-	for _, fc := range []fieldChange{
-		{"Name", nil, ch.Name},
-		{"Description", nil, req.Description},
-		{"ApiVersion", nil, req.ApiVersion},
-		{"PrimaryContactId", nil, req.PrimaryContactId},
-		{"Scopes", nil, req.Scopes},
-		{"DeveloperEmails", nil, req.DeveloperEmails},
-	} {
-		if fc.After != "" && fc.After != 0 && fc.After != nil && !(isEmptyList(fc.After)) {
-			ch.Fields = append(ch.Fields, fc)
-		}
+	// The plan names what the new token gets; what is left out is the
+	// server's default (or, with --from, the source token's value).
+	ch.Fields = append(ch.Fields, fieldChange{"Name", nil, ch.Name})
+	if req.Description != "" {
+		ch.Fields = append(ch.Fields, fieldChange{"Description", nil, req.Description})
+	}
+	if req.ApiVersion != 0 {
+		ch.Fields = append(ch.Fields, fieldChange{"ApiVersion", nil, req.ApiVersion})
+	}
+	if req.PrimaryContactId != "" {
+		ch.Fields = append(ch.Fields, fieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
+	}
+	if len(req.Scopes) > 0 {
+		ch.Fields = append(ch.Fields, fieldChange{"Scopes", nil, req.Scopes})
+	}
+	if len(req.DeveloperEmails) > 0 {
+		ch.Fields = append(ch.Fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
 	}
 	ok, err := f.confirm(opts.changeFlags, plan{Changes: []change{ch}}, "Create this token?")
 	if !ok {
@@ -143,11 +150,6 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 		return err
 	}
 	return f.deliverNewSecret(tok, &opts.Secret, key, "created")
-}
-
-func isEmptyList(v any) bool {
-	l, ok := v.([]string)
-	return ok && len(l) == 0
 }
 
 // deliverNewSecret puts a fresh secret where it was told and prints the
