@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -275,22 +276,27 @@ func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p 
 		q.Set("PageSize", strconv.Itoa(p.Size))
 		next = r.URL.Path + "?" + q.Encode()
 	}
-	head, err := json.Marshal(listHead{
+	head, err := encode(listHead{
 		Page: strconv.Itoa(p.Number), NumPages: strconv.Itoa(numPages), PageSize: strconv.Itoa(p.Size),
 		Total: strconv.Itoa(total), NextPageUri: next,
 	})
 	if err != nil {
 		return err
 	}
-	list, err := json.Marshal(items)
+	list, err := encode(items)
 	if err != nil {
 		return err
 	}
-	keyJSON, _ := json.Marshal(key)
+	keyJSON, err := json.Marshal(key)
+	if err != nil {
+		return err
+	}
+	// Splice the items into the envelope: {"@page":…,"<key>":[…]}.
+	head = bytes.TrimSpace(head)
 	body := append(head[:len(head)-1], ',')
 	body = append(body, keyJSON...)
 	body = append(body, ':')
-	body = append(body, list...)
+	body = append(body, bytes.TrimSpace(list)...)
 	body = append(body, '}')
 	writeJSON(w, http.StatusOK, json.RawMessage(body))
 	return nil

@@ -125,6 +125,8 @@ func (ts *testServer) req(method, path string, c Credential, body any, headers .
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -46,6 +47,13 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	keys, err := newKeyring(master)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// Create the database 0600: it holds HMACs and sealed secrets. SQLite gives its
+	// -wal and -shm files the database file's mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	} else if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {

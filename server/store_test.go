@@ -24,6 +24,9 @@ func TestStorePragmas(t *testing.T) {
 	s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync)
 	s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
 	s.db.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode: %v %v", st, err)
+	}
 	if mode != "wal" || sync != 2 || fk != 1 || busy != 5000 {
 		t.Fatalf("journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d", mode, sync, fk, busy)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -101,11 +102,14 @@ func writeToken(w http.ResponseWriter, status int, b tokenBody) {
 	writeJSON(w, status, b)
 }
 
-// encode marshals v as writeJSON would send it.
+// encode marshals v as every answer is sent: one line, "&" and "<" left as they are
+// (paths with queries read naturally).
 func encode(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }

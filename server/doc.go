@@ -1,0 +1,55 @@
+// Package server is the reference Token API server: impact.com-style token management
+// over SQLite, as fixed by DESIGN.md and api/openapi.yaml.
+//
+// [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
+// bare http.Handler over an [OpenStore] store, for in-process tests.
+//
+// Decisions where DESIGN.md is silent:
+//
+//   - DELETE ApiTokens/{Sid} answers 204 with no body. In a bulk delete the outcome's
+//     StatusCode is 204 and its ApiToken null.
+//   - Name filters by case-insensitive substring. CreatedAfter is inclusive (>=),
+//     CreatedBefore, LastUsedBefore and ResetBefore are exclusive (<). Dates are RFC 3339
+//     times or plain dates (2026-01-02, midnight UTC). LastUsedBefore also matches
+//     tokens never used; DateAuthTokenReset is the creation time until the first reset,
+//     so ResetBefore measures the age of the current secret.
+//   - Unknown query parameters are ignored; State is matched case-insensitively.
+//     Page past the last one answers an empty page; @numpages is "0" for no items.
+//   - DateLastUsed is null when never used; PrimaryContact is null when none.
+//     Every date has whole-second precision.
+//   - ApiTokens/Current's RateLimit is all zeros when the server runs without limits,
+//     and no X-RateLimit-* headers are sent then. X-RateLimit-Reset and Retry-After are
+//     whole seconds, at least 1. Limits are fixed windows starting at a key's first
+//     request. Only authenticated requests that pass the scope check spend budget.
+//   - Refusal order: 429 for a blocked client address, 413 for a declared oversize
+//     body, 401, 403 disabled, 404 for a path not the caller's, 403 missing scope, 429
+//     rate budget; then, for a change: 400 malformed body, 404 token, 403 escalation,
+//     412 If-Match, 400 invalid value, 409 last writer.
+//   - Only 401 answers count as failed authentications against the client address
+//     (the TCP peer; forwarding headers are not trusted).
+//   - A change that changes nothing (same name, already disabled, same scopes) answers
+//     200 with the token and keeps its ETag and DateUpdated. The ETag is the quoted
+//     version counter; If-Match accepts "*", lists and W/ tags.
+//   - Idempotency: only successful answers are stored (a refusal changed nothing, so
+//     a retry is evaluated afresh). Replays carry Idempotent-Replayed: true. A replay
+//     whose answer hands out a secret that a later reset replaced, or of a token since
+//     deleted, is 409 (this covers create and duplicate as well as reset). Duplicates
+//     in flight queue on SQLite's write lock (busy_timeout 5 s) and then replay; past
+//     that they get 409. A bad Idempotency-Key (not 1–255 printable ASCII) is 400.
+//   - Self-reset: with the previous secret and the same key, a replay whose body
+//     differs is 422 like any key reuse; everything else is 401.
+//   - Bulk calls handle their SIDs in request order in one transaction; a SID listed
+//     twice, an empty list or more than 100 is 400. Message is "disabled", "already
+//     disabled", "enabled", "deleted" or "reset" on OK, else the error's message
+//     (with Errors).
+//   - Developer e-mails: bare addresses only (no display names), at most 254
+//     characters, no repeats (case-insensitive), order kept. Name is 1–100 characters
+//     and Description at most 1,000, neither with control characters.
+//   - Scopes are stored and answered in catalog order; the brand catalog (brand root
+//     and passthrough) has no advertisers category.
+//   - Without --demo, an empty database gets one agency with an "admin" token holding
+//     every scope, so the server is usable (and --ready-file has something to write).
+//     Seeding only ever happens into an empty database.
+//   - The database file is created 0600 like the key file; a key file that does not
+//     match the database is refused at start.
+package server
