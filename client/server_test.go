@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/impactcom/impactctl/api"
@@ -277,4 +279,128 @@ func TestAgainstReferenceServer(t *testing.T) {
 func isStatus(err error, status int) bool {
 	var ae *client.APIError
 	return errors.As(err, &ae) && ae.StatusCode == status
+}
+
+// loseAnswers lets the server handle the first n requests with the given
+// method and then breaks the connection before the client reads the
+// answer, as a network failure after the commit would.
+type loseAnswers struct {
+	base   http.RoundTripper
+	method string
+	mu     sync.Mutex
+	n      int
+}
+
+func (l *loseAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := l.base.RoundTrip(r)
+	l.mu.Lock()
+	drop := err == nil && r.Method == l.method && l.n > 0
+	if drop {
+		l.n--
+	}
+	l.mu.Unlock()
+	if drop {
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return res, err
+}
+
+func lossyClient(t *testing.T, cred server.Credential, method string, n int) *client.Client {
+	t.Helper()
+	v, err := api.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Options{BaseURL: cred.Url, AccountSid: cred.AccountSid, AuthToken: cred.AuthToken,
+		MaxRetries: 2, Transport: &loseAnswers{base: v.Transport(nil, t), method: method, n: n}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestLostAnswersAgainstReferenceServer(t *testing.T) {
+	creds := realServer(t)
+	admin := creds["admin"]
+	ctx := context.Background()
+	plain := contractClient(t, admin, nil)
+
+	t.Run("self-reset", func(t *testing.T) {
+		writer := creds["writer"]
+		c := lossyClient(t, writer, http.MethodPost, 1)
+		tok, err := c.ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"})
+		if err != nil {
+			t.Fatalf("self-reset with a lost answer: %v", err)
+		}
+		if tok.AuthToken == "" || tok.AuthToken == writer.AuthToken {
+			t.Fatal("no new secret")
+		}
+		if _, err := contractClient(t, writer, nil).Current(ctx); !isStatus(err, 401) {
+			t.Errorf("old secret: %v", err)
+		}
+		fresh := writer
+		fresh.AuthToken = tok.AuthToken
+		if _, err := contractClient(t, fresh, nil).Current(ctx); err != nil {
+			t.Errorf("new secret: %v", err)
+		}
+		// A new process that never saw the answer replays the reset with
+		// the previous secret and the same key, and gets the same secret.
+		again, err := contractClient(t, writer, nil).ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"})
+		if err != nil || again.AuthToken != tok.AuthToken {
+			t.Errorf("replay from a fresh client: %v (same secret: %v)", err, again != nil && again.AuthToken == tok.AuthToken)
+		}
+	})
+
+	t.Run("patch", func(t *testing.T) {
+		nt, err := plain.CreateToken(ctx, client.TokenCreate{Name: "lossy patch"}, client.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := lossyClient(t, admin, http.MethodPatch, 1)
+		name, v := "patched once", 3
+		up, err := c.UpdateToken(ctx, nt.AccountSid, client.TokenUpdate{Name: &name, ApiVersion: &v}, client.WriteOptions{IfMatch: nt.ETag})
+		if err != nil || up.Name != name {
+			t.Fatalf("patch with a lost answer: %+v %v", up, err)
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		nt, err := plain.CreateToken(ctx, client.TokenCreate{Name: "lossy delete"}, client.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := lossyClient(t, admin, http.MethodDelete, 1)
+		if err := c.DeleteToken(ctx, nt.AccountSid, client.WriteOptions{IfMatch: nt.ETag}); err != nil {
+			t.Fatalf("delete with a lost answer: %v", err)
+		}
+		if _, err := plain.Token(ctx, nt.AccountSid); !isStatus(err, 404) {
+			t.Errorf("still there: %v", err)
+		}
+	})
+
+	t.Run("create", func(t *testing.T) {
+		before := countTokens(t, plain)
+		c := lossyClient(t, admin, http.MethodPost, 1)
+		nt, err := c.CreateToken(ctx, client.TokenCreate{Name: "lossy create"}, client.WriteOptions{})
+		if err != nil || nt.AuthToken == "" {
+			t.Fatalf("create with a lost answer: %+v %v", nt, err)
+		}
+		if after := countTokens(t, plain); after != before+1 {
+			t.Errorf("%d tokens created, want 1", after-before)
+		}
+	})
+}
+
+func countTokens(t *testing.T, c *client.Client) int {
+	t.Helper()
+	n := 0
+	for _, err := range c.Tokens(context.Background(), client.TokenListOptions{ListOptions: client.ListOptions{PageSize: 1000}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
 }
