@@ -62,7 +62,9 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	// Writers take the lock at BEGIN, so two writers queue on busy_timeout instead of
 	// failing when a read transaction tries to upgrade.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// A file: URI with the path escaped, so names holding '?', '#' or '%' open the
+	// file they name.
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

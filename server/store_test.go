@@ -9,7 +9,7 @@ import (
 )
 
 func TestStorePragmas(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "p.db")
+	path := filepath.Join(t.TempDir(), "odd name #1 100%?.db")
 	s, err := OpenStore(context.Background(), path, "", StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -17,6 +17,9 @@ func TestStorePragmas(t *testing.T) {
 	defer s.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file: %v", err)
+	}
+	if got := s.dbPath(t); got != path {
+		t.Fatalf("SQLite opened %q, not %q", got, path)
 	}
 	var mode string
 	var sync, fk, busy int
