@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -198,6 +199,20 @@ func (s *Store) Seed(ctx context.Context, demo bool) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('seed', ?)`, kind)
 		return err
 	})
+}
+
+// seeded answers how the database was first filled: "demo", "bootstrap", or "" for
+// a database filled some other way.
+func (s *Store) seeded(ctx context.Context) (string, error) {
+	var kind string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read seed: %w", err)
+	}
+	return kind, nil
 }
 
 func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }

@@ -61,6 +61,15 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err := store.Seed(ctx, cfg.Demo); err != nil {
 		return fail(err)
 	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if kind, err := store.seeded(ctx); err != nil {
+		return fail(err)
+	} else if cfg.Demo && kind != "demo" {
+		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
@@ -73,10 +82,6 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	inst.creds = creds
 	inst.Admin = creds["admin"]
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	inst.srv = &http.Server{
 		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit, Logger: logger}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
