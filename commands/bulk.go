@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"time"
 	"bufio"
 	"context"
 	"errors"
@@ -139,6 +140,87 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		found = append(found, toks[i])
 	}
 	return found, failed, nil
+}
+
+// bulkChunk is the most SIDs one bulk request may carry.
+const bulkChunk = 100
+
+// runBulk applies action to the tokens through the bulk endpoint, at most
+// 100 SIDs a request and --concurrency requests at once, pacing on the
+// rate-limit headers. It returns one result per token, in order; a request
+// that fails as a whole fails each of its tokens.
+func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.BulkAction, toks []*client.Token, key string, concurrency int) []result {
+	var chunks [][]*client.Token
+	for i := 0; i < len(toks); i += bulkChunk {
+		chunks = append(chunks, toks[i:min(i+bulkChunk, len(toks))])
+	}
+	out := make([][]result, len(chunks))
+	forEach(len(chunks), concurrency, func(i int) {
+		chunk := chunks[i]
+		sids := make([]string, len(chunk))
+		names := map[string]string{}
+		for j, t := range chunk {
+			sids[j] = t.AccountSid
+			names[t.AccountSid] = t.Name
+		}
+		w := client.WriteOptions{}
+		if key != "" {
+			w.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
+		}
+		if err := pace(ctx, c); err != nil {
+			out[i] = failAll(sids, names, err)
+			return
+		}
+		got, err := c.Bulk(ctx, action, sids, w)
+		if err != nil {
+			out[i] = failAll(sids, names, err)
+			return
+		}
+		bySID := map[string]client.BulkResult{}
+		for _, r := range got {
+			bySID[r.AccountSid] = r
+		}
+		for _, sid := range sids {
+			r, ok := bySID[sid]
+			switch {
+			case !ok:
+				out[i] = append(out[i], errResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
+			case r.Status == "OK":
+				out[i] = append(out[i], result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
+			default:
+				err := &client.APIError{StatusCode: r.StatusCode, Message: r.Message}
+				out[i] = append(out[i], errResult(sid, names[sid], err))
+			}
+		}
+	})
+	var results []result
+	for _, rs := range out {
+		results = append(results, rs...)
+	}
+	return results
+}
+
+func failAll(sids []string, names map[string]string, err error) []result {
+	rs := make([]result, len(sids))
+	for i, sid := range sids {
+		rs[i] = errResult(sid, names[sid], err)
+	}
+	return rs
+}
+
+// pace waits for the rate budget to refill when the last answer said it is
+// spent, rather than spending requests on 429s.
+func pace(ctx context.Context, c *client.Client) error {
+	rl := c.LastRateLimit()
+	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(rl.Reset) * time.Second):
+		return nil
+	}
 }
 
 // forEach runs fn(0..n-1) with at most limit calls at once.

@@ -62,6 +62,9 @@ func exitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted
 	}
+	if errors.Is(err, client.ErrBrandNeedsAgency) {
+		return ExitUsage
+	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {
 		return statusExitCode(ae.StatusCode)

@@ -283,6 +283,7 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 
 // faultProxy stands between the CLI and the server and misbehaves once, as
 // networks do: it can lose the answer to a reset the server already made,
+// (drop-reset: the first; drop-resets: every one, as when the job dies),
 // or answer one request with 503 or 429.
 type faultProxy struct {
 	upstream string
@@ -296,7 +297,7 @@ type faultProxy struct {
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	fire := !p.fired && p.matches(r)
+	fire := p.matches(r) && (!p.fired || p.fault == "drop-resets")
 	if fire {
 		p.fired = true
 	}
@@ -327,7 +328,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.resets++
 		p.mu.Unlock()
 	}
-	if fire && p.fault == "drop-reset" {
+	if fire && (p.fault == "drop-reset" || p.fault == "drop-resets") {
 		// The server has committed the reset; its answer is lost on the way.
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
@@ -342,7 +343,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *faultProxy) matches(r *http.Request) bool {
-	if p.fault == "drop-reset" {
+	if p.fault == "drop-reset" || p.fault == "drop-resets" {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/Reset")
 	}
 	return true
@@ -354,11 +355,11 @@ var proxies sync.Map // *testscript.TestScript → *faultProxy
 // cmdProxy starts a faulty proxy in front of the script's server and points
 // IMPACTCTL_API_URL at it, or checks what it saw:
 //
-//	proxy drop-reset|503|429
+//	proxy drop-reset|drop-resets|503|429
 //	proxy resets 1
 func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: proxy drop-reset|503|429 | proxy resets N")
+		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429 | proxy resets N")
 	}
 	if args[0] == "resets" {
 		v, _ := proxies.Load(ts)

@@ -29,7 +29,7 @@ func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 // a new secret: told nothing and not on a terminal (where stdout is the
 // default), it exits 2. It also proves the destination writable, so a
 // secret is never created only to be lost.
-func (s *secretFlags) check(io *IOStreams, tokens int) error {
+func (s *secretFlags) check(io *IOStreams) error {
 	given := 0
 	for _, set := range []bool{s.File != "", s.Dir != "", s.Reveal} {
 		if set {
@@ -43,8 +43,6 @@ func (s *secretFlags) check(io *IOStreams, tokens int) error {
 		s.Reveal = true
 	case given == 0:
 		return usageErrorf("the new Auth Token needs a destination and stdout is not a terminal: pass --secret-file PATH%s or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
-	case s.File != "" && tokens > 1:
-		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	if s.File != "" {
 		return probeWritable(filepath.Dir(s.File))

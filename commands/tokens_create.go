@@ -70,7 +70,7 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 		return usageErrorf("a token has at most %d developer e-mail addresses", maxDeveloperEmails)
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(f.IO, 1); err != nil {
+		if err := opts.Secret.check(f.IO); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ credentials it says which variable to update.`,
 
 func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *TokensResetOptions) error {
 	if !opts.Select.DryRun {
-		if err := opts.Secret.check(f.IO, max(len(args), 1+btoi(opts.Select.Stdin || opts.Select.All))); err != nil {
+		if err := opts.Secret.check(f.IO); err != nil {
 			return err
 		}
 	}
@@ -55,6 +56,13 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 		return err
 	}
 	toks, failed, err := f.selectTokens(ctx, c, args, &opts.Select)
+	if ae, ok := asAPIError(err); ok && ae.StatusCode == 401 && opts.Select.IdempotencyKey != "" && len(args) == 1 {
+		// The token in use may have reset itself in an earlier run whose
+		// answer was lost: its old secret still replays that reset.
+		if creds, cerr := f.Credentials(ctx); cerr == nil && creds.AccountSid == args[0] && f.opts.Brand == "" {
+			return f.replaySelfReset(ctx, c, creds, &opts.Secret, opts.Select.IdempotencyKey)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -83,56 +91,46 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 	if baseKey == "" {
 		baseKey = newIdempotencyKey()
 	}
-	keyFor := func(sid string) string {
-		if len(toks) == 1 {
-			return baseKey
-		}
-		return baseKey + "-" + sid
-	}
 	if len(toks) == 1 && len(failed) == 0 {
 		tok := toks[0]
-		key := keyFor(tok.AccountSid)
-		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
+		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: baseKey})
 		if err != nil {
 			return staleHint(err, tok.AccountSid)
 		}
-		if err := f.deliverNewSecret(after, &opts.Secret, key, "reset"); err != nil {
+		if err := f.deliverNewSecret(after, &opts.Secret, baseKey, "reset"); err != nil {
 			return err
 		}
 		if f.opts.Brand == "" && tok.AccountSid == creds.AccountSid {
-			return f.finishSelfRotation(ctx, creds, after.AuthToken)
+			return f.finishSelfRotation(ctx, creds, after.AuthToken, opts.Secret.File)
 		}
 		return nil
 	}
 
-	results := make([]result, len(toks))
-	var self string
-	forEach(len(toks), opts.Select.Concurrency, func(i int) {
-		tok := toks[i]
-		key := keyFor(tok.AccountSid)
-		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
-		if err != nil {
-			results[i] = errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))
-			return
+	results := f.runBulk(ctx, c, client.BulkReset, toks, baseKey, opts.Select.Concurrency)
+	var self, selfPath string
+	for i, r := range results {
+		if r.Status != "OK" || r.ApiToken == nil {
+			continue
 		}
-		path, err := opts.Secret.save(after.AccountSid, after.AuthToken)
+		secret := r.ApiToken.AuthToken
+		path, err := opts.Secret.save(r.AccountSid, secret)
 		if err != nil {
-			results[i] = errResult(tok.AccountSid, tok.Name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run again with --idempotency-key %s to get it back", err, baseKey))
-			return
+			results[i] = errResult(r.AccountSid, r.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, baseKey))
+			continue
 		}
-		results[i] = okResult(after, "reset")
+		results[i].Message = "reset"
 		if path != "" {
 			results[i].Message = "reset; new Auth Token in " + path
 		}
 		if !opts.Secret.Reveal {
-			shown := *after
+			shown := *r.ApiToken
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
 		}
-		if f.opts.Brand == "" && after.AccountSid == creds.AccountSid {
-			self = after.AuthToken
+		if f.opts.Brand == "" && r.AccountSid == creds.AccountSid {
+			self, selfPath = secret, path
 		}
-	})
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -146,24 +144,31 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 	}
 	err = f.printResults(append(results, failed...))
 	if self != "" {
-		if serr := f.finishSelfRotation(ctx, creds, self); serr != nil {
+		if serr := f.finishSelfRotation(ctx, creds, self, selfPath); serr != nil {
 			return serr
 		}
 	}
 	return err
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// replaySelfReset asks the server again for the answer of a self-reset made
+// with key, using the secret that reset replaced, and completes it.
+func (f *Factory) replaySelfReset(ctx context.Context, c *client.Client, creds *credentials, s *secretFlags, key string) error {
+	fmt.Fprintf(f.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", creds.AccountSid, key)
+	after, err := c.ResetToken(ctx, creds.AccountSid, client.WriteOptions{IdempotencyKey: key})
+	if err != nil {
+		return err
 	}
-	return 0
+	if err := f.deliverNewSecret(after, s, key, "reset"); err != nil {
+		return err
+	}
+	return f.finishSelfRotation(ctx, creds, after.AuthToken, s.File)
 }
 
 // finishSelfRotation completes a reset of the token in use, after its new
 // secret was saved where the user asked: it checks the new secret works,
 // then rewrites the stored profile, or says which variable to update.
-func (f *Factory) finishSelfRotation(ctx context.Context, creds *credentials, secret string) error {
+func (f *Factory) finishSelfRotation(ctx context.Context, creds *credentials, secret, savedTo string) error {
 	nc, err := f.newClient(creds.APIURL, creds.AccountSid, secret)
 	if err != nil {
 		return err
@@ -195,8 +200,23 @@ func (f *Factory) finishSelfRotation(ctx context.Context, creds *credentials, se
 			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
 		}
 		fmt.Fprintf(f.IO.ErrOut, "verified the new Auth Token and updated profile %q\n", creds.Profile)
+	case creds.SecretFile != "" && sameFile(creds.SecretFile, savedTo):
+		fmt.Fprintf(f.IO.ErrOut, "verified the new Auth Token; %s names the file that now holds it\n", creds.SecretEnv)
 	case creds.SecretEnv != "":
 		fmt.Fprintf(f.IO.ErrOut, "verified the new Auth Token; this token came from the environment: update %s before the next command\n", creds.SecretEnv)
 	}
 	return nil
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

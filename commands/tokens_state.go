@@ -15,19 +15,20 @@ type stateAction struct {
 	verb   string // "disable"
 	done   string // "disabled"
 	target string // the State afterwards; "" for delete
+	bulk   client.BulkAction
 	call   func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error)
 }
 
 var (
-	disableAction = stateAction{verb: "disable", done: "disabled", target: "DISABLED",
+	disableAction = stateAction{verb: "disable", done: "disabled", target: "DISABLED", bulk: client.BulkDisable,
 		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
 			return c.DisableToken(ctx, sid, w)
 		}}
-	enableAction = stateAction{verb: "enable", done: "enabled", target: "ENABLED",
+	enableAction = stateAction{verb: "enable", done: "enabled", target: "ENABLED", bulk: client.BulkEnable,
 		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
 			return c.EnableToken(ctx, sid, w)
 		}}
-	deleteAction = stateAction{verb: "delete", done: "deleted",
+	deleteAction = stateAction{verb: "delete", done: "deleted", bulk: client.BulkDelete,
 		call: func(ctx context.Context, c *client.Client, sid string, w client.WriteOptions) (*client.Token, error) {
 			return nil, c.DeleteToken(ctx, sid, w)
 		}}
@@ -89,22 +90,30 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 			return err
 		}
 	}
-	done := make([]result, len(todo))
-	forEach(len(todo), b.Concurrency, func(i int) {
-		tok := todo[i]
+	var done []result
+	if len(todo) == 1 {
+		// One token: its own endpoint, guarded by the ETag just read.
+		tok := todo[0]
 		after, err := a.call(ctx, c, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: b.IdempotencyKey})
 		if err != nil {
-			done[i] = errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))
-			return
+			done = []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+		} else {
+			if after == nil {
+				after = tok
+			}
+			done = []result{okResult(after, a.done)}
 		}
-		if after == nil {
-			after = tok
+	} else {
+		done = f.runBulk(ctx, c, a.bulk, todo, b.IdempotencyKey, b.Concurrency)
+	}
+	for i := range done {
+		if done[i].Status == "OK" {
+			done[i].Message = a.done
 		}
-		done[i] = okResult(after, a.done)
 		if a.target == "" {
 			done[i].ApiToken = nil
 		}
-	})
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
