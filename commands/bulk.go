@@ -1,13 +1,13 @@
 package commands
 
 import (
-	"time"
 	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
