@@ -10,6 +10,7 @@ import (
 )
 
 func TestCreate(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
@@ -56,6 +57,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestDuplicate(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, disabled := ts.cred("admin"), ts.cred("disabled")
 	src, _ := ts.token(admin, disabled.AccountSid)
@@ -78,6 +80,7 @@ func TestDuplicate(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro := ts.cred("admin"), ts.cred("readonly")
 	_, etag := ts.token(admin, ro.AccountSid)
@@ -104,6 +107,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestIdempotentCreate(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
@@ -135,6 +139,7 @@ func TestIdempotentCreate(t *testing.T) {
 }
 
 func TestIdempotentDuplicatesInFlight(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
@@ -174,6 +179,7 @@ func TestIdempotentDuplicatesInFlight(t *testing.T) {
 }
 
 func TestIdempotentResetSuperseded(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro := ts.cred("admin"), ts.cred("readonly")
 	path := tokenPath(admin, ro.AccountSid) + "/Reset"
@@ -198,6 +204,7 @@ func TestIdempotentResetSuperseded(t *testing.T) {
 }
 
 func TestSelfResetReplay(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	w := ts.cred("writer")
 	path := tokenPath(w, w.AccountSid) + "/Reset"
@@ -235,6 +242,7 @@ func TestSelfResetReplay(t *testing.T) {
 }
 
 func TestBulk(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro, rep := ts.cred("admin"), ts.cred("readonly"), ts.cred("reporter")
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens/"
@@ -326,6 +334,7 @@ func TestBulk(t *testing.T) {
 }
 
 func TestBulkSelfReset(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	w := ts.cred("writer")
 	path := "/Agencies/" + w.AccountSid + "/ApiTokens/Reset"

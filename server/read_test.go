@@ -18,6 +18,7 @@ import (
 )
 
 func TestCurrent(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(o *Options) { o.RateLimit = Rate{N: 10, Per: time.Hour} })
 	admin := ts.cred("admin")
 	r := ts.req("GET", "/Agencies/"+admin.AccountSid+"/ApiTokens/Current", admin, nil, "IR-Version", "14").want(t, http.StatusOK)
@@ -45,6 +46,7 @@ func TestCurrent(t *testing.T) {
 }
 
 func TestAuthenticationRefusals(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	path := "/Agencies/" + admin.AccountSid + "/ApiTokens/Current"
@@ -74,6 +76,7 @@ func TestAuthenticationRefusals(t *testing.T) {
 }
 
 func TestRootsAndIsolation(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, other, brand := ts.cred("admin"), ts.cred("agency2-admin"), ts.cred("brand-admin")
 
@@ -134,6 +137,7 @@ func TestRootsAndIsolation(t *testing.T) {
 }
 
 func TestAccountEndpoints(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	var company companyBody
@@ -189,6 +193,7 @@ func TestAccountEndpoints(t *testing.T) {
 }
 
 func TestPagingAcrossPages(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	var all []tokenJSON
@@ -256,6 +261,7 @@ func TestPagingAcrossPages(t *testing.T) {
 func strconvI(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func TestListFilters(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	list := func(q url.Values) []tokenJSON {
@@ -319,6 +325,7 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestGetAndReveal(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, readonly := ts.cred("admin"), ts.cred("readonly")
 	r := ts.get(admin, "/ApiTokens/"+readonly.AccountSid).want(t, http.StatusOK)
@@ -344,6 +351,7 @@ func TestGetAndReveal(t *testing.T) {
 }
 
 func TestRouteErrors(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	r := ts.req("DELETE", "/Agencies/"+admin.AccountSid+"/ApiScopes", admin, nil, offContract...)
@@ -377,6 +385,7 @@ func TestRouteErrors(t *testing.T) {
 type unsized struct{ io.Reader }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(o *Options) { o.RateLimit = Rate{N: 3, Per: time.Hour} })
 	admin, readonly := ts.cred("admin"), ts.cred("readonly")
 	for i := 2; i >= 0; i-- {
@@ -399,6 +408,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRateLimitOff(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	r := ts.get(admin, "/ApiTokens/Current").want(t, http.StatusOK)
@@ -413,6 +423,7 @@ func TestRateLimitOff(t *testing.T) {
 }
 
 func TestAuthFailLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(o *Options) { o.AuthFailLimit = Rate{N: 3, Per: time.Minute} })
 	admin := ts.cred("admin")
 	bad := admin
@@ -431,6 +442,7 @@ func TestAuthFailLimit(t *testing.T) {
 }
 
 func TestLastUsedAtMostOncePerMinute(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, readonly := ts.cred("admin"), ts.cred("readonly")
 	lastUsed := func() string {
@@ -460,6 +472,7 @@ func TestLastUsedAtMostOncePerMinute(t *testing.T) {
 }
 
 func TestRequestLog(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	ts := newTestServer(t, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
 	admin := ts.cred("admin")
@@ -478,6 +491,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestDemoIsDeterministic(t *testing.T) {
+	t.Parallel()
 	a, b := newTestServer(t), newTestServer(t)
 	for role, ca := range a.creds {
 		cb := b.creds[role]
@@ -498,6 +512,7 @@ func TestDemoIsDeterministic(t *testing.T) {
 }
 
 func TestStartReadyFileAndRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := Config{
 		Addr:      "127.0.0.1:0",
@@ -571,6 +586,7 @@ func TestStartReadyFileAndRestart(t *testing.T) {
 }
 
 func TestBootstrapWithoutDemo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	inst, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", DB: filepath.Join(dir, "x.db")})
 	if err != nil {
@@ -583,6 +599,7 @@ func TestBootstrapWithoutDemo(t *testing.T) {
 }
 
 func TestParseRate(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Rate{
 		"1000": {1000, time.Hour}, "1000/h": {1000, time.Hour}, "100/m": {100, time.Minute},
 		"5/s": {5, time.Second}, "0": {0, time.Hour},

@@ -9,6 +9,7 @@ import (
 )
 
 func TestStorePragmas(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "odd name #1 100%?.db")
 	s, err := OpenStore(context.Background(), path, "", StoreOptions{})
 	if err != nil {
@@ -36,6 +37,7 @@ func TestStorePragmas(t *testing.T) {
 }
 
 func TestSecretsEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
 	var created tokenJSON

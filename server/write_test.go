@@ -21,6 +21,7 @@ func (ts *testServer) token(c Credential, sid string) (tokenJSON, string) {
 }
 
 func TestPatch(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro := ts.cred("admin"), ts.cred("readonly")
 	path := tokenPath(admin, ro.AccountSid)
@@ -85,6 +86,7 @@ func TestPatch(t *testing.T) {
 }
 
 func TestBrandEditsThroughPassthrough(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, brand := ts.cred("admin"), ts.cred("brand-admin")
 	var list tokenList
@@ -110,6 +112,7 @@ func TestBrandEditsThroughPassthrough(t *testing.T) {
 }
 
 func TestDisableEnableDelete(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro := ts.cred("admin"), ts.cred("readonly")
 	path := tokenPath(admin, ro.AccountSid)
@@ -142,6 +145,7 @@ func TestDisableEnableDelete(t *testing.T) {
 }
 
 func TestNoEscalation(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, writer, ro := ts.cred("admin"), ts.cred("writer"), ts.cred("readonly")
 	// The writer lacks account.read, the first scope of the admin token in catalog order.
@@ -172,6 +176,7 @@ func TestNoEscalation(t *testing.T) {
 }
 
 func TestLastWriter(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	a2 := ts.cred("agency2-admin") // the second agency's only token
 	self := tokenPath(a2, a2.AccountSid)
@@ -193,6 +198,7 @@ func TestLastWriter(t *testing.T) {
 }
 
 func TestScopes(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, rep := ts.cred("admin"), ts.cred("reporter")
 	path := tokenPath(admin, rep.AccountSid) + "/Scopes"
@@ -230,6 +236,7 @@ func TestScopes(t *testing.T) {
 }
 
 func TestDeveloperEmails(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, ro := ts.cred("admin"), ts.cred("readonly")
 	path := tokenPath(admin, ro.AccountSid) + "/DeveloperEmails"
