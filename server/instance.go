@@ -70,7 +70,11 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	} else if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0" // never every interface by accident
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
