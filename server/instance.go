@@ -18,7 +18,7 @@ import (
 
 // Config is what Start needs to run a server.
 type Config struct {
-	Addr          string           // e.g. "127.0.0.1:0" picks a free port
+	Addr          string           // e.g. "127.0.0.1:0" picks a free port; "" means that
 	DB            string           // SQLite file path
 	KeyFile       string           // "" = DB + ".key"
 	Demo          bool             // seed demo data once
