@@ -28,14 +28,7 @@ func newContactsListCmd(f *Factory) *cobra.Command {
 		Args:  exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := validSID(args[0]); err != nil {
-				return err
-			}
-			c, err := f.Client(ctx)
-			if err != nil {
-				return err
-			}
-			tok, err := c.Token(ctx, args[0])
+			_, tok, err := f.readToken(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -92,11 +85,7 @@ func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, em
 			return err
 		}
 	}
-	c, err := f.Client(ctx)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, sid)
+	c, tok, err := f.readToken(ctx, sid)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func scopesSetRun(ctx context.Context, f *Factory, opts *ScopesSetOptions) error
 	if err != nil {
 		return err
 	}
-	tok, err := c.Token(ctx, opts.SID)
+	_, tok, err := f.readToken(ctx, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -173,14 +173,7 @@ func newScopesClearCmd(f *Factory) *cobra.Command {
 		Args:  exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := validSID(args[0]); err != nil {
-				return err
-			}
-			c, err := f.Client(ctx)
-			if err != nil {
-				return err
-			}
-			tok, err := c.Token(ctx, args[0])
+			c, tok, err := f.readToken(ctx, args[0])
 			if err != nil {
 				return err
 			}

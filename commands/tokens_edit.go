@@ -61,9 +61,6 @@ func newTokensEditCmd(f *Factory) *cobra.Command {
 }
 
 func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
 	fl := opts.Fields
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") {
 		return usageErrorf("nothing to edit: give --name, --description, --api-version or --primary-contact")
@@ -71,11 +68,7 @@ func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) err
 	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
 		return usageErrorf("--name must not be empty")
 	}
-	c, err := f.Client(ctx)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, opts.SID)
+	c, tok, err := f.readToken(ctx, opts.SID)
 	if err != nil {
 		return err
 	}

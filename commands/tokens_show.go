@@ -35,14 +35,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
 }
 
 func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
-	c, err := f.Client(ctx)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, opts.SID)
+	c, tok, err := f.readToken(ctx, opts.SID)
 	if err != nil {
 		return err
 	}
