@@ -382,14 +382,16 @@ func TestRetry429(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"CompanyName": "Acme", "Id": 12345678901234567})
 	})
 	s := newStub(t, mux)
-	c := newClient(t, s)
+
+	// Retry-After within RetryMaxWait: waited for, then the retry succeeds.
+	c := newClient(t, s, func(o *Options) { o.RetryMaxWait = 2 * time.Second })
 	start := time.Now()
 	info, err := c.CompanyInformation(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Since(start) > 900*time.Millisecond {
-		t.Errorf("Retry-After not capped by RetryMaxWait: %s", time.Since(start))
+	if time.Since(start) < 900*time.Millisecond {
+		t.Errorf("Retry-After not honoured: retried after %s", time.Since(start))
 	}
 	if info["CompanyName"] != "Acme" || fmt.Sprint(info["Id"]) != "12345678901234567" || n.Load() != 2 {
 		t.Errorf("info %v after %d", info, n.Load())
@@ -399,15 +401,18 @@ func TestRetry429(t *testing.T) {
 		t.Errorf("rate limit %+v", rl)
 	}
 
+	// Retry-After beyond RetryMaxWait: no retry that could only meet
+	// another 429; the 429 comes back at once with its Retry-After.
 	always.Store(true)
 	n.Store(0)
+	c = newClient(t, s)
 	_, err = c.CompanyInformation(context.Background())
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != time.Second {
-		t.Fatalf("exhausted: %v", err)
+		t.Fatalf("beyond the cap: %v", err)
 	}
-	if n.Load() != 4 {
-		t.Errorf("%d attempts, want 4", n.Load())
+	if n.Load() != 1 {
+		t.Errorf("%d attempts, want 1", n.Load())
 	}
 	if rl := c.LastRateLimit(); rl.Remaining != 0 {
 		t.Errorf("rate limit after 429 %+v", rl)

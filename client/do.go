@@ -178,6 +178,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			}
 			wait = c.backoff(attempt)
 			if apiErr.RetryAfter > 0 {
+				if apiErr.RetryAfter > c.opts.RetryMaxWait {
+					// The budget refills later than we would wait: trying
+					// again sooner only spends requests on more 429s.
+					return last, lastErr
+				}
 				wait = apiErr.RetryAfter
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -109,7 +110,10 @@ func errorHint(f *Factory, err error) string {
 		}
 		return "the token in use lacks a scope this needs: grant it with `impactctl scopes set --add`, or use another token"
 	case 429:
-		return "rate limited: wait for the budget to reset (see `impactctl auth status`) and try again"
+		if ae.RetryAfter > 0 {
+			return fmt.Sprintf("rate limited: the token's request budget refills in %s; try again then (`impactctl auth status` shows the budget)", ae.RetryAfter.Round(time.Second))
+		}
+		return "rate limited: wait for the token's request budget to refill (`impactctl auth status` shows it) and try again"
 	}
 	return ""
 }

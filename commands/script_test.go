@@ -3,6 +3,7 @@ package commands_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +58,7 @@ func TestScripts(t *testing.T) {
 			"pty":      cmdPty,
 			"filemode": cmdFilemode,
 			"proxy":    cmdProxy,
+			"readyenv": cmdReadyenv,
 		},
 	})
 }
@@ -383,4 +385,32 @@ func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
 	})
 	proxies.Store(ts, p)
 	ts.Setenv("IMPACTCTL_API_URL", srv.URL)
+}
+
+// cmdReadyenv waits for a ready file written by `impactctl serve` and points
+// the environment credentials at its admin token:
+//
+//	exec impactctl serve --demo --db d.db --addr 127.0.0.1:0 --ready-file ready.json &
+//	readyenv ready.json
+func cmdReadyenv(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: readyenv file")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil && len(data) > 0 {
+			var ready server.Credential
+			ts.Check(json.Unmarshal(data, &ready))
+			ts.Setenv("IMPACTCTL_API_URL", ready.Url)
+			ts.Setenv("IMPACTCTL_ACCOUNT_SID", ready.AccountSid)
+			ts.Setenv("IMPACTCTL_AUTH_TOKEN", ready.AuthToken)
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no ready file %s after 20s", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
