@@ -80,8 +80,12 @@ func showValue(v any) string {
 		}
 		return output.Sanitize(v)
 	case []string:
-		if len(v) == 0 {
+		switch {
+		case len(v) == 0:
 			return "(none)"
+		case len(v) > 6:
+			// The + and - lines spell out what changes in a long list.
+			return fmt.Sprintf("(%d)", len(v))
 		}
 		return output.Sanitize(strings.Join(v, ", "))
 	}

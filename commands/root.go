@@ -155,6 +155,7 @@ Try it with no account at all: impactctl --local tokens list`,
 	_ = f.v.BindPFlag("profile", fl.Lookup("profile"))
 
 	root.AddCommand(
+		newAccountCmd(f),
 		newAuthCmd(f),
 		newBrandsCmd(f),
 		newUsersCmd(f),
