@@ -80,8 +80,15 @@ func (c *Config) Save() error {
 	if err := enc.Encode(c); err != nil {
 		return fmt.Errorf("encoding config: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating config directory: %w", err)
+	}
+	if filepath.Base(dir) == "impactctl" {
+		// Our own directory: nobody else has business listing it.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("securing config directory: %w", err)
+		}
 	}
 	return writeFileAtomic(c.path, buf.Bytes(), 0o600)
 }

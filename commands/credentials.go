@@ -46,14 +46,16 @@ func (c *credentials) fromEnvironment() bool { return c.SecretEnv != "" }
 // normalizeURL checks an API URL: https, or http on a loopback host; no
 // user info, query or fragment. It returns the URL without a trailing slash.
 func normalizeURL(raw string) (string, error) {
+	// User info is refused before anything else, and the URL is never
+	// echoed while it may hold a password.
+	if hasUserInfo(raw) {
+		return "", usageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "", usageErrorf("invalid API URL %q: expected https://host[:port]", raw)
 	}
-	if u.User != nil {
-		return "", usageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return "", usageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
 	}
 	switch u.Scheme {
@@ -67,6 +69,19 @@ func normalizeURL(raw string) (string, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String(), nil
+}
+
+// hasUserInfo reports whether a URL's authority has a user part, even in a
+// URL too broken to parse.
+func hasUserInfo(raw string) bool {
+	rest := raw
+	if _, after, ok := strings.Cut(raw, "://"); ok {
+		rest = after
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	authority, _, _ = strings.Cut(authority, "?")
+	authority, _, _ = strings.Cut(authority, "#")
+	return strings.Contains(authority, "@")
 }
 
 func isLoopback(host string) bool {

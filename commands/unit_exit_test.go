@@ -1,0 +1,97 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/impactcom/impactctl/client"
+)
+
+// checkExit fails t unless err maps to exit code want; want 0 means err must
+// be nil. It reports whether err had the wanted code.
+func checkExit(t *testing.T, err error, want int) bool {
+	t.Helper()
+	if want == ExitOK {
+		if err != nil {
+			t.Errorf("err = %v, want none", err)
+			return false
+		}
+		return true
+	}
+	if err == nil {
+		t.Errorf("err = nil, want exit code %d", want)
+		return false
+	}
+	var ee *ExitError
+	if !errors.As(err, &ee) {
+		t.Errorf("err = %v (%T), want an *ExitError with code %d", err, err, want)
+		return false
+	}
+	if ee.Code != want {
+		t.Errorf("exit code %d, want %d (err: %v)", ee.Code, want, err)
+		return false
+	}
+	return true
+}
+
+func TestExitCode(t *testing.T) {
+	apiErr := func(status int) error { return &client.APIError{StatusCode: status, Message: "m"} }
+	netErr := &client.NetworkError{Method: "GET", URL: "https://api.impact.com/x", Err: errors.New("connection refused")}
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, ExitOK},
+		{"exit error", &ExitError{Code: ExitConfirm, Err: errors.New("declined")}, ExitConfirm},
+		{"usage error", usageErrorf("bad %s", "flag"), ExitUsage},
+		{"wrapped exit error", fmt.Errorf("outer: %w", &ExitError{Code: ExitAuth, Err: errors.New("x")}), ExitAuth},
+		{"exit error wins over the API error it wraps", &ExitError{Code: ExitConfirm, Err: apiErr(404)}, ExitConfirm},
+		{"silent error", &silentError{code: ExitPartial}, ExitPartial},
+		{"api 400", apiErr(400), ExitUsage},
+		{"api 401", apiErr(401), ExitAuth},
+		{"api 403", apiErr(403), ExitForbidden},
+		{"api 404", apiErr(404), ExitNotFound},
+		{"api 409", apiErr(409), ExitConflict},
+		{"api 412", apiErr(412), ExitConflict},
+		{"api 413", apiErr(413), ExitUsage},
+		{"api 422", apiErr(422), ExitUsage},
+		{"api 429", apiErr(429), ExitRateLimited},
+		{"api 500", apiErr(500), ExitUnavailable},
+		{"api 502", apiErr(502), ExitUnavailable},
+		{"api 503", apiErr(503), ExitUnavailable},
+		{"api 418 is unexpected", apiErr(418), ExitUnexpected},
+		{"api 302 is unexpected", apiErr(302), ExitUnexpected},
+		{"wrapped api error", fmt.Errorf("listing tokens: %w", apiErr(404)), ExitNotFound},
+		{"network error", netErr, ExitUnavailable},
+		{"wrapped network error", fmt.Errorf("reading: %w", netErr), ExitUnavailable},
+		{"canceled", context.Canceled, ExitInterrupted},
+		{"wrapped canceled", fmt.Errorf("listing: %w", context.Canceled), ExitInterrupted},
+		{"canceled inside a network error", &client.NetworkError{Method: "GET", Err: context.Canceled}, ExitInterrupted},
+		{"deadline exceeded", context.DeadlineExceeded, ExitUnavailable},
+		{"wrapped deadline exceeded", fmt.Errorf("x: %w", context.DeadlineExceeded), ExitUnavailable},
+		{"brand needs agency", client.ErrBrandNeedsAgency, ExitUsage},
+		{"wrapped brand needs agency", fmt.Errorf("brand 1: %w", client.ErrBrandNeedsAgency), ExitUsage},
+		{"plain error", errors.New("boom"), ExitUnexpected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExitErrorUnwraps(t *testing.T) {
+	inner := errors.New("inner")
+	err := &ExitError{Code: ExitUsage, Err: inner}
+	if !errors.Is(err, inner) {
+		t.Error("errors.Is does not reach the wrapped error")
+	}
+	if err.Error() != "inner" {
+		t.Errorf("Error() = %q, want the wrapped message", err.Error())
+	}
+}
