@@ -84,6 +84,9 @@ func printError(f *Factory, cmd *cobra.Command, err error, code int) {
 
 // errorHint tells the user what to check next, by exit code.
 func errorHint(f *Factory, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) && f.opts.Timeout > 0 {
+		return fmt.Sprintf("the command's --timeout of %s ran out before it finished (a change already sent may have been made: check with tokens show)", f.opts.Timeout)
+	}
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		var ne *client.NetworkError

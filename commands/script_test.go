@@ -286,7 +286,7 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 // faultProxy stands between the CLI and the server and misbehaves once, as
 // networks do: it can lose the answer to a reset the server already made,
 // (drop-reset: the first; drop-resets: every one, as when the job dies),
-// or answer one request with 503 or 429.
+// answer one request with 503 or 429, or never answer one (hang).
 type faultProxy struct {
 	upstream string
 	fault    string
@@ -304,6 +304,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.fired = true
 	}
 	p.mu.Unlock()
+	if fire && p.fault == "hang" {
+		// An answer that never comes, until the client gives up.
+		<-r.Context().Done()
+		return
+	}
 	if fire && (p.fault == "503" || p.fault == "429") {
 		code, _ := strconv.Atoi(p.fault)
 		w.Header().Set("Content-Type", "application/json")
@@ -357,11 +362,11 @@ var proxies sync.Map // *testscript.TestScript → *faultProxy
 // cmdProxy starts a faulty proxy in front of the script's server and points
 // IMPACTCTL_API_URL at it, or checks what it saw:
 //
-//	proxy drop-reset|drop-resets|503|429
+//	proxy drop-reset|drop-resets|503|429|hang
 //	proxy resets 1
 func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429 | proxy resets N")
+		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429|hang | proxy resets N")
 	}
 	if args[0] == "resets" {
 		v, _ := proxies.Load(ts)
