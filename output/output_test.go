@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -125,6 +126,8 @@ func TestObjectFormats(t *testing.T) {
 		{Options{JQ: ".Name"}, "a<b\n"},
 		{Options{JQ: ".ApiVersion, {x: .AccountSid}"}, "2\n{\"x\":\"IR1\"}\n"},
 		{Options{Template: "{{.AccountSid}} v{{.ApiVersion}}\n"}, "IR1 v2\n"},
+		{Options{Format: "jsonl", JQ: ".Name"}, "a<b\n"},
+		{Options{Format: "jsonl", JQ: "keys | length"}, "3\n"},
 	}
 	for _, c := range cases {
 		var b bytes.Buffer
@@ -232,7 +235,14 @@ func TestListJSONLinesAndJQ(t *testing.T) {
 		{Options{Format: "jsonl"}, "{\"AccountSid\":\"IR1\",\"Name\":\"one\",\"ApiVersion\":2}\n{\"AccountSid\":\"IR2\",\"Name\":\"two\",\"ApiVersion\":3}\n"},
 		{Options{JQ: ".[].AccountSid"}, "IR1\nIR2\n"},
 		{Options{JQ: "map(.ApiVersion) | add"}, "5\n"},
-		{Options{Format: "jsonl", JQ: "length"}, "2\n"},
+		{Options{Format: "json", JQ: "length"}, "2\n"},
+		{Options{Format: "jsonl", JQ: "length"}, "3\n3\n"},
+		{Options{Format: "jsonl", JQ: ".AccountSid, .ApiVersion"}, "IR1\n2\nIR2\n3\n"},
+		{Options{Format: "jsonl", JQ: "select(.Name == \"two\") | .AccountSid"}, "IR2\n"},
+		{Options{Format: "jsonl", Template: "{{.Name}}"}, "one\ntwo\n"},
+		{Options{Format: "jsonl", Template: "{{.Name}}\n"}, "one\ntwo\n"},
+		{Options{Format: "jsonl", Template: "{{.AccountSid}}\n{{.Name}}"}, "IR1\none\nIR2\ntwo\n"},
+		{Options{Format: "jsonl", Template: `{{if eq .Name "two"}}{{.AccountSid}}{{end}}`}, "IR2\n"},
 		{Options{Template: "{{range .}}{{.Name}},{{end}}"}, "one,two,"},
 		{Options{Template: "{{len .}} {{json (index . 0)}}"}, "2 {\"AccountSid\":\"IR1\",\"ApiVersion\":2,\"Name\":\"one\"}"},
 	} {
@@ -267,5 +277,167 @@ func TestJQRuntimeError(t *testing.T) {
 	}
 	if b.String() != "one\n" {
 		t.Errorf("partial output %q", b.String())
+	}
+	var qe *QueryError
+	if err := p.Object(item{"IR1", "one", 2}); !errors.As(err, &qe) || qe.Unwrap() == nil {
+		t.Errorf("err %T is not a *QueryError", err)
+	}
+}
+
+func TestListJSONLinesQueryStreams(t *testing.T) {
+	for _, o := range []Options{
+		{Format: "jsonl", JQ: ".AccountSid"},
+		{Format: "jsonl", Template: "{{.AccountSid}}"},
+	} {
+		var r recorder
+		p, err := New(&r, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Format() != FormatJSONL {
+			t.Errorf("%+v: Format() = %q", o, p.Format())
+		}
+		l := p.List()
+		if err := l.Add(item{"IR1", "one", 2}); err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != "IR1\n" {
+			t.Errorf("%+v: after the first item %q", o, r.String())
+		}
+		if err := l.Add(item{"IR2", "two", 3}); err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != "IR1\nIR2\n" {
+			t.Errorf("%+v: after the second item %q", o, r.String())
+		}
+		n := r.writes
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if r.writes != n || l.Len() != 2 {
+			t.Errorf("%+v: Close wrote %q, Len %d", o, r.String(), l.Len())
+		}
+	}
+}
+
+func TestListJSONWritesNothingBeforeFirstAdd(t *testing.T) {
+	for _, o := range []Options{{Format: "json"}, {JQ: "length"}, {Template: "{{len .}}"}, {Format: "jsonl"}} {
+		var r recorder
+		p, err := New(&r, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = p.List()
+		if r.writes != 0 || r.Len() != 0 {
+			t.Errorf("%+v: %d writes (%q) before any item", o, r.writes, r.String())
+		}
+	}
+
+	// A list abandoned part-way, without Close, is not valid JSON, so a
+	// script cannot mistake it for a short list.
+	var r recorder
+	p, _ := New(&r, Options{Format: "json"})
+	l := p.List()
+	if err := l.Add(item{"IR1", "one", 2}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.String(), "[\n  {") || json.Valid(r.Bytes()) {
+		t.Errorf("unterminated list %q", r.String())
+	}
+	// A query over the whole array writes nothing until Close.
+	var q recorder
+	p, _ = New(&q, Options{JQ: "length"})
+	l = p.List()
+	if err := l.Add(item{"IR1", "one", 2}); err != nil {
+		t.Fatal(err)
+	}
+	if q.writes != 0 {
+		t.Errorf("jq on the array wrote %q before Close", q.String())
+	}
+}
+
+func TestQueryErrors(t *testing.T) {
+	items := []item{{"IR1", "one", 2}, {"IR2", "two", 3}}
+	cases := []struct {
+		o      Options
+		object bool
+		want   string
+	}{
+		{Options{JQ: ".Name"}, false, "--jq: expected an object but got: array"},
+		{Options{Format: "jsonl", JQ: ".[0]"}, false, "--jq: expected an array but got: object"},
+		{Options{JQ: ".Name | keys"}, true, "--jq: keys cannot be applied to: string"},
+		{Options{Template: "{{.Name.First}}"}, true, "--template: 1:7: at <.Name.First>: can't evaluate field First in type interface {}"},
+		{Options{Format: "jsonl", Template: "{{.Name.First}}"}, false, "--template: 1:7: at <.Name.First>: can't evaluate field First in type interface {}"},
+		{Options{Template: "{{range .}}{{.Name.First}}{{end}}"}, false, "--template: 1:18: at <.Name.First>: can't evaluate field First in type interface {}"},
+	}
+	for _, c := range cases {
+		var b bytes.Buffer
+		p, err := New(&b, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.object {
+			err = p.Object(items[0])
+		} else {
+			l := p.List()
+			for _, it := range items {
+				if err = l.Add(it); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				err = l.Close()
+			}
+		}
+		var qe *QueryError
+		if !errors.As(err, &qe) {
+			t.Errorf("%+v: err %T %v is not a *QueryError", c.o, err, err)
+			continue
+		}
+		if err.Error() != c.want {
+			t.Errorf("%+v: %q, want %q", c.o, err.Error(), c.want)
+		}
+		if strings.Contains(err.Error(), "one") {
+			t.Errorf("%+v: the data leaks into %q", c.o, err.Error())
+		}
+	}
+}
+
+func TestWithoutPreviews(t *testing.T) {
+	for in, want := range map[string]string{
+		`expected an object but got: array ([{"a":1}])`:             "expected an object but got: array",
+		`cannot add: string ("a) and (b") and number (1)`:           "cannot add: string and number",
+		`cannot divide number (1) by: number (0)`:                   "cannot divide number by: number",
+		`cannot iterate over: string ("secretsecretsecretsec ...")`: "cannot iterate over: string",
+		`cannot iterate over: null`:                                 "cannot iterate over: null",
+		`error: boom`:                                               "error: boom",
+		`keys cannot be applied to: number (42)`:                    "keys cannot be applied to: number",
+	} {
+		if got := withoutPreviews(in); got != want {
+			t.Errorf("withoutPreviews(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestQuery(t *testing.T) {
+	for _, c := range []struct {
+		o      Options
+		query  bool
+		format string
+	}{
+		{Options{}, false, FormatTable},
+		{Options{Format: "json"}, false, FormatJSON},
+		{Options{JQ: "."}, true, FormatJSON},
+		{Options{Format: "table", Template: "x"}, true, FormatJSON},
+		{Options{Format: "jsonl", JQ: "."}, true, FormatJSONL},
+		{Options{Format: "json", Template: "x"}, true, FormatJSON},
+	} {
+		p, err := New(&bytes.Buffer{}, c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Query() != c.query || p.Format() != c.format {
+			t.Errorf("%+v: Query() %v, Format() %q; want %v, %q", c.o, p.Query(), p.Format(), c.query, c.format)
+		}
 	}
 }

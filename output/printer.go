@@ -28,10 +28,11 @@ type Options struct {
 	// Format is "table" (the default when empty), "json" or "jsonl".
 	Format string
 	// JQ is a jq expression applied to the JSON form of the output. It
-	// implies JSON.
+	// implies JSON; with "jsonl" it runs on each list item in turn.
 	JQ string
 	// Template is a Go text/template executed on the JSON form of the
-	// output, so field names are the API's. It implies JSON.
+	// output, so field names are the API's. It implies JSON; with "jsonl"
+	// it runs on each list item in turn.
 	Template string
 	// NoColor turns colour off. Output never carries colour today; the
 	// option is kept so callers can pass NO_COLOR through unchanged.
@@ -73,7 +74,6 @@ func New(w io.Writer, o Options) (*Printer, error) {
 			return nil, fmt.Errorf("invalid jq expression: %w", err)
 		}
 		p.jq = code
-		p.format = FormatJSON
 	}
 	if o.Template != "" {
 		t, err := template.New("output").Option("missingkey=zero").Funcs(templateFuncs).Parse(o.Template)
@@ -81,6 +81,8 @@ func New(w io.Writer, o Options) (*Printer, error) {
 			return nil, fmt.Errorf("invalid template: %w", err)
 		}
 		p.tmpl = t
+	}
+	if p.Query() && p.format == FormatTable {
 		p.format = FormatJSON
 	}
 	return p, nil
@@ -119,22 +121,27 @@ var templateFuncs = template.FuncMap{
 func (p *Printer) Table() bool { return p.format == FormatTable }
 
 // Format returns the effective format: "table", "json" or "jsonl". A jq
-// expression or a template makes it "json".
+// expression or a template turns "table" into "json" and leaves "jsonl".
 func (p *Printer) Format() string { return p.format }
+
+// Query reports whether a jq expression or a template shapes the output.
+func (p *Printer) Query() bool { return p.jq != nil || p.tmpl != nil }
 
 // Object writes one resource. JSON is indented, JSON lines is one line; a
 // jq expression prints each result on its own line (strings raw, like
 // jq -r, everything else as compact JSON); a template runs once on the
 // decoded JSON value. In table mode, where callers normally draw their own
 // table, it writes indented JSON.
+//
+// A jq expression or template that fails on the data returns a *QueryError.
 func (p *Printer) Object(v any) error {
 	switch {
-	case p.jq != nil || p.tmpl != nil:
+	case p.Query():
 		doc, err := decoded(v)
 		if err != nil {
 			return err
 		}
-		return p.apply(doc)
+		return p.apply(doc, false)
 	case p.format == FormatJSONL:
 		b, err := marshal(v, "", "")
 		if err != nil {
@@ -156,11 +163,16 @@ func (p *Printer) write(b []byte) error {
 }
 
 // apply runs the jq expression or the template on a decoded JSON value.
-func (p *Printer) apply(doc any) error {
+// With line set, a template's output that does not end in a newline gets
+// one, so each list item of JSON lines output is a line of its own.
+func (p *Printer) apply(doc any, line bool) error {
 	if p.tmpl != nil {
 		var buf bytes.Buffer
 		if err := p.tmpl.Execute(&buf, doc); err != nil {
-			return fmt.Errorf("template: %w", err)
+			return &QueryError{Err: err, flag: "--template"}
+		}
+		if line && buf.Len() > 0 && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+			buf.WriteByte('\n')
 		}
 		return p.write(buf.Bytes())
 	}
@@ -180,14 +192,14 @@ func (p *Printer) apply(doc any) error {
 			if werr := p.write(buf.Bytes()); werr != nil {
 				return werr
 			}
-			return fmt.Errorf("jq: %w", err)
+			return &QueryError{Err: err, flag: "--jq"}
 		}
 		if s, ok := r.(string); ok {
 			buf.WriteString(s)
 		} else {
 			b, err := gojq.Marshal(r)
 			if err != nil {
-				return fmt.Errorf("jq: %w", err)
+				return &QueryError{Err: err, flag: "--jq"}
 			}
 			buf.Write(b)
 		}
@@ -196,13 +208,22 @@ func (p *Printer) apply(doc any) error {
 	return p.write(buf.Bytes())
 }
 
-// List starts writing a list. JSON writes "[" and each item as it is added,
-// so a long listing streams; JSON lines writes one item a line; a jq
-// expression or template collects the items and runs once on the whole
-// array at Close. Call Close even after an error so the JSON stays valid.
+// List starts writing a list. JSON writes "[" with the first item and
+// each item as it is added, so a long listing streams; JSON lines writes
+// one item a line. A jq expression or template runs on each item as it is
+// added in JSON lines mode, and once on the whole array at Close in JSON
+// mode.
 func (p *Printer) List() *ListWriter { return &ListWriter{p: p} }
 
 // ListWriter writes the items of one list; see Printer.List.
+//
+// Close only ends the list: it writes the closing "]" ("[]" when nothing
+// was added) or, for a jq expression or template in JSON mode, the result
+// on the whole array. A list that fails part-way is left unterminated on
+// purpose: a caller that stops on an error does not call Close, so a
+// script's JSON parser fails instead of reading a short list, and a jq
+// expression never runs on part of the list. Nothing is written before
+// the first Add.
 type ListWriter struct {
 	p      *Printer
 	n      int
@@ -210,14 +231,22 @@ type ListWriter struct {
 	closed bool
 }
 
-// Add writes or collects one item.
+// Add writes or collects one item. A jq expression or template that fails
+// on the item returns a *QueryError.
 func (l *ListWriter) Add(v any) error {
 	if l.closed {
 		return errors.New("output: Add after Close")
 	}
 	p := l.p
 	switch {
-	case p.jq != nil || p.tmpl != nil:
+	case p.Query() && p.format == FormatJSONL:
+		doc, err := decoded(v)
+		if err != nil {
+			return err
+		}
+		l.n++
+		return p.apply(doc, true)
+	case p.Query():
 		doc, err := decoded(v)
 		if err != nil {
 			return err
@@ -253,8 +282,9 @@ func (l *ListWriter) Add(v any) error {
 func (l *ListWriter) Len() int { return l.n }
 
 // Close ends the list: "]" for JSON ("[]" when empty), the jq or template
-// result for collected items, nothing for JSON lines. Closing twice is a
-// no-op.
+// result on the collected items in JSON mode, nothing for JSON lines.
+// Closing twice is a no-op. A jq expression or template that fails on the
+// array returns a *QueryError.
 func (l *ListWriter) Close() error {
 	if l.closed {
 		return nil
@@ -262,15 +292,15 @@ func (l *ListWriter) Close() error {
 	l.closed = true
 	p := l.p
 	switch {
-	case p.jq != nil || p.tmpl != nil:
+	case p.format == FormatJSONL:
+		return nil
+	case p.Query():
 		items := l.items
 		if items == nil {
 			items = []any{}
 		}
 		l.items = nil
-		return p.apply(items)
-	case p.format == FormatJSONL:
-		return nil
+		return p.apply(items, false)
 	default:
 		if l.n == 0 {
 			return p.write([]byte("[]\n"))
