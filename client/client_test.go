@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -195,8 +196,12 @@ func TestPagingRefusesOtherHost(t *testing.T) {
 		s := newStub(t, mux)
 		c := newClient(t, s)
 		got, err := collect(t, c.Tokens(context.Background(), TokenListOptions{}))
-		if err == nil || !strings.Contains(err.Error(), "another host") {
-			t.Errorf("link %s: err = %v", link, err)
+		var pe *PagingError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "refusing to follow @nextpageuri to another host: ") {
+			t.Errorf("link %s: err = %T %v", link, err, err)
+		}
+		if pe != nil && (!strings.Contains(pe.URI, strings.TrimPrefix(evil.URL, "http://")) || strings.Contains(pe.URI, "Page=")) {
+			t.Errorf("link %s: URI %q", link, pe.URI)
 		}
 		if len(got) != 1 {
 			t.Errorf("items before the refusal: %d", len(got))
@@ -204,6 +209,37 @@ func TestPagingRefusesOtherHost(t *testing.T) {
 	}
 	if evilHits.Load() != 0 {
 		t.Errorf("the other host was asked %d times", evilHits.Load())
+	}
+}
+
+func TestPagingErrorURI(t *testing.T) {
+	c, err := New(Options{BaseURL: "https://api.impact.com", AccountSid: testSid, AuthToken: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := url.Parse("https://api.impact.com/Agencies/" + testSid + "/ApiTokens")
+	for link, want := range map[string]string{
+		"//evil.example/Agencies/x?Page=2&token=s3cret":       "//evil.example/Agencies/x",
+		"https://evil.example/x?Page=2#frag":                  "https://evil.example/x",
+		"http://api.impact.com/Agencies/x":                    "http://api.impact.com/Agencies/x",
+		"https://who:s3cret@api.impact.com/Agencies/x?Page=2": "https://who:xxxxx@api.impact.com/Agencies/x",
+		"//api.impact.com/Agencies/x":                         "//api.impact.com/Agencies/x",
+	} {
+		_, err := c.nextURL(cur, link, nil)
+		var pe *PagingError
+		if !errors.As(err, &pe) {
+			t.Errorf("%s: err = %v", link, err)
+			continue
+		}
+		if pe.URI != want || err.Error() != "refusing to follow @nextpageuri to another host: "+want {
+			t.Errorf("%s: URI %q, error %q", link, pe.URI, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: a secret in %q", link, err)
+		}
+	}
+	if u, err := c.nextURL(cur, "https://API.impact.com/Agencies/x?Page=2", nil); err != nil || u.Host != "API.impact.com" {
+		t.Errorf("same host: %v %v", u, err)
 	}
 }
 
@@ -312,6 +348,57 @@ func TestAPIErrors(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong-secret") {
 		t.Error("secret in error")
+	}
+}
+
+// TestAPIErrorText renders the reference server's refusals, each saying
+// its facts once.
+func TestAPIErrorText(t *testing.T) {
+	cases := []struct {
+		err  APIError
+		want string
+	}{
+		{APIError{StatusCode: 403, Message: "Forbidden: missing scope users.read",
+			Errors: []FieldError{{"Scopes", "this API token lacks the scope users.read"}}},
+			"403 forbidden: missing scope users.read"},
+		{APIError{StatusCode: 403, Message: "Forbidden: this API token is disabled",
+			Errors: []FieldError{{"AccountSid", "this API token is disabled; enable it to use it again"}}},
+			"403 forbidden: this API token is disabled; enable it to use it again"},
+		{APIError{StatusCode: 403, Message: "Forbidden: missing scope account.read",
+			Errors: []FieldError{{"Scopes", "the token holds account.read, which the calling token lacks"}}},
+			"403 forbidden: missing scope account.read: Scopes: the token holds account.read, which the calling token lacks"},
+		{APIError{StatusCode: 403, Message: "Forbidden: missing scope reports.read",
+			Errors: []FieldError{{"Scopes", "cannot grant reports.read, which the calling token lacks"}}},
+			"403 forbidden: missing scope reports.read: Scopes: cannot grant reports.read, which the calling token lacks"},
+		{APIError{StatusCode: 403, Message: "FORBIDDEN:Missing scope apitokens.reveal"},
+			"403 forbidden: missing scope apitokens.reveal"},
+		{APIError{StatusCode: 401, Message: "Unauthorized",
+			Errors: []FieldError{{"Authorization", "unknown account SID or auth token"}}},
+			"401 unauthorized: Authorization: unknown account SID or auth token"},
+		{APIError{StatusCode: 404, Message: "Not Found",
+			Errors: []FieldError{{"Uri", "no such resource, or it is not yours"}}},
+			"404 not found: Uri: no such resource, or it is not yours"},
+		{APIError{StatusCode: 409, Message: "Conflict",
+			Errors: []FieldError{{"AccountSid", "this is the account's last enabled token holding apitokens.write; enable or grant another first"}}},
+			"409 conflict: AccountSid: this is the account's last enabled token holding apitokens.write; enable or grant another first"},
+		{APIError{StatusCode: 412, Message: "Precondition Failed",
+			Errors: []FieldError{{"If-Match", "the token changed since it was read; read it again"}}},
+			"412 precondition failed: If-Match: the token changed since it was read; read it again"},
+		{APIError{StatusCode: 422, Message: "Unprocessable Entity",
+			Errors: []FieldError{{"Idempotency-Key", "this key was used with another request body"}}},
+			"422 unprocessable entity: Idempotency-Key: this key was used with another request body"},
+		{APIError{StatusCode: 400, Message: "Validation Failed",
+			Errors: []FieldError{{"PrimaryContactId", `"U999" is not a user of this account; see Users`}}},
+			`400 bad request: validation failed: PrimaryContactId: "U999" is not a user of this account; see Users`},
+		{APIError{StatusCode: 403, Message: "disabled"}, "403 forbidden: disabled"},
+		{APIError{StatusCode: 403, Message: "Forbidden"}, "403 forbidden"},
+		{APIError{StatusCode: 403, Message: "Forbidden:"}, "403 forbidden"},
+		{APIError{StatusCode: 403, Message: "Forbidden zone"}, "403 forbidden: forbidden zone"},
+	}
+	for _, c := range cases {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("%d %q:\n got %q\nwant %q", c.err.StatusCode, c.err.Message, got, c.want)
+		}
 	}
 }
 

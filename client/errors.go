@@ -35,8 +35,12 @@ type FieldError struct {
 	Message string `json:"Message"`
 }
 
-// Error reads like "403 forbidden: missing scope apitokens.reveal". It
-// never holds a secret or a request header.
+// Error reads like "403 forbidden: missing scope apitokens.reveal" or
+// "400 bad request: validation failed: Name: must not be empty". Each fact
+// is said once: a message that starts with the status phrase
+// ("Forbidden: …") loses it, and a field error that repeats the message
+// is left out, or stands in for it when it says more. It never holds a
+// secret or a request header.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d", e.StatusCode)
@@ -44,11 +48,29 @@ func (e *APIError) Error() string {
 	if text != "" {
 		b.WriteString(" " + text)
 	}
-	msg := lowerFirst(strings.TrimSpace(e.Message))
-	if msg != "" && !strings.EqualFold(msg, text) {
+	msg := strings.TrimSpace(e.Message)
+	if text != "" && len(msg) > len(text) && strings.EqualFold(msg[:len(text)], text) && msg[len(text)] == ':' {
+		msg = strings.TrimSpace(msg[len(text)+1:])
+	}
+	msg = lowerFirst(msg)
+	if strings.EqualFold(msg, text) {
+		msg = ""
+	}
+	var fields []FieldError
+	for _, fe := range e.Errors {
+		m := strings.TrimSpace(fe.Message)
+		if msg != "" && m != "" && repeats(msg, m) {
+			if len(m) > len(msg) && strings.Contains(strings.ToLower(m), strings.ToLower(msg)) {
+				msg = lowerFirst(m)
+			}
+			continue
+		}
+		fields = append(fields, fe)
+	}
+	if msg != "" {
 		b.WriteString(": " + msg)
 	}
-	for i, fe := range e.Errors {
+	for i, fe := range fields {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
@@ -64,6 +86,24 @@ func (e *APIError) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// repeats reports whether a field error's text says what the message
+// says: one holds the other, or the field error holds the message's last
+// two words, as "this API token lacks the scope users.read" holds the
+// "scope users.read" of "missing scope users.read". A field error that
+// only names the same scope ("the token holds users.read, which the
+// calling token lacks") adds a fact and is kept.
+func repeats(msg, field string) bool {
+	m, f := strings.ToLower(msg), strings.ToLower(field)
+	if strings.Contains(f, m) || strings.Contains(m, f) {
+		return true
+	}
+	words := strings.Fields(m)
+	if len(words) < 3 {
+		return false
+	}
+	return strings.Contains(f, strings.Join(words[len(words)-2:], " "))
 }
 
 // lowerFirst lower-cases the first letter of s unless it starts an

@@ -127,6 +127,30 @@ func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
 	return &env, items, nil
 }
 
+// PagingError is a list answer whose @nextpageuri points away from the
+// API: another scheme or host, a protocol-relative "//host/…" link, or a
+// link with user info. It is not followed, so the credentials never go
+// there; the items before it were already yielded.
+type PagingError struct {
+	// URI is the link without its query and password, as in
+	// "https://elsewhere.example/Agencies/IR…/ApiTokens" or "//elsewhere.example/x".
+	URI string
+}
+
+// Error reads like "refusing to follow @nextpageuri to another host:
+// https://elsewhere.example/x".
+func (e *PagingError) Error() string {
+	return "refusing to follow @nextpageuri to another host: " + e.URI
+}
+
+// shownURI is ref fit for an error message: no query or fragment, which
+// may carry tokens, and no password.
+func shownURI(ref *url.URL) string {
+	u := *ref
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.Redacted()
+}
+
 // nextURL resolves an @nextpageuri against the current page. A relative
 // link is resolved under the base URL; an absolute one is followed only on
 // the same scheme and host, so the credentials never go elsewhere. Filters
@@ -139,8 +163,10 @@ func (c *Client) nextURL(cur *url.URL, link string, q url.Values) (*url.URL, err
 	var u *url.URL
 	switch {
 	case ref.Scheme != "" || ref.Host != "" || ref.User != nil:
+		// A protocol-relative link ("//host/…") has no scheme, so it never
+		// matches and is refused like any other host.
 		if !strings.EqualFold(ref.Scheme, c.base.Scheme) || !strings.EqualFold(ref.Host, c.base.Host) || ref.User != nil {
-			return nil, fmt.Errorf("refusing to follow @nextpageuri to another host: %s://%s", ref.Scheme, ref.Host)
+			return nil, &PagingError{URI: shownURI(ref)}
 		}
 		u = ref
 	case strings.HasPrefix(ref.Path, "/"):

@@ -185,7 +185,8 @@ func TestAgainstReferenceServer(t *testing.T) {
 		if _, err := contractClient(t, wrong, nil).Current(ctx); !isStatus(err, 401) {
 			t.Errorf("wrong secret: %v", err)
 		}
-		if _, err := contractClient(t, creds["disabled"], nil).Current(ctx); !isStatus(err, 403) {
+		_, err := contractClient(t, creds["disabled"], nil).Current(ctx)
+		if !isStatus(err, 403) || err.Error() != "403 forbidden: this API token is disabled; enable it to use it again" {
 			t.Errorf("disabled: %v", err)
 		}
 		ro := contractClient(t, creds["readonly"], nil)
@@ -193,7 +194,7 @@ func TestAgainstReferenceServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ro.AuthToken(ctx, tok.AccountSid); !isStatus(err, 403) {
+		if _, err := ro.AuthToken(ctx, tok.AccountSid); !isStatus(err, 403) || err.Error() != "403 forbidden: missing scope apitokens.reveal" {
 			t.Errorf("reveal without scope: %v", err)
 		}
 	})
