@@ -59,7 +59,7 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 			return usageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
 		}
 		fmt.Fprint(f.IO.ErrOut, "Account SID: ")
-		line, err := f.IO.ReadLine()
+		line, err := f.IO.ReadLine(ctx)
 		if err != nil {
 			return usageErrorf("no Account SID given")
 		}
@@ -71,10 +71,10 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	var secret string
 	var err error
 	if opts.WithToken {
-		secret, err = f.IO.ReadLine()
+		secret, err = f.IO.ReadLine(ctx)
 		secret = strings.TrimSpace(secret)
 	} else {
-		secret, err = f.IO.ReadSecret("Auth Token: ")
+		secret, err = f.IO.ReadSecret(ctx, "Auth Token: ")
 	}
 	if err != nil || secret == "" {
 		return usageErrorf("no Auth Token given")
@@ -103,8 +103,11 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if err != nil {
 		return fmt.Errorf("these credentials do not work at %s; nothing was stored: %w", apiURL, err)
 	}
-	cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret}
-	if err := cfg.Save(); err != nil {
+	cfg, err = f.UpdateConfig(func(cfg *Config) error {
+		cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s\n",
@@ -205,18 +208,19 @@ func newAuthLogoutCmd(f *Factory) *cobra.Command {
 working: to stop it, use tokens disable or tokens delete.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
+			name := f.profileName()
+			found := false
+			cfg, err := f.UpdateConfig(func(cfg *Config) error {
+				_, found = cfg.Profiles[name]
+				delete(cfg.Profiles, name)
+				return nil
+			})
 			if err != nil {
 				return err
 			}
-			name := f.profileName()
-			if _, ok := cfg.Profiles[name]; !ok {
+			if !found {
 				fmt.Fprintf(f.IO.ErrOut, "profile %q is not stored: nothing to remove\n", name)
 				return nil
-			}
-			delete(cfg.Profiles, name)
-			if err := cfg.Save(); err != nil {
-				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "removed profile %q from %s\n", name, cfg.path)
 			return nil

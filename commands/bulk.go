@@ -117,7 +117,9 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		}
 	}
 	if len(unique) == 0 {
-		return nil, nil, usageErrorf("no Account SIDs on stdin")
+		// An empty list (a filter upstream that matched nothing) is a
+		// change to nothing.
+		return nil, nil, nil
 	}
 	toks := make([]*client.Token, len(unique))
 	errs := make([]error, len(unique))

@@ -93,6 +93,34 @@ func (c *Config) Save() error {
 	return writeFileAtomic(c.path, buf.Bytes(), 0o600)
 }
 
+// updateConfig changes the config file under an exclusive lock: it reads
+// the file afresh, applies change and writes it back, so that runs writing
+// at once (parallel logins, jobs rotating different profiles) never undo
+// each other's changes.
+func updateConfig(path string, change func(*Config) error) (*Config, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating config directory: %w", err)
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking config: %w", err)
+	}
+	defer lock.Close()
+	if err := lockFile(lock); err != nil {
+		return nil, fmt.Errorf("locking config: %w", err)
+	}
+	defer unlockFile(lock)
+	cfg, err := loadConfig(path, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, cfg.Save()
+}
+
 // ProfileNames returns the profile names in order.
 func (c *Config) ProfileNames() []string {
 	names := make([]string, 0, len(c.Profiles))

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -39,6 +40,46 @@ type changeFlags struct {
 type plan struct {
 	Changes   []change `json:"Changes"`
 	Unchanged []change `json:"Unchanged,omitempty"`
+	// Failed are the named tokens that could not be read.
+	Failed []planFailure `json:"Failed,omitempty"`
+}
+
+// planFailure is a named token the plan cannot include, and why.
+type planFailure struct {
+	AccountSid string `json:"AccountSid"`
+	Message    string `json:"Message"`
+}
+
+func planFailures(failed []result) []planFailure {
+	var out []planFailure
+	for _, r := range failed {
+		if r.Status != "OK" {
+			out = append(out, planFailure{r.AccountSid, r.Message})
+		}
+	}
+	return out
+}
+
+// dryRunOutcome is how a command that stopped at confirm ends: with
+// confirm's error, or after a dry run with the failure to read any named
+// token (its own code for one token, else 10), as the real run would.
+func dryRunOutcome(err error, failed []result, total int) error {
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range failed {
+		if r.Status != "OK" {
+			errs = append(errs, r.err)
+		}
+	}
+	switch {
+	case len(errs) == 0:
+		return nil
+	case total == 1:
+		return errs[0]
+	}
+	return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), plural(total, "token"))}
 }
 
 func writePlan(w io.Writer, changes []change) {
@@ -98,7 +139,7 @@ func showValue(v any) string {
 // (exit 3, nothing changed) where it cannot ask. A change that carries a
 // warning needs --yes even on a terminal. It returns false when the command
 // must stop without error.
-func (f *Factory) confirm(flags changeFlags, p plan, question string) (bool, error) {
+func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, question string) (bool, error) {
 	if flags.DryRun {
 		if !f.Printer().Table() {
 			return false, f.Printer().Object(p)
@@ -106,6 +147,9 @@ func (f *Factory) confirm(flags changeFlags, p plan, question string) (bool, err
 		writePlan(f.IO.Out, p.Changes)
 		for _, c := range p.Unchanged {
 			fmt.Fprintf(f.IO.Out, "%s token %s (%s): nothing to change\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		}
+		for _, e := range p.Failed {
+			fmt.Fprintf(f.IO.Out, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
 		}
 		fmt.Fprintln(f.IO.Out, "dry run: nothing changed")
 		return false, nil
@@ -128,7 +172,10 @@ func (f *Factory) confirm(flags changeFlags, p plan, question string) (bool, err
 		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("confirmation needed and not running interactively: pass --yes to proceed; nothing changed")}
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", question)
-	answer, err := f.IO.ReadLine()
+	answer, err := f.IO.ReadLine(ctx)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
 	if err != nil && answer == "" {
 		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("no answer: nothing changed")}
 	}

@@ -124,7 +124,7 @@ func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, em
 	} else {
 		ch.Removed = slices.DeleteFunc(slices.Clone(emails), func(e string) bool { return slices.Contains(skipped, e) })
 	}
-	ok, err := f.confirm(flags, plan{Changes: []change{ch}}, "Change this token's developer e-mails?")
+	ok, err := f.confirm(ctx, flags, plan{Changes: []change{ch}}, "Change this token's developer e-mails?")
 	if !ok {
 		return err
 	}

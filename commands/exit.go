@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -62,8 +63,13 @@ func exitCode(err error) int {
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted
 	}
-	if errors.Is(err, client.ErrBrandNeedsAgency) {
+	var qe *output.QueryError
+	if errors.Is(err, client.ErrBrandNeedsAgency) || errors.As(err, &qe) {
 		return ExitUsage
+	}
+	var pe *client.PagingError
+	if errors.As(err, &pe) {
+		return ExitUnavailable
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

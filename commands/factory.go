@@ -86,6 +86,19 @@ func (f *Factory) Config() (*Config, error) {
 	return cfg, nil
 }
 
+// UpdateConfig changes the config file under its lock (see updateConfig).
+func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
+	path, err := configPath(f.getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := updateConfig(path, change)
+	if err == nil {
+		f.confCache = cfg
+	}
+	return cfg, err
+}
+
 // profileName is --profile, IMPACTCTL_PROFILE, else "default".
 func (f *Factory) profileName() string {
 	if p := f.v.GetString("profile"); p != "" {

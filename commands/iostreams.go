@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,26 +55,62 @@ func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 // IMPACTCTL_NO_PROMPT=1, CI=true).
 func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY && !s.noPrompt }
 
-// ReadLine reads one line of input, without its line ending.
-func (s *IOStreams) ReadLine() (string, error) {
+// ReadLine reads one line of input, without its line ending. It gives up
+// when ctx ends (Ctrl-C at a prompt), leaving the read behind.
+func (s *IOStreams) ReadLine(ctx context.Context) (string, error) {
 	if s.lines == nil {
 		s.lines = bufio.NewReader(s.In)
 	}
-	line, err := s.lines.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", err
+	type answer struct {
+		line string
+		err  error
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	got := make(chan answer, 1)
+	go func() {
+		line, err := s.lines.ReadString('\n')
+		got <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case a := <-got:
+		if a.err != nil && !(errors.Is(a.err, io.EOF) && a.line != "") {
+			return "", a.err
+		}
+		return strings.TrimRight(a.line, "\r\n"), nil
+	}
 }
 
 // ReadSecret reads one line without echoing it when stdin is a terminal.
-func (s *IOStreams) ReadSecret(prompt string) (string, error) {
+// When ctx ends first, the terminal gets its echo back before it returns.
+func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, error) {
 	fmt.Fprint(s.ErrOut, prompt)
-	if f, ok := s.In.(*os.File); ok && s.stdinTTY {
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(s.ErrOut)
-		return strings.TrimSpace(string(b)), err
+	f, ok := s.In.(*os.File)
+	if !ok || !s.stdinTTY {
+		line, err := s.ReadLine(ctx)
+		return strings.TrimSpace(line), err
 	}
-	line, err := s.ReadLine()
-	return strings.TrimSpace(line), err
+	fd := int(f.Fd())
+	saved, err := term.GetState(fd)
+	if err != nil {
+		return "", err
+	}
+	type answer struct {
+		b   []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		got <- answer{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		term.Restore(fd, saved)
+		fmt.Fprintln(s.ErrOut)
+		return "", ctx.Err()
+	case a := <-got:
+		fmt.Fprintln(s.ErrOut)
+		return strings.TrimSpace(string(a.b)), a.err
+	}
 }

@@ -182,6 +182,12 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 	default:
 		return usageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
 	}
+	if cmd.Flags().Changed("output") && f.opts.Output == "table" && (f.opts.JQ != "" || f.opts.Template != "") {
+		return usageErrorf("--jq and --template work on JSON: drop -o table")
+	}
+	if f.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
+		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
+	}
 	p, err := output.New(f.IO.Out, output.Options{
 		Format:   f.opts.Output,
 		JQ:       f.opts.JQ,

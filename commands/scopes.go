@@ -138,7 +138,7 @@ func (f *Factory) applyScopes(ctx context.Context, c *client.Client, tok *client
 			ch.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
 		}
 	}
-	ok, err := f.confirm(flags, plan{Changes: []change{ch}}, "Change this token's scopes?")
+	ok, err := f.confirm(ctx, flags, plan{Changes: []change{ch}}, "Change this token's scopes?")
 	if !ok {
 		return err
 	}

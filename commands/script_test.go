@@ -207,6 +207,9 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 			continue
 		}
 		term.waitForPrompt(done)
+		if strings.HasPrefix(line, "\x03") {
+			line = "\x03" // Ctrl-C is pressed alone, without Enter.
+		}
 		_, err = io.WriteString(f, line)
 		ts.Check(err)
 	}

@@ -39,12 +39,16 @@ func (s *secretFlags) check(io *IOStreams) error {
 	switch {
 	case given > 1:
 		return usageErrorf("choose one destination for the new Auth Token: --secret-file, --secret-dir or --reveal")
-	case given == 0 && io.IsStdoutTTY():
+	case given == 0 && io.CanPrompt():
+		// A person at a terminal; never a CI job, even one with a terminal.
 		s.Reveal = true
 	case given == 0:
-		return usageErrorf("the new Auth Token needs a destination and stdout is not a terminal: pass --secret-file PATH%s or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
+		return usageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
 	}
 	if s.File != "" {
+		if st, err := os.Lstat(s.File); err == nil && !st.Mode().IsRegular() {
+			return usageErrorf("--secret-file %s is not a regular file (a directory, link or device): name a new or regular file; nothing changed", s.File)
+		}
 		return probeWritable(filepath.Dir(s.File))
 	}
 	if s.Dir != "" {

@@ -131,7 +131,7 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if len(req.DeveloperEmails) > 0 {
 		ch.Fields = append(ch.Fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
 	}
-	ok, err := f.confirm(opts.changeFlags, plan{Changes: []change{ch}}, "Create this token?")
+	ok, err := f.confirm(ctx, opts.changeFlags, plan{Changes: []change{ch}}, "Create this token?")
 	if !ok {
 		return err
 	}

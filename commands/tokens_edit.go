@@ -79,7 +79,7 @@ func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) err
 	if len(ch.Fields) == 0 {
 		return f.nothingToChange(fmt.Sprintf("token %s already has these values", tok.AccountSid), tok)
 	}
-	ok, err := f.confirm(opts.changeFlags, plan{Changes: []change{ch}}, "Edit this token?")
+	ok, err := f.confirm(ctx, opts.changeFlags, plan{Changes: []change{ch}}, "Edit this token?")
 	if !ok {
 		return err
 	}

@@ -60,7 +60,7 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 		// The token in use may have reset itself in an earlier run whose
 		// answer was lost: its old secret still replays that reset.
 		if creds, cerr := f.Credentials(ctx); cerr == nil && creds.AccountSid == args[0] && f.opts.Brand == "" {
-			return f.replaySelfReset(ctx, c, creds, &opts.Secret, opts.Select.IdempotencyKey)
+			return f.replaySelfReset(ctx, c, &opts.Secret, opts.Select.IdempotencyKey)
 		}
 	}
 	if err != nil {
@@ -74,55 +74,69 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "reset",
 			Fields: []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}})
 	}
-	if len(p.Changes) == 0 && len(failed) == 0 {
-		return f.nothingToChange("no tokens match", nil)
+	p.Failed = planFailures(failed)
+	if len(toks) == 0 && len(failed) == 0 {
+		return f.nothingToChange("no tokens named", nil)
 	}
 	if len(p.Changes) > 0 {
-		ok, err := f.confirm(opts.Select.changeFlags, p, fmt.Sprintf("Reset %s?", plural(len(p.Changes), "token")))
+		ok, err := f.confirm(ctx, opts.Select.changeFlags, p, fmt.Sprintf("Reset %s?", plural(len(p.Changes), "token")))
 		if !ok {
-			return err
+			return dryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
+	key := opts.Select.IdempotencyKey
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	var results []result
+	switch len(toks) {
+	case 0:
+	case 1:
+		// One token: its own endpoint, guarded by the ETag just read.
+		tok := toks[0]
+		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
+		if err != nil {
+			results = []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+		} else {
+			results = []result{okResult(after, "reset")}
+		}
+	default:
+		results = f.runBulk(ctx, c, client.BulkReset, toks, key, opts.Select.Concurrency)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return f.deliverResets(ctx, append(results, failed...), &opts.Secret, key)
+}
+
+// deliverResets puts each new secret where it was told, prints one result
+// per token and, when the token in use was among them, completes its
+// self-rotation.
+func (f *Factory) deliverResets(ctx context.Context, results []result, s *secretFlags, key string) error {
 	creds, err := f.Credentials(ctx)
 	if err != nil {
 		return err
 	}
-	baseKey := opts.Select.IdempotencyKey
-	if baseKey == "" {
-		baseKey = newIdempotencyKey()
-	}
-	if len(toks) == 1 && len(failed) == 0 {
-		tok := toks[0]
-		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: baseKey})
-		if err != nil {
-			return staleHint(err, tok.AccountSid)
-		}
-		if err := f.deliverNewSecret(after, &opts.Secret, baseKey, "reset"); err != nil {
-			return err
-		}
-		if f.opts.Brand == "" && tok.AccountSid == creds.AccountSid {
-			return f.finishSelfRotation(ctx, creds, after.AuthToken, opts.Secret.File)
-		}
-		return nil
-	}
-
-	results := f.runBulk(ctx, c, client.BulkReset, toks, baseKey, opts.Select.Concurrency)
 	var self, selfPath string
 	for i, r := range results {
 		if r.Status != "OK" || r.ApiToken == nil {
 			continue
 		}
 		secret := r.ApiToken.AuthToken
-		path, err := opts.Secret.save(r.AccountSid, secret)
+		path, err := s.save(r.AccountSid, secret)
 		if err != nil {
-			results[i] = errResult(r.AccountSid, r.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, baseKey))
+			results[i] = errResult(r.AccountSid, r.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
 			continue
 		}
 		results[i].Message = "reset"
-		if path != "" {
+		switch {
+		case path != "":
 			results[i].Message = "reset; new Auth Token in " + path
+		case s.Reveal && f.Printer().Table():
+			// A table has no column for secrets: it goes in the message.
+			results[i].Message = "reset; new Auth Token " + secret
 		}
-		if !opts.Secret.Reveal {
+		if !s.Reveal {
 			shown := *r.ApiToken
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
@@ -131,18 +145,7 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 			self, selfPath = secret, path
 		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if opts.Secret.Reveal && f.Printer().Table() {
-		// The result table has no room for secrets: show them as pairs.
-		for i, r := range results {
-			if r.ApiToken != nil {
-				results[i].Message = "reset; new Auth Token " + r.ApiToken.AuthToken
-			}
-		}
-	}
-	err = f.printResults(append(results, failed...))
+	err = f.printResults(results)
 	if self != "" {
 		if serr := f.finishSelfRotation(ctx, creds, self, selfPath); serr != nil {
 			return serr
@@ -153,16 +156,17 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 
 // replaySelfReset asks the server again for the answer of a self-reset made
 // with key, using the secret that reset replaced, and completes it.
-func (f *Factory) replaySelfReset(ctx context.Context, c *client.Client, creds *credentials, s *secretFlags, key string) error {
+func (f *Factory) replaySelfReset(ctx context.Context, c *client.Client, s *secretFlags, key string) error {
+	creds, err := f.Credentials(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(f.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", creds.AccountSid, key)
 	after, err := c.ResetToken(ctx, creds.AccountSid, client.WriteOptions{IdempotencyKey: key})
 	if err != nil {
 		return err
 	}
-	if err := f.deliverNewSecret(after, s, key, "reset"); err != nil {
-		return err
-	}
-	return f.finishSelfRotation(ctx, creds, after.AuthToken, s.File)
+	return f.deliverResets(ctx, []result{okResult(after, "reset")}, s, key)
 }
 
 // finishSelfRotation completes a reset of the token in use, after its new
@@ -189,14 +193,16 @@ func (f *Factory) finishSelfRotation(ctx context.Context, creds *credentials, se
 	}
 	switch {
 	case creds.Profile != "":
-		cfg, err := f.Config()
+		_, err := f.UpdateConfig(func(cfg *Config) error {
+			p, ok := cfg.Profiles[creds.Profile]
+			if !ok || p.AccountSid != creds.AccountSid {
+				return fmt.Errorf("profile %q changed while the token was reset", creds.Profile)
+			}
+			p.AuthToken = secret
+			cfg.Profiles[creds.Profile] = p
+			return nil
+		})
 		if err != nil {
-			return err
-		}
-		p := cfg.Profiles[creds.Profile]
-		p.AuthToken = secret
-		cfg.Profiles[creds.Profile] = p
-		if err := cfg.Save(); err != nil {
 			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
 		}
 		fmt.Fprintf(f.IO.ErrOut, "verified the new Auth Token and updated profile %q\n", creds.Profile)

@@ -56,6 +56,18 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 		return err
 	}
 	toks, failed, err := f.selectTokens(ctx, c, args, b)
+	if a.target == "" && b.IdempotencyKey != "" {
+		// A keyed job run again: a token its first run deleted is done,
+		// not missing.
+		if ae, ok := asAPIError(err); ok && ae.StatusCode == 404 && len(args) == 1 {
+			failed, err = []result{errResult(args[0], "", err)}, nil
+		}
+		for i, r := range failed {
+			if r.StatusCode == 404 {
+				failed[i] = result{AccountSid: r.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -77,21 +89,23 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 		p.Changes = append(p.Changes, ch)
 		todo = append(todo, tok)
 	}
-	if len(p.Changes) == 0 && len(failed) == 0 {
-		if len(p.Unchanged) == 0 {
-			return f.nothingToChange("no tokens match", nil)
-		}
-		return f.nothingToChange(fmt.Sprintf("%s already %s", pluralTokens(p.Unchanged), a.done), nil)
-	}
-	if len(p.Changes) > 0 {
+	p.Failed = planFailures(failed)
+	switch {
+	case len(toks) == 0 && len(failed) == 0:
+		return f.nothingToChange("no tokens named", nil)
+	case len(p.Changes) == 0 && len(p.Unchanged) > 0:
+		fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s already %s\n", pluralTokens(p.Unchanged), a.done)
+	case len(p.Changes) > 0:
 		question := fmt.Sprintf("%s %s?", strings.ToUpper(a.verb[:1])+a.verb[1:], plural(len(p.Changes), "token"))
-		ok, err := f.confirm(b.changeFlags, p, question)
+		ok, err := f.confirm(ctx, b.changeFlags, p, question)
 		if !ok {
-			return err
+			return dryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	var done []result
-	if len(todo) == 1 {
+	switch len(todo) {
+	case 0:
+	case 1:
 		// One token: its own endpoint, guarded by the ETag just read.
 		tok := todo[0]
 		after, err := a.call(ctx, c, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: b.IdempotencyKey})
@@ -103,7 +117,7 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 			}
 			done = []result{okResult(after, a.done)}
 		}
-	} else {
+	default:
 		done = f.runBulk(ctx, c, a.bulk, todo, b.IdempotencyKey, b.Concurrency)
 	}
 	for i := range done {
@@ -122,8 +136,10 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 	for _, r := range done {
 		bySID[r.AccountSid] = r
 	}
-	for _, ch := range p.Unchanged {
-		bySID[ch.AccountSid] = result{AccountSid: ch.AccountSid, Status: "OK", StatusCode: 200, Message: "already " + a.done, name: ch.Name}
+	for _, tok := range toks {
+		if tok.State == a.target {
+			bySID[tok.AccountSid] = okResult(tok, "already "+a.done)
+		}
 	}
 	results := make([]result, 0, len(toks)+len(failed))
 	for _, tok := range toks {

@@ -2,10 +2,13 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -266,3 +269,32 @@ func TestConfigSave(t *testing.T) {
 }
 
 func textPtr(s string) *string { return &s }
+
+// TestUpdateConfigConcurrent: runs writing the config at once (parallel
+// logins, jobs rotating different profiles) never undo each other.
+func TestUpdateConfigConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "impactctl", "config.yaml")
+	const n = 12
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := updateConfig(path, func(c *Config) error {
+				c.Profiles[fmt.Sprintf("p%d", i)] = Profile{AccountSid: fmt.Sprintf("IR%032d", i), AuthToken: "s"}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	cfg, err := loadConfig(path, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Profiles) != n {
+		t.Errorf("%d profiles survived, want %d: %v", len(cfg.Profiles), n, cfg.ProfileNames())
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -100,7 +101,7 @@ func TestConfirm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, in, out, errOut := newConfirmFactory(t, tt.setup)
-			proceed, err := f.confirm(changeFlags{}, tt.plan, "Rename this token?")
+			proceed, err := f.confirm(context.Background(), changeFlags{}, tt.plan, "Rename this token?")
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
 			}
@@ -182,7 +183,7 @@ func TestConfirmPlanText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, out, errOut := newConfirmFactory(t, confirmSetup{yes: true})
-			proceed, err := f.confirm(changeFlags{}, tt.p, "Go?")
+			proceed, err := f.confirm(context.Background(), changeFlags{}, tt.p, "Go?")
 			if !proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want true, nil", proceed, err)
 			}
@@ -220,7 +221,7 @@ func TestConfirmDryRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, in, out, errOut := newConfirmFactory(t, tt.setup)
-			proceed, err := f.confirm(changeFlags{DryRun: true}, p, "Rename?")
+			proceed, err := f.confirm(context.Background(), changeFlags{DryRun: true}, p, "Rename?")
 			if proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want false, nil", proceed, err)
 			}
@@ -262,7 +263,7 @@ func TestConfirmDryRun(t *testing.T) {
 
 func TestConfirmDryRunEmptyJSON(t *testing.T) {
 	f, _, out, _ := newConfirmFactory(t, confirmSetup{format: "json"})
-	if _, err := f.confirm(changeFlags{DryRun: true}, plan{}, "Go?"); err != nil {
+	if _, err := f.confirm(context.Background(), changeFlags{DryRun: true}, plan{}, "Go?"); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

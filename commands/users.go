@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,8 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, ro
 		lw := p.List()
 		for it, err := range items {
 			if err != nil {
-				lw.Close()
+				// Not closed: a list that fails part-way stays invalid JSON,
+				// so no script mistakes it for the whole list.
 				return err
 			}
 			if err := lw.Add(it); err != nil {
@@ -54,11 +56,16 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, ro
 		return lw.Close()
 	}
 	t := output.NewTable(f.IO.Out, header...)
+	n := 0
 	for it, err := range items {
 		if err != nil {
 			return err
 		}
 		t.Row(row(it)...)
+		n++
+	}
+	if n == 0 {
+		fmt.Fprintln(f.IO.ErrOut, "no results")
 	}
 	return t.Render()
 }
