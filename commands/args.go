@@ -29,21 +29,19 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// parseAge reads an age such as 90d, 2w, 36h or 90m.
+// parseAge reads an age in days, weeks or hours: 90d, 2w, 36h. Minutes and
+// months are refused: in an audit "3m" is too easily read as either.
 func parseAge(flag, s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if d, err := strconv.Atoi(n); err == nil && d > 0 {
-			return time.Duration(d) * 24 * time.Hour, nil
+	units := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}
+	if len(s) > 1 {
+		if unit, ok := units[s[len(s)-1:]]; ok {
+			if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && n > 0 {
+				return time.Duration(n) * unit, nil
+			}
 		}
-	} else if n, ok := strings.CutSuffix(s, "w"); ok {
-		if w, err := strconv.Atoi(n); err == nil && w > 0 {
-			return time.Duration(w) * 7 * 24 * time.Hour, nil
-		}
-	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return d, nil
 	}
-	return 0, usageErrorf("invalid %s %q: use a positive age such as 90d, 2w or 36h", flag, s)
+	return 0, usageErrorf("invalid %s %q: use a positive age in days, weeks or hours, such as 90d, 2w or 36h", flag, s)
 }
 
 // parseTime reads a date (2006-01-02, as UTC midnight) or an RFC 3339 time.

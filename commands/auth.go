@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"time"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,10 +71,11 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	}
 	var secret string
 	var err error
-	if opts.WithToken {
+	if opts.WithToken && !f.IO.IsStdinTTY() {
 		secret, err = f.IO.ReadLine(ctx)
 		secret = strings.TrimSpace(secret)
 	} else {
+		// Typed at a terminal, with --with-token or not: never echoed.
 		secret, err = f.IO.ReadSecret(ctx, "Auth Token: ")
 	}
 	if err != nil || secret == "" {
@@ -181,7 +183,7 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 				[2]string{"Token", st.Name},
 				[2]string{"State", st.State},
 				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
-				[2]string{"Rate budget", fmt.Sprintf("%d of %d left, resets in %ds", st.RateLimit.Remaining, st.RateLimit.Limit, st.RateLimit.Reset)},
+				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
 				[2]string{"Status", "working"})
 		} else {
 			pairs = append(pairs, [2]string{"Status", "not working"})
@@ -226,4 +228,12 @@ working: to stop it, use tokens disable or tokens delete.`,
 			return nil
 		},
 	}
+}
+
+// rateBudget shows a token's request budget for people.
+func rateBudget(rl client.RateLimit) string {
+	if rl.Limit == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d of %d left, resets in %s", rl.Remaining, rl.Limit, time.Duration(rl.Reset)*time.Second)
 }

@@ -159,10 +159,12 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 	for _, c := range p.Changes {
 		if c.Warning != "" {
 			warnings = append(warnings, c.Warning)
-			fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", c.Warning)
 		}
 	}
 	if f.opts.Yes {
+		for _, w := range warnings {
+			fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+		}
 		return true, nil
 	}
 	if len(warnings) > 0 {

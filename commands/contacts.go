@@ -80,11 +80,16 @@ func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, em
 	if err := validSID(sid); err != nil {
 		return err
 	}
+	var named []string
 	for _, e := range emails {
 		if err := checkEmail(e); err != nil {
 			return err
 		}
+		if !slices.ContainsFunc(named, func(x string) bool { return strings.EqualFold(x, e) }) {
+			named = append(named, e)
+		}
 	}
+	emails = named
 	c, tok, err := f.readToken(ctx, sid)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -99,6 +100,7 @@ type credentialSettings struct {
 	apiURL   string // --api-url or IMPACTCTL_API_URL, "" when neither
 	urlFrom  string // which of the two named apiURL
 	loadConf func() (*Config, error)
+	warn     io.Writer // where warnings go
 }
 
 // resolveCredentials applies DESIGN.md's rule: credentials come as one unit,
@@ -119,9 +121,13 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 	}
 	p, ok := cfg.Profiles[s.profile]
 	if !ok || p.AccountSid == "" || p.AuthToken == "" {
+		login := "impactctl auth login"
+		if s.profile != "default" {
+			login += " --profile " + s.profile
+		}
 		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf(
-			"no credentials: profile %q is not in %s; run `impactctl auth login`, set IMPACTCTL_ACCOUNT_SID with IMPACTCTL_AUTH_TOKEN, or try --local",
-			s.profile, cfg.path)}
+			"no credentials: profile %q is not in %s; run `%s`, set IMPACTCTL_ACCOUNT_SID with IMPACTCTL_AUTH_TOKEN, or try --local",
+			s.profile, cfg.path, login)}
 	}
 	profURL := p.APIURL
 	if profURL == "" {
@@ -163,6 +169,10 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 		data, err := os.ReadFile(secretFile)
 		if err != nil {
 			return nil, usageErrorf("reading IMPACTCTL_AUTH_TOKEN_FILE: %v", err)
+		}
+		if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 && s.warn != nil {
+			fmt.Fprintf(s.warn, "warning: IMPACTCTL_AUTH_TOKEN_FILE %s can be read by other users (mode %04o): run chmod 600 %s\n",
+				secretFile, st.Mode().Perm(), secretFile)
 		}
 		c.AuthToken = strings.TrimSpace(string(data))
 		c.SecretEnv = "IMPACTCTL_AUTH_TOKEN_FILE"

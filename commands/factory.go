@@ -134,6 +134,7 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 			apiURL:   u,
 			urlFrom:  from,
 			loadConf: f.Config,
+			warn:     f.IO.ErrOut,
 		})
 	})
 	return f.creds, f.credsErr

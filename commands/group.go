@@ -6,16 +6,16 @@ import "github.com/spf13/cobra"
 // default, an unknown subcommand is a usage error (exit 2), not help and
 // exit 0, so a typo in a script fails loudly.
 func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErrorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
-	}
+	cmd := &cobra.Command{Use: use, Short: short, RunE: runGroup}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// runGroup is what a command holding only subcommands does when run itself:
+// help, or a usage error for an unknown subcommand.
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
 }

@@ -82,35 +82,27 @@ func (s *IOStreams) ReadLine(ctx context.Context) (string, error) {
 }
 
 // ReadSecret reads one line without echoing it when stdin is a terminal.
-// When ctx ends first, the terminal gets its echo back before it returns.
+// Echo goes off before the prompt is shown and comes back however the read
+// ends, Ctrl-C included.
 func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, error) {
-	fmt.Fprint(s.ErrOut, prompt)
 	f, ok := s.In.(*os.File)
 	if !ok || !s.stdinTTY {
+		fmt.Fprint(s.ErrOut, prompt)
 		line, err := s.ReadLine(ctx)
 		return strings.TrimSpace(line), err
 	}
 	fd := int(f.Fd())
-	saved, err := term.GetState(fd)
+	restore, err := echoOff(fd)
 	if err != nil {
-		return "", err
-	}
-	type answer struct {
-		b   []byte
-		err error
-	}
-	got := make(chan answer, 1)
-	go func() {
+		// No termios here (Windows): the x/term way.
+		fmt.Fprint(s.ErrOut, prompt)
 		b, err := term.ReadPassword(fd)
-		got <- answer{b, err}
-	}()
-	select {
-	case <-ctx.Done():
-		term.Restore(fd, saved)
 		fmt.Fprintln(s.ErrOut)
-		return "", ctx.Err()
-	case a := <-got:
-		fmt.Fprintln(s.ErrOut)
-		return strings.TrimSpace(string(a.b)), a.err
+		return strings.TrimSpace(string(b)), err
 	}
+	defer restore()
+	fmt.Fprint(s.ErrOut, prompt)
+	line, err := s.ReadLine(ctx)
+	fmt.Fprintln(s.ErrOut)
+	return strings.TrimSpace(line), err
 }

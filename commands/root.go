@@ -87,38 +87,70 @@ func errorHint(f *Factory, err error) string {
 	if errors.Is(err, context.DeadlineExceeded) && f.opts.Timeout > 0 {
 		return fmt.Sprintf("the command's --timeout of %s ran out before it finished (a change already sent may have been made: check with tokens show)", f.opts.Timeout)
 	}
+	creds := f.creds
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		var ne *client.NetworkError
-		if errors.As(err, &ne) && f.creds != nil {
-			return fmt.Sprintf("check that the Token API at %s is reachable (the server may be down), or pass --api-url", f.creds.APIURL)
+		if errors.As(err, &ne) && creds != nil {
+			return fmt.Sprintf("check that the Token API at %s is reachable (the server may be down), or pass --api-url", creds.APIURL)
 		}
 		return ""
 	}
-	src := ""
-	if f.creds != nil {
-		src = f.creds.Source
-	}
 	switch ae.StatusCode {
 	case 401:
-		return fmt.Sprintf("the Account SID and Auth Token were refused (from %s): check both, the token may have been reset or deleted; run `impactctl auth login` to store new ones", src)
+		switch {
+		case creds == nil:
+			return "check the Account SID and the Auth Token"
+		case creds.fromEnvironment():
+			return fmt.Sprintf("the credentials in IMPACTCTL_ACCOUNT_SID and %s were refused: check both; the token may have been reset or deleted", creds.SecretEnv)
+		case creds.Profile != "":
+			return fmt.Sprintf("the credentials of profile %q were refused: the token may have been reset or deleted; store new ones with `impactctl auth login --profile %s`", creds.Profile, creds.Profile)
+		}
+		return "the Account SID and Auth Token were refused: check both"
 	case 403:
-		if strings.Contains(strings.ToLower(ae.Message), "disabled") {
-			return "the token in use is disabled: enable it in the web app or use another token"
+		if strings.Contains(strings.ToLower(ae.Error()), "disabled") {
+			if f.localMode() {
+				return "the embedded server's admin token is disabled: remove local.db from $XDG_DATA_HOME/impactctl to start afresh"
+			}
+			if creds != nil {
+				return fmt.Sprintf("the token in use (%s) is disabled: another token can enable it with `impactctl tokens enable %s`", creds.AccountSid, creds.AccountSid)
+			}
+			return "the token is disabled"
 		}
 		for _, fe := range ae.Errors {
-			if strings.Contains(fe.Message, "calling token lacks") {
-				return "a token cannot change a token that holds scopes it lacks itself: use a token that holds them"
+			if strings.Contains(fe.Message, "calling token lacks") || strings.Contains(strings.ToLower(fe.Message), "cannot grant") {
+				return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
 			}
 		}
-		return "the token in use lacks a scope this needs: grant it with `impactctl scopes set --add`, or use another token"
+		if scope := missingScope(ae); scope != "" && creds != nil {
+			return fmt.Sprintf("the token in use (%s) lacks %s: a token holding it can grant it with `impactctl scopes set %s --add %s`", creds.AccountSid, scope, creds.AccountSid, scope)
+		}
+		return "the token in use lacks a scope this needs"
+	case 404:
+		if f.opts.Brand != "" {
+			return fmt.Sprintf("check brand %s and the SID: `impactctl brands list` shows the brands this agency manages", f.opts.Brand)
+		}
 	case 429:
 		if ae.RetryAfter > 0 {
-			return fmt.Sprintf("rate limited: the token's request budget refills in %s; try again then (`impactctl auth status` shows the budget)", ae.RetryAfter.Round(time.Second))
+			return fmt.Sprintf("rate limited: the token's request budget refills in %s; try again then", ae.RetryAfter.Round(time.Second))
 		}
-		return "rate limited: wait for the token's request budget to refill (`impactctl auth status` shows it) and try again"
+		return "rate limited: wait for the token's request budget to refill and try again"
 	}
 	return ""
+}
+
+// missingScope finds the scope a 403 names ("missing scope users.read").
+func missingScope(ae *client.APIError) string {
+	text := ae.Message
+	for _, fe := range ae.Errors {
+		text += " " + fe.Message
+	}
+	_, after, ok := strings.Cut(text, "missing scope ")
+	if !ok {
+		return ""
+	}
+	scope, _, _ := strings.Cut(after, " ")
+	return strings.TrimRight(scope, ".,;:")
 }
 
 // newRootCmd builds the whole command tree.
@@ -169,12 +201,16 @@ Try it with no account at all: impactctl --local tokens list`,
 		newVersionCmd(f),
 	)
 	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		// `completion tcsh` is a usage error, not help and exit 0.
+		c.RunE = runGroup
+	}
 	return root
 }
 
 // prepare validates the global flags before a command runs.
 func (f *Factory) prepare(cmd *cobra.Command) error {
-	if f.opts.NoInput || f.v.GetBool("no_prompt") || strings.EqualFold(f.getenv("CI"), "true") {
+	if f.opts.NoInput || f.v.GetBool("no_prompt") || isTrue(f.getenv("CI")) {
 		f.IO.noPrompt = true
 	}
 	switch f.opts.Output {
@@ -222,4 +258,13 @@ func isBrandID(s string) bool {
 		}
 	}
 	return true
+}
+
+// isTrue reads a boolean environment variable as CI systems set them.
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
 }

@@ -127,7 +127,11 @@ func (f *Factory) applyScopes(ctx context.Context, c *client.Client, tok *client
 	before := sortedCopy(tok.Scopes)
 	next = sortedCopy(next)
 	if slices.Equal(before, next) {
-		return f.nothingToChange(fmt.Sprintf("token %s already has exactly these scopes", tok.AccountSid), tok)
+		what := "already has exactly these scopes"
+		if len(next) == 0 {
+			what = "has no scopes"
+		}
+		return f.nothingToChange(fmt.Sprintf("token %s %s", tok.AccountSid, what), tok)
 	}
 	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })

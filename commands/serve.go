@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"net/url"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,8 +32,10 @@ func newServeCmd(f *Factory) *cobra.Command {
 		Long: `Run the reference Token API server over a SQLite database.
 
 It logs one JSON line per request to stderr and shuts down cleanly on
-SIGINT or SIGTERM. With --demo it seeds a demo agency once; --ready-file
-then receives the URL and the admin token's credentials (mode 0600).`,
+SIGINT or SIGTERM. An empty database is seeded once: with --demo, the demo
+agency (users, brands, 30 tokens, a second agency); without, one agency with an
+admin token holding every scope. --ready-file receives the URL and the admin
+token's credentials (mode 0600) once listening.`,
 		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json`,
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,7 +47,7 @@ then receives the URL and the admin token's credentials (mode 0600).`,
 	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file")
 	fl.StringVar(&opts.KeyFile, "key-file", "", "encryption key for secrets at rest (default: beside the database, .key)")
 	fl.BoolVar(&opts.Demo, "demo", false, "seed demo data on first start")
-	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the demo admin token here once listening")
+	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the admin token here once listening (0600)")
 	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s]; 0 turns limits off")
 	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s]")
 	return cmd
@@ -74,6 +77,9 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		return fmt.Errorf("starting the server: %w", err)
 	}
 	logger.Info("listening", "url", inst.URL)
+	if u, err := url.Parse(inst.URL); err == nil && !isLoopback(u.Hostname()) {
+		logger.Warn("serving plain HTTP beyond loopback: credentials cross the network unencrypted; put a TLS proxy in front, and clients must use https")
+	}
 	done := make(chan error, 1)
 	go func() { done <- inst.Wait() }()
 	select {

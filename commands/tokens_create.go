@@ -40,7 +40,7 @@ command refuses before creating anything.`,
 			return tokensCreateRun(cmd.Context(), f, opts)
 		},
 	}
-	opts.Fields.register(cmd)
+	opts.Fields.register(cmd, false)
 	cmd.Flags().StringArrayVar(&opts.Scopes, "scope", nil, "a scope or category.* (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.DeveloperEmails, "developer-email", nil, "a developer e-mail address (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")

@@ -28,12 +28,18 @@ type tokenFields struct {
 	set            func(name string) bool
 }
 
-func (t *tokenFields) register(cmd *cobra.Command) {
+func (t *tokenFields) register(cmd *cobra.Command, editing bool) {
 	fl := cmd.Flags()
 	fl.StringVar(&t.Name, "name", "", "the token's name")
-	fl.StringVar(&t.Description, "description", "", `the token's description ("" clears it)`)
-	fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (versions only go up)")
-	fl.StringVar(&t.PrimaryContact, "primary-contact", "", `primary contact: a user's ID or e-mail ("" removes it)`)
+	if editing {
+		fl.StringVar(&t.Description, "description", "", `the token's description ("" clears it)`)
+		fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (versions only go up)")
+		fl.StringVar(&t.PrimaryContact, "primary-contact", "", `primary contact: a user's ID or e-mail ("" removes it)`)
+	} else {
+		fl.StringVar(&t.Description, "description", "", "the token's description")
+		fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (the default)")
+		fl.StringVar(&t.PrimaryContact, "primary-contact", "", "primary contact: a user's ID or e-mail")
+	}
 	t.set = func(name string) bool { return fl.Changed(name) }
 }
 
@@ -55,7 +61,7 @@ func newTokensEditCmd(f *Factory) *cobra.Command {
 			return tokensEditRun(cmd.Context(), f, opts)
 		},
 	}
-	opts.Fields.register(cmd)
+	opts.Fields.register(cmd, true)
 	opts.changeFlags.register(cmd)
 	return cmd
 }

@@ -15,8 +15,9 @@ func TestParseAge(t *testing.T) {
 		{"1d", 24 * time.Hour},
 		{"2w", 14 * 24 * time.Hour},
 		{"36h", 36 * time.Hour},
-		{"90m", 90 * time.Minute},
-		{"1h30m", 90 * time.Minute},
+		{"90m", 0}, // minutes or months? refused
+		{"3mo", 0},
+		{"1h30m", 0},
 		{" 7d ", 7 * 24 * time.Hour},
 		{"0d", 0},
 		{"0w", 0},
@@ -33,9 +34,9 @@ func TestParseAge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseAge("--older-than", tt.in)
+			got, err := parseAge("--unused-for", tt.in)
 			if tt.want == 0 {
-				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--older-than") {
+				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--unused-for") {
 					t.Errorf("error %q does not name the flag", err)
 				}
 				return

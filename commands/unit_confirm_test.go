@@ -121,9 +121,16 @@ func TestConfirm(t *testing.T) {
 			if !strings.Contains(errOut.String(), "rename token "+confirmSID+" (reporting)") {
 				t.Errorf("stderr lacks the plan:\n%s", errOut)
 			}
+			// A warning is said once: as a warning when --yes goes ahead,
+			// else in the refusal.
 			for _, c := range tt.plan.Changes {
-				if c.Warning != "" && !strings.Contains(errOut.String(), "warning: "+c.Warning) {
-					t.Errorf("stderr lacks the warning:\n%s", errOut)
+				if c.Warning == "" {
+					continue
+				}
+				warned := strings.Contains(errOut.String(), "warning: "+c.Warning)
+				refused := err != nil && strings.Contains(err.Error(), c.Warning)
+				if warned == refused {
+					t.Errorf("the warning should be said once (stderr %v, error %v):\n%s", warned, refused, errOut)
 				}
 			}
 		})

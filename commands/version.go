@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -13,11 +14,42 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		Short: "Print impactctl's version",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !f.Printer().Table() {
-				return f.Printer().Object(map[string]string{"Version": f.Version, "Go": runtime.Version()})
+			v := f.Version
+			if rev := buildRevision(); rev != "" {
+				v += " (" + rev + ")"
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "impactctl %s (%s)\n", f.Version, runtime.Version())
+			if !f.Printer().Table() {
+				return f.Printer().Object(map[string]string{"Version": v, "Go": runtime.Version()})
+			}
+			_, err := fmt.Fprintf(f.IO.Out, "impactctl %s %s\n", v, runtime.Version())
 			return err
 		},
 	}
+}
+
+// buildRevision is the commit a binary was built from, when the go command
+// recorded it (go build in a checkout; not go run or tests).
+func buildRevision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }
