@@ -2,10 +2,10 @@ package commands
 
 import (
 	"context"
-	"time"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 

@@ -2,10 +2,10 @@ package commands
 
 import (
 	"context"
-	"net/url"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
