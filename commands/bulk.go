@@ -169,7 +169,7 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 		if key != "" {
 			w.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
 		}
-		if err := pace(ctx, c); err != nil {
+		if err := f.pace(ctx, c); err != nil {
 			out[i] = failAll(sids, names, err)
 			return
 		}
@@ -211,12 +211,13 @@ func failAll(sids []string, names map[string]string, err error) []result {
 }
 
 // pace waits for the rate budget to refill when the last answer said it is
-// spent, rather than spending requests on 429s.
-func pace(ctx context.Context, c *client.Client) error {
+// spent, rather than spending requests on 429s; it says so on stderr.
+func (f *Factory) pace(ctx context.Context, c *client.Client) error {
 	rl := c.LastRateLimit()
 	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
 		return nil
 	}
+	fmt.Fprintf(f.IO.ErrOut, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)\n", time.Duration(rl.Reset)*time.Second)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

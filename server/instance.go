@@ -50,11 +50,23 @@ type Instance struct {
 // bootstrap agency with one admin token, both only into an empty database), listens,
 // serves in the background and writes cfg.ReadyFile. It returns once listening.
 func Start(ctx context.Context, cfg Config) (*Instance, error) {
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0" // never every interface by accident
+	}
+	// Listen first: a start that cannot listen (address in use) leaves the
+	// database untouched.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
 	store, err := OpenStore(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	fail := func(err error) (*Instance, error) {
+		ln.Close()
 		store.Close()
 		return nil, err
 	}
@@ -70,18 +82,9 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	} else if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0" // never every interface by accident
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fail(fmt.Errorf("listen: %w", err))
-	}
 	inst := &Instance{URL: "http://" + ln.Addr().String(), store: store, done: make(chan struct{})}
 	creds, err := store.DemoCredentials(ctx, inst.URL)
 	if err != nil {
-		ln.Close()
 		return fail(err)
 	}
 	inst.creds = creds

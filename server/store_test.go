@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,4 +67,22 @@ func (s *Store) dbPath(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// TestStartThatCannotListenLeavesTheDatabaseAlone: an address in use fails
+// the start before the database is created or seeded.
+func TestStartThatCannotListenLeavesTheDatabaseAlone(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	if _, err := Start(context.Background(), Config{Addr: busy.Addr().String(), DB: path, Demo: true}); err == nil {
+		t.Fatal("Start on an address in use succeeded")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the database was created: %v", err)
+	}
 }
