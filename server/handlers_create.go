@@ -216,14 +216,8 @@ func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	ctx := r.Context()
 	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		t, err := h.target(r, tx, c)
+		t, err := h.writable(r, tx, c)
 		if err != nil {
-			return nil, err
-		}
-		if err := mayActOn(c.caller, t); err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, t); err != nil {
 			return nil, err
 		}
 		secret, err := h.reset(ctx, tx, c, t)

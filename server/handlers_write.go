@@ -8,6 +8,23 @@ import (
 	"strings"
 )
 
+// writable finds the token a change names, inside the write's transaction:
+// 404 when it is not the caller's to see, 403 when it holds a scope the
+// caller lacks (no escalation), 412 when If-Match is stale.
+func (h *handler) writable(r *http.Request, tx *sql.Tx, c *call) (*token, error) {
+	t, err := h.target(r, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayActOn(c.caller, t); err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 // edit runs a change to one token in a write transaction: find it (404), refuse
 // escalation (403), check If-Match (412), apply, and refuse leaving the account without
 // an enabled token holding apitokens.write (409). apply reports whether anything
@@ -15,14 +32,8 @@ import (
 func (h *handler) edit(w http.ResponseWriter, r *http.Request, c *call, apply func(ctx context.Context, tx *sql.Tx, t *token) (bool, error)) error {
 	ctx := r.Context()
 	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		t, err := h.target(r, tx, c)
+		t, err := h.writable(r, tx, c)
 		if err != nil {
-			return nil, err
-		}
-		if err := mayActOn(c.caller, t); err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, t); err != nil {
 			return nil, err
 		}
 		wasWriter := isWriter(t)
@@ -200,14 +211,8 @@ func (h *handler) setState(w http.ResponseWriter, r *http.Request, c *call, stat
 func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
 	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		t, err := h.target(r, tx, c)
+		t, err := h.writable(r, tx, c)
 		if err != nil {
-			return nil, err
-		}
-		if err := mayActOn(c.caller, t); err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, t); err != nil {
 			return nil, err
 		}
 		if err := h.keepWriter(ctx, tx, t.AccountID, isWriter(t), false); err != nil {
