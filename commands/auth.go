@@ -61,6 +61,9 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 		}
 		fmt.Fprint(f.IO.ErrOut, "Account SID: ")
 		line, err := f.IO.ReadLine(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
 			return usageErrorf("no Account SID given")
 		}
@@ -77,6 +80,9 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	} else {
 		// Typed at a terminal, with --with-token or not: never echoed.
 		secret, err = f.IO.ReadSecret(ctx, "Auth Token: ")
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	if err != nil || secret == "" {
 		return usageErrorf("no Auth Token given")
@@ -211,8 +217,16 @@ working: to stop it, use tokens disable or tokens delete.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := f.profileName()
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if _, ok := cfg.Profiles[name]; !ok {
+				fmt.Fprintf(f.IO.ErrOut, "profile %q is not stored: nothing to remove\n", name)
+				return nil
+			}
 			found := false
-			cfg, err := f.UpdateConfig(func(cfg *Config) error {
+			cfg, err = f.UpdateConfig(func(cfg *Config) error {
 				_, found = cfg.Profiles[name]
 				delete(cfg.Profiles, name)
 				return nil

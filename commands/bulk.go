@@ -1,10 +1,11 @@
 package commands
 
 import (
-	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,8 @@ type bulkFlags struct {
 	Filters     tokenListFlags
 	Concurrency int
 	changeFlags
+	// filtered reports whether any list filter was given.
+	filtered func() bool
 }
 
 func (b *bulkFlags) register(cmd *cobra.Command) {
@@ -31,6 +34,14 @@ func (b *bulkFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
 	b.Filters.register(cmd)
 	b.changeFlags.register(cmd)
+	b.filtered = func() bool {
+		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "limit", "page-size"} {
+			if fl.Changed(name) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // result is the outcome for one token, the bulk endpoints' shape.
@@ -63,7 +74,7 @@ func errResult(sid, name string, err error) result {
 // cannot be read become failed results.
 func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []string, b *bulkFlags) ([]*client.Token, []result, error) {
 	sids := args
-	filtered := b.Filters != (tokenListFlags{PageSize: 100})
+	filtered := b.filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
 		return nil, nil, usageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
@@ -72,14 +83,17 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 	case b.Stdin && len(args) > 0:
 		return nil, nil, usageErrorf("give SIDs as arguments or with --stdin, not both")
 	case b.Stdin:
-		sc := bufio.NewScanner(f.IO.In)
-		for sc.Scan() {
-			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+		for {
+			line, err := f.IO.ReadLine(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading SIDs from stdin: %w", err)
+			}
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				sids = append(sids, line)
 			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, nil, fmt.Errorf("reading SIDs from stdin: %w", err)
 		}
 	case !b.All && len(args) == 0:
 		return nil, nil, usageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
@@ -121,25 +135,40 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		// change to nothing.
 		return nil, nil, nil
 	}
-	toks := make([]*client.Token, len(unique))
-	errs := make([]error, len(unique))
-	forEach(len(unique), b.Concurrency, func(i int) {
-		toks[i], errs[i] = c.Token(ctx, unique[i])
-	})
+	if len(unique) == 1 {
+		// One token: read it, with the ETag its change will carry.
+		tok, err := c.Token(ctx, unique[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*client.Token{tok}, nil, nil
+	}
+	// Many tokens: read them from list pages (a request per 1,000 tokens,
+	// not one per SID), so collecting them spends little of the rate budget.
+	want := map[string]*client.Token{}
+	for _, sid := range unique {
+		want[sid] = nil
+	}
+	left := len(unique)
+	for tok, err := range c.Tokens(ctx, client.TokenListOptions{ListOptions: client.ListOptions{PageSize: 1000}}) {
+		if err != nil {
+			return nil, nil, err
+		}
+		if t, named := want[tok.AccountSid]; named && t == nil {
+			want[tok.AccountSid] = tok
+			if left--; left == 0 {
+				break
+			}
+		}
+	}
 	var found []*client.Token
 	var failed []result
-	for i, sid := range unique {
-		if errs[i] != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			if len(unique) == 1 {
-				return nil, nil, errs[i]
-			}
-			failed = append(failed, errResult(sid, "", errs[i]))
+	for _, sid := range unique {
+		if tok := want[sid]; tok != nil {
+			found = append(found, tok)
 			continue
 		}
-		found = append(found, toks[i])
+		failed = append(failed, errResult(sid, "", &client.APIError{StatusCode: 404, Message: "no such token in this account"}))
 	}
 	return found, failed, nil
 }
@@ -167,7 +196,10 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 		}
 		w := client.WriteOptions{}
 		if key != "" {
-			w.IdempotencyKey = fmt.Sprintf("%s-%d", key, i)
+			// A key per request, from the run's key and the SIDs it carries:
+			// the same request in a re-run replays, another one is new.
+			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
+			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
 		}
 		if err := f.pace(ctx, c); err != nil {
 			out[i] = failAll(sids, names, err)
@@ -217,7 +249,9 @@ func (f *Factory) pace(ctx context.Context, c *client.Client) error {
 	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
 		return nil
 	}
+	f.errMu.Lock()
 	fmt.Fprintf(f.IO.ErrOut, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)\n", time.Duration(rl.Reset)*time.Second)
+	f.errMu.Unlock()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

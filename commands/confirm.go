@@ -107,6 +107,9 @@ func writePlan(w io.Writer, changes []change) {
 		if len(c.Removed) > 0 {
 			fmt.Fprintf(w, "  - %s\n", showValue(c.Removed))
 		}
+		if c.Warning != "" {
+			fmt.Fprintf(w, "  ! %s\n", c.Warning)
+		}
 	}
 }
 
@@ -155,6 +158,9 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 		return false, nil
 	}
 	writePlan(f.IO.ErrOut, p.Changes)
+	for _, e := range p.Failed {
+		fmt.Fprintf(f.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
+	}
 	var warnings []string
 	for _, c := range p.Changes {
 		if c.Warning != "" {
@@ -186,6 +192,20 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 		return true, nil
 	}
 	return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("declined: nothing changed")}
+}
+
+// nothingNamed reports a many-token command that selected no token: exit
+// 0, and in JSON modes an empty list, so a script's parser sees one.
+func (f *Factory) nothingNamed(all bool) error {
+	what := "no tokens named"
+	if all {
+		what = "no tokens matched"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s\n", what)
+	if f.Printer().Table() {
+		return nil
+	}
+	return f.Printer().List().Close()
 }
 
 // nothingToChange reports a change to nothing: exit 0, no question asked.

@@ -168,7 +168,7 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	case secretFile != "":
 		data, err := os.ReadFile(secretFile)
 		if err != nil {
-			return nil, usageErrorf("reading IMPACTCTL_AUTH_TOKEN_FILE: %v", err)
+			return nil, usageErrorf("reading IMPACTCTL_AUTH_TOKEN_FILE: %w", err)
 		}
 		if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 && s.warn != nil {
 			fmt.Fprintf(s.warn, "warning: IMPACTCTL_AUTH_TOKEN_FILE %s can be read by other users (mode %04o): run chmod 600 %s\n",

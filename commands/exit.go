@@ -40,12 +40,6 @@ func usageErrorf(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }
 
-// errSilent ends a command with a code whose message was already printed,
-// such as a bulk run where some items failed.
-type silentError struct{ code int }
-
-func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
 // exitCode maps any error a command returns to DESIGN.md's exit codes.
 // It is the one place that knows the mapping.
 func exitCode(err error) int {
@@ -55,10 +49,6 @@ func exitCode(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
-	}
-	var se *silentError
-	if errors.As(err, &se) {
-		return se.code
 	}
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +50,9 @@ type Factory struct {
 	apiClient  *client.Client
 	clientErr  error
 
+	// errMu serialises messages written from concurrent requests.
+	errMu sync.Mutex
+
 	local     *server.Instance
 	cleanups  []func()
 	printer   *output.Printer
@@ -62,7 +64,7 @@ type Factory struct {
 func newFactory(io *IOStreams, version string) *Factory {
 	v := viper.New()
 	v.SetEnvPrefix("IMPACTCTL")
-	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "config", "now"} {
+	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
 	f := &Factory{IO: io, Version: version, v: v, getenv: os.Getenv, now: time.Now}
@@ -186,9 +188,11 @@ func (f *Factory) newClient(apiURL, sid, secret string) (*client.Client, error) 
 	}
 	if w := f.getenv("IMPACTCTL_RETRY_WAIT"); w != "" {
 		// Lets tests and impatient scripts shorten the waits between retries.
-		if d, err := time.ParseDuration(w); err == nil {
-			o.RetryWait, o.RetryMaxWait = d, d
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 0 {
+			return nil, usageErrorf("IMPACTCTL_RETRY_WAIT %q: use a duration such as 200ms", w)
 		}
+		o.RetryWait, o.RetryMaxWait = d, d
 	}
 	if f.opts.Debug {
 		o.Debug = f.IO.ErrOut
@@ -251,11 +255,9 @@ func (f *Factory) Now() (time.Time, error) {
 	if s := f.v.GetString("now"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return time.Time{}, usageErrorf("IMPACTCTL_NOW: %v", err)
+			return time.Time{}, usageErrorf("IMPACTCTL_NOW: %w", err)
 		}
 		return t, nil
 	}
 	return f.now(), nil
 }
-
-var errNoCredentials = errors.New("no credentials")

@@ -20,6 +20,11 @@ import (
 // version is set at build time (-ldflags "-X github.com/impactcom/impactctl/commands.version=…").
 var version = "dev"
 
+// interruptGrace is how long a command has, after Ctrl-C or SIGTERM, to
+// finish what it must (save a secret the server already issued) before Main
+// returns without it.
+const interruptGrace = 3 * time.Second
+
 // Main runs impactctl with args (without the program name) on the given
 // streams and returns the process exit code.
 func Main(args []string, io *IOStreams) int {
@@ -34,24 +39,47 @@ func Main(args []string, io *IOStreams) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
 
-	cmd, err := root.ExecuteContextC(ctx)
+	type outcome struct {
+		cmd *cobra.Command
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		cmd, err := root.ExecuteContextC(ctx)
+		done <- outcome{cmd, err}
+	}()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		// A second Ctrl-C now ends the process at once; a command that
+		// does not stop by itself within the grace period is left behind.
+		stop()
+		select {
+		case out = <-done:
+		case <-time.After(interruptGrace):
+			fmt.Fprintln(io.ErrOut, "interrupted")
+			return ExitInterrupted
+		}
+	}
+	cmd, err := out.cmd, out.err
 	if err == nil {
 		return ExitOK
 	}
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		fmt.Fprintln(io.ErrOut, "interrupted")
-		return ExitInterrupted
-	}
 	code := exitCode(err)
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		code = ExitInterrupted
+	}
 	if !f.ran && code == ExitUnexpected {
 		// cobra's own refusals (unknown command, wrong arguments) come
 		// before any command runs.
 		code = ExitUsage
 	}
-	var se *silentError
-	if !errors.As(err, &se) {
-		printError(f, cmd, err, code)
+	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
+		fmt.Fprintln(io.ErrOut, "interrupted")
+		return code
 	}
+	printError(f, cmd, err, code)
 	return code
 }
 
@@ -210,7 +238,7 @@ Try it with no account at all: impactctl --local tokens list`,
 
 // prepare validates the global flags before a command runs.
 func (f *Factory) prepare(cmd *cobra.Command) error {
-	if f.opts.NoInput || f.v.GetBool("no_prompt") || isTrue(f.getenv("CI")) {
+	if f.opts.NoInput || isTrue(f.v.GetString("no_prompt")) || isTrue(f.getenv("CI")) {
 		f.IO.noPrompt = true
 	}
 	switch f.opts.Output {
@@ -228,7 +256,6 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		Format:   f.opts.Output,
 		JQ:       f.opts.JQ,
 		Template: f.opts.Template,
-		NoColor:  f.getenv("NO_COLOR") != "" || !f.IO.IsStdoutTTY(),
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

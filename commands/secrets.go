@@ -53,7 +53,7 @@ func (s *secretFlags) check(io *IOStreams) error {
 	}
 	if s.Dir != "" {
 		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-			return usageErrorf("--secret-dir: %v", err)
+			return usageErrorf("--secret-dir: %w", err)
 		}
 		return probeWritable(s.Dir)
 	}
@@ -64,7 +64,7 @@ func (s *secretFlags) check(io *IOStreams) error {
 func probeWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".impactctl-probe-*")
 	if err != nil {
-		return usageErrorf("cannot write the new Auth Token there: %v; nothing changed", err)
+		return usageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -56,11 +56,11 @@ token's credentials (mode 0600) once listening.`,
 func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	rate, err := server.ParseRate(opts.RateLimit)
 	if err != nil {
-		return usageErrorf("invalid --rate-limit: %v", err)
+		return usageErrorf("invalid --rate-limit: %w", err)
 	}
 	failRate, err := server.ParseRate(opts.AuthFailLimit)
 	if err != nil {
-		return usageErrorf("invalid --auth-fail-limit: %v", err)
+		return usageErrorf("invalid --auth-fail-limit: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil))
 	inst, err := server.Start(ctx, server.Config{

@@ -76,9 +76,9 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 	}
 	p.Failed = planFailures(failed)
 	if len(toks) == 0 && len(failed) == 0 {
-		return f.nothingToChange("no tokens named", nil)
+		return f.nothingNamed(opts.Select.All)
 	}
-	if len(p.Changes) > 0 {
+	if len(p.Changes) > 0 || opts.Select.DryRun {
 		ok, err := f.confirm(ctx, opts.Select.changeFlags, p, fmt.Sprintf("Reset %s?", plural(len(p.Changes), "token")))
 		if !ok {
 			return dryRunOutcome(err, failed, len(toks)+len(failed))
@@ -103,10 +103,13 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 	default:
 		results = f.runBulk(ctx, c, client.BulkReset, toks, key, opts.Select.Concurrency)
 	}
+	// Secrets the server already issued are saved even when the run was
+	// cut short: a new secret is never lost.
+	err = f.deliverResets(ctx, append(results, failed...), &opts.Secret, key)
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return fmt.Errorf("cut short: the resets that finished are saved and listed; run the same command again with --idempotency-key %s to finish without resetting any twice: %w", key, ctx.Err())
 	}
-	return f.deliverResets(ctx, append(results, failed...), &opts.Secret, key)
+	return err
 }
 
 // deliverResets puts each new secret where it was told, prints one result

@@ -71,7 +71,10 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 	if err != nil {
 		return err
 	}
-	creds, _ := f.Credentials(ctx)
+	creds, err := f.Credentials(ctx)
+	if err != nil {
+		return err
+	}
 	var p plan
 	var todo []*client.Token
 	for _, tok := range toks {
@@ -92,10 +95,10 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 	p.Failed = planFailures(failed)
 	switch {
 	case len(toks) == 0 && len(failed) == 0:
-		return f.nothingToChange("no tokens named", nil)
-	case len(p.Changes) == 0 && len(p.Unchanged) > 0:
+		return f.nothingNamed(b.All)
+	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !b.DryRun:
 		fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s already %s\n", pluralTokens(p.Unchanged), a.done)
-	case len(p.Changes) > 0:
+	case len(p.Changes) > 0 || b.DryRun:
 		question := fmt.Sprintf("%s %s?", strings.ToUpper(a.verb[:1])+a.verb[1:], plural(len(p.Changes), "token"))
 		ok, err := f.confirm(ctx, b.changeFlags, p, question)
 		if !ok {
@@ -128,10 +131,8 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 			done[i].ApiToken = nil
 		}
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	// One result per token, in the order they were named.
+	// One result per token, in the order they were named; after an
+	// interruption too, so what was done is on record.
 	bySID := map[string]result{}
 	for _, r := range done {
 		bySID[r.AccountSid] = r
@@ -145,7 +146,11 @@ func tokensStateRun(ctx context.Context, f *Factory, a stateAction, args []strin
 	for _, tok := range toks {
 		results = append(results, bySID[tok.AccountSid])
 	}
-	return f.printResults(append(results, failed...))
+	err = f.printResults(append(results, failed...))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 func pluralTokens(cs []change) string {

@@ -49,7 +49,6 @@ func TestExitCode(t *testing.T) {
 		{"usage error", usageErrorf("bad %s", "flag"), ExitUsage},
 		{"wrapped exit error", fmt.Errorf("outer: %w", &ExitError{Code: ExitAuth, Err: errors.New("x")}), ExitAuth},
 		{"exit error wins over the API error it wraps", &ExitError{Code: ExitConfirm, Err: apiErr(404)}, ExitConfirm},
-		{"silent error", &silentError{code: ExitPartial}, ExitPartial},
 		{"api 400", apiErr(400), ExitUsage},
 		{"api 401", apiErr(401), ExitAuth},
 		{"api 403", apiErr(403), ExitForbidden},

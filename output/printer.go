@@ -34,25 +34,21 @@ type Options struct {
 	// output, so field names are the API's. It implies JSON; with "jsonl"
 	// it runs on each list item in turn.
 	Template string
-	// NoColor turns colour off. Output never carries colour today; the
-	// option is kept so callers can pass NO_COLOR through unchanged.
-	NoColor bool
 }
 
 // Printer writes single resources and lists in the selected format.
 type Printer struct {
-	w       io.Writer
-	format  string
-	jq      *gojq.Code
-	tmpl    *template.Template
-	noColor bool
+	w      io.Writer
+	format string
+	jq     *gojq.Code
+	tmpl   *template.Template
 }
 
 // New returns a Printer writing to w. It fails on an unknown format, an
 // expression jq cannot compile, a template that does not parse, or both
 // JQ and Template at once; callers report these as usage errors.
 func New(w io.Writer, o Options) (*Printer, error) {
-	p := &Printer{w: w, noColor: o.NoColor}
+	p := &Printer{w: w}
 	switch f := strings.ToLower(strings.TrimSpace(o.Format)); f {
 	case "", FormatTable:
 		p.format = FormatTable
