@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Page is the paging envelope of a list answer. impact.com sends its
+// page is the paging envelope of a list answer. impact.com sends its
 // numbers as strings; both forms are accepted.
 type page struct {
 	Page     flexInt `json:"@page"`

@@ -27,7 +27,8 @@ type Token struct {
 	DateUpdated      string
 	// DateLastUsed is nil when the token was never used.
 	DateLastUsed *string
-	// DateAuthTokenReset is nil when the secret was never reset.
+	// DateAuthTokenReset is when the current secret was made: the creation
+	// time until the first reset. A pointer, as a server may send null.
 	DateAuthTokenReset *string
 	Uri                string
 	// AuthToken is the secret, set only by CreateToken, DuplicateToken,
