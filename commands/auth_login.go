@@ -1,0 +1,119 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/output"
+)
+
+// AuthLoginOptions are `auth login`'s inputs.
+type AuthLoginOptions struct {
+	AccountSid string
+	WithToken  bool
+}
+
+func newAuthLoginCmd(f *Factory) *cobra.Command {
+	opts := &AuthLoginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Store an Account SID and Auth Token in a profile, once they work",
+		Long: `Store an Account SID and Auth Token in a profile (default "default", or
+--profile), with the API URL they were verified against.
+
+On a terminal it asks for both (the Auth Token without echo). In scripts, give
+the SID with --account-sid and the secret on stdin with --with-token.`,
+		Example: `  impactctl auth login
+  impactctl auth login --profile staging --api-url https://api.staging.example
+  printf '%s\n' "$TOKEN" | impactctl auth login --account-sid IR… --with-token`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return authLoginRun(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.AccountSid, "account-sid", "", "the token's Account SID")
+	cmd.Flags().BoolVar(&opts.WithToken, "with-token", false, "read the Auth Token from stdin")
+	return cmd
+}
+
+func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error {
+	if f.localMode() {
+		return usageErrorf("--local needs no login: it uses the embedded server's admin token")
+	}
+	if !opts.WithToken && !f.IO.CanPrompt() {
+		return usageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
+	}
+	sid := opts.AccountSid
+	if sid == "" {
+		if opts.WithToken {
+			return usageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
+		}
+		fmt.Fprint(f.IO.ErrOut, "Account SID: ")
+		line, err := f.IO.ReadLine(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			return usageErrorf("no Account SID given")
+		}
+		sid = strings.TrimSpace(line)
+	}
+	if err := validSID(sid); err != nil {
+		return err
+	}
+	var secret string
+	var err error
+	if opts.WithToken && !f.IO.IsStdinTTY() {
+		secret, err = f.IO.ReadLine(ctx)
+		secret = strings.TrimSpace(secret)
+	} else {
+		// Typed at a terminal, with --with-token or not: never echoed.
+		secret, err = f.IO.ReadSecret(ctx, "Auth Token: ")
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil || secret == "" {
+		return usageErrorf("no Auth Token given")
+	}
+
+	name := f.profileName()
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	apiURL, _ := f.apiURLSetting()
+	if apiURL == "" {
+		apiURL = cfg.Profiles[name].APIURL
+	}
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if apiURL, err = normalizeURL(apiURL); err != nil {
+		return err
+	}
+	c, err := f.newClient(apiURL, sid, secret)
+	if err != nil {
+		return err
+	}
+	cur, err := c.Current(ctx)
+	if err != nil {
+		return fmt.Errorf("these credentials do not work at %s; nothing was stored: %w", apiURL, err)
+	}
+	cfg, err = f.UpdateConfig(func(cfg *Config) error {
+		cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s\n",
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path)
+	if f.getenv("IMPACTCTL_ACCOUNT_SID") != "" {
+		fmt.Fprintln(f.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// authStatus is `auth status`'s answer in JSON modes.
+type authStatus struct {
+	Source     string            `json:"Source"`
+	Profile    string            `json:"Profile,omitempty"`
+	ApiUrl     string            `json:"ApiUrl"`
+	AccountSid string            `json:"AccountSid"`
+	Working    bool              `json:"Working"`
+	Name       string            `json:"Name,omitempty"`
+	State      string            `json:"State,omitempty"`
+	Scopes     []string          `json:"Scopes,omitempty"`
+	RateLimit  *client.RateLimit `json:"RateLimit,omitempty"`
+	Error      string            `json:"Error,omitempty"`
+}
+
+func newAuthStatusCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Say where the credentials come from and whether they work",
+		Long: `Say where the credentials come from (environment, profile or --local), the
+Account SID, URL, the token's name, state, scopes and remaining rate budget,
+and whether they work: exit 0, 4 (refused) or 5 (disabled). The Auth Token is
+never printed.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return authStatusRun(cmd.Context(), f)
+		},
+	}
+}
+
+func authStatusRun(ctx context.Context, f *Factory) error {
+	creds, err := f.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	cur, curErr := c.Current(ctx)
+	if curErr == nil {
+		st.Working = true
+		st.Name, st.State, st.Scopes = cur.Name, cur.State, cur.Scopes
+		rl := cur.RateLimit
+		st.RateLimit = &rl
+	} else {
+		st.Error = curErr.Error()
+	}
+	if !f.Printer().Table() {
+		if err := f.Printer().Object(st); err != nil {
+			return err
+		}
+	} else {
+		pairs := [][2]string{
+			{"Credentials", st.Source},
+			{"API URL", st.ApiUrl},
+			{"Account SID", st.AccountSid},
+		}
+		if st.Working {
+			pairs = append(pairs,
+				[2]string{"Token", st.Name},
+				[2]string{"State", st.State},
+				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
+				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
+				[2]string{"Status", "working"})
+		} else {
+			pairs = append(pairs, [2]string{"Status", "not working"})
+		}
+		if err := output.KeyValues(f.IO.Out, pairs); err != nil {
+			return err
+		}
+	}
+	if curErr != nil {
+		var ae *client.APIError
+		if errors.As(curErr, &ae) {
+			return curErr
+		}
+		return fmt.Errorf("checking the credentials: %w", curErr)
+	}
+	return nil
+}
