@@ -53,6 +53,7 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup:               setupScript,
+		Condition:           scriptCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitcode,
 			"pty":      cmdPty,
@@ -61,6 +62,21 @@ func TestScripts(t *testing.T) {
 			"readyenv": cmdReadyenv,
 		},
 	})
+}
+
+// scriptCondition answers the scripts' own conditions: [pty] holds where a
+// pseudo-terminal can be opened, for the scenarios typed at a terminal.
+func scriptCondition(cond string) (bool, error) {
+	if cond != "pty" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		return false, nil
+	}
+	ptmx.Close()
+	tty.Close()
+	return true, nil
 }
 
 func setupScript(env *testscript.Env) error {
