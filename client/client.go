@@ -48,6 +48,10 @@ type Options struct {
 	// Transport carries the requests; nil uses a copy of
 	// http.DefaultTransport.
 	Transport http.RoundTripper
+	// Kind is "agency" or "brand" when it is already known (a stored
+	// profile remembers it), which spares the request that finds it out;
+	// "" finds out on the first call.
+	Kind string
 }
 
 // Client talks to one Token API server with one token. It is safe for
@@ -91,6 +95,11 @@ func New(o Options) (*Client, error) {
 	if o.AccountSid == "" || o.AuthToken == "" {
 		return nil, errors.New("client: account SID and auth token are both required")
 	}
+	switch o.Kind {
+	case "", kindAgency, kindBrand:
+	default:
+		return nil, fmt.Errorf("client: unknown token kind %q: want agency or brand", o.Kind)
+	}
 	if o.MaxRetries < 0 {
 		o.MaxRetries = 0
 	}
@@ -129,7 +138,7 @@ func New(o Options) (*Client, error) {
 		prefix: strings.TrimRight(u.Path, "/"),
 		http:   rc,
 		brand:  o.Brand,
-		st:     &state{},
+		st:     &state{kind: o.Kind},
 	}
 	return c, nil
 }
@@ -151,6 +160,13 @@ func (c *Client) Brand() string { return c.brand }
 func (c *Client) IsAgency(ctx context.Context) (bool, error) {
 	k, _, err := c.kind(ctx)
 	return k == kindAgency, err
+}
+
+// Kind is "agency" or "brand": where the token lives, found out with one
+// request the first time unless Options.Kind said.
+func (c *Client) Kind(ctx context.Context) (string, error) {
+	k, _, err := c.kind(ctx)
+	return k, err
 }
 
 // kind finds out, once per Client, whether the token lives under

@@ -1350,3 +1350,35 @@ func TestPOSTInFlightConflictRetried(t *testing.T) {
 		t.Errorf("disable: %v", err)
 	}
 }
+
+// TestKnownKindSkipsDiscovery: with Options.Kind the first call goes
+// straight to the token's root, with no ApiTokens/Current request.
+func TestKnownKindSkipsDiscovery(t *testing.T) {
+	mux := http.NewServeMux()
+	var current atomic.Int32
+	mux.HandleFunc("GET /Advertisers/{sid}/ApiTokens/Current", func(w http.ResponseWriter, r *http.Request) {
+		current.Add(1)
+		writeJSON(w, 200, map[string]any{"AccountSid": testSid})
+	})
+	mux.HandleFunc("GET /Agencies/{sid}/ApiTokens/Current", func(w http.ResponseWriter, r *http.Request) {
+		current.Add(1)
+		writeErr(w, 404, "Not Found")
+	})
+	mux.HandleFunc("GET /Advertisers/{sid}/ApiScopes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"Categories": []any{}})
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.Kind = "brand" })
+	if _, err := c.Scopes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := current.Load(); n != 0 {
+		t.Errorf("%d discovery requests, want 0", n)
+	}
+	if k, err := c.Kind(context.Background()); err != nil || k != "brand" {
+		t.Errorf("Kind = %q, %v", k, err)
+	}
+	if _, err := New(Options{BaseURL: s.URL, AccountSid: testSid, AuthToken: testSecret, Kind: "partner"}); err == nil {
+		t.Error("an unknown kind was accepted")
+	}
+}

@@ -95,7 +95,7 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if apiURL, err = normalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := f.newClient(apiURL, sid, secret)
+	c, err := f.newClient(apiURL, sid, secret, "")
 	if err != nil {
 		return err
 	}
@@ -103,8 +103,12 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if err != nil {
 		return fmt.Errorf("these credentials do not work at %s; nothing was stored: %w", apiURL, err)
 	}
+	kind, err := c.Kind(ctx) // known since Current: no request
+	if err != nil {
+		return err
+	}
 	cfg, err = f.UpdateConfig(func(cfg *Config) error {
-		cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret}
+		cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret, Kind: kind}
 		return nil
 	})
 	if err != nil {

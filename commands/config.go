@@ -18,6 +18,9 @@ type Profile struct {
 	APIURL     string `yaml:"api_url"`
 	AccountSid string `yaml:"account_sid"`
 	AuthToken  string `yaml:"auth_token"`
+	// Kind is "agency" or "brand", learnt at login, so commands need not
+	// ask the server each time.
+	Kind string `yaml:"kind,omitempty"`
 }
 
 // Config is the config file: named profiles.

@@ -29,6 +29,8 @@ type credentials struct {
 	APIURL     string
 	AccountSid string
 	AuthToken  string
+	// Kind is "agency" or "brand" when known, else "".
+	Kind string
 
 	// Source says where the credentials came from, for messages.
 	Source string
@@ -151,6 +153,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		APIURL:     profURL,
 		AccountSid: p.AccountSid,
 		AuthToken:  p.AuthToken,
+		Kind:       p.Kind,
 		Source:     fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
 		Profile:    s.profile,
 	}, nil

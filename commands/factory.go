@@ -151,7 +151,7 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 			f.clientErr = err
 			return
 		}
-		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken)
+		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
 	})
 	return f.apiClient, f.clientErr
 }
@@ -175,7 +175,7 @@ func (f *Factory) readToken(ctx context.Context, sid string) (*client.Client, *c
 
 // newClient builds a client for the given credentials with the run's
 // settings (brand, debug, retries).
-func (f *Factory) newClient(apiURL, sid, secret string) (*client.Client, error) {
+func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, error) {
 	o := client.Options{
 		BaseURL:      apiURL,
 		AccountSid:   sid,
@@ -185,6 +185,7 @@ func (f *Factory) newClient(apiURL, sid, secret string) (*client.Client, error) 
 		MaxRetries:   3,
 		RetryWait:    500 * time.Millisecond,
 		RetryMaxWait: 30 * time.Second,
+		Kind:         kind,
 	}
 	if w := f.getenv("IMPACTCTL_RETRY_WAIT"); w != "" {
 		// Lets tests and impatient scripts shorten the waits between retries.
@@ -235,6 +236,7 @@ func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
 		APIURL:     inst.URL,
 		AccountSid: inst.Admin.AccountSid,
 		AuthToken:  inst.Admin.AuthToken,
+		Kind:       "agency",
 		Source:     "--local (the embedded demo server's admin token)",
 	}, nil
 }

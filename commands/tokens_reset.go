@@ -176,7 +176,7 @@ func (f *Factory) replaySelfReset(ctx context.Context, c *client.Client, s *secr
 // secret was saved where the user asked: it checks the new secret works,
 // then rewrites the stored profile, or says which variable to update.
 func (f *Factory) finishSelfRotation(ctx context.Context, creds *credentials, secret, savedTo string) error {
-	nc, err := f.newClient(creds.APIURL, creds.AccountSid, secret)
+	nc, err := f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind)
 	if err != nil {
 		return err
 	}
