@@ -329,6 +329,7 @@ func tokenOf(res *response) (*Token, error) {
 		return nil, err
 	}
 	t.ETag = res.header.Get("ETag")
+	t.Replayed = res.header.Get("Idempotent-Replayed") == "true"
 	return &t, nil
 }
 

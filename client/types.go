@@ -37,6 +37,9 @@ type Token struct {
 	// ETag is the token's version from the answer's ETag header, to send
 	// back as WriteOptions.IfMatch.
 	ETag string `json:"-"`
+	// Replayed is set when the answer is the stored answer of an earlier
+	// request with the same Idempotency-Key (nothing changed this time).
+	Replayed bool `json:"-"`
 }
 
 // RateLimit is a token's request budget.

@@ -252,15 +252,6 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 	if f.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
 		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
-	p, err := output.New(f.IO.Out, output.Options{
-		Format:   f.opts.Output,
-		JQ:       f.opts.JQ,
-		Template: f.opts.Template,
-	})
-	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
-	}
-	f.printer = p
 	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) {
 		return usageErrorf("invalid --brand %q: expected a brand's numeric Advertiser ID", f.opts.Brand)
 	}
@@ -272,6 +263,16 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		f.cleanups = append(f.cleanups, cancel)
 		cmd.SetContext(ctx)
 	}
+	p, err := output.New(f.IO.Out, output.Options{
+		Format:   f.opts.Output,
+		JQ:       f.opts.JQ,
+		Template: f.opts.Template,
+		Context:  cmd.Context(),
+	})
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	f.printer = p
 	return nil
 }
 

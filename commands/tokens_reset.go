@@ -132,12 +132,16 @@ func (f *Factory) deliverResets(ctx context.Context, results []result, s *secret
 			continue
 		}
 		results[i].Message = "reset"
+		if r.ApiToken.Replayed {
+			// The same key as an earlier run: its answer again, no new reset.
+			results[i].Message = "reset earlier with this --idempotency-key (replayed; nothing reset now)"
+		}
 		switch {
 		case path != "":
-			results[i].Message = "reset; new Auth Token in " + path
+			results[i].Message += "; new Auth Token in " + path
 		case s.Reveal && f.Printer().Table():
 			// A table has no column for secrets: it goes in the message.
-			results[i].Message = "reset; new Auth Token " + secret
+			results[i].Message += "; new Auth Token " + secret
 		}
 		if !s.Reveal {
 			shown := *r.ApiToken

@@ -2,10 +2,12 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTableGolden(t *testing.T) {
@@ -439,5 +441,27 @@ func TestQuery(t *testing.T) {
 		if p.Query() != c.query || p.Format() != c.format {
 			t.Errorf("%+v: Query() %v, Format() %q; want %v, %q", c.o, p.Query(), p.Format(), c.query, c.format)
 		}
+	}
+}
+
+// TestJQStopsWithItsContext: a runaway expression ends when the command's
+// context does (Ctrl-C, --timeout), not when the expression does.
+func TestJQStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var out bytes.Buffer
+	p, err := New(&out, Options{Format: FormatJSON, JQ: "last(range(1e12))", Context: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Object(map[string]any{"Name": "x"}) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a cancelled expression reported success")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the expression ran on after its context ended")
 	}
 }

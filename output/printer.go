@@ -6,6 +6,7 @@ package output
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,10 +35,14 @@ type Options struct {
 	// output, so field names are the API's. It implies JSON; with "jsonl"
 	// it runs on each list item in turn.
 	Template string
+	// Context, when set, bounds jq evaluation, so Ctrl-C or a deadline
+	// stops a runaway expression.
+	Context context.Context
 }
 
 // Printer writes single resources and lists in the selected format.
 type Printer struct {
+	ctx    context.Context
 	w      io.Writer
 	format string
 	jq     *gojq.Code
@@ -48,7 +53,10 @@ type Printer struct {
 // expression jq cannot compile, a template that does not parse, or both
 // JQ and Template at once; callers report these as usage errors.
 func New(w io.Writer, o Options) (*Printer, error) {
-	p := &Printer{w: w}
+	p := &Printer{w: w, ctx: o.Context}
+	if p.ctx == nil {
+		p.ctx = context.Background()
+	}
 	switch f := strings.ToLower(strings.TrimSpace(o.Format)); f {
 	case "", FormatTable:
 		p.format = FormatTable
@@ -173,7 +181,7 @@ func (p *Printer) apply(doc any, line bool) error {
 		return p.write(buf.Bytes())
 	}
 	var buf bytes.Buffer
-	iter := p.jq.Run(doc)
+	iter := p.jq.RunWithContext(p.ctx, doc)
 	for {
 		r, ok := iter.Next()
 		if !ok {
