@@ -1,0 +1,92 @@
+package contract
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TextError says why a string field was refused. Its message is lower-case and names
+// no field: callers put the field in front.
+type TextError struct {
+	Reason string
+}
+
+func (e *TextError) Error() string { return e.Reason }
+
+func textErrorf(format string, args ...any) *TextError {
+	return &TextError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// CheckText refuses a string field's value: empty when required, longer than max
+// characters, invalid UTF-8, or holding a character that does not show as itself
+// (see VisibleRune).
+func CheckText(s string, required bool, max int) error {
+	if required && strings.TrimSpace(s) == "" {
+		return textErrorf("must not be empty")
+	}
+	if !utf8.ValidString(s) {
+		return textErrorf("must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return textErrorf("must be at most %d characters (got %d)", max, n)
+	}
+	return CheckRunes(s)
+}
+
+// CheckRunes refuses a string holding a character VisibleRune rejects, naming it.
+func CheckRunes(s string) error {
+	for _, r := range s {
+		if !VisibleRune(r) {
+			return textErrorf("must not contain the invisible or control character U+%04X", r)
+		}
+	}
+	return nil
+}
+
+// VisibleRune reports whether r may appear in a string field. Refused: control (Cc),
+// format (Cf, which holds the bidi controls, U+200B and U+FEFF), line and paragraph
+// separators (Zl, Zp), private-use (Co), unassigned (Cn) and default-ignorable code
+// points (U+034F, U+3164, variation selectors, …): each can make one name look like
+// another.
+func VisibleRune(r rune) bool {
+	if r == utf8.RuneError || !utf8.ValidRune(r) {
+		return r == utf8.RuneError // U+FFFD itself is a visible symbol; surrogates are not runes
+	}
+	if unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r) {
+		return false
+	}
+	// Everything assigned and visible is a letter, mark, number, punctuation, symbol or
+	// space separator; Cc, Cf, Co, Cn, Zl and Zp are in none of these.
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs)
+}
+
+// ValidEmail reports whether s is one bare e-mail address ("dev@example.com", no
+// display name, no angle brackets) of at most MaxEmailLength bytes.
+func ValidEmail(s string) bool {
+	if len(s) > MaxEmailLength || strings.ContainsAny(s, " \t\r\n<>\",") || CheckRunes(s) != nil {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.Contains(domain, "@")
+}
+
+// ValidSID reports whether s is an Account SID: "IR" and 32 ASCII letters or digits.
+func ValidSID(s string) bool {
+	if len(s) != 34 || s[0] != 'I' || s[1] != 'R' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
