@@ -7,7 +7,6 @@ import (
 	"net/http"
 )
 
-
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
 type bulkResult struct {

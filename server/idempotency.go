@@ -16,9 +16,6 @@ import (
 // idempotencyTTL is how long an answer to a keyed POST is kept.
 const idempotencyTTL = 24 * time.Hour
 
-
-
-
 func jsonAnswer(status int, v any) (*answer, error) {
 	body, err := encode(v)
 	if err != nil {
@@ -95,7 +92,6 @@ func printableASCII(s string) bool {
 	}
 	return s != ""
 }
-
 
 // replay answers a stored record, unless the body differs (422) or a later reset has
 // superseded a secret it hands out (409).

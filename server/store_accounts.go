@@ -7,7 +7,6 @@ import (
 	"fmt"
 )
 
-
 const accountColumns = `id, kind, parent_id, public_id, name, state, website, phone, phone_country,
 	currency, timezone, organization_type, address_line1, address_line2, city, region, postal_code,
 	country, date_created`
@@ -103,5 +102,3 @@ func (s *SQLiteStore) userOf(ctx context.Context, q querier, accountID int64, id
 	}
 	return &u, nil
 }
-
-

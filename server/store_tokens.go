@@ -10,7 +10,6 @@ import (
 	"strings"
 )
 
-
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
 	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
 	t.secret_hint, t.reset_count, t.version, t.date_created, t.date_updated, t.date_last_used,
@@ -54,7 +53,6 @@ func (s *SQLiteStore) tokenBySID(ctx context.Context, q querier, sid string) (*t
 func (s *SQLiteStore) tokenOf(ctx context.Context, q querier, accountID int64, sid string) (*token, error) {
 	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = ? AND t.sid = ?`, accountID, sid))
 }
-
 
 func (f tokenFilter) where(accountID int64) (string, []any) {
 	conds := []string{"t.account_id = ?"}
