@@ -173,7 +173,7 @@ func bootstrapData() []demoAccount {
 // Seed fills an empty database, once and in one transaction: the demo world when demo
 // is set, else a bootstrap agency with one admin token. A database that already holds
 // accounts is left alone, so restarts never seed twice.
-func (s *Store) Seed(ctx context.Context, demo bool) error {
+func (s *SQLiteStore) Seed(ctx context.Context, demo bool) error {
 	data := bootstrapData()
 	if demo {
 		data = demoData()
@@ -203,7 +203,7 @@ func (s *Store) Seed(ctx context.Context, demo bool) error {
 
 // seeded answers how the database was first filled: "demo", "bootstrap", or "" for
 // a database filled some other way.
-func (s *Store) seeded(ctx context.Context) (string, error) {
+func (s *SQLiteStore) seeded(ctx context.Context) (string, error) {
 	var kind string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -217,7 +217,7 @@ func (s *Store) seeded(ctx context.Context) (string, error) {
 
 func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
 
-func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
+func (s *SQLiteStore) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
 	a := d.acct
 	a.ParentID = parent
 	a.Created = daysAgo(now, 500)
@@ -295,7 +295,7 @@ func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, pare
 // "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
 // "brand2-admin", "brand3-admin", "agency2-brand-admin"), with Url set to baseURL.
 // Tokens deleted since seeding are left out.
-func (s *Store) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
+func (s *SQLiteStore) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
 	if err != nil {
 		return nil, fmt.Errorf("demo credentials: %w", err)

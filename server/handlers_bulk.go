@@ -7,16 +7,6 @@ import (
 	"net/http"
 )
 
-// bulkOp is the action a bulk call applies to each SID.
-type bulkOp int
-
-const (
-	bulkDisable bulkOp = iota
-	bulkEnable
-	bulkDelete
-	bulkReset
-)
-
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
 type bulkResult struct {

@@ -16,28 +16,6 @@ import (
 // idempotencyTTL is how long an answer to a keyed POST is kept.
 const idempotencyTTL = 24 * time.Hour
 
-// idemKey identifies a keyed POST: (caller, method, path, key) plus its body's hash.
-type idemKey struct {
-	caller, method, path, key string
-	hash                      []byte
-}
-
-func (k *idemKey) ad() string { return k.caller + "\x00" + k.method + "\x00" + k.path + "\x00" + k.key }
-
-// resetMark records that a stored answer handed out a token's secret as of ResetCount.
-type resetMark struct {
-	Sid        string `json:"Sid"`
-	ResetCount int64  `json:"ResetCount"`
-}
-
-// answer is a response a write produces, kept whole so a keyed POST can replay it.
-type answer struct {
-	status int
-	header http.Header
-	body   []byte // nil: no body
-	resets []resetMark
-}
-
 func jsonAnswer(status int, v any) (*answer, error) {
 	body, err := encode(v)
 	if err != nil {
@@ -115,15 +93,6 @@ func printableASCII(s string) bool {
 	return s != ""
 }
 
-// idemRecord is a stored answer.
-type idemRecord struct {
-	hash   []byte
-	status int
-	header http.Header
-	body   []byte // decrypted; nil when the answer had none
-	resets []resetMark
-}
-
 // replay answers a stored record, unless the body differs (422) or a later reset has
 // superseded a secret it hands out (409).
 func (h *handler) replay(ctx context.Context, w http.ResponseWriter, k *idemKey, rec *idemRecord) error {
@@ -140,7 +109,14 @@ func (h *handler) replay(ctx context.Context, w http.ResponseWriter, k *idemKey,
 			return conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
 		}
 	}
-	a := &answer{status: rec.status, header: rec.header, body: rec.body}
+	a := &answer{status: rec.status, header: rec.header}
+	if len(rec.bodyEnc) > 0 {
+		body, err := h.store.keys.open(rec.bodyEnc, k.ad())
+		if err != nil {
+			return fmt.Errorf("read idempotency record: %w", err)
+		}
+		a.body = body
+	}
 	a.header.Set("Idempotent-Replayed", "true")
 	a.write(w)
 	return nil
@@ -200,7 +176,7 @@ func busyAsConflict(err error) error {
 	return err
 }
 
-func (s *Store) idemLookup(ctx context.Context, q querier, k *idemKey) (*idemRecord, error) {
+func (s *SQLiteStore) idemLookup(ctx context.Context, q querier, k *idemKey) (*idemRecord, error) {
 	var rec idemRecord
 	var header, resets string
 	var enc []byte
@@ -222,19 +198,13 @@ func (s *Store) idemLookup(ctx context.Context, q querier, k *idemKey) (*idemRec
 	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
 		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	if len(enc) > 0 {
-		body, err := s.keys.open(enc, k.ad())
-		if err != nil {
-			return nil, fmt.Errorf("read idempotency record: %w", err)
-		}
-		rec.body = body
-	}
+	rec.bodyEnc = enc
 	return &rec, nil
 }
 
 // idemSave stores an answer, its body encrypted (it may hold a secret), and drops
 // expired records.
-func (s *Store) idemSave(ctx context.Context, tx *sql.Tx, k *idemKey, a *answer) error {
+func (s *SQLiteStore) idemSave(ctx context.Context, tx *sql.Tx, k *idemKey, a *answer) error {
 	now := s.clock()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= ?`, now.Unix()); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)

@@ -37,7 +37,7 @@ type Instance struct {
 	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
 	Admin Credential
 
-	store *Store
+	store *SQLiteStore
 	srv   *http.Server
 	creds map[string]Credential
 

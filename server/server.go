@@ -26,7 +26,7 @@ type Options struct {
 
 // handler is the Token API over a Store.
 type handler struct {
-	store    *Store
+	store    *SQLiteStore
 	log      *slog.Logger
 	rate     *limiter
 	authFail *limiter
@@ -35,7 +35,7 @@ type handler struct {
 
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
-func New(store *Store, opts Options) http.Handler {
+func New(store *SQLiteStore, opts Options) http.Handler {
 	h := &handler{
 		store:    store,
 		log:      opts.Logger,

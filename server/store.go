@@ -14,8 +14,8 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Store is the server's SQLite database plus the keys that protect secrets at rest.
-type Store struct {
+// SQLiteStore is the server's SQLite database plus the keys that protect secrets at rest.
+type SQLiteStore struct {
 	db   *sql.DB
 	keys *keyring
 	rand *randSource
@@ -33,7 +33,7 @@ type StoreOptions struct {
 // OpenStore opens (creating if needed) the SQLite database at path, applies pending
 // migrations and loads the encryption key from keyFile ("" means path + ".key", created
 // 0600 when absent).
-func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*Store, error) {
+func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*SQLiteStore, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path")
 	}
@@ -68,7 +68,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
+	s := &SQLiteStore{db: db, keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
 	if s.rand.r == nil {
 		s.rand.r = rand.Reader
 	}
@@ -87,14 +87,14 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *SQLiteStore) Close() error { return s.db.Close() }
 
 // clock is the store's current time in whole seconds, the precision of every date on the wire.
-func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+func (s *SQLiteStore) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // checkKey records the key's fingerprint on first use and refuses a different key later,
 // which would otherwise surface as undecryptable secrets.
-func (s *Store) checkKey(ctx context.Context) error {
+func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	var stored string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -120,7 +120,7 @@ type querier interface {
 }
 
 // inTx runs fn in one write transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -7,44 +7,6 @@ import (
 	"fmt"
 )
 
-// account is an agency or a brand (impact.com's Advertiser).
-type account struct {
-	ID           int64
-	Kind         string // kindAgency or kindBrand
-	ParentID     sql.NullInt64
-	PublicID     string
-	Name         string
-	State        string
-	Website      string
-	Phone        string
-	PhoneCountry string
-	Currency     string
-	Timezone     string
-	OrgType      string
-	Address1     string
-	Address2     string
-	City         string
-	Region       string
-	PostalCode   string
-	Country      string
-	Created      int64
-}
-
-const (
-	kindAgency = "agency"
-	kindBrand  = "brand"
-)
-
-// user is a person of an account: a primary-contact choice.
-type user struct {
-	ID        string
-	AccountID int64
-	Name      string
-	Email     string
-}
-
-var errNotFound = errors.New("not found")
-
 const accountColumns = `id, kind, parent_id, public_id, name, state, website, phone, phone_country,
 	currency, timezone, organization_type, address_line1, address_line2, city, region, postal_code,
 	country, date_created`
@@ -63,20 +25,20 @@ func scanAccount(row interface{ Scan(...any) error }) (*account, error) {
 	return &a, nil
 }
 
-func (s *Store) account(ctx context.Context, q querier, id int64) (*account, error) {
+func (s *SQLiteStore) account(ctx context.Context, q querier, id int64) (*account, error) {
 	return scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
 }
 
 // managedBrand finds the brand with impact.com Id publicID managed by agency agencyID;
 // a brand of another agency is errNotFound, exactly like one that does not exist.
-func (s *Store) managedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+func (s *SQLiteStore) managedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
 	return scanAccount(s.db.QueryRowContext(ctx,
 		`SELECT `+accountColumns+` FROM accounts WHERE kind = 'brand' AND parent_id = ? AND public_id = ?`,
 		agencyID, publicID))
 }
 
 // brands lists an agency's brands by Id, one page at a time.
-func (s *Store) brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
+func (s *SQLiteStore) brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = ?`, agencyID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count brands: %w", err)
@@ -102,7 +64,7 @@ func (s *Store) brands(ctx context.Context, agencyID int64, p page) ([]account, 
 }
 
 // users lists an account's users by Id, one page at a time.
-func (s *Store) users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
+func (s *SQLiteStore) users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = ?`, accountID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
@@ -128,7 +90,7 @@ func (s *Store) users(ctx context.Context, accountID int64, p page) ([]user, int
 }
 
 // userOf finds user id within account accountID; a user of another account is errNotFound.
-func (s *Store) userOf(ctx context.Context, q querier, accountID int64, id string) (*user, error) {
+func (s *SQLiteStore) userOf(ctx context.Context, q querier, accountID int64, id string) (*user, error) {
 	var u user
 	err := q.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = ? AND id = ?`,
 		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
@@ -140,11 +102,3 @@ func (s *Store) userOf(ctx context.Context, q querier, accountID int64, id strin
 	}
 	return &u, nil
 }
-
-// page is a 1-based page of a list.
-type page struct {
-	Number int
-	Size   int
-}
-
-func (p page) offset() int { return (p.Number - 1) * p.Size }

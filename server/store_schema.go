@@ -101,7 +101,7 @@ CREATE TABLE demo_roles (
 `,
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *SQLiteStore) migrate(ctx context.Context) error {
 	var have int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)

@@ -8,52 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
-
-// token is one API token as stored.
-type token struct {
-	SID          string
-	AccountID    int64
-	Kind         string // the account's kind: kindAgency or kindBrand
-	Name         string
-	Description  string
-	State        string
-	APIVersion   int
-	ContactID    sql.NullString
-	ContactName  sql.NullString
-	ContactEmail sql.NullString
-	Emails       []string
-	Scopes       []string
-	SecretEnc    []byte
-	SecretMAC    []byte
-	Hint         string
-	ResetCount   int64
-	Version      int64
-	Created      int64
-	Updated      int64
-	LastUsed     sql.NullInt64
-	AuthReset    int64
-	PrevMAC      []byte
-	PrevExpires  sql.NullInt64
-	PrevResetKey sql.NullString
-}
-
-const (
-	stateEnabled  = "ENABLED"
-	stateDisabled = "DISABLED"
-)
-
-func (t *token) enabled() bool { return t.State == stateEnabled }
-
-func (t *token) hasScope(scope string) bool {
-	for _, s := range t.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
-}
 
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
 	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
@@ -90,23 +45,13 @@ func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 }
 
 // tokenBySID finds any token by SID (authentication).
-func (s *Store) tokenBySID(ctx context.Context, q querier, sid string) (*token, error) {
+func (s *SQLiteStore) tokenBySID(ctx context.Context, q querier, sid string) (*token, error) {
 	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.sid = ?`, sid))
 }
 
 // tokenOf finds token sid within account accountID; another account's token is errNotFound.
-func (s *Store) tokenOf(ctx context.Context, q querier, accountID int64, sid string) (*token, error) {
+func (s *SQLiteStore) tokenOf(ctx context.Context, q querier, accountID int64, sid string) (*token, error) {
 	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = ? AND t.sid = ?`, accountID, sid))
-}
-
-// tokenFilter narrows a token list; zero fields do not filter.
-type tokenFilter struct {
-	State          string
-	Name           string // case-insensitive substring
-	CreatedAfter   time.Time
-	CreatedBefore  time.Time
-	LastUsedBefore time.Time // never-used tokens match too
-	ResetBefore    time.Time
 }
 
 func (f tokenFilter) where(accountID int64) (string, []any) {
@@ -140,7 +85,7 @@ func (f tokenFilter) where(accountID int64) (string, []any) {
 }
 
 // tokens lists an account's tokens in the stable order DateCreated, then SID.
-func (s *Store) tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
+func (s *SQLiteStore) tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
 	where, args := f.where(accountID)
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
@@ -167,7 +112,7 @@ func (s *Store) tokens(ctx context.Context, accountID int64, f tokenFilter, p pa
 }
 
 // secret decrypts a token's current secret.
-func (s *Store) secret(t *token) (string, error) {
+func (s *SQLiteStore) secret(t *token) (string, error) {
 	plain, err := s.keys.open(t.SecretEnc, t.SID)
 	if err != nil {
 		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
@@ -176,7 +121,7 @@ func (s *Store) secret(t *token) (string, error) {
 }
 
 // setSecret gives t a fresh secret (encrypted, its HMAC and hint) and returns it.
-func (s *Store) setSecret(t *token) (string, error) {
+func (s *SQLiteStore) setSecret(t *token) (string, error) {
 	secret, err := s.rand.secret()
 	if err != nil {
 		return "", err
@@ -190,7 +135,7 @@ func (s *Store) setSecret(t *token) (string, error) {
 }
 
 // secretMatches compares in constant time; t nil (an unknown SID) still spends a compare.
-func (s *Store) secretMatches(t *token, secret string) bool {
+func (s *SQLiteStore) secretMatches(t *token, secret string) bool {
 	mac := s.keys.mac(secret)
 	if t == nil {
 		hmac.Equal(mac, s.keys.mac("\x00unknown-sid"))
@@ -200,7 +145,7 @@ func (s *Store) secretMatches(t *token, secret string) bool {
 }
 
 // insertToken stores a new token.
-func (s *Store) insertToken(ctx context.Context, q querier, t *token) error {
+func (s *SQLiteStore) insertToken(ctx context.Context, q querier, t *token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -218,7 +163,7 @@ func (s *Store) insertToken(ctx context.Context, q querier, t *token) error {
 }
 
 // updateToken writes every mutable column of t.
-func (s *Store) updateToken(ctx context.Context, q querier, t *token) error {
+func (s *SQLiteStore) updateToken(ctx context.Context, q querier, t *token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -235,7 +180,7 @@ func (s *Store) updateToken(ctx context.Context, q querier, t *token) error {
 	return nil
 }
 
-func (s *Store) deleteToken(ctx context.Context, q querier, sid string) error {
+func (s *SQLiteStore) deleteToken(ctx context.Context, q querier, sid string) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM tokens WHERE sid = ?`, sid); err != nil {
 		return fmt.Errorf("delete token %s: %w", sid, err)
 	}
@@ -244,7 +189,7 @@ func (s *Store) deleteToken(ctx context.Context, q querier, sid string) error {
 
 // touch records a use, at most once a minute per token, outside any edit: it never
 // changes the ETag.
-func (s *Store) touch(ctx context.Context, t *token) error {
+func (s *SQLiteStore) touch(ctx context.Context, t *token) error {
 	now := s.clock().Unix()
 	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
 		return nil
@@ -259,7 +204,7 @@ func (s *Store) touch(ctx context.Context, t *token) error {
 }
 
 // writers counts an account's enabled tokens holding apitokens.write.
-func (s *Store) writers(ctx context.Context, q querier, accountID int64) (int, error) {
+func (s *SQLiteStore) writers(ctx context.Context, q querier, accountID int64) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM tokens t WHERE t.account_id = ? AND t.state = 'ENABLED'
 		AND EXISTS (SELECT 1 FROM json_each(t.scopes) WHERE value = ?)`, accountID, scopeTokensWrite).Scan(&n)
