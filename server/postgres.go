@@ -144,12 +144,13 @@ CREATE TABLE tokens (
 	date_auth_token_reset BIGINT NOT NULL,
 	prev_secret_mac       BYTEA,
 	prev_expires          BIGINT,
-	prev_reset_key        TEXT
+	prev_reset_key        TEXT,
+	prev_reset_path       TEXT
 );
 CREATE INDEX tokens_account_created ON tokens(account_id, date_created, sid);
 
--- status 0 marks a key claimed by a change still in flight: a duplicate waits on the
--- row until that transaction ends.
+-- Looked up and stored inside the write transaction that holds the account's row lock,
+-- so a duplicate on any replica waits for the first and then finds its answer.
 CREATE TABLE idempotency (
 	caller_sid   TEXT NOT NULL,
 	method       TEXT NOT NULL,

@@ -1,0 +1,613 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PostgresStore keeps accounts, tokens and idempotency records in PostgreSQL, for
+// servers that share one database. It caches nothing a request decides on: every
+// authentication reads the token's row, so a revocation through one replica is refused
+// by every other on the next request.
+//
+// Writes run at READ COMMITTED and begin by locking the addressed account's row, so
+// the writes to one account queue in PostgreSQL across every replica, and each
+// statement after the lock sees what the previous holder committed. A deadlock or
+// serialization failure runs the whole transaction again.
+type PostgresStore struct {
+	db  *sql.DB
+	env *Env
+
+	// Touches wait here until the flusher writes them, so recording a use never
+	// makes a request wait on a row lock.
+	touchMu sync.Mutex
+	touches map[string]int64
+	wake    chan struct{}
+	stop    chan struct{}
+	flushed chan struct{}
+}
+
+// OpenPostgresStore connects to the PostgreSQL database dsn names, applies pending
+// migrations and checks the key from keyFile against the fingerprint the database
+// records, all under an advisory lock so replicas may start together. keyFile is
+// required: every replica needs the same key. A missing key file is created (0600)
+// only for a database that holds no secrets yet.
+func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptions) (*PostgresStore, error) {
+	if keyFile == "" {
+		return nil, errors.New("open store: a PostgreSQL database needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
+	}
+	db, err := openPostgres(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	fail := func(err error) (*PostgresStore, error) {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", RedactDSN(dsn), err)
+	}
+	if _, err := os.Lstat(keyFile); errors.Is(err, fs.ErrNotExist) {
+		has, err := pgHasKeyCheck(ctx, db)
+		if err != nil {
+			return fail(err)
+		}
+		if has {
+			return fail(fmt.Errorf("key file %s does not exist, and this database holds secrets sealed with a key: copy the key file the other servers use", keyFile))
+		}
+	}
+	master, err := loadKey(keyFile)
+	if err != nil {
+		return fail(err)
+	}
+	keys, err := newKeyring(master)
+	if err != nil {
+		return fail(err)
+	}
+	env := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
+	if env.rand.r == nil {
+		env.rand.r = rand.Reader
+	}
+	if env.now == nil {
+		env.now = time.Now
+	}
+	if err := pgMigrate(ctx, db, keys.check, nil); err != nil {
+		return fail(err)
+	}
+	s := &PostgresStore{db: db, env: env, touches: map[string]int64{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), flushed: make(chan struct{})}
+	go s.flushTouches()
+	return s, nil
+}
+
+// Env is the keys, random source and clock the store was opened with.
+func (s *PostgresStore) Env() *Env { return s.env }
+
+// Close writes pending touches and closes the connection pool.
+func (s *PostgresStore) Close() error {
+	close(s.stop)
+	<-s.flushed
+	return s.db.Close()
+}
+
+// pgTokenSelect reads a token with its account's kind and its contact, in scanToken's order.
+const pgTokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
+	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
+	t.secret_hint, t.reset_count, t.version, t.date_created, t.date_updated, t.date_last_used,
+	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key, t.prev_reset_path
+	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
+
+func pgScanToken(row interface{ Scan(...any) error }) (*token, error) {
+	var t token
+	var emails, scopes string
+	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
+		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
+		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, &t.LastUsed, &t.AuthReset,
+		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read token: %w", err)
+	}
+	if err := json.Unmarshal([]byte(emails), &t.Emails); err != nil {
+		return nil, fmt.Errorf("read token %s emails: %w", t.SID, err)
+	}
+	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
+		return nil, fmt.Errorf("read token %s scopes: %w", t.SID, err)
+	}
+	if t.Emails == nil {
+		t.Emails = []string{}
+	}
+	if t.Scopes == nil {
+		t.Scopes = []string{}
+	}
+	return &t, nil
+}
+
+const pgAccountColumns = `id, kind, parent_id, public_id, name, state, website, phone, phone_country,
+	currency, timezone, organization_type, address_line1, address_line2, city, region, postal_code,
+	country, date_created`
+
+func pgScanAccount(row interface{ Scan(...any) error }) (*account, error) {
+	var a account
+	err := row.Scan(&a.ID, &a.Kind, &a.ParentID, &a.PublicID, &a.Name, &a.State, &a.Website, &a.Phone,
+		&a.PhoneCountry, &a.Currency, &a.Timezone, &a.OrgType, &a.Address1, &a.Address2, &a.City,
+		&a.Region, &a.PostalCode, &a.Country, &a.Created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read account: %w", err)
+	}
+	return &a, nil
+}
+
+// pgQuerier is what *sql.DB and *sql.Tx share.
+type pgQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
+	return pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+` WHERE t.sid = $1`, sid))
+}
+
+func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	return pgToken(ctx, s.db, accountID, sid)
+}
+
+func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
+	return pgScanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
+}
+
+// pgTokenWhere is the WHERE clause of a token list and its arguments.
+func pgTokenWhere(accountID int64, f tokenFilter) (string, []any) {
+	args := []any{accountID}
+	conds := []string{"t.account_id = $1"}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.State != "" {
+		conds = append(conds, "t.state = "+arg(f.State))
+	}
+	if f.Name != "" {
+		conds = append(conds, "strpos(lower(t.name), lower("+arg(f.Name)+")) > 0")
+	}
+	if !f.CreatedAfter.IsZero() {
+		conds = append(conds, "t.date_created >= "+arg(f.CreatedAfter.Unix()))
+	}
+	if !f.CreatedBefore.IsZero() {
+		conds = append(conds, "t.date_created < "+arg(f.CreatedBefore.Unix()))
+	}
+	if !f.LastUsedBefore.IsZero() {
+		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < "+arg(f.LastUsedBefore.Unix())+")")
+	}
+	if !f.ResetBefore.IsZero() {
+		conds = append(conds, "t.date_auth_token_reset < "+arg(f.ResetBefore.Unix()))
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Tokens reads the total and the page in one REPEATABLE READ transaction: one
+// snapshot, so the total always agrees with the page.
+func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
+	where, args := pgTokenWhere(accountID, f)
+	var out []token
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out, total = nil, 0
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count tokens: %w", err)
+		}
+		if total <= p.offset() {
+			return nil
+		}
+		n := len(args)
+		rows, err := tx.QueryContext(ctx, pgTokenSelect+where+` ORDER BY t.date_created, t.sid`+
+			` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Size, p.offset())...)
+		if err != nil {
+			return fmt.Errorf("list tokens: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := pgScanToken(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *t)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list tokens: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+func (s *PostgresStore) Account(ctx context.Context, id int64) (*account, error) {
+	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE id = $1`, id))
+}
+
+func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*account, error) {
+	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE public_id = $1`, publicID))
+}
+
+func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts
+		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
+}
+
+// Brands lists an agency's brands by Id (shorter Ids first: numeric order).
+func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
+	var out []account
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out = nil
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = $1`, agencyID).Scan(&total); err != nil {
+			return fmt.Errorf("count brands: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE parent_id = $1
+			ORDER BY length(public_id), public_id LIMIT $2 OFFSET $3`, agencyID, p.Size, p.offset())
+		if err != nil {
+			return fmt.Errorf("list brands: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := pgScanAccount(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// Users lists an account's users by Id (shorter Ids first).
+func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
+	var out []user
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out = nil
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = $1`, accountID).Scan(&total); err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1
+			ORDER BY length(id), id LIMIT $2 OFFSET $3`, accountID, p.Size, p.offset())
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u user
+			if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
+				return fmt.Errorf("list users: %w", err)
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+func (s *PostgresStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return pgIdempotency(ctx, s.db, k, now)
+}
+
+func pgIdempotency(ctx context.Context, q pgQuerier, k *idemKey, now int64) (*idemRecord, error) {
+	rec := idemRecord{header: http.Header{}}
+	var header, resets string
+	err := q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
+		FROM idempotency WHERE caller_sid = $1 AND method = $2 AND path = $3 AND key = $4 AND expires > $5`,
+		k.caller, k.method, k.path, k.key, now).Scan(&rec.hash, &rec.status, &header, &rec.bodyEnc, &resets,
+		&rec.created, &rec.expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	if err := json.Unmarshal([]byte(header), &rec.header); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	if rec.header == nil {
+		rec.header = http.Header{}
+	}
+	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	return &rec, nil
+}
+
+func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
+	if err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var role, sid string
+		if err := rows.Scan(&role, &sid); err != nil {
+			return nil, fmt.Errorf("demo roles: %w", err)
+		}
+		out[role] = sid
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	return out, nil
+}
+
+func (s *PostgresStore) Seeded(ctx context.Context) (string, error) {
+	var kind string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read seed: %w", err)
+	}
+	return kind, nil
+}
+
+// Touch queues a last-used stamp for the flusher; it never waits on the database.
+func (s *PostgresStore) Touch(sid string, at int64) {
+	s.touchMu.Lock()
+	if at > s.touches[sid] {
+		s.touches[sid] = at
+	}
+	s.touchMu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flushTouches writes queued stamps until Close, then once more. Each stamp is its own
+// statement, holding one row lock at a time, so it can never deadlock with a write; a
+// stamp only moves forward.
+func (s *PostgresStore) flushTouches() {
+	defer close(s.flushed)
+	for {
+		select {
+		case <-s.wake:
+		case <-s.stop:
+			s.writeTouches()
+			return
+		}
+		s.writeTouches()
+	}
+}
+
+func (s *PostgresStore) writeTouches() {
+	s.touchMu.Lock()
+	batch := s.touches
+	s.touches = map[string]int64{}
+	s.touchMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for sid, at := range batch {
+		// Best effort: a stamp lost to a failing database is a stamp, not a change.
+		s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
+			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`, at, sid)
+	}
+}
+
+// Update runs fn in one READ COMMITTED transaction that first locks account
+// accountID's row (accountID 0: the accounts table, against every account). A
+// transaction PostgreSQL aborts as a deadlock or serialization failure runs again.
+func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+	return pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		if accountID == 0 {
+			// EXCLUSIVE conflicts with the row locks below but not with reads.
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE accounts IN EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("lock accounts: %w", err)
+			}
+		} else {
+			var id int64
+			// NO KEY UPDATE: queues writers to this account without blocking the
+			// key-share locks of foreign-key checks.
+			err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, accountID).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("lock account: %w", err)
+			}
+		}
+		return fn(&pgTx{tx: tx})
+	})
+}
+
+// pgTx is a write transaction of a PostgresStore.
+type pgTx struct{ tx *sql.Tx }
+
+func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	return pgToken(ctx, t.tx, accountID, sid)
+}
+
+func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT sid, state, scopes FROM tokens WHERE account_id = $1 ORDER BY sid`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	defer rows.Close()
+	var out []holder
+	for rows.Next() {
+		var h holder
+		var state, scopes string
+		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
+			return nil, fmt.Errorf("read roster: %w", err)
+		}
+		if err := json.Unmarshal([]byte(scopes), &h.Scopes); err != nil {
+			return nil, fmt.Errorf("read roster %s scopes: %w", h.SID, err)
+		}
+		h.Enabled = state == stateEnabled
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	return out, nil
+}
+
+func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {
+	var u user
+	err := t.tx.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1 AND id = $2`,
+		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	return &u, nil
+}
+
+func (t *pgTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return pgIdempotency(ctx, t.tx, k, now)
+}
+
+func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
+	emails, scopes, err := marshalLists(tok)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
+		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
+		date_created, date_updated, date_last_used, date_auth_token_reset)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		tok.SID, tok.AccountID, tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes,
+		tok.SecretEnc, tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Created, tok.Updated, tok.LastUsed,
+		tok.AuthReset)
+	if err != nil {
+		return fmt.Errorf("insert token: %w", err)
+	}
+	return nil
+}
+
+func (t *pgTx) UpdateToken(ctx context.Context, tok *token) error {
+	emails, scopes, err := marshalLists(tok)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE tokens SET name = $1, description = $2, state = $3, api_version = $4,
+		primary_contact_id = $5, developer_emails = $6, scopes = $7, secret_enc = $8, secret_mac = $9,
+		secret_hint = $10, reset_count = $11, version = $12, date_updated = $13, date_auth_token_reset = $14,
+		prev_secret_mac = $15, prev_expires = $16, prev_reset_key = $17, prev_reset_path = $18 WHERE sid = $19`,
+		tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes, tok.SecretEnc,
+		tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset, tok.PrevMAC,
+		tok.PrevExpires, tok.PrevResetKey, tok.PrevResetPath, tok.SID)
+	if err != nil {
+		return fmt.Errorf("update token %s: %w", tok.SID, err)
+	}
+	return nil
+}
+
+func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM tokens WHERE sid = $1`, sid); err != nil {
+		return fmt.Errorf("delete token %s: %w", sid, err)
+	}
+	return nil
+}
+
+// SaveIdempotency stores rec. The caller looked the key up in this transaction under
+// the account's lock, so a live record under k cannot exist; an expired one is replaced.
+func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.created); err != nil {
+		return fmt.Errorf("expire idempotency records: %w", err)
+	}
+	header, err := json.Marshal(rec.header)
+	if err != nil {
+		return err
+	}
+	resets, err := json.Marshal(rec.resets)
+	if err != nil {
+		return err
+	}
+	body := rec.bodyEnc
+	if body == nil {
+		body = []byte{}
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO idempotency (caller_sid, method, path, key, body_hash, status,
+		headers, body_enc, resets, date_created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		k.caller, k.method, k.path, k.key, k.hash, rec.status, string(header), body, string(resets),
+		rec.created, rec.expires)
+	if err != nil {
+		return fmt.Errorf("store idempotency record: %w", err)
+	}
+	return nil
+}
+
+func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
+	var exists bool
+	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts)`).Scan(&exists); err != nil {
+		return false, fmt.Errorf("count accounts: %w", err)
+	}
+	return exists, nil
+}
+
+func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
+	var id int64
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website,
+		phone, phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
+		postal_code, country, date_created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
+		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	return id, nil
+}
+
+func (t *pgTx) InsertUser(ctx context.Context, u *user) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES ($1, $2, $3, $4)`,
+		u.ID, u.AccountID, u.Name, u.Email); err != nil {
+		return fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (t *pgTx) SetDemoRole(ctx context.Context, role, sid string) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO demo_roles (role, sid) VALUES ($1, $2)
+		ON CONFLICT (role) DO UPDATE SET sid = excluded.sid`, role, sid); err != nil {
+		return fmt.Errorf("role %s: %w", role, err)
+	}
+	return nil
+}
+
+func (t *pgTx) SetSeeded(ctx context.Context, kind string) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seed', $1)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, kind); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+var (
+	_ Store = (*PostgresStore)(nil)
+	_ Tx    = (*pgTx)(nil)
+)
