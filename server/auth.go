@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/hmac"
-	"errors"
 	"net/http"
 )
 
@@ -33,25 +31,19 @@ type call struct {
 // the token's rate budget.
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
-	sid, secret, ok := r.BasicAuth()
-	var t *token
-	if ok && validSID(sid) {
-		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
-		if err != nil && !errors.Is(err, errNotFound) {
-			return nil, err
-		}
-		t = found
+	sid, secret, _ := r.BasicAuth()
+	var g grace
+	if ep.replay {
+		g = grace{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key")}
 	}
-	c := &call{caller: t}
-	if !h.store.secretMatches(t, secret) {
-		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
-			if h.authFail.enabled() {
-				h.authFail.add(clientAddr(r))
-			}
-			return nil, unauthorized()
+	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
+	if err != nil {
+		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
+			h.authFail.add(clientAddr(r))
 		}
-		c.replayOnly = true
+		return nil, err
 	}
+	c := &call{caller: t, replayOnly: replayOnly}
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()
@@ -70,24 +62,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 				"this API token has used its request budget; retry after the window resets")
 		}
 	}
-	if err := h.store.touch(ctx, t); err != nil {
-		h.log.Warn("record token use", "caller", t.SID, "error", err)
-	}
 	return c, nil
-}
-
-// previousSecretReplays reports whether secret is t's pre-reset secret, still inside its
-// grace period, presented with the Idempotency-Key of the self-reset that replaced it.
-func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request) bool {
-	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || r.Method != http.MethodPost {
-		return false
-	}
-	if h.store.clock().Unix() >= t.PrevExpires.Int64 {
-		return false
-	}
-	key := r.Header.Get("Idempotency-Key")
-	macOK := hmac.Equal(h.store.keys.mac(secret), t.PrevMAC)
-	return macOK && key != "" && key == t.PrevResetKey.String
 }
 
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
@@ -109,10 +84,7 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		}
 	}
 	if kind == rootPassthrough {
-		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
-		if errors.Is(err, errNotFound) {
-			return notFound()
-		}
+		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
 			return err
 		}
@@ -120,7 +92,7 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		c.base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
 		return nil
 	}
-	acct, err := h.store.account(r.Context(), h.store.db, t.AccountID)
+	acct, err := h.svc.Account(r.Context(), t.AccountID)
 	if err != nil {
 		return err
 	}

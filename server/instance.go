@@ -77,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if kind, err := store.seeded(ctx); err != nil {
+	if kind, err := store.Seeded(ctx); err != nil {
 		return fail(err)
 	} else if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)

@@ -66,6 +66,7 @@ type outcome struct {
 	Secret  string // the new secret of a create, duplicate or reset
 	Created bool
 	Deleted bool
+	Changed bool          // false for a change to nothing (already disabled, same name)
 	Results []bulkOutcome // a bulk call's outcomes, in request order
 }
 

@@ -99,6 +99,13 @@ CREATE TABLE demo_roles (
 	sid  TEXT NOT NULL
 );
 `,
+	`
+-- The self-reset grace is bound to the path of the reset it may replay.
+ALTER TABLE tokens ADD COLUMN prev_reset_path TEXT;
+-- Moves with every committed change to an account's tokens: list positions
+-- remembered at one generation are not used at another.
+ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
