@@ -23,6 +23,21 @@ type counter interface {
 	exhausted(ctx context.Context, key string) (budget, bool, error)
 }
 
+// The scopes of the counters a server keeps.
+const (
+	scopeTokenBudget  = "token"     // requests per token SID
+	scopeAuthFailures = "auth_fail" // failed authentications per client address
+)
+
+// newCounter keeps scope's windows where every server on st sees them: in the
+// database when st is shared by replicas (PostgreSQL), else in this process's memory.
+func newCounter(st Store, scope string, rate Rate) counter {
+	if shared, ok := st.(interface{ counter(scope string, rate Rate) counter }); ok {
+		return shared.counter(scope, rate)
+	}
+	return memoryCounter{newLimiter(rate, st.Env().now)}
+}
+
 // memoryCounter adapts the in-process limiter to counter.
 type memoryCounter struct{ l *limiter }
 
@@ -52,7 +67,7 @@ func (m memoryCounter) exhausted(_ context.Context, key string) (budget, bool, e
 // spent either way and restarts on time.
 type pgWindows struct {
 	db    *sql.DB
-	scope string // "token" or "auth_fail"
+	scope string // scopeTokenBudget or scopeAuthFailures
 	rate  Rate
 	now   func() time.Time
 

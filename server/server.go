@@ -28,20 +28,19 @@ type Options struct {
 type handler struct {
 	svc      TokenService
 	log      *slog.Logger
-	rate     *limiter
-	authFail *limiter
+	rate     counter
+	authFail counter
 	mux      *http.ServeMux
 }
 
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
 func New(store Store, opts Options) http.Handler {
-	env := store.Env()
 	h := &handler{
 		svc:      newService(store),
 		log:      opts.Logger,
-		rate:     newLimiter(opts.RateLimit, env.now),
-		authFail: newLimiter(opts.AuthFailLimit, env.now),
+		rate:     newCounter(store, scopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(store, scopeAuthFailures, opts.AuthFailLimit),
 		mux:      http.NewServeMux(),
 	}
 	if h.log == nil {
@@ -112,7 +111,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if h.authFail.enabled() {
-		if b, blocked := h.authFail.exhausted(clientAddr(r)); blocked {
+		b, blocked, err := h.authFail.exhausted(r.Context(), clientAddr(r))
+		if err != nil {
+			h.log.Error("read failed authentications", "error", err)
+			writeError(sw, internalError())
+			return
+		}
+		if blocked {
 			writeError(sw, tooManyRequests("Authorization", seconds(b.Reset),
 				"too many failed authentications from this address; wait for the window to end"))
 			return

@@ -30,7 +30,7 @@ type PostgresStore struct {
 	env *Env
 
 	// Touches wait here until the flusher writes them, so recording a use never
-	// makes a request wait on a row lock.
+	// makes a request wait on a row lock; this process's reads see them at once.
 	touchMu sync.Mutex
 	touches map[string]int64
 	wake    chan struct{}
@@ -90,6 +90,11 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 
 // Env is the keys, random source and clock the store was opened with.
 func (s *PostgresStore) Env() *Env { return s.env }
+
+// counter keeps scope's fixed windows in the database, shared by every replica.
+func (s *PostgresStore) counter(scope string, rate Rate) counter {
+	return newPGWindows(s.db, scope, rate, s.env.now)
+}
 
 // Close writes pending touches and closes the connection pool.
 func (s *PostgresStore) Close() error {
@@ -159,15 +164,29 @@ type pgQuerier interface {
 }
 
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	return pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+` WHERE t.sid = $1`, sid))
+	return s.overlay(pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+` WHERE t.sid = $1`, sid)))
 }
 
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
-	return pgToken(ctx, s.db, accountID, sid)
+	return s.overlay(pgToken(ctx, s.db, accountID, sid))
 }
 
 func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
 	return pgScanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
+}
+
+// overlay gives a token read the use this process recorded but has not written yet.
+func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
+	if err != nil {
+		return nil, err
+	}
+	s.touchMu.Lock()
+	at, ok := s.touches[t.SID]
+	s.touchMu.Unlock()
+	if ok && (!t.LastUsed.Valid || t.LastUsed.Int64 < at) {
+		t.LastUsed = sql.NullInt64{Int64: at, Valid: true}
+	}
+	return t, nil
 }
 
 // pgTokenWhere is the WHERE clause of a token list and its arguments.
@@ -221,7 +240,7 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 		}
 		defer rows.Close()
 		for rows.Next() {
-			t, err := pgScanToken(rows)
+			t, err := s.overlay(pgScanToken(rows))
 			if err != nil {
 				return err
 			}
@@ -401,17 +420,28 @@ func (s *PostgresStore) flushTouches() {
 	}
 }
 
+// writeTouches writes the pending stamps; one that fails stays pending for the next
+// round, and one recorded meanwhile stays for the next wake.
 func (s *PostgresStore) writeTouches() {
 	s.touchMu.Lock()
-	batch := s.touches
-	s.touches = map[string]int64{}
+	batch := make(map[string]int64, len(s.touches))
+	for sid, at := range s.touches {
+		batch[sid] = at
+	}
 	s.touchMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for sid, at := range batch {
-		// Best effort: a stamp lost to a failing database is a stamp, not a change.
-		s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
+		_, err := s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
 			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`, at, sid)
+		if err != nil {
+			continue
+		}
+		s.touchMu.Lock()
+		if s.touches[sid] == at {
+			delete(s.touches, sid)
+		}
+		s.touchMu.Unlock()
 	}
 }
 
@@ -437,15 +467,18 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 				return fmt.Errorf("lock account: %w", err)
 			}
 		}
-		return fn(&pgTx{tx: tx})
+		return fn(&pgTx{s: s, tx: tx})
 	})
 }
 
 // pgTx is a write transaction of a PostgresStore.
-type pgTx struct{ tx *sql.Tx }
+type pgTx struct {
+	s  *PostgresStore
+	tx *sql.Tx
+}
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
-	return pgToken(ctx, t.tx, accountID, sid)
+	return t.s.overlay(pgToken(ctx, t.tx, accountID, sid))
 }
 
 func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {

@@ -20,6 +20,14 @@ var storeKinds = []struct {
 	name string
 	open func(t testing.TB, clock func() time.Time) Store
 }{
+	{"sqlite", func(t testing.TB, clock func() time.Time) Store {
+		s, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", StoreOptions{Rand: testRand(), Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
 	{"postgres", func(t testing.TB, clock func() time.Time) Store {
 		s, err := OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "key"),
 			StoreOptions{Rand: testRand(), Now: clock})
