@@ -32,10 +32,15 @@ const (
 // newCounter keeps scope's windows where every server on st sees them: in the
 // database when st is shared by replicas (PostgreSQL), else in this process's memory.
 func newCounter(st Store, scope string, rate Rate) counter {
-	if shared, ok := st.(interface{ counter(scope string, rate Rate) counter }); ok {
+	if shared, ok := st.(sharedCounters); ok {
 		return shared.counter(scope, rate)
 	}
 	return memoryCounter{newLimiter(rate, st.Env().now)}
+}
+
+// sharedCounters is a Store that keeps counters every server on it shares.
+type sharedCounters interface {
+	counter(scope string, rate Rate) counter
 }
 
 // memoryCounter adapts the in-process limiter to counter.
