@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"path/filepath"
 	"testing"
 )
 
@@ -137,5 +141,45 @@ func TestSelfResetGraceInBulk(t *testing.T) {
 	again := ts.req("POST", bulk, w, body, "Idempotency-Key", "B").want(t, http.StatusOK)
 	if string(again.Body) != string(first.Body) {
 		t.Fatal("the bulk replay answered differently")
+	}
+}
+
+// TestRecoverWhileServing: Recover, from a second store on the database of a running
+// server, makes a token the server accepts at once, holding every scope; an unknown
+// account is ErrNoAccount.
+func TestRecoverWhileServing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "tokens.db")
+	inst, err := Start(ctx, Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Shutdown(ctx)
+	other, err := OpenStore(ctx, db, "", StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := Recover(ctx, other, "9999999"); !errors.Is(err, ErrNoAccount) {
+		t.Fatalf("unknown account: %v", err)
+	}
+	rec, err := Recover(ctx, other, inst.Admin.AccountSid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", inst.URL+"/Agencies/"+rec.AccountSid+"/ApiTokens/Current", nil)
+	req.SetBasicAuth(rec.AccountSid, rec.AuthToken)
+	res, err := testClient(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var cur tokenJSON
+	if err := json.NewDecoder(res.Body).Decode(&cur); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the recovered token: %d %v", res.StatusCode, err)
+	}
+	if cur.Name != "Recovered admin" || cur.State != stateEnabled || len(cur.Scopes) != len(allScopes(kindAgency)) || rec.Account != "2000001" {
+		t.Fatalf("recovered %+v of account %s", cur, rec.Account)
 	}
 }
