@@ -84,4 +84,3 @@ func printableASCII(s string) bool {
 	}
 	return s != ""
 }
-

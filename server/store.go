@@ -240,7 +240,9 @@ type sqliteTx struct {
 
 var _ Tx = (*sqliteTx)(nil)
 
-func (x *sqliteTx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt { return x.tx.StmtContext(ctx, st) }
+func (x *sqliteTx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	return x.tx.StmtContext(ctx, st)
+}
 
 func (x *sqliteTx) touched(accountID int64) {
 	if x.changed == nil {

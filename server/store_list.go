@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Token lists keep Page numbers on the wire, yet a deep page must cost no more than
@@ -221,19 +222,29 @@ func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position
 
 // toucher records token uses off the request path: Touch notes the time in memory
 // and a background loop writes what accumulated through the writer, in one
-// transaction, so a read never waits for a write. Reads overlay the uses not yet
-// written, so they are seen at once.
+// transaction, so a read never waits for a write. Reads overlay the uses noted in
+// memory, so they are seen at once; a use stays noted for a while after it is
+// written, for a read whose snapshot began before that write.
 type toucher struct {
-	s       *SQLiteStore
-	mu      sync.Mutex
-	pending map[string]int64
-	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
+	s    *SQLiteStore
+	mu   sync.Mutex
+	uses map[string]*use
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
 }
 
+// use is one token's latest use as noted in memory.
+type use struct {
+	at      int64     // the use, Unix seconds
+	written time.Time // when at reached the database; zero while pending
+}
+
+// touchMemory is how long a written use stays noted: longer than any read.
+const touchMemory = 2 * time.Minute
+
 func newToucher(s *SQLiteStore) *toucher {
-	t := &toucher{s: s, pending: map[string]int64{}, wake: make(chan struct{}, 1),
+	t := &toucher{s: s, uses: map[string]*use{}, wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go t.loop()
 	return t
@@ -244,8 +255,8 @@ func (s *SQLiteStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
 
 func (t *toucher) add(sid string, at int64) {
 	t.mu.Lock()
-	if t.pending[sid] < at {
-		t.pending[sid] = at
+	if u := t.uses[sid]; u == nil || u.at < at {
+		t.uses[sid] = &use{at: at}
 	}
 	t.mu.Unlock()
 	select {
@@ -254,15 +265,19 @@ func (t *toucher) add(sid string, at int64) {
 	}
 }
 
-// overlay gives tk a use not yet written.
+// overlay gives tk a use noted in memory that is later than the one it was read with.
 func (t *toucher) overlay(tk *token) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
-	at, ok := t.pending[tk.SID]
+	u := t.uses[tk.SID]
+	var at int64
+	if u != nil {
+		at = u.at
+	}
 	t.mu.Unlock()
-	if ok && (!tk.LastUsed.Valid || tk.LastUsed.Int64 < at) {
+	if at > 0 && (!tk.LastUsed.Valid || tk.LastUsed.Int64 < at) {
 		tk.LastUsed = sql.NullInt64{Int64: at, Valid: true}
 	}
 }
@@ -280,13 +295,17 @@ func (t *toucher) loop() {
 	}
 }
 
-// flush writes the pending uses in one transaction; a use recorded meanwhile stays
-// pending for the next round.
+// flush writes the pending uses in one transaction and forgets uses written long
+// ago; a use noted meanwhile waits for the next round.
 func (t *toucher) flush() {
 	t.mu.Lock()
-	batch := make(map[string]int64, len(t.pending))
-	for sid, at := range t.pending {
-		batch[sid] = at
+	batch := map[string]int64{}
+	for sid, u := range t.uses {
+		if u.written.IsZero() {
+			batch[sid] = u.at
+		} else if time.Since(u.written) > touchMemory {
+			delete(t.uses, sid)
+		}
 	}
 	t.mu.Unlock()
 	if len(batch) == 0 {
@@ -302,12 +321,13 @@ func (t *toucher) flush() {
 		return nil
 	})
 	if err != nil {
-		return // kept pending; the next use tries again
+		return // still pending; the next use tries again
 	}
+	now := time.Now()
 	t.mu.Lock()
 	for sid, at := range batch {
-		if t.pending[sid] == at {
-			delete(t.pending, sid)
+		if u := t.uses[sid]; u != nil && u.at == at {
+			u.written = now
 		}
 	}
 	t.mu.Unlock()
