@@ -211,6 +211,32 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		t.Logf("%d edits acknowledged, %d stale edits refused with 412", total, stale)
 	})
 
+	t.Run("admin recover while both serve", func(t *testing.T) {
+		secretFile := filepath.Join(dir, "recovered.secret")
+		cmd := exec.Command("impactctl", "admin", "recover", admin.AccountSid, "--key-file", key, "--secret-file", secretFile)
+		cmd.Env = append(os.Environ(), "IMPACTCTL_DB="+dsn)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("admin recover: %v\n%s", err, stderr.String())
+		}
+		if pw := dsnPassword(dsn); pw != "" && strings.Contains(stderr.String()+stdout.String(), pw) {
+			t.Fatal("admin recover shows the database password")
+		}
+		secret, err := os.ReadFile(secretFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := server.Credential{AccountSid: strings.TrimSpace(stdout.String()), AuthToken: strings.TrimSpace(string(secret))}
+		for _, r := range replicas {
+			var tok struct{ Name, State string }
+			json.Unmarshal(mustCall(t, r, "GET", "/Agencies/"+rec.AccountSid+"/ApiTokens/"+rec.AccountSid, rec, nil, 200), &tok)
+			if tok.Name != "Recovered admin" || tok.State != "ENABLED" {
+				t.Fatalf("replica %s: the recovered token is %+v", r.name, tok)
+			}
+		}
+	})
+
 	// Last: it blocks this test's address on both replicas for the rest of the window.
 	t.Run("one failed-auth count per address", func(t *testing.T) {
 		bad := server.Credential{AccountSid: admin.AccountSid, AuthToken: strings.Repeat("x", 32)}

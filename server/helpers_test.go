@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +96,29 @@ func openTestStore(t testing.TB, now func() time.Time) Store {
 		t.Fatal(err)
 	}
 	return store
+}
+
+// exec runs one statement on the test server's database directly, behind the
+// server's back; it is written with ? placeholders, numbered for PostgreSQL.
+func (ts *testServer) exec(query string, args ...any) {
+	ts.t.Helper()
+	var err error
+	switch st := ts.store.(type) {
+	case *SQLiteStore:
+		_, err = st.db.Exec(query, args...)
+	case *PostgresStore:
+		n := 0
+		query = regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
+			n++
+			return "$" + strconv.Itoa(n)
+		})
+		_, err = st.db.Exec(query, args...)
+	default:
+		err = fmt.Errorf("no direct access to a %T", st)
+	}
+	if err != nil {
+		ts.t.Fatal(err)
+	}
 }
 
 // contract loads api/openapi.yaml once for every test.

@@ -60,7 +60,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -122,14 +122,13 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-// openStore opens the store cfg.DB names: PostgreSQL for a postgres:// URL, else a
-// SQLite file.
-func openStore(ctx context.Context, cfg Config) (Store, error) {
-	opts := StoreOptions{Rand: cfg.Rand, Now: cfg.Now}
-	if IsPostgresDSN(cfg.DB) {
-		return OpenPostgresStore(ctx, cfg.DB, cfg.KeyFile, opts)
+// Open opens the store db names: PostgreSQL for a postgres:// or postgresql:// URL
+// (OpenPostgresStore; keyFile required), else a SQLite file (OpenStore).
+func Open(ctx context.Context, db, keyFile string, opts StoreOptions) (Store, error) {
+	if IsPostgresDSN(db) {
+		return OpenPostgresStore(ctx, db, keyFile, opts)
 	}
-	return OpenStore(ctx, cfg.DB, cfg.KeyFile, opts)
+	return OpenStore(ctx, db, keyFile, opts)
 }
 
 // dbName is cfg.DB fit for a log line: a PostgreSQL URL without its password.
