@@ -111,6 +111,9 @@ CREATE TABLE accounts (
 	postal_code       TEXT NOT NULL DEFAULT '',
 	country           TEXT NOT NULL DEFAULT '',
 	date_created      BIGINT NOT NULL,
+	-- Moves with every committed change to the account's tokens: list positions a
+	-- server remembered at one generation are not used at another.
+	generation        BIGINT NOT NULL DEFAULT 0,
 	CHECK ((kind = 'brand') = (parent_id IS NOT NULL))
 );
 CREATE INDEX accounts_parent ON accounts(parent_id, public_id);

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -249,5 +250,55 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 	clock.Advance(time.Minute)
 	if _, over, err := fails[0].exhausted(ctx, "192.0.2.7"); err != nil || over {
 		t.Fatalf("still blocked after the window (%v)", err)
+	}
+}
+
+// A replica's remembered list positions give way to a change another replica made.
+func TestPostgresPagesAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	dsn := testPostgres(t)
+	ctx := context.Background()
+	key := filepath.Join(t.TempDir(), "key")
+	var stores [2]*PostgresStore
+	for i := range stores {
+		s, err := OpenPostgresStore(ctx, dsn, key, StoreOptions{Rand: testRand()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	if err := seed(ctx, stores[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed(ctx, stores[1], true); err != nil { // a second seeding changes nothing
+		t.Fatal(err)
+	}
+	roles, err := stores[0].DemoRoles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := stores[0].TokenBySID(ctx, roles["admin"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(s *PostgresStore, n int) ([]token, int) {
+		toks, total, err := s.Tokens(ctx, admin.AccountID, tokenFilter{}, page{Number: n, Size: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return toks, total
+	}
+	first, total := list(stores[0], 1)
+	list(stores[0], 2)
+	list(stores[0], 3)
+	if err := stores[1].Update(ctx, admin.AccountID, func(tx Tx) error { return tx.DeleteToken(ctx, first[0].SID) }); err != nil {
+		t.Fatal(err)
+	}
+	page2, total2 := list(stores[0], 2)
+	want, _ := list(stores[1], 2)
+	if total2 != total-1 || page2[0].SID != want[0].SID || page2[0].SID == first[len(first)-1].SID {
+		t.Fatalf("after a delete on the other replica: total %d (was %d), page 2 starts %s, want %s",
+			total2, total, page2[0].SID, want[0].SID)
 	}
 }

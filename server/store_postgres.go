@@ -26,8 +26,9 @@ import (
 // statement after the lock sees what the previous holder committed. A deadlock or
 // serialization failure runs the whole transaction again.
 type PostgresStore struct {
-	db  *sql.DB
-	env *Env
+	db    *sql.DB
+	env   *Env
+	pages *pageCache // list positions, each valid for one generation of its account
 
 	// Touches wait here until the flusher writes them, so recording a use never
 	// makes a request wait on a row lock; this process's reads see them at once.
@@ -82,7 +83,7 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if err := pgMigrate(ctx, db, keys.check, nil); err != nil {
 		return fail(err)
 	}
-	s := &PostgresStore{db: db, env: env, touches: map[string]int64{},
+	s := &PostgresStore{db: db, env: env, pages: newPageCache(), touches: map[string]int64{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), flushed: make(chan struct{})}
 	go s.flushTouches()
 	return s, nil
@@ -219,22 +220,63 @@ func pgTokenWhere(accountID int64, f tokenFilter) (string, []any) {
 }
 
 // Tokens reads the total and the page in one REPEATABLE READ transaction: one
-// snapshot, so the total always agrees with the page.
+// snapshot, so the total always agrees with the page. Pages keep their numbers on the
+// wire, yet a deep page costs no more than a shallow one: the store remembers where
+// each page it served ended (and the total), valid while the account's generation,
+// read in the same snapshot, stays the same; a page that follows one served before
+// starts from that position through the index. Filters on DateLastUsed are not
+// remembered: uses do not move the generation.
 func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
 	where, args := pgTokenWhere(accountID, f)
+	key := pageKey{account: accountID, filter: fmt.Sprintf("%q", args[1:]) + where, size: p.Size}
+	cacheable := f.LastUsedBefore.IsZero()
 	var out []token
 	var total int
 	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total = nil, 0
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
-			return fmt.Errorf("count tokens: %w", err)
+		var gen int64
+		err := tx.QueryRowContext(ctx, `SELECT generation FROM accounts WHERE id = $1`, accountID).Scan(&gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
 		}
-		if total <= p.offset() {
+		if err != nil {
+			return fmt.Errorf("list generation: %w", err)
+		}
+		var start *position
+		haveTotal := false
+		if cacheable {
+			total, start, haveTotal = s.pages.lookup(key, gen, p.Number)
+		}
+		if !haveTotal {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
+				return fmt.Errorf("count tokens: %w", err)
+			}
+		}
+		if p.offset() >= total {
 			return nil
 		}
 		n := len(args)
-		rows, err := tx.QueryContext(ctx, pgTokenSelect+where+` ORDER BY t.date_created, t.sid`+
-			` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, p.Size, p.offset())...)
+		if start == nil && p.Number > 1 {
+			// Where the page starts, stepping through the index only.
+			var pos position
+			err := tx.QueryRowContext(ctx, `SELECT t.date_created, t.sid FROM tokens t`+where+
+				` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET $`+strconv.Itoa(n+1), append(args, p.offset()-1)...).
+				Scan(&pos.created, &pos.sid)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("list tokens: %w", err)
+			}
+			start = &pos
+		}
+		q, qargs := pgTokenSelect+where, append([]any{}, args...)
+		if start != nil {
+			q += ` AND (t.date_created, t.sid) > ($` + strconv.Itoa(n+1) + `, $` + strconv.Itoa(n+2) + `)`
+			qargs = append(qargs, start.created, start.sid)
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY t.date_created, t.sid LIMIT $`+strconv.Itoa(len(qargs)+1),
+			append(qargs, p.Size)...)
 		if err != nil {
 			return fmt.Errorf("list tokens: %w", err)
 		}
@@ -248,6 +290,14 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("list tokens: %w", err)
+		}
+		if cacheable {
+			var end *position
+			if len(out) == p.Size {
+				last := out[len(out)-1]
+				end = &position{created: last.Created, sid: last.SID}
+			}
+			s.pages.store(key, gen, total, p.Number+1, end)
 		}
 		return nil
 	})
@@ -467,14 +517,24 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 				return fmt.Errorf("lock account: %w", err)
 			}
 		}
-		return fn(&pgTx{s: s, tx: tx})
+		ptx := &pgTx{s: s, tx: tx, changed: map[int64]bool{}}
+		if err := fn(ptx); err != nil {
+			return err
+		}
+		for id := range ptx.changed {
+			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET generation = generation + 1 WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("account %d generation: %w", id, err)
+			}
+		}
+		return nil
 	})
 }
 
 // pgTx is a write transaction of a PostgresStore.
 type pgTx struct {
-	s  *PostgresStore
-	tx *sql.Tx
+	s       *PostgresStore
+	tx      *sql.Tx
+	changed map[int64]bool // accounts whose tokens changed
 }
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
@@ -538,6 +598,7 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
+	t.changed[tok.AccountID] = true
 	return nil
 }
 
@@ -556,13 +617,20 @@ func (t *pgTx) UpdateToken(ctx context.Context, tok *token) error {
 	if err != nil {
 		return fmt.Errorf("update token %s: %w", tok.SID, err)
 	}
+	t.changed[tok.AccountID] = true
 	return nil
 }
 
 func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM tokens WHERE sid = $1`, sid); err != nil {
+	var accountID int64
+	err := t.tx.QueryRowContext(ctx, `DELETE FROM tokens WHERE sid = $1 RETURNING account_id`, sid).Scan(&accountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("delete token %s: %w", sid, err)
 	}
+	t.changed[accountID] = true
 	return nil
 }
 

@@ -473,3 +473,39 @@ func TestStoreConcurrentUpdates(t *testing.T) {
 		}
 	})
 }
+
+// Pages remembered before a change are not used after it: deleting a token shifts
+// every later page, and the total follows.
+func TestStoreTokenPagesAfterChange(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		sids := func(p int) []string {
+			toks, _, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: p, Size: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, tok := range toks {
+				out = append(out, tok.SID)
+			}
+			return out
+		}
+		for p := 1; p <= 5; p++ {
+			sids(p) // remembered positions for every page
+		}
+		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.DeleteToken(ctx, w.tokens[2].SID) }); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, tok := range w.tokens[6:11] {
+			want = append(want, tok.SID)
+		}
+		if got := sids(2); !slices.Equal(got, want) {
+			t.Fatalf("page 2 after a delete on page 1: %v, want %v", got, want)
+		}
+		if _, total, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: 5, Size: 5}); err != nil || total != 24 {
+			t.Fatalf("total after a delete: %d, %v", total, err)
+		}
+	})
+}
