@@ -66,8 +66,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		b, ok := h.rate.take(t.SID)
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, tooManyRequests("AccountSid", seconds(b.Reset),
-				"this API token has used its request budget; retry after the window resets")
+			return nil, rateLimited(seconds(b.Reset))
 		}
 	}
 	if err := h.store.touch(ctx, t); err != nil {
@@ -141,8 +140,7 @@ func ownRoot(t *token) string {
 func mayActOn(caller, target *token) error {
 	for _, s := range target.Scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", "the token holds " + s + ", which the calling token lacks"})
+			return escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

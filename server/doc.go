@@ -25,6 +25,11 @@
 //     body, 401, 403 disabled, 404 for a path not the caller's, 403 missing scope, 429
 //     rate budget; then, for a change: 400 malformed body, 404 token, 403 escalation,
 //     412 If-Match, 400 invalid value, 409 last writer.
+//   - Every error carries a Code (package contract lists them). An escalation
+//     refusal names the scope in Scope as missing_scope does; a bulk result that
+//     failed carries the Code, Scope and Errors its single call would have answered.
+//     A keyed request whose twin is still being written gets idempotency_in_flight;
+//     a replay superseded by a later reset gets conflict.
 //   - Only 401 answers count as failed authentications against the client address
 //     (the TCP peer; forwarding headers are not trusted).
 //   - A change that changes nothing (same name, already disabled, same scopes) answers

@@ -164,8 +164,7 @@ func scopeField(field, kind string, requested []string) ([]string, error) {
 func mayGrant(caller *token, scopes []string) error {
 	for _, s := range scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", fmt.Sprintf("cannot grant %s, which the calling token lacks", s)})
+			return escalation(s, fmt.Sprintf("cannot grant %s, which the calling token lacks", s))
 		}
 	}
 	return nil

@@ -112,8 +112,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if h.authFail.enabled() {
 		if b, blocked := h.authFail.exhausted(clientAddr(r)); blocked {
-			writeError(sw, tooManyRequests("Authorization", seconds(b.Reset),
-				"too many failed authentications from this address; wait for the window to end"))
+			writeError(sw, authFailLimited(seconds(b.Reset)))
 			return
 		}
 	}
@@ -131,10 +130,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(c, r)
 		switch c.status {
 		case http.StatusMethodNotAllowed:
-			e := newError(http.StatusMethodNotAllowed, "Method Not Allowed",
-				FieldError{"Method", r.Method + " is not allowed here; allowed: " + c.header.Get("Allow")})
-			e.header = http.Header{"Allow": {c.header.Get("Allow")}}
-			writeError(sw, e)
+			writeError(sw, methodNotAllowed(r.Method, c.header.Get("Allow")))
 		case http.StatusNotFound, 0:
 			writeError(sw, notFound())
 		default:
