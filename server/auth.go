@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"errors"
 	"net/http"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -28,14 +30,14 @@ type call struct {
 	idem *idemKey
 }
 
-// authorize runs DESIGN.md's order: find the token by SID, compare the secret in
-// constant time (a dummy compare for unknown SIDs), state, the path's root, scope, then
-// the token's rate budget.
+// authorize runs the authentication order: find the token by SID, compare the secret
+// in constant time (a dummy compare for unknown SIDs), state, the path's root, scope,
+// the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
 	sid, secret, ok := r.BasicAuth()
 	var t *token
-	if ok && validSID(sid) {
+	if ok && contract.ValidSID(sid) {
 		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
 		if err != nil && !errors.Is(err, errNotFound) {
 			return nil, err
@@ -68,6 +70,9 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		if !ok {
 			return nil, rateLimited(seconds(b.Reset))
 		}
+	}
+	if err := checkBody(r); err != nil {
+		return nil, err
 	}
 	if err := h.store.touch(ctx, t); err != nil {
 		h.log.Warn("record token use", "caller", t.SID, "error", err)

@@ -54,6 +54,9 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 		}
 		seen := map[string]bool{}
 		for _, s := range sids {
+			if err := contract.CheckRunes(s); err != nil {
+				return badRequest("Sids", "%q %s", s, err)
+			}
 			if seen[s] {
 				return badRequest("Sids", "%s is listed twice", s)
 			}

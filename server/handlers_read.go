@@ -226,6 +226,9 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 		}
 	}
 	f.Name = q.Get("Name")
+	if err := checkText("Name", f.Name, false, maxName); err != nil {
+		return f, err
+	}
 	for _, d := range []struct {
 		name string
 		to   *time.Time

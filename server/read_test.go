@@ -369,6 +369,7 @@ func TestRouteErrors(t *testing.T) {
 	for _, key := range []string{"", "big"} {
 		req := httptest.NewRequest("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", unsized{strings.NewReader(big)})
 		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(admin.AccountSid, admin.AuthToken)
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)

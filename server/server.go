@@ -85,7 +85,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // ServeHTTP applies what every request shares (the client-address block, the body
-// limit, impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
+// limit (checked after authentication), impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := &requestInfo{}
@@ -115,10 +115,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(sw, authFailLimited(seconds(b.Reset)))
 			return
 		}
-	}
-	if r.ContentLength > maxBody {
-		writeError(sw, tooLarge())
-		return
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
