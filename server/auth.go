@@ -96,7 +96,7 @@ func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request
 
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
 // addresses. Another SID, a brand of another agency and a brand that does not exist all
-// get the same 404.
+// get the same 404; the passthrough root first needs advertisers.read (403).
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
@@ -113,6 +113,11 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		}
 	}
 	if kind == rootPassthrough {
+		// The scope comes before the lookup: without it, a managed and an unmanaged
+		// brand answer alike, so the agency's brands cannot be probed.
+		if !t.hasScope(scopeAdvertisersRead) {
+			return forbiddenScope(scopeAdvertisersRead)
+		}
 		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if errors.Is(err, errNotFound) {
 			return notFound()
