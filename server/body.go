@@ -18,16 +18,27 @@ func checkBody(r *http.Request) error {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
+	// A body of unknown length (chunked) may still be empty: look at its first byte.
+	var first [1]byte
+	n, err := io.ReadFull(r.Body, first[:])
+	if n == 0 {
+		if err == io.EOF {
+			r.Body = http.NoBody
+			return nil
+		}
+		return err
+	}
 	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
 		return unsupportedMediaType(ct)
 	}
 	if r.ContentLength > maxBody {
 		return tooLarge()
 	}
-	data, err := io.ReadAll(r.Body)
+	rest, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err // a *http.MaxBytesError becomes 413
 	}
+	data := append(first[:], rest...)
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	if !utf8.Valid(data) {
 		return badRequest("Body", "must be valid UTF-8")

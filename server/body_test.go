@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -65,8 +66,19 @@ func TestBodyChecks(t *testing.T) {
 	ts.req("POST", create, admin, big, append(offContract, "Content-Type", "text/plain")...).
 		wantCode(t, http.StatusUnsupportedMediaType, contract.CodeUnsupportedMediaType)
 	ts.req("POST", create, admin, `{"Name":"charset"}`, "Content-Type", "application/json; charset=UTF-8").want(t, http.StatusCreated)
-	// No body, no Content-Type needed.
+	// No body, no Content-Type needed; nor for a chunked body that turns out empty.
 	ts.req("POST", patch+"/Disable", admin, nil).want(t, http.StatusOK)
+	h := New(ts.store, Options{})
+	for body, want := range map[string]int{"": http.StatusOK, "{}": http.StatusUnsupportedMediaType} {
+		req := httptest.NewRequest("POST", patch+"/Enable", unsized{strings.NewReader(body)})
+		req.ContentLength = -1
+		req.SetBasicAuth(admin.AccountSid, admin.AuthToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Fatalf("chunked body %q without Content-Type: %d %s", body, rec.Code, rec.Body)
+		}
+	}
 
 	var l tokenList
 	ts.get(admin, "/ApiTokens?PageSize=1000").want(t, http.StatusOK).decode(t, &l)
