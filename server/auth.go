@@ -48,7 +48,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	if !h.store.secretMatches(t, secret) {
 		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
 			if h.authFail.enabled() {
-				h.authFail.add(clientAddr(r))
+				h.authFail.add(infoOf(ctx).clientKey)
 			}
 			return nil, unauthorized()
 		}

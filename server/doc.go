@@ -38,8 +38,13 @@
 //     failed carries the Code, Scope and Errors its single call would have answered.
 //     A keyed request whose twin is still being written gets idempotency_in_flight;
 //     a replay superseded by a later reset gets conflict.
-//   - Only 401 answers count as failed authentications against the client address
-//     (the TCP peer; forwarding headers are not trusted).
+//   - Only 401 answers count as failed authentications against the client address:
+//     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
+//     not itself trusted. A hop must be a bare IP address (no port, no zone); a
+//     hop that is anything else makes the peer the client. --trusted-proxy takes a
+//     CIDR or a single address; an IPv4-mapped range is refused (write it as IPv4).
+//     An IPv6 client is counted per /64, and the log's "remote" is the client's
+//     full address.
 //   - A change that changes nothing (same name, already disabled, same scopes) answers
 //     200 with the token and keeps its ETag and DateUpdated. The ETag is the quoted
 //     version counter; If-Match accepts "*", lists and W/ tags.
