@@ -26,9 +26,9 @@ type call struct {
 	idem *idemKey
 }
 
-// authorize runs DESIGN.md's order: find the token by SID, compare the secret in
-// constant time (a dummy compare for unknown SIDs), state, the path's root, scope, then
-// the token's rate budget.
+// authorize runs the authentication order: find the token by SID, compare the secret
+// in constant time (a dummy compare for unknown SIDs), state, the path's root, scope,
+// the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
 	sid, secret, _ := r.BasicAuth()
@@ -39,7 +39,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
 	if err != nil {
 		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
-			if cerr := h.authFail.add(ctx, clientAddr(r)); cerr != nil {
+			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
 				return nil, cerr
 			}
 		}
@@ -63,16 +63,18 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, tooManyRequests("AccountSid", seconds(b.Reset),
-				"this API token has used its request budget; retry after the window resets")
+			return nil, rateLimited(seconds(b.Reset))
 		}
+	}
+	if err := checkBody(r); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
 // addresses. Another SID, a brand of another agency and a brand that does not exist all
-// get the same 404.
+// get the same 404; the passthrough root first needs advertisers.read (403).
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
@@ -89,6 +91,11 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		}
 	}
 	if kind == rootPassthrough {
+		// The scope comes before the lookup: without it, a managed and an unmanaged
+		// brand answer alike, so the agency's brands cannot be probed.
+		if !t.hasScope(scopeAdvertisersRead) {
+			return forbiddenScope(scopeAdvertisersRead)
+		}
 		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
 			return err
@@ -118,8 +125,7 @@ func ownRoot(t *token) string {
 func mayActOn(caller, target *token) error {
 	for _, s := range target.Scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", "the token holds " + s + ", which the calling token lacks"})
+			return escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

@@ -2,17 +2,21 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
 type bulkResult struct {
-	AccountSid string       `json:"AccountSid"`
-	Status     string       `json:"Status"`
-	StatusCode int          `json:"StatusCode"`
-	Message    string       `json:"Message"`
-	Errors     []FieldError `json:"Errors,omitempty"`
-	ApiToken   *tokenBody   `json:"ApiToken"`
+	AccountSid string             `json:"AccountSid"`
+	Status     string             `json:"Status"`
+	StatusCode int                `json:"StatusCode"`
+	Code       contract.ErrorCode `json:"Code,omitempty"` // on ERROR only
+	Message    string             `json:"Message"`
+	Scope      string             `json:"Scope,omitempty"`
+	Errors     []FieldError       `json:"Errors,omitempty"`
+	ApiToken   *tokenBody         `json:"ApiToken"`
 }
 
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
@@ -35,6 +39,9 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 		}
 		seen := map[string]bool{}
 		for _, s := range sids {
+			if err := contract.CheckRunes(s); err != nil {
+				return badRequest("Sids", "%q %s", s, err)
+			}
 			if seen[s] {
 				return badRequest("Sids", "%s is listed twice", s)
 			}
@@ -52,7 +59,8 @@ func bulkReply(c *call, op bulkOp) func(outcome) (*answer, error) {
 			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
 			switch {
 			case o.Err != nil:
-				res = bulkResult{AccountSid: o.Sid, Status: "ERROR", StatusCode: o.Err.Status, Message: o.Err.Message, Errors: o.Err.Errors}
+				res = bulkResult{AccountSid: o.Sid, Status: "ERROR", StatusCode: o.Err.Status, Code: o.Err.Code,
+					Message: o.Err.Message, Scope: o.Err.Scope, Errors: o.Err.Errors}
 			case o.Outcome.Deleted:
 				res.StatusCode = http.StatusNoContent
 			default:

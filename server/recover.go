@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // ErrNoAccount is Recover's answer for an account that does not exist.
@@ -27,7 +29,7 @@ const recoveredName = "Recovered admin"
 func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
 	var acct *account
 	var err error
-	if validSID(ref) {
+	if contract.ValidSID(ref) {
 		var t *token
 		if t, err = st.TokenBySID(ctx, ref); err == nil {
 			acct, err = st.Account(ctx, t.AccountID)

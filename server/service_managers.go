@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"slices"
 )
 
@@ -31,7 +30,7 @@ func (x *wtx) keepManager(ctx context.Context, before, after *token) error {
 	}
 	next := applyTo(x.roster, before, after)
 	if hasManager(x.roster) && !hasManager(next) {
-		return lastAdmin()
+		return noManagerLeft()
 	}
 	x.roster = next
 	return nil
@@ -44,10 +43,12 @@ func (x *wtx) note(before, after *token) {
 	}
 }
 
-func lastAdmin() *apiError {
-	return newError(http.StatusConflict, "Conflict: the account would have no manager", FieldError{"AccountSid",
-		"this change would leave no enabled token holding apitokens.write and every scope of the account; " +
-			"give another token those scopes first (impactctl admin recover mends an account with none)"})
+// noManagerLeft is the last-manager rule's refusal.
+func noManagerLeft() *apiError {
+	e := lastAdmin("give another enabled token apitokens.write and every scope the account's tokens hold first; " +
+		"impactctl admin recover mends an account that has no manager")
+	e.Message = "Conflict: the account would have no manager (an enabled token holding apitokens.write and every scope its tokens hold)"
+	return e
 }
 
 // touchesManager reports whether a change can reduce the account's managers: it

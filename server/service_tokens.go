@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // selfResetGrace is how long a token's previous secret may replay its own reset.
@@ -34,7 +36,7 @@ var _ TokenService = (*service)(nil)
 // authenticates only to replay that reset (replayOnly), matching g.
 func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace) (*token, bool, error) {
 	var t *token
-	if validSID(sid) {
+	if contract.ValidSID(sid) {
 		found, err := s.st.TokenBySID(ctx, sid)
 		if err != nil && !errors.Is(err, errNotFound) {
 			return nil, false, err
@@ -192,8 +194,7 @@ func (s *service) replay(ctx context.Context, c *call, rec *idemRecord) (*answer
 		if c.replayOnly {
 			return nil, unauthorized()
 		}
-		return nil, newError(http.StatusUnprocessableEntity, "Unprocessable Entity",
-			FieldError{"Idempotency-Key", "this key was used with another request body"})
+		return nil, idempotencyMismatch()
 	}
 	for _, m := range rec.resets {
 		t, err := s.st.TokenBySID(ctx, m.Sid)

@@ -31,6 +31,9 @@ type SQLiteStore struct {
 
 	pages   *pageCache
 	touches *toucher
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -107,7 +110,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if s.ws, err = prepare(ctx, w); err != nil {
 		return fail(err)
 	}
-	s.touches = newToucher(s)
+	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
 
@@ -144,12 +147,15 @@ func newEnv(master []byte, opts StoreOptions) (*Env, error) {
 // Env is the keys, random source and clock the store was opened with.
 func (s *SQLiteStore) Env() *Env { return s.env }
 
-// Close writes pending uses and closes the database.
+// Close writes pending uses and closes the database; closing again does nothing.
 func (s *SQLiteStore) Close() error {
-	if s.touches != nil {
-		s.touches.stop()
-	}
-	return s.closeDBs()
+	s.closeOnce.Do(func() {
+		if s.touches != nil {
+			s.touches.stop()
+		}
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
 }
 
 func (s *SQLiteStore) closeDBs() error {
@@ -217,7 +223,7 @@ func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 // an account's tokens moves the account's list generation, which tells cached list
 // positions apart from stale ones.
 func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return busyAsInFlight(s.inTx(ctx, func(tx *sql.Tx) error {
 		stx := &sqliteTx{s: s, tx: tx}
 		if err := fn(stx); err != nil {
 			return err
@@ -228,7 +234,17 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 			}
 		}
 		return nil
-	})
+	}))
+}
+
+// busyAsInFlight turns SQLite's "database is locked", which only another process
+// holding the lock past the busy timeout causes, into a 409 the client may retry.
+func busyAsInFlight(err error) error {
+	var coder interface{ Code() int }
+	if errors.As(err, &coder) && coder.Code()&0xff == 5 { // SQLITE_BUSY
+		return inFlight()
+	}
+	return err
 }
 
 // sqliteTx is a write transaction: the writer's prepared statements bound to tx.

@@ -30,13 +30,12 @@ type PostgresStore struct {
 	env   *Env
 	pages *pageCache // list positions, each valid for one generation of its account
 
-	// Touches wait here until the flusher writes them, so recording a use never
-	// makes a request wait on a row lock; this process's reads see them at once.
-	touchMu sync.Mutex
-	touches map[string]int64
-	wake    chan struct{}
-	stop    chan struct{}
-	flushed chan struct{}
+	// Uses are written off the request path, so recording one never makes a
+	// request wait on a row lock; this process's reads see them at once.
+	touches *toucher
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // OpenPostgresStore connects to the PostgreSQL database dsn names, applies pending
@@ -83,9 +82,8 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if err := pgMigrate(ctx, db, keys.check, nil); err != nil {
 		return fail(err)
 	}
-	s := &PostgresStore{db: db, env: env, pages: newPageCache(), touches: map[string]int64{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), flushed: make(chan struct{})}
-	go s.flushTouches()
+	s := &PostgresStore{db: db, env: env, pages: newPageCache()}
+	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
 
@@ -97,11 +95,13 @@ func (s *PostgresStore) counter(scope string, rate Rate) counter {
 	return newPGWindows(s.db, scope, rate, s.env.now)
 }
 
-// Close writes pending touches and closes the connection pool.
+// Close writes pending touches and closes the connection pool; closing again does nothing.
 func (s *PostgresStore) Close() error {
-	close(s.stop)
-	<-s.flushed
-	return s.db.Close()
+	s.closeOnce.Do(func() {
+		s.touches.stop()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
 }
 
 // pgTokenSelect reads a token with its account's kind and its contact, in scanToken's order.
@@ -181,12 +181,7 @@ func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.touchMu.Lock()
-	at, ok := s.touches[t.SID]
-	s.touchMu.Unlock()
-	if ok && (!t.LastUsed.Valid || t.LastUsed.Int64 < at) {
-		t.LastUsed = sql.NullInt64{Int64: at, Valid: true}
-	}
+	s.touches.overlay(t)
 	return t, nil
 }
 
@@ -441,58 +436,23 @@ func (s *PostgresStore) Seeded(ctx context.Context) (string, error) {
 	return kind, nil
 }
 
-// Touch queues a last-used stamp for the flusher; it never waits on the database.
-func (s *PostgresStore) Touch(sid string, at int64) {
-	s.touchMu.Lock()
-	if at > s.touches[sid] {
-		s.touches[sid] = at
-	}
-	s.touchMu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+// Touch records that token sid was used at the Unix time at; it never waits on the
+// database.
+func (s *PostgresStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
 
-// flushTouches writes queued stamps until Close, then once more. Each stamp is its own
-// statement, holding one row lock at a time, so it can never deadlock with a write; a
-// stamp only moves forward.
-func (s *PostgresStore) flushTouches() {
-	defer close(s.flushed)
-	for {
-		select {
-		case <-s.wake:
-		case <-s.stop:
-			s.writeTouches()
-			return
-		}
-		s.writeTouches()
-	}
-}
-
-// writeTouches writes the pending stamps; one that fails stays pending for the next
-// round, and one recorded meanwhile stays for the next wake.
-func (s *PostgresStore) writeTouches() {
-	s.touchMu.Lock()
-	batch := make(map[string]int64, len(s.touches))
-	for sid, at := range s.touches {
-		batch[sid] = at
-	}
-	s.touchMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// writeUses writes a batch of uses, each in its own statement holding one row lock
+// at a time, so it can never deadlock with a write transaction. A use only moves
+// forward.
+func (s *PostgresStore) writeUses(batch map[string]int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var errs []error
 	for sid, at := range batch {
 		_, err := s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
 			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`, at, sid)
-		if err != nil {
-			continue
-		}
-		s.touchMu.Lock()
-		if s.touches[sid] == at {
-			delete(s.touches, sid)
-		}
-		s.touchMu.Unlock()
+		errs = append(errs, err)
 	}
+	return errors.Join(errs...)
 }
 
 // Update runs fn in one READ COMMITTED transaction that first locks account
