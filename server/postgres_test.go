@@ -302,3 +302,59 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 			total2, total, page2[0].SID, want[0].SID)
 	}
 }
+
+// A transaction PostgreSQL aborts as a serialization failure or a deadlock runs again
+// from the start; any other failure is answered at once.
+func TestPostgresRetriesSerializationFailures(t *testing.T) {
+	t.Parallel()
+	dsn := testPostgres(t)
+	ctx := context.Background()
+	db, err := openPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE runs (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	err = pgInTx(ctx, db, nil, func(tx *sql.Tx) error {
+		attempts++
+		if _, err := tx.ExecContext(ctx, `INSERT INTO runs VALUES ($1)`, attempts); err != nil {
+			return err
+		}
+		if attempts <= 2 {
+			code := map[int]string{1: "40001", 2: "40P01"}[attempts]
+			_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '`+code+`'; END $$`)
+			return err
+		}
+		return nil
+	})
+	if err != nil || attempts != 3 {
+		t.Fatalf("attempts %d, %v", attempts, err)
+	}
+	var runs []int
+	rows, err := db.QueryContext(ctx, `SELECT n FROM runs`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n int
+		rows.Scan(&n)
+		runs = append(runs, n)
+	}
+	rows.Close()
+	if len(runs) != 1 || runs[0] != 3 {
+		t.Fatalf("committed runs %v, want only the third", runs)
+	}
+
+	attempts = 0
+	err = pgInTx(ctx, db, nil, func(tx *sql.Tx) error {
+		attempts++
+		_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'unique' USING ERRCODE = '23505'; END $$`)
+		return err
+	})
+	if err == nil || attempts != 1 {
+		t.Fatalf("a unique violation: attempts %d, %v", attempts, err)
+	}
+}
