@@ -37,9 +37,12 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	ctx := r.Context()
 	sid, secret, ok := r.BasicAuth()
 	var t *token
-	if ok && contract.ValidSID(sid) {
-		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
-		if err != nil && !errors.Is(err, errNotFound) {
+	if ok {
+		if !contract.ValidSID(sid) {
+			sid = "" // no token has it; looked up all the same, at the same cost
+		}
+		found, err := h.store.tokenForAuth(ctx, sid)
+		if err != nil {
 			return nil, err
 		}
 		t = found

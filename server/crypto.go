@@ -29,6 +29,9 @@ type keyring struct {
 	aead   cipher.AEAD
 	macKey []byte
 	check  string // a value derived from the key, stored in the database to catch a wrong key file
+	// dummyMAC is what a secret is compared with when its SID names no token, made
+	// once so the unknown path computes one HMAC like the known path.
+	dummyMAC []byte
 }
 
 // loadKey reads the 32-byte master key from path, creating it (0600, crypto/rand) when absent.
@@ -79,11 +82,13 @@ func newKeyring(master []byte) (*keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcm: %w", err)
 	}
-	return &keyring{
+	k := &keyring{
 		aead:   aead,
 		macKey: derive(master, "impactctl secret-mac v1"),
 		check:  base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1")),
-	}, nil
+	}
+	k.dummyMAC = k.mac("\x00unknown-sid")
+	return k, nil
 }
 
 // seal encrypts plain, binding it to ad (e.g. the token SID) so a ciphertext cannot be

@@ -38,6 +38,10 @@
 //     failed carries the Code, Scope and Errors its single call would have answered.
 //     A keyed request whose twin is still being written gets idempotency_in_flight;
 //     a replay superseded by a later reset gets conflict.
+//   - Authentication reads one token row whether or not the SID exists (a stand-in
+//     row for an unknown or malformed SID) and computes one HMAC either way, so a
+//     wrong secret for a known SID and any secret for an unknown one cost the same
+//     (BenchmarkFailedAuthentication, BenchmarkAuthLookup).
 //   - Only 401 answers count as failed authentications against the client address:
 //     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
 //     not itself trusted. A hop must be a bare IP address (no port, no zone); a
