@@ -3,8 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -100,26 +100,38 @@ func openTestStore(t testing.TB, now func() time.Time) Store {
 }
 
 // exec runs one statement on the test server's database directly, behind the
-// server's back; it is written with ? placeholders, numbered for PostgreSQL.
+// server's back; it is written with ? placeholders (see db).
 func (ts *testServer) exec(query string, args ...any) {
 	ts.t.Helper()
-	var err error
+	db, query := ts.db(query)
+	if _, err := db.Exec(query, args...); err != nil {
+		ts.t.Fatal(err)
+	}
+}
+
+// queryRow reads one row from the test server's database directly (see db).
+func (ts *testServer) queryRow(query string, args ...any) *sql.Row {
+	ts.t.Helper()
+	db, query := ts.db(query)
+	return db.QueryRow(query, args...)
+}
+
+// db is the test server's database handle, and query with its ? placeholders
+// numbered for PostgreSQL.
+func (ts *testServer) db(query string) (*sql.DB, string) {
+	ts.t.Helper()
 	switch st := ts.store.(type) {
 	case *SQLiteStore:
-		_, err = st.db.Exec(query, args...)
+		return st.db, query
 	case *PostgresStore:
 		n := 0
-		query = regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
+		return st.db, regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
 			n++
 			return "$" + strconv.Itoa(n)
 		})
-		_, err = st.db.Exec(query, args...)
-	default:
-		err = fmt.Errorf("no direct access to a %T", st)
 	}
-	if err != nil {
-		ts.t.Fatal(err)
-	}
+	ts.t.Fatalf("no direct access to a %T", ts.store)
+	return nil, ""
 }
 
 // openapiValidator loads api/openapi.yaml once for every test.

@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"strconv"
@@ -55,31 +53,35 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", RedactDSN(dsn), err)
 	}
-	if _, err := os.Lstat(keyFile); errors.Is(err, fs.ErrNotExist) {
+	// The key file gets the same checks as beside a SQLite database; a missing one
+	// is created only for a database that records no key yet.
+	mayCreate := func() error {
 		has, err := pgHasKeyCheck(ctx, db)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		if has {
-			return fail(fmt.Errorf("key file %s does not exist, and this database holds secrets sealed with a key: copy the key file the other servers use", keyFile))
+			return &FileError{What: "key file", Path: keyFile,
+				Problem: "does not exist, but this database holds secrets sealed with a key",
+				Fix:     "copy the key file the other servers on this database use"}
 		}
+		return nil
 	}
-	master, err := loadKey(keyFile)
+	_, statErr := os.Lstat(keyFile)
+	master, err := loadKey(keyFile, mayCreate)
+	if _, nowErr := os.Lstat(keyFile); err != nil && statErr != nil && nowErr == nil {
+		// Another server on this machine created it first (replicas starting
+		// together): read that one, through the same checks.
+		master, err = loadKey(keyFile, mayCreate)
+	}
 	if err != nil {
 		return fail(err)
 	}
-	keys, err := newKeyring(master)
+	env, err := newEnv(master, opts)
 	if err != nil {
 		return fail(err)
 	}
-	env := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
-	if env.rand.r == nil {
-		env.rand.r = rand.Reader
-	}
-	if env.now == nil {
-		env.now = time.Now
-	}
-	if err := pgMigrate(ctx, db, keys.check, nil); err != nil {
+	if err := pgMigrate(ctx, db, env.keys.check, nil); err != nil {
 		return fail(err)
 	}
 	s := &PostgresStore{db: db, env: env, pages: newPageCache()}
@@ -164,8 +166,19 @@ type pgQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// TokenBySID finds any token by SID (authentication), at the same cost whether or
+// not it exists: an unknown SID still reads a row (the first token's), told apart
+// only after, so response times do not reveal which SIDs exist.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	return s.overlay(pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+` WHERE t.sid = $1`, sid)))
+	t, err := pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+
+		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
+	if err != nil {
+		return nil, err
+	}
+	if t.SID != sid {
+		return nil, errNotFound
+	}
+	return s.overlay(t, nil)
 }
 
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
