@@ -5,6 +5,7 @@
 #
 # Run alone for a development server (it stays up until that shell exits):
 #   source .ci/postgres.sh && go test ./server -run Postgres
+# With IMPACTCTL_PG_DURABLE=1 it keeps PostgreSQL's durable defaults (fsync on).
 #
 # Without initdb and pg_ctl on the PATH it prints a note and leaves the DSN unset: the
 # PostgreSQL tests then skip.
@@ -46,6 +47,12 @@ impactctl_pg_start() {
   trap "impactctl_pg_stop${prev:+; $prev}" EXIT
   # A free loopback port: probe a few at random, start on the first that is closed,
   # and try another if something took it in between.
+  # Tests need no durability: fsync off makes their many small commits cheap.
+  # IMPACTCTL_PG_DURABLE=1 keeps PostgreSQL's defaults, for benchmarks.
+  local durability="-c fsync=off"
+  if [ "${IMPACTCTL_PG_DURABLE:-}" = 1 ]; then
+    durability=""
+  fi
   local port attempt
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     port=$((20000 + RANDOM % 40000))
@@ -54,7 +61,7 @@ impactctl_pg_start() {
     fi
     if "${as[@]}" pg_ctl --pgdata="$IMPACTCTL_PG_DIR/data" --log="$IMPACTCTL_PG_DIR/server.log" \
       --wait --timeout=60 --silent \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $IMPACTCTL_PG_DIR -c max_connections=200 -c fsync=off" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $IMPACTCTL_PG_DIR -c max_connections=200 $durability" \
       start; then
       export IMPACTCTL_TEST_POSTGRES_DSN="postgres://impactctl:$password@127.0.0.1:$port/postgres?sslmode=disable"
       echo "postgres: PostgreSQL $("${as[@]}" pg_ctl --version | awk '{print $3}') on 127.0.0.1:$port for this run"
