@@ -24,9 +24,10 @@ import (
 // statement after the lock sees what the previous holder committed. A deadlock or
 // serialization failure runs the whole transaction again.
 type PostgresStore struct {
-	db    *sql.DB
-	env   *Env
-	pages *pageCache // list positions, each valid for one generation of its account
+	db       *sql.DB
+	env      *Env
+	pages    *pageCache // list positions, each valid for one generation of its account
+	accounts sync.Map   // id → *account, read once
 
 	// Uses are written off the request path, so recording one never makes a
 	// request wait on a row lock; this process's reads see them at once.
@@ -106,58 +107,8 @@ func (s *PostgresStore) Close() error {
 	return s.closeErr
 }
 
-// pgTokenSelect reads a token with its account's kind and its contact, in scanToken's order.
-const pgTokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
-	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
-	t.secret_hint, t.reset_count, t.version, t.date_created, t.date_updated, t.date_last_used,
-	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key, t.prev_reset_path
-	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
-
-func pgScanToken(row interface{ Scan(...any) error }) (*token, error) {
-	var t token
-	var emails, scopes string
-	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
-		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
-		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, &t.LastUsed, &t.AuthReset,
-		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read token: %w", err)
-	}
-	if err := json.Unmarshal([]byte(emails), &t.Emails); err != nil {
-		return nil, fmt.Errorf("read token %s emails: %w", t.SID, err)
-	}
-	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
-		return nil, fmt.Errorf("read token %s scopes: %w", t.SID, err)
-	}
-	if t.Emails == nil {
-		t.Emails = []string{}
-	}
-	if t.Scopes == nil {
-		t.Scopes = []string{}
-	}
-	return &t, nil
-}
-
-const pgAccountColumns = `id, kind, parent_id, public_id, name, state, website, phone, phone_country,
-	currency, timezone, organization_type, address_line1, address_line2, city, region, postal_code,
-	country, date_created`
-
-func pgScanAccount(row interface{ Scan(...any) error }) (*account, error) {
-	var a account
-	err := row.Scan(&a.ID, &a.Kind, &a.ParentID, &a.PublicID, &a.Name, &a.State, &a.Website, &a.Phone,
-		&a.PhoneCountry, &a.Currency, &a.Timezone, &a.OrgType, &a.Address1, &a.Address2, &a.City,
-		&a.Region, &a.PostalCode, &a.Country, &a.Created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read account: %w", err)
-	}
-	return &a, nil
-}
+// Rows are read with the SQLite store's column lists and scanners (tokenSelect,
+// scanToken, accountColumns, scanAccount): the SQL is the same on both.
 
 // pgQuerier is what *sql.DB and *sql.Tx share.
 type pgQuerier interface {
@@ -170,7 +121,7 @@ type pgQuerier interface {
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	t, err := pgScanToken(s.db.QueryRowContext(ctx, pgTokenSelect+
+	t, err := scanToken(s.db.QueryRowContext(ctx, tokenSelect+
 		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
 	if err != nil {
 		return nil, err
@@ -186,7 +137,7 @@ func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) 
 }
 
 func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
-	return pgScanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
+	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
 }
 
 // overlay gives a token read the use this process recorded but has not written yet.
@@ -278,7 +229,7 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 			}
 			start = &pos
 		}
-		q, qargs := pgTokenSelect+where, append([]any{}, args...)
+		q, qargs := tokenSelect+where, append([]any{}, args...)
 		if start != nil {
 			q += ` AND (t.date_created, t.sid) > ($` + strconv.Itoa(n+1) + `, $` + strconv.Itoa(n+2) + `)`
 			qargs = append(qargs, start.created, start.sid)
@@ -290,7 +241,7 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 		}
 		defer rows.Close()
 		for rows.Next() {
-			t, err := s.overlay(pgScanToken(rows))
+			t, err := s.overlay(scanToken(rows))
 			if err != nil {
 				return err
 			}
@@ -315,16 +266,28 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 	return out, total, nil
 }
 
+// Account reads an account once per process: accounts never change once made (no
+// request edits one), so keeping them cannot delay anything a request decides.
 func (s *PostgresStore) Account(ctx context.Context, id int64) (*account, error) {
-	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE id = $1`, id))
+	if a, ok := s.accounts.Load(id); ok {
+		c := *a.(*account)
+		return &c, nil
+	}
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return nil, err
+	}
+	c := *a
+	s.accounts.Store(id, &c)
+	return a, nil
 }
 
 func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*account, error) {
-	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE public_id = $1`, publicID))
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
 }
 
 func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
-	return pgScanAccount(s.db.QueryRowContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
 }
 
@@ -337,14 +300,14 @@ func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) ([]a
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = $1`, agencyID).Scan(&total); err != nil {
 			return fmt.Errorf("count brands: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+pgAccountColumns+` FROM accounts WHERE parent_id = $1
+		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = $1
 			ORDER BY length(public_id), public_id LIMIT $2 OFFSET $3`, agencyID, p.Size, p.offset())
 		if err != nil {
 			return fmt.Errorf("list brands: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			a, err := pgScanAccount(rows)
+			a, err := scanAccount(rows)
 			if err != nil {
 				return err
 			}
@@ -527,7 +490,7 @@ func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			return nil, fmt.Errorf("read roster: %w", err)
 		}
-		if err := json.Unmarshal([]byte(scopes), &h.Scopes); err != nil {
+		if h.Scopes, err = decodeList(scopes); err != nil {
 			return nil, fmt.Errorf("read roster %s scopes: %w", h.SID, err)
 		}
 		h.Enabled = state == stateEnabled
