@@ -31,7 +31,7 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
 	fl.StringVar(&l.CreatedAfter, "created-after", "", "only tokens created after a date or time")
 	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date or time")
-	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens not used for an age such as 90d")
+	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens created more than an age such as 90d ago and not used since (never used counts)")
 	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
 	fl.IntVar(&l.Limit, "limit", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 100, "tokens per request, 1 to 1000")
@@ -65,7 +65,14 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		if err != nil {
 			return o, err
 		}
-		o.LastUsedBefore = now.Add(-age)
+		// Unused for D: not used in the last D (never used counts) and
+		// created more than D ago, so a token made today is never "unused
+		// for 90 days".
+		cutoff := now.Add(-age)
+		o.LastUsedBefore = cutoff
+		if o.CreatedBefore.IsZero() || cutoff.Before(o.CreatedBefore) {
+			o.CreatedBefore = cutoff
+		}
 	}
 	if l.NotResetFor != "" {
 		age, err := parseAge("--not-reset-for", l.NotResetFor)
