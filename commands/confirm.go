@@ -124,12 +124,9 @@ func showValue(v any) string {
 		}
 		return output.Sanitize(v)
 	case []string:
-		switch {
-		case len(v) == 0:
+		// Every item, however many: a person confirms what they can read.
+		if len(v) == 0 {
 			return "(none)"
-		case len(v) > 6:
-			// The + and - lines spell out what changes in a long list.
-			return fmt.Sprintf("(%d)", len(v))
 		}
 		return output.Sanitize(strings.Join(v, ", "))
 	}
