@@ -120,7 +120,7 @@ func errorHint(f *Factory, err error) string {
 	if !errors.As(err, &ae) {
 		var ne *client.NetworkError
 		if errors.As(err, &ne) && creds != nil {
-			return fmt.Sprintf("check that the Token API at %s is reachable (the server may be down), or pass --api-url", creds.APIURL)
+			return unreachableHint(creds)
 		}
 		return ""
 	}
@@ -165,6 +165,24 @@ func errorHint(f *Factory, err error) string {
 		return "rate limited: wait for the token's request budget to refill and try again"
 	}
 	return ""
+}
+
+// unreachableHint says what to check when the server did not answer, and how
+// to follow it if it moved: a profile keeps its own URL (no --api-url beside
+// it), so a moved server means logging in again with the new one.
+func unreachableHint(creds *credentials) string {
+	hint := fmt.Sprintf("check that the Token API at %s is reachable (the server may be down)", creds.APIURL)
+	switch {
+	case creds.Profile != "":
+		login := "impactctl auth login"
+		if creds.Profile != "default" {
+			login += " --profile " + creds.Profile
+		}
+		return hint + fmt.Sprintf("; if it moved, store its new address in profile %q with `%s --api-url NEW_URL`", creds.Profile, login)
+	case creds.fromEnvironment():
+		return hint + "; if it moved, set IMPACTCTL_API_URL (or --api-url) to its new address"
+	}
+	return hint
 }
 
 // missingScope finds the scope a 403 names ("missing scope users.read").
