@@ -58,7 +58,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	}
 	var pe *client.PagingError
-	if errors.As(err, &pe) {
+	var ce *client.PageChainError
+	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
 	}
 	var ae *client.APIError

@@ -53,9 +53,12 @@ type Factory struct {
 	// errMu serialises messages written from concurrent requests.
 	errMu sync.Mutex
 
-	local     *server.Instance
-	cleanups  []func()
-	printer   *output.Printer
+	local    *server.Instance
+	cleanups []func()
+	printer  *output.Printer
+	// budget is the context --timeout bounds, nil without --timeout: an
+	// error is blamed on --timeout only when it ran out.
+	budget    context.Context
 	confCache *Config
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
@@ -187,13 +190,26 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		RetryMaxWait: 30 * time.Second,
 		Kind:         kind,
 	}
-	if w := f.getenv("IMPACTCTL_RETRY_WAIT"); w != "" {
-		// Lets tests and impatient scripts shorten the waits between retries.
-		d, err := time.ParseDuration(w)
-		if err != nil || d < 0 {
-			return nil, usageErrorf("IMPACTCTL_RETRY_WAIT %q: use a duration such as 200ms", w)
+	// The waits between retries and the bounds of each attempt can be
+	// shortened, for tests and impatient scripts; unset, the defaults hold.
+	for _, knob := range []struct {
+		env string
+		set func(time.Duration)
+	}{
+		{"IMPACTCTL_RETRY_WAIT", func(d time.Duration) { o.RetryWait, o.RetryMaxWait = d, d }},
+		{"IMPACTCTL_CONNECT_TIMEOUT", func(d time.Duration) { o.ConnectTimeout = d }},
+		{"IMPACTCTL_HEADER_TIMEOUT", func(d time.Duration) { o.HeaderTimeout = d }},
+		{"IMPACTCTL_BODY_TIMEOUT", func(d time.Duration) { o.BodyIdleTimeout = d }},
+	} {
+		w := f.getenv(knob.env)
+		if w == "" {
+			continue
 		}
-		o.RetryWait, o.RetryMaxWait = d, d
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 0 || (d == 0 && knob.env != "IMPACTCTL_RETRY_WAIT") {
+			return nil, usageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
+		}
+		knob.set(d)
 	}
 	if f.opts.Debug {
 		o.Debug = f.IO.ErrOut

@@ -112,7 +112,7 @@ func printError(f *Factory, cmd *cobra.Command, err error, code int) {
 
 // errorHint tells the user what to check next, by exit code.
 func errorHint(f *Factory, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) && f.opts.Timeout > 0 {
+	if f.budget != nil && f.budget.Err() == context.DeadlineExceeded && errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("the command's --timeout of %s ran out before it finished (a change already sent may have been made: check with tokens show)", f.opts.Timeout)
 	}
 	creds := f.creds
@@ -280,6 +280,7 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
 		f.cleanups = append(f.cleanups, cancel)
 		cmd.SetContext(ctx)
+		f.budget = ctx
 	}
 	p, err := output.New(f.IO.Out, output.Options{
 		Format:   f.opts.Output,
