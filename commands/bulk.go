@@ -278,9 +278,7 @@ func (f *Factory) pace(ctx context.Context, c *client.Client) error {
 	if err != nil || wait == 0 {
 		return err
 	}
-	f.errMu.Lock()
-	fmt.Fprintf(f.IO.ErrOut, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)\n", wait)
-	f.errMu.Unlock()
+	f.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", wait)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

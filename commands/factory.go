@@ -50,9 +50,6 @@ type Factory struct {
 	apiClient  *client.Client
 	clientErr  error
 
-	// errMu serialises messages written from concurrent requests.
-	errMu sync.Mutex
-
 	local    *server.Instance
 	cleanups []func()
 	printer  *output.Printer
@@ -62,6 +59,11 @@ type Factory struct {
 	confCache *Config
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
+	// msgs is stderr (IO.ErrOut writes through it); argsJSON reports
+	// whether the raw arguments ask for a JSON mode, for errors cobra
+	// finds before the flags are parsed.
+	msgs     *messages
+	argsJSON bool
 }
 
 func newFactory(io *IOStreams, version string) *Factory {
@@ -70,7 +72,13 @@ func newFactory(io *IOStreams, version string) *Factory {
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{IO: io, Version: version, v: v, getenv: os.Getenv, now: time.Now}
+	f := &Factory{Version: version, v: v, getenv: os.Getenv, now: time.Now}
+	// Everything written to stderr goes through the messages, sanitised
+	// and, in JSON modes, as JSON lines.
+	streams := *io
+	f.msgs = &messages{raw: io.ErrOut, json: f.jsonMode}
+	streams.ErrOut = levelWriter{m: f.msgs, level: levelInfo}
+	f.IO = &streams
 	return f
 }
 
@@ -212,7 +220,9 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		knob.set(d)
 	}
 	if f.opts.Debug {
-		o.Debug = f.IO.ErrOut
+		// Debug lines are the one exception to JSON stderr: they are
+		// asked for, and never hold a server's body.
+		o.Debug = f.msgs.raw
 	}
 	return client.New(o)
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,11 +32,12 @@ func Main(args []string, io *IOStreams) int {
 
 	f := newFactory(io, version)
 	defer f.close()
+	f.argsJSON = jsonInArgs(args)
 	root := newRootCmd(f)
 	root.SetArgs(args)
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
 
 	type outcome struct {
 		cmd *cobra.Command
@@ -58,7 +58,7 @@ func Main(args []string, io *IOStreams) int {
 		select {
 		case out = <-done:
 		case <-time.After(interruptGrace):
-			fmt.Fprintln(io.ErrOut, "interrupted")
+			f.interrupted()
 			return ExitInterrupted
 		}
 	}
@@ -76,38 +76,25 @@ func Main(args []string, io *IOStreams) int {
 		code = ExitUsage
 	}
 	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
-		fmt.Fprintln(io.ErrOut, "interrupted")
+		f.interrupted()
 		return code
 	}
-	printError(f, cmd, err, code)
+	usage := ""
+	if code == ExitUsage && cmd != nil && !f.ran {
+		usage = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
+	}
+	printError(f, err, code, usage)
 	return code
 }
 
-// printError writes err to stderr: a line for people, or in JSON modes the
-// API's error object with "ExitCode".
-func printError(f *Factory, cmd *cobra.Command, err error, code int) {
-	msg := err.Error()
-	if hint := errorHint(f, err); hint != "" {
-		msg += "\n" + hint
-	}
-	if f.opts.Output == "json" || f.opts.Output == "jsonl" || f.opts.JQ != "" || f.opts.Template != "" {
-		obj := map[string]any{"Status": "ERROR", "Message": msg, "ExitCode": code}
-		var ae *client.APIError
-		if errors.As(err, &ae) {
-			obj["Message"] = ae.Message
-			obj["StatusCode"] = ae.StatusCode
-			if len(ae.Errors) > 0 {
-				obj["Errors"] = ae.Errors
-			}
-		}
-		b, _ := json.Marshal(obj)
-		fmt.Fprintln(f.IO.ErrOut, string(b))
+// interrupted says the command was interrupted: "interrupted", or in JSON
+// modes an error object with Code "interrupted" and exit code 130.
+func (f *Factory) interrupted() {
+	if f.jsonMode() {
+		printError(f, errors.New("interrupted"), ExitInterrupted, "")
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "error: %s\n", msg)
-	if code == ExitUsage && cmd != nil && !f.ran {
-		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-	}
+	f.say(levelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.
