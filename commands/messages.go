@@ -196,10 +196,16 @@ func errorObject(err error, exit int, hint string) any {
 	obj := map[string]any{}
 	b, _ := json.Marshal(ae)
 	_ = json.Unmarshal(b, &obj)
-	// The request's own facts are not the API's error object.
+	// The request's own facts are not the API's error object, and fields
+	// the server did not send are left out.
 	delete(obj, "Method")
 	delete(obj, "Path")
 	delete(obj, "RetryAfter")
+	for k, v := range obj {
+		if v == nil || v == "" {
+			delete(obj, k)
+		}
+	}
 	if ae.RetryAfter > 0 {
 		obj["RetryAfterSeconds"] = int(ae.RetryAfter.Seconds())
 	}
