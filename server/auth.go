@@ -36,7 +36,7 @@ type call struct {
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
 	sid, secret, ok := r.BasicAuth()
-	var t *token
+	var row *authRow
 	if ok {
 		if !contract.ValidSID(sid) {
 			sid = "" // no token has it; looked up all the same, at the same cost
@@ -45,9 +45,13 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		if err != nil {
 			return nil, err
 		}
-		t = found
+		row = found
 	}
-	c := &call{caller: t}
+	var t *token
+	if row != nil {
+		t = &row.token
+	}
+	c := &call{}
 	if !h.store.secretMatches(t, secret) {
 		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
 			if h.authFail.enabled() {
@@ -57,6 +61,11 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		c.replayOnly = true
 	}
+	t, err := row.decode()
+	if err != nil {
+		return nil, err
+	}
+	c.caller = t
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()

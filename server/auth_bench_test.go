@@ -79,7 +79,11 @@ func BenchmarkAuthLookup(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				t, err := store.tokenForAuth(ctx, bc.sid)
+				row, err := store.tokenForAuth(ctx, bc.sid)
+				var t *token
+				if row != nil {
+					t = &row.token
+				}
 				if err != nil || (t != nil) != bc.found || store.secretMatches(t, wrong) {
 					b.Fatalf("lookup %v %v", t, err)
 				}
