@@ -80,7 +80,7 @@ func TestTokenShapesAgree(t *testing.T) {
 			t.Errorf("%s: properties or required differ from BulkResult's", name)
 		}
 		for p, s := range base.Properties {
-			if p != "ApiToken" && marshal(t, r.Properties[p]) != marshal(t, s) {
+			if p != "ApiToken" && marshalJSON(t, r.Properties[p]) != marshalJSON(t, s) {
 				t.Errorf("%s.%s differs from BulkResult's", name, p)
 			}
 		}
@@ -102,15 +102,55 @@ func sameShape(t *testing.T, name string, got, want *openapi3.Schema, extra []st
 		t.Errorf("%s: required %v, want %v", name, got.Required, wantRequired)
 	}
 	for p, s := range want.Properties {
-		if g := got.Properties[p]; g != nil && marshal(t, g) != marshal(t, s) {
+		if g := got.Properties[p]; g != nil && marshalJSON(t, g) != marshalJSON(t, s) {
 			t.Errorf("%s.%s differs from the original's", name, p)
 		}
 	}
 }
 
-func marshal(t *testing.T, s *openapi3.SchemaRef) string {
+// TestRootsAgree checks that the operations written out under the brand root
+// and the passthrough root are the agency root's, but for their operationId.
+func TestRootsAgree(t *testing.T) {
+	v := newValidator(t)
+	const agency = "/Agencies/{AccountSid}/"
+	copies := 0
+	for path, item := range v.doc.Paths.Map() {
+		var rel string
+		switch {
+		case strings.HasPrefix(path, "/Agencies/{AccountSid}/Advertisers/{AdvertiserId}/"):
+			rel = strings.TrimPrefix(path, "/Agencies/{AccountSid}/Advertisers/{AdvertiserId}/")
+		case strings.HasPrefix(path, "/Advertisers/{AccountSid}/"):
+			rel = strings.TrimPrefix(path, "/Advertisers/{AccountSid}/")
+		default:
+			continue
+		}
+		orig := v.doc.Paths.Value(agency + rel)
+		if orig == nil {
+			t.Errorf("%s: no %s%s to match", path, agency, rel)
+			continue
+		}
+		for method, op := range item.Operations() {
+			want := orig.GetOperation(method)
+			if want == nil {
+				t.Errorf("%s %s: the agency root has no such operation", method, path)
+				continue
+			}
+			copies++
+			a, b := *op, *want
+			a.OperationID, b.OperationID = "", ""
+			if x, y := marshalJSON(t, &a), marshalJSON(t, &b); x != y {
+				t.Errorf("%s %s differs from %s%s", method, path, agency, rel)
+			}
+		}
+	}
+	if copies == 0 {
+		t.Fatal("no operation under the brand or passthrough root")
+	}
+}
+
+func marshalJSON(t *testing.T, v any) string {
 	t.Helper()
-	b, err := json.Marshal(s)
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
