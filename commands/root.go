@@ -154,20 +154,6 @@ func errorHint(f *Factory, err error) string {
 	return ""
 }
 
-// printableScope reports whether a scope a server named is fit to print in a
-// command line: a catalog scope is lower-case letters, digits, '.', '_', '-' and '*'.
-func printableScope(s string) bool {
-	if s == "" || len(s) > 100 {
-		return false
-	}
-	for _, c := range s {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.ContainsRune("._-*", c)) {
-			return false
-		}
-	}
-	return true
-}
-
 // unreachableHint says what to check when the server did not answer, and how
 // to follow it if it moved: a profile keeps its own URL (no --api-url beside
 // it), so a moved server means logging in again with the new one.
@@ -184,6 +170,20 @@ func unreachableHint(creds *credentials) string {
 		return hint + "; if it moved, set IMPACTCTL_API_URL (or --api-url) to its new address"
 	}
 	return hint
+}
+
+// printableScope reports whether a scope a server named is fit to print in a
+// command line: a catalog scope is lower-case letters, digits, '.', '_', '-' and '*'.
+func printableScope(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.ContainsRune("._-*", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // newRootCmd builds the whole command tree.
