@@ -95,7 +95,7 @@ func parseHostile(data []byte) ([]*hostileRule, error) {
 	var rules []*hostileRule
 	for _, f := range files {
 		method, pattern, ok := strings.Cut(strings.TrimSpace(f.Name), " ")
-		if !ok || !strings.HasPrefix(pattern, "/") {
+		if !ok || !strings.HasPrefix(pattern, "/") || strings.ContainsAny(pattern, " \t") {
 			return nil, fmt.Errorf("rule %q: expected \"METHOD /path/pattern\"", f.Name)
 		}
 		if _, err := path.Match(pattern, "/"); err != nil {

@@ -149,27 +149,41 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if err != nil {
 		return err
 	}
-	return f.deliverNewSecret(tok, &opts.Secret, key, "created")
+	return f.deliverNewSecret(ctx, tok, &opts.Secret, key, "created")
 }
 
-// deliverNewSecret puts a fresh secret where it was told and prints the
-// token: the secret itself only with --reveal.
-func (f *Factory) deliverNewSecret(tok *client.Token, s *secretFlags, key, done string) error {
+// deliverNewSecret puts a fresh secret where it was told (its file, then
+// --secret-cmd) and prints the token: the secret itself only with --reveal.
+func (f *Factory) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
+	if err := checkIssued(tok, ""); err != nil {
+		return err
+	}
 	path, err := s.save(tok.AccountSid, tok.AuthToken)
 	if err != nil {
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
 			tok.AccountSid, done, err, key)
 	}
+	handErr := s.handOff(ctx, f, tok.AccountSid, tok.AuthToken)
 	fmt.Fprintf(f.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
 		fmt.Fprintf(f.IO.ErrOut, "the new Auth Token is in %s\n", path)
 	}
+	if handErr == nil && len(s.argv) > 0 {
+		fmt.Fprintln(f.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+	}
 	shown := *tok
-	if !s.Reveal {
+	if s.Reveal {
+		f.maskSecret(tok.AuthToken)
+	} else {
 		shown.AuthToken = ""
 	}
 	if !f.Printer().Table() {
-		return f.Printer().Object(&shown)
+		err = f.Printer().Object(&shown)
+	} else {
+		err = output.KeyValues(f.IO.Out, tokenDetails(&shown))
 	}
-	return output.KeyValues(f.IO.Out, tokenDetails(&shown))
+	if handErr != nil {
+		return handOffError([]string{tok.AccountSid}, done, "with ", key, handErr, err)
+	}
+	return err
 }
