@@ -29,8 +29,53 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"impactctl": func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+		"impactctl":       func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+		"secret-recorder": secretRecorder,
 	})
+}
+
+// secretRecorder is a --secret-cmd for scripts: `secret-recorder PREFIX
+// [EXIT]` appends its stdin to PREFIX.stdin and a line to PREFIX.log naming
+// IMPACTCTL_SECRET_SID, every IMPACTCTL_AUTH_TOKEN* variable it was given,
+// and whether $RECORDER_DIR/<SID> already existed; it prints a line on
+// stdout and on stderr, then exits with EXIT (default 0).
+func secretRecorder() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: secret-recorder PREFIX [EXIT]")
+		os.Exit(2)
+	}
+	prefix := os.Args[1]
+	in, _ := io.ReadAll(os.Stdin)
+	sid := os.Getenv("IMPACTCTL_SECRET_SID")
+	var leaked []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "IMPACTCTL_AUTH_TOKEN") {
+			k, _, _ := strings.Cut(kv, "=")
+			leaked = append(leaked, k)
+		}
+	}
+	fileFirst := "no"
+	if dir := os.Getenv("RECORDER_DIR"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, sid)); err == nil {
+			fileFirst = "yes"
+		}
+	}
+	appendTo := func(name, text string) {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err == nil {
+			f.WriteString(text)
+			f.Close()
+		}
+	}
+	appendTo(prefix+".stdin", string(in))
+	appendTo(prefix+".log", fmt.Sprintf("sid=%s auth-env=%q file-first=%s\n", sid, strings.Join(leaked, ","), fileFirst))
+	fmt.Println("recorder says hello on stdout")
+	fmt.Fprintln(os.Stderr, "recorder says hello on stderr")
+	code := 0
+	if len(os.Args) > 2 {
+		code, _ = strconv.Atoi(os.Args[2])
+	}
+	os.Exit(code)
 }
 
 // scriptNow is the fixed clock of the scripts' server and of the CLI's

@@ -117,9 +117,9 @@ func handOff(ctx context.Context, argv []string, sid, secret string, out io.Writ
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
-		return fmt.Errorf("--secret-cmd %s: %s", argv[0], ee.ProcessState)
+		return fmt.Errorf("%s: %s", argv[0], ee.ProcessState)
 	case err != nil:
-		return fmt.Errorf("--secret-cmd: %w", err)
+		return err
 	}
 	return nil
 }

@@ -30,9 +30,10 @@ func newTokensCreateCmd(f *Factory) *cobra.Command {
 		Long: `Create a token, or duplicate one with --from SID (its settings, with the
 flags given as overrides; the name defaults to "<Name> (copy)").
 
-The new Auth Token goes where it is told: --secret-file PATH or --reveal
-(stdout). On a terminal stdout is the default; elsewhere, told nothing, the
-command refuses before creating anything.`,
+The new Auth Token goes where it is told: --secret-file PATH (- for stdout)
+or --reveal (stdout), and, with --secret-cmd CMD, to CMD on its stdin after
+any file is written. On a terminal stdout is the default; elsewhere, told
+nothing, the command refuses before creating anything.`,
 		Example: `  impactctl tokens create --name "CI deploys" --scope 'reports.*' --secret-file ci.secret --yes
   impactctl tokens create --from IR… --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),

@@ -28,16 +28,23 @@ func newTokensResetCmd(f *Factory) *cobra.Command {
 		Long: `Reset (rotate) the Auth Token of one or more tokens. The old secret is
 refused from the very next request.
 
-The new secret goes where it is told: --secret-file PATH (one token),
---secret-dir DIR (one file per SID) or --reveal (stdout). On a terminal stdout
-is the default; elsewhere, told nothing, the command refuses before changing
-anything.
+The new secret goes where it is told: --secret-file PATH (one token; - for
+stdout), --secret-dir DIR (one file per SID, named after the SIDs asked for)
+or --reveal (stdout). On a terminal stdout is the default; elsewhere, told
+nothing, the command refuses before changing anything.
+
+--secret-cmd CMD also hands each new secret to CMD on its stdin, after any
+file is written, with IMPACTCTL_SECRET_SID set. CMD is split into words as a
+shell would (quotes honoured, nothing else: use sh -c '…' for more). If it
+fails, the command exits 11 naming the --idempotency-key that hands the
+secrets over again without resetting anything twice.
 
 Resetting the token in use (CI's normal case) saves the new secret first,
 checks that it works, then updates the stored profile; with environment
 credentials it says which variable to update.`,
 		Example: `  impactctl tokens reset IR… --yes --secret-file ci.secret
-  impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes`,
+  impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes
+  impactctl tokens reset IR… --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tokensResetRun(cmd.Context(), f, args, opts)
 		},
