@@ -78,7 +78,7 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 	if err != nil {
 		return err
 	}
-	if len(toks) > 1 && opts.Secret.File != "" {
+	if len(toks) > 1 && opts.Secret.File != "" && opts.Secret.File != "-" {
 		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	if creds, err := f.Credentials(ctx); err == nil && f.opts.Brand == "" && !opts.Select.DryRun {
