@@ -270,7 +270,8 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("hostile: %s: %v", args[1], err)
 		}
 		h := &hostileServer{rules: rules, done: make(chan struct{})}
-		h.srv = httptest.NewServer(h)
+		h.srv = httptest.NewUnstartedServer(h)
+		h.srv.Start()
 		ts.Defer(func() {
 			close(h.done)
 			h.srv.CloseClientConnections()
