@@ -185,9 +185,11 @@ func (s *secretFlags) handOff(ctx context.Context, f *Factory, sid, secret strin
 	if len(s.argv) == 0 {
 		return nil
 	}
-	f.errMu.Lock()
-	defer f.errMu.Unlock()
-	return handOff(ctx, s.argv, sid, secret, f.IO.ErrOut)
+	// The command's own output is the one thing on stderr impactctl passes
+	// through as it is, in JSON modes too: the user asked for it.
+	f.msgs.mu.Lock()
+	defer f.msgs.mu.Unlock()
+	return handOff(ctx, s.argv, sid, secret, f.msgs.raw)
 }
 
 // maskSecret asks GitHub Actions to hide secret from the job's log; it is
@@ -201,7 +203,7 @@ func (f *Factory) maskSecret(secret string) {
 // badAnswerf refuses a server answer that cannot be trusted with a secret:
 // exit 9, before any secret is written anywhere.
 func badAnswerf(format string, a ...any) error {
-	return &ExitError{Code: ExitUnavailable, Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
+	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
 }
 
 // untrustedAnswer is badAnswerf's error, found again in a bulk result.
