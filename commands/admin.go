@@ -2,12 +2,10 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -127,14 +125,11 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	msg := fmt.Sprintf("account %s: created token %s %q holding every scope; its secret is in %s",
+	f.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
-	if !f.Printer().Table() {
-		b, _ := json.Marshal(map[string]string{"Level": "info", "Message": msg})
-		fmt.Fprintln(f.IO.ErrOut, string(b))
+	if f.jsonMode() {
 		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
-	fmt.Fprintln(f.IO.ErrOut, strings.TrimSpace(msg))
 	fmt.Fprintln(f.IO.Out, rec.AccountSid)
 	return nil
 }

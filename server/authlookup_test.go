@@ -17,7 +17,7 @@ func TestTokenForAuth(t *testing.T) {
 	}
 	for _, sid := range []string{standIn, last, ts.cred("admin").AccountSid} {
 		tok, err := ts.store.TokenBySID(ctx, sid)
-		if err != nil || tok == nil || tok.SID != sid {
+		if err != nil || tok == nil || tok.SID != sid || tok.Scopes == nil || tok.Emails == nil {
 			t.Fatalf("known %s: %+v %v", sid, tok, err)
 		}
 	}
