@@ -39,7 +39,7 @@ func newTokensStateCmd(f *Factory, a stateAction, short string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   a.verb + " SID...",
 		Short: short,
-		Example: fmt.Sprintf(`  impactctl tokens %[1]s IR… --yes
+		Example: fmt.Sprintf(`  impactctl tokens %[1]s "$SID" --yes
   impactctl tokens list --state enabled --unused-for 180d --jq '.[].AccountSid' | impactctl tokens %[1]s --stdin --yes
   impactctl tokens %[1]s --all --name "temp" --dry-run`, a.verb),
 		RunE: func(cmd *cobra.Command, args []string) error {
