@@ -452,3 +452,20 @@ func completeHelp(cmd *cobra.Command, args []string, toComplete string) ([]cobra
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
+
+// completionExamples are the lines that load each shell's completion.
+var completionExamples = map[string]string{
+	"bash": `  source <(impactctl completion bash)
+  impactctl completion bash > /etc/bash_completion.d/impactctl`,
+	"zsh":        `  impactctl completion zsh > "${fpath[1]}/_impactctl"`,
+	"fish":       `  impactctl completion fish > ~/.config/fish/completions/impactctl.fish`,
+	"powershell": `  impactctl completion powershell | Out-String | Invoke-Expression`,
+}
+
+// addCompletionExamples gives `completion` and its shells their examples.
+func addCompletionExamples(cmd *cobra.Command) {
+	cmd.Example = "  source <(impactctl completion bash)\n" + completionExamples["zsh"] + "\n" + completionExamples["fish"]
+	for _, sub := range cmd.Commands() {
+		sub.Example = completionExamples[sub.Name()]
+	}
+}

@@ -174,9 +174,9 @@ func unknownHelpTopic(root *cobra.Command, args []string) error {
 		if next == nil {
 			msg := fmt.Sprintf("unknown help topic %q", strings.Join(args[:i+1], " "))
 			if s := suggestCommands(parent, a); len(s) > 0 {
-				msg += "; did you mean " + quoteJoin(s) + "?"
+				msg += " (did you mean " + quoteJoin(s) + "?)"
 			}
-			return usageErrorf("%s; run '%s help' for the commands and topics", msg, root.Name())
+			return usageErrorf("%s: run '%s help' for the commands and topics", msg, root.Name())
 		}
 		parent = next
 	}

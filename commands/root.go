@@ -250,6 +250,7 @@ Try it with no account at all: impactctl --local tokens list`,
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
 		// `completion tcsh` is a usage error, not help and exit 0.
 		c.RunE = runGroup
+		addCompletionExamples(c)
 	}
 	if f.completing {
 		registerCompletions(f, root)

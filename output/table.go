@@ -16,7 +16,8 @@ import (
 //
 // Written to a Terminal, a table wider than the terminal fits it: columns
 // are two spaces apart instead of three and the widest columns are cut with
-// "…", identifier columns (a header of ID or ending in SID) last.
+// "…", identifier columns (a header of ID or ending in SID, or Account SIDs
+// under no header) last.
 type Table struct {
 	w      io.Writer
 	header []string
@@ -120,9 +121,8 @@ func (t *Table) fit(width int) ([]string, [][]string, string) {
 		return t.header, t.rows, "   "
 	}
 	keep := make([]bool, n)
-	for i, h := range t.header {
-		h = strings.ToUpper(strings.TrimSpace(h))
-		keep[i] = h == "ID" || strings.HasSuffix(h, "SID")
+	for i := range keep {
+		keep[i] = t.identifiers(i)
 	}
 	widths := fitWidths(natural, keep, width, 2)
 	cut := func(cells []string) []string {
@@ -137,6 +137,36 @@ func (t *Table) fit(width int) ([]string, [][]string, string) {
 		rows[i] = cut(r)
 	}
 	return cut(t.header), rows, "  "
+}
+
+// identifiers reports whether column i holds identifiers a user copies
+// into the next command: its header is ID or ends in SID, or, without a
+// header, every cell is an Account SID.
+func (t *Table) identifiers(i int) bool {
+	if i < len(t.header) {
+		h := strings.ToUpper(strings.TrimSpace(t.header[i]))
+		return h == "ID" || strings.HasSuffix(h, "SID")
+	}
+	for _, r := range t.rows {
+		if i >= len(r) || !looksLikeSID(r[i]) {
+			return false
+		}
+	}
+	return len(t.rows) > 0
+}
+
+// looksLikeSID reports whether s has an Account SID's shape: IR and 32
+// letters or digits.
+func looksLikeSID(s string) bool {
+	if len(s) != 34 || !strings.HasPrefix(s, "IR") {
+		return false
+	}
+	for _, r := range s[2:] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func anySlice(s []string) []any {
