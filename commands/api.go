@@ -55,9 +55,11 @@ else as a string. Name[] collects values into an array. With -X GET the fields
 become query parameters, and so do they beside --input, whose JSON is the body.
 Every POST carries an Idempotency-Key (--idempotency-key, else a new one).
 
-The answer's JSON goes to stdout (--jq and --template apply to a successful
-one); the exit code follows the status as for every command (404: 6). With
-GITHUB_ACTIONS=true an AuthToken in the answer is masked with ::add-mask::.`,
+The answer's JSON goes to stdout as the server sent it, a new AuthToken
+included (--jq and --template apply to a successful one; an error's body is
+shown whole); the exit code follows the status as for every command (404: 6).
+With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with
+::add-mask::.`,
 		Example: `  impactctl api ApiTokens/Current
   impactctl api 'ApiTokens?State=DISABLED&PageSize=5' --jq '.ApiTokens[].Name'
   impactctl api -X PATCH "ApiTokens/$SID" -f Description='rotated weekly'

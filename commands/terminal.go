@@ -21,15 +21,6 @@ func (t terminalOut) TerminalWidth() int {
 	return w
 }
 
-// TerminalWidth is the width of the terminal stdout writes to, or 0 in a
-// pipe.
-func (s *IOStreams) TerminalWidth() int {
-	if t, ok := s.Out.(terminalOut); ok {
-		return t.TerminalWidth()
-	}
-	return 0
-}
-
 // templateNow is the clock --template's timeago counts from: IMPACTCTL_NOW
 // when set (a bad value is reported by the commands that read it), else
 // the time of day.
