@@ -114,6 +114,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		attempts += c.opts.MaxRetries
 	}
 	ambiguous := false
+	silent := 0 // attempts that timed out before any answer began
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, path, err)
@@ -151,7 +152,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			if mayHaveArrived(err) {
 				ambiguous = true
 			}
-			if attempt >= attempts || !retryableNetErr(err) {
+			if neverBegan(err) {
+				silent++
+			}
+			if attempt >= attempts || !retryableNetErr(err) || silent > 1 {
 				return nil, lastErr
 			}
 			wait = c.backoff(attempt)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // Token is an API access token as the server describes it. It never holds
@@ -263,10 +265,23 @@ type WriteOptions struct {
 
 // ListOptions control paging.
 type ListOptions struct {
-	// PageSize is the page size to ask for; 0 leaves the server's default.
+	// PageSize is the page size to ask for; 0 asks for the largest page
+	// (contract.MaxPageSize), or for Limit when that is smaller: the
+	// fewest requests of the rate budget.
 	PageSize int
 	// Limit stops the listing after that many items; 0 lists every page.
 	Limit int
+}
+
+// pageSize is the PageSize a listing asks for.
+func (lo ListOptions) pageSize() int {
+	if lo.PageSize > 0 {
+		return lo.PageSize
+	}
+	if lo.Limit > 0 && lo.Limit < contract.MaxPageSize {
+		return lo.Limit
+	}
+	return contract.MaxPageSize
 }
 
 // TokenListOptions filter a token listing. Zero values are not sent.

@@ -30,6 +30,9 @@ const (
 type ExitError struct {
 	Code int
 	Err  error
+	// Kind is the CLI's error code in JSON modes ("secret_delivery");
+	// empty derives it from the error and the exit code (see cliCode).
+	Kind string
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -58,7 +61,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	}
 	var pe *client.PagingError
-	if errors.As(err, &pe) {
+	var ce *client.PageChainError
+	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
 	}
 	var ae *client.APIError

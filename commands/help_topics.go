@@ -49,6 +49,9 @@ Prompts and scripts:
   IMPACTCTL_NOW              an RFC 3339 time that --unused-for, --not-reset-for and
                              --template's timeago count back from, for reproducible reports
   IMPACTCTL_RETRY_WAIT       the wait between retries, a Go duration such as 200ms
+  IMPACTCTL_CONNECT_TIMEOUT  how long an attempt may take to connect (default 10s)
+  IMPACTCTL_HEADER_TIMEOUT   how long an attempt waits for the answer's headers (default 60s)
+  IMPACTCTL_BODY_TIMEOUT     how long an answer's body may send no byte (default 30s)
   IMPACTCTL_SECRET_SID       set by impactctl for a --secret-cmd: the SID of the secret
                              on the command's stdin
 

@@ -315,7 +315,11 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 // faultProxy stands between the CLI and the server and misbehaves once, as
 // networks do: it can lose the answer to a reset the server already made,
 // (drop-reset: the first; drop-resets: every one, as when the job dies),
-// answer one request with 503 or 429, or never answer one (hang).
+// answer one request with 503 or 429, or never answer one (hang). Two faults
+// last: hang-all never answers any request, and spent says on every answer
+// that the rate budget is spent until X-RateLimit-Reset 999999999; escapes
+// puts terminal escape sequences into every error's Message and every
+// AccountSid that answers a change.
 type faultProxy struct {
 	upstream string
 	fault    string
@@ -328,12 +332,12 @@ type faultProxy struct {
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	fire := p.matches(r) && (!p.fired || p.fault == "drop-resets")
+	fire := p.matches(r) && (!p.fired || p.fault == "drop-resets" || p.fault == "hang-all" || p.fault == "spent" || p.fault == "escapes")
 	if fire {
 		p.fired = true
 	}
 	p.mu.Unlock()
-	if fire && p.fault == "hang" {
+	if fire && (p.fault == "hang" || p.fault == "hang-all") {
 		// An answer that never comes, until the client gives up.
 		<-r.Context().Done()
 		return
@@ -371,6 +375,17 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if fire && p.fault == "escapes" {
+		answer = bytes.ReplaceAll(answer, []byte(`"Message":"`), []byte(`"Message":"\u001b]0;owned\u0007\u001b[31m`))
+		if r.Method != http.MethodGet {
+			answer = bytes.ReplaceAll(answer, []byte(`"AccountSid":"`), []byte(`"AccountSid":"\u001b[2J`))
+		}
+		resp.Header.Del("Content-Length")
+	}
+	if fire && p.fault == "spent" {
+		resp.Header.Set("X-RateLimit-Remaining", "0")
+		resp.Header.Set("X-RateLimit-Reset", "999999999")
+	}
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
@@ -391,11 +406,11 @@ var proxies sync.Map // *testscript.TestScript → *faultProxy
 // cmdProxy starts a faulty proxy in front of the script's server and points
 // IMPACTCTL_API_URL at it, or checks what it saw:
 //
-//	proxy drop-reset|drop-resets|503|429|hang
+//	proxy drop-reset|drop-resets|503|429|hang|hang-all|spent|escapes
 //	proxy resets 1
 func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429|hang | proxy resets N")
+		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429|hang|hang-all|spent|escapes | proxy resets N")
 	}
 	if args[0] == "resets" {
 		v, _ := proxies.Load(ts)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -58,16 +59,16 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	} else if strings.TrimSpace(fl.Name) == "" {
 		return usageErrorf("a new token needs --name (or --from SID to duplicate one)")
 	}
-	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
-		return usageErrorf("--name must not be empty")
+	if err := fl.check(); err != nil {
+		return err
 	}
 	for _, e := range opts.DeveloperEmails {
 		if err := checkEmail(e); err != nil {
 			return err
 		}
 	}
-	if len(opts.DeveloperEmails) > maxDeveloperEmails {
-		return usageErrorf("a token has at most %d developer e-mail addresses", maxDeveloperEmails)
+	if len(opts.DeveloperEmails) > contract.MaxEmails {
+		return usageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
 	if !opts.DryRun {
 		if err := opts.Secret.check(f.IO); err != nil {
@@ -91,6 +92,19 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if fl.set("api-version") && !strings.EqualFold(fl.APIVersion, "latest") {
 		if req.ApiVersion, err = strconv.Atoi(fl.APIVersion); err != nil {
 			return usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
+		}
+		kind, err := c.Kind(ctx)
+		if err != nil {
+			return err
+		}
+		brand := kind == "brand" || f.opts.Brand != ""
+		lowest, latest := contract.APIVersions(brand)
+		if req.ApiVersion < lowest || req.ApiVersion > latest {
+			api := "Agency"
+			if brand {
+				api = "Brand"
+			}
+			return usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", req.ApiVersion, api, lowest, latest)
 		}
 	}
 	if fl.set("primary-contact") && fl.PrimaryContact != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/impactcom/impactctl/client"
 )
@@ -74,6 +75,8 @@ func TestExitCode(t *testing.T) {
 		{"brand needs agency", client.ErrBrandNeedsAgency, ExitUsage},
 		{"wrapped brand needs agency", fmt.Errorf("brand 1: %w", client.ErrBrandNeedsAgency), ExitUsage},
 		{"plain error", errors.New("boom"), ExitUnexpected},
+		{"page chain past @numpages", &client.PageChainError{Path: "/x", Announced: 2, Read: 3}, ExitUnavailable},
+		{"paging loop", fmt.Errorf("listing: %w", &client.PageChainError{Path: "/x", Loops: true}), ExitUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,5 +95,30 @@ func TestExitErrorUnwraps(t *testing.T) {
 	}
 	if err.Error() != "inner" {
 		t.Errorf("Error() = %q, want the wrapped message", err.Error())
+	}
+}
+
+func TestCLICode(t *testing.T) {
+	stalled := &client.NetworkError{Method: "GET", Err: &client.StallError{Idle: time.Second}}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"usage", usageErrorf("bad"), "usage"},
+		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
+		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
+		{"stalled body", stalled, "timeout"},
+		{"deadline", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), "timeout"},
+		{"page chain", &client.PageChainError{Loops: true}, "invalid_answer"},
+		{"budget refused", &ExitError{Code: ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
+		{"explicit kind", &ExitError{Code: ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
+		{"interrupted", context.Canceled, "interrupted"},
+		{"plain", errors.New("boom"), "unexpected"},
+	}
+	for _, tt := range tests {
+		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
+			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
