@@ -313,10 +313,8 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		_, err := fmt.Fprintln(f.IO.Out, text)
 		return err
 	}
-	if isTrue(f.getenv("GITHUB_ACTIONS")) {
-		for _, s := range authTokens(doc) {
-			fmt.Fprintf(f.IO.Out, "::add-mask::%s\n", s)
-		}
+	for _, s := range authTokens(doc) {
+		f.maskSecret(s)
 	}
 	if ok {
 		return f.Printer().Object(doc)

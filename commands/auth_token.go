@@ -30,9 +30,7 @@ func authTokenRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	if isTrue(f.getenv("GITHUB_ACTIONS")) {
-		fmt.Fprintf(f.IO.Out, "::add-mask::%s\n", creds.AuthToken)
-	}
+	f.maskSecret(creds.AuthToken)
 	if !f.Printer().Table() {
 		return f.Printer().Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}
