@@ -243,6 +243,7 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newServeCmd(f),
+		newAdminCmd(f),
 		newVersionCmd(f),
 		newAPICmd(f),
 	)
