@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // request is one API call, however many attempts it takes.
@@ -280,10 +282,14 @@ func mayHaveArrived(err error) bool {
 func (c *Client) apiError(method, path string, res *response) *APIError {
 	e := &APIError{StatusCode: res.status, Method: method, Path: path}
 	var body struct {
+		Code    string
+		Scope   string
 		Message string
 		Errors  []FieldError
 	}
 	if json.Unmarshal(res.body, &body) == nil {
+		e.Code = contract.ErrorCode(c.redact(body.Code))
+		e.Scope = c.redact(body.Scope)
 		e.Message = c.redact(body.Message)
 		for _, fe := range body.Errors {
 			e.Errors = append(e.Errors, FieldError{Field: c.redact(fe.Field), Message: c.redact(fe.Message)})

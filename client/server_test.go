@@ -15,6 +15,7 @@ import (
 
 	"github.com/impactcom/impactctl/api"
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -341,16 +342,20 @@ func TestLostAnswersAgainstReferenceServer(t *testing.T) {
 		if _, err := contractClient(t, writer, nil).Current(ctx); !isStatus(err, 401) {
 			t.Errorf("old secret: %v", err)
 		}
-		fresh := writer
-		fresh.AuthToken = tok.AuthToken
-		if _, err := contractClient(t, fresh, nil).Current(ctx); err != nil {
-			t.Errorf("new secret: %v", err)
-		}
 		// A new process that never saw the answer replays the reset with
 		// the previous secret and the same key, and gets the same secret.
 		again, err := contractClient(t, writer, nil).ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"})
 		if err != nil || again.AuthToken != tok.AuthToken {
 			t.Errorf("replay from a fresh client: %v (same secret: %v)", err, again != nil && again.AuthToken == tok.AuthToken)
+		}
+		fresh := writer
+		fresh.AuthToken = tok.AuthToken
+		if _, err := contractClient(t, fresh, nil).Current(ctx); err != nil {
+			t.Errorf("new secret: %v", err)
+		}
+		// Once the new secret is used, the previous one replays nothing.
+		if _, err := contractClient(t, writer, nil).ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"}); !isStatus(err, 401) {
+			t.Errorf("replay after the new secret was used: %v", err)
 		}
 	})
 
@@ -404,4 +409,24 @@ func countTokens(t *testing.T, c *client.Client) int {
 		n++
 	}
 	return n
+}
+
+// TestErrorCodesFromServer: the server's Code and Scope reach APIError and bulk results.
+func TestErrorCodesFromServer(t *testing.T) {
+	creds := realServer(t)
+	ctx := context.Background()
+	ro := contractClient(t, creds["readonly"], nil)
+	_, err := ro.AuthToken(ctx, creds["admin"].AccountSid)
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Code != contract.CodeMissingScope || ae.Scope != "apitokens.reveal" {
+		t.Fatalf("reveal without the scope: %#v", err)
+	}
+	writer := contractClient(t, creds["writer"], nil)
+	res, err := writer.Bulk(ctx, client.BulkDisable, []string{creds["admin"].AccountSid}, client.WriteOptions{})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("bulk: %+v %v", res, err)
+	}
+	if r := res[0]; r.Status != "ERROR" || r.Code != contract.CodeEscalation || r.Scope != "account.read" || len(r.Errors) == 0 {
+		t.Fatalf("bulk escalation: %+v", r)
+	}
 }

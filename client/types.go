@@ -314,7 +314,11 @@ type BulkResult struct {
 	// Status is "OK" or "ERROR".
 	Status     string
 	StatusCode int
-	Message    string
+	// Code, Scope and Errors describe a failure as an *APIError does.
+	Code    contract.ErrorCode `json:",omitempty"`
+	Scope   string             `json:",omitempty"`
+	Message string
+	Errors  []FieldError `json:",omitempty"`
 	// ApiToken is the token after the change (with its new AuthToken for
 	// a reset); nil for deletes and failures.
 	ApiToken *Token `json:",omitempty"`
@@ -324,13 +328,17 @@ type BulkResult struct {
 func (r *BulkResult) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		AccountSid, Status, Message string
+		Code                        contract.ErrorCode
+		Scope                       string
 		StatusCode                  flexInt
+		Errors                      []FieldError
 		ApiToken                    *Token
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*r = BulkResult{AccountSid: raw.AccountSid, Status: raw.Status, StatusCode: int(raw.StatusCode), Message: raw.Message, ApiToken: raw.ApiToken}
+	*r = BulkResult{AccountSid: raw.AccountSid, Status: raw.Status, StatusCode: int(raw.StatusCode), Code: raw.Code,
+		Scope: raw.Scope, Message: raw.Message, Errors: raw.Errors, ApiToken: raw.ApiToken}
 	return nil
 }
 

@@ -230,7 +230,7 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 			case r.Status == "OK":
 				out[i] = append(out[i], result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
 			default:
-				err := &client.APIError{StatusCode: r.StatusCode, Message: r.Message}
+				err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
 				out[i] = append(out[i], errResult(sid, names[sid], err))
 			}
 		}

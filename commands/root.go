@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -123,7 +124,8 @@ func errorHint(f *Factory, err error) string {
 		}
 		return "the Account SID and Auth Token were refused: check both"
 	case 403:
-		if strings.Contains(strings.ToLower(ae.Error()), "disabled") {
+		switch ae.Code {
+		case contract.CodeTokenDisabled:
 			if f.localMode() {
 				return "the embedded server's admin token is disabled: remove local.db from $XDG_DATA_HOME/impactctl to start afresh"
 			}
@@ -131,14 +133,12 @@ func errorHint(f *Factory, err error) string {
 				return fmt.Sprintf("the token in use (%s) is disabled: another token can enable it with `impactctl tokens enable %s`", creds.AccountSid, creds.AccountSid)
 			}
 			return "the token is disabled"
-		}
-		for _, fe := range ae.Errors {
-			if strings.Contains(fe.Message, "calling token lacks") || strings.Contains(strings.ToLower(fe.Message), "cannot grant") {
-				return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
+		case contract.CodeEscalation:
+			return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
+		case contract.CodeMissingScope:
+			if scope := ae.Scope; printableScope(scope) && creds != nil {
+				return fmt.Sprintf("the token in use (%s) lacks %s: a token holding it can grant it with `impactctl scopes set %s --add %s`", creds.AccountSid, scope, creds.AccountSid, scope)
 			}
-		}
-		if scope := missingScope(ae); scope != "" && creds != nil {
-			return fmt.Sprintf("the token in use (%s) lacks %s: a token holding it can grant it with `impactctl scopes set %s --add %s`", creds.AccountSid, scope, creds.AccountSid, scope)
 		}
 		return "the token in use lacks a scope this needs"
 	case 404:
@@ -172,18 +172,18 @@ func unreachableHint(creds *credentials) string {
 	return hint
 }
 
-// missingScope finds the scope a 403 names ("missing scope users.read").
-func missingScope(ae *client.APIError) string {
-	text := ae.Message
-	for _, fe := range ae.Errors {
-		text += " " + fe.Message
+// printableScope reports whether a scope a server named is fit to print in a
+// command line: a catalog scope is lower-case letters, digits, '.', '_', '-' and '*'.
+func printableScope(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
 	}
-	_, after, ok := strings.Cut(text, "missing scope ")
-	if !ok {
-		return ""
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.ContainsRune("._-*", c)) {
+			return false
+		}
 	}
-	scope, _, _ := strings.Cut(after, " ")
-	return strings.TrimRight(scope, ".,;:")
+	return true
 }
 
 // newRootCmd builds the whole command tree.
@@ -231,6 +231,7 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newServeCmd(f),
+		newAdminCmd(f),
 		newVersionCmd(f),
 	)
 	root.InitDefaultCompletionCmd()

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/viper"
+
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 )
 
 // checkExit fails t unless err maps to exit code want; want 0 means err must
@@ -120,5 +124,34 @@ func TestCLICode(t *testing.T) {
 		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
 			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestErrorHintDecidesOnCode: hints follow the server's Code and Scope, whatever its
+// Message says.
+func TestErrorHintDecidesOnCode(t *testing.T) {
+	sid := "IR" + strings.Repeat("a", 32)
+	f := &Factory{v: viper.New(), creds: &credentials{AccountSid: sid, Profile: "default"}}
+	for _, tt := range []struct {
+		name string
+		err  *client.APIError
+		want string
+	}{
+		{"disabled, reworded", &client.APIError{StatusCode: 403, Code: contract.CodeTokenDisabled, Message: "Nope"},
+			"is disabled: another token can enable it with `impactctl tokens enable " + sid + "`"},
+		{"wording without the code decides nothing", &client.APIError{StatusCode: 403, Message: "Forbidden: this API token is disabled"},
+			"the token in use lacks a scope this needs"},
+		{"missing scope named by Scope", &client.APIError{StatusCode: 403, Code: contract.CodeMissingScope, Scope: "users.read", Message: "Forbidden"},
+			"lacks users.read: a token holding it can grant it with `impactctl scopes set " + sid + " --add users.read`"},
+		{"a Scope unfit for a command line is not echoed", &client.APIError{StatusCode: 403, Code: contract.CodeMissingScope, Scope: "x; rm -rf ~", Message: "Forbidden"},
+			"the token in use lacks a scope this needs"},
+		{"escalation", &client.APIError{StatusCode: 403, Code: contract.CodeEscalation, Scope: "jobs.read", Message: "Forbidden: missing scope jobs.read"},
+			"a token cannot grant a scope it lacks"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorHint(f, tt.err); !strings.Contains(got, tt.want) {
+				t.Errorf("hint %q, want it to hold %q", got, tt.want)
+			}
+		})
 	}
 }

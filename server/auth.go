@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/hmac"
-	"errors"
 	"net/http"
 )
 
@@ -28,30 +26,24 @@ type call struct {
 	idem *idemKey
 }
 
-// authorize runs DESIGN.md's order: find the token by SID, compare the secret in
-// constant time (a dummy compare for unknown SIDs), state, the path's root, scope, then
-// the token's rate budget.
+// authorize runs the authentication order: find the token by SID, compare the secret
+// in constant time (a dummy compare for unknown SIDs), state, the path's root, scope,
+// the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
-	sid, secret, ok := r.BasicAuth()
-	var t *token
-	if ok && validSID(sid) {
-		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
-		if err != nil && !errors.Is(err, errNotFound) {
-			return nil, err
-		}
-		t = found
+	sid, secret, _ := r.BasicAuth()
+	var g grace
+	if ep.replay {
+		g = grace{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key")}
 	}
-	c := &call{caller: t}
-	if !h.store.secretMatches(t, secret) {
-		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
-			if h.authFail.enabled() {
-				h.authFail.add(clientAddr(r))
-			}
-			return nil, unauthorized()
+	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
+	if err != nil {
+		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
+			h.authFail.add(infoOf(ctx).clientKey)
 		}
-		c.replayOnly = true
+		return nil, err
 	}
+	c := &call{caller: t, replayOnly: replayOnly}
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()
@@ -66,33 +58,18 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		b, ok := h.rate.take(t.SID)
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, tooManyRequests("AccountSid", seconds(b.Reset),
-				"this API token has used its request budget; retry after the window resets")
+			return nil, rateLimited(seconds(b.Reset))
 		}
 	}
-	if err := h.store.touch(ctx, t); err != nil {
-		h.log.Warn("record token use", "caller", t.SID, "error", err)
+	if err := checkBody(r); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// previousSecretReplays reports whether secret is t's pre-reset secret, still inside its
-// grace period, presented with the Idempotency-Key of the self-reset that replaced it.
-func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request) bool {
-	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || r.Method != http.MethodPost {
-		return false
-	}
-	if h.store.clock().Unix() >= t.PrevExpires.Int64 {
-		return false
-	}
-	key := r.Header.Get("Idempotency-Key")
-	macOK := hmac.Equal(h.store.keys.mac(secret), t.PrevMAC)
-	return macOK && key != "" && key == t.PrevResetKey.String
-}
-
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
 // addresses. Another SID, a brand of another agency and a brand that does not exist all
-// get the same 404.
+// get the same 404; the passthrough root first needs advertisers.read (403).
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
@@ -109,10 +86,12 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		}
 	}
 	if kind == rootPassthrough {
-		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
-		if errors.Is(err, errNotFound) {
-			return notFound()
+		// The scope comes before the lookup: without it, a managed and an unmanaged
+		// brand answer alike, so the agency's brands cannot be probed.
+		if !t.hasScope(scopeAdvertisersRead) {
+			return forbiddenScope(scopeAdvertisersRead)
 		}
+		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
 			return err
 		}
@@ -120,7 +99,7 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		c.base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
 		return nil
 	}
-	acct, err := h.store.account(r.Context(), h.store.db, t.AccountID)
+	acct, err := h.svc.Account(r.Context(), t.AccountID)
 	if err != nil {
 		return err
 	}
@@ -141,8 +120,7 @@ func ownRoot(t *token) string {
 func mayActOn(caller, target *token) error {
 	for _, s := range target.Scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", "the token holds " + s + ", which the calling token lacks"})
+			return escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

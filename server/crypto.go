@@ -150,17 +150,3 @@ func (s *randSource) sid() (string, error) {
 }
 
 func (s *randSource) secret() (string, error) { return s.text(secretAlphabet, secretLen) }
-
-// validSID reports whether s looks like an account SID: "IR" and 32 letters or digits.
-func validSID(s string) bool {
-	if len(s) != 2+sidLen || s[:2] != "IR" {
-		return false
-	}
-	for i := 2; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
