@@ -91,6 +91,10 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 		}
 	}()
 	store, err := server.OpenStore(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
+	var fe *server.FileError
+	if errors.As(err, &fe) {
+		return err // unsafe files: the user's to fix (exit 2)
+	}
 	if err != nil {
 		return &ExitError{Code: ExitUnavailable, Err: err}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/output"
+	"github.com/impactcom/impactctl/server"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -64,6 +65,10 @@ func exitCode(err error) int {
 	var ce *client.PageChainError
 	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
+	}
+	var fe *server.FileError
+	if errors.As(err, &fe) {
+		return ExitUsage // the server's own files are unsafe: the user's to fix
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

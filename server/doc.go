@@ -56,6 +56,10 @@
 //     failed carries the Code, Scope and Errors its single call would have answered.
 //     A keyed request whose twin is still being written gets idempotency_in_flight;
 //     a replay superseded by a later reset gets conflict.
+//   - Authentication reads one token row whether or not the SID exists (a stand-in
+//     row for an unknown or malformed SID) and computes one HMAC either way, so a
+//     wrong secret for a known SID and any secret for an unknown one cost the same
+//     (BenchmarkFailedAuthentication, BenchmarkAuthLookup).
 //   - Only 401 answers count as failed authentications against the client address:
 //     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
 //     not itself trusted. A hop must be a bare IP address (no port, no zone); a
@@ -91,4 +95,20 @@
 //     Seeding only ever happens into an empty database.
 //   - The database file is created 0600 like the key file; a key file that does not
 //     match the database is refused at start.
+//   - Files (Unix; Windows skips the mode checks): the database's directory must not
+//     be writable by others (sticky or not); the database and its -wal and -shm must
+//     be regular files owned by the server's user and not writable by group or
+//     others; the key file must not be open to group or others at all (0600). Each
+//     is opened without following a link in its last element and checked on the
+//     descriptor; SQLite then opens the same path, which nobody else can replace in
+//     a directory only the user may write to. Group-writable directories are
+//     allowed. A refusal is a *FileError (exit 2) naming the file and the chmod or
+//     chown to run, and comes before anything is created.
+//   - New files holding secrets (the key, the database, the ready file) are created
+//     0600 with O_EXCL, in a directory owned by the server's user or by root and not
+//     writable by others; the ready file is written beside its final name and renamed
+//     into place. A new database's key is made before the database, so a refused key
+//     leaves nothing behind. A key file that is missing while its database holds
+//     tokens or a key fingerprint (or has a write-ahead log in use) is an error naming
+//     it; no new key is made. Links at the key path, dangling or not, are refused.
 package server

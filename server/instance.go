@@ -57,6 +57,14 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0" // never every interface by accident
 	}
+	// The ready file holds a secret: it is created (O_EXCL, 0600) only in a
+	// directory this user owns that others cannot write to. Checked before anything
+	// is created.
+	if cfg.ReadyFile != "" {
+		if err := checkDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
+			return nil, err
+		}
+	}
 	// Listen first: a start that cannot listen (address in use) leaves the
 	// database untouched.
 	ln, err := net.Listen("tcp", addr)

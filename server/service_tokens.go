@@ -35,13 +35,14 @@ var _ TokenService = (*service)(nil)
 // an unknown SID spends the same compare. The previous secret of a self-reset
 // authenticates only to replay that reset (replayOnly), matching g.
 func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace) (*token, bool, error) {
-	var t *token
-	if contract.ValidSID(sid) {
-		found, err := s.st.TokenBySID(ctx, sid)
-		if err != nil && !errors.Is(err, errNotFound) {
-			return nil, false, err
-		}
-		t = found
+	if !contract.ValidSID(sid) {
+		sid = "" // no token has it; looked up all the same, at the same cost
+	}
+	t, err := s.st.TokenBySID(ctx, sid)
+	if errors.Is(err, errNotFound) {
+		t = nil
+	} else if err != nil {
+		return nil, false, err
 	}
 	if s.secretMatches(t, secret) {
 		if t.PrevMAC != nil {
@@ -72,7 +73,7 @@ func (s *service) touch(t *token) {
 func (s *service) secretMatches(t *token, secret string) bool {
 	mac := s.env.keys.mac(secret)
 	if t == nil {
-		hmac.Equal(mac, s.env.keys.mac("\x00unknown-sid"))
+		hmac.Equal(mac, s.env.keys.dummyMAC)
 		return false
 	}
 	return hmac.Equal(mac, t.SecretMAC)
@@ -332,7 +333,7 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token
 	if err != nil {
 		return outcome{}, err
 	}
-	before := snapshot(t)
+	before := snapshotOf(t)
 	changed, err := apply(t)
 	if err != nil {
 		return outcome{}, err
@@ -350,7 +351,7 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token
 	return outcome{Token: t, Changed: changed}, nil
 }
 
-func snapshot(t *token) token {
+func snapshotOf(t *token) token {
 	c := *t
 	c.Scopes = slices.Clone(t.Scopes)
 	c.Emails = slices.Clone(t.Emails)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"sync"
 	"time"
 
@@ -29,8 +28,9 @@ type SQLiteStore struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // list queries, prepared on the readers by text
 
-	pages   *pageCache
-	touches *toucher
+	pages    *pageCache
+	touches  *toucher
+	accounts sync.Map // id → *account, read once
 
 	closeOnce sync.Once
 	closeErr  error
@@ -52,7 +52,8 @@ const readers = 8
 
 // OpenStore opens (creating if needed) the SQLite database at path, applies pending
 // migrations and loads the encryption key from keyFile ("" means path + ".key", created
-// 0600 when absent).
+// 0600 when absent and the database holds no secrets yet). Unsafe files are refused
+// with a *FileError before anything changes (see openFiles).
 func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*SQLiteStore, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path")
@@ -60,20 +61,13 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if keyFile == "" {
 		keyFile = path + ".key"
 	}
-	master, err := loadKey(keyFile)
+	master, err := openFiles(ctx, path, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	env, err := newEnv(master, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
-	}
-	// Create the database 0600: it holds HMACs and sealed secrets. SQLite gives its
-	// -wal and -shm files the database file's mode.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	} else if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(path, "immediate"))
 	if err != nil {

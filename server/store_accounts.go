@@ -25,8 +25,20 @@ func scanAccount(row interface{ Scan(...any) error }) (*account, error) {
 	return &a, nil
 }
 
+// Account finds an account by its row id. Accounts never change once made, so
+// each is read once and then kept: it is on the path of every request.
 func (s *SQLiteStore) Account(ctx context.Context, id int64) (*account, error) {
-	return scanAccount(s.rs.account.QueryRowContext(ctx, id))
+	if a, ok := s.accounts.Load(id); ok {
+		c := *a.(*account)
+		return &c, nil
+	}
+	a, err := scanAccount(s.rs.account.QueryRowContext(ctx, id))
+	if err != nil {
+		return nil, err
+	}
+	c := *a
+	s.accounts.Store(id, &c)
+	return a, nil
 }
 
 func (s *SQLiteStore) AccountByPublicID(ctx context.Context, publicID string) (*account, error) {

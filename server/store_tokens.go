@@ -26,7 +26,9 @@ const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, 
 	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
 
 var statementText = map[string]string{
-	"tokenBySID":      tokenSelect + ` WHERE t.sid = ?`,
+	// The token asked for or, when there is none, a stand-in (the lowest SID): one
+	// row read and decoded either way, so an unknown SID costs what a known one does.
+	"tokenBySID":      tokenSelect + ` WHERE t.sid IN (?, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = ? DESC LIMIT 1`,
 	"tokenOf":         tokenSelect + ` WHERE t.account_id = ? AND t.sid = ?`,
 	"account":         `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`,
 	"accountByPublic": `SELECT ` + accountColumns + ` FROM accounts WHERE public_id = ?`,
@@ -137,11 +139,27 @@ func decodeList(s string) ([]string, error) {
 	return out, nil
 }
 
-// TokenBySID finds any token by SID (authentication).
+// TokenBySID finds any token by SID (authentication), at the same cost whether or
+// not it exists: told apart only after the row is read, a known SID with a wrong
+// secret and an unknown SID take the same time, so response times do not reveal
+// which SIDs exist.
 func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid))
-	if err == nil {
-		s.touches.overlay(t)
+	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid, sid))
+	if err != nil {
+		return nil, err
+	}
+	if t.SID != sid {
+		return nil, errNotFound
+	}
+	s.touches.overlay(t)
+	return t, nil
+}
+
+// tokenForAuth is TokenBySID with nil for no such token.
+func (s *SQLiteStore) tokenForAuth(ctx context.Context, sid string) (*token, error) {
+	t, err := s.TokenBySID(ctx, sid)
+	if errors.Is(err, errNotFound) {
+		return nil, nil
 	}
 	return t, err
 }
