@@ -2,12 +2,10 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -117,12 +115,10 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	}
 	msg := fmt.Sprintf("account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
+	f.say(levelInfo, "%s", msg)
 	if !f.Printer().Table() {
-		b, _ := json.Marshal(map[string]string{"Level": "info", "Message": msg})
-		fmt.Fprintln(f.IO.ErrOut, string(b))
 		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
-	fmt.Fprintln(f.IO.ErrOut, strings.TrimSpace(msg))
 	fmt.Fprintln(f.IO.Out, rec.AccountSid)
 	return nil
 }
