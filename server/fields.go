@@ -38,7 +38,16 @@ func readFields(r *http.Request, required bool, allowed ...string) (fields, erro
 	}
 	for name := range f {
 		if !slices.Contains(allowed, name) {
-			return nil, badRequest(name, "unknown field; allowed: %s", strings.Join(allowed, ", "))
+			// A name that could not be a field (empty, long, or not plain text) is
+			// not echoed as one: the refusal names the body instead.
+			field := name
+			if field == "" || len(field) > 64 || contract.CheckRunes(field) != nil {
+				field = "Body"
+			}
+			if len(allowed) == 0 {
+				return nil, badRequest(field, "unknown field; this request takes none")
+			}
+			return nil, badRequest(field, "unknown field; allowed: %s", strings.Join(allowed, ", "))
 		}
 	}
 	return f, nil
