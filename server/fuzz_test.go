@@ -307,7 +307,7 @@ func FuzzListQuery(f *testing.F) {
 		}
 		var env struct {
 			Page, PageSize, NumPages, Total, Next string
-			Items                               []json.RawMessage
+			Items                                 []json.RawMessage
 		}
 		var raw map[string]json.RawMessage
 		if err := json.Unmarshal(res.Body, &raw); err != nil {
