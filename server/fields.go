@@ -33,7 +33,9 @@ func readFields(r *http.Request, required bool, allowed ...string) (fields, erro
 	if err := dec.Decode(&f); err != nil || f == nil {
 		return nil, badRequest("Body", "must be a JSON object")
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
+		// Anything after the object, a stray "}" included, is refused: the
+		// decoder's More reports only values, not every trailing byte.
 		return nil, badRequest("Body", "must be a single JSON object")
 	}
 	for name := range f {
