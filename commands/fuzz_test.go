@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,26 @@ import (
 //
 // Each asserts: no panic; a refusal is a usage error (exit 2) that names what it
 // refused; what is accepted reads back the same once written out again.
+
+// outcomes counts a target's accepted and refused inputs; `go test ./commands -run
+// Fuzz -v` logs them for the seeds, for docs/RELIABILITY.md.
+type outcomes struct{ accepted, refused atomic.Int64 }
+
+func countOutcomes(f *testing.F) *outcomes {
+	o := &outcomes{}
+	f.Cleanup(func() {
+		f.Logf("%s: %d inputs: %d accepted, %d refused", f.Name(), o.accepted.Load()+o.refused.Load(), o.accepted.Load(), o.refused.Load())
+	})
+	return o
+}
+
+func (o *outcomes) note(err error) {
+	if err != nil {
+		o.refused.Add(1)
+	} else {
+		o.accepted.Add(1)
+	}
+}
 
 // wantUsage fails t unless err is a usage error whose message holds each of mentions.
 func wantUsage(t *testing.T, err error, mentions ...string) {
@@ -44,8 +65,10 @@ func wantUsage(t *testing.T, err error, mentions ...string) {
 
 // FuzzSID: an Account SID is accepted exactly when it is IR and 32 letters or digits.
 func FuzzSID(f *testing.F) {
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		err := validSID(s)
+		o.note(err)
 		if (err == nil) != contract.ValidSID(s) {
 			t.Fatalf("validSID(%q) = %v, contract.ValidSID = %v", s, err, contract.ValidSID(s))
 		}
@@ -71,9 +94,11 @@ func FuzzScopes(f *testing.F) {
 			known = append(known, s.Id)
 		}
 	}
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, names string) {
 		list := strings.Fields(names)
 		got, err := expandScopes(fuzzCatalog, list)
+		o.note(err)
 		if err != nil {
 			wantUsage(t, err, "unknown scope")
 			for _, n := range list {
@@ -103,8 +128,10 @@ func FuzzScopes(f *testing.F) {
 // FuzzEmail: the CLI accepts exactly the addresses the server does, bare ones that
 // read back the same.
 func FuzzEmail(f *testing.F) {
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		err := checkEmail(s)
+		o.note(err)
 		if (err == nil) != contract.ValidEmail(s) {
 			t.Fatalf("checkEmail(%q) = %v, contract.ValidEmail = %v", s, err, contract.ValidEmail(s))
 		}
@@ -127,7 +154,15 @@ func FuzzEmail(f *testing.F) {
 // FuzzDurationsAndDates: --unused-for style ages and --created-after style times
 // either parse to a value that formats back to the same, or are refused naming the flag.
 func FuzzDurationsAndDates(f *testing.F) {
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
+		_, ageErr := parseAge("--unused-for", s)
+		_, timeErr := parseTime("--created-after", s)
+		if ageErr == nil || timeErr == nil {
+			o.note(nil)
+		} else {
+			o.note(ageErr)
+		}
 		if d, err := parseAge("--unused-for", s); err != nil {
 			wantUsage(t, err, "--unused-for")
 		} else {
@@ -159,6 +194,7 @@ var secretLike = regexp.MustCompile(`[A-Za-z0-9._-]{16,}`)
 // FuzzConfig: any config file either loads, and saves to a file that loads the same,
 // or is refused as a usage error naming the file, never echoing a secret-like value.
 func FuzzConfig(f *testing.F) {
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "config.yaml")
@@ -166,6 +202,7 @@ func FuzzConfig(f *testing.F) {
 			t.Fatal(err)
 		}
 		cfg, err := loadConfig(path, io.Discard)
+		o.note(err)
 		if err != nil {
 			wantUsage(t, err, path)
 			for _, run := range secretLike.FindAllString(string(data), -1) {
@@ -212,10 +249,16 @@ func FuzzStdinSIDs(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
 		fac := &Factory{IO: Streams(strings.NewReader(input), io.Discard, io.Discard)}
 		b := &bulkFlags{Stdin: true, Concurrency: 4, filtered: func() bool { return false }}
 		toks, failed, err := fac.selectTokens(context.Background(), c, nil, b)
+		if exitCode(err) == ExitUsage {
+			o.note(err)
+		} else {
+			o.note(nil)
+		}
 
 		var want []string // the SIDs named, in order, each once
 		var bad string
