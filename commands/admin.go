@@ -113,10 +113,9 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	msg := fmt.Sprintf("account %s: created token %s %q holding every scope; its secret is in %s",
+	f.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
-	f.say(levelInfo, "%s", msg)
-	if !f.Printer().Table() {
+	if f.jsonMode() {
 		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
 	fmt.Fprintln(f.IO.Out, rec.AccountSid)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -115,6 +116,10 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 			if err != nil {
 				return nil, nil, err
 			}
+			if !contract.ValidSID(tok.AccountSid) {
+				// These SIDs become requests and file names.
+				return nil, nil, badAnswerf("its list names %q, which is not an Account SID", tok.AccountSid)
+			}
 			toks = append(toks, tok)
 		}
 		if _, err := budgetWait(c); err != nil {
@@ -143,6 +148,9 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		tok, err := c.Token(ctx, unique[0])
 		if err != nil {
 			return nil, nil, err
+		}
+		if tok.AccountSid != unique[0] {
+			return nil, nil, badAnswerf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
 		}
 		return []*client.Token{tok}, nil, nil
 	}
@@ -220,6 +228,11 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 		}
 		bySID := map[string]client.BulkResult{}
 		for _, r := range got {
+			if _, asked := names[r.AccountSid]; !asked {
+				// Nothing in an answer about tokens nobody asked for is trusted.
+				out[i] = failAll(sids, names, badAnswerf("it names %q, which was not asked for", r.AccountSid))
+				return
+			}
 			bySID[r.AccountSid] = r
 		}
 		for _, sid := range sids {

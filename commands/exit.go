@@ -24,6 +24,7 @@ const (
 	ExitRateLimited = 8
 	ExitUnavailable = 9
 	ExitPartial     = 10
+	ExitSecretCmd   = 11 // changed, but a new secret could not be handed to --secret-cmd
 	ExitInterrupted = 130
 )
 

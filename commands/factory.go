@@ -142,12 +142,13 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 		}
 		u, from := f.apiURLSetting()
 		f.creds, f.credsErr = resolveCredentials(credentialSettings{
-			getenv:   f.getenv,
-			profile:  f.profileName(),
-			apiURL:   u,
-			urlFrom:  from,
-			loadConf: f.Config,
-			warn:     f.IO.ErrOut,
+			getenv:      f.getenv,
+			profile:     f.profileName(),
+			profileFlag: f.opts.Profile != "",
+			apiURL:      u,
+			urlFrom:     from,
+			loadConf:    f.Config,
+			warn:        f.IO.ErrOut,
 		})
 	})
 	return f.creds, f.credsErr

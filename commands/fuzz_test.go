@@ -50,19 +50,6 @@ func (o *outcomes) note(err error) {
 	}
 }
 
-// wantUsage fails t unless err is a usage error whose message holds each of mentions.
-func wantUsage(t *testing.T, err error, mentions ...string) {
-	t.Helper()
-	if code := exitCode(err); code != ExitUsage {
-		t.Fatalf("refusal %v: exit %d, want %d", err, code, ExitUsage)
-	}
-	for _, m := range mentions {
-		if !strings.Contains(err.Error(), m) {
-			t.Fatalf("refusal %q does not name %q", err, m)
-		}
-	}
-}
-
 // FuzzSID: an Account SID is accepted exactly when it is IR and 32 letters or digits.
 func FuzzSID(f *testing.F) {
 	o := countOutcomes(f)

@@ -307,7 +307,7 @@ func cliCode(err error, exit int) string {
 		return "unavailable"
 	case ExitPartial:
 		return "partial_failure"
-	case 11: // changed, but a new secret could not be handed to --secret-cmd
+	case ExitSecretCmd:
 		return "secret_delivery"
 	}
 	return "unexpected"

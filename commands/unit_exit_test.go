@@ -102,31 +102,6 @@ func TestExitErrorUnwraps(t *testing.T) {
 	}
 }
 
-func TestCLICode(t *testing.T) {
-	stalled := &client.NetworkError{Method: "GET", Err: &client.StallError{Idle: time.Second}}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"usage", usageErrorf("bad"), "usage"},
-		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
-		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
-		{"stalled body", stalled, "timeout"},
-		{"deadline", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), "timeout"},
-		{"page chain", &client.PageChainError{Loops: true}, "invalid_answer"},
-		{"budget refused", &ExitError{Code: ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
-		{"explicit kind", &ExitError{Code: ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
-		{"interrupted", context.Canceled, "interrupted"},
-		{"plain", errors.New("boom"), "unexpected"},
-	}
-	for _, tt := range tests {
-		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
-			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 // TestErrorHintDecidesOnCode: hints follow the server's Code and Scope, whatever its
 // Message says.
 func TestErrorHintDecidesOnCode(t *testing.T) {
@@ -153,5 +128,30 @@ func TestErrorHintDecidesOnCode(t *testing.T) {
 				t.Errorf("hint %q, want it to hold %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCLICode(t *testing.T) {
+	stalled := &client.NetworkError{Method: "GET", Err: &client.StallError{Idle: time.Second}}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"usage", usageErrorf("bad"), "usage"},
+		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
+		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
+		{"stalled body", stalled, "timeout"},
+		{"deadline", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), "timeout"},
+		{"page chain", &client.PageChainError{Loops: true}, "invalid_answer"},
+		{"budget refused", &ExitError{Code: ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
+		{"explicit kind", &ExitError{Code: ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
+		{"interrupted", context.Canceled, "interrupted"},
+		{"plain", errors.New("boom"), "unexpected"},
+	}
+	for _, tt := range tests {
+		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
+			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -16,14 +16,14 @@ func TestTokenForAuth(t *testing.T) {
 	}
 	for _, sid := range []string{standIn, last, ts.cred("admin").AccountSid} {
 		tok, err := ts.store.tokenForAuth(ctx, sid)
-		if err != nil || tok == nil || tok.SID != sid {
+		if err != nil || tok == nil || tok.SID != sid || tok.Scopes == nil || tok.Emails == nil {
 			t.Fatalf("known %s: %+v %v", sid, tok, err)
 		}
 	}
 	for _, sid := range []string{"", "IR" + strings.Repeat("0", 32), "IR" + strings.Repeat("z", 32), "' OR 1=1 --"} {
-		tok, err := ts.store.tokenForAuth(ctx, sid)
-		if err != nil || tok != nil {
-			t.Fatalf("unknown %q: %+v %v", sid, tok, err)
+		row, err := ts.store.tokenForAuth(ctx, sid)
+		if err != nil || row != nil {
+			t.Fatalf("unknown %q: %+v %v", sid, row, err)
 		}
 	}
 }
