@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // page is the paging envelope of a list answer. impact.com sends its
@@ -57,7 +59,8 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 				// One page more than announced leaves room for tokens
 				// created while the list is read; a chain running on past
 				// it is a broken or hostile server.
-				maxPages = max(int(env.NumPages), 1) + 1
+				// No server has more pages than a Page may number.
+				maxPages = min(max(int(env.NumPages), 1), contract.MaxPage) + 1
 			}
 			for _, raw := range items {
 				var v T

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -363,12 +364,21 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		}
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		// A number too large for an int64 is clamped to its end (ParseInt did
+		// so); a float is cut to a whole number and clamped the same way.
 		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
+		if ferr != nil && !errors.Is(ferr, strconv.ErrRange) || math.IsNaN(f) {
 			return fmt.Errorf("not a number: %q", s)
 		}
-		v = int64(f)
+		switch {
+		case f >= math.MaxInt64:
+			v = math.MaxInt64
+		case f <= math.MinInt64:
+			v = math.MinInt64
+		default:
+			v = int64(f)
+		}
 	}
 	*n = flexInt(v)
 	return nil

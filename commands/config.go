@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
@@ -89,12 +90,21 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %w", path, err)}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %s", path, yamlProblem(err))}
 	}
 	if cfg.Profiles == nil {
 		cfg.Profiles = map[string]Profile{}
 	}
 	return cfg, nil
+}
+
+// quotedText is what a YAML parser quotes from the file in its errors.
+var quotedText = regexp.MustCompile("`[^`]*`|'[^']*'")
+
+// yamlProblem is a YAML parser's error without the text it quotes from the file:
+// the file holds secrets, and a misplaced one may be what the parser quotes.
+func yamlProblem(err error) string {
+	return quotedText.ReplaceAllString(err.Error(), "…")
 }
 
 // Save writes the config atomically with mode 0600 in a 0700 directory.
