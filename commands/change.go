@@ -81,6 +81,23 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 	return r, c, nil
 }
 
+// beginEdit starts a change to one token: it checks sid, then begins and
+// reads the token, with the ETag its change will carry.
+func (e changeEnv) beginEdit(ctx context.Context, flags changeFlags, sid string) (*changeRun, *client.Client, *client.Token, error) {
+	if err := validSID(sid); err != nil {
+		return nil, nil, nil, err
+	}
+	r, c, err := e.begin(ctx, flags)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok, err := c.Token(ctx, sid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return r, c, tok, nil
+}
+
 // changeRun is one run of the change pipeline: select the tokens, plan,
 // confirm, apply (one token on its own endpoint with its ETag, or many in
 // bulk), deliver new secrets, report, and choose the exit code. Every input

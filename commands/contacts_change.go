@@ -58,11 +58,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			emails = append(emails, e)
 		}
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}

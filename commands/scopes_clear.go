@@ -34,14 +34,7 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 }
 
 func scopesClearRun(ctx context.Context, opts *ScopesClearOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,7 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	if err := fl.check(); err != nil {
 		return err
 	}
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
-	if err != nil {
-		return err
-	}
-	tok, err := c.Token(ctx, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
