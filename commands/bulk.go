@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -230,7 +231,9 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 	for i := 0; i < len(toks); i += contract.MaxBulk {
 		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
 	}
-	pace := newPacer(r.clock, r.Msgs)
+	pace := newPacer(r.clock, func(d time.Duration) {
+		r.Msgs.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
+	})
 	pace.note(r.API.LastRateLimit())
 	out := make([][]result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {

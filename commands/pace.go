@@ -51,7 +51,8 @@ func waitWithinReach(wait time.Duration, now time.Time) error {
 // on 429s. A budget never announced is not paced.
 type pacer struct {
 	clock clock
-	msgs  *messages
+	// waiting says a worker pauses d for the budget to refill.
+	waiting func(d time.Duration)
 
 	mu    sync.Mutex
 	known bool
@@ -68,8 +69,8 @@ type pacer struct {
 	changed chan struct{}
 }
 
-func newPacer(c clock, msgs *messages) *pacer {
-	return &pacer{clock: c, msgs: msgs, changed: make(chan struct{})}
+func newPacer(c clock, waiting func(time.Duration)) *pacer {
+	return &pacer{clock: c, waiting: waiting, changed: make(chan struct{})}
 }
 
 // note takes in the budget an answer carried.
@@ -136,7 +137,7 @@ func (p *pacer) wait(ctx context.Context) error {
 		if err := waitWithinReach(wait, now); err != nil {
 			return err
 		}
-		p.msgs.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", wait)
+		p.waiting(wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func (c *fakeClock) recorded() []time.Duration {
 func newTestPacer() (*pacer, *fakeClock, *bytes.Buffer) {
 	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	var out bytes.Buffer
-	return newPacer(clk, &messages{raw: &out, json: func() bool { return false }}), clk, &out
+	return newPacer(clk, func(d time.Duration) { fmt.Fprintf(&out, "waiting %s\n", d) }), clk, &out
 }
 
 // budget is the rate limit an answer arriving after d carries.
@@ -75,7 +76,7 @@ func TestPaceWaitsForTheRefill(t *testing.T) {
 	if w := clk.recorded(); len(w) != 1 || w[0] != 21*time.Second {
 		t.Errorf("waits %v, want one of 21s", w)
 	}
-	if !strings.Contains(out.String(), "request budget is spent: waiting 21s for it to refill") {
+	if !strings.Contains(out.String(), "waiting 21s\n") {
 		t.Errorf("stderr: %q", out)
 	}
 	// After the refill the next requests go at once.
