@@ -19,7 +19,7 @@ type Token struct {
 	AccountSid       string
 	Name             string
 	Description      string
-	State            string
+	State            State
 	ApiVersion       int
 	LatestApiVersion int
 	AuthTokenHint    string
@@ -51,6 +51,9 @@ type RateLimit struct {
 	Remaining int
 	// Reset is the number of seconds until the budget is refilled.
 	Reset int
+	// At is when the answer carrying the budget arrived, the time Reset
+	// counts from; zero for a budget read from a body.
+	At time.Time `json:"-"`
 }
 
 // UnmarshalJSON accepts the numbers as JSON numbers or numeric strings.
@@ -136,18 +139,10 @@ type Catalog struct {
 }
 
 // Category is a group of scopes; "<Id>.*" names all of them.
-type Category struct {
-	Id     string
-	Name   string
-	Scopes []Scope
-}
+type Category = contract.Category
 
 // Scope is one permission, named after the operation it allows.
-type Scope struct {
-	Id     string
-	Name   string
-	Method string
-}
+type Scope = contract.Scope
 
 // TokenCreate holds the settings of a new token, or the overrides of a
 // duplicate. Empty fields are not sent.
@@ -288,8 +283,8 @@ func (lo ListOptions) pageSize() int {
 // TokenListOptions filter a token listing. Zero values are not sent.
 type TokenListOptions struct {
 	ListOptions
-	// State is "ENABLED" or "DISABLED" (any case).
-	State string
+	// State is StateEnabled or StateDisabled; empty lists both.
+	State State
 	// Name matches token names containing the text.
 	Name           string
 	CreatedAfter   time.Time
@@ -298,16 +293,38 @@ type TokenListOptions struct {
 	ResetBefore    time.Time
 }
 
-// BulkAction is what a bulk call does to every token it names.
-type BulkAction string
+// State is a token's state.
+type State string
 
-// The bulk actions.
+// The states of a token.
 const (
-	BulkDisable BulkAction = "Disable"
-	BulkEnable  BulkAction = "Enable"
-	BulkDelete  BulkAction = "Delete"
-	BulkReset   BulkAction = "Reset"
+	StateEnabled  State = "ENABLED"
+	StateDisabled State = "DISABLED"
 )
+
+// Action is a change with endpoints of its own: one token's (POST
+// ApiTokens/{Sid}/{Action}, or DELETE ApiTokens/{Sid} for ActionDelete) and
+// the bulk one (POST ApiTokens/{Action}).
+type Action string
+
+// The actions.
+const (
+	ActionDisable Action = "Disable"
+	ActionEnable  Action = "Enable"
+	ActionDelete  Action = "Delete"
+	ActionReset   Action = "Reset"
+)
+
+// State is the state a token is in after a, and whether a sets one.
+func (a Action) State() (State, bool) {
+	switch a {
+	case ActionDisable:
+		return StateDisabled, true
+	case ActionEnable:
+		return StateEnabled, true
+	}
+	return "", false
+}
 
 // BulkResult is the outcome for one SID of a bulk call.
 type BulkResult struct {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/impactcom/impactctl/internal/atomicfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -125,7 +126,7 @@ func (c *Config) Save() error {
 			return fmt.Errorf("securing config directory: %w", err)
 		}
 	}
-	return writeFileAtomic(c.path, buf.Bytes(), 0o600)
+	return atomicfile.Write(c.path, buf.Bytes(), 0o600)
 }
 
 // updateConfig changes the config file under an exclusive lock: it reads
@@ -189,42 +190,4 @@ func (c *Config) ProfileNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// writeFileAtomic writes data to path so that a crash leaves either the old
-// file or the new one, never half of either: a temporary file in the same
-// directory, created with perm, synced, then renamed over path, and the
-// directory synced.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
