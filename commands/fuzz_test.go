@@ -238,9 +238,8 @@ func FuzzStdinSIDs(f *testing.F) {
 	}
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
-		fac := &Factory{IO: Streams(strings.NewReader(input), io.Discard, io.Discard)}
-		b := &bulkFlags{Stdin: true, Concurrency: 4, filtered: func() bool { return false }}
-		toks, failed, err := fac.selectTokens(context.Background(), c, nil, b)
+		r := &changeRun{IO: Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
+		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
 		if exitCode(err) == ExitUsage {
 			o.note(err)
 		} else {
