@@ -67,7 +67,7 @@ func newFactory(io *IOStreams, version string) *Factory {
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{IO: io, Version: version, v: v, getenv: os.Getenv, now: time.Now}
+	f := &Factory{IO: io, Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now}
 	return f
 }
 
