@@ -60,8 +60,9 @@ func envelope(items ...map[string]any) map[string]any {
 	}
 }
 
+// apiError is an error answer; the contract fixes Code's presence, not its value.
 func apiError(msg string) map[string]any {
-	return map[string]any{"Status": "ERROR", "Message": msg}
+	return map[string]any{"Status": "ERROR", "Code": "some_code", "Message": msg}
 }
 
 func mustJSON(t testing.TB, v any) []byte {
@@ -473,7 +474,7 @@ func TestCheckAcceptsGoodExchanges(t *testing.T) {
 		"rate limited": {method: "GET", path: root + "/Users", status: 429,
 			respHeader: http.Header{"Retry-After": {"30"}}, respBody: apiError("Too Many Requests")},
 		"validation": {method: "POST", path: root + "/ApiTokens", reqBody: `{"Name":"x"}`, status: 400,
-			respBody: map[string]any{"Status": "ERROR", "Message": "Validation Failed",
+			respBody: map[string]any{"Status": "ERROR", "Code": "bad_request", "Message": "Validation Failed",
 				"Errors": []any{map[string]any{"Field": "Name", "Message": "already taken"}}}},
 	} {
 		if err := x.check(t, v); err != nil {
@@ -508,6 +509,7 @@ func TestCheckCatchesDrift(t *testing.T) {
 		"undeclared status":  {method: "GET", path: root + "/Users", status: 500, respBody: apiError("boom")},
 		"error not JSON":     {method: "GET", path: root + "/Users", status: 404, respHeader: http.Header{"Content-Type": {"text/plain"}}, respBody: "404 page not found\n"},
 		"error shape":        {method: "GET", path: root + "/Users", status: 404, respBody: map[string]any{"error": "not found"}},
+		"error without Code": {method: "GET", path: root + "/Users", status: 404, respBody: map[string]any{"Status": "ERROR", "Message": "Not Found"}},
 		"204 with a body":    {method: "DELETE", path: root + "/ApiTokens/" + tokenSid, status: 204, respBody: token()},
 		"429 no Retry-After": {method: "GET", path: root + "/Users", status: 429, respBody: apiError("slow down")},
 		"unknown query":      {method: "GET", path: root + "/ApiTokens?pagesize=10", status: 200, respBody: envelope()},

@@ -41,6 +41,17 @@ type Options struct {
 	// RetryMaxWait caps every wait, Retry-After included. Zero caps at
 	// RetryWait.
 	RetryMaxWait time.Duration
+	// ConnectTimeout bounds making a connection (TCP and TLS) in each
+	// attempt; zero means DefaultConnectTimeout. It applies when Transport
+	// is nil.
+	ConnectTimeout time.Duration
+	// HeaderTimeout bounds the wait for an answer's headers once a request
+	// is sent; zero means DefaultHeaderTimeout. It applies when Transport
+	// is nil.
+	HeaderTimeout time.Duration
+	// BodyIdleTimeout bounds the wait for the next byte of an answer's body;
+	// zero means DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
 	// Debug, when set, receives one line per request and per answer:
 	// method, URL, status, duration and selected headers. It never holds
 	// a body, the Authorization header or a secret.
@@ -110,16 +121,21 @@ func New(o Options) (*Client, error) {
 		o.UserAgent = "impactctl"
 	}
 	u.RawQuery, u.Fragment = "", ""
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if o.BodyIdleTimeout <= 0 {
+		o.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
 	tr := o.Transport
 	if tr == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// A server that takes the request and never answers would
-		// otherwise hold a command without --timeout forever.
-		t.ResponseHeaderTimeout = 2 * time.Minute
-		tr = t
+		tr = newTransport(o.ConnectTimeout, o.HeaderTimeout)
 	}
 	hc := &http.Client{
-		Transport: tr,
+		Transport: &idleBodyTransport{next: tr, idle: o.BodyIdleTimeout},
 		// A redirect could carry the credentials elsewhere; the answer is
 		// reported as it is instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

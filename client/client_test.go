@@ -906,7 +906,7 @@ func TestKindDiscovery(t *testing.T) {
 		}
 		want := []string{
 			"GET /Agencies/" + brandSid + "/ApiTokens/Current",
-			"GET /Advertisers/" + brandSid + "/ApiTokens",
+			"GET /Advertisers/" + brandSid + "/ApiTokens?PageSize=1000",
 			"GET /Advertisers/" + brandSid + "/ApiTokens/Current",
 		}
 		if got := s.requests(); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -961,8 +961,8 @@ func TestBrandPassthrough(t *testing.T) {
 	want := []string{
 		"GET /Agencies/" + testSid + "/ApiTokens/Current",
 		"GET " + root + "/ApiTokens/IRb",
-		"GET " + root + "/ApiTokens",
-		"GET " + root + "/Users",
+		"GET " + root + "/ApiTokens?PageSize=1000",
+		"GET " + root + "/Users?PageSize=1000",
 		"PUT " + root + "/ApiTokens/IRb/Scopes",
 		"GET /Agencies/" + testSid + "/ApiTokens/Current",
 	}
@@ -1188,7 +1188,7 @@ func TestBasePathPrefix(t *testing.T) {
 	if err != nil || len(toks) != 2 {
 		t.Fatalf("%v %v", toks, err)
 	}
-	if got := s.requests(); got[2] != "GET /api/Agencies/"+testSid+"/ApiTokens?Page=2" {
+	if got := s.requests(); got[2] != "GET /api/Agencies/"+testSid+"/ApiTokens?Page=2&PageSize=1000" {
 		t.Errorf("requests %v", got)
 	}
 }

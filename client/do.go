@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // request is one API call, however many attempts it takes.
@@ -114,6 +116,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		attempts += c.opts.MaxRetries
 	}
 	ambiguous := false
+	silent := 0 // attempts that timed out before any answer began
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, path, err)
@@ -151,7 +154,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			if mayHaveArrived(err) {
 				ambiguous = true
 			}
-			if attempt >= attempts || !retryableNetErr(err) {
+			if neverBegan(err) {
+				silent++
+			}
+			if attempt >= attempts || !retryableNetErr(err) || silent > 1 {
 				return nil, lastErr
 			}
 			wait = c.backoff(attempt)
@@ -276,10 +282,14 @@ func mayHaveArrived(err error) bool {
 func (c *Client) apiError(method, path string, res *response) *APIError {
 	e := &APIError{StatusCode: res.status, Method: method, Path: path}
 	var body struct {
+		Code    string
+		Scope   string
 		Message string
 		Errors  []FieldError
 	}
 	if json.Unmarshal(res.body, &body) == nil {
+		e.Code = contract.ErrorCode(c.redact(body.Code))
+		e.Scope = c.redact(body.Scope)
 		e.Message = c.redact(body.Message)
 		for _, fe := range body.Errors {
 			e.Errors = append(e.Errors, FieldError{Field: c.redact(fe.Field), Message: c.redact(fe.Message)})

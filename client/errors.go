@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // ErrBrandNeedsAgency is returned when a managed brand is asked for with a
@@ -19,6 +21,12 @@ var ErrBrandNeedsAgency = errors.New("a managed brand can only be reached with a
 type APIError struct {
 	// StatusCode is the HTTP status, for example 403.
 	StatusCode int
+	// Code is the server's machine-readable kind of failure, for example
+	// contract.CodeMissingScope; "" when the server sent none. Decide on it and
+	// StatusCode, never on Message.
+	Code contract.ErrorCode
+	// Scope is the scope a missing_scope or escalation refusal is about.
+	Scope string
 	// Message is the server's Message, for example "Missing scope apitokens.reveal".
 	Message string
 	// Errors names the fields a 400 refused.

@@ -35,18 +35,13 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 		if q == nil {
 			q = url.Values{}
 		}
-		ps := lo.PageSize
-		if ps <= 0 && lo.Limit > 0 && lo.Limit < 100 {
-			ps = lo.Limit
-		}
-		if ps > 0 {
-			q.Set("PageSize", strconv.Itoa(ps))
-		}
+		q.Set("PageSize", strconv.Itoa(lo.pageSize()))
 		r := &request{method: http.MethodGet, path: root + rel, query: q}
 		next := c.url(r)
 		seen := map[string]bool{}
 		n := 0
-		for {
+		maxPages := 0 // the first page's @numpages + 1
+		for pages := 1; ; pages++ {
 			seen[next.String()] = true
 			res, err := c.do(ctx, &request{method: http.MethodGet, u: next})
 			if err != nil {
@@ -57,6 +52,12 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 			if err != nil {
 				yield(zero, fmt.Errorf("reading page of %s: %w", next.Path, err))
 				return
+			}
+			if pages == 1 {
+				// One page more than announced leaves room for tokens
+				// created while the list is read; a chain running on past
+				// it is a broken or hostile server.
+				maxPages = max(int(env.NumPages), 1) + 1
 			}
 			for _, raw := range items {
 				var v T
@@ -81,7 +82,11 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 				return
 			}
 			if seen[u.String()] {
-				yield(zero, fmt.Errorf("paging loops back to %s", u.Path))
+				yield(zero, &PageChainError{Path: u.Path, Loops: true})
+				return
+			}
+			if pages >= maxPages {
+				yield(zero, &PageChainError{Path: u.Path, Announced: maxPages - 1, Read: pages})
 				return
 			}
 			next = u
@@ -141,6 +146,30 @@ type PagingError struct {
 // https://elsewhere.example/x".
 func (e *PagingError) Error() string {
 	return "refusing to follow @nextpageuri to another host: " + e.URI
+}
+
+// PageChainError is a list whose @nextpageuri links loop back to a page
+// already read, or run on past the pages the first page announced
+// (@numpages, plus one for items added while reading). The link is not
+// followed; the items before it were already yielded.
+type PageChainError struct {
+	// Path is the link's path, without its query.
+	Path string
+	// Loops is set when the link leads back to a page already read.
+	Loops bool
+	// Announced is the first page's @numpages; Read is how many pages
+	// were read before the link was refused.
+	Announced, Read int
+}
+
+// Error reads like "the server announced 3 pages but linked past them:
+// stopped after 4 pages, before /Agencies/IR…/ApiTokens".
+func (e *PageChainError) Error() string {
+	if e.Loops {
+		return "refusing to follow @nextpageuri: paging loops back to " + e.Path
+	}
+	return fmt.Sprintf("refusing to follow @nextpageuri: the server announced %d page(s) but linked past them; stopped after %d pages, before %s",
+		e.Announced, e.Read, e.Path)
 }
 
 // shownURI is ref fit for an error message: no query or fragment, which

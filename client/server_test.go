@@ -15,6 +15,7 @@ import (
 
 	"github.com/impactcom/impactctl/api"
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -404,4 +405,24 @@ func countTokens(t *testing.T, c *client.Client) int {
 		n++
 	}
 	return n
+}
+
+// TestErrorCodesFromServer: the server's Code and Scope reach APIError and bulk results.
+func TestErrorCodesFromServer(t *testing.T) {
+	creds := realServer(t)
+	ctx := context.Background()
+	ro := contractClient(t, creds["readonly"], nil)
+	_, err := ro.AuthToken(ctx, creds["admin"].AccountSid)
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Code != contract.CodeMissingScope || ae.Scope != "apitokens.reveal" {
+		t.Fatalf("reveal without the scope: %#v", err)
+	}
+	writer := contractClient(t, creds["writer"], nil)
+	res, err := writer.Bulk(ctx, client.BulkDisable, []string{creds["admin"].AccountSid}, client.WriteOptions{})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("bulk: %+v %v", res, err)
+	}
+	if r := res[0]; r.Status != "ERROR" || r.Code != contract.CodeEscalation || r.Scope != "account.read" || len(r.Errors) == 0 {
+		t.Fatalf("bulk escalation: %+v", r)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // Token is an API access token as the server describes it. It never holds
@@ -263,10 +265,23 @@ type WriteOptions struct {
 
 // ListOptions control paging.
 type ListOptions struct {
-	// PageSize is the page size to ask for; 0 leaves the server's default.
+	// PageSize is the page size to ask for; 0 asks for the largest page
+	// (contract.MaxPageSize), or for Limit when that is smaller: the
+	// fewest requests of the rate budget.
 	PageSize int
 	// Limit stops the listing after that many items; 0 lists every page.
 	Limit int
+}
+
+// pageSize is the PageSize a listing asks for.
+func (lo ListOptions) pageSize() int {
+	if lo.PageSize > 0 {
+		return lo.PageSize
+	}
+	if lo.Limit > 0 && lo.Limit < contract.MaxPageSize {
+		return lo.Limit
+	}
+	return contract.MaxPageSize
 }
 
 // TokenListOptions filter a token listing. Zero values are not sent.
@@ -299,7 +314,11 @@ type BulkResult struct {
 	// Status is "OK" or "ERROR".
 	Status     string
 	StatusCode int
-	Message    string
+	// Code, Scope and Errors describe a failure as an *APIError does.
+	Code    contract.ErrorCode `json:",omitempty"`
+	Scope   string             `json:",omitempty"`
+	Message string
+	Errors  []FieldError `json:",omitempty"`
 	// ApiToken is the token after the change (with its new AuthToken for
 	// a reset); nil for deletes and failures.
 	ApiToken *Token `json:",omitempty"`
@@ -309,13 +328,17 @@ type BulkResult struct {
 func (r *BulkResult) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		AccountSid, Status, Message string
+		Code                        contract.ErrorCode
+		Scope                       string
 		StatusCode                  flexInt
+		Errors                      []FieldError
 		ApiToken                    *Token
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*r = BulkResult{AccountSid: raw.AccountSid, Status: raw.Status, StatusCode: int(raw.StatusCode), Message: raw.Message, ApiToken: raw.ApiToken}
+	*r = BulkResult{AccountSid: raw.AccountSid, Status: raw.Status, StatusCode: int(raw.StatusCode), Code: raw.Code,
+		Scope: raw.Scope, Message: raw.Message, Errors: raw.Errors, ApiToken: raw.ApiToken}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -115,7 +116,14 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 			if err != nil {
 				return nil, nil, err
 			}
+			if !contract.ValidSID(tok.AccountSid) {
+				// These SIDs become requests and file names.
+				return nil, nil, badAnswerf("its list names %q, which is not an Account SID", tok.AccountSid)
+			}
 			toks = append(toks, tok)
+		}
+		if _, err := budgetWait(c); err != nil {
+			return nil, nil, err
 		}
 		return toks, nil, nil
 	}
@@ -141,6 +149,9 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		if err != nil {
 			return nil, nil, err
 		}
+		if tok.AccountSid != unique[0] {
+			return nil, nil, badAnswerf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
+		}
 		return []*client.Token{tok}, nil, nil
 	}
 	// Many tokens: read them from list pages (a request per 1,000 tokens,
@@ -150,7 +161,7 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		want[sid] = nil
 	}
 	left := len(unique)
-	for tok, err := range c.Tokens(ctx, client.TokenListOptions{ListOptions: client.ListOptions{PageSize: 1000}}) {
+	for tok, err := range c.Tokens(ctx, client.TokenListOptions{}) {
 		if err != nil {
 			return nil, nil, err
 		}
@@ -160,6 +171,11 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 				break
 			}
 		}
+	}
+	// A budget that refills only hours from now is refused before the
+	// question: the change could not be made anyway.
+	if _, err := budgetWait(c); err != nil {
+		return nil, nil, err
 	}
 	var found []*client.Token
 	var failed []result
@@ -212,6 +228,11 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 		}
 		bySID := map[string]client.BulkResult{}
 		for _, r := range got {
+			if _, asked := names[r.AccountSid]; !asked {
+				// Nothing in an answer about tokens nobody asked for is trusted.
+				out[i] = failAll(sids, names, badAnswerf("it names %q, which was not asked for", r.AccountSid))
+				return
+			}
 			bySID[r.AccountSid] = r
 		}
 		for _, sid := range sids {
@@ -222,7 +243,7 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 			case r.Status == "OK":
 				out[i] = append(out[i], result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
 			default:
-				err := &client.APIError{StatusCode: r.StatusCode, Message: r.Message}
+				err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
 				out[i] = append(out[i], errResult(sid, names[sid], err))
 			}
 		}
@@ -242,20 +263,39 @@ func failAll(sids []string, names map[string]string, err error) []result {
 	return rs
 }
 
+// maxBudgetWait is the longest a command waits for the rate budget to
+// refill. A server announcing a longer wait (or a Reset misread by a broken
+// server) gets exit 8 saying when, rather than a job asleep for days.
+const maxBudgetWait = time.Hour
+
+// budgetWait is how long the last answer said the rate budget takes to
+// refill when it is spent, else zero; a wait over maxBudgetWait is refused
+// with exit 8.
+func budgetWait(c *client.Client) (time.Duration, error) {
+	rl := c.LastRateLimit()
+	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
+		return 0, nil
+	}
+	wait := time.Duration(rl.Reset) * time.Second
+	if wait > maxBudgetWait {
+		at := time.Now().Add(wait).UTC().Format(time.RFC3339)
+		return 0, &ExitError{Code: ExitRateLimited, Err: fmt.Errorf("the token's request budget is spent and refills at %s (in %s), more than an hour away: try again then; nothing more was sent", at, wait)}
+	}
+	return wait, nil
+}
+
 // pace waits for the rate budget to refill when the last answer said it is
 // spent, rather than spending requests on 429s; it says so on stderr.
 func (f *Factory) pace(ctx context.Context, c *client.Client) error {
-	rl := c.LastRateLimit()
-	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
-		return nil
+	wait, err := budgetWait(c)
+	if err != nil || wait == 0 {
+		return err
 	}
-	f.errMu.Lock()
-	fmt.Fprintf(f.IO.ErrOut, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)\n", time.Duration(rl.Reset)*time.Second)
-	f.errMu.Unlock()
+	f.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", wait)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(time.Duration(rl.Reset) * time.Second):
+	case <-time.After(wait):
 		return nil
 	}
 }

@@ -47,18 +47,37 @@ func configPath(getenv func(string) string) (string, error) {
 }
 
 // loadConfig reads the config file; a missing file is an empty config.
-// A file others can read gets a warning on warn naming the chmod to run.
+// As ssh does with its own, it refuses a config file that is a symbolic
+// link, not a regular file, owned by another user (root aside) or writable
+// by others: whoever controls it chooses where the secrets go. Checks are
+// made on the open descriptor, so the file cannot be swapped between check
+// and read. A file others can read gets a warning on warn naming the chmod.
 func loadConfig(path string, warn io.Writer) (*Config, error) {
 	cfg := &Config{Profiles: map[string]Profile{}, path: path}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return cfg, nil
-	}
-	if err != nil {
+	case errors.Is(err, errIsLink):
+		return nil, linkError("config file", path)
+	case err != nil:
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular("config file", path, st)
+	}
+	if err := checkOwner("config file", path, st, true); err != nil {
+		return nil, err
+	}
+	if err := checkNotWritableByOthers("config file", path, st, 0o600); err != nil {
+		return nil, err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
 		fmt.Fprintf(warn, "warning: %s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s\n",
 			path, st.Mode().Perm(), path)
 	}
@@ -105,9 +124,9 @@ func updateConfig(path string, change func(*Config) error) (*Config, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating config directory: %w", err)
 	}
-	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := openLock(path + ".lock")
 	if err != nil {
-		return nil, fmt.Errorf("locking config: %w", err)
+		return nil, err
 	}
 	defer lock.Close()
 	if err := lockFile(lock); err != nil {
@@ -122,6 +141,31 @@ func updateConfig(path string, change func(*Config) error) (*Config, error) {
 		return nil, err
 	}
 	return cfg, cfg.Save()
+}
+
+// openLock opens (or creates) the config's lock file without following a
+// link planted in its place, and refuses one that is not a regular file or
+// that another user owns.
+func openLock(path string) (*os.File, error) {
+	lock, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, errIsLink) {
+		return nil, linkError("lock file", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking config: %w", err)
+	}
+	st, err := lock.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = notRegular("lock file", path, st)
+	}
+	if err == nil {
+		err = checkOwner("lock file", path, st, false)
+	}
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return lock, nil
 }
 
 // ProfileNames returns the profile names in order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/impactcom/impactctl/output"
@@ -42,6 +43,49 @@ type plan struct {
 	Unchanged []change `json:"Unchanged,omitempty"`
 	// Failed are the named tokens that could not be read.
 	Failed []planFailure `json:"Failed,omitempty"`
+}
+
+// sanitized is p with every string made safe for a terminal, for stderr.
+func (p plan) sanitized() plan {
+	clean := func(cs []change) []change {
+		out := make([]change, len(cs))
+		for i, c := range cs {
+			c.Name, c.Warning = output.Sanitize(c.Name), output.Sanitize(c.Warning)
+			c.Added, c.Removed = sanitizeAll(c.Added), sanitizeAll(c.Removed)
+			c.Fields = slices.Clone(c.Fields)
+			for j, fc := range c.Fields {
+				c.Fields[j].Before, c.Fields[j].After = sanitizeValue(fc.Before), sanitizeValue(fc.After)
+			}
+			out[i] = c
+		}
+		return out
+	}
+	q := plan{Changes: clean(p.Changes), Unchanged: clean(p.Unchanged)}
+	for _, e := range p.Failed {
+		q.Failed = append(q.Failed, planFailure{e.AccountSid, output.Sanitize(e.Message)})
+	}
+	return q
+}
+
+func sanitizeAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = output.Sanitize(s)
+	}
+	return out
+}
+
+func sanitizeValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return output.Sanitize(v)
+	case []string:
+		return sanitizeAll(v)
+	}
+	return v
 }
 
 // planFailure is a named token the plan cannot include, and why.
@@ -124,12 +168,9 @@ func showValue(v any) string {
 		}
 		return output.Sanitize(v)
 	case []string:
-		switch {
-		case len(v) == 0:
+		// Every item, however many: a person confirms what they can read.
+		if len(v) == 0 {
 			return "(none)"
-		case len(v) > 6:
-			// The + and - lines spell out what changes in a long list.
-			return fmt.Sprintf("(%d)", len(v))
 		}
 		return output.Sanitize(strings.Join(v, ", "))
 	}
@@ -157,10 +198,7 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 		fmt.Fprintln(f.IO.Out, "dry run: nothing changed")
 		return false, nil
 	}
-	writePlan(f.IO.ErrOut, p.Changes)
-	for _, e := range p.Failed {
-		fmt.Fprintf(f.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
-	}
+	f.showPlan(p)
 	var warnings []string
 	for _, c := range p.Changes {
 		if c.Warning != "" {
@@ -169,7 +207,7 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 	}
 	if f.opts.Yes {
 		for _, w := range warnings {
-			fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+			f.say(levelWarning, "warning: %s", w)
 		}
 		return true, nil
 	}
@@ -192,6 +230,21 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 		return true, nil
 	}
 	return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("declined: nothing changed")}
+}
+
+// showPlan writes the plan to stderr before a change: as text, or in JSON
+// modes as one {"Level":"plan",…} object, as --dry-run -o json shows it.
+func (f *Factory) showPlan(p plan) {
+	if f.jsonMode() {
+		f.msgs.mu.Lock()
+		defer f.msgs.mu.Unlock()
+		f.msgs.object(levelPlan, p.sanitized())
+		return
+	}
+	writePlan(f.IO.ErrOut, p.Changes)
+	for _, e := range p.Failed {
+		fmt.Fprintf(f.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
+	}
 }
 
 // nothingNamed reports a many-token command that selected no token: exit

@@ -1,25 +1,32 @@
 package commands
 
 import (
-	"net/mail"
-	"strings"
-
 	"github.com/spf13/cobra"
-)
 
-// maxDeveloperEmails is the Token API's limit on a token's list.
-const maxDeveloperEmails = 50
+	"github.com/impactcom/impactctl/contract"
+)
 
 func newContactsCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("contacts", "The developer e-mail addresses told about a token's changes",
 		newContactsListCmd(f), newContactsChangeCmd(f, true), newContactsChangeCmd(f, false))
 }
 
-// checkEmail accepts a bare address such as dev@example.com.
+// checkEmail accepts a bare address such as dev@example.com, by the rule the
+// server applies.
 func checkEmail(e string) error {
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
+	if !contract.ValidEmail(e) {
 		return usageErrorf("invalid e-mail address %q: expected a bare address such as dev@example.com; nothing changed", e)
+	}
+	return nil
+}
+
+// checkText refuses a flag's value the server would refuse (empty when
+// required, too long, or holding a character that does not show as itself),
+// before any question is asked. The value is not echoed: it may be long or
+// hold control characters.
+func checkText(flag, value string, required bool, max int) error {
+	if err := contract.CheckText(value, required, max); err != nil {
+		return usageErrorf("invalid %s: %v; nothing changed", flag, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -73,8 +74,8 @@ func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, em
 	if len(skipped) == len(emails) {
 		return f.nothingToChange(fmt.Sprintf("developer e-mails of token %s", tok.AccountSid), tok)
 	}
-	if len(next) > maxDeveloperEmails {
-		return usageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", maxDeveloperEmails, len(next))
+	if len(next) > contract.MaxEmails {
+		return usageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
 	}
 	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set developer e-mails of",
 		Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}

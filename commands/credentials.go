@@ -97,12 +97,14 @@ func isLoopback(host string) bool {
 
 // credentialSettings are the inputs credentials are resolved from.
 type credentialSettings struct {
-	getenv   func(string) string
-	profile  string // --profile, IMPACTCTL_PROFILE, else "default"
-	apiURL   string // --api-url or IMPACTCTL_API_URL, "" when neither
-	urlFrom  string // which of the two named apiURL
-	loadConf func() (*Config, error)
-	warn     io.Writer // where warnings go
+	getenv  func(string) string
+	profile string // --profile, IMPACTCTL_PROFILE, else "default"
+	// profileFlag is set when --profile itself named the profile.
+	profileFlag bool
+	apiURL      string // --api-url or IMPACTCTL_API_URL, "" when neither
+	urlFrom     string // which of the two named apiURL
+	loadConf    func() (*Config, error)
+	warn        io.Writer // where warnings go
 }
 
 // resolveCredentials applies DESIGN.md's rule: credentials come as one unit,
@@ -114,6 +116,12 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 	secret := s.getenv("IMPACTCTL_AUTH_TOKEN")
 	secretFile := s.getenv("IMPACTCTL_AUTH_TOKEN_FILE")
 	if sid != "" || secret != "" || secretFile != "" {
+		if s.profileFlag {
+			// Environment credentials win over profiles: acting as another
+			// token than the one named would be a silent surprise.
+			return nil, usageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
+				s.profile, strings.Join(setVariables(s.getenv, "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE"), ", "))
+		}
 		return credentialsFromEnv(s, sid, secret, secretFile)
 	}
 
@@ -157,6 +165,17 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		Source:     fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
 		Profile:    s.profile,
 	}, nil
+}
+
+// setVariables are those of names that are set.
+func setVariables(getenv func(string) string, names ...string) []string {
+	var set []string
+	for _, n := range names {
+		if getenv(n) != "" {
+			set = append(set, n)
+		}
+	}
+	return set
 }
 
 func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*credentials, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/output"
+	"github.com/impactcom/impactctl/server"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -23,6 +24,7 @@ const (
 	ExitRateLimited = 8
 	ExitUnavailable = 9
 	ExitPartial     = 10
+	ExitSecretCmd   = 11 // changed, but a new secret could not be handed to --secret-cmd
 	ExitInterrupted = 130
 )
 
@@ -30,6 +32,9 @@ const (
 type ExitError struct {
 	Code int
 	Err  error
+	// Kind is the CLI's error code in JSON modes ("secret_delivery");
+	// empty derives it from the error and the exit code (see cliCode).
+	Kind string
 }
 
 func (e *ExitError) Error() string { return e.Err.Error() }
@@ -58,8 +63,13 @@ func exitCode(err error) int {
 		return ExitUsage
 	}
 	var pe *client.PagingError
-	if errors.As(err, &pe) {
+	var ce *client.PageChainError
+	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
+	}
+	var fe *server.FileError
+	if errors.As(err, &fe) {
+		return ExitUsage // the server's own files are unsafe: the user's to fix
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

@@ -50,15 +50,20 @@ type Factory struct {
 	apiClient  *client.Client
 	clientErr  error
 
-	// errMu serialises messages written from concurrent requests.
-	errMu sync.Mutex
-
-	local     *server.Instance
-	cleanups  []func()
-	printer   *output.Printer
+	local    *server.Instance
+	cleanups []func()
+	printer  *output.Printer
+	// budget is the context --timeout bounds, nil without --timeout: an
+	// error is blamed on --timeout only when it ran out.
+	budget    context.Context
 	confCache *Config
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
+	// msgs is stderr (IO.ErrOut writes through it); argsJSON reports
+	// whether the raw arguments ask for a JSON mode, for errors cobra
+	// finds before the flags are parsed.
+	msgs     *messages
+	argsJSON bool
 }
 
 func newFactory(io *IOStreams, version string) *Factory {
@@ -67,7 +72,13 @@ func newFactory(io *IOStreams, version string) *Factory {
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{IO: io, Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now}
+	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now}
+	// Everything written to stderr goes through the messages, sanitised
+	// and, in JSON modes, as JSON lines.
+	streams := *io
+	f.msgs = &messages{raw: io.ErrOut, json: f.jsonMode}
+	streams.ErrOut = levelWriter{m: f.msgs, level: levelInfo}
+	f.IO = &streams
 	return f
 }
 
@@ -131,12 +142,13 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 		}
 		u, from := f.apiURLSetting()
 		f.creds, f.credsErr = resolveCredentials(credentialSettings{
-			getenv:   f.getenv,
-			profile:  f.profileName(),
-			apiURL:   u,
-			urlFrom:  from,
-			loadConf: f.Config,
-			warn:     f.IO.ErrOut,
+			getenv:      f.getenv,
+			profile:     f.profileName(),
+			profileFlag: f.opts.Profile != "",
+			apiURL:      u,
+			urlFrom:     from,
+			loadConf:    f.Config,
+			warn:        f.IO.ErrOut,
 		})
 	})
 	return f.creds, f.credsErr
@@ -187,16 +199,31 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		RetryMaxWait: 30 * time.Second,
 		Kind:         kind,
 	}
-	if w := f.getenv("IMPACTCTL_RETRY_WAIT"); w != "" {
-		// Lets tests and impatient scripts shorten the waits between retries.
-		d, err := time.ParseDuration(w)
-		if err != nil || d < 0 {
-			return nil, usageErrorf("IMPACTCTL_RETRY_WAIT %q: use a duration such as 200ms", w)
+	// The waits between retries and the bounds of each attempt can be
+	// shortened, for tests and impatient scripts; unset, the defaults hold.
+	for _, knob := range []struct {
+		env string
+		set func(time.Duration)
+	}{
+		{"IMPACTCTL_RETRY_WAIT", func(d time.Duration) { o.RetryWait, o.RetryMaxWait = d, d }},
+		{"IMPACTCTL_CONNECT_TIMEOUT", func(d time.Duration) { o.ConnectTimeout = d }},
+		{"IMPACTCTL_HEADER_TIMEOUT", func(d time.Duration) { o.HeaderTimeout = d }},
+		{"IMPACTCTL_BODY_TIMEOUT", func(d time.Duration) { o.BodyIdleTimeout = d }},
+	} {
+		w := f.getenv(knob.env)
+		if w == "" {
+			continue
 		}
-		o.RetryWait, o.RetryMaxWait = d, d
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 0 || (d == 0 && knob.env != "IMPACTCTL_RETRY_WAIT") {
+			return nil, usageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
+		}
+		knob.set(d)
 	}
 	if f.opts.Debug {
-		o.Debug = f.IO.ErrOut
+		// Debug lines are the one exception to JSON stderr: they are
+		// asked for, and never hold a server's body.
+		o.Debug = f.msgs.raw
 	}
 	return client.New(o)
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -33,11 +33,12 @@ func Main(args []string, io *IOStreams) int {
 
 	f := newFactory(io, version)
 	defer f.close()
+	f.argsJSON = jsonInArgs(args)
 	root := newRootCmd(f)
 	root.SetArgs(args)
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
 
 	type outcome struct {
 		cmd *cobra.Command
@@ -58,7 +59,7 @@ func Main(args []string, io *IOStreams) int {
 		select {
 		case out = <-done:
 		case <-time.After(interruptGrace):
-			fmt.Fprintln(io.ErrOut, "interrupted")
+			f.interrupted()
 			return ExitInterrupted
 		}
 	}
@@ -76,43 +77,30 @@ func Main(args []string, io *IOStreams) int {
 		code = ExitUsage
 	}
 	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
-		fmt.Fprintln(io.ErrOut, "interrupted")
+		f.interrupted()
 		return code
 	}
-	printError(f, cmd, err, code)
+	usage := ""
+	if code == ExitUsage && cmd != nil && !f.ran {
+		usage = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
+	}
+	printError(f, err, code, usage)
 	return code
 }
 
-// printError writes err to stderr: a line for people, or in JSON modes the
-// API's error object with "ExitCode".
-func printError(f *Factory, cmd *cobra.Command, err error, code int) {
-	msg := err.Error()
-	if hint := errorHint(f, err); hint != "" {
-		msg += "\n" + hint
-	}
-	if f.opts.Output == "json" || f.opts.Output == "jsonl" || f.opts.JQ != "" || f.opts.Template != "" {
-		obj := map[string]any{"Status": "ERROR", "Message": msg, "ExitCode": code}
-		var ae *client.APIError
-		if errors.As(err, &ae) {
-			obj["Message"] = ae.Message
-			obj["StatusCode"] = ae.StatusCode
-			if len(ae.Errors) > 0 {
-				obj["Errors"] = ae.Errors
-			}
-		}
-		b, _ := json.Marshal(obj)
-		fmt.Fprintln(f.IO.ErrOut, string(b))
+// interrupted says the command was interrupted: "interrupted", or in JSON
+// modes an error object with Code "interrupted" and exit code 130.
+func (f *Factory) interrupted() {
+	if f.jsonMode() {
+		printError(f, errors.New("interrupted"), ExitInterrupted, "")
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "error: %s\n", msg)
-	if code == ExitUsage && cmd != nil && !f.ran {
-		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-	}
+	f.say(levelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.
 func errorHint(f *Factory, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) && f.opts.Timeout > 0 {
+	if f.budget != nil && f.budget.Err() == context.DeadlineExceeded && errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("the command's --timeout of %s ran out before it finished (a change already sent may have been made: check with tokens show)", f.opts.Timeout)
 	}
 	creds := f.creds
@@ -120,7 +108,7 @@ func errorHint(f *Factory, err error) string {
 	if !errors.As(err, &ae) {
 		var ne *client.NetworkError
 		if errors.As(err, &ne) && creds != nil {
-			return fmt.Sprintf("check that the Token API at %s is reachable (the server may be down), or pass --api-url", creds.APIURL)
+			return unreachableHint(creds)
 		}
 		return ""
 	}
@@ -136,7 +124,8 @@ func errorHint(f *Factory, err error) string {
 		}
 		return "the Account SID and Auth Token were refused: check both"
 	case 403:
-		if strings.Contains(strings.ToLower(ae.Error()), "disabled") {
+		switch ae.Code {
+		case contract.CodeTokenDisabled:
 			if f.localMode() {
 				return "the embedded server's admin token is disabled: remove local.db from $XDG_DATA_HOME/impactctl to start afresh"
 			}
@@ -144,14 +133,12 @@ func errorHint(f *Factory, err error) string {
 				return fmt.Sprintf("the token in use (%s) is disabled: another token can enable it with `impactctl tokens enable %s`", creds.AccountSid, creds.AccountSid)
 			}
 			return "the token is disabled"
-		}
-		for _, fe := range ae.Errors {
-			if strings.Contains(fe.Message, "calling token lacks") || strings.Contains(strings.ToLower(fe.Message), "cannot grant") {
-				return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
+		case contract.CodeEscalation:
+			return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
+		case contract.CodeMissingScope:
+			if scope := ae.Scope; printableScope(scope) && creds != nil {
+				return fmt.Sprintf("the token in use (%s) lacks %s: a token holding it can grant it with `impactctl scopes set %s --add %s`", creds.AccountSid, scope, creds.AccountSid, scope)
 			}
-		}
-		if scope := missingScope(ae); scope != "" && creds != nil {
-			return fmt.Sprintf("the token in use (%s) lacks %s: a token holding it can grant it with `impactctl scopes set %s --add %s`", creds.AccountSid, scope, creds.AccountSid, scope)
 		}
 		return "the token in use lacks a scope this needs"
 	case 404:
@@ -167,18 +154,36 @@ func errorHint(f *Factory, err error) string {
 	return ""
 }
 
-// missingScope finds the scope a 403 names ("missing scope users.read").
-func missingScope(ae *client.APIError) string {
-	text := ae.Message
-	for _, fe := range ae.Errors {
-		text += " " + fe.Message
+// unreachableHint says what to check when the server did not answer, and how
+// to follow it if it moved: a profile keeps its own URL (no --api-url beside
+// it), so a moved server means logging in again with the new one.
+func unreachableHint(creds *credentials) string {
+	hint := fmt.Sprintf("check that the Token API at %s is reachable (the server may be down)", creds.APIURL)
+	switch {
+	case creds.Profile != "":
+		login := "impactctl auth login"
+		if creds.Profile != "default" {
+			login += " --profile " + creds.Profile
+		}
+		return hint + fmt.Sprintf("; if it moved, store its new address in profile %q with `%s --api-url NEW_URL`", creds.Profile, login)
+	case creds.fromEnvironment():
+		return hint + "; if it moved, set IMPACTCTL_API_URL (or --api-url) to its new address"
 	}
-	_, after, ok := strings.Cut(text, "missing scope ")
-	if !ok {
-		return ""
+	return hint
+}
+
+// printableScope reports whether a scope a server named is fit to print in a
+// command line: a catalog scope is lower-case letters, digits, '.', '_', '-' and '*'.
+func printableScope(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
 	}
-	scope, _, _ := strings.Cut(after, " ")
-	return strings.TrimRight(scope, ".,;:")
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.ContainsRune("._-*", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // newRootCmd builds the whole command tree.
@@ -262,6 +267,7 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
 		f.cleanups = append(f.cleanups, cancel)
 		cmd.SetContext(ctx)
+		f.budget = ctx
 	}
 	p, err := output.New(f.IO.Out, output.Options{
 		Format:   f.opts.Output,

@@ -29,8 +29,53 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"impactctl": func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+		"impactctl":       func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+		"secret-recorder": secretRecorder,
 	})
+}
+
+// secretRecorder is a --secret-cmd for scripts: `secret-recorder PREFIX
+// [EXIT]` appends its stdin to PREFIX.stdin and a line to PREFIX.log naming
+// IMPACTCTL_SECRET_SID, every IMPACTCTL_AUTH_TOKEN* variable it was given,
+// and whether $RECORDER_DIR/<SID> already existed; it prints a line on
+// stdout and on stderr, then exits with EXIT (default 0).
+func secretRecorder() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: secret-recorder PREFIX [EXIT]")
+		os.Exit(2)
+	}
+	prefix := os.Args[1]
+	in, _ := io.ReadAll(os.Stdin)
+	sid := os.Getenv("IMPACTCTL_SECRET_SID")
+	var leaked []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "IMPACTCTL_AUTH_TOKEN") {
+			k, _, _ := strings.Cut(kv, "=")
+			leaked = append(leaked, k)
+		}
+	}
+	fileFirst := "no"
+	if dir := os.Getenv("RECORDER_DIR"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, sid)); err == nil {
+			fileFirst = "yes"
+		}
+	}
+	appendTo := func(name, text string) {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err == nil {
+			f.WriteString(text)
+			f.Close()
+		}
+	}
+	appendTo(prefix+".stdin", string(in))
+	appendTo(prefix+".log", fmt.Sprintf("sid=%s auth-env=%q file-first=%s\n", sid, strings.Join(leaked, ","), fileFirst))
+	fmt.Println("recorder says hello on stdout")
+	fmt.Fprintln(os.Stderr, "recorder says hello on stderr")
+	code := 0
+	if len(os.Args) > 2 {
+		code, _ = strconv.Atoi(os.Args[2])
+	}
+	os.Exit(code)
 }
 
 // scriptNow is the fixed clock of the scripts' server and of the CLI's
@@ -46,6 +91,38 @@ var scriptNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // $<ROLE>_SID and $<ROLE>_TOKEN (READONLY, DISABLED, AGENCY2_ADMIN, BRAND_ADMIN),
 // and each secret is also in $WORK/<role>.secret (admin.secret, brand-admin.secret).
 // Set UPDATE_SCRIPTS=1 to rewrite golden files.
+//
+// A script can put a hostile server in place of the real one:
+//
+//	hostile start rules
+//	hostile requests
+//
+// `hostile start` serves on 127.0.0.1:0 and points IMPACTCTL_API_URL and the
+// environment credentials at it ($HOSTILE_URL, $HOSTILE_SID, $HOSTILE_TOKEN);
+// it stops when the script ends. `hostile requests` prints each request it
+// was sent ("METHOD /path?query"), one a line, for stdout to check.
+//
+// Each rule in the rules file starts with a line ">>> METHOD /path/pattern"
+// (METHOD may be *; the pattern is path.Match's, so * matches one segment).
+// The first rule that matches answers; an unmatched request gets 404. A rule
+// holds a first line, header lines, a blank line and the body:
+//
+//	>>> GET /Agencies/*/ApiTokens/*
+//	200 times=1
+//	X-RateLimit-Reset: 999999999
+//
+//	{"AccountSid":"../../x","Name":"{{"\x1b[31m"}}red"}
+//
+// The first line is a status and options, or "hang" (never answer, until the
+// client gives up) or "close" (drop the connection unanswered). Options:
+// times=N (the rule answers its first N matches, later ones fall through to
+// the next rules), delay=DURATION (wait first), stall (send the headers and
+// half the body, then never finish). Content-Type defaults to
+// application/json; "Content-Type:" with no value sends none. The body is a
+// text/template over {{.URL}} (the server's base URL), {{.SID}}, {{.N}} (this
+// rule's answer count, from 1), {{.Path}}, {{.Query}} and {{index .Wild 0}}
+// (the segments the pattern's wildcards matched), with the functions repeat
+// and add; Go string escapes in {{"..."}} give raw bytes such as ESC.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
@@ -60,6 +137,7 @@ func TestScripts(t *testing.T) {
 			"filemode": cmdFilemode,
 			"proxy":    cmdProxy,
 			"readyenv": cmdReadyenv,
+			"hostile":  cmdHostile,
 		},
 	})
 }
@@ -305,7 +383,11 @@ func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
 // faultProxy stands between the CLI and the server and misbehaves once, as
 // networks do: it can lose the answer to a reset the server already made,
 // (drop-reset: the first; drop-resets: every one, as when the job dies),
-// answer one request with 503 or 429, or never answer one (hang).
+// answer one request with 503 or 429, or never answer one (hang). Two faults
+// last: hang-all never answers any request, and spent says on every answer
+// that the rate budget is spent until X-RateLimit-Reset 999999999; escapes
+// puts terminal escape sequences into every error's Message and every
+// AccountSid that answers a change.
 type faultProxy struct {
 	upstream string
 	fault    string
@@ -318,12 +400,12 @@ type faultProxy struct {
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	p.mu.Lock()
-	fire := p.matches(r) && (!p.fired || p.fault == "drop-resets")
+	fire := p.matches(r) && (!p.fired || p.fault == "drop-resets" || p.fault == "hang-all" || p.fault == "spent" || p.fault == "escapes")
 	if fire {
 		p.fired = true
 	}
 	p.mu.Unlock()
-	if fire && p.fault == "hang" {
+	if fire && (p.fault == "hang" || p.fault == "hang-all") {
 		// An answer that never comes, until the client gives up.
 		<-r.Context().Done()
 		return
@@ -361,6 +443,17 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if fire && p.fault == "escapes" {
+		answer = bytes.ReplaceAll(answer, []byte(`"Message":"`), []byte(`"Message":"\u001b]0;owned\u0007\u001b[31m`))
+		if r.Method != http.MethodGet {
+			answer = bytes.ReplaceAll(answer, []byte(`"AccountSid":"`), []byte(`"AccountSid":"\u001b[2J`))
+		}
+		resp.Header.Del("Content-Length")
+	}
+	if fire && p.fault == "spent" {
+		resp.Header.Set("X-RateLimit-Remaining", "0")
+		resp.Header.Set("X-RateLimit-Reset", "999999999")
+	}
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
@@ -381,11 +474,11 @@ var proxies sync.Map // *testscript.TestScript → *faultProxy
 // cmdProxy starts a faulty proxy in front of the script's server and points
 // IMPACTCTL_API_URL at it, or checks what it saw:
 //
-//	proxy drop-reset|drop-resets|503|429|hang
+//	proxy drop-reset|drop-resets|503|429|hang|hang-all|spent|escapes
 //	proxy resets 1
 func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
-		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429|hang | proxy resets N")
+		ts.Fatalf("usage: proxy drop-reset|drop-resets|503|429|hang|hang-all|spent|escapes | proxy resets N")
 	}
 	if args[0] == "resets" {
 		v, _ := proxies.Load(ts)

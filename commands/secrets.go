@@ -1,11 +1,19 @@
 package commands
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 )
 
 // secretFlags say where a new Auth Token goes.
@@ -13,22 +21,27 @@ type secretFlags struct {
 	File   string
 	Dir    string
 	Reveal bool
+	Cmd    string
 	bulk   bool
+	// argv is Cmd split into words, once check has accepted it.
+	argv []string
 }
 
 func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 	s.bulk = bulk
-	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically)")
+	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout)")
 	if bulk {
 		cmd.Flags().StringVar(&s.Dir, "secret-dir", "", "write each new Auth Token to DIR/<SID> (0600)")
 	}
 	cmd.Flags().BoolVar(&s.Reveal, "reveal", false, "print the new Auth Token on stdout")
+	cmd.Flags().StringVar(&s.Cmd, "secret-cmd", "", "hand each new Auth Token to CMD on its stdin (after any file is written)")
 }
 
 // check refuses, before anything changes, a command that has nowhere to put
 // a new secret: told nothing and not on a terminal (where stdout is the
-// default), it exits 2. It also proves the destination writable, so a
-// secret is never created only to be lost.
+// default), it exits 2. It also proves the destination writable and safe
+// (not another user's), and --secret-cmd's command present, so a secret is
+// never created only to be lost.
 func (s *secretFlags) check(io *IOStreams) error {
 	given := 0
 	for _, set := range []bool{s.File != "", s.Dir != "", s.Reveal} {
@@ -36,28 +49,81 @@ func (s *secretFlags) check(io *IOStreams) error {
 			given++
 		}
 	}
+	if s.File == "-" {
+		// "-" is stdout, exactly as --reveal.
+		s.File, s.Reveal = "", true
+	}
 	switch {
 	case given > 1:
-		return usageErrorf("choose one destination for the new Auth Token: --secret-file, --secret-dir or --reveal")
+		return usageErrorf("choose one destination for the new Auth Token: --secret-file, --secret-dir or --reveal (--secret-cmd may join any of them)")
+	case given == 0 && s.Cmd != "":
+		// The command is the destination.
 	case given == 0 && io.CanPrompt():
 		// A person at a terminal; never a CI job, even one with a terminal.
 		s.Reveal = true
 	case given == 0:
-		return usageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
+		return usageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s, --secret-cmd CMD or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
+	}
+	if s.Cmd != "" {
+		argv, err := splitCommand(s.Cmd)
+		if err != nil {
+			return err
+		}
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			return usageErrorf("--secret-cmd: %w; nothing changed", err)
+		}
+		s.argv = argv
 	}
 	if s.File != "" {
-		if st, err := os.Lstat(s.File); err == nil && !st.Mode().IsRegular() {
-			return usageErrorf("--secret-file %s is not a regular file (a directory, link or device): name a new or regular file; nothing changed", s.File)
-		}
-		return probeWritable(filepath.Dir(s.File))
+		return checkSecretFile(s.File)
 	}
 	if s.Dir != "" {
-		if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-			return usageErrorf("--secret-dir: %w", err)
-		}
-		return probeWritable(s.Dir)
+		return checkSecretDir(s.Dir)
 	}
 	return nil
+}
+
+// checkSecretFile refuses a --secret-file that is not a new or regular
+// file of the user's own, or whose directory cannot take it.
+func checkSecretFile(path string) error {
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return usageErrorf("--secret-file: %w; nothing changed", err)
+	case !st.Mode().IsRegular():
+		return usageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, fileKind(st.Mode()))
+	default:
+		if err := checkOwner("--secret-file", path, st, false); err != nil {
+			return err
+		}
+	}
+	return probeWritable(filepath.Dir(path))
+}
+
+// checkSecretDir makes --secret-dir (0700) or refuses an existing one that
+// another user owns or can write: they could read the secrets, or plant
+// files in their place.
+func checkSecretDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return usageErrorf("--secret-dir: %w", err)
+		}
+	case err != nil:
+		return usageErrorf("--secret-dir: %w; nothing changed", err)
+	case !st.IsDir():
+		return usageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
+	default:
+		if err := checkOwner("--secret-dir", dir, st, false); err != nil {
+			return err
+		}
+		if err := checkNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
+			return err
+		}
+	}
+	return probeWritable(dir)
 }
 
 // probeWritable fails when dir cannot take a new file.
@@ -70,11 +136,26 @@ func probeWritable(dir string) error {
 	return os.Remove(f.Name())
 }
 
+// checkSelf refuses to hand the token in use's new secret only to
+// --secret-cmd: should the command fail, the credential the job runs on
+// would be lost. A file keeps it.
+func (s *secretFlags) checkSelf(sid string) error {
+	if s.Cmd != "" && s.File == "" && s.Dir == "" {
+		return usageErrorf("%s is the token in use: resetting it with --secret-cmd needs --secret-file too, so a failed hand-off never loses the credential this job runs on; nothing changed", sid)
+	}
+	return nil
+}
+
 // save writes a secret to its file, if one was named; it reports where.
+// Under --secret-dir the file is named after sid, the SID the user asked
+// for, checked again here so no name can leave the directory.
 func (s *secretFlags) save(sid, secret string) (string, error) {
 	path := s.File
 	if s.Dir != "" {
-		path = filepath.Join(s.Dir, sid)
+		var err error
+		if path, err = secretPath(s.Dir, sid); err != nil {
+			return "", err
+		}
 	}
 	if path == "" {
 		return "", nil
@@ -83,6 +164,83 @@ func (s *secretFlags) save(sid, secret string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// secretPath is dir/sid, refused unless sid is an Account SID and the path
+// is a file directly inside dir.
+func secretPath(dir, sid string) (string, error) {
+	if !contract.ValidSID(sid) {
+		return "", fmt.Errorf("refusing to name a file after %q: not an Account SID", sid)
+	}
+	path := filepath.Join(dir, sid)
+	if filepath.Dir(path) != filepath.Clean(dir) || filepath.Base(path) != sid {
+		return "", fmt.Errorf("refusing to write %s: not inside --secret-dir %s", path, dir)
+	}
+	return path, nil
+}
+
+// handOff gives a new secret to --secret-cmd, if one was named, after its
+// file (if any) was written.
+func (s *secretFlags) handOff(ctx context.Context, f *Factory, sid, secret string) error {
+	if len(s.argv) == 0 {
+		return nil
+	}
+	// The command's own output is the one thing on stderr impactctl passes
+	// through as it is, in JSON modes too: the user asked for it.
+	f.msgs.mu.Lock()
+	defer f.msgs.mu.Unlock()
+	return handOff(ctx, s.argv, sid, secret, f.msgs.raw)
+}
+
+// maskSecret asks GitHub Actions to hide secret from the job's log; it is
+// written to stdout before the secret itself is.
+func (f *Factory) maskSecret(secret string) {
+	if secret != "" && f.getenv("GITHUB_ACTIONS") == "true" {
+		fmt.Fprintf(f.IO.Out, "::add-mask::%s\n", secret)
+	}
+}
+
+// badAnswerf refuses a server answer that cannot be trusted with a secret:
+// exit 9, before any secret is written anywhere.
+func badAnswerf(format string, a ...any) error {
+	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
+}
+
+// untrustedAnswer is badAnswerf's error, found again in a bulk result.
+type untrustedAnswer struct{ msg string }
+
+func (e *untrustedAnswer) Error() string { return e.msg }
+
+// checkIssued refuses a token the server says it issued a secret to,
+// unless it names the SID asked for (any SID, for a new token) and its
+// secret is one line of printable characters, fit for a file, a command's
+// stdin and a CI log mask.
+func checkIssued(tok *client.Token, asked string) error {
+	switch {
+	case tok == nil:
+		return badAnswerf("it holds no token")
+	case !contract.ValidSID(tok.AccountSid):
+		return badAnswerf("it names %q, which is not an Account SID", tok.AccountSid)
+	case asked != "" && tok.AccountSid != asked:
+		return badAnswerf("it names token %s where %s was asked for", tok.AccountSid, asked)
+	case !printableSecret(tok.AuthToken):
+		return badAnswerf("the new Auth Token of %s is empty, too long or holds characters an Auth Token never has", tok.AccountSid)
+	}
+	return nil
+}
+
+// printableSecret reports whether s is 1 to 256 printable ASCII characters
+// other than space.
+func printableSecret(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // newIdempotencyKey makes a key for a POST when the user gave none, so a

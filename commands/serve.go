@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -22,6 +23,7 @@ type ServeOptions struct {
 	ReadyFile     string
 	RateLimit     string
 	AuthFailLimit string
+	TrustedProxy  []string
 }
 
 func newServeCmd(f *Factory) *cobra.Command {
@@ -35,7 +37,12 @@ It logs one JSON line per request to stderr and shuts down cleanly on
 SIGINT or SIGTERM. An empty database is seeded once: with --demo, the demo
 agency (users, brands, 30 tokens, a second agency); without, one agency with an
 admin token holding every scope. --ready-file receives the URL and the admin
-token's credentials (mode 0600) once listening.`,
+token's credentials (mode 0600) once listening.
+
+Failed authentications are counted per client address (IPv6 per /64). Behind
+a reverse proxy, name it with --trusted-proxy: X-Forwarded-For is then read
+from it, and only from it; the client is the right-most address there that is
+not itself a trusted proxy.`,
 		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json`,
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +57,7 @@ token's credentials (mode 0600) once listening.`,
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the admin token here once listening (0600)")
 	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s]; 0 turns limits off")
 	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s]")
+	fl.StringArrayVar(&opts.TrustedProxy, "trusted-proxy", nil, "a proxy (CIDR or address) whose X-Forwarded-For names the client; repeatable")
 	return cmd
 }
 
@@ -62,16 +70,25 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	if err != nil {
 		return usageErrorf("invalid --auth-fail-limit: %w", err)
 	}
+	var trusted []netip.Prefix
+	for _, s := range opts.TrustedProxy {
+		p, err := server.ParseTrustedProxy(s)
+		if err != nil {
+			return usageErrorf("invalid --trusted-proxy: %w", err)
+		}
+		trusted = append(trusted, p)
+	}
 	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil))
 	inst, err := server.Start(ctx, server.Config{
-		Addr:          opts.Addr,
-		DB:            opts.DB,
-		KeyFile:       opts.KeyFile,
-		Demo:          opts.Demo,
-		ReadyFile:     opts.ReadyFile,
-		RateLimit:     rate,
-		AuthFailLimit: failRate,
-		Logger:        logger,
+		Addr:           opts.Addr,
+		DB:             opts.DB,
+		KeyFile:        opts.KeyFile,
+		Demo:           opts.Demo,
+		ReadyFile:      opts.ReadyFile,
+		RateLimit:      rate,
+		AuthFailLimit:  failRate,
+		TrustedProxies: trusted,
+		Logger:         logger,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the server: %w", err)

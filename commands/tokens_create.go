@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -30,9 +31,10 @@ func newTokensCreateCmd(f *Factory) *cobra.Command {
 		Long: `Create a token, or duplicate one with --from SID (its settings, with the
 flags given as overrides; the name defaults to "<Name> (copy)").
 
-The new Auth Token goes where it is told: --secret-file PATH or --reveal
-(stdout). On a terminal stdout is the default; elsewhere, told nothing, the
-command refuses before creating anything.`,
+The new Auth Token goes where it is told: --secret-file PATH (- for stdout)
+or --reveal (stdout), and, with --secret-cmd CMD, to CMD on its stdin after
+any file is written. On a terminal stdout is the default; elsewhere, told
+nothing, the command refuses before creating anything.`,
 		Example: `  impactctl tokens create --name "CI deploys" --scope 'reports.*' --secret-file ci.secret --yes
   impactctl tokens create --from IR… --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
@@ -58,16 +60,16 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	} else if strings.TrimSpace(fl.Name) == "" {
 		return usageErrorf("a new token needs --name (or --from SID to duplicate one)")
 	}
-	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
-		return usageErrorf("--name must not be empty")
+	if err := fl.check(); err != nil {
+		return err
 	}
 	for _, e := range opts.DeveloperEmails {
 		if err := checkEmail(e); err != nil {
 			return err
 		}
 	}
-	if len(opts.DeveloperEmails) > maxDeveloperEmails {
-		return usageErrorf("a token has at most %d developer e-mail addresses", maxDeveloperEmails)
+	if len(opts.DeveloperEmails) > contract.MaxEmails {
+		return usageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
 	if !opts.DryRun {
 		if err := opts.Secret.check(f.IO); err != nil {
@@ -91,6 +93,19 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if fl.set("api-version") && !strings.EqualFold(fl.APIVersion, "latest") {
 		if req.ApiVersion, err = strconv.Atoi(fl.APIVersion); err != nil {
 			return usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
+		}
+		kind, err := c.Kind(ctx)
+		if err != nil {
+			return err
+		}
+		brand := kind == "brand" || f.opts.Brand != ""
+		lowest, latest := contract.APIVersions(brand)
+		if req.ApiVersion < lowest || req.ApiVersion > latest {
+			api := "Agency"
+			if brand {
+				api = "Brand"
+			}
+			return usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", req.ApiVersion, api, lowest, latest)
 		}
 	}
 	if fl.set("primary-contact") && fl.PrimaryContact != "" {
@@ -149,27 +164,41 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if err != nil {
 		return err
 	}
-	return f.deliverNewSecret(tok, &opts.Secret, key, "created")
+	return f.deliverNewSecret(ctx, tok, &opts.Secret, key, "created")
 }
 
-// deliverNewSecret puts a fresh secret where it was told and prints the
-// token: the secret itself only with --reveal.
-func (f *Factory) deliverNewSecret(tok *client.Token, s *secretFlags, key, done string) error {
+// deliverNewSecret puts a fresh secret where it was told (its file, then
+// --secret-cmd) and prints the token: the secret itself only with --reveal.
+func (f *Factory) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
+	if err := checkIssued(tok, ""); err != nil {
+		return err
+	}
 	path, err := s.save(tok.AccountSid, tok.AuthToken)
 	if err != nil {
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
 			tok.AccountSid, done, err, key)
 	}
+	handErr := s.handOff(ctx, f, tok.AccountSid, tok.AuthToken)
 	fmt.Fprintf(f.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
 		fmt.Fprintf(f.IO.ErrOut, "the new Auth Token is in %s\n", path)
 	}
+	if handErr == nil && len(s.argv) > 0 {
+		fmt.Fprintln(f.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+	}
 	shown := *tok
-	if !s.Reveal {
+	if s.Reveal {
+		f.maskSecret(tok.AuthToken)
+	} else {
 		shown.AuthToken = ""
 	}
 	if !f.Printer().Table() {
-		return f.Printer().Object(&shown)
+		err = f.Printer().Object(&shown)
+	} else {
+		err = output.KeyValues(f.IO.Out, tokenDetails(&shown))
 	}
-	return output.KeyValues(f.IO.Out, tokenDetails(&shown))
+	if handErr != nil {
+		return handOffError([]string{tok.AccountSid}, done, "with ", key, handErr, err)
+	}
+	return err
 }

@@ -3,12 +3,14 @@ package commands
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -43,6 +45,22 @@ func (t *tokenFields) register(cmd *cobra.Command, editing bool) {
 	t.set = func(name string) bool { return fl.Changed(name) }
 }
 
+// check refuses, before any request, the values the server would refuse:
+// the limits and characters of contract.
+func (t *tokenFields) check() error {
+	if t.set("name") {
+		if err := checkText("--name", t.Name, true, contract.MaxName); err != nil {
+			return err
+		}
+	}
+	if t.set("description") {
+		if err := checkText("--description", t.Description, false, contract.MaxDescription); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *changeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
 	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
@@ -71,8 +89,8 @@ func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) err
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") {
 		return usageErrorf("nothing to edit: give --name, --description, --api-version or --primary-contact")
 	}
-	if fl.set("name") && strings.TrimSpace(fl.Name) == "" {
-		return usageErrorf("--name must not be empty")
+	if err := fl.check(); err != nil {
+		return err
 	}
 	c, tok, err := f.readToken(ctx, opts.SID)
 	if err != nil {
@@ -174,21 +192,23 @@ func contactID(u *client.User) string {
 }
 
 // findUser resolves a primary contact given as a user ID or an e-mail
-// address among the account's users.
+// address among the account's users, so a contact that does not exist is
+// refused before the question. Without users.read an e-mail cannot be
+// resolved; an ID is then sent as it is and the server checks it.
 func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.User, error) {
-	if !strings.Contains(idOrEmail, "@") {
-		// An ID needs no lookup (nor users.read): the server checks it.
-		return &client.User{Id: idOrEmail}, nil
-	}
-	for u, err := range c.Users(ctx, client.ListOptions{PageSize: 1000}) {
+	byEmail := strings.Contains(idOrEmail, "@")
+	for u, err := range c.Users(ctx, client.ListOptions{}) {
 		if err != nil {
+			if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusForbidden && !byEmail {
+				return &client.User{Id: idOrEmail}, nil
+			}
 			return nil, fmt.Errorf("looking up the primary contact: %w", err)
 		}
-		if strings.EqualFold(u.Email, idOrEmail) {
+		if byEmail && strings.EqualFold(u.Email, idOrEmail) || !byEmail && u.Id == idOrEmail {
 			return &u, nil
 		}
 	}
-	return nil, usageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices", idOrEmail)
+	return nil, usageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices; nothing changed", idOrEmail)
 }
 
 // staleHint explains a 412: someone changed the token since it was read.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -23,6 +24,8 @@ type tokenListFlags struct {
 	NotResetFor   string
 	Limit         int
 	PageSize      int
+	// pageSizeSet reports whether --page-size was given.
+	pageSizeSet func() bool
 }
 
 func (l *tokenListFlags) register(cmd *cobra.Command) {
@@ -31,10 +34,11 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
 	fl.StringVar(&l.CreatedAfter, "created-after", "", "only tokens created after a date or time")
 	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date or time")
-	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens not used for an age such as 90d")
+	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens created more than an age such as 90d ago and not used since (never used counts)")
 	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
 	fl.IntVar(&l.Limit, "limit", 0, "at most N tokens (0: all)")
-	fl.IntVar(&l.PageSize, "page-size", 100, "tokens per request, 1 to 1000")
+	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
+	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
 }
 
 // options turns the flags into the client's list options, refusing bad
@@ -65,7 +69,14 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		if err != nil {
 			return o, err
 		}
-		o.LastUsedBefore = now.Add(-age)
+		// Unused for D: not used in the last D (never used counts) and
+		// created more than D ago, so a token made today is never "unused
+		// for 90 days".
+		cutoff := now.Add(-age)
+		o.LastUsedBefore = cutoff
+		if o.CreatedBefore.IsZero() || cutoff.Before(o.CreatedBefore) {
+			o.CreatedBefore = cutoff
+		}
 	}
 	if l.NotResetFor != "" {
 		age, err := parseAge("--not-reset-for", l.NotResetFor)
@@ -77,8 +88,8 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	if l.Limit < 0 {
 		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
 	}
-	if l.PageSize < 1 || l.PageSize > 1000 {
-		return o, usageErrorf("invalid --page-size %d: must be 1 to 1000", l.PageSize)
+	if l.pageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
+		return o, usageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
 	}
 	o.Limit, o.PageSize = l.Limit, l.PageSize
 	return o, nil

@@ -2,8 +2,10 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,16 +28,23 @@ func newTokensResetCmd(f *Factory) *cobra.Command {
 		Long: `Reset (rotate) the Auth Token of one or more tokens. The old secret is
 refused from the very next request.
 
-The new secret goes where it is told: --secret-file PATH (one token),
---secret-dir DIR (one file per SID) or --reveal (stdout). On a terminal stdout
-is the default; elsewhere, told nothing, the command refuses before changing
-anything.
+The new secret goes where it is told: --secret-file PATH (one token; - for
+stdout), --secret-dir DIR (one file per SID, named after the SIDs asked for)
+or --reveal (stdout). On a terminal stdout is the default; elsewhere, told
+nothing, the command refuses before changing anything.
+
+--secret-cmd CMD also hands each new secret to CMD on its stdin, after any
+file is written, with IMPACTCTL_SECRET_SID set. CMD is split into words as a
+shell would (quotes honoured, nothing else: use sh -c '…' for more). If it
+fails, the command exits 11 naming the --idempotency-key that hands the
+secrets over again without resetting anything twice.
 
 Resetting the token in use (CI's normal case) saves the new secret first,
 checks that it works, then updates the stored profile; with environment
 credentials it says which variable to update.`,
 		Example: `  impactctl tokens reset IR… --yes --secret-file ci.secret
-  impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes`,
+  impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes
+  impactctl tokens reset IR… --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tokensResetRun(cmd.Context(), f, args, opts)
 		},
@@ -60,14 +69,26 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 		// The token in use may have reset itself in an earlier run whose
 		// answer was lost: its old secret still replays that reset.
 		if creds, cerr := f.Credentials(ctx); cerr == nil && creds.AccountSid == args[0] && f.opts.Brand == "" {
+			if err := opts.Secret.checkSelf(creds.AccountSid); err != nil {
+				return err
+			}
 			return f.replaySelfReset(ctx, c, &opts.Secret, opts.Select.IdempotencyKey)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if len(toks) > 1 && opts.Secret.File != "" {
+	if len(toks) > 1 && opts.Secret.File != "" && opts.Secret.File != "-" {
 		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+	}
+	if creds, err := f.Credentials(ctx); err == nil && f.opts.Brand == "" && !opts.Select.DryRun {
+		for _, tok := range toks {
+			if tok.AccountSid == creds.AccountSid {
+				if err := opts.Secret.checkSelf(tok.AccountSid); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	var p plan
 	for _, tok := range toks {
@@ -97,6 +118,8 @@ func tokensResetRun(ctx context.Context, f *Factory, args []string, opts *Tokens
 		after, err := c.ResetToken(ctx, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
 		if err != nil {
 			results = []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+		} else if err := checkIssued(after, tok.AccountSid); err != nil {
+			return err
 		} else {
 			results = []result{okResult(after, "reset")}
 		}
@@ -120,9 +143,23 @@ func (f *Factory) deliverResets(ctx context.Context, results []result, s *secret
 	if err != nil {
 		return err
 	}
+	// Every answer is checked before any secret is written: one naming
+	// other tokens than those asked for, or a malformed SID, is refused.
+	for _, r := range results {
+		var ua *untrustedAnswer
+		if errors.As(r.err, &ua) {
+			return r.err
+		}
+		if r.Status == "OK" {
+			if err := checkIssued(r.ApiToken, r.AccountSid); err != nil {
+				return err
+			}
+		}
+	}
 	var self, selfPath string
+	var notHanded []string
 	for i, r := range results {
-		if r.Status != "OK" || r.ApiToken == nil {
+		if r.Status != "OK" {
 			continue
 		}
 		secret := r.ApiToken.AuthToken
@@ -131,6 +168,7 @@ func (f *Factory) deliverResets(ctx context.Context, results []result, s *secret
 			results[i] = errResult(r.AccountSid, r.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
 			continue
 		}
+		handErr := s.handOff(ctx, f, r.AccountSid, secret)
 		results[i].Message = "reset"
 		if r.ApiToken.Replayed {
 			// The same key as an earlier run: its answer again, no new reset.
@@ -143,7 +181,16 @@ func (f *Factory) deliverResets(ctx context.Context, results []result, s *secret
 			// A table has no column for secrets: it goes in the message.
 			results[i].Message += "; new Auth Token " + secret
 		}
-		if !s.Reveal {
+		switch {
+		case handErr != nil:
+			results[i].Message += "; not handed to --secret-cmd (" + handErr.Error() + ")"
+			notHanded = append(notHanded, r.AccountSid)
+		case len(s.argv) > 0:
+			results[i].Message += "; handed to --secret-cmd"
+		}
+		if s.Reveal {
+			f.maskSecret(secret)
+		} else {
 			shown := *r.ApiToken
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
@@ -155,10 +202,34 @@ func (f *Factory) deliverResets(ctx context.Context, results []result, s *secret
 	err = f.printResults(results)
 	if self != "" {
 		if serr := f.finishSelfRotation(ctx, creds, self, selfPath); serr != nil {
-			return serr
+			err = serr
 		}
 	}
+	if len(notHanded) > 0 {
+		return handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+	}
 	return err
+}
+
+// handOffError is exit 11: tokens changed, but --secret-cmd did not take
+// their new secrets. Re-running with the same key replays the server's
+// answers (kept 24 hours) without changing anything twice. Other failures
+// of the run are named too.
+func handOffError(sids []string, done, same, key string, why, other error) error {
+	them, their := "them", "their answers"
+	if len(sids) == 1 {
+		them, their = "it", "its answer"
+	}
+	because := ""
+	if why != nil {
+		because = " (" + why.Error() + ")"
+	}
+	msg := fmt.Sprintf("%s %s, but --secret-cmd failed for %s%s: run the same command again %s--idempotency-key %s within 24 hours to hand %s off again (the server replays %s; nothing is %s twice)",
+		plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
+	if other != nil {
+		msg += "; also: " + other.Error()
+	}
+	return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
 }
 
 // replaySelfReset asks the server again for the answer of a self-reset made
@@ -171,6 +242,9 @@ func (f *Factory) replaySelfReset(ctx context.Context, c *client.Client, s *secr
 	fmt.Fprintf(f.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", creds.AccountSid, key)
 	after, err := c.ResetToken(ctx, creds.AccountSid, client.WriteOptions{IdempotencyKey: key})
 	if err != nil {
+		return err
+	}
+	if err := checkIssued(after, creds.AccountSid); err != nil {
 		return err
 	}
 	return f.deliverResets(ctx, []result{okResult(after, "reset")}, s, key)

@@ -45,6 +45,7 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
+		f.maskSecret(tok.AuthToken)
 	}
 	p := f.Printer()
 	if !p.Table() {

@@ -40,8 +40,12 @@ func newTokensStateCmd(f *Factory, a stateAction, short string) *cobra.Command {
 		Use:   a.verb + " SID...",
 		Short: short,
 		Example: fmt.Sprintf(`  impactctl tokens %[1]s IR… --yes
-  impactctl tokens list --state enabled --unused-for 180d --jq '.[].AccountSid' | impactctl tokens %[1]s --stdin --yes
-  impactctl tokens %[1]s --all --name "temp" --dry-run`, a.verb),
+
+  # Tokens created over 180 days ago and not used since: look first, then act.
+  impactctl tokens %[1]s --all --unused-for 180d --dry-run
+  impactctl tokens %[1]s --all --unused-for 180d --yes
+
+  impactctl tokens list --name temp --jq '.[].AccountSid' | impactctl tokens %[1]s --stdin --dry-run`, a.verb),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tokensStateRun(cmd.Context(), f, a, args, b)
 		},

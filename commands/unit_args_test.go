@@ -133,13 +133,15 @@ func TestCheckEmail(t *testing.T) {
 		{"a@b.c", true},
 		{"Ada <a@b.c>", false},
 		{"<a@b.c>", false},
-		{"a@b", false},
+		{"a@b", true}, // as the server: a host name alone is a domain
 		{"not-an-address", false},
-		{"a@b.c ", false},
+		{"a@b.c.", false},
+		{"dev@exa\u200bmple.com", false},
 		{" a@b.c", false},
 		{"", false},
 		{"a@b.c, d@e.f", false},
 		{"a@b.c.", false},
+		{"dev@exa\u200bmple.com", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

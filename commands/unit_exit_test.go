@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/viper"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 )
 
 // checkExit fails t unless err maps to exit code want; want 0 means err must
@@ -74,6 +79,8 @@ func TestExitCode(t *testing.T) {
 		{"brand needs agency", client.ErrBrandNeedsAgency, ExitUsage},
 		{"wrapped brand needs agency", fmt.Errorf("brand 1: %w", client.ErrBrandNeedsAgency), ExitUsage},
 		{"plain error", errors.New("boom"), ExitUnexpected},
+		{"page chain past @numpages", &client.PageChainError{Path: "/x", Announced: 2, Read: 3}, ExitUnavailable},
+		{"paging loop", fmt.Errorf("listing: %w", &client.PageChainError{Path: "/x", Loops: true}), ExitUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,5 +99,59 @@ func TestExitErrorUnwraps(t *testing.T) {
 	}
 	if err.Error() != "inner" {
 		t.Errorf("Error() = %q, want the wrapped message", err.Error())
+	}
+}
+
+// TestErrorHintDecidesOnCode: hints follow the server's Code and Scope, whatever its
+// Message says.
+func TestErrorHintDecidesOnCode(t *testing.T) {
+	sid := "IR" + strings.Repeat("a", 32)
+	f := &Factory{v: viper.New(), creds: &credentials{AccountSid: sid, Profile: "default"}}
+	for _, tt := range []struct {
+		name string
+		err  *client.APIError
+		want string
+	}{
+		{"disabled, reworded", &client.APIError{StatusCode: 403, Code: contract.CodeTokenDisabled, Message: "Nope"},
+			"is disabled: another token can enable it with `impactctl tokens enable " + sid + "`"},
+		{"wording without the code decides nothing", &client.APIError{StatusCode: 403, Message: "Forbidden: this API token is disabled"},
+			"the token in use lacks a scope this needs"},
+		{"missing scope named by Scope", &client.APIError{StatusCode: 403, Code: contract.CodeMissingScope, Scope: "users.read", Message: "Forbidden"},
+			"lacks users.read: a token holding it can grant it with `impactctl scopes set " + sid + " --add users.read`"},
+		{"a Scope unfit for a command line is not echoed", &client.APIError{StatusCode: 403, Code: contract.CodeMissingScope, Scope: "x; rm -rf ~", Message: "Forbidden"},
+			"the token in use lacks a scope this needs"},
+		{"escalation", &client.APIError{StatusCode: 403, Code: contract.CodeEscalation, Scope: "jobs.read", Message: "Forbidden: missing scope jobs.read"},
+			"a token cannot grant a scope it lacks"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorHint(f, tt.err); !strings.Contains(got, tt.want) {
+				t.Errorf("hint %q, want it to hold %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCLICode(t *testing.T) {
+	stalled := &client.NetworkError{Method: "GET", Err: &client.StallError{Idle: time.Second}}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"usage", usageErrorf("bad"), "usage"},
+		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
+		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
+		{"stalled body", stalled, "timeout"},
+		{"deadline", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), "timeout"},
+		{"page chain", &client.PageChainError{Loops: true}, "invalid_answer"},
+		{"budget refused", &ExitError{Code: ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
+		{"explicit kind", &ExitError{Code: ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
+		{"interrupted", context.Canceled, "interrupted"},
+		{"plain", errors.New("boom"), "unexpected"},
+	}
+	for _, tt := range tests {
+		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
+			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"errors"
 	"net/http"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -28,30 +30,42 @@ type call struct {
 	idem *idemKey
 }
 
-// authorize runs DESIGN.md's order: find the token by SID, compare the secret in
-// constant time (a dummy compare for unknown SIDs), state, the path's root, scope, then
-// the token's rate budget.
+// authorize runs the authentication order: find the token by SID, compare the secret
+// in constant time (a dummy compare for unknown SIDs), state, the path's root, scope,
+// the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
 	sid, secret, ok := r.BasicAuth()
-	var t *token
-	if ok && validSID(sid) {
-		found, err := h.store.tokenBySID(ctx, h.store.db, sid)
-		if err != nil && !errors.Is(err, errNotFound) {
+	var row *authRow
+	if ok {
+		if !contract.ValidSID(sid) {
+			sid = "" // no token has it; looked up all the same, at the same cost
+		}
+		found, err := h.store.tokenForAuth(ctx, sid)
+		if err != nil {
 			return nil, err
 		}
-		t = found
+		row = found
 	}
-	c := &call{caller: t}
+	var t *token
+	if row != nil {
+		t = &row.token
+	}
+	c := &call{}
 	if !h.store.secretMatches(t, secret) {
 		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
 			if h.authFail.enabled() {
-				h.authFail.add(clientAddr(r))
+				h.authFail.add(infoOf(ctx).clientKey)
 			}
 			return nil, unauthorized()
 		}
 		c.replayOnly = true
 	}
+	t, err := row.decode()
+	if err != nil {
+		return nil, err
+	}
+	c.caller = t
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()
@@ -66,9 +80,11 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		b, ok := h.rate.take(t.SID)
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, tooManyRequests("AccountSid", seconds(b.Reset),
-				"this API token has used its request budget; retry after the window resets")
+			return nil, rateLimited(seconds(b.Reset))
 		}
+	}
+	if err := checkBody(r); err != nil {
+		return nil, err
 	}
 	if err := h.store.touch(ctx, t); err != nil {
 		h.log.Warn("record token use", "caller", t.SID, "error", err)
@@ -92,7 +108,7 @@ func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request
 
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
 // addresses. Another SID, a brand of another agency and a brand that does not exist all
-// get the same 404.
+// get the same 404; the passthrough root first needs advertisers.read (403).
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
@@ -109,6 +125,11 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		}
 	}
 	if kind == rootPassthrough {
+		// The scope comes before the lookup: without it, a managed and an unmanaged
+		// brand answer alike, so the agency's brands cannot be probed.
+		if !t.hasScope(scopeAdvertisersRead) {
+			return forbiddenScope(scopeAdvertisersRead)
+		}
 		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if errors.Is(err, errNotFound) {
 			return notFound()
@@ -141,8 +162,7 @@ func ownRoot(t *token) string {
 func mayActOn(caller, target *token) error {
 	for _, s := range target.Scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", "the token holds " + s + ", which the calling token lacks"})
+			return escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

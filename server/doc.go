@@ -21,12 +21,34 @@
 //     and no X-RateLimit-* headers are sent then. X-RateLimit-Reset and Retry-After are
 //     whole seconds, at least 1. Limits are fixed windows starting at a key's first
 //     request. Only authenticated requests that pass the scope check spend budget.
-//   - Refusal order: 429 for a blocked client address, 413 for a declared oversize
-//     body, 401, 403 disabled, 404 for a path not the caller's, 403 missing scope, 429
-//     rate budget; then, for a change: 400 malformed body, 404 token, 403 escalation,
-//     412 If-Match, 400 invalid value, 409 last writer.
-//   - Only 401 answers count as failed authentications against the client address
-//     (the TCP peer; forwarding headers are not trusted).
+//   - Refusal order: 429 for a blocked client address, 401, 403 disabled, 404 for a
+//     path not the caller's; on the passthrough root 403 without advertisers.read, then
+//     404 for a brand not managed; 403 missing scope, 429 rate budget; then the body:
+//     415, 413, 400 for invalid UTF-8 or a lone surrogate escape; then, for a change:
+//     400 malformed body, 404 token, 403 escalation, 412 If-Match, 400 invalid value,
+//     409 last writer. An unauthenticated body is never read.
+//   - A body is application/json, optionally with charset=utf-8; any other type or
+//     charset is 415. An empty body (chunked or not) needs no Content-Type.
+//   - Page runs from 1 to 1,000,000; a page whose offset would overflow is 400.
+//   - Every string a body carries follows package contract's rules (no control,
+//     format, separator, private-use, unassigned or default-ignorable characters), bulk
+//     SIDs and the Name filter of a list included.
+//   - Every error carries a Code (package contract lists them). An escalation
+//     refusal names the scope in Scope as missing_scope does; a bulk result that
+//     failed carries the Code, Scope and Errors its single call would have answered.
+//     A keyed request whose twin is still being written gets idempotency_in_flight;
+//     a replay superseded by a later reset gets conflict.
+//   - Authentication reads one token row whether or not the SID exists (a stand-in
+//     row for an unknown or malformed SID) and computes one HMAC either way, so a
+//     wrong secret for a known SID and any secret for an unknown one cost the same
+//     (BenchmarkFailedAuthentication, BenchmarkAuthLookup).
+//   - Only 401 answers count as failed authentications against the client address:
+//     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
+//     not itself trusted. A hop must be a bare IP address (no port, no zone); a
+//     hop that is anything else makes the peer the client. --trusted-proxy takes a
+//     CIDR or a single address; an IPv4-mapped range is refused (write it as IPv4).
+//     An IPv6 client is counted per /64, and the log's "remote" is the client's
+//     full address.
 //   - A change that changes nothing (same name, already disabled, same scopes) answers
 //     200 with the token and keeps its ETag and DateUpdated. The ETag is the quoted
 //     version counter; If-Match accepts "*", lists and W/ tags.
@@ -44,7 +66,7 @@
 //     (with Errors).
 //   - Developer e-mails: bare addresses only (no display names), at most 254
 //     characters, no repeats (case-insensitive), order kept. Name is 1–100 characters
-//     and Description at most 1,000, neither with control characters.
+//     and Description at most 1,000.
 //   - Scopes are stored and answered in catalog order; the brand catalog (brand root
 //     and passthrough) has no advertisers category.
 //   - Without --demo, an empty database gets one agency with an "admin" token holding
@@ -52,4 +74,20 @@
 //     Seeding only ever happens into an empty database.
 //   - The database file is created 0600 like the key file; a key file that does not
 //     match the database is refused at start.
+//   - Files (Unix; Windows skips the mode checks): the database's directory must not
+//     be writable by others (sticky or not); the database and its -wal and -shm must
+//     be regular files owned by the server's user and not writable by group or
+//     others; the key file must not be open to group or others at all (0600). Each
+//     is opened without following a link in its last element and checked on the
+//     descriptor; SQLite then opens the same path, which nobody else can replace in
+//     a directory only the user may write to. Group-writable directories are
+//     allowed. A refusal is a *FileError (exit 2) naming the file and the chmod or
+//     chown to run, and comes before anything is created.
+//   - New files holding secrets (the key, the database, the ready file) are created
+//     0600 with O_EXCL, in a directory owned by the server's user or by root and not
+//     writable by others; the ready file is written beside its final name and renamed
+//     into place. A new database's key is made before the database, so a refused key
+//     leaves nothing behind. A key file that is missing while its database holds
+//     tokens or a key fingerprint (or has a write-ahead log in use) is an error naming
+//     it; no new key is made. Links at the key path, dangling or not, are refused.
 package server

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // FieldError names the input an error is about, in impact.com's error shape.
@@ -13,10 +15,13 @@ type FieldError struct {
 	Message string `json:"Message"`
 }
 
-// apiError is a refusal: an HTTP status plus impact.com's error body.
+// apiError is a refusal: an HTTP status plus impact.com's error body and the
+// machine-readable Code clients decide on.
 type apiError struct {
 	Status  int
+	Code    contract.ErrorCode
 	Message string
+	Scope   string // the scope a missing_scope or escalation refusal is about
 	Errors  []FieldError
 	header  http.Header // extra headers such as Allow or Retry-After
 }
@@ -28,65 +33,119 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s", e.Status, e.Message)
 }
 
-func newError(status int, message string, errs ...FieldError) *apiError {
-	return &apiError{Status: status, Message: message, Errors: errs}
+func newError(status int, code contract.ErrorCode, message string, errs ...FieldError) *apiError {
+	return &apiError{Status: status, Code: code, Message: message, Errors: errs}
 }
 
 func badRequest(field, format string, args ...any) *apiError {
-	return newError(http.StatusBadRequest, "Validation Failed", FieldError{field, fmt.Sprintf(format, args...)})
+	return newError(http.StatusBadRequest, contract.CodeBadRequest, "Validation Failed", FieldError{field, fmt.Sprintf(format, args...)})
 }
 
 func unauthorized() *apiError {
-	e := newError(http.StatusUnauthorized, "Unauthorized",
+	e := newError(http.StatusUnauthorized, contract.CodeUnauthorized, "Unauthorized",
 		FieldError{"Authorization", "unknown account SID or auth token"})
 	e.header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
 	return e
 }
 
 func forbiddenDisabled() *apiError {
-	return newError(http.StatusForbidden, "Forbidden: this API token is disabled",
+	return newError(http.StatusForbidden, contract.CodeTokenDisabled, "Forbidden: this API token is disabled",
 		FieldError{"AccountSid", "this API token is disabled; enable it to use it again"})
 }
 
 func forbiddenScope(scope string) *apiError {
-	return newError(http.StatusForbidden, "Forbidden: missing scope "+scope,
+	e := newError(http.StatusForbidden, contract.CodeMissingScope, "Forbidden: missing scope "+scope,
 		FieldError{"Scopes", "this API token lacks the scope " + scope})
+	e.Scope = scope
+	return e
+}
+
+// escalation refuses granting scope, or acting on a token holding it, to a caller
+// that lacks it; detail says which of the two.
+func escalation(scope, detail string) *apiError {
+	e := newError(http.StatusForbidden, contract.CodeEscalation, "Forbidden: missing scope "+scope,
+		FieldError{"Scopes", detail})
+	e.Scope = scope
+	return e
 }
 
 func notFound() *apiError {
-	return newError(http.StatusNotFound, "Not Found",
+	return newError(http.StatusNotFound, contract.CodeNotFound, "Not Found",
 		FieldError{"Uri", "no such resource, or it is not yours"})
 }
 
 func conflict(field, format string, args ...any) *apiError {
-	return newError(http.StatusConflict, "Conflict", FieldError{field, fmt.Sprintf(format, args...)})
+	return newError(http.StatusConflict, contract.CodeConflict, "Conflict", FieldError{field, fmt.Sprintf(format, args...)})
+}
+
+// lastAdmin refuses a change that would leave the account without a manager.
+func lastAdmin(format string, args ...any) *apiError {
+	return newError(http.StatusConflict, contract.CodeLastAdmin, "Conflict", FieldError{"AccountSid", fmt.Sprintf(format, args...)})
+}
+
+// inFlight refuses a keyed request whose twin is still being answered.
+func inFlight() *apiError {
+	return newError(http.StatusConflict, contract.CodeIdempotencyInFlight, "Conflict",
+		FieldError{"Idempotency-Key", "another change is in flight; retry"})
+}
+
+// idempotencyMismatch refuses an Idempotency-Key reused with another body.
+func idempotencyMismatch() *apiError {
+	return newError(http.StatusUnprocessableEntity, contract.CodeIdempotencyMismatch, "Unprocessable Entity",
+		FieldError{"Idempotency-Key", "this key was used with another request body"})
 }
 
 func preconditionFailed() *apiError {
-	return newError(http.StatusPreconditionFailed, "Precondition Failed",
+	return newError(http.StatusPreconditionFailed, contract.CodeStaleETag, "Precondition Failed",
 		FieldError{"If-Match", "the token changed since it was read; read it again"})
 }
 
-func tooManyRequests(field string, retryAfter int, msg string) *apiError {
-	e := newError(http.StatusTooManyRequests, "Too Many Requests", FieldError{field, msg})
+func methodNotAllowed(method, allow string) *apiError {
+	e := newError(http.StatusMethodNotAllowed, contract.CodeMethodNotAllowed, "Method Not Allowed",
+		FieldError{"Method", method + " is not allowed here; allowed: " + allow})
+	e.header = http.Header{"Allow": {allow}}
+	return e
+}
+
+// rateLimited refuses a token whose request budget is spent.
+func rateLimited(retryAfter int) *apiError {
+	return tooManyRequests(contract.CodeRateLimited, "AccountSid", retryAfter,
+		"this API token has used its request budget; retry after the window resets")
+}
+
+// authFailLimited refuses every request from an address past its failed-authentication budget.
+func authFailLimited(retryAfter int) *apiError {
+	return tooManyRequests(contract.CodeAuthFailLimited, "Authorization", retryAfter,
+		"too many failed authentications from this address; wait for the window to end")
+}
+
+func tooManyRequests(code contract.ErrorCode, field string, retryAfter int, msg string) *apiError {
+	e := newError(http.StatusTooManyRequests, code, "Too Many Requests", FieldError{field, msg})
 	e.header = http.Header{"Retry-After": {strconv.Itoa(retryAfter)}}
 	return e
 }
 
 func tooLarge() *apiError {
-	return newError(http.StatusRequestEntityTooLarge, "Request Entity Too Large",
+	return newError(http.StatusRequestEntityTooLarge, contract.CodePayloadTooLarge, "Request Entity Too Large",
 		FieldError{"Body", "the request body is over 1 MiB"})
 }
 
+func unsupportedMediaType(got string) *apiError {
+	return newError(http.StatusUnsupportedMediaType, contract.CodeUnsupportedMediaType, "Unsupported Media Type",
+		FieldError{"Content-Type", fmt.Sprintf("the body must be sent as application/json, not %q", got)})
+}
+
 func internalError() *apiError {
-	return newError(http.StatusInternalServerError, "Internal Server Error")
+	return newError(http.StatusInternalServerError, contract.CodeInternal, "Internal Server Error")
 }
 
 // errorBody is the wire shape of every failure.
 type errorBody struct {
-	Status  string       `json:"Status"`
-	Message string       `json:"Message"`
-	Errors  []FieldError `json:"Errors"`
+	Status  string             `json:"Status"`
+	Code    contract.ErrorCode `json:"Code"`
+	Message string             `json:"Message"`
+	Scope   string             `json:"Scope,omitempty"`
+	Errors  []FieldError       `json:"Errors"`
 }
 
 // asAPIError turns any error into the refusal to send; anything unexpected is a 500
@@ -111,14 +170,14 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if errs == nil {
 		errs = []FieldError{}
 	}
-	writeJSON(w, e.Status, errorBody{Status: "ERROR", Message: e.Message, Errors: errs})
+	writeJSON(w, e.Status, errorBody{Status: "ERROR", Code: e.Code, Message: e.Message, Scope: e.Scope, Errors: errs})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := encode(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"Status":"ERROR","Message":"Internal Server Error","Errors":[]}` + "\n")
+		body = []byte(`{"Status":"ERROR","Code":"internal","Message":"Internal Server Error","Errors":[]}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))

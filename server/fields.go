@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // fields is a JSON object body, kept raw so a field can be told absent from null.
@@ -80,30 +79,21 @@ func (f fields) strings(name string) ([]string, error) {
 	return s, nil
 }
 
-// checkText refuses empty (when required), over-long and control-character text.
+// checkText refuses what contract.CheckText refuses: empty (when required),
+// over-long, invalid UTF-8, and characters that do not show as themselves.
 func checkText(field, s string, required bool, max int) error {
-	if required && strings.TrimSpace(s) == "" {
-		return badRequest(field, "must not be empty")
-	}
-	if utf8.RuneCountInString(s) > max {
-		return badRequest(field, "must be at most %d characters", max)
-	}
-	if !utf8.ValidString(s) {
-		return badRequest(field, "must be valid UTF-8")
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return badRequest(field, "must not contain control characters")
-		}
+	if err := contract.CheckText(s, required, max); err != nil {
+		return badRequest(field, "%s", err)
 	}
 	return nil
 }
 
+// The field limits both ends share.
 const (
-	maxName        = 100
-	maxDescription = 1000
-	maxEmails      = 50
-	maxBulk        = 100
+	maxName        = contract.MaxName
+	maxDescription = contract.MaxDescription
+	maxEmails      = contract.MaxEmails
+	maxBulk        = contract.MaxBulk
 )
 
 // checkEmails validates a whole developer e-mail list: at most 50, each a bare address,
@@ -114,7 +104,7 @@ func checkEmails(field string, emails []string) error {
 	}
 	seen := map[string]bool{}
 	for _, e := range emails {
-		if !validEmail(e) {
+		if !contract.ValidEmail(e) {
 			return badRequest(field, "%q is not a valid e-mail address", e)
 		}
 		k := strings.ToLower(e)
@@ -124,18 +114,6 @@ func checkEmails(field string, emails []string) error {
 		seen[k] = true
 	}
 	return nil
-}
-
-func validEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\",") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && domain != "" && !strings.Contains(domain, "@")
 }
 
 // checkVersion validates an API version for a token of kind.
@@ -164,8 +142,7 @@ func scopeField(field, kind string, requested []string) ([]string, error) {
 func mayGrant(caller *token, scopes []string) error {
 	for _, s := range scopes {
 		if !caller.hasScope(s) {
-			return newError(http.StatusForbidden, "Forbidden: missing scope "+s,
-				FieldError{"Scopes", fmt.Sprintf("cannot grant %s, which the calling token lacks", s)})
+			return escalation(s, fmt.Sprintf("cannot grant %s, which the calling token lacks", s))
 		}
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // bulkOp is the action a bulk call applies to each SID.
@@ -20,12 +22,14 @@ const (
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
 type bulkResult struct {
-	AccountSid string       `json:"AccountSid"`
-	Status     string       `json:"Status"`
-	StatusCode int          `json:"StatusCode"`
-	Message    string       `json:"Message"`
-	Errors     []FieldError `json:"Errors,omitempty"`
-	ApiToken   *tokenBody   `json:"ApiToken"`
+	AccountSid string             `json:"AccountSid"`
+	Status     string             `json:"Status"`
+	StatusCode int                `json:"StatusCode"`
+	Code       contract.ErrorCode `json:"Code,omitempty"` // on ERROR only
+	Message    string             `json:"Message"`
+	Scope      string             `json:"Scope,omitempty"`
+	Errors     []FieldError       `json:"Errors,omitempty"`
+	ApiToken   *tokenBody         `json:"ApiToken"`
 }
 
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
@@ -50,6 +54,9 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 		}
 		seen := map[string]bool{}
 		for _, s := range sids {
+			if err := contract.CheckRunes(s); err != nil {
+				return badRequest("Sids", "%q %s", s, err)
+			}
 			if seen[s] {
 				return badRequest("Sids", "%s is listed twice", s)
 			}
@@ -66,7 +73,7 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 					if !known {
 						return nil, err // the database failed: nothing is kept
 					}
-					res = bulkResult{AccountSid: sid, Status: "ERROR", StatusCode: ae.Status, Message: ae.Message, Errors: ae.Errors}
+					res = bulkResult{AccountSid: sid, Status: "ERROR", StatusCode: ae.Status, Code: ae.Code, Message: ae.Message, Scope: ae.Scope, Errors: ae.Errors}
 				}
 				if mark != nil {
 					resets = append(resets, *mark)

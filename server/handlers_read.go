@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
@@ -197,22 +200,26 @@ func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) e
 	return nil
 }
 
-// parsePage reads Page (from 1) and PageSize (1 to 1,000, default 100).
+// parsePage reads Page (1 to 1,000,000) and PageSize (1 to 1,000, default 100). A
+// page whose offset would not fit an int is refused too, whatever the limits.
 func parsePage(q url.Values) (page, error) {
 	p := page{Number: 1, Size: 100}
 	if v := q.Get("Page"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return p, badRequest("Page", "must be a whole number from 1")
+		if err != nil || n < 1 || n > contract.MaxPage {
+			return p, badRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
 		}
 		p.Number = n
 	}
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return p, badRequest("PageSize", "must be a whole number from 1 to 1000")
+		if err != nil || n < 1 || n > contract.MaxPageSize {
+			return p, badRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
 		}
 		p.Size = n
+	}
+	if p.Number-1 > (math.MaxInt-p.Size)/p.Size {
+		return p, badRequest("Page", "is too large for a PageSize of %d", p.Size)
 	}
 	return p, nil
 }
@@ -226,6 +233,9 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 		}
 	}
 	f.Name = q.Get("Name")
+	if err := checkText("Name", f.Name, false, maxName); err != nil {
+		return f, err
+	}
 	for _, d := range []struct {
 		name string
 		to   *time.Time

@@ -69,7 +69,7 @@ func (h *handler) keepWriter(ctx context.Context, q querier, accountID int64, wa
 		return err
 	}
 	if n <= 1 {
-		return conflict("AccountSid", "this is the account's last enabled token holding %s; enable or grant another first", scopeTokensWrite)
+		return lastAdmin("this is the account's last enabled token holding %s; enable or grant another first", scopeTokensWrite)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/api"
+	"github.com/impactcom/impactctl/contract"
 )
 
 // testClock is a settable clock shared by the store and the limiters.
@@ -80,14 +81,14 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 		client: &http.Client{Transport: testTransport(t)}}
 }
 
-// contract loads api/openapi.yaml once for every test.
-var contract = sync.OnceValues(api.NewValidator)
+// openapiValidator loads api/openapi.yaml once for every test.
+var openapiValidator = sync.OnceValues(api.NewValidator)
 
 // testTransport is the one place every test request goes through: each exchange is
 // checked against the contract. Deliberately off-contract requests carry api.SkipHeader
 // (see offContract).
 func testTransport(t testing.TB) http.RoundTripper {
-	v, err := contract()
+	v, err := openapiValidator()
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
@@ -188,13 +189,23 @@ func (r *response) wantError(t testing.TB, status int, mentions ...string) error
 	r.want(t, status)
 	var e errorBody
 	r.decode(t, &e)
-	if e.Status != "ERROR" || e.Message == "" || e.Errors == nil {
+	if e.Status != "ERROR" || e.Code == "" || e.Message == "" || e.Errors == nil {
 		t.Fatalf("error shape: %s", r.Body)
 	}
 	for _, m := range mentions {
 		if !bytes.Contains(r.Body, []byte(m)) {
 			t.Fatalf("error %s does not mention %q", r.Body, m)
 		}
+	}
+	return e
+}
+
+// wantCode checks an error answer's status and Code.
+func (r *response) wantCode(t testing.TB, status int, code contract.ErrorCode) errorBody {
+	t.Helper()
+	e := r.wantError(t, status)
+	if e.Code != code {
+		t.Fatalf("Code %q, want %q: %s", e.Code, code, r.Body)
 	}
 	return e
 }

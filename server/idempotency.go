@@ -128,8 +128,7 @@ type idemRecord struct {
 // superseded a secret it hands out (409).
 func (h *handler) replay(ctx context.Context, w http.ResponseWriter, k *idemKey, rec *idemRecord) error {
 	if !bytes.Equal(rec.hash, k.hash) {
-		return newError(http.StatusUnprocessableEntity, "Unprocessable Entity",
-			FieldError{"Idempotency-Key", "this key was used with another request body"})
+		return idempotencyMismatch()
 	}
 	for _, m := range rec.resets {
 		t, err := h.store.tokenBySID(ctx, h.store.db, m.Sid)
@@ -195,7 +194,7 @@ func (h *handler) commit(w http.ResponseWriter, r *http.Request, c *call, change
 func busyAsConflict(err error) error {
 	var coder interface{ Code() int }
 	if errors.As(err, &coder) && coder.Code()&0xff == 5 { // SQLITE_BUSY
-		return conflict("Idempotency-Key", "another change is in flight; retry")
+		return inFlight()
 	}
 	return err
 }

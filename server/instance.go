@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,16 +19,18 @@ import (
 
 // Config is what Start needs to run a server.
 type Config struct {
-	Addr          string           // e.g. "127.0.0.1:0" picks a free port; "" means that
-	DB            string           // SQLite file path
-	KeyFile       string           // "" = DB + ".key"
-	Demo          bool             // seed demo data once
-	ReadyFile     string           // if set, write {"Url","AccountSid","AuthToken"} of the admin token, 0600, once listening
-	RateLimit     Rate             // per token; N == 0 off
-	AuthFailLimit Rate             // per client address; N == 0 off
-	Logger        *slog.Logger     // request log; nil discards
-	Rand          io.Reader        // source of SIDs and secrets; nil = crypto/rand
-	Now           func() time.Time // nil = time.Now
+	Addr          string // e.g. "127.0.0.1:0" picks a free port; "" means that
+	DB            string // SQLite file path
+	KeyFile       string // "" = DB + ".key"
+	Demo          bool   // seed demo data once
+	ReadyFile     string // if set, write {"Url","AccountSid","AuthToken"} of the admin token, 0600, once listening
+	RateLimit     Rate   // per token; N == 0 off
+	AuthFailLimit Rate   // per client address; N == 0 off
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger     // request log; nil discards
+	Rand           io.Reader        // source of SIDs and secrets; nil = crypto/rand
+	Now            func() time.Time // nil = time.Now
 }
 
 // Instance is a running server.
@@ -53,6 +56,14 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	addr := cfg.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0" // never every interface by accident
+	}
+	// The ready file holds a secret: it is created (O_EXCL, 0600) only in a
+	// directory this user owns that others cannot write to. Checked before anything
+	// is created.
+	if cfg.ReadyFile != "" {
+		if err := checkDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
+			return nil, err
+		}
 	}
 	// Listen first: a start that cannot listen (address in use) leaves the
 	// database untouched.
@@ -90,7 +101,8 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.creds = creds
 	inst.Admin = creds["admin"]
 	inst.srv = &http.Server{
-		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit, Logger: logger}),
+		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
+			TrustedProxies: cfg.TrustedProxies, Logger: logger}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
 		// others for SQLite's busy timeout.
 		ReadHeaderTimeout: 10 * time.Second,

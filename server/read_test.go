@@ -120,8 +120,13 @@ func TestRootsAndIsolation(t *testing.T) {
 	if x.Errors[0] != y.Errors[0] {
 		t.Fatal("unmanaged and missing brands answer differently")
 	}
-	// Scopes apply on the passthrough root too.
+	// Scopes apply on the passthrough root too: advertisers.read first, then the endpoint's.
 	ts.req("GET", "/Agencies/"+ts.cred("reporter").AccountSid+"/Advertisers/1048291/ApiTokens", ts.cred("reporter"), nil).
+		wantError(t, http.StatusForbidden, "advertisers.read")
+	var lister tokenJSON
+	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, map[string]any{"Name": "brand lister", "Scopes": []string{"advertisers.read"}}).
+		want(t, http.StatusCreated).decode(t, &lister)
+	ts.req("GET", "/Agencies/"+lister.AccountSid+"/Advertisers/1048291/ApiTokens", Credential{AccountSid: lister.AccountSid, AuthToken: lister.AuthToken}, nil).
 		wantError(t, http.StatusForbidden, "apitokens.read")
 	// Users and company information of the brand.
 	var users struct{ Users []userBody }
@@ -369,6 +374,7 @@ func TestRouteErrors(t *testing.T) {
 	for _, key := range []string{"", "big"} {
 		req := httptest.NewRequest("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", unsized{strings.NewReader(big)})
 		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/json")
 		req.SetBasicAuth(admin.AccountSid, admin.AuthToken)
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)

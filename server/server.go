@@ -4,8 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -20,6 +21,9 @@ type Options struct {
 	// AuthFailLimit is each client address's budget of failed authentications; past it
 	// every request from that address gets 429 until the window ends. N == 0 turns it off.
 	AuthFailLimit Rate
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client; a
+	// request from anywhere else is counted against its TCP peer.
+	TrustedProxies []netip.Prefix
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -30,6 +34,7 @@ type handler struct {
 	log      *slog.Logger
 	rate     *limiter
 	authFail *limiter
+	trusted  []netip.Prefix
 	mux      *http.ServeMux
 }
 
@@ -41,6 +46,7 @@ func New(store *Store, opts Options) http.Handler {
 		log:      opts.Logger,
 		rate:     newLimiter(opts.RateLimit, store.now),
 		authFail: newLimiter(opts.AuthFailLimit, store.now),
+		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
 	if h.log == nil {
@@ -54,7 +60,9 @@ type infoKey struct{}
 
 // requestInfo collects what the request log line reports beyond the status.
 type requestInfo struct {
-	caller string
+	caller    string
+	client    string // the client's address, for the log
+	clientKey string // what failed authentications count against
 }
 
 func infoOf(ctx context.Context) *requestInfo {
@@ -85,10 +93,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // ServeHTTP applies what every request shares (the client-address block, the body
-// limit, impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
+// limit (checked after authentication), impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	info := &requestInfo{}
+	info.client, info.clientKey = h.client(r)
 	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
@@ -107,19 +116,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", sw.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000,
 			"caller", info.caller,
-			"remote", clientAddr(r))
+			"remote", info.client)
 	}()
 
 	if h.authFail.enabled() {
-		if b, blocked := h.authFail.exhausted(clientAddr(r)); blocked {
-			writeError(sw, tooManyRequests("Authorization", seconds(b.Reset),
-				"too many failed authentications from this address; wait for the window to end"))
+		if b, blocked := h.authFail.exhausted(info.clientKey); blocked {
+			writeError(sw, authFailLimited(seconds(b.Reset)))
 			return
 		}
-	}
-	if r.ContentLength > maxBody {
-		writeError(sw, tooLarge())
-		return
 	}
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
@@ -131,10 +135,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(c, r)
 		switch c.status {
 		case http.StatusMethodNotAllowed:
-			e := newError(http.StatusMethodNotAllowed, "Method Not Allowed",
-				FieldError{"Method", r.Method + " is not allowed here; allowed: " + c.header.Get("Allow")})
-			e.header = http.Header{"Allow": {c.header.Get("Allow")}}
-			writeError(sw, e)
+			writeError(sw, methodNotAllowed(r.Method, c.header.Get("Allow")))
 		case http.StatusNotFound, 0:
 			writeError(sw, notFound())
 		default:
@@ -165,16 +166,6 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 		c.status = http.StatusOK
 	}
 	return len(b), nil
-}
-
-// clientAddr is the address failed authentications are counted against: the TCP
-// peer, never a header the client controls.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func setRateHeaders(w http.ResponseWriter, b budget) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -32,7 +31,8 @@ type StoreOptions struct {
 
 // OpenStore opens (creating if needed) the SQLite database at path, applies pending
 // migrations and loads the encryption key from keyFile ("" means path + ".key", created
-// 0600 when absent).
+// 0600 when absent and the database holds no secrets yet). Unsafe files are refused
+// with a *FileError before anything changes (see openFiles).
 func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path")
@@ -40,20 +40,13 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if keyFile == "" {
 		keyFile = path + ".key"
 	}
-	master, err := loadKey(keyFile)
+	master, err := openFiles(ctx, path, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	keys, err := newKeyring(master)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
-	}
-	// Create the database 0600: it holds HMACs and sealed secrets. SQLite gives its
-	// -wal and -shm files the database file's mode.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	} else if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {

@@ -1,0 +1,150 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A server that takes the request and never answers: the attempt ends at
+// the header bound, and an attempt whose answer never began is retried once,
+// not up to MaxRetries times.
+func TestSilentServerRetriedOnce(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		<-r.Context().Done()
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.HeaderTimeout = 50 * time.Millisecond })
+	_, err := c.CompanyInformation(context.Background())
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err %v, want a network timeout", err)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("%d attempts, want 2", got)
+	}
+}
+
+// An answer whose body stops arriving ends at the idle bound with a
+// *StallError; the request is retried as any lost answer is.
+func TestStalledBody(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		fmt.Fprint(w, `{"CompanyName":`)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.BodyIdleTimeout = 50 * time.Millisecond })
+	_, err := c.CompanyInformation(context.Background())
+	var se *StallError
+	var ne *NetworkError
+	if !errors.As(err, &se) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err %v, want a stalled answer", err)
+	}
+	if got := n.Load(); got != 4 {
+		t.Errorf("%d attempts, want 4 (MaxRetries 3)", got)
+	}
+}
+
+// A body that keeps arriving, however slowly, is read to its end: the idle
+// bound is between bytes, not for the whole body.
+func TestSlowBodyIsNotStalled(t *testing.T) {
+	mux := agencyMux()
+	mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		for _, part := range []string{`{"Company`, `Name"`, `:"Ac`, `me"`, `}`} {
+			fmt.Fprint(w, part)
+			w.(http.Flusher).Flush()
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.BodyIdleTimeout = 2 * time.Second; o.MaxRetries = 0 })
+	info, err := c.CompanyInformation(context.Background())
+	if err != nil || info["CompanyName"] != "Acme" {
+		t.Fatalf("%v %v", info, err)
+	}
+}
+
+// A chain of distinct @nextpageuri links that runs past the first page's
+// @numpages is followed for one page more, then refused.
+func TestPageChainStopsPastNumPages(t *testing.T) {
+	mux := agencyMux()
+	mux.HandleFunc("GET /Agencies/{sid}/ApiTokens", func(w http.ResponseWriter, r *http.Request) {
+		p, _ := strconv.Atoi(r.URL.Query().Get("Page"))
+		p = max(p, 1)
+		writeJSON(w, 200, map[string]any{
+			"@page": strconv.Itoa(p), "@numpages": "2",
+			"@nextpageuri": fmt.Sprintf("/Agencies/%s/ApiTokens?Page=%d", testSid, p+1),
+			"ApiTokens":    []any{tokenJSON(fmt.Sprintf("IR%d", p), "t")},
+		})
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s)
+	toks, err := collect(t, c.Tokens(context.Background(), TokenListOptions{}))
+	var ce *PageChainError
+	if !errors.As(err, &ce) || ce.Loops || ce.Announced != 2 || ce.Read != 3 {
+		t.Fatalf("err %#v, want a PageChainError after 3 pages", err)
+	}
+	if len(toks) != 3 || s.count("GET /Agencies/"+testSid+"/ApiTokens?") != 3 {
+		t.Errorf("%d items from %d requests, want 3 from 3", len(toks), s.count("GET /Agencies/"+testSid+"/ApiTokens?"))
+	}
+}
+
+func TestPageChainLoop(t *testing.T) {
+	mux := agencyMux()
+	mux.HandleFunc("GET /Agencies/{sid}/ApiTokens", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"@numpages": "5",
+			"@nextpageuri": "/Agencies/" + testSid + "/ApiTokens?PageSize=1000",
+			"ApiTokens":    []any{tokenJSON("IR1", "t")}})
+	})
+	s := newStub(t, mux)
+	_, err := collect(t, newClient(t, s).Tokens(context.Background(), TokenListOptions{}))
+	var ce *PageChainError
+	if !errors.As(err, &ce) || !ce.Loops {
+		t.Fatalf("err %v, want a loop", err)
+	}
+}
+
+// Lists ask for the largest page unless told otherwise, or for --limit when
+// that is smaller: the fewest requests of the rate budget.
+func TestListPageSize(t *testing.T) {
+	for _, tc := range []struct {
+		lo   ListOptions
+		want string
+	}{
+		{ListOptions{}, "1000"},
+		{ListOptions{Limit: 5}, "5"},
+		{ListOptions{Limit: 5000}, "1000"},
+		{ListOptions{PageSize: 7, Limit: 3}, "7"},
+	} {
+		mux := agencyMux()
+		var got atomic.Value
+		mux.HandleFunc("GET /Agencies/{sid}/Users", func(w http.ResponseWriter, r *http.Request) {
+			got.Store(r.URL.Query().Get("PageSize"))
+			writeJSON(w, 200, map[string]any{"@numpages": "1", "@nextpageuri": "", "Users": []any{}})
+		})
+		s := newStub(t, mux)
+		if _, err := collect(t, newClient(t, s).Users(context.Background(), tc.lo)); err != nil {
+			t.Fatal(err)
+		}
+		if got.Load() != tc.want {
+			t.Errorf("%+v: PageSize=%v, want %s", tc.lo, got.Load(), tc.want)
+		}
+	}
+}

@@ -1,0 +1,314 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// Levels of the messages impactctl writes to stderr. In JSON modes each
+// message is one JSON object a line with its "Level".
+const (
+	levelPlan     = "plan"
+	levelWarning  = "warning"
+	levelInfo     = "info"
+	levelProgress = "progress"
+	levelError    = "error"
+)
+
+// messages is the one way to stderr. Every line is sanitised (text a server
+// sent may hold escape sequences, whichever message carries it) and, in
+// JSON modes (-o json|jsonl, --jq, --template), becomes one JSON object with
+// a "Level". Only --debug writes past it, to raw.
+type messages struct {
+	mu   sync.Mutex
+	raw  io.Writer
+	json func() bool
+}
+
+// levelWriter is an io.Writer over messages whose lines get one level. A
+// line of the info writer that starts "warning: " is a warning.
+type levelWriter struct {
+	m     *messages
+	level string
+}
+
+func (w levelWriter) Write(p []byte) (int, error) {
+	w.m.mu.Lock()
+	defer w.m.mu.Unlock()
+	for s := string(p); s != ""; {
+		line, rest, newline := strings.Cut(s, "\n")
+		w.m.line(w.level, line, newline)
+		s = rest
+	}
+	return len(p), nil
+}
+
+// line writes one line (or, without newline, a prompt) at level. The
+// caller holds mu.
+func (m *messages) line(level, text string, newline bool) {
+	text = output.Sanitize(text)
+	if !m.json() {
+		if newline {
+			text += "\n"
+		}
+		io.WriteString(m.raw, text)
+		return
+	}
+	if level == levelInfo || level == levelWarning {
+		if rest, ok := strings.CutPrefix(text, "warning: "); ok {
+			level, text = levelWarning, rest
+		}
+	}
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	m.object(level, map[string]string{"Message": text})
+}
+
+// object writes v, a JSON object, as one line with "Level" first. The
+// caller holds mu, and has sanitised v's strings.
+func (m *messages) object(level string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		b, _ = json.Marshal(map[string]string{"Message": fmt.Sprint(v)})
+	}
+	lv, _ := json.Marshal(level)
+	line := append([]byte(`{"Level":`), lv...)
+	if len(b) > 2 {
+		line = append(line, ',')
+	}
+	line = append(line, b[1:]...)
+	m.raw.Write(append(line, '\n'))
+}
+
+// say writes a message at level: a line for people, or in JSON modes an
+// object {"Level":…,"Message":…}.
+func (f *Factory) say(level, format string, a ...any) {
+	levelWriter{m: f.msgs, level: level}.Write([]byte(fmt.Sprintf(format, a...) + "\n"))
+}
+
+// jsonMode reports whether stderr speaks JSON: -o json|jsonl, --jq or
+// --template, read from the parsed flags, or from the raw arguments when
+// cobra refused them before they were all parsed.
+func (f *Factory) jsonMode() bool {
+	if f.printer != nil {
+		return !f.printer.Table()
+	}
+	o := f.opts
+	return o.Output == "json" || o.Output == "jsonl" || o.JQ != "" || o.Template != "" || (!f.ran && f.argsJSON)
+}
+
+// jsonInArgs reports whether raw command-line arguments ask for a JSON
+// mode, the last -o/--output winning as it does when they parse.
+func jsonInArgs(args []string) bool {
+	format, query := "", false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "--":
+			return format == "json" || format == "jsonl" || query
+		case a == "--output":
+			format = next()
+		case strings.HasPrefix(a, "--output="):
+			format = strings.TrimPrefix(a, "--output=")
+		case a == "--jq" || a == "--template":
+			query = next() != "" || query
+		case strings.HasPrefix(a, "--jq=") || strings.HasPrefix(a, "--template="):
+			_, v, _ := strings.Cut(a, "=")
+			query = v != "" || query
+		case len(a) > 1 && a[0] == '-' && a[1] != '-':
+			// Shorthands: -o json, -ojson, -o=json, -yo json.
+			letters := a[1:]
+			for j := 0; j < len(letters); j++ {
+				if letters[j] != 'o' {
+					continue
+				}
+				if v := strings.TrimPrefix(letters[j+1:], "="); v != "" {
+					format = v
+				} else {
+					format = next()
+				}
+				break
+			}
+		}
+	}
+	return format == "json" || format == "jsonl" || query
+}
+
+// printError writes err to stderr: "error: …" and a hint for people, or in
+// JSON modes one object with "Level":"error", the API's error object (or,
+// for errors the CLI found, its own "Code"), and "ExitCode".
+func printError(f *Factory, err error, code int, usage string) {
+	hint := errorHint(f, err)
+	if !f.jsonMode() {
+		msg := err.Error()
+		if hint != "" {
+			msg += "\n" + hint
+		}
+		f.say(levelError, "error: %s", msg)
+		if usage != "" {
+			f.say(levelError, "%s", usage)
+		}
+		return
+	}
+	f.msgs.mu.Lock()
+	defer f.msgs.mu.Unlock()
+	f.msgs.object(levelError, errorObject(err, code, hint))
+}
+
+// cliError is an error the CLI found itself, as JSON.
+type cliError struct {
+	Status   string `json:"Status"`
+	Code     string `json:"Code"`
+	Message  string `json:"Message"`
+	ExitCode int    `json:"ExitCode"`
+	Hint     string `json:"Hint,omitempty"`
+}
+
+// errorObject is err as JSON: the API's error object when the server
+// answered one (every field it has, Code and Scope included), else the
+// CLI's own with its Code; then "ExitCode" and the hint. Every string is
+// sanitised.
+func errorObject(err error, exit int, hint string) any {
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		return cliError{Status: "ERROR", Code: cliCode(err, exit), Message: output.Sanitize(err.Error()),
+			ExitCode: exit, Hint: output.Sanitize(hint)}
+	}
+	obj := map[string]any{}
+	b, _ := json.Marshal(ae)
+	_ = json.Unmarshal(b, &obj)
+	// The request's own facts are not the API's error object, and fields
+	// the server did not send are left out.
+	delete(obj, "Method")
+	delete(obj, "Path")
+	delete(obj, "RetryAfter")
+	for k, v := range obj {
+		if v == nil || v == "" {
+			delete(obj, k)
+		}
+	}
+	if ae.RetryAfter > 0 {
+		obj["RetryAfterSeconds"] = int(ae.RetryAfter.Seconds())
+	}
+	sanitizeJSON(obj)
+	obj["Status"] = "ERROR"
+	obj["ExitCode"] = exit
+	if hint != "" {
+		obj["Hint"] = output.Sanitize(hint)
+	}
+	return orderedObject(obj, []string{"Status", "StatusCode", "Code", "Scope", "Message", "Errors"},
+		[]string{"RetryAfterSeconds", "ExitCode", "Hint"})
+}
+
+// orderedObject encodes obj with the keys of first leading, those of last
+// trailing, and any others between them in sorted order, so the lines
+// read alike whatever fields a server adds.
+func orderedObject(obj map[string]any, first, last []string) json.RawMessage {
+	var middle []string
+	for k := range obj {
+		if !slices.Contains(first, k) && !slices.Contains(last, k) {
+			middle = append(middle, k)
+		}
+	}
+	sort.Strings(middle)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for _, k := range slices.Concat(first, middle, last) {
+		v, ok := obj[k]
+		if !ok {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(v)
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// sanitizeJSON sanitises every string in a decoded JSON value, in place.
+func sanitizeJSON(v any) any {
+	switch v := v.(type) {
+	case string:
+		return output.Sanitize(v)
+	case map[string]any:
+		for k, x := range v {
+			v[k] = sanitizeJSON(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = sanitizeJSON(x)
+		}
+	}
+	return v
+}
+
+// cliCode is the stable snake_case code of an error the CLI found itself,
+// in the spirit of the API's codes: what a script switches on.
+func cliCode(err error, exit int) string {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Kind != "" {
+		return ee.Kind
+	}
+	var ne *client.NetworkError
+	var se *client.StallError
+	var pe *client.PagingError
+	var ce *client.PageChainError
+	switch {
+	case exit == ExitInterrupted:
+		return "interrupted"
+	case errors.As(err, &se), errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &ne):
+		return "network"
+	case errors.As(err, &pe), errors.As(err, &ce):
+		return "invalid_answer"
+	}
+	switch exit {
+	case ExitUsage:
+		return "usage"
+	case ExitConfirm:
+		return "confirmation_required"
+	case ExitAuth:
+		return "no_credentials"
+	case ExitForbidden:
+		return "forbidden"
+	case ExitNotFound:
+		return "not_found"
+	case ExitConflict:
+		return "conflict"
+	case ExitRateLimited:
+		return "rate_limited"
+	case ExitUnavailable:
+		return "unavailable"
+	case ExitPartial:
+		return "partial_failure"
+	case ExitSecretCmd:
+		return "secret_delivery"
+	}
+	return "unexpected"
+}

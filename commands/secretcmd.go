@@ -1,0 +1,125 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// splitCommand splits --secret-cmd's CMD into words as a POSIX shell would:
+// blanks separate words; single quotes keep everything literally; double
+// quotes keep everything but \" \\ \$ \` and \newline; a backslash outside
+// quotes escapes the next character. Nothing else a shell does is done, so
+// syntax that would mean something else to a shell (pipes, redirections,
+// lists, expansions, globs, comments) is refused rather than passed on as
+// text: `sh -c '…'` asks for a shell.
+func splitCommand(s string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false // a word has begun, even an empty quoted one
+	refuse := func(what string) ([]string, error) {
+		return nil, usageErrorf("--secret-cmd %q: %s, which --secret-cmd does not interpret; quote it, or run a shell: --secret-cmd \"sh -c '…'\"", s, what)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case c == '\\':
+			i++
+			switch {
+			case i == len(s):
+				return refuse("it ends in a lone backslash")
+			case s[i] == '\n':
+				// A line continuation: nothing.
+			default:
+				w.WriteByte(s[i])
+				inWord = true
+			}
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return refuse("a single quote is not closed")
+			}
+			w.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case c == '"':
+			closed := false
+			for i++; i < len(s); i++ {
+				switch d := s[i]; {
+				case d == '"':
+					closed = true
+				case d == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\\n", s[i+1]) >= 0:
+					i++
+					if s[i] != '\n' {
+						w.WriteByte(s[i])
+					}
+					continue
+				case d == '$' || d == '`':
+					return refuse(fmt.Sprintf("it holds %q inside double quotes (an expansion)", d))
+				default:
+					w.WriteByte(d)
+					continue
+				}
+				break
+			}
+			if !closed {
+				return refuse("a double quote is not closed")
+			}
+			inWord = true
+		case strings.IndexByte("|&;<>()$`", c) >= 0:
+			return refuse(fmt.Sprintf("it holds %q (shell syntax)", c))
+		case strings.IndexByte("*?[", c) >= 0:
+			return refuse(fmt.Sprintf("it holds %q (a file name pattern)", c))
+		case !inWord && (c == '#' || c == '~'):
+			return refuse(fmt.Sprintf("a word starts with %q", c))
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	if len(words) == 0 {
+		return nil, usageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
+	}
+	return words, nil
+}
+
+// handOff runs the --secret-cmd words once for one new secret: the secret
+// and a newline on its stdin, IMPACTCTL_SECRET_SID in its environment and no
+// IMPACTCTL_AUTH_TOKEN* variables (the credential in use is not its
+// business). Its own stdout and stderr go to out (impactctl's stderr), so
+// nothing it prints can be mistaken for impactctl's data.
+func handOff(ctx context.Context, argv []string, sid, secret string, out io.Writer) error {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin = strings.NewReader(secret + "\n")
+	cmd.Stdout = out
+	cmd.Stderr = out
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "IMPACTCTL_AUTH_TOKEN") || k == "IMPACTCTL_SECRET_SID" {
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, "IMPACTCTL_SECRET_SID="+sid)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return fmt.Errorf("%s: %s", argv[0], ee.ProcessState)
+	case err != nil:
+		return err
+	}
+	return nil
+}

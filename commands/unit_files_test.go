@@ -1,0 +1,264 @@
+package commands
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// nobody is the user files are given to when a test needs another owner.
+const nobody = 65534
+
+// needRoot skips a test that must chown files to another user.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("giving a file to another user needs root on a Unix system")
+	}
+}
+
+// needUnix skips a test of Unix owners and modes.
+func needUnix(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows guards files with ACLs, not modes")
+	}
+}
+
+// wantUsage fails unless err is exit 2 with a message holding each of want.
+func wantUsage(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want exit 2 saying %q", want)
+	}
+	if code := exitCode(err); code != ExitUsage {
+		t.Errorf("exit %d (%v), want %d", code, err, ExitUsage)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+}
+
+func writeConfigFile(t *testing.T, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("profiles:\n  default:\n    account_sid: IRx\n"), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigOfAnotherUserRefused(t *testing.T) {
+	needRoot(t)
+	path := writeConfigFile(t, 0o600)
+	if err := os.Chown(path, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(path, &bytes.Buffer{})
+	wantUsage(t, err, "owned by another user (uid 65534)", "chown 0 "+path)
+}
+
+func TestConfigWritableByOthersRefused(t *testing.T) {
+	needUnix(t)
+	for _, mode := range []os.FileMode{0o620, 0o602, 0o666} {
+		path := writeConfigFile(t, mode)
+		_, err := loadConfig(path, &bytes.Buffer{})
+		wantUsage(t, err, "other users can write to it", "chmod 600 "+path)
+	}
+	// Readable by others: loaded, with a warning.
+	path := writeConfigFile(t, 0o644)
+	var warn bytes.Buffer
+	if _, err := loadConfig(path, &warn); err != nil {
+		t.Fatalf("loadConfig of a 0644 file: %v", err)
+	}
+	if !strings.Contains(warn.String(), "chmod 600") {
+		t.Errorf("no warning for a 0644 config: %q", warn.String())
+	}
+}
+
+func TestConfigLinkRefused(t *testing.T) {
+	needUnix(t)
+	target := writeConfigFile(t, 0o600)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(path, &bytes.Buffer{})
+	wantUsage(t, err, "symbolic link")
+}
+
+func TestLockLinkNotFollowed(t *testing.T) {
+	needUnix(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	elsewhere := filepath.Join(t.TempDir(), "planted")
+	if err := os.Symlink(elsewhere, path+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := updateConfig(path, func(*Config) error { return nil })
+	wantUsage(t, err, "lock file", "symbolic link")
+	if _, err := os.Lstat(elsewhere); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the link's target was created: %v", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the config was written beside a planted lock: %v", err)
+	}
+}
+
+func TestLockOfAnotherUserRefused(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path+".lock", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path+".lock", nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, err := updateConfig(path, func(*Config) error { return nil })
+	wantUsage(t, err, "lock file", "owned by another user")
+}
+
+func TestSecretFileOfAnotherUserRefused(t *testing.T) {
+	needRoot(t)
+	path := filepath.Join(t.TempDir(), "ci.secret")
+	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	s := &secretFlags{File: path}
+	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
+	if got, _ := os.ReadFile(path); string(got) != "old\n" {
+		t.Errorf("the file changed: %q", got)
+	}
+}
+
+func TestSecretDirOfAnotherUserRefused(t *testing.T) {
+	needRoot(t)
+	dir := filepath.Join(t.TempDir(), "secrets")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	s := &secretFlags{Dir: dir, bulk: true}
+	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
+}
+
+func TestSecretDirWritableByOthersRefused(t *testing.T) {
+	needUnix(t)
+	for _, mode := range []os.FileMode{0o770, 0o707, 0o777 | os.ModeSticky} {
+		dir := filepath.Join(t.TempDir(), "secrets")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		s := &secretFlags{Dir: dir, bulk: true}
+		wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
+	}
+	// A new directory is made 0700 and accepted.
+	dir := filepath.Join(t.TempDir(), "new", "secrets")
+	s := &secretFlags{Dir: dir, bulk: true}
+	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+		t.Fatalf("a new --secret-dir: %v", err)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("new --secret-dir: %v, mode %v", err, st.Mode())
+	}
+}
+
+func TestSecretPathStaysInDir(t *testing.T) {
+	dir := filepath.Join("out", "secrets")
+	sid := "IR" + strings.Repeat("a", 32)
+	if got, err := secretPath(dir, sid); err != nil || got != filepath.Join(dir, sid) {
+		t.Errorf("secretPath(%q) = %q, %v", sid, got, err)
+	}
+	for _, bad := range []string{"../../x", "/etc/passwd", "IR" + strings.Repeat("a", 30) + "/.", "..", "", "IR" + strings.Repeat("a", 31) + "\x1b"} {
+		if got, err := secretPath(dir, bad); err == nil {
+			t.Errorf("secretPath(%q) = %q, want a refusal", bad, got)
+		}
+	}
+	s := &secretFlags{Dir: t.TempDir()}
+	if _, err := s.save("../escaped", "secret"); err == nil {
+		t.Error("save wrote a file named after ../escaped")
+	}
+}
+
+func TestSplitCommand(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string // nil: refused
+	}{
+		{"gh secret set IMPACT_AUTH_TOKEN", []string{"gh", "secret", "set", "IMPACT_AUTH_TOKEN"}},
+		{"  vault   kv put\tsecret/ci token=-  ", []string{"vault", "kv", "put", "secret/ci", "token=-"}},
+		{`store 'a file' "with \"quotes\" and \\ slash" don\'t`, []string{"store", "a file", `with "quotes" and \ slash`, "don't"}},
+		{`cmd '' ""`, []string{"cmd", "", ""}},
+		{`cmd 'it''s'`, []string{"cmd", "its"}},
+		{`cmd "a\b" 'a\b' a\\b`, []string{"cmd", `a\b`, `a\b`, `a\b`}},
+		{"cmd a\\\nb", []string{"cmd", "ab"}},
+		{`cmd "literal | and ; and *"`, []string{"cmd", "literal | and ; and *"}},
+		{`cmd 'single $HOME'`, []string{"cmd", "single $HOME"}},
+		{`cmd a#b`, []string{"cmd", "a#b"}},
+		{`cmd \$HOME`, []string{"cmd", "$HOME"}},
+		{"", nil},
+		{"   ", nil},
+		{"cmd | tee x", nil},
+		{"cmd > x", nil},
+		{"cmd; rm -rf x", nil},
+		{"cmd && other", nil},
+		{"cmd $HOME", nil},
+		{`cmd "$HOME"`, nil},
+		{"cmd `id`", nil},
+		{"cmd $(id)", nil},
+		{"cmd *.txt", nil},
+		{"cmd ~/x", nil},
+		{"cmd # comment", nil},
+		{"cmd 'open", nil},
+		{`cmd "open`, nil},
+		{`cmd \`, nil},
+	} {
+		got, err := splitCommand(tc.in)
+		switch {
+		case tc.want == nil && err == nil:
+			t.Errorf("splitCommand(%q) = %q, want a refusal", tc.in, got)
+		case tc.want == nil:
+			if exitCode(err) != ExitUsage {
+				t.Errorf("splitCommand(%q): exit %d, want 2", tc.in, exitCode(err))
+			}
+		case err != nil:
+			t.Errorf("splitCommand(%q): %v", tc.in, err)
+		case strings.Join(got, "\x00") != strings.Join(tc.want, "\x00") || len(got) != len(tc.want):
+			t.Errorf("splitCommand(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPrintableSecret(t *testing.T) {
+	for s, want := range map[string]bool{
+		"AbC.d-e_f0123456789abcdefghijklm": true,
+		"":                                 false,
+		"two words":                        false,
+		"line\nbreak":                      false,
+		"esc\x1b[31m":                      false,
+		"caf\u00e9":                        false,
+		strings.Repeat("a", 257):           false,
+	} {
+		if got := printableSecret(s); got != want {
+			t.Errorf("printableSecret(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// BenchmarkFailedAuthentication compares a wrong secret for a known SID with any
+// secret for an unknown SID (and a malformed one): the three must cost the same, so
+// timing cannot tell which SIDs exist. Compare the ns/op of the sub-benchmarks:
+//
+//	go test ./server -run '^$' -bench FailedAuthentication -count 5
+func BenchmarkFailedAuthentication(b *testing.B) {
+	ctx := context.Background()
+	store, err := OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", StoreOptions{Rand: testRand()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if err := store.Seed(ctx, true); err != nil {
+		b.Fatal(err)
+	}
+	creds, err := store.DemoCredentials(ctx, "http://127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(store, Options{})
+	known := creds["admin"].AccountSid
+	wrong := strings.Repeat("w", secretLen)
+	for _, bc := range []struct{ name, sid string }{
+		{"known-sid-wrong-secret", known},
+		{"unknown-sid", "IR" + strings.Repeat("Z", sidLen)},
+		{"malformed-sid", "not-a-sid"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/Agencies/"+known+"/ApiTokens/Current", nil)
+			req.SetBasicAuth(bc.sid, wrong)
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusUnauthorized {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAuthLookup isolates what differs between the paths of
+// BenchmarkFailedAuthentication, the lookup and the secret's compare, from the
+// request's other (equal) costs and their noise:
+//
+//	go test ./server -run '^$' -bench AuthLookup -count 5
+func BenchmarkAuthLookup(b *testing.B) {
+	ctx := context.Background()
+	store, err := OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", StoreOptions{Rand: testRand()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if err := store.Seed(ctx, true); err != nil {
+		b.Fatal(err)
+	}
+	creds, err := store.DemoCredentials(ctx, "http://127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	wrong := strings.Repeat("w", secretLen)
+	for _, bc := range []struct {
+		name, sid string
+		found     bool
+	}{
+		{"known-sid-wrong-secret", creds["admin"].AccountSid, true},
+		{"unknown-sid", "IR" + strings.Repeat("Z", sidLen), false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				row, err := store.tokenForAuth(ctx, bc.sid)
+				var t *token
+				if row != nil {
+					t = &row.token
+				}
+				if err != nil || (t != nil) != bc.found || store.secretMatches(t, wrong) {
+					b.Fatalf("lookup %v %v", t, err)
+				}
+			}
+		})
+	}
+}

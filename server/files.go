@@ -1,0 +1,228 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FileError is a server file that is unsafe to use or cannot be used; the server
+// refuses to start over it, before anything changes. Its message names the file and
+// what to do about it.
+type FileError struct {
+	What    string // "database", "key file", "database directory", …
+	Path    string
+	Problem string // e.g. "is writable by group or others (mode 0666)"
+	Fix     string // e.g. "run `chmod 600 /srv/tokens.db`"; "" when there is none to give
+}
+
+func (e *FileError) Error() string {
+	msg := e.What + " " + e.Path + " " + e.Problem
+	if e.Fix != "" {
+		msg += ": " + e.Fix
+	}
+	return msg
+}
+
+// openFiles runs the file checks of a start over the SQLite database at dbPath and
+// returns the master key from keyFile. Unix: the database's directory must not be
+// writable by others; the database, its -wal and -shm, when present, must be regular
+// files owned by this user and not writable by group or others; the key file must
+// also not be readable by them. Files are opened without following links and checked
+// on the open descriptor. A missing database is created 0600 with O_EXCL. A missing
+// key file is created the same way, in a directory this user owns, unless the
+// database already holds secrets: those need the key they were sealed with.
+func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
+	dir := filepath.Dir(dbPath)
+	if err := checkDir(dir, "database directory", false); err != nil {
+		return nil, err
+	}
+	f, err := openNoFollow(dbPath, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A new database: the key first, so a refused key leaves no database behind.
+		if err := checkDir(dir, "database directory", true); err != nil {
+			return nil, err
+		}
+		key, err := loadKey(keyFile, func() error { return nil })
+		if err != nil {
+			return nil, err
+		}
+		f, err := openNoFollow(dbPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, openError("database", dbPath, err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return nil, openError("database", dbPath, err)
+	}
+	defer f.Close()
+	if err := checkFile(f, dbPath, "database", false); err != nil {
+		return nil, err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := checkExisting(dbPath+suffix, "database file", false); err != nil {
+			return nil, err
+		}
+	}
+	return loadKey(keyFile, func() error {
+		holds, err := holdsSecrets(ctx, dbPath)
+		if err != nil {
+			return fmt.Errorf("database %s: %w", dbPath, err)
+		}
+		if holds {
+			return &FileError{What: "key file", Path: keyFile,
+				Problem: "does not exist, but database " + dbPath + " holds secrets sealed with its key",
+				Fix:     "restore the key file, or pass --key-file with its path (a new key could not open them)"}
+		}
+		return nil
+	})
+}
+
+// checkExisting checks a file the server uses when it exists (SQLite's -wal and -shm).
+func checkExisting(path, what string, private bool) error {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return openError(what, path, err)
+	}
+	defer f.Close()
+	return checkFile(f, path, what, private)
+}
+
+// loadKey reads the 32-byte master key, base64 on one line, from path. When the file
+// does not exist, mayCreate decides: nil creates a new key (crypto/rand, 0600, O_EXCL,
+// in a directory this user owns); an error is returned as it is.
+func loadKey(path string, mayCreate func() error) ([]byte, error) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := mayCreate(); err != nil {
+			return nil, err
+		}
+		return createKey(path)
+	}
+	if err != nil {
+		return nil, openError("key file", path, err)
+	}
+	defer f.Close()
+	if err := checkFile(f, path, "key file", true); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	}
+	key, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(data)))
+	if err != nil || len(key) != 32 {
+		return nil, &FileError{What: "key file", Path: path, Problem: "does not hold a key (32 bytes in base64 on one line)"}
+	}
+	return key, nil
+}
+
+func createKey(path string) ([]byte, error) {
+	if err := checkDir(filepath.Dir(path), "key file directory", true); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	f, err := openNoFollow(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		// Something appeared at path since it was found missing (a dangling link, or
+		// another server creating the key): never write through it; a restart reads
+		// a key another server made.
+		return nil, openError("key file", path, err)
+	}
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// openError explains why a file could not be opened: a symbolic link (never
+// followed), a missing permission, or what the system said.
+func openError(what, path string, err error) error {
+	if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return &FileError{What: what, Path: path, Problem: "is a symbolic link, which the server does not follow",
+			Fix: "point the flag at the file itself"}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return &FileError{What: what, Path: path, Problem: "appeared while the server was creating it", Fix: "check who else writes there, then start again"}
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return &FileError{What: what, Path: path, Problem: "cannot be opened: permission denied",
+			Fix: "run the server as the user who owns it"}
+	}
+	return fmt.Errorf("open %s %s: %w", what, path, err)
+}
+
+// holdsSecrets reports whether the SQLite database at path has tokens, or the
+// fingerprint of the key that sealed them. It reads without side effects (no -wal or
+// -shm made); a write-ahead log that is not empty means the database is in use, which
+// counts as holding secrets.
+func holdsSecrets(ctx context.Context, path string) (bool, error) {
+	if fi, err := os.Lstat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return true, nil
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&immutable=1")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'tokens')`)
+	if err != nil {
+		return false, err
+	}
+	tables := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return false, err
+		}
+		tables[name] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, err
+	}
+	var n int
+	for table, query := range map[string]string{
+		"meta":   `SELECT count(*) FROM meta WHERE key = 'key_check'`,
+		"tokens": `SELECT count(*) FROM tokens`,
+	} {
+		if !tables[table] {
+			continue
+		}
+		var c int
+		if err := db.QueryRowContext(ctx, query).Scan(&c); err != nil {
+			return false, err
+		}
+		n += c
+	}
+	return n > 0, nil
+}
+
+// shellQuote quotes a path for a command the user is told to run.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+=:@,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
