@@ -231,6 +231,7 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newServeCmd(f),
+		newAdminCmd(f),
 		newVersionCmd(f),
 	)
 	root.InitDefaultCompletionCmd()

@@ -44,7 +44,7 @@ func testRand() io.Reader { return rand.NewChaCha8([32]byte{'i', 'm', 'p', 'a', 
 type testServer struct {
 	t      testing.TB
 	url    string
-	store  *Store
+	store  *SQLiteStore
 	clock  *testClock
 	creds  map[string]Credential
 	client *http.Client

@@ -40,7 +40,7 @@ type Instance struct {
 	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
 	Admin Credential
 
-	store *Store
+	store *SQLiteStore
 	srv   *http.Server
 	creds map[string]Credential
 
@@ -88,7 +88,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if kind, err := store.seeded(ctx); err != nil {
+	if kind, err := store.Seeded(ctx); err != nil {
 		return fail(err)
 	} else if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)

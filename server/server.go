@@ -28,9 +28,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// handler is the Token API over a Store.
+// handler is the Token API over the token service: it decodes, calls, encodes.
 type handler struct {
-	store    *Store
+	svc      TokenService
 	log      *slog.Logger
 	rate     *limiter
 	authFail *limiter
@@ -40,12 +40,13 @@ type handler struct {
 
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
-func New(store *Store, opts Options) http.Handler {
+func New(store Store, opts Options) http.Handler {
+	env := store.Env()
 	h := &handler{
-		store:    store,
+		svc:      newService(store),
 		log:      opts.Logger,
-		rate:     newLimiter(opts.RateLimit, store.now),
-		authFail: newLimiter(opts.AuthFailLimit, store.now),
+		rate:     newLimiter(opts.RateLimit, env.now),
+		authFail: newLimiter(opts.AuthFailLimit, env.now),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}

@@ -60,7 +60,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 }
 
 // dbPath is the database file's path, for tests that look at the bytes.
-func (s *Store) dbPath(t testing.TB) string {
+func (s *SQLiteStore) dbPath(t testing.TB) string {
 	var seq int
 	var name, file string
 	if err := s.db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
