@@ -27,13 +27,17 @@ type IOStreams struct {
 
 // System returns the process's standard streams.
 func System() *IOStreams {
-	return &IOStreams{
+	s := &IOStreams{
 		In:        os.Stdin,
 		Out:       os.Stdout,
 		ErrOut:    os.Stderr,
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 	}
+	if s.stdoutTTY {
+		s.Out = terminalOut{os.Stdout}
+	}
+	return s
 }
 
 // Streams returns IOStreams over arbitrary readers and writers, as a pipe:

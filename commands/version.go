@@ -95,9 +95,11 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print impactctl's version, commit and build date",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl version
+  impactctl version -o json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := currentBuild()
+			b := factoryBuild(f)
 			if !f.Printer().Table() {
 				return f.Printer().Object(b)
 			}
@@ -105,4 +107,21 @@ func newVersionCmd(f *Factory) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// versionText is the version as --version shows it after "impactctl ",
+// the same line as `impactctl version`:
+// "1.2.0 (0123abcd4567, 2026-01-02T03:04:05Z) go1.26.0 linux/amd64".
+func versionText(f *Factory) string {
+	return strings.TrimPrefix(factoryBuild(f).String(), "impactctl ")
+}
+
+// factoryBuild is this build, with the version f was made with (the
+// documentation generator names the version it documents).
+func factoryBuild(f *Factory) buildInfo {
+	b := currentBuild()
+	if f.Version != "" {
+		b.Version = f.Version
+	}
+	return b
 }
