@@ -23,7 +23,7 @@ type RecoverOptions struct {
 func newAdminCmd(f *Factory) *cobra.Command {
 	opts := &RecoverOptions{}
 	recoverCmd := &cobra.Command{
-		Use:   "recover ACCOUNT --db PATH --secret-file FILE",
+		Use:   "recover ACCOUNT --db PATH|URL --secret-file FILE",
 		Short: "Give an account a new token holding every scope, working on the database directly",
 		Long: `Give an account that has no manager left a new token named "Recovered admin":
 enabled, holding apitokens.write and every scope of the account's catalog.
@@ -32,7 +32,9 @@ This is the break glass for an account where no enabled token holds every scope
 any token holds, so some tokens can no longer be managed through the API. It
 works on the server's database directly, not through the API: whoever can read
 the database and its key can run it. It works with the server stopped or
-running.
+running. On PostgreSQL (--db postgres://… or IMPACTCTL_DB, with --key-file or
+IMPACTCTL_KEY_FILE) it works while the servers run, and every one of them
+accepts the new token at once.
 
 ACCOUNT is the account's numeric Id (as "impactctl account show" prints it) or
 the SID of any of its tokens. The new secret goes only to --secret-file, which
@@ -42,12 +44,18 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Account = args[0]
+			if !cmd.Flags().Changed("db") {
+				opts.DB = f.getenv("IMPACTCTL_DB")
+			}
+			if !cmd.Flags().Changed("key-file") {
+				opts.KeyFile = f.getenv("IMPACTCTL_KEY_FILE")
+			}
 			return recoverRun(cmd.Context(), f, opts)
 		},
 	}
 	fl := recoverCmd.Flags()
-	fl.StringVar(&opts.DB, "db", "", "the server's database (a SQLite file)")
-	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (default: beside the database, .key)")
+	fl.StringVar(&opts.DB, "db", "", "the server's database: a SQLite file or a postgres:// URL (or IMPACTCTL_DB)")
+	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.StringVar(&opts.SecretFile, "secret-file", "", "where the new secret goes; created 0600, must not exist")
 	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", recoverCmd)
 }
@@ -62,7 +70,11 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if opts.SecretFile == "-" {
 		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
 	}
-	if _, err := os.Stat(opts.DB); err != nil {
+	postgres := server.IsPostgresDSN(opts.DB)
+	if postgres && opts.KeyFile == "" {
+		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
+	}
+	if _, err := os.Stat(opts.DB); err != nil && !postgres {
 		return usageErrorf("no database at %s: %w", opts.DB, err)
 	}
 	key := opts.KeyFile
@@ -88,7 +100,7 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 			os.Remove(opts.SecretFile)
 		}
 	}()
-	store, err := server.OpenStore(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
+	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
 	var fe *server.FileError
 	if errors.As(err, &fe) {
 		return err // unsafe files: the user's to fix (exit 2)

@@ -39,7 +39,9 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
 	if err != nil {
 		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
-			h.authFail.add(infoOf(ctx).clientKey)
+			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
+				return nil, cerr
+			}
 		}
 		return nil, err
 	}
@@ -55,7 +57,10 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		return nil, forbiddenScope(ep.scope)
 	}
 	if h.rate.enabled() {
-		b, ok := h.rate.take(t.SID)
+		b, ok, err := h.rate.take(ctx, t.SID)
+		if err != nil {
+			return nil, err
+		}
 		setRateHeaders(w, b)
 		if !ok {
 			return nil, rateLimited(seconds(b.Reset))

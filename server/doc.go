@@ -1,8 +1,9 @@
 // Package server is the reference Token API server: impact.com-style token management
-// over SQLite, as fixed by DESIGN.md and api/openapi.yaml.
+// over SQLite or PostgreSQL, as fixed by DESIGN.md and api/openapi.yaml.
 //
 // [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
-// bare http.Handler over an [OpenStore] store, for in-process tests.
+// bare http.Handler over a [Store] ([Open] picks [OpenStore] for a file or
+// [OpenPostgresStore] for a postgres:// URL), for in-process tests.
 //
 // Decisions where DESIGN.md is silent:
 //
@@ -33,6 +34,21 @@
 //     one transaction. On SQLite every write of the process goes through one
 //     connection, so writes queue in Go and a request's context ending stops its
 //     wait; reads use a separate pool and never wait for the writer.
+//   - PostgreSQL: any number of servers share one database. Each write transaction
+//     runs at READ COMMITTED and first locks the addressed account's row (FOR NO KEY
+//     UPDATE), so writes to one account queue in PostgreSQL across replicas and the
+//     last-manager rule, If-Match and idempotency lookups see every earlier change;
+//     a deadlock or serialization failure runs the transaction again inside the
+//     store. A keyed duplicate on another replica waits on that lock, then replays.
+//     Rate budgets and failed-authentication counts are fixed windows in an unlogged
+//     table, counted by one atomic upsert per request (refused requests count too;
+//     the window is spent either way); windows start at the handling replica's
+//     clock. Nothing that decides a request is cached: authentication reads the
+//     token's row every time. Lists remember page positions per process, checked
+//     against the account's generation in the same snapshot, so a change made
+//     through another replica is seen. Migrations, the key fingerprint and seeding
+//     run under an advisory lock; a missing key file is created only for a database
+//     that records no key yet. Each process keeps at most 32 connections.
 //   - The last-manager rule: a manager is an enabled token holding apitokens.write and
 //     every scope any token of its account holds. The account's tokens are read
 //     (once per transaction) only when a change disables, deletes or de-scopes a

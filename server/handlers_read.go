@@ -19,7 +19,10 @@ func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error
 	b := bodyOf(c.caller, ownRoot(c.caller))
 	rl := &rateBody{}
 	if h.rate.enabled() {
-		bud := h.rate.peek(c.caller.SID)
+		bud, err := h.rate.peek(r.Context(), c.caller.SID)
+		if err != nil {
+			return err
+		}
 		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: seconds(bud.Reset)}
 	}
 	b.RateLimit = rl

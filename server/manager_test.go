@@ -93,9 +93,7 @@ func TestNoManagerIsNotBlocked(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin, brand := ts.cred("admin"), ts.cred("brand-admin")
-	if _, err := ts.store.db.Exec(`UPDATE tokens SET state = 'DISABLED' WHERE sid = ?`, brand.AccountSid); err != nil {
-		t.Fatal(err)
-	}
+	ts.exec(`UPDATE tokens SET state = 'DISABLED' WHERE sid = ?`, brand.AccountSid)
 	pass := "/Agencies/" + admin.AccountSid + "/Advertisers/1048291/ApiTokens/"
 	var l tokenList
 	ts.req("GET", pass[:len(pass)-1], admin, nil).want(t, http.StatusOK).decode(t, &l)

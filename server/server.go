@@ -32,8 +32,8 @@ type Options struct {
 type handler struct {
 	svc      TokenService
 	log      *slog.Logger
-	rate     *limiter
-	authFail *limiter
+	rate     counter
+	authFail counter
 	trusted  []netip.Prefix
 	mux      *http.ServeMux
 }
@@ -41,12 +41,11 @@ type handler struct {
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
 func New(store Store, opts Options) http.Handler {
-	env := store.Env()
 	h := &handler{
 		svc:      newService(store),
 		log:      opts.Logger,
-		rate:     newLimiter(opts.RateLimit, env.now),
-		authFail: newLimiter(opts.AuthFailLimit, env.now),
+		rate:     newCounter(store, scopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(store, scopeAuthFailures, opts.AuthFailLimit),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
@@ -121,7 +120,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if h.authFail.enabled() {
-		if b, blocked := h.authFail.exhausted(info.clientKey); blocked {
+		b, blocked, err := h.authFail.exhausted(r.Context(), info.clientKey)
+		if err != nil {
+			h.log.Error("read failed authentications", "error", err)
+			writeError(sw, internalError())
+			return
+		}
+		if blocked {
 			writeError(sw, authFailLimited(seconds(b.Reset)))
 			return
 		}

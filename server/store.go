@@ -104,7 +104,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if s.ws, err = prepare(ctx, w); err != nil {
 		return fail(err)
 	}
-	s.touches = newToucher(s)
+	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
 

@@ -226,7 +226,9 @@ func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position
 // memory, so they are seen at once; a use stays noted for a while after it is
 // written, for a read whose snapshot began before that write.
 type toucher struct {
-	s    *SQLiteStore
+	// write stores a batch of uses (SID → Unix seconds), never moving one back.
+	write func(batch map[string]int64) error
+
 	mu   sync.Mutex
 	uses map[string]*use
 	wake chan struct{}
@@ -243,8 +245,8 @@ type use struct {
 // touchMemory is how long a written use stays noted: longer than any read.
 const touchMemory = 2 * time.Minute
 
-func newToucher(s *SQLiteStore) *toucher {
-	t := &toucher{s: s, uses: map[string]*use{}, wake: make(chan struct{}, 1),
+func newToucher(write func(batch map[string]int64) error) *toucher {
+	t := &toucher{write: write, uses: map[string]*use{}, wake: make(chan struct{}, 1),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go t.loop()
 	return t
@@ -252,6 +254,19 @@ func newToucher(s *SQLiteStore) *toucher {
 
 // Touch records that token sid was used at the Unix time at.
 func (s *SQLiteStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
+
+// writeUses writes a batch of uses through the writer, in one transaction.
+func (s *SQLiteStore) writeUses(batch map[string]int64) error {
+	return s.inTx(context.Background(), func(tx *sql.Tx) error {
+		st := tx.Stmt(s.ws.touch)
+		for sid, at := range batch {
+			if _, err := st.Exec(at, sid, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 func (t *toucher) add(sid string, at int64) {
 	t.mu.Lock()
@@ -311,16 +326,7 @@ func (t *toucher) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	err := t.s.inTx(context.Background(), func(tx *sql.Tx) error {
-		st := tx.Stmt(t.s.ws.touch)
-		for sid, at := range batch {
-			if _, err := st.Exec(at, sid, at); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := t.write(batch); err != nil {
 		return // still pending; the next use tries again
 	}
 	now := time.Now()
