@@ -115,6 +115,7 @@ func pages(ctx context.Context, c *Client, rel string, q url.Values, key string,
 		// Unbuffered: the reader holds at most one page the caller has not
 		// taken yet.
 		ahead := make(chan fetched)
+		stopped := make(chan struct{}) // the caller is gone
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -123,12 +124,13 @@ func pages(ctx context.Context, c *Client, rel string, q url.Values, key string,
 				select {
 				case ahead <- fetched{items, err}:
 					return true
-				case <-ctx.Done():
+				case <-stopped:
 					return false
 				}
 			})
 		}()
 		defer func() {
+			close(stopped)
 			cancel()
 			<-done
 		}()

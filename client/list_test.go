@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -328,4 +329,25 @@ func FuzzDecodePage(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(checkDecodePage)
+}
+
+func TestPagingReportsCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mux := agencyMux()
+	mux.HandleFunc("GET /Agencies/{sid}/ApiTokens", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Page") == "2" {
+			// Ctrl-C while page 2, read ahead, is on its way.
+			cancel()
+			<-r.Context().Done()
+			return
+		}
+		writeJSON(w, 200, map[string]any{"@nextpageuri": "/Agencies/" + testSid + "/ApiTokens?Page=2",
+			"ApiTokens": []any{tokenJSON("IR1", "x")}})
+	})
+	c := newClient(t, newStub(t, mux))
+	got, err := collect(t, c.Tokens(ctx, TokenListOptions{}))
+	if len(got) != 1 || !errors.Is(err, context.Canceled) {
+		t.Errorf("%d tokens, error %v; want 1 and the cancellation", len(got), err)
+	}
 }
