@@ -202,8 +202,11 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 		chunks = append(chunks, toks[i:min(i+bulkChunk, len(toks))])
 	}
 	out := make([][]result, len(chunks))
+	prog := f.newProgress(action, len(toks))
+	defer prog.finish()
 	forEach(len(chunks), concurrency, func(i int) {
 		chunk := chunks[i]
+		defer func() { prog.add(len(chunk), failures(out[i]), c.LastRateLimit()) }()
 		sids := make([]string, len(chunk))
 		names := map[string]string{}
 		for j, t := range chunk {
@@ -217,7 +220,7 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
 			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
 		}
-		if err := f.pace(ctx, c); err != nil {
+		if err := f.pace(ctx, c, prog); err != nil {
 			out[i] = failAll(sids, names, err)
 			return
 		}
@@ -255,6 +258,17 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 	return results
 }
 
+// failures counts the failed results.
+func failures(rs []result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status != "OK" {
+			n++
+		}
+	}
+	return n
+}
+
 func failAll(sids []string, names map[string]string, err error) []result {
 	rs := make([]result, len(sids))
 	for i, sid := range sids {
@@ -285,13 +299,13 @@ func budgetWait(c *client.Client) (time.Duration, error) {
 }
 
 // pace waits for the rate budget to refill when the last answer said it is
-// spent, rather than spending requests on 429s; it says so on stderr.
-func (f *Factory) pace(ctx context.Context, c *client.Client) error {
+// spent, rather than spending requests on 429s; prog says so.
+func (f *Factory) pace(ctx context.Context, c *client.Client, prog progress) error {
 	wait, err := budgetWait(c)
 	if err != nil || wait == 0 {
 		return err
 	}
-	f.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", wait)
+	prog.wait(wait)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
