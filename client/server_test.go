@@ -342,16 +342,20 @@ func TestLostAnswersAgainstReferenceServer(t *testing.T) {
 		if _, err := contractClient(t, writer, nil).Current(ctx); !isStatus(err, 401) {
 			t.Errorf("old secret: %v", err)
 		}
-		fresh := writer
-		fresh.AuthToken = tok.AuthToken
-		if _, err := contractClient(t, fresh, nil).Current(ctx); err != nil {
-			t.Errorf("new secret: %v", err)
-		}
 		// A new process that never saw the answer replays the reset with
 		// the previous secret and the same key, and gets the same secret.
 		again, err := contractClient(t, writer, nil).ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"})
 		if err != nil || again.AuthToken != tok.AuthToken {
 			t.Errorf("replay from a fresh client: %v (same secret: %v)", err, again != nil && again.AuthToken == tok.AuthToken)
+		}
+		fresh := writer
+		fresh.AuthToken = tok.AuthToken
+		if _, err := contractClient(t, fresh, nil).Current(ctx); err != nil {
+			t.Errorf("new secret: %v", err)
+		}
+		// Once the new secret is used, the previous one replays nothing.
+		if _, err := contractClient(t, writer, nil).ResetToken(ctx, writer.AccountSid, client.WriteOptions{IdempotencyKey: "ci-rotate-1"}); !isStatus(err, 401) {
+			t.Errorf("replay after the new secret was used: %v", err)
 		}
 	})
 

@@ -12,7 +12,9 @@ func newAccountCmd(f *Factory) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Show the account the credentials belong to (needs account.read)",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl account show
+  impactctl account show --jq .CompanyName`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			c, err := f.Client(ctx)

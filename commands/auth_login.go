@@ -27,8 +27,8 @@ func newAuthLoginCmd(f *Factory) *cobra.Command {
 On a terminal it asks for both (the Auth Token without echo). In scripts, give
 the SID with --account-sid and the secret on stdin with --with-token.`,
 		Example: `  impactctl auth login
-  impactctl auth login --profile staging --api-url https://api.staging.example
-  printf '%s\n' "$TOKEN" | impactctl auth login --account-sid IR… --with-token`,
+  impactctl auth login --profile staging --api-url https://api.staging.example.com
+  printf '%s\n' "$TOKEN" | impactctl auth login --account-sid "$SID" --with-token`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return authLoginRun(cmd.Context(), f, opts)

@@ -15,6 +15,8 @@ func newAuthLogoutCmd(f *Factory) *cobra.Command {
 		Short: "Remove a stored profile (default \"default\", or --profile)",
 		Long: `Remove a stored profile from the config file. The token itself keeps
 working: to stop it, use tokens disable or tokens delete.`,
+		Example: `  impactctl auth logout
+  impactctl auth logout --profile staging`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := f.profileName()
@@ -30,6 +32,9 @@ working: to stop it, use tokens disable or tokens delete.`,
 			cfg, err = f.UpdateConfig(func(cfg *Config) error {
 				_, found = cfg.Profiles[name]
 				delete(cfg.Profiles, name)
+				if cfg.Current == name {
+					cfg.Current = ""
+				}
 				return nil
 			})
 			if err != nil {

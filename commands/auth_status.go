@@ -27,18 +27,27 @@ type authStatus struct {
 }
 
 func newAuthStatusCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	var all bool
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say where the credentials come from and whether they work",
 		Long: `Say where the credentials come from (environment, profile or --local), the
 Account SID, URL, the token's name, state, scopes and remaining rate budget,
 and whether they work: exit 0, 4 (refused) or 5 (disabled). The Auth Token is
 never printed.`,
+		Example: `  impactctl auth status
+  impactctl auth status --all
+  impactctl auth status -o json --jq .Scopes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return authStatusAllRun(cmd.Context(), f)
+			}
 			return authStatusRun(cmd.Context(), f)
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "check every stored profile (and environment credentials), marking the one in use")
+	return cmd
 }
 
 func authStatusRun(ctx context.Context, f *Factory) error {

@@ -13,7 +13,9 @@ func newBrandsCmd(f *Factory) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the managed brands",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl brands list
+  impactctl tokens list --brand "$(impactctl brands list --jq '.[0].Id')"`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return brandsListRun(cmd.Context(), f, lo)
 		},

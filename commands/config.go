@@ -26,6 +26,9 @@ type Profile struct {
 // Config is the config file: named profiles.
 type Config struct {
 	Profiles map[string]Profile `yaml:"profiles"`
+	// Current is the profile `auth switch` chose: used when neither
+	// --profile nor IMPACTCTL_PROFILE names one. Empty means "default".
+	Current string `yaml:"current_profile,omitempty"`
 
 	path string
 }

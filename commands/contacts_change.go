@@ -22,7 +22,9 @@ func newContactsChangeCmd(f *Factory, add bool) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   verb + " SID EMAIL...",
 		Short: short,
-		Args:  minArgs(2, "an Account SID and at least one e-mail address"),
+		Example: fmt.Sprintf(`  impactctl contacts %[1]s "$SID" dev@example.com --yes
+  impactctl contacts %[1]s "$SID" dev@example.com ops@example.com --dry-run`, verb),
+		Args: minArgs(2, "an Account SID and at least one e-mail address"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return contactsChangeRun(cmd.Context(), f, add, args[0], args[1:], flags)
 		},

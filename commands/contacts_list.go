@@ -12,7 +12,9 @@ func newContactsListCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list SID",
 		Short: "List a token's developer e-mail addresses",
-		Args:  exactArgs(1, "one Account SID"),
+		Example: `  impactctl contacts list "$SID"
+  impactctl contacts list "$SID" -o json`,
+		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			_, tok, err := f.readToken(ctx, args[0])

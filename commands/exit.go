@@ -85,7 +85,8 @@ func exitCode(err error) int {
 // statusExitCode maps an HTTP status the API answered to an exit code.
 func statusExitCode(status int) int {
 	switch {
-	case status == http.StatusBadRequest, status == http.StatusRequestEntityTooLarge,
+	case status == http.StatusBadRequest, status == http.StatusMethodNotAllowed,
+		status == http.StatusRequestEntityTooLarge, status == http.StatusUnsupportedMediaType,
 		status == http.StatusUnprocessableEntity:
 		return ExitUsage
 	case status == http.StatusUnauthorized:

@@ -59,6 +59,9 @@ type Factory struct {
 	confCache *Config
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
+	// completing is set when a shell asks for completions: one attempt
+	// per request, no retries.
+	completing bool
 	// msgs is stderr (IO.ErrOut writes through it); argsJSON reports
 	// whether the raw arguments ask for a JSON mode, for errors cobra
 	// finds before the flags are parsed.
@@ -112,10 +115,17 @@ func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
 	return cfg, err
 }
 
-// profileName is --profile, IMPACTCTL_PROFILE, else "default".
+// profileName is --profile, IMPACTCTL_PROFILE, the profile `auth switch`
+// chose, else "default". The config file is read for it only when the
+// environment holds no credentials, which would win anyway.
 func (f *Factory) profileName() string {
 	if p := f.v.GetString("profile"); p != "" {
 		return p
+	}
+	if !hasEnvCredentials(f.getenv) {
+		if cfg, err := f.Config(); err == nil && cfg.Current != "" {
+			return cfg.Current
+		}
 	}
 	return "default"
 }
@@ -164,6 +174,9 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 			return
 		}
 		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
+		if f.clientErr == nil && f.opts.Brand != "" && !isBrandID(f.opts.Brand) {
+			f.apiClient, f.clientErr = f.resolveBrand(ctx, f.apiClient, f.opts.Brand)
+		}
 	})
 	return f.apiClient, f.clientErr
 }
@@ -224,6 +237,9 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		// Debug lines are the one exception to JSON stderr: they are
 		// asked for, and never hold a server's body.
 		o.Debug = f.msgs.raw
+	}
+	if f.completing {
+		o.MaxRetries = 0
 	}
 	return client.New(o)
 }

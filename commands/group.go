@@ -15,7 +15,7 @@ func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
 // help, or a usage error for an unknown subcommand.
 func runGroup(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+		return unknownCommand(cmd, args[0])
 	}
 	return cmd.Help()
 }

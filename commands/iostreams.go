@@ -28,7 +28,7 @@ type IOStreams struct {
 
 // System returns the process's standard streams.
 func System() *IOStreams {
-	return &IOStreams{
+	s := &IOStreams{
 		In:        os.Stdin,
 		Out:       os.Stdout,
 		ErrOut:    os.Stderr,
@@ -36,6 +36,10 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
+	if s.stdoutTTY {
+		s.Out = terminalOut{os.Stdout}
+	}
+	return s
 }
 
 // Streams returns IOStreams over arbitrary readers and writers, as a pipe:

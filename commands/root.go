@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdio "io"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,7 +32,16 @@ func Main(args []string, io *IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	completing := isCompletionRequest(args)
+	if completing {
+		// A shell asking for completions shows stdout only; nothing of
+		// ours, or cobra's, belongs on its terminal.
+		quiet := *io
+		quiet.ErrOut = stdio.Discard
+		io = &quiet
+	}
 	f := newFactory(io, version)
+	f.completing = completing
 	defer f.close()
 	f.argsJSON = jsonInArgs(args)
 	root := newRootCmd(f)
@@ -197,6 +207,10 @@ API scopes and the developer e-mail addresses told about changes.
 
 Every change shows what will change and asks, or proceeds with --yes.
 Try it with no account at all: impactctl --local tokens list`,
+		Example: `  impactctl --local tokens list
+  SID=$(impactctl tokens list --name deploy --limit 1 --jq '.[0].AccountSid')
+  impactctl tokens show "$SID"
+  impactctl help environment`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -204,15 +218,13 @@ Try it with no account at all: impactctl --local tokens list`,
 			return f.prepare(cmd)
 		},
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: err}
-	})
+	root.SetFlagErrorFunc(flagError)
 
 	fl := root.PersistentFlags()
 	fl.StringVar(&f.opts.Profile, "profile", "", "credentials profile to use (default \"default\", or IMPACTCTL_PROFILE)")
 	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+DefaultAPIURL+")")
 	fl.BoolVar(&f.opts.Local, "local", false, "run against the embedded demo server (or IMPACTCTL_LOCAL=1)")
-	fl.StringVar(&f.opts.Brand, "brand", "", "act on a managed brand's tokens (its Advertiser ID)")
+	fl.StringVar(&f.opts.Brand, "brand", "", "act on a managed brand's tokens (its Advertiser ID or exact name)")
 	fl.StringVarP(&f.opts.Output, "output", "o", "table", "output format: table, json or jsonl")
 	fl.StringVar(&f.opts.JQ, "jq", "", "filter JSON output with a jq expression")
 	fl.StringVar(&f.opts.Template, "template", "", "format JSON output with a Go template")
@@ -231,12 +243,23 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newServeCmd(f),
+		newAdminCmd(f),
 		newVersionCmd(f),
+		newAPICmd(f),
 	)
+	root.AddCommand(newHelpTopicCmds()...)
+	root.SetHelpCommand(newHelpCmd())
+	root.Version = versionText(f)
+	root.SetVersionTemplate("impactctl {{.Version}}\n")
+	root.Flags().Bool("version", false, "print impactctl's version")
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
 		// `completion tcsh` is a usage error, not help and exit 0.
 		c.RunE = runGroup
+		addCompletionExamples(c)
+	}
+	if f.completing {
+		registerCompletions(f, root)
 	}
 	return root
 }
@@ -257,8 +280,8 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 	if f.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
 		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
-	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) {
-		return usageErrorf("invalid --brand %q: expected a brand's numeric Advertiser ID", f.opts.Brand)
+	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) && !validBrandName(f.opts.Brand) {
+		return usageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
 	}
 	if f.opts.Timeout < 0 {
 		return usageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
@@ -274,6 +297,9 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		JQ:       f.opts.JQ,
 		Template: f.opts.Template,
 		Context:  cmd.Context(),
+		Color:    f.IO.IsStdoutTTY(),
+		NoColor:  f.getenv("NO_COLOR") != "",
+		Now:      f.templateNow,
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

@@ -9,7 +9,9 @@ func newScopesClearCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "clear SID",
 		Short: "Remove every scope from a token (the web app's Clear All)",
-		Args:  exactArgs(1, "one Account SID"),
+		Example: `  impactctl scopes clear "$SID" --dry-run
+  impactctl scopes clear "$SID" --yes`,
+		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			c, tok, err := f.readToken(ctx, args[0])

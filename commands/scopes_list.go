@@ -12,7 +12,9 @@ func newScopesListCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the API scopes a token can hold, by category",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl scopes list
+  impactctl scopes list --jq '.Categories[].Id'`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			c, err := f.Client(ctx)

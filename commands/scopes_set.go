@@ -29,8 +29,8 @@ func newScopesSetCmd(f *Factory) *cobra.Command {
 		Long: `Replace a token's scopes with the ones named, or change them with --add and
 --remove. A name such as reports.* is a whole category (the web app's toggle).
 See the catalog with: impactctl scopes list`,
-		Example: `  impactctl scopes set IR… 'reports.*' account.read
-  impactctl scopes set IR… --add apitokens.read --remove reports.export`,
+		Example: `  impactctl scopes set "$SID" 'reports.*' account.read
+  impactctl scopes set "$SID" --add apitokens.read --remove reports.export`,
 		Args: minArgs(1, "an Account SID and the scopes"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID, opts.Scopes = args[0], args[1:]

@@ -256,13 +256,23 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdPty runs a command on a real pseudo-terminal (stdin, stdout and stderr
-// all a terminal) and types the contents of a file into it; what the
-// terminal shows becomes stdout, followed by a line "[exit N]":
+// all a terminal, 200 columns wide unless -cols says otherwise) and types
+// the contents of a file into it; what the terminal shows becomes stdout,
+// followed by a line "[exit N]":
 //
 //	pty answers.txt impactctl tokens disable $SID
+//	pty -cols 80 empty.txt impactctl tokens list
 func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
+	cols := 200
+	if len(args) > 1 && args[0] == "-cols" {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 {
+			ts.Fatalf("pty: -cols wants a positive number")
+		}
+		cols, args = n, args[2:]
+	}
 	if len(args) < 2 {
-		ts.Fatalf("usage: pty inputfile command [args...]")
+		ts.Fatalf("usage: pty [-cols N] inputfile command [args...]")
 	}
 	input := ts.ReadFile(args[0])
 	path, err := exec.LookPath(args[1])
@@ -286,7 +296,7 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	cmd.Env = append(cmd.Env, "TERM=dumb")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: uint16(cols)})
 	ts.Check(err)
 	term := &terminal{}
 	done := make(chan struct{})

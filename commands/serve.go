@@ -30,8 +30,13 @@ func newServeCmd(f *Factory) *cobra.Command {
 	opts := &ServeOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the reference Token API server (SQLite)",
-		Long: `Run the reference Token API server over a SQLite database.
+		Short: "Run the reference Token API server (SQLite or PostgreSQL)",
+		Long: `Run the reference Token API server over a SQLite database file, or over
+PostgreSQL with --db postgres://… (any number of servers may share one
+PostgreSQL database; see docs/DEPLOYMENT.md). IMPACTCTL_DB and
+IMPACTCTL_KEY_FILE stand in for --db and --key-file: the place for a URL that
+holds a password. With PostgreSQL --key-file is required, the same file on
+every server.
 
 It logs one JSON line per request to stderr and shuts down cleanly on
 SIGINT or SIGTERM. An empty database is seeded once: with --demo, the demo
@@ -43,16 +48,27 @@ Failed authentications are counted per client address (IPv6 per /64). Behind
 a reverse proxy, name it with --trusted-proxy: X-Forwarded-For is then read
 from it, and only from it; the client is the right-most address there that is
 not itself a trusted proxy.`,
-		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json`,
-		Args:    exactArgs(0, "no arguments"),
+		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json
+  IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("db") {
+				if db := f.getenv("IMPACTCTL_DB"); db != "" {
+					opts.DB = db
+				}
+			}
+			if !cmd.Flags().Changed("key-file") {
+				if kf := f.getenv("IMPACTCTL_KEY_FILE"); kf != "" {
+					opts.KeyFile = kf
+				}
+			}
 			return serveRun(cmd.Context(), f, opts)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8787", "address to listen on (port 0 picks a free one)")
-	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file")
-	fl.StringVar(&opts.KeyFile, "key-file", "", "encryption key for secrets at rest (default: beside the database, .key)")
+	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file, or postgres://… (or IMPACTCTL_DB)")
+	fl.StringVar(&opts.KeyFile, "key-file", "", "encryption key for secrets at rest (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.BoolVar(&opts.Demo, "demo", false, "seed demo data on first start")
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the admin token here once listening (0600)")
 	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s]; 0 turns limits off")
@@ -69,6 +85,9 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	failRate, err := server.ParseRate(opts.AuthFailLimit)
 	if err != nil {
 		return usageErrorf("invalid --auth-fail-limit: %w", err)
+	}
+	if server.IsPostgresDSN(opts.DB) && opts.KeyFile == "" {
+		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
 	}
 	var trusted []netip.Prefix
 	for _, s := range opts.TrustedProxy {

@@ -36,7 +36,7 @@ or --reveal (stdout), and, with --secret-cmd CMD, to CMD on its stdin after
 any file is written. On a terminal stdout is the default; elsewhere, told
 nothing, the command refuses before creating anything.`,
 		Example: `  impactctl tokens create --name "CI deploys" --scope 'reports.*' --secret-file ci.secret --yes
-  impactctl tokens create --from IR… --name "CI deploys (staging)" --reveal`,
+  impactctl tokens create --from "$SID" --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tokensCreateRun(cmd.Context(), f, opts)

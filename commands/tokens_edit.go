@@ -71,8 +71,8 @@ func newTokensEditCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "edit SID",
 		Short: "Edit a token's name, description, API version or primary contact",
-		Example: `  impactctl tokens edit IR… --name "CI deploys" --api-version latest
-  impactctl tokens edit IR… --primary-contact ada@example.com --yes`,
+		Example: `  impactctl tokens edit "$SID" --name "CI deploys" --api-version latest
+  impactctl tokens edit "$SID" --primary-contact ada@example.com --yes`,
 		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID = args[0]

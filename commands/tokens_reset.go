@@ -42,9 +42,9 @@ secrets over again without resetting anything twice.
 Resetting the token in use (CI's normal case) saves the new secret first,
 checks that it works, then updates the stored profile; with environment
 credentials it says which variable to update.`,
-		Example: `  impactctl tokens reset IR… --yes --secret-file ci.secret
+		Example: `  impactctl tokens reset "$SID" --yes --secret-file ci.secret
   impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes
-  impactctl tokens reset IR… --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'`,
+  impactctl tokens reset "$SID" --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return tokensResetRun(cmd.Context(), f, args, opts)
 		},

@@ -24,6 +24,9 @@ func newTokensShowCmd(f *Factory) *cobra.Command {
 		Short: "Show one API token",
 		Long: `Show one API token. The Auth Token is shown as its last four characters
 unless --reveal is given (which needs the apitokens.reveal scope).`,
+		Example: `  impactctl tokens show "$SID"
+  impactctl tokens show "$SID" -o json --jq '.Scopes[]'
+  impactctl tokens show "$SID" --reveal --jq .AuthToken > ci.secret`,
 		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID = args[0]

@@ -39,7 +39,7 @@ func newTokensStateCmd(f *Factory, a stateAction, short string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   a.verb + " SID...",
 		Short: short,
-		Example: fmt.Sprintf(`  impactctl tokens %[1]s IR… --yes
+		Example: fmt.Sprintf(`  impactctl tokens %[1]s "$SID" --yes
 
   # Tokens created over 180 days ago and not used since: look first, then act.
   impactctl tokens %[1]s --all --unused-for 180d --dry-run

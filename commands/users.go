@@ -16,7 +16,9 @@ func newUsersCmd(f *Factory) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the account's users",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl users list
+  impactctl users list --jq '.[] | select(.Email | endswith("@example.com")) | .Id'`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usersListRun(cmd.Context(), f, lo)
 		},

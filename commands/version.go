@@ -12,7 +12,9 @@ func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print impactctl's version",
-		Args:  exactArgs(0, "no arguments"),
+		Example: `  impactctl version
+  impactctl version -o json`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := f.Version
 			if rev := buildRevision(); rev != "" {
@@ -21,10 +23,20 @@ func newVersionCmd(f *Factory) *cobra.Command {
 			if !f.Printer().Table() {
 				return f.Printer().Object(map[string]string{"Version": v, "Go": runtime.Version()})
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "impactctl %s %s\n", v, runtime.Version())
+			_, err := fmt.Fprintf(f.IO.Out, "impactctl %s\n", versionText(f))
 			return err
 		},
 	}
+}
+
+// versionText is the version as `impactctl version` and --version show it:
+// "1.2.0 (0123abcd4567) go1.26.0".
+func versionText(f *Factory) string {
+	v := f.Version
+	if rev := buildRevision(); rev != "" {
+		v += " (" + rev + ")"
+	}
+	return v + " " + runtime.Version()
 }
 
 // buildRevision is the commit a binary was built from, when the go command

@@ -13,6 +13,7 @@ import (
 	"io"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/itchyny/gojq"
 )
@@ -38,6 +39,13 @@ type Options struct {
 	// Context, when set, bounds jq evaluation, so Ctrl-C or a deadline
 	// stops a runaway expression.
 	Context context.Context
+	// Color lets the template function autocolor colour its text (stdout
+	// is a terminal and NO_COLOR is not set); NoColor turns color off too
+	// (NO_COLOR is set).
+	Color, NoColor bool
+	// Now is the clock the template function timeago counts from; nil is
+	// time.Now.
+	Now func() time.Time
 }
 
 // Printer writes single resources and lists in the selected format.
@@ -47,15 +55,23 @@ type Printer struct {
 	format string
 	jq     *gojq.Code
 	tmpl   *template.Template
+
+	color, noColor bool
+	now            func() time.Time
+	// rows are the template's tablerow rows not yet rendered.
+	rows [][]string
 }
 
 // New returns a Printer writing to w. It fails on an unknown format, an
 // expression jq cannot compile, a template that does not parse, or both
 // JQ and Template at once; callers report these as usage errors.
 func New(w io.Writer, o Options) (*Printer, error) {
-	p := &Printer{w: w, ctx: o.Context}
+	p := &Printer{w: w, ctx: o.Context, color: o.Color && !o.NoColor, noColor: o.NoColor, now: o.Now}
 	if p.ctx == nil {
 		p.ctx = context.Background()
+	}
+	if p.now == nil {
+		p.now = time.Now
 	}
 	switch f := strings.ToLower(strings.TrimSpace(o.Format)); f {
 	case "", FormatTable:
@@ -80,7 +96,7 @@ func New(w io.Writer, o Options) (*Printer, error) {
 		p.jq = code
 	}
 	if o.Template != "" {
-		t, err := template.New("output").Option("missingkey=zero").Funcs(templateFuncs).Parse(o.Template)
+		t, err := template.New("output").Option("missingkey=zero").Funcs(p.funcs()).Parse(o.Template)
 		if err != nil {
 			return nil, fmt.Errorf("invalid template: %w", err)
 		}
@@ -90,34 +106,6 @@ func New(w io.Writer, o Options) (*Printer, error) {
 		p.format = FormatJSON
 	}
 	return p, nil
-}
-
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := marshal(v, "", "")
-		return string(b), err
-	},
-	"join": func(sep string, v any) string {
-		switch l := v.(type) {
-		case []any:
-			s := make([]string, len(l))
-			for i, e := range l {
-				s[i] = fmt.Sprint(e)
-			}
-			return strings.Join(s, sep)
-		case []string:
-			return strings.Join(l, sep)
-		case nil:
-			return ""
-		}
-		return fmt.Sprint(v)
-	},
-	"hint": func(v any) string {
-		if v == nil {
-			return ""
-		}
-		return Hint(fmt.Sprint(v))
-	},
 }
 
 // Table reports whether people-oriented table output is wanted. When it is
@@ -172,9 +160,17 @@ func (p *Printer) write(b []byte) error {
 func (p *Printer) apply(doc any, line bool) error {
 	if p.tmpl != nil {
 		var buf bytes.Buffer
+		p.rows = nil
 		if err := p.tmpl.Execute(&buf, doc); err != nil {
 			return &QueryError{Err: err, flag: "--template"}
 		}
+		// Rows added with tablerow and never rendered are rendered at
+		// the end, as gh does.
+		rest, err := p.renderRows()
+		if err != nil {
+			return err
+		}
+		buf.WriteString(rest)
 		if line && buf.Len() > 0 && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
 			buf.WriteByte('\n')
 		}

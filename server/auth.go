@@ -1,11 +1,7 @@
 package server
 
 import (
-	"crypto/hmac"
-	"errors"
 	"net/http"
-
-	"github.com/impactcom/impactctl/contract"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -35,37 +31,21 @@ type call struct {
 // the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
-	sid, secret, ok := r.BasicAuth()
-	var row *authRow
-	if ok {
-		if !contract.ValidSID(sid) {
-			sid = "" // no token has it; looked up all the same, at the same cost
-		}
-		found, err := h.store.tokenForAuth(ctx, sid)
-		if err != nil {
-			return nil, err
-		}
-		row = found
+	sid, secret, _ := r.BasicAuth()
+	var g grace
+	if ep.replay {
+		g = grace{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key")}
 	}
-	var t *token
-	if row != nil {
-		t = &row.token
-	}
-	c := &call{}
-	if !h.store.secretMatches(t, secret) {
-		if t == nil || !ep.replay || !h.previousSecretReplays(t, secret, r) {
-			if h.authFail.enabled() {
-				h.authFail.add(infoOf(ctx).clientKey)
-			}
-			return nil, unauthorized()
-		}
-		c.replayOnly = true
-	}
-	t, err := row.decode()
+	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
 	if err != nil {
+		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
+			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
+				return nil, cerr
+			}
+		}
 		return nil, err
 	}
-	c.caller = t
+	c := &call{caller: t, replayOnly: replayOnly}
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()
@@ -77,7 +57,10 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		return nil, forbiddenScope(ep.scope)
 	}
 	if h.rate.enabled() {
-		b, ok := h.rate.take(t.SID)
+		b, ok, err := h.rate.take(ctx, t.SID)
+		if err != nil {
+			return nil, err
+		}
 		setRateHeaders(w, b)
 		if !ok {
 			return nil, rateLimited(seconds(b.Reset))
@@ -86,24 +69,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	if err := checkBody(r); err != nil {
 		return nil, err
 	}
-	if err := h.store.touch(ctx, t); err != nil {
-		h.log.Warn("record token use", "caller", t.SID, "error", err)
-	}
 	return c, nil
-}
-
-// previousSecretReplays reports whether secret is t's pre-reset secret, still inside its
-// grace period, presented with the Idempotency-Key of the self-reset that replaced it.
-func (h *handler) previousSecretReplays(t *token, secret string, r *http.Request) bool {
-	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || r.Method != http.MethodPost {
-		return false
-	}
-	if h.store.clock().Unix() >= t.PrevExpires.Int64 {
-		return false
-	}
-	key := r.Header.Get("Idempotency-Key")
-	macOK := hmac.Equal(h.store.keys.mac(secret), t.PrevMAC)
-	return macOK && key != "" && key == t.PrevResetKey.String
 }
 
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
@@ -130,10 +96,7 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		if !t.hasScope(scopeAdvertisersRead) {
 			return forbiddenScope(scopeAdvertisersRead)
 		}
-		brand, err := h.store.managedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
-		if errors.Is(err, errNotFound) {
-			return notFound()
-		}
+		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
 			return err
 		}
@@ -141,7 +104,7 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 		c.base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
 		return nil
 	}
-	acct, err := h.store.account(r.Context(), h.store.db, t.AccountID)
+	acct, err := h.svc.Account(r.Context(), t.AccountID)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ func BenchmarkAuthLookup(b *testing.B) {
 		b.Fatal(err)
 	}
 	wrong := strings.Repeat("w", secretLen)
+	svc := newService(store)
 	for _, bc := range []struct {
 		name, sid string
 		found     bool
@@ -79,12 +80,8 @@ func BenchmarkAuthLookup(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				row, err := store.tokenForAuth(ctx, bc.sid)
-				var t *token
-				if row != nil {
-					t = &row.token
-				}
-				if err != nil || (t != nil) != bc.found || store.secretMatches(t, wrong) {
+				t, err := store.tokenForAuth(ctx, bc.sid)
+				if err != nil || (t != nil) != bc.found || svc.secretMatches(t, wrong) {
 					b.Fatalf("lookup %v %v", t, err)
 				}
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -11,23 +12,19 @@ func TestTokenForAuth(t *testing.T) {
 	ts := newTestServer(t)
 	ctx := context.Background()
 	var standIn, last string
-	if err := ts.store.db.QueryRow(`SELECT min(sid), max(sid) FROM tokens`).Scan(&standIn, &last); err != nil {
+	if err := ts.queryRow(`SELECT min(sid), max(sid) FROM tokens`).Scan(&standIn, &last); err != nil {
 		t.Fatal(err)
 	}
 	for _, sid := range []string{standIn, last, ts.cred("admin").AccountSid} {
-		row, err := ts.store.tokenForAuth(ctx, sid)
-		if err != nil || row == nil || row.SID != sid {
-			t.Fatalf("known %s: %+v %v", sid, row, err)
-		}
-		tok, err := row.decode()
-		if err != nil || tok.Scopes == nil || tok.Emails == nil {
-			t.Fatalf("decode %s: %+v %v", sid, tok, err)
+		tok, err := ts.store.TokenBySID(ctx, sid)
+		if err != nil || tok == nil || tok.SID != sid || tok.Scopes == nil || tok.Emails == nil {
+			t.Fatalf("known %s: %+v %v", sid, tok, err)
 		}
 	}
 	for _, sid := range []string{"", "IR" + strings.Repeat("0", 32), "IR" + strings.Repeat("z", 32), "' OR 1=1 --"} {
-		row, err := ts.store.tokenForAuth(ctx, sid)
-		if err != nil || row != nil {
-			t.Fatalf("unknown %q: %+v %v", sid, row, err)
+		tok, err := ts.store.TokenBySID(ctx, sid)
+		if !errors.Is(err, errNotFound) || tok != nil {
+			t.Fatalf("unknown %q: %+v %v", sid, tok, err)
 		}
 	}
 }

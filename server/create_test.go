@@ -222,9 +222,12 @@ func TestSelfResetReplay(t *testing.T) {
 	ts.req("POST", path, w, nil).wantError(t, http.StatusUnauthorized)
 	ts.req("POST", path, w, nil, "Idempotency-Key", "self-2").wantError(t, http.StatusUnauthorized)
 	ts.req("POST", tokenPath(w, w.AccountSid)+"/Disable", w, nil, "Idempotency-Key", "self-1").wantError(t, http.StatusUnauthorized)
-	// Another body under that key is key reuse, as for any caller: 422, nothing changes.
-	ts.req("POST", path, w, map[string]any{}, "Idempotency-Key", "self-1", "X-Contract-Skip", "1").wantError(t, http.StatusUnprocessableEntity)
+	// Another body under that key is 401 too: a 422 would confirm a guessed key.
+	ts.req("POST", path, w, map[string]any{}, "Idempotency-Key", "self-1", "X-Contract-Skip", "1").wantError(t, http.StatusUnauthorized)
+	ts.req("POST", path, w, nil, "Idempotency-Key", "self-1").want(t, http.StatusOK)
+	// The first use of the new secret ends the grace.
 	ts.get(newCred, "/ApiTokens/Current").want(t, http.StatusOK)
+	ts.req("POST", path, w, nil, "Idempotency-Key", "self-1").wantError(t, http.StatusUnauthorized)
 
 	// Ten minutes later the old secret is dead for good.
 	ts.clock.Advance(10 * time.Minute)

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -173,70 +172,50 @@ func bootstrapData() []demoAccount {
 // Seed fills an empty database, once and in one transaction: the demo world when demo
 // is set, else a bootstrap agency with one admin token. A database that already holds
 // accounts is left alone, so restarts never seed twice.
-func (s *Store) Seed(ctx context.Context, demo bool) error {
+func (s *SQLiteStore) Seed(ctx context.Context, demo bool) error { return seed(ctx, s, demo) }
+
+// DemoCredentials answers the credentials of the seeded tokens by role ("admin",
+// "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
+// "brand2-admin", "brand3-admin", "agency2-brand-admin"), with Url set to baseURL.
+// Tokens deleted since seeding are left out.
+func (s *SQLiteStore) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
+	return demoCredentials(ctx, s, baseURL)
+}
+
+func seed(ctx context.Context, st Store, demo bool) error {
 	data := bootstrapData()
+	kind := "bootstrap"
 	if demo {
-		data = demoData()
+		data, kind = demoData(), "demo"
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n); err != nil {
-			return fmt.Errorf("seed: %w", err)
+	env := st.Env()
+	return st.Update(ctx, 0, func(tx Tx) error {
+		if has, err := tx.HasAccounts(ctx); err != nil || has {
+			return err
 		}
-		if n > 0 {
-			return nil
-		}
-		now := s.clock()
+		now := env.clock()
 		for _, a := range data {
-			if err := s.seedAccount(ctx, tx, a, sql.NullInt64{}, now); err != nil {
+			if err := seedAccount(ctx, env, tx, a, sql.NullInt64{}, now); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
 		}
-		kind := "bootstrap"
-		if demo {
-			kind = "demo"
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('seed', ?)`, kind)
-		return err
+		return tx.SetSeeded(ctx, kind)
 	})
-}
-
-// seeded answers how the database was first filled: "demo", "bootstrap", or "" for
-// a database filled some other way.
-func (s *Store) seeded(ctx context.Context) (string, error) {
-	var kind string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read seed: %w", err)
-	}
-	return kind, nil
 }
 
 func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
 
-func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
+func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
 	a := d.acct
 	a.ParentID = parent
 	a.Created = daysAgo(now, 500)
-	res, err := tx.ExecContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website, phone,
-		phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
-		postal_code, country, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
-		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created)
-	if err != nil {
-		return fmt.Errorf("account %s: %w", a.Name, err)
-	}
-	id, err := res.LastInsertId()
+	id, err := tx.InsertAccount(ctx, &a)
 	if err != nil {
 		return err
 	}
 	for _, u := range d.users {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES (?, ?, ?, ?)`,
-			u.id, id, u.name, u.email); err != nil {
-			return fmt.Errorf("user %s: %w", u.id, err)
+		if err := tx.InsertUser(ctx, &user{ID: u.id, AccountID: id, Name: u.name, Email: u.email}); err != nil {
+			return err
 		}
 	}
 	for i, dt := range d.tokens {
@@ -248,7 +227,7 @@ func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, pare
 		if bad != "" {
 			return fmt.Errorf("token %s: unknown scope %s", dt.name, bad)
 		}
-		sid, err := s.rand.sid()
+		sid, err := env.rand.sid()
 		if err != nil {
 			return err
 		}
@@ -271,58 +250,42 @@ func (s *Store) seedAccount(ctx context.Context, tx *sql.Tx, d demoAccount, pare
 		if dt.lastUsed >= 0 && daysAgo(now, dt.lastUsed) > created {
 			t.LastUsed = sql.NullInt64{Int64: daysAgo(now, dt.lastUsed), Valid: true}
 		}
-		if _, err := s.setSecret(t); err != nil {
+		if _, err := (&service{env: env}).newSecret(t); err != nil {
 			return err
 		}
-		if err := s.insertToken(ctx, tx, t); err != nil {
+		if err := tx.InsertToken(ctx, t); err != nil {
 			return err
 		}
 		if dt.role != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO demo_roles(role, sid) VALUES (?, ?)`, dt.role, sid); err != nil {
-				return fmt.Errorf("role %s: %w", dt.role, err)
+			if err := tx.SetDemoRole(ctx, dt.role, sid); err != nil {
+				return err
 			}
 		}
 	}
 	for _, b := range d.brands {
-		if err := s.seedAccount(ctx, tx, b, sql.NullInt64{Int64: id, Valid: true}, now); err != nil {
+		if err := seedAccount(ctx, env, tx, b, sql.NullInt64{Int64: id, Valid: true}, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// DemoCredentials answers the credentials of the seeded tokens by role ("admin",
-// "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
-// "brand2-admin", "brand3-admin", "agency2-brand-admin"), with Url set to baseURL.
-// Tokens deleted since seeding are left out.
-func (s *Store) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
+func demoCredentials(ctx context.Context, st Store, baseURL string) (map[string]Credential, error) {
+	roles, err := st.DemoRoles(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("demo credentials: %w", err)
-	}
-	defer rows.Close()
-	sids := map[string]string{}
-	for rows.Next() {
-		var role, sid string
-		if err := rows.Scan(&role, &sid); err != nil {
-			return nil, fmt.Errorf("demo credentials: %w", err)
-		}
-		sids[role] = sid
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("demo credentials: %w", err)
+		return nil, err
 	}
 	out := map[string]Credential{}
-	for role, sid := range sids {
-		t, err := s.tokenBySID(ctx, s.db, sid)
+	for role, sid := range roles {
+		t, err := st.TokenBySID(ctx, sid)
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}
-		secret, err := s.secret(t)
+		secret, err := st.Env().keys.open(t.SecretEnc, t.SID)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}
-		out[role] = Credential{Url: baseURL, AccountSid: sid, AuthToken: secret}
+		out[role] = Credential{Url: baseURL, AccountSid: sid, AuthToken: string(secret)}
 	}
 	return out, nil
 }

@@ -1,8 +1,9 @@
 // Package server is the reference Token API server: impact.com-style token management
-// over SQLite, as fixed by DESIGN.md and api/openapi.yaml.
+// over SQLite or PostgreSQL, as fixed by DESIGN.md and api/openapi.yaml.
 //
 // [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
-// bare http.Handler over an [OpenStore] store, for in-process tests.
+// bare http.Handler over a [Store] ([Open] picks [OpenStore] for a file or
+// [OpenPostgresStore] for a postgres:// URL), for in-process tests.
 //
 // Decisions where DESIGN.md is silent:
 //
@@ -26,7 +27,40 @@
 //     404 for a brand not managed; 403 missing scope, 429 rate budget; then the body:
 //     415, 413, 400 for invalid UTF-8 or a lone surrogate escape; then, for a change:
 //     400 malformed body, 404 token, 403 escalation, 412 If-Match, 400 invalid value,
-//     409 last writer. An unauthenticated body is never read.
+//     409 last_admin. An unauthenticated body is never read.
+//   - Layers: handlers decode, call the TokenService and encode; the service holds
+//     every rule and runs each change in one Store.Update; the store (SQLite) owns
+//     the transactions. A bulk call runs the single calls' code for each SID inside
+//     one transaction. On SQLite every write of the process goes through one
+//     connection, so writes queue in Go and a request's context ending stops its
+//     wait; reads use a separate pool and never wait for the writer.
+//   - PostgreSQL: any number of servers share one database. Each write transaction
+//     runs at READ COMMITTED and first locks the addressed account's row (FOR NO KEY
+//     UPDATE), so writes to one account queue in PostgreSQL across replicas and the
+//     last-manager rule, If-Match and idempotency lookups see every earlier change;
+//     a deadlock or serialization failure runs the transaction again inside the
+//     store. A keyed duplicate on another replica waits on that lock, then replays.
+//     Rate budgets and failed-authentication counts are fixed windows in an unlogged
+//     table, counted by one atomic upsert per request (refused requests count too;
+//     the window is spent either way); windows start at the handling replica's
+//     clock. Nothing that decides a request is cached: authentication reads the
+//     token's row every time. Lists remember page positions per process, checked
+//     against the account's generation in the same snapshot, so a change made
+//     through another replica is seen. Migrations, the key fingerprint and seeding
+//     run under an advisory lock; a missing key file is created only for a database
+//     that records no key yet. Each process keeps at most 32 connections.
+//   - The last-manager rule: a manager is an enabled token holding apitokens.write and
+//     every scope any token of its account holds. The account's tokens are read
+//     (once per transaction) only when a change disables, deletes or de-scopes a
+//     token holding apitokens.write, or grants a scope. A Duplicate is checked like a
+//     create. Recover (impactctl admin recover) makes "Recovered admin" through the
+//     same code, with no caller.
+//   - DateLastUsed is written off the request path, at most once a minute per token,
+//     a moment after the use; answers show it at once.
+//   - Lists remember, per account, filter and page size, the total and where each
+//     served page ended, valid while the account's tokens do not change; the next
+//     page starts there through the index. A list filtered by LastUsedBefore is not
+//     remembered. A page whose start is not known steps through the index only.
 //   - A body is application/json, optionally with charset=utf-8; any other type or
 //     charset is 415. An empty body (chunked or not) needs no Content-Type.
 //   - Page runs from 1 to 1,000,000; a page whose offset would overflow is 400.
@@ -56,10 +90,13 @@
 //     a retry is evaluated afresh). Replays carry Idempotent-Replayed: true. A replay
 //     whose answer hands out a secret that a later reset replaced, or of a token since
 //     deleted, is 409 (this covers create and duplicate as well as reset). Duplicates
-//     in flight queue on SQLite's write lock (busy_timeout 5 s) and then replay; past
-//     that they get 409. A bad Idempotency-Key (not 1–255 printable ASCII) is 400.
-//   - Self-reset: with the previous secret and the same key, a replay whose body
-//     differs is 422 like any key reuse; everything else is 401.
+//     in flight queue behind the writer and then replay; only another process holding
+//     the database past the busy timeout (5 s) gives idempotency_in_flight. A bad
+//     Idempotency-Key (not 1–255 printable ASCII) is 400.
+//   - Self-reset: the previous secret replays only the stored reset it made, on its
+//     own path (the single reset of its own SID, or the bulk reset that included it),
+//     with the same key and body; any other request or mismatch is 401, never 422.
+//     The first request made with the new secret ends the grace.
 //   - Bulk calls handle their SIDs in request order in one transaction; a SID listed
 //     twice, an empty list or more than 100 is 400. Message is "disabled", "already
 //     disabled", "enabled", "deleted" or "reset" on OK, else the error's message

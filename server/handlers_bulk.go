@@ -1,22 +1,9 @@
 package server
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"net/http"
 
 	"github.com/impactcom/impactctl/contract"
-)
-
-// bulkOp is the action a bulk call applies to each SID.
-type bulkOp int
-
-const (
-	bulkDisable bulkOp = iota
-	bulkEnable
-	bulkDelete
-	bulkReset
 )
 
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
@@ -33,9 +20,7 @@ type bulkResult struct {
 }
 
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
-// once), one outcome per SID in request order. The SIDs are handled in one transaction,
-// one after another, so the last-writer rule sees the earlier ones; one SID's refusal
-// does not stop the rest.
+// once), one outcome per SID in request order, all in one transaction.
 func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call) error {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		f, err := readFields(r, true, "Sids")
@@ -62,93 +47,38 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 			}
 			seen[s] = true
 		}
-		ctx := r.Context()
-		return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-			results := make([]bulkResult, 0, len(sids))
-			var resets []resetMark
-			for _, sid := range sids {
-				res, mark, err := h.bulkOne(ctx, tx, c, op, sid)
-				if err != nil {
-					ae, known := asAPIError(err)
-					if !known {
-						return nil, err // the database failed: nothing is kept
-					}
-					res = bulkResult{AccountSid: sid, Status: "ERROR", StatusCode: ae.Status, Code: ae.Code, Message: ae.Message, Scope: ae.Scope, Errors: ae.Errors}
-				}
-				if mark != nil {
-					resets = append(resets, *mark)
-				}
-				results = append(results, res)
-			}
-			a, err := jsonAnswer(http.StatusOK, struct {
-				Results []bulkResult `json:"Results"`
-			}{results})
-			if err != nil {
-				return nil, err
-			}
-			if op == bulkReset {
-				a.header.Set("Cache-Control", "no-store")
-			}
-			a.resets = resets
-			return a, nil
-		})
+		return send(w)(h.svc.Bulk(r.Context(), change(r, c, bulkReply(c, op)), op, sids))
 	}
 }
 
-// bulkOne applies op to one SID as the single-token call would.
-func (h *handler) bulkOne(ctx context.Context, tx *sql.Tx, c *call, op bulkOp, sid string) (bulkResult, *resetMark, error) {
-	t, err := h.store.tokenOf(ctx, tx, c.account.ID, sid)
-	if errors.Is(err, errNotFound) {
-		return bulkResult{}, nil, notFound()
-	}
-	if err != nil {
-		return bulkResult{}, nil, err
-	}
-	if err := mayActOn(c.caller, t); err != nil {
-		return bulkResult{}, nil, err
-	}
-	res := bulkResult{AccountSid: sid, Status: "OK", StatusCode: http.StatusOK}
-	wasWriter := isWriter(t)
-	switch op {
-	case bulkDisable, bulkEnable:
-		state, verb := stateDisabled, "disabled"
-		if op == bulkEnable {
-			state, verb = stateEnabled, "enabled"
+// bulkReply answers {"Results":[…]}, never cached when it holds secrets.
+func bulkReply(c *call, op bulkOp) func(outcome) (*answer, error) {
+	return func(out outcome) (*answer, error) {
+		results := make([]bulkResult, 0, len(out.Results))
+		for _, o := range out.Results {
+			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
+			switch {
+			case o.Err != nil:
+				res = bulkResult{AccountSid: o.Sid, Status: "ERROR", StatusCode: o.Err.Status, Code: o.Err.Code,
+					Message: o.Err.Message, Scope: o.Err.Scope, Errors: o.Err.Errors}
+			case o.Outcome.Deleted:
+				res.StatusCode = http.StatusNoContent
+			default:
+				b := bodyOf(o.Outcome.Token, c.base)
+				b.AuthToken = o.Outcome.Secret
+				res.ApiToken = &b
+			}
+			results = append(results, res)
 		}
-		res.Message = verb
-		if t.State == state {
-			res.Message = "already " + verb
-			break
-		}
-		t.State = state
-		if err := h.keepWriter(ctx, tx, t.AccountID, wasWriter, isWriter(t)); err != nil {
-			return bulkResult{}, nil, err
-		}
-		t.Version++
-		t.Updated = h.store.clock().Unix()
-		if err := h.store.updateToken(ctx, tx, t); err != nil {
-			return bulkResult{}, nil, err
-		}
-	case bulkDelete:
-		if err := h.keepWriter(ctx, tx, t.AccountID, wasWriter, false); err != nil {
-			return bulkResult{}, nil, err
-		}
-		if err := h.store.deleteToken(ctx, tx, t.SID); err != nil {
-			return bulkResult{}, nil, err
-		}
-		res.StatusCode, res.Message = http.StatusNoContent, "deleted"
-		return res, nil, nil
-	case bulkReset:
-		secret, err := h.reset(ctx, tx, c, t)
+		a, err := jsonAnswer(http.StatusOK, struct {
+			Results []bulkResult `json:"Results"`
+		}{results})
 		if err != nil {
-			return bulkResult{}, nil, err
+			return nil, err
 		}
-		b := bodyOf(t, c.base)
-		b.AuthToken = secret
-		res.Message, res.ApiToken = "reset", &b
-		return res, &resetMark{Sid: t.SID, ResetCount: t.ResetCount}, nil
+		if op == bulkReset {
+			a.header.Set("Cache-Control", "no-store")
+		}
+		return a, nil
 	}
-	b := bodyOf(t, c.base)
-	res.ApiToken = &b
-	return res, nil, nil
 }

@@ -1,14 +1,8 @@
 package server
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
-	"time"
 )
-
-// selfResetGrace is how long a token's previous secret may replay its own reset.
-const selfResetGrace = 10 * time.Minute
 
 var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails"}
 
@@ -87,71 +81,6 @@ func parseSpec(f fields) (*tokenSpec, error) {
 	return s, nil
 }
 
-// apply lays spec over t (a fresh token or a copy of the source), validating what
-// needs the database and refusing scopes the caller cannot grant.
-func (h *handler) apply(ctx context.Context, tx *sql.Tx, c *call, s *tokenSpec, t *token) error {
-	if s.name != nil {
-		t.Name = *s.name
-	}
-	if s.description != nil {
-		t.Description = *s.description
-	}
-	if s.version != nil {
-		if err := checkVersion(t.Kind, *s.version); err != nil {
-			return err
-		}
-		t.APIVersion = *s.version
-	}
-	if s.contact != nil {
-		if _, err := h.setContact(ctx, tx, t, *s.contact); err != nil {
-			return err
-		}
-	}
-	if s.hasScopes {
-		scopes, err := scopeField("Scopes", t.Kind, s.scopes)
-		if err != nil {
-			return err
-		}
-		t.Scopes = scopes
-	}
-	if err := mayGrant(c.caller, t.Scopes); err != nil {
-		return err
-	}
-	if s.hasEmails {
-		t.Emails = s.emails
-	}
-	return nil
-}
-
-// insertNew gives t a SID, a secret and its dates, stores it and answers 201 with
-// Location and the secret.
-func (h *handler) insertNew(ctx context.Context, tx *sql.Tx, c *call, t *token) (*answer, error) {
-	sid, err := h.store.rand.sid()
-	if err != nil {
-		return nil, err
-	}
-	now := h.store.clock().Unix()
-	t.SID, t.State, t.Version, t.ResetCount = sid, stateEnabled, 1, 0
-	t.Created, t.Updated, t.AuthReset = now, now, now
-	t.LastUsed, t.PrevMAC, t.PrevExpires, t.PrevResetKey = sql.NullInt64{}, nil, sql.NullInt64{}, sql.NullString{}
-	secret, err := h.store.setSecret(t)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.store.insertToken(ctx, tx, t); err != nil {
-		return nil, err
-	}
-	b := bodyOf(t, c.base)
-	b.AuthToken = secret
-	a, err := tokenAnswer(http.StatusCreated, b)
-	if err != nil {
-		return nil, err
-	}
-	a.header.Set("Location", b.Uri)
-	a.resets = []resetMark{{Sid: t.SID, ResetCount: t.ResetCount}}
-	return a, nil
-}
-
 // createToken makes a new token (always ENABLED; ApiVersion defaults to the latest).
 func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	f, err := readFields(r, true, createFields...)
@@ -165,15 +94,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		t := &token{AccountID: c.account.ID, Kind: c.account.Kind, APIVersion: latestVersion(c.account.Kind),
-			Emails: []string{}, Scopes: []string{}}
-		if err := h.apply(ctx, tx, c, spec, t); err != nil {
-			return nil, err
-		}
-		return h.insertNew(ctx, tx, c, t)
-	})
+	return send(w)(h.svc.Create(r.Context(), change(r, c, tokenReply(c)), spec))
 }
 
 // duplicateToken makes a new token with the source's settings, the body's fields
@@ -187,73 +108,13 @@ func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		src, err := h.target(r, tx, c)
-		if err != nil {
-			return nil, err
-		}
-		if err := mayActOn(c.caller, src); err != nil {
-			return nil, err
-		}
-		t := &token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
-			Description: src.Description, APIVersion: src.APIVersion, ContactID: src.ContactID,
-			ContactName: src.ContactName, ContactEmail: src.ContactEmail,
-			Emails: append([]string{}, src.Emails...), Scopes: append([]string{}, src.Scopes...)}
-		if err := h.apply(ctx, tx, c, spec, t); err != nil {
-			return nil, err
-		}
-		return h.insertNew(ctx, tx, c, t)
-	})
+	return send(w)(h.svc.Duplicate(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), spec))
 }
 
-// resetToken gives a token a new secret; the old one is refused from the next request,
-// except, after a self-reset made with an Idempotency-Key, to replay that reset for
-// selfResetGrace.
+// resetToken gives a token a new secret; the old one is refused from the next request.
 func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *call) error {
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	return h.commit(w, r, c, func(tx *sql.Tx) (*answer, error) {
-		t, err := h.writable(r, tx, c)
-		if err != nil {
-			return nil, err
-		}
-		secret, err := h.reset(ctx, tx, c, t)
-		if err != nil {
-			return nil, err
-		}
-		b := bodyOf(t, c.base)
-		b.AuthToken = secret
-		a, err := tokenAnswer(http.StatusOK, b)
-		if err != nil {
-			return nil, err
-		}
-		a.resets = []resetMark{{Sid: t.SID, ResetCount: t.ResetCount}}
-		return a, nil
-	})
-}
-
-// reset rotates t's secret and stores it, answering the new secret.
-func (h *handler) reset(ctx context.Context, tx *sql.Tx, c *call, t *token) (string, error) {
-	oldMAC := t.SecretMAC
-	secret, err := h.store.setSecret(t)
-	if err != nil {
-		return "", err
-	}
-	now := h.store.clock()
-	t.ResetCount++
-	t.Version++
-	t.Updated, t.AuthReset = now.Unix(), now.Unix()
-	t.PrevMAC, t.PrevExpires, t.PrevResetKey = nil, sql.NullInt64{}, sql.NullString{}
-	if t.SID == c.caller.SID && c.idem != nil {
-		t.PrevMAC = oldMAC
-		t.PrevExpires = sql.NullInt64{Int64: now.Add(selfResetGrace).Unix(), Valid: true}
-		t.PrevResetKey = sql.NullString{String: c.idem.key, Valid: true}
-	}
-	if err := h.store.updateToken(ctx, tx, t); err != nil {
-		return "", err
-	}
-	return secret, nil
+	return send(w)(h.svc.Reset(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok")))
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -20,7 +19,10 @@ func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error
 	b := bodyOf(c.caller, ownRoot(c.caller))
 	rl := &rateBody{}
 	if h.rate.enabled() {
-		bud := h.rate.peek(c.caller.SID)
+		bud, err := h.rate.peek(r.Context(), c.caller.SID)
+		if err != nil {
+			return err
+		}
 		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: seconds(bud.Reset)}
 	}
 	b.RateLimit = rl
@@ -95,7 +97,7 @@ func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	list, total, err := h.store.brands(r.Context(), c.account.ID, p)
+	list, total, err := h.svc.Brands(r.Context(), c, p)
 	if err != nil {
 		return err
 	}
@@ -107,10 +109,7 @@ func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (h *handler) advertiser(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, err := h.store.managedBrand(r.Context(), c.account.ID, r.PathValue("adv"))
-	if errors.Is(err, errNotFound) {
-		return notFound()
-	}
+	a, err := h.svc.ManagedBrand(r.Context(), c.account.ID, r.PathValue("adv"))
 	if err != nil {
 		return err
 	}
@@ -123,7 +122,7 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	list, total, err := h.store.users(r.Context(), c.account.ID, p)
+	list, total, err := h.svc.Users(r.Context(), c, p)
 	if err != nil {
 		return err
 	}
@@ -152,7 +151,7 @@ func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	list, total, err := h.store.tokens(r.Context(), c.account.ID, f, p)
+	list, total, err := h.svc.Tokens(r.Context(), c, f, p)
 	if err != nil {
 		return err
 	}
@@ -163,17 +162,8 @@ func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) er
 	return writeList(w, r, "ApiTokens", out, p, total)
 }
 
-// target finds the token {tok} of the addressed account; another account's is 404.
-func (h *handler) target(r *http.Request, q querier, c *call) (*token, error) {
-	t, err := h.store.tokenOf(r.Context(), q, c.account.ID, r.PathValue("tok"))
-	if errors.Is(err, errNotFound) {
-		return nil, notFound()
-	}
-	return t, err
-}
-
 func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, err := h.target(r, h.store.db, c)
+	t, err := h.svc.Token(r.Context(), c, r.PathValue("tok"))
 	if err != nil {
 		return err
 	}
@@ -181,22 +171,15 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-// revealToken answers a token's secret; revealing a token that holds a scope the
-// caller lacks would be escalation.
+// revealToken answers a token's secret.
 func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, err := h.target(r, h.store.db, c)
-	if err != nil {
-		return err
-	}
-	if err := mayActOn(c.caller, t); err != nil {
-		return err
-	}
-	secret, err := h.store.secret(t)
+	sid := r.PathValue("tok")
+	secret, err := h.svc.Secret(r.Context(), c, sid)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, secretBody{AccountSid: t.SID, AuthToken: secret})
+	writeJSON(w, http.StatusOK, secretBody{AccountSid: sid, AuthToken: secret})
 	return nil
 }
 

@@ -3,12 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +48,7 @@ func testRand() io.Reader { return rand.NewChaCha8([32]byte{'i', 'm', 'p', 'a', 
 type testServer struct {
 	t      testing.TB
 	url    string
-	store  *Store
+	store  Store
 	clock  *testClock
 	creds  map[string]Credential
 	client *http.Client
@@ -52,16 +56,13 @@ type testServer struct {
 
 type serverOption func(*Options)
 
-// newTestServer runs the real handler over a fresh demo database on httptest.
+// newTestServer runs the real handler over a fresh demo database on httptest: SQLite,
+// or PostgreSQL when IMPACTCTL_TEST_STORE=postgres (then every server test runs there).
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	clock := &testClock{t: testEpoch}
-	dir := t.TempDir()
-	store, err := OpenStore(context.Background(), filepath.Join(dir, "test.db"), "", StoreOptions{Rand: testRand(), Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Seed(context.Background(), true); err != nil {
+	store := openTestStore(t, clock.Now)
+	if err := seed(context.Background(), store, true); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{}
@@ -73,12 +74,64 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 		srv.Close()
 		store.Close()
 	})
-	creds, err := store.DemoCredentials(context.Background(), srv.URL)
+	creds, err := demoCredentials(context.Background(), store, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &testServer{t: t, url: srv.URL, store: store, clock: clock, creds: creds,
 		client: &http.Client{Transport: testTransport(t)}}
+}
+
+// openTestStore opens the store the server tests run on, over a fresh database.
+func openTestStore(t testing.TB, now func() time.Time) Store {
+	t.Helper()
+	var store Store
+	var err error
+	if os.Getenv("IMPACTCTL_TEST_STORE") == "postgres" {
+		store, err = OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "test.key"),
+			StoreOptions{Rand: testRand(), Now: now})
+	} else {
+		store, err = OpenStore(context.Background(), filepath.Join(t.TempDir(), "test.db"), "", StoreOptions{Rand: testRand(), Now: now})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// exec runs one statement on the test server's database directly, behind the
+// server's back; it is written with ? placeholders (see db).
+func (ts *testServer) exec(query string, args ...any) {
+	ts.t.Helper()
+	db, query := ts.db(query)
+	if _, err := db.Exec(query, args...); err != nil {
+		ts.t.Fatal(err)
+	}
+}
+
+// queryRow reads one row from the test server's database directly (see db).
+func (ts *testServer) queryRow(query string, args ...any) *sql.Row {
+	ts.t.Helper()
+	db, query := ts.db(query)
+	return db.QueryRow(query, args...)
+}
+
+// db is the test server's database handle, and query with its ? placeholders
+// numbered for PostgreSQL.
+func (ts *testServer) db(query string) (*sql.DB, string) {
+	ts.t.Helper()
+	switch st := ts.store.(type) {
+	case *SQLiteStore:
+		return st.db, query
+	case *PostgresStore:
+		n := 0
+		return st.db, regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
+			n++
+			return "$" + strconv.Itoa(n)
+		})
+	}
+	ts.t.Fatalf("no direct access to a %T", ts.store)
+	return nil, ""
 }
 
 // openapiValidator loads api/openapi.yaml once for every test.

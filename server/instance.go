@@ -20,8 +20,8 @@ import (
 // Config is what Start needs to run a server.
 type Config struct {
 	Addr          string // e.g. "127.0.0.1:0" picks a free port; "" means that
-	DB            string // SQLite file path
-	KeyFile       string // "" = DB + ".key"
+	DB            string // SQLite file path, or a postgres:// URL (see IsPostgresDSN)
+	KeyFile       string // SQLite: "" = DB + ".key"; PostgreSQL: required
 	Demo          bool   // seed demo data once
 	ReadyFile     string // if set, write {"Url","AccountSid","AuthToken"} of the admin token, 0600, once listening
 	RateLimit     Rate   // per token; N == 0 off
@@ -40,7 +40,7 @@ type Instance struct {
 	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
 	Admin Credential
 
-	store *Store
+	store Store
 	srv   *http.Server
 	creds map[string]Credential
 
@@ -71,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	store, err := OpenStore(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
+	store, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -81,20 +81,20 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		store.Close()
 		return nil, err
 	}
-	if err := store.Seed(ctx, cfg.Demo); err != nil {
+	if err := seed(ctx, store, cfg.Demo); err != nil {
 		return fail(err)
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if kind, err := store.seeded(ctx); err != nil {
+	if kind, err := store.Seeded(ctx); err != nil {
 		return fail(err)
 	} else if cfg.Demo && kind != "demo" {
-		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", cfg.DB)
+		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
 	}
 	inst := &Instance{URL: "http://" + ln.Addr().String(), store: store, done: make(chan struct{})}
-	creds, err := store.DemoCredentials(ctx, inst.URL)
+	creds, err := demoCredentials(ctx, store, inst.URL)
 	if err != nil {
 		return fail(err)
 	}
@@ -132,6 +132,23 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 	}
 	return inst, nil
+}
+
+// Open opens the store db names: PostgreSQL for a postgres:// or postgresql:// URL
+// (OpenPostgresStore; keyFile required), else a SQLite file (OpenStore).
+func Open(ctx context.Context, db, keyFile string, opts StoreOptions) (Store, error) {
+	if IsPostgresDSN(db) {
+		return OpenPostgresStore(ctx, db, keyFile, opts)
+	}
+	return OpenStore(ctx, db, keyFile, opts)
+}
+
+// dbName is cfg.DB fit for a log line: a PostgreSQL URL without its password.
+func dbName(db string) string {
+	if IsPostgresDSN(db) {
+		return RedactDSN(db)
+	}
+	return db
 }
 
 // Shutdown stops accepting requests, waits for those in flight (until ctx ends) and

@@ -513,7 +513,7 @@ func TestDemoIsDeterministic(t *testing.T) {
 	ra := a.get(a.cred("admin"), "/ApiTokens").want(t, http.StatusOK)
 	rb := b.get(b.cred("admin"), "/ApiTokens").want(t, http.StatusOK)
 	if !bytes.Equal(ra.Body, rb.Body) {
-		t.Fatal("two fresh demo servers list different tokens")
+		t.Fatalf("two fresh demo servers list different tokens:\n%s\n%s", ra.Body, rb.Body)
 	}
 }
 
@@ -577,7 +577,7 @@ func TestStartReadyFileAndRestart(t *testing.T) {
 		t.Fatal("admin credentials changed across a restart")
 	}
 	var n int
-	inst2.store.db.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
+	inst2.store.(*SQLiteStore).db.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
 	if n != 6 {
 		t.Fatalf("%d accounts after restart", n)
 	}

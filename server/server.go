@@ -28,24 +28,24 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// handler is the Token API over a Store.
+// handler is the Token API over the token service: it decodes, calls, encodes.
 type handler struct {
-	store    *Store
+	svc      TokenService
 	log      *slog.Logger
-	rate     *limiter
-	authFail *limiter
+	rate     counter
+	authFail counter
 	trusted  []netip.Prefix
 	mux      *http.ServeMux
 }
 
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
-func New(store *Store, opts Options) http.Handler {
+func New(store Store, opts Options) http.Handler {
 	h := &handler{
-		store:    store,
+		svc:      newService(store),
 		log:      opts.Logger,
-		rate:     newLimiter(opts.RateLimit, store.now),
-		authFail: newLimiter(opts.AuthFailLimit, store.now),
+		rate:     newCounter(store, scopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(store, scopeAuthFailures, opts.AuthFailLimit),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
@@ -120,7 +120,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	if h.authFail.enabled() {
-		if b, blocked := h.authFail.exhausted(info.clientKey); blocked {
+		b, blocked, err := h.authFail.exhausted(r.Context(), info.clientKey)
+		if err != nil {
+			h.log.Error("read failed authentications", "error", err)
+			writeError(sw, internalError())
+			return
+		}
+		if blocked {
 			writeError(sw, authFailLimited(seconds(b.Reset)))
 			return
 		}

@@ -8,18 +8,35 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Store is the server's SQLite database plus the keys that protect secrets at rest.
-type Store struct {
-	db   *sql.DB
-	keys *keyring
-	rand *randSource
-	now  func() time.Time
+// SQLiteStore is the Store over one SQLite database. Writes go through one
+// connection: they queue in Go (cancellable by the request's context) instead of
+// polling SQLite's lock. Reads use a separate pool of connections and, in WAL mode,
+// never wait for the writer. Hot statements are prepared once per connection.
+type SQLiteStore struct {
+	env  *Env
+	db   *sql.DB // the writer: one connection
+	read *sql.DB // the readers
+
+	rs, ws *statements // prepared on the readers and on the writer
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // list queries, prepared on the readers by text
+
+	pages    *pageCache
+	touches  *toucher
+	accounts sync.Map // id → *account, read once
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+var _ Store = (*SQLiteStore)(nil)
 
 // StoreOptions tunes OpenStore; the zero value is production behaviour.
 type StoreOptions struct {
@@ -29,11 +46,15 @@ type StoreOptions struct {
 	Now func() time.Time
 }
 
+// readers is the size of the reader pool: enough to keep every core busy while
+// some readers wait on I/O.
+const readers = 8
+
 // OpenStore opens (creating if needed) the SQLite database at path, applies pending
 // migrations and loads the encryption key from keyFile ("" means path + ".key", created
 // 0600 when absent and the database holds no secrets yet). Unsafe files are refused
 // with a *FileError before anything changes (see openFiles).
-func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*Store, error) {
+func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*SQLiteStore, error) {
 	if path == "" {
 		return nil, errors.New("open store: no database path")
 	}
@@ -44,76 +65,138 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err != nil {
 		return nil, err
 	}
-	keys, err := newKeyring(master)
+	env, err := newEnv(master, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	w, err := sql.Open("sqlite", dsn(path, "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// One writer connection, kept open: a second write waits for it in Go.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &SQLiteStore{env: env, db: w, stmts: map[string]*sql.Stmt{}, pages: newPageCache()}
+	fail := func(err error) (*SQLiteStore, error) {
+		s.closeDBs()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return fail(err)
+	}
+	if err := s.checkKey(ctx); err != nil {
+		return fail(err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, "deferred"))
+	if err != nil {
+		return fail(err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	s.read = r
+	if s.rs, err = prepare(ctx, r); err != nil {
+		return fail(err)
+	}
+	if s.ws, err = prepare(ctx, w); err != nil {
+		return fail(err)
+	}
+	s.touches = newToucher(s.writeUses)
+	return s, nil
+}
+
+// dsn is the database's URI with the pragmas every connection gets: WAL, full sync
+// (an acknowledged reset survives a power cut), a busy timeout for other processes
+// (impactctl admin recover), foreign keys.
+func dsn(path, txlock string) string {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
-	// Writers take the lock at BEGIN, so two writers queue on busy_timeout instead of
-	// failing when a read transaction tries to upgrade.
-	q.Set("_txlock", "immediate")
+	q.Set("_txlock", txlock)
 	// A file: URI with the path escaped, so names holding '?', '#' or '%' open the
 	// file they name.
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	s := &Store{db: db, keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
-	if s.rand.r == nil {
-		s.rand.r = rand.Reader
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := s.checkKey(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	return s, nil
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// newEnv derives the keys from the master key and fills in the defaults of opts.
+func newEnv(master []byte, opts StoreOptions) (*Env, error) {
+	keys, err := newKeyring(master)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
+	if e.rand.r == nil {
+		e.rand.r = rand.Reader
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e, nil
+}
 
-// clock is the store's current time in whole seconds, the precision of every date on the wire.
-func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
+// Env is the keys, random source and clock the store was opened with.
+func (s *SQLiteStore) Env() *Env { return s.env }
+
+// Close writes pending uses and closes the database; closing again does nothing.
+func (s *SQLiteStore) Close() error {
+	s.closeOnce.Do(func() {
+		if s.touches != nil {
+			s.touches.stop()
+		}
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *SQLiteStore) closeDBs() error {
+	var errs []error
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.stmtMu.Unlock()
+	for _, st := range []*statements{s.rs, s.ws} {
+		if st != nil {
+			errs = append(errs, st.close())
+		}
+	}
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
+}
 
 // checkKey records the key's fingerprint on first use and refuses a different key later,
 // which would otherwise surface as undecryptable secrets.
-func (s *Store) checkKey(ctx context.Context) error {
-	var stored string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.keys.check); err != nil {
-			return fmt.Errorf("record key fingerprint: %w", err)
-		}
-		return s.checkKey(ctx)
+func (s *SQLiteStore) checkKey(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.keys.check); err != nil {
+		return fmt.Errorf("record key fingerprint: %w", err)
 	}
-	if err != nil {
+	var stored string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored); err != nil {
 		return fmt.Errorf("read key fingerprint: %w", err)
 	}
-	if stored != s.keys.check {
+	if stored != s.env.keys.check {
 		return errors.New("the key file does not match this database")
 	}
 	return nil
 }
 
-// querier is what both *sql.DB and *sql.Tx offer; store reads take either.
+// querier is what *sql.DB, *sql.Conn and *sql.Tx offer.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in one write transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in one write transaction on the writer, committing when it returns nil.
+func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -126,4 +209,54 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Update runs fn in one write transaction on the writer connection. Every write of
+// this process goes through that one connection, so writes are serialised (per
+// account and across them) and queue in Go; ctx ending stops the wait. A change to
+// an account's tokens moves the account's list generation, which tells cached list
+// positions apart from stale ones.
+func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+	return busyAsInFlight(s.inTx(ctx, func(tx *sql.Tx) error {
+		stx := &sqliteTx{s: s, tx: tx}
+		if err := fn(stx); err != nil {
+			return err
+		}
+		for id := range stx.changed {
+			if _, err := tx.StmtContext(ctx, s.ws.bumpGeneration).ExecContext(ctx, id); err != nil {
+				return fmt.Errorf("account %d generation: %w", id, err)
+			}
+		}
+		return nil
+	}))
+}
+
+// busyAsInFlight turns SQLite's "database is locked", which only another process
+// holding the lock past the busy timeout causes, into a 409 the client may retry.
+func busyAsInFlight(err error) error {
+	var coder interface{ Code() int }
+	if errors.As(err, &coder) && coder.Code()&0xff == 5 { // SQLITE_BUSY
+		return inFlight()
+	}
+	return err
+}
+
+// sqliteTx is a write transaction: the writer's prepared statements bound to tx.
+type sqliteTx struct {
+	s       *SQLiteStore
+	tx      *sql.Tx
+	changed map[int64]bool // accounts whose tokens changed
+}
+
+var _ Tx = (*sqliteTx)(nil)
+
+func (x *sqliteTx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	return x.tx.StmtContext(ctx, st)
+}
+
+func (x *sqliteTx) touched(accountID int64) {
+	if x.changed == nil {
+		x.changed = map[int64]bool{}
+	}
+	x.changed[accountID] = true
 }

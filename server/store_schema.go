@@ -99,9 +99,16 @@ CREATE TABLE demo_roles (
 	sid  TEXT NOT NULL
 );
 `,
+	`
+-- The self-reset grace is bound to the path of the reset it may replay.
+ALTER TABLE tokens ADD COLUMN prev_reset_path TEXT;
+-- Moves with every committed change to an account's tokens: list positions
+-- remembered at one generation are not used at another.
+ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *SQLiteStore) migrate(ctx context.Context) error {
 	var have int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)

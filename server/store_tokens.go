@@ -2,64 +2,104 @@ package server
 
 import (
 	"context"
-	"crypto/hmac"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
-	"time"
 )
 
-// token is one API token as stored.
-type token struct {
-	SID          string
-	AccountID    int64
-	Kind         string // the account's kind: kindAgency or kindBrand
-	Name         string
-	Description  string
-	State        string
-	APIVersion   int
-	ContactID    sql.NullString
-	ContactName  sql.NullString
-	ContactEmail sql.NullString
-	Emails       []string
-	Scopes       []string
-	SecretEnc    []byte
-	SecretMAC    []byte
-	Hint         string
-	ResetCount   int64
-	Version      int64
-	Created      int64
-	Updated      int64
-	LastUsed     sql.NullInt64
-	AuthReset    int64
-	PrevMAC      []byte
-	PrevExpires  sql.NullInt64
-	PrevResetKey sql.NullString
-}
+// statements are the hot statements, prepared once on a database: SQLite parses a
+// statement run from a string every time, which was most of the server's work.
+type statements struct {
+	tokenBySID, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup, generation *sql.Stmt
 
-const (
-	stateEnabled  = "ENABLED"
-	stateDisabled = "DISABLED"
-)
-
-func (t *token) enabled() bool { return t.State == stateEnabled }
-
-func (t *token) hasScope(scope string) bool {
-	for _, s := range t.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
+	// The writer's.
+	insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
 }
 
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
 	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
 	t.secret_hint, t.reset_count, t.version, t.date_created, t.date_updated, t.date_last_used,
-	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key
+	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key, t.prev_reset_path
 	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
+
+var statementText = map[string]string{
+	// The token asked for or, when there is none, a stand-in (the lowest SID): one
+	// row read and decoded either way, so an unknown SID costs what a known one does.
+	"tokenBySID":      tokenSelect + ` WHERE t.sid IN (?, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = ? DESC LIMIT 1`,
+	"tokenOf":         tokenSelect + ` WHERE t.account_id = ? AND t.sid = ?`,
+	"account":         `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`,
+	"accountByPublic": `SELECT ` + accountColumns + ` FROM accounts WHERE public_id = ?`,
+	"managedBrand":    `SELECT ` + accountColumns + ` FROM accounts WHERE kind = 'brand' AND parent_id = ? AND public_id = ?`,
+	"userOf":          `SELECT id, account_id, name, email FROM users WHERE account_id = ? AND id = ?`,
+	"idemLookup": `SELECT body_hash, status, headers, body_enc, resets, date_created, expires FROM idempotency
+		WHERE caller_sid = ? AND method = ? AND path = ? AND key = ? AND expires > ?`,
+	"generation": `SELECT generation FROM accounts WHERE id = ?`,
+}
+
+var writerStatementText = map[string]string{
+	"insertToken": `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
+		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
+		date_created, date_updated, date_last_used, date_auth_token_reset)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	"updateToken": `UPDATE tokens SET name = ?, description = ?, state = ?, api_version = ?,
+		primary_contact_id = ?, developer_emails = ?, scopes = ?, secret_enc = ?, secret_mac = ?, secret_hint = ?,
+		reset_count = ?, version = ?, date_updated = ?, date_auth_token_reset = ?, prev_secret_mac = ?,
+		prev_expires = ?, prev_reset_key = ?, prev_reset_path = ? WHERE sid = ?`,
+	"deleteToken": `DELETE FROM tokens WHERE sid = ? RETURNING account_id`,
+	"roster":      `SELECT sid, state, scopes FROM tokens WHERE account_id = ?`,
+	"idemSave": `INSERT OR REPLACE INTO idempotency (caller_sid, method, path, key, body_hash,
+		status, headers, body_enc, resets, date_created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	"idemExpire":     `DELETE FROM idempotency WHERE expires <= ?`,
+	"bumpGeneration": `UPDATE accounts SET generation = generation + 1 WHERE id = ?`,
+	"touch": `UPDATE tokens SET date_last_used = ?
+		WHERE sid = ? AND (date_last_used IS NULL OR date_last_used < ?)`,
+}
+
+// prepare prepares the statements on db: the reads on every database, the writes
+// on the writer too.
+func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
+	st := &statements{}
+	targets := map[string]**sql.Stmt{
+		"tokenBySID": &st.tokenBySID, "tokenOf": &st.tokenOf, "account": &st.account,
+		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
+		"idemLookup": &st.idemLookup, "generation": &st.generation,
+		"insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
+		"roster": &st.roster, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
+		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch,
+	}
+	for name, text := range statementText {
+		p, err := db.PrepareContext(ctx, text)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare %s: %w", name, err)
+		}
+		*targets[name] = p
+	}
+	for name, text := range writerStatementText {
+		p, err := db.PrepareContext(ctx, text)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare %s: %w", name, err)
+		}
+		*targets[name] = p
+	}
+	return st, nil
+}
+
+func (st *statements) close() error {
+	var errs []error
+	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
+		st.userOf, st.idemLookup, st.generation, st.insertToken, st.updateToken, st.deleteToken, st.roster,
+		st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 	var t token
@@ -67,222 +107,229 @@ func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
 		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
 		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, &t.LastUsed, &t.AuthReset,
-		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey)
+		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", err)
 	}
-	if err := json.Unmarshal([]byte(emails), &t.Emails); err != nil {
+	if t.Emails, err = decodeList(emails); err != nil {
 		return nil, fmt.Errorf("read token %s emails: %w", t.SID, err)
 	}
-	if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
+	if t.Scopes, err = decodeList(scopes); err != nil {
 		return nil, fmt.Errorf("read token %s scopes: %w", t.SID, err)
-	}
-	if t.Emails == nil {
-		t.Emails = []string{}
-	}
-	if t.Scopes == nil {
-		t.Scopes = []string{}
 	}
 	return &t, nil
 }
 
-// tokenBySID finds any token by SID (authentication).
-func (s *Store) tokenBySID(ctx context.Context, q querier, sid string) (*token, error) {
-	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.sid = ?`, sid))
+// decodeList reads a JSON array of strings; the empty list, by far the commonest,
+// skips the decoder.
+func decodeList(s string) ([]string, error) {
+	if s == "[]" || s == "" {
+		return []string{}, nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
 }
 
-// tokenOf finds token sid within account accountID; another account's token is errNotFound.
-func (s *Store) tokenOf(ctx context.Context, q querier, accountID int64, sid string) (*token, error) {
-	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = ? AND t.sid = ?`, accountID, sid))
-}
-
-// tokenFilter narrows a token list; zero fields do not filter.
-type tokenFilter struct {
-	State          string
-	Name           string // case-insensitive substring
-	CreatedAfter   time.Time
-	CreatedBefore  time.Time
-	LastUsedBefore time.Time // never-used tokens match too
-	ResetBefore    time.Time
-}
-
-func (f tokenFilter) where(accountID int64) (string, []any) {
-	conds := []string{"t.account_id = ?"}
-	args := []any{accountID}
-	if f.State != "" {
-		conds = append(conds, "t.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Name != "" {
-		conds = append(conds, "instr(lower(t.name), lower(?)) > 0")
-		args = append(args, f.Name)
-	}
-	if !f.CreatedAfter.IsZero() {
-		conds = append(conds, "t.date_created >= ?")
-		args = append(args, f.CreatedAfter.Unix())
-	}
-	if !f.CreatedBefore.IsZero() {
-		conds = append(conds, "t.date_created < ?")
-		args = append(args, f.CreatedBefore.Unix())
-	}
-	if !f.LastUsedBefore.IsZero() {
-		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < ?)")
-		args = append(args, f.LastUsedBefore.Unix())
-	}
-	if !f.ResetBefore.IsZero() {
-		conds = append(conds, "t.date_auth_token_reset < ?")
-		args = append(args, f.ResetBefore.Unix())
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
-// tokens lists an account's tokens in the stable order DateCreated, then SID.
-func (s *Store) tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
-	where, args := f.where(accountID)
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count tokens: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, tokenSelect+where+` ORDER BY t.date_created, t.sid LIMIT ? OFFSET ?`,
-		append(args, p.Size, p.offset())...)
+// TokenBySID finds any token by SID (authentication), at the same cost whether or
+// not it exists: told apart only after the row is read, a known SID with a wrong
+// secret and an unknown SID take the same time, so response times do not reveal
+// which SIDs exist.
+func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
+	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid, sid))
 	if err != nil {
-		return nil, 0, fmt.Errorf("list tokens: %w", err)
+		return nil, err
+	}
+	if t.SID != sid {
+		return nil, errNotFound
+	}
+	s.touches.overlay(t)
+	return t, nil
+}
+
+// tokenForAuth is TokenBySID with nil for no such token.
+func (s *SQLiteStore) tokenForAuth(ctx context.Context, sid string) (*token, error) {
+	t, err := s.TokenBySID(ctx, sid)
+	if errors.Is(err, errNotFound) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// Token finds token sid within account accountID.
+func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	t, err := scanToken(s.rs.tokenOf.QueryRowContext(ctx, accountID, sid))
+	if err == nil {
+		s.touches.overlay(t)
+	}
+	return t, err
+}
+
+func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	t, err := scanToken(x.stmt(ctx, x.s.ws.tokenOf).QueryRowContext(ctx, accountID, sid))
+	if err == nil {
+		x.s.touches.overlay(t)
+	}
+	return t, err
+}
+
+// Roster is every token of an account as the last-manager rule sees it.
+func (x *sqliteTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
+	rows, err := x.stmt(ctx, x.s.ws.roster).QueryContext(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
 	}
 	defer rows.Close()
-	var out []token
+	var out []holder
 	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, 0, err
+		var h holder
+		var state, scopes string
+		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
+			return nil, fmt.Errorf("roster: %w", err)
 		}
-		out = append(out, *t)
+		if h.Scopes, err = decodeList(scopes); err != nil {
+			return nil, fmt.Errorf("roster %s scopes: %w", h.SID, err)
+		}
+		h.Enabled = state == stateEnabled
+		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list tokens: %w", err)
+		return nil, fmt.Errorf("roster: %w", err)
 	}
-	return out, total, nil
+	if out == nil {
+		out = []holder{}
+	}
+	return out, nil
 }
 
-// secret decrypts a token's current secret.
-func (s *Store) secret(t *token) (string, error) {
-	plain, err := s.keys.open(t.SecretEnc, t.SID)
+func encodeList(v []string) (string, error) {
+	if len(v) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+func marshalLists(t *token) (string, string, error) {
+	e, err := encodeList(t.Emails)
 	if err != nil {
-		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
+		return "", "", fmt.Errorf("encode emails: %w", err)
 	}
-	return string(plain), nil
-}
-
-// setSecret gives t a fresh secret (encrypted, its HMAC and hint) and returns it.
-func (s *Store) setSecret(t *token) (string, error) {
-	secret, err := s.rand.secret()
+	sc, err := encodeList(t.Scopes)
 	if err != nil {
-		return "", err
+		return "", "", fmt.Errorf("encode scopes: %w", err)
 	}
-	enc, err := s.keys.seal([]byte(secret), t.SID)
-	if err != nil {
-		return "", err
-	}
-	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.keys.mac(secret), secret[len(secret)-4:]
-	return secret, nil
+	return e, sc, nil
 }
 
-// secretMatches compares in constant time; t nil (an unknown SID) still spends a compare.
-func (s *Store) secretMatches(t *token, secret string) bool {
-	mac := s.keys.mac(secret)
-	if t == nil {
-		hmac.Equal(mac, s.keys.dummyMAC)
-		return false
-	}
-	return hmac.Equal(mac, t.SecretMAC)
-}
-
-// insertToken stores a new token.
-func (s *Store) insertToken(ctx context.Context, q querier, t *token) error {
+// InsertToken stores a new token.
+func (x *sqliteTx) InsertToken(ctx context.Context, t *token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
-		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
-		date_created, date_updated, date_last_used, date_auth_token_reset)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = x.stmt(ctx, x.s.ws.insertToken).ExecContext(ctx,
 		t.SID, t.AccountID, t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes,
 		t.SecretEnc, t.SecretMAC, t.Hint, t.ResetCount, t.Version, t.Created, t.Updated, t.LastUsed, t.AuthReset)
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
+	x.touched(t.AccountID)
 	return nil
 }
 
-// updateToken writes every mutable column of t.
-func (s *Store) updateToken(ctx context.Context, q querier, t *token) error {
+// UpdateToken writes every mutable column of t.
+func (x *sqliteTx) UpdateToken(ctx context.Context, t *token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, `UPDATE tokens SET name = ?, description = ?, state = ?, api_version = ?,
-		primary_contact_id = ?, developer_emails = ?, scopes = ?, secret_enc = ?, secret_mac = ?, secret_hint = ?,
-		reset_count = ?, version = ?, date_updated = ?, date_auth_token_reset = ?, prev_secret_mac = ?,
-		prev_expires = ?, prev_reset_key = ? WHERE sid = ?`,
+	_, err = x.stmt(ctx, x.s.ws.updateToken).ExecContext(ctx,
 		t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes, t.SecretEnc, t.SecretMAC,
-		t.Hint, t.ResetCount, t.Version, t.Updated, t.AuthReset, t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.SID)
+		t.Hint, t.ResetCount, t.Version, t.Updated, t.AuthReset, t.PrevMAC, t.PrevExpires, t.PrevResetKey,
+		t.PrevResetPath, t.SID)
 	if err != nil {
 		return fmt.Errorf("update token %s: %w", t.SID, err)
 	}
+	x.touched(t.AccountID)
 	return nil
 }
 
-func (s *Store) deleteToken(ctx context.Context, q querier, sid string) error {
-	if _, err := q.ExecContext(ctx, `DELETE FROM tokens WHERE sid = ?`, sid); err != nil {
+func (x *sqliteTx) DeleteToken(ctx context.Context, sid string) error {
+	var accountID int64
+	err := x.stmt(ctx, x.s.ws.deleteToken).QueryRowContext(ctx, sid).Scan(&accountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNotFound
+	}
+	if err != nil {
 		return fmt.Errorf("delete token %s: %w", sid, err)
 	}
+	x.touched(accountID)
 	return nil
 }
 
-// touch records a use, at most once a minute per token, outside any edit: it never
-// changes the ETag.
-func (s *Store) touch(ctx context.Context, t *token) error {
-	now := s.clock().Unix()
-	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
-		return nil
+func (s *SQLiteStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return scanIdem(s.rs.idemLookup.QueryRowContext(ctx, k.caller, k.method, k.path, k.key, now))
+}
+
+func (x *sqliteTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return scanIdem(x.stmt(ctx, x.s.ws.idemLookup).QueryRowContext(ctx, k.caller, k.method, k.path, k.key, now))
+}
+
+func scanIdem(row *sql.Row) (*idemRecord, error) {
+	var rec idemRecord
+	var header, resets string
+	err := row.Scan(&rec.hash, &rec.status, &header, &rec.bodyEnc, &resets, &rec.created, &rec.expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = ?
-		WHERE sid = ? AND (date_last_used IS NULL OR date_last_used <= ?)`, now, t.SID, now-60)
 	if err != nil {
-		return fmt.Errorf("record use of %s: %w", t.SID, err)
+		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	t.LastUsed = sql.NullInt64{Int64: now, Valid: true}
+	if err := json.Unmarshal([]byte(header), &rec.header); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	if rec.header == nil {
+		rec.header = http.Header{}
+	}
+	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	return &rec, nil
+}
+
+// SaveIdempotency stores a reply and drops expired ones.
+func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
+	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.created); err != nil {
+		return fmt.Errorf("expire idempotency records: %w", err)
+	}
+	header, err := json.Marshal(rec.header)
+	if err != nil {
+		return err
+	}
+	resets, err := json.Marshal(rec.resets)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(resets)) == "null" {
+		resets = []byte("[]")
+	}
+	enc := rec.bodyEnc
+	if enc == nil {
+		enc = []byte{}
+	}
+	_, err = x.stmt(ctx, x.s.ws.idemSave).ExecContext(ctx, k.caller, k.method, k.path, k.key, k.hash,
+		rec.status, string(header), enc, string(resets), rec.created, rec.expires)
+	if err != nil {
+		return fmt.Errorf("store idempotency record: %w", err)
+	}
 	return nil
-}
-
-// writers counts an account's enabled tokens holding apitokens.write.
-func (s *Store) writers(ctx context.Context, q querier, accountID int64) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT count(*) FROM tokens t WHERE t.account_id = ? AND t.state = 'ENABLED'
-		AND EXISTS (SELECT 1 FROM json_each(t.scopes) WHERE value = ?)`, accountID, scopeTokensWrite).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count writers: %w", err)
-	}
-	return n, nil
-}
-
-func marshalLists(t *token) (string, string, error) {
-	if t.Emails == nil {
-		t.Emails = []string{}
-	}
-	if t.Scopes == nil {
-		t.Scopes = []string{}
-	}
-	e, err := json.Marshal(t.Emails)
-	if err != nil {
-		return "", "", fmt.Errorf("encode emails: %w", err)
-	}
-	sc, err := json.Marshal(t.Scopes)
-	if err != nil {
-		return "", "", fmt.Errorf("encode scopes: %w", err)
-	}
-	return string(e), string(sc), nil
 }

@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/server"
+)
+
+// RecoverOptions are `admin recover`'s inputs.
+type RecoverOptions struct {
+	Account    string
+	DB         string
+	KeyFile    string
+	SecretFile string
+}
+
+func newAdminCmd(f *Factory) *cobra.Command {
+	opts := &RecoverOptions{}
+	recoverCmd := &cobra.Command{
+		Use:   "recover ACCOUNT --db PATH|URL --secret-file FILE",
+		Short: "Give an account a new token holding every scope, working on the database directly",
+		Long: `Give an account that has no manager left a new token named "Recovered admin":
+enabled, holding apitokens.write and every scope of the account's catalog.
+
+This is the break glass for an account where no enabled token holds every scope
+any token holds, so some tokens can no longer be managed through the API. It
+works on the server's database directly, not through the API: whoever can read
+the database and its key can run it. It works with the server stopped or
+running. On PostgreSQL (--db postgres://… or IMPACTCTL_DB, with --key-file or
+IMPACTCTL_KEY_FILE) it works while the servers run, and every one of them
+accepts the new token at once.
+
+ACCOUNT is the account's numeric Id (as "impactctl account show" prints it) or
+the SID of any of its tokens. The new secret goes only to --secret-file, which
+must not exist yet (it is created 0600); the new token's SID is printed on
+stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.`,
+		Example: `  impactctl admin recover 1000001 --db impactctl.db --secret-file recovered.secret`,
+		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Account = args[0]
+			if !cmd.Flags().Changed("db") {
+				opts.DB = f.getenv("IMPACTCTL_DB")
+			}
+			if !cmd.Flags().Changed("key-file") {
+				opts.KeyFile = f.getenv("IMPACTCTL_KEY_FILE")
+			}
+			return recoverRun(cmd.Context(), f, opts)
+		},
+	}
+	fl := recoverCmd.Flags()
+	fl.StringVar(&opts.DB, "db", "", "the server's database: a SQLite file or a postgres:// URL (or IMPACTCTL_DB)")
+	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
+	fl.StringVar(&opts.SecretFile, "secret-file", "", "where the new secret goes; created 0600, must not exist")
+	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", recoverCmd)
+}
+
+func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
+	if opts.DB == "" {
+		return usageErrorf("--db is required: the server's database")
+	}
+	if opts.SecretFile == "" {
+		return usageErrorf("--secret-file is required: the new secret is written only there")
+	}
+	if opts.SecretFile == "-" {
+		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
+	}
+	postgres := server.IsPostgresDSN(opts.DB)
+	if postgres && opts.KeyFile == "" {
+		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
+	}
+	if _, err := os.Stat(opts.DB); err != nil && !postgres {
+		return usageErrorf("no database at %s: %w", opts.DB, err)
+	}
+	key := opts.KeyFile
+	if key == "" {
+		key = opts.DB + ".key"
+	}
+	if _, err := os.Stat(key); err != nil {
+		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+	}
+	// The file first, so nothing changes when it cannot be written; O_EXCL so an
+	// existing file (or a link planted in its place) is never written through.
+	file, err := os.OpenFile(opts.SecretFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return usageErrorf("%s already exists; name a new file for the secret", opts.SecretFile)
+	}
+	if err != nil {
+		return usageErrorf("cannot create the secret file: %w", err)
+	}
+	written := false
+	defer func() {
+		if !written {
+			file.Close()
+			os.Remove(opts.SecretFile)
+		}
+	}()
+	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
+	var fe *server.FileError
+	if errors.As(err, &fe) {
+		return err // unsafe files: the user's to fix (exit 2)
+	}
+	if err != nil {
+		return &ExitError{Code: ExitUnavailable, Err: err}
+	}
+	rec, err := server.Recover(ctx, store, opts.Account)
+	if cerr := store.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if errors.Is(err, server.ErrNoAccount) {
+		return &ExitError{Code: ExitNotFound, Err: err}
+	}
+	if err != nil {
+		return &ExitError{Code: ExitUnavailable, Err: err}
+	}
+	_, werr := file.WriteString(rec.AuthToken + "\n")
+	serr := file.Sync()
+	cerr := file.Close()
+	written = true
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
+	}
+	f.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
+		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
+	if f.jsonMode() {
+		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
+	}
+	fmt.Fprintln(f.IO.Out, rec.AccountSid)
+	return nil
+}

@@ -1,0 +1,355 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// maxAPIInput bounds an --input body: the server refuses more than 1 MiB.
+const maxAPIInput = 1 << 20
+
+// APIOptions are `api`'s inputs.
+type APIOptions struct {
+	Method         string
+	Path           string
+	RawFields      []string // -f Name=value: strings
+	TypedFields    []string // -F Name=value: numbers, booleans, null, @file
+	Input          string   // --input FILE, or - for stdin
+	IdempotencyKey string
+	methodSet      bool
+}
+
+func newAPICmd(f *Factory) *cobra.Command {
+	opts := &APIOptions{}
+	cmd := &cobra.Command{
+		Use:   "api PATH",
+		Short: "Send one request to any Token API endpoint",
+		Long: `Send one request to a Token API endpoint under the root of the token in use
+(/Agencies/{AccountSid} or /Advertisers/{AccountSid}), or under --brand's
+passthrough root, with the same credentials, retries and output flags as every
+other command: how to reach an endpoint before impactctl has a command for it.
+
+PATH is relative to the root, with or without a leading "/", and may carry a
+query. A scheme, a host, "//", ".." or an encoded dot-segment is refused (exit
+2): the credentials never leave their root.
+
+The method is GET, or POST when fields or --input are given, unless -X says
+otherwise. -f Name=value sends a string; -F Name=value sends true, false, null
+and numbers as JSON, @FILE as the file's contents (@- for stdin), and anything
+else as a string. Name[] collects values into an array. With -X GET the fields
+become query parameters, and so do they beside --input, whose JSON is the body.
+Every POST carries an Idempotency-Key (--idempotency-key, else a new one).
+
+The answer's JSON goes to stdout as the server sent it, a new AuthToken
+included (--jq and --template apply to a successful one; an error's body is
+shown whole); the exit code follows the status as for every command (404: 6).
+With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with
+::add-mask::.`,
+		Example: `  impactctl api ApiTokens/Current
+  impactctl api 'ApiTokens?State=DISABLED&PageSize=5' --jq '.ApiTokens[].Name'
+  impactctl api -X PATCH "ApiTokens/$SID" -f Description='rotated weekly'
+  impactctl api -X PUT "ApiTokens/$SID/Scopes" -f 'Scopes[]=reports.read' -f 'Scopes[]=account.read'
+  impactctl api "ApiTokens/$SID/Duplicate" -f Name='CI deploys (staging)' -F ApiVersion=3
+  echo '{"Sids":["'"$SID"'"]}' | impactctl api ApiTokens/Disable --input -
+  impactctl api ApiScopes --brand 1048291`,
+		Args: exactArgs(1, "one PATH under the token's root, such as ApiTokens/Current"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			opts.methodSet = cmd.Flags().Changed("method")
+			return apiRun(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Method, "method", "X", "GET", "the HTTP method")
+	fl.StringArrayVarP(&opts.RawFields, "raw-field", "f", nil, "a string field Name=value (repeatable)")
+	fl.StringArrayVarP(&opts.TypedFields, "field", "F", nil, "a typed field Name=value: true, false, null, a number or @FILE (repeatable)")
+	fl.StringVar(&opts.Input, "input", "", "the request body: a JSON file, or - for stdin")
+	fl.StringVar(&opts.IdempotencyKey, "idempotency-key", "", "the POST's Idempotency-Key (default: a new one)")
+	return cmd
+}
+
+// apiMethods are the methods `api` sends.
+var apiMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
+	path, query, err := client.ParseRelativePath(opts.Path)
+	if err != nil {
+		return usageErrorf("%w", err)
+	}
+	fields, err := parseAPIFields(f, opts)
+	if err != nil {
+		return err
+	}
+	method := strings.ToUpper(opts.Method)
+	if !opts.methodSet && (len(fields) > 0 || opts.Input != "") {
+		method = http.MethodPost
+	}
+	if !slices.Contains(apiMethods, method) {
+		return usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
+	}
+	if opts.IdempotencyKey != "" && method != http.MethodPost {
+		return usageErrorf("--idempotency-key goes with POST requests only")
+	}
+	bodyless := method == http.MethodGet || method == http.MethodHead
+	if opts.Input != "" && bodyless {
+		return usageErrorf("a %s request has no body: drop --input", method)
+	}
+
+	var body []byte
+	switch {
+	case opts.Input != "":
+		if body, err = readAPIInput(f, opts.Input); err != nil {
+			return err
+		}
+		query = addQueryFields(query, fields)
+	case bodyless:
+		query = addQueryFields(query, fields)
+	case len(fields) > 0:
+		obj := map[string]any{}
+		for _, fd := range fields {
+			if fd.array {
+				list, _ := obj[fd.name].([]any)
+				obj[fd.name] = append(list, fd.value)
+			} else {
+				obj[fd.name] = fd.value
+			}
+		}
+		if body, err = json.Marshal(obj); err != nil {
+			return fmt.Errorf("encoding the fields: %w", err)
+		}
+	}
+
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	key := opts.IdempotencyKey
+	if method == http.MethodPost && key == "" {
+		key = client.NewIdempotencyKey()
+	}
+	res, err := c.Raw(ctx, client.RawRequest{Method: method, Path: path, Query: query, Body: body, IdempotencyKey: key})
+	if res != nil {
+		if perr := printAPIAnswer(f, res, err == nil); perr != nil && err == nil {
+			return perr
+		}
+	}
+	if err != nil && method == http.MethodPost && mayHaveChanged(err) {
+		return fmt.Errorf("%w\nthe request may have been applied: send it again with --idempotency-key %s to get its answer without applying it twice", err, key)
+	}
+	return err
+}
+
+// mayHaveChanged reports whether a failed request's outcome is unknown: no
+// answer, or a server failure.
+func mayHaveChanged(err error) bool {
+	var ne *client.NetworkError
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	ae, ok := asAPIError(err)
+	return ok && ae.StatusCode >= 500
+}
+
+// apiField is one -f or -F field.
+type apiField struct {
+	name  string
+	array bool // Name[]=value
+	value any
+}
+
+// jsonNumber is the JSON grammar of a number.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// parseAPIFields reads -f and -F in the order given.
+func parseAPIFields(f *Factory, opts *APIOptions) ([]apiField, error) {
+	var out []apiField
+	parse := func(flag, kv string, typed bool) error {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || name == "[]" {
+			return usageErrorf("invalid %s %q: expected Name=value", flag, kv)
+		}
+		fd := apiField{name: name, value: value}
+		if n, ok := strings.CutSuffix(name, "[]"); ok {
+			fd.name, fd.array = n, true
+		}
+		if typed {
+			v, err := typedValue(f, flag, value)
+			if err != nil {
+				return err
+			}
+			fd.value = v
+		}
+		out = append(out, fd)
+		return nil
+	}
+	for _, kv := range opts.RawFields {
+		if err := parse("-f", kv, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range opts.TypedFields {
+		if err := parse("-F", kv, true); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// typedValue is -F's reading of a value.
+func typedValue(f *Factory, flag, v string) (any, error) {
+	switch {
+	case v == "true":
+		return true, nil
+	case v == "false":
+		return false, nil
+	case v == "null":
+		return nil, nil
+	case jsonNumber.MatchString(v):
+		return json.Number(v), nil
+	case strings.HasPrefix(v, "@"):
+		b, err := readLimited(f, v[1:], flag+" "+v)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	}
+	return v, nil
+}
+
+// addQueryFields turns fields into query parameters, as gh does for GET.
+func addQueryFields(q url.Values, fields []apiField) url.Values {
+	if len(fields) == 0 {
+		return q
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	for _, fd := range fields {
+		name := fd.name
+		if fd.array {
+			name += "[]"
+		}
+		var s string
+		switch v := fd.value.(type) {
+		case nil:
+		case string:
+			s = v
+		default:
+			s = fmt.Sprint(v)
+		}
+		q.Add(name, s)
+	}
+	return q
+}
+
+// readAPIInput reads --input: a file or stdin, JSON, at most 1 MiB.
+func readAPIInput(f *Factory, name string) ([]byte, error) {
+	b, err := readLimited(f, name, "--input")
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(b) {
+		return nil, usageErrorf("--input is not JSON: the body goes as application/json")
+	}
+	return b, nil
+}
+
+// readLimited reads a file, or stdin for "-", refusing more than the
+// server takes in a body.
+func readLimited(f *Factory, name, what string) ([]byte, error) {
+	var r io.Reader
+	if name == "-" {
+		r = f.IO.In
+	} else {
+		file, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("%s: %w", what, err)
+		}
+		defer file.Close()
+		r = file
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxAPIInput+1))
+	if err != nil {
+		return nil, usageErrorf("%s: %w", what, err)
+	}
+	if len(b) > maxAPIInput {
+		return nil, usageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
+	}
+	return b, nil
+}
+
+// printAPIAnswer writes an answer's body to stdout: JSON through the output
+// flags when the request succeeded, as the server sent it otherwise. Under
+// GitHub Actions every AuthToken in it is masked first.
+func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
+	body := bytes.TrimSpace(res.Body)
+	if len(body) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		// Not JSON: shown as it came, made safe for a terminal.
+		text := string(body)
+		if f.IO.IsStdoutTTY() {
+			text = output.Sanitize(text)
+		}
+		_, err := fmt.Fprintln(f.IO.Out, text)
+		return err
+	}
+	for _, s := range authTokens(doc) {
+		f.maskSecret(s)
+	}
+	if ok {
+		return f.Printer().Object(doc)
+	}
+	// An error's body is the API's error object, shown whole whatever
+	// --jq or --template asked of a successful answer.
+	p, err := output.New(f.IO.Out, output.Options{Format: output.FormatJSON})
+	if err != nil {
+		return err
+	}
+	return p.Object(doc)
+}
+
+// authTokens finds every string under an "AuthToken" key in a decoded JSON
+// document, however deep.
+func authTokens(doc any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if s, ok := e.(string); ok && k == "AuthToken" && s != "" {
+					out = append(out, s)
+					continue
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,158 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// authStatusEntry is one line of `auth status --all`.
+type authStatusEntry struct {
+	authStatus
+	// Active marks the credentials commands use now.
+	Active bool `json:"Active"`
+
+	err error
+}
+
+// authStatusAllRun checks the environment's credentials, when set, and
+// every stored profile, each against its own URL, all at once. It exits 0
+// when all of them work, else with the first failure's code.
+func authStatusAllRun(ctx context.Context, f *Factory) error {
+	if f.localMode() {
+		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
+	}
+	if f.opts.Profile != "" {
+		return usageErrorf("--all checks every profile: drop --profile")
+	}
+	var entries []*authStatusEntry
+	var list []*credentials
+	envCreds := hasEnvCredentials(f.getenv)
+	if envCreds {
+		u, from := f.apiURLSetting()
+		creds, err := resolveCredentials(credentialSettings{getenv: f.getenv, apiURL: u, urlFrom: from, loadConf: f.Config, warn: f.IO.ErrOut})
+		if err != nil {
+			return err
+		}
+		list = append(list, creds)
+		entries = append(entries, &authStatusEntry{authStatus: authStatus{Source: creds.Source}, Active: true})
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	active := ""
+	if !envCreds {
+		active = f.profileName()
+	}
+	noEnv := func(string) string { return "" }
+	for _, name := range cfg.ProfileNames() {
+		// Each profile with its own URL: nothing is sent elsewhere.
+		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: f.Config, warn: f.IO.ErrOut})
+		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.path), Profile: name}, Active: name == active}
+		if err != nil {
+			e.Error, e.err = err.Error(), err
+			creds = nil
+		}
+		list = append(list, creds)
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.path)}
+	}
+
+	var wg sync.WaitGroup
+	for i, creds := range list {
+		if creds == nil {
+			continue
+		}
+		e := entries[i]
+		e.ApiUrl, e.AccountSid = creds.APIURL, creds.AccountSid
+		wg.Go(func() { f.checkCredentials(ctx, creds, e) })
+	}
+	wg.Wait()
+
+	if err := printAuthStatusAll(f, entries); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.err != nil {
+			return &ExitError{Code: exitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
+		}
+	}
+	return nil
+}
+
+// checkCredentials asks the server about the credentials' own token.
+func (f *Factory) checkCredentials(ctx context.Context, creds *credentials, e *authStatusEntry) {
+	c, err := f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
+	if err == nil {
+		var cur *client.CurrentToken
+		if cur, err = c.Current(ctx); err == nil {
+			e.Working = true
+			e.Name, e.State, e.Scopes = cur.Name, cur.State, cur.Scopes
+			rl := cur.RateLimit
+			e.RateLimit = &rl
+			return
+		}
+	}
+	e.Error, e.err = err.Error(), err
+}
+
+func printAuthStatusAll(f *Factory, entries []*authStatusEntry) error {
+	p := f.Printer()
+	if !p.Table() {
+		lw := p.List()
+		for _, e := range entries {
+			if err := lw.Add(e); err != nil {
+				return err
+			}
+		}
+		return lw.Close()
+	}
+	t := output.NewTable(f.IO.Out, "PROFILE", "ACTIVE", "ACCOUNT SID", "API URL", "TOKEN", "STATUS")
+	for _, e := range entries {
+		name := e.Profile
+		if name == "" {
+			name = "(environment)"
+		}
+		active := ""
+		if e.Active {
+			active = "*"
+		}
+		t.Row(name, active, e.AccountSid, e.ApiUrl, e.Name, statusWord(e))
+	}
+	return t.Render()
+}
+
+// statusWord sums up an entry for the table: "working", "refused (401)",
+// "disabled (403)", "unreachable", ….
+func statusWord(e *authStatusEntry) string {
+	if e.Working {
+		return "working"
+	}
+	var ae *client.APIError
+	var ne *client.NetworkError
+	switch {
+	case errors.As(e.err, &ae) && ae.StatusCode == http.StatusUnauthorized:
+		return "refused (401)"
+	case errors.As(e.err, &ae) && ae.StatusCode == http.StatusForbidden:
+		return "forbidden (403)"
+	case errors.As(e.err, &ae):
+		return fmt.Sprintf("failed (%d)", ae.StatusCode)
+	case errors.As(e.err, &ne):
+		return "unreachable"
+	}
+	msg := e.Error
+	if i := strings.Index(msg, ":"); i > 0 {
+		msg = msg[:i]
+	}
+	return "not usable: " + msg
+}

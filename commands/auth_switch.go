@@ -1,0 +1,80 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func newAuthSwitchCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "switch PROFILE",
+		Short: "Make a stored profile the one commands use",
+		Long: `Make a stored profile the one commands use when neither --profile nor
+IMPACTCTL_PROFILE names one (instead of "default"). The choice is kept in the
+config file. Environment credentials still win over any profile.`,
+		Example: `  impactctl auth switch staging
+  impactctl auth status --all`,
+		Args: exactArgs(1, "one profile name (auth status --all lists them)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return authSwitchRun(f, args[0])
+		},
+	}
+}
+
+func authSwitchRun(f *Factory, name string) error {
+	if f.localMode() {
+		return usageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
+	}
+	if f.opts.Profile != "" {
+		return usageErrorf("auth switch takes the profile as its argument: drop --profile")
+	}
+	cfg, err := f.UpdateConfig(func(cfg *Config) error {
+		if _, ok := cfg.Profiles[name]; !ok {
+			return unknownProfile(cfg, name)
+		}
+		cfg.Current = name
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p := cfg.Profiles[name]
+	fmt.Fprintf(f.IO.ErrOut, "switched to profile %q (%s at %s)\n", name, p.AccountSid, profileURL(p))
+	if v := f.getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
+		fmt.Fprintf(f.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset\n", v)
+	}
+	if hasEnvCredentials(f.getenv) {
+		fmt.Fprintln(f.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
+	}
+	return nil
+}
+
+// unknownProfile is the usage error for a profile the config does not
+// hold, naming the ones it does.
+func unknownProfile(cfg *Config, name string) error {
+	names := cfg.ProfileNames()
+	if len(names) == 0 {
+		return usageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.path, name)
+	}
+	msg := fmt.Sprintf("no profile %q in %s", name, cfg.path)
+	if s := nearest(name, names); len(s) > 0 {
+		msg += "; did you mean " + quoteJoin(s) + "?"
+	}
+	return usageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
+}
+
+// profileURL is the URL a profile's secret goes to.
+func profileURL(p Profile) string {
+	if p.APIURL == "" {
+		return DefaultAPIURL
+	}
+	return p.APIURL
+}
+
+// hasEnvCredentials reports whether any credential variable is set, which
+// makes the environment the credentials' source.
+func hasEnvCredentials(getenv func(string) string) bool {
+	return getenv("IMPACTCTL_ACCOUNT_SID") != "" || getenv("IMPACTCTL_AUTH_TOKEN") != "" || getenv("IMPACTCTL_AUTH_TOKEN_FILE") != ""
+}

@@ -1,0 +1,39 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newAuthTokenCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "token",
+		Short: "Print the Auth Token in use, for scripts",
+		Long: `Print the Auth Token of the credentials in use (environment, profile or
+--local) on stdout, for a script that calls the API by other means. It sends
+no request: auth status says whether the credentials work. With -o json it
+prints {"AccountSid","AuthToken"}; with GITHUB_ACTIONS=true the secret is
+preceded by ::add-mask:: so the job's log hides it.`,
+		Example: `  IMPACT_AUTH_TOKEN=$(impactctl auth token)
+  impactctl auth token --profile staging | gh secret set IMPACT_AUTH_TOKEN`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return authTokenRun(cmd.Context(), f)
+		},
+	}
+}
+
+func authTokenRun(ctx context.Context, f *Factory) error {
+	creds, err := f.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	f.maskSecret(creds.AuthToken)
+	if !f.Printer().Table() {
+		return f.Printer().Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
+	}
+	_, err = fmt.Fprintln(f.IO.Out, creds.AuthToken)
+	return err
+}

@@ -1,0 +1,18 @@
+package commands
+
+import (
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Tree returns impactctl's whole command tree, help topics included, for
+// generating documentation such as man pages. It is built as Main builds
+// it, on streams that go nowhere; running commands is Main's job.
+func Tree(version string) *cobra.Command {
+	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), version)
+	root := newRootCmd(f)
+	root.DisableAutoGenTag = true
+	return root
+}

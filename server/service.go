@@ -1,0 +1,328 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// The server is three layers with arrows one way: handlers (HTTP: decode, call,
+// encode) → the token service (every rule: scopes, escalation, If-Match, the last
+// manager, idempotency, the self-reset grace) → a Store (rows and transactions).
+// A Store speaks no HTTP and knows no rule; the service speaks no SQL.
+
+// TokenService is the server's domain: one method per operation on tokens. Each
+// change takes the caller (in w), the target SID and the version the caller saw
+// (w.IfMatch), and answers what the client is sent, so a keyed retry can be answered
+// the same way from storage.
+type TokenService interface {
+	// Authenticate finds the token sid and checks secret in constant time. A secret
+	// that only replays a self-reset (see grace) authenticates with replayOnly set.
+	Authenticate(ctx context.Context, sid, secret string, g grace) (t *token, replayOnly bool, err error)
+	// Account and ManagedBrand resolve the account a path addresses.
+	Account(ctx context.Context, id int64) (*account, error)
+	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
+	Brands(ctx context.Context, c *call, p page) ([]account, int, error)
+	Users(ctx context.Context, c *call, p page) ([]user, int, error)
+
+	// Token reads one token of the addressed account (404 when not there).
+	Token(ctx context.Context, c *call, sid string) (*token, error)
+	// Secret reveals a token's secret, refused when it holds a scope the caller lacks.
+	Secret(ctx context.Context, c *call, sid string) (string, error)
+	// Tokens lists one page and the total, read consistently.
+	Tokens(ctx context.Context, c *call, f tokenFilter, p page) ([]token, int, error)
+
+	// Replay answers the stored reply to a keyed POST (nil when there is none).
+	Replay(ctx context.Context, c *call) (*answer, error)
+
+	Create(ctx context.Context, w write, spec *tokenSpec) (*answer, error)
+	Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*answer, error)
+	Update(ctx context.Context, w write, sid string, p tokenPatch) (*answer, error)
+	SetScopes(ctx context.Context, w write, sid string, scopes []string) (*answer, error)
+	SetEmails(ctx context.Context, w write, sid string, emails []string) (*answer, error)
+	SetState(ctx context.Context, w write, sid string, state string) (*answer, error)
+	Reset(ctx context.Context, w write, sid string) (*answer, error)
+	Delete(ctx context.Context, w write, sid string) (*answer, error)
+	// Bulk runs op for each SID, in order, inside one transaction: the same code a
+	// single change runs, one outcome per SID.
+	Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error)
+}
+
+// write is one change as the service receives it.
+type write struct {
+	c *call
+	// ifMatch is the If-Match the caller sent ("" none): the version it saw.
+	ifMatch string
+	// render turns the change's outcome into the reply, inside the transaction, so a
+	// keyed change and its stored reply commit together.
+	render func(outcome) (*answer, error)
+}
+
+// outcome is what a change did.
+type outcome struct {
+	Token   *token // the token afterwards; nil after a delete
+	Secret  string // the new secret of a create, duplicate or reset
+	Created bool
+	Deleted bool
+	Changed bool          // false for a change to nothing (already disabled, same name)
+	Results []bulkOutcome // a bulk call's outcomes, in request order
+}
+
+// bulkOutcome is one SID's part of a bulk call: the outcome, or the refusal.
+type bulkOutcome struct {
+	Sid     string
+	Outcome outcome
+	Message string // "disabled", "already disabled", "enabled", "deleted", "reset"
+	Err     *apiError
+}
+
+// bulkOp is the action a bulk call applies to each SID.
+type bulkOp int
+
+const (
+	bulkDisable bulkOp = iota
+	bulkEnable
+	bulkDelete
+	bulkReset
+)
+
+// tokenPatch is a PATCH: only the fields set change. contact "" clears it.
+type tokenPatch struct {
+	name, description *string
+	version           *int
+	contact           *string
+}
+
+// grace is what a request must match for a token's previous secret to replay its
+// self-reset: the method, path and Idempotency-Key as stored.
+type grace struct {
+	method, path, key string
+}
+
+// Store keeps accounts, tokens and idempotency records. It owns every transaction
+// and knows no rule: the token service decides, the store reads and writes rows.
+// Reads outside Update see committed data and never wait for a writer. Every
+// method returns errNotFound for a row that does not exist.
+type Store interface {
+	// Env is the keys, random source and clock the store was opened with.
+	Env() *Env
+
+	TokenBySID(ctx context.Context, sid string) (*token, error)
+	// Token finds sid within account accountID; another account's token is errNotFound.
+	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Tokens lists one page of an account's tokens in the order DateCreated, then SID,
+	// with the total, both from one consistent read.
+	Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error)
+
+	Account(ctx context.Context, id int64) (*account, error)
+	// AccountByPublicID finds an account by its impact.com Id (CompanyInformation's).
+	AccountByPublicID(ctx context.Context, publicID string) (*account, error)
+	// ManagedBrand finds the brand publicID of agency agencyID; another agency's
+	// brand is errNotFound.
+	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
+	// Brands lists an agency's brands and Users an account's users, by Id.
+	Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error)
+	Users(ctx context.Context, accountID int64, p page) ([]user, int, error)
+
+	// Idempotency finds the stored reply to a keyed POST that has not expired at now.
+	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+	// DemoRoles maps seeded roles to their tokens' SIDs; Seeded says how the
+	// database was first filled ("demo", "bootstrap", or "").
+	DemoRoles(ctx context.Context) (map[string]string, error)
+	Seeded(ctx context.Context) (string, error)
+
+	// Touch records that token sid was used at the Unix time at. It never blocks
+	// and never changes the token's version; it may be written a moment later.
+	Touch(sid string, at int64)
+
+	// Update runs fn in one write transaction, committing when fn returns nil.
+	// Writes to one account are serialised; they never fail because another write is
+	// in progress (they wait, as long as ctx allows). fn may run more than once when
+	// the store retries a transaction, so it must do nothing but call tx.
+	// accountID 0 serialises against every account (seeding).
+	Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error
+
+	Close() error
+}
+
+// Tx is a write transaction of a Store.
+type Tx interface {
+	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Roster is every token of an account (SID, state, scopes): what the last-manager
+	// rule counts.
+	Roster(ctx context.Context, accountID int64) ([]holder, error)
+	User(ctx context.Context, accountID int64, id string) (*user, error)
+	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+
+	InsertToken(ctx context.Context, t *token) error
+	// UpdateToken writes every mutable column of t.
+	UpdateToken(ctx context.Context, t *token) error
+	DeleteToken(ctx context.Context, sid string) error
+	// SaveIdempotency stores rec under k (replacing an expired one) and may drop
+	// records expired at rec.created.
+	SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error
+
+	// Seeding.
+	HasAccounts(ctx context.Context) (bool, error)
+	InsertAccount(ctx context.Context, a *account) (int64, error)
+	InsertUser(ctx context.Context, u *user) error
+	SetDemoRole(ctx context.Context, role, sid string) error
+	SetSeeded(ctx context.Context, kind string) error
+}
+
+// Env is what a store is opened with and the service works with: the keys that
+// protect secrets at rest, the source of SIDs and secrets, and the clock.
+type Env struct {
+	keys *keyring
+	rand *randSource
+	now  func() time.Time
+}
+
+// clock is the current time in whole seconds, the precision of every date on the wire.
+func (e *Env) clock() time.Time { return e.now().UTC().Truncate(time.Second) }
+
+var errNotFound = errors.New("not found")
+
+// token is one API token as stored.
+type token struct {
+	SID          string
+	AccountID    int64
+	Kind         string // the account's kind: kindAgency or kindBrand
+	Name         string
+	Description  string
+	State        string
+	APIVersion   int
+	ContactID    sql.NullString
+	ContactName  sql.NullString
+	ContactEmail sql.NullString
+	Emails       []string
+	Scopes       []string
+	SecretEnc    []byte
+	SecretMAC    []byte
+	Hint         string
+	ResetCount   int64
+	Version      int64
+	Created      int64
+	Updated      int64
+	LastUsed     sql.NullInt64
+	AuthReset    int64
+	// After a self-reset: the previous secret, good until PrevExpires only to replay
+	// the reset made with PrevResetKey at PrevResetPath.
+	PrevMAC       []byte
+	PrevExpires   sql.NullInt64
+	PrevResetKey  sql.NullString
+	PrevResetPath sql.NullString
+}
+
+const (
+	stateEnabled  = "ENABLED"
+	stateDisabled = "DISABLED"
+)
+
+func (t *token) enabled() bool { return t.State == stateEnabled }
+
+func (t *token) hasScope(scope string) bool {
+	for _, s := range t.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// holder is a token as the last-manager rule sees it.
+type holder struct {
+	SID     string
+	Enabled bool
+	Scopes  []string
+}
+
+// tokenFilter narrows a token list; zero fields do not filter.
+type tokenFilter struct {
+	State          string
+	Name           string // case-insensitive substring
+	CreatedAfter   time.Time
+	CreatedBefore  time.Time
+	LastUsedBefore time.Time // never-used tokens match too
+	ResetBefore    time.Time
+}
+
+// page is a 1-based page of a list.
+type page struct {
+	Number int
+	Size   int
+}
+
+func (p page) offset() int { return (p.Number - 1) * p.Size }
+
+// account is an agency or a brand (impact.com's Advertiser).
+type account struct {
+	ID           int64
+	Kind         string // kindAgency or kindBrand
+	ParentID     sql.NullInt64
+	PublicID     string
+	Name         string
+	State        string
+	Website      string
+	Phone        string
+	PhoneCountry string
+	Currency     string
+	Timezone     string
+	OrgType      string
+	Address1     string
+	Address2     string
+	City         string
+	Region       string
+	PostalCode   string
+	Country      string
+	Created      int64
+}
+
+const (
+	kindAgency = "agency"
+	kindBrand  = "brand"
+)
+
+// user is a person of an account: a primary-contact choice.
+type user struct {
+	ID        string
+	AccountID int64
+	Name      string
+	Email     string
+}
+
+// idemKey identifies a keyed POST: (caller, method, path, key) plus its body's hash.
+type idemKey struct {
+	caller, method, path, key string
+	hash                      []byte
+}
+
+func (k *idemKey) ad() string { return k.caller + "\x00" + k.method + "\x00" + k.path + "\x00" + k.key }
+
+// idemRecord is a stored reply to a keyed POST; bodyEnc is sealed (it may hold a secret).
+type idemRecord struct {
+	hash    []byte
+	status  int
+	header  http.Header
+	bodyEnc []byte // empty when the reply had no body
+	resets  []resetMark
+	created int64
+	expires int64
+}
+
+// resetMark records that a stored reply handed out a token's secret as of ResetCount.
+type resetMark struct {
+	Sid        string `json:"Sid"`
+	ResetCount int64  `json:"ResetCount"`
+}
+
+// answer is a reply a change produces, kept whole so a keyed POST can replay it.
+type answer struct {
+	status   int
+	header   http.Header
+	body     []byte // nil: no body
+	resets   []resetMark
+	replayed bool
+}

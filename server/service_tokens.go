@@ -1,0 +1,692 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/impactcom/impactctl/contract"
+)
+
+// selfResetGrace is how long a token's previous secret may replay its own reset.
+const selfResetGrace = 10 * time.Minute
+
+// idempotencyTTL is how long a reply to a keyed POST is kept.
+const idempotencyTTL = 24 * time.Hour
+
+// service is the TokenService over any Store: every rule lives here, once.
+type service struct {
+	st  Store
+	env *Env
+}
+
+func newService(st Store) *service { return &service{st: st, env: st.Env()} }
+
+var _ TokenService = (*service)(nil)
+
+// Authenticate finds the token and compares an HMAC of the secret in constant time;
+// an unknown SID spends the same compare. The previous secret of a self-reset
+// authenticates only to replay that reset (replayOnly), matching g.
+func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace) (*token, bool, error) {
+	if !contract.ValidSID(sid) {
+		sid = "" // no token has it; looked up all the same, at the same cost
+	}
+	t, err := s.st.TokenBySID(ctx, sid)
+	if errors.Is(err, errNotFound) {
+		t = nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	if s.secretMatches(t, secret) {
+		if t.PrevMAC != nil {
+			if err := s.endGrace(ctx, t); err != nil {
+				return nil, false, err
+			}
+		}
+		s.touch(t)
+		return t, false, nil
+	}
+	if t != nil && s.previousSecretReplays(t, secret, g) {
+		return t, true, nil
+	}
+	return nil, false, unauthorized()
+}
+
+// touch records a use, at most once a minute per token, never changing the ETag.
+func (s *service) touch(t *token) {
+	now := s.env.clock().Unix()
+	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
+		return
+	}
+	s.st.Touch(t.SID, now)
+	t.LastUsed = sql.NullInt64{Int64: now, Valid: true}
+}
+
+// secretMatches compares in constant time; t nil (an unknown SID) still spends a compare.
+func (s *service) secretMatches(t *token, secret string) bool {
+	mac := s.env.keys.mac(secret)
+	if t == nil {
+		hmac.Equal(mac, s.env.keys.dummyMAC)
+		return false
+	}
+	return hmac.Equal(mac, t.SecretMAC)
+}
+
+// previousSecretReplays reports whether secret is t's pre-reset secret, inside its
+// grace period, presented on the very request of the self-reset that replaced it:
+// POST, the same path and the same Idempotency-Key.
+func (s *service) previousSecretReplays(t *token, secret string, g grace) bool {
+	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || !t.PrevResetPath.Valid {
+		return false
+	}
+	if s.env.clock().Unix() >= t.PrevExpires.Int64 {
+		return false
+	}
+	macOK := hmac.Equal(s.env.keys.mac(secret), t.PrevMAC)
+	return macOK && g.method == http.MethodPost && g.key != "" &&
+		g.key == t.PrevResetKey.String && g.path == t.PrevResetPath.String
+}
+
+// endGrace forgets a token's previous secret: the new one is in use, so a lost
+// answer is no longer possible.
+func (s *service) endGrace(ctx context.Context, t *token) error {
+	err := s.st.Update(ctx, t.AccountID, func(tx Tx) error {
+		cur, err := tx.Token(ctx, t.AccountID, t.SID)
+		if err != nil || cur.PrevMAC == nil {
+			return err
+		}
+		clearGrace(cur)
+		return tx.UpdateToken(ctx, cur)
+	})
+	if err != nil && !errors.Is(err, errNotFound) {
+		return err
+	}
+	clearGrace(t)
+	return nil
+}
+
+func clearGrace(t *token) {
+	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, sql.NullInt64{}, sql.NullString{}, sql.NullString{}
+}
+
+func (s *service) Account(ctx context.Context, id int64) (*account, error) {
+	return s.st.Account(ctx, id)
+}
+
+func (s *service) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+	a, err := s.st.ManagedBrand(ctx, agencyID, publicID)
+	if errors.Is(err, errNotFound) {
+		return nil, notFound()
+	}
+	return a, err
+}
+
+func (s *service) Brands(ctx context.Context, c *call, p page) ([]account, int, error) {
+	return s.st.Brands(ctx, c.account.ID, p)
+}
+
+func (s *service) Users(ctx context.Context, c *call, p page) ([]user, int, error) {
+	return s.st.Users(ctx, c.account.ID, p)
+}
+
+func (s *service) Token(ctx context.Context, c *call, sid string) (*token, error) {
+	t, err := s.st.Token(ctx, c.account.ID, sid)
+	if errors.Is(err, errNotFound) {
+		return nil, notFound()
+	}
+	return t, err
+}
+
+// Secret reveals a token's secret; revealing a token that holds a scope the caller
+// lacks would be escalation.
+func (s *service) Secret(ctx context.Context, c *call, sid string) (string, error) {
+	t, err := s.Token(ctx, c, sid)
+	if err != nil {
+		return "", err
+	}
+	if err := mayActOn(c.caller, t); err != nil {
+		return "", err
+	}
+	plain, err := s.env.keys.open(t.SecretEnc, t.SID)
+	if err != nil {
+		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
+	}
+	return string(plain), nil
+}
+
+func (s *service) Tokens(ctx context.Context, c *call, f tokenFilter, p page) ([]token, int, error) {
+	return s.st.Tokens(ctx, c.account.ID, f, p)
+}
+
+// Replay answers the stored reply to the call's keyed POST, or nil when there is
+// none. The previous secret of a self-reset gets nothing else.
+func (s *service) Replay(ctx context.Context, c *call) (*answer, error) {
+	if c.idem == nil {
+		if c.replayOnly {
+			return nil, unauthorized()
+		}
+		return nil, nil
+	}
+	rec, err := s.st.Idempotency(ctx, c.idem, s.env.clock().Unix())
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		if c.replayOnly {
+			return nil, unauthorized()
+		}
+		return nil, nil
+	}
+	return s.replay(ctx, c, rec)
+}
+
+// replay answers a stored record, unless the body differs (422; 401 for the previous
+// secret of a self-reset, which must not learn that its guess of the key was right)
+// or a later reset has superseded a secret it hands out (409).
+func (s *service) replay(ctx context.Context, c *call, rec *idemRecord) (*answer, error) {
+	if !bytes.Equal(rec.hash, c.idem.hash) {
+		if c.replayOnly {
+			return nil, unauthorized()
+		}
+		return nil, idempotencyMismatch()
+	}
+	for _, m := range rec.resets {
+		t, err := s.st.TokenBySID(ctx, m.Sid)
+		if err != nil && !errors.Is(err, errNotFound) {
+			return nil, err
+		}
+		if t == nil || t.ResetCount != m.ResetCount {
+			return nil, conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
+		}
+	}
+	a := &answer{status: rec.status, header: rec.header.Clone(), replayed: true}
+	if len(rec.bodyEnc) > 0 {
+		body, err := s.env.keys.open(rec.bodyEnc, c.idem.ad())
+		if err != nil {
+			return nil, fmt.Errorf("read idempotency record: %w", err)
+		}
+		a.body = body
+	}
+	return a, nil
+}
+
+// change runs op in one write transaction of the addressed account and answers its
+// rendered outcome. With an Idempotency-Key the reply is stored in that same
+// transaction, so a change and its record are never apart; a record that appeared
+// while this request queued for the writer (a duplicate in flight) is replayed
+// instead of changing anything twice.
+func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*answer, error) {
+	c := w.c
+	var ans *answer
+	var stored *idemRecord
+	err := s.st.Update(ctx, c.account.ID, func(tx Tx) error {
+		ans, stored = nil, nil
+		now := s.env.clock()
+		if c.idem != nil {
+			rec, err := tx.Idempotency(ctx, c.idem, now.Unix())
+			if err != nil {
+				return err
+			}
+			if rec != nil {
+				stored = rec
+				return nil
+			}
+		}
+		if c.replayOnly {
+			return unauthorized()
+		}
+		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
+		out, err := op(x)
+		if err != nil {
+			return err
+		}
+		a, err := w.render(out)
+		if err != nil {
+			return err
+		}
+		a.resets = resetsOf(out)
+		if c.idem != nil {
+			if err := s.save(ctx, tx, c.idem, a, now); err != nil {
+				return err
+			}
+		}
+		ans = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if stored != nil {
+		return s.replay(ctx, c, stored)
+	}
+	return ans, nil
+}
+
+// save stores a reply for its Idempotency-Key, the body sealed (it may hold a secret).
+func (s *service) save(ctx context.Context, tx Tx, k *idemKey, a *answer, now time.Time) error {
+	rec := &idemRecord{hash: k.hash, status: a.status, header: a.header, resets: a.resets,
+		created: now.Unix(), expires: now.Add(idempotencyTTL).Unix()}
+	if a.body != nil {
+		enc, err := s.env.keys.seal(a.body, k.ad())
+		if err != nil {
+			return err
+		}
+		rec.bodyEnc = enc
+	}
+	return tx.SaveIdempotency(ctx, k, rec)
+}
+
+// resetsOf lists the secrets an outcome hands out, so a replay after a later reset
+// is refused rather than handing out a dead secret.
+func resetsOf(out outcome) []resetMark {
+	var marks []resetMark
+	if out.Secret != "" && out.Token != nil {
+		marks = append(marks, resetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
+	}
+	for _, r := range out.Results {
+		marks = append(marks, resetsOf(r.Outcome)...)
+	}
+	return marks
+}
+
+// wtx is one change's transaction with what the rules need along the way: the caller
+// and the account's roster, read once and kept current as the change proceeds.
+type wtx struct {
+	Tx
+	s      *service
+	c      *call
+	now    int64
+	roster []holder // nil until the last-manager rule needs it
+}
+
+// target finds the token a change names: 404 when it is not the caller's to see,
+// 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
+// stale.
+func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
+	t, err := x.Token(ctx, x.c.account.ID, sid)
+	if errors.Is(err, errNotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := mayActOn(x.c.caller, t); err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(ifMatch, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// edit runs a change to one token: find it, apply, and when anything changed, check
+// the last-manager rule, move the version (the ETag) and DateUpdated, and write it.
+func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token) (bool, error)) (outcome, error) {
+	t, err := x.target(ctx, sid, ifMatch)
+	if err != nil {
+		return outcome{}, err
+	}
+	before := snapshotOf(t)
+	changed, err := apply(t)
+	if err != nil {
+		return outcome{}, err
+	}
+	if changed {
+		if err := x.keepManager(ctx, &before, t); err != nil {
+			return outcome{}, err
+		}
+		t.Version++
+		t.Updated = x.now
+		if err := x.UpdateToken(ctx, t); err != nil {
+			return outcome{}, err
+		}
+	}
+	return outcome{Token: t, Changed: changed}, nil
+}
+
+func snapshotOf(t *token) token {
+	c := *t
+	c.Scopes = slices.Clone(t.Scopes)
+	c.Emails = slices.Clone(t.Emails)
+	return c
+}
+
+func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+			changed := false
+			if p.name != nil && *p.name != t.Name {
+				t.Name, changed = *p.name, true
+			}
+			if p.description != nil && *p.description != t.Description {
+				t.Description, changed = *p.description, true
+			}
+			if p.version != nil {
+				v := *p.version
+				if err := checkVersion(t.Kind, v); err != nil {
+					return false, err
+				}
+				if v < t.APIVersion {
+					return false, badRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
+				}
+				if v != t.APIVersion {
+					t.APIVersion, changed = v, true
+				}
+			}
+			if p.contact != nil {
+				ch, err := x.setContact(ctx, t, *p.contact)
+				if err != nil {
+					return false, err
+				}
+				changed = changed || ch
+			}
+			return changed, nil
+		})
+	})
+}
+
+// setContact sets t's primary contact to user id ("" clears it). A user of another
+// account gets exactly the answer of a user that does not exist.
+func (x *wtx) setContact(ctx context.Context, t *token, id string) (bool, error) {
+	if id == "" {
+		if !t.ContactID.Valid {
+			return false, nil
+		}
+		t.ContactID, t.ContactName, t.ContactEmail = sql.NullString{}, sql.NullString{}, sql.NullString{}
+		return true, nil
+	}
+	u, err := x.User(ctx, t.AccountID, id)
+	if errors.Is(err, errNotFound) {
+		return false, badRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
+	}
+	if err != nil {
+		return false, err
+	}
+	if t.ContactID.Valid && t.ContactID.String == u.ID {
+		return false, nil
+	}
+	t.ContactID = sql.NullString{String: u.ID, Valid: true}
+	t.ContactName = sql.NullString{String: u.Name, Valid: true}
+	t.ContactEmail = sql.NullString{String: u.Email, Valid: true}
+	return true, nil
+}
+
+// SetScopes replaces a token's scopes; "category.*" names a whole category.
+func (s *service) SetScopes(ctx context.Context, w write, sid string, requested []string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+			scopes, err := scopeField("Scopes", t.Kind, requested)
+			if err != nil {
+				return false, err
+			}
+			if err := mayGrant(x.c.caller, scopes); err != nil {
+				return false, err
+			}
+			return replaceList(&t.Scopes, scopes), nil
+		})
+	})
+}
+
+// SetEmails replaces the whole developer e-mail list.
+func (s *service) SetEmails(ctx context.Context, w write, sid string, emails []string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+			return replaceList(&t.Emails, emails), nil
+		})
+	})
+}
+
+// SetState disables or enables a token; already so is a no-op.
+func (s *service) SetState(ctx context.Context, w write, sid string, state string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.setState(ctx, sid, w.ifMatch, state) })
+}
+
+func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome, error) {
+	return x.edit(ctx, sid, ifMatch, func(t *token) (bool, error) {
+		if t.State == state {
+			return false, nil
+		}
+		t.State = state
+		return true, nil
+	})
+}
+
+// Delete removes a token; its credentials are refused from the next request.
+func (s *service) Delete(ctx context.Context, w write, sid string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.delete(ctx, sid, w.ifMatch) })
+}
+
+func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) {
+	t, err := x.target(ctx, sid, ifMatch)
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := x.keepManager(ctx, t, nil); err != nil {
+		return outcome{}, err
+	}
+	if err := x.DeleteToken(ctx, t.SID); err != nil {
+		return outcome{}, err
+	}
+	return outcome{Deleted: true, Changed: true}, nil
+}
+
+// Reset gives a token a new secret; the old one is refused from the next request,
+// except, after a self-reset made with an Idempotency-Key, to replay that very
+// request for selfResetGrace.
+func (s *service) Reset(ctx context.Context, w write, sid string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch) })
+}
+
+func (x *wtx) reset(ctx context.Context, sid, ifMatch string) (outcome, error) {
+	t, err := x.target(ctx, sid, ifMatch)
+	if err != nil {
+		return outcome{}, err
+	}
+	oldMAC := t.SecretMAC
+	secret, err := x.s.newSecret(t)
+	if err != nil {
+		return outcome{}, err
+	}
+	t.ResetCount++
+	t.Version++
+	t.Updated, t.AuthReset = x.now, x.now
+	clearGrace(t)
+	if t.SID == x.c.caller.SID && x.c.idem != nil {
+		t.PrevMAC = oldMAC
+		t.PrevExpires = sql.NullInt64{Int64: x.now + int64(selfResetGrace/time.Second), Valid: true}
+		t.PrevResetKey = sql.NullString{String: x.c.idem.key, Valid: true}
+		t.PrevResetPath = sql.NullString{String: x.c.idem.path, Valid: true}
+	}
+	if err := x.UpdateToken(ctx, t); err != nil {
+		return outcome{}, err
+	}
+	return outcome{Token: t, Secret: secret, Changed: true}, nil
+}
+
+// newSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
+func (s *service) newSecret(t *token) (string, error) {
+	secret, err := s.env.rand.secret()
+	if err != nil {
+		return "", err
+	}
+	enc, err := s.env.keys.seal([]byte(secret), t.SID)
+	if err != nil {
+		return "", err
+	}
+	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.env.keys.mac(secret), secret[len(secret)-4:]
+	return secret, nil
+}
+
+// Create makes a new token (always ENABLED; ApiVersion defaults to the latest).
+func (s *service) Create(ctx context.Context, w write, spec *tokenSpec) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		a := x.c.account
+		t := &token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
+		if err := x.apply(ctx, spec, t); err != nil {
+			return outcome{}, err
+		}
+		return x.insert(ctx, t)
+	})
+}
+
+// Duplicate makes a new token with the source's settings, spec overriding them; the
+// name defaults to "<Name> (copy)" and the state is ENABLED.
+func (s *service) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		src, err := x.target(ctx, sid, "")
+		if err != nil {
+			return outcome{}, err
+		}
+		t := &token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
+			Description: src.Description, APIVersion: src.APIVersion, ContactID: src.ContactID,
+			ContactName: src.ContactName, ContactEmail: src.ContactEmail,
+			Emails: slices.Clone(src.Emails), Scopes: slices.Clone(src.Scopes)}
+		if err := x.apply(ctx, spec, t); err != nil {
+			return outcome{}, err
+		}
+		return x.insert(ctx, t)
+	})
+}
+
+// apply lays spec over t (a fresh token or a copy of the source), validating what
+// needs the database and refusing scopes the caller cannot grant.
+func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *token) error {
+	if s.name != nil {
+		t.Name = *s.name
+	}
+	if s.description != nil {
+		t.Description = *s.description
+	}
+	if s.version != nil {
+		if err := checkVersion(t.Kind, *s.version); err != nil {
+			return err
+		}
+		t.APIVersion = *s.version
+	}
+	if s.contact != nil {
+		if _, err := x.setContact(ctx, t, *s.contact); err != nil {
+			return err
+		}
+	}
+	if s.hasScopes {
+		scopes, err := scopeField("Scopes", t.Kind, s.scopes)
+		if err != nil {
+			return err
+		}
+		t.Scopes = scopes
+	}
+	if err := mayGrant(x.c.caller, t.Scopes); err != nil {
+		return err
+	}
+	if s.hasEmails {
+		t.Emails = s.emails
+	}
+	return nil
+}
+
+// insert gives t a SID, a secret and its dates, and stores it.
+func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
+	sid, err := x.s.env.rand.sid()
+	if err != nil {
+		return outcome{}, err
+	}
+	t.SID, t.State, t.Version, t.ResetCount = sid, stateEnabled, 1, 0
+	t.Created, t.Updated, t.AuthReset = x.now, x.now, x.now
+	t.LastUsed = sql.NullInt64{}
+	clearGrace(t)
+	secret, err := x.s.newSecret(t)
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := x.keepManager(ctx, nil, t); err != nil {
+		return outcome{}, err
+	}
+	if err := x.InsertToken(ctx, t); err != nil {
+		return outcome{}, err
+	}
+	return outcome{Token: t, Secret: secret, Created: true, Changed: true}, nil
+}
+
+// Bulk runs op for each SID in request order, in one transaction, through the same
+// code as the single-token call, so the last-manager rule sees the earlier ones; one
+// SID's refusal does not stop the rest.
+func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		results := make([]bulkOutcome, 0, len(sids))
+		for _, sid := range sids {
+			var out outcome
+			var err error
+			switch op {
+			case bulkDisable:
+				out, err = x.setState(ctx, sid, "", stateDisabled)
+			case bulkEnable:
+				out, err = x.setState(ctx, sid, "", stateEnabled)
+			case bulkDelete:
+				out, err = x.delete(ctx, sid, "")
+			case bulkReset:
+				out, err = x.reset(ctx, sid, "")
+			}
+			r := bulkOutcome{Sid: sid, Outcome: out, Message: bulkMessage(op, out.Changed)}
+			if err != nil {
+				var ae *apiError
+				if !errors.As(err, &ae) {
+					return outcome{}, err // the store failed: nothing is kept
+				}
+				r.Err = ae
+			}
+			results = append(results, r)
+		}
+		return outcome{Results: results}, nil
+	})
+}
+
+func bulkMessage(op bulkOp, changed bool) string {
+	switch op {
+	case bulkDisable:
+		if !changed {
+			return "already disabled"
+		}
+		return "disabled"
+	case bulkEnable:
+		if !changed {
+			return "already enabled"
+		}
+		return "enabled"
+	case bulkDelete:
+		return "deleted"
+	default:
+		return "reset"
+	}
+}
+
+// checkIfMatch compares an If-Match header, when present, with the token's ETag.
+func checkIfMatch(im string, t *token) error {
+	im = strings.TrimSpace(im)
+	if im == "" || im == "*" {
+		return nil
+	}
+	want := etagOf(t)
+	for _, tag := range strings.Split(im, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == want {
+			return nil
+		}
+	}
+	return preconditionFailed()
+}
+
+// replaceList sets *dst to v, reporting whether it differed.
+func replaceList(dst *[]string, v []string) bool {
+	if slices.Equal(*dst, v) {
+		return false
+	}
+	*dst = v
+	return true
+}

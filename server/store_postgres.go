@@ -1,0 +1,650 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PostgresStore keeps accounts, tokens and idempotency records in PostgreSQL, for
+// servers that share one database. It caches nothing a request decides on: every
+// authentication reads the token's row, so a revocation through one replica is refused
+// by every other on the next request.
+//
+// Writes run at READ COMMITTED and begin by locking the addressed account's row, so
+// the writes to one account queue in PostgreSQL across every replica, and each
+// statement after the lock sees what the previous holder committed. A deadlock or
+// serialization failure runs the whole transaction again.
+type PostgresStore struct {
+	db       *sql.DB
+	env      *Env
+	pages    *pageCache // list positions, each valid for one generation of its account
+	accounts sync.Map   // id → *account, read once
+
+	// Uses are written off the request path, so recording one never makes a
+	// request wait on a row lock; this process's reads see them at once.
+	touches *toucher
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// OpenPostgresStore connects to the PostgreSQL database dsn names, applies pending
+// migrations and checks the key from keyFile against the fingerprint the database
+// records, all under an advisory lock so replicas may start together. keyFile is
+// required: every replica needs the same key. A missing key file is created (0600)
+// only for a database that holds no secrets yet.
+func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptions) (*PostgresStore, error) {
+	if keyFile == "" {
+		return nil, errors.New("open store: a PostgreSQL database needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
+	}
+	db, err := openPostgres(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	fail := func(err error) (*PostgresStore, error) {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", RedactDSN(dsn), err)
+	}
+	// The key file gets the same checks as beside a SQLite database; a missing one
+	// is created only for a database that records no key yet.
+	mayCreate := func() error {
+		has, err := pgHasKeyCheck(ctx, db)
+		if err != nil {
+			return err
+		}
+		if has {
+			return &FileError{What: "key file", Path: keyFile,
+				Problem: "does not exist, but this database holds secrets sealed with a key",
+				Fix:     "copy the key file the other servers on this database use"}
+		}
+		return nil
+	}
+	_, statErr := os.Lstat(keyFile)
+	master, err := loadKey(keyFile, mayCreate)
+	if _, nowErr := os.Lstat(keyFile); err != nil && statErr != nil && nowErr == nil {
+		// Another server on this machine created it first (replicas starting
+		// together): read that one, through the same checks.
+		master, err = loadKey(keyFile, mayCreate)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	env, err := newEnv(master, opts)
+	if err != nil {
+		return fail(err)
+	}
+	if err := pgMigrate(ctx, db, env.keys.check, nil); err != nil {
+		return fail(err)
+	}
+	s := &PostgresStore{db: db, env: env, pages: newPageCache()}
+	s.touches = newToucher(s.writeUses)
+	return s, nil
+}
+
+// Env is the keys, random source and clock the store was opened with.
+func (s *PostgresStore) Env() *Env { return s.env }
+
+// counter keeps scope's fixed windows in the database, shared by every replica.
+func (s *PostgresStore) counter(scope string, rate Rate) counter {
+	return newPGWindows(s.db, scope, rate, s.env.now)
+}
+
+// Close writes pending touches and closes the connection pool; closing again does nothing.
+func (s *PostgresStore) Close() error {
+	s.closeOnce.Do(func() {
+		s.touches.stop()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// Rows are read with the SQLite store's column lists and scanners (tokenSelect,
+// scanToken, accountColumns, scanAccount): the SQL is the same on both.
+
+// pgQuerier is what *sql.DB and *sql.Tx share.
+type pgQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// TokenBySID finds any token by SID (authentication), at the same cost whether or
+// not it exists: an unknown SID still reads a row (the first token's), told apart
+// only after, so response times do not reveal which SIDs exist.
+func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, tokenSelect+
+		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
+	if err != nil {
+		return nil, err
+	}
+	if t.SID != sid {
+		return nil, errNotFound
+	}
+	return s.overlay(t, nil)
+}
+
+func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	return s.overlay(pgToken(ctx, s.db, accountID, sid))
+}
+
+func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
+	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
+}
+
+// overlay gives a token read the use this process recorded but has not written yet.
+func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
+	if err != nil {
+		return nil, err
+	}
+	s.touches.overlay(t)
+	return t, nil
+}
+
+// pgTokenWhere is the WHERE clause of a token list and its arguments.
+func pgTokenWhere(accountID int64, f tokenFilter) (string, []any) {
+	args := []any{accountID}
+	conds := []string{"t.account_id = $1"}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.State != "" {
+		conds = append(conds, "t.state = "+arg(f.State))
+	}
+	if f.Name != "" {
+		conds = append(conds, "strpos(lower(t.name), lower("+arg(f.Name)+")) > 0")
+	}
+	if !f.CreatedAfter.IsZero() {
+		conds = append(conds, "t.date_created >= "+arg(f.CreatedAfter.Unix()))
+	}
+	if !f.CreatedBefore.IsZero() {
+		conds = append(conds, "t.date_created < "+arg(f.CreatedBefore.Unix()))
+	}
+	if !f.LastUsedBefore.IsZero() {
+		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < "+arg(f.LastUsedBefore.Unix())+")")
+	}
+	if !f.ResetBefore.IsZero() {
+		conds = append(conds, "t.date_auth_token_reset < "+arg(f.ResetBefore.Unix()))
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Tokens reads the total and the page in one REPEATABLE READ transaction: one
+// snapshot, so the total always agrees with the page. Pages keep their numbers on the
+// wire, yet a deep page costs no more than a shallow one: the store remembers where
+// each page it served ended (and the total), valid while the account's generation,
+// read in the same snapshot, stays the same; a page that follows one served before
+// starts from that position through the index. Filters on DateLastUsed are not
+// remembered: uses do not move the generation.
+func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
+	where, args := pgTokenWhere(accountID, f)
+	key := pageKey{account: accountID, filter: fmt.Sprintf("%q", args[1:]) + where, size: p.Size}
+	cacheable := f.LastUsedBefore.IsZero()
+	var out []token
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out, total = nil, 0
+		var gen int64
+		err := tx.QueryRowContext(ctx, `SELECT generation FROM accounts WHERE id = $1`, accountID).Scan(&gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list generation: %w", err)
+		}
+		var start *position
+		haveTotal := false
+		if cacheable {
+			total, start, haveTotal = s.pages.lookup(key, gen, p.Number)
+		}
+		if !haveTotal {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
+				return fmt.Errorf("count tokens: %w", err)
+			}
+		}
+		if p.offset() >= total {
+			return nil
+		}
+		n := len(args)
+		if start == nil && p.Number > 1 {
+			// Where the page starts, stepping through the index only.
+			var pos position
+			err := tx.QueryRowContext(ctx, `SELECT t.date_created, t.sid FROM tokens t`+where+
+				` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET $`+strconv.Itoa(n+1), append(args, p.offset()-1)...).
+				Scan(&pos.created, &pos.sid)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("list tokens: %w", err)
+			}
+			start = &pos
+		}
+		q, qargs := tokenSelect+where, append([]any{}, args...)
+		if start != nil {
+			q += ` AND (t.date_created, t.sid) > ($` + strconv.Itoa(n+1) + `, $` + strconv.Itoa(n+2) + `)`
+			qargs = append(qargs, start.created, start.sid)
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY t.date_created, t.sid LIMIT $`+strconv.Itoa(len(qargs)+1),
+			append(qargs, p.Size)...)
+		if err != nil {
+			return fmt.Errorf("list tokens: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := s.overlay(scanToken(rows))
+			if err != nil {
+				return err
+			}
+			out = append(out, *t)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list tokens: %w", err)
+		}
+		if cacheable {
+			var end *position
+			if len(out) == p.Size {
+				last := out[len(out)-1]
+				end = &position{created: last.Created, sid: last.SID}
+			}
+			s.pages.store(key, gen, total, p.Number+1, end)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// Account reads an account once per process: accounts never change once made (no
+// request edits one), so keeping them cannot delay anything a request decides.
+func (s *PostgresStore) Account(ctx context.Context, id int64) (*account, error) {
+	if a, ok := s.accounts.Load(id); ok {
+		c := *a.(*account)
+		return &c, nil
+	}
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return nil, err
+	}
+	c := *a
+	s.accounts.Store(id, &c)
+	return a, nil
+}
+
+func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*account, error) {
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
+}
+
+func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
+}
+
+// Brands lists an agency's brands by Id (shorter Ids first: numeric order).
+func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
+	var out []account
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out = nil
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = $1`, agencyID).Scan(&total); err != nil {
+			return fmt.Errorf("count brands: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = $1
+			ORDER BY length(public_id), public_id LIMIT $2 OFFSET $3`, agencyID, p.Size, p.offset())
+		if err != nil {
+			return fmt.Errorf("list brands: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, *a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// Users lists an account's users by Id (shorter Ids first).
+func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
+	var out []user
+	var total int
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out = nil
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = $1`, accountID).Scan(&total); err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1
+			ORDER BY length(id), id LIMIT $2 OFFSET $3`, accountID, p.Size, p.offset())
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u user
+			if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
+				return fmt.Errorf("list users: %w", err)
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+func (s *PostgresStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return pgIdempotency(ctx, s.db, k, now)
+}
+
+func pgIdempotency(ctx context.Context, q pgQuerier, k *idemKey, now int64) (*idemRecord, error) {
+	rec := idemRecord{header: http.Header{}}
+	var header, resets string
+	err := q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
+		FROM idempotency WHERE caller_sid = $1 AND method = $2 AND path = $3 AND key = $4 AND expires > $5`,
+		k.caller, k.method, k.path, k.key, now).Scan(&rec.hash, &rec.status, &header, &rec.bodyEnc, &resets,
+		&rec.created, &rec.expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	if err := json.Unmarshal([]byte(header), &rec.header); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	if rec.header == nil {
+		rec.header = http.Header{}
+	}
+	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
+		return nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	return &rec, nil
+}
+
+func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
+	if err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var role, sid string
+		if err := rows.Scan(&role, &sid); err != nil {
+			return nil, fmt.Errorf("demo roles: %w", err)
+		}
+		out[role] = sid
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	return out, nil
+}
+
+func (s *PostgresStore) Seeded(ctx context.Context) (string, error) {
+	var kind string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read seed: %w", err)
+	}
+	return kind, nil
+}
+
+// Touch records that token sid was used at the Unix time at; it never waits on the
+// database.
+func (s *PostgresStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
+
+// writeUses writes a batch of uses, each in its own statement holding one row lock
+// at a time, so it can never deadlock with a write transaction. A use only moves
+// forward.
+func (s *PostgresStore) writeUses(batch map[string]int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	for sid, at := range batch {
+		_, err := s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
+			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`, at, sid)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Update runs fn in one READ COMMITTED transaction that first locks account
+// accountID's row (accountID 0: the accounts table, against every account). A
+// transaction PostgreSQL aborts as a deadlock or serialization failure runs again.
+func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+	return pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		if accountID == 0 {
+			// EXCLUSIVE conflicts with the row locks below but not with reads.
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE accounts IN EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("lock accounts: %w", err)
+			}
+		} else {
+			var id int64
+			// NO KEY UPDATE: queues writers to this account without blocking the
+			// key-share locks of foreign-key checks.
+			err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, accountID).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("lock account: %w", err)
+			}
+		}
+		ptx := &pgTx{s: s, tx: tx, changed: map[int64]bool{}}
+		if err := fn(ptx); err != nil {
+			return err
+		}
+		for id := range ptx.changed {
+			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET generation = generation + 1 WHERE id = $1`, id); err != nil {
+				return fmt.Errorf("account %d generation: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// pgTx is a write transaction of a PostgresStore.
+type pgTx struct {
+	s       *PostgresStore
+	tx      *sql.Tx
+	changed map[int64]bool // accounts whose tokens changed
+}
+
+func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	return t.s.overlay(pgToken(ctx, t.tx, accountID, sid))
+}
+
+func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT sid, state, scopes FROM tokens WHERE account_id = $1 ORDER BY sid`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	defer rows.Close()
+	var out []holder
+	for rows.Next() {
+		var h holder
+		var state, scopes string
+		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
+			return nil, fmt.Errorf("read roster: %w", err)
+		}
+		if h.Scopes, err = decodeList(scopes); err != nil {
+			return nil, fmt.Errorf("read roster %s scopes: %w", h.SID, err)
+		}
+		h.Enabled = state == stateEnabled
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	return out, nil
+}
+
+func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {
+	var u user
+	err := t.tx.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1 AND id = $2`,
+		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	return &u, nil
+}
+
+func (t *pgTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	return pgIdempotency(ctx, t.tx, k, now)
+}
+
+func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
+	emails, scopes, err := marshalLists(tok)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
+		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
+		date_created, date_updated, date_last_used, date_auth_token_reset)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		tok.SID, tok.AccountID, tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes,
+		tok.SecretEnc, tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Created, tok.Updated, tok.LastUsed,
+		tok.AuthReset)
+	if err != nil {
+		return fmt.Errorf("insert token: %w", err)
+	}
+	t.changed[tok.AccountID] = true
+	return nil
+}
+
+func (t *pgTx) UpdateToken(ctx context.Context, tok *token) error {
+	emails, scopes, err := marshalLists(tok)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE tokens SET name = $1, description = $2, state = $3, api_version = $4,
+		primary_contact_id = $5, developer_emails = $6, scopes = $7, secret_enc = $8, secret_mac = $9,
+		secret_hint = $10, reset_count = $11, version = $12, date_updated = $13, date_auth_token_reset = $14,
+		prev_secret_mac = $15, prev_expires = $16, prev_reset_key = $17, prev_reset_path = $18 WHERE sid = $19`,
+		tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes, tok.SecretEnc,
+		tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset, tok.PrevMAC,
+		tok.PrevExpires, tok.PrevResetKey, tok.PrevResetPath, tok.SID)
+	if err != nil {
+		return fmt.Errorf("update token %s: %w", tok.SID, err)
+	}
+	t.changed[tok.AccountID] = true
+	return nil
+}
+
+func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
+	var accountID int64
+	err := t.tx.QueryRowContext(ctx, `DELETE FROM tokens WHERE sid = $1 RETURNING account_id`, sid).Scan(&accountID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete token %s: %w", sid, err)
+	}
+	t.changed[accountID] = true
+	return nil
+}
+
+// SaveIdempotency stores rec. The caller looked the key up in this transaction under
+// the account's lock, so a live record under k cannot exist; an expired one is replaced.
+func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.created); err != nil {
+		return fmt.Errorf("expire idempotency records: %w", err)
+	}
+	header, err := json.Marshal(rec.header)
+	if err != nil {
+		return err
+	}
+	resets, err := json.Marshal(rec.resets)
+	if err != nil {
+		return err
+	}
+	body := rec.bodyEnc
+	if body == nil {
+		body = []byte{}
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO idempotency (caller_sid, method, path, key, body_hash, status,
+		headers, body_enc, resets, date_created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		k.caller, k.method, k.path, k.key, k.hash, rec.status, string(header), body, string(resets),
+		rec.created, rec.expires)
+	if err != nil {
+		return fmt.Errorf("store idempotency record: %w", err)
+	}
+	return nil
+}
+
+func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
+	var exists bool
+	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts)`).Scan(&exists); err != nil {
+		return false, fmt.Errorf("count accounts: %w", err)
+	}
+	return exists, nil
+}
+
+func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
+	var id int64
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website,
+		phone, phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
+		postal_code, country, date_created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
+		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("account %s: %w", a.Name, err)
+	}
+	return id, nil
+}
+
+func (t *pgTx) InsertUser(ctx context.Context, u *user) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES ($1, $2, $3, $4)`,
+		u.ID, u.AccountID, u.Name, u.Email); err != nil {
+		return fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (t *pgTx) SetDemoRole(ctx context.Context, role, sid string) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO demo_roles (role, sid) VALUES ($1, $2)
+		ON CONFLICT (role) DO UPDATE SET sid = excluded.sid`, role, sid); err != nil {
+		return fmt.Errorf("role %s: %w", role, err)
+	}
+	return nil
+}
+
+func (t *pgTx) SetSeeded(ctx context.Context, kind string) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seed', $1)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, kind); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+var (
+	_ Store = (*PostgresStore)(nil)
+	_ Tx    = (*pgTx)(nil)
+)

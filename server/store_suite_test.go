@@ -1,0 +1,511 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storeKinds opens each Store implementation over a fresh, empty database: every
+// test in this file runs against all of them. PostgreSQL skips without a test server
+// (see testPostgres).
+var storeKinds = []struct {
+	name string
+	open func(t testing.TB, clock func() time.Time) Store
+}{
+	{"sqlite", func(t testing.TB, clock func() time.Time) Store {
+		s, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", StoreOptions{Rand: testRand(), Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(t testing.TB, clock func() time.Time) Store {
+		s, err := OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "key"),
+			StoreOptions{Rand: testRand(), Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// forEachStore runs fn as a subtest per store kind.
+func forEachStore(t *testing.T, fn func(t *testing.T, s Store, clock *testClock)) {
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			clock := &testClock{t: testEpoch}
+			fn(t, kind.open(t, clock.Now), clock)
+		})
+	}
+}
+
+// suiteWorld is what seedSuite creates: an agency with a brand, a second agency with
+// a brand, users, and tokens.
+type suiteWorld struct {
+	agency, brand, agency2, brand2 int64
+	tokens                         []*token // of agency, in creation order
+}
+
+func newSuiteToken(t testing.TB, env *Env, accountID int64, kind, name string, created int64, scopes ...string) *token {
+	t.Helper()
+	sid, err := env.rand.sid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := env.rand.secret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := env.keys.seal([]byte(secret), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return &token{SID: sid, AccountID: accountID, Kind: kind, Name: name, State: stateEnabled, APIVersion: 2,
+		Emails: []string{}, Scopes: scopes, SecretEnc: enc, SecretMAC: env.keys.mac(secret), Hint: secret[28:],
+		Version: 1, Created: created, Updated: created, AuthReset: created}
+}
+
+func seedSuite(t *testing.T, s Store) suiteWorld {
+	t.Helper()
+	ctx := context.Background()
+	var w suiteWorld
+	base := testEpoch.Unix()
+	err := s.Update(ctx, 0, func(tx Tx) error {
+		w = suiteWorld{}
+		if has, err := tx.HasAccounts(ctx); err != nil || has {
+			return fmt.Errorf("HasAccounts on an empty store = %v, %v", has, err)
+		}
+		var err error
+		insert := func(kind, publicID, name string, parent int64) int64 {
+			if err != nil {
+				return 0
+			}
+			a := &account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
+				Timezone: "UTC", Created: base}
+			if parent != 0 {
+				a.ParentID = sql.NullInt64{Int64: parent, Valid: true}
+			}
+			var id int64
+			id, err = tx.InsertAccount(ctx, a)
+			return id
+		}
+		w.agency = insert(kindAgency, "9001", "Agency One", 0)
+		w.brand = insert(kindBrand, "1048291", "Brand One", w.agency)
+		w.agency2 = insert(kindAgency, "9002", "Agency Two", 0)
+		w.brand2 = insert(kindBrand, "2048291", "Brand Two", w.agency2)
+		for i := range 12 {
+			insert(kindBrand, fmt.Sprint(100+i), fmt.Sprintf("Brand %d", i), w.agency)
+		}
+		if err != nil {
+			return err
+		}
+		for _, u := range []user{{"U100", w.agency, "Ada Byron", "ada@example.com"}, {"U101", w.agency, "Grace Hopper", "grace@example.com"},
+			{"U200", w.agency2, "Other Person", "other@example.com"}} {
+			if err := tx.InsertUser(ctx, &u); err != nil {
+				return err
+			}
+		}
+		for i := range 25 {
+			tok := newSuiteToken(t, s.Env(), w.agency, kindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
+			if i%5 == 4 {
+				tok.State = stateDisabled
+			}
+			if err := tx.InsertToken(ctx, tok); err != nil {
+				return err
+			}
+			w.tokens = append(w.tokens, tok)
+		}
+		if err := tx.SetDemoRole(ctx, "admin", w.tokens[0].SID); err != nil {
+			return err
+		}
+		return tx.SetSeeded(ctx, "demo")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tokens with equal DateCreated list by SID.
+	slices.SortStableFunc(w.tokens, func(a, b *token) int {
+		if a.Created != b.Created {
+			return int(a.Created - b.Created)
+		}
+		if a.SID < b.SID {
+			return -1
+		}
+		return 1
+	})
+	return w
+}
+
+func TestStoreAccounts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		if kind, err := s.Seeded(ctx); err != nil || kind != "demo" {
+			t.Fatalf("Seeded = %q, %v", kind, err)
+		}
+		if roles, err := s.DemoRoles(ctx); err != nil || roles["admin"] != w.tokens[0].SID && roles["admin"] == "" {
+			t.Fatalf("DemoRoles = %v, %v", roles, err)
+		}
+		a, err := s.Account(ctx, w.brand)
+		if err != nil || a.Kind != kindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
+			t.Fatalf("Account(brand) = %+v, %v", a, err)
+		}
+		if a, err := s.AccountByPublicID(ctx, "9002"); err != nil || a.ID != w.agency2 {
+			t.Fatalf("AccountByPublicID = %+v, %v", a, err)
+		}
+		if _, err := s.Account(ctx, 999999); !errors.Is(err, errNotFound) {
+			t.Fatalf("Account(unknown) = %v", err)
+		}
+		if b, err := s.ManagedBrand(ctx, w.agency, "1048291"); err != nil || b.ID != w.brand {
+			t.Fatalf("ManagedBrand = %+v, %v", b, err)
+		}
+		if _, err := s.ManagedBrand(ctx, w.agency, "2048291"); !errors.Is(err, errNotFound) {
+			t.Fatalf("another agency's brand: %v", err)
+		}
+		brands, total, err := s.Brands(ctx, w.agency, page{Number: 2, Size: 5})
+		if err != nil || total != 13 || len(brands) != 5 {
+			t.Fatalf("Brands page 2 = %d brands of %d, %v", len(brands), total, err)
+		}
+		// Ids in numeric order: 100…111, then 1048291.
+		if brands[0].PublicID != "105" || brands[4].PublicID != "109" {
+			t.Fatalf("Brands order: %s … %s", brands[0].PublicID, brands[4].PublicID)
+		}
+		brands, total, err = s.Brands(ctx, w.agency, page{Number: 3, Size: 5})
+		if err != nil || total != 13 || len(brands) != 3 || brands[2].PublicID != "1048291" {
+			t.Fatalf("Brands last page = %+v of %d, %v", brands, total, err)
+		}
+		users, total, err := s.Users(ctx, w.agency, page{Number: 1, Size: 100})
+		if err != nil || total != 2 || len(users) != 2 || users[0].ID != "U100" || users[1].Email != "grace@example.com" {
+			t.Fatalf("Users = %+v of %d, %v", users, total, err)
+		}
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			if u, err := tx.User(ctx, w.agency, "U101"); err != nil || u.Name != "Grace Hopper" {
+				return fmt.Errorf("User = %+v, %v", u, err)
+			}
+			if _, err := tx.User(ctx, w.agency, "U200"); !errors.Is(err, errNotFound) {
+				return fmt.Errorf("another account's user: %v", err)
+			}
+			if has, err := tx.HasAccounts(ctx); err != nil || !has {
+				return fmt.Errorf("HasAccounts = %v, %v", has, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestStoreTokens(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		first := w.tokens[0]
+		got, err := s.TokenBySID(ctx, first.SID)
+		if err != nil || got.Name != first.Name || got.Kind != kindAgency || got.Version != 1 || got.Hint != first.Hint {
+			t.Fatalf("TokenBySID = %+v, %v", got, err)
+		}
+		if _, err := s.Token(ctx, w.agency2, first.SID); !errors.Is(err, errNotFound) {
+			t.Fatalf("Token of another account: %v", err)
+		}
+		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, errNotFound) {
+			t.Fatalf("TokenBySID(unknown): %v", err)
+		}
+		plain, err := s.Env().keys.open(got.SecretEnc, got.SID)
+		if err != nil || !equalMAC(s.Env().keys.mac(string(plain)), got.SecretMAC) {
+			t.Fatalf("the stored secret does not open or match its MAC: %v", err)
+		}
+
+		// Every mutable column survives a round trip.
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			tok, err := tx.Token(ctx, w.agency, first.SID)
+			if err != nil {
+				return err
+			}
+			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", stateDisabled, 3
+			tok.ContactID = sql.NullString{String: "U101", Valid: true}
+			tok.Emails = []string{"b@example.com", "a@example.com"}
+			tok.Scopes = []string{"apitokens.read", scopeTokensWrite}
+			tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset = 4, 7, testEpoch.Unix()+99, testEpoch.Unix()+98
+			tok.PrevMAC = []byte{1, 2, 3}
+			tok.PrevExpires = sql.NullInt64{Int64: testEpoch.Unix() + 600, Valid: true}
+			tok.PrevResetKey = sql.NullString{String: "key-1", Valid: true}
+			tok.PrevResetPath = sql.NullString{String: "/Agencies/" + tok.SID + "/ApiTokens/" + tok.SID + "/Reset", Valid: true}
+			return tx.UpdateToken(ctx, tok)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Token(ctx, w.agency, first.SID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != "renamed" || got.Description != "described" || got.State != stateDisabled || got.APIVersion != 3 ||
+			got.ContactID.String != "U101" || got.ContactName.String != "Grace Hopper" || got.ContactEmail.String != "grace@example.com" ||
+			!slices.Equal(got.Emails, []string{"b@example.com", "a@example.com"}) ||
+			!slices.Equal(got.Scopes, []string{"apitokens.read", scopeTokensWrite}) ||
+			got.ResetCount != 4 || got.Version != 7 || got.Updated != testEpoch.Unix()+99 || got.AuthReset != testEpoch.Unix()+98 ||
+			string(got.PrevMAC) != "\x01\x02\x03" || got.PrevExpires.Int64 != testEpoch.Unix()+600 ||
+			got.PrevResetKey.String != "key-1" || got.PrevResetPath.String == "" {
+			t.Fatalf("after UpdateToken: %+v", got)
+		}
+
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			roster, err := tx.Roster(ctx, w.agency)
+			if err != nil {
+				return err
+			}
+			if len(roster) != 25 {
+				return fmt.Errorf("Roster has %d tokens, want 25", len(roster))
+			}
+			for _, h := range roster {
+				if h.SID == first.SID && (h.Enabled || !slices.Contains(h.Scopes, "apitokens.read")) {
+					return fmt.Errorf("Roster entry %+v", h)
+				}
+			}
+			return tx.DeleteToken(ctx, w.tokens[1].SID)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TokenBySID(ctx, w.tokens[1].SID); !errors.Is(err, errNotFound) {
+			t.Fatalf("a deleted token: %v", err)
+		}
+
+		// A failing transaction leaves nothing behind.
+		boom := errors.New("boom")
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			if err := tx.DeleteToken(ctx, w.tokens[2].SID); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Update returned %v, want the function's error", err)
+		}
+		if _, err := s.TokenBySID(ctx, w.tokens[2].SID); err != nil {
+			t.Fatalf("a rolled-back delete took effect: %v", err)
+		}
+	})
+}
+
+func equalMAC(a, b []byte) bool { return string(a) == string(b) }
+
+func TestStoreTokenLists(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		var all []string
+		for p := 1; ; p++ {
+			toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: p, Size: 7})
+			if err != nil || total != 25 {
+				t.Fatalf("page %d: total %d, %v", p, total, err)
+			}
+			if len(toks) == 0 {
+				break
+			}
+			for _, tok := range toks {
+				all = append(all, tok.SID)
+			}
+		}
+		var want []string
+		for _, tok := range w.tokens {
+			want = append(want, tok.SID)
+		}
+		if !slices.Equal(all, want) {
+			t.Fatalf("pages list %v, want %v (DateCreated, then SID)", all, want)
+		}
+		toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{State: stateDisabled}, page{Number: 1, Size: 100})
+		if err != nil || total != 5 || len(toks) != 5 {
+			t.Fatalf("disabled: %d of %d, %v", len(toks), total, err)
+		}
+		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{Name: "TOKEN 1"}, page{Number: 1, Size: 100})
+		if err != nil || total != 10 || len(toks) != 10 {
+			t.Fatalf("name filter: %d of %d, %v", len(toks), total, err)
+		}
+		after := time.Unix(testEpoch.Unix()+5*60, 0)
+		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{CreatedAfter: after, CreatedBefore: after.Add(2 * time.Minute)}, page{Number: 1, Size: 100})
+		if err != nil || total != 4 || len(toks) != 4 {
+			t.Fatalf("created window: %d of %d, %v", len(toks), total, err)
+		}
+		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{LastUsedBefore: testEpoch, ResetBefore: after}, page{Number: 1, Size: 100})
+		if err != nil || total != 10 {
+			t.Fatalf("never used and not reset since: %d of %d, %v", len(toks), total, err)
+		}
+		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: 9, Size: 100})
+		if err != nil || total != 25 || len(toks) != 0 {
+			t.Fatalf("a page past the end: %d of %d, %v", len(toks), total, err)
+		}
+		if _, total, err := s.Tokens(ctx, w.agency2, tokenFilter{}, page{Number: 1, Size: 100}); err != nil || total != 0 {
+			t.Fatalf("another account's list: %d, %v", total, err)
+		}
+	})
+}
+
+func TestStoreIdempotency(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		now := testEpoch.Unix()
+		k := &idemKey{caller: w.tokens[0].SID, method: "POST", path: "/Agencies/x/ApiTokens", key: "k1", hash: []byte("hash")}
+		rec := &idemRecord{hash: k.hash, status: 201, header: http.Header{"Etag": {`"1"`}}, bodyEnc: []byte("sealed"),
+			resets: []resetMark{{Sid: w.tokens[0].SID, ResetCount: 2}}, created: now, expires: now + 100}
+		if got, err := s.Idempotency(ctx, k, now); err != nil || got != nil {
+			t.Fatalf("before saving: %+v, %v", got, err)
+		}
+		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.SaveIdempotency(ctx, k, rec) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Idempotency(ctx, k, now+99)
+		if err != nil || got == nil || got.status != 201 || string(got.hash) != "hash" || string(got.bodyEnc) != "sealed" ||
+			got.header.Get("ETag") != `"1"` || len(got.resets) != 1 || got.resets[0].ResetCount != 2 ||
+			got.created != now || got.expires != now+100 {
+			t.Fatalf("stored record: %+v, %v", got, err)
+		}
+		other := *k
+		other.key = "k2"
+		if got, err := s.Idempotency(ctx, &other, now); err != nil || got != nil {
+			t.Fatalf("another key: %+v, %v", got, err)
+		}
+		if got, err := s.Idempotency(ctx, k, now+100); err != nil || got != nil {
+			t.Fatalf("an expired record: %+v, %v", got, err)
+		}
+		// An expired record is replaced; a reply without a body reads back empty.
+		rec2 := &idemRecord{hash: []byte("hash2"), status: 204, header: http.Header{}, created: now + 200, expires: now + 300}
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			if got, err := tx.Idempotency(ctx, k, now+200); err != nil || got != nil {
+				return fmt.Errorf("inside the transaction, expired: %+v, %v", got, err)
+			}
+			return tx.SaveIdempotency(ctx, k, rec2)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.Idempotency(ctx, k, now+200)
+		if err != nil || got == nil || got.status != 204 || len(got.bodyEnc) != 0 {
+			t.Fatalf("replaced record: %+v, %v", got, err)
+		}
+	})
+}
+
+func TestStoreTouch(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		sid := w.tokens[3].SID
+		s.Touch(sid, testEpoch.Unix()+500)
+		s.Touch(sid, testEpoch.Unix()+400) // older: never moves the stamp back
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			tok, err := s.TokenBySID(ctx, sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.LastUsed.Valid && tok.LastUsed.Int64 == testEpoch.Unix()+500 {
+				if tok.Version != 1 {
+					t.Fatalf("a touch changed the version to %d", tok.Version)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the touch was not written within 10 s: %+v", tok.LastUsed)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+}
+
+// Concurrent read-modify-write transactions on one account lose no update and never
+// fail because another write is in progress.
+func TestStoreConcurrentUpdates(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		const writers, rounds = 16, 10
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*rounds)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range rounds {
+					errs <- s.Update(ctx, w.agency, func(tx Tx) error {
+						// Two tokens per transaction, so a lost update shows in either.
+						for _, tk := range []*token{w.tokens[i%4], w.tokens[4]} {
+							tok, err := tx.Token(ctx, w.agency, tk.SID)
+							if err != nil {
+								return err
+							}
+							tok.Version++
+							if err := tx.UpdateToken(ctx, tok); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok, err := s.TokenBySID(ctx, w.tokens[4].SID)
+		if err != nil || tok.Version != 1+writers*rounds {
+			t.Fatalf("version %d after %d increments (%v)", tok.Version, writers*rounds, err)
+		}
+	})
+}
+
+// Pages remembered before a change are not used after it: deleting a token shifts
+// every later page, and the total follows.
+func TestStoreTokenPagesAfterChange(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		sids := func(p int) []string {
+			toks, _, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: p, Size: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, tok := range toks {
+				out = append(out, tok.SID)
+			}
+			return out
+		}
+		for p := 1; p <= 5; p++ {
+			sids(p) // remembered positions for every page
+		}
+		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.DeleteToken(ctx, w.tokens[2].SID) }); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, tok := range w.tokens[6:11] {
+			want = append(want, tok.SID)
+		}
+		if got := sids(2); !slices.Equal(got, want) {
+			t.Fatalf("page 2 after a delete on page 1: %v, want %v", got, want)
+		}
+		if _, total, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: 5, Size: 5}); err != nil || total != 24 {
+			t.Fatalf("total after a delete: %d, %v", total, err)
+		}
+	})
+}
