@@ -17,9 +17,8 @@ const settleRows = 1000
 // The first 1,000 rows settle the column widths and are written together;
 // each later row is written as it is added, fitted to those widths. A later
 // cell wider than its column widens the column from that row on, so no text
-// is lost in a pipe; written to a terminal (a writer with a TerminalWidth
-// method) it widens only while the line still fits the terminal, and is cut
-// with "…" past that.
+// is lost in a pipe; written to a Terminal it widens only while the line
+// still fits the terminal, and is cut with "…" past that.
 type TableWriter struct {
 	w       *bufio.Writer
 	header  []string
@@ -38,9 +37,7 @@ func NewTableWriter(w io.Writer, header ...string) *TableWriter {
 	for _, h := range header {
 		t.header = append(t.header, Sanitize(h))
 	}
-	if tw, ok := w.(interface{ TerminalWidth() int }); ok {
-		t.term = tw.TerminalWidth()
-	}
+	t.term = terminalWidth(w)
 	return t
 }
 
@@ -124,41 +121,24 @@ func (t *TableWriter) total() int {
 }
 
 // fitTerminal narrows the columns to the terminal's width, two spaces
-// apart: the widest first, one cell at a time, and identifier columns
-// (ID, … SID) only once every other is down to three cells.
+// apart, as Table does.
 func (t *TableWriter) fitTerminal(header []string) {
 	t.gap = 2
+	tbl := Table{header: header, rows: t.pending}
 	keep := make([]bool, len(t.widths))
 	for i := range keep {
-		if i < len(header) {
-			h := strings.ToUpper(header[i])
-			keep[i] = h == "ID" || strings.HasSuffix(h, "SID")
-		}
+		keep[i] = tbl.identifiers(i)
 	}
-	widest := func(kept bool, floor int) int {
-		best := -1
-		for i, w := range t.widths {
-			if keep[i] && !kept || w <= floor {
-				continue
-			}
-			if best < 0 || w > t.widths[best] {
-				best = i
-			}
+	fitted := fitWidths(t.widths, keep, t.term, t.gap)
+	// The rows held are cut now, and a column is as wide as its widest cut
+	// cell, which may be narrower than the width fitted (a wide character
+	// does not fit its last cell).
+	t.widths = make([]int, len(fitted))
+	for _, r := range append([][]string{header}, t.pending...) {
+		for i, c := range r {
+			r[i] = Truncate(c, fitted[i])
+			t.widths[i] = max(t.widths[i], displayWidth(r[i]))
 		}
-		return best
-	}
-	for t.total() > t.term {
-		i := widest(false, 3)
-		if i < 0 {
-			i = widest(true, 3)
-		}
-		if i < 0 {
-			i = widest(true, 1)
-		}
-		if i < 0 {
-			return
-		}
-		t.widths[i]--
 	}
 }
 
@@ -179,7 +159,7 @@ func (t *TableWriter) writeRow(row []string) {
 			}
 			t.widths[i] += room
 			if w > t.widths[i] {
-				c = cut(c, t.widths[i])
+				c = Truncate(c, t.widths[i])
 				w = displayWidth(c)
 			}
 		}
@@ -197,23 +177,4 @@ func (t *TableWriter) writeRow(row []string) {
 		return
 	}
 	t.err = t.w.WriteByte('\n')
-}
-
-// cut shortens s to at most width cells, ending it with "…".
-func cut(s string, width int) string {
-	if width < 1 {
-		return ""
-	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		w := displayWidth(string(r))
-		if used+w > width-1 {
-			break
-		}
-		b.WriteRune(r)
-		used += w
-	}
-	b.WriteString("…")
-	return b.String()
 }

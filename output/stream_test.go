@@ -20,8 +20,16 @@ func TestTableWriterWritesWhatTableWrites(t *testing.T) {
 				header = append(header, fmt.Sprintf("COL %d", i))
 			}
 		}
-		var a, b bytes.Buffer
-		tbl, tw := NewTable(&a, header...), NewTableWriter(&b, header...)
+		// Half the rounds on a terminal, which both fit to its width.
+		var a, b interface {
+			Write([]byte) (int, error)
+			String() string
+		} = &bytes.Buffer{}, &bytes.Buffer{}
+		if round%2 == 1 {
+			width := 20 + r.IntN(100)
+			a, b = &termBuf{width: width}, &termBuf{width: width}
+		}
+		tbl, tw := NewTable(a, header...), NewTableWriter(b, header...)
 		for range r.IntN(30) {
 			row := make([]string, cols)
 			for i := range row {
