@@ -264,8 +264,10 @@ func (c *Client) LastRateLimit() RateLimit {
 	return c.st.rate
 }
 
-// newKey returns a random idempotency key shaped like a UUID (v4).
-func newKey() string {
+// NewIdempotencyKey returns a random key shaped like a UUID (v4): the key
+// the client sends with every POST that was given none, and the one a
+// command makes for a change the user gave no key for.
+func NewIdempotencyKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40

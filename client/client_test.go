@@ -748,6 +748,13 @@ func etagServer(t *testing.T) (*http.ServeMux, *sync.Mutex, map[string]any, *int
 		version++
 		reply(w)
 	})
+	// The catalog, read to tell whether a lost PUT of "reports.*" was applied.
+	mux.HandleFunc("GET /Agencies/{sid}/ApiScopes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"Categories": []map[string]any{
+			{"Id": "reports", "Scopes": []map[string]string{{"Id": "reports.read"}, {"Id": "reports.export"}}},
+			{"Id": "account", "Scopes": []map[string]string{{"Id": "account.read"}}},
+		}})
+	})
 	mux.HandleFunc("POST /Agencies/{sid}/ApiTokens/IR1/Disable", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -1090,7 +1097,7 @@ func TestBulk(t *testing.T) {
 	})
 	s := newStub(t, mux)
 	c := newClient(t, s)
-	res, err := c.Bulk(context.Background(), BulkDisable, []string{"IR1", "IRbad"}, WriteOptions{})
+	res, err := c.Bulk(context.Background(), ActionDisable, []string{"IR1", "IRbad"}, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1141,20 +1148,19 @@ func TestTokenJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestScopesMatch(t *testing.T) {
+func TestSameSet(t *testing.T) {
 	cases := []struct {
-		want, have []string
-		ok         bool
+		a, b []string
+		ok   bool
 	}{
-		{[]string{"reports.*"}, []string{"reports.read", "reports.export"}, true},
-		{[]string{"reports.*"}, []string{"reports.*"}, true},
-		{[]string{"reports.*", "a.b"}, []string{"reports.read"}, false},
-		{[]string{"a.b"}, []string{"a.b", "c.d"}, false},
+		{[]string{"reports.read", "reports.export"}, []string{"reports.export", "reports.read"}, true},
+		{[]string{"reports.read"}, []string{"reports.read", "a.b"}, false},
+		{[]string{"a.b"}, []string{"c.d"}, false},
 		{[]string{}, nil, true},
 	}
 	for _, c := range cases {
-		if got := scopesMatch(c.want, c.have); got != c.ok {
-			t.Errorf("scopesMatch(%v, %v) = %v", c.want, c.have, got)
+		if got := sameSet(c.a, c.b); got != c.ok {
+			t.Errorf("sameSet(%v, %v) = %v", c.a, c.b, got)
 		}
 	}
 }
@@ -1261,7 +1267,7 @@ func TestSelfResetReplayWithPreviousSecret(t *testing.T) {
 	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests:\n%s", strings.Join(seen, "\n"))
 	}
-	res, err := c.Bulk(context.Background(), BulkReset, []string{brandSid}, WriteOptions{IdempotencyKey: key})
+	res, err := c.Bulk(context.Background(), ActionReset, []string{brandSid}, WriteOptions{IdempotencyKey: key})
 	if err != nil || len(res) != 1 || res[0].ApiToken.AuthToken == "" {
 		t.Fatalf("bulk replay: %+v %v", res, err)
 	}

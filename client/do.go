@@ -333,7 +333,7 @@ func (c *Client) noteRateLimit(h http.Header) {
 	if lim == "" && rem == "" && rst == "" {
 		return
 	}
-	var rl RateLimit
+	rl := RateLimit{At: time.Now()}
 	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(lim))
 	rl.Remaining, _ = strconv.Atoi(strings.TrimSpace(rem))
 	if f, err := strconv.ParseFloat(strings.TrimSpace(rst), 64); err == nil {

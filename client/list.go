@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // page is the paging envelope of a list answer. impact.com sends its
@@ -174,7 +176,8 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 			// One page more than announced leaves room for tokens
 			// created while the list is read; a chain running on past
 			// it is a broken or hostile server.
-			maxPages = max(int(env.NumPages), 1) + 1
+			// No server has more pages than a Page may number.
+			maxPages = min(max(int(env.NumPages), 1), contract.MaxPage) + 1
 		}
 		if len(items) > 0 && !send(items, nil) {
 			return

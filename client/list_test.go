@@ -324,7 +324,7 @@ func TestDecodePageAsEncodingJSON(t *testing.T) {
 	}
 }
 
-func FuzzDecodePage(f *testing.F) {
+func FuzzDecodePageAsEncodingJSON(f *testing.F) {
 	for _, b := range pageBodies {
 		f.Add([]byte(b))
 	}

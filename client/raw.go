@@ -53,7 +53,7 @@ func (c *Client) Raw(ctx context.Context, r RawRequest) (*RawResponse, error) {
 	if r.Method == http.MethodPost {
 		req.idemKey = r.IdempotencyKey
 		if req.idemKey == "" {
-			req.idemKey = newKey()
+			req.idemKey = NewIdempotencyKey()
 		}
 	}
 	res, err := c.do(ctx, req)
@@ -62,10 +62,6 @@ func (c *Client) Raw(ctx context.Context, r RawRequest) (*RawResponse, error) {
 	}
 	return &RawResponse{StatusCode: res.status, Header: res.header, Body: res.body}, err
 }
-
-// NewIdempotencyKey returns a random key shaped like a UUID, as the client
-// sends with every POST that was given none.
-func NewIdempotencyKey() string { return newKey() }
 
 // ParseRelativePath checks a path given relative to the token root and
 // splits off its query. One leading "/" is allowed. Refused, so that the

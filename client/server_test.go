@@ -254,7 +254,7 @@ func TestAgainstReferenceServer(t *testing.T) {
 		if err != nil || tok.State != "ENABLED" {
 			t.Fatalf("enable %+v %v", tok, err)
 		}
-		res, err := c.Bulk(ctx, client.BulkDisable, []string{sid, dup.AccountSid}, client.WriteOptions{})
+		res, err := c.Bulk(ctx, client.ActionDisable, []string{sid, dup.AccountSid}, client.WriteOptions{})
 		pending(t, err)
 		if err != nil || len(res) != 2 || res[0].Status != "OK" {
 			t.Fatalf("bulk %+v %v", res, err)
@@ -422,7 +422,7 @@ func TestErrorCodesFromServer(t *testing.T) {
 		t.Fatalf("reveal without the scope: %#v", err)
 	}
 	writer := contractClient(t, creds["writer"], nil)
-	res, err := writer.Bulk(ctx, client.BulkDisable, []string{creds["admin"].AccountSid}, client.WriteOptions{})
+	res, err := writer.Bulk(ctx, client.ActionDisable, []string{creds["admin"].AccountSid}, client.WriteOptions{})
 	if err != nil || len(res) != 1 {
 		t.Fatalf("bulk: %+v %v", res, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // Current returns the caller's own token and its rate budget. With a brand
@@ -105,7 +107,7 @@ func (c *Client) TokensJSON(ctx context.Context, o TokenListOptions) iter.Seq2[j
 func (o TokenListOptions) query() url.Values {
 	q := url.Values{}
 	if o.State != "" {
-		q.Set("State", strings.ToUpper(o.State))
+		q.Set("State", strings.ToUpper(string(o.State)))
 	}
 	if o.Name != "" {
 		q.Set("Name", o.Name)
@@ -147,13 +149,13 @@ func (c *Client) AuthToken(ctx context.Context, sid string) (*Secret, error) {
 
 // CreateToken creates a token; the answer carries its AuthToken.
 func (c *Client) CreateToken(ctx context.Context, t TokenCreate, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens", t, wo, "", nil)
+	return c.tokenWrite(ctx, write{method: http.MethodPost, rel: "/ApiTokens", body: t, opts: wo})
 }
 
 // DuplicateToken creates a token with sid's settings, overridden by the
 // non-empty fields of t; the answer carries its AuthToken.
 func (c *Client) DuplicateToken(ctx context.Context, sid string, t TokenCreate, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Duplicate", t, wo, "", nil)
+	return c.tokenWrite(ctx, write{method: http.MethodPost, rel: "/ApiTokens/" + seg(sid) + "/Duplicate", body: t, opts: wo})
 }
 
 // UpdateToken changes the fields u names. With an If-Match it is retried
@@ -165,34 +167,56 @@ func (c *Client) UpdateToken(ctx context.Context, sid string, u TokenUpdate, wo 
 	if err != nil {
 		return nil, err
 	}
-	return c.tokenWrite(ctx, http.MethodPatch, "/ApiTokens/"+seg(sid), body, wo, sid, u.matches)
+	return c.tokenWrite(ctx, write{method: http.MethodPatch, rel: "/ApiTokens/" + seg(sid), body: body, opts: wo, sid: sid, done: u.matches})
 }
 
-// ResetToken gives a token a new secret; the answer carries it.
+// Act makes a change to one token on its own endpoint: it disables,
+// enables, deletes (answering no token) or resets it (the answer carries the
+// new AuthToken). Disabling a disabled token, or enabling an enabled one,
+// changes nothing.
 //
 // A token that reset itself and lost the answer can replay that reset with
 // its previous secret and the same IdempotencyKey; the server accepts the
 // previous secret for nothing else, so the client then tries the agency
 // root and the brand root instead of discovering which one it has.
+func (c *Client) Act(ctx context.Context, a Action, sid string, wo WriteOptions) (*Token, error) {
+	rel := "/ApiTokens/" + seg(sid) + "/" + string(a)
+	switch a {
+	case ActionDelete:
+		return nil, c.deleteToken(ctx, sid, wo)
+	case ActionReset:
+		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, opts: wo, action: a})
+	case ActionDisable, ActionEnable:
+		want, _ := a.State()
+		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, opts: wo, sid: sid, action: a,
+			done: func(t *Token) bool { return strings.EqualFold(string(t.State), string(want)) }})
+	}
+	return nil, fmt.Errorf("client: unknown action %q", a)
+}
+
+// ResetToken gives a token a new secret; the answer carries it. See Act.
 func (c *Client) ResetToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Reset", nil, wo, "", nil)
+	return c.Act(ctx, ActionReset, sid, wo)
 }
 
 // DisableToken disables a token; disabling a disabled token changes nothing.
 func (c *Client) DisableToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Disable", nil, wo, sid,
-		func(t *Token) bool { return strings.EqualFold(t.State, "DISABLED") })
+	return c.Act(ctx, ActionDisable, sid, wo)
 }
 
 // EnableToken enables a token; enabling an enabled token changes nothing.
 func (c *Client) EnableToken(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodPost, "/ApiTokens/"+seg(sid)+"/Enable", nil, wo, sid,
-		func(t *Token) bool { return strings.EqualFold(t.State, "ENABLED") })
+	return c.Act(ctx, ActionEnable, sid, wo)
 }
 
 // DeleteToken deletes a token. A retry that finds the token gone after an
 // earlier attempt was lost in transit has succeeded.
 func (c *Client) DeleteToken(ctx context.Context, sid string, wo WriteOptions) error {
+	_, err := c.Act(ctx, ActionDelete, sid, wo)
+	return err
+}
+
+func (c *Client) deleteToken(ctx context.Context, sid string, wo WriteOptions) error {
 	root, err := c.root(ctx)
 	if err != nil {
 		return err
@@ -210,14 +234,14 @@ func (c *Client) SetScopes(ctx context.Context, sid string, scopes []string, wo 
 		scopes = []string{}
 	}
 	body := struct{ Scopes []string }{scopes}
-	return c.tokenWrite(ctx, http.MethodPut, "/ApiTokens/"+seg(sid)+"/Scopes", body, wo, sid,
-		func(t *Token) bool { return scopesMatch(scopes, t.Scopes) })
+	return c.tokenWrite(ctx, write{method: http.MethodPut, rel: "/ApiTokens/" + seg(sid) + "/Scopes", body: body, opts: wo, sid: sid,
+		done: func(t *Token) bool { return c.scopesMatch(ctx, scopes, t.Scopes) }})
 }
 
 // ClearScopes removes all of a token's scopes.
 func (c *Client) ClearScopes(ctx context.Context, sid string, wo WriteOptions) (*Token, error) {
-	return c.tokenWrite(ctx, http.MethodDelete, "/ApiTokens/"+seg(sid)+"/Scopes", nil, wo, sid,
-		func(t *Token) bool { return len(t.Scopes) == 0 })
+	return c.tokenWrite(ctx, write{method: http.MethodDelete, rel: "/ApiTokens/" + seg(sid) + "/Scopes", opts: wo, sid: sid,
+		done: func(t *Token) bool { return len(t.Scopes) == 0 }})
 }
 
 // SetDeveloperEmails replaces the list of addresses told about changes to
@@ -227,28 +251,28 @@ func (c *Client) SetDeveloperEmails(ctx context.Context, sid string, emails []st
 		emails = []string{}
 	}
 	body := struct{ Emails []string }{emails}
-	return c.tokenWrite(ctx, http.MethodPut, "/ApiTokens/"+seg(sid)+"/DeveloperEmails", body, wo, sid,
-		func(t *Token) bool { return sameFold(emails, t.DeveloperEmails) })
+	return c.tokenWrite(ctx, write{method: http.MethodPut, rel: "/ApiTokens/" + seg(sid) + "/DeveloperEmails", body: body, opts: wo, sid: sid,
+		done: func(t *Token) bool { return sameFold(emails, t.DeveloperEmails) }})
 }
 
 // Bulk applies one action to many tokens in one request and returns an
 // outcome per SID. A failing SID does not stop the others.
-func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo WriteOptions) ([]BulkResult, error) {
+func (c *Client) Bulk(ctx context.Context, action Action, sids []string, wo WriteOptions) ([]BulkResult, error) {
 	switch action {
-	case BulkDisable, BulkEnable, BulkDelete, BulkReset:
+	case ActionDisable, ActionEnable, ActionDelete, ActionReset:
 	default:
 		return nil, fmt.Errorf("client: unknown bulk action %q", action)
 	}
 	if sids == nil {
 		sids = []string{}
 	}
-	roots, err := c.writeRoots(ctx, action == BulkReset, wo)
+	roots, err := c.writeRoots(ctx, action, wo)
 	if err != nil {
 		return nil, err
 	}
 	key := wo.IdempotencyKey
 	if key == "" {
-		key = newKey()
+		key = NewIdempotencyKey()
 	}
 	var res *response
 	for i, root := range roots {
@@ -274,12 +298,12 @@ func (c *Client) Bulk(ctx context.Context, action BulkAction, sids []string, wo 
 // caller-chosen key, when the credentials are refused (they may be the
 // previous secret of a self-reset, which the server accepts only for that
 // replay), it returns both of the caller's own roots to try in turn.
-func (c *Client) writeRoots(ctx context.Context, reset bool, wo WriteOptions) ([]string, error) {
+func (c *Client) writeRoots(ctx context.Context, action Action, wo WriteOptions) ([]string, error) {
 	root, err := c.root(ctx)
 	if err == nil {
 		return []string{root}, nil
 	}
-	if reset && wo.IdempotencyKey != "" && c.brand == "" && isStatus(err, http.StatusUnauthorized) {
+	if action == ActionReset && wo.IdempotencyKey != "" && c.brand == "" && isStatus(err, http.StatusUnauthorized) {
 		sid := seg(c.opts.AccountSid)
 		return []string{"/Agencies/" + sid, "/Advertisers/" + sid}, nil
 	}
@@ -295,39 +319,57 @@ func (c *Client) get(ctx context.Context, rel string, q url.Values) (*response, 
 	return c.do(ctx, &request{method: http.MethodGet, path: root + rel, query: q})
 }
 
+// write is a change that answers with a token.
+type write struct {
+	method string
+	// rel is the path under the root.
+	rel  string
+	body any
+	opts WriteOptions
+	// sid is the token changed, "" for a new one: an empty answer is read
+	// again from it, and so is the token after a lost answer.
+	sid string
+	// action is the Action this write is, if any: a reset may be replayed
+	// with the previous secret (see writeRoots).
+	action Action
+	// done reports whether a token already is as the write asks; nil when
+	// that cannot be told.
+	done func(*Token) bool
+}
+
 // tokenWrite sends a change that answers with a token. POSTs carry an
 // idempotency key. When a retry meets 412 after an earlier attempt may
 // have been applied, and done says the token (re-read) already is as
 // requested, that token is the answer.
-func (c *Client) tokenWrite(ctx context.Context, method, rel string, body any, wo WriteOptions, sid string, done func(*Token) bool) (*Token, error) {
-	roots, err := c.writeRoots(ctx, strings.HasSuffix(rel, "/Reset"), wo)
+func (c *Client) tokenWrite(ctx context.Context, w write) (*Token, error) {
+	roots, err := c.writeRoots(ctx, w.action, w.opts)
 	if err != nil {
 		return nil, err
 	}
 	key := ""
-	if method == http.MethodPost {
-		key = wo.IdempotencyKey
+	if w.method == http.MethodPost {
+		key = w.opts.IdempotencyKey
 		if key == "" {
-			key = newKey()
+			key = NewIdempotencyKey()
 		}
 	}
 	var res *response
 	for i, root := range roots {
-		res, err = c.do(ctx, &request{method: method, path: root + rel, body: body, ifMatch: wo.IfMatch, idemKey: key})
+		res, err = c.do(ctx, &request{method: w.method, path: root + w.rel, body: w.body, ifMatch: w.opts.IfMatch, idemKey: key})
 		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {
 			break
 		}
 	}
 	if err != nil {
-		if res != nil && res.ambiguous && done != nil && sid != "" && isStatus(err, http.StatusPreconditionFailed) {
-			if t, gerr := c.Token(ctx, sid); gerr == nil && done(t) {
+		if res != nil && res.ambiguous && w.done != nil && w.sid != "" && isStatus(err, http.StatusPreconditionFailed) {
+			if t, gerr := c.Token(ctx, w.sid); gerr == nil && w.done(t) {
 				return t, nil
 			}
 		}
 		return nil, err
 	}
-	if len(strings.TrimSpace(string(res.body))) == 0 && sid != "" {
-		return c.Token(ctx, sid)
+	if len(strings.TrimSpace(string(res.body))) == 0 && w.sid != "" {
+		return c.Token(ctx, w.sid)
 	}
 	return tokenOf(res)
 }
@@ -347,32 +389,28 @@ func tokenOf(res *response) (*Token, error) {
 }
 
 // scopesMatch reports whether a token's scopes are what was asked for,
-// reading "cat.*" as every scope of that category.
-func scopesMatch(want, have []string) bool {
-	covered := func(s string) bool {
-		for _, w := range want {
-			if w == s || (strings.HasSuffix(w, ".*") && strings.HasPrefix(s, strings.TrimSuffix(w, "*"))) {
-				return true
-			}
+// "cat.*" read as every scope of that category in the server's catalog (read
+// only when a category was named).
+func (c *Client) scopesMatch(ctx context.Context, want, have []string) bool {
+	if slices.ContainsFunc(want, func(s string) bool { _, ok := contract.WholeCategory(s); return ok }) {
+		cat, err := c.Scopes(ctx)
+		if err != nil {
+			return false
 		}
-		return false
-	}
-	for _, h := range have {
-		if !covered(h) {
+		var bad string
+		if want, bad = contract.ExpandScopes(cat.Categories, want); bad != "" {
 			return false
 		}
 	}
-	for _, w := range want {
-		if strings.HasSuffix(w, ".*") {
-			p := strings.TrimSuffix(w, "*")
-			if !slices.ContainsFunc(have, func(h string) bool { return h == w || strings.HasPrefix(h, p) }) {
-				return false
-			}
-		} else if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
+	return sameSet(want, have)
+}
+
+// sameSet reports whether a and b hold the same strings, whatever their order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // sameFold reports whether two address lists hold the same addresses,

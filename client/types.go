@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ type Token struct {
 	AccountSid       string
 	Name             string
 	Description      string
-	State            string
+	State            State
 	ApiVersion       int
 	LatestApiVersion int
 	AuthTokenHint    string
@@ -50,6 +51,9 @@ type RateLimit struct {
 	Remaining int
 	// Reset is the number of seconds until the budget is refilled.
 	Reset int
+	// At is when the answer carrying the budget arrived, the time Reset
+	// counts from; zero for a budget read from a body.
+	At time.Time `json:"-"`
 }
 
 // UnmarshalJSON accepts the numbers as JSON numbers or numeric strings.
@@ -135,18 +139,10 @@ type Catalog struct {
 }
 
 // Category is a group of scopes; "<Id>.*" names all of them.
-type Category struct {
-	Id     string
-	Name   string
-	Scopes []Scope
-}
+type Category = contract.Category
 
 // Scope is one permission, named after the operation it allows.
-type Scope struct {
-	Id     string
-	Name   string
-	Method string
-}
+type Scope = contract.Scope
 
 // TokenCreate holds the settings of a new token, or the overrides of a
 // duplicate. Empty fields are not sent.
@@ -287,8 +283,8 @@ func (lo ListOptions) pageSize() int {
 // TokenListOptions filter a token listing. Zero values are not sent.
 type TokenListOptions struct {
 	ListOptions
-	// State is "ENABLED" or "DISABLED" (any case).
-	State string
+	// State is StateEnabled or StateDisabled; empty lists both.
+	State State
 	// Name matches token names containing the text.
 	Name           string
 	CreatedAfter   time.Time
@@ -297,16 +293,38 @@ type TokenListOptions struct {
 	ResetBefore    time.Time
 }
 
-// BulkAction is what a bulk call does to every token it names.
-type BulkAction string
+// State is a token's state.
+type State string
 
-// The bulk actions.
+// The states of a token.
 const (
-	BulkDisable BulkAction = "Disable"
-	BulkEnable  BulkAction = "Enable"
-	BulkDelete  BulkAction = "Delete"
-	BulkReset   BulkAction = "Reset"
+	StateEnabled  State = "ENABLED"
+	StateDisabled State = "DISABLED"
 )
+
+// Action is a change with endpoints of its own: one token's (POST
+// ApiTokens/{Sid}/{Action}, or DELETE ApiTokens/{Sid} for ActionDelete) and
+// the bulk one (POST ApiTokens/{Action}).
+type Action string
+
+// The actions.
+const (
+	ActionDisable Action = "Disable"
+	ActionEnable  Action = "Enable"
+	ActionDelete  Action = "Delete"
+	ActionReset   Action = "Reset"
+)
+
+// State is the state a token is in after a, and whether a sets one.
+func (a Action) State() (State, bool) {
+	switch a {
+	case ActionDisable:
+		return StateDisabled, true
+	case ActionEnable:
+		return StateEnabled, true
+	}
+	return "", false
+}
 
 // BulkResult is the outcome for one SID of a bulk call.
 type BulkResult struct {
@@ -363,12 +381,21 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		}
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		// A number too large for an int64 is clamped to its end (ParseInt did
+		// so); a float is cut to a whole number and clamped the same way.
 		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
+		if ferr != nil && !errors.Is(ferr, strconv.ErrRange) || math.IsNaN(f) {
 			return fmt.Errorf("not a number: %q", s)
 		}
-		v = int64(f)
+		switch {
+		case f >= math.MaxInt64:
+			v = math.MaxInt64
+		case f <= math.MinInt64:
+			v = math.MinInt64
+		default:
+			v = int64(f)
+		}
 	}
 	*n = flexInt(v)
 	return nil

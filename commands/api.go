@@ -314,7 +314,7 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		return err
 	}
 	for _, s := range authTokens(doc) {
-		f.maskSecret(s)
+		maskSecret(f.IO.Out, inGitHubActions(f.getenv), s)
 	}
 	if ok {
 		return f.Printer().Object(doc)

@@ -29,6 +29,11 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+// maxAge bounds an age: a century, far short of what a time.Duration holds, so
+// a huge age is refused rather than wrapped into a negative one (which would
+// select every token).
+const maxAge = 36500 * 24 * time.Hour
+
 // parseAge reads an age in days, weeks or hours: 90d, 2w, 36h. Minutes and
 // months are refused: in an audit "3m" is too easily read as either.
 func parseAge(flag, s string) (time.Duration, error) {
@@ -36,12 +41,12 @@ func parseAge(flag, s string) (time.Duration, error) {
 	units := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}
 	if len(s) > 1 {
 		if unit, ok := units[s[len(s)-1:]]; ok {
-			if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && n > 0 {
+			if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && n > 0 && n <= int(maxAge/unit) {
 				return time.Duration(n) * unit, nil
 			}
 		}
 	}
-	return 0, usageErrorf("invalid %s %q: use a positive age in days, weeks or hours, such as 90d, 2w or 36h", flag, s)
+	return 0, usageErrorf("invalid %s %q: use a positive age in days, weeks or hours up to 36500d, such as 90d, 2w or 36h", flag, s)
 }
 
 // parseTime reads a date (2006-01-02, as UTC midnight) or an RFC 3339 time.

@@ -20,7 +20,7 @@ type authStatus struct {
 	AccountSid string            `json:"AccountSid"`
 	Working    bool              `json:"Working"`
 	Name       string            `json:"Name,omitempty"`
-	State      string            `json:"State,omitempty"`
+	State      client.State      `json:"State,omitempty"`
 	Scopes     []string          `json:"Scopes,omitempty"`
 	RateLimit  *client.RateLimit `json:"RateLimit,omitempty"`
 	Error      string            `json:"Error,omitempty"`
@@ -82,7 +82,7 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 		if st.Working {
 			pairs = append(pairs,
 				[2]string{"Token", st.Name},
-				[2]string{"State", st.State},
+				[2]string{"State", string(st.State)},
 				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
 				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
 				[2]string{"Status", "working"})

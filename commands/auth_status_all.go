@@ -75,7 +75,7 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 		}
 		e := entries[i]
 		e.ApiUrl, e.AccountSid = creds.APIURL, creds.AccountSid
-		wg.Go(func() { f.checkCredentials(ctx, creds, e) })
+		wg.Go(func() { checkCredentials(ctx, f.newClient, creds, e) })
 	}
 	wg.Wait()
 
@@ -90,9 +90,10 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 	return nil
 }
 
-// checkCredentials asks the server about the credentials' own token.
-func (f *Factory) checkCredentials(ctx context.Context, creds *credentials, e *authStatusEntry) {
-	c, err := f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
+// checkCredentials asks the server about the credentials' own token, through
+// a client newClient builds for them.
+func checkCredentials(ctx context.Context, newClient func(apiURL, sid, secret, kind string) (*client.Client, error), creds *credentials, e *authStatusEntry) {
+	c, err := newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
 	if err == nil {
 		var cur *client.CurrentToken
 		if cur, err = c.Current(ctx); err == nil {

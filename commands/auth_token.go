@@ -30,7 +30,7 @@ func authTokenRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	f.maskSecret(creds.AuthToken)
+	maskSecret(f.IO.Out, inGitHubActions(f.getenv), creds.AuthToken)
 	if !f.Printer().Table() {
 		return f.Printer().Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}

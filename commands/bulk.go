@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,24 +16,24 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// bulkFlags choose the tokens a many-token command acts on.
-type bulkFlags struct {
+// selection is how a many-token command names its tokens: SIDs as
+// arguments, --stdin (one a line), or --all with list filters.
+type selection struct {
+	SIDs        []string
 	Stdin       bool
 	All         bool
 	Filters     tokenListFlags
 	Concurrency int
-	changeFlags
 	// filtered reports whether any list filter was given.
 	filtered func() bool
 }
 
-func (b *bulkFlags) register(cmd *cobra.Command) {
+func (b *selection) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&b.Stdin, "stdin", false, "read Account SIDs from stdin, one a line")
 	fl.BoolVar(&b.All, "all", false, "every token the list filters select (see tokens list)")
 	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
 	b.Filters.register(cmd)
-	b.changeFlags.register(cmd)
 	b.filtered = func() bool {
 		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "limit", "page-size"} {
 			if fl.Changed(name) {
@@ -73,9 +72,10 @@ func errResult(sid, name string, err error) result {
 // (every one checked before any request), or --all with list filters. It
 // reads each named token, so the plan can show its state; tokens that
 // cannot be read become failed results.
-func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []string, b *bulkFlags) ([]*client.Token, []result, error) {
+func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.Token, []result, error) {
+	c, args := r.API, b.SIDs
 	sids := args
-	filtered := b.filtered()
+	filtered := b.filtered != nil && b.filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
 		return nil, nil, usageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
@@ -85,7 +85,7 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		return nil, nil, usageErrorf("give SIDs as arguments or with --stdin, not both")
 	case b.Stdin:
 		for {
-			line, err := f.IO.ReadLine(ctx)
+			line, err := r.IO.ReadLine(ctx)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -103,7 +103,7 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 		return nil, nil, usageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
 	}
 	if b.All {
-		now, err := f.Now()
+		now, err := r.Now()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,7 +122,7 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 			}
 			toks = append(toks, tok)
 		}
-		if _, err := budgetWait(c); err != nil {
+		if err := budgetWithinReach(c.LastRateLimit()); err != nil {
 			return nil, nil, err
 		}
 		return toks, nil, nil
@@ -174,7 +174,7 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 	}
 	// A budget that refills only hours from now is refused before the
 	// question: the change could not be made anyway.
-	if _, err := budgetWait(c); err != nil {
+	if err := budgetWithinReach(c.LastRateLimit()); err != nil {
 		return nil, nil, err
 	}
 	var found []*client.Token
@@ -189,24 +189,55 @@ func (f *Factory) selectTokens(ctx context.Context, c *client.Client, args []str
 	return found, failed, nil
 }
 
-// bulkChunk is the most SIDs one bulk request may carry.
-const bulkChunk = 100
+// apply makes action to the tokens: one token on its own endpoint, guarded
+// by the ETag it was read with; many through the bulk endpoint. It returns
+// one result per token, in order, each OK one saying done.
+func (r *changeRun) apply(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []result {
+	var results []result
+	switch len(toks) {
+	case 0:
+	case 1:
+		tok := toks[0]
+		after, err := r.API.Act(ctx, action, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
+		if err != nil {
+			return []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+		}
+		if after == nil {
+			after = tok
+		}
+		// The result is the token asked for; what the answer holds is
+		// checked where it matters (a new secret is delivered only for it).
+		res := okResult(after, "")
+		res.AccountSid, res.name = tok.AccountSid, tok.Name
+		results = []result{res}
+	default:
+		results = r.runBulk(ctx, action, toks, key, concurrency)
+	}
+	for i := range results {
+		if results[i].Status == "OK" {
+			results[i].Message = pastTense(action)
+		}
+	}
+	return results
+}
 
 // runBulk applies action to the tokens through the bulk endpoint, at most
-// 100 SIDs a request and --concurrency requests at once, pacing on the
-// rate-limit headers. It returns one result per token, in order; a request
-// that fails as a whole fails each of its tokens.
-func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.BulkAction, toks []*client.Token, key string, concurrency int) []result {
+// contract.MaxBulk SIDs a request and concurrency requests at once, pacing
+// on the rate-limit headers. It returns one result per token, in order; a
+// request that fails as a whole fails each of its tokens.
+func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []result {
 	var chunks [][]*client.Token
-	for i := 0; i < len(toks); i += bulkChunk {
-		chunks = append(chunks, toks[i:min(i+bulkChunk, len(toks))])
+	for i := 0; i < len(toks); i += contract.MaxBulk {
+		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
 	}
-	out := make([][]result, len(chunks))
-	prog := f.newProgress(action, len(toks))
+	prog := newProgress(r.IO, r.Msgs, action, len(toks))
 	defer prog.finish()
+	pace := newPacer(r.clock, prog.wait)
+	pace.note(r.API.LastRateLimit())
+	out := make([][]result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {
 		chunk := chunks[i]
-		defer func() { prog.add(len(chunk), failures(out[i]), c.LastRateLimit()) }()
+		defer func() { prog.add(len(chunk), failures(out[i]), r.API.LastRateLimit()) }()
 		sids := make([]string, len(chunk))
 		names := map[string]string{}
 		for j, t := range chunk {
@@ -220,42 +251,50 @@ func (f *Factory) runBulk(ctx context.Context, c *client.Client, action client.B
 			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
 			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
 		}
-		if err := f.pace(ctx, c, prog); err != nil {
+		if err := pace.wait(ctx); err != nil {
 			out[i] = failAll(sids, names, err)
 			return
 		}
-		got, err := c.Bulk(ctx, action, sids, w)
+		got, err := r.API.Bulk(ctx, action, sids, w)
+		pace.done(r.API.LastRateLimit())
 		if err != nil {
 			out[i] = failAll(sids, names, err)
 			return
 		}
-		bySID := map[string]client.BulkResult{}
-		for _, r := range got {
-			if _, asked := names[r.AccountSid]; !asked {
-				// Nothing in an answer about tokens nobody asked for is trusted.
-				out[i] = failAll(sids, names, badAnswerf("it names %q, which was not asked for", r.AccountSid))
-				return
-			}
-			bySID[r.AccountSid] = r
-		}
-		for _, sid := range sids {
-			r, ok := bySID[sid]
-			switch {
-			case !ok:
-				out[i] = append(out[i], errResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
-			case r.Status == "OK":
-				out[i] = append(out[i], result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
-			default:
-				err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
-				out[i] = append(out[i], errResult(sid, names[sid], err))
-			}
-		}
+		out[i] = bulkResults(sids, names, got)
 	})
 	var results []result
 	for _, rs := range out {
 		results = append(results, rs...)
 	}
 	return results
+}
+
+// bulkResults turns a bulk answer into one result per SID asked for, in
+// order. An answer naming a SID nobody asked for fails them all: nothing in
+// it is trusted.
+func bulkResults(sids []string, names map[string]string, got []client.BulkResult) []result {
+	bySID := map[string]client.BulkResult{}
+	for _, r := range got {
+		if _, asked := names[r.AccountSid]; !asked {
+			return failAll(sids, names, badAnswerf("it names %q, which was not asked for", r.AccountSid))
+		}
+		bySID[r.AccountSid] = r
+	}
+	var out []result
+	for _, sid := range sids {
+		r, ok := bySID[sid]
+		switch {
+		case !ok:
+			out = append(out, errResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
+		case r.Status == "OK":
+			out = append(out, result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
+		default:
+			err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
+			out = append(out, errResult(sid, names[sid], err))
+		}
+	}
+	return out
 }
 
 // failures counts the failed results.
@@ -277,41 +316,15 @@ func failAll(sids []string, names map[string]string, err error) []result {
 	return rs
 }
 
-// maxBudgetWait is the longest a command waits for the rate budget to
-// refill. A server announcing a longer wait (or a Reset misread by a broken
-// server) gets exit 8 saying when, rather than a job asleep for days.
-const maxBudgetWait = time.Hour
-
-// budgetWait is how long the last answer said the rate budget takes to
-// refill when it is spent, else zero; a wait over maxBudgetWait is refused
-// with exit 8.
-func budgetWait(c *client.Client) (time.Duration, error) {
-	rl := c.LastRateLimit()
-	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
-		return 0, nil
+// pastTense is what a token is once action is done: "disabled", "reset".
+func pastTense(action client.Action) string {
+	switch action {
+	case client.ActionReset:
+		return "reset"
+	case client.ActionDelete:
+		return "deleted"
 	}
-	wait := time.Duration(rl.Reset) * time.Second
-	if wait > maxBudgetWait {
-		at := time.Now().Add(wait).UTC().Format(time.RFC3339)
-		return 0, &ExitError{Code: ExitRateLimited, Err: fmt.Errorf("the token's request budget is spent and refills at %s (in %s), more than an hour away: try again then; nothing more was sent", at, wait)}
-	}
-	return wait, nil
-}
-
-// pace waits for the rate budget to refill when the last answer said it is
-// spent, rather than spending requests on 429s; prog says so.
-func (f *Factory) pace(ctx context.Context, c *client.Client, prog progress) error {
-	wait, err := budgetWait(c)
-	if err != nil || wait == 0 {
-		return err
-	}
-	prog.wait(wait)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(wait):
-		return nil
-	}
+	return strings.ToLower(string(action)) + "d"
 }
 
 // forEach runs fn(0..n-1) with at most limit calls at once.
@@ -332,35 +345,35 @@ func forEach(n, limit int, fn func(i int)) {
 // printResults writes one result per token and returns the error the run
 // ends with: nil when all succeeded, the single failure's own error when
 // there was one token, else exit 10.
-func (f *Factory) printResults(results []result) error {
+func (r *changeRun) printResults(results []result) error {
 	failed := 0
 	var last error
-	for _, r := range results {
-		if r.Status != "OK" {
+	for _, res := range results {
+		if res.Status != "OK" {
 			failed++
-			last = r.err
+			last = res.err
 		}
 	}
 	if len(results) == 1 && failed == 1 {
 		return last
 	}
-	p := f.Printer()
+	p := r.Printer
 	if p.Table() {
-		t := output.NewTable(f.IO.Out, "ACCOUNT SID", "NAME", "RESULT")
-		for _, r := range results {
-			msg := r.Message
-			if r.Status != "OK" {
+		t := output.NewTable(r.IO.Out, "ACCOUNT SID", "NAME", "RESULT")
+		for _, res := range results {
+			msg := res.Message
+			if res.Status != "OK" {
 				msg = "error: " + msg
 			}
-			t.Row(r.AccountSid, r.name, msg)
+			t.Row(res.AccountSid, res.name, msg)
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
 	} else {
 		lw := p.List()
-		for _, r := range results {
-			if err := lw.Add(r); err != nil {
+		for _, res := range results {
+			if err := lw.Add(res); err != nil {
 				return err
 			}
 		}

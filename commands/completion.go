@@ -45,8 +45,8 @@ func registerCompletions(f *Factory, root *cobra.Command) {
 		"tokens show":     c.sids(1, ""),
 		"tokens edit":     c.sids(1, ""),
 		"tokens reset":    c.sids(-1, ""),
-		"tokens disable":  c.sids(-1, "ENABLED"),
-		"tokens enable":   c.sids(-1, "DISABLED"),
+		"tokens disable":  c.sids(-1, client.StateEnabled),
+		"tokens enable":   c.sids(-1, client.StateDisabled),
 		"tokens delete":   c.sids(-1, ""),
 		"scopes set":      c.sidThen(c.catalogScopes),
 		"scopes clear":    c.sids(1, ""),
@@ -163,7 +163,7 @@ func (c *completer) session(cmd *cobra.Command) (context.Context, *client.Client
 // tokens' names as descriptions. n is how many SID arguments the command
 // takes (-1: any number; those already given are not offered again);
 // state, when set, offers only tokens in that state.
-func (c *completer) sids(n int, state string) cobra.CompletionFunc {
+func (c *completer) sids(n int, state client.State) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if n >= 0 && len(args) >= n {
 			return none()
@@ -177,7 +177,7 @@ func (c *completer) sidFlag(cmd *cobra.Command, _ []string, toComplete string) (
 	return c.listSIDs(cmd, "", nil, toComplete)
 }
 
-func (c *completer) listSIDs(cmd *cobra.Command, state string, given []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+func (c *completer) listSIDs(cmd *cobra.Command, state client.State, given []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	ctx, cl, cancel, ok := c.session(cmd)
 	if !ok {
 		return none()

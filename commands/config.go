@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
+	"github.com/impactcom/impactctl/internal/atomicfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -89,12 +91,21 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %w", path, err)}
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %s", path, yamlProblem(err))}
 	}
 	if cfg.Profiles == nil {
 		cfg.Profiles = map[string]Profile{}
 	}
 	return cfg, nil
+}
+
+// quotedText is what a YAML parser quotes from the file in its errors.
+var quotedText = regexp.MustCompile("`[^`]*`|'[^']*'")
+
+// yamlProblem is a YAML parser's error without the text it quotes from the file:
+// the file holds secrets, and a misplaced one may be what the parser quotes.
+func yamlProblem(err error) string {
+	return quotedText.ReplaceAllString(err.Error(), "…")
 }
 
 // Save writes the config atomically with mode 0600 in a 0700 directory.
@@ -115,7 +126,7 @@ func (c *Config) Save() error {
 			return fmt.Errorf("securing config directory: %w", err)
 		}
 	}
-	return writeFileAtomic(c.path, buf.Bytes(), 0o600)
+	return atomicfile.Write(c.path, buf.Bytes(), 0o600)
 }
 
 // updateConfig changes the config file under an exclusive lock: it reads
@@ -179,42 +190,4 @@ func (c *Config) ProfileNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// writeFileAtomic writes data to path so that a crash leaves either the old
-// file or the new one, never half of either: a temporary file in the same
-// directory, created with perm, synced, then renamed over path, and the
-// directory synced.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -183,42 +183,42 @@ func showValue(v any) string {
 // (exit 3, nothing changed) where it cannot ask. A change that carries a
 // warning needs --yes even on a terminal. It returns false when the command
 // must stop without error.
-func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, question string) (bool, error) {
-	if flags.DryRun {
-		if !f.Printer().Table() {
-			return false, f.Printer().Object(p)
+func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool, error) {
+	if r.DryRun {
+		if !r.Printer.Table() {
+			return false, r.Printer.Object(p)
 		}
-		writePlan(f.IO.Out, p.Changes)
+		writePlan(r.IO.Out, p.Changes)
 		for _, c := range p.Unchanged {
-			fmt.Fprintf(f.IO.Out, "%s token %s (%s): nothing to change\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+			fmt.Fprintf(r.IO.Out, "%s token %s (%s): nothing to change\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
 		}
 		for _, e := range p.Failed {
-			fmt.Fprintf(f.IO.Out, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
+			fmt.Fprintf(r.IO.Out, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
 		}
-		fmt.Fprintln(f.IO.Out, "dry run: nothing changed")
+		fmt.Fprintln(r.IO.Out, "dry run: nothing changed")
 		return false, nil
 	}
-	f.showPlan(p)
+	r.showPlan(p)
 	var warnings []string
 	for _, c := range p.Changes {
 		if c.Warning != "" {
 			warnings = append(warnings, c.Warning)
 		}
 	}
-	if f.opts.Yes {
+	if r.Yes {
 		for _, w := range warnings {
-			f.say(levelWarning, "warning: %s", w)
+			r.Msgs.say(levelWarning, "warning: %s", w)
 		}
 		return true, nil
 	}
 	if len(warnings) > 0 {
 		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("%s: pass --yes to confirm; nothing changed", warnings[0])}
 	}
-	if !f.IO.CanPrompt() {
+	if !r.IO.CanPrompt() {
 		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("confirmation needed and not running interactively: pass --yes to proceed; nothing changed")}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", question)
-	answer, err := f.IO.ReadLine(ctx)
+	fmt.Fprintf(r.IO.ErrOut, "%s [y/N] ", question)
+	answer, err := r.IO.ReadLine(ctx)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -234,39 +234,39 @@ func (f *Factory) confirm(ctx context.Context, flags changeFlags, p plan, questi
 
 // showPlan writes the plan to stderr before a change: as text, or in JSON
 // modes as one {"Level":"plan",…} object, as --dry-run -o json shows it.
-func (f *Factory) showPlan(p plan) {
-	if f.jsonMode() {
-		f.msgs.mu.Lock()
-		defer f.msgs.mu.Unlock()
-		f.msgs.object(levelPlan, p.sanitized())
+func (r *changeRun) showPlan(p plan) {
+	if !r.Printer.Table() {
+		r.Msgs.mu.Lock()
+		defer r.Msgs.mu.Unlock()
+		r.Msgs.object(levelPlan, p.sanitized())
 		return
 	}
-	writePlan(f.IO.ErrOut, p.Changes)
+	writePlan(r.IO.ErrOut, p.Changes)
 	for _, e := range p.Failed {
-		fmt.Fprintf(f.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
+		fmt.Fprintf(r.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
 	}
 }
 
 // nothingNamed reports a many-token command that selected no token: exit
 // 0, and in JSON modes an empty list, so a script's parser sees one.
-func (f *Factory) nothingNamed(all bool) error {
+func (r *changeRun) nothingNamed(all bool) error {
 	what := "no tokens named"
 	if all {
 		what = "no tokens matched"
 	}
-	fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s\n", what)
-	if f.Printer().Table() {
+	fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s\n", what)
+	if r.Printer.Table() {
 		return nil
 	}
-	return f.Printer().List().Close()
+	return r.Printer.List().Close()
 }
 
 // nothingToChange reports a change to nothing: exit 0, no question asked.
 // In JSON modes the current state is printed as the command's answer.
-func (f *Factory) nothingToChange(what string, current any) error {
-	fmt.Fprintf(f.IO.ErrOut, "nothing to change: %s\n", what)
-	if !f.Printer().Table() && current != nil {
-		return f.Printer().Object(current)
+func (r *changeRun) nothingToChange(what string, current any) error {
+	fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s\n", what)
+	if !r.Printer.Table() && current != nil {
+		return r.Printer.Object(current)
 	}
 	return nil
 }

@@ -10,11 +10,19 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
-	"github.com/impactcom/impactctl/output"
 )
 
-func newContactsChangeCmd(f *Factory, add bool) *cobra.Command {
-	var flags changeFlags
+// ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
+type ContactsChangeOptions struct {
+	Env    changeEnv
+	Add    bool
+	SID    string
+	Emails []string
+	changeFlags
+}
+
+func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions) error) *cobra.Command {
+	opts := &ContactsChangeOptions{Add: add}
 	verb, short := "remove", "Remove developer e-mail addresses from a token"
 	if add {
 		verb, short = "add", "Add developer e-mail addresses to a token"
@@ -26,80 +34,90 @@ func newContactsChangeCmd(f *Factory, add bool) *cobra.Command {
   impactctl contacts %[1]s "$SID" dev@example.com ops@example.com --dry-run`, verb),
 		Args: minArgs(2, "an Account SID and at least one e-mail address"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return contactsChangeRun(cmd.Context(), f, add, args[0], args[1:], flags)
+			opts.Env, opts.SID, opts.Emails = f.changeEnv(), args[0], args[1:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return contactsChangeRun(cmd.Context(), opts)
 		},
 	}
-	flags.register(cmd)
+	opts.changeFlags.register(cmd)
 	return cmd
 }
 
-func contactsChangeRun(ctx context.Context, f *Factory, add bool, sid string, emails []string, flags changeFlags) error {
-	if err := validSID(sid); err != nil {
+func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
+	if err := validSID(opts.SID); err != nil {
 		return err
 	}
-	var named []string
-	for _, e := range emails {
+	var emails []string
+	for _, e := range opts.Emails {
 		if err := checkEmail(e); err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(named, func(x string) bool { return strings.EqualFold(x, e) }) {
-			named = append(named, e)
+		if !hasEmail(emails, e) {
+			emails = append(emails, e)
 		}
 	}
-	emails = named
-	c, tok, err := f.readToken(ctx, sid)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
-	has := func(list []string, e string) bool {
-		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, e) })
+	next, changed, err := nextEmails(r, tok.DeveloperEmails, emails, opts.Add)
+	if err != nil {
+		return err
 	}
-	next := slices.Clone(tok.DeveloperEmails)
-	var skipped []string
+	e := edit{tok: tok, question: "Change this token's developer e-mails?",
+		unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
+		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+			return c.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
+		},
+		report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.DeveloperEmails), "developer e-mail")),
+				[][2]string{{"Account SID", t.AccountSid}, {"Developer emails", strings.Join(t.DeveloperEmails, ", ")}}
+		},
+	}
+	if len(changed) > 0 {
+		e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set developer e-mails of",
+			Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
+		if opts.Add {
+			e.change.Added = changed
+		} else {
+			e.change.Removed = changed
+		}
+	}
+	return r.changeOne(ctx, e)
+}
+
+// nextEmails is the list after adding (or removing) emails, and the ones
+// that change it; it says which are already on (or not on) the list, and
+// refuses a list over the limit.
+func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []string, err error) {
+	next = slices.Clone(list)
 	for _, e := range emails {
 		switch {
-		case add && !has(next, e):
+		case add && !hasEmail(next, e):
 			next = append(next, e)
-		case !add && has(next, e):
+		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
+		case add:
+			fmt.Fprintf(r.IO.ErrOut, "%s is already on the list\n", e)
+			continue
 		default:
-			skipped = append(skipped, e)
+			fmt.Fprintf(r.IO.ErrOut, "%s is not on the list\n", e)
+			continue
 		}
+		changed = append(changed, e)
 	}
-	for _, e := range skipped {
-		if add {
-			fmt.Fprintf(f.IO.ErrOut, "%s is already on the list\n", e)
-		} else {
-			fmt.Fprintf(f.IO.ErrOut, "%s is not on the list\n", e)
-		}
-	}
-	if len(skipped) == len(emails) {
-		return f.nothingToChange(fmt.Sprintf("developer e-mails of token %s", tok.AccountSid), tok)
-	}
-	if len(next) > contract.MaxEmails {
-		return usageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
-	}
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set developer e-mails of",
-		Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
-	if add {
-		ch.Added = slices.DeleteFunc(slices.Clone(emails), func(e string) bool { return slices.Contains(skipped, e) })
-	} else {
-		ch.Removed = slices.DeleteFunc(slices.Clone(emails), func(e string) bool { return slices.Contains(skipped, e) })
-	}
-	ok, err := f.confirm(ctx, flags, plan{Changes: []change{ch}}, "Change this token's developer e-mails?")
-	if !ok {
-		return err
+	if len(changed) > 0 && len(next) > contract.MaxEmails {
+		return nil, nil, usageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
 	}
 	if next == nil {
 		next = []string{}
 	}
-	updated, err := c.SetDeveloperEmails(ctx, tok.AccountSid, next, client.WriteOptions{IfMatch: tok.ETag})
-	if err != nil {
-		return staleHint(err, tok.AccountSid)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "token %s now has %s\n", updated.AccountSid, plural(len(updated.DeveloperEmails), "developer e-mail"))
-	if !f.Printer().Table() {
-		return f.Printer().Object(updated)
-	}
-	return output.KeyValues(f.IO.Out, [][2]string{{"Account SID", updated.AccountSid}, {"Developer emails", strings.Join(updated.DeveloperEmails, ", ")}})
+	return next, changed, nil
+}
+
+// hasEmail reports whether list holds e, whatever its case.
+func hasEmail(list []string, e string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, e) })
 }

@@ -17,7 +17,7 @@ func newContactsListCmd(f *Factory) *cobra.Command {
 		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			_, tok, err := f.readToken(ctx, args[0])
+			_, tok, err := readToken(ctx, f.Client, args[0])
 			if err != nil {
 				return err
 			}

@@ -181,23 +181,6 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 	return f.apiClient, f.clientErr
 }
 
-// readToken checks sid, then reads the token (with its ETag) through the
-// run's client.
-func (f *Factory) readToken(ctx context.Context, sid string) (*client.Client, *client.Token, error) {
-	if err := validSID(sid); err != nil {
-		return nil, nil, err
-	}
-	c, err := f.Client(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := c.Token(ctx, sid)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, tok, nil
-}
-
 // newClient builds a client for the given credentials with the run's
 // settings (brand, debug, retries).
 func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, error) {

@@ -118,8 +118,12 @@ func (m *messages) setStatus(s string) {
 
 // say writes a message at level: a line for people, or in JSON modes an
 // object {"Level":…,"Message":…}.
-func (f *Factory) say(level, format string, a ...any) {
-	levelWriter{m: f.msgs, level: level}.Write([]byte(fmt.Sprintf(format, a...) + "\n"))
+func (f *Factory) say(level, format string, a ...any) { f.msgs.say(level, format, a...) }
+
+// say writes a message at level: a line for people, or in JSON modes an
+// object {"Level":…,"Message":…}.
+func (m *messages) say(level, format string, a ...any) {
+	levelWriter{m: m, level: level}.Write([]byte(fmt.Sprintf(format, a...) + "\n"))
 }
 
 // jsonMode reports whether stderr speaks JSON: -o json|jsonl, --jq or

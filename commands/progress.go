@@ -25,21 +25,21 @@ type progress interface {
 // {"Level":"progress",…} object per step), else only a line when the run
 // pauses for the rate budget, since a silent pause in a CI log looks like a
 // hang.
-func (f *Factory) newProgress(action client.BulkAction, total int) progress {
-	if !f.IO.IsStderrTTY() {
-		return quietProgress{f}
+func newProgress(io *IOStreams, msgs *messages, action client.Action, total int) progress {
+	if !io.IsStderrTTY() {
+		return quietProgress{msgs}
 	}
-	return &termProgress{m: f.msgs, action: string(action), total: total}
+	return &termProgress{m: msgs, action: string(action), total: total}
 }
 
 // quietProgress is the report in a pipe.
-type quietProgress struct{ f *Factory }
+type quietProgress struct{ m *messages }
 
 func (quietProgress) add(int, int, client.RateLimit) {}
 func (quietProgress) finish()                        {}
 
 func (q quietProgress) wait(d time.Duration) {
-	q.f.say(levelInfo, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
+	q.m.say(levelInfo, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
 }
 
 // termProgress is the report on a terminal.

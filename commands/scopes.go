@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,42 +10,66 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 )
 
 func newScopesCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("scopes", "The API scope catalog, and a token's scopes",
-		newScopesListCmd(f), newScopesSetCmd(f), newScopesClearCmd(f))
+		newScopesListCmd(f), newScopesSetCmd(f, nil), newScopesClearCmd(f, nil))
 }
 
 // expandScopes checks names against the catalog and expands category.*
 // into its scopes. An unknown name is a usage error suggesting the closest.
 func expandScopes(cat *client.Catalog, names []string) ([]string, error) {
+	scopes, bad := contract.ExpandScopes(cat.Categories, names)
+	if bad == "" {
+		return scopes, nil
+	}
 	var known []string
-	byCategory := map[string][]string{}
 	for _, c := range cat.Categories {
 		known = append(known, c.Id+".*")
 		for _, s := range c.Scopes {
 			known = append(known, s.Id)
-			byCategory[c.Id] = append(byCategory[c.Id], s.Id)
 		}
 	}
-	var out []string
-	for _, n := range names {
-		if cid, ok := strings.CutSuffix(n, ".*"); ok && byCategory[cid] != nil {
-			out = union(out, byCategory[cid])
-			continue
-		}
-		if slices.Contains(known, n) {
-			out = union(out, []string{n})
-			continue
-		}
-		msg := fmt.Sprintf("unknown scope %q", n)
-		if s := closest(n, known, 3); len(s) > 0 {
-			msg += "; did you mean " + strings.Join(s, ", ") + "?"
-		}
-		return nil, usageErrorf("%s (see impactctl scopes list); nothing changed", msg)
+	msg := fmt.Sprintf("unknown scope %q", bad)
+	if s := closest(bad, known, 3); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, ", ") + "?"
 	}
-	return out, nil
+	return nil, usageErrorf("%s (see impactctl scopes list); nothing changed", msg)
+}
+
+// scopesEdit makes a token's scopes exactly next. Removing scopes from the
+// token in use needs --yes: it may refuse this and later commands.
+func scopesEdit(r *changeRun, c *client.Client, tok *client.Token, next []string) edit {
+	before, next := sortedCopy(tok.Scopes), sortedCopy(next)
+	what := "already has exactly these scopes"
+	if len(next) == 0 {
+		what = "has no scopes"
+	}
+	e := edit{tok: tok, question: "Change this token's scopes?", unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
+		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+			if len(next) == 0 {
+				return c.ClearScopes(ctx, tok.AccountSid, w)
+			}
+			return c.SetScopes(ctx, tok.AccountSid, next, w)
+		},
+		report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.Scopes), "scope")),
+				[][2]string{{"Account SID", t.AccountSid}, {"Scopes", strings.Join(t.Scopes, ", ")}}
+		},
+	}
+	if slices.Equal(before, next) {
+		return e
+	}
+	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
+	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
+	e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set scopes of",
+		Fields: []fieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
+	if len(removed) > 0 && r.inUse(tok.AccountSid) {
+		e.change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
+	}
+	return e
 }
 
 func union(a, b []string) []string {

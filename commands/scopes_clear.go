@@ -1,11 +1,20 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 )
 
-func newScopesClearCmd(f *Factory) *cobra.Command {
-	var flags changeFlags
+// ScopesClearOptions are `scopes clear`'s inputs.
+type ScopesClearOptions struct {
+	Env changeEnv
+	SID string
+	changeFlags
+}
+
+func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.Command {
+	opts := &ScopesClearOptions{}
 	cmd := &cobra.Command{
 		Use:   "clear SID",
 		Short: "Remove every scope from a token (the web app's Clear All)",
@@ -13,14 +22,21 @@ func newScopesClearCmd(f *Factory) *cobra.Command {
   impactctl scopes clear "$SID" --yes`,
 		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, tok, err := f.readToken(ctx, args[0])
-			if err != nil {
-				return err
+			opts.Env, opts.SID = f.changeEnv(), args[0]
+			if runF != nil {
+				return runF(opts)
 			}
-			return f.applyScopes(ctx, c, tok, nil, flags)
+			return scopesClearRun(cmd.Context(), opts)
 		},
 	}
-	flags.register(cmd)
+	opts.changeFlags.register(cmd)
 	return cmd
+}
+
+func scopesClearRun(ctx context.Context, opts *ScopesClearOptions) error {
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	if err != nil {
+		return err
+	}
+	return r.changeOne(ctx, scopesEdit(r, c, tok, nil))
 }

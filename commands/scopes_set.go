@@ -2,18 +2,14 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/impactcom/impactctl/client"
-	"github.com/impactcom/impactctl/output"
 )
 
 // ScopesSetOptions are `scopes set`'s inputs.
 type ScopesSetOptions struct {
+	Env    changeEnv
 	SID    string
 	Scopes []string
 	Add    []string
@@ -21,7 +17,7 @@ type ScopesSetOptions struct {
 	changeFlags
 }
 
-func newScopesSetCmd(f *Factory) *cobra.Command {
+func newScopesSetCmd(f *Factory, runF func(*ScopesSetOptions) error) *cobra.Command {
 	opts := &ScopesSetOptions{}
 	cmd := &cobra.Command{
 		Use:   "set SID [SCOPE...]",
@@ -33,8 +29,11 @@ See the catalog with: impactctl scopes list`,
   impactctl scopes set "$SID" --add apitokens.read --remove reports.export`,
 		Args: minArgs(1, "an Account SID and the scopes"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.SID, opts.Scopes = args[0], args[1:]
-			return scopesSetRun(cmd.Context(), f, opts)
+			opts.Env, opts.SID, opts.Scopes = f.changeEnv(), args[0], args[1:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return scopesSetRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Add, "add", nil, "add a scope or category (repeatable)")
@@ -43,7 +42,7 @@ See the catalog with: impactctl scopes list`,
 	return cmd
 }
 
-func scopesSetRun(ctx context.Context, f *Factory, opts *ScopesSetOptions) error {
+func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if err := validSID(opts.SID); err != nil {
 		return err
 	}
@@ -53,7 +52,7 @@ func scopesSetRun(ctx context.Context, f *Factory, opts *ScopesSetOptions) error
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
 		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
 	}
-	c, err := f.Client(ctx)
+	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {
 		return err
 	}
@@ -61,19 +60,16 @@ func scopesSetRun(ctx context.Context, f *Factory, opts *ScopesSetOptions) error
 	if err != nil {
 		return err
 	}
-	named, err := expandScopes(cat, opts.Scopes)
-	if err != nil {
-		return err
+	var named, add, remove []string
+	for _, e := range []struct {
+		names []string
+		into  *[]string
+	}{{opts.Scopes, &named}, {opts.Add, &add}, {opts.Remove, &remove}} {
+		if *e.into, err = expandScopes(cat, e.names); err != nil {
+			return err
+		}
 	}
-	add, err := expandScopes(cat, opts.Add)
-	if err != nil {
-		return err
-	}
-	remove, err := expandScopes(cat, opts.Remove)
-	if err != nil {
-		return err
-	}
-	_, tok, err := f.readToken(ctx, opts.SID)
+	tok, err := c.Token(ctx, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -82,52 +78,5 @@ func scopesSetRun(ctx context.Context, f *Factory, opts *ScopesSetOptions) error
 		next = union(tok.Scopes, add)
 		next = slices.DeleteFunc(next, func(s string) bool { return slices.Contains(remove, s) })
 	}
-	return f.applyScopes(ctx, c, tok, next, opts.changeFlags)
-}
-
-// applyScopes confirms and makes a token's scopes exactly next.
-func (f *Factory) applyScopes(ctx context.Context, c *client.Client, tok *client.Token, next []string, flags changeFlags) error {
-	before := sortedCopy(tok.Scopes)
-	next = sortedCopy(next)
-	if slices.Equal(before, next) {
-		what := "already has exactly these scopes"
-		if len(next) == 0 {
-			what = "has no scopes"
-		}
-		return f.nothingToChange(fmt.Sprintf("token %s %s", tok.AccountSid, what), tok)
-	}
-	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
-	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set scopes of",
-		Fields: []fieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
-	if len(removed) > 0 {
-		if f.isTokenInUse(ctx, tok.AccountSid) {
-			ch.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
-		}
-	}
-	ok, err := f.confirm(ctx, flags, plan{Changes: []change{ch}}, "Change this token's scopes?")
-	if !ok {
-		return err
-	}
-	var updated *client.Token
-	w := client.WriteOptions{IfMatch: tok.ETag}
-	if len(next) == 0 {
-		updated, err = c.ClearScopes(ctx, tok.AccountSid, w)
-	} else {
-		updated, err = c.SetScopes(ctx, tok.AccountSid, next, w)
-	}
-	if err != nil {
-		return staleHint(err, tok.AccountSid)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "token %s now has %s\n", updated.AccountSid, plural(len(updated.Scopes), "scope"))
-	if !f.Printer().Table() {
-		return f.Printer().Object(updated)
-	}
-	return output.KeyValues(f.IO.Out, [][2]string{{"Account SID", updated.AccountSid}, {"Scopes", strings.Join(updated.Scopes, ", ")}})
-}
-
-// isTokenInUse reports whether sid is the token the command runs with.
-func (f *Factory) isTokenInUse(ctx context.Context, sid string) bool {
-	creds, err := f.Credentials(ctx)
-	return err == nil && f.opts.Brand == "" && creds.AccountSid == sid
+	return r.changeOne(ctx, scopesEdit(r, c, tok, next))
 }

@@ -29,7 +29,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"impactctl":       func() { os.Exit(commands.Main(os.Args[1:], commands.System())) },
+		"impactctl":       func() { os.Exit(commands.Main(os.Args[1:], scriptStreams())) },
 		"secret-recorder": secretRecorder,
 	})
 }
@@ -124,6 +124,7 @@ var scriptNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // (the segments the pattern's wildcards matched), with the functions repeat
 // and add; Go string escapes in {{"..."}} give raw bytes such as ESC.
 func TestScripts(t *testing.T) {
+	reportSecretScan(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		RequireExplicitExec: true,
@@ -162,7 +163,12 @@ func setupScript(env *testscript.Env) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	scan, err := newSecretScan(env)
+	if err != nil {
+		return err
+	}
 	inst, err := server.Start(context.Background(), server.Config{
+		Logger:        scan.logger(),
 		Addr:          "127.0.0.1:0",
 		DB:            filepath.Join(dir, "tokens.db"),
 		Demo:          true,
@@ -179,15 +185,19 @@ func setupScript(env *testscript.Env) error {
 		defer cancel()
 		inst.Shutdown(ctx)
 	})
+	url, err := scan.front(env, inst.URL)
+	if err != nil {
+		return err
+	}
 	home := filepath.Join(env.WorkDir, "home")
 	for k, v := range map[string]string{
 		"HOME":                 home,
 		"XDG_CONFIG_HOME":      filepath.Join(home, ".config"),
 		"XDG_DATA_HOME":        filepath.Join(home, ".local", "share"),
-		"IMPACTCTL_API_URL":    inst.URL,
+		"IMPACTCTL_API_URL":    url,
 		"IMPACTCTL_NOW":        scriptNow.Format(time.RFC3339),
 		"IMPACTCTL_RETRY_WAIT": "1ms",
-		"SERVER_URL":           inst.URL,
+		"SERVER_URL":           url,
 		"DEAD_URL":             deadURL(),
 	} {
 		env.Setenv(k, v)
@@ -196,6 +206,7 @@ func setupScript(env *testscript.Env) error {
 		name := strings.ToUpper(strings.ReplaceAll(role, "-", "_"))
 		env.Setenv(name+"_SID", c.AccountSid)
 		env.Setenv(name+"_TOKEN", c.AuthToken)
+		scan.add(c.AccountSid, c.AuthToken)
 		if err := os.WriteFile(filepath.Join(env.WorkDir, role+".secret"), []byte(c.AuthToken+"\n"), 0o600); err != nil {
 			return err
 		}
@@ -533,6 +544,7 @@ func cmdReadyenv(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv("IMPACTCTL_API_URL", ready.Url)
 			ts.Setenv("IMPACTCTL_ACCOUNT_SID", ready.AccountSid)
 			ts.Setenv("IMPACTCTL_AUTH_TOKEN", ready.AuthToken)
+			addSecret(ts, ready.AccountSid, ready.AuthToken)
 			return
 		}
 		if time.Now().After(deadline) {

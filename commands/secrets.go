@@ -2,9 +2,9 @@ package commands
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/atomicfile"
 )
 
 // secretFlags say where a new Auth Token goes.
@@ -160,7 +161,7 @@ func (s *secretFlags) save(sid, secret string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	if err := writeFileAtomic(path, []byte(secret+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(path, []byte(secret+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -181,24 +182,27 @@ func secretPath(dir, sid string) (string, error) {
 
 // handOff gives a new secret to --secret-cmd, if one was named, after its
 // file (if any) was written.
-func (s *secretFlags) handOff(ctx context.Context, f *Factory, sid, secret string) error {
+func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret string) error {
 	if len(s.argv) == 0 {
 		return nil
 	}
 	// The command's own output is the one thing on stderr impactctl passes
 	// through as it is, in JSON modes too: the user asked for it.
-	f.msgs.mu.Lock()
-	defer f.msgs.mu.Unlock()
-	return handOff(ctx, s.argv, sid, secret, f.msgs.raw)
+	msgs.mu.Lock()
+	defer msgs.mu.Unlock()
+	return handOff(ctx, s.argv, sid, secret, msgs.raw)
 }
 
-// maskSecret asks GitHub Actions to hide secret from the job's log; it is
-// written to stdout before the secret itself is.
-func (f *Factory) maskSecret(secret string) {
-	if secret != "" && f.getenv("GITHUB_ACTIONS") == "true" {
-		fmt.Fprintf(f.IO.Out, "::add-mask::%s\n", secret)
+// maskSecret asks GitHub Actions (mask set) to hide secret from the job's
+// log; it is written to stdout before the secret itself is.
+func maskSecret(out io.Writer, mask bool, secret string) {
+	if secret != "" && mask {
+		fmt.Fprintf(out, "::add-mask::%s\n", secret)
 	}
 }
+
+// inGitHubActions reports whether the command runs as a GitHub Actions step.
+func inGitHubActions(getenv func(string) string) bool { return getenv("GITHUB_ACTIONS") == "true" }
 
 // badAnswerf refuses a server answer that cannot be trusted with a secret:
 // exit 9, before any secret is written anywhere.
@@ -242,7 +246,3 @@ func printableSecret(s string) bool {
 	}
 	return true
 }
-
-// newIdempotencyKey makes a key for a POST when the user gave none, so a
-// retry or a re-run with the same key changes nothing twice.
-func newIdempotencyKey() string { return "impactctl-" + rand.Text() }

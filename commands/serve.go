@@ -71,8 +71,8 @@ not itself a trusted proxy.`,
 	fl.StringVar(&opts.KeyFile, "key-file", "", "encryption key for secrets at rest (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.BoolVar(&opts.Demo, "demo", false, "seed demo data on first start")
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write {Url, AccountSid, AuthToken} of the admin token here once listening (0600)")
-	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s]; 0 turns limits off")
-	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s]")
+	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s|/DURATION], e.g. 100/10s; 0 turns limits off")
+	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s|/DURATION]")
 	fl.StringArrayVar(&opts.TrustedProxy, "trusted-proxy", nil, "a proxy (CIDR or address) whose X-Forwarded-For names the client; repeatable")
 	return cmd
 }

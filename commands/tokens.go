@@ -1,16 +1,20 @@
 package commands
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+)
 
 func newTokensCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("tokens", "List, read and change API tokens",
 		newTokensListCmd(f),
 		newTokensShowCmd(f),
-		newTokensCreateCmd(f),
-		newTokensEditCmd(f),
-		newTokensResetCmd(f),
-		newTokensStateCmd(f, disableAction, "Disable tokens: new requests with them are refused at once"),
-		newTokensStateCmd(f, enableAction, "Enable disabled tokens"),
-		newTokensStateCmd(f, deleteAction, "Delete tokens: their credentials are refused at once"),
+		newTokensCreateCmd(f, nil),
+		newTokensEditCmd(f, nil),
+		newTokensResetCmd(f, nil),
+		newTokensStateCmd(f, client.ActionDisable, "Disable tokens: new requests with them are refused at once", nil),
+		newTokensStateCmd(f, client.ActionEnable, "Enable disabled tokens", nil),
+		newTokensStateCmd(f, client.ActionDelete, "Delete tokens: their credentials are refused at once", nil),
 	)
 }

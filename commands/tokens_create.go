@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -10,11 +9,11 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
-	"github.com/impactcom/impactctl/output"
 )
 
 // TokensCreateOptions are `tokens create`'s inputs.
 type TokensCreateOptions struct {
+	Env             changeEnv
 	Fields          tokenFields
 	Scopes          []string
 	DeveloperEmails []string
@@ -23,7 +22,7 @@ type TokensCreateOptions struct {
 	changeFlags
 }
 
-func newTokensCreateCmd(f *Factory) *cobra.Command {
+func newTokensCreateCmd(f *Factory, runF func(*TokensCreateOptions) error) *cobra.Command {
 	opts := &TokensCreateOptions{}
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -39,7 +38,11 @@ nothing, the command refuses before creating anything.`,
   impactctl tokens create --from "$SID" --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return tokensCreateRun(cmd.Context(), f, opts)
+			opts.Env = f.changeEnv()
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensCreateRun(cmd.Context(), opts)
 		},
 	}
 	opts.Fields.register(cmd, false)
@@ -51,7 +54,7 @@ nothing, the command refuses before creating anything.`,
 	return cmd
 }
 
-func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions) error {
+func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	fl := opts.Fields
 	if opts.From != "" {
 		if err := validSID(opts.From); err != nil {
@@ -72,55 +75,73 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 		return usageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(f.IO); err != nil {
+		if err := opts.Secret.check(opts.Env.IO); err != nil {
 			return err
 		}
 	}
-	c, err := f.Client(ctx)
+	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {
 		return err
 	}
+	req, ch, err := planCreate(ctx, c, opts, opts.Env.Brand != "")
+	if err != nil {
+		return err
+	}
+	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+		if opts.From != "" {
+			return c.DuplicateToken(ctx, opts.From, req, w)
+		}
+		return c.CreateToken(ctx, req, w)
+	})
+}
+
+// planCreate turns the flags into the new token's settings, checked against
+// the catalog, the API versions and the account's users, and its plan.
+func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, change, error) {
+	fl := opts.Fields
+	var ch change
+	var err error
 	req := client.TokenCreate{Name: fl.Name, Description: fl.Description, DeveloperEmails: opts.DeveloperEmails}
 	if len(opts.Scopes) > 0 {
 		cat, err := c.Scopes(ctx)
 		if err != nil {
-			return err
+			return req, ch, err
 		}
 		if req.Scopes, err = expandScopes(cat, opts.Scopes); err != nil {
-			return err
+			return req, ch, err
 		}
 	}
 	if fl.set("api-version") && !strings.EqualFold(fl.APIVersion, "latest") {
 		if req.ApiVersion, err = strconv.Atoi(fl.APIVersion); err != nil {
-			return usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
+			return req, ch, usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
 		}
 		kind, err := c.Kind(ctx)
 		if err != nil {
-			return err
+			return req, ch, err
 		}
-		brand := kind == "brand" || f.opts.Brand != ""
+		brand = brand || kind == "brand"
 		lowest, latest := contract.APIVersions(brand)
 		if req.ApiVersion < lowest || req.ApiVersion > latest {
 			api := "Agency"
 			if brand {
 				api = "Brand"
 			}
-			return usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", req.ApiVersion, api, lowest, latest)
+			return req, ch, usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", req.ApiVersion, api, lowest, latest)
 		}
 	}
 	if fl.set("primary-contact") && fl.PrimaryContact != "" {
 		u, err := findUser(ctx, c, fl.PrimaryContact)
 		if err != nil {
-			return err
+			return req, ch, err
 		}
 		req.PrimaryContactId = u.Id
 	}
 
-	ch := change{Name: fl.Name, Action: "create"}
+	ch = change{Name: fl.Name, Action: "create"}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
-			return err
+			return req, ch, err
 		}
 		ch.Action = "duplicate " + src.AccountSid + " as"
 		ch.Name = src.Name + " (copy)"
@@ -146,59 +167,23 @@ func tokensCreateRun(ctx context.Context, f *Factory, opts *TokensCreateOptions)
 	if len(req.DeveloperEmails) > 0 {
 		ch.Fields = append(ch.Fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
 	}
-	ok, err := f.confirm(ctx, opts.changeFlags, plan{Changes: []change{ch}}, "Create this token?")
+	return req, ch, nil
+}
+
+// create confirms a new token's plan, makes it with apply (keyed, so a
+// re-run creates nothing twice), and delivers its secret.
+func (r *changeRun) create(ctx context.Context, ch change, question string, s *secretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
+	ok, err := r.confirm(ctx, plan{Changes: []change{ch}}, question)
 	if !ok {
 		return err
 	}
-	key := opts.IdempotencyKey
+	key := r.IdempotencyKey
 	if key == "" {
-		key = newIdempotencyKey()
+		key = client.NewIdempotencyKey()
 	}
-	w := client.WriteOptions{IdempotencyKey: key}
-	var tok *client.Token
-	if opts.From != "" {
-		tok, err = c.DuplicateToken(ctx, opts.From, req, w)
-	} else {
-		tok, err = c.CreateToken(ctx, req, w)
-	}
+	tok, err := apply(ctx, client.WriteOptions{IdempotencyKey: key})
 	if err != nil {
 		return err
 	}
-	return f.deliverNewSecret(ctx, tok, &opts.Secret, key, "created")
-}
-
-// deliverNewSecret puts a fresh secret where it was told (its file, then
-// --secret-cmd) and prints the token: the secret itself only with --reveal.
-func (f *Factory) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
-	if err := checkIssued(tok, ""); err != nil {
-		return err
-	}
-	path, err := s.save(tok.AccountSid, tok.AuthToken)
-	if err != nil {
-		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
-			tok.AccountSid, done, err, key)
-	}
-	handErr := s.handOff(ctx, f, tok.AccountSid, tok.AuthToken)
-	fmt.Fprintf(f.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
-	if path != "" {
-		fmt.Fprintf(f.IO.ErrOut, "the new Auth Token is in %s\n", path)
-	}
-	if handErr == nil && len(s.argv) > 0 {
-		fmt.Fprintln(f.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
-	}
-	shown := *tok
-	if s.Reveal {
-		f.maskSecret(tok.AuthToken)
-	} else {
-		shown.AuthToken = ""
-	}
-	if !f.Printer().Table() {
-		err = f.Printer().Object(&shown)
-	} else {
-		err = output.KeyValues(f.IO.Out, tokenDetails(&shown))
-	}
-	if handErr != nil {
-		return handOffError([]string{tok.AccountSid}, done, "with ", key, handErr, err)
-	}
-	return err
+	return r.deliverNewSecret(ctx, tok, s, key, "created")
 }

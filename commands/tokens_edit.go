@@ -3,70 +3,22 @@ package commands
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
-	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
 // TokensEditOptions are `tokens edit`'s inputs.
 type TokensEditOptions struct {
+	Env    changeEnv
 	SID    string
 	Fields tokenFields
 	changeFlags
 }
 
-// tokenFields are the editable fields as flags; set tells which were given.
-type tokenFields struct {
-	Name           string
-	Description    string
-	APIVersion     string
-	PrimaryContact string
-	set            func(name string) bool
-}
-
-func (t *tokenFields) register(cmd *cobra.Command, editing bool) {
-	fl := cmd.Flags()
-	fl.StringVar(&t.Name, "name", "", "the token's name")
-	if editing {
-		fl.StringVar(&t.Description, "description", "", `the token's description ("" clears it)`)
-		fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (versions only go up)")
-		fl.StringVar(&t.PrimaryContact, "primary-contact", "", `primary contact: a user's ID or e-mail ("" removes it)`)
-	} else {
-		fl.StringVar(&t.Description, "description", "", "the token's description")
-		fl.StringVar(&t.APIVersion, "api-version", "", "API version N, or latest (the default)")
-		fl.StringVar(&t.PrimaryContact, "primary-contact", "", "primary contact: a user's ID or e-mail")
-	}
-	t.set = func(name string) bool { return fl.Changed(name) }
-}
-
-// check refuses, before any request, the values the server would refuse:
-// the limits and characters of contract.
-func (t *tokenFields) check() error {
-	if t.set("name") {
-		if err := checkText("--name", t.Name, true, contract.MaxName); err != nil {
-			return err
-		}
-	}
-	if t.set("description") {
-		if err := checkText("--description", t.Description, false, contract.MaxDescription); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *changeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
-	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
-}
-
-func newTokensEditCmd(f *Factory) *cobra.Command {
+func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Command {
 	opts := &TokensEditOptions{}
 	cmd := &cobra.Command{
 		Use:   "edit SID",
@@ -75,8 +27,11 @@ func newTokensEditCmd(f *Factory) *cobra.Command {
   impactctl tokens edit "$SID" --primary-contact ada@example.com --yes`,
 		Args: exactArgs(1, "one Account SID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.SID = args[0]
-			return tokensEditRun(cmd.Context(), f, opts)
+			opts.Env, opts.SID = f.changeEnv(), args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensEditRun(cmd.Context(), opts)
 		},
 	}
 	opts.Fields.register(cmd, true)
@@ -84,7 +39,7 @@ func newTokensEditCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) error {
+func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	fl := opts.Fields
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") {
 		return usageErrorf("nothing to edit: give --name, --description, --api-version or --primary-contact")
@@ -92,7 +47,7 @@ func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) err
 	if err := fl.check(); err != nil {
 		return err
 	}
-	c, tok, err := f.readToken(ctx, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -100,22 +55,15 @@ func tokensEditRun(ctx context.Context, f *Factory, opts *TokensEditOptions) err
 	if err != nil {
 		return err
 	}
-	if len(ch.Fields) == 0 {
-		return f.nothingToChange(fmt.Sprintf("token %s already has these values", tok.AccountSid), tok)
-	}
-	ok, err := f.confirm(ctx, opts.changeFlags, plan{Changes: []change{ch}}, "Edit this token?")
-	if !ok {
-		return err
-	}
-	updated, err := c.UpdateToken(ctx, tok.AccountSid, upd, client.WriteOptions{IfMatch: tok.ETag})
-	if err != nil {
-		return staleHint(err, tok.AccountSid)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "edited token %s (%s)\n", updated.AccountSid, output.Sanitize(updated.Name))
-	if !f.Printer().Table() {
-		return f.Printer().Object(updated)
-	}
-	return output.KeyValues(f.IO.Out, tokenDetails(updated))
+	return r.changeOne(ctx, edit{tok: tok, change: ch, question: "Edit this token?",
+		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
+		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+			return c.UpdateToken(ctx, tok.AccountSid, upd, w)
+		},
+		report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
+		},
+	})
 }
 
 // planEdit turns the flags into a PATCH and its before → after, leaving out
@@ -164,57 +112,4 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		}
 	}
 	return upd, ch, nil
-}
-
-// wantedVersion reads --api-version: N or latest; versions only go up.
-func wantedVersion(tok *client.Token, s string) (int, error) {
-	if strings.EqualFold(s, "latest") {
-		return max(tok.LatestApiVersion, tok.ApiVersion), nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, usageErrorf("invalid --api-version %q: use a number or latest", s)
-	}
-	if v < tok.ApiVersion {
-		return 0, usageErrorf("invalid --api-version %d: token %s is at version %d and versions only go up", v, tok.AccountSid, tok.ApiVersion)
-	}
-	if tok.LatestApiVersion > 0 && v > tok.LatestApiVersion {
-		return 0, usageErrorf("invalid --api-version %d: the latest version for this token is %d", v, tok.LatestApiVersion)
-	}
-	return v, nil
-}
-
-func contactID(u *client.User) string {
-	if u == nil {
-		return ""
-	}
-	return u.Id
-}
-
-// findUser resolves a primary contact given as a user ID or an e-mail
-// address among the account's users, so a contact that does not exist is
-// refused before the question. Without users.read an e-mail cannot be
-// resolved; an ID is then sent as it is and the server checks it.
-func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.User, error) {
-	byEmail := strings.Contains(idOrEmail, "@")
-	for u, err := range c.Users(ctx, client.ListOptions{}) {
-		if err != nil {
-			if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusForbidden && !byEmail {
-				return &client.User{Id: idOrEmail}, nil
-			}
-			return nil, fmt.Errorf("looking up the primary contact: %w", err)
-		}
-		if byEmail && strings.EqualFold(u.Email, idOrEmail) || !byEmail && u.Id == idOrEmail {
-			return &u, nil
-		}
-	}
-	return nil, usageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices; nothing changed", idOrEmail)
-}
-
-// staleHint explains a 412: someone changed the token since it was read.
-func staleHint(err error, sid string) error {
-	if ae, ok := asAPIError(err); ok && ae.StatusCode == 412 {
-		return &ExitError{Code: ExitConflict, Err: fmt.Errorf("token %s was changed by someone else since it was read; nothing was overwritten: run the command again to see the new values", sid)}
-	}
-	return err
 }

@@ -48,7 +48,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	switch strings.ToLower(l.State) {
 	case "":
 	case "enabled", "disabled":
-		o.State = strings.ToUpper(l.State)
+		o.State = client.State(strings.ToUpper(l.State))
 	default:
 		return o, usageErrorf("invalid --state %q: use enabled or disabled", l.State)
 	}
@@ -154,7 +154,7 @@ func tokenRow(t *client.Token) []string {
 	return []string{
 		t.AccountSid,
 		t.Name,
-		t.State,
+		string(t.State),
 		strconv.Itoa(t.ApiVersion),
 		strconv.Itoa(len(t.Scopes)),
 		output.Hint(t.AuthTokenHint),

@@ -38,7 +38,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
 }
 
 func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) error {
-	c, tok, err := f.readToken(ctx, opts.SID)
+	c, tok, err := readToken(ctx, f.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		f.maskSecret(tok.AuthToken)
+		maskSecret(f.IO.Out, inGitHubActions(f.getenv), tok.AuthToken)
 	}
 	p := f.Printer()
 	if !p.Table() {
@@ -71,7 +71,7 @@ func tokenDetails(t *client.Token) [][2]string {
 		{"Account SID", t.AccountSid},
 		{"Name", t.Name},
 		{"Description", t.Description},
-		{"State", t.State},
+		{"State", string(t.State)},
 		{"API version", version},
 		{"Auth Token", secret},
 		{"Primary contact", userLabel(t.PrimaryContact)},

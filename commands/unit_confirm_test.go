@@ -21,7 +21,7 @@ func editPlan() plan {
 	}}}
 }
 
-// confirmSetup is what newConfirmFactory builds a Factory from.
+// confirmSetup is what newConfirmRun builds a change's run from.
 type confirmSetup struct {
 	answer    string
 	format    string
@@ -42,13 +42,13 @@ func (c *readCounter) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// newConfirmFactory is a Factory over c.answer as standard input, with the
-// terminal facts and --yes of c.
-func newConfirmFactory(t *testing.T, c confirmSetup) (f *Factory, in *readCounter, out, errOut *bytes.Buffer) {
+// newConfirmRun is a change's run over c.answer as standard input, with the
+// terminal facts and --yes of c, its streams wired as Main wires them.
+func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRun, in *readCounter, out, errOut *bytes.Buffer) {
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f = newFactory(Streams(in, out, errOut), "test")
+	f := newFactory(Streams(in, out, errOut), "test")
 	format := c.format
 	if format == "" {
 		format = "table"
@@ -58,9 +58,9 @@ func newConfirmFactory(t *testing.T, c confirmSetup) (f *Factory, in *readCounte
 		t.Fatal(err)
 	}
 	f.printer = p
-	f.opts.Yes = c.yes
 	f.IO.stdinTTY, f.IO.stdoutTTY, f.IO.noPrompt = c.stdinTTY, c.stdoutTTY, c.noPrompt
-	return f, in, out, errOut
+	r = &changeRun{IO: f.IO, Msgs: f.msgs, Printer: p, Yes: c.yes, changeFlags: flags}
+	return r, in, out, errOut
 }
 
 func TestConfirm(t *testing.T) {
@@ -100,8 +100,8 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, in, out, errOut := newConfirmFactory(t, tt.setup)
-			proceed, err := f.confirm(context.Background(), changeFlags{}, tt.plan, "Rename this token?")
+			r, in, out, errOut := newConfirmRun(t, tt.setup, changeFlags{})
+			proceed, err := r.confirm(context.Background(), tt.plan, "Rename this token?")
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
 			}
@@ -189,8 +189,8 @@ func TestConfirmPlanText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _, out, errOut := newConfirmFactory(t, confirmSetup{yes: true})
-			proceed, err := f.confirm(context.Background(), changeFlags{}, tt.p, "Go?")
+			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, changeFlags{})
+			proceed, err := r.confirm(context.Background(), tt.p, "Go?")
 			if !proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want true, nil", proceed, err)
 			}
@@ -227,8 +227,8 @@ func TestConfirmDryRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, in, out, errOut := newConfirmFactory(t, tt.setup)
-			proceed, err := f.confirm(context.Background(), changeFlags{DryRun: true}, p, "Rename?")
+			r, in, out, errOut := newConfirmRun(t, tt.setup, changeFlags{DryRun: true})
+			proceed, err := r.confirm(context.Background(), p, "Rename?")
 			if proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want false, nil", proceed, err)
 			}
@@ -269,8 +269,8 @@ func TestConfirmDryRun(t *testing.T) {
 }
 
 func TestConfirmDryRunEmptyJSON(t *testing.T) {
-	f, _, out, _ := newConfirmFactory(t, confirmSetup{format: "json"})
-	if _, err := f.confirm(context.Background(), changeFlags{DryRun: true}, plan{}, "Go?"); err != nil {
+	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, changeFlags{DryRun: true})
+	if _, err := r.confirm(context.Background(), plan{}, "Go?"); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

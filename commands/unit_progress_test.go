@@ -19,7 +19,7 @@ func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
 }
 
 func runProgress(f *Factory) {
-	p := f.newProgress(client.BulkDisable, 250)
+	p := newProgress(f.IO, f.msgs, client.ActionDisable, 250)
 	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.wait(30 * time.Second)

@@ -16,6 +16,10 @@
 //     so ResetBefore measures the age of the current secret.
 //   - Unknown query parameters are ignored; State is matched case-insensitively.
 //     Page past the last one answers an empty page; @numpages is "0" for no items.
+//   - A body is one JSON object and nothing after it. An unknown field is refused
+//     naming it, unless its name could not be a field (empty, over 64 bytes, or holding
+//     a character that does not show as itself): then the refusal names Body.
+//   - A rate's window is h, m, s or any Go duration of at least a second ("100/10s").
 //   - DateLastUsed is null when never used; PrimaryContact is null when none.
 //     Every date has whole-second precision.
 //   - ApiTokens/Current's RateLimit is all zeros when the server runs without limits,

@@ -33,12 +33,23 @@ func readFields(r *http.Request, required bool, allowed ...string) (fields, erro
 	if err := dec.Decode(&f); err != nil || f == nil {
 		return nil, badRequest("Body", "must be a JSON object")
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
+		// Anything after the object, a stray "}" included, is refused: the
+		// decoder's More reports only values, not every trailing byte.
 		return nil, badRequest("Body", "must be a single JSON object")
 	}
 	for name := range f {
 		if !slices.Contains(allowed, name) {
-			return nil, badRequest(name, "unknown field; allowed: %s", strings.Join(allowed, ", "))
+			// A name that could not be a field (empty, long, or not plain text) is
+			// not echoed as one: the refusal names the body instead.
+			field := name
+			if field == "" || len(field) > 64 || contract.CheckRunes(field) != nil {
+				field = "Body"
+			}
+			if len(allowed) == 0 {
+				return nil, badRequest(field, "unknown field; this request takes none")
+			}
+			return nil, badRequest(field, "unknown field; allowed: %s", strings.Join(allowed, ", "))
 		}
 	}
 	return f, nil

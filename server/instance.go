@@ -11,10 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/impactcom/impactctl/internal/atomicfile"
 )
 
 // Config is what Start needs to run a server.
@@ -181,22 +182,7 @@ func writeReadyFile(path string, c Credential) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
-	if err != nil {
-		return fmt.Errorf("ready file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("ready file: %w", err)
-	}
-	_, werr := tmp.Write(append(body, '\n'))
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("ready file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, append(body, '\n'), 0o600); err != nil {
 		return fmt.Errorf("ready file: %w", err)
 	}
 	return nil

@@ -30,17 +30,18 @@ func (r Rate) String() string {
 	return fmt.Sprintf("%d/%s", r.N, r.Per)
 }
 
-// ParseRate reads "N", "N/h", "N/m" or "N/s". A bare number is a budget per hour,
-// the unit of impact.com's published limit; "0" turns the limit off.
+// ParseRate reads "N", "N/h", "N/m", "N/s" or "N/DURATION" with any positive Go
+// duration ("100/10s", "5/1m30s"). A bare number is a budget per hour, the unit of
+// impact.com's published limit; "0" turns the limit off.
 func ParseRate(s string) (Rate, error) {
 	num, unit, hasUnit := strings.Cut(strings.TrimSpace(s), "/")
 	n, err := strconv.Atoi(strings.TrimSpace(num))
 	if err != nil || n < 0 {
-		return Rate{}, fmt.Errorf("rate %q: want N, N/h, N/m or N/s with N a whole number >= 0", s)
+		return Rate{}, fmt.Errorf("rate %q: want N, N/h, N/m, N/s or N/DURATION with N a whole number >= 0", s)
 	}
 	per := time.Hour
 	if hasUnit {
-		switch strings.TrimSpace(unit) {
+		switch unit = strings.TrimSpace(unit); unit {
 		case "h", "hour":
 			per = time.Hour
 		case "m", "min", "minute":
@@ -48,7 +49,11 @@ func ParseRate(s string) (Rate, error) {
 		case "s", "sec", "second":
 			per = time.Second
 		default:
-			return Rate{}, fmt.Errorf("rate %q: unit must be h, m or s", s)
+			d, err := time.ParseDuration(unit)
+			if err != nil || d < time.Second {
+				return Rate{}, fmt.Errorf("rate %q: the window must be h, m, s or a duration of at least 1s such as 10s", s)
+			}
+			per = d
 		}
 	}
 	return Rate{N: n, Per: per}, nil

@@ -1,0 +1,183 @@
+package commands
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// tokenAPI is what the change pipeline needs of the Token API. The real
+// *client.Client satisfies it, and so does the pipeline tests' fake. A
+// change a command makes through another call (a PATCH, a PUT of scopes)
+// reaches the pipeline as an edit's apply function.
+type tokenAPI interface {
+	Token(ctx context.Context, sid string) (*client.Token, error)
+	Tokens(ctx context.Context, o client.TokenListOptions) iter.Seq2[*client.Token, error]
+	Act(ctx context.Context, a client.Action, sid string, wo client.WriteOptions) (*client.Token, error)
+	Bulk(ctx context.Context, a client.Action, sids []string, wo client.WriteOptions) ([]client.BulkResult, error)
+	LastRateLimit() client.RateLimit
+}
+
+// changeEnv is what a changing command takes from the Factory when it runs:
+// the streams and the printer, the global flags a change depends on, and
+// the API and credentials, resolved only when the run asks for them.
+type changeEnv struct {
+	IO      *IOStreams
+	Msgs    *messages
+	Printer *output.Printer
+	// Yes is --yes; Brand is --brand.
+	Yes   bool
+	Brand string
+	// Getenv reads the environment; Now is the clock filters count from.
+	Getenv func(string) string
+	Now    func() (time.Time, error)
+	Client func(context.Context) (*client.Client, error)
+	Creds  func(context.Context) (*credentials, error)
+	// ClientFor builds a client for creds with another secret;
+	// UpdateConfig changes the config file. A reset of the token in use
+	// needs both.
+	ClientFor    func(creds *credentials, secret string) (*client.Client, error)
+	UpdateConfig func(func(*Config) error) (*Config, error)
+}
+
+// changeEnv captures the Factory's dependencies for a changing command; the
+// adapters call it once the global flags are parsed.
+func (f *Factory) changeEnv() changeEnv {
+	return changeEnv{
+		IO: f.IO, Msgs: f.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
+		Getenv: f.getenv, Now: f.Now, Client: f.Client, Creds: f.Credentials,
+		ClientFor: func(creds *credentials, secret string) (*client.Client, error) {
+			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind)
+		},
+		UpdateConfig: f.UpdateConfig,
+	}
+}
+
+// begin starts a change: it resolves the client and the credentials in use
+// and returns the pipeline's run, and the client for the calls only this
+// command makes.
+func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *client.Client, error) {
+	c, err := e.Client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, err := e.Creds(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &changeRun{
+		IO: e.IO, Msgs: e.Msgs, Printer: e.Printer, Yes: e.Yes, changeFlags: flags, API: c, Now: e.Now,
+		MaskSecrets: inGitHubActions(e.Getenv),
+		clock:       systemClock{},
+	}
+	if e.Brand == "" {
+		// A managed brand's token is never the one in use.
+		r.InUse = creds.AccountSid
+		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig}
+	}
+	return r, c, nil
+}
+
+// beginEdit starts a change to one token: it checks sid, then begins and
+// reads the token, with the ETag its change will carry.
+func (e changeEnv) beginEdit(ctx context.Context, flags changeFlags, sid string) (*changeRun, *client.Client, *client.Token, error) {
+	if err := validSID(sid); err != nil {
+		return nil, nil, nil, err
+	}
+	r, c, err := e.begin(ctx, flags)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok, err := c.Token(ctx, sid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return r, c, tok, nil
+}
+
+// changeRun is one run of the change pipeline: select the tokens, plan,
+// confirm, apply (one token on its own endpoint with its ETag, or many in
+// bulk), deliver new secrets, report, and choose the exit code. Every input
+// is explicit, so a test builds one without a Factory.
+type changeRun struct {
+	IO      *IOStreams
+	Msgs    *messages
+	Printer *output.Printer
+	// Yes is --yes: proceed without asking.
+	Yes bool
+	changeFlags
+	// InUse is the SID of the token the command runs with; "" under
+	// --brand, where the tokens changed are a managed brand's.
+	InUse string
+	// Self completes a reset of the token in use; nil under --brand.
+	Self *selfRotation
+	API  tokenAPI
+	// Now is the clock list filters count from.
+	Now func() (time.Time, error)
+	// MaskSecrets is set under GitHub Actions: a secret printed to stdout
+	// is masked in the job's log first.
+	MaskSecrets bool
+	clock       clock
+}
+
+// inUse reports whether sid is the token the command runs with: the one
+// place that rule lives.
+func (r *changeRun) inUse(sid string) bool { return r.InUse != "" && sid == r.InUse }
+
+// edit is a change to one token the command has read: its plan and how it
+// is made.
+type edit struct {
+	tok *client.Token
+	// change is the before → after; with no field, addition or removal
+	// there is nothing to change, and unchanged says what.
+	change    change
+	unchanged string
+	question  string
+	// apply makes the change, guarded by the ETag the token was read with.
+	apply func(ctx context.Context, w client.WriteOptions) (*client.Token, error)
+	// report says what changed (to stderr) and the rows a table shows.
+	report func(updated *client.Token) (string, [][2]string)
+}
+
+// changeOne runs an edit through the pipeline: nothing to change is exit 0
+// with no question; else it confirms, applies with the ETag, and prints the
+// token as it now is.
+func (r *changeRun) changeOne(ctx context.Context, e edit) error {
+	ch := e.change
+	if len(ch.Fields) == 0 && len(ch.Added) == 0 && len(ch.Removed) == 0 {
+		return r.nothingToChange(e.unchanged, e.tok)
+	}
+	ok, err := r.confirm(ctx, plan{Changes: []change{ch}}, e.question)
+	if !ok {
+		return err
+	}
+	updated, err := e.apply(ctx, client.WriteOptions{IfMatch: e.tok.ETag})
+	if err != nil {
+		return staleHint(err, e.tok.AccountSid)
+	}
+	line, rows := e.report(updated)
+	r.Msgs.say(levelInfo, "%s", line)
+	if !r.Printer.Table() {
+		return r.Printer.Object(updated)
+	}
+	return output.KeyValues(r.IO.Out, rows)
+}
+
+// readToken checks sid, then reads the token, with its ETag.
+func readToken(ctx context.Context, newClient func(context.Context) (*client.Client, error), sid string) (*client.Client, *client.Token, error) {
+	if err := validSID(sid); err != nil {
+		return nil, nil, err
+	}
+	c, err := newClient(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := c.Token(ctx, sid)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, tok, nil
+}

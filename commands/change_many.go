@@ -1,0 +1,144 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// changeStates disables, enables or deletes the selected tokens: a token
+// already in the state asked for is left alone, and the token in use needs
+// --yes. One result per token, in the order named.
+func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel selection) error {
+	toks, failed, err := r.selectTokens(ctx, sel)
+	if action == client.ActionDelete && r.IdempotencyKey != "" {
+		// A keyed job run again: a token its first run deleted is done,
+		// not missing.
+		if ae, ok := asAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
+			failed, err = []result{errResult(sel.SIDs[0], "", err)}, nil
+		}
+		for i, res := range failed {
+			if res.StatusCode == 404 {
+				failed[i] = result{AccountSid: res.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	verb, done := strings.ToLower(string(action)), pastTense(action)
+	target, setsState := action.State()
+	var p plan
+	var todo []*client.Token
+	for _, tok := range toks {
+		ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: verb}
+		if setsState {
+			if tok.State == target {
+				p.Unchanged = append(p.Unchanged, ch)
+				continue
+			}
+			ch.Fields = []fieldChange{{"State", string(tok.State), string(target)}}
+		}
+		if action != client.ActionEnable && r.inUse(tok.AccountSid) {
+			ch.Warning = fmt.Sprintf("token %s is the one in use: once %s, this and every later command with it is refused", tok.AccountSid, done)
+		}
+		p.Changes = append(p.Changes, ch)
+		todo = append(todo, tok)
+	}
+	p.Failed = planFailures(failed)
+	switch {
+	case len(toks) == 0 && len(failed) == 0:
+		return r.nothingNamed(sel.All)
+	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !r.DryRun:
+		fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s already %s\n", pluralTokens(p.Unchanged), done)
+	case len(p.Changes) > 0 || r.DryRun:
+		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], plural(len(p.Changes), "token"))
+		if ok, err := r.confirm(ctx, p, question); !ok {
+			return dryRunOutcome(err, failed, len(toks)+len(failed))
+		}
+	}
+	// One result per token, in the order they were named; after an
+	// interruption too, so what was done is on record.
+	bySID := map[string]result{}
+	for _, res := range r.apply(ctx, action, todo, r.IdempotencyKey, sel.Concurrency) {
+		if !setsState {
+			res.ApiToken = nil
+		}
+		bySID[res.AccountSid] = res
+	}
+	results := make([]result, 0, len(toks)+len(failed))
+	for _, tok := range toks {
+		res, ok := bySID[tok.AccountSid]
+		if !ok {
+			res = okResult(tok, "already "+done)
+		}
+		results = append(results, res)
+	}
+	err = r.printResults(append(results, failed...))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func pluralTokens(cs []change) string {
+	if len(cs) == 1 {
+		return "token " + cs[0].AccountSid + " is"
+	}
+	return fmt.Sprintf("all %d tokens are", len(cs))
+}
+
+// resetTokens resets the selected tokens and delivers each new secret where
+// s says. A keyed run whose own token was reset by an earlier run (its
+// answer lost) replays that reset with the secret it replaced.
+func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFlags) error {
+	toks, failed, err := r.selectTokens(ctx, sel)
+	if ae, ok := asAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.inUse(sel.SIDs[0]) {
+		// The token in use may have reset itself in an earlier run whose
+		// answer was lost: its old secret still replays that reset.
+		if err := s.checkSelf(r.InUse); err != nil {
+			return err
+		}
+		return r.replaySelfReset(ctx, s, r.IdempotencyKey)
+	}
+	if err != nil {
+		return err
+	}
+	if len(toks) > 1 && s.File != "" && s.File != "-" {
+		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+	}
+	var p plan
+	for _, tok := range toks {
+		if r.inUse(tok.AccountSid) && !r.DryRun {
+			if err := s.checkSelf(tok.AccountSid); err != nil {
+				return err
+			}
+		}
+		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "reset",
+			Fields: []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}})
+	}
+	p.Failed = planFailures(failed)
+	if len(toks) == 0 && len(failed) == 0 {
+		return r.nothingNamed(sel.All)
+	}
+	if len(p.Changes) > 0 || r.DryRun {
+		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Reset %s?", plural(len(p.Changes), "token"))); !ok {
+			return dryRunOutcome(err, failed, len(toks)+len(failed))
+		}
+	}
+	key := r.IdempotencyKey
+	if key == "" {
+		key = client.NewIdempotencyKey()
+	}
+	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
+	// Secrets the server already issued are saved even when the run was
+	// cut short: a new secret is never lost.
+	err = r.deliverResets(ctx, append(results, failed...), s, key)
+	if ctx.Err() != nil {
+		return fmt.Errorf("cut short: the resets that finished are saved and listed; run the same command again with --idempotency-key %s to finish without resetting any twice: %w", key, ctx.Err())
+	}
+	return err
+}

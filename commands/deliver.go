@@ -1,0 +1,225 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/output"
+)
+
+// deliverResets puts each new secret where it was told, prints one result
+// per token and, when the token in use was among them, completes its
+// self-rotation.
+func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secretFlags, key string) error {
+	// Every answer is checked before any secret is written: one naming
+	// other tokens than those asked for, or a malformed SID, is refused.
+	for _, res := range results {
+		var ua *untrustedAnswer
+		if errors.As(res.err, &ua) {
+			return res.err
+		}
+		if res.Status == "OK" {
+			if err := checkIssued(res.ApiToken, res.AccountSid); err != nil {
+				return err
+			}
+		}
+	}
+	var self, selfPath string
+	var notHanded []string
+	for i, res := range results {
+		if res.Status != "OK" {
+			continue
+		}
+		secret := res.ApiToken.AuthToken
+		path, err := s.save(res.AccountSid, secret)
+		if err != nil {
+			results[i] = errResult(res.AccountSid, res.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
+			continue
+		}
+		handErr := s.handOff(ctx, r.Msgs, res.AccountSid, secret)
+		results[i].Message = "reset"
+		if res.ApiToken.Replayed {
+			// The same key as an earlier run: its answer again, no new reset.
+			results[i].Message = "reset earlier with this --idempotency-key (replayed; nothing reset now)"
+		}
+		switch {
+		case path != "":
+			results[i].Message += "; new Auth Token in " + path
+		case s.Reveal && r.Printer.Table():
+			// A table has no column for secrets: it goes in the message.
+			results[i].Message += "; new Auth Token " + secret
+		}
+		switch {
+		case handErr != nil:
+			results[i].Message += "; not handed to --secret-cmd (" + handErr.Error() + ")"
+			notHanded = append(notHanded, res.AccountSid)
+		case len(s.argv) > 0:
+			results[i].Message += "; handed to --secret-cmd"
+		}
+		if s.Reveal {
+			maskSecret(r.IO.Out, r.MaskSecrets, secret)
+		} else {
+			shown := *res.ApiToken
+			shown.AuthToken = ""
+			results[i].ApiToken = &shown
+		}
+		if r.inUse(res.AccountSid) {
+			self, selfPath = secret, path
+		}
+	}
+	err := r.printResults(results)
+	if self != "" && r.Self != nil {
+		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
+			err = serr
+		}
+	}
+	if len(notHanded) > 0 {
+		return handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+	}
+	return err
+}
+
+// deliverNewSecret puts a fresh secret where it was told (its file, then
+// --secret-cmd) and prints the token: the secret itself only with --reveal.
+func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
+	if err := checkIssued(tok, ""); err != nil {
+		return err
+	}
+	path, err := s.save(tok.AccountSid, tok.AuthToken)
+	if err != nil {
+		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
+			tok.AccountSid, done, err, key)
+	}
+	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken)
+	fmt.Fprintf(r.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
+	if path != "" {
+		fmt.Fprintf(r.IO.ErrOut, "the new Auth Token is in %s\n", path)
+	}
+	if handErr == nil && len(s.argv) > 0 {
+		fmt.Fprintln(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+	}
+	shown := *tok
+	if s.Reveal {
+		maskSecret(r.IO.Out, r.MaskSecrets, tok.AuthToken)
+	} else {
+		shown.AuthToken = ""
+	}
+	if !r.Printer.Table() {
+		err = r.Printer.Object(&shown)
+	} else {
+		err = output.KeyValues(r.IO.Out, tokenDetails(&shown))
+	}
+	if handErr != nil {
+		return handOffError([]string{tok.AccountSid}, done, "with ", key, handErr, err)
+	}
+	return err
+}
+
+// handOffError is exit 11: tokens changed, but --secret-cmd did not take
+// their new secrets. Re-running with the same key replays the server's
+// answers (kept 24 hours) without changing anything twice. Other failures
+// of the run are named too.
+func handOffError(sids []string, done, same, key string, why, other error) error {
+	them, their := "them", "their answers"
+	if len(sids) == 1 {
+		them, their = "it", "its answer"
+	}
+	because := ""
+	if why != nil {
+		because = " (" + why.Error() + ")"
+	}
+	msg := fmt.Sprintf("%s %s, but --secret-cmd failed for %s%s: run the same command again %s--idempotency-key %s within 24 hours to hand %s off again (the server replays %s; nothing is %s twice)",
+		plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
+	if other != nil {
+		msg += "; also: " + other.Error()
+	}
+	return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
+}
+
+// replaySelfReset asks the server again for the answer of a reset of the
+// token in use made with key, using the secret that reset replaced, and
+// completes it.
+func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
+	sid := r.InUse
+	fmt.Fprintf(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", sid, key)
+	after, err := r.API.Act(ctx, client.ActionReset, sid, client.WriteOptions{IdempotencyKey: key})
+	if err != nil {
+		return err
+	}
+	if err := checkIssued(after, sid); err != nil {
+		return err
+	}
+	return r.deliverResets(ctx, []result{okResult(after, "reset")}, s, key)
+}
+
+// selfRotation completes a reset of the token in use.
+type selfRotation struct {
+	creds        *credentials
+	clientFor    func(creds *credentials, secret string) (*client.Client, error)
+	updateConfig func(func(*Config) error) (*Config, error)
+}
+
+// finish runs after the new secret was saved where the user asked: it
+// checks the new secret works, then rewrites the stored profile, or says
+// which variable to update.
+func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, savedTo string) error {
+	creds := s.creds
+	nc, err := s.clientFor(creds, secret)
+	if err != nil {
+		return err
+	}
+	var verr error
+	for attempt := 0; attempt < 3; attempt++ {
+		if _, verr = nc.Current(ctx); verr == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+	if verr != nil {
+		return fmt.Errorf("the token in use was reset but its new Auth Token could not be verified: %w", verr)
+	}
+	switch {
+	case creds.Profile != "":
+		_, err := s.updateConfig(func(cfg *Config) error {
+			p, ok := cfg.Profiles[creds.Profile]
+			if !ok || p.AccountSid != creds.AccountSid {
+				return fmt.Errorf("profile %q changed while the token was reset", creds.Profile)
+			}
+			p.AuthToken = secret
+			cfg.Profiles[creds.Profile] = p
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
+		}
+		fmt.Fprintf(errOut, "verified the new Auth Token and updated profile %q\n", creds.Profile)
+	case creds.SecretFile != "" && sameFile(creds.SecretFile, savedTo):
+		fmt.Fprintf(errOut, "verified the new Auth Token; %s names the file that now holds it\n", creds.SecretEnv)
+	case creds.SecretEnv != "":
+		fmt.Fprintf(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command\n", creds.SecretEnv)
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
