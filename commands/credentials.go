@@ -107,7 +107,7 @@ type credentialSettings struct {
 	warn        io.Writer // where warnings go
 }
 
-// resolveCredentials applies DESIGN.md's rule: credentials come as one unit,
+// resolveCredentials applies the rule: credentials come as one unit,
 // from the environment when IMPACTCTL_ACCOUNT_SID or a secret variable is
 // set (any URL), else from the profile with its own URL, which no other URL
 // may replace.
