@@ -221,7 +221,7 @@ func (c *Client) deleteToken(ctx context.Context, sid string, wo WriteOptions) e
 	if err != nil {
 		return err
 	}
-	res, err := c.do(ctx, &request{method: http.MethodDelete, path: root + "/ApiTokens/" + seg(sid), ifMatch: wo.IfMatch})
+	res, err := c.do(ctx, &request{method: http.MethodDelete, path: root + "/ApiTokens/" + seg(sid), ifMatch: wo.IfMatch, paced: wo.Paced, rate: wo.RateLimit})
 	if err != nil && res != nil && res.ambiguous && isStatus(err, http.StatusNotFound) {
 		return nil
 	}
@@ -279,6 +279,7 @@ func (c *Client) Bulk(ctx context.Context, action Action, sids []string, wo Writ
 		res, err = c.do(ctx, &request{
 			method: http.MethodPost, path: root + "/ApiTokens/" + string(action),
 			body: struct{ Sids []string }{sids}, ifMatch: wo.IfMatch, idemKey: key,
+			paced: wo.Paced, rate: wo.RateLimit,
 		})
 		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {
 			break
@@ -355,7 +356,8 @@ func (c *Client) tokenWrite(ctx context.Context, w write) (*Token, error) {
 	}
 	var res *response
 	for i, root := range roots {
-		res, err = c.do(ctx, &request{method: w.method, path: root + w.rel, body: w.body, ifMatch: w.opts.IfMatch, idemKey: key})
+		res, err = c.do(ctx, &request{method: w.method, path: root + w.rel, body: w.body, ifMatch: w.opts.IfMatch, idemKey: key,
+			paced: w.opts.Paced, rate: w.opts.RateLimit})
 		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {
 			break
 		}

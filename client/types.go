@@ -257,6 +257,14 @@ type WriteOptions struct {
 	// IdempotencyKey is sent with every POST; when empty the client makes
 	// one up. Every retry of one call reuses the same key.
 	IdempotencyKey string
+	// Paced says the caller paces its requests on the rate budget itself:
+	// a 429 comes back at once, as an *APIError with its RetryAfter,
+	// instead of being tried again after Retry-After.
+	Paced bool
+	// RateLimit, when not nil, receives the rate budget the last answer to
+	// this call carried (the zero RateLimit when none did), where
+	// LastRateLimit is that of whichever call's answer came last.
+	RateLimit *RateLimit
 }
 
 // ListOptions control paging.

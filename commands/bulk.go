@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -244,19 +245,16 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 			sids[j] = t.AccountSid
 			names[t.AccountSid] = t.Name
 		}
-		w := client.WriteOptions{}
+		// Every request has its own key, the same each time it is sent: a
+		// request sent again after a 429 or a lost answer is made once.
+		w := client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()}
 		if key != "" {
-			// A key per request, from the run's key and the SIDs it carries:
-			// the same request in a re-run replays, another one is new.
+			// From the run's key and the SIDs it carries: the same request
+			// in a re-run replays, another one is new.
 			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
 			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
 		}
-		if err := pace.wait(ctx); err != nil {
-			out[i] = failAll(sids, names, err)
-			return
-		}
-		got, err := r.API.Bulk(ctx, action, sids, w)
-		pace.done(r.API.LastRateLimit())
+		got, err := r.sendBulk(ctx, pace, action, sids, w)
 		if err != nil {
 			out[i] = failAll(sids, names, err)
 			return
@@ -268,6 +266,32 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 		results = append(results, rs...)
 	}
 	return results
+}
+
+// maxRefusals is how many 429s in a row one bulk request takes before it
+// fails: with the pacer waiting for each refill, a server that keeps
+// refusing is not counting the way its headers say.
+const maxRefusals = 5
+
+// sendBulk sends one bulk request when the pacer has a unit of the budget
+// for it. A 429 is the budget spent: the pacer learns until when, and the
+// same request, with the same Idempotency-Key, goes again once it refills.
+func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
+	for refusals := 1; ; refusals++ {
+		t, err := pace.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var rl client.RateLimit
+		w.RateLimit = &rl
+		got, err := r.API.Bulk(ctx, action, sids, w)
+		if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
+			pace.refused(t, rl, ae.RetryAfter)
+			continue
+		}
+		pace.done(t, rl)
+		return got, err
+	}
 }
 
 // bulkResults turns a bulk answer into one result per SID asked for, in
