@@ -54,9 +54,9 @@ func waitWithinReach(wait time.Duration, now time.Time) error {
 // order, so the view keeps the fewest units any answer from the current
 // window said were left (a later answer may have been counted earlier),
 // less the requests in flight (they may be counted already, or soon).
-// Each answer tells which window it was counted in: the one it names ends
-// between when its request was sent plus its Reset less the second Reset
-// is rounded up by, and when the answer arrived plus Reset.
+// An answer's Reset tells which window it was counted in: that window ends
+// no earlier than the request was sent plus Reset less a second (the server
+// rounds Reset up), and no later than the answer arrived plus Reset.
 type pacer struct {
 	clock clock
 	// waiting says the workers pause d for the budget to refill.
