@@ -121,6 +121,14 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 				// These SIDs become requests and file names.
 				return nil, nil, badAnswerf("its list names %q, which is not an Account SID", tok.AccountSid)
 			}
+			if field := lo.Excludes(tok); field != "" {
+				// A server that dropped a filter (in a page's
+				// @nextpageuri, say) would have the change reach tokens
+				// the user did not select.
+				return nil, nil, &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf(
+					"refusing the server's answer: its list holds %s, which the filters do not select (by its %s); nothing was changed",
+					tok.AccountSid, field)}
+			}
 			toks = append(toks, tok)
 		}
 		if err := budgetWithinReach(c.LastRateLimit()); err != nil {
