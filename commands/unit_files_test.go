@@ -262,3 +262,24 @@ func TestPrintableSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretDirLinkRefused(t *testing.T) {
+	needUnix(t)
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "secrets")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	// Checked through the link, the private directory it points to would
+	// pass; whoever can change the link would choose where secrets go.
+	s := &secretFlags{Dir: link, bulk: true}
+	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
+	s = &secretFlags{Dir: real, bulk: true}
+	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+		t.Errorf("the directory itself: %v", err)
+	}
+}
