@@ -165,8 +165,9 @@ func TestPagingStringsAndNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 		if first {
-			// The first item arrives before the second page is asked for.
-			if n := s.count("GET /Agencies/" + testSid + "/ApiTokens?"); n != 1 {
+			// The first item arrives before the third page is asked for:
+			// the listing reads one page ahead, no more.
+			if n := s.count("GET /Agencies/" + testSid + "/ApiTokens?"); n > 2 {
 				t.Errorf("first item after %d page requests", n)
 			}
 			first = false

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -243,13 +242,14 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 	for i := 0; i < len(toks); i += contract.MaxBulk {
 		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
 	}
-	pace := newPacer(r.clock, func(d time.Duration) {
-		r.Msgs.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
-	})
+	prog := newProgress(r.IO, r.Msgs, action, len(toks))
+	defer prog.finish()
+	pace := newPacer(r.clock, prog.wait)
 	pace.note(r.API.LastRateLimit())
 	out := make([][]result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {
 		chunk := chunks[i]
+		defer func() { prog.add(len(chunk), failures(out[i]), r.API.LastRateLimit()) }()
 		sids := make([]string, len(chunk))
 		names := map[string]string{}
 		for j, t := range chunk {
@@ -307,6 +307,17 @@ func bulkResults(sids []string, names map[string]string, got []client.BulkResult
 		}
 	}
 	return out
+}
+
+// failures counts the failed results.
+func failures(rs []result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status != "OK" {
+			n++
+		}
+	}
+	return n
 }
 
 func failAll(sids []string, names map[string]string, err error) []result {

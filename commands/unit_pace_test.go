@@ -44,8 +44,16 @@ func (c *fakeClock) recorded() []time.Duration {
 
 func newTestPacer() (*pacer, *fakeClock, *bytes.Buffer) {
 	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	var out bytes.Buffer
-	return newPacer(clk, func(d time.Duration) { fmt.Fprintf(&out, "waiting %s\n", d) }), clk, &out
+	var (
+		mu  sync.Mutex
+		out bytes.Buffer
+	)
+	// Workers report waits concurrently, as they do to the progress line.
+	return newPacer(clk, func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&out, "waiting %s\n", d)
+	}), clk, &out
 }
 
 // budget is the rate limit an answer arriving after d carries.
