@@ -119,7 +119,13 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			}
 			if !contract.ValidSID(tok.AccountSid) {
 				// These SIDs become requests and file names.
-				return nil, nil, badAnswerf("its list names %q, which is not an Account SID", tok.AccountSid)
+				return nil, nil, refuseSelectionf("its list names %q, which is not an Account SID", tok.AccountSid)
+			}
+			if field := lo.Excludes(tok); field != "" {
+				// A server that dropped a filter (in a page's
+				// @nextpageuri, say) would have the change reach tokens
+				// the user did not select.
+				return nil, nil, refuseSelectionf("its list holds %s, which the filters do not select (by its %s)", tok.AccountSid, field)
 			}
 			toks = append(toks, tok)
 		}
@@ -151,7 +157,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			return nil, nil, err
 		}
 		if tok.AccountSid != unique[0] {
-			return nil, nil, badAnswerf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
+			return nil, nil, refuseSelectionf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
 		}
 		return []*client.Token{tok}, nil, nil
 	}
@@ -188,6 +194,12 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 		failed = append(failed, errResult(sid, "", &client.APIError{StatusCode: 404, Message: "no such token in this account"}))
 	}
 	return found, failed, nil
+}
+
+// refuseSelectionf refuses an answer read while selecting the tokens to
+// change: exit 9, before anything changed.
+func refuseSelectionf(format string, a ...any) error {
+	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
 // apply makes action to the tokens: one token on its own endpoint, guarded
