@@ -26,9 +26,11 @@ const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, 
 	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
 
 var statementText = map[string]string{
-	// The token asked for or, when there is none, a stand-in (the lowest SID): one
-	// row read and decoded either way, so an unknown SID costs what a known one does.
-	"tokenBySID":      tokenSelect + ` WHERE t.sid IN (?, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = ? DESC LIMIT 1`,
+	// The token asked for or, when there is none, a stand-in (the lowest SID): the
+	// same work either way (one probe for the SID, one for the lowest SID, one row
+	// read and decoded), so an unknown SID costs what a known one does.
+	"tokenBySID": tokenSelect + ` WHERE t.sid = (SELECT coalesce(hit.sid, low.sid)
+		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = ?)`,
 	"tokenOf":         tokenSelect + ` WHERE t.account_id = ? AND t.sid = ?`,
 	"account":         `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`,
 	"accountByPublic": `SELECT ` + accountColumns + ` FROM accounts WHERE public_id = ?`,
@@ -144,7 +146,7 @@ func decodeList(s string) ([]string, error) {
 // secret and an unknown SID take the same time, so response times do not reveal
 // which SIDs exist.
 func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid, sid))
+	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid))
 	if err != nil {
 		return nil, err
 	}
