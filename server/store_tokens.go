@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // statements are the hot statements, prepared once on a database: SQLite parses a
@@ -125,11 +126,16 @@ func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 	return &t, nil
 }
 
-// decodeList reads a JSON array of strings; the empty list, by far the commonest,
-// skips the decoder.
+// decodeList reads a JSON array of strings. The lists encodeList writes without an
+// escape (every scope list, most e-mail lists) are split directly: every request
+// decodes its caller's scopes, and the decoder was a tenth of a read's cost. Anything
+// else goes through encoding/json.
 func decodeList(s string) ([]string, error) {
 	if s == "[]" || s == "" {
 		return []string{}, nil
+	}
+	if out, ok := splitPlainList(s); ok {
+		return out, nil
 	}
 	var out []string
 	if err := json.Unmarshal([]byte(s), &out); err != nil {
@@ -210,6 +216,28 @@ func (x *sqliteTx) Roster(ctx context.Context, accountID int64) ([]holder, error
 		out = []holder{}
 	}
 	return out, nil
+}
+
+// splitPlainList splits ["a","b"] as encodeList writes it, when no element holds an
+// escape, a quote, a control character or invalid UTF-8; ok is false for anything
+// else, which encoding/json then reads.
+func splitPlainList(s string) (out []string, ok bool) {
+	if len(s) < 4 || !strings.HasPrefix(s, `["`) || !strings.HasSuffix(s, `"]`) || !utf8.ValidString(s) {
+		return nil, false
+	}
+	inner := s[2 : len(s)-2]
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c == '\\' || c < 0x20 {
+			return nil, false
+		}
+	}
+	out = strings.Split(inner, `","`)
+	for _, e := range out {
+		if strings.IndexByte(e, '"') >= 0 {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func encodeList(v []string) (string, error) {
