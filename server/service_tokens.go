@@ -34,29 +34,40 @@ var _ TokenService = (*service)(nil)
 // Authenticate finds the token and compares an HMAC of the secret in constant time;
 // an unknown SID spends the same compare. The previous secret of a self-reset
 // authenticates only to replay that reset (replayOnly), matching g.
-func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace) (*token, bool, error) {
+func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (*token, *targetRead, bool, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	t, err := s.st.TokenBySID(ctx, sid)
+	var t, other *token
+	var err error
+	if contract.ValidSID(target) {
+		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
+	} else {
+		t, err = s.st.TokenBySID(ctx, sid)
+		target = ""
+	}
 	if errors.Is(err, errNotFound) {
 		t = nil
 	} else if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
+	}
+	var read *targetRead
+	if target != "" {
+		read = &targetRead{sid: target, token: other}
 	}
 	if s.secretMatches(t, secret) {
 		if t.PrevMAC != nil {
 			if err := s.endGrace(ctx, t); err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 		}
 		s.touch(t)
-		return t, false, nil
+		return t, read, false, nil
 	}
 	if t != nil && s.previousSecretReplays(t, secret, g) {
-		return t, true, nil
+		return t, read, true, nil
 	}
-	return nil, false, unauthorized()
+	return nil, nil, false, unauthorized()
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
@@ -137,6 +148,12 @@ func (s *service) Users(ctx context.Context, c *call, p page) ([]user, int, erro
 }
 
 func (s *service) Token(ctx context.Context, c *call, sid string) (*token, error) {
+	if r := c.target; r != nil && r.sid == sid {
+		if r.token == nil || r.token.AccountID != c.account.ID {
+			return nil, notFound()
+		}
+		return r.token, nil
+	}
 	t, err := s.st.Token(ctx, c.account.ID, sid)
 	if errors.Is(err, errNotFound) {
 		return nil, notFound()

@@ -305,6 +305,55 @@ func TestStoreTokens(t *testing.T) {
 
 func equalMAC(a, b []byte) bool { return string(a) == string(b) }
 
+// TestStoreTokenBySIDWith reads the caller and the addressed token in one lookup:
+// every pairing of known, unknown, the lowest SID (the stand-in) and the same SID.
+func TestStoreTokenBySIDWith(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		sids := make([]string, len(w.tokens))
+		for i, tok := range w.tokens {
+			sids[i] = tok.SID
+		}
+		slices.Sort(sids)
+		lowest, other := sids[0], sids[len(sids)-1]
+		unknown := "IR" + "0000000000000000000000000000000x"
+		for _, c := range []struct {
+			sid, also string
+			found     bool   // sid is a token
+			want      string // the SID of other, "" nil
+		}{
+			{other, lowest, true, lowest},
+			{lowest, other, true, other},
+			{other, other, true, other},
+			{lowest, lowest, true, lowest},
+			{other, unknown, true, ""},
+			{other, "", true, ""},
+			{unknown, other, false, ""},
+			{unknown, lowest, false, ""},
+			{"", other, false, ""},
+			{unknown, unknown, false, ""},
+		} {
+			tok, got, err := s.TokenBySIDWith(ctx, c.sid, c.also)
+			if !c.found {
+				if !errors.Is(err, errNotFound) || tok != nil || got != nil {
+					t.Fatalf("TokenBySIDWith(%s, %s) = %v, %v, %v; want not found and nothing", c.sid, c.also, tok, got, err)
+				}
+				continue
+			}
+			if err != nil || tok == nil || tok.SID != c.sid || tok.Scopes == nil || tok.Emails == nil {
+				t.Fatalf("TokenBySIDWith(%s, %s) = %+v, %v", c.sid, c.also, tok, err)
+			}
+			if c.want == "" && got != nil || c.want != "" && (got == nil || got.SID != c.want || got.Scopes == nil) {
+				t.Fatalf("TokenBySIDWith(%s, %s) read %+v as the other; want %q", c.sid, c.also, got, c.want)
+			}
+			if c.sid == c.also && got != tok {
+				t.Fatalf("TokenBySIDWith(%s, %s) answered two copies of one token", c.sid, c.also)
+			}
+		}
+	})
+}
+
 func TestStoreTokenLists(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
 		ctx := context.Background()

@@ -14,7 +14,7 @@ import (
 // statements are the hot statements, prepared once on a database: SQLite parses a
 // statement run from a string every time, which was most of the server's work.
 type statements struct {
-	tokenBySID, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup, generation *sql.Stmt
+	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup, generation *sql.Stmt
 
 	// The writer's.
 	insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
@@ -32,6 +32,9 @@ var statementText = map[string]string{
 	// read and decoded), so an unknown SID costs what a known one does.
 	"tokenBySID": tokenSelect + ` WHERE t.sid = (SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = ?)`,
+	// The same, and the token a request addresses: two rows at most, one statement.
+	"tokenBySIDWith": tokenSelect + ` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
+		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = ?1), ?2)`,
 	"tokenOf":         tokenSelect + ` WHERE t.account_id = ? AND t.sid = ?`,
 	"account":         `SELECT ` + accountColumns + ` FROM accounts WHERE id = ?`,
 	"accountByPublic": `SELECT ` + accountColumns + ` FROM accounts WHERE public_id = ?`,
@@ -66,7 +69,7 @@ var writerStatementText = map[string]string{
 func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 	st := &statements{}
 	targets := map[string]**sql.Stmt{
-		"tokenBySID": &st.tokenBySID, "tokenOf": &st.tokenOf, "account": &st.account,
+		"tokenBySID": &st.tokenBySID, "tokenBySIDWith": &st.tokenBySIDWith, "tokenOf": &st.tokenOf, "account": &st.account,
 		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
 		"idemLookup": &st.idemLookup, "generation": &st.generation,
 		"insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
@@ -94,7 +97,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 
 func (st *statements) close() error {
 	var errs []error
-	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
+	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
 		st.userOf, st.idemLookup, st.generation, st.insertToken, st.updateToken, st.deleteToken, st.roster,
 		st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
 		if p != nil {
@@ -161,6 +164,49 @@ func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error
 	}
 	s.touches.overlay(t)
 	return t, nil
+}
+
+// TokenBySIDWith is TokenBySID and token also, read in one statement.
+func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
+	rows, err := s.rs.tokenBySIDWith.QueryContext(ctx, sid, also)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read token: %w", err)
+	}
+	t, other, err := scanAuthRows(rows, sid, also)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.touches.overlay(t)
+	if other != nil && other != t {
+		s.touches.overlay(other)
+	}
+	return t, other, nil
+}
+
+// scanAuthRows reads TokenBySIDWith's rows: the token sid (errNotFound when none is,
+// the row read being the stand-in) and the token also, nil when none is. When sid and
+// also are the same, both are the same *token.
+func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *token, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		x, err := scanToken(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		if x.SID == sid {
+			t = x
+		}
+		if x.SID == also {
+			other = x
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read token: %w", err)
+	}
+	if t == nil {
+		return nil, nil, errNotFound
+	}
+	return t, other, nil
 }
 
 // tokenForAuth is TokenBySID with nil for no such token.
