@@ -164,6 +164,9 @@ type Store interface {
 // Tx is a write transaction of a Store.
 type Tx interface {
 	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Tokens reads the tokens of sids that account accountID holds, in one statement;
+	// a SID it does not hold is left out.
+	Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error)
 	// Roster is every token of an account (SID, state, scopes): what the last-manager
 	// rule counts.
 	Roster(ctx context.Context, accountID int64) ([]holder, error)

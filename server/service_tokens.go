@@ -321,13 +321,38 @@ type wtx struct {
 	c      *call
 	now    int64
 	roster []holder // nil until the last-manager rule needs it
+	// pre holds tokens read ahead, all at once, for the changes about to name them;
+	// target takes each out as it is used, so a token is read ahead at most once.
+	pre map[string]*token
+}
+
+// readAhead reads the tokens of sids, for target to find without a statement each:
+// a bulk call names up to a hundred. Under the transaction's lock on the account no
+// one else changes them meanwhile.
+func (x *wtx) readAhead(ctx context.Context, sids []string) error {
+	toks, err := x.Tokens(ctx, x.c.account.ID, sids)
+	if err != nil {
+		return err
+	}
+	x.pre = make(map[string]*token, len(toks))
+	for _, t := range toks {
+		x.pre[t.SID] = t
+	}
+	return nil
 }
 
 // target finds the token a change names: 404 when it is not the caller's to see,
 // 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
 // stale.
 func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
-	t, err := x.Token(ctx, x.c.account.ID, sid)
+	var t *token
+	var err error
+	if pre, ok := x.pre[sid]; ok {
+		delete(x.pre, sid)
+		t = pre
+	} else {
+		t, err = x.Token(ctx, x.c.account.ID, sid)
+	}
 	if errors.Is(err, errNotFound) {
 		return nil, notFound()
 	}
@@ -636,6 +661,9 @@ func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
 // SID's refusal does not stop the rest.
 func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		if err := x.readAhead(ctx, sids); err != nil {
+			return outcome{}, err
+		}
 		results := make([]bulkOutcome, 0, len(sids))
 		for _, sid := range sids {
 			var out outcome

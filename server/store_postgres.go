@@ -495,6 +495,15 @@ func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, 
 	return t.s.overlay(pgToken(ctx, t.tx, accountID, sid))
 }
 
+// Tokens reads the tokens of sids that account accountID holds: one round trip.
+func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error) {
+	rows, err := t.tx.QueryContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = ANY($2)`, accountID, sids)
+	if err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	return scanTokens(rows, t.s.touches)
+}
+
 func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT sid, state, scopes FROM tokens WHERE account_id = $1 ORDER BY sid`, accountID)
 	if err != nil {

@@ -354,6 +354,44 @@ func TestStoreTokenBySIDWith(t *testing.T) {
 	})
 }
 
+// TestStoreTxTokens reads named tokens in one statement inside a write: those of the
+// account, whatever the order asked, and nothing of another account or unknown SIDs.
+func TestStoreTxTokens(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		other := newSuiteToken(t, s.Env(), w.agency2, kindAgency, "other agency's", testEpoch.Unix())
+		err := s.Update(ctx, w.agency2, func(tx Tx) error { return tx.InsertToken(ctx, other) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{w.tokens[3].SID, w.tokens[0].SID, w.tokens[7].SID}
+		ask := append(slices.Clone(want), other.SID, "IR"+"0000000000000000000000000000000x")
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			got, err := tx.Tokens(ctx, w.agency, ask)
+			if err != nil {
+				return err
+			}
+			var sids []string
+			for _, tok := range got {
+				if tok.Scopes == nil || tok.Emails == nil || tok.AccountID != w.agency {
+					return fmt.Errorf("token read as %+v", tok)
+				}
+				sids = append(sids, tok.SID)
+			}
+			slices.Sort(sids)
+			slices.Sort(want)
+			if !slices.Equal(sids, want) {
+				return fmt.Errorf("Tokens read %v, want %v", sids, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestStoreTokenLists(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
 		ctx := context.Background()

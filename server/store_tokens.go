@@ -17,7 +17,7 @@ type statements struct {
 	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup, generation *sql.Stmt
 
 	// The writer's.
-	insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
+	tokensOf, insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
 }
 
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
@@ -46,6 +46,7 @@ var statementText = map[string]string{
 }
 
 var writerStatementText = map[string]string{
+	"tokensOf": tokenSelect + ` WHERE t.account_id = ? AND t.sid IN (SELECT value FROM json_each(?))`,
 	"insertToken": `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
 		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
 		date_created, date_updated, date_last_used, date_auth_token_reset)
@@ -72,7 +73,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 		"tokenBySID": &st.tokenBySID, "tokenBySIDWith": &st.tokenBySIDWith, "tokenOf": &st.tokenOf, "account": &st.account,
 		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
 		"idemLookup": &st.idemLookup, "generation": &st.generation,
-		"insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
+		"tokensOf": &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
 		"roster": &st.roster, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
 		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch,
 	}
@@ -98,7 +99,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 func (st *statements) close() error {
 	var errs []error
 	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
-		st.userOf, st.idemLookup, st.generation, st.insertToken, st.updateToken, st.deleteToken, st.roster,
+		st.userOf, st.idemLookup, st.generation, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.roster,
 		st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
 		if p != nil {
 			errs = append(errs, p.Close())
@@ -233,6 +234,37 @@ func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*tok
 		x.s.touches.overlay(t)
 	}
 	return t, err
+}
+
+// Tokens reads the tokens of sids that account accountID holds.
+func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error) {
+	list, err := encodeList(sids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.stmt(ctx, x.s.ws.tokensOf).QueryContext(ctx, accountID, list)
+	if err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	return scanTokens(rows, x.s.touches)
+}
+
+// scanTokens reads rows of tokenSelect, each with the uses not written yet.
+func scanTokens(rows *sql.Rows, touches *toucher) ([]*token, error) {
+	defer rows.Close()
+	var out []*token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		touches.overlay(t)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	return out, nil
 }
 
 // Roster is every token of an account as the last-manager rule sees it.
