@@ -334,7 +334,7 @@ func benchListing(b *testing.B) {
 		return took
 	}
 	var ratios []float64
-	for round := 1; round <= max(1, *engineRounds/2); round++ {
+	for round := 1; round <= (*engineRounds+1)/2; round++ {
 		small, large := list(10000), list(100000)
 		fmt.Printf("listing round %d: 10,000 tokens %v, 100,000 tokens %v: %.1f×\n",
 			round, small.Round(time.Millisecond), large.Round(time.Millisecond), large.Seconds()/small.Seconds())
