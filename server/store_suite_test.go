@@ -392,6 +392,58 @@ func TestStoreTxTokens(t *testing.T) {
 	})
 }
 
+// TestStoreTxReadsItsWrites: inside a write, a token written (twice, even) reads
+// back as written, alone and with others, and every write of the transaction lands.
+func TestStoreTxReadsItsWrites(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		a, b := w.tokens[1].SID, w.tokens[2].SID
+		err := s.Update(ctx, w.agency, func(tx Tx) error {
+			for _, name := range []string{"first", "second"} {
+				tok, err := tx.Token(ctx, w.agency, a)
+				if err != nil {
+					return err
+				}
+				tok.Name, tok.Version = name, tok.Version+1
+				tok.PrevMAC, tok.PrevExpires = nil, sql.NullInt64{}
+				if err := tx.UpdateToken(ctx, tok); err != nil {
+					return err
+				}
+			}
+			tok, err := tx.Token(ctx, w.agency, b)
+			if err != nil {
+				return err
+			}
+			tok.State = stateDisabled
+			if err := tx.UpdateToken(ctx, tok); err != nil {
+				return err
+			}
+			both, err := tx.Tokens(ctx, w.agency, []string{a, b})
+			if err != nil {
+				return err
+			}
+			for _, tok := range both {
+				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != stateDisabled {
+					return fmt.Errorf("read back in the transaction: %s %q version %d %s", tok.SID, tok.Name, tok.Version, tok.State)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, err := s.Token(ctx, w.agency, a)
+		if err != nil || ta.Name != "second" || ta.Version != 3 {
+			t.Fatalf("after commit: %v; want %q version 3", err, "second")
+		}
+		tb, err := s.Token(ctx, w.agency, b)
+		if err != nil || tb.State != stateDisabled {
+			t.Fatalf("after commit: %v; want disabled", err)
+		}
+	})
+}
+
 func TestStoreTokenLists(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
 		ctx := context.Background()
