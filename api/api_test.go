@@ -197,7 +197,7 @@ func TestSpecLoadsAndValidates(t *testing.T) {
 	}
 }
 
-// TestDesignTable checks that every endpoint of DESIGN.md's table is in the
+// TestDesignTable checks that every endpoint of the Token API's table is in the
 // contract under each root that has it.
 func TestDesignTable(t *testing.T) {
 	v := newValidator(t)
@@ -258,12 +258,12 @@ func TestDesignTable(t *testing.T) {
 		got += len(item.Operations())
 	}
 	if got != want {
-		t.Errorf("the contract has %d operations, DESIGN.md's table %d", got, want)
+		t.Errorf("the contract has %d operations, the table %d", got, want)
 	}
 }
 
-// TestOperationsAnswerErrors checks each operation's answers: the statuses DESIGN.md
-// names, each failure as the Error object.
+// TestOperationsAnswerErrors checks each operation's answers: the statuses the
+// Token API names, each failure as the Error object.
 func TestOperationsAnswerErrors(t *testing.T) {
 	v := newValidator(t)
 	for path, item := range v.doc.Paths.Map() {

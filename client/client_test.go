@@ -165,8 +165,9 @@ func TestPagingStringsAndNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 		if first {
-			// The first item arrives before the second page is asked for.
-			if n := s.count("GET /Agencies/" + testSid + "/ApiTokens?"); n != 1 {
+			// The first item arrives before the third page is asked for:
+			// the listing reads one page ahead, no more.
+			if n := s.count("GET /Agencies/" + testSid + "/ApiTokens?"); n > 2 {
 				t.Errorf("first item after %d page requests", n)
 			}
 			first = false
@@ -503,6 +504,46 @@ func TestRetry429(t *testing.T) {
 	}
 	if rl := c.LastRateLimit(); rl.Remaining != 0 {
 		t.Errorf("rate limit after 429 %+v", rl)
+	}
+}
+
+func TestPacedBulkReturnsA429AtOnce(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	var keys []string
+	mux.HandleFunc("POST /Agencies/{sid}/ApiTokens/Disable", func(w http.ResponseWriter, r *http.Request) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		w.Header().Set("X-RateLimit-Limit", "10")
+		w.Header().Set("X-RateLimit-Reset", "1")
+		if n.Add(1) == 1 {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("Retry-After", "1")
+			writeErr(w, 429, "Rate limit exceeded")
+			return
+		}
+		w.Header().Set("X-RateLimit-Remaining", "9")
+		writeJSON(w, 200, map[string]any{"Results": []map[string]any{{"AccountSid": "IR1", "Status": "OK"}}})
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.RetryMaxWait = 2 * time.Second })
+
+	// Paced: the 429 comes back at once, with the budget it carried.
+	var rl RateLimit
+	_, err := c.Bulk(context.Background(), ActionDisable, []string{"IR1"}, WriteOptions{IdempotencyKey: "k", Paced: true, RateLimit: &rl})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != time.Second || n.Load() != 1 {
+		t.Fatalf("paced: %v after %d attempts, want the 429 at once", err, n.Load())
+	}
+	if rl.Limit != 10 || rl.Remaining != 0 || rl.Reset != 1 || rl.At.IsZero() {
+		t.Errorf("budget of the 429: %+v", rl)
+	}
+	// Sent again with its key, the answer's budget replaces it.
+	got, err := c.Bulk(context.Background(), ActionDisable, []string{"IR1"}, WriteOptions{IdempotencyKey: "k", Paced: true, RateLimit: &rl})
+	if err != nil || len(got) != 1 || rl.Remaining != 9 {
+		t.Errorf("again: %v %v, budget %+v", got, err, rl)
+	}
+	if strings.Join(keys, ",") != "k,k" {
+		t.Errorf("keys %q", keys)
 	}
 }
 

@@ -28,6 +28,10 @@ type request struct {
 	body    any        // nil: no body; []byte is sent as is, anything else as JSON
 	ifMatch string
 	idemKey string
+	// paced returns a 429 at once: the caller waits for the budget itself.
+	paced bool
+	// rate, when not nil, receives the budget the last answer carried.
+	rate *RateLimit
 }
 
 // response is the final HTTP answer to a request.
@@ -111,6 +115,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			body = b
 		}
 	}
+	if r.rate != nil {
+		*r.rate = RateLimit{}
+	}
 	attempts := 1
 	if r.retryable() {
 		attempts += c.opts.MaxRetries
@@ -163,7 +170,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			wait = c.backoff(attempt)
 		} else {
 			last = &response{status: res.StatusCode(), header: res.Header(), body: res.Body()}
-			c.noteRateLimit(last.header)
+			rl := c.noteRateLimit(last.header)
+			if r.rate != nil {
+				*r.rate = rl
+			}
 			c.debugResponse(r, &noQuery, last, round(elapsed))
 			if last.status < 300 {
 				last.ambiguous = ambiguous
@@ -180,6 +190,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			// is stored; another try then gets that answer.
 			inFlight := ambiguous && r.idemKey != "" && last.status == http.StatusConflict
 			if attempt >= attempts || !(r.retryStatus(last.status) || inFlight) {
+				return last, lastErr
+			}
+			if r.paced && last.status == http.StatusTooManyRequests {
 				return last, lastErr
 			}
 			wait = c.backoff(attempt)
@@ -327,11 +340,12 @@ func (c *Client) redact(s string) string {
 	return strings.ReplaceAll(s, c.opts.AuthToken, "[redacted]")
 }
 
-// noteRateLimit records the X-RateLimit-* headers of an answer.
-func (c *Client) noteRateLimit(h http.Header) {
+// noteRateLimit records the X-RateLimit-* headers of an answer and returns
+// them, the zero RateLimit when there were none.
+func (c *Client) noteRateLimit(h http.Header) RateLimit {
 	lim, rem, rst := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset")
 	if lim == "" && rem == "" && rst == "" {
-		return
+		return RateLimit{}
 	}
 	rl := RateLimit{At: time.Now()}
 	rl.Limit, _ = strconv.Atoi(strings.TrimSpace(lim))
@@ -346,6 +360,7 @@ func (c *Client) noteRateLimit(h http.Header) {
 	c.st.mu.Lock()
 	c.st.rate = rl
 	c.st.mu.Unlock()
+	return rl
 }
 
 // decode reads a JSON answer into v.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,42 +26,15 @@ type page struct {
 }
 
 // list pages through rel under the token root and yields the items under
-// key as each page arrives, stopping at lo.Limit.
+// key, decoded, as each page arrives, stopping at lo.Limit.
 func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key string, lo ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		root, err := c.root(ctx)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		if q == nil {
-			q = url.Values{}
-		}
-		q.Set("PageSize", strconv.Itoa(lo.pageSize()))
-		r := &request{method: http.MethodGet, path: root + rel, query: q}
-		next := c.url(r)
-		seen := map[string]bool{}
 		n := 0
-		maxPages := 0 // the first page's @numpages + 1
-		for pages := 1; ; pages++ {
-			seen[next.String()] = true
-			res, err := c.do(ctx, &request{method: http.MethodGet, u: next})
+		for items, err := range pages(ctx, c, rel, q, key, lo) {
 			if err != nil {
 				yield(zero, err)
 				return
-			}
-			env, items, err := decodePage(res.body, key)
-			if err != nil {
-				yield(zero, fmt.Errorf("reading page of %s: %w", next.Path, err))
-				return
-			}
-			if pages == 1 {
-				// One page more than announced leaves room for tokens
-				// created while the list is read; a chain running on past
-				// it is a broken or hostile server.
-				// No server has more pages than a Page may number.
-				maxPages = min(max(int(env.NumPages), 1), contract.MaxPage) + 1
 			}
 			for _, raw := range items {
 				var v T
@@ -71,41 +45,193 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 				if !yield(v, nil) {
 					return
 				}
-				n++
-				if lo.Limit > 0 && n >= lo.Limit {
+				if n++; lo.Limit > 0 && n >= lo.Limit {
 					return
 				}
 			}
-			if env.Next == "" || len(items) == 0 {
-				return
-			}
-			u, err := c.nextURL(next, env.Next, q)
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			if seen[u.String()] {
-				yield(zero, &PageChainError{Path: u.Path, Loops: true})
-				return
-			}
-			if pages >= maxPages {
-				yield(zero, &PageChainError{Path: u.Path, Announced: maxPages - 1, Read: pages})
-				return
-			}
-			next = u
 		}
 	}
 }
 
-// decodePage splits a list answer into its envelope and its items, found
-// under key or, failing that, under the only array-valued field.
-func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, nil, err
+// listJSON is list, yielding each item as the compact JSON that encoding
+// its decoded T gives (encoding/json, no HTML escaping): the server's own
+// bytes when they are exactly that already, else the item decoded and
+// encoded again. A listing written as JSON so skips a decode and an encode
+// per item and still writes what encoding the T would.
+func listJSON[T any](ctx context.Context, c *Client, rel string, q url.Values, key string, lo ListOptions) iter.Seq2[json.RawMessage, error] {
+	sh := shapeFor[T]()
+	return func(yield func(json.RawMessage, error) bool) {
+		n := 0
+		for items, err := range pages(ctx, c, rel, q, key, lo) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, raw := range items {
+				if !sh.encodes(raw) {
+					var v T
+					if err := json.Unmarshal(raw, &v); err != nil {
+						yield(nil, fmt.Errorf("reading %s: %w", key, err))
+						return
+					}
+					if raw, err = encode(v); err != nil {
+						yield(nil, fmt.Errorf("reading %s: %w", key, err))
+						return
+					}
+				}
+				if !yield(raw, nil) {
+					return
+				}
+				if n++; lo.Limit > 0 && n >= lo.Limit {
+					return
+				}
+			}
+		}
 	}
+}
+
+// encode is v's compact JSON as encoding/json writes it without HTML
+// escaping, the form listJSON yields.
+func encode(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// pages yields the items of each page of a listing as the server sent
+// them. The next page is requested while the caller works on the current
+// one — one page ahead, never more — and none is requested once lo.Limit
+// items have arrived. When the caller stops early, a request in flight is
+// cancelled.
+func pages(ctx context.Context, c *Client, rel string, q url.Values, key string, lo ListOptions) iter.Seq2[[]json.RawMessage, error] {
+	type fetched struct {
+		items []json.RawMessage
+		err   error
+	}
+	return func(yield func([]json.RawMessage, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		// Unbuffered: the reader holds at most one page the caller has not
+		// taken yet.
+		ahead := make(chan fetched)
+		stopped := make(chan struct{}) // the caller is gone
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(ahead)
+			c.readPages(ctx, rel, q, key, lo, func(items []json.RawMessage, err error) bool {
+				select {
+				case ahead <- fetched{items, err}:
+					return true
+				case <-stopped:
+					return false
+				}
+			})
+		}()
+		defer func() {
+			close(stopped)
+			cancel()
+			<-done
+		}()
+		for p := range ahead {
+			if !yield(p.items, p.err) || p.err != nil {
+				return
+			}
+		}
+	}
+}
+
+// readPages follows a listing's pages in turn, handing each page's items,
+// or the error that ends the listing, to send until send returns false.
+func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key string, lo ListOptions, send func([]json.RawMessage, error) bool) {
+	root, err := c.root(ctx)
+	if err != nil {
+		send(nil, err)
+		return
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("PageSize", strconv.Itoa(lo.pageSize()))
+	next := c.url(&request{method: http.MethodGet, path: root + rel, query: q})
+	seen := map[string]bool{}
+	n := 0
+	maxPages := 0 // the first page's @numpages + 1
+	for read := 1; ; read++ {
+		seen[next.String()] = true
+		res, err := c.do(ctx, &request{method: http.MethodGet, u: next})
+		if err != nil {
+			send(nil, err)
+			return
+		}
+		env, items, err := decodePage(res.body, key)
+		if err != nil {
+			send(nil, fmt.Errorf("reading page of %s: %w", next.Path, err))
+			return
+		}
+		if read == 1 {
+			// One page more than announced leaves room for tokens
+			// created while the list is read; a chain running on past
+			// it is a broken or hostile server.
+			// No server has more pages than a Page may number.
+			maxPages = min(max(int(env.NumPages), 1), contract.MaxPage) + 1
+		}
+		if len(items) > 0 && !send(items, nil) {
+			return
+		}
+		n += len(items)
+		if env.Next == "" || len(items) == 0 || lo.Limit > 0 && n >= lo.Limit {
+			return
+		}
+		u, err := c.nextURL(next, env.Next, q)
+		if err != nil {
+			send(nil, err)
+			return
+		}
+		if seen[u.String()] {
+			send(nil, &PageChainError{Path: u.Path, Loops: true})
+			return
+		}
+		if read >= maxPages {
+			send(nil, &PageChainError{Path: u.Path, Announced: maxPages - 1, Read: read})
+			return
+		}
+		next = u
+	}
+}
+
+// decodePage splits a list answer into its envelope and its items, found
+// under key or, failing that, under the only array-valued field. The
+// items are slices of body, as sent.
+func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
+	start := skipSpace(body, 0)
+	if start == len(body) || body[start] != '{' || !json.Valid(body) {
+		// Let encoding/json say what is wrong.
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("no %s in the answer", key)
+	}
+	var (
+		fields = map[string][]byte{} // the last value of each name, as encoding/json keeps
+		envObj = []byte{'{'}         // the "@…" members, the only ones that can fill a page
+	)
+	for m := range members(body[start:]) {
+		fields[m.name] = m.value
+		if strings.HasPrefix(m.name, "@") {
+			if len(envObj) > 1 {
+				envObj = append(envObj, ',')
+			}
+			envObj = append(append(append(envObj, m.rawName...), ':'), m.value...)
+		}
+	}
+	envObj = append(envObj, '}')
 	var env page
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := json.Unmarshal(envObj, &env); err != nil {
 		// Odd envelope numbers must not lose the items; only the link
 		// matters for paging.
 		env = page{}
@@ -126,13 +252,15 @@ func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
 		}
 		raw = fields[found[0]]
 	}
-	var items []json.RawMessage
-	if string(raw) != "null" {
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, nil, err
-		}
+	switch {
+	case raw[0] == '[':
+		return &env, elements(raw), nil
+	case string(raw) == "null":
+		return &env, nil, nil
 	}
-	return &env, items, nil
+	var items []json.RawMessage
+	err := json.Unmarshal(raw, &items) // not an array: encoding/json's words for it
+	return nil, nil, err
 }
 
 // PagingError is a list answer whose @nextpageuri points away from the

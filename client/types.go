@@ -257,6 +257,14 @@ type WriteOptions struct {
 	// IdempotencyKey is sent with every POST; when empty the client makes
 	// one up. Every retry of one call reuses the same key.
 	IdempotencyKey string
+	// Paced says the caller paces its requests on the rate budget itself:
+	// a 429 comes back at once, as an *APIError with its RetryAfter,
+	// instead of being tried again after Retry-After.
+	Paced bool
+	// RateLimit, when not nil, receives the rate budget the last answer to
+	// this call carried (the zero RateLimit when none did), where
+	// LastRateLimit is that of whichever call's answer came last.
+	RateLimit *RateLimit
 }
 
 // ListOptions control paging.
@@ -291,6 +299,47 @@ type TokenListOptions struct {
 	CreatedBefore  time.Time
 	LastUsedBefore time.Time
 	ResetBefore    time.Time
+}
+
+// Excludes names the field of t that fails a filter of o ("State", "Name",
+// "DateCreated", "DateLastUsed" or "DateAuthTokenReset"), or returns "" when
+// o selects t. It applies the filters as the server is asked to, to the
+// second, so a caller can refuse a list whose server ignored them. A date
+// that does not parse fails its filter; a missing DateAuthTokenReset counts
+// as DateCreated (the secret is as old as the token).
+func (o TokenListOptions) Excludes(t *Token) string {
+	created, createdOK := parseDate(t.DateCreated)
+	switch {
+	case o.State != "" && !strings.EqualFold(string(t.State), string(o.State)):
+		return "State"
+	case o.Name != "" && !strings.Contains(strings.ToLower(t.Name), strings.ToLower(o.Name)):
+		return "Name"
+	case !o.CreatedAfter.IsZero() && (!createdOK || created.Unix() < o.CreatedAfter.Unix()),
+		!o.CreatedBefore.IsZero() && (!createdOK || created.Unix() >= o.CreatedBefore.Unix()):
+		return "DateCreated"
+	}
+	if !o.LastUsedBefore.IsZero() && t.DateLastUsed != nil && *t.DateLastUsed != "" {
+		used, ok := parseDate(*t.DateLastUsed)
+		if !ok || used.Unix() >= o.LastUsedBefore.Unix() {
+			return "DateLastUsed"
+		}
+	}
+	if !o.ResetBefore.IsZero() {
+		reset, ok := created, createdOK
+		if t.DateAuthTokenReset != nil {
+			reset, ok = parseDate(*t.DateAuthTokenReset)
+		}
+		if !ok || reset.Unix() >= o.ResetBefore.Unix() {
+			return "DateAuthTokenReset"
+		}
+	}
+	return ""
+}
+
+// parseDate reads an API timestamp.
+func parseDate(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
 }
 
 // State is a token's state.

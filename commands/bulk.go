@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -119,7 +119,13 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			}
 			if !contract.ValidSID(tok.AccountSid) {
 				// These SIDs become requests and file names.
-				return nil, nil, badAnswerf("its list names %q, which is not an Account SID", tok.AccountSid)
+				return nil, nil, refuseSelectionf("its list names %q, which is not an Account SID", tok.AccountSid)
+			}
+			if field := lo.Excludes(tok); field != "" {
+				// A server that dropped a filter (in a page's
+				// @nextpageuri, say) would have the change reach tokens
+				// the user did not select.
+				return nil, nil, refuseSelectionf("its list holds %s, which the filters do not select (by its %s)", tok.AccountSid, field)
 			}
 			toks = append(toks, tok)
 		}
@@ -151,7 +157,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			return nil, nil, err
 		}
 		if tok.AccountSid != unique[0] {
-			return nil, nil, badAnswerf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
+			return nil, nil, refuseSelectionf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
 		}
 		return []*client.Token{tok}, nil, nil
 	}
@@ -188,6 +194,12 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 		failed = append(failed, errResult(sid, "", &client.APIError{StatusCode: 404, Message: "no such token in this account"}))
 	}
 	return found, failed, nil
+}
+
+// refuseSelectionf refuses an answer read while selecting the tokens to
+// change: exit 9, before anything changed.
+func refuseSelectionf(format string, a ...any) error {
+	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
 // apply makes action to the tokens: one token on its own endpoint, guarded
@@ -231,32 +243,30 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 	for i := 0; i < len(toks); i += contract.MaxBulk {
 		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
 	}
-	pace := newPacer(r.clock, func(d time.Duration) {
-		r.Msgs.say(levelProgress, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
-	})
+	prog := newProgress(r.IO, r.Msgs, action, len(toks))
+	defer prog.finish()
+	pace := newPacer(r.clock, prog.wait)
 	pace.note(r.API.LastRateLimit())
 	out := make([][]result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {
 		chunk := chunks[i]
+		defer func() { prog.add(len(chunk), failures(out[i]), r.API.LastRateLimit()) }()
 		sids := make([]string, len(chunk))
 		names := map[string]string{}
 		for j, t := range chunk {
 			sids[j] = t.AccountSid
 			names[t.AccountSid] = t.Name
 		}
-		w := client.WriteOptions{}
+		// Every request has its own key, the same each time it is sent: a
+		// request sent again after a 429 or a lost answer is made once.
+		w := client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()}
 		if key != "" {
-			// A key per request, from the run's key and the SIDs it carries:
-			// the same request in a re-run replays, another one is new.
+			// From the run's key and the SIDs it carries: the same request
+			// in a re-run replays, another one is new.
 			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
 			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
 		}
-		if err := pace.wait(ctx); err != nil {
-			out[i] = failAll(sids, names, err)
-			return
-		}
-		got, err := r.API.Bulk(ctx, action, sids, w)
-		pace.done(r.API.LastRateLimit())
+		got, err := r.sendBulk(ctx, pace, action, sids, w)
 		if err != nil {
 			out[i] = failAll(sids, names, err)
 			return
@@ -268,6 +278,32 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 		results = append(results, rs...)
 	}
 	return results
+}
+
+// maxRefusals is how many 429s in a row one bulk request takes before it
+// fails: with the pacer waiting for each refill, a server that keeps
+// refusing is not counting the way its headers say.
+const maxRefusals = 5
+
+// sendBulk sends one bulk request when the pacer has a unit of the budget
+// for it. A 429 is the budget spent: the pacer learns until when, and the
+// same request, with the same Idempotency-Key, goes again once it refills.
+func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
+	for refusals := 1; ; refusals++ {
+		t, err := pace.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var rl client.RateLimit
+		w.RateLimit = &rl
+		got, err := r.API.Bulk(ctx, action, sids, w)
+		if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
+			pace.refused(t, rl, ae.RetryAfter)
+			continue
+		}
+		pace.done(t, rl)
+		return got, err
+	}
 }
 
 // bulkResults turns a bulk answer into one result per SID asked for, in
@@ -295,6 +331,17 @@ func bulkResults(sids []string, names map[string]string, got []client.BulkResult
 		}
 	}
 	return out
+}
+
+// failures counts the failed results.
+func failures(rs []result) int {
+	n := 0
+	for _, r := range rs {
+		if r.Status != "OK" {
+			n++
+		}
+	}
+	return n
 }
 
 func failAll(sids []string, names map[string]string, err error) []result {

@@ -107,7 +107,7 @@ type credentialSettings struct {
 	warn        io.Writer // where warnings go
 }
 
-// resolveCredentials applies DESIGN.md's rule: credentials come as one unit,
+// resolveCredentials applies the rule: credentials come as one unit,
 // from the environment when IMPACTCTL_ACCOUNT_SID or a secret variable is
 // set (any URL), else from the profile with its own URL, which no other URL
 // may replace.
@@ -188,15 +188,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	case secret == "" && secretFile == "":
 		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
 	case secretFile != "":
-		data, err := os.ReadFile(secretFile)
+		secret, err := readTokenFile(secretFile, s.warn)
 		if err != nil {
-			return nil, usageErrorf("reading IMPACTCTL_AUTH_TOKEN_FILE: %w", err)
+			return nil, err
 		}
-		if st, err := os.Stat(secretFile); err == nil && st.Mode().Perm()&0o077 != 0 && s.warn != nil {
-			fmt.Fprintf(s.warn, "warning: IMPACTCTL_AUTH_TOKEN_FILE %s can be read by other users (mode %04o): run chmod 600 %s\n",
-				secretFile, st.Mode().Perm(), secretFile)
-		}
-		c.AuthToken = strings.TrimSpace(string(data))
+		c.AuthToken = secret
 		c.SecretEnv = "IMPACTCTL_AUTH_TOKEN_FILE"
 		c.SecretFile = secretFile
 		if c.AuthToken == "" {
@@ -217,4 +213,43 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	c.APIURL = u
 	c.Source = "environment (IMPACTCTL_ACCOUNT_SID, " + c.SecretEnv + ")"
 	return c, nil
+}
+
+// readTokenFile reads IMPACTCTL_AUTH_TOKEN_FILE. Unlike the config file it
+// follows a symbolic link: secret volumes (Kubernetes) and bash's <(…) are
+// links. What it opened is checked on the descriptor, so the file read is
+// the file checked: a regular file or a pipe, owned by the user or root,
+// and a file no other user can write (whoever can, chooses the token every
+// command acts as). A file others can read gets a warning naming the chmod.
+func readTokenFile(path string, warn io.Writer) (string, error) {
+	const what = "IMPACTCTL_AUTH_TOKEN_FILE"
+	f, err := os.Open(path)
+	if err != nil {
+		return "", usageErrorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", usageErrorf("reading %s: %w", what, err)
+	}
+	if !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 {
+		return "", notRegular(what, path, st)
+	}
+	if err := checkOwner(what, path, st, true); err != nil {
+		return "", err
+	}
+	if st.Mode().IsRegular() {
+		if err := checkNotWritableByOthers(what, path, st, 0o600); err != nil {
+			return "", err
+		}
+		if st.Mode().Perm()&0o077 != 0 && warn != nil {
+			fmt.Fprintf(warn, "warning: %s %s can be read by other users (mode %04o): run chmod 600 %s\n",
+				what, path, st.Mode().Perm(), path)
+		}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "", usageErrorf("reading %s: %w", what, err)
+	}
+	return strings.TrimSpace(string(data)), nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/impactcom/impactctl/server"
 )
 
-// Exit codes, as DESIGN.md fixes them.
+// Exit codes, as the README and `help exit-codes` document them.
 const (
 	ExitOK          = 0
 	ExitUnexpected  = 1
@@ -45,7 +45,7 @@ func usageErrorf(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }
 
-// exitCode maps any error a command returns to DESIGN.md's exit codes.
+// exitCode maps any error a command returns to the documented exit codes.
 // It is the one place that knows the mapping.
 func exitCode(err error) int {
 	if err == nil {

@@ -75,7 +75,7 @@ func newFactory(io *IOStreams, version string) *Factory {
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{Version: version, v: v, getenv: os.Getenv, now: time.Now}
+	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now}
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io

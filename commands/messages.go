@@ -34,6 +34,9 @@ type messages struct {
 	mu   sync.Mutex
 	raw  io.Writer
 	json func() bool
+	// status is the status line drawn on a terminal (a bulk command's
+	// progress), without a newline; "" when none is.
+	status string
 }
 
 // levelWriter is an io.Writer over messages whose lines get one level. A
@@ -61,6 +64,13 @@ func (m *messages) line(level, text string, newline bool) {
 	if !m.json() {
 		if newline {
 			text += "\n"
+		}
+		if m.status != "" {
+			// Above the status line, which is drawn again below.
+			text = clearLine + text
+			if newline {
+				text += m.status
+			}
 		}
 		io.WriteString(m.raw, text)
 		return
@@ -90,6 +100,20 @@ func (m *messages) object(level string, v any) {
 	}
 	line = append(line, b[1:]...)
 	m.raw.Write(append(line, '\n'))
+}
+
+// clearLine returns a terminal's cursor to the start of the line and
+// clears it.
+const clearLine = "\r\x1b[K"
+
+// setStatus draws s as a status line at the foot of stderr, a terminal,
+// in place of the one before; "" clears it. Lines written meanwhile go
+// above it.
+func (m *messages) setStatus(s string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.status = output.Sanitize(s)
+	io.WriteString(m.raw, clearLine+m.status)
 }
 
 // say writes a message at level: a line for people, or in JSON modes an

@@ -45,49 +45,110 @@ func waitWithinReach(wait time.Duration, now time.Time) error {
 
 // pacer shares the token's request budget among concurrent bulk workers:
 // one view of it, updated by every answer, from which every wait is
-// computed. A worker takes a unit before it sends. While the view says none
-// is left, it waits for a request in flight to bring a newer view, or, with
-// none in flight, for the budget to refill — rather than spending requests
-// on 429s. A budget never announced is not paced.
+// computed. A worker takes a unit (a ticket) before it sends. While the
+// view says none is left, it waits for a request in flight to bring a newer
+// view, or, with none in flight, for the budget to refill — rather than
+// spending requests on 429s. A budget never announced is not paced.
+//
+// The server counts requests in fixed windows. Answers arrive in any
+// order, so the view keeps the fewest units any answer from the current
+// window said were left (a later answer may have been counted earlier),
+// less the requests in flight (they may be counted already, or soon).
+// An answer's Reset tells which window it was counted in: that window ends
+// no earlier than the request was sent plus Reset less a second (the server
+// rounds Reset up), and no later than the answer arrived plus Reset.
 type pacer struct {
 	clock clock
-	// waiting says a worker pauses d for the budget to refill.
+	// waiting says the workers pause d for the budget to refill.
 	waiting func(d time.Duration)
 
 	mu    sync.Mutex
 	known bool
 	limit int
-	// remaining counts the requests in flight as spent: the answer it
-	// came from may not have counted them yet.
-	remaining int
-	resetAt   time.Time
-	// seen is when the answer the view comes from arrived: an older one,
-	// or the same one read again, changes nothing.
-	seen     time.Time
+	// left is the fewest units left any answer from the current window
+	// announced; the requests in flight come off it.
+	left int
+	// resetAt is when the current window ends, at the latest; zero when
+	// no answer from it has arrived yet.
+	resetAt time.Time
+	// window numbers the current window; prevReset is when the one
+	// before it ended, at the latest.
+	window    int
+	prevReset time.Time
+	// until holds every request back until then: a 429 asked for it.
+	until    time.Time
 	inflight int
+	// announced is the end of the last wait reported, so that the
+	// workers waiting for the same refill report it once.
+	announced time.Time
 	// changed is closed, and replaced, whenever the view changes.
 	changed chan struct{}
+}
+
+// ticket is one request's unit of the budget, taken by wait and handed
+// back with the request's answer to done or refused.
+type ticket struct {
+	window int
+	sent   time.Time
 }
 
 func newPacer(c clock, waiting func(time.Duration)) *pacer {
 	return &pacer{clock: c, waiting: waiting, changed: make(chan struct{})}
 }
 
-// note takes in the budget an answer carried.
+// note takes in the budget an answer before the run carried (the listing
+// that found the tokens).
 func (p *pacer) note(rl client.RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.noteLocked(rl)
+	if rl.Limit > 0 {
+		p.adopt(rl)
+	}
 }
 
-func (p *pacer) noteLocked(rl client.RateLimit) {
-	if rl.Limit == 0 || (p.known && !rl.At.After(p.seen)) {
+// adopt makes rl the view of the current window.
+func (p *pacer) adopt(rl client.RateLimit) {
+	p.known, p.limit, p.left = true, rl.Limit, rl.Remaining
+	p.resetAt = rl.At.Add(time.Duration(rl.Reset) * time.Second)
+}
+
+// learn takes in the budget the answer to t's request carried.
+func (p *pacer) learn(t ticket, rl client.RateLimit) {
+	if rl.Limit <= 0 {
 		return
 	}
-	p.known, p.seen, p.limit = true, rl.At, rl.Limit
-	p.remaining = rl.Remaining - p.inflight
-	p.resetAt = rl.At.Add(time.Duration(rl.Reset) * time.Second)
-	p.signal()
+	if !p.known {
+		p.adopt(rl)
+		return
+	}
+	reset := time.Duration(rl.Reset) * time.Second
+	// The window the answer was counted in ends after this.
+	after := t.sent.Add(reset - time.Second)
+	switch {
+	case t.window < p.window-1, t.window < p.window && !after.After(p.prevReset):
+		// Sent before the current window began and counted in one that
+		// has ended: it says nothing of this one.
+		return
+	case !p.resetAt.IsZero() && after.After(p.resetAt.Add(time.Second)):
+		// Counted in a window that began before the view expected it to
+		// (the second spares a Reset rounded down).
+		p.nextWindow()
+		p.adopt(rl)
+		return
+	}
+	p.limit = rl.Limit
+	p.left = min(p.left, rl.Remaining)
+	if end := rl.At.Add(reset); end.After(p.resetAt) {
+		p.resetAt = end
+	}
+}
+
+// nextWindow begins a new window, the budget full until an answer from it
+// says otherwise.
+func (p *pacer) nextWindow() {
+	p.window++
+	p.prevReset = p.resetAt
+	p.left, p.resetAt = p.limit, time.Time{}
 }
 
 func (p *pacer) signal() {
@@ -95,52 +156,95 @@ func (p *pacer) signal() {
 	p.changed = make(chan struct{})
 }
 
-// done ends a request taken with wait, taking in the budget its answer
+// done ends the request t was taken for, taking in the budget its answer
 // carried (the zero RateLimit when there was no answer).
-func (p *pacer) done(rl client.RateLimit) {
+func (p *pacer) done(t ticket, rl client.RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight--
-	p.noteLocked(rl)
+	if rl.Limit > 0 {
+		p.learn(t, rl)
+	} else if p.known && t.window == p.window && !p.resetAt.IsZero() {
+		// No answer: the request may have been counted all the same.
+		p.left--
+	}
+	p.signal()
+}
+
+// refused ends the request t was taken for, refused with 429 because the
+// budget was spent: nothing is sent before its Retry-After (a second when
+// the answer gave no time at all), and the window it met has no unit left.
+func (p *pacer) refused(t ticket, rl client.RateLimit, retryAfter time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight--
+	at := rl.At
+	if at.IsZero() {
+		at = p.clock.Now()
+	}
+	if rl.Limit > 0 {
+		rl.Remaining = 0
+		p.learn(t, rl)
+	} else if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	if until := at.Add(retryAfter); until.After(p.until) {
+		p.until = until
+	}
 	p.signal()
 }
 
 // wait takes a unit of the budget for one request, waiting until there is
 // one. A refill more than maxBudgetWait away is refused with exit 8.
-func (p *pacer) wait(ctx context.Context) error {
+func (p *pacer) wait(ctx context.Context) (ticket, error) {
 	for {
 		p.mu.Lock()
 		now := p.clock.Now()
-		if p.known && p.remaining <= 0 && !now.Before(p.resetAt) {
+		if p.known && !p.resetAt.IsZero() && !now.Before(p.resetAt) {
 			// The window ended: the budget refilled.
-			p.remaining = p.limit - p.inflight
+			p.nextWindow()
 		}
-		if !p.known || p.remaining > 0 {
-			p.remaining--
+		held := now.Before(p.until)
+		if !held && (!p.known || p.left-p.inflight > 0) {
 			p.inflight++
+			t := ticket{window: p.window, sent: now}
 			p.mu.Unlock()
-			return nil
+			return t, nil
 		}
-		if p.inflight > 0 {
+		if !held && p.inflight > 0 {
 			// An answer on its way brings a newer view.
 			changed := p.changed
 			p.mu.Unlock()
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return ticket{}, ctx.Err()
 			case <-changed:
 			}
 			continue
 		}
-		wait := ceilSecond(p.resetAt.Sub(now))
+		end := p.until
+		if !held {
+			end = p.resetAt
+		}
+		if end.IsZero() {
+			// Spent, with no answer from this window to say until when.
+			end = now.Add(time.Second)
+		}
+		wait := ceilSecond(end.Sub(now))
+		announce := end.After(p.announced)
+		if announce {
+			p.announced = end
+		}
 		p.mu.Unlock()
 		if err := waitWithinReach(wait, now); err != nil {
-			return err
+			return ticket{}, err
 		}
-		p.waiting(wait)
+		if announce {
+			p.waiting(wait)
+		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return ticket{}, ctx.Err()
 		case <-p.clock.After(wait):
 		}
 	}

@@ -139,6 +139,7 @@ func TestScripts(t *testing.T) {
 			"proxy":    cmdProxy,
 			"readyenv": cmdReadyenv,
 			"hostile":  cmdHostile,
+			"seed":     cmdSeed,
 		},
 	})
 }

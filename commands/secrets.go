@@ -103,26 +103,35 @@ func checkSecretFile(path string) error {
 }
 
 // checkSecretDir makes --secret-dir (0700) or refuses an existing one that
-// another user owns or can write: they could read the secrets, or plant
-// files in their place.
+// is a symbolic link, or that another user owns or can write: they could
+// read the secrets, or plant files in their place. The checks are made on
+// the open directory, so it cannot be swapped between check and use.
 func checkSecretDir(dir string) error {
-	st, err := os.Stat(dir)
+	d, err := openNoFollow(dir, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return usageErrorf("--secret-dir: %w", err)
 		}
+		return probeWritable(dir)
+	case errors.Is(err, errIsLink):
+		return usageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
+	case err != nil:
+		return usageErrorf("--secret-dir: %w; nothing changed", err)
+	}
+	defer d.Close()
+	st, err := d.Stat()
+	switch {
 	case err != nil:
 		return usageErrorf("--secret-dir: %w; nothing changed", err)
 	case !st.IsDir():
 		return usageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
-	default:
-		if err := checkOwner("--secret-dir", dir, st, false); err != nil {
-			return err
-		}
-		if err := checkNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
-			return err
-		}
+	}
+	if err := checkOwner("--secret-dir", dir, st, false); err != nil {
+		return err
+	}
+	if err := checkNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
+		return err
 	}
 	return probeWritable(dir)
 }

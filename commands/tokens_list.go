@@ -130,6 +130,21 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 	if err != nil {
 		return err
 	}
+	if p := f.Printer(); !p.Table() {
+		// JSON as the server wrote it where that is what encoding the
+		// decoded token would write: no decode and encode per token.
+		lw := p.List()
+		for b, err := range c.TokensJSON(ctx, lo) {
+			if err != nil {
+				// Not closed: see printList.
+				return err
+			}
+			if err := lw.AddJSON(b); err != nil {
+				return err
+			}
+		}
+		return lw.Close()
+	}
 	return printList(f, c.Tokens(ctx, lo), tokenTableHeader, tokenRow)
 }
 

@@ -25,6 +25,10 @@ type fakeAPI struct {
 	bulks  [][]string // the SIDs of each bulk call
 	// bulkAnswer, when set, answers a bulk call in place of the tokens.
 	bulkAnswer func(sids []string) []client.BulkResult
+	// bulkBudget, when set, gives bulk call n (from 0) the rate budget
+	// its answer carries, and an error to answer with instead.
+	bulkBudget func(n int) (client.RateLimit, error)
+	bulkKeys   []string // the Idempotency-Key of each bulk call
 	rate       client.RateLimit
 }
 
@@ -71,10 +75,20 @@ func (f *fakeAPI) Act(_ context.Context, a client.Action, sid string, w client.W
 	return &c, nil
 }
 
-func (f *fakeAPI) Bulk(_ context.Context, a client.Action, sids []string, _ client.WriteOptions) ([]client.BulkResult, error) {
+func (f *fakeAPI) Bulk(_ context.Context, a client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.bulks = append(f.bulks, sids)
+	f.bulkKeys = append(f.bulkKeys, w.IdempotencyKey)
+	if f.bulkBudget != nil {
+		rl, err := f.bulkBudget(len(f.bulks) - 1)
+		if w.RateLimit != nil {
+			*w.RateLimit = rl
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	if f.bulkAnswer != nil {
 		return f.bulkAnswer(sids), nil
 	}

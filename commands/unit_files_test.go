@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -260,5 +261,81 @@ func TestPrintableSecret(t *testing.T) {
 		if got := printableSecret(s); got != want {
 			t.Errorf("printableSecret(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+func TestSecretDirLinkRefused(t *testing.T) {
+	needUnix(t)
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "secrets")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	// Checked through the link, the private directory it points to would
+	// pass; whoever can change the link would choose where secrets go.
+	s := &secretFlags{Dir: link, bulk: true}
+	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
+	s = &secretFlags{Dir: real, bulk: true}
+	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+		t.Errorf("the directory itself: %v", err)
+	}
+}
+
+func TestTokenFileChecked(t *testing.T) {
+	needUnix(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ci.secret")
+	if err := os.WriteFile(path, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A link is followed (secret volumes are links); the file it reaches is
+	// what is checked and read.
+	link := filepath.Join(dir, "mounted")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	if got, err := readTokenFile(link, &warn); err != nil || got != "s3cret" || warn.Len() != 0 {
+		t.Errorf("through a link: %q, %v, warning %q", got, err, warn.String())
+	}
+
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readTokenFile(link, &warn); err != nil || got != "s3cret" || !strings.Contains(warn.String(), "can be read by other users (mode 0644): run chmod 600 "+link) {
+		t.Errorf("readable by others: %q, %v, warning %q", got, err, warn.String())
+	}
+
+	if err := os.Chmod(path, 0o620); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readTokenFile(link, io.Discard)
+	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "other users can write to it", "chmod 600")
+
+	_, err = readTokenFile(dir, io.Discard)
+	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "a directory, not a regular file")
+}
+
+func TestTokenFileOfAnotherUserRefused(t *testing.T) {
+	needRoot(t)
+	path := filepath.Join(t.TempDir(), "ci.secret")
+	if err := os.WriteFile(path, []byte("planted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readTokenFile(path, io.Discard)
+	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "owned by another user")
+	// Root's own file (a mounted secret) is accepted.
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readTokenFile(path, io.Discard); err != nil || got != "planted" {
+		t.Errorf("root's file: %q, %v", got, err)
 	}
 }

@@ -44,8 +44,16 @@ func (c *fakeClock) recorded() []time.Duration {
 
 func newTestPacer() (*pacer, *fakeClock, *bytes.Buffer) {
 	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	var out bytes.Buffer
-	return newPacer(clk, func(d time.Duration) { fmt.Fprintf(&out, "waiting %s\n", d) }), clk, &out
+	var (
+		mu  sync.Mutex
+		out bytes.Buffer
+	)
+	// Workers report waits concurrently, as they do to the progress line.
+	return newPacer(clk, func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&out, "waiting %s\n", d)
+	}), clk, &out
 }
 
 // budget is the rate limit an answer arriving after d carries.
@@ -53,12 +61,40 @@ func budget(clk *fakeClock, d time.Duration, limit, remaining, reset int) client
 	return client.RateLimit{Limit: limit, Remaining: remaining, Reset: reset, At: clk.Now().Add(d)}
 }
 
+// take is one unit of p's budget; it fails the test when wait does.
+func take(t *testing.T, p *pacer) ticket {
+	t.Helper()
+	tk, err := p.wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// blocked reports whether a wait for a unit is still blocked after a while
+// of real time, with the goroutine left to take its unit on got.
+func blocked(t *testing.T, p *pacer, got chan ticket) bool {
+	t.Helper()
+	go func() {
+		tk, err := p.wait(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- tk
+	}()
+	select {
+	case tk := <-got:
+		got <- tk
+		return false
+	case <-time.After(50 * time.Millisecond):
+		return true
+	}
+}
+
 func TestPaceUnknownBudgetDoesNotWait(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	for range 10 {
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		take(t, p)
 	}
 	if w := clk.recorded(); len(w) != 0 {
 		t.Errorf("waited %v for a budget never announced", w)
@@ -69,21 +105,17 @@ func TestPaceWaitsForTheRefill(t *testing.T) {
 	p, clk, out := newTestPacer()
 	p.note(budget(clk, 0, 100, 0, 30))
 	clk.now = clk.now.Add(9500 * time.Millisecond)
-	if err := p.wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	take(t, p)
 	// 20.5 s were left: the wait is counted in whole seconds, up.
 	if w := clk.recorded(); len(w) != 1 || w[0] != 21*time.Second {
 		t.Errorf("waits %v, want one of 21s", w)
 	}
-	if !strings.Contains(out.String(), "waiting 21s\n") {
-		t.Errorf("stderr: %q", out)
+	if out.String() != "waiting 21s\n" {
+		t.Errorf("waits reported: %q", out)
 	}
 	// After the refill the next requests go at once.
 	for range 5 {
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		take(t, p)
 	}
 	if w := clk.recorded(); len(w) != 1 {
 		t.Errorf("waits %v after the refill", w)
@@ -93,7 +125,7 @@ func TestPaceWaitsForTheRefill(t *testing.T) {
 func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.note(budget(clk, 0, 1000, 0, 2*3600))
-	err := p.wait(context.Background())
+	_, err := p.wait(context.Background())
 	if checkExit(t, err, ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
 		t.Errorf("err = %v", err)
 	}
@@ -105,76 +137,264 @@ func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 func TestPaceCountsRequestsInFlight(t *testing.T) {
 	// Two units left and four workers: two go, the others wait for the
 	// answers instead of spending requests on 429s.
-	p, clk, _ := newTestPacer()
+	p, clk, out := newTestPacer()
 	p.note(budget(clk, 0, 100, 2, 60))
-	for range 2 {
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	started := make(chan struct{}, 2)
+	a, b := take(t, p), take(t, p)
+	got := make(chan ticket, 2)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.wait(context.Background()); err != nil {
+			tk, err := p.wait(context.Background())
+			if err != nil {
 				t.Error(err)
 			}
-			started <- struct{}{}
+			got <- tk
 		}()
 	}
 	select {
-	case <-started:
+	case <-got:
 		t.Fatal("a third request went out with two units left and two in flight")
 	case <-time.After(50 * time.Millisecond):
 	}
-	// The answers, the newer one last: the budget is spent, refilling 50 s
-	// after the newer one arrived.
-	p.done(budget(clk, time.Second, 100, 1, 59))
+	p.done(a, budget(clk, time.Second, 100, 1, 59))
 	select {
-	case <-started:
+	case <-got:
 		t.Fatal("a request went out with none left and one in flight")
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.done(budget(clk, 2*time.Second, 100, 0, 50))
+	// The budget is spent, refilling 58 s after the newer answer arrived.
+	p.done(b, budget(clk, 2*time.Second, 100, 0, 58))
 	wg.Wait()
 	w := clk.recorded()
 	if len(w) == 0 {
 		t.Fatal("no wait for the refill")
 	}
 	for _, d := range w {
-		if d != 52*time.Second {
-			t.Errorf("waits %v, want 52s each: the refill the newest answer announced", w)
+		if d != 60*time.Second {
+			t.Errorf("waits %v, want 60s each: the refill the answers announced", w)
 		}
+	}
+	if out.String() != "waiting 1m0s\n" {
+		t.Errorf("waits reported: %q, want the workers' one wait reported once", out)
 	}
 }
 
-func TestPaceKeepsTheNewestAnswer(t *testing.T) {
+func TestPaceKeepsTheFewestUnitsLeft(t *testing.T) {
+	// Answers arrive in any order: the one counted later (fewer left)
+	// may come first. An answer saying more were left is older news.
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 2*time.Second, 100, 0, 30))
-	// An older answer, arriving late, says there was budget left: it is
-	// not the newest view.
-	p.note(budget(clk, time.Second, 100, 50, 31))
-	if err := p.wait(context.Background()); err != nil {
-		t.Fatal(err)
+	p.note(budget(clk, 0, 10, 3, 30))
+	a, b, c := take(t, p), take(t, p), take(t, p)
+	p.done(b, budget(clk, time.Second, 10, 1, 29))
+	p.done(a, budget(clk, 2*time.Second, 10, 2, 29))
+	got := make(chan ticket, 1)
+	if !blocked(t, p, got) {
+		t.Fatal("a request went out with one unit left and one in flight")
 	}
-	if w := clk.recorded(); len(w) != 1 || w[0] != 32*time.Second {
-		t.Errorf("waits %v, want one of 32s (30 s from the newest answer, 2 s ahead of the clock)", w)
+	p.done(c, budget(clk, 3*time.Second, 10, 0, 28))
+	<-got
+	if w := clk.recorded(); len(w) != 1 || w[0] != 31*time.Second {
+		t.Errorf("waits %v, want one of 31s", w)
+	}
+}
+
+func TestPaceIgnoresAnswersFromAnEndedWindow(t *testing.T) {
+	// A request sent just before the window ended is answered after the
+	// next one began: its spent budget is the old window's.
+	p, clk, _ := newTestPacer()
+	p.note(budget(clk, 0, 10, 2, 2))
+	late := take(t, p)
+	clk.now = clk.now.Add(2 * time.Second)
+	fresh := take(t, p) // the window ended: the budget refilled
+	if late.window == fresh.window {
+		t.Fatal("no new window after the reset")
+	}
+	p.done(fresh, budget(clk, 100*time.Millisecond, 10, 9, 60))
+	p.done(late, budget(clk, 200*time.Millisecond, 10, 0, 1))
+	for range 9 {
+		take(t, p)
+	}
+	if w := clk.recorded(); len(w) != 0 {
+		t.Errorf("waited %v: the old window's answer was taken for the new one's", w)
+	}
+	got := make(chan ticket, 1)
+	if !blocked(t, p, got) {
+		t.Fatal("an eleventh request went out in a window of ten")
+	}
+}
+
+func TestPaceFollowsAWindowThatBeganEarly(t *testing.T) {
+	// The server's window ended before the view expected (its Reset was
+	// rounded up): an answer counted in the next one starts a new view.
+	p, clk, _ := newTestPacer()
+	p.note(budget(clk, 0, 10, 5, 30))
+	tk := take(t, p)
+	p.done(tk, budget(clk, time.Second, 10, 9, 60))
+	for range 8 {
+		take(t, p)
+	}
+	if w := clk.recorded(); len(w) != 0 {
+		t.Errorf("waited %v with the new window's units left", w)
+	}
+}
+
+func TestPaceWaitsOutA429(t *testing.T) {
+	// The view said a unit was left; the server refused (another client
+	// spends the same budget). Nothing is sent before its Retry-After.
+	p, clk, out := newTestPacer()
+	p.note(budget(clk, 0, 10, 5, 40))
+	tk := take(t, p)
+	p.refused(tk, budget(clk, time.Second, 10, 0, 45), 45*time.Second)
+	take(t, p)
+	if w := clk.recorded(); len(w) != 1 || w[0] != 46*time.Second {
+		t.Errorf("waits %v, want one of 46s", w)
+	}
+	if out.String() != "waiting 46s\n" {
+		t.Errorf("waits reported: %q", out)
+	}
+}
+
+func TestPaceWaitsOutA429WithoutBudget(t *testing.T) {
+	p, clk, _ := newTestPacer()
+	tk := take(t, p)
+	p.refused(tk, client.RateLimit{}, 7*time.Second)
+	take(t, p)
+	tk = take(t, p)
+	// A refusal naming no time at all holds the requests for a second.
+	p.refused(tk, client.RateLimit{}, 0)
+	take(t, p)
+	if w := clk.recorded(); len(w) != 2 || w[0] != 7*time.Second || w[1] != time.Second {
+		t.Errorf("waits %v, want 7s then 1s", w)
+	}
+}
+
+func TestPaceRefusesA429OverAnHour(t *testing.T) {
+	p, clk, _ := newTestPacer()
+	tk := take(t, p)
+	p.refused(tk, client.RateLimit{}, 3*time.Hour)
+	_, err := p.wait(context.Background())
+	checkExit(t, err, ExitRateLimited)
+	if w := clk.recorded(); len(w) != 0 {
+		t.Errorf("waited %v", w)
 	}
 }
 
 func TestPaceStopsWithTheContext(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.note(budget(clk, 0, 100, 1, 60))
-	if err := p.wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	take(t, p)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	// A request is in flight and none left: the wait ends with ctx.
-	if err := p.wait(ctx); err != context.Canceled {
+	if _, err := p.wait(ctx); err != context.Canceled {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// refusal is a 429 with Retry-After, carrying a spent budget of 10 when
+// the clock is given.
+func refusal(clk *fakeClock, retryAfter time.Duration) (client.RateLimit, error) {
+	var rl client.RateLimit
+	if clk != nil {
+		rl = client.RateLimit{Limit: 10, Remaining: 0, Reset: int(retryAfter / time.Second), At: clk.Now()}
+	}
+	return rl, &client.APIError{StatusCode: 429, Code: "rate_limited", Message: "budget spent", RetryAfter: retryAfter}
+}
+
+func listTokens(api *fakeAPI) []*client.Token {
+	var toks []*client.Token
+	for tok := range api.Tokens(context.Background(), client.TokenListOptions{}) {
+		toks = append(toks, tok)
+	}
+	return toks
+}
+
+func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
+	for _, key := range []string{"", "job"} {
+		t.Run("key="+key, func(t *testing.T) {
+			api := newFakeAPI(250, client.StateEnabled)
+			r, _, errOut := newTestRun(t, api, true)
+			clk := r.clock.(*fakeClock)
+			// The first request to arrive is refused for 40 s, beyond the
+			// 30 s a single request would wait; the others go through.
+			api.bulkBudget = func(n int) (client.RateLimit, error) {
+				if n == 0 {
+					return refusal(clk, 40*time.Second)
+				}
+				return client.RateLimit{Limit: 10, Remaining: 9 - n, Reset: 60, At: clk.Now()}, nil
+			}
+			toks := listTokens(api)
+			got := r.apply(context.Background(), client.ActionDisable, toks, key, 4)
+			if len(got) != 250 || failures(got) != 0 {
+				t.Fatalf("%d results, %d failed: want 250 done", len(got), failures(got))
+			}
+			if len(api.bulks) != 4 {
+				t.Fatalf("%d bulk calls, want 4: three requests and the refused one again", len(api.bulks))
+			}
+			// The refused request went again, the same SIDs with the same key;
+			// every other request has its own key.
+			var again int
+			for i := 1; i < 4; i++ {
+				if api.bulkKeys[i] == api.bulkKeys[0] {
+					again = i
+				}
+			}
+			if again == 0 || strings.Join(api.bulks[again], ",") != strings.Join(api.bulks[0], ",") {
+				t.Errorf("keys %q: the refused request was not sent again with its key", api.bulkKeys)
+			}
+			keys := map[string]bool{}
+			for _, k := range api.bulkKeys {
+				keys[k] = true
+				if key != "" && !strings.HasPrefix(k, key+"-") {
+					t.Errorf("key %q is not from the run's key %q", k, key)
+				}
+			}
+			if len(keys) != 3 {
+				t.Errorf("keys %q: want one per request", api.bulkKeys)
+			}
+			if w := clk.recorded(); len(w) == 0 || w[0] != 40*time.Second {
+				t.Errorf("waits %v, want 40s first", w)
+			}
+			if n := strings.Count(errOut.String(), "waiting 40s for it to refill"); n != 1 {
+				t.Errorf("the wait reported %d times, want once:\n%s", n, errOut)
+			}
+		})
+	}
+}
+
+func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
+	api := newFakeAPI(2, client.StateEnabled)
+	r, _, _ := newTestRun(t, api, true)
+	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(nil, time.Second) }
+	got := r.apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
+	if len(api.bulks) != maxRefusals {
+		t.Errorf("%d bulk calls, want %d", len(api.bulks), maxRefusals)
+	}
+	for _, res := range got {
+		if res.Status != "ERROR" || res.StatusCode != 429 {
+			t.Errorf("%+v: want failed with the 429", res)
+		}
+	}
+}
+
+func TestBulk429OverAnHourIsNotWaited(t *testing.T) {
+	api := newFakeAPI(2, client.StateEnabled)
+	r, _, _ := newTestRun(t, api, true)
+	clk := r.clock.(*fakeClock)
+	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(clk, 2*time.Hour) }
+	got := r.apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
+	if len(api.bulks) != 1 {
+		t.Errorf("%d bulk calls, want 1", len(api.bulks))
+	}
+	for _, res := range got {
+		if res.Status != "ERROR" || !checkExit(t, res.err, ExitRateLimited) {
+			t.Errorf("%+v: want failed with exit 8", res)
+		}
+	}
+	if w := clk.recorded(); len(w) != 0 {
+		t.Errorf("waited %v", w)
 	}
 }
 

@@ -57,17 +57,21 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, ro
 		}
 		return lw.Close()
 	}
-	t := output.NewTable(f.IO.Out, header...)
+	// Rows are written as they come, widths settled by the first page,
+	// so a long listing never sits in memory.
+	t := output.NewTableWriter(f.IO.Out, header...)
 	n := 0
 	for it, err := range items {
 		if err != nil {
 			return err
 		}
-		t.Row(row(it)...)
+		if err := t.Row(row(it)...); err != nil {
+			return err
+		}
 		n++
 	}
 	if n == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "no results")
 	}
-	return t.Render()
+	return t.Close()
 }

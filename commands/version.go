@@ -4,64 +4,124 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
+// Release builds stamp the commit and its date beside the version:
+// -ldflags "-X github.com/impactcom/impactctl/commands.commit=… -X …commands.date=…".
+var (
+	commit string
+	date   string
+)
+
+// buildInfo says which impactctl this is.
+type buildInfo struct {
+	Version  string
+	Commit   string `json:",omitempty"`
+	Date     string `json:",omitempty"`
+	Modified bool   `json:",omitempty"`
+	Go       string
+	Platform string
+}
+
+// String is the one line `impactctl version` prints.
+func (b buildInfo) String() string {
+	var facts []string
+	if b.Commit != "" {
+		c := b.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		if b.Modified {
+			c += "+dirty"
+		}
+		facts = append(facts, c)
+	}
+	if b.Date != "" {
+		facts = append(facts, b.Date)
+	}
+	s := "impactctl " + b.Version
+	if len(facts) > 0 {
+		s += " (" + strings.Join(facts, ", ") + ")"
+	}
+	return s + " " + b.Go + " " + b.Platform
+}
+
+// currentBuild is what the release build stamped, completed from what the
+// go command recorded in the binary.
+func currentBuild() buildInfo {
+	return buildInfo{Version: version, Commit: commit, Date: date}.completed()
+}
+
+// completed fills in what b lacks from the binary's build information.
+func (b buildInfo) completed() buildInfo {
+	b.Go, b.Platform = runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH
+	if info, ok := debug.ReadBuildInfo(); ok {
+		b = b.completedFrom(info)
+	}
+	return b
+}
+
+// completedFrom fills what was not stamped: `go install …@v1.2.3` records
+// the module's version, and a build in a checkout records the commit, its
+// time and whether the tree had changes.
+func (b buildInfo) completedFrom(info *debug.BuildInfo) buildInfo {
+	if b.Version == "" || b.Version == "dev" {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			b.Version = strings.TrimPrefix(v, "v")
+		}
+	}
+	if b.Commit != "" {
+		return b
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Commit = s.Value
+		case "vcs.time":
+			if b.Date == "" {
+				b.Date = s.Value
+			}
+		case "vcs.modified":
+			b.Modified = s.Value == "true"
+		}
+	}
+	return b
+}
+
 func newVersionCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print impactctl's version",
+		Short: "Print impactctl's version, commit and build date",
 		Example: `  impactctl version
   impactctl version -o json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := f.Version
-			if rev := buildRevision(); rev != "" {
-				v += " (" + rev + ")"
-			}
+			b := factoryBuild(f)
 			if !f.Printer().Table() {
-				return f.Printer().Object(map[string]string{"Version": v, "Go": runtime.Version()})
+				return f.Printer().Object(b)
 			}
-			_, err := fmt.Fprintf(f.IO.Out, "impactctl %s\n", versionText(f))
+			_, err := fmt.Fprintln(f.IO.Out, b)
 			return err
 		},
 	}
 }
 
-// versionText is the version as `impactctl version` and --version show it:
-// "1.2.0 (0123abcd4567) go1.26.0".
+// versionText is the version as --version shows it after "impactctl ",
+// the same line as `impactctl version`:
+// "1.2.0 (0123abcd4567, 2026-01-02T03:04:05Z) go1.26.0 linux/amd64".
 func versionText(f *Factory) string {
-	v := f.Version
-	if rev := buildRevision(); rev != "" {
-		v += " (" + rev + ")"
-	}
-	return v + " " + runtime.Version()
+	return strings.TrimPrefix(factoryBuild(f).String(), "impactctl ")
 }
 
-// buildRevision is the commit a binary was built from, when the go command
-// recorded it (go build in a checkout; not go run or tests).
-func buildRevision() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
+// factoryBuild is this build, with the version f was made with (the
+// documentation generator names the version it documents).
+func factoryBuild(f *Factory) buildInfo {
+	b := currentBuild()
+	if f.Version != "" {
+		b.Version = f.Version
 	}
-	var rev, dirty string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev == "" {
-		return ""
-	}
-	return rev + dirty
+	return b
 }

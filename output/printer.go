@@ -229,6 +229,7 @@ type ListWriter struct {
 	n      int
 	items  []any
 	closed bool
+	buf    []byte // AddJSON's output, reused
 }
 
 // Add writes or collects one item. A jq expression or template that fails
@@ -278,6 +279,43 @@ func (l *ListWriter) Add(v any) error {
 	}
 }
 
+// AddJSON writes or collects one item given as its JSON: exactly what
+// Add writes for a value whose compact encoding (encoding/json, no HTML
+// escaping) is b, without decoding b unless a jq expression or template
+// needs it.
+func (l *ListWriter) AddJSON(b []byte) error {
+	if l.closed {
+		return errors.New("output: Add after Close")
+	}
+	p := l.p
+	switch {
+	case p.Query():
+		doc, err := decodedJSON(b)
+		if err != nil {
+			return err
+		}
+		l.n++
+		if p.format == FormatJSONL {
+			return p.apply(doc, true)
+		}
+		l.items = append(l.items, doc)
+		return nil
+	case p.format == FormatJSONL:
+		l.buf = append(append(l.buf[:0], b...), '\n')
+	default:
+		l.buf = append(l.buf[:0], ",\n  "...)
+		if l.n == 0 {
+			l.buf = append(l.buf[:0], "[\n  "...)
+		}
+		var err error
+		if l.buf, err = appendIndented(l.buf, b, "  ", "  "); err != nil {
+			return err
+		}
+	}
+	l.n++
+	return p.write(l.buf)
+}
+
 // Len returns how many items were added.
 func (l *ListWriter) Len() int { return l.n }
 
@@ -324,13 +362,8 @@ func marshal(v any, prefix, indent string) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// decoded turns v into the generic form of its JSON encoding, so that jq
-// and templates see the API's field names. Numbers stay exact.
-func decoded(v any) (any, error) {
-	b, err := marshal(v, "", "")
-	if err != nil {
-		return nil, err
-	}
+// decodedJSON is the generic form of the JSON b, numbers exact.
+func decodedJSON(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var doc any
@@ -338,4 +371,14 @@ func decoded(v any) (any, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// decoded turns v into the generic form of its JSON encoding, so that jq
+// and templates see the API's field names. Numbers stay exact.
+func decoded(v any) (any, error) {
+	b, err := marshal(v, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return decodedJSON(b)
 }

@@ -43,7 +43,9 @@ func (t *Table) Row(cells ...string) {
 	}
 	row := make([]string, n)
 	for i := 0; i < n && i < len(cells); i++ {
-		row[i] = Sanitize(cells[i])
+		// Trimmed as tablewriter trims them, before a terminal's widths
+		// are measured.
+		row[i] = strings.TrimSpace(Sanitize(cells[i]))
 	}
 	t.rows = append(t.rows, row)
 }

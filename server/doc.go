@@ -1,11 +1,11 @@
 // Package server is the reference Token API server: impact.com-style token management
-// over SQLite or PostgreSQL, as fixed by DESIGN.md and api/openapi.yaml.
+// over SQLite or PostgreSQL, as its contract api/openapi.yaml describes.
 //
 // [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
 // bare http.Handler over a [Store] ([Open] picks [OpenStore] for a file or
 // [OpenPostgresStore] for a postgres:// URL), for in-process tests.
 //
-// Decisions where DESIGN.md is silent:
+// Decisions the contract leaves open:
 //
 //   - DELETE ApiTokens/{Sid} answers 204 with no body. In a bulk delete the outcome's
 //     StatusCode is 204 and its ApiToken null.

@@ -1,0 +1,84 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/impactcom/impactctl/client"
+)
+
+// progressOn returns a factory whose stderr is buf, a terminal or not.
+func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
+	f := &Factory{IO: Streams(strings.NewReader(""), &bytes.Buffer{}, buf)}
+	f.IO.stderrTTY = tty
+	f.msgs = &messages{raw: buf, json: func() bool { return jsonMode }}
+	return f
+}
+
+func runProgress(f *Factory) {
+	p := newProgress(f.IO, f.msgs, client.ActionDisable, 250)
+	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
+	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
+	p.wait(30 * time.Second)
+	f.say(levelWarning, "warning: something to say")
+	p.add(50, 0, client.RateLimit{})
+	p.finish()
+}
+
+func TestProgressOnTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	runProgress(progressOn(&buf, true, false))
+	want := clearLine + "Disable: 100 of 250 done · rate budget 1 of 10 left" +
+		clearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		clearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		clearLine + "warning: something to say\n" + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		clearLine + "Disable: 250 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		clearLine
+	if buf.String() != want {
+		t.Errorf("stderr:\n%q\nwant\n%q", buf.String(), want)
+	}
+}
+
+func TestProgressJSONOnTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	runProgress(progressOn(&buf, true, true))
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
+	}
+	var v struct {
+		Level               string
+		Action              string
+		Done, Total         int
+		Failed, WaitSeconds int
+		RateLimit           *client.RateLimit
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Level != "progress" || v.Action != "Disable" || v.Done != 200 || v.Total != 250 || v.Failed != 2 || v.WaitSeconds != 30 ||
+		v.RateLimit == nil || v.RateLimit.Limit != 10 || v.RateLimit.Remaining != 0 {
+		t.Errorf("line 3: %s", lines[2])
+	}
+	if !strings.HasPrefix(lines[3], `{"Level":"warning"`) {
+		t.Errorf("line 4: %s", lines[3])
+	}
+}
+
+func TestProgressInPipe(t *testing.T) {
+	for _, jsonMode := range []bool{false, true} {
+		var buf bytes.Buffer
+		runProgress(progressOn(&buf, false, jsonMode))
+		// Only the pause is told, as information, and the warning.
+		got := buf.String()
+		if strings.Count(got, "\n") != 2 || !strings.Contains(got, "waiting 30s for it to refill") || strings.Contains(got, "250") {
+			t.Errorf("json %v: stderr:\n%s", jsonMode, got)
+		}
+		if jsonMode && !strings.HasPrefix(got, `{"Level":"info"`) {
+			t.Errorf("json: the pause is not an info line: %s", got)
+		}
+	}
+}

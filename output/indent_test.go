@@ -1,0 +1,111 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func checkIndent(t *testing.T, in []byte) {
+	t.Helper()
+	if !json.Valid(in) {
+		return
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, in); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := json.Indent(&want, compact.Bytes(), "  ", "  "); err != nil {
+		t.Fatal(err)
+	}
+	got, err := appendIndented([]byte("x"), compact.Bytes(), "  ", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "x"+want.String() {
+		t.Fatalf("%q indented:\n%s\nwant\n%s", compact.Bytes(), got[1:], want.Bytes())
+	}
+}
+
+var indentSeeds = []string{
+	`{"a":[1,2,{"b":{}},[]],"c":"x\"y:{,}[]\\","d":null,"e":{"f":[{}]}}`,
+	`[]`, `{}`, `"s"`, `1`, `[[[]]]`, `{"":""}`,
+}
+
+func TestAppendIndented(t *testing.T) {
+	for _, s := range indentSeeds {
+		checkIndent(t, []byte(s))
+	}
+	// Not compact: json.Indent's answer, errors included.
+	for _, s := range []string{`{ "a" : 1 }`, `{"a":`, `{"a":1}}`} {
+		var want bytes.Buffer
+		werr := json.Indent(&want, []byte(s), "  ", "  ")
+		got, err := appendIndented(nil, []byte(s), "  ", "  ")
+		if (err == nil) != (werr == nil) || err == nil && string(got) != want.String() {
+			t.Errorf("%q: %q, %v; want %q, %v", s, got, err, want.String(), werr)
+		}
+	}
+}
+
+func FuzzAppendIndented(f *testing.F) {
+	for _, s := range indentSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkIndent)
+}
+
+func TestAddJSONWritesWhatAddWrites(t *testing.T) {
+	type contact struct{ Id, Name string }
+	type item struct {
+		Sid     string
+		N       int
+		Big     int64
+		Tags    []string
+		Empty   []string
+		Contact *contact
+		None    *contact
+		Text    string `json:",omitempty"`
+	}
+	items := []item{
+		{Sid: "IR1", N: 2, Big: 1 << 60, Tags: []string{"a", "<b>"}, Empty: []string{}, Contact: &contact{"U1", "Ada é ☃"}},
+		{Sid: "IR2", Text: "line\nbreak \u2028 \"q\" \\"},
+	}
+	for _, o := range []Options{
+		{Format: "json"}, {Format: "jsonl"},
+		{JQ: ".[].Big"}, {Format: "jsonl", JQ: ".Contact.Name"},
+		{Template: "{{range .}}{{.Sid}} {{.Big}};{{end}}"}, {Format: "jsonl", Template: "{{.N}}"},
+	} {
+		var want, got bytes.Buffer
+		pw, err := New(&want, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg, _ := New(&got, o)
+		lw, lg := pw.List(), pg.List()
+		for _, it := range items {
+			if err := lw.Add(it); err != nil {
+				t.Fatal(err)
+			}
+			b, err := marshal(it, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := lg.AddJSON(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := lw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := lg.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%+v:\n got %q\nwant %q", o, got.String(), want.String())
+		}
+		if lg.Len() != 2 {
+			t.Errorf("%+v: Len %d", o, lg.Len())
+		}
+	}
+}
