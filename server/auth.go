@@ -24,6 +24,8 @@ type call struct {
 	replayOnly bool
 	// idem is the POST's Idempotency-Key, when it has one.
 	idem *idemKey
+	// target is the addressed token as authentication read it, for a GET of it.
+	target *targetRead
 }
 
 // authorize runs the authentication order: find the token by SID, compare the secret
@@ -36,7 +38,11 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	if ep.replay {
 		g = grace{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key")}
 	}
-	t, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g)
+	target := ""
+	if ep.readsTarget() {
+		target = r.PathValue("tok")
+	}
+	t, read, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g, target)
 	if err != nil {
 		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
 			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
@@ -45,7 +51,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		return nil, err
 	}
-	c := &call{caller: t, replayOnly: replayOnly}
+	c := &call{caller: t, replayOnly: replayOnly, target: read}
 	infoOf(ctx).caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()

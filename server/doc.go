@@ -79,7 +79,9 @@
 //   - Authentication reads one token row whether or not the SID exists (a stand-in
 //     row for an unknown or malformed SID) and computes one HMAC either way, so a
 //     wrong secret for a known SID and any secret for an unknown one cost the same
-//     (BenchmarkFailedAuthentication, BenchmarkAuthLookup).
+//     (BenchmarkFailedAuthentication, BenchmarkAuthLookup). A GET of one token
+//     reads that token in the same statement as the caller's: the answer is the
+//     token as it stood when the request was authenticated, never a cached copy.
 //   - Only 401 answers count as failed authentications against the client address:
 //     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
 //     not itself trusted. A hop must be a bare IP address (no port, no zone); a

@@ -447,6 +447,23 @@ func TestAuthFailLimit(t *testing.T) {
 	ts.get(admin, "/ApiTokens/Current").want(t, http.StatusOK)
 }
 
+// A token reading itself by SID sees the use that request made, as ApiTokens/Current does.
+func TestReadOwnTokenShowsThisUse(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	ts.clock.Advance(time.Hour)
+	var tok tokenJSON
+	ts.get(admin, "/ApiTokens/"+admin.AccountSid).want(t, http.StatusOK).decode(t, &tok)
+	want := testEpoch.Add(time.Hour).Format(time.RFC3339)
+	if tok.DateLastUsed == nil {
+		t.Fatalf("DateLastUsed null, want %s", want)
+	}
+	if *tok.DateLastUsed != want {
+		t.Fatalf("DateLastUsed %s, want %s", *tok.DateLastUsed, want)
+	}
+}
+
 func TestLastUsedAtMostOncePerMinute(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)

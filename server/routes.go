@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // endpoint is one operation, mounted under each root it belongs to.
 type endpoint struct {
@@ -61,6 +64,12 @@ func (h *handler) routes() {
 			h.mux.Handle(ep.method+" "+rt.prefix+"/"+ep.path, h.endpoint(rt.kind, ep))
 		}
 	}
+}
+
+// readsTarget reports whether the endpoint reads the token its path names as it
+// stands (a GET), so authentication may read it in the same lookup as the caller's.
+func (ep endpoint) readsTarget() bool {
+	return ep.method == http.MethodGet && strings.Contains(ep.path, "{tok}")
 }
 
 // endpoint wraps an operation with authentication, authorisation and error answers.

@@ -20,14 +20,17 @@ import (
 type TokenService interface {
 	// Authenticate finds the token sid and checks secret in constant time. A secret
 	// that only replays a self-reset (see grace) authenticates with replayOnly set.
-	Authenticate(ctx context.Context, sid, secret string, g grace) (t *token, replayOnly bool, err error)
+	// A target SID ("" none) is read in the same lookup, for a read of that token to
+	// use (see Token): read is the token then, nil when there is none.
+	Authenticate(ctx context.Context, sid, secret string, g grace, target string) (t *token, read *targetRead, replayOnly bool, err error)
 	// Account and ManagedBrand resolve the account a path addresses.
 	Account(ctx context.Context, id int64) (*account, error)
 	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
 	Brands(ctx context.Context, c *call, p page) ([]account, int, error)
 	Users(ctx context.Context, c *call, p page) ([]user, int, error)
 
-	// Token reads one token of the addressed account (404 when not there).
+	// Token reads one token of the addressed account (404 when not there), or takes
+	// it from c.target when authentication read it.
 	Token(ctx context.Context, c *call, sid string) (*token, error)
 	// Secret reveals a token's secret, refused when it holds a scope the caller lacks.
 	Secret(ctx context.Context, c *call, sid string) (string, error)
@@ -95,6 +98,13 @@ type tokenPatch struct {
 	contact           *string
 }
 
+// targetRead is the token a request addresses as authentication read it, in the
+// same statement as the caller's: the read a GET would make a moment later.
+type targetRead struct {
+	sid   string
+	token *token // nil: no token has sid
+}
+
 // grace is what a request must match for a token's previous secret to replay its
 // self-reset: the method, path and Idempotency-Key as stored.
 type grace struct {
@@ -110,6 +120,10 @@ type Store interface {
 	Env() *Env
 
 	TokenBySID(ctx context.Context, sid string) (*token, error)
+	// TokenBySIDWith is TokenBySID that also reads token also (of any account; nil
+	// when there is none) in the same statement, at the same cost whether or not sid
+	// exists; nothing of also is answered when sid is not found.
+	TokenBySIDWith(ctx context.Context, sid, also string) (t, other *token, err error)
 	// Token finds sid within account accountID; another account's token is errNotFound.
 	Token(ctx context.Context, accountID int64, sid string) (*token, error)
 	// Tokens lists one page of an account's tokens in the order DateCreated, then SID,
@@ -150,6 +164,9 @@ type Store interface {
 // Tx is a write transaction of a Store.
 type Tx interface {
 	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Tokens reads the tokens of sids that account accountID holds, in one statement;
+	// a SID it does not hold is left out.
+	Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error)
 	// Roster is every token of an account (SID, state, scopes): what the last-manager
 	// rule counts.
 	Roster(ctx context.Context, accountID int64) ([]holder, error)

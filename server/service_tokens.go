@@ -34,29 +34,40 @@ var _ TokenService = (*service)(nil)
 // Authenticate finds the token and compares an HMAC of the secret in constant time;
 // an unknown SID spends the same compare. The previous secret of a self-reset
 // authenticates only to replay that reset (replayOnly), matching g.
-func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace) (*token, bool, error) {
+func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (*token, *targetRead, bool, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	t, err := s.st.TokenBySID(ctx, sid)
+	var t, other *token
+	var err error
+	if contract.ValidSID(target) {
+		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
+	} else {
+		t, err = s.st.TokenBySID(ctx, sid)
+		target = ""
+	}
 	if errors.Is(err, errNotFound) {
 		t = nil
 	} else if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
+	}
+	var read *targetRead
+	if target != "" {
+		read = &targetRead{sid: target, token: other}
 	}
 	if s.secretMatches(t, secret) {
 		if t.PrevMAC != nil {
 			if err := s.endGrace(ctx, t); err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 		}
 		s.touch(t)
-		return t, false, nil
+		return t, read, false, nil
 	}
 	if t != nil && s.previousSecretReplays(t, secret, g) {
-		return t, true, nil
+		return t, read, true, nil
 	}
-	return nil, false, unauthorized()
+	return nil, nil, false, unauthorized()
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
@@ -137,6 +148,12 @@ func (s *service) Users(ctx context.Context, c *call, p page) ([]user, int, erro
 }
 
 func (s *service) Token(ctx context.Context, c *call, sid string) (*token, error) {
+	if r := c.target; r != nil && r.sid == sid {
+		if r.token == nil || r.token.AccountID != c.account.ID {
+			return nil, notFound()
+		}
+		return r.token, nil
+	}
 	t, err := s.st.Token(ctx, c.account.ID, sid)
 	if errors.Is(err, errNotFound) {
 		return nil, notFound()
@@ -304,13 +321,38 @@ type wtx struct {
 	c      *call
 	now    int64
 	roster []holder // nil until the last-manager rule needs it
+	// pre holds tokens read ahead, all at once, for the changes about to name them;
+	// target takes each out as it is used, so a token is read ahead at most once.
+	pre map[string]*token
+}
+
+// readAhead reads the tokens of sids, for target to find without a statement each:
+// a bulk call names up to a hundred. Under the transaction's lock on the account no
+// one else changes them meanwhile.
+func (x *wtx) readAhead(ctx context.Context, sids []string) error {
+	toks, err := x.Tokens(ctx, x.c.account.ID, sids)
+	if err != nil {
+		return err
+	}
+	x.pre = make(map[string]*token, len(toks))
+	for _, t := range toks {
+		x.pre[t.SID] = t
+	}
+	return nil
 }
 
 // target finds the token a change names: 404 when it is not the caller's to see,
 // 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
 // stale.
 func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
-	t, err := x.Token(ctx, x.c.account.ID, sid)
+	var t *token
+	var err error
+	if pre, ok := x.pre[sid]; ok {
+		delete(x.pre, sid)
+		t = pre
+	} else {
+		t, err = x.Token(ctx, x.c.account.ID, sid)
+	}
 	if errors.Is(err, errNotFound) {
 		return nil, notFound()
 	}
@@ -619,6 +661,9 @@ func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
 // SID's refusal does not stop the rest.
 func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		if err := x.readAhead(ctx, sids); err != nil {
+			return outcome{}, err
+		}
 		results := make([]bulkOutcome, 0, len(sids))
 		for _, sid := range sids {
 			var out outcome

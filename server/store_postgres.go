@@ -132,6 +132,24 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, err
 	return s.overlay(t, nil)
 }
 
+// TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
+func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
+	rows, err := s.db.QueryContext(ctx, tokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
+		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read token: %w", err)
+	}
+	t, other, err := scanAuthRows(rows, sid, also)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.touches.overlay(t)
+	if other != nil && other != t {
+		s.touches.overlay(other)
+	}
+	return t, other, nil
+}
+
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
 	return s.overlay(pgToken(ctx, s.db, accountID, sid))
 }
@@ -457,6 +475,9 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 		if err := fn(ptx); err != nil {
 			return err
 		}
+		if err := ptx.flush(ctx); err != nil {
+			return err
+		}
 		for id := range ptx.changed {
 			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET generation = generation + 1 WHERE id = $1`, id); err != nil {
 				return fmt.Errorf("account %d generation: %w", id, err)
@@ -471,13 +492,32 @@ type pgTx struct {
 	s       *PostgresStore
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
+	pending pendingWrites  // token writes not sent yet (see UpdateToken)
 }
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	return t.s.overlay(pgToken(ctx, t.tx, accountID, sid))
 }
 
+// Tokens reads the tokens of sids that account accountID holds: one round trip.
+func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = ANY($2)`, accountID, sids)
+	if err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	return scanTokens(rows, t.s.touches)
+}
+
 func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT sid, state, scopes FROM tokens WHERE account_id = $1 ORDER BY sid`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
@@ -503,6 +543,9 @@ func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
 }
 
 func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	var u user
 	err := t.tx.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1 AND id = $2`,
 		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
@@ -516,10 +559,16 @@ func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, err
 }
 
 func (t *pgTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	return pgIdempotency(ctx, t.tx, k, now)
 }
 
 func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	emails, scopes, err := marshalLists(tok)
 	if err != nil {
 		return err
@@ -538,26 +587,101 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
 	return nil
 }
 
+// UpdateToken writes tok when the transaction next reads or ends: the writes of a
+// bulk call go in one statement, not one round trip each.
 func (t *pgTx) UpdateToken(ctx context.Context, tok *token) error {
 	emails, scopes, err := marshalLists(tok)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `UPDATE tokens SET name = $1, description = $2, state = $3, api_version = $4,
-		primary_contact_id = $5, developer_emails = $6, scopes = $7, secret_enc = $8, secret_mac = $9,
-		secret_hint = $10, reset_count = $11, version = $12, date_updated = $13, date_auth_token_reset = $14,
-		prev_secret_mac = $15, prev_expires = $16, prev_reset_key = $17, prev_reset_path = $18 WHERE sid = $19`,
-		tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes, tok.SecretEnc,
-		tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset, tok.PrevMAC,
-		tok.PrevExpires, tok.PrevResetKey, tok.PrevResetPath, tok.SID)
-	if err != nil {
-		return fmt.Errorf("update token %s: %w", tok.SID, err)
-	}
+	t.pending.add(tok, emails, scopes)
 	t.changed[tok.AccountID] = true
 	return nil
 }
 
+// pendingWrites are token rows UpdateToken wrote and flush has not sent yet, one
+// column array each, as unnest reads them; a second write of a SID replaces its row.
+type pendingWrites struct {
+	at                                          map[string]int
+	sid, name, description, state, hint, emails []string
+	scopes                                      []string
+	apiVersion                                  []int32
+	contact, prevKey, prevPath                  []*string
+	enc, mac, prevMAC                           [][]byte
+	resetCount, version, updated, authReset     []int64
+	prevExpires                                 []*int64
+}
+
+func (p *pendingWrites) add(tok *token, emails, scopes string) {
+	if i, ok := p.at[tok.SID]; ok {
+		p.set(i, tok, emails, scopes)
+		return
+	}
+	if p.at == nil {
+		p.at = map[string]int{}
+	}
+	p.at[tok.SID] = len(p.sid)
+	p.sid = append(p.sid, tok.SID)
+	p.name, p.description, p.state, p.hint = append(p.name, ""), append(p.description, ""), append(p.state, ""), append(p.hint, "")
+	p.emails, p.scopes, p.apiVersion = append(p.emails, ""), append(p.scopes, ""), append(p.apiVersion, 0)
+	p.contact, p.prevKey, p.prevPath = append(p.contact, nil), append(p.prevKey, nil), append(p.prevPath, nil)
+	p.enc, p.mac, p.prevMAC = append(p.enc, nil), append(p.mac, nil), append(p.prevMAC, nil)
+	p.resetCount, p.version, p.updated, p.authReset = append(p.resetCount, 0), append(p.version, 0), append(p.updated, 0), append(p.authReset, 0)
+	p.prevExpires = append(p.prevExpires, nil)
+	p.set(len(p.sid)-1, tok, emails, scopes)
+}
+
+func (p *pendingWrites) set(i int, tok *token, emails, scopes string) {
+	p.name[i], p.description[i], p.state[i], p.hint[i] = tok.Name, tok.Description, tok.State, tok.Hint
+	p.emails[i], p.scopes[i], p.apiVersion[i] = emails, scopes, int32(tok.APIVersion)
+	p.contact[i], p.prevKey[i], p.prevPath[i] = nullString(tok.ContactID), nullString(tok.PrevResetKey), nullString(tok.PrevResetPath)
+	p.enc[i], p.mac[i], p.prevMAC[i] = tok.SecretEnc, tok.SecretMAC, tok.PrevMAC
+	p.resetCount[i], p.version[i], p.updated[i], p.authReset[i] = tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset
+	p.prevExpires[i] = nil
+	if tok.PrevExpires.Valid {
+		v := tok.PrevExpires.Int64
+		p.prevExpires[i] = &v
+	}
+}
+
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+// flush sends the pending token writes in one statement.
+func (t *pgTx) flush(ctx context.Context) error {
+	p := &t.pending
+	if len(p.sid) == 0 {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE tokens t SET name = v.name, description = v.description,
+		state = v.state, api_version = v.api_version, primary_contact_id = v.contact, developer_emails = v.emails,
+		scopes = v.scopes, secret_enc = v.enc, secret_mac = v.mac, secret_hint = v.hint, reset_count = v.reset_count,
+		version = v.version, date_updated = v.updated, date_auth_token_reset = v.auth_reset,
+		prev_secret_mac = v.prev_mac, prev_expires = v.prev_expires, prev_reset_key = v.prev_key,
+		prev_reset_path = v.prev_path
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[],
+			$8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[],
+			$15::bigint[], $16::bytea[], $17::bigint[], $18::text[], $19::text[])
+		AS v(sid, name, description, state, api_version, contact, emails, scopes, enc, mac, hint, reset_count,
+			version, updated, auth_reset, prev_mac, prev_expires, prev_key, prev_path)
+		WHERE t.sid = v.sid`,
+		p.sid, p.name, p.description, p.state, p.apiVersion, p.contact, p.emails, p.scopes, p.enc, p.mac, p.hint,
+		p.resetCount, p.version, p.updated, p.authReset, p.prevMAC, p.prevExpires, p.prevKey, p.prevPath)
+	if err != nil {
+		return fmt.Errorf("update tokens %s: %w", strings.Join(p.sid, ", "), err)
+	}
+	*p = pendingWrites{}
+	return nil
+}
+
 func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	var accountID int64
 	err := t.tx.QueryRowContext(ctx, `DELETE FROM tokens WHERE sid = $1 RETURNING account_id`, sid).Scan(&accountID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -573,6 +697,9 @@ func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
 // SaveIdempotency stores rec. The caller looked the key up in this transaction under
 // the account's lock, so a live record under k cannot exist; an expired one is replaced.
 func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
@@ -599,6 +726,9 @@ func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord)
 }
 
 func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
+	if err := t.flush(ctx); err != nil {
+		return false, err
+	}
 	var exists bool
 	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts)`).Scan(&exists); err != nil {
 		return false, fmt.Errorf("count accounts: %w", err)
@@ -607,6 +737,9 @@ func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
 }
 
 func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
 	var id int64
 	err := t.tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website,
 		phone, phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
@@ -621,6 +754,9 @@ func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
 }
 
 func (t *pgTx) InsertUser(ctx context.Context, u *user) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES ($1, $2, $3, $4)`,
 		u.ID, u.AccountID, u.Name, u.Email); err != nil {
 		return fmt.Errorf("user %s: %w", u.ID, err)
@@ -629,6 +765,9 @@ func (t *pgTx) InsertUser(ctx context.Context, u *user) error {
 }
 
 func (t *pgTx) SetDemoRole(ctx context.Context, role, sid string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO demo_roles (role, sid) VALUES ($1, $2)
 		ON CONFLICT (role) DO UPDATE SET sid = excluded.sid`, role, sid); err != nil {
 		return fmt.Errorf("role %s: %w", role, err)
@@ -637,6 +776,9 @@ func (t *pgTx) SetDemoRole(ctx context.Context, role, sid string) error {
 }
 
 func (t *pgTx) SetSeeded(ctx context.Context, kind string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seed', $1)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, kind); err != nil {
 		return fmt.Errorf("seed: %w", err)

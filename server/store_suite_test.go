@@ -305,6 +305,145 @@ func TestStoreTokens(t *testing.T) {
 
 func equalMAC(a, b []byte) bool { return string(a) == string(b) }
 
+// TestStoreTokenBySIDWith reads the caller and the addressed token in one lookup:
+// every pairing of known, unknown, the lowest SID (the stand-in) and the same SID.
+func TestStoreTokenBySIDWith(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		sids := make([]string, len(w.tokens))
+		for i, tok := range w.tokens {
+			sids[i] = tok.SID
+		}
+		slices.Sort(sids)
+		lowest, other := sids[0], sids[len(sids)-1]
+		unknown := "IR" + "0000000000000000000000000000000x"
+		for _, c := range []struct {
+			sid, also string
+			found     bool   // sid is a token
+			want      string // the SID of other, "" nil
+		}{
+			{other, lowest, true, lowest},
+			{lowest, other, true, other},
+			{other, other, true, other},
+			{lowest, lowest, true, lowest},
+			{other, unknown, true, ""},
+			{other, "", true, ""},
+			{unknown, other, false, ""},
+			{unknown, lowest, false, ""},
+			{"", other, false, ""},
+			{unknown, unknown, false, ""},
+		} {
+			tok, got, err := s.TokenBySIDWith(ctx, c.sid, c.also)
+			if !c.found {
+				if !errors.Is(err, errNotFound) || tok != nil || got != nil {
+					t.Fatalf("TokenBySIDWith(%s, %s) = %v, %v, %v; want not found and nothing", c.sid, c.also, tok, got, err)
+				}
+				continue
+			}
+			if err != nil || tok == nil || tok.SID != c.sid || tok.Scopes == nil || tok.Emails == nil {
+				t.Fatalf("TokenBySIDWith(%s, %s) = %+v, %v", c.sid, c.also, tok, err)
+			}
+			if c.want == "" && got != nil || c.want != "" && (got == nil || got.SID != c.want || got.Scopes == nil) {
+				t.Fatalf("TokenBySIDWith(%s, %s) read %+v as the other; want %q", c.sid, c.also, got, c.want)
+			}
+			if c.sid == c.also && got != tok {
+				t.Fatalf("TokenBySIDWith(%s, %s) answered two copies of one token", c.sid, c.also)
+			}
+		}
+	})
+}
+
+// TestStoreTxTokens reads named tokens in one statement inside a write: those of the
+// account, whatever the order asked, and nothing of another account or unknown SIDs.
+func TestStoreTxTokens(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		other := newSuiteToken(t, s.Env(), w.agency2, kindAgency, "other agency's", testEpoch.Unix())
+		err := s.Update(ctx, w.agency2, func(tx Tx) error { return tx.InsertToken(ctx, other) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{w.tokens[3].SID, w.tokens[0].SID, w.tokens[7].SID}
+		ask := append(slices.Clone(want), other.SID, "IR"+"0000000000000000000000000000000x")
+		err = s.Update(ctx, w.agency, func(tx Tx) error {
+			got, err := tx.Tokens(ctx, w.agency, ask)
+			if err != nil {
+				return err
+			}
+			var sids []string
+			for _, tok := range got {
+				if tok.Scopes == nil || tok.Emails == nil || tok.AccountID != w.agency {
+					return fmt.Errorf("token read as %+v", tok)
+				}
+				sids = append(sids, tok.SID)
+			}
+			slices.Sort(sids)
+			slices.Sort(want)
+			if !slices.Equal(sids, want) {
+				return fmt.Errorf("Tokens read %v, want %v", sids, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestStoreTxReadsItsWrites: inside a write, a token written (twice, even) reads
+// back as written, alone and with others, and every write of the transaction lands.
+func TestStoreTxReadsItsWrites(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		a, b := w.tokens[1].SID, w.tokens[2].SID
+		err := s.Update(ctx, w.agency, func(tx Tx) error {
+			for _, name := range []string{"first", "second"} {
+				tok, err := tx.Token(ctx, w.agency, a)
+				if err != nil {
+					return err
+				}
+				tok.Name, tok.Version = name, tok.Version+1
+				tok.PrevMAC, tok.PrevExpires = nil, sql.NullInt64{}
+				if err := tx.UpdateToken(ctx, tok); err != nil {
+					return err
+				}
+			}
+			tok, err := tx.Token(ctx, w.agency, b)
+			if err != nil {
+				return err
+			}
+			tok.State = stateDisabled
+			if err := tx.UpdateToken(ctx, tok); err != nil {
+				return err
+			}
+			both, err := tx.Tokens(ctx, w.agency, []string{a, b})
+			if err != nil {
+				return err
+			}
+			for _, tok := range both {
+				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != stateDisabled {
+					return fmt.Errorf("read back in the transaction: %s %q version %d %s", tok.SID, tok.Name, tok.Version, tok.State)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, err := s.Token(ctx, w.agency, a)
+		if err != nil || ta.Name != "second" || ta.Version != 3 {
+			t.Fatalf("after commit: %v; want %q version 3", err, "second")
+		}
+		tb, err := s.Token(ctx, w.agency, b)
+		if err != nil || tb.State != stateDisabled {
+			t.Fatalf("after commit: %v; want disabled", err)
+		}
+	})
+}
+
 func TestStoreTokenLists(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
 		ctx := context.Background()
