@@ -522,24 +522,7 @@ func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
 	}
-	defer rows.Close()
-	var out []holder
-	for rows.Next() {
-		var h holder
-		var state, scopes string
-		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
-			return nil, fmt.Errorf("read roster: %w", err)
-		}
-		if h.Scopes, err = decodeList(scopes); err != nil {
-			return nil, fmt.Errorf("read roster %s scopes: %w", h.SID, err)
-		}
-		h.Enabled = state == stateEnabled
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
-	}
-	return out, nil
+	return scanRoster(rows)
 }
 
 func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {

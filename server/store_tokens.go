@@ -273,6 +273,12 @@ func (x *sqliteTx) Roster(ctx context.Context, accountID int64) ([]holder, error
 	if err != nil {
 		return nil, fmt.Errorf("roster: %w", err)
 	}
+	return scanRoster(rows)
+}
+
+// scanRoster reads a roster query's rows (sid, state, scopes) and closes them: the
+// one reading both stores share.
+func scanRoster(rows *sql.Rows) ([]holder, error) {
 	defer rows.Close()
 	var out []holder
 	for rows.Next() {
@@ -281,6 +287,7 @@ func (x *sqliteTx) Roster(ctx context.Context, accountID int64) ([]holder, error
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			return nil, fmt.Errorf("roster: %w", err)
 		}
+		var err error
 		if h.Scopes, err = decodeList(scopes); err != nil {
 			return nil, fmt.Errorf("roster %s scopes: %w", h.SID, err)
 		}
