@@ -129,12 +129,7 @@ func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f tokenFilter
 			return fmt.Errorf("list tokens: %w", err)
 		}
 		if cacheable {
-			var end *position
-			if len(out) == p.Size {
-				last := out[len(out)-1]
-				end = &position{created: last.Created, sid: last.SID}
-			}
-			s.pages.store(key, gen, total, p.Number+1, end)
+			s.pages.remember(key, gen, total, p, out)
 		}
 		return nil
 	})
@@ -201,6 +196,17 @@ func (c *pageCache) lookup(key pageKey, gen int64, n int) (total int, start *pos
 		start = &pos
 	}
 	return e.total, start, true
+}
+
+// remember records a page just read: key's total at gen and, when the page is full,
+// that the next page starts after its last token.
+func (c *pageCache) remember(key pageKey, gen int64, total int, p page, out []token) {
+	var end *position
+	if len(out) == p.Size {
+		last := out[len(out)-1]
+		end = &position{created: last.Created, sid: last.SID}
+	}
+	c.store(key, gen, total, p.Number+1, end)
 }
 
 // store records key's total at gen and, when end is set, that page next starts after it.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -269,12 +268,7 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 			return fmt.Errorf("list tokens: %w", err)
 		}
 		if cacheable {
-			var end *position
-			if len(out) == p.Size {
-				last := out[len(out)-1]
-				end = &position{created: last.Created, sid: last.SID}
-			}
-			s.pages.store(key, gen, total, p.Number+1, end)
+			s.pages.remember(key, gen, total, p, out)
 		}
 		return nil
 	})
@@ -374,28 +368,9 @@ func (s *PostgresStore) Idempotency(ctx context.Context, k *idemKey, now int64) 
 }
 
 func pgIdempotency(ctx context.Context, q pgQuerier, k *idemKey, now int64) (*idemRecord, error) {
-	rec := idemRecord{header: http.Header{}}
-	var header, resets string
-	err := q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
+	return scanIdem(q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
 		FROM idempotency WHERE caller_sid = $1 AND method = $2 AND path = $3 AND key = $4 AND expires > $5`,
-		k.caller, k.method, k.path, k.key, now).Scan(&rec.hash, &rec.status, &header, &rec.bodyEnc, &resets,
-		&rec.created, &rec.expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read idempotency record: %w", err)
-	}
-	if err := json.Unmarshal([]byte(header), &rec.header); err != nil {
-		return nil, fmt.Errorf("read idempotency record: %w", err)
-	}
-	if rec.header == nil {
-		rec.header = http.Header{}
-	}
-	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
-		return nil, fmt.Errorf("read idempotency record: %w", err)
-	}
-	return &rec, nil
+		k.caller, k.method, k.path, k.key, now))
 }
 
 func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
