@@ -34,7 +34,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 	var p plan
 	var todo []*client.Token
 	for _, tok := range toks {
-		ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: verb}
+		ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: planAction(verb)}
 		if setsState {
 			if tok.State == target {
 				p.Unchanged = append(p.Unchanged, ch)
@@ -117,7 +117,7 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 				return err
 			}
 		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "reset",
+		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionReset,
 			Fields: []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}})
 	}
 	p.Failed = planFailures(failed)

@@ -17,12 +17,49 @@ type fieldChange struct {
 	After  any    `json:"After"`
 }
 
+// planAction names what a change does to a token. Its values are stable words
+// that scripts read from a plan's "Action" in JSON (docs/scripting.md lists
+// them); they are never renamed.
+type planAction string
+
+// The actions a plan names.
+const (
+	actionCreate          planAction = "create"
+	actionDuplicate       planAction = "duplicate"
+	actionEdit            planAction = "edit"
+	actionScopes          planAction = "scopes"
+	actionDeveloperEmails planAction = "developer_emails"
+	actionReset           planAction = "reset"
+	actionDisable         planAction = "disable"
+	actionEnable          planAction = "enable"
+	actionDelete          planAction = "delete"
+	actionEndOverlap      planAction = "end_overlap"
+	actionRotate          planAction = "rotate"
+)
+
+// phrase is how a plan printed for people says the action, before "token".
+func (a planAction) phrase() string {
+	switch a {
+	case actionScopes:
+		return "set scopes of"
+	case actionDeveloperEmails:
+		return "set developer e-mails of"
+	case actionEndOverlap:
+		return "end the overlap of"
+	case actionDuplicate:
+		return "duplicate"
+	}
+	return string(a)
+}
+
 // change is what one command will do to one token.
 type change struct {
-	AccountSid string        `json:"AccountSid"`
-	Name       string        `json:"Name"`
-	Action     string        `json:"Action"`
-	Fields     []fieldChange `json:"Fields,omitempty"`
+	AccountSid string     `json:"AccountSid"`
+	Name       string     `json:"Name"`
+	Action     planAction `json:"Action"`
+	// From is the token a duplicate copies.
+	From   string        `json:"From,omitempty"`
+	Fields []fieldChange `json:"Fields,omitempty"`
 	// Added and Removed spell out a list field's change (scopes, e-mails).
 	Added   []string `json:"Added,omitempty"`
 	Removed []string `json:"Removed,omitempty"`
@@ -129,10 +166,13 @@ func dryRunOutcome(err error, failed []result, total int) error {
 func writePlan(w io.Writer, changes []change) {
 	for _, c := range changes {
 		creating := c.AccountSid == ""
-		if creating {
-			fmt.Fprintf(w, "%s token %q\n", c.Action, output.Sanitize(c.Name))
-		} else {
-			fmt.Fprintf(w, "%s token %s (%s)\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+		switch {
+		case c.Action == actionDuplicate:
+			fmt.Fprintf(w, "duplicate token %s as %q\n", c.From, output.Sanitize(c.Name))
+		case creating:
+			fmt.Fprintf(w, "%s token %q\n", c.Action.phrase(), output.Sanitize(c.Name))
+		default:
+			fmt.Fprintf(w, "%s token %s (%s)\n", c.Action.phrase(), c.AccountSid, output.Sanitize(c.Name))
 		}
 		width := 0
 		for _, fc := range c.Fields {
@@ -190,7 +230,7 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		}
 		writePlan(r.IO.Out, p.Changes)
 		for _, c := range p.Unchanged {
-			fmt.Fprintf(r.IO.Out, "%s token %s (%s): nothing to change\n", c.Action, c.AccountSid, output.Sanitize(c.Name))
+			fmt.Fprintf(r.IO.Out, "%s token %s (%s): nothing to change\n", c.Action.phrase(), c.AccountSid, output.Sanitize(c.Name))
 		}
 		for _, e := range p.Failed {
 			fmt.Fprintf(r.IO.Out, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)

@@ -77,7 +77,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 		},
 	}
 	if len(changed) > 0 {
-		e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set developer e-mails of",
+		e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionDeveloperEmails,
 			Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
 		if opts.Add {
 			e.change.Added = changed

@@ -64,7 +64,7 @@ func scopesEdit(r *changeRun, c *client.Client, tok *client.Token, next []string
 	}
 	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
-	e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "set scopes of",
+	e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionScopes,
 		Fields: []fieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
 	if len(removed) > 0 && r.inUse(tok.AccountSid) {
 		e.change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))

@@ -137,13 +137,13 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 		req.PrimaryContactId = u.Id
 	}
 
-	ch = change{Name: fl.Name, Action: "create"}
+	ch = change{Name: fl.Name, Action: actionCreate}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
 			return req, ch, err
 		}
-		ch.Action = "duplicate " + src.AccountSid + " as"
+		ch.Action, ch.From = actionDuplicate, src.AccountSid
 		ch.Name = src.Name + " (copy)"
 		if req.Name != "" {
 			ch.Name = req.Name

@@ -70,7 +70,7 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 // fields that already have the asked value.
 func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, change, error) {
 	var upd client.TokenUpdate
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: "edit"}
+	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEdit}
 	if fl.set("name") && fl.Name != tok.Name {
 		upd.Name = &fl.Name
 		ch.Fields = append(ch.Fields, fieldChange{"Name", tok.Name, fl.Name})

@@ -168,7 +168,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "added and removed",
-			p: plan{Changes: []change{{AccountSid: confirmSID, Name: "n", Action: "set scopes of",
+			p: plan{Changes: []change{{AccountSid: confirmSID, Name: "n", Action: actionScopes,
 				Added: []string{"a.x", "a.y"}, Removed: []string{"b.z"}}}},
 			has: []string{"  + a.x, a.y\n", "  - b.z\n"},
 		},
