@@ -49,6 +49,19 @@ func parseAge(flag, s string) (time.Duration, error) {
 	return 0, usageErrorf("invalid %s %q: use a positive age in days, weeks or hours up to 36500d, such as 90d, 2w or 36h", flag, s)
 }
 
+// parsePastTime reads a moment in the past as a date or time (as parseTime
+// does) or as an age counted back from now: --created-after 30d means
+// 30 days ago.
+func parsePastTime(flag, s string, now time.Time) (time.Time, error) {
+	if t, err := parseTime(flag, s); err == nil {
+		return t, nil
+	}
+	if age, err := parseAge(flag, s); err == nil {
+		return now.Add(-age), nil
+	}
+	return time.Time{}, usageErrorf("invalid %s %q: use a date (2026-01-31), an RFC 3339 time (2026-01-31T12:00:00Z) or an age such as 30d, 2w or 36h (that long ago)", flag, s)
+}
+
 // parseTime reads a date (2006-01-02, as UTC midnight) or an RFC 3339 time.
 func parseTime(flag, s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {

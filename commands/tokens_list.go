@@ -32,8 +32,8 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&l.State, "state", "", "only tokens in this state: enabled or disabled")
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
-	fl.StringVar(&l.CreatedAfter, "created-after", "", "only tokens created after a date or time")
-	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date or time")
+	fl.StringVar(&l.CreatedAfter, "created-after", "", "only tokens created after a date, a time or an age such as 30d (ago)")
+	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date, a time or an age such as 30d (ago)")
 	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens created more than an age such as 90d ago and not used since (never used counts)")
 	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
 	fl.IntVar(&l.Limit, "limit", 0, "at most N tokens (0: all)")
@@ -55,12 +55,12 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	o.Name = l.Name
 	var err error
 	if l.CreatedAfter != "" {
-		if o.CreatedAfter, err = parseTime("--created-after", l.CreatedAfter); err != nil {
+		if o.CreatedAfter, err = parsePastTime("--created-after", l.CreatedAfter, now); err != nil {
 			return o, err
 		}
 	}
 	if l.CreatedBefore != "" {
-		if o.CreatedBefore, err = parseTime("--created-before", l.CreatedBefore); err != nil {
+		if o.CreatedBefore, err = parsePastTime("--created-before", l.CreatedBefore, now); err != nil {
 			return o, err
 		}
 	}
