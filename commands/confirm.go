@@ -246,8 +246,12 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		}
 	}
 	if r.Yes {
-		for _, w := range warnings {
-			r.Msgs.say(levelWarning, "warning: %s", w)
+		// A table plan already shows each warning ("! …"); in JSON modes
+		// it also gets a line of its own at the warning level.
+		if !r.Printer.Table() {
+			for _, w := range warnings {
+				r.Msgs.say(levelWarning, "warning: %s", w)
+			}
 		}
 		return true, nil
 	}
