@@ -11,8 +11,9 @@ import (
 func newBrandsCmd(f *Factory) *cobra.Command {
 	var lo client.ListOptions
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the managed brands",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the managed brands",
 		Example: `  impactctl brands list
   impactctl tokens list --brand "$(impactctl brands list --jq '.[0].Id')"`,
 		Args: exactArgs(0, "no arguments"),
@@ -20,7 +21,7 @@ func newBrandsCmd(f *Factory) *cobra.Command {
 			return brandsListRun(cmd.Context(), f, lo)
 		},
 	}
-	list.Flags().IntVar(&lo.Limit, "limit", 0, "at most N brands (0: all)")
+	list.Flags().IntVarP(&lo.Limit, "limit", "L", 0, "at most N brands (0: all)")
 	return newGroupCmd("brands", "The brands an agency manages (for --brand)", list)
 }
 

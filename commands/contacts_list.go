@@ -10,8 +10,9 @@ import (
 
 func newContactsListCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list SID",
-		Short: "List a token's developer e-mail addresses",
+		Use:     "list SID",
+		Aliases: []string{"ls"},
+		Short:   "List a token's developer e-mail addresses",
 		Example: `  impactctl contacts list "$SID"
   impactctl contacts list "$SID" -o json`,
 		Args: exactArgs(1, "one Account SID"),

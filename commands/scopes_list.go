@@ -10,8 +10,9 @@ import (
 
 func newScopesListCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "list",
-		Short: "List the API scopes a token can hold, by category",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the API scopes a token can hold, by category",
 		Example: `  impactctl scopes list
   impactctl scopes list --jq '.Categories[].Id'`,
 		Args: exactArgs(0, "no arguments"),

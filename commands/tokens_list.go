@@ -36,7 +36,7 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date, a time or an age such as 30d (ago)")
 	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens created more than an age such as 90d ago and not used since (never used counts)")
 	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
-	fl.IntVar(&l.Limit, "limit", 0, "at most N tokens (0: all)")
+	fl.IntVarP(&l.Limit, "limit", "L", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
 	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
 }
@@ -103,8 +103,9 @@ type TokensListOptions struct {
 func newTokensListCmd(f *Factory) *cobra.Command {
 	opts := &TokensListOptions{}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's API tokens",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the account's API tokens",
 		Example: `  impactctl tokens list --state disabled
   impactctl tokens list --unused-for 90d -o json
   impactctl tokens list --name deploy --jq '.[].AccountSid'`,

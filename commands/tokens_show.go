@@ -20,8 +20,9 @@ type TokensShowOptions struct {
 func newTokensShowCmd(f *Factory) *cobra.Command {
 	opts := &TokensShowOptions{}
 	cmd := &cobra.Command{
-		Use:   "show SID",
-		Short: "Show one API token",
+		Use:     "show SID",
+		Aliases: []string{"view"},
+		Short:   "Show one API token",
 		Long: `Show one API token. The Auth Token is shown as its last four characters
 unless --reveal is given (which needs the apitokens.reveal scope).`,
 		Example: `  impactctl tokens show "$SID"

@@ -40,6 +40,9 @@ func newTokensStateCmd(f *Factory, action client.Action, short string, runF func
 			return tokensStateRun(cmd.Context(), opts)
 		},
 	}
+	if action == client.ActionDelete {
+		cmd.Aliases = []string{"rm"}
+	}
 	opts.Select.register(cmd)
 	opts.changeFlags.register(cmd)
 	return cmd

@@ -14,8 +14,9 @@ import (
 func newUsersCmd(f *Factory) *cobra.Command {
 	var lo client.ListOptions
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's users",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the account's users",
 		Example: `  impactctl users list
   impactctl users list --jq '.[] | select(.Email | endswith("@example.com")) | .Id'`,
 		Args: exactArgs(0, "no arguments"),
@@ -23,7 +24,7 @@ func newUsersCmd(f *Factory) *cobra.Command {
 			return usersListRun(cmd.Context(), f, lo)
 		},
 	}
-	list.Flags().IntVar(&lo.Limit, "limit", 0, "at most N users (0: all)")
+	list.Flags().IntVarP(&lo.Limit, "limit", "L", 0, "at most N users (0: all)")
 	return newGroupCmd("users", "The account's users (primary-contact choices)", list)
 }
 
