@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -462,10 +463,53 @@ var completionExamples = map[string]string{
 	"powershell": `  impactctl completion powershell | Out-String | Invoke-Expression`,
 }
 
-// addCompletionExamples gives `completion` and its shells their examples.
+// addCompletionExamples gives `completion` and its shells their examples,
+// and the bash script its fallback for shells without bash-completion.
 func addCompletionExamples(cmd *cobra.Command) {
 	cmd.Example = "  source <(impactctl completion bash)\n" + completionExamples["zsh"] + "\n" + completionExamples["fish"]
 	for _, sub := range cmd.Commands() {
 		sub.Example = completionExamples[sub.Name()]
+		if sub.Name() == "bash" {
+			sub.RunE = func(c *cobra.Command, _ []string) error {
+				noDesc, _ := c.Flags().GetBool("no-descriptions")
+				return writeBashCompletion(c.OutOrStdout(), c.Root(), !noDesc)
+			}
+		}
 	}
+}
+
+// bashFallback replaces the word splitting of cobra's bash script where the
+// bash-completion package is not loaded: without it the script calls
+// _get_comp_words_by_ref, which only that package defines, and every TAB
+// prints "command not found". The words are the command line up to the
+// cursor split on blanks, so "--output=json" and "a:b" stay one word, as
+// bash-completion's "-n =:" keeps them.
+const bashFallback = `
+# Without the bash-completion package: split the line up to the cursor on blanks.
+if ! declare -F _get_comp_words_by_ref >/dev/null 2>&1; then
+__impactctl_init_completion()
+{
+    COMPREPLY=()
+    local line=${COMP_LINE:0:COMP_POINT}
+    read -r -a words <<<"$line"
+    if [[ -z $line || $line == *[[:space:]] ]]; then
+        words+=("")
+    fi
+    cword=$(( ${#words[@]} - 1 ))
+    cur=${words[cword]}
+    prev=""
+    if (( cword > 0 )); then
+        prev=${words[cword-1]}
+    fi
+}
+fi
+`
+
+// writeBashCompletion writes cobra's bash script with bashFallback after it.
+func writeBashCompletion(w io.Writer, root *cobra.Command, desc bool) error {
+	if err := root.GenBashCompletionV2(w, desc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, bashFallback)
+	return err
 }
