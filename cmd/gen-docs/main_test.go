@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestManPages(t *testing.T) {
@@ -28,5 +31,43 @@ func TestManPages(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s does not hold %q:\n%.600s", name, want, b)
 		}
+	}
+}
+
+// The Homebrew cask installs every man page the packages install: its
+// list names each page gen-docs writes.
+func TestCaskListsEveryManPage(t *testing.T) {
+	dir := t.TempDir()
+	if err := run(dir, "1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob(filepath.Join(dir, "*.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, p := range pages {
+		want = append(want, "manpages/"+filepath.Base(p)+".gz")
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", ".goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Casks []struct {
+			Manpages []string `yaml:"manpages"`
+		} `yaml:"homebrew_casks"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Casks) != 1 {
+		t.Fatalf(".goreleaser.yaml has %d homebrew casks, want 1", len(cfg.Casks))
+	}
+	got := slices.Clone(cfg.Casks[0].Manpages)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the cask's manpages list differs from the pages gen-docs writes:\n got %q\nwant %q\n(the list, for .goreleaser.yaml:)\n%s", got, want, "      - "+strings.Join(want, "\n      - "))
 	}
 }
