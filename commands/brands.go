@@ -36,7 +36,7 @@ func brandsListRun(ctx context.Context, f *Factory, lo client.ListOptions) error
 	if err != nil {
 		return err
 	}
-	return printList(f, c.Advertisers(ctx, lo), []string{"ID", "NAME", "STATE"}, func(a client.Advertiser) []string {
+	return printList(f, c.Advertisers(ctx, lo), columns{Header: []string{"ID", "NAME", "STATE"}}, func(a client.Advertiser) []string {
 		return []string{a.Id, a.Name, a.State}
 	})
 }

@@ -90,8 +90,10 @@ A retried delete that finds the token gone has succeeded (0).
 		short: "Output formats, --jq and --template",
 		long: `Output formats, --jq and --template.
 
-  -o table   for people (the default): aligned columns; on a terminal wider tables
-             are cut to its width with "…" (identifiers last), in a pipe never
+  -o table   for people (the default): on a terminal, aligned columns that fit its
+             width (the least useful columns go first, then long names are cut
+             with "…"; SIDs never); in a pipe, tab-separated rows with no header,
+             no padding and every value whole (cut -f2 works)
   -o json    the API's resource shape; a list is a JSON array, written as pages arrive
   -o jsonl   one JSON object a line
   --jq EXPR  a jq expression on the JSON output; strings print raw, as jq -r

@@ -146,10 +146,15 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 		}
 		return lw.Close()
 	}
-	return printList(f, c.Tokens(ctx, lo), tokenTableHeader, tokenRow)
+	return printList(f, c.Tokens(ctx, lo), tokenColumns, tokenRow)
 }
 
-var tokenTableHeader = []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED"}
+// tokenColumns are the token table's: at 80 columns a terminal shows the
+// whole SID, a readable name, the state and the last use.
+var tokenColumns = columns{
+	Header:    []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED"},
+	DropFirst: []string{"SCOPES", "API", "CREATED", "AUTH TOKEN"},
+}
 
 func tokenRow(t *client.Token) []string {
 	return []string{

@@ -36,13 +36,20 @@ func usersListRun(ctx context.Context, f *Factory, lo client.ListOptions) error 
 	if err != nil {
 		return err
 	}
-	return printList(f, c.Users(ctx, lo), []string{"ID", "NAME", "EMAIL"}, func(u client.User) []string {
+	return printList(f, c.Users(ctx, lo), columns{Header: []string{"ID", "NAME", "EMAIL"}}, func(u client.User) []string {
 		return []string{u.Id, u.Name, u.Email}
 	})
 }
 
+// columns are a table's header and the columns a narrow terminal leaves
+// out first, least useful first.
+type columns struct {
+	Header    []string
+	DropFirst []string
+}
+
 // printList writes a list as it arrives: rows of a table, or JSON items.
-func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, row func(T) []string) error {
+func printList[T any](f *Factory, items iter.Seq2[T, error], cols columns, row func(T) []string) error {
 	p := f.Printer()
 	if !p.Table() {
 		lw := p.List()
@@ -60,7 +67,7 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], header []string, ro
 	}
 	// Rows are written as they come, widths settled by the first page,
 	// so a long listing never sits in memory.
-	t := output.NewTableWriter(f.IO.Out, header...)
+	t := output.NewTableWriter(f.IO.Out, cols.Header...).DropFirst(cols.DropFirst...)
 	n := 0
 	for it, err := range items {
 		if err != nil {

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,24 +45,51 @@ func tokenTable(w interface{ Write([]byte) (int, error) }) *Table {
 	return tb
 }
 
-func TestTableFitsTerminal(t *testing.T) {
+func TestTablePipedIsTabSeparated(t *testing.T) {
 	var pipe bytes.Buffer
 	if err := tokenTable(&pipe).Render(); err != nil {
 		t.Fatal(err)
 	}
+	want := "" +
+		"IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\tA rather long token name for reports\tENABLED\t2026-01-02\n" +
+		"IRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\tShort\tDISABLED\t2026-02-03\n"
+	if pipe.String() != want {
+		t.Errorf("in a pipe:\n%q\nwant\n%q", pipe.String(), want)
+	}
+	// A cell's own tab or line break never splits a field.
+	var b bytes.Buffer
+	tb := NewTable(&b, "ACCOUNT SID", "NAME")
+	tb.Row("IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a\tb\nc")
+	tb.Render()
+	if got := b.String(); got != "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ta b c\n" {
+		t.Errorf("cell with a tab: %q", got)
+	}
+	// An empty table writes nothing in a pipe, header or not.
+	b.Reset()
+	NewTable(&b, "ACCOUNT SID").Render()
+	if b.Len() != 0 {
+		t.Errorf("empty table in a pipe wrote %q", b.String())
+	}
+}
+
+func TestTableFitsTerminal(t *testing.T) {
 	wide := &termBuffer{width: 200}
 	if err := tokenTable(wide).Render(); err != nil {
 		t.Fatal(err)
 	}
-	if wide.String() != pipe.String() {
-		t.Errorf("a table that fits changed on a terminal:\n%s\nvs\n%s", wide.String(), pipe.String())
+	want := "" +
+		"ACCOUNT SID                          NAME                                   STATE      CREATED\n" +
+		"IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa   A rather long token name for reports   ENABLED    2026-01-02\n" +
+		"IRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb   Short                                  DISABLED   2026-02-03\n"
+	if wide.String() != want {
+		t.Errorf("a table that fits:\n%s\nwant\n%s", wide.String(), want)
 	}
 
 	narrow := &termBuffer{width: 70}
 	if err := tokenTable(narrow).Render(); err != nil {
 		t.Fatal(err)
 	}
-	want := "" +
+	want = "" +
 		"ACCOUNT SID                         NAME          STATE     CREATED\n" +
 		"IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  A rather lo…  ENABLED   2026-01-02\n" +
 		"IRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb  Short         DISABLED  2026-02-03\n"
@@ -69,28 +97,61 @@ func TestTableFitsTerminal(t *testing.T) {
 		t.Errorf("at 70 columns:\n%s\nwant\n%s", narrow.String(), want)
 	}
 
-	// Narrower than the identifiers and minimal columns: even the SID is
-	// cut, and no line is wider than the terminal.
-	tiny := &termBuffer{width: 30}
-	if err := tokenTable(tiny).Render(); err != nil {
+	// Columns in the drop order go first: the name stays readable.
+	dropped := &termBuffer{width: 70}
+	if err := tokenTable(dropped).DropFirst("CREATED").Render(); err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(tiny.String()), "\n") {
-		if displayWidth(line) > 30 {
-			t.Errorf("line wider than 30: %q", line)
+	want = "" +
+		"ACCOUNT SID                         NAME                      STATE\n" +
+		"IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa  A rather long token nam…  ENABLED\n" +
+		"IRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb  Short                     DISABLED\n"
+	if dropped.String() != want {
+		t.Errorf("at 70 columns, CREATED dropped first:\n%s\nwant\n%s", dropped.String(), want)
+	}
+
+	// Narrower than the SID and a readable name: the other columns go,
+	// and the SID is never cut, even where it cannot fit.
+	for _, width := range []int{50, 30} {
+		tiny := &termBuffer{width: width}
+		if err := tokenTable(tiny).Render(); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(tiny.String()), "\n") {
+			if !strings.HasPrefix(line, "ACCOUNT SID") && !strings.HasPrefix(line, "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") && !strings.HasPrefix(line, "IRbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb") {
+				t.Errorf("at %d columns, a SID was cut: %q", width, line)
+			}
+			if width == 50 && displayWidth(line) > 50 {
+				t.Errorf("line wider than 50: %q", line)
+			}
 		}
 	}
 }
 
-func TestFitWidths(t *testing.T) {
-	// The widest columns level down first; kept columns last.
-	got := fitWidths([]int{34, 30, 8, 10}, []bool{true, false, false, false}, 70, 2)
-	if got[0] != 34 || got[1] != 12 || got[2] != 8 || got[3] != 10 {
-		t.Errorf("fitWidths = %v", got)
-	}
-	got = fitWidths([]int{34, 30, 10, 10}, []bool{true, false, false, false}, 50, 2)
-	if got[0] != 34 || got[1]+got[2]+got[3] != 10 {
-		t.Errorf("fitWidths = %v", got)
+func TestFitColumns(t *testing.T) {
+	ident := []bool{true, false, false, false, false, false}
+	natural := []int{34, 24, 8, 3, 10, 10} // SID, NAME, STATE, API, CREATED, LAST USED
+	for _, tt := range []struct {
+		width  int
+		drop   []int
+		show   []int
+		widths []int
+	}{
+		// Fits: everything, three spaces apart.
+		{200, nil, []int{0, 1, 2, 3, 4, 5}, []int{34, 24, 8, 3, 10, 10}},
+		// A little narrower: the name is cut, nothing dropped.
+		{95, []int{3, 4}, []int{0, 1, 2, 3, 4, 5}, []int{34, 20, 8, 3, 10, 10}},
+		// Narrower: API and CREATED go, in that order, before the name is cut short.
+		{80, []int{3, 4}, []int{0, 1, 2, 5}, []int{34, 22, 8, 10}},
+		// Narrower still: the columns beyond the drop order go from the right.
+		{60, []int{3, 4}, []int{0, 1, 2}, []int{34, 14, 8}},
+		// Narrower than the SID: shown whole all the same.
+		{20, []int{3, 4}, []int{0, 1}, []int{34, 3}},
+	} {
+		l := fitColumns(natural, ident, tt.drop, tt.width)
+		if !slices.Equal(l.show, tt.show) || !slices.Equal(l.widths, tt.widths) {
+			t.Errorf("at %d: show %v widths %v; want %v %v", tt.width, l.show, l.widths, tt.show, tt.widths)
+		}
 	}
 }
 
@@ -119,9 +180,9 @@ func TestTemplateFuncs(t *testing.T) {
 		want string
 	}{
 		{`{{range .}}{{tablerow .AccountSid .Name (timeago .DateLastUsed)}}{{end}}`, Options{},
-			"IR1    CI deploys               about 3 days ago\nIR22   Nightly reconciliation   never\n"},
+			"IR1\tCI deploys\tabout 3 days ago\nIR22\tNightly reconciliation\tnever\n"},
 		{`{{range .}}{{tablerow .AccountSid .State}}{{end}}{{tablerender}}end`, Options{},
-			"IR1    ENABLED\nIR22   DISABLED\nend"},
+			"IR1\tENABLED\nIR22\tDISABLED\nend"},
 		{`{{join "," (pluck "AccountSid" .)}}`, Options{}, "IR1,IR22"},
 		{`{{range .}}{{truncate 8 .Name}};{{end}}`, Options{}, "CI depl…;Nightly…;"},
 		{`{{range .}}{{timefmt "2006-01-02" .DateLastUsed}};{{end}}`, Options{}, "2026-05-29;;"},
@@ -157,5 +218,20 @@ func TestFuzzyAgo(t *testing.T) {
 		if got := fuzzyAgo(now, now.Add(-d)); got != want {
 			t.Errorf("fuzzyAgo(%s) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// tablerow aligns its rows on a terminal, as every table does.
+func TestTableRowOnTerminal(t *testing.T) {
+	term := &termBuffer{width: 200}
+	p, err := New(term, Options{Template: `{{range .}}{{tablerow .AccountSid .State}}{{end}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Object([]map[string]any{{"AccountSid": "IR1", "State": "ENABLED"}, {"AccountSid": "IR22", "State": "DISABLED"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := term.String(), "IR1    ENABLED\nIR22   DISABLED\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

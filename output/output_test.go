@@ -11,8 +11,8 @@ import (
 )
 
 func TestTableGolden(t *testing.T) {
-	var b bytes.Buffer
-	tb := NewTable(&b, "SID", "NAME", "STATE", "HINT")
+	b := &termBuffer{} // a terminal of unknown width: aligned, not fitted
+	tb := NewTable(b, "SID", "NAME", "STATE", "HINT")
 	tb.Row("IR1", "CI deploys", "ENABLED", Hint("1a2b"))
 	tb.Row("IR22222", "a \x1b[31mred\x1b[0m \u202Eevil\u202C", "DISABLED", "")
 	tb.Row("IR3", "two\nlines\tand tab", "ENABLED", Hint("zz"))
@@ -35,8 +35,8 @@ func TestTableGolden(t *testing.T) {
 }
 
 func TestTableHeaderOnly(t *testing.T) {
-	var b bytes.Buffer
-	tb := NewTable(&b, "SID", "NAME")
+	b := &termBuffer{} // a terminal of unknown width: aligned, not fitted
+	tb := NewTable(b, "SID", "NAME")
 	if err := tb.Render(); err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +46,8 @@ func TestTableHeaderOnly(t *testing.T) {
 }
 
 func TestTableKeepsCase(t *testing.T) {
-	var b bytes.Buffer
-	tb := NewTable(&b, "Id", "Name")
+	b := &termBuffer{} // a terminal of unknown width: aligned, not fitted
+	tb := NewTable(b, "Id", "Name")
 	tb.Row("reports.read", "Retrieve reports")
 	if err := tb.Render(); err != nil {
 		t.Fatal(err)

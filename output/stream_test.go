@@ -75,21 +75,35 @@ func TestTableWriterAfterSettling(t *testing.T) {
 	}
 	lines := func(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
 
-	// In a pipe a wider cell widens its column from that row on.
+	// In a pipe rows are tab-separated, whole, with no header.
 	var pipe bytes.Buffer
 	rows(&pipe)
 	got := lines(pipe.String())
-	if len(got) != settleRows+3 {
+	if len(got) != settleRows+2 {
 		t.Fatalf("%d lines", len(got))
 	}
 	want := []string{
+		"IR0\tshort\tENABLED",
+		"IR1\ta name longer than the first page's\tDISABLED",
+		"IR2\tshort\tENABLED",
+	}
+	if g := []string{got[0], got[len(got)-2], got[len(got)-1]}; strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pipe:\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+
+	// On a terminal of unknown width a wider cell widens its column from
+	// that row on.
+	unknown := &termBuf{}
+	rows(unknown)
+	got = lines(unknown.String())
+	want = []string{
 		"SID   NAME    STATE",
 		"IR0   short   ENABLED",
 		"IR1   a name longer than the first page's   DISABLED",
 		"IR2   short                                 ENABLED",
 	}
 	if g := []string{got[0], got[1], got[len(got)-2], got[len(got)-1]}; strings.Join(g, "\n") != strings.Join(want, "\n") {
-		t.Errorf("pipe:\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+		t.Errorf("terminal of unknown width:\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
 	}
 
 	// On a terminal it widens while the line fits, and is cut past that.

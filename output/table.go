@@ -10,18 +10,22 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table collects rows and renders them as plain, borderless columns in the
-// style of gh and kubectl: a header line as given, cells left-aligned,
-// columns separated by spaces and no trailing spaces on any line.
+// Table collects rows and renders them in the style of gh and kubectl.
 //
-// Written to a Terminal, a table wider than the terminal fits it: columns
-// are two spaces apart instead of three and the widest columns are cut with
-// "…", identifier columns (a header of ID or ending in SID, or Account SIDs
-// under no header) last.
+// Written to a Terminal the table is plain, borderless columns: a header
+// line as given, cells left-aligned, columns separated by spaces and no
+// trailing spaces on any line. A table wider than the terminal fits it:
+// it leaves out the columns named by DropFirst, then cuts its widest text
+// columns with "…"; identifier columns (a header of ID or ending in SID,
+// or Account SIDs under no header) are never cut.
+//
+// Written anywhere else (a pipe, a file) it is gh's tab-separated rows:
+// no header, no padding, every value whole.
 type Table struct {
 	w      io.Writer
 	header []string
 	rows   [][]string
+	drop   []string
 }
 
 // NewTable returns a table that renders to w under the given header. The
@@ -34,12 +38,23 @@ func NewTable(w io.Writer, header ...string) *Table {
 	return &Table{w: w, header: h}
 }
 
+// DropFirst names the columns, least useful first, that a terminal too
+// narrow for the whole table leaves out before any other is cut.
+func (t *Table) DropFirst(headers ...string) *Table {
+	t.drop = headers
+	return t
+}
+
 // Row appends one row. Every cell is passed through Sanitize; missing cells
 // are left empty and extra cells are dropped when a header was given.
 func (t *Table) Row(cells ...string) {
-	n := len(cells)
-	if len(t.header) > 0 {
-		n = len(t.header)
+	t.rows = append(t.rows, cleanRow(len(t.header), cells))
+}
+
+// cleanRow sanitises and trims cells, to n of them when n > 0.
+func cleanRow(n int, cells []string) []string {
+	if n == 0 {
+		n = len(cells)
 	}
 	row := make([]string, n)
 	for i := 0; i < n && i < len(cells); i++ {
@@ -47,18 +62,31 @@ func (t *Table) Row(cells ...string) {
 		// are measured.
 		row[i] = strings.TrimSpace(Sanitize(cells[i]))
 	}
-	t.rows = append(t.rows, row)
+	return row
 }
 
 // Render writes the table. A table without a header and without rows
-// writes nothing.
+// writes nothing; in a pipe, a table without rows writes nothing.
 func (t *Table) Render() error {
+	isTerm, width := terminal(t.w)
+	if !isTerm {
+		return writeTabbed(t.w, t.rows)
+	}
 	if len(t.header) == 0 && len(t.rows) == 0 {
 		return nil
 	}
 	header, rows, gap := t.header, t.rows, "   "
-	if width := terminalWidth(t.w); width > 0 {
-		header, rows, gap = t.fit(width)
+	if width > 0 {
+		l := fitColumns(t.naturalWidths(), t.identColumns(), t.dropIndexes(), width)
+		header = l.project(t.header)
+		rows = make([][]string, len(t.rows))
+		for i, r := range t.rows {
+			rows[i] = l.project(r)
+		}
+		gap = strings.Repeat(" ", l.gap)
+		if len(t.header) == 0 {
+			header = nil
+		}
 	}
 	var buf bytes.Buffer
 	tbl := tablewriter.NewTable(&buf,
@@ -98,47 +126,45 @@ func (t *Table) Render() error {
 	return writeTrimmed(t.w, buf.Bytes())
 }
 
-// fit returns the header and rows cut to fit width cells, and the gap
-// between columns; a table that fits already is returned as it is.
-func (t *Table) fit(width int) ([]string, [][]string, string) {
+// naturalWidths is each column's width uncut: its widest cell or header.
+func (t *Table) naturalWidths() []int {
 	n := len(t.header)
 	for _, r := range t.rows {
 		n = max(n, len(r))
 	}
 	natural := make([]int, n)
-	measure := func(cells []string) {
+	for _, cells := range append([][]string{t.header}, t.rows...) {
 		for i, c := range cells {
 			natural[i] = max(natural[i], displayWidth(c))
 		}
 	}
-	measure(t.header)
+	return natural
+}
+
+// identColumns marks the identifier columns, which are never cut.
+func (t *Table) identColumns() []bool {
+	n := len(t.header)
 	for _, r := range t.rows {
-		measure(r)
+		n = max(n, len(r))
 	}
-	total := 3 * (n - 1)
-	for _, w := range natural {
-		total += w
+	ident := make([]bool, n)
+	for i := range ident {
+		ident[i] = t.identifiers(i)
 	}
-	if total <= width {
-		return t.header, t.rows, "   "
-	}
-	keep := make([]bool, n)
-	for i := range keep {
-		keep[i] = t.identifiers(i)
-	}
-	widths := fitWidths(natural, keep, width, 2)
-	cut := func(cells []string) []string {
-		out := make([]string, len(cells))
-		for i, c := range cells {
-			out[i] = Truncate(c, widths[i])
+	return ident
+}
+
+// dropIndexes is DropFirst's columns as indexes, in its order.
+func (t *Table) dropIndexes() []int {
+	var out []int
+	for _, name := range t.drop {
+		for i, h := range t.header {
+			if strings.EqualFold(strings.TrimSpace(h), name) {
+				out = append(out, i)
+			}
 		}
-		return out
 	}
-	rows := make([][]string, len(t.rows))
-	for i, r := range t.rows {
-		rows[i] = cut(r)
-	}
-	return cut(t.header), rows, "  "
+	return out
 }
 
 // identifiers reports whether column i holds identifiers a user copies

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/template"
@@ -111,13 +112,22 @@ func (p *Printer) funcs() template.FuncMap {
 	}
 }
 
-// renderRows writes the rows tablerow collected as an aligned table,
-// fitting the terminal as any table does, and forgets them.
+// renderRows writes the rows tablerow collected as a table, as any table
+// is written (aligned on a terminal, tab-separated in a pipe), and forgets
+// them.
 func (p *Printer) renderRows() (string, error) {
 	if len(p.rows) == 0 {
 		return "", nil
 	}
-	buf := &sizedBuffer{width: terminalWidth(p.w)}
+	// On a terminal the rows are aligned and fit it; in a pipe they are
+	// tab-separated, as every table is.
+	var buf interface {
+		io.Writer
+		String() string
+	} = &bytes.Buffer{}
+	if isTerm, width := terminal(p.w); isTerm {
+		buf = &sizedBuffer{width: width}
+	}
 	t := NewTable(buf)
 	for _, r := range p.rows {
 		t.Row(r...)
