@@ -63,6 +63,9 @@ type Options struct {
 	// profile remembers it), which spares the request that finds it out;
 	// "" finds out on the first call.
 	Kind string
+	// KindFound, when set, is told the kind a Client found out with its
+	// request, so a caller can remember it for the next Client.
+	KindFound func(kind string)
 }
 
 // Client talks to one Token API server with one token. It is safe for
@@ -221,6 +224,9 @@ func (c *Client) kind(ctx context.Context) (string, *CurrentToken, error) {
 	c.st.mu.Lock()
 	c.st.kind = k
 	c.st.mu.Unlock()
+	if c.opts.KindFound != nil {
+		c.opts.KindFound(k)
+	}
 	return k, cur, nil
 }
 

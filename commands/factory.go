@@ -195,6 +195,15 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		RetryMaxWait: 30 * time.Second,
 		Kind:         kind,
 	}
+	if kind == "" && !f.localMode() {
+		// Environment credentials carry no kind: remember it per URL and
+		// SID, so only the first command spends a request finding out.
+		cache := newRootCache(f.getenv)
+		o.Kind = cache.kind(apiURL, sid)
+		if o.Kind == "" {
+			o.KindFound = func(k string) { cache.remember(apiURL, sid, k) }
+		}
+	}
 	// The waits between retries and the bounds of each attempt can be
 	// shortened, for tests and impatient scripts; unset, the defaults hold.
 	for _, knob := range []struct {

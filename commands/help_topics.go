@@ -38,6 +38,9 @@ Profiles and files:
   IMPACTCTL_CONFIG           the config file (default $XDG_CONFIG_HOME/impactctl/config.yaml)
   XDG_CONFIG_HOME            where the config directory is (default ~/.config)
   XDG_DATA_HOME              where --local keeps its database (default ~/.local/share)
+  XDG_CACHE_HOME             where impactctl remembers whether a token with environment
+                             credentials is an agency's or a brand's, so each command
+                             spends only its own requests (default ~/.cache; no secrets)
   IMPACTCTL_LOCAL=1          the same as --local: the embedded demo server
 
 Prompts and scripts:
