@@ -79,7 +79,7 @@ func newFactory(io *IOStreams, version string) *Factory {
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
-	f.msgs = &messages{raw: io.ErrOut, json: f.jsonMode}
+	f.msgs = &messages{raw: io.ErrOut, json: f.jsonMode, color: io.IsStderrTTY() && f.getenv("NO_COLOR") == ""}
 	streams.ErrOut = levelWriter{m: f.msgs, level: levelInfo}
 	f.IO = &streams
 	return f

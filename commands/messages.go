@@ -37,6 +37,27 @@ type messages struct {
 	// status is the status line drawn on a terminal (a bulk command's
 	// progress), without a newline; "" when none is.
 	status string
+	// color marks "error:" red and "warning:" yellow: stderr is a
+	// terminal and NO_COLOR is unset.
+	color bool
+}
+
+// The colours of the prefixes of errors and warnings on a terminal.
+const (
+	colorRed    = "\x1b[31m"
+	colorYellow = "\x1b[33m"
+	colorGreen  = "\x1b[32m"
+	colorReset  = "\x1b[0m"
+)
+
+// colorPrefix colours a line's "error:" or "warning:" prefix.
+func colorPrefix(text string) string {
+	for prefix, c := range map[string]string{"error:": colorRed, "warning:": colorYellow} {
+		if rest, ok := strings.CutPrefix(text, prefix); ok {
+			return c + prefix + colorReset + rest
+		}
+	}
+	return text
 }
 
 // levelWriter is an io.Writer over messages whose lines get one level. A
@@ -62,6 +83,9 @@ func (w levelWriter) Write(p []byte) (int, error) {
 func (m *messages) line(level, text string, newline bool) {
 	text = output.Sanitize(text)
 	if !m.json() {
+		if m.color {
+			text = colorPrefix(text)
+		}
 		if newline {
 			text += "\n"
 		}

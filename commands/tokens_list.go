@@ -154,6 +154,21 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 var tokenColumns = columns{
 	Header:    []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED"},
 	DropFirst: []string{"SCOPES", "API", "CREATED", "AUTH TOKEN"},
+	Paint:     paintState(2),
+}
+
+// paintState colours a table's state column: enabled green, disabled red.
+func paintState(col int) func(int, string) string {
+	return func(c int, cell string) string {
+		switch {
+		case c != col:
+		case cell == string(client.StateEnabled):
+			return colorGreen + cell + colorReset
+		case cell == string(client.StateDisabled):
+			return colorRed + cell + colorReset
+		}
+		return cell
+	}
 }
 
 func tokenRow(t *client.Token) []string {

@@ -46,6 +46,8 @@ func usersListRun(ctx context.Context, f *Factory, lo client.ListOptions) error 
 type columns struct {
 	Header    []string
 	DropFirst []string
+	// Paint colours a cell on a terminal that takes colour; nil: none.
+	Paint func(col int, cell string) string
 }
 
 // printList writes a list as it arrives: rows of a table, or JSON items.
@@ -68,6 +70,9 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], cols columns, row f
 	// Rows are written as they come, widths settled by the first page,
 	// so a long listing never sits in memory.
 	t := output.NewTableWriter(f.IO.Out, cols.Header...).DropFirst(cols.DropFirst...)
+	if cols.Paint != nil && p.Colored() {
+		t.Paint(cols.Paint)
+	}
 	n := 0
 	for it, err := range items {
 		if err != nil {

@@ -108,6 +108,10 @@ func New(w io.Writer, o Options) (*Printer, error) {
 	return p, nil
 }
 
+// Colored reports whether stdout takes colour: it is a terminal and
+// NO_COLOR is not set.
+func (p *Printer) Colored() bool { return p.color }
+
 // Table reports whether people-oriented table output is wanted. When it is
 // false, commands hand their resources to Object or List.
 func (p *Printer) Table() bool { return p.format == FormatTable }

@@ -27,6 +27,7 @@ type TableWriter struct {
 	pending [][]string // rows held until the widths settle
 	cols    *layout    // nil until settled
 	isTerm  bool
+	paint   func(col int, cell string) string
 	term    int // the terminal's width; 0 when unknown
 	line    strings.Builder
 	err     error
@@ -47,6 +48,15 @@ func NewTableWriter(w io.Writer, header ...string) *TableWriter {
 // narrow for the whole table leaves out before any other is cut.
 func (t *TableWriter) DropFirst(headers ...string) *TableWriter {
 	t.drop = headers
+	return t
+}
+
+// Paint colours cells on a terminal: paint gets a cell's column (an index
+// into the header) and its text as shown, and returns it with colour codes
+// around it. Widths are measured without them; in a pipe paint is not
+// called.
+func (t *TableWriter) Paint(paint func(col int, cell string) string) *TableWriter {
+	t.paint = paint
 	return t
 }
 
@@ -149,7 +159,11 @@ func (t *TableWriter) writeRow(row []string) {
 				w = displayWidth(c)
 			}
 		}
-		t.line.WriteString(c)
+		if t.paint != nil {
+			t.line.WriteString(t.paint(t.cols.show[i], c))
+		} else {
+			t.line.WriteString(c)
+		}
 		if i < len(row)-1 {
 			t.line.WriteString(strings.Repeat(" ", widths[i]-w+t.cols.gap))
 		}
