@@ -14,6 +14,8 @@ import (
 type AuthLoginOptions struct {
 	AccountSid string
 	WithToken  bool
+	// InsecureStorage keeps the secret in the config file, not the OS keyring.
+	InsecureStorage bool
 }
 
 func newAuthLoginCmd(f *Factory) *cobra.Command {
@@ -23,6 +25,11 @@ func newAuthLoginCmd(f *Factory) *cobra.Command {
 		Short: "Store an Account SID and Auth Token in a profile, once they work",
 		Long: `Store an Account SID and Auth Token in a profile (default "default", or
 --profile), with the API URL they were verified against.
+
+The Auth Token goes into the OS keyring (macOS Keychain, Windows Credential
+Manager, the Secret Service on Linux). Where none answers within 3 seconds it
+goes into the config file (mode 0600) with a warning; --insecure-storage puts
+it there without one, and IMPACTCTL_KEYRING=off turns the keyring off.
 
 On a terminal it asks for both (the Auth Token without echo). In scripts, give
 the SID with --account-sid and the secret on stdin with --with-token.`,
@@ -36,6 +43,7 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
 	}
 	cmd.Flags().StringVar(&opts.AccountSid, "account-sid", "", "the token's Account SID")
 	cmd.Flags().BoolVar(&opts.WithToken, "with-token", false, "read the Auth Token from stdin")
+	cmd.Flags().BoolVar(&opts.InsecureStorage, "insecure-storage", false, "keep the Auth Token in the config file (mode 0600), not the OS keyring")
 	return cmd
 }
 
@@ -107,15 +115,21 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if err != nil {
 		return err
 	}
+	p := storeSecret(keyringFor(f.getenv), cfg.path, name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, f.IO.ErrOut)
+	old := cfg.Profiles[name]
 	cfg, err = f.UpdateConfig(func(cfg *Config) error {
-		cfg.Profiles[name] = Profile{APIURL: apiURL, AccountSid: sid, AuthToken: secret, Kind: kind}
+		cfg.Profiles[name] = p
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s\n",
-		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path)
+	if old.SecretIn == secretInKeyring && (p.SecretIn != secretInKeyring || profileURL(old) != profileURL(p)) {
+		// The profile's earlier secret must not linger in the keyring.
+		_ = keyringFor(f.getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
+	}
+	fmt.Fprintf(f.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s\n",
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
 	if f.getenv("IMPACTCTL_ACCOUNT_SID") != "" {
 		fmt.Fprintln(f.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}

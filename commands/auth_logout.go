@@ -13,7 +13,8 @@ func newAuthLogoutCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "logout",
 		Short: "Remove a stored profile (default \"default\", or --profile)",
-		Long: `Remove a stored profile from the config file. The token itself keeps
+		Long: `Remove a stored profile from the config file, and its Auth Token from
+the OS keyring when it was kept there. The token itself keeps
 working: to stop it, use tokens disable or tokens delete.`,
 		Example: `  impactctl auth logout
   impactctl auth logout --profile staging`,
@@ -29,8 +30,9 @@ working: to stop it, use tokens disable or tokens delete.`,
 				return nil
 			}
 			found := false
+			var removed Profile
 			cfg, err = f.UpdateConfig(func(cfg *Config) error {
-				_, found = cfg.Profiles[name]
+				removed, found = cfg.Profiles[name]
 				delete(cfg.Profiles, name)
 				if cfg.Current == name {
 					cfg.Current = ""
@@ -42,6 +44,13 @@ working: to stop it, use tokens disable or tokens delete.`,
 			}
 			if !found {
 				fmt.Fprintf(f.IO.ErrOut, "profile %q is not stored: nothing to remove\n", name)
+				return nil
+			}
+			if removed.SecretIn == secretInKeyring {
+				if err := keyringFor(f.getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
+					return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
+				}
+				fmt.Fprintf(f.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring\n", name, cfg.path)
 				return nil
 			}
 			fmt.Fprintf(f.IO.ErrOut, "removed profile %q from %s\n", name, cfg.path)

@@ -14,16 +14,19 @@ import (
 
 // authStatus is `auth status`'s answer in JSON modes.
 type authStatus struct {
-	Source     string            `json:"Source"`
-	Profile    string            `json:"Profile,omitempty"`
-	ApiUrl     string            `json:"ApiUrl"`
-	AccountSid string            `json:"AccountSid"`
-	Working    bool              `json:"Working"`
-	Name       string            `json:"Name,omitempty"`
-	State      client.State      `json:"State,omitempty"`
-	Scopes     []string          `json:"Scopes,omitempty"`
-	RateLimit  *client.RateLimit `json:"RateLimit,omitempty"`
-	Error      string            `json:"Error,omitempty"`
+	Source     string `json:"Source"`
+	Profile    string `json:"Profile,omitempty"`
+	ApiUrl     string `json:"ApiUrl"`
+	AccountSid string `json:"AccountSid"`
+	// SecretIn says where the Auth Token lives: the OS keyring, the config
+	// file's path, or the environment variable holding it (or its file).
+	SecretIn  string            `json:"SecretIn,omitempty"`
+	Working   bool              `json:"Working"`
+	Name      string            `json:"Name,omitempty"`
+	State     client.State      `json:"State,omitempty"`
+	Scopes    []string          `json:"Scopes,omitempty"`
+	RateLimit *client.RateLimit `json:"RateLimit,omitempty"`
+	Error     string            `json:"Error,omitempty"`
 }
 
 func newAuthStatusCmd(f *Factory) *cobra.Command {
@@ -55,7 +58,7 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid}
+	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid, SecretIn: secretIn(creds)}
 	c, err := f.Client(ctx)
 	if err != nil {
 		return err
@@ -79,6 +82,9 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 			{"API URL", st.ApiUrl},
 			{"Account SID", st.AccountSid},
 		}
+		if st.SecretIn != "" {
+			pairs = append(pairs, [2]string{"Auth Token in", st.SecretIn})
+		}
 		if st.Working {
 			pairs = append(pairs,
 				[2]string{"Token", st.Name},
@@ -101,4 +107,15 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 		return fmt.Errorf("checking the credentials: %w", curErr)
 	}
 	return nil
+}
+
+// secretIn says where the credentials' Auth Token lives.
+func secretIn(c *credentials) string {
+	switch {
+	case c.SecretPlace != "":
+		return c.SecretPlace
+	case c.SecretFile != "":
+		return c.SecretFile + " (" + c.SecretEnv + ")"
+	}
+	return c.SecretEnv
 }

@@ -36,7 +36,7 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 	envCreds := hasEnvCredentials(f.getenv)
 	if envCreds {
 		u, from := f.apiURLSetting()
-		creds, err := resolveCredentials(credentialSettings{getenv: f.getenv, apiURL: u, urlFrom: from, loadConf: f.Config, warn: f.IO.ErrOut})
+		creds, err := resolveCredentials(credentialSettings{getenv: f.getenv, apiURL: u, urlFrom: from, loadConf: f.Config, warn: f.IO.ErrOut, keyring: keyringFor(f.getenv)})
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 	noEnv := func(string) string { return "" }
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
-		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: f.Config, warn: f.IO.ErrOut})
+		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: f.Config, warn: f.IO.ErrOut, keyring: keyringFor(f.getenv)})
 		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.path), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err

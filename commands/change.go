@@ -76,7 +76,7 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 	if e.Brand == "" {
 		// A managed brand's token is never the one in use.
 		r.InUse = creds.AccountSid
-		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig}
+		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: keyringFor(e.Getenv)}
 	}
 	return r, c, nil
 }

@@ -19,10 +19,13 @@ import (
 type Profile struct {
 	APIURL     string `yaml:"api_url"`
 	AccountSid string `yaml:"account_sid"`
-	AuthToken  string `yaml:"auth_token"`
+	AuthToken  string `yaml:"auth_token,omitempty"`
 	// Kind is "agency" or "brand", learnt at login, so commands need not
 	// ask the server each time.
 	Kind string `yaml:"kind,omitempty"`
+	// SecretIn is "keyring" when the Auth Token is in the OS keyring, and
+	// AuthToken is then empty; "" keeps it in this file.
+	SecretIn string `yaml:"secret_in,omitempty"`
 }
 
 // Config is the config file: named profiles.

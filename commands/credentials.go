@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"github.com/impactcom/impactctl/internal/keyring"
 	"io"
 	"net"
 	"net/url"
@@ -41,6 +42,9 @@ type credentials struct {
 	SecretEnv string
 	// SecretFile is IMPACTCTL_AUTH_TOKEN_FILE's path.
 	SecretFile string
+	// SecretPlace says where a profile's secret lives: the OS keyring or
+	// the config file's path.
+	SecretPlace string
 }
 
 // fromEnvironment reports whether the credentials came from variables.
@@ -105,6 +109,8 @@ type credentialSettings struct {
 	urlFrom     string // which of the two named apiURL
 	loadConf    func() (*Config, error)
 	warn        io.Writer // where warnings go
+	// keyring holds the secrets of profiles that keep them there.
+	keyring keyring.Store
 }
 
 // resolveCredentials applies the rule: credentials come as one unit,
@@ -130,7 +136,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		return nil, err
 	}
 	p, ok := cfg.Profiles[s.profile]
-	if !ok || p.AccountSid == "" || p.AuthToken == "" {
+	if !ok || p.AccountSid == "" || (p.AuthToken == "" && p.SecretIn != secretInKeyring) {
 		login := "impactctl auth login"
 		if s.profile != "default" {
 			login += " --profile " + s.profile
@@ -157,13 +163,18 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 				s.profile, want, s.urlFrom, profURL, s.urlFrom)
 		}
 	}
+	stored, err := profileSecret(s.keyring, cfg.path, s.profile, p)
+	if err != nil {
+		return nil, err
+	}
 	return &credentials{
-		APIURL:     profURL,
-		AccountSid: p.AccountSid,
-		AuthToken:  p.AuthToken,
-		Kind:       p.Kind,
-		Source:     fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
-		Profile:    s.profile,
+		APIURL:      profURL,
+		AccountSid:  p.AccountSid,
+		AuthToken:   stored,
+		Kind:        p.Kind,
+		Source:      fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
+		Profile:     s.profile,
+		SecretPlace: secretPlace(p, cfg.path),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/impactcom/impactctl/internal/keyring"
 	"io"
 	"os"
 	"strings"
@@ -163,6 +164,8 @@ type selfRotation struct {
 	creds        *credentials
 	clientFor    func(creds *credentials, secret string) (*client.Client, error)
 	updateConfig func(func(*Config) error) (*Config, error)
+	// keyring holds the profile's secret when it keeps it there.
+	keyring keyring.Store
 }
 
 // finish runs after the new secret was saved where the user asked: it
@@ -195,8 +198,9 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 			if !ok || p.AccountSid != creds.AccountSid {
 				return fmt.Errorf("profile %q changed while the token was reset", creds.Profile)
 			}
-			p.AuthToken = secret
-			cfg.Profiles[creds.Profile] = p
+			// The new secret goes where the old one was: the keyring (or,
+			// if it no longer answers, the file, with a warning), or the file.
+			cfg.Profiles[creds.Profile] = storeSecret(s.keyring, cfg.path, creds.Profile, p, secret, p.SecretIn != secretInKeyring, errOut)
 			return nil
 		})
 		if err != nil {

@@ -159,6 +159,7 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 			urlFrom:     from,
 			loadConf:    f.Config,
 			warn:        f.IO.ErrOut,
+			keyring:     keyringFor(f.getenv),
 		})
 	})
 	return f.creds, f.credsErr

@@ -38,6 +38,7 @@ Profiles and files:
   IMPACTCTL_CONFIG           the config file (default $XDG_CONFIG_HOME/impactctl/config.yaml)
   XDG_CONFIG_HOME            where the config directory is (default ~/.config)
   XDG_DATA_HOME              where --local keeps its database (default ~/.local/share)
+  IMPACTCTL_KEYRING=off      keep profile secrets in the config file, never the OS keyring
   XDG_CACHE_HOME             where impactctl remembers whether a token with environment
                              credentials is an agency's or a brand's, so each command
                              spends only its own requests (default ~/.cache; no secrets)

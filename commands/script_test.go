@@ -145,8 +145,20 @@ func TestScripts(t *testing.T) {
 }
 
 // scriptCondition answers the scripts' own conditions: [pty] holds where a
-// pseudo-terminal can be opened, for the scenarios typed at a terminal.
+// pseudo-terminal can be opened, for the scenarios typed at a terminal;
+// [keyring] where a Secret Service runs for the tests (.ci/keyring.sh
+// starts one and sets IMPACTCTL_TEST_KEYRING=1). Under CI=true a missing
+// Secret Service fails the scenario rather than skipping it.
 func scriptCondition(cond string) (bool, error) {
+	if cond == "keyring" {
+		if os.Getenv("IMPACTCTL_TEST_KEYRING") == "1" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+			return true, nil
+		}
+		if os.Getenv("CI") == "true" {
+			return false, errors.New("no Secret Service for the keyring tests under CI=true: source .ci/keyring.sh first")
+		}
+		return false, nil
+	}
 	if cond != "pty" {
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
@@ -198,8 +210,13 @@ func setupScript(env *testscript.Env) error {
 		"IMPACTCTL_API_URL":    url,
 		"IMPACTCTL_NOW":        scriptNow.Format(time.RFC3339),
 		"IMPACTCTL_RETRY_WAIT": "1ms",
-		"SERVER_URL":           url,
-		"DEAD_URL":             deadURL(),
+		// No scenario writes a developer's real keyring; keyring.txtar
+		// turns it on against a throwaway Secret Service.
+		"IMPACTCTL_KEYRING": "off",
+		"SERVER_URL":        url,
+		// The Secret Service of keyring.txtar, when one runs.
+		"DBUS_SESSION_BUS_ADDRESS": os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+		"DEAD_URL":                 deadURL(),
 	} {
 		env.Setenv(k, v)
 	}
@@ -302,7 +319,8 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = ts.MkAbs(".")
 	for _, k := range []string{"PATH", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
 		"IMPACTCTL_API_URL", "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE",
-		"IMPACTCTL_PROFILE", "IMPACTCTL_CONFIG", "IMPACTCTL_NOW", "IMPACTCTL_RETRY_WAIT", "IMPACTCTL_NO_PROMPT", "CI", "NO_COLOR"} {
+		"IMPACTCTL_PROFILE", "IMPACTCTL_CONFIG", "IMPACTCTL_NOW", "IMPACTCTL_RETRY_WAIT", "IMPACTCTL_NO_PROMPT", "CI", "NO_COLOR",
+		"IMPACTCTL_KEYRING", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
 		if v := ts.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

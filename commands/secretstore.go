@@ -1,0 +1,70 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/impactcom/impactctl/internal/keyring"
+)
+
+// secretInKeyring is a profile's SecretIn when its Auth Token is in the OS
+// keyring rather than in the config file.
+const secretInKeyring = "keyring"
+
+// keyringFor is the OS keyring, or none with IMPACTCTL_KEYRING=off.
+func keyringFor(getenv func(string) string) keyring.Store {
+	return keyring.Store{Off: getenv("IMPACTCTL_KEYRING") == "off"}
+}
+
+// keyringKey names a profile's entry in the keyring: the config file, the
+// profile and the URL its secret belongs to, so two config files (or two
+// servers) never share one.
+func keyringKey(cfgPath, profile, apiURL string) string {
+	return fmt.Sprintf("%s at %s (%s)", profile, apiURL, cfgPath)
+}
+
+// storeSecret puts a profile's secret where it belongs: in the OS keyring,
+// or in the config file (mode 0600) with --insecure-storage, with the
+// keyring turned off, or when it does not answer (then with a warning on
+// warn). It returns p ready to save.
+func storeSecret(kr keyring.Store, cfgPath, name string, p Profile, secret string, insecure bool, warn io.Writer) Profile {
+	p.AuthToken, p.SecretIn = "", ""
+	if !insecure {
+		err := kr.Set(keyringKey(cfgPath, name, profileURL(p)), secret)
+		if err == nil {
+			p.SecretIn = secretInKeyring
+			return p
+		}
+		if !errors.Is(err, keyring.ErrOff) {
+			fmt.Fprintf(warn, "warning: %v; the Auth Token is stored in %s (mode 0600) instead (--insecure-storage says so without this warning)\n", err, cfgPath)
+		}
+	}
+	p.AuthToken = secret
+	return p
+}
+
+// profileSecret reads a profile's secret from wherever it is kept.
+func profileSecret(kr keyring.Store, cfgPath, name string, p Profile) (string, error) {
+	if p.SecretIn != secretInKeyring {
+		return p.AuthToken, nil
+	}
+	secret, err := kr.Get(keyringKey(cfgPath, name, profileURL(p)))
+	if err != nil {
+		login := "impactctl auth login"
+		if name != "default" {
+			login += " --profile " + name
+		}
+		return "", &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+			"profile %q keeps its Auth Token in the OS keyring, and reading it failed: %w; log in again with `%s` (--insecure-storage keeps it in the config file)", name, err, login)}
+	}
+	return secret, nil
+}
+
+// secretPlace says where a profile's secret lives, for auth status.
+func secretPlace(p Profile, cfgPath string) string {
+	if p.SecretIn == secretInKeyring {
+		return "the OS keyring"
+	}
+	return cfgPath
+}
