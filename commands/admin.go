@@ -101,8 +101,8 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 		}
 	}()
 	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
-	var fe *server.FileError
-	if errors.As(err, &fe) {
+	var coded exitCoder
+	if errors.As(err, &coded) {
 		return err // unsafe files: the user's to fix (exit 2)
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/safefile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -62,11 +63,11 @@ func configPath(getenv func(string) string) (string, error) {
 // and read. A file others can read gets a warning on warn naming the chmod.
 func loadConfig(path string, warn io.Writer) (*Config, error) {
 	cfg := &Config{Profiles: map[string]Profile{}, path: path}
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	f, err := safefile.OpenNoFollow(path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return cfg, nil
-	case errors.Is(err, errIsLink):
+	case errors.Is(err, safefile.ErrIsLink):
 		return nil, linkError("config file", path)
 	case err != nil:
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -164,8 +165,8 @@ func updateConfig(path string, change func(*Config) error) (*Config, error) {
 // link planted in its place, and refuses one that is not a regular file or
 // that another user owns.
 func openLock(path string) (*os.File, error) {
-	lock, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if errors.Is(err, errIsLink) {
+	lock, err := safefile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, safefile.ErrIsLink) {
 		return nil, linkError("lock file", path)
 	}
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/impactcom/impactctl/internal/safefile"
 )
 
 // DefaultAPIURL is where credentials go when nothing names another URL.
@@ -243,7 +245,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 	if err != nil {
 		return "", usageErrorf("reading %s: %w", what, err)
 	}
-	if !st.Mode().IsRegular() && st.Mode()&os.ModeNamedPipe == 0 {
+	if safefile.Check(st, safefile.Rule{Type: safefile.RegularOrPipe}) != nil {
 		return "", notRegular(what, path, st)
 	}
 	if err := checkOwner(what, path, st, true); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/output"
-	"github.com/impactcom/impactctl/server"
 )
 
 // Exit codes, as the README and `help exit-codes` document them.
@@ -45,6 +44,13 @@ func usageErrorf(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }
 
+// exitCoder is an error that knows its exit code: the packages the CLI runs
+// (the server's file checks) say it without the CLI naming their types.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
 // exitCode maps any error a command returns to the documented exit codes.
 // It is the one place that knows the mapping.
 func exitCode(err error) int {
@@ -67,9 +73,9 @@ func exitCode(err error) int {
 	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
 	}
-	var fe *server.FileError
-	if errors.As(err, &fe) {
-		return ExitUsage // the server's own files are unsafe: the user's to fix
+	var coded exitCoder
+	if errors.As(err, &coded) {
+		return coded.ExitCode() // e.g. the server's own files are unsafe: exit 2
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

@@ -15,6 +15,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/safefile"
 )
 
 // secretFlags say where a new Auth Token goes.
@@ -93,7 +94,7 @@ func checkSecretFile(path string) error {
 	case err != nil:
 		return usageErrorf("--secret-file: %w; nothing changed", err)
 	case !st.Mode().IsRegular():
-		return usageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, fileKind(st.Mode()))
+		return usageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, safefile.Kind(st.Mode()))
 	default:
 		if err := checkOwner("--secret-file", path, st, false); err != nil {
 			return err
@@ -107,14 +108,14 @@ func checkSecretFile(path string) error {
 // read the secrets, or plant files in their place. The checks are made on
 // the open directory, so it cannot be swapped between check and use.
 func checkSecretDir(dir string) error {
-	d, err := openNoFollow(dir, os.O_RDONLY, 0)
+	d, err := safefile.OpenNoFollow(dir, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return usageErrorf("--secret-dir: %w", err)
 		}
 		return probeWritable(dir)
-	case errors.Is(err, errIsLink):
+	case errors.Is(err, safefile.ErrIsLink):
 		return usageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
 	case err != nil:
 		return usageErrorf("--secret-dir: %w; nothing changed", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server"
 )
 
 // checkExit fails t unless err maps to exit code want; want 0 means err must
@@ -81,6 +82,8 @@ func TestExitCode(t *testing.T) {
 		{"plain error", errors.New("boom"), ExitUnexpected},
 		{"page chain past @numpages", &client.PageChainError{Path: "/x", Announced: 2, Read: 3}, ExitUnavailable},
 		{"paging loop", fmt.Errorf("listing: %w", &client.PageChainError{Path: "/x", Loops: true}), ExitUnavailable},
+		{"the server's unsafe file", fmt.Errorf("start: %w", &server.FileError{What: "key file", Path: "/k", Problem: "is a symbolic link"}), ExitUsage},
+		{"an error saying its exit code", fmt.Errorf("x: %w", codedError(ExitConflict)), ExitConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +93,12 @@ func TestExitCode(t *testing.T) {
 		})
 	}
 }
+
+// codedError is an error that says its own exit code.
+type codedError int
+
+func (e codedError) Error() string { return "coded" }
+func (e codedError) ExitCode() int { return int(e) }
 
 func TestExitErrorUnwraps(t *testing.T) {
 	inner := errors.New("inner")

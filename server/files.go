@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/impactcom/impactctl/internal/safefile"
 )
 
 // FileError is a server file that is unsafe to use or cannot be used; the server
@@ -34,6 +36,71 @@ func (e *FileError) Error() string {
 	return msg
 }
 
+// ExitCode is the CLI's exit code for an unsafe file: 2, the user's to fix.
+func (e *FileError) ExitCode() int { return 2 }
+
+// checkFile checks an open file: a regular file owned by this user, not writable by
+// group or others, and, when private, not readable by them either.
+func checkFile(f *os.File, path, what string, private bool) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	u := safefile.Check(fi, safefile.Rule{Type: safefile.Regular, Owners: safefile.Mine, Private: private, NoWrite: 0o022})
+	if u == nil {
+		return nil
+	}
+	fe := &FileError{What: what, Path: path}
+	switch perm := u.Mode.Perm(); u.Problem {
+	case safefile.WrongType:
+		fe.Problem, fe.Fix = "is not a regular file", "point the flag at a file"
+	case safefile.OtherOwner:
+		fe.Problem = "is owned by another user (" + safefile.UserName(u.UID) + ")"
+		fe.Fix = "make sure it is yours to use, then run `chown " + safefile.UserName(safefile.Me()) + " " + shellQuote(path) + "`"
+	case safefile.OpenToOthers:
+		fe.Problem, fe.Fix = fmt.Sprintf("is open to group or others (mode %04o)", perm), "run `chmod 600 "+shellQuote(path)+"`"
+	default:
+		fe.Problem, fe.Fix = fmt.Sprintf("is writable by group or others (mode %04o)", perm), "run `chmod go-w "+shellQuote(path)+"`"
+	}
+	return fe
+}
+
+// checkDir refuses a directory others may write to, sticky (shared, like /tmp) or
+// not; to create a file in it, the directory must also be this user's (or root's).
+// Without Unix modes there is nothing to check.
+func checkDir(dir, what string, creating bool) error {
+	if !safefile.Modes {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, dir, err)
+	}
+	mode := fi.Mode()
+	if safefile.Check(fi, safefile.Rule{NoWrite: 0o002}) != nil {
+		if mode&fs.ModeSticky != 0 {
+			return &FileError{What: what, Path: dir, Problem: fmt.Sprintf("is shared with other users (mode %s)", modeString(mode)),
+				Fix: "keep the server's files in a private directory, e.g. `mkdir -m 700 ~/impactctl`"}
+		}
+		return &FileError{What: what, Path: dir, Problem: fmt.Sprintf("is writable by others (mode %s)", modeString(mode)),
+			Fix: "run `chmod o-w " + shellQuote(dir) + "`"}
+	}
+	if u := safefile.Check(fi, safefile.Rule{Owners: safefile.MineOrRoot}); creating && u != nil {
+		return &FileError{What: what, Path: dir, Problem: "belongs to another user (" + safefile.UserName(u.UID) + ")",
+			Fix: "keep the server's files in a directory of your own"}
+	}
+	return nil
+}
+
+// modeString is a mode's permission bits in octal, with the sticky bit.
+func modeString(m fs.FileMode) string {
+	n := m.Perm()
+	if m&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return fmt.Sprintf("%04o", uint32(n))
+}
+
 // openFiles runs the file checks of a start over the SQLite database at dbPath and
 // returns the master key from keyFile. Unix: the database's directory must not be
 // writable by others; the database, its -wal and -shm, when present, must be regular
@@ -47,7 +114,7 @@ func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
 	if err := checkDir(dir, "database directory", false); err != nil {
 		return nil, err
 	}
-	f, err := openNoFollow(dbPath, os.O_RDWR, 0)
+	f, err := safefile.OpenNoFollow(dbPath, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A new database: the key first, so a refused key leaves no database behind.
 		if err := checkDir(dir, "database directory", true); err != nil {
@@ -57,7 +124,7 @@ func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := openNoFollow(dbPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := safefile.OpenNoFollow(dbPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return nil, openError("database", dbPath, err)
 		}
@@ -91,7 +158,7 @@ func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
 
 // checkExisting checks a file the server uses when it exists (SQLite's -wal and -shm).
 func checkExisting(path, what string, private bool) error {
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	f, err := safefile.OpenNoFollow(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -106,7 +173,7 @@ func checkExisting(path, what string, private bool) error {
 // does not exist, mayCreate decides: nil creates a new key (crypto/rand, 0600, O_EXCL,
 // in a directory this user owns); an error is returned as it is.
 func loadKey(path string, mayCreate func() error) ([]byte, error) {
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	f, err := safefile.OpenNoFollow(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := mayCreate(); err != nil {
 			return nil, err
@@ -139,7 +206,7 @@ func createKey(path string) ([]byte, error) {
 	if _, err := io.ReadFull(rand.Reader, key); err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	f, err := openNoFollow(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := safefile.OpenNoFollow(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		// Something appeared at path since it was found missing (a dangling link, or
 		// another server creating the key): never write through it; a restart reads
