@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/safefile"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -38,7 +40,8 @@ accepts the new token at once.
 
 ACCOUNT is the account's numeric Id (as "impactctl account show" prints it) or
 the SID of any of its tokens. The new secret goes only to --secret-file, which
-must not exist yet (it is created 0600); the new token's SID is printed on
+must not exist yet (it is created 0600) in a directory of your own (or root's)
+that group and others cannot write; the new token's SID is printed on
 stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.`,
 		Example: `  impactctl admin recover 1000001 --db impactctl.db --secret-file recovered.secret`,
 		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
@@ -58,6 +61,47 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.StringVar(&opts.SecretFile, "secret-file", "", "where the new secret goes; created 0600, must not exist")
 	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", recoverCmd)
+}
+
+// openRecoverDir opens the directory of admin recover's --secret-file as an
+// os.Root and checks it on that descriptor, as the server checks where it
+// makes a file holding a secret: this user's or root's, and not writable by
+// group or others, who could read or replace the secret. It returns the root
+// and the file's name in it.
+func openRecoverDir(path string) (*os.Root, string, error) {
+	dirPath, name := filepath.Split(path)
+	if dirPath == "" {
+		dirPath = "."
+	}
+	dirPath = filepath.Clean(dirPath)
+	if name == "" || name == "." || name == ".." {
+		return nil, "", usageErrorf("--secret-file %s names no file; name a new file for the secret", path)
+	}
+	dir, err := os.OpenRoot(dirPath)
+	if err != nil {
+		return nil, "", usageErrorf("cannot create the secret file: %w", err)
+	}
+	st, err := dir.Stat(".")
+	if err != nil {
+		dir.Close()
+		return nil, "", usageErrorf("cannot create the secret file: %w", err)
+	}
+	u := safefile.Check(st, safefile.Rule{Type: safefile.Directory, Owners: safefile.MineOrRoot, NoWrite: 0o022})
+	if u == nil {
+		return dir, name, nil
+	}
+	dir.Close()
+	refuse := "refusing --secret-file " + path + ": its directory " + dirPath
+	switch {
+	case u.Problem == safefile.OtherOwner:
+		return nil, "", usageErrorf("%s belongs to another user (%s), who could read or replace the secret; use a directory of your own, or if it is yours, run `chown %s %s`; nothing changed",
+			refuse, safefile.UserName(u.UID), safefile.UserName(safefile.Me()), dirPath)
+	case u.Mode&fs.ModeSticky != 0:
+		return nil, "", usageErrorf("%s is shared with other users (mode %04o), who could read or replace the secret; keep it in a private directory, e.g. `mkdir -m 700 ~/impactctl`; nothing changed",
+			refuse, uint32(u.Mode.Perm())|0o1000)
+	}
+	return nil, "", usageErrorf("%s is writable by group or others (mode %04o), who could read or replace the secret; run `chmod go-w %s`; nothing changed",
+		refuse, u.Mode.Perm(), dirPath)
 }
 
 func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
@@ -84,9 +128,15 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if _, err := os.Stat(key); err != nil {
 		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
 	}
-	// The file first, so nothing changes when it cannot be written; O_EXCL so an
+	// The file first, so nothing changes when it cannot be written: in a
+	// directory checked on its descriptor, with O_EXCL relative to it, so an
 	// existing file (or a link planted in its place) is never written through.
-	file, err := os.OpenFile(opts.SecretFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dir, name, err := openRecoverDir(opts.SecretFile)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	file, err := dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return usageErrorf("%s already exists; name a new file for the secret", opts.SecretFile)
 	}
@@ -97,7 +147,7 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	defer func() {
 		if !written {
 			file.Close()
-			os.Remove(opts.SecretFile)
+			dir.Remove(name)
 		}
 	}()
 	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
