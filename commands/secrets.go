@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +29,8 @@ type secretFlags struct {
 	bulk   bool
 	// argv is Cmd split into words, once check has accepted it.
 	argv []string
+	// root is Dir, opened and checked by check: every secret is written in it.
+	root *os.Root
 }
 
 func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
@@ -80,7 +84,9 @@ func (s *secretFlags) check(io *IOStreams) error {
 		return checkSecretFile(s.File)
 	}
 	if s.Dir != "" {
-		return checkSecretDir(s.Dir)
+		root, err := openSecretDir(s.Dir)
+		s.root = root
+		return err
 	}
 	return nil
 }
@@ -103,38 +109,50 @@ func checkSecretFile(path string) error {
 	return probeWritable(filepath.Dir(path))
 }
 
-// checkSecretDir makes --secret-dir (0700) or refuses an existing one that
-// is a symbolic link, or that another user owns or can write: they could
-// read the secrets, or plant files in their place. The checks are made on
-// the open directory, so it cannot be swapped between check and use.
-func checkSecretDir(dir string) error {
+// openSecretDir opens --secret-dir, making it 0700 when it does not exist
+// (never through a symbolic link), and refuses one that is a symbolic link,
+// or that another user owns or can write: they could read the secrets, or
+// plant files in their place. The checks are made on the open directory, and
+// every secret is then written relative to it (an os.Root), so it cannot be
+// swapped between check and use.
+func openSecretDir(dir string) (*os.Root, error) {
 	d, err := safefile.OpenNoFollow(dir, os.O_RDONLY, 0)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return usageErrorf("--secret-dir: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Made without following a link, then opened and checked as any other.
+		if err := safefile.MkdirAll(dir, 0o700); err != nil {
+			return nil, usageErrorf("--secret-dir: %w", err)
 		}
-		return probeWritable(dir)
+		d, err = safefile.OpenNoFollow(dir, os.O_RDONLY, 0)
+	}
+	switch {
 	case errors.Is(err, safefile.ErrIsLink):
-		return usageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
+		return nil, usageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
 	case err != nil:
-		return usageErrorf("--secret-dir: %w; nothing changed", err)
+		return nil, usageErrorf("--secret-dir: %w; nothing changed", err)
 	}
 	defer d.Close()
 	st, err := d.Stat()
 	switch {
 	case err != nil:
-		return usageErrorf("--secret-dir: %w; nothing changed", err)
+		return nil, usageErrorf("--secret-dir: %w; nothing changed", err)
 	case !st.IsDir():
-		return usageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
+		return nil, usageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
 	}
 	if err := checkOwner("--secret-dir", dir, st, false); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
-		return err
+		return nil, err
 	}
-	return probeWritable(dir)
+	root, err := safefile.RootOf(d)
+	if err != nil {
+		return nil, usageErrorf("--secret-dir: %w; nothing changed", err)
+	}
+	if err := probeWritableIn(root); err != nil {
+		root.Close()
+		return nil, err
+	}
+	return root, nil
 }
 
 // probeWritable fails when dir cannot take a new file.
@@ -145,6 +163,25 @@ func probeWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// probeWritableIn fails when root cannot take a new file.
+func probeWritableIn(root *os.Root) error {
+	name := ".impactctl-probe-" + strconv.FormatUint(rand.Uint64(), 36)
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return usageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
+	}
+	f.Close()
+	return root.Remove(name)
+}
+
+// close lets go of --secret-dir, once every secret is written.
+func (s *secretFlags) close() {
+	if s.root != nil {
+		s.root.Close()
+		s.root = nil
+	}
 }
 
 // checkSelf refuses to hand the token in use's new secret only to
@@ -159,14 +196,23 @@ func (s *secretFlags) checkSelf(sid string) error {
 
 // save writes a secret to its file, if one was named; it reports where.
 // Under --secret-dir the file is named after sid, the SID the user asked
-// for, checked again here so no name can leave the directory.
+// for, checked again here so no name can leave the directory, and written
+// in the directory check opened.
 func (s *secretFlags) save(sid, secret string) (string, error) {
 	path := s.File
 	if s.Dir != "" {
-		var err error
-		if path, err = secretPath(s.Dir, sid); err != nil {
+		path, err := secretPath(s.Dir, sid)
+		if err != nil {
 			return "", err
 		}
+		if s.root == nil {
+			return "", fmt.Errorf("refusing to write %s: --secret-dir was not checked", path)
+		}
+		// In the directory checked, through its descriptor: never the path again.
+		if err := atomicfile.WriteIn(s.root, sid, []byte(secret+"\n"), 0o600); err != nil {
+			return "", err
+		}
+		return path, nil
 	}
 	if path == "" {
 		return "", nil

@@ -58,6 +58,7 @@ func tokensResetRun(ctx context.Context, opts *TokensResetOptions) error {
 		if err := opts.Secret.check(opts.Env.IO); err != nil {
 			return err
 		}
+		defer opts.Secret.close()
 	}
 	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {

@@ -400,3 +400,80 @@ func TestRecoverDirOfAnotherUserRefused(t *testing.T) {
 	}
 	root.Close()
 }
+
+// TestSecretDirWrittenWhereChecked: every secret goes into the directory
+// --secret-dir's checks were made on, through its descriptor: a path swapped
+// for a link to somewhere else after the check is never followed.
+func TestSecretDirWrittenWhereChecked(t *testing.T) {
+	needUnix(t)
+	base := t.TempDir()
+	dir := filepath.Join(base, "secrets")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := &secretFlags{Dir: dir, bulk: true}
+	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	elsewhere := filepath.Join(base, "elsewhere")
+	if err := os.Mkdir(elsewhere, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, filepath.Join(base, "checked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, dir); err != nil {
+		t.Fatal(err)
+	}
+	sid := "IR" + strings.Repeat("a", 32)
+	path, err := s.save(sid, "secret")
+	if err != nil || path != filepath.Join(dir, sid) {
+		t.Fatalf("save: %q, %v", path, err)
+	}
+	if got, err := os.ReadFile(filepath.Join(base, "checked", sid)); err != nil || string(got) != "secret\n" {
+		t.Errorf("the checked directory holds %q, %v", got, err)
+	}
+	if _, err := os.Lstat(filepath.Join(elsewhere, sid)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the secret went where the path leads now: %v", err)
+	}
+}
+
+// TestSecretDirMadeThenChecked: a missing --secret-dir is made 0700 without
+// following a link and then checked like an existing one; a link in its
+// place is refused and nothing is written through it.
+func TestSecretDirMadeThenChecked(t *testing.T) {
+	needUnix(t)
+	base := t.TempDir()
+	dir := filepath.Join(base, "new", "secrets")
+	s := &secretFlags{Dir: dir, bulk: true}
+	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	sid := "IR" + strings.Repeat("b", 32)
+	if _, err := s.save(sid, "secret"); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	if st, err := os.Stat(filepath.Join(dir, sid)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v, %v", st, err)
+	}
+	// A link to an open directory in --secret-dir's place is refused, and
+	// nothing is written through it.
+	elsewhere := filepath.Join(base, "elsewhere")
+	if err := os.Mkdir(elsewhere, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(elsewhere, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(base, "planted")
+	if err := os.Symlink(elsewhere, planted); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openSecretDir(planted)
+	wantUsage(t, err, "--secret-dir", "symbolic link")
+	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
+		t.Errorf("written through the link: %v", names)
+	}
+}

@@ -101,3 +101,40 @@ func TestWriteFails(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteInStaysInTheRoot: a file written in a root lands in the directory
+// the root opened, even when its path now leads elsewhere.
+func TestWriteInStaysInTheRoot(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "secrets")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	elsewhere := filepath.Join(base, "elsewhere")
+	if err := os.Mkdir(elsewhere, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, filepath.Join(base, "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, dir); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := WriteIn(root, "s", []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(base, "moved", "s")); err != nil || string(got) != "secret\n" {
+		t.Errorf("in the directory opened: %q, %v", got, err)
+	}
+	if names := dirNames(t, elsewhere); len(names) != 0 {
+		t.Errorf("written where the path leads now: %q", names)
+	}
+	if names := dirNames(t, filepath.Join(base, "moved")); len(names) != 1 {
+		t.Errorf("left behind: %q", names)
+	}
+}
