@@ -67,8 +67,9 @@ func (c *Client) Raw(ctx context.Context, r RawRequest) (*RawResponse, error) {
 // splits off its query. One leading "/" is allowed. Refused, so that the
 // credentials never leave their root: a scheme or host ("https://…",
 // "//host/…"), an empty segment ("a//b"), a dot-segment ("." or "..") in
-// any encoding, however often percent-encoded, an encoded "/" or "\", a
-// backslash, a fragment, spaces and control characters.
+// any encoding, however often percent-encoded, a segment holding ";" or NUL
+// (raw or encoded: "..;" and "..%00" are ".." to some proxies), an encoded
+// "/" or "\", a backslash, a fragment, spaces and control characters.
 func ParseRelativePath(raw string) (string, url.Values, error) {
 	refuse := func(why string) (string, url.Values, error) {
 		return "", nil, fmt.Errorf("invalid path %q: %s", raw, why)
@@ -111,12 +112,18 @@ func ParseRelativePath(raw string) (string, url.Values, error) {
 	return path, q, nil
 }
 
-// checkSegment refuses a dot-segment or an encoded separator, decoding
-// again and again, as a server or proxy that decodes twice would see it.
+// checkSegment refuses a dot-segment, an encoded separator, and ";" or NUL
+// (raw or encoded), decoding again and again, as a server or proxy that
+// decodes twice would see it.
 func checkSegment(s string) error {
 	for range 4 {
 		if s == "." || s == ".." {
 			return errors.New(`it holds a "." or ".." segment, which could leave the token's root`)
+		}
+		if strings.ContainsAny(s, ";\x00") {
+			// Proxies that take ";" as a parameter (Tomcat) or stop at NUL
+			// read "..;" and "..%00" as "..".
+			return errors.New(`a segment holds ";" or NUL, which some servers read as the end of the segment ("..;" as "..")`)
 		}
 		dec, err := url.PathUnescape(s)
 		if err != nil {

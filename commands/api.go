@@ -45,8 +45,9 @@ passthrough root, with the same credentials, retries and output flags as every
 other command: how to reach an endpoint before impactctl has a command for it.
 
 PATH is relative to the root, with or without a leading "/", and may carry a
-query. A scheme, a host, "//", ".." or an encoded dot-segment is refused (exit
-2): the credentials never leave their root.
+query. A scheme, a host, "//", ".." or an encoded dot-segment, and a segment
+holding ";" or NUL, raw or encoded ("..;" and "..%00" are ".." to some proxies),
+are refused (exit 2): the credentials never leave their root.
 
 The method is GET, or POST when fields or --input are given, unless -X says
 otherwise. -f Name=value sends a string; -F Name=value sends true, false, null

@@ -64,6 +64,21 @@ func TestParseRelativePath(t *testing.T) {
 		{"Api Tokens", "", "", false},
 		{"ApiTokens\n", "", "", false},
 		{"ApiTokens?a=%zz", "", "", false},
+		// ";" and NUL in a segment, raw or encoded: "..;" and "..%00" are ".." to some proxies.
+		{"..;/x", "", "", false},
+		{"ApiTokens/..;/x", "", "", false},
+		{"ApiTokens/..;a=b/x", "", "", false},
+		{"a;b", "", "", false},
+		{"ApiTokens;jsessionid=1", "", "", false},
+		{"..%00/x", "", "", false},
+		{"%2e%2e%00/x", "", "", false},
+		{"ApiTokens/%2e%2e%3b/x", "", "", false},
+		{"ApiTokens/..%3B/x", "", "", false},
+		{"ApiTokens/..%253b/x", "", "", false},
+		{"ApiTokens/..%2500/x", "", "", false},
+		{"ApiTokens/a%00b", "", "", false},
+		{"ApiTokens\x00", "", "", false},
+		{"ApiTokens?Name=a%3Bb", "ApiTokens", "Name=a%3Bb", true}, // the query is not a segment
 	}
 	for _, tt := range tests {
 		path, q, err := client.ParseRelativePath(tt.in)
