@@ -71,6 +71,7 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 	r := &changeRun{
 		IO: e.IO, Msgs: e.Msgs, Printer: e.Printer, Yes: e.Yes, changeFlags: flags, API: c, Now: e.Now,
 		MaskSecrets: inGitHubActions(e.Getenv),
+		SecretInUse: creds.AuthToken,
 		clock:       systemClock{},
 	}
 	if e.Brand == "" {
@@ -120,6 +121,9 @@ type changeRun struct {
 	// MaskSecrets is set under GitHub Actions: a secret printed to stdout
 	// is masked in the job's log first.
 	MaskSecrets bool
+	// SecretInUse is the Auth Token the command runs with: no variable
+	// holding it reaches --secret-cmd.
+	SecretInUse string
 	clock       clock
 }
 

@@ -43,7 +43,7 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			results[i] = errResult(res.AccountSid, res.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
 			continue
 		}
-		handErr := s.handOff(ctx, r.Msgs, res.AccountSid, secret)
+		handErr := s.handOff(ctx, r.Msgs, res.AccountSid, secret, r.SecretInUse)
 		results[i].Message = "reset"
 		if res.ApiToken.Replayed {
 			// The same key as an earlier run: its answer again, no new reset.
@@ -97,7 +97,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
 			tok.AccountSid, done, err, key)
 	}
-	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken)
+	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken, r.SecretInUse)
 	fmt.Fprintf(r.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
 		fmt.Fprintf(r.IO.ErrOut, "the new Auth Token is in %s\n", path)

@@ -35,10 +35,11 @@ func TestMain(m *testing.M) {
 }
 
 // secretRecorder is a --secret-cmd for scripts: `secret-recorder PREFIX
-// [EXIT]` appends its stdin to PREFIX.stdin and a line to PREFIX.log naming
-// IMPACTCTL_SECRET_SID, every IMPACTCTL_AUTH_TOKEN* variable it was given,
-// and whether $RECORDER_DIR/<SID> already existed; it prints a line on
-// stdout and on stderr, then exits with EXIT (default 0).
+// [EXIT [WATCH]]` appends its stdin to PREFIX.stdin and a line to PREFIX.log
+// naming IMPACTCTL_SECRET_SID, every IMPACTCTL_AUTH_TOKEN* variable it was
+// given, whether $RECORDER_DIR/<SID> already existed and, with WATCH, every
+// variable whose value is WATCH; it prints a line on stdout and on stderr,
+// then exits with EXIT (default 0).
 func secretRecorder() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: secret-recorder PREFIX [EXIT]")
@@ -67,8 +68,18 @@ func secretRecorder() {
 			f.Close()
 		}
 	}
+	watched := ""
+	if len(os.Args) > 3 {
+		var holding []string
+		for _, kv := range os.Environ() {
+			if k, v, _ := strings.Cut(kv, "="); strings.TrimSpace(v) == os.Args[3] {
+				holding = append(holding, k)
+			}
+		}
+		watched = fmt.Sprintf(" watched-env=%q", strings.Join(holding, ","))
+	}
 	appendTo(prefix+".stdin", string(in))
-	appendTo(prefix+".log", fmt.Sprintf("sid=%s auth-env=%q file-first=%s\n", sid, strings.Join(leaked, ","), fileFirst))
+	appendTo(prefix+".log", fmt.Sprintf("sid=%s auth-env=%q file-first=%s%s\n", sid, strings.Join(leaked, ","), fileFirst, watched))
 	fmt.Println("recorder says hello on stdout")
 	fmt.Fprintln(os.Stderr, "recorder says hello on stderr")
 	code := 0

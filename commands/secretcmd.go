@@ -97,22 +97,18 @@ func splitCommand(s string) ([]string, error) {
 }
 
 // handOff runs the --secret-cmd words once for one new secret: the secret
-// and a newline on its stdin, IMPACTCTL_SECRET_SID in its environment and no
-// IMPACTCTL_AUTH_TOKEN* variables (the credential in use is not its
-// business). Its own stdout and stderr go to out (impactctl's stderr), so
-// nothing it prints can be mistaken for impactctl's data.
-func handOff(ctx context.Context, argv []string, sid, secret string, out io.Writer) error {
+// and a newline on its stdin, IMPACTCTL_SECRET_SID in its environment, and
+// neither IMPACTCTL_AUTH_TOKEN* variables nor any other holding inUse, the
+// credential the command runs with (the credential in use is not its
+// business: GitHub Actions keeps the action's input in INPUT_AUTH_TOKEN).
+// Its own stdout and stderr go to out (impactctl's stderr), so nothing it
+// prints can be mistaken for impactctl's data.
+func handOff(ctx context.Context, argv []string, sid, secret, inUse string, out io.Writer) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin = strings.NewReader(secret + "\n")
 	cmd.Stdout = out
 	cmd.Stderr = out
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "IMPACTCTL_AUTH_TOKEN") || k == "IMPACTCTL_SECRET_SID" {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, "IMPACTCTL_SECRET_SID="+sid)
+	cmd.Env = childEnv(os.Environ(), sid, inUse)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -122,4 +118,21 @@ func handOff(ctx context.Context, argv []string, sid, secret string, out io.Writ
 		return err
 	}
 	return nil
+}
+
+// childEnv is --secret-cmd's environment: environ without the variables that
+// hold the credential in use (IMPACTCTL_AUTH_TOKEN*, and any whose value is
+// inUse, blanks around it aside), and with IMPACTCTL_SECRET_SID.
+func childEnv(environ []string, sid, inUse string) []string {
+	inUse = strings.TrimSpace(inUse)
+	env := make([]string, 0, len(environ)+1)
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "IMPACTCTL_AUTH_TOKEN") || k == "IMPACTCTL_SECRET_SID" ||
+			(inUse != "" && strings.TrimSpace(v) == inUse) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "IMPACTCTL_SECRET_SID="+sid)
 }

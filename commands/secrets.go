@@ -237,8 +237,9 @@ func secretPath(dir, sid string) (string, error) {
 }
 
 // handOff gives a new secret to --secret-cmd, if one was named, after its
-// file (if any) was written.
-func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret string) error {
+// file (if any) was written; no variable holding inUse, the credential the
+// command runs with, reaches it.
+func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, inUse string) error {
 	if len(s.argv) == 0 {
 		return nil
 	}
@@ -246,7 +247,7 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret s
 	// through as it is, in JSON modes too: the user asked for it.
 	msgs.mu.Lock()
 	defer msgs.mu.Unlock()
-	return handOff(ctx, s.argv, sid, secret, msgs.raw)
+	return handOff(ctx, s.argv, sid, secret, inUse, msgs.raw)
 }
 
 // maskSecret asks GitHub Actions (mask set) to hide secret from the job's

@@ -2,9 +2,11 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -475,5 +477,50 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	wantUsage(t, err, "--secret-dir", "symbolic link")
 	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
 		t.Errorf("written through the link: %v", names)
+	}
+}
+
+// TestSecretCmdEnvHoldsNoCredential: a --secret-cmd that prints its
+// environment shows no variable holding the credential in use: neither
+// IMPACTCTL_AUTH_TOKEN* nor any other whose value it is (the action's
+// INPUT_AUTH_TOKEN), trailing newline or not.
+func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
+	needUnix(t)
+	envCmd, err := exec.LookPath("env")
+	if err != nil {
+		t.Skip("no env command:", err)
+	}
+	const inUse = "InUse.credential-0123456789abcde"
+	const newSecret = "New.secret-0123456789abcdefghijk"
+	t.Setenv("INPUT_AUTH_TOKEN", inUse)
+	t.Setenv("A_COPY_WITH_A_NEWLINE", inUse+"\n")
+	t.Setenv("IMPACTCTL_AUTH_TOKEN", inUse)
+	t.Setenv("IMPACTCTL_AUTH_TOKEN_FILE", "/run/secrets/impact")
+	t.Setenv("UNRELATED", "kept")
+	t.Setenv("EMPTY_ONE", "")
+	var out bytes.Buffer
+	sid := "IR" + strings.Repeat("c", 32)
+	if err := handOff(context.Background(), []string{envCmd}, sid, newSecret, inUse, &out); err != nil {
+		t.Fatal(err)
+	}
+	env := out.String()
+	if strings.Contains(env, inUse) {
+		t.Errorf("the child's environment holds the credential in use:\n%s", env)
+	}
+	for _, gone := range []string{"INPUT_AUTH_TOKEN=", "A_COPY_WITH_A_NEWLINE=", "IMPACTCTL_AUTH_TOKEN"} {
+		if strings.Contains(env, gone) {
+			t.Errorf("the child has %s", gone)
+		}
+	}
+	for _, kept := range []string{"\nUNRELATED=kept\n", "\nEMPTY_ONE=\n", "\nIMPACTCTL_SECRET_SID=" + sid + "\n"} {
+		if !strings.Contains("\n"+env, kept) {
+			t.Errorf("the child lacks %q", strings.TrimSpace(kept))
+		}
+	}
+	// Without a credential in use (none known) nothing else is dropped:
+	// an empty value is never taken for it.
+	got := childEnv([]string{"EMPTY_ONE=", "UNRELATED=kept", "IMPACTCTL_AUTH_TOKEN=x"}, sid, "")
+	if strings.Join(got, " ") != "EMPTY_ONE= UNRELATED=kept IMPACTCTL_SECRET_SID="+sid {
+		t.Errorf("childEnv without a credential: %q", got)
 	}
 }
