@@ -266,6 +266,8 @@ func TestActionInstallsAndRuns(t *testing.T) {
 		}
 	})
 
+	t.Run("inputs are checked before any download", func(t *testing.T) { checkActionInputs(t, release) })
+
 	t.Run("an unknown runner is refused", func(t *testing.T) {
 		st := newStubs(t)
 		run := runAction(t, st, nil, "Linux", "ARM", release, latest)
@@ -273,4 +275,71 @@ func TestActionInstallsAndRuns(t *testing.T) {
 			t.Fatalf("an unsupported runner was not refused:\n%v", run.results)
 		}
 	})
+}
+
+// checkActionInputs: version must be latest or a version, and repository
+// owner/name; anything else fails before any download, so no input can steer
+// the download to another repository's release. release is a release of
+// 1.4.0 (the archives are named in its checksums.txt).
+func checkActionInputs(t *testing.T, release string) {
+	for _, tc := range []struct {
+		name, version, repository string
+	}{
+		{"a version holding a path", "1.0.0/../../../../evil/impactctl/releases/download/v6.6.6", ""},
+		{"a version with a query", "1.0.0?x=1", ""},
+		{"two numbers", "1.4", ""},
+		{"a trailing space", "1.4.0 ", ""},
+		{"a workflow command", "1.4.0\n::warning::injected", ""},
+		{"an empty version", "", ""},
+		{"build metadata", "1.4.0+build.1", ""},
+		{"an empty pre-release", "1.4.0-", ""},
+		{"a pre-release holding a path", "1.4.0-rc/../x", ""},
+		{"latest with a path", "latest/../../evil", ""},
+		{"a repository without an owner", "", "impactctl"},
+		{"a repository holding a path", "", "evil/impactctl/releases/download/v6.6.6/../../../../../impactcom/impactctl"},
+		{"a repository going up", "", "impactcom/.."},
+		{"a repository that is a dot", "", "impactcom/."},
+		{"an owner starting with a hyphen", "", "-evil/impactctl"},
+		{"an owner too long", "", strings.Repeat("a", 40) + "/impactctl"},
+		{"a repository with a host", "", "evil.example/x@y"},
+		{"a repository with a space", "", "impactcom/impact ctl"},
+		{"an empty repository", "", "/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStubs(t)
+			inputs := map[string]string{}
+			if tc.version != "" || tc.repository == "" {
+				inputs["version"] = tc.version
+			}
+			if tc.repository != "" {
+				inputs["repository"] = tc.repository
+			}
+			run := runAction(t, st, inputs, "Linux", "X64", release, "https://github.com")
+			if len(run.results) != 1 || run.results[0].code == 0 || !strings.Contains(run.results[0].stdout, "::error::the ") {
+				t.Fatalf("not refused:\n%v", run.results)
+			}
+			if urls, _ := os.ReadFile(filepath.Join(st.log, "curl.urls")); len(urls) != 0 {
+				t.Errorf("downloaded before the inputs were checked:\n%s", urls)
+			}
+			if strings.Contains(run.results[0].stdout, "injected") {
+				t.Errorf("the refusal echoes the input:\n%s", run.results[0].stdout)
+			}
+		})
+	}
+	// Accepted: a version with or without v and with a pre-release, from
+	// another well-formed repository.
+	for _, version := range []string{"1.4.0-rc.1", "v1.4.0-rc.1"} {
+		t.Run("accepts "+version, func(t *testing.T) {
+			st := newStubs(t)
+			base := "https://github.com/my-org/impactctl.fork_2/releases/download/v1.4.0-rc.1"
+			run := runAction(t, st, map[string]string{"version": version, "repository": "my-org/impactctl.fork_2"}, "Linux", "X64", release, base)
+			if lastCode(run.results) != 0 {
+				t.Fatalf("the action failed:\n%v", run.results)
+			}
+			urls, _ := os.ReadFile(filepath.Join(st.log, "curl.urls"))
+			if want := base + "/checksums.txt\n" + base + "/impactctl_1.4.0_linux_amd64.tar.gz\n"; string(urls) != want {
+				t.Errorf("downloaded\n%s\nwant\n%s", urls, want)
+			}
+		})
+	}
 }
