@@ -98,7 +98,8 @@
 //     deleted, is 409 (this covers create and duplicate as well as reset). Duplicates
 //     in flight queue behind the writer and then replay; only another process holding
 //     the database past the busy timeout (5 s) gives idempotency_in_flight. A bad
-//     Idempotency-Key (not 1–255 printable ASCII) is 400.
+//     Idempotency-Key (not 1–255 printable ASCII; an empty one too, never taken as
+//     no key) is 400.
 //   - Self-reset: the previous secret replays only the stored reset it made, on its
 //     own path (the single reset of its own SID, or the bulk reset that included it),
 //     with the same key and body; any other request or mismatch is 401, never 422.
