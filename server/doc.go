@@ -13,7 +13,9 @@
 //     CreatedBefore, LastUsedBefore and ResetBefore are exclusive (<). Dates are RFC 3339
 //     times or plain dates (2026-01-02, midnight UTC). LastUsedBefore also matches
 //     tokens never used; DateAuthTokenReset is the creation time until the first reset,
-//     so ResetBefore measures the age of the current secret.
+//     so ResetBefore measures the age of the current secret. A list parameter given
+//     with an empty value (Name=, State=, a date, Page=, PageSize=) is 400, never
+//     taken as absent: an unset variable must not widen a selection to everything.
 //   - Unknown query parameters are ignored; State is matched case-insensitively.
 //     Page past the last one answers an empty page; @numpages is "0" for no items.
 //   - A body is one JSON object and nothing after it. An unknown field is refused
@@ -61,7 +63,7 @@
 //     same code, with no caller.
 //   - DateLastUsed is written off the request path, at most once a minute per token,
 //     a moment after the use; answers show it at once.
-//   - Lists remember, per account, filter and page size, the total and where each
+//   - Lists remember, per account, every filter's exact value and page size, the total and where each
 //     served page ended, valid while the account's tokens do not change; the next
 //     page starts there through the index. A list filtered by LastUsedBefore is not
 //     remembered. A page whose start is not known steps through the index only.
