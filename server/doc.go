@@ -86,8 +86,10 @@
 //     token as it stood when the request was authenticated, never a cached copy.
 //   - Only 401 answers count as failed authentications against the client address:
 //     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
-//     not itself trusted. A hop must be a bare IP address (no port, no zone); a
-//     hop that is anything else makes the peer the client. --trusted-proxy takes a
+//     not itself trusted, walking from the right; hops left of the client are
+//     ignored. A hop must be a bare IP address (no port, no zone); a hop that is
+//     anything else, met before the client, makes the nearest trusted proxy (the
+//     hop right of it, or the peer) the client. --trusted-proxy takes a
 //     CIDR or a single address; an IPv4-mapped range is refused (write it as IPv4).
 //     An IPv6 client is counted per /64, and the log's "remote" is the client's
 //     full address.
