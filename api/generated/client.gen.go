@@ -944,30 +944,33 @@ type GetBrandApiScopesParams struct {
 
 // ListBrandTokensParams defines parameters for ListBrandTokens.
 type ListBrandTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -979,7 +982,7 @@ type CreateBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -997,7 +1000,7 @@ type BulkDeleteBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1009,7 +1012,7 @@ type BulkDisableBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1021,7 +1024,7 @@ type BulkEnableBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1033,7 +1036,7 @@ type BulkResetBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1091,7 +1094,7 @@ type DisableBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1103,7 +1106,7 @@ type DuplicateBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1119,7 +1122,7 @@ type EnableBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1135,7 +1138,7 @@ type ResetBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1170,10 +1173,11 @@ type GetBrandCompanyInformationParams struct {
 
 // ListBrandUsersParams defines parameters for ListBrandUsers.
 type ListBrandUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1182,10 +1186,11 @@ type ListBrandUsersParams struct {
 
 // ListAgencyAdvertisersParams defines parameters for ListAgencyAdvertisers.
 type ListAgencyAdvertisersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1206,30 +1211,33 @@ type GetManagedBrandApiScopesParams struct {
 
 // ListManagedBrandTokensParams defines parameters for ListManagedBrandTokens.
 type ListManagedBrandTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1241,7 +1249,7 @@ type CreateManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1253,7 +1261,7 @@ type BulkDeleteManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1265,7 +1273,7 @@ type BulkDisableManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1277,7 +1285,7 @@ type BulkEnableManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1289,7 +1297,7 @@ type BulkResetManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1347,7 +1355,7 @@ type DisableManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1359,7 +1367,7 @@ type DuplicateManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1375,7 +1383,7 @@ type EnableManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1391,7 +1399,7 @@ type ResetManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1426,10 +1434,11 @@ type GetManagedBrandCompanyInformationParams struct {
 
 // ListManagedBrandUsersParams defines parameters for ListManagedBrandUsers.
 type ListManagedBrandUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1444,30 +1453,33 @@ type GetAgencyApiScopesParams struct {
 
 // ListAgencyTokensParams defines parameters for ListAgencyTokens.
 type ListAgencyTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1479,7 +1491,7 @@ type CreateAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1497,7 +1509,7 @@ type BulkDeleteAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1509,7 +1521,7 @@ type BulkDisableAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1521,7 +1533,7 @@ type BulkEnableAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1533,7 +1545,7 @@ type BulkResetAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1591,7 +1603,7 @@ type DisableAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1603,7 +1615,7 @@ type DuplicateAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1619,7 +1631,7 @@ type EnableAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1635,7 +1647,7 @@ type ResetAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1670,10 +1682,11 @@ type GetAgencyCompanyInformationParams struct {
 
 // ListAgencyUsersParams defines parameters for ListAgencyUsers.
 type ListAgencyUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
