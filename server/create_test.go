@@ -407,3 +407,39 @@ func TestEmptyIdempotencyKey(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyPrimaryContact: PrimaryContactId "" is 400 on create, duplicate and
+// edit, never taken as null (which clears the contact), and changes nothing.
+func TestEmptyPrimaryContact(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
+	var made tokenJSON
+	ts.req("POST", base, admin, map[string]any{"Name": "Contact", "PrimaryContactId": "U100"}).
+		want(t, http.StatusCreated).decode(t, &made)
+	empty := map[string]any{"Name": "No contact", "PrimaryContactId": ""}
+	for _, r := range []*response{
+		ts.req("POST", base, admin, empty, offContract...),
+		ts.req("POST", base+"/"+made.AccountSid+"/Duplicate", admin, empty, offContract...),
+		ts.req("PATCH", base+"/"+made.AccountSid, admin, map[string]any{"PrimaryContactId": ""}, offContract...),
+	} {
+		r.wantCode(t, http.StatusBadRequest, contract.CodeBadRequest)
+		r.wantError(t, http.StatusBadRequest, "PrimaryContactId")
+	}
+	var now tokenJSON
+	ts.req("GET", base+"/"+made.AccountSid, admin, nil).want(t, http.StatusOK).decode(t, &now)
+	if now.PrimaryContact == nil || now.PrimaryContact.Id != "U100" {
+		t.Fatalf("the contact changed: %+v", now.PrimaryContact)
+	}
+	var l tokenList
+	ts.get(admin, "/ApiTokens?Name=No+contact").want(t, http.StatusOK).decode(t, &l)
+	if l.Total != "0" {
+		t.Fatalf("%s tokens made with an empty contact", l.Total)
+	}
+	// null still clears it.
+	ts.req("PATCH", base+"/"+made.AccountSid, admin, map[string]any{"PrimaryContactId": nil}).want(t, http.StatusOK).decode(t, &now)
+	if now.PrimaryContact != nil {
+		t.Fatalf("null did not clear the contact: %+v", now.PrimaryContact)
+	}
+}
