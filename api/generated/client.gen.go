@@ -755,26 +755,30 @@ type Scopes struct {
 
 // TokenCreate A new token, always `ENABLED`. `ApiVersion` defaults to the latest of the
 // token's kind; `Name` is 1 to 100 characters, `Description` at most 1,000.
+//
+// Example: {"Description":"Exports yesterday's performance report","DeveloperEmails":["dev@example.com"],"Name":"Nightly export","PrimaryContactId":"U100","Scopes":["reports.read","reports.export"]}
 type TokenCreate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
 	Name            string   `json:"Name"`
 
-	// PrimaryContactId A user of the token's own account, or null for none.
+	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
 	Scopes           *[]ScopeId `json:"Scopes,omitempty"`
 }
 
 // TokenDuplicate Overrides for a duplicate; everything else comes from the source token.
 // The name defaults to `<Name> (copy)`; the new token is always `ENABLED`.
+//
+// Example: {"Description":"The staging copy of the nightly export","DeveloperEmails":["dev@example.com"],"Name":"Nightly export (staging)","PrimaryContactId":"U100"}
 type TokenDuplicate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
 	Name            *string  `json:"Name,omitempty"`
 
-	// PrimaryContactId A user of the token's own account, or null for none.
+	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
 	Scopes           *[]ScopeId `json:"Scopes,omitempty"`
 }
@@ -782,6 +786,8 @@ type TokenDuplicate struct {
 // TokenPatch Named fields change; absent ones stay. `null` clears `Description` (to `""`)
 // or `PrimaryContactId` and is refused for the other fields. `ApiVersion` only
 // goes up, within the token's kind (agency 2–3, brand 11–14).
+//
+// Example: {"Description":"Exports yesterday's performance report","Name":"Nightly export","PrimaryContactId":"U100"}
 type TokenPatch struct {
 	ApiVersion       *int    `json:"ApiVersion,omitempty"`
 	Description      *string `json:"Description,omitempty"`
