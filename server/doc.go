@@ -63,10 +63,11 @@
 //     same code, with no caller.
 //   - DateLastUsed is written off the request path, at most once a minute per token,
 //     a moment after the use; answers show it at once.
-//   - Lists remember, per account, every filter's exact value and page size, the total and where each
-//     served page ended, valid while the account's tokens do not change; the next
-//     page starts there through the index. A list filtered by LastUsedBefore is not
-//     remembered. A page whose start is not known steps through the index only.
+//   - Lists remember, per account, every filter's exact value and page size, the
+//     total and where each served page ended, valid while the account's tokens do
+//     not change; the next page starts there through the index. A list filtered by
+//     LastUsedBefore is not remembered. A page whose start is not known steps
+//     through the index only.
 //   - A body is application/json, optionally with charset=utf-8; any other type or
 //     charset is 415. An empty body (chunked or not) needs no Content-Type.
 //   - Page runs from 1 to 1,000,000; a page whose offset would overflow is 400.
