@@ -26,7 +26,12 @@ type tokenListFlags struct {
 	PageSize      int
 	// pageSizeSet reports whether --page-size was given.
 	pageSizeSet func() bool
+	// given reports whether the flag name was given.
+	given func(name string) bool
 }
+
+// textFilters are the list filters given as text: none may be given empty.
+var textFilters = []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for"}
 
 func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -39,12 +44,22 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.IntVarP(&l.Limit, "limit", "L", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
 	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
+	l.given = fl.Changed
 }
 
 // options turns the flags into the client's list options, refusing bad
 // values before any request.
 func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error) {
 	var o client.TokenListOptions
+	// An empty filter (an unset variable: --name "$UNSET") would select every
+	// token; it is refused rather than taken as no filter.
+	values := map[string]string{"state": l.State, "name": l.Name, "created-after": l.CreatedAfter,
+		"created-before": l.CreatedBefore, "unused-for": l.UnusedFor, "not-reset-for": l.NotResetFor}
+	for _, name := range textFilters {
+		if l.given != nil && l.given(name) && values[name] == "" {
+			return o, usageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
+		}
+	}
 	switch strings.ToLower(l.State) {
 	case "":
 	case "enabled", "disabled":

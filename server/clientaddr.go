@@ -32,29 +32,33 @@ func ParseTrustedProxy(s string) (netip.Prefix, error) {
 
 // clientOf finds the address a request came from, for the failed-authentication
 // count and the log: the connection's peer, unless the peer is a trusted proxy. Then
-// every X-Forwarded-For line is joined in order and the client is the right-most hop
-// that is not itself trusted; if every hop is trusted, or one does not parse, it is
-// the peer. IPv4-mapped IPv6 addresses are unmapped first. Forwarding headers from
-// anyone else are ignored.
+// every X-Forwarded-For line is joined in order and the hops are walked from the
+// right, skipping trusted ones: the first hop that is not trusted is the client, and
+// whatever lies left of it is ignored (the client wrote it). A hop that does not
+// parse, met before the client, makes the nearest trusted proxy (the hop right of it,
+// or the peer) the client: that proxy wrote it. Every hop trusted: the peer.
+// IPv4-mapped IPv6 addresses are unmapped first. Forwarding headers from anyone else
+// are ignored.
 func clientOf(remoteAddr string, forwardedFor []string, trusted []netip.Prefix) netip.Addr {
 	peer, ok := peerAddr(remoteAddr)
 	if !ok || !isTrusted(peer, trusted) {
 		return peer
 	}
-	var hops []netip.Addr
-	for _, line := range forwardedFor {
-		for _, field := range strings.Split(line, ",") {
-			a, err := netip.ParseAddr(strings.TrimSpace(field))
-			if err != nil || a.Zone() != "" {
-				return peer
-			}
-			hops = append(hops, a.Unmap())
-		}
+	hops := strings.Split(strings.Join(forwardedFor, ","), ",")
+	if len(forwardedFor) == 0 {
+		hops = nil
 	}
+	nearest := peer
 	for i := len(hops) - 1; i >= 0; i-- {
-		if !isTrusted(hops[i], trusted) {
-			return hops[i]
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil || a.Zone() != "" {
+			return nearest
 		}
+		a = a.Unmap()
+		if !isTrusted(a, trusted) {
+			return a
+		}
+		nearest = a
 	}
 	return peer
 }

@@ -56,9 +56,13 @@ func TestClientOf(t *testing.T) {
 		{"a later line is further right", "10.0.0.5:443", []string{"198.51.100.1", "6.6.6.6"}, trusted, "6.6.6.6", "6.6.6.6"},
 		{"every hop trusted: the peer", "10.0.0.5:443", []string{"10.1.1.1, 192.0.2.1"}, trusted, "10.0.0.5", "10.0.0.5"},
 		{"an unparsable hop: the peer", "10.0.0.5:443", []string{"198.51.100.1, unknown"}, trusted, "10.0.0.5", "10.0.0.5"},
-		{"an unparsable hop left of the client: the peer", "10.0.0.5:443", []string{"garbage, 198.51.100.1"}, trusted, "10.0.0.5", "10.0.0.5"},
+		{"junk left of the client is ignored", "10.0.0.5:443", []string{"junk, 203.0.113.5"}, trusted, "203.0.113.5", "203.0.113.5"},
+		{"an unparsable hop left of the client is ignored", "10.0.0.5:443", []string{"garbage, 198.51.100.1"}, trusted, "198.51.100.1", "198.51.100.1"},
+		{"junk on a line left of the client is ignored", "10.0.0.5:443", []string{"junk", "203.0.113.5, 10.1.1.1"}, trusted, "203.0.113.5", "203.0.113.5"},
+		{"an unparsable hop right of the client: the proxy that wrote it", "10.0.0.5:443", []string{"198.51.100.1, junk, 10.1.1.1"}, trusted, "10.1.1.1", "10.1.1.1"},
 		{"a hop with a port does not parse", "10.0.0.5:443", []string{"198.51.100.1:1234"}, trusted, "10.0.0.5", "10.0.0.5"},
-		{"an empty hop does not parse", "10.0.0.5:443", []string{"198.51.100.1,,10.1.1.1"}, trusted, "10.0.0.5", "10.0.0.5"},
+		{"an empty hop does not parse: the proxy right of it", "10.0.0.5:443", []string{"198.51.100.1,,10.1.1.1"}, trusted, "10.1.1.1", "10.1.1.1"},
+		{"an empty last hop: the peer", "10.0.0.5:443", []string{"198.51.100.1", ""}, trusted, "10.0.0.5", "10.0.0.5"},
 		{"an empty line does not parse", "10.0.0.5:443", []string{""}, trusted, "10.0.0.5", "10.0.0.5"},
 		{"a zoned hop does not parse", "10.0.0.5:443", []string{"fe80::1%eth0"}, trusted, "10.0.0.5", "10.0.0.5"},
 		{"spaces around hops are fine", "10.0.0.5:443", []string{"  198.51.100.1 ,10.1.1.1  "}, trusted, "198.51.100.1", "198.51.100.1"},
@@ -105,6 +109,12 @@ func TestAuthFailLimitBehindProxy(t *testing.T) {
 	ts.get(admin, "/ApiTokens/Current", "X-Forwarded-For", "198.51.100.1").wantCode(t, http.StatusTooManyRequests, contract.CodeAuthFailLimited)
 	ts.get(admin, "/ApiTokens/Current", "X-Forwarded-For", "198.51.100.2").want(t, http.StatusOK)
 	ts.get(admin, "/ApiTokens/Current").want(t, http.StatusOK) // the proxy itself
+	// A junk entry left of the client hides neither it nor locks out the proxy.
+	for range 2 {
+		ts.get(bad, "/ApiTokens/Current", "X-Forwarded-For", "junk, 203.0.113.5").wantCode(t, http.StatusUnauthorized, contract.CodeUnauthorized)
+	}
+	ts.get(admin, "/ApiTokens/Current", "X-Forwarded-For", "203.0.113.5").wantCode(t, http.StatusTooManyRequests, contract.CodeAuthFailLimited)
+	ts.get(admin, "/ApiTokens/Current").want(t, http.StatusOK)
 
 	// Not a trusted peer: the header changes nothing.
 	direct := newTestServer(t, func(o *Options) { o.AuthFailLimit = Rate{N: 2, Per: time.Minute} })

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 func TestCreate(t *testing.T) {
@@ -348,4 +350,96 @@ func TestBulkSelfReset(t *testing.T) {
 		t.Fatal("bulk self-reset replay with the old secret")
 	}
 	ts.get(w, "/ApiTokens/Current").wantError(t, http.StatusUnauthorized)
+}
+
+// TestEmptyIdempotencyKey: an Idempotency-Key present but empty is 400 on every POST
+// of every root, bulk included, and nothing changes: an empty key is never taken as
+// no key.
+func TestEmptyIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin, brandAdmin := ts.cred("admin"), ts.cred("brand-admin")
+	for _, root := range []struct {
+		name, base string
+		c          Credential
+	}{
+		{"agency", "/Agencies/" + admin.AccountSid, admin},
+		{"brand", "/Advertisers/" + brandAdmin.AccountSid, brandAdmin},
+		{"passthrough", "/Agencies/" + admin.AccountSid + "/Advertisers/1048291", admin},
+	} {
+		var made tokenJSON
+		ts.req("POST", root.base+"/ApiTokens", root.c, map[string]any{"Name": "Target " + root.name}).
+			want(t, http.StatusCreated).decode(t, &made)
+		var before tokenList
+		ts.req("GET", root.base+"/ApiTokens?PageSize=1000", root.c, nil).want(t, http.StatusOK).decode(t, &before)
+		tok := root.base + "/ApiTokens/" + made.AccountSid
+		sids := map[string]any{"Sids": []string{made.AccountSid}}
+		for _, op := range []struct {
+			path string
+			body any
+		}{
+			{root.base + "/ApiTokens", map[string]any{"Name": "Keyless"}},
+			{tok + "/Duplicate", nil},
+			{tok + "/Reset", nil},
+			{tok + "/Disable", nil},
+			{tok + "/Enable", nil},
+			{root.base + "/ApiTokens/Disable", sids},
+			{root.base + "/ApiTokens/Enable", sids},
+			{root.base + "/ApiTokens/Reset", sids},
+			{root.base + "/ApiTokens/Delete", sids},
+		} {
+			r := ts.req("POST", op.path, root.c, op.body, append([]string{"Idempotency-Key", ""}, offContract...)...)
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("%s: POST %s with an empty Idempotency-Key: %d %s", root.name, op.path, r.Status, r.Body)
+			}
+			r.wantCode(t, http.StatusBadRequest, contract.CodeBadRequest)
+			r.wantError(t, http.StatusBadRequest, "Idempotency-Key")
+		}
+		var after tokenList
+		ts.req("GET", root.base+"/ApiTokens?PageSize=1000", root.c, nil).want(t, http.StatusOK).decode(t, &after)
+		if after.Total != before.Total {
+			t.Fatalf("%s: %s tokens before, %s after", root.name, before.Total, after.Total)
+		}
+		var now tokenJSON
+		ts.req("GET", tok, root.c, nil).want(t, http.StatusOK).decode(t, &now)
+		if now.State != made.State || now.DateAuthTokenReset != made.DateAuthTokenReset || now.AuthTokenHint != made.AuthTokenHint {
+			t.Fatalf("%s: the token changed: %+v, was %+v", root.name, now, made)
+		}
+	}
+}
+
+// TestEmptyPrimaryContact: PrimaryContactId "" is 400 on create, duplicate and
+// edit, never taken as null (which clears the contact), and changes nothing.
+func TestEmptyPrimaryContact(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
+	var made tokenJSON
+	ts.req("POST", base, admin, map[string]any{"Name": "Contact", "PrimaryContactId": "U100"}).
+		want(t, http.StatusCreated).decode(t, &made)
+	empty := map[string]any{"Name": "No contact", "PrimaryContactId": ""}
+	for _, r := range []*response{
+		ts.req("POST", base, admin, empty, offContract...),
+		ts.req("POST", base+"/"+made.AccountSid+"/Duplicate", admin, empty, offContract...),
+		ts.req("PATCH", base+"/"+made.AccountSid, admin, map[string]any{"PrimaryContactId": ""}, offContract...),
+	} {
+		r.wantCode(t, http.StatusBadRequest, contract.CodeBadRequest)
+		r.wantError(t, http.StatusBadRequest, "PrimaryContactId")
+	}
+	var now tokenJSON
+	ts.req("GET", base+"/"+made.AccountSid, admin, nil).want(t, http.StatusOK).decode(t, &now)
+	if now.PrimaryContact == nil || now.PrimaryContact.Id != "U100" {
+		t.Fatalf("the contact changed: %+v", now.PrimaryContact)
+	}
+	var l tokenList
+	ts.get(admin, "/ApiTokens?Name=No+contact").want(t, http.StatusOK).decode(t, &l)
+	if l.Total != "0" {
+		t.Fatalf("%s tokens made with an empty contact", l.Total)
+	}
+	// null still clears it.
+	ts.req("PATCH", base+"/"+made.AccountSid, admin, map[string]any{"PrimaryContactId": nil}).want(t, http.StatusOK).decode(t, &now)
+	if now.PrimaryContact != nil {
+		t.Fatalf("null did not clear the contact: %+v", now.PrimaryContact)
+	}
 }

@@ -13,7 +13,9 @@
 //     CreatedBefore, LastUsedBefore and ResetBefore are exclusive (<). Dates are RFC 3339
 //     times or plain dates (2026-01-02, midnight UTC). LastUsedBefore also matches
 //     tokens never used; DateAuthTokenReset is the creation time until the first reset,
-//     so ResetBefore measures the age of the current secret.
+//     so ResetBefore measures the age of the current secret. A list parameter given
+//     with an empty value (Name=, State=, a date, Page=, PageSize=) is 400, never
+//     taken as absent: an unset variable must not widen a selection to everything.
 //   - Unknown query parameters are ignored; State is matched case-insensitively.
 //     Page past the last one answers an empty page; @numpages is "0" for no items.
 //   - A body is one JSON object and nothing after it. An unknown field is refused
@@ -61,10 +63,11 @@
 //     same code, with no caller.
 //   - DateLastUsed is written off the request path, at most once a minute per token,
 //     a moment after the use; answers show it at once.
-//   - Lists remember, per account, filter and page size, the total and where each
-//     served page ended, valid while the account's tokens do not change; the next
-//     page starts there through the index. A list filtered by LastUsedBefore is not
-//     remembered. A page whose start is not known steps through the index only.
+//   - Lists remember, per account, every filter's exact value and page size, the
+//     total and where each served page ended, valid while the account's tokens do
+//     not change; the next page starts there through the index. A list filtered by
+//     LastUsedBefore is not remembered. A page whose start is not known steps
+//     through the index only.
 //   - A body is application/json, optionally with charset=utf-8; any other type or
 //     charset is 415. An empty body (chunked or not) needs no Content-Type.
 //   - Page runs from 1 to 1,000,000; a page whose offset would overflow is 400.
@@ -84,8 +87,10 @@
 //     token as it stood when the request was authenticated, never a cached copy.
 //   - Only 401 answers count as failed authentications against the client address:
 //     the TCP peer, or behind a --trusted-proxy the right-most X-Forwarded-For hop
-//     not itself trusted. A hop must be a bare IP address (no port, no zone); a
-//     hop that is anything else makes the peer the client. --trusted-proxy takes a
+//     not itself trusted, walking from the right; hops left of the client are
+//     ignored. A hop must be a bare IP address (no port, no zone); a hop that is
+//     anything else, met before the client, makes the nearest trusted proxy (the
+//     hop right of it, or the peer) the client. --trusted-proxy takes a
 //     CIDR or a single address; an IPv4-mapped range is refused (write it as IPv4).
 //     An IPv6 client is counted per /64, and the log's "remote" is the client's
 //     full address.
@@ -98,7 +103,8 @@
 //     deleted, is 409 (this covers create and duplicate as well as reset). Duplicates
 //     in flight queue behind the writer and then replay; only another process holding
 //     the database past the busy timeout (5 s) gives idempotency_in_flight. A bad
-//     Idempotency-Key (not 1–255 printable ASCII) is 400.
+//     Idempotency-Key (not 1–255 printable ASCII; an empty one too, never taken as
+//     no key) is 400.
 //   - Self-reset: the previous secret replays only the stored reset it made, on its
 //     own path (the single reset of its own SID, or the bulk reset that included it),
 //     with the same key and body; any other request or mismatch is 401, never 422.

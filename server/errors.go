@@ -41,6 +41,12 @@ func badRequest(field, format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, contract.CodeBadRequest, "Validation Failed", FieldError{field, fmt.Sprintf(format, args...)})
 }
 
+// emptyContact refuses PrimaryContactId "": null clears the contact, and an empty
+// Id is never taken as null.
+func emptyContact() *apiError {
+	return badRequest("PrimaryContactId", "must be a user's Id (see Users), or null for none")
+}
+
 func unauthorized() *apiError {
 	e := newError(http.StatusUnauthorized, contract.CodeUnauthorized, "Unauthorized",
 		FieldError{"Authorization", "unknown account SID or auth token"})

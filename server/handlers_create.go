@@ -58,6 +58,9 @@ func parseSpec(f fields) (*tokenSpec, error) {
 			if v, err = f.str("PrimaryContactId"); err != nil {
 				return nil, err
 			}
+			if v == "" {
+				return nil, emptyContact()
+			}
 		}
 		s.contact = &v
 	}

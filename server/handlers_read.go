@@ -187,14 +187,18 @@ func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) e
 // page whose offset would not fit an int is refused too, whatever the limits.
 func parsePage(q url.Values) (page, error) {
 	p := page{Number: 1, Size: 100}
-	if v := q.Get("Page"); v != "" {
+	if v, ok, err := queryValue(q, "Page"); err != nil {
+		return p, err
+	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPage {
 			return p, badRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
 		}
 		p.Number = n
 	}
-	if v := q.Get("PageSize"); v != "" {
+	if v, ok, err := queryValue(q, "PageSize"); err != nil {
+		return p, err
+	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPageSize {
 			return p, badRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
@@ -207,15 +211,35 @@ func parsePage(q url.Values) (page, error) {
 	return p, nil
 }
 
+// queryValue answers query parameter name and whether it was given. Given but empty
+// is 400: an unset variable in a caller's script must never widen a selection to
+// everything.
+func queryValue(q url.Values, name string) (string, bool, error) {
+	vs, ok := q[name]
+	if !ok {
+		return "", false, nil
+	}
+	if vs[0] == "" {
+		return "", false, badRequest(name, "must not be empty (leave the parameter out for no filter)")
+	}
+	return vs[0], true, nil
+}
+
 func parseTokenFilter(q url.Values) (tokenFilter, error) {
 	var f tokenFilter
-	if v := q.Get("State"); v != "" {
+	if v, ok, err := queryValue(q, "State"); err != nil {
+		return f, err
+	} else if ok {
 		f.State = strings.ToUpper(v)
 		if f.State != stateEnabled && f.State != stateDisabled {
 			return f, badRequest("State", "must be ENABLED or DISABLED")
 		}
 	}
-	f.Name = q.Get("Name")
+	name, _, err := queryValue(q, "Name")
+	if err != nil {
+		return f, err
+	}
+	f.Name = name
 	if err := checkText("Name", f.Name, false, maxName); err != nil {
 		return f, err
 	}
@@ -228,8 +252,11 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 		{"LastUsedBefore", &f.LastUsedBefore},
 		{"ResetBefore", &f.ResetBefore},
 	} {
-		v := q.Get(d.name)
-		if v == "" {
+		v, ok, err := queryValue(q, d.name)
+		if err != nil {
+			return f, err
+		}
+		if !ok {
 			continue
 		}
 		t, err := parseWhen(v)

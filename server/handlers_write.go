@@ -93,6 +93,9 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 			if contact, err = f.str("PrimaryContactId"); err != nil {
 				return err
 			}
+			if contact == "" {
+				return emptyContact()
+			}
 		}
 		p.contact = &contact
 	}

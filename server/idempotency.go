@@ -49,9 +49,13 @@ func (a *answer) write(w http.ResponseWriter) {
 // prepareIdempotency reads a POST's Idempotency-Key. A stored answer for the same
 // body is replayed (replayed true); another body is 422; a replay the caller may not
 // have (the previous secret without a stored answer) is 401. Otherwise c.idem is set
-// so the change stores its reply with it.
+// so the change stores its reply with it. A key present but empty is 400, never
+// taken as no key: the client meant to be protected from replays.
 func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *call) (replayed bool, err error) {
 	key := r.Header.Get("Idempotency-Key")
+	if _, present := r.Header["Idempotency-Key"]; present && key == "" {
+		return false, badRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+	}
 	if key == "" {
 		if c.replayOnly {
 			return false, unauthorized()

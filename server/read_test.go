@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 func TestCurrent(t *testing.T) {
@@ -326,6 +328,36 @@ func TestListFilters(t *testing.T) {
 	for _, bad := range []string{"State=gone", "CreatedAfter=yesterday", "CreatedBefore=2026-13-01", "LastUsedBefore=1", "ResetBefore=x"} {
 		field, _, _ := strings.Cut(bad, "=")
 		ts.get(admin, "/ApiTokens?"+bad, offContract...).wantError(t, http.StatusBadRequest, field)
+	}
+}
+
+// TestEmptyListFilters: a list filter or paging parameter present with an empty value
+// is 400 naming it, on every list: an unset variable in a caller's script must never
+// widen a selection to everything.
+func TestEmptyListFilters(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	for _, list := range []struct {
+		path   string
+		params []string
+	}{
+		{"/ApiTokens", []string{"Name", "State", "CreatedAfter", "CreatedBefore", "LastUsedBefore", "ResetBefore", "Page", "PageSize"}},
+		{"/Advertisers/1048291/ApiTokens", []string{"Name", "State", "CreatedBefore"}},
+		{"/Users", []string{"Page", "PageSize"}},
+		{"/Advertisers", []string{"Page", "PageSize"}},
+	} {
+		for _, name := range list.params {
+			for _, query := range []string{name + "=", "State=ENABLED&" + name + "=", name + "&PageSize=5"} {
+				if name == "State" && strings.HasPrefix(query, "State=ENABLED") {
+					continue
+				}
+				e := ts.get(admin, list.path+"?"+query, offContract...).wantCode(t, http.StatusBadRequest, contract.CodeBadRequest)
+				if len(e.Errors) != 1 || e.Errors[0].Field != name {
+					t.Fatalf("%s?%s: errors %+v, want one naming %s", list.path, query, e.Errors, name)
+				}
+			}
+		}
 	}
 }
 

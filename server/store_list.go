@@ -4,134 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
 
-// Token lists keep Page numbers on the wire, yet a deep page must cost no more than
-// a shallow one: OFFSET would step over every earlier row, and a count per page
-// would read the whole list each time (listing 100,000 tokens page by page was
-// quadratic). So the store remembers, per account, filter and page size, the total
-// and where each page it served ended, valid for one list generation of the
-// account: every committed change to the account's tokens moves the generation, and
-// the page reads the generation in the same read transaction as the rows. A page
-// that follows one served before starts from that position through the index.
-// Filters on DateLastUsed are not cached: uses do not move the generation.
-
-func (f tokenFilter) where(accountID int64) (string, []any) {
-	conds := []string{"t.account_id = ?"}
-	args := []any{accountID}
-	if f.State != "" {
-		conds = append(conds, "t.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Name != "" {
-		conds = append(conds, "instr(lower(t.name), lower(?)) > 0")
-		args = append(args, f.Name)
-	}
-	if !f.CreatedAfter.IsZero() {
-		conds = append(conds, "t.date_created >= ?")
-		args = append(args, f.CreatedAfter.Unix())
-	}
-	if !f.CreatedBefore.IsZero() {
-		conds = append(conds, "t.date_created < ?")
-		args = append(args, f.CreatedBefore.Unix())
-	}
-	if !f.LastUsedBefore.IsZero() {
-		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < ?)")
-		args = append(args, f.LastUsedBefore.Unix())
-	}
-	if !f.ResetBefore.IsZero() {
-		conds = append(conds, "t.date_auth_token_reset < ?")
-		args = append(args, f.ResetBefore.Unix())
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
-// position is where a page ends in the list's order.
-type position struct {
-	created int64
-	sid     string
-}
-
 // Tokens lists one page of an account's tokens (DateCreated, then SID) with the
-// total, from one read transaction.
+// total, from one read transaction (see tokenLister).
 func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
-	where, args := f.where(accountID)
-	key := pageKey{account: accountID, filter: fmt.Sprintf("%q", args[1:]) + where, size: p.Size}
-	cacheable := f.LastUsedBefore.IsZero()
 	var out []token
 	var total int
 	err := s.view(ctx, func(tx *sql.Tx) error {
-		var gen int64
-		if err := tx.StmtContext(ctx, s.rs.generation).QueryRowContext(ctx, accountID).Scan(&gen); err != nil {
-			return fmt.Errorf("list generation: %w", err)
-		}
-		var start *position
-		haveTotal := false
-		if cacheable {
-			total, start, haveTotal = s.pages.lookup(key, gen, p.Number)
-		}
-		if !haveTotal {
-			st, err := s.prepared(ctx, `SELECT count(*) FROM tokens t`+where)
-			if err != nil {
-				return err
-			}
-			if err := tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(&total); err != nil {
-				return fmt.Errorf("count tokens: %w", err)
-			}
-		}
-		if p.offset() >= total {
-			return nil
-		}
-		if start == nil && p.Number > 1 {
-			// Find where the page starts by stepping through the index only, not
-			// the rows and their joins.
-			st, err := s.prepared(ctx, `SELECT t.date_created, t.sid FROM tokens t`+where+
-				` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ?`)
-			if err != nil {
-				return err
-			}
-			var pos position
-			err = tx.StmtContext(ctx, st).QueryRowContext(ctx, append(args, p.offset()-1)...).Scan(&pos.created, &pos.sid)
-			if err == sql.ErrNoRows {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("list tokens: %w", err)
-			}
-			start = &pos
-		}
-		q, qargs := tokenSelect+where, args
-		if start != nil {
-			q += ` AND (t.date_created, t.sid) > (?, ?)`
-			qargs = append(append([]any{}, args...), start.created, start.sid)
-		}
-		st, err := s.prepared(ctx, q+` ORDER BY t.date_created, t.sid LIMIT ?`)
-		if err != nil {
-			return err
-		}
-		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, append(qargs, p.Size)...)
-		if err != nil {
-			return fmt.Errorf("list tokens: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanToken(rows)
-			if err != nil {
-				return err
-			}
-			s.touches.overlay(t)
-			out = append(out, *t)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("list tokens: %w", err)
-		}
-		if cacheable {
-			s.pages.remember(key, gen, total, p, out)
-		}
-		return nil
+		var err error
+		l := tokenLister{d: sqliteDialect, pages: s.pages, touches: s.touches}
+		out, total, err = l.list(ctx, sqlReader{tx: tx, prepare: s.prepared}, accountID, f, p)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -153,77 +39,6 @@ func (s *SQLiteStore) prepared(ctx context.Context, query string) (*sql.Stmt, er
 	}
 	s.stmts[query] = st
 	return st, nil
-}
-
-// pageKey names one way of listing an account's tokens.
-type pageKey struct {
-	account int64
-	filter  string
-	size    int
-}
-
-// pageEntry is what one listing knows at one generation: the total and where pages
-// start (the position of the row before each).
-type pageEntry struct {
-	gen    int64
-	total  int
-	starts map[int]position
-}
-
-// pageCache holds the positions of recent listings; it forgets everything when it
-// grows past its bounds, which costs one slower page.
-type pageCache struct {
-	mu      sync.Mutex
-	entries map[pageKey]*pageEntry
-}
-
-const (
-	maxPageEntries = 256
-	maxPageStarts  = 10000
-)
-
-func newPageCache() *pageCache { return &pageCache{entries: map[pageKey]*pageEntry{}} }
-
-// lookup answers the total of key at gen and, when known, where page n starts.
-func (c *pageCache) lookup(key pageKey, gen int64, n int) (total int, start *position, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	if e == nil || e.gen != gen {
-		return 0, nil, false
-	}
-	if pos, found := e.starts[n]; found {
-		start = &pos
-	}
-	return e.total, start, true
-}
-
-// remember records a page just read: key's total at gen and, when the page is full,
-// that the next page starts after its last token.
-func (c *pageCache) remember(key pageKey, gen int64, total int, p page, out []token) {
-	var end *position
-	if len(out) == p.Size {
-		last := out[len(out)-1]
-		end = &position{created: last.Created, sid: last.SID}
-	}
-	c.store(key, gen, total, p.Number+1, end)
-}
-
-// store records key's total at gen and, when end is set, that page next starts after it.
-func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.entries[key]
-	if e == nil || e.gen != gen {
-		if len(c.entries) >= maxPageEntries {
-			c.entries = map[pageKey]*pageEntry{}
-		}
-		e = &pageEntry{gen: gen, total: total, starts: map[int]position{}}
-		c.entries[key] = e
-	}
-	if end != nil && len(e.starts) < maxPageStarts {
-		e.starts[next] = *end
-	}
 }
 
 // toucher records token uses off the request path: Touch notes the time in memory

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -166,111 +165,16 @@ func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
 	return t, nil
 }
 
-// pgTokenWhere is the WHERE clause of a token list and its arguments.
-func pgTokenWhere(accountID int64, f tokenFilter) (string, []any) {
-	args := []any{accountID}
-	conds := []string{"t.account_id = $1"}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.State != "" {
-		conds = append(conds, "t.state = "+arg(f.State))
-	}
-	if f.Name != "" {
-		conds = append(conds, "strpos(lower(t.name), lower("+arg(f.Name)+")) > 0")
-	}
-	if !f.CreatedAfter.IsZero() {
-		conds = append(conds, "t.date_created >= "+arg(f.CreatedAfter.Unix()))
-	}
-	if !f.CreatedBefore.IsZero() {
-		conds = append(conds, "t.date_created < "+arg(f.CreatedBefore.Unix()))
-	}
-	if !f.LastUsedBefore.IsZero() {
-		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < "+arg(f.LastUsedBefore.Unix())+")")
-	}
-	if !f.ResetBefore.IsZero() {
-		conds = append(conds, "t.date_auth_token_reset < "+arg(f.ResetBefore.Unix()))
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
 // Tokens reads the total and the page in one REPEATABLE READ transaction: one
-// snapshot, so the total always agrees with the page. Pages keep their numbers on the
-// wire, yet a deep page costs no more than a shallow one: the store remembers where
-// each page it served ended (and the total), valid while the account's generation,
-// read in the same snapshot, stays the same; a page that follows one served before
-// starts from that position through the index. Filters on DateLastUsed are not
-// remembered: uses do not move the generation.
+// snapshot, so the total always agrees with the page (see tokenLister).
 func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
-	where, args := pgTokenWhere(accountID, f)
-	key := pageKey{account: accountID, filter: fmt.Sprintf("%q", args[1:]) + where, size: p.Size}
-	cacheable := f.LastUsedBefore.IsZero()
 	var out []token
 	var total int
+	l := tokenLister{d: postgresDialect, pages: s.pages, touches: s.touches}
 	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
-		out, total = nil, 0
-		var gen int64
-		err := tx.QueryRowContext(ctx, `SELECT generation FROM accounts WHERE id = $1`, accountID).Scan(&gen)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("list generation: %w", err)
-		}
-		var start *position
-		haveTotal := false
-		if cacheable {
-			total, start, haveTotal = s.pages.lookup(key, gen, p.Number)
-		}
-		if !haveTotal {
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens t`+where, args...).Scan(&total); err != nil {
-				return fmt.Errorf("count tokens: %w", err)
-			}
-		}
-		if p.offset() >= total {
-			return nil
-		}
-		n := len(args)
-		if start == nil && p.Number > 1 {
-			// Where the page starts, stepping through the index only.
-			var pos position
-			err := tx.QueryRowContext(ctx, `SELECT t.date_created, t.sid FROM tokens t`+where+
-				` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET $`+strconv.Itoa(n+1), append(args, p.offset()-1)...).
-				Scan(&pos.created, &pos.sid)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("list tokens: %w", err)
-			}
-			start = &pos
-		}
-		q, qargs := tokenSelect+where, append([]any{}, args...)
-		if start != nil {
-			q += ` AND (t.date_created, t.sid) > ($` + strconv.Itoa(n+1) + `, $` + strconv.Itoa(n+2) + `)`
-			qargs = append(qargs, start.created, start.sid)
-		}
-		rows, err := tx.QueryContext(ctx, q+` ORDER BY t.date_created, t.sid LIMIT $`+strconv.Itoa(len(qargs)+1),
-			append(qargs, p.Size)...)
-		if err != nil {
-			return fmt.Errorf("list tokens: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := s.overlay(scanToken(rows))
-			if err != nil {
-				return err
-			}
-			out = append(out, *t)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("list tokens: %w", err)
-		}
-		if cacheable {
-			s.pages.remember(key, gen, total, p, out)
-		}
-		return nil
+		var err error
+		out, total, err = l.list(ctx, sqlReader{tx: tx}, accountID, f, p)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err

@@ -648,3 +648,45 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 		}
 	})
 }
+
+// Lists that differ only in a filter's value never share remembered totals or
+// positions: with the account unchanged, the same date filter listed with an early
+// and then a later value answers each its own total, and paging the later one reaches
+// every token it matches.
+func TestStoreTokenPagesPerFilterValue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		early := time.Unix(testEpoch.Unix()+60, 0) // the first minute: 2 tokens
+		late := time.Unix(testEpoch.Unix()+24*60, 0)
+		for _, c := range []struct {
+			name        string
+			early, late tokenFilter
+			first, all  int
+		}{
+			{"CreatedBefore", tokenFilter{CreatedBefore: early}, tokenFilter{CreatedBefore: late}, 2, 25},
+			{"CreatedAfter", tokenFilter{CreatedAfter: late}, tokenFilter{CreatedAfter: early}, 0, 23},
+			{"ResetBefore", tokenFilter{ResetBefore: early}, tokenFilter{ResetBefore: late}, 2, 25},
+			{"Name", tokenFilter{Name: "token 0"}, tokenFilter{Name: "token"}, 10, 25},
+			{"State", tokenFilter{State: stateDisabled}, tokenFilter{State: stateEnabled}, 5, 20},
+		} {
+			if _, total, err := s.Tokens(ctx, w.agency, c.early, page{Number: 1, Size: 2}); err != nil || total != c.first {
+				t.Fatalf("%s, first value: total %d, %v; want %d", c.name, total, err, c.first)
+			}
+			seen := 0
+			for p := 1; ; p++ {
+				toks, total, err := s.Tokens(ctx, w.agency, c.late, page{Number: p, Size: 2})
+				if err != nil || total != c.all {
+					t.Fatalf("%s, second value, page %d: total %d, %v; want %d", c.name, p, total, err, c.all)
+				}
+				if len(toks) == 0 {
+					break
+				}
+				seen += len(toks)
+			}
+			if seen != c.all {
+				t.Fatalf("%s, second value: pages held %d tokens, want %d", c.name, seen, c.all)
+			}
+		}
+	})
+}

@@ -14,7 +14,7 @@ import (
 // statements are the hot statements, prepared once on a database: SQLite parses a
 // statement run from a string every time, which was most of the server's work.
 type statements struct {
-	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup, generation *sql.Stmt
+	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *sql.Stmt
 
 	// The writer's.
 	tokensOf, insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
@@ -42,7 +42,6 @@ var statementText = map[string]string{
 	"userOf":          `SELECT id, account_id, name, email FROM users WHERE account_id = ? AND id = ?`,
 	"idemLookup": `SELECT body_hash, status, headers, body_enc, resets, date_created, expires FROM idempotency
 		WHERE caller_sid = ? AND method = ? AND path = ? AND key = ? AND expires > ?`,
-	"generation": `SELECT generation FROM accounts WHERE id = ?`,
 }
 
 var writerStatementText = map[string]string{
@@ -72,8 +71,8 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 	targets := map[string]**sql.Stmt{
 		"tokenBySID": &st.tokenBySID, "tokenBySIDWith": &st.tokenBySIDWith, "tokenOf": &st.tokenOf, "account": &st.account,
 		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
-		"idemLookup": &st.idemLookup, "generation": &st.generation,
-		"tokensOf": &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
+		"idemLookup": &st.idemLookup,
+		"tokensOf":   &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
 		"roster": &st.roster, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
 		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch,
 	}
@@ -99,7 +98,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 func (st *statements) close() error {
 	var errs []error
 	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
-		st.userOf, st.idemLookup, st.generation, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.roster,
+		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.roster,
 		st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
 		if p != nil {
 			errs = append(errs, p.Close())

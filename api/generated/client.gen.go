@@ -755,26 +755,30 @@ type Scopes struct {
 
 // TokenCreate A new token, always `ENABLED`. `ApiVersion` defaults to the latest of the
 // token's kind; `Name` is 1 to 100 characters, `Description` at most 1,000.
+//
+// Example: {"Description":"Exports yesterday's performance report","DeveloperEmails":["dev@example.com"],"Name":"Nightly export","PrimaryContactId":"U100","Scopes":["reports.read","reports.export"]}
 type TokenCreate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
 	Name            string   `json:"Name"`
 
-	// PrimaryContactId A user of the token's own account, or null for none.
+	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
 	Scopes           *[]ScopeId `json:"Scopes,omitempty"`
 }
 
 // TokenDuplicate Overrides for a duplicate; everything else comes from the source token.
 // The name defaults to `<Name> (copy)`; the new token is always `ENABLED`.
+//
+// Example: {"Description":"The staging copy of the nightly export","DeveloperEmails":["dev@example.com"],"Name":"Nightly export (staging)","PrimaryContactId":"U100"}
 type TokenDuplicate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
 	Name            *string  `json:"Name,omitempty"`
 
-	// PrimaryContactId A user of the token's own account, or null for none.
+	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
 	Scopes           *[]ScopeId `json:"Scopes,omitempty"`
 }
@@ -782,6 +786,8 @@ type TokenDuplicate struct {
 // TokenPatch Named fields change; absent ones stay. `null` clears `Description` (to `""`)
 // or `PrimaryContactId` and is refused for the other fields. `ApiVersion` only
 // goes up, within the token's kind (agency 2–3, brand 11–14).
+//
+// Example: {"Description":"Exports yesterday's performance report","Name":"Nightly export","PrimaryContactId":"U100"}
 type TokenPatch struct {
 	ApiVersion       *int    `json:"ApiVersion,omitempty"`
 	Description      *string `json:"Description,omitempty"`
@@ -944,30 +950,33 @@ type GetBrandApiScopesParams struct {
 
 // ListBrandTokensParams defines parameters for ListBrandTokens.
 type ListBrandTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -979,7 +988,7 @@ type CreateBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -997,7 +1006,7 @@ type BulkDeleteBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1009,7 +1018,7 @@ type BulkDisableBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1021,7 +1030,7 @@ type BulkEnableBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1033,7 +1042,7 @@ type BulkResetBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1091,7 +1100,7 @@ type DisableBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1103,7 +1112,7 @@ type DuplicateBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1119,7 +1128,7 @@ type EnableBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1135,7 +1144,7 @@ type ResetBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1170,10 +1179,11 @@ type GetBrandCompanyInformationParams struct {
 
 // ListBrandUsersParams defines parameters for ListBrandUsers.
 type ListBrandUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1182,10 +1192,11 @@ type ListBrandUsersParams struct {
 
 // ListAgencyAdvertisersParams defines parameters for ListAgencyAdvertisers.
 type ListAgencyAdvertisersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1206,30 +1217,33 @@ type GetManagedBrandApiScopesParams struct {
 
 // ListManagedBrandTokensParams defines parameters for ListManagedBrandTokens.
 type ListManagedBrandTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1241,7 +1255,7 @@ type CreateManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1253,7 +1267,7 @@ type BulkDeleteManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1265,7 +1279,7 @@ type BulkDisableManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1277,7 +1291,7 @@ type BulkEnableManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1289,7 +1303,7 @@ type BulkResetManagedBrandTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1347,7 +1361,7 @@ type DisableManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1359,7 +1373,7 @@ type DuplicateManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1375,7 +1389,7 @@ type EnableManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1391,7 +1405,7 @@ type ResetManagedBrandTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1426,10 +1440,11 @@ type GetManagedBrandCompanyInformationParams struct {
 
 // ListManagedBrandUsersParams defines parameters for ListManagedBrandUsers.
 type ListManagedBrandUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1444,30 +1459,33 @@ type GetAgencyApiScopesParams struct {
 
 // ListAgencyTokensParams defines parameters for ListAgencyTokens.
 type ListAgencyTokensParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
-	// State Only tokens in this state.
+	// State Only tokens in this state. Given empty (`State=`), 400: an empty filter
+	// never widens a list to every token.
 	State *State `form:"State,omitempty" json:"State,omitempty"`
 
-	// Name Only tokens whose name contains this text, case-insensitively.
+	// Name Only tokens whose name contains this text, case-insensitively. Given empty
+	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
-	// CreatedAfter Only tokens created at or after this time.
+	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
-	// CreatedBefore Only tokens created before this time.
+	// CreatedBefore Only tokens created before this time. Given empty, 400.
 	CreatedBefore *CreatedBefore `form:"CreatedBefore,omitempty" json:"CreatedBefore,omitempty"`
 
 	// LastUsedBefore Only tokens last used before this time, or never used. `DateLastUsed` is
-	// written at most once a minute per token.
+	// written at most once a minute per token. Given empty, 400.
 	LastUsedBefore *LastUsedBefore `form:"LastUsedBefore,omitempty" json:"LastUsedBefore,omitempty"`
 
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
-	// time; a token never reset was set when it was created.
+	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1479,7 +1497,7 @@ type CreateAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1497,7 +1515,7 @@ type BulkDeleteAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1509,7 +1527,7 @@ type BulkDisableAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1521,7 +1539,7 @@ type BulkEnableAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1533,7 +1551,7 @@ type BulkResetAgencyTokensParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1591,7 +1609,7 @@ type DisableAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1603,7 +1621,7 @@ type DuplicateAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1619,7 +1637,7 @@ type EnableAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1635,7 +1653,7 @@ type ResetAgencyTokenParams struct {
 	// IdempotencyKey Makes a retried POST safe: kept 24 hours per caller, method, path and key
 	// with a hash of the body. A retry gets the first answer; another body with
 	// the same key answers 422; one arriving while the first is in flight waits
-	// or answers 409.
+	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
@@ -1670,10 +1688,11 @@ type GetAgencyCompanyInformationParams struct {
 
 // ListAgencyUsersParams defines parameters for ListAgencyUsers.
 type ListAgencyUsersParams struct {
-	// Page The page to answer, 1-based, at most 1,000,000.
+	// Page The page to answer, 1-based, at most 1,000,000. Given empty (`Page=`), 400:
+	// never taken as absent.
 	Page *Page `form:"Page,omitempty" json:"Page,omitempty"`
 
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.

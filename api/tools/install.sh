@@ -2,8 +2,12 @@
 # Installs the contract's third-party checkers at the versions package-lock.json
 # pins (Spectral, Prism, yaml), once per lock file, under the user's cache, and
 # prints the directory that holds their commands. Later runs reuse the install.
+# With an argument, the set in that subdirectory instead (fuzz: Portman, Newman).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+if [ -n "${1:-}" ]; then
+  here=$here/$1
+fi
 sum=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/impactctl/api-tools
 dir=$cache/$sum

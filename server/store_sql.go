@@ -1,0 +1,303 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The SQL both stores share: token filters, their WHERE clause, paging and the page
+// memory are written once here, over a small dialect. What differs per backend stays
+// in its own files: transactions, PostgreSQL's batched writes, migrations and rate
+// windows.
+//
+// Token lists keep Page numbers on the wire, yet a deep page must cost no more than
+// a shallow one: OFFSET would step over every earlier row, and a count per page
+// would read the whole list each time (listing 100,000 tokens page by page was
+// quadratic). So the store remembers, per account, filter values and page size, the
+// total and where each page it served ended, valid for one list generation of the
+// account: every committed change to the account's tokens moves the generation, and
+// the page reads the generation in the same read transaction as the rows. A page
+// that follows one served before starts from that position through the index.
+// Filters on DateLastUsed are not remembered: uses do not move the generation.
+
+// dialect is how a backend writes what the shared SQL needs.
+type dialect struct {
+	// numbered: placeholders are $1, $2, … (PostgreSQL) rather than ? (SQLite).
+	numbered bool
+	// position names the function answering where a string occurs in another
+	// (1-based, 0 when it does not): instr(hay, needle) or strpos(hay, needle).
+	position string
+}
+
+var (
+	sqliteDialect   = dialect{position: "instr"}
+	postgresDialect = dialect{numbered: true, position: "strpos"}
+)
+
+// sqlArgs collects a statement's arguments and writes their placeholders.
+type sqlArgs struct {
+	d    dialect
+	args []any
+}
+
+// add appends v and answers its placeholder.
+func (a *sqlArgs) add(v any) string {
+	a.args = append(a.args, v)
+	if a.d.numbered {
+		return "$" + strconv.Itoa(len(a.args))
+	}
+	return "?"
+}
+
+// bound is a date filter as the SQL compares it: Unix seconds, when set.
+type bound struct {
+	set bool
+	at  int64
+}
+
+func boundOf(t time.Time) bound {
+	if t.IsZero() {
+		return bound{}
+	}
+	return bound{set: true, at: t.Unix()}
+}
+
+// filterKey is every value a token list's statements depend on, exactly as they use
+// it: the WHERE clause is written from it alone, so two lists that differ in any
+// filter never share remembered totals or positions.
+type filterKey struct {
+	state, name                                              string
+	createdAfter, createdBefore, lastUsedBefore, resetBefore bound
+}
+
+func (f tokenFilter) key() filterKey {
+	return filterKey{state: f.State, name: f.Name, createdAfter: boundOf(f.CreatedAfter),
+		createdBefore: boundOf(f.CreatedBefore), lastUsedBefore: boundOf(f.LastUsedBefore),
+		resetBefore: boundOf(f.ResetBefore)}
+}
+
+// where answers the WHERE clause of account accountID's tokens matching k, its
+// arguments collected in a.
+func (k filterKey) where(a *sqlArgs, accountID int64) string {
+	conds := []string{"t.account_id = " + a.add(accountID)}
+	if k.state != "" {
+		conds = append(conds, "t.state = "+a.add(k.state))
+	}
+	if k.name != "" {
+		conds = append(conds, a.d.position+"(lower(t.name), lower("+a.add(k.name)+")) > 0")
+	}
+	if k.createdAfter.set {
+		conds = append(conds, "t.date_created >= "+a.add(k.createdAfter.at))
+	}
+	if k.createdBefore.set {
+		conds = append(conds, "t.date_created < "+a.add(k.createdBefore.at))
+	}
+	if k.lastUsedBefore.set {
+		conds = append(conds, "(t.date_last_used IS NULL OR t.date_last_used < "+a.add(k.lastUsedBefore.at)+")")
+	}
+	if k.resetBefore.set {
+		conds = append(conds, "t.date_auth_token_reset < "+a.add(k.resetBefore.at))
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// sqlReader runs statements in one read transaction of a backend.
+type sqlReader struct {
+	tx *sql.Tx
+	// prepare, when set, answers a statement prepared for query (SQLite keeps its
+	// list statements prepared); otherwise queries go to tx as text.
+	prepare func(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func (r sqlReader) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if r.prepare == nil {
+		return r.tx.QueryContext(ctx, query, args...)
+	}
+	st, err := r.prepare(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return r.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+// scan reads the one row query answers into dest: sql.ErrNoRows when there is none.
+func (r sqlReader) scan(ctx context.Context, query string, args []any, dest ...any) error {
+	if r.prepare == nil {
+		return r.tx.QueryRowContext(ctx, query, args...).Scan(dest...)
+	}
+	st, err := r.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	return r.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// tokenLister lists tokens for a backend: its dialect, page memory and the uses it
+// noted but has not written yet.
+type tokenLister struct {
+	d       dialect
+	pages   *pageCache
+	touches *toucher
+}
+
+// position is where a page ends in the list's order.
+type position struct {
+	created int64
+	sid     string
+}
+
+// list reads one page of account accountID's tokens (DateCreated, then SID) and the
+// total, inside the read transaction r runs in. An account that does not exist has
+// no tokens.
+func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f tokenFilter, p page) ([]token, int, error) {
+	k := f.key()
+	a := &sqlArgs{d: l.d}
+	where := k.where(a, accountID)
+	args := a.args
+	key := pageKey{account: accountID, filter: k, size: p.Size}
+	cacheable := !k.lastUsedBefore.set
+
+	var gen int64
+	err := r.scan(ctx, `SELECT generation FROM accounts WHERE id = `+(&sqlArgs{d: l.d}).add(accountID), []any{accountID}, &gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("list generation: %w", err)
+	}
+	var total int
+	var start *position
+	haveTotal := false
+	if cacheable {
+		total, start, haveTotal = l.pages.lookup(key, gen, p.Number)
+	}
+	if !haveTotal {
+		if err := r.scan(ctx, `SELECT count(*) FROM tokens t`+where, args, &total); err != nil {
+			return nil, 0, fmt.Errorf("count tokens: %w", err)
+		}
+	}
+	if p.offset() >= total {
+		return nil, total, nil
+	}
+	if start == nil && p.Number > 1 {
+		// Find where the page starts by stepping through the index only, not the
+		// rows and their joins.
+		b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
+		q := `SELECT t.date_created, t.sid FROM tokens t` + where +
+			` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ` + b.add(p.offset()-1)
+		var pos position
+		err := r.scan(ctx, q, b.args, &pos.created, &pos.sid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, total, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("list tokens: %w", err)
+		}
+		start = &pos
+	}
+	b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
+	q := tokenSelect + where
+	if start != nil {
+		q += ` AND (t.date_created, t.sid) > (` + b.add(start.created) + `, ` + b.add(start.sid) + `)`
+	}
+	q += ` ORDER BY t.date_created, t.sid LIMIT ` + b.add(p.Size)
+	rows, err := r.query(ctx, q, b.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		l.touches.overlay(t)
+		out = append(out, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list tokens: %w", err)
+	}
+	if cacheable {
+		l.pages.remember(key, gen, total, p, out)
+	}
+	return out, total, nil
+}
+
+// pageKey names one way of listing an account's tokens: the account, every filter's
+// exact value and the page size.
+type pageKey struct {
+	account int64
+	filter  filterKey
+	size    int
+}
+
+// pageEntry is what one listing knows at one generation: the total and where pages
+// start (the position of the row before each).
+type pageEntry struct {
+	gen    int64
+	total  int
+	starts map[int]position
+}
+
+// pageCache holds the positions of recent listings; it forgets everything when it
+// grows past its bounds, which costs one slower page.
+type pageCache struct {
+	mu      sync.Mutex
+	entries map[pageKey]*pageEntry
+}
+
+const (
+	maxPageEntries = 256
+	maxPageStarts  = 10000
+)
+
+func newPageCache() *pageCache { return &pageCache{entries: map[pageKey]*pageEntry{}} }
+
+// lookup answers the total of key at gen and, when known, where page n starts.
+func (c *pageCache) lookup(key pageKey, gen int64, n int) (total int, start *position, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil || e.gen != gen {
+		return 0, nil, false
+	}
+	if pos, found := e.starts[n]; found {
+		start = &pos
+	}
+	return e.total, start, true
+}
+
+// remember records a page just read: key's total at gen and, when the page is full,
+// that the next page starts after its last token.
+func (c *pageCache) remember(key pageKey, gen int64, total int, p page, out []token) {
+	var end *position
+	if len(out) == p.Size {
+		last := out[len(out)-1]
+		end = &position{created: last.Created, sid: last.SID}
+	}
+	c.store(key, gen, total, p.Number+1, end)
+}
+
+// store records key's total at gen and, when end is set, that page next starts after it.
+func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil || e.gen != gen {
+		if len(c.entries) >= maxPageEntries {
+			c.entries = map[pageKey]*pageEntry{}
+		}
+		e = &pageEntry{gen: gen, total: total, starts: map[int]position{}}
+		c.entries[key] = e
+	}
+	if end != nil && len(e.starts) < maxPageStarts {
+		e.starts[next] = *end
+	}
+}
