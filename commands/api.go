@@ -59,8 +59,8 @@ Every POST carries an Idempotency-Key (--idempotency-key, else a new one).
 The answer's JSON goes to stdout as the server sent it, a new AuthToken
 included (--jq and --template apply to a successful one; an error's body is
 shown whole); the exit code follows the status as for every command (404: 6).
-With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with
-::add-mask::.`,
+With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with an
+::add-mask:: line on stderr.`,
 		Example: `  impactctl api ApiTokens/Current
   impactctl api 'ApiTokens?State=DISABLED&PageSize=5' --jq '.ApiTokens[].Name'
   impactctl api -X PATCH "ApiTokens/$SID" -f Description='rotated weekly'
@@ -315,7 +315,7 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		return err
 	}
 	for _, s := range authTokens(doc) {
-		maskSecret(f.IO.Out, inGitHubActions(f.getenv), s)
+		maskSecret(f.msgs, inGitHubActions(f.getenv), s)
 	}
 	if ok {
 		return f.Printer().Object(doc)

@@ -38,6 +38,9 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			continue
 		}
 		secret := res.ApiToken.AuthToken
+		// Masked before it is written anywhere: a --secret-cmd's output,
+		// or a later step, may show it.
+		maskSecret(r.Msgs, r.MaskSecrets, secret)
 		path, err := s.save(res.AccountSid, secret)
 		if err != nil {
 			results[i] = errResult(res.AccountSid, res.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
@@ -63,9 +66,7 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		case len(s.argv) > 0:
 			results[i].Message += "; handed to --secret-cmd"
 		}
-		if s.Reveal {
-			maskSecret(r.IO.Out, r.MaskSecrets, secret)
-		} else {
+		if !s.Reveal {
 			shown := *res.ApiToken
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
@@ -92,6 +93,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 	if err := checkIssued(tok, ""); err != nil {
 		return err
 	}
+	maskSecret(r.Msgs, r.MaskSecrets, tok.AuthToken)
 	path, err := s.save(tok.AccountSid, tok.AuthToken)
 	if err != nil {
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
@@ -106,9 +108,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 		fmt.Fprintln(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
-	if s.Reveal {
-		maskSecret(r.IO.Out, r.MaskSecrets, tok.AuthToken)
-	} else {
+	if !s.Reveal {
 		shown.AuthToken = ""
 	}
 	if !r.Printer.Table() {

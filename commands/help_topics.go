@@ -48,7 +48,8 @@ Prompts and scripts:
 
   IMPACTCTL_NO_PROMPT=1      never ask (as --no-input): a change without --yes exits 3
   CI=true                    the same, as CI systems set it (also 1 or yes)
-  GITHUB_ACTIONS=true        a secret printed to stdout is preceded by ::add-mask::
+  GITHUB_ACTIONS=true        each secret impactctl prints, writes or hands off is first
+                             announced with ::add-mask:: on stderr (stdout stays the data)
   NO_COLOR                   set to anything: no colour, not even from --template's color
   IMPACTCTL_NOW              an RFC 3339 time that --unused-for, --not-reset-for and
                              --template's timeago count back from, for reproducible reports

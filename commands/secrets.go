@@ -251,11 +251,22 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, 
 }
 
 // maskSecret asks GitHub Actions (mask set) to hide secret from the job's
-// log; it is written to stdout before the secret itself is.
-func maskSecret(out io.Writer, mask bool, secret string) {
-	if secret != "" && mask {
-		fmt.Fprintf(out, "::add-mask::%s\n", secret)
+// log. The runner reads workflow commands on stderr as on stdout, so the
+// line goes to stderr, before the secret appears anywhere: stdout stays
+// exactly the data a script captures (`auth token > f`). In JSON modes it
+// is the one stderr line that is not JSON.
+func maskSecret(m *messages, mask bool, secret string) {
+	if secret == "" || !mask {
+		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	line := "::add-mask::" + secret + "\n"
+	if m.status != "" {
+		// Above a terminal's status line, which is drawn again below.
+		line = clearLine + line + m.status
+	}
+	io.WriteString(m.raw, line)
 }
 
 // inGitHubActions reports whether the command runs as a GitHub Actions step.

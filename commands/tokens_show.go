@@ -49,7 +49,7 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		maskSecret(f.IO.Out, inGitHubActions(f.getenv), tok.AuthToken)
+		maskSecret(f.msgs, inGitHubActions(f.getenv), tok.AuthToken)
 	}
 	p := f.Printer()
 	if !p.Table() {
