@@ -145,8 +145,12 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 	}
 	res, err := c.Raw(ctx, client.RawRequest{Method: method, Path: path, Query: query, Body: body, IdempotencyKey: key})
 	if res != nil {
-		if perr := printAPIAnswer(f, res, err == nil); perr != nil && err == nil {
-			return perr
+		if perr := printAPIAnswer(f, res, err == nil); perr != nil {
+			var ua *untrustedAnswer
+			if err == nil || errors.As(perr, &ua) {
+				// A malformed secret wins over the status: exit 9.
+				return perr
+			}
 		}
 	}
 	if err != nil && method == http.MethodPost && mayHaveChanged(err) {
@@ -314,7 +318,13 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		_, err := fmt.Fprintln(f.IO.Out, text)
 		return err
 	}
-	for _, s := range authTokens(doc) {
+	secrets := authTokens(doc)
+	for _, s := range secrets {
+		if err := checkSecret(s, "an AuthToken in the answer"); err != nil {
+			return err
+		}
+	}
+	for _, s := range secrets {
 		maskSecret(f.msgs, inGitHubActions(f.getenv), s)
 	}
 	if ok {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 func newAuthTokenCmd(f *Factory) *cobra.Command {
@@ -30,6 +32,12 @@ func authTokenRun(ctx context.Context, f *Factory) error {
 	creds, err := f.Credentials(ctx)
 	if err != nil {
 		return err
+	}
+	if !contract.ValidAuthToken(creds.AuthToken) {
+		// Printed as it is, a malformed secret could carry workflow
+		// commands into a CI log or slip past its mask.
+		return usageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
+			creds.Source, contract.AuthTokenLength)
 	}
 	maskSecret(f.msgs, inGitHubActions(f.getenv), creds.AuthToken)
 	if !f.Printer().Table() {

@@ -285,8 +285,7 @@ func (e *untrustedAnswer) Error() string { return e.msg }
 
 // checkIssued refuses a token the server says it issued a secret to,
 // unless it names the SID asked for (any SID, for a new token) and its
-// secret is one line of printable characters, fit for a file, a command's
-// stdin and a CI log mask.
+// secret is an Auth Token (see checkSecret).
 func checkIssued(tok *client.Token, asked string) error {
 	switch {
 	case tok == nil:
@@ -295,22 +294,18 @@ func checkIssued(tok *client.Token, asked string) error {
 		return badAnswerf("it names %q, which is not an Account SID", tok.AccountSid)
 	case asked != "" && tok.AccountSid != asked:
 		return badAnswerf("it names token %s where %s was asked for", tok.AccountSid, asked)
-	case !printableSecret(tok.AuthToken):
-		return badAnswerf("the new Auth Token of %s is empty, too long or holds characters an Auth Token never has", tok.AccountSid)
 	}
-	return nil
+	return checkSecret(tok.AuthToken, "the new Auth Token of "+tok.AccountSid)
 }
 
-// printableSecret reports whether s is 1 to 256 printable ASCII characters
-// other than space.
-func printableSecret(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
+// checkSecret refuses (exit 9) a secret from a server that is not an Auth
+// Token as the API issues them, 32 letters, digits, '.', '_' or '-': only
+// such a secret is printed, written or handed off. Anything else could
+// carry workflow commands into a CI log, escape its mask, or make a file
+// that never authenticates. The secret itself is never quoted.
+func checkSecret(secret, what string) error {
+	if !contract.ValidAuthToken(secret) {
+		return badAnswerf("%s is not an Auth Token (%d letters, digits, '.', '_' or '-')", what, contract.AuthTokenLength)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
+	return nil
 }

@@ -48,6 +48,9 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 		if err != nil {
 			return err
 		}
+		if err := checkSecret(secret.AuthToken, "the Auth Token of "+opts.SID); err != nil {
+			return err
+		}
 		tok.AuthToken = secret.AuthToken
 		maskSecret(f.msgs, inGitHubActions(f.getenv), tok.AuthToken)
 	}
