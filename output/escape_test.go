@@ -7,13 +7,13 @@ import (
 
 func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain, café, 日本, 👍🏽":                  "plain, café, 日本, 👍🏽",
-		"two\nlines\tand tab":                  "two\nlines\tand tab",
+		"plain, café, 日本, 👍🏽":                 "plain, café, 日本, 👍🏽",
+		"two\nlines\tand tab":                 "two\nlines\tand tab",
 		"evil\x1b]0;PWNED\a\x1b[31mRED\u202e": `evil\x1b]0;PWNED\x07\x1b[31mRED\u202e`,
-		"cr\roverwrite":                        `cr\x0doverwrite`,
-		"del\x7f c1\u009b31m":                  `del\x7f c1\u009b31m`,
-		"sep\u2028\u2029 isolate\u2066":        `sep\u2028\u2029 isolate\u2066`,
-		"bad \xff utf8":                        `bad \xff utf8`,
+		"cr\roverwrite":                       `cr\x0doverwrite`,
+		"del\x7f c1\u009b31m":                 `del\x7f c1\u009b31m`,
+		"sep\u2028\u2029 isolate\u2066":       `sep\u2028\u2029 isolate\u2066`,
+		"bad \xff utf8":                       `bad \xff utf8`,
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
