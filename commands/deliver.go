@@ -7,6 +7,7 @@ import (
 	"github.com/impactcom/impactctl/internal/keyring"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 	}
 	var self, selfPath string
 	var notHanded []string
+	selfNotHanded := false
 	for i, res := range results {
 		if res.Status != "OK" {
 			continue
@@ -73,18 +75,38 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		}
 		if r.inUse(res.AccountSid) {
 			self, selfPath = secret, path
+			selfNotHanded = handErr != nil
 		}
 	}
 	err := r.printResults(results)
+	profileSaved := false
 	if self != "" && r.Self != nil {
 		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
 			err = serr
+		} else {
+			profileSaved = r.Self.creds.Profile != ""
 		}
 	}
 	if len(notHanded) > 0 {
-		return handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+		herr := handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+		if selfNotHanded && !profileSaved {
+			herr.Err = fmt.Errorf("%w\n%s", herr.Err, rerunAsSelf(r.InUse, selfPath))
+		}
+		return herr
 	}
 	return err
+}
+
+// rerunAsSelf tells how to run again after the token in use was reset but
+// its new secret not handed off: with the new secret, from its file. The
+// old secret, still in IMPACTCTL_AUTH_TOKEN or a profile the reset did not
+// update, stops working once the new one is used (401).
+func rerunAsSelf(sid, path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return fmt.Sprintf("%s is the token in use and its old Auth Token no longer works: run it again with the new one, from its file: IMPACTCTL_ACCOUNT_SID=%s IMPACTCTL_AUTH_TOKEN_FILE=%s, and IMPACTCTL_AUTH_TOKEN unset",
+		sid, sid, shellQuote(path))
 }
 
 // deliverNewSecret puts a fresh secret where it was told (its file, then
@@ -126,7 +148,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 // their new secrets. Re-running with the same key replays the server's
 // answers (kept 24 hours) without changing anything twice. Other failures
 // of the run are named too.
-func handOffError(sids []string, done, same, key string, why, other error) error {
+func handOffError(sids []string, done, same, key string, why, other error) *ExitError {
 	them, their := "them", "their answers"
 	if len(sids) == 1 {
 		them, their = "it", "its answer"
@@ -226,4 +248,19 @@ func sameFile(a, b string) bool {
 	}
 	sb, err := os.Stat(b)
 	return err == nil && os.SameFile(sa, sb)
+}
+
+// shellQuote quotes s for a POSIX shell, unless it needs no quotes.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./-+:@%,=", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
