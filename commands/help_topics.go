@@ -57,6 +57,9 @@ Prompts and scripts:
   IMPACTCTL_CONNECT_TIMEOUT  how long an attempt may take to connect (default 10s)
   IMPACTCTL_HEADER_TIMEOUT   how long an attempt waits for the answer's headers (default 60s)
   IMPACTCTL_BODY_TIMEOUT     how long an answer's body may send no byte (default 30s)
+  IMPACTCTL_REQUEST_TIMEOUT  how long one attempt may take in all, the answer's body
+                             included (default 5m); the waits of one command for the
+                             rate budget add up to an hour at most (then exit 8)
   IMPACTCTL_SECRET_SID       set by impactctl for a --secret-cmd: the SID of the secret
                              on the command's stdin
 
