@@ -55,11 +55,8 @@ type Factory struct {
 	printer  *output.Printer
 	// budget is the context --timeout bounds, nil without --timeout: an
 	// error is blamed on --timeout only when it ran out.
-	budget context.Context
-	// waitBudget bounds the rate-budget waits of the whole command, shared
-	// by its clients and bulk pacing.
-	waitBudget *client.WaitBudget
-	confCache  *Config
+	budget    context.Context
+	confCache *Config
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
 	// completing is set when a shell asks for completions: one attempt
@@ -70,6 +67,10 @@ type Factory struct {
 	// finds before the flags are parsed.
 	msgs     *messages
 	argsJSON bool
+
+	// waitBudget bounds the rate-budget waits of the whole command, shared
+	// by its clients and bulk pacing.
+	waitBudget *client.WaitBudget
 }
 
 func newFactory(io *IOStreams, version string) *Factory {
