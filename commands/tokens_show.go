@@ -43,6 +43,9 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 	if err != nil {
 		return err
 	}
+	// A token read never carries its secret; one that does is not shown:
+	// only --reveal's answer, checked, is.
+	tok.AuthToken = ""
 	if opts.Reveal {
 		secret, err := c.AuthToken(ctx, opts.SID)
 		if err != nil {
