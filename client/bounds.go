@@ -17,6 +17,10 @@ const (
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultHeaderTimeout   = 60 * time.Second
 	DefaultBodyIdleTimeout = 30 * time.Second
+	// DefaultRequestTimeout bounds an attempt in all, from sending to the
+	// body's last byte: a server that trickles a byte now and then never
+	// trips the idle bound.
+	DefaultRequestTimeout = 5 * time.Minute
 )
 
 // newTransport is http.DefaultTransport with the attempt's bounds: connect
@@ -30,20 +34,32 @@ func newTransport(connect, header time.Duration) *http.Transport {
 }
 
 // idleBodyTransport ends an attempt whose answer body stops arriving: idle
-// without a byte ends it with a *StallError.
+// without a byte ends it with a *StallError. It also ends an attempt that
+// lasts more than total in all, answer body included, with a
+// *RequestTimeoutError.
 type idleBodyTransport struct {
-	next http.RoundTripper
-	idle time.Duration
+	next  http.RoundTripper
+	idle  time.Duration
+	total time.Duration
 }
 
 func (t *idleBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
+	var expired atomic.Bool
+	deadline := time.AfterFunc(t.total, func() {
+		expired.Store(true)
+		cancel()
+	})
 	res, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
+		deadline.Stop()
 		cancel()
+		if expired.Load() && req.Context().Err() == nil {
+			return nil, &RequestTimeoutError{Total: t.total}
+		}
 		return nil, err
 	}
-	b := &idleBody{rc: res.Body, idle: t.idle, cancel: cancel}
+	b := &idleBody{rc: res.Body, idle: t.idle, total: t.total, cancel: cancel, deadline: deadline, expired: &expired}
 	b.timer = time.AfterFunc(t.idle, func() {
 		b.stalled.Store(true)
 		cancel()
@@ -52,17 +68,24 @@ func (t *idleBodyTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return res, nil
 }
 
-// idleBody is an answer body that gives up after idle without a byte.
+// idleBody is an answer body that gives up after idle without a byte, or
+// when its attempt's total time runs out.
 type idleBody struct {
-	rc      io.ReadCloser
-	idle    time.Duration
-	timer   *time.Timer
-	cancel  context.CancelFunc
-	stalled atomic.Bool
+	rc       io.ReadCloser
+	idle     time.Duration
+	total    time.Duration
+	timer    *time.Timer
+	deadline *time.Timer
+	cancel   context.CancelFunc
+	stalled  atomic.Bool
+	expired  *atomic.Bool
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
+	if b.expired.Load() {
+		return n, &RequestTimeoutError{Total: b.total, began: true}
+	}
 	if b.stalled.Load() {
 		return n, &StallError{Idle: b.idle}
 	}
@@ -74,10 +97,29 @@ func (b *idleBody) Read(p []byte) (int, error) {
 
 func (b *idleBody) Close() error {
 	b.timer.Stop()
+	b.deadline.Stop()
 	err := b.rc.Close()
 	b.cancel()
 	return err
 }
+
+// RequestTimeoutError is an attempt that ran out of its total time: the
+// server was too slow in all, whatever it sent meanwhile.
+type RequestTimeoutError struct {
+	Total time.Duration
+	// began is set when the answer had begun (its headers came).
+	began bool
+}
+
+func (e *RequestTimeoutError) Error() string {
+	return fmt.Sprintf("the answer took longer than %s in all", e.Total)
+}
+
+// Timeout reports true.
+func (e *RequestTimeoutError) Timeout() bool { return true }
+
+// Temporary reports true, for net.Error.
+func (e *RequestTimeoutError) Temporary() bool { return true }
 
 // StallError is an answer whose body stopped arriving: no byte for Idle.
 type StallError struct {
@@ -102,6 +144,10 @@ func neverBegan(err error) bool {
 	var se *StallError
 	if errors.As(err, &se) {
 		return false
+	}
+	var rte *RequestTimeoutError
+	if errors.As(err, &rte) {
+		return !rte.began
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

@@ -81,6 +81,69 @@ func TestSlowBodyIsNotStalled(t *testing.T) {
 	}
 }
 
+// A body that trickles a byte more often than the idle bound never stalls,
+// but the attempt ends at RequestTimeout in all with a *RequestTimeoutError,
+// and is retried as any lost answer is (not as a silent server, once).
+func TestTricklingBodyEndsAtRequestTimeout(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		fmt.Fprint(w, `{"CompanyName":"`)
+		for {
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			fmt.Fprint(w, "a")
+		}
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) {
+		o.BodyIdleTimeout = time.Second
+		o.RequestTimeout = 100 * time.Millisecond
+		o.MaxRetries = 2
+	})
+	start := time.Now()
+	_, err := c.CompanyInformation(context.Background())
+	var rte *RequestTimeoutError
+	var ne *NetworkError
+	if !errors.As(err, &rte) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err %v, want a request timeout", err)
+	}
+	if got := n.Load(); got != 3 {
+		t.Errorf("%d attempts, want 3 (MaxRetries 2)", got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s, want about 3 × 100ms", d)
+	}
+}
+
+// An answer whose headers never come within RequestTimeout (shorter than
+// the header bound) ends then too, retried once as a silent server is.
+func TestRequestTimeoutBeforeHeaders(t *testing.T) {
+	mux := agencyMux()
+	var n atomic.Int32
+	mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		<-r.Context().Done()
+	})
+	s := newStub(t, mux)
+	c := newClient(t, s, func(o *Options) { o.RequestTimeout = 50 * time.Millisecond })
+	_, err := c.CompanyInformation(context.Background())
+	var rte *RequestTimeoutError
+	if !errors.As(err, &rte) {
+		t.Fatalf("err %v, want a request timeout", err)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("%d attempts, want 2", got)
+	}
+}
+
 // A chain of distinct @nextpageuri links that runs past the first page's
 // @numpages is followed for one page more, then refused.
 func TestPageChainStopsPastNumPages(t *testing.T) {
@@ -146,5 +209,41 @@ func TestListPageSize(t *testing.T) {
 		if got.Load() != tc.want {
 			t.Errorf("%+v: PageSize=%v, want %s", tc.lo, got.Load(), tc.want)
 		}
+	}
+}
+
+// The waits for a 429's refill come out of the command's WaitBudget: once
+// it is spent, a 429 is returned rather than waited out. Other retries do
+// not spend it.
+func TestWaitBudgetBoundsRateLimitWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		budget   *WaitBudget
+		status   int
+		attempts int32
+	}{
+		{"no bound", nil, 429, 4},
+		{"an hour left", NewWaitBudget(time.Hour), 429, 4},
+		{"spent", NewWaitBudget(0), 429, 1},
+		{"spent, but a 503 is not a rate wait", NewWaitBudget(0), 503, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mux := agencyMux()
+			var n atomic.Int32
+			mux.HandleFunc("GET /Agencies/{sid}/CompanyInformation", func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				writeJSON(w, tc.status, map[string]any{"Status": "ERROR", "Message": "later"})
+			})
+			s := newStub(t, mux)
+			c := newClient(t, s, func(o *Options) { o.WaitBudget = tc.budget })
+			_, err := c.CompanyInformation(context.Background())
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.StatusCode != tc.status {
+				t.Fatalf("err %v, want %d", err, tc.status)
+			}
+			if got := n.Load(); got != tc.attempts {
+				t.Errorf("%d attempts, want %d", got, tc.attempts)
+			}
+		})
 	}
 }

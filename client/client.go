@@ -52,6 +52,13 @@ type Options struct {
 	// BodyIdleTimeout bounds the wait for the next byte of an answer's body;
 	// zero means DefaultBodyIdleTimeout.
 	BodyIdleTimeout time.Duration
+	// RequestTimeout bounds each attempt in all, from sending the request
+	// to the answer body's last byte; zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// WaitBudget, when set, bounds the time the client waits in all for
+	// the rate budget to refill (Retry-After of a 429); past it a 429 is
+	// returned rather than waited out. The clients of one command share it.
+	WaitBudget *WaitBudget
 	// Debug, when set, receives one line per request and per answer:
 	// method, URL, status, duration and selected headers. It never holds
 	// a body, the Authorization header or a secret.
@@ -133,12 +140,15 @@ func New(o Options) (*Client, error) {
 	if o.BodyIdleTimeout <= 0 {
 		o.BodyIdleTimeout = DefaultBodyIdleTimeout
 	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
 	tr := o.Transport
 	if tr == nil {
 		tr = newTransport(o.ConnectTimeout, o.HeaderTimeout)
 	}
 	hc := &http.Client{
-		Transport: &idleBodyTransport{next: tr, idle: o.BodyIdleTimeout},
+		Transport: &idleBodyTransport{next: tr, idle: o.BodyIdleTimeout, total: o.RequestTimeout},
 		// A redirect could carry the credentials elsewhere; the answer is
 		// reported as it is instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -170,6 +180,10 @@ func (c *Client) WithBrand(id string) *Client {
 	cc.brand = id
 	return &cc
 }
+
+// WaitBudget returns the bound of the rate-budget waits the client shares
+// with its command, nil when there is none.
+func (c *Client) WaitBudget() *WaitBudget { return c.opts.WaitBudget }
 
 // Brand returns the managed brand this Client acts on, or "".
 func (c *Client) Brand() string { return c.brand }

@@ -211,6 +211,10 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			// rather than a timeout.
 			return last, lastErr
 		}
+		if last != nil && last.status == http.StatusTooManyRequests && !c.opts.WaitBudget.Take(wait) {
+			// The command already waited its fill of refills.
+			return last, lastErr
+		}
 		if wait > 0 {
 			c.debugf("... retrying %s %s in %s", r.method, noQuery.String(), round(wait))
 			t := time.NewTimer(wait)

@@ -59,8 +59,8 @@ Every POST carries an Idempotency-Key (--idempotency-key, else a new one).
 The answer's JSON goes to stdout as the server sent it, a new AuthToken
 included (--jq and --template apply to a successful one; an error's body is
 shown whole); the exit code follows the status as for every command (404: 6).
-With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with
-::add-mask::.`,
+With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with an
+::add-mask:: line on stderr.`,
 		Example: `  impactctl api ApiTokens/Current
   impactctl api 'ApiTokens?State=DISABLED&PageSize=5' --jq '.ApiTokens[].Name'
   impactctl api -X PATCH "ApiTokens/$SID" -f Description='rotated weekly'
@@ -145,8 +145,12 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 	}
 	res, err := c.Raw(ctx, client.RawRequest{Method: method, Path: path, Query: query, Body: body, IdempotencyKey: key})
 	if res != nil {
-		if perr := printAPIAnswer(f, res, err == nil); perr != nil && err == nil {
-			return perr
+		if perr := printAPIAnswer(f, res, err == nil); perr != nil {
+			var ua *untrustedAnswer
+			if err == nil || errors.As(perr, &ua) {
+				// A malformed secret wins over the status: exit 9.
+				return perr
+			}
 		}
 	}
 	if err != nil && method == http.MethodPost && mayHaveChanged(err) {
@@ -314,8 +318,14 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		_, err := fmt.Fprintln(f.IO.Out, text)
 		return err
 	}
-	for _, s := range authTokens(doc) {
-		maskSecret(f.IO.Out, inGitHubActions(f.getenv), s)
+	secrets := authTokens(doc)
+	for _, s := range secrets {
+		if err := checkSecret(s, "an AuthToken in the answer"); err != nil {
+			return err
+		}
+	}
+	for _, s := range secrets {
+		maskSecret(f.msgs, inGitHubActions(f.getenv), s)
 	}
 	if ok {
 		return f.Printer().Object(doc)

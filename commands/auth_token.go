@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 func newAuthTokenCmd(f *Factory) *cobra.Command {
@@ -14,8 +16,9 @@ func newAuthTokenCmd(f *Factory) *cobra.Command {
 		Long: `Print the Auth Token of the credentials in use (environment, profile or
 --local) on stdout, for a script that calls the API by other means. It sends
 no request: auth status says whether the credentials work. With -o json it
-prints {"AccountSid","AuthToken"}; with GITHUB_ACTIONS=true the secret is
-preceded by ::add-mask:: so the job's log hides it.`,
+prints {"AccountSid","AuthToken"}. With GITHUB_ACTIONS=true an ::add-mask::
+line goes to stderr first, so the job's log hides the secret; stdout holds
+the data alone.`,
 		Example: `  IMPACT_AUTH_TOKEN=$(impactctl auth token)
   impactctl auth token --profile staging | gh secret set IMPACT_AUTH_TOKEN`,
 		Args: exactArgs(0, "no arguments"),
@@ -30,7 +33,13 @@ func authTokenRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	maskSecret(f.IO.Out, inGitHubActions(f.getenv), creds.AuthToken)
+	if !contract.ValidAuthToken(creds.AuthToken) {
+		// Printed as it is, a malformed secret could carry workflow
+		// commands into a CI log or slip past its mask.
+		return usageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
+			creds.Source, contract.AuthTokenLength)
+	}
+	maskSecret(f.msgs, inGitHubActions(f.getenv), creds.AuthToken)
 	if !f.Printer().Table() {
 		return f.Printer().Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}

@@ -246,6 +246,10 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 	prog := newProgress(r.IO, r.Msgs, action, len(toks))
 	defer prog.finish()
 	pace := newPacer(r.clock, prog.wait)
+	if c, ok := r.API.(interface{ WaitBudget() *client.WaitBudget }); ok {
+		// The command's waits, shared with its client's.
+		pace.budget = c.WaitBudget()
+	}
 	pace.note(r.API.LastRateLimit())
 	out := make([][]result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {

@@ -270,8 +270,16 @@ func noSecrets(t *testing.T, results []shellResult, secrets ...string) {
 	t.Helper()
 	for _, r := range results {
 		for _, s := range secrets {
-			if s != "" && strings.Contains(r.stdout+r.stderr, s) {
-				t.Errorf("a step printed a secret:\n%s", r)
+			if s == "" {
+				continue
+			}
+			// GitHub Actions' mask, alone on its line, is the runner's to
+			// read: it never shows in the log, and hides the secret there.
+			for _, line := range strings.Split(r.stdout+"\n"+r.stderr, "\n") {
+				if line != "::add-mask::"+s && strings.Contains(line, s) {
+					t.Errorf("a step printed a secret:\n%s", r)
+					break
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/impactcom/impactctl/internal/keyring"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,11 +34,15 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 	}
 	var self, selfPath string
 	var notHanded []string
+	selfNotHanded := false
 	for i, res := range results {
 		if res.Status != "OK" {
 			continue
 		}
 		secret := res.ApiToken.AuthToken
+		// Masked before it is written anywhere: a --secret-cmd's output,
+		// or a later step, may show it.
+		maskSecret(r.Msgs, r.MaskSecrets, secret)
 		path, err := s.save(res.AccountSid, secret)
 		if err != nil {
 			results[i] = errResult(res.AccountSid, res.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
@@ -63,27 +68,45 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		case len(s.argv) > 0:
 			results[i].Message += "; handed to --secret-cmd"
 		}
-		if s.Reveal {
-			maskSecret(r.IO.Out, r.MaskSecrets, secret)
-		} else {
+		if !s.Reveal {
 			shown := *res.ApiToken
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
 		}
 		if r.inUse(res.AccountSid) {
 			self, selfPath = secret, path
+			selfNotHanded = handErr != nil
 		}
 	}
 	err := r.printResults(results)
+	profileSaved := false
 	if self != "" && r.Self != nil {
 		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
 			err = serr
+		} else {
+			profileSaved = r.Self.creds.Profile != ""
 		}
 	}
 	if len(notHanded) > 0 {
-		return handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+		herr := handOffError(notHanded, "reset", "with the same SIDs and ", key, nil, err)
+		if selfNotHanded && !profileSaved {
+			herr.Err = fmt.Errorf("%w\n%s", herr.Err, rerunAsSelf(r.InUse, selfPath))
+		}
+		return herr
 	}
 	return err
+}
+
+// rerunAsSelf tells how to run again after the token in use was reset but
+// its new secret not handed off: with the new secret, from its file. The
+// old secret, still in IMPACTCTL_AUTH_TOKEN or a profile the reset did not
+// update, stops working once the new one is used (401).
+func rerunAsSelf(sid, path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return fmt.Sprintf("%s is the token in use and its old Auth Token no longer works: run it again with the new one, from its file: IMPACTCTL_ACCOUNT_SID=%s IMPACTCTL_AUTH_TOKEN_FILE=%s, and IMPACTCTL_AUTH_TOKEN unset",
+		sid, sid, shellQuote(path))
 }
 
 // deliverNewSecret puts a fresh secret where it was told (its file, then
@@ -92,6 +115,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 	if err := checkIssued(tok, ""); err != nil {
 		return err
 	}
+	maskSecret(r.Msgs, r.MaskSecrets, tok.AuthToken)
 	path, err := s.save(tok.AccountSid, tok.AuthToken)
 	if err != nil {
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
@@ -106,9 +130,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 		fmt.Fprintln(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
-	if s.Reveal {
-		maskSecret(r.IO.Out, r.MaskSecrets, tok.AuthToken)
-	} else {
+	if !s.Reveal {
 		shown.AuthToken = ""
 	}
 	if !r.Printer.Table() {
@@ -126,7 +148,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 // their new secrets. Re-running with the same key replays the server's
 // answers (kept 24 hours) without changing anything twice. Other failures
 // of the run are named too.
-func handOffError(sids []string, done, same, key string, why, other error) error {
+func handOffError(sids []string, done, same, key string, why, other error) *ExitError {
 	them, their := "them", "their answers"
 	if len(sids) == 1 {
 		them, their = "it", "its answer"
@@ -226,4 +248,19 @@ func sameFile(a, b string) bool {
 	}
 	sb, err := os.Stat(b)
 	return err == nil && os.SameFile(sa, sb)
+}
+
+// shellQuote quotes s for a POSIX shell, unless it needs no quotes.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./-+:@%,=", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -67,6 +67,10 @@ type Factory struct {
 	// finds before the flags are parsed.
 	msgs     *messages
 	argsJSON bool
+
+	// waitBudget bounds the rate-budget waits of the whole command, shared
+	// by its clients and bulk pacing.
+	waitBudget *client.WaitBudget
 }
 
 func newFactory(io *IOStreams, version string) *Factory {
@@ -75,7 +79,8 @@ func newFactory(io *IOStreams, version string) *Factory {
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now}
+	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now,
+		waitBudget: client.NewWaitBudget(maxBudgetWait)}
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
@@ -195,6 +200,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		RetryWait:    500 * time.Millisecond,
 		RetryMaxWait: 30 * time.Second,
 		Kind:         kind,
+		WaitBudget:   f.waitBudget,
 	}
 	if kind == "" && !f.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
@@ -215,6 +221,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, e
 		{"IMPACTCTL_CONNECT_TIMEOUT", func(d time.Duration) { o.ConnectTimeout = d }},
 		{"IMPACTCTL_HEADER_TIMEOUT", func(d time.Duration) { o.HeaderTimeout = d }},
 		{"IMPACTCTL_BODY_TIMEOUT", func(d time.Duration) { o.BodyIdleTimeout = d }},
+		{"IMPACTCTL_REQUEST_TIMEOUT", func(d time.Duration) { o.RequestTimeout = d }},
 	} {
 		w := f.getenv(knob.env)
 		if w == "" {

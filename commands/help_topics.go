@@ -48,7 +48,8 @@ Prompts and scripts:
 
   IMPACTCTL_NO_PROMPT=1      never ask (as --no-input): a change without --yes exits 3
   CI=true                    the same, as CI systems set it (also 1 or yes)
-  GITHUB_ACTIONS=true        a secret printed to stdout is preceded by ::add-mask::
+  GITHUB_ACTIONS=true        each secret impactctl prints, writes or hands off is first
+                             announced with ::add-mask:: on stderr (stdout stays the data)
   NO_COLOR                   set to anything: no colour, not even from --template's color
   IMPACTCTL_NOW              an RFC 3339 time that --unused-for, --not-reset-for and
                              --template's timeago count back from, for reproducible reports
@@ -56,6 +57,9 @@ Prompts and scripts:
   IMPACTCTL_CONNECT_TIMEOUT  how long an attempt may take to connect (default 10s)
   IMPACTCTL_HEADER_TIMEOUT   how long an attempt waits for the answer's headers (default 60s)
   IMPACTCTL_BODY_TIMEOUT     how long an answer's body may send no byte (default 30s)
+  IMPACTCTL_REQUEST_TIMEOUT  how long one attempt may take in all, the answer's body
+                             included (default 5m); the waits of one command for the
+                             rate budget add up to an hour at most (then exit 8)
   IMPACTCTL_SECRET_SID       set by impactctl for a --secret-cmd: the SID of the secret
                              on the command's stdin
 

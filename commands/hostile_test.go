@@ -36,10 +36,11 @@ type hostileServer struct {
 // hostileRule is one answer of a hostile server (see cmdHostile).
 type hostileRule struct {
 	method, pattern string
-	action          string // "answer", "hang", "stall" or "close"
+	action          string // "answer", "hang", "stall", "trickle" or "close"
 	status          int
 	times           int // 0: every time
 	delay           time.Duration
+	every           time.Duration // trickle: the wait between bytes
 	header          http.Header
 	body            *template.Template
 
@@ -121,6 +122,14 @@ func parseHostile(data []byte) ([]*hostileRule, error) {
 				r.status = n
 			case w == "stall":
 				r.action = "stall"
+			case w == "trickle":
+				r.action = "trickle"
+			case strings.HasPrefix(w, "every="):
+				d, err := time.ParseDuration(strings.TrimPrefix(w, "every="))
+				if err != nil || d <= 0 {
+					return nil, fmt.Errorf("rule %q: bad %q", f.Name, w)
+				}
+				r.every = d
 			case strings.HasPrefix(w, "times="):
 				n, err := strconv.Atoi(strings.TrimPrefix(w, "times="))
 				if err != nil || n < 1 {
@@ -229,6 +238,33 @@ func (h *hostileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(body.Bytes()[:body.Len()/2])
 		http.NewResponseController(w).Flush()
 		h.wait(r)
+		return
+	}
+	if rule.action == "trickle" {
+		// One byte every so often, the body and then 100 spaces: never idle
+		// long, done only after a long while.
+		every := rule.every
+		if every == 0 {
+			every = 2 * time.Second
+		}
+		w.WriteHeader(rule.status)
+		rc := http.NewResponseController(w)
+		for i := 0; i < body.Len()+100; i++ {
+			b := byte(' ')
+			if i < body.Len() {
+				b = body.Bytes()[i]
+			}
+			if _, err := w.Write([]byte{b}); err != nil || rc.Flush() != nil {
+				return
+			}
+			select {
+			case <-time.After(every):
+			case <-r.Context().Done():
+				return
+			case <-h.done:
+				return
+			}
+		}
 		return
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))

@@ -22,8 +22,10 @@ func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // maxBudgetWait is the longest a command waits for the rate budget to
-// refill. A server announcing a longer wait (or a Reset misread by a broken
-// server) gets exit 8 saying when, rather than a job asleep for days.
+// refill, in one wait and in all its waits together. A server announcing a
+// longer wait (or a Reset misread by a broken server), or a run that would
+// sleep through window after window, gets exit 8 saying when, rather than a
+// job asleep for days.
 const maxBudgetWait = time.Hour
 
 // budgetWithinReach refuses, with exit 8, a budget that is spent and refills
@@ -61,8 +63,12 @@ type pacer struct {
 	clock clock
 	// waiting says the workers pause d for the budget to refill.
 	waiting func(d time.Duration)
+	// budget bounds the waits of the whole command (nil: no bound but
+	// maxBudgetWait for each); over is the exit 8 once it ran out.
+	budget *client.WaitBudget
 
 	mu    sync.Mutex
+	over  error
 	known bool
 	limit int
 	// left is the fewest units left any answer from the current window
@@ -199,6 +205,10 @@ func (p *pacer) refused(t ticket, rl client.RateLimit, retryAfter time.Duration)
 func (p *pacer) wait(ctx context.Context) (ticket, error) {
 	for {
 		p.mu.Lock()
+		if p.over != nil {
+			p.mu.Unlock()
+			return ticket{}, p.over
+		}
 		now := p.clock.Now()
 		if p.known && !p.resetAt.IsZero() && !now.Before(p.resetAt) {
 			// The window ended: the budget refilled.
@@ -231,14 +241,23 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 			end = now.Add(time.Second)
 		}
 		wait := ceilSecond(end.Sub(now))
+		if err := waitWithinReach(wait, now); err != nil {
+			p.mu.Unlock()
+			return ticket{}, err
+		}
 		announce := end.After(p.announced)
 		if announce {
+			// Workers waiting for the same refill wait once, together:
+			// the first counts it against the command's waits.
+			if !p.budget.Take(wait) {
+				at := now.Add(wait).UTC().Format(time.RFC3339)
+				p.over = &ExitError{Code: ExitRateLimited, Err: fmt.Errorf("this command has waited an hour in all for the token's request budget to refill, which it next does at %s (in %s): run it again then to finish; nothing more was sent", at, wait)}
+				p.mu.Unlock()
+				return ticket{}, p.over
+			}
 			p.announced = end
 		}
 		p.mu.Unlock()
-		if err := waitWithinReach(wait, now); err != nil {
-			return ticket{}, err
-		}
 		if announce {
 			p.waiting(wait)
 		}

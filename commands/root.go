@@ -300,6 +300,7 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		Color:    f.IO.IsStdoutTTY(),
 		NoColor:  f.getenv("NO_COLOR") != "",
 		Now:      f.templateNow,
+		Terminal: f.IO.IsStdoutTTY(),
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

@@ -128,7 +128,9 @@ var scriptNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 // client gives up) or "close" (drop the connection unanswered). Options:
 // times=N (the rule answers its first N matches, later ones fall through to
 // the next rules), delay=DURATION (wait first), stall (send the headers and
-// half the body, then never finish). Content-Type defaults to
+// half the body, then never finish), trickle (send the headers, then the body
+// and 100 spaces after it one byte at a time, every=DURATION apart, 2s unless
+// said). Content-Type defaults to
 // application/json; "Content-Type:" with no value sends none. The body is a
 // text/template over {{.URL}} (the server's base URL), {{.SID}}, {{.N}} (this
 // rule's answer count, from 1), {{.Path}}, {{.Query}} and {{index .Wild 0}}

@@ -251,11 +251,22 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, 
 }
 
 // maskSecret asks GitHub Actions (mask set) to hide secret from the job's
-// log; it is written to stdout before the secret itself is.
-func maskSecret(out io.Writer, mask bool, secret string) {
-	if secret != "" && mask {
-		fmt.Fprintf(out, "::add-mask::%s\n", secret)
+// log. The runner reads workflow commands on stderr as on stdout, so the
+// line goes to stderr, before the secret appears anywhere: stdout stays
+// exactly the data a script captures (`auth token > f`). In JSON modes it
+// is the one stderr line that is not JSON.
+func maskSecret(m *messages, mask bool, secret string) {
+	if secret == "" || !mask {
+		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	line := "::add-mask::" + secret + "\n"
+	if m.status != "" {
+		// Above a terminal's status line, which is drawn again below.
+		line = clearLine + line + m.status
+	}
+	io.WriteString(m.raw, line)
 }
 
 // inGitHubActions reports whether the command runs as a GitHub Actions step.
@@ -274,8 +285,7 @@ func (e *untrustedAnswer) Error() string { return e.msg }
 
 // checkIssued refuses a token the server says it issued a secret to,
 // unless it names the SID asked for (any SID, for a new token) and its
-// secret is one line of printable characters, fit for a file, a command's
-// stdin and a CI log mask.
+// secret is an Auth Token (see checkSecret).
 func checkIssued(tok *client.Token, asked string) error {
 	switch {
 	case tok == nil:
@@ -284,22 +294,18 @@ func checkIssued(tok *client.Token, asked string) error {
 		return badAnswerf("it names %q, which is not an Account SID", tok.AccountSid)
 	case asked != "" && tok.AccountSid != asked:
 		return badAnswerf("it names token %s where %s was asked for", tok.AccountSid, asked)
-	case !printableSecret(tok.AuthToken):
-		return badAnswerf("the new Auth Token of %s is empty, too long or holds characters an Auth Token never has", tok.AccountSid)
 	}
-	return nil
+	return checkSecret(tok.AuthToken, "the new Auth Token of "+tok.AccountSid)
 }
 
-// printableSecret reports whether s is 1 to 256 printable ASCII characters
-// other than space.
-func printableSecret(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
+// checkSecret refuses (exit 9) a secret from a server that is not an Auth
+// Token as the API issues them, 32 letters, digits, '.', '_' or '-': only
+// such a secret is printed, written or handed off. Anything else could
+// carry workflow commands into a CI log, escape its mask, or make a file
+// that never authenticates. The secret itself is never quoted.
+func checkSecret(secret, what string) error {
+	if !contract.ValidAuthToken(secret) {
+		return badAnswerf("%s is not an Auth Token (%d letters, digits, '.', '_' or '-')", what, contract.AuthTokenLength)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
+	return nil
 }

@@ -43,13 +43,19 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 	if err != nil {
 		return err
 	}
+	// A token read never carries its secret; one that does is not shown:
+	// only --reveal's answer, checked, is.
+	tok.AuthToken = ""
 	if opts.Reveal {
 		secret, err := c.AuthToken(ctx, opts.SID)
 		if err != nil {
 			return err
 		}
+		if err := checkSecret(secret.AuthToken, "the Auth Token of "+opts.SID); err != nil {
+			return err
+		}
 		tok.AuthToken = secret.AuthToken
-		maskSecret(f.IO.Out, inGitHubActions(f.getenv), tok.AuthToken)
+		maskSecret(f.msgs, inGitHubActions(f.getenv), tok.AuthToken)
 	}
 	p := f.Printer()
 	if !p.Table() {

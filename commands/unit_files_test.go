@@ -250,18 +250,23 @@ func TestSplitCommand(t *testing.T) {
 	}
 }
 
-func TestPrintableSecret(t *testing.T) {
+func TestCheckSecret(t *testing.T) {
 	for s, want := range map[string]bool{
-		"AbC.d-e_f0123456789abcdefghijklm": true,
-		"":                                 false,
-		"two words":                        false,
-		"line\nbreak":                      false,
-		"esc\x1b[31m":                      false,
-		"caf\u00e9":                        false,
-		strings.Repeat("a", 257):           false,
+		"AbC.d-e_f0123456789abcdefghijklm":  true,
+		"":                                  false,
+		"AbC.d-e_f0123456789abcdefghijkl":   false, // 31
+		"AbC.d-e_f0123456789abcdefghijklmn": false, // 33
+		"two words two words two words 32":  false,
+		"secret\n::warning::INJECTED\n::s":  false,
+		"esc\x1b[31m":                       false,
+		"%0A::stop-commands::zzzzzzzzzzzz":  false,
 	} {
-		if got := printableSecret(s); got != want {
-			t.Errorf("printableSecret(%q) = %v, want %v", s, got, want)
+		err := checkSecret(s, "the secret")
+		if (err == nil) != want {
+			t.Errorf("checkSecret(%q) = %v, want ok %v", s, err, want)
+		}
+		if err != nil && (exitCode(err) != ExitUnavailable || strings.Contains(err.Error(), s) && s != "") {
+			t.Errorf("checkSecret(%q): exit %d, %q: want exit 9 without the secret", s, exitCode(err), err)
 		}
 	}
 }

@@ -281,6 +281,37 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 	}
 }
 
+// Each refill is well within an hour, but a run that would wait through
+// window after window stops once its waits reach an hour in all: exit 8,
+// saying when the budget refills, for every worker after.
+func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
+	p, clk, _ := newTestPacer()
+	p.budget = client.NewWaitBudget(maxBudgetWait)
+	for i := range 3 {
+		// Spent, refilling in 25 minutes: two waits fit in an hour, not three.
+		p.note(budget(clk, 0, 10, 0, 25*60))
+		tk, err := p.wait(context.Background())
+		if i < 2 {
+			if err != nil {
+				t.Fatalf("wait %d: %v", i+1, err)
+			}
+			p.done(tk, client.RateLimit{})
+			continue
+		}
+		if checkExit(t, err, ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
+			!strings.Contains(err.Error(), "(in 25m0s)") {
+			t.Errorf("err = %v", err)
+		}
+	}
+	if w := clk.recorded(); len(w) != 2 || w[0]+w[1] != 50*time.Minute {
+		t.Errorf("waits %v, want two of 25m", w)
+	}
+	// Every later request is refused at once, without waiting.
+	if _, err := p.wait(context.Background()); !checkExit(t, err, ExitRateLimited) {
+		t.Error("a later wait went on")
+	}
+}
+
 func TestPaceStopsWithTheContext(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.note(budget(clk, 0, 100, 1, 60))

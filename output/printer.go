@@ -46,6 +46,11 @@ type Options struct {
 	// Now is the clock the template function timeago counts from; nil is
 	// time.Now.
 	Now func() time.Time
+	// Terminal says the output goes to a terminal: the results of JQ and
+	// Template then show control, escape and bidirectional characters
+	// escaped (see Escape), as a table drops them, so text a server sent
+	// cannot drive the terminal. To a pipe or a file they stay byte-exact.
+	Terminal bool
 }
 
 // Printer writes single resources and lists in the selected format.
@@ -58,6 +63,7 @@ type Printer struct {
 
 	color, noColor bool
 	now            func() time.Time
+	terminal       bool
 	// rows are the template's tablerow rows not yet rendered.
 	rows [][]string
 }
@@ -66,7 +72,7 @@ type Printer struct {
 // expression jq cannot compile, a template that does not parse, or both
 // JQ and Template at once; callers report these as usage errors.
 func New(w io.Writer, o Options) (*Printer, error) {
-	p := &Printer{w: w, ctx: o.Context, color: o.Color && !o.NoColor, noColor: o.NoColor, now: o.Now}
+	p := &Printer{w: w, ctx: o.Context, color: o.Color && !o.NoColor, noColor: o.NoColor, now: o.Now, terminal: o.Terminal}
 	if p.ctx == nil {
 		p.ctx = context.Background()
 	}
@@ -165,6 +171,11 @@ func (p *Printer) apply(doc any, line bool) error {
 	if p.tmpl != nil {
 		var buf bytes.Buffer
 		p.rows = nil
+		if p.terminal {
+			// The data, not the result, is escaped: the colours the
+			// template's own functions add must reach the terminal.
+			doc = escapeStrings(doc)
+		}
 		if err := p.tmpl.Execute(&buf, doc); err != nil {
 			return &QueryError{Err: err, flag: "--template"}
 		}
@@ -193,7 +204,7 @@ func (p *Printer) apply(doc any, line bool) error {
 				break
 			}
 			// Flush what was computed before the failure, as jq does.
-			if werr := p.write(buf.Bytes()); werr != nil {
+			if werr := p.writeResult(buf.Bytes()); werr != nil {
 				return werr
 			}
 			return &QueryError{Err: err, flag: "--jq"}
@@ -209,7 +220,17 @@ func (p *Printer) apply(doc any, line bool) error {
 		}
 		buf.WriteByte('\n')
 	}
-	return p.write(buf.Bytes())
+	return p.writeResult(buf.Bytes())
+}
+
+// writeResult writes a jq expression's results: escaped on a terminal,
+// where a string built by the expression (@base64d, implode) could hold
+// escape sequences the data did not show.
+func (p *Printer) writeResult(b []byte) error {
+	if p.terminal {
+		return p.write([]byte(Escape(string(b))))
+	}
+	return p.write(b)
 }
 
 // List starts writing a list. JSON writes "[" with the first item and
