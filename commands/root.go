@@ -246,6 +246,7 @@ Try it with no account at all: impactctl --local tokens list`,
 		newAdminCmd(f),
 		newVersionCmd(f),
 		newAPICmd(f),
+		newSplitCmd(f),
 	)
 	root.AddCommand(newHelpTopicCmds()...)
 	root.SetHelpCommand(newHelpCmd())

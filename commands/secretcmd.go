@@ -18,11 +18,17 @@ import (
 // lists, expansions, globs, comments) is refused rather than passed on as
 // text: `sh -c '…'` asks for a shell.
 func splitCommand(s string) ([]string, error) {
+	return splitWords(s, "--secret-cmd", `run a shell: --secret-cmd "sh -c '…'"`)
+}
+
+// splitWords splits s as splitCommand does; a refusal names what (the flag
+// or input that held s) and says what to do instead.
+func splitWords(s, what, instead string) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	inWord := false // a word has begun, even an empty quoted one
-	refuse := func(what string) ([]string, error) {
-		return nil, usageErrorf("--secret-cmd %q: %s, which --secret-cmd does not interpret; quote it, or run a shell: --secret-cmd \"sh -c '…'\"", s, what)
+	refuse := func(problem string) ([]string, error) {
+		return nil, usageErrorf("%s %q: %s, which %s does not interpret; quote it, or %s", what, s, problem, what, instead)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]

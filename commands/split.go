@@ -1,0 +1,47 @@
+package commands
+
+import (
+	"bufio"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// maxSplitInput bounds what __split-command reads.
+const maxSplitInput = 64 << 10
+
+// newSplitCmd is a hidden helper of the GitHub action (action.yml): it
+// splits the action's `command` input into impactctl's arguments with the
+// same rules as --secret-cmd (quotes and backslashes honoured, nothing
+// expanded, shell syntax refused) and writes them to stdout, each ended by
+// a NUL byte, for bash's `read -d ''`.
+func newSplitCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:    "__split-command",
+		Short:  "Split a command line into words, as --secret-cmd does (for the GitHub action)",
+		Hidden: true,
+		Args:   exactArgs(0, "no arguments: the command line comes on stdin"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := io.ReadAll(io.LimitReader(f.IO.In, maxSplitInput+1))
+			if err != nil {
+				return err
+			}
+			if len(b) > maxSplitInput {
+				return usageErrorf("the command is longer than %d bytes", maxSplitInput)
+			}
+			words, err := splitWords(string(b), "the command", "write such words in single quotes")
+			if err != nil {
+				return err
+			}
+			if len(words) == 0 {
+				return usageErrorf("the command is empty")
+			}
+			w := bufio.NewWriter(f.IO.Out)
+			for _, word := range words {
+				w.WriteString(word)
+				w.WriteByte(0)
+			}
+			return w.Flush()
+		},
+	}
+}
