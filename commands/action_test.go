@@ -176,13 +176,13 @@ func TestActionInstallsAndRuns(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(run.installed, "impactctl")); err != nil {
 			t.Errorf("nothing installed: %v", err)
 		}
-		out := run.results[1].stdout
+		out, errOut := run.results[1].stdout, run.results[1].stderr
 		mask := "::add-mask::" + srv.rotatorToken + "\n"
-		if !strings.HasPrefix(out, mask) {
-			t.Errorf("the command's output does not start with the mask:\n%s", out)
+		if !strings.HasPrefix(errOut, mask) {
+			t.Errorf("the step's stderr does not start with the mask:\n%s", errOut)
 		}
-		if !strings.Contains(out, "Status:") || strings.Count(out, srv.rotatorToken) != 1 {
-			t.Errorf("auth status did not run, or printed the secret beyond its mask:\n%s", out)
+		if !strings.Contains(out, "Status:") || strings.Contains(out, srv.rotatorToken) || strings.Count(errOut, srv.rotatorToken) != 1 {
+			t.Errorf("auth status did not run, or printed the secret beyond its mask:\n%s\n%s", out, errOut)
 		}
 		urls, _ := os.ReadFile(filepath.Join(st.log, "curl.urls"))
 		wantURLs := latest + "/checksums.txt\n" + latest + "/impactctl_1.4.0_linux_amd64.tar.gz\n"
@@ -211,7 +211,7 @@ func TestActionInstallsAndRuns(t *testing.T) {
 			t.Fatalf("the action failed:\n%v", run.results)
 		}
 		// The name filter reached impactctl as written: no token has it.
-		if out := run.results[1].stdout; !strings.HasSuffix(out, "\n0\n") {
+		if out := run.results[1].stdout; out != "0\n" {
 			t.Errorf("stdout = %q, want no token named $(touch …)", out)
 		}
 		if _, err := os.Stat(marker); err == nil {
@@ -230,8 +230,32 @@ func TestActionInstallsAndRuns(t *testing.T) {
 		if lastCode(run.results) != 0 {
 			t.Fatalf("the action failed:\n%v", run.results)
 		}
-		if out := run.results[1].stdout; !strings.HasSuffix(out, "\nRead-only auditor\n") {
+		if out := run.results[1].stdout; out != "Read-only auditor\n" {
 			t.Errorf("stdout = %q, want the one token named Read-only auditor", out)
+		}
+	})
+
+	t.Run("an escaped double quote inside double quotes is one character", func(t *testing.T) {
+		st := newStubs(t)
+		run := runAction(t, st, map[string]string{
+			"command":     `tokens list --name "Read-only auditor" -o json --jq "\"[\" + .[0].Name + \"]\""`,
+			"account-sid": srv.rotatorSID,
+			"auth-token":  srv.rotatorToken,
+			"api-url":     srv.url,
+		}, "Linux", "X64", release, latest)
+		if lastCode(run.results) != 0 {
+			t.Fatalf("the action failed:\n%v", run.results)
+		}
+		if out := run.results[1].stdout; out != "[Read-only auditor]\n" {
+			t.Errorf("stdout = %q, want [Read-only auditor]", out)
+		}
+	})
+
+	t.Run("shell syntax in the command is refused, not run", func(t *testing.T) {
+		st := newStubs(t)
+		run := runAction(t, st, map[string]string{"command": "tokens list | tee leaked"}, "Linux", "X64", release, latest)
+		if lastCode(run.results) == 0 {
+			t.Fatalf("a command holding a pipe ran:\n%v", run.results)
 		}
 	})
 
