@@ -14,7 +14,7 @@ const maxSplitInput = 64 << 10
 // splits the action's `command` input into impactctl's arguments with the
 // same rules as --secret-cmd (quotes and backslashes honoured, nothing
 // expanded, shell syntax refused) and writes them to stdout, each ended by
-// a NUL byte, for bash's `read -d ”`.
+// a NUL byte, as bash's read reads them with an empty delimiter.
 func newSplitCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:    "__split-command",
