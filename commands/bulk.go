@@ -386,6 +386,12 @@ func forEach(n, limit int, fn func(i int)) {
 // ends with: nil when all succeeded, the single failure's own error when
 // there was one token, else exit 10.
 func (r *changeRun) printResults(results []result) error {
+	return r.printResultsTo(r.IO.Out, results)
+}
+
+// printResultsTo is printResults writing a table to w (stdout, or stderr
+// when stdout carries the new secrets); JSON always goes to stdout.
+func (r *changeRun) printResultsTo(w io.Writer, results []result) error {
 	failed := 0
 	var last error
 	for _, res := range results {
@@ -399,7 +405,7 @@ func (r *changeRun) printResults(results []result) error {
 	}
 	p := r.Printer
 	if p.Table() {
-		t := output.NewTable(r.IO.Out, "ACCOUNT SID", "NAME", "RESULT")
+		t := output.NewTable(w, "ACCOUNT SID", "NAME", "RESULT")
 		for _, res := range results {
 			msg := res.Message
 			if res.Status != "OK" {

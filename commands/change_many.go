@@ -107,6 +107,7 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 	if err != nil {
 		return err
 	}
+	s.one = len(sel.SIDs) == 1 && !sel.All && !sel.Stdin
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
 		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}

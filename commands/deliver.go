@@ -32,6 +32,11 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			}
 		}
 	}
+	// With --reveal (or --secret-file -) a table's stdout is exactly the
+	// secret of the one token named, or "SID<TAB>SECRET" a line; the
+	// results go to stderr.
+	bare := s.Reveal && r.Printer.Table()
+	var revealed [][2]string
 	var self, selfPath string
 	var notHanded []string
 	selfNotHanded := false
@@ -57,9 +62,9 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		switch {
 		case path != "":
 			results[i].Message += "; new Auth Token in " + path
-		case s.Reveal && r.Printer.Table():
-			// A table has no column for secrets: it goes in the message.
-			results[i].Message += "; new Auth Token " + secret
+		case bare:
+			results[i].Message += "; new Auth Token on stdout"
+			revealed = append(revealed, [2]string{res.AccountSid, secret})
 		}
 		switch {
 		case handErr != nil:
@@ -78,7 +83,18 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			selfNotHanded = handErr != nil
 		}
 	}
-	err := r.printResults(results)
+	out := r.IO.Out
+	if bare {
+		out = r.IO.ErrOut
+	}
+	err := r.printResultsTo(out, results)
+	for _, rv := range revealed {
+		if s.one {
+			fmt.Fprintln(r.IO.Out, rv[1])
+			continue
+		}
+		fmt.Fprintf(r.IO.Out, "%s\t%s\n", rv[0], rv[1])
+	}
 	profileSaved := false
 	if self != "" && r.Self != nil {
 		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
@@ -133,9 +149,13 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 	if !s.Reveal {
 		shown.AuthToken = ""
 	}
-	if !r.Printer.Table() {
+	switch {
+	case !r.Printer.Table():
 		err = r.Printer.Object(&shown)
-	} else {
+	case s.Reveal:
+		// With --reveal (or --secret-file -) stdout is exactly the secret.
+		_, err = fmt.Fprintln(r.IO.Out, tok.AuthToken)
+	default:
 		err = output.KeyValues(r.IO.Out, tokenDetails(&shown))
 	}
 	if handErr != nil {
@@ -178,6 +198,7 @@ func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key str
 	if err := checkIssued(after, sid); err != nil {
 		return err
 	}
+	s.one = true
 	return r.deliverResets(ctx, []result{okResult(after, "reset")}, s, key)
 }
 

@@ -39,6 +39,11 @@ func System() *IOStreams {
 	if s.stdoutTTY {
 		s.Out = terminalOut{os.Stdout}
 	}
+	if s.stderrTTY {
+		// A table written to stderr (bulk results while stdout carries
+		// new secrets) fits the terminal too.
+		s.ErrOut = terminalOut{os.Stderr}
+	}
 	return s
 }
 

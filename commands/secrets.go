@@ -27,6 +27,10 @@ type secretFlags struct {
 	Reveal bool
 	Cmd    string
 	bulk   bool
+	// one is set when the command named exactly one token (no --all, no
+	// --stdin): a revealed secret then goes to stdout alone, not as
+	// "SID<TAB>SECRET".
+	one bool
 	// argv is Cmd split into words, once check has accepted it.
 	argv []string
 	// root is Dir, opened and checked by check: every secret is written in it.
@@ -35,11 +39,11 @@ type secretFlags struct {
 
 func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 	s.bulk = bulk
-	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout)")
+	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout, the secret alone)")
 	if bulk {
 		cmd.Flags().StringVar(&s.Dir, "secret-dir", "", "write each new Auth Token to DIR/<SID> (0600)")
 	}
-	cmd.Flags().BoolVar(&s.Reveal, "reveal", false, "print the new Auth Token on stdout")
+	cmd.Flags().BoolVar(&s.Reveal, "reveal", false, "print the new Auth Token on stdout, alone (several tokens: SID<TAB>SECRET a line)")
 	cmd.Flags().StringVar(&s.Cmd, "secret-cmd", "", "hand each new Auth Token to CMD on its stdin (after any file is written)")
 }
 
