@@ -28,6 +28,8 @@ type request struct {
 	body    any        // nil: no body; []byte is sent as is, anything else as JSON
 	ifMatch string
 	idemKey string
+	// header holds a raw request's extra headers; checked by the caller.
+	header http.Header
 	// paced returns a 429 at once: the caller waits for the budget itself.
 	paced bool
 	// rate, when not nil, receives the budget the last answer carried.
@@ -129,6 +131,11 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			return nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
 		req := c.http.R().SetContext(ctx)
+		for name, values := range r.header {
+			for _, v := range values {
+				req.Header.Add(name, v)
+			}
+		}
 		if body != nil {
 			req.SetHeader("Content-Type", "application/json").SetBody(body)
 		}

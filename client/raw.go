@@ -25,6 +25,9 @@ type RawRequest struct {
 	// IdempotencyKey goes with a POST; empty makes one up, so every POST
 	// carries one and may be retried.
 	IdempotencyKey string
+	// Header holds extra request headers. Those the client sets itself
+	// (see ReservedHeader) are refused.
+	Header http.Header
 }
 
 // RawResponse is the server's answer, whatever its status.
@@ -32,6 +35,8 @@ type RawResponse struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
+	// URL is where the answer came from: the base for its @nextpageuri.
+	URL *url.URL
 }
 
 // Raw sends r and returns the answer. A status of 300 or more comes back as
@@ -42,11 +47,45 @@ func (c *Client) Raw(ctx context.Context, r RawRequest) (*RawResponse, error) {
 	if _, _, err := ParseRelativePath(r.Path); err != nil {
 		return nil, err
 	}
+	for name := range r.Header {
+		if ReservedHeader(name) {
+			return nil, fmt.Errorf("the %s header is the client's own", http.CanonicalHeaderKey(name))
+		}
+	}
 	root, err := c.root(ctx)
 	if err != nil {
 		return nil, err
 	}
-	req := &request{method: r.Method, path: root + "/" + strings.TrimPrefix(r.Path, "/"), query: r.Query}
+	req := &request{method: r.Method, path: root + "/" + strings.TrimPrefix(r.Path, "/"), query: r.Query, header: r.Header}
+	return c.rawDo(ctx, req, r)
+}
+
+// RawNext follows a list answer's @nextpageuri with a GET, on the same
+// scheme and host only (a *PagingError otherwise), with r's headers.
+func (c *Client) RawNext(ctx context.Context, prev *RawResponse, link string, r RawRequest) (*RawResponse, error) {
+	if prev == nil || prev.URL == nil {
+		return nil, errors.New("client: no page to follow")
+	}
+	u, err := c.nextURL(prev.URL, link, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.rawDo(ctx, &request{method: http.MethodGet, u: u, header: r.Header}, RawRequest{Method: http.MethodGet})
+}
+
+// ReservedHeader reports whether a request header is one the client sets
+// itself (credentials, framing, the idempotency key), which a raw
+// request may not set or replace.
+func ReservedHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Authorization", "Proxy-Authorization", "Cookie", "Host", "Content-Length", "Transfer-Encoding",
+		"Connection", "Upgrade", "Te", "Trailer", "Keep-Alive", "Expect", "Idempotency-Key":
+		return true
+	}
+	return false
+}
+
+func (c *Client) rawDo(ctx context.Context, req *request, r RawRequest) (*RawResponse, error) {
 	if r.Body != nil {
 		req.body = r.Body
 	}
@@ -60,7 +99,11 @@ func (c *Client) Raw(ctx context.Context, r RawRequest) (*RawResponse, error) {
 	if res == nil {
 		return nil, err
 	}
-	return &RawResponse{StatusCode: res.status, Header: res.header, Body: res.body}, err
+	u := req.u
+	if u == nil {
+		u = c.url(req)
+	}
+	return &RawResponse{StatusCode: res.status, Header: res.header, Body: res.body, URL: u}, err
 }
 
 // ParseRelativePath checks a path given relative to the token root and

@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,9 @@ type APIOptions struct {
 	TypedFields    []string // -F Name=value: numbers, booleans, null, @file
 	Input          string   // --input FILE, or - for stdin
 	IdempotencyKey string
+	Headers        []string // -H "Name: value"
+	Include        bool     // -i: the status line and headers before the body
+	Paginate       bool     // follow @nextpageuri, merging the pages' arrays
 	methodSet      bool
 }
 
@@ -60,14 +64,23 @@ The answer's JSON goes to stdout as the server sent it, a new AuthToken
 included (--jq and --template apply to a successful one; an error's body is
 shown whole); the exit code follows the status as for every command (404: 6).
 With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with an
-::add-mask:: line on stderr.`,
+::add-mask:: line on stderr.
+
+As in gh: -H "Name: value" adds a request header (never Authorization,
+Idempotency-Key or another the client sets itself); -i prints the answer's
+status line and headers before its body; --paginate (GET only) follows
+@nextpageuri on the same host and prints one answer whose items' array holds
+every page's items (its other members are the first page's, @nextpageuri
+empty), or nothing and an error when a page fails.`,
 		Example: `  impactctl api ApiTokens/Current
   impactctl api 'ApiTokens?State=DISABLED&PageSize=5' --jq '.ApiTokens[].Name'
   impactctl api -X PATCH "ApiTokens/$SID" -f Description='rotated weekly'
   impactctl api -X PUT "ApiTokens/$SID/Scopes" -f 'Scopes[]=reports.read' -f 'Scopes[]=account.read'
   impactctl api "ApiTokens/$SID/Duplicate" -f Name='CI deploys (staging)' -F ApiVersion=3
   echo '{"Sids":["'"$SID"'"]}' | impactctl api ApiTokens/Disable --input -
-  impactctl api ApiScopes --brand 1048291`,
+  impactctl api ApiScopes --brand 1048291
+  impactctl api 'ApiTokens?State=ENABLED' --paginate --jq '.ApiTokens[].AccountSid'
+  impactctl api ApiTokens/Current -i -H 'IR-Version: 14'`,
 		Args: exactArgs(1, "one PATH under the token's root, such as ApiTokens/Current"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
@@ -81,6 +94,9 @@ With GITHUB_ACTIONS=true each AuthToken in the answer is first masked with an
 	fl.StringArrayVarP(&opts.TypedFields, "field", "F", nil, "a typed field Name=value: true, false, null, a number or @FILE (repeatable)")
 	fl.StringVar(&opts.Input, "input", "", "the request body: a JSON file, or - for stdin")
 	fl.StringVar(&opts.IdempotencyKey, "idempotency-key", "", "the POST's Idempotency-Key (default: a new one)")
+	fl.StringArrayVarP(&opts.Headers, "header", "H", nil, "an extra request header \"Name: value\" (repeatable)")
+	fl.BoolVarP(&opts.Include, "include", "i", false, "print the answer's status line and headers before its body")
+	fl.BoolVar(&opts.Paginate, "paginate", false, "GET every page, following @nextpageuri, and print one answer holding all their items")
 	return cmd
 }
 
@@ -109,6 +125,13 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 	bodyless := method == http.MethodGet || method == http.MethodHead
 	if opts.Input != "" && bodyless {
 		return usageErrorf("a %s request has no body: drop --input", method)
+	}
+	if opts.Paginate && method != http.MethodGet {
+		return usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+	}
+	header, err := parseAPIHeaders(opts.Headers)
+	if err != nil {
+		return err
 	}
 
 	var body []byte
@@ -143,7 +166,14 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 	if method == http.MethodPost && key == "" {
 		key = client.NewIdempotencyKey()
 	}
-	res, err := c.Raw(ctx, client.RawRequest{Method: method, Path: path, Query: query, Body: body, IdempotencyKey: key})
+	req := client.RawRequest{Method: method, Path: path, Query: query, Body: body, IdempotencyKey: key, Header: header}
+	res, err := c.Raw(ctx, req)
+	if err == nil && opts.Paginate {
+		res, err = followPages(ctx, c, res, req)
+	}
+	if res != nil && opts.Include {
+		printAPIHead(f, res)
+	}
 	if res != nil {
 		if perr := printAPIAnswer(f, res, err == nil); perr != nil {
 			var ua *untrustedAnswer
@@ -296,6 +326,153 @@ func readLimited(f *Factory, name, what string) ([]byte, error) {
 		return nil, usageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
 	}
 	return b, nil
+}
+
+// parseAPIHeaders reads -H "Name: value": a header name of token
+// characters and a value of printable characters, never one the client
+// sets itself (credentials, framing, Idempotency-Key).
+func parseAPIHeaders(raw []string) (http.Header, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, kv := range raw {
+		name, value, ok := strings.Cut(kv, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || !validHeaderName(name) {
+			return nil, usageErrorf("invalid -H %q: expected \"Name: value\"", kv)
+		}
+		for _, r := range value {
+			if r < 0x20 || r == 0x7f {
+				return nil, usageErrorf("invalid -H %s: the value holds a control character", name)
+			}
+		}
+		if client.ReservedHeader(name) {
+			hint := ""
+			if http.CanonicalHeaderKey(name) == "Idempotency-Key" {
+				hint = ": use --idempotency-key"
+			}
+			return nil, usageErrorf("-H %s: impactctl sets that header itself%s", http.CanonicalHeaderKey(name), hint)
+		}
+		h.Add(name, value)
+	}
+	return h, nil
+}
+
+// validHeaderName reports whether s is an HTTP header name (RFC 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// printAPIHead writes an answer's status line and headers, as gh api -i
+// does, sanitised: they come from the server.
+func printAPIHead(f *Factory, res *client.RawResponse) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP %d %s\n", res.StatusCode, http.StatusText(res.StatusCode))
+	names := make([]string, 0, len(res.Header))
+	for name := range res.Header {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, v := range res.Header[name] {
+			fmt.Fprintf(&b, "%s: %s\n", output.Sanitize(name), output.Sanitize(v))
+		}
+	}
+	b.WriteString("\n")
+	io.WriteString(f.IO.Out, b.String())
+}
+
+// maxAPIPages bounds --paginate when a page does not say how many there are.
+const maxAPIPages = 10000
+
+// followPages reads the pages after first by their @nextpageuri and returns
+// one answer: first's, with its items' array holding every page's items and
+// @nextpageuri empty. A page whose items are not found, a link to another
+// host, or a chain longer than the first page's @numpages + 1 ends it with
+// an error and no answer, so nothing partial is printed.
+func followPages(ctx context.Context, c *client.Client, first *client.RawResponse, req client.RawRequest) (*client.RawResponse, error) {
+	env, key, items, err := splitAPIPage(first.Body)
+	if err != nil {
+		return nil, usageErrorf("--paginate: the answer is not a list: %v", err)
+	}
+	numPages, _ := strconv.Atoi(fmt.Sprint(env["@numpages"]))
+	limit := min(max(numPages, 1), maxAPIPages) + 1
+	res := first
+	for read := 1; ; read++ {
+		next, _ := env["@nextpageuri"].(string)
+		if next == "" {
+			break
+		}
+		if read >= limit {
+			return nil, fmt.Errorf("--paginate: the server announced %d page(s) but linked past them; stopped after %d pages", numPages, read)
+		}
+		if res, err = c.RawNext(ctx, res, next, req); err != nil {
+			return nil, err
+		}
+		var more []json.RawMessage
+		var nextKey string
+		if env, nextKey, more, err = splitAPIPage(res.Body); err != nil || nextKey != key {
+			return nil, fmt.Errorf("--paginate: page %d is not a page of the same list", read+1)
+		}
+		if len(more) == 0 {
+			break
+		}
+		items = append(items, more...)
+	}
+	merged, _, _, _ := splitAPIPage(first.Body)
+	merged[key] = items
+	merged["@nextpageuri"] = ""
+	body, err := json.Marshal(merged)
+	if err != nil {
+		return nil, err
+	}
+	out := *first
+	out.Body = body
+	return &out, nil
+}
+
+// splitAPIPage decodes a list answer into its members and finds its items:
+// the one array-valued member whose name does not start with "@".
+func splitAPIPage(body []byte) (map[string]any, string, []json.RawMessage, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, "", nil, err
+	}
+	env := map[string]any{}
+	key := ""
+	var items []json.RawMessage
+	for name, v := range raw {
+		var arr []json.RawMessage
+		if !strings.HasPrefix(name, "@") && json.Unmarshal(v, &arr) == nil && len(v) > 0 && v[0] == '[' {
+			if key != "" {
+				return nil, "", nil, errors.New("more than one array in it")
+			}
+			key, items = name, arr
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return nil, "", nil, err
+		}
+		env[name] = val
+	}
+	if key == "" {
+		return nil, "", nil, errors.New("no array of items in it")
+	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	return env, key, items, nil
 }
 
 // printAPIAnswer writes an answer's body to stdout: JSON through the output
