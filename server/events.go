@@ -96,16 +96,16 @@ func (c eventChange) MarshalJSON() ([]byte, error) {
 
 func (c *eventChange) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Field   string    `json:"Field"`
-		Before  any       `json:"Before"`
-		After   any       `json:"After"`
-		Added   *[]string `json:"Added"`
+		Field   string          `json:"Field"`
+		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
+		After   json.RawMessage `json:"After"`
+		Added   *[]string       `json:"Added"`
 		Removed *[]string `json:"Removed"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*c = eventChange{Field: raw.Field, Before: raw.Before, After: raw.After}
+	*c = eventChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
 	if raw.Added != nil || raw.Removed != nil {
 		c.List = true
 		if raw.Added != nil {
@@ -116,6 +116,13 @@ func (c *eventChange) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+func rawOrNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
 }
 
 func nonNil(v []string) []string {
