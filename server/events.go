@@ -100,7 +100,7 @@ func (c *eventChange) UnmarshalJSON(b []byte) error {
 		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
 		After   json.RawMessage `json:"After"`
 		Added   *[]string       `json:"Added"`
-		Removed *[]string `json:"Removed"`
+		Removed *[]string       `json:"Removed"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err

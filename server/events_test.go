@@ -209,7 +209,9 @@ func TestStoreEventsPerChange(t *testing.T) {
 		noops := []func(w write) (*answer, error){
 			func(w write) (*answer, error) { return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")}) },
 			func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
-			func(w write) (*answer, error) { return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"}) },
+			func(w write) (*answer, error) {
+				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
+			},
 			func(w write) (*answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			},
