@@ -426,6 +426,9 @@ func pruneEvents(ctx context.Context, st Store, now time.Time, retention time.Du
 	}
 }
 
+// DefaultEventRetention is how long a server keeps events unless told otherwise.
+const DefaultEventRetention = 400 * 24 * time.Hour
+
 // pruneEvery is how often the server looks for events past the retention.
 const pruneEvery = time.Hour
 
