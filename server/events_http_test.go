@@ -31,7 +31,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var requestIDPattern = regexp.MustCompile(`^RQ[0-9a-f]{32}$`)
 
 // TestRequestID: every answer, errors and unknown routes included, carries an
 // X-Request-Id the server made (a client's is ignored), the log line records it, and
@@ -62,7 +62,7 @@ func TestRequestID(t *testing.T) {
 		}
 		id := res.Header.Get("X-Request-Id")
 		if !requestIDPattern.MatchString(id) || seen[id] {
-			t.Fatalf("%s: X-Request-Id %q: want 32 fresh hexadecimal digits", tc.name, id)
+			t.Fatalf("%s: X-Request-Id %q: want RQ and 32 fresh hexadecimal digits", tc.name, id)
 		}
 		seen[id] = true
 		if !strings.Contains(log.String(), `"request_id":"`+id+`"`) {

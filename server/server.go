@@ -165,11 +165,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(sw, r) // sets the path values Handler does not
 }
 
-// newRequestID makes a request's id: 128 random bits, in hexadecimal.
+// newRequestID makes a request's id: "RQ" and 128 random bits in hexadecimal. The
+// prefix keeps it from ever looking like an Auth Token (32 characters), so no secret
+// scanner or masking mistakes one for the other.
 func newRequestID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
+	return "RQ" + hex.EncodeToString(b[:])
 }
 
 // captureWriter records what ServeMux's fallback handlers would answer.
