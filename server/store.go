@@ -227,6 +227,9 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 		if err := fn(stx); err != nil {
 			return err
 		}
+		if err := stx.writeEvents(ctx); err != nil {
+			return err
+		}
 		for id := range stx.changed {
 			if _, err := tx.StmtContext(ctx, s.ws.bumpGeneration).ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("account %d generation: %w", id, err)
@@ -251,6 +254,7 @@ type sqliteTx struct {
 	s       *SQLiteStore
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
+	events  []*event       // written when fn returns (see AddEvent)
 }
 
 var _ Tx = (*sqliteTx)(nil)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -68,12 +69,10 @@ const eventColumns = `id, account_id, type, date, token_sid, token_name, actor_s
 // The events' SQL is written once, with $N placeholders, which SQLite reads as
 // PostgreSQL does.
 const (
-	sqlInsertEvent = `INSERT INTO events (account_id, type, date, token_sid, token_name, actor_sid, actor_name,
-		client_address, request_id, changes, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
 	sqlPruneEvents = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE date < $1 ORDER BY date, id LIMIT $2)`
 )
 
-// eventRow is an event's column values, in sqlInsertEvent's order after account_id.
+// eventRow is an event's column values, in the events table's order from account_id.
 func eventRow(e *event) ([]any, error) {
 	changes := "[]"
 	if len(e.Changes) > 0 {
@@ -224,11 +223,19 @@ type eventStatements struct {
 func prepareEvents(ctx context.Context, db *sql.DB) (*eventStatements, error) {
 	var st eventStatements
 	var err error
-	if st.insertEvent, err = db.PrepareContext(ctx, sqlInsertEvent); err != nil {
-		return nil, fmt.Errorf("prepare insertEvent: %w", err)
+	// A transaction's events and notifications go in one statement each, whatever
+	// their number (a bulk call writes up to a hundred), as JSON arrays of rows.
+	st.insertEvent, err = db.PrepareContext(ctx, `INSERT INTO events (account_id, type, date, token_sid, token_name,
+		actor_sid, actor_name, client_address, request_id, changes, extra)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+			value->>9, value->>10
+		FROM json_each($1) ORDER BY key RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insertEvents: %w", err)
 	}
 	st.insertNotifications, err = db.PrepareContext(ctx, `INSERT INTO notifications (event_id, account_id, email,
-		state, date, next_attempt) SELECT $1, $2, value, $3, $4, $5 FROM json_each($6) ORDER BY key`)
+		state, date, next_attempt)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each($1) ORDER BY key`)
 	if err != nil {
 		st.insertEvent.Close()
 		return nil, fmt.Errorf("prepare insertNotifications: %w", err)
@@ -243,34 +250,75 @@ func (st *eventStatements) close() error {
 	return errors.Join(st.insertEvent.Close(), st.insertNotifications.Close())
 }
 
-// AddEvent writes e and its notifications in the transaction.
+// AddEvent keeps e to be written when the transaction ends (see writeEvents).
 func (x *sqliteTx) AddEvent(ctx context.Context, e *event) error {
-	row, err := eventRow(e)
-	if err != nil {
-		return err
-	}
-	if err := x.stmt(ctx, x.s.evs.insertEvent).QueryRowContext(ctx, row...).Scan(&e.ID); err != nil {
-		return fmt.Errorf("insert event: %w", err)
-	}
-	if len(e.Notifications) == 0 {
+	x.events = append(x.events, e)
+	return nil
+}
+
+// writeEvents writes the transaction's events, then their notifications: one
+// statement each.
+func (x *sqliteTx) writeEvents(ctx context.Context) error {
+	if len(x.events) == 0 {
 		return nil
 	}
-	// One statement per event: its recipients share a state and a date.
-	emails := make([]string, len(e.Notifications))
-	for i, n := range e.Notifications {
-		emails[i] = n.Email
+	rows := make([][]any, 0, len(x.events))
+	for _, e := range x.events {
+		row, err := eventRow(e)
+		if err != nil {
+			return err
+		}
+		for i, v := range row {
+			if ns, ok := v.(sql.NullString); ok {
+				row[i] = nullString(ns) // JSON null or the text
+			}
+		}
+		rows = append(rows, row)
 	}
-	list, err := json.Marshal(emails)
+	list, err := json.Marshal(rows)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode events: %w", err)
 	}
-	n := e.Notifications[0]
-	var next sql.NullInt64
-	if n.State == NotificationPending {
-		next = sql.NullInt64{Int64: n.Date, Valid: true}
+	res, err := x.stmt(ctx, x.s.evs.insertEvent).QueryContext(ctx, string(list))
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
 	}
-	if _, err := x.stmt(ctx, x.s.evs.insertNotifications).ExecContext(ctx, e.ID, e.AccountID, n.State, n.Date,
-		next, string(list)); err != nil {
+	var ids []int64
+	for res.Next() {
+		var id int64
+		if err := res.Scan(&id); err != nil {
+			res.Close()
+			return fmt.Errorf("insert events: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	if len(ids) != len(x.events) {
+		return fmt.Errorf("insert events: %d ids for %d events", len(ids), len(x.events))
+	}
+	// Rows are inserted in the array's order, each taking the next id.
+	slices.Sort(ids)
+	var nrows [][]any
+	for i, e := range x.events {
+		e.ID = ids[i]
+		for _, n := range e.Notifications {
+			var next any
+			if n.State == NotificationPending {
+				next = n.Date
+			}
+			nrows = append(nrows, []any{e.ID, e.AccountID, n.Email, n.State, n.Date, next})
+		}
+	}
+	if len(nrows) == 0 {
+		return nil
+	}
+	if list, err = json.Marshal(nrows); err != nil {
+		return fmt.Errorf("encode notifications: %w", err)
+	}
+	if _, err := x.stmt(ctx, x.s.evs.insertNotifications).ExecContext(ctx, string(list)); err != nil {
 		return fmt.Errorf("insert notifications: %w", err)
 	}
 	return nil
