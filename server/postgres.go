@@ -203,7 +203,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
-CREATE INDEX events_date ON events(date, id);
 ` + notificationsTable("BIGSERIAL PRIMARY KEY"),
 }
 

@@ -108,9 +108,10 @@ ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `,
 	`
 -- Every change to a token, written in the change's transaction and kept for the
--- event retention. Ids only grow (AUTOINCREMENT never reuses one, even after pruning).
+-- event retention. Pruning removes the lowest ids first. On the wire an event's Id is
+-- its date and then its id, so Ids only grow even if a number were ever reused.
 CREATE TABLE events (
-	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	id             INTEGER PRIMARY KEY,
 	account_id     INTEGER NOT NULL REFERENCES accounts(id),
 	type           TEXT NOT NULL,
 	date           INTEGER NOT NULL,
@@ -125,8 +126,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
-CREATE INDEX events_date ON events(date, id);
-` + notificationsTable("INTEGER PRIMARY KEY AUTOINCREMENT"),
+` + notificationsTable("INTEGER PRIMARY KEY"),
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
