@@ -189,7 +189,7 @@ CREATE INDEX rate_windows_start ON rate_windows(window_start);
 	`
 CREATE TABLE events (
 	id             BIGSERIAL PRIMARY KEY,
-	account_id     BIGINT NOT NULL REFERENCES accounts(id),
+	account_id     BIGINT NOT NULL,
 	type           TEXT NOT NULL,
 	date           BIGINT NOT NULL,
 	token_sid      TEXT NOT NULL,

@@ -19,7 +19,7 @@ func notificationsTable(idType string) string {
 	return `
 CREATE TABLE notifications (
 	id           ` + idType + `,
-	event_id     BIGINT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+	event_id     BIGINT NOT NULL, -- no foreign key: pruned with its event
 	account_id   BIGINT NOT NULL,
 	email        TEXT NOT NULL,
 	state        TEXT NOT NULL CHECK (state IN ('PENDING', 'SENT', 'FAILED', 'SUPPRESSED', 'OFF')),
@@ -71,8 +71,10 @@ const eventColumns = `id, account_id, type, date, token_sid, token_name, actor_s
 const (
 	// The oldest events have the lowest ids: a batch looks at the first rows by id
 	// only, so a prune with nothing to do reads a handful of rows, and no index on
-	// the date costs every change a write.
-	sqlPruneEvents = `DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT $2) AND date < $1`
+	// the date costs every change a write. Notifications go first, with their events.
+	sqlPruneBatch         = `SELECT id FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT $2) AND date < $1`
+	sqlPruneNotifications = `DELETE FROM notifications WHERE event_id IN (` + sqlPruneBatch + `)`
+	sqlPruneEvents        = `DELETE FROM events WHERE id IN (` + sqlPruneBatch + `)`
 )
 
 // eventRow is an event's column values, in the events table's order from account_id.
@@ -206,11 +208,21 @@ func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f eventFilter
 // PruneEvents removes up to limit events dated before before, oldest first, with
 // their notifications, and answers how many went.
 func (s *SQLiteStore) PruneEvents(ctx context.Context, before int64, limit int) (int, error) {
-	return pruneEventsIn(ctx, s.db, before, limit)
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = pruneEventsIn(ctx, tx, before, limit)
+		return err
+	})
+	return n, busyAsInFlight(err)
 }
 
-func pruneEventsIn(ctx context.Context, q querier, before int64, limit int) (int, error) {
-	res, err := q.ExecContext(ctx, sqlPruneEvents, before, limit)
+// pruneEventsIn removes one batch of events and their notifications, in tx.
+func pruneEventsIn(ctx context.Context, tx querier, before int64, limit int) (int, error) {
+	if _, err := tx.ExecContext(ctx, sqlPruneNotifications, before, limit); err != nil {
+		return 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, sqlPruneEvents, before, limit)
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
@@ -335,7 +347,13 @@ func (s *PostgresStore) Events(ctx context.Context, accountID int64, f eventFilt
 // PruneEvents removes up to limit events dated before before, oldest first, with
 // their notifications.
 func (s *PostgresStore) PruneEvents(ctx context.Context, before int64, limit int) (int, error) {
-	return pruneEventsIn(ctx, s.db, before, limit)
+	n := 0
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		var err error
+		n, err = pruneEventsIn(ctx, tx, before, limit)
+		return err
+	})
+	return n, err
 }
 
 // AddEvent keeps e to be written when the transaction ends, in the statement that
@@ -394,7 +412,7 @@ func (t *pgTx) finish(ctx context.Context) error {
 	}
 	var ids []int64
 	rows, err := t.tx.QueryContext(ctx, `WITH ids AS MATERIALIZED (
-			SELECT ord, nextval(pg_get_serial_sequence('events', 'id')) AS id
+			SELECT ord, nextval('events_id_seq') AS id
 			FROM generate_series(1, $1::int) AS ord ORDER BY ord
 		), ev AS (
 			INSERT INTO events (id, account_id, type, date, token_sid, token_name, actor_sid, actor_name,
