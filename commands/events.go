@@ -111,10 +111,13 @@ func printEvents(ctx context.Context, f *Factory, c *client.Client, o client.Eve
 		}
 		return lw.Close()
 	}
-	return printList(f, c.Events(ctx, o), eventTableHeader, eventRow)
+	return printList(f, c.Events(ctx, o), eventColumns, eventRow)
 }
 
-var eventTableHeader = []string{"DATE", "TYPE", "TOKEN", "ACTOR", "CHANGES", "TOLD"}
+// eventColumns: a narrow terminal loses who was told, then the actor, before it cuts
+// anything; the token's SID is never cut.
+var eventColumns = columns{Header: []string{"DATE", "TYPE", "TOKEN", "ACTOR", "CHANGES", "TOLD"},
+	DropFirst: []string{"TOLD", "ACTOR"}}
 
 func eventRow(e *client.Event) []string {
 	return []string{e.Date, e.Type, e.AccountSid, actorLabel(e.Actor), changesLabel(e), toldLabel(e.Notifications)}
