@@ -1226,7 +1226,7 @@ type GetBrandApiScopesParams struct {
 
 // ListBrandEventsParams defines parameters for ListBrandEvents.
 type ListBrandEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
@@ -1445,7 +1445,7 @@ type EnableBrandTokenParams struct {
 
 // ListBrandTokenEventsParams defines parameters for ListBrandTokenEvents.
 type ListBrandTokenEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
@@ -1551,7 +1551,7 @@ type GetManagedBrandApiScopesParams struct {
 
 // ListManagedBrandEventsParams defines parameters for ListManagedBrandEvents.
 type ListManagedBrandEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
@@ -1764,7 +1764,7 @@ type EnableManagedBrandTokenParams struct {
 
 // ListManagedBrandTokenEventsParams defines parameters for ListManagedBrandTokenEvents.
 type ListManagedBrandTokenEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
@@ -1851,7 +1851,7 @@ type GetAgencyApiScopesParams struct {
 
 // ListAgencyEventsParams defines parameters for ListAgencyEvents.
 type ListAgencyEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
@@ -2070,7 +2070,7 @@ type EnableAgencyTokenParams struct {
 
 // ListAgencyTokenEventsParams defines parameters for ListAgencyTokenEvents.
 type ListAgencyTokenEventsParams struct {
-	// PageSize Items per page.
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
 	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
 
 	// Type Only events of this type.
