@@ -224,6 +224,8 @@ func TestDesignTable(t *testing.T) {
 		"POST ApiTokens/Enable",
 		"POST ApiTokens/Delete",
 		"POST ApiTokens/Reset",
+		"GET ApiTokens/{Sid}/Events",
+		"GET ApiTokenEvents",
 		// Beyond the table: one managed brand, beside the list.
 		"GET Advertisers/{AdvertiserId}",
 	}

@@ -112,6 +112,9 @@ exercise() {
   run tokens reset "$b" "$c" --secret-dir "$work/$label-secrets" --yes
   run tokens delete "$a" --yes
   run tokens delete "$b" "$c" --yes
+  # The events of all that: a deleted token's history, and the account's.
+  run tokens history "$a"
+  run audit list --type deleted --since 1d -o json
   deleted=$a
 }
 

@@ -44,6 +44,7 @@ func registerCompletions(f *Factory, root *cobra.Command) {
 	c := &completer{f: f}
 	args := map[string]cobra.CompletionFunc{
 		"tokens show":     c.sids(1, ""),
+		"tokens history":  c.sids(1, ""),
 		"tokens edit":     c.sids(1, ""),
 		"tokens reset":    c.sids(-1, ""),
 		"tokens disable":  c.sids(-1, client.StateEnabled),
@@ -69,6 +70,8 @@ func registerCompletions(f *Factory, root *cobra.Command) {
 		"add":             c.catalogScopes,
 		"remove":          c.tokenScopes,
 		"from":            c.sidFlag,
+		"sid":             c.sidFlag,
+		"actor":           c.sidFlag,
 		"developer-email": c.userEmails,
 		"unused-for":      fixed("30d", "90d", "180d", "365d"),
 		"not-reset-for":   fixed("30d", "90d", "180d", "365d"),

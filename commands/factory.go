@@ -261,10 +261,11 @@ func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
 		return nil, fmt.Errorf("--local: %w", err)
 	}
 	inst, err := server.Start(context.WithoutCancel(ctx), server.Config{
-		Addr:          "127.0.0.1:0",
-		DB:            filepath.Join(dir, "local.db"),
-		Demo:          true,
-		AuthFailLimit: server.Rate{N: 100, Per: time.Minute},
+		Addr:           "127.0.0.1:0",
+		DB:             filepath.Join(dir, "local.db"),
+		Demo:           true,
+		AuthFailLimit:  server.Rate{N: 100, Per: time.Minute},
+		EventRetention: server.DefaultEventRetention,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--local: starting the embedded server: %w", err)

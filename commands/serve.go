@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,8 @@ type ServeOptions struct {
 	RateLimit     string
 	AuthFailLimit string
 	TrustedProxy  []string
+	// EventRetention is how long events are kept: an age (400d, 2w, 36h) or 0 for ever.
+	EventRetention string
 }
 
 func newServeCmd(f *Factory) *cobra.Command {
@@ -47,7 +50,12 @@ token's credentials (mode 0600) once listening.
 Failed authentications are counted per client address (IPv6 per /64). Behind
 a reverse proxy, name it with --trusted-proxy: X-Forwarded-For is then read
 from it, and only from it; the client is the right-most address there that is
-not itself a trusted proxy.`,
+not itself a trusted proxy.
+
+Every change to a token is recorded as an event (GET …/ApiTokens/{Sid}/Events,
+GET …/ApiTokenEvents; impactctl tokens history, impactctl audit list). Events
+are kept --event-retention (default 400d; 0 keeps them for ever) and older
+ones are pruned in the background, a few hundred at a time.`,
 		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json
   IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
 		Args: exactArgs(0, "no arguments"),
@@ -74,6 +82,7 @@ not itself a trusted proxy.`,
 	fl.StringVar(&opts.RateLimit, "rate-limit", "1000/h", "requests per token: N[/h|/m|/s|/DURATION], e.g. 100/10s; 0 turns limits off")
 	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s|/DURATION]")
 	fl.StringArrayVar(&opts.TrustedProxy, "trusted-proxy", nil, "a proxy (CIDR or address) whose X-Forwarded-For names the client; repeatable")
+	fl.StringVar(&opts.EventRetention, "event-retention", "400d", "how long events are kept: days, weeks or hours (400d, 2w, 36h); 0 keeps them for ever")
 	return cmd
 }
 
@@ -85,6 +94,12 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	failRate, err := server.ParseRate(opts.AuthFailLimit)
 	if err != nil {
 		return usageErrorf("invalid --auth-fail-limit: %w", err)
+	}
+	var retention time.Duration
+	if strings.TrimSpace(opts.EventRetention) != "0" {
+		if retention, err = parseAge("--event-retention", opts.EventRetention); err != nil {
+			return err
+		}
 	}
 	if server.IsPostgresDSN(opts.DB) && opts.KeyFile == "" {
 		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
@@ -107,6 +122,7 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		RateLimit:      rate,
 		AuthFailLimit:  failRate,
 		TrustedProxies: trusted,
+		EventRetention: retention,
 		Logger:         logger,
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ func newTokensCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("tokens", "List, read and change API tokens",
 		newTokensListCmd(f),
 		newTokensShowCmd(f),
+		newTokensHistoryCmd(f, nil),
 		newTokensCreateCmd(f, nil),
 		newTokensEditCmd(f, nil),
 		newTokensResetCmd(f, nil),

@@ -26,6 +26,11 @@ type call struct {
 	idem *idemKey
 	// target is the addressed token as authentication read it, for a GET of it.
 	target *targetRead
+	// requestID and client are the request's X-Request-Id and client address, as
+	// the events it writes record them.
+	requestID, client string
+	// actorName names an actor that is no token (admin recover) in the events written.
+	actorName string
 }
 
 // authorize runs the authentication order: find the token by SID, compare the secret
@@ -51,8 +56,9 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		return nil, err
 	}
-	c := &call{caller: t, replayOnly: replayOnly, target: read}
-	infoOf(ctx).caller = t.SID
+	info := infoOf(ctx)
+	c := &call{caller: t, replayOnly: replayOnly, target: read, requestID: info.requestID, client: info.client}
+	info.caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()
 	}

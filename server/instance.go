@@ -29,9 +29,14 @@ type Config struct {
 	AuthFailLimit Rate   // per client address; N == 0 off
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
-	Logger         *slog.Logger     // request log; nil discards
-	Rand           io.Reader        // source of SIDs and secrets; nil = crypto/rand
-	Now            func() time.Time // nil = time.Now
+	// EventRetention is how long events are kept; 0 keeps them forever. Older ones
+	// are pruned in the background, in small batches.
+	EventRetention time.Duration
+	// Mail says the server sends updates by mail (see Options.Mail).
+	Mail   bool
+	Logger *slog.Logger     // request log; nil discards
+	Rand   io.Reader        // source of SIDs and secrets; nil = crypto/rand
+	Now    func() time.Time // nil = time.Now
 }
 
 // Instance is a running server.
@@ -45,9 +50,11 @@ type Instance struct {
 	srv   *http.Server
 	creds map[string]Credential
 
-	done    chan struct{}
-	serveMu sync.Mutex
-	err     error
+	done      chan struct{}
+	stopPrune context.CancelFunc
+	pruned    chan struct{}
+	serveMu   sync.Mutex
+	err       error
 }
 
 // Start opens and migrates the store, seeds it (the demo world with cfg.Demo, else a
@@ -103,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.Admin = creds["admin"]
 	inst.srv = &http.Server{
 		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
-			TrustedProxies: cfg.TrustedProxies, Logger: logger}),
+			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
 		// others for SQLite's busy timeout.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,6 +119,12 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	inst.stopPrune, inst.pruned = stop, make(chan struct{})
+	go func() {
+		defer close(inst.pruned)
+		keepPruning(pctx, store, cfg.EventRetention, logger)
+	}()
 	go func() {
 		err := inst.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -157,6 +170,8 @@ func dbName(db string) string {
 func (i *Instance) Shutdown(ctx context.Context) error {
 	err := i.srv.Shutdown(ctx)
 	<-i.done
+	i.stopPrune()
+	<-i.pruned
 	return errors.Join(err, i.store.Close())
 }
 

@@ -26,6 +26,8 @@ var contractEndpoints = []contractEndpoint{
 	{"GET", "ApiTokens?Page=1&PageSize=10&State=ENABLED", ""},
 	{"GET", "ApiTokens/{tok}", ""},
 	{"GET", "ApiTokens/{tok}/AuthToken", ""},
+	{"GET", "ApiTokens/{tok}/Events", ""},
+	{"GET", "ApiTokenEvents?Sid={tok}", ""},
 	{"POST", "ApiTokens", `{"Name":"probe"}`},
 	{"POST", "ApiTokens/{tok}/Duplicate", `{}`},
 	{"PATCH", "ApiTokens/{tok}", `{"Description":"probe"}`},
@@ -116,6 +118,17 @@ func TestIsolation(t *testing.T) {
 	if !ok {
 		t.Skip("the data snapshot reads SQLite's tables; the store suite covers PostgreSQL")
 	}
+	// Every token the cases reach for has events of its own, so a list that leaked
+	// another account's events would show them.
+	for _, own := range []struct{ root, role, tok string }{
+		{"/Agencies/" + admin, "admin", readonly}, {"/Agencies/" + admin, "admin", admin},
+		{"/Advertisers/" + brand, "brand-admin", brand}, {"/Advertisers/" + brand2, "brand2-admin", brand2},
+		{"/Advertisers/" + sid("agency2-brand-admin"), "agency2-brand-admin", sid("agency2-brand-admin")},
+		{"/Agencies/" + agency2, "agency2-admin", agency2},
+	} {
+		ts.req("PATCH", own.root+"/ApiTokens/"+own.tok, ts.cred(own.role), `{"Description":"has events"}`).want(t, 200)
+		ts.req("GET", own.root+"/ApiTokens/"+own.tok+"/AuthToken", ts.cred(own.role), nil).want(t, 200)
+	}
 	before := dataSnapshot(t, sq)
 	pairs := 0
 	for _, fc := range cases {
@@ -147,6 +160,12 @@ func TestIsolation(t *testing.T) {
 				switch {
 				case got.Status == 404:
 					got.wantCode(t, 404, "not_found")
+				case got.Status == 200 && strings.HasPrefix(ep.path, "ApiTokenEvents"):
+					var out struct{ Events []eventBody }
+					got.decode(t, &out)
+					if len(out.Events) != 0 {
+						t.Fatalf("another account's events listed: %s", got.Body)
+					}
 				case got.Status == 200 && strings.HasPrefix(ep.body, `{"Sids"`):
 					var out struct{ Results []bulkResult }
 					got.decode(t, &out)

@@ -50,8 +50,8 @@ func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
 	err = st.Update(ctx, acct.ID, func(tx Tx) error {
 		t = &token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
 			Emails: []string{}, Scopes: append([]string{}, scopes...)}
-		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct}, now: s.env.clock().Unix()}
-		out, err := x.insert(ctx, t)
+		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: adminRecoverActor}, now: s.env.clock().Unix()}
+		out, err := x.insertRecorded(ctx, t, evRecovered, eventExtra{})
 		secret = out.Secret
 		return err
 	})

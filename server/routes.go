@@ -40,6 +40,8 @@ func (h *handler) routes() {
 		{method: "GET", path: "ApiTokens", scope: scopeTokensRead, handle: h.listTokens},
 		{method: "GET", path: "ApiTokens/{tok}", scope: scopeTokensRead, handle: h.getToken},
 		{method: "GET", path: "ApiTokens/{tok}/AuthToken", scope: scopeTokensReveal, handle: h.revealToken},
+		{method: "GET", path: "ApiTokens/{tok}/Events", scope: scopeTokensRead, handle: h.tokenEvents},
+		{method: "GET", path: "ApiTokenEvents", scope: scopeTokensRead, handle: h.accountEvents},
 
 		{method: "POST", path: "ApiTokens", scope: scopeTokensWrite, handle: h.createToken},
 		{method: "POST", path: "ApiTokens/{tok}/Duplicate", scope: scopeTokensWrite, handle: h.duplicateToken},

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,6 +28,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+	// Mail says the server sends updates by mail: the notifications events write are
+	// PENDING, for the mail sender to take; without it they are OFF.
+	Mail bool
 }
 
 // handler is the Token API over the token service: it decodes, calls, encodes.
@@ -41,8 +46,10 @@ type handler struct {
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
 func New(store Store, opts Options) http.Handler {
+	svc := newService(store)
+	svc.mail = opts.Mail
 	h := &handler{
-		svc:      newService(store),
+		svc:      svc,
 		log:      opts.Logger,
 		rate:     newCounter(store, scopeTokenBudget, opts.RateLimit),
 		authFail: newCounter(store, scopeAuthFailures, opts.AuthFailLimit),
@@ -60,6 +67,7 @@ type infoKey struct{}
 
 // requestInfo collects what the request log line reports beyond the status.
 type requestInfo struct {
+	requestID string // X-Request-Id: made here, never taken from the client
 	caller    string
 	client    string // the client's address, for the log
 	clientKey string // what failed authentications count against
@@ -96,7 +104,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // limit (checked after authentication), impact.com-shaped 404 and 405, panics as 500, the log line) and dispatches.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	info := &requestInfo{}
+	info := &requestInfo{requestID: newRequestID()}
+	w.Header().Set("X-Request-Id", info.requestID)
 	info.client, info.clientKey = h.client(r)
 	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 	sw := &statusWriter{ResponseWriter: w}
@@ -116,7 +125,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"status", sw.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000,
 			"caller", info.caller,
-			"remote", info.client)
+			"remote", info.client,
+			"request_id", info.requestID)
 	}()
 
 	if h.authFail.enabled() {
@@ -153,6 +163,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(sw, r) // sets the path values Handler does not
+}
+
+// newRequestID makes a request's id: "RQ" and 128 random bits in hexadecimal. The
+// prefix keeps it from ever looking like an Auth Token (32 characters), so no secret
+// scanner or masking mistakes one for the other.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return "RQ" + hex.EncodeToString(b[:])
 }
 
 // captureWriter records what ServeMux's fallback handlers would answer.

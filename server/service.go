@@ -37,6 +37,9 @@ type TokenService interface {
 	// Tokens lists one page and the total, read consistently.
 	Tokens(ctx context.Context, c *call, f tokenFilter, p page) ([]token, int, error)
 
+	// Events lists the addressed account's events, or token sid's ("" all).
+	Events(ctx context.Context, c *call, sid string, f eventFilter) ([]event, error)
+
 	// Replay answers the stored reply to a keyed POST (nil when there is none).
 	Replay(ctx context.Context, c *call) (*answer, error)
 
@@ -147,6 +150,12 @@ type Store interface {
 	DemoRoles(ctx context.Context) (map[string]string, error)
 	Seeded(ctx context.Context) (string, error)
 
+	// Events lists an account's events as f asks (see eventFilter), each with its
+	// notifications; PruneEvents removes up to limit events dated before before,
+	// oldest first, and answers how many went.
+	Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error)
+	PruneEvents(ctx context.Context, before int64, limit int) (int, error)
+
 	// Touch records that token sid was used at the Unix time at. It never blocks
 	// and never changes the token's version; it may be written a moment later.
 	Touch(sid string, at int64)
@@ -177,6 +186,8 @@ type Tx interface {
 	// UpdateToken writes every mutable column of t.
 	UpdateToken(ctx context.Context, t *token) error
 	DeleteToken(ctx context.Context, sid string) error
+	// AddEvent writes an event and its notifications with the transaction, setting e.ID.
+	AddEvent(ctx context.Context, e *event) error
 	// SaveIdempotency stores rec under k (replacing an expired one) and may drop
 	// records expired at rec.created.
 	SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error

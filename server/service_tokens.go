@@ -25,6 +25,9 @@ const idempotencyTTL = 24 * time.Hour
 type service struct {
 	st  Store
 	env *Env
+	// mail says whether the server sends updates by mail: new notifications are
+	// PENDING then, else OFF.
+	mail bool
 }
 
 func newService(st Store) *service { return &service{st: st, env: st.Env()} }
@@ -174,6 +177,9 @@ func (s *service) Secret(ctx context.Context, c *call, sid string) (string, erro
 	plain, err := s.env.keys.open(t.SecretEnc, t.SID)
 	if err != nil {
 		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
+	}
+	if err := s.recordReveal(ctx, c, t); err != nil {
+		return "", err
 	}
 	return string(plain), nil
 }
@@ -389,6 +395,9 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token
 		if err := x.UpdateToken(ctx, t); err != nil {
 			return outcome{}, err
 		}
+		if err := x.recordEdit(ctx, &before, t); err != nil {
+			return outcome{}, err
+		}
 	}
 	return outcome{Token: t, Changed: changed}, nil
 }
@@ -516,6 +525,9 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 	if err := x.DeleteToken(ctx, t.SID); err != nil {
 		return outcome{}, err
 	}
+	if err := x.record(ctx, evDeleted, t, nil, eventExtra{}); err != nil {
+		return outcome{}, err
+	}
 	return outcome{Deleted: true, Changed: true}, nil
 }
 
@@ -549,6 +561,10 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string) (outcome, error) {
 	if err := x.UpdateToken(ctx, t); err != nil {
 		return outcome{}, err
 	}
+	// The previous secret stops at once: no overlap.
+	if err := x.record(ctx, evReset, t, nil, eventExtra{}); err != nil {
+		return outcome{}, err
+	}
 	return outcome{Token: t, Secret: secret, Changed: true}, nil
 }
 
@@ -574,8 +590,20 @@ func (s *service) Create(ctx context.Context, w write, spec *tokenSpec) (*answer
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insert(ctx, t)
+		return x.insertRecorded(ctx, t, evCreated, eventExtra{})
 	})
+}
+
+// insertRecorded inserts t and writes its event typ.
+func (x *wtx) insertRecorded(ctx context.Context, t *token, typ string, extra eventExtra) (outcome, error) {
+	out, err := x.insert(ctx, t)
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := x.record(ctx, typ, t, nil, extra); err != nil {
+		return outcome{}, err
+	}
+	return out, nil
 }
 
 // Duplicate makes a new token with the source's settings, spec overriding them; the
@@ -593,7 +621,7 @@ func (s *service) Duplicate(ctx context.Context, w write, sid string, spec *toke
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insert(ctx, t)
+		return x.insertRecorded(ctx, t, evDuplicated, eventExtra{From: src.SID})
 	})
 }
 

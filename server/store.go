@@ -24,6 +24,7 @@ type SQLiteStore struct {
 	read *sql.DB // the readers
 
 	rs, ws *statements // prepared on the readers and on the writer
+	evs    *eventStatements
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // list queries, prepared on the readers by text
@@ -104,6 +105,9 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if s.ws, err = prepare(ctx, w); err != nil {
 		return fail(err)
 	}
+	if s.evs, err = prepareEvents(ctx, w); err != nil {
+		return fail(err)
+	}
 	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
@@ -165,6 +169,7 @@ func (s *SQLiteStore) closeDBs() error {
 			errs = append(errs, st.close())
 		}
 	}
+	errs = append(errs, s.evs.close())
 	if s.read != nil {
 		errs = append(errs, s.read.Close())
 	}
@@ -222,6 +227,9 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 		if err := fn(stx); err != nil {
 			return err
 		}
+		if err := stx.writeEvents(ctx); err != nil {
+			return err
+		}
 		for id := range stx.changed {
 			if _, err := tx.StmtContext(ctx, s.ws.bumpGeneration).ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("account %d generation: %w", id, err)
@@ -246,6 +254,7 @@ type sqliteTx struct {
 	s       *SQLiteStore
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
+	events  []*event       // written when fn returns (see AddEvent)
 }
 
 var _ Tx = (*sqliteTx)(nil)

@@ -357,12 +357,7 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 		if err := ptx.flush(ctx); err != nil {
 			return err
 		}
-		for id := range ptx.changed {
-			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET generation = generation + 1 WHERE id = $1`, id); err != nil {
-				return fmt.Errorf("account %d generation: %w", id, err)
-			}
-		}
-		return nil
+		return ptx.finish(ctx)
 	})
 }
 
@@ -372,6 +367,7 @@ type pgTx struct {
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
 	pending pendingWrites  // token writes not sent yet (see UpdateToken)
+	events  []*event       // events not written yet (see AddEvent)
 }
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {

@@ -69,6 +69,132 @@ func (e ErrorStatus) Valid() bool {
 	}
 }
 
+// Defines values for EventListChangeField.
+const (
+	EventListChangeFieldDeveloperEmails EventListChangeField = "DeveloperEmails"
+	EventListChangeFieldScopes          EventListChangeField = "Scopes"
+)
+
+// Valid indicates whether the value is a known member of the EventListChangeField enum.
+func (e EventListChangeField) Valid() bool {
+	switch e {
+	case EventListChangeFieldDeveloperEmails:
+		return true
+	case EventListChangeFieldScopes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventNotificationState.
+const (
+	FAILED     EventNotificationState = "FAILED"
+	OFF        EventNotificationState = "OFF"
+	PENDING    EventNotificationState = "PENDING"
+	SENT       EventNotificationState = "SENT"
+	SUPPRESSED EventNotificationState = "SUPPRESSED"
+)
+
+// Valid indicates whether the value is a known member of the EventNotificationState enum.
+func (e EventNotificationState) Valid() bool {
+	switch e {
+	case FAILED:
+		return true
+	case OFF:
+		return true
+	case PENDING:
+		return true
+	case SENT:
+		return true
+	case SUPPRESSED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventType.
+const (
+	Created                EventType = "created"
+	Deleted                EventType = "deleted"
+	DeveloperEmailsChanged EventType = "developer_emails_changed"
+	Disabled               EventType = "disabled"
+	Duplicated             EventType = "duplicated"
+	Edited                 EventType = "edited"
+	Enabled                EventType = "enabled"
+	Expired                EventType = "expired"
+	ExpiryWarning          EventType = "expiry_warning"
+	OverlapEnded           EventType = "overlap_ended"
+	Recovered              EventType = "recovered"
+	Reset                  EventType = "reset"
+	Revealed               EventType = "revealed"
+	ScopesChanged          EventType = "scopes_changed"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case Created:
+		return true
+	case Deleted:
+		return true
+	case DeveloperEmailsChanged:
+		return true
+	case Disabled:
+		return true
+	case Duplicated:
+		return true
+	case Edited:
+		return true
+	case Enabled:
+		return true
+	case Expired:
+		return true
+	case ExpiryWarning:
+		return true
+	case OverlapEnded:
+		return true
+	case Recovered:
+		return true
+	case Reset:
+		return true
+	case Revealed:
+		return true
+	case ScopesChanged:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventValueChangeField.
+const (
+	EventValueChangeFieldApiVersion     EventValueChangeField = "ApiVersion"
+	EventValueChangeFieldDescription    EventValueChangeField = "Description"
+	EventValueChangeFieldExpiresAt      EventValueChangeField = "ExpiresAt"
+	EventValueChangeFieldName           EventValueChangeField = "Name"
+	EventValueChangeFieldPrimaryContact EventValueChangeField = "PrimaryContact"
+)
+
+// Valid indicates whether the value is a known member of the EventValueChangeField enum.
+func (e EventValueChangeField) Valid() bool {
+	switch e {
+	case EventValueChangeFieldApiVersion:
+		return true
+	case EventValueChangeFieldDescription:
+		return true
+	case EventValueChangeFieldExpiresAt:
+		return true
+	case EventValueChangeFieldName:
+		return true
+	case EventValueChangeFieldPrimaryContact:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScopeMethod.
 const (
 	DELETE ScopeMethod = "DELETE"
@@ -672,6 +798,124 @@ type ErrorStatus string
 // Example: missing_scope
 type ErrorCode = string
 
+// Event One change to a token. `AccountSid` is the token's SID; `TokenName` its name at
+// the time. `duplicated` carries `From` (the source token); `reset` carries
+// `PreviousAuthTokenExpiresAt` (null: the previous secret stopped at once). An
+// event never holds a secret or any part of one.
+type Event struct {
+	// AccountSid `IR` followed by 32 characters `[A-Za-z0-9]`.
+	//
+	// Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
+	AccountSid AccountSid `json:"AccountSid"`
+
+	// Actor Who acted: the calling token when it belongs to the token's account; an
+	// agency acting through the passthrough root as `{"AccountSid":null,"Name":"<its
+	// account's name> (agency)"}`; `admin recover` with a null `AccountSid`. Null for
+	// the server's own events.
+	Actor   *EventActor          `json:"Actor"`
+	Changes []Event_Changes_Item `json:"Changes"`
+
+	// ClientAddress The client's address; null for the server, admin recover and another account.
+	ClientAddress *string   `json:"ClientAddress"`
+	Date          time.Time `json:"Date"`
+
+	// From `IR` followed by 32 characters `[A-Za-z0-9]`.
+	//
+	// Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
+	From *AccountSid `json:"From,omitempty"`
+
+	// Id An event's Id: `EV` and 32 hexadecimal digits. Ids only grow; comparing two
+	// compares their (`Date`, Id).
+	//
+	//
+	// Example: EV0000000069D2C1A0000000000000002A
+	Id                         EventId             `json:"Id"`
+	Notifications              []EventNotification `json:"Notifications"`
+	PreviousAuthTokenExpiresAt *time.Time          `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+	// RequestId The `X-Request-Id` of the request that made the change.
+	RequestId *string `json:"RequestId"`
+	TokenName string  `json:"TokenName"`
+
+	// Type What happened to the token.
+	//
+	// Example: scopes_changed
+	Type EventType `json:"Type"`
+}
+
+// Event_Changes_Item defines model for Event.Changes.Item.
+type Event_Changes_Item struct {
+	union json.RawMessage
+}
+
+// EventActor Who acted: the calling token when it belongs to the token's account; an
+// agency acting through the passthrough root as `{"AccountSid":null,"Name":"<its
+// account's name> (agency)"}`; `admin recover` with a null `AccountSid`. Null for
+// the server's own events.
+type EventActor struct {
+	AccountSid *string `json:"AccountSid"`
+	Name       string  `json:"Name"`
+}
+
+// EventId An event's Id: `EV` and 32 hexadecimal digits. Ids only grow; comparing two
+// compares their (`Date`, Id).
+//
+// Example: EV0000000069D2C1A0000000000000002A
+type EventId = string
+
+// EventList A page of events, newest first (`Date`, then `Id`), or oldest first after
+// `After`. There are no page numbers and no total: `@nextpageuri` (relative to the
+// server, `""` when no event is left) carries an anchor, so a page never repeats
+// or skips an event while new ones arrive.
+type EventList struct {
+	Nextpageuri string `json:"@nextpageuri"`
+
+	// Pagesize A non-negative count, as a string as impact.com sends it.
+	//
+	// Example: 1
+	Pagesize PageCount `json:"@pagesize"`
+	Events   []Event   `json:"Events"`
+}
+
+// EventListChange A list's change, each item added or removed once.
+type EventListChange struct {
+	Added   []string             `json:"Added"`
+	Field   EventListChangeField `json:"Field"`
+	Removed []string             `json:"Removed"`
+}
+
+// EventListChangeField defines model for EventListChange.Field.
+type EventListChangeField string
+
+// EventNotification One recipient of the event and what became of the message: `PENDING` (to be
+// sent), `SENT`, `FAILED`, `SUPPRESSED` (the address unsubscribed) or `OFF` (the
+// server sends no mail). `Date` is when the state was set.
+type EventNotification struct {
+	Date  time.Time              `json:"Date"`
+	Email string                 `json:"Email"`
+	State EventNotificationState `json:"State"`
+}
+
+// EventNotificationState defines model for EventNotification.State.
+type EventNotificationState string
+
+// EventType What happened to the token.
+//
+// Example: scopes_changed
+type EventType string
+
+// EventValueChange A single value's change. `Before` and `After` are the field's values: text for
+// `Name`, `Description` and `ExpiresAt`, an integer for `ApiVersion`, a `User`
+// or null for `PrimaryContact`.
+type EventValueChange struct {
+	After  interface{}           `json:"After"`
+	Before interface{}           `json:"Before"`
+	Field  EventValueChangeField `json:"Field"`
+}
+
+// EventValueChangeField defines model for EventValueChange.Field.
+type EventValueChangeField string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: Name
@@ -855,6 +1099,23 @@ type UserList struct {
 // Example: 2026-01-02T03:04:05Z
 type When = string
 
+// ActorSid `IR` followed by 32 characters `[A-Za-z0-9]`.
+//
+// Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
+type ActorSid = AccountSid
+
+// After An event's Id: `EV` and 32 hexadecimal digits. Ids only grow; comparing two
+// compares their (`Date`, Id).
+//
+// Example: EV0000000069D2C1A0000000000000002A
+type After = EventId
+
+// Before An event's Id: `EV` and 32 hexadecimal digits. Ids only grow; comparing two
+// compares their (`Date`, Id).
+//
+// Example: EV0000000069D2C1A0000000000000002A
+type Before = EventId
+
 // CreatedAfter An RFC 3339 time, or a date (`2026-01-02`) meaning its midnight UTC.
 //
 // Example: 2026-01-02T03:04:05Z
@@ -864,6 +1125,11 @@ type CreatedAfter = When
 //
 // Example: 2026-01-02T03:04:05Z
 type CreatedBefore = When
+
+// EventSid `IR` followed by 32 characters `[A-Za-z0-9]`.
+//
+// Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
+type EventSid = AccountSid
 
 // IRVersion defines model for IR-Version.
 type IRVersion = string
@@ -898,8 +1164,18 @@ type ResetBefore = When
 // Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
 type Sid = AccountSid
 
+// Since An RFC 3339 time, or a date (`2026-01-02`) meaning its midnight UTC.
+//
+// Example: 2026-01-02T03:04:05Z
+type Since = When
+
 // State defines model for State.
 type State = TokenState
+
+// Until An RFC 3339 time, or a date (`2026-01-02`) meaning its midnight UTC.
+//
+// Example: 2026-01-02T03:04:05Z
+type Until = When
 
 // BadRequest Every failure's answer.
 type BadRequest = Error
@@ -944,6 +1220,38 @@ type UnsupportedMediaType = Error
 
 // GetBrandApiScopesParams defines parameters for GetBrandApiScopes.
 type GetBrandApiScopesParams struct {
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
+// ListBrandEventsParams defines parameters for ListBrandEvents.
+type ListBrandEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
+
+	// Sid Only the events of this token (a deleted token's too).
+	Sid *EventSid `form:"Sid,omitempty" json:"Sid,omitempty"`
+
+	// ActorSid Only the events this token made.
+	ActorSid *ActorSid `form:"ActorSid,omitempty" json:"ActorSid,omitempty"`
+
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
@@ -1135,6 +1443,32 @@ type EnableBrandTokenParams struct {
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
 
+// ListBrandTokenEventsParams defines parameters for ListBrandTokenEvents.
+type ListBrandTokenEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
 // ResetBrandTokenParams defines parameters for ResetBrandToken.
 type ResetBrandTokenParams struct {
 	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
@@ -1211,6 +1545,38 @@ type GetAgencyAdvertiserParams struct {
 
 // GetManagedBrandApiScopesParams defines parameters for GetManagedBrandApiScopes.
 type GetManagedBrandApiScopesParams struct {
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
+// ListManagedBrandEventsParams defines parameters for ListManagedBrandEvents.
+type ListManagedBrandEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
+
+	// Sid Only the events of this token (a deleted token's too).
+	Sid *EventSid `form:"Sid,omitempty" json:"Sid,omitempty"`
+
+	// ActorSid Only the events this token made.
+	ActorSid *ActorSid `form:"ActorSid,omitempty" json:"ActorSid,omitempty"`
+
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
@@ -1396,6 +1762,32 @@ type EnableManagedBrandTokenParams struct {
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
 
+// ListManagedBrandTokenEventsParams defines parameters for ListManagedBrandTokenEvents.
+type ListManagedBrandTokenEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
 // ResetManagedBrandTokenParams defines parameters for ResetManagedBrandToken.
 type ResetManagedBrandTokenParams struct {
 	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
@@ -1453,6 +1845,38 @@ type ListManagedBrandUsersParams struct {
 
 // GetAgencyApiScopesParams defines parameters for GetAgencyApiScopes.
 type GetAgencyApiScopesParams struct {
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
+// ListAgencyEventsParams defines parameters for ListAgencyEvents.
+type ListAgencyEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
+
+	// Sid Only the events of this token (a deleted token's too).
+	Sid *EventSid `form:"Sid,omitempty" json:"Sid,omitempty"`
+
+	// ActorSid Only the events this token made.
+	ActorSid *ActorSid `form:"ActorSid,omitempty" json:"ActorSid,omitempty"`
+
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
@@ -1639,6 +2063,32 @@ type EnableAgencyTokenParams struct {
 	// the same key answers 422; one arriving while the first is in flight waits
 	// or answers 409. Present but empty is 400, never taken as no key.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
+// ListAgencyTokenEventsParams defines parameters for ListAgencyTokenEvents.
+type ListAgencyTokenEventsParams struct {
+	// PageSize Items per page. Given empty (`PageSize=`), 400.
+	PageSize *PageSize `form:"PageSize,omitempty" json:"PageSize,omitempty"`
+
+	// Type Only events of this type.
+	Type *EventType `form:"Type,omitempty" json:"Type,omitempty"`
+
+	// Since Only events at or after this time (inclusive).
+	Since *Since `form:"Since,omitempty" json:"Since,omitempty"`
+
+	// Until Only events before this time (exclusive).
+	Until *Until `form:"Until,omitempty" json:"Until,omitempty"`
+
+	// Before Only events older than this one, newest first: the anchor `@nextpageuri`
+	// carries, so a page never repeats or skips an event while new ones arrive.
+	Before *Before `form:"Before,omitempty" json:"Before,omitempty"`
+
+	// After Only events newer than this one, oldest first: for audit tools that poll.
+	// Cannot be combined with `Before`.
+	After *After `form:"After,omitempty" json:"After,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
@@ -2336,6 +2786,68 @@ func (a CompanyInformation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsEventValueChange returns the union data inside the Event_Changes_Item as a EventValueChange
+func (t Event_Changes_Item) AsEventValueChange() (EventValueChange, error) {
+	var body EventValueChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventValueChange overwrites any union data inside the Event_Changes_Item as the provided EventValueChange
+func (t *Event_Changes_Item) FromEventValueChange(v EventValueChange) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventValueChange performs a merge with any union data inside the Event_Changes_Item, using the provided EventValueChange
+func (t *Event_Changes_Item) MergeEventValueChange(v EventValueChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventListChange returns the union data inside the Event_Changes_Item as a EventListChange
+func (t Event_Changes_Item) AsEventListChange() (EventListChange, error) {
+	var body EventListChange
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventListChange overwrites any union data inside the Event_Changes_Item as the provided EventListChange
+func (t *Event_Changes_Item) FromEventListChange(v EventListChange) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeEventListChange performs a merge with any union data inside the Event_Changes_Item, using the provided EventListChange
+func (t *Event_Changes_Item) MergeEventListChange(v EventListChange) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event_Changes_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event_Changes_Item) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -2416,6 +2928,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /Advertisers/{AccountSid}/ApiScopes (the `GetBrandApiScopes` operationId).
 	GetBrandApiScopes(ctx context.Context, accountSid AccountSid, params *GetBrandApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBrandEvents The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokenEvents (the `ListBrandEvents` operationId).
+	ListBrandEvents(ctx context.Context, accountSid AccountSid, params *ListBrandEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBrandTokens List tokens
 	//
@@ -2627,6 +3146,14 @@ type ClientInterface interface {
 	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Enable (the `EnableBrandToken` operationId).
 	EnableBrandToken(ctx context.Context, accountSid AccountSid, sid Sid, params *EnableBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBrandTokenEvents A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
+	ListBrandTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetBrandToken A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -2698,6 +3225,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiScopes (the `GetManagedBrandApiScopes` operationId).
 	GetManagedBrandApiScopes(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *GetManagedBrandApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListManagedBrandEvents The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokenEvents (the `ListManagedBrandEvents` operationId).
+	ListManagedBrandEvents(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *ListManagedBrandEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListManagedBrandTokens List tokens
 	//
@@ -2902,6 +3436,14 @@ type ClientInterface interface {
 	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Enable (the `EnableManagedBrandToken` operationId).
 	EnableManagedBrandToken(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EnableManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListManagedBrandTokenEvents A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
+	ListManagedBrandTokenEvents(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetManagedBrandToken A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -2957,6 +3499,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /Agencies/{AccountSid}/ApiScopes (the `GetAgencyApiScopes` operationId).
 	GetAgencyApiScopes(ctx context.Context, accountSid AccountSid, params *GetAgencyApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAgencyEvents The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/ApiTokenEvents (the `ListAgencyEvents` operationId).
+	ListAgencyEvents(ctx context.Context, accountSid AccountSid, params *ListAgencyEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAgencyTokens List tokens
 	//
@@ -3168,6 +3717,14 @@ type ClientInterface interface {
 	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Enable (the `EnableAgencyToken` operationId).
 	EnableAgencyToken(ctx context.Context, accountSid AccountSid, sid Sid, params *EnableAgencyTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAgencyTokenEvents A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
+	ListAgencyTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetAgencyToken A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -3225,6 +3782,23 @@ type ClientInterface interface {
 // Corresponds with GET /Advertisers/{AccountSid}/ApiScopes (the `GetBrandApiScopes` operationId).
 func (c *Client) GetBrandApiScopes(ctx context.Context, accountSid AccountSid, params *GetBrandApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBrandApiScopesRequest(c.Server, accountSid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBrandEvents The account's events
+//
+// The account's events, newest first.
+//
+// Corresponds with GET /Advertisers/{AccountSid}/ApiTokenEvents (the `ListBrandEvents` operationId).
+func (c *Client) ListBrandEvents(ctx context.Context, accountSid AccountSid, params *ListBrandEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBrandEventsRequest(c.Server, accountSid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3675,6 +4249,24 @@ func (c *Client) EnableBrandToken(ctx context.Context, accountSid AccountSid, si
 	return c.Client.Do(req)
 }
 
+// ListBrandTokenEvents A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
+func (c *Client) ListBrandTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBrandTokenEventsRequest(c.Server, accountSid, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetBrandToken A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -3827,6 +4419,23 @@ func (c *Client) GetAgencyAdvertiser(ctx context.Context, accountSid AccountSid,
 // Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiScopes (the `GetManagedBrandApiScopes` operationId).
 func (c *Client) GetManagedBrandApiScopes(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *GetManagedBrandApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetManagedBrandApiScopesRequest(c.Server, accountSid, advertiserId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListManagedBrandEvents The account's events
+//
+// The account's events, newest first.
+//
+// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokenEvents (the `ListManagedBrandEvents` operationId).
+func (c *Client) ListManagedBrandEvents(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *ListManagedBrandEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListManagedBrandEventsRequest(c.Server, accountSid, advertiserId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4260,6 +4869,24 @@ func (c *Client) EnableManagedBrandToken(ctx context.Context, accountSid Account
 	return c.Client.Do(req)
 }
 
+// ListManagedBrandTokenEvents A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
+func (c *Client) ListManagedBrandTokenEvents(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListManagedBrandTokenEventsRequest(c.Server, accountSid, advertiserId, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetManagedBrandToken A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -4376,6 +5003,23 @@ func (c *Client) ListManagedBrandUsers(ctx context.Context, accountSid AccountSi
 // Corresponds with GET /Agencies/{AccountSid}/ApiScopes (the `GetAgencyApiScopes` operationId).
 func (c *Client) GetAgencyApiScopes(ctx context.Context, accountSid AccountSid, params *GetAgencyApiScopesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAgencyApiScopesRequest(c.Server, accountSid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAgencyEvents The account's events
+//
+// The account's events, newest first.
+//
+// Corresponds with GET /Agencies/{AccountSid}/ApiTokenEvents (the `ListAgencyEvents` operationId).
+func (c *Client) ListAgencyEvents(ctx context.Context, accountSid AccountSid, params *ListAgencyEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAgencyEventsRequest(c.Server, accountSid, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4826,6 +5470,24 @@ func (c *Client) EnableAgencyToken(ctx context.Context, accountSid AccountSid, s
 	return c.Client.Do(req)
 }
 
+// ListAgencyTokenEvents A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
+func (c *Client) ListAgencyTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAgencyTokenEventsRequest(c.Server, accountSid, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetAgencyToken A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -4959,6 +5621,166 @@ func NewGetBrandApiScopesRequest(server string, accountSid AccountSid, params *G
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListBrandEventsRequest constructs an http.Request for the ListBrandEvents method
+func NewListBrandEventsRequest(server string, accountSid AccountSid, params *ListBrandEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Advertisers/%s/ApiTokenEvents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Sid", *params.Sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorSid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ActorSid", *params.ActorSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6133,6 +6955,149 @@ func NewEnableBrandTokenRequest(server string, accountSid AccountSid, sid Sid, p
 	return req, nil
 }
 
+// NewListBrandTokenEventsRequest constructs an http.Request for the ListBrandTokenEvents method
+func NewListBrandTokenEventsRequest(server string, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Advertisers/%s/ApiTokens/%s/Events", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewResetBrandTokenRequest constructs an http.Request for the ResetBrandToken method
 func NewResetBrandTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams) (*http.Request, error) {
 	var err error
@@ -6670,6 +7635,173 @@ func NewGetManagedBrandApiScopesRequest(server string, accountSid AccountSid, ad
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListManagedBrandEventsRequest constructs an http.Request for the ListManagedBrandEvents method
+func NewListManagedBrandEventsRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, params *ListManagedBrandEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "AdvertiserId", advertiserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/Advertisers/%s/ApiTokenEvents", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Sid", *params.Sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorSid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ActorSid", *params.ActorSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7893,6 +9025,156 @@ func NewEnableManagedBrandTokenRequest(server string, accountSid AccountSid, adv
 	return req, nil
 }
 
+// NewListManagedBrandTokenEventsRequest constructs an http.Request for the ListManagedBrandTokenEvents method
+func NewListManagedBrandTokenEventsRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "AdvertiserId", advertiserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/Advertisers/%s/ApiTokens/%s/Events", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewResetManagedBrandTokenRequest constructs an http.Request for the ResetManagedBrandToken method
 func NewResetManagedBrandTokenRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams) (*http.Request, error) {
 	var err error
@@ -8314,6 +9596,166 @@ func NewGetAgencyApiScopesRequest(server string, accountSid AccountSid, params *
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListAgencyEventsRequest constructs an http.Request for the ListAgencyEvents method
+func NewListAgencyEventsRequest(server string, accountSid AccountSid, params *ListAgencyEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/ApiTokenEvents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Sid", *params.Sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ActorSid != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ActorSid", *params.ActorSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -9488,6 +10930,149 @@ func NewEnableAgencyTokenRequest(server string, accountSid AccountSid, sid Sid, 
 	return req, nil
 }
 
+// NewListAgencyTokenEventsRequest constructs an http.Request for the ListAgencyTokenEvents method
+func NewListAgencyTokenEventsRequest(server string, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/ApiTokens/%s/Events", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "PageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "After", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IRVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewResetAgencyTokenRequest constructs an http.Request for the ResetAgencyToken method
 func NewResetAgencyTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams) (*http.Request, error) {
 	var err error
@@ -9903,6 +11488,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /Advertisers/{AccountSid}/ApiScopes (the `GetBrandApiScopes` operationId).
 	GetBrandApiScopesWithResponse(ctx context.Context, accountSid AccountSid, params *GetBrandApiScopesParams, reqEditors ...RequestEditorFn) (*GetBrandApiScopesResponse, error)
 
+	// ListBrandEventsWithResponse The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokenEvents (the `ListBrandEvents` operationId).
+	ListBrandEventsWithResponse(ctx context.Context, accountSid AccountSid, params *ListBrandEventsParams, reqEditors ...RequestEditorFn) (*ListBrandEventsResponse, error)
+
 	// ListBrandTokensWithResponse List tokens
 	//
 	// Ordered by `DateCreated`, then SID.
@@ -10127,6 +11721,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Enable (the `EnableBrandToken` operationId).
 	EnableBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EnableBrandTokenParams, reqEditors ...RequestEditorFn) (*EnableBrandTokenResponse, error)
 
+	// ListBrandTokenEventsWithResponse A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
+	ListBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListBrandTokenEventsResponse, error)
+
 	// ResetBrandTokenWithResponse A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -10212,6 +11816,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiScopes (the `GetManagedBrandApiScopes` operationId).
 	GetManagedBrandApiScopesWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *GetManagedBrandApiScopesParams, reqEditors ...RequestEditorFn) (*GetManagedBrandApiScopesResponse, error)
+
+	// ListManagedBrandEventsWithResponse The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokenEvents (the `ListManagedBrandEvents` operationId).
+	ListManagedBrandEventsWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *ListManagedBrandEventsParams, reqEditors ...RequestEditorFn) (*ListManagedBrandEventsResponse, error)
 
 	// ListManagedBrandTokensWithResponse List tokens
 	//
@@ -10428,6 +12041,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Enable (the `EnableManagedBrandToken` operationId).
 	EnableManagedBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EnableManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*EnableManagedBrandTokenResponse, error)
 
+	// ListManagedBrandTokenEventsWithResponse A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
+	ListManagedBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListManagedBrandTokenEventsResponse, error)
+
 	// ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -10493,6 +12116,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /Agencies/{AccountSid}/ApiScopes (the `GetAgencyApiScopes` operationId).
 	GetAgencyApiScopesWithResponse(ctx context.Context, accountSid AccountSid, params *GetAgencyApiScopesParams, reqEditors ...RequestEditorFn) (*GetAgencyApiScopesResponse, error)
+
+	// ListAgencyEventsWithResponse The account's events
+	//
+	// The account's events, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/ApiTokenEvents (the `ListAgencyEvents` operationId).
+	ListAgencyEventsWithResponse(ctx context.Context, accountSid AccountSid, params *ListAgencyEventsParams, reqEditors ...RequestEditorFn) (*ListAgencyEventsResponse, error)
 
 	// ListAgencyTokensWithResponse List tokens
 	//
@@ -10718,6 +12350,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Enable (the `EnableAgencyToken` operationId).
 	EnableAgencyTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EnableAgencyTokenParams, reqEditors ...RequestEditorFn) (*EnableAgencyTokenResponse, error)
 
+	// ListAgencyTokenEventsWithResponse A token's events
+	//
+	// One token's events, newest first. A deleted token's events stay readable; a
+	// SID with neither a token nor events in the account answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
+	ListAgencyTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*ListAgencyTokenEventsResponse, error)
+
 	// ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
 	//
 	// After a token resets itself, its old secret is accepted for 10 minutes for
@@ -10913,6 +12555,150 @@ func (r GetBrandApiScopesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetBrandApiScopesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBrandEventsResponse200Headers the declared response headers of an HTTP 200 response for ListBrandEvents
+type ListBrandEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListBrandEventsResponse400Headers the declared response headers of an HTTP 400 response for ListBrandEvents
+type ListBrandEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBrandEvents
+type ListBrandEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBrandEventsResponse403Headers the declared response headers of an HTTP 403 response for ListBrandEvents
+type ListBrandEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandEventsResponse404Headers the declared response headers of an HTTP 404 response for ListBrandEvents
+type ListBrandEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandEventsResponse429Headers the declared response headers of an HTTP 429 response for ListBrandEvents
+type ListBrandEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListBrandEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBrandEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListBrandEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBrandEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListBrandEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListBrandEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBrandEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBrandEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListBrandEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListBrandEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListBrandEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListBrandEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListBrandEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListBrandEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListBrandEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBrandEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBrandEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBrandEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBrandEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13551,6 +15337,150 @@ func (r EnableBrandTokenResponse) ContentType() string {
 	return ""
 }
 
+// ListBrandTokenEventsResponse200Headers the declared response headers of an HTTP 200 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListBrandTokenEventsResponse400Headers the declared response headers of an HTTP 400 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandTokenEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBrandTokenEventsResponse403Headers the declared response headers of an HTTP 403 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandTokenEventsResponse404Headers the declared response headers of an HTTP 404 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListBrandTokenEventsResponse429Headers the declared response headers of an HTTP 429 response for ListBrandTokenEvents
+type ListBrandTokenEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListBrandTokenEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBrandTokenEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListBrandTokenEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBrandTokenEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListBrandTokenEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListBrandTokenEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBrandTokenEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListBrandTokenEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBrandTokenEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBrandTokenEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBrandTokenEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBrandTokenEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ResetBrandTokenResponse200Headers the declared response headers of an HTTP 200 response for ResetBrandToken
 type ResetBrandTokenResponse200Headers struct {
 	CacheControl        string
@@ -14805,6 +16735,150 @@ func (r GetManagedBrandApiScopesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetManagedBrandApiScopesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListManagedBrandEventsResponse200Headers the declared response headers of an HTTP 200 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListManagedBrandEventsResponse400Headers the declared response headers of an HTTP 400 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandEventsResponse401Headers the declared response headers of an HTTP 401 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListManagedBrandEventsResponse403Headers the declared response headers of an HTTP 403 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandEventsResponse404Headers the declared response headers of an HTTP 404 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandEventsResponse429Headers the declared response headers of an HTTP 429 response for ListManagedBrandEvents
+type ListManagedBrandEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListManagedBrandEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListManagedBrandEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListManagedBrandEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListManagedBrandEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListManagedBrandEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListManagedBrandEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListManagedBrandEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListManagedBrandEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListManagedBrandEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListManagedBrandEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListManagedBrandEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListManagedBrandEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17299,6 +19373,150 @@ func (r EnableManagedBrandTokenResponse) ContentType() string {
 	return ""
 }
 
+// ListManagedBrandTokenEventsResponse200Headers the declared response headers of an HTTP 200 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListManagedBrandTokenEventsResponse400Headers the declared response headers of an HTTP 400 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandTokenEventsResponse401Headers the declared response headers of an HTTP 401 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListManagedBrandTokenEventsResponse403Headers the declared response headers of an HTTP 403 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandTokenEventsResponse404Headers the declared response headers of an HTTP 404 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListManagedBrandTokenEventsResponse429Headers the declared response headers of an HTTP 429 response for ListManagedBrandTokenEvents
+type ListManagedBrandTokenEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListManagedBrandTokenEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListManagedBrandTokenEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListManagedBrandTokenEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListManagedBrandTokenEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListManagedBrandTokenEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListManagedBrandTokenEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListManagedBrandTokenEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListManagedBrandTokenEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListManagedBrandTokenEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListManagedBrandTokenEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListManagedBrandTokenEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListManagedBrandTokenEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ResetManagedBrandTokenResponse200Headers the declared response headers of an HTTP 200 response for ResetManagedBrandToken
 type ResetManagedBrandTokenResponse200Headers struct {
 	CacheControl        string
@@ -18267,6 +20485,150 @@ func (r GetAgencyApiScopesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAgencyApiScopesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAgencyEventsResponse200Headers the declared response headers of an HTTP 200 response for ListAgencyEvents
+type ListAgencyEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListAgencyEventsResponse400Headers the declared response headers of an HTTP 400 response for ListAgencyEvents
+type ListAgencyEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAgencyEvents
+type ListAgencyEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAgencyEventsResponse403Headers the declared response headers of an HTTP 403 response for ListAgencyEvents
+type ListAgencyEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyEventsResponse404Headers the declared response headers of an HTTP 404 response for ListAgencyEvents
+type ListAgencyEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyEventsResponse429Headers the declared response headers of an HTTP 429 response for ListAgencyEvents
+type ListAgencyEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListAgencyEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAgencyEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListAgencyEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAgencyEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListAgencyEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListAgencyEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAgencyEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAgencyEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAgencyEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAgencyEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAgencyEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAgencyEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20905,6 +23267,150 @@ func (r EnableAgencyTokenResponse) ContentType() string {
 	return ""
 }
 
+// ListAgencyTokenEventsResponse200Headers the declared response headers of an HTTP 200 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse200Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+	XRequestId          string
+}
+
+// ListAgencyTokenEventsResponse400Headers the declared response headers of an HTTP 400 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyTokenEventsResponse401Headers the declared response headers of an HTTP 401 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAgencyTokenEventsResponse403Headers the declared response headers of an HTTP 403 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyTokenEventsResponse404Headers the declared response headers of an HTTP 404 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// ListAgencyTokenEventsResponse429Headers the declared response headers of an HTTP 429 response for ListAgencyTokenEvents
+type ListAgencyTokenEventsResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListAgencyTokenEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAgencyTokenEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListAgencyTokenEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAgencyTokenEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListAgencyTokenEventsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListAgencyTokenEventsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAgencyTokenEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON200() *EventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAgencyTokenEventsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAgencyTokenEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAgencyTokenEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAgencyTokenEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAgencyTokenEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ResetAgencyTokenResponse200Headers the declared response headers of an HTTP 200 response for ResetAgencyToken
 type ResetAgencyTokenResponse200Headers struct {
 	CacheControl        string
@@ -21751,6 +24257,21 @@ func (c *ClientWithResponses) GetBrandApiScopesWithResponse(ctx context.Context,
 	return ParseGetBrandApiScopesResponse(rsp)
 }
 
+// ListBrandEventsWithResponse The account's events
+//
+// The account's events, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Advertisers/{AccountSid}/ApiTokenEvents (the `ListBrandEvents` operationId).
+func (c *ClientWithResponses) ListBrandEventsWithResponse(ctx context.Context, accountSid AccountSid, params *ListBrandEventsParams, reqEditors ...RequestEditorFn) (*ListBrandEventsResponse, error) {
+	rsp, err := c.ListBrandEvents(ctx, accountSid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBrandEventsResponse(rsp)
+}
+
 // ListBrandTokensWithResponse List tokens
 //
 // Ordered by `DateCreated`, then SID.
@@ -22113,6 +24634,22 @@ func (c *ClientWithResponses) EnableBrandTokenWithResponse(ctx context.Context, 
 	return ParseEnableBrandTokenResponse(rsp)
 }
 
+// ListBrandTokenEventsWithResponse A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
+func (c *ClientWithResponses) ListBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListBrandTokenEventsResponse, error) {
+	rsp, err := c.ListBrandTokenEvents(ctx, accountSid, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBrandTokenEventsResponse(rsp)
+}
+
 // ResetBrandTokenWithResponse A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -22251,6 +24788,21 @@ func (c *ClientWithResponses) GetManagedBrandApiScopesWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseGetManagedBrandApiScopesResponse(rsp)
+}
+
+// ListManagedBrandEventsWithResponse The account's events
+//
+// The account's events, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokenEvents (the `ListManagedBrandEvents` operationId).
+func (c *ClientWithResponses) ListManagedBrandEventsWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, params *ListManagedBrandEventsParams, reqEditors ...RequestEditorFn) (*ListManagedBrandEventsResponse, error) {
+	rsp, err := c.ListManagedBrandEvents(ctx, accountSid, advertiserId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListManagedBrandEventsResponse(rsp)
 }
 
 // ListManagedBrandTokensWithResponse List tokens
@@ -22600,6 +25152,22 @@ func (c *ClientWithResponses) EnableManagedBrandTokenWithResponse(ctx context.Co
 	return ParseEnableManagedBrandTokenResponse(rsp)
 }
 
+// ListManagedBrandTokenEventsWithResponse A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
+func (c *ClientWithResponses) ListManagedBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListManagedBrandTokenEventsResponse, error) {
+	rsp, err := c.ListManagedBrandTokenEvents(ctx, accountSid, advertiserId, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListManagedBrandTokenEventsResponse(rsp)
+}
+
 // ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -22706,6 +25274,21 @@ func (c *ClientWithResponses) GetAgencyApiScopesWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetAgencyApiScopesResponse(rsp)
+}
+
+// ListAgencyEventsWithResponse The account's events
+//
+// The account's events, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Agencies/{AccountSid}/ApiTokenEvents (the `ListAgencyEvents` operationId).
+func (c *ClientWithResponses) ListAgencyEventsWithResponse(ctx context.Context, accountSid AccountSid, params *ListAgencyEventsParams, reqEditors ...RequestEditorFn) (*ListAgencyEventsResponse, error) {
+	rsp, err := c.ListAgencyEvents(ctx, accountSid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAgencyEventsResponse(rsp)
 }
 
 // ListAgencyTokensWithResponse List tokens
@@ -23070,6 +25653,22 @@ func (c *ClientWithResponses) EnableAgencyTokenWithResponse(ctx context.Context,
 	return ParseEnableAgencyTokenResponse(rsp)
 }
 
+// ListAgencyTokenEventsWithResponse A token's events
+//
+// One token's events, newest first. A deleted token's events stay readable; a
+// SID with neither a token nor events in the account answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
+func (c *ClientWithResponses) ListAgencyTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*ListAgencyTokenEventsResponse, error) {
+	rsp, err := c.ListAgencyTokenEvents(ctx, accountSid, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAgencyTokenEventsResponse(rsp)
+}
+
 // ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
 //
 // After a token resets itself, its old secret is accepted for 10 minutes for
@@ -23344,6 +25943,228 @@ func ParseGetBrandApiScopesResponse(rsp *http.Response) (*GetBrandApiScopesRespo
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetBrandApiScopesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBrandEventsResponse parses an HTTP response from a ListBrandEventsWithResponse call
+func ParseListBrandEventsResponse(rsp *http.Response) (*ListBrandEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBrandEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBrandEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListBrandEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBrandEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListBrandEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListBrandEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBrandEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -27627,6 +30448,228 @@ func ParseEnableBrandTokenResponse(rsp *http.Response) (*EnableBrandTokenRespons
 	return response, nil
 }
 
+// ParseListBrandTokenEventsResponse parses an HTTP response from a ListBrandTokenEventsWithResponse call
+func ParseListBrandTokenEventsResponse(rsp *http.Response) (*ListBrandTokenEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBrandTokenEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBrandTokenEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListBrandTokenEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBrandTokenEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListBrandTokenEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListBrandTokenEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBrandTokenEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseResetBrandTokenResponse parses an HTTP response from a ResetBrandTokenWithResponse call
 func ParseResetBrandTokenResponse(rsp *http.Response) (*ResetBrandTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -29558,6 +32601,228 @@ func ParseGetManagedBrandApiScopesResponse(rsp *http.Response) (*GetManagedBrand
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetManagedBrandApiScopesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListManagedBrandEventsResponse parses an HTTP response from a ListManagedBrandEventsWithResponse call
+func ParseListManagedBrandEventsResponse(rsp *http.Response) (*ListManagedBrandEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListManagedBrandEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListManagedBrandEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListManagedBrandEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListManagedBrandEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListManagedBrandEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListManagedBrandEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListManagedBrandEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -33619,6 +36884,228 @@ func ParseEnableManagedBrandTokenResponse(rsp *http.Response) (*EnableManagedBra
 	return response, nil
 }
 
+// ParseListManagedBrandTokenEventsResponse parses an HTTP response from a ListManagedBrandTokenEventsWithResponse call
+func ParseListManagedBrandTokenEventsResponse(rsp *http.Response) (*ListManagedBrandTokenEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListManagedBrandTokenEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListManagedBrandTokenEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListManagedBrandTokenEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListManagedBrandTokenEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListManagedBrandTokenEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListManagedBrandTokenEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListManagedBrandTokenEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseResetManagedBrandTokenResponse parses an HTTP response from a ResetManagedBrandTokenWithResponse call
 func ParseResetManagedBrandTokenResponse(rsp *http.Response) (*ResetManagedBrandTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -35120,6 +38607,228 @@ func ParseGetAgencyApiScopesResponse(rsp *http.Response) (*GetAgencyApiScopesRes
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetAgencyApiScopesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAgencyEventsResponse parses an HTTP response from a ListAgencyEventsWithResponse call
+func ParseListAgencyEventsResponse(rsp *http.Response) (*ListAgencyEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAgencyEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAgencyEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListAgencyEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListAgencyEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListAgencyEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListAgencyEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAgencyEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -39369,6 +43078,228 @@ func ParseEnableAgencyTokenResponse(rsp *http.Response) (*EnableAgencyTokenRespo
 		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers EnableAgencyTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAgencyTokenEventsResponse parses an HTTP response from a ListAgencyTokenEventsWithResponse call
+func ParseListAgencyTokenEventsResponse(rsp *http.Response) (*ListAgencyTokenEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAgencyTokenEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAgencyTokenEventsResponse200Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListAgencyTokenEventsResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListAgencyTokenEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListAgencyTokenEventsResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListAgencyTokenEventsResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAgencyTokenEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,58 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+)
+
+// TokensHistoryOptions are `tokens history`'s inputs.
+type TokensHistoryOptions struct {
+	SID     string
+	Filters eventFlags
+	// options reads the filters, given the clock (set by the constructor).
+	options func() (eventOptions, error)
+}
+
+func newTokensHistoryCmd(f *Factory, runF func(*TokensHistoryOptions) error) *cobra.Command {
+	opts := &TokensHistoryOptions{}
+	cmd := &cobra.Command{
+		Use:   "history SID",
+		Short: "Show every change to one API token, newest first",
+		Long: `Show the events of one API token, newest first: when it was created,
+edited, reset, disabled, enabled or deleted, when its scopes or developer
+e-mail addresses changed, and when its Auth Token was read; who did it, what
+changed, and who was told. A deleted token's history stays readable. Needs
+the apitokens.read scope. -o json writes the events as the API sends them.`,
+		Example: `  impactctl tokens history "$SID"
+  impactctl tokens history "$SID" --type reset --since 30d
+  impactctl tokens history "$SID" -o json --jq '.[].RequestId'`,
+		Args: exactArgs(1, "one Account SID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SID = args[0]
+			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, f, &opts.Filters) }
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensHistoryRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.Filters.register(cmd)
+	return cmd
+}
+
+func tokensHistoryRun(ctx context.Context, f *Factory, opts *TokensHistoryOptions) error {
+	if err := validSID(opts.SID); err != nil {
+		return err
+	}
+	o, err := opts.options()
+	if err != nil {
+		return err
+	}
+	o.Sid = opts.SID
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	return printEvents(ctx, f, c, o.EventListOptions)
+}

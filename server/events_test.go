@@ -1,0 +1,503 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// eventsHarness is the token service over a suite store, called as an agency token
+// holding every scope, from a fixed client address and request id.
+type eventsHarness struct {
+	t     *testing.T
+	s     Store
+	svc   *service
+	w     suiteWorld
+	c     *call
+	clock *testClock
+	n     int // requests made, for distinct request ids
+}
+
+func newEventsHarness(t *testing.T, s Store, clock *testClock) *eventsHarness {
+	t.Helper()
+	ctx := context.Background()
+	w := seedSuite(t, s)
+	caller := newSuiteToken(t, s.Env(), w.agency, kindAgency, "Event caller", testEpoch.Unix(), allScopes(kindAgency)...)
+	if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := s.Account(ctx, w.agency)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &eventsHarness{t: t, s: s, svc: newService(s), w: w, clock: clock,
+		c: &call{caller: caller, account: acct, base: ownRoot(caller), client: "203.0.113.5"}}
+}
+
+// write is a change as the harness makes it; fail makes the change fail at its very
+// end, after everything else it did, so all of it must roll back.
+func (h *eventsHarness) write(fail bool) write {
+	h.n++
+	h.c.requestID = fmt.Sprintf("req-%d", h.n)
+	return write{c: h.c, render: func(out outcome) (*answer, error) {
+		if fail {
+			return nil, errors.New("the reply could not be made")
+		}
+		return &answer{status: 200}, nil
+	}}
+}
+
+// events lists the agency's events, newest first.
+func (h *eventsHarness) events(f eventFilter) []event {
+	h.t.Helper()
+	f.Limit = 1000
+	list, err := h.s.Events(context.Background(), h.w.agency, f)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return list
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestStoreEventsPerChange makes every kind of change through the token service and
+// checks each writes exactly one event of its type, with what changed, the actor and
+// the recipients; that a change to nothing writes none; and that a change failing at
+// its end writes none (the event rolls back with it).
+func TestStoreEventsPerChange(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+		ctx := context.Background()
+		h := newEventsHarness(t, s, clock)
+		var enabled, disabled []string // besides tok
+		for _, tk := range h.w.tokens[4:] {
+			if tk.enabled() {
+				enabled = append(enabled, tk.SID)
+			} else {
+				disabled = append(disabled, tk.SID)
+			}
+		}
+		tok := h.w.tokens[3].SID
+		if !h.w.tokens[3].enabled() {
+			t.Fatal("the token under test starts disabled")
+		}
+
+		// setup gives the token developer addresses and a contact, outside the test's count.
+		if _, err := h.svc.SetEmails(ctx, h.write(false), tok, []string{"dev@example.com", "ops@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.Update(ctx, h.write(false), tok, tokenPatch{contact: ptr("U100")}); err != nil {
+			t.Fatal(err)
+		}
+		var created, dup string
+		cases := []struct {
+			name    string
+			typ     string
+			change  func(w write) (*answer, error)
+			sid     func() string
+			changes string // the Changes JSON wanted ("" skips)
+			told    []string
+		}{
+			{"create", evCreated, func(w write) (*answer, error) {
+				return h.svc.Create(ctx, w, &tokenSpec{name: ptr("fresh"), emails: []string{"new@example.com"}, hasEmails: true})
+			}, func() string { return created }, `[]`, []string{"new@example.com"}},
+			{"duplicate", evDuplicated, func(w write) (*answer, error) {
+				return h.svc.Duplicate(ctx, w, tok, &tokenSpec{})
+			}, func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
+			{"edit", evEdited, func(w write) (*answer, error) {
+				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed"), description: ptr("why"), version: ptr(3), contact: ptr("U101")})
+			}, func() string { return tok },
+				`[{"Field":"Name","Before":"token 03","After":"renamed"},{"Field":"Description","Before":"","After":"why"},` +
+					`{"Field":"ApiVersion","Before":2,"After":3},{"Field":"PrimaryContact","Before":{"Id":"U100","Name":"Ada Byron","Email":"ada@example.com"},` +
+					`"After":{"Id":"U101","Name":"Grace Hopper","Email":"grace@example.com"}}]`,
+				[]string{"dev@example.com", "ops@example.com", "grace@example.com", "ada@example.com"}},
+			{"scopes", evScopesChanged, func(w write) (*answer, error) {
+				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
+			}, func() string { return tok }, `[{"Field":"Scopes","Added":["apitokens.read","reports.read"],"Removed":["apitokens.write"]}]`,
+				[]string{"dev@example.com", "ops@example.com", "grace@example.com"}},
+			{"emails", evEmailsChanged, func(w write) (*answer, error) {
+				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
+			}, func() string { return tok }, `[{"Field":"DeveloperEmails","Added":["sec@example.com"],"Removed":["dev@example.com"]}]`,
+				[]string{"ops@example.com", "sec@example.com", "grace@example.com", "dev@example.com"}},
+			{"reset", evReset, func(w write) (*answer, error) { return h.svc.Reset(ctx, w, tok) },
+				func() string { return tok }, `[]`, []string{"ops@example.com", "sec@example.com", "grace@example.com"}},
+			{"disable", evDisabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateDisabled) },
+				func() string { return tok }, `[]`, nil},
+			{"enable", evEnabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
+				func() string { return tok }, `[]`, nil},
+			{"bulk disable", evDisabled, func(w write) (*answer, error) {
+				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok})
+			}, func() string { return tok }, `[]`, nil},
+			{"bulk enable", evEnabled, func(w write) (*answer, error) {
+				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok})
+			}, func() string { return tok }, `[]`, nil},
+			{"bulk reset", evReset, func(w write) (*answer, error) {
+				return h.svc.Bulk(ctx, w, bulkReset, []string{tok})
+			}, func() string { return tok }, `[]`, nil},
+			{"delete", evDeleted, func(w write) (*answer, error) { return h.svc.Delete(ctx, w, dup) },
+				func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
+			{"bulk delete", evDeleted, func(w write) (*answer, error) {
+				return h.svc.Bulk(ctx, w, bulkDelete, []string{created})
+			}, func() string { return created }, `[]`, []string{"new@example.com"}},
+		}
+		for _, tc := range cases {
+			before := h.events(eventFilter{})
+			// A change that fails at its end writes nothing.
+			if _, err := tc.change(h.write(true)); err == nil {
+				t.Fatalf("%s: the failing change succeeded", tc.name)
+			}
+			if after := h.events(eventFilter{}); len(after) != len(before) {
+				t.Fatalf("%s: a failed change wrote %d events", tc.name, len(after)-len(before))
+			}
+			clock.Advance(time.Second)
+			w := h.write(false)
+			if _, err := tc.change(w); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			after := h.events(eventFilter{})
+			if len(after) != len(before)+1 {
+				t.Fatalf("%s: %d events written, want 1", tc.name, len(after)-len(before))
+			}
+			e := after[0]
+			switch tc.typ {
+			case evCreated:
+				created = e.TokenSID
+			case evDuplicated:
+				dup = e.TokenSID
+				if e.Extra.From != tok {
+					t.Fatalf("duplicated From = %q, want %s", e.Extra.From, tok)
+				}
+			}
+			if e.Type != tc.typ || e.TokenSID != tc.sid() {
+				t.Fatalf("%s: event %s on %s, want %s on %s", tc.name, e.Type, e.TokenSID, tc.typ, tc.sid())
+			}
+			if e.ActorSID.String != h.c.caller.SID || e.ActorName.String != "Event caller" || e.Client.String != "203.0.113.5" ||
+				e.RequestID.String != w.c.requestID || e.Date != clock.Now().Unix() {
+				t.Fatalf("%s: actor %v %v client %v request %v date %d", tc.name, e.ActorSID, e.ActorName, e.Client, e.RequestID, e.Date)
+			}
+			b := eventBodyOf(&e)
+			changes, _ := json.Marshal(b.Changes)
+			if tc.changes != "" && string(changes) != tc.changes {
+				t.Fatalf("%s: Changes %s\nwant %s", tc.name, changes, tc.changes)
+			}
+			if tc.told != nil {
+				var got []string
+				for _, n := range e.Notifications {
+					got = append(got, n.Email)
+					if n.State != NotificationOff || n.Date != e.Date {
+						t.Fatalf("%s: notification %+v; want OFF at the event's date", tc.name, n)
+					}
+				}
+				if !slices.Equal(got, tc.told) {
+					t.Fatalf("%s: told %q, want %q", tc.name, got, tc.told)
+				}
+			}
+			if tc.typ == evReset {
+				if raw, _ := json.Marshal(b); !strings.Contains(string(raw), `"PreviousAuthTokenExpiresAt":null`) {
+					t.Fatalf("reset event without PreviousAuthTokenExpiresAt: %s", raw)
+				}
+			}
+		}
+
+		// A change to nothing writes nothing.
+		before := h.events(eventFilter{})
+		noops := []func(w write) (*answer, error){
+			func(w write) (*answer, error) { return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")}) },
+			func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
+			func(w write) (*answer, error) {
+				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
+			},
+			func(w write) (*answer, error) {
+				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
+			},
+			func(w write) (*answer, error) { return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}) },
+		}
+		for i, op := range noops {
+			if _, err := op(h.write(false)); err != nil {
+				t.Fatalf("no-op %d: %v", i, err)
+			}
+		}
+		if after := h.events(eventFilter{}); len(after) != len(before) {
+			t.Fatalf("changes to nothing wrote %d events: %s", len(after)-len(before), after[0].Type)
+		}
+
+		// A bulk call writes one event per token it changed, in one transaction.
+		sids := []string{enabled[0], enabled[1], disabled[0]}
+		w := h.write(false)
+		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids); err != nil {
+			t.Fatal(err)
+		}
+		got := h.events(eventFilter{Type: evDisabled})
+		n := 0
+		for _, e := range got {
+			if e.RequestID.String == w.c.requestID {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Fatalf("bulk disable of 2 enabled and 1 disabled token wrote %d events, want 2", n)
+		}
+
+		// Revealing a secret is an event too.
+		if _, err := h.svc.Secret(ctx, h.c, tok); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.events(eventFilter{}); got[0].Type != evRevealed || got[0].TokenSID != tok {
+			t.Fatalf("after a reveal: %s on %s", got[0].Type, got[0].TokenSID)
+		}
+
+		// admin recover names itself as the actor.
+		rec, err := Recover(ctx, s, "9001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.events(eventFilter{}); got[0].Type != evRecovered || got[0].TokenSID != rec.AccountSid ||
+			got[0].ActorName.String != adminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
+			t.Fatalf("after admin recover: %+v", got[0])
+		}
+		assertNoSecretInEvents(t, s, h.w.agency)
+	})
+}
+
+// assertNoSecretInEvents reads every token's secret and its hint and checks no event of
+// the account holds either (nor any 8-character piece of a secret).
+func assertNoSecretInEvents(t *testing.T, s Store, accountID int64) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := s.Events(ctx, accountID, eventFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for i := range list {
+		b, _ := json.Marshal(eventBodyOf(&list[i]))
+		all.Write(b)
+	}
+	text := all.String()
+	toks, _, err := s.Tokens(ctx, accountID, tokenFilter{}, page{Number: 1, Size: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range toks {
+		secret, err := s.Env().keys.open(tk.SecretEnc, tk.SID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(text, string(secret[i:i+8])) {
+				t.Fatalf("an event holds part of token %s's secret", tk.SID)
+			}
+		}
+		if strings.Contains(text, `"`+tk.Hint+`"`) || strings.Contains(strings.ToLower(text), "hint") {
+			t.Fatalf("an event holds token %s's hint", tk.SID)
+		}
+	}
+}
+
+// TestStoreEventsPassthroughActor: an agency acting on its brand's token is named by
+// its account's name, with no client address and no SID.
+func TestStoreEventsPassthroughActor(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+		ctx := context.Background()
+		h := newEventsHarness(t, s, clock)
+		brand, err := s.Account(ctx, h.w.brand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.c.account = brand
+		if _, err := h.svc.Create(ctx, h.write(false), &tokenSpec{name: ptr("brand token")}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Events(ctx, h.w.brand, eventFilter{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("brand events: %v %d", err, len(list))
+		}
+		e := list[0]
+		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.requestID {
+			t.Fatalf("passthrough actor: %+v", e)
+		}
+		if own := h.events(eventFilter{}); len(own) != 0 {
+			t.Fatalf("the brand's event listed under the agency: %+v", own)
+		}
+	})
+}
+
+// TestStoreEventsOrderAndAnchors checks the order (Date desc, Id desc), the anchors,
+// Since (inclusive), Until (exclusive) and the filters.
+func TestStoreEventsOrderAndAnchors(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+		ctx := context.Background()
+		h := newEventsHarness(t, s, clock)
+		// Three tokens, two changes each per second, over three seconds.
+		for i := range 3 {
+			for _, tk := range h.w.tokens[5:8] {
+				if _, err := h.svc.Update(ctx, h.write(false), tk.SID, tokenPatch{description: ptr(fmt.Sprint(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.Advance(time.Second)
+		}
+		all := h.events(eventFilter{})
+		if len(all) != 9 {
+			t.Fatalf("%d events, want 9", len(all))
+		}
+		for i := 1; i < len(all); i++ {
+			if eventID(all[i].Date, all[i].ID) >= eventID(all[i-1].Date, all[i-1].ID) {
+				t.Fatalf("not newest first at %d", i)
+			}
+		}
+		// Paging by anchor, while new events arrive, neither repeats nor skips.
+		var paged []string
+		var anchor *eventAnchor
+		for {
+			p, err := s.Events(ctx, h.w.agency, eventFilter{Before: anchor, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p) == 0 {
+				break
+			}
+			for _, e := range p {
+				paged = append(paged, eventID(e.Date, e.ID))
+			}
+			last := p[len(p)-1]
+			anchor = &eventAnchor{last.Date, last.ID}
+			if _, err := h.svc.Update(ctx, h.write(false), h.w.tokens[9].SID, tokenPatch{description: ptr(fmt.Sprint(len(paged)))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var want []string
+		for _, e := range all {
+			want = append(want, eventID(e.Date, e.ID))
+		}
+		if !slices.Equal(paged, want) {
+			t.Fatalf("paged %q\nwant %q", paged, want)
+		}
+		// After: newer events, oldest first.
+		first := all[len(all)-1]
+		newer, err := s.Events(ctx, h.w.agency, eventFilter{After: &eventAnchor{first.Date, first.ID}, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(newer) != 3 || newer[0].ID != all[len(all)-2].ID || newer[2].ID != all[len(all)-4].ID {
+			t.Fatalf("After: %+v", newer)
+		}
+		// Since inclusive, Until exclusive.
+		second := testEpoch.Unix() + 1
+		got := h.events(eventFilter{Since: second, Until: second + 1})
+		if len(got) != 3 {
+			t.Fatalf("one second's events: %d, want 3", len(got))
+		}
+		for _, e := range got {
+			if e.Date != second {
+				t.Fatalf("event at %d outside [%d, %d)", e.Date, second, second+1)
+			}
+		}
+		if got := h.events(eventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
+			t.Fatalf("one token's events: %d, want 3", len(got))
+		}
+		if got := h.events(eventFilter{ActorSID: h.c.caller.SID, Type: evEdited}); len(got) != len(h.events(eventFilter{})) {
+			t.Fatalf("by actor and type: %d", len(got))
+		}
+		if got := h.events(eventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
+			t.Fatalf("another actor's: %d", len(got))
+		}
+	})
+}
+
+// TestStorePruneEvents prunes events past the retention in batches, with their
+// notifications, and keeps the rest.
+func TestStorePruneEvents(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+		ctx := context.Background()
+		h := newEventsHarness(t, s, clock)
+		h.svc.mail = true // PENDING notifications, which go with their events
+		tok := h.w.tokens[3].SID
+		if _, err := h.svc.SetEmails(ctx, h.write(false), tok, []string{"dev@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 7 {
+			clock.Advance(24 * time.Hour)
+			if _, err := h.svc.Update(ctx, h.write(false), tok, tokenPatch{description: ptr(fmt.Sprint(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := h.events(eventFilter{}); got[0].Notifications[0].State != NotificationPending {
+			t.Fatalf("with mail on: %+v", got[0].Notifications)
+		}
+		// Keep 3 days: the events of days 0 to 3 go (4 of 8), 2 at a time.
+		cutoff := clock.Now().Add(-3 * 24 * time.Hour).Unix()
+		total := 0
+		for {
+			n, err := s.PruneEvents(ctx, cutoff, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 2 {
+				t.Fatalf("a batch of 2 removed %d", n)
+			}
+			total += n
+			if n < 2 {
+				break
+			}
+		}
+		if total != 4 {
+			t.Fatalf("pruned %d, want 4", total)
+		}
+		left := h.events(eventFilter{})
+		if len(left) != 4 || left[len(left)-1].Date < cutoff {
+			t.Fatalf("left %d events, oldest %d (cutoff %d)", len(left), left[len(left)-1].Date, cutoff)
+		}
+		var orphans int
+		db := storeDB(t, s)
+		if err := db.QueryRow(`SELECT count(*) FROM notifications WHERE event_id NOT IN (SELECT id FROM events)`).Scan(&orphans); err != nil {
+			t.Fatal(err)
+		}
+		if orphans != 0 {
+			t.Fatalf("%d notifications outlived their events", orphans)
+		}
+		// pruneEvents loops the batches; retention 0 keeps everything.
+		if n, err := pruneEvents(ctx, s, clock.Now(), 0); n != 0 || err != nil {
+			t.Fatalf("retention 0 pruned %d, %v", n, err)
+		}
+		if n, err := pruneEvents(ctx, s, clock.Now(), 36*time.Hour); n != 2 || err != nil {
+			t.Fatalf("retention 36h pruned %d, %v; want 2", n, err)
+		}
+	})
+}
+
+func storeDB(t *testing.T, s Store) *sql.DB {
+	switch st := s.(type) {
+	case *SQLiteStore:
+		return st.db
+	case *PostgresStore:
+		return st.db
+	}
+	t.Fatalf("no database in a %T", s)
+	return nil
+}
+
+func TestEventID(t *testing.T) {
+	id := eventID(testEpoch.Unix(), 42)
+	if len(id) != 34 || !strings.HasPrefix(id, "EV") {
+		t.Fatalf("eventID = %q", id)
+	}
+	a, ok := parseEventID(id)
+	if !ok || a.date != testEpoch.Unix() || a.id != 42 {
+		t.Fatalf("parseEventID(%q) = %+v, %v", id, a, ok)
+	}
+	if eventID(testEpoch.Unix(), 43) <= id || eventID(testEpoch.Unix()+1, 1) <= id {
+		t.Fatal("ids do not grow with (Date, id)")
+	}
+	for _, bad := range []string{"", "EV", "IR" + id[2:], strings.ToLower(id), id + "0", "EV" + strings.Repeat("G", 32),
+		"EV" + strings.Repeat("F", 32)} {
+		if _, ok := parseEventID(bad); ok {
+			t.Fatalf("parseEventID(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/impactcom/impactctl/contract"
+)
+
+// eventListHead is the event list's envelope: no page numbers and no total, since
+// pages follow an anchor (@nextpageuri) that never repeats or skips an event.
+type eventListHead struct {
+	PageSize    string      `json:"@pagesize"`
+	NextPageUri string      `json:"@nextpageuri"`
+	Events      []eventBody `json:"Events"`
+}
+
+// tokenEvents answers one token's events; a deleted token's stay readable.
+func (h *handler) tokenEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	return h.listEvents(w, r, c, r.PathValue("tok"), false)
+}
+
+// accountEvents answers the addressed account's events.
+func (h *handler) accountEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	return h.listEvents(w, r, c, "", true)
+}
+
+func (h *handler) listEvents(w http.ResponseWriter, r *http.Request, c *call, sid string, account bool) error {
+	q := r.URL.Query()
+	f, err := parseEventFilter(q, account)
+	if err != nil {
+		return err
+	}
+	size := f.Limit
+	f.Limit = size + 1 // one more says whether a next page exists
+	list, err := h.svc.Events(r.Context(), c, sid, f)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(list) > size {
+		list = list[:size]
+		last := list[len(list)-1]
+		nq := url.Values{}
+		for k, v := range q {
+			if k != "Before" && k != "After" {
+				nq[k] = v
+			}
+		}
+		nq.Set("PageSize", strconv.Itoa(size))
+		if f.After != nil {
+			nq.Set("After", eventID(last.Date, last.ID))
+		} else {
+			nq.Set("Before", eventID(last.Date, last.ID))
+		}
+		next = r.URL.Path + "?" + nq.Encode()
+	}
+	body := eventListHead{PageSize: strconv.Itoa(size), NextPageUri: next, Events: make([]eventBody, 0, len(list))}
+	for i := range list {
+		body.Events = append(body.Events, eventBodyOf(&list[i]))
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// parseEventFilter reads PageSize, Type, Since, Until, Before and After, and on the
+// account's list Sid and ActorSid. An empty value is refused: an unset variable must
+// never widen a selection.
+func parseEventFilter(q url.Values, account bool) (eventFilter, error) {
+	f := eventFilter{Limit: 100}
+	if q.Has("Page") {
+		return f, badRequest("Page", "events are paged by @nextpageuri, not by page number")
+	}
+	allowed := []string{"PageSize", "Type", "Since", "Until", "Before", "After"}
+	if account {
+		allowed = append(allowed, "Sid", "ActorSid")
+	}
+	for _, name := range allowed {
+		if q.Has(name) && q.Get(name) == "" {
+			return f, badRequest(name, "is empty; leave it out to not filter")
+		}
+	}
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > contract.MaxPageSize {
+			return f, badRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
+		}
+		f.Limit = n
+	}
+	if v := q.Get("Type"); v != "" {
+		if !slices.Contains(EventTypes, v) {
+			return f, badRequest("Type", "must be one of the event types (created, edited, reset, …)")
+		}
+		f.Type = v
+	}
+	for _, d := range []struct {
+		name string
+		to   *int64
+	}{{"Since", &f.Since}, {"Until", &f.Until}} {
+		if v := q.Get(d.name); v != "" {
+			t, err := parseWhen(v)
+			if err != nil {
+				return f, badRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+			}
+			*d.to = t.Unix()
+			if *d.to == 0 {
+				*d.to = -1 // the epoch itself: 0 means no bound
+			}
+		}
+	}
+	for _, a := range []struct {
+		name string
+		to   **eventAnchor
+	}{{"Before", &f.Before}, {"After", &f.After}} {
+		if v := q.Get(a.name); v != "" {
+			anchor, ok := parseEventID(v)
+			if !ok {
+				return f, badRequest(a.name, "must be an event Id (EV and 32 hexadecimal digits)")
+			}
+			*a.to = anchor
+		}
+	}
+	if f.Before != nil && f.After != nil {
+		return f, badRequest("After", "cannot be combined with Before")
+	}
+	if account {
+		for _, s := range []struct {
+			name string
+			to   *string
+		}{{"Sid", &f.TokenSID}, {"ActorSid", &f.ActorSID}} {
+			if v := q.Get(s.name); v != "" {
+				if !contract.ValidSID(v) {
+					return f, badRequest(s.name, "must be an Account SID (IR and 32 letters or digits)")
+				}
+				*s.to = v
+			}
+		}
+	}
+	return f, nil
+}

@@ -1,0 +1,457 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// notificationsTable is the outbox, the same on both stores but for the id column's
+// type: one row per recipient of an event, written in the event's transaction. A mail
+// sender takes the PENDING rows (see Outbox) and sets SENT or FAILED; without mail the
+// rows are written OFF and nothing waits.
+func notificationsTable(idType string) string {
+	return `
+CREATE TABLE notifications (
+	id           ` + idType + `,
+	event_id     BIGINT NOT NULL, -- no foreign key: pruned with its event
+	account_id   BIGINT NOT NULL,
+	email        TEXT NOT NULL,
+	state        TEXT NOT NULL CHECK (state IN ('PENDING', 'SENT', 'FAILED', 'SUPPRESSED', 'OFF')),
+	date         BIGINT NOT NULL, -- when the state was set (Unix seconds)
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	next_attempt BIGINT,          -- PENDING: not before this time
+	lease_until  BIGINT,          -- a sender's claim, until this time
+	last_error   TEXT
+);
+CREATE INDEX notifications_event ON notifications(event_id);
+CREATE INDEX notifications_pending ON notifications(next_attempt, id) WHERE state = 'PENDING';
+`
+}
+
+// PendingNotification is one message an outbox sender may have to send: a recipient
+// of an event whose notification is PENDING.
+type PendingNotification struct {
+	ID        int64  // the notification row's id
+	EventID   string // the event's wire Id
+	AccountID int64  // the account of the token
+	Email     string
+	Attempts  int
+	// Event is the event as the Token API shows it (its Notifications left out).
+	Event json.RawMessage
+	// RequestID groups a request's messages: one message per recipient per request.
+	RequestID string
+}
+
+// Outbox is what a mail sender works from, over the notifications table: PENDING rows
+// due now, claimed with a lease so one sender (one replica) sends each, then marked
+// SENT or FAILED (or PENDING again, with a later next attempt). The store writes the
+// rows in the change's transaction; a sender reads them after commit.
+type Outbox interface {
+	// ClaimNotifications claims up to limit PENDING notifications whose next attempt
+	// is due at now (Unix seconds) and whose lease has ended, leasing them until leaseUntil.
+	ClaimNotifications(ctx context.Context, now, leaseUntil int64, limit int) ([]PendingNotification, error)
+	// SetNotificationState records the outcome of an attempt on notifications ids:
+	// state (SENT, FAILED, SUPPRESSED, or PENDING to retry at nextAttempt), at now,
+	// with errText ("" none; never a message body), releasing the lease.
+	SetNotificationState(ctx context.Context, ids []int64, state string, now, nextAttempt int64, errText string) error
+}
+
+// eventColumns are an event row's columns as scanEvent reads them.
+const eventColumns = `id, account_id, type, date, token_sid, token_name, actor_sid, actor_name, client_address,
+	request_id, changes, extra`
+
+// The events' SQL is written once, with $N placeholders, which SQLite reads as
+// PostgreSQL does.
+const (
+	// The oldest events have the lowest ids: a batch looks at the first rows by id
+	// only, so a prune with nothing to do reads a handful of rows, and no index on
+	// the date costs every change a write. Notifications go first, with their events.
+	sqlPruneBatch         = `SELECT id FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT $2) AND date < $1`
+	sqlPruneNotifications = `DELETE FROM notifications WHERE event_id IN (` + sqlPruneBatch + `)`
+	sqlPruneEvents        = `DELETE FROM events WHERE id IN (` + sqlPruneBatch + `)`
+)
+
+// eventRow is an event's column values, in the events table's order from account_id.
+func eventRow(e *event) ([]any, error) {
+	changes := "[]"
+	if len(e.Changes) > 0 {
+		b, err := json.Marshal(e.Changes)
+		if err != nil {
+			return nil, fmt.Errorf("encode event changes: %w", err)
+		}
+		changes = string(b)
+	}
+	extra, err := json.Marshal(e.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	return []any{e.AccountID, e.Type, e.Date, e.TokenSID, e.TokenName, e.ActorSID, e.ActorName, e.Client,
+		e.RequestID, changes, string(extra)}, nil
+}
+
+func scanEvent(row interface{ Scan(...any) error }) (*event, error) {
+	var e event
+	var changes, extra string
+	if err := row.Scan(&e.ID, &e.AccountID, &e.Type, &e.Date, &e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName,
+		&e.Client, &e.RequestID, &changes, &extra); err != nil {
+		return nil, fmt.Errorf("read event: %w", err)
+	}
+	if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+		return nil, fmt.Errorf("read event %d changes: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(extra), &e.Extra); err != nil {
+		return nil, fmt.Errorf("read event %d: %w", e.ID, err)
+	}
+	return &e, nil
+}
+
+// queryEvents lists an account's events as f asks, each with its notifications: the
+// one reading both stores share.
+func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter) ([]event, error) {
+	args := []any{accountID}
+	conds := []string{"account_id = $1"}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.TokenSID != "" {
+		conds = append(conds, "token_sid = "+arg(f.TokenSID))
+	}
+	if f.Type != "" {
+		conds = append(conds, "type = "+arg(f.Type))
+	}
+	if f.ActorSID != "" {
+		conds = append(conds, "actor_sid = "+arg(f.ActorSID))
+	}
+	if f.Since != 0 {
+		conds = append(conds, "date >= "+arg(f.Since))
+	}
+	if f.Until != 0 {
+		conds = append(conds, "date < "+arg(f.Until))
+	}
+	order := " ORDER BY date DESC, id DESC"
+	if a := f.Before; a != nil {
+		d := arg(a.date)
+		conds = append(conds, "(date < "+d+" OR date = "+d+" AND id < "+arg(a.id)+")")
+	}
+	if a := f.After; a != nil {
+		d := arg(a.date)
+		conds = append(conds, "(date > "+d+" OR date = "+d+" AND id > "+arg(a.id)+")")
+		order = " ORDER BY date, id"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(conds, " AND ")+
+		order+` LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	var out []event
+	at := map[int64]int{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		at[e.ID] = len(out)
+		out = append(out, *e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, 0, len(out))
+	nargs := make([]any, 0, len(out))
+	for i, e := range out {
+		ids = append(ids, "$"+strconv.Itoa(i+1))
+		nargs = append(nargs, e.ID)
+	}
+	nrows, err := q.QueryContext(ctx, `SELECT event_id, email, state, date FROM notifications
+		WHERE event_id IN (`+strings.Join(ids, ", ")+`) ORDER BY event_id, id`, nargs...)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	defer nrows.Close()
+	for nrows.Next() {
+		var id int64
+		var n notification
+		if err := nrows.Scan(&id, &n.Email, &n.State, &n.Date); err != nil {
+			return nil, fmt.Errorf("list notifications: %w", err)
+		}
+		if i, ok := at[id]; ok {
+			out[i].Notifications = append(out[i].Notifications, n)
+		}
+	}
+	if err := nrows.Err(); err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	return out, nil
+}
+
+// Events lists an account's events (see eventFilter) from the readers.
+func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error) {
+	return queryEvents(ctx, s.read, accountID, f)
+}
+
+// PruneEvents removes up to limit events dated before before, oldest first, with
+// their notifications, and answers how many went.
+func (s *SQLiteStore) PruneEvents(ctx context.Context, before int64, limit int) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = pruneEventsIn(ctx, tx, before, limit)
+		return err
+	})
+	return n, busyAsInFlight(err)
+}
+
+// pruneEventsIn removes one batch of events and their notifications, in tx.
+func pruneEventsIn(ctx context.Context, tx querier, before int64, limit int) (int, error) {
+	if _, err := tx.ExecContext(ctx, sqlPruneNotifications, before, limit); err != nil {
+		return 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, sqlPruneEvents, before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// eventStatements are the writer's prepared event statements.
+type eventStatements struct {
+	insertEvent, insertNotifications *sql.Stmt
+}
+
+func prepareEvents(ctx context.Context, db *sql.DB) (*eventStatements, error) {
+	var st eventStatements
+	var err error
+	// A transaction's events and notifications go in one statement each, whatever
+	// their number (a bulk call writes up to a hundred), as JSON arrays of rows.
+	st.insertEvent, err = db.PrepareContext(ctx, `INSERT INTO events (account_id, type, date, token_sid, token_name,
+		actor_sid, actor_name, client_address, request_id, changes, extra)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+			value->>9, value->>10
+		FROM json_each($1) ORDER BY key RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insertEvents: %w", err)
+	}
+	st.insertNotifications, err = db.PrepareContext(ctx, `INSERT INTO notifications (event_id, account_id, email,
+		state, date, next_attempt)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each($1) ORDER BY key`)
+	if err != nil {
+		st.insertEvent.Close()
+		return nil, fmt.Errorf("prepare insertNotifications: %w", err)
+	}
+	return &st, nil
+}
+
+func (st *eventStatements) close() error {
+	if st == nil {
+		return nil
+	}
+	return errors.Join(st.insertEvent.Close(), st.insertNotifications.Close())
+}
+
+// AddEvent keeps e to be written when the transaction ends (see writeEvents).
+func (x *sqliteTx) AddEvent(ctx context.Context, e *event) error {
+	x.events = append(x.events, e)
+	return nil
+}
+
+// writeEvents writes the transaction's events, then their notifications: one
+// statement each.
+func (x *sqliteTx) writeEvents(ctx context.Context) error {
+	if len(x.events) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(x.events))
+	for _, e := range x.events {
+		row, err := eventRow(e)
+		if err != nil {
+			return err
+		}
+		for i, v := range row {
+			if ns, ok := v.(sql.NullString); ok {
+				row[i] = nullString(ns) // JSON null or the text
+			}
+		}
+		rows = append(rows, row)
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("encode events: %w", err)
+	}
+	res, err := x.stmt(ctx, x.s.evs.insertEvent).QueryContext(ctx, string(list))
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	var ids []int64
+	for res.Next() {
+		var id int64
+		if err := res.Scan(&id); err != nil {
+			res.Close()
+			return fmt.Errorf("insert events: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	if len(ids) != len(x.events) {
+		return fmt.Errorf("insert events: %d ids for %d events", len(ids), len(x.events))
+	}
+	// Rows are inserted in the array's order, each taking the next id.
+	slices.Sort(ids)
+	var nrows [][]any
+	for i, e := range x.events {
+		e.ID = ids[i]
+		for _, n := range e.Notifications {
+			var next any
+			if n.State == NotificationPending {
+				next = n.Date
+			}
+			nrows = append(nrows, []any{e.ID, e.AccountID, n.Email, n.State, n.Date, next})
+		}
+	}
+	if len(nrows) == 0 {
+		return nil
+	}
+	if list, err = json.Marshal(nrows); err != nil {
+		return fmt.Errorf("encode notifications: %w", err)
+	}
+	if _, err := x.stmt(ctx, x.s.evs.insertNotifications).ExecContext(ctx, string(list)); err != nil {
+		return fmt.Errorf("insert notifications: %w", err)
+	}
+	return nil
+}
+
+// Events lists an account's events (see eventFilter).
+func (s *PostgresStore) Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error) {
+	return queryEvents(ctx, s.db, accountID, f)
+}
+
+// PruneEvents removes up to limit events dated before before, oldest first, with
+// their notifications.
+func (s *PostgresStore) PruneEvents(ctx context.Context, before int64, limit int) (int, error) {
+	n := 0
+	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		var err error
+		n, err = pruneEventsIn(ctx, tx, before, limit)
+		return err
+	})
+	return n, err
+}
+
+// AddEvent keeps e to be written when the transaction ends, in the statement that
+// moves the account's generation: events cost a write transaction no round trip.
+func (t *pgTx) AddEvent(ctx context.Context, e *event) error {
+	t.events = append(t.events, e)
+	return nil
+}
+
+// finish writes the transaction's events and their notifications and moves the
+// generation of every account whose tokens changed, in one statement.
+func (t *pgTx) finish(ctx context.Context) error {
+	gens := make([]int64, 0, len(t.changed))
+	for id := range t.changed {
+		gens = append(gens, id)
+	}
+	if len(t.events) == 0 {
+		if len(gens) == 0 {
+			return nil
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE accounts SET generation = generation + 1 WHERE id = ANY($1)`, gens); err != nil {
+			return fmt.Errorf("account generation: %w", err)
+		}
+		return nil
+	}
+	n := len(t.events)
+	var (
+		acct, date                             []int64
+		typ, sid, name, changes, extra         []string
+		actorSID, actorName, client, requestID []*string
+		nOrd                                   []int32
+		nAcct, nDate                           []int64
+		nNext                                  []*int64
+		nEmail, nState                         []string
+	)
+	for i, e := range t.events {
+		row, err := eventRow(e)
+		if err != nil {
+			return err
+		}
+		acct, typ, date = append(acct, e.AccountID), append(typ, e.Type), append(date, e.Date)
+		sid, name = append(sid, e.TokenSID), append(name, e.TokenName)
+		actorSID, actorName = append(actorSID, nullString(e.ActorSID)), append(actorName, nullString(e.ActorName))
+		client, requestID = append(client, nullString(e.Client)), append(requestID, nullString(e.RequestID))
+		changes, extra = append(changes, row[9].(string)), append(extra, row[10].(string))
+		for _, nt := range e.Notifications {
+			nOrd, nAcct, nEmail = append(nOrd, int32(i+1)), append(nAcct, e.AccountID), append(nEmail, nt.Email)
+			nState, nDate = append(nState, nt.State), append(nDate, nt.Date)
+			var next *int64
+			if nt.State == NotificationPending {
+				d := nt.Date
+				next = &d
+			}
+			nNext = append(nNext, next)
+		}
+	}
+	var ids []int64
+	rows, err := t.tx.QueryContext(ctx, `WITH ids AS MATERIALIZED (
+			SELECT ord, nextval('events_id_seq') AS id
+			FROM generate_series(1, $1::int) AS ord ORDER BY ord
+		), ev AS (
+			INSERT INTO events (id, account_id, type, date, token_sid, token_name, actor_sid, actor_name,
+				client_address, request_id, changes, extra)
+			SELECT ids.id, v.account_id, v.type, v.date, v.sid, v.name, v.actor_sid, v.actor_name, v.client,
+				v.request_id, v.changes, v.extra
+			FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+				$9::text[], $10::text[], $11::text[], $12::text[])
+				WITH ORDINALITY AS v(account_id, type, date, sid, name, actor_sid, actor_name, client, request_id,
+					changes, extra, ord)
+			JOIN ids ON ids.ord = v.ord
+		), nt AS (
+			INSERT INTO notifications (event_id, account_id, email, state, date, next_attempt)
+			SELECT ids.id, n.account_id, n.email, n.state, n.date, n.next
+			FROM unnest($13::int[], $14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::bigint[])
+				AS n(ord, account_id, email, state, date, next)
+			JOIN ids ON ids.ord = n.ord
+		), gen AS (
+			UPDATE accounts SET generation = generation + 1 WHERE id = ANY($19::bigint[])
+		)
+		SELECT id FROM ids ORDER BY ord`,
+		n, acct, typ, date, sid, name, actorSID, actorName, client, requestID, changes, extra,
+		nOrd, nAcct, nEmail, nState, nDate, nNext, gens)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	for i, id := range ids {
+		t.events[i].ID = id
+	}
+	return nil
+}
