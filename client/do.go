@@ -320,7 +320,24 @@ func (c *Client) apiError(method, path string, res *response) *APIError {
 		}
 	}
 	e.RetryAfter = retryAfter(res.header.Get("Retry-After"))
+	if id := res.header.Get("X-Request-Id"); validRequestID(id) {
+		e.RequestID = c.redact(id)
+	}
 	return e
+}
+
+// validRequestID reports whether a server's X-Request-Id is fit to show: 1
+// to 100 letters, digits, '-', '_' or '.'.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date.

@@ -35,6 +35,9 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Method and Path identify the request (the path without its query).
 	Method, Path string
+	// RequestID is the answer's X-Request-Id, the server's name for the
+	// request (its log and events record it); "" when it sent none fit to show.
+	RequestID string `json:"RequestId,omitempty"`
 }
 
 // FieldError is one refused field of a request.
