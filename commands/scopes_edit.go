@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
@@ -97,12 +98,19 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	for _, s := range caller.Scopes {
 		held[s] = true
 	}
+	// The first frame is drawn at the terminal's size, not taller.
+	width, height := 0, 0
+	if t, ok := opts.Env.IO.Out.(interface{ Fd() uintptr }); ok {
+		width, height, _ = term.GetSize(int(t.Fd()))
+	}
 	page := scopepicker.New(scopepicker.Options{
 		Title:      fmt.Sprintf("API scopes of token %s (%s)", tok.AccountSid, tok.Name),
 		Categories: pickerCategories(cat, tok.Scopes),
 		Checked:    tok.Scopes,
 		Grantable:  func(id string) bool { return held[id] },
 		Color:      opts.Env.Getenv("NO_COLOR") == "" && opts.Env.Getenv("TERM") != "dumb",
+		Width:      width,
+		Height:     height,
 	})
 	page, err = scopepicker.Run(ctx, opts.Env.IO.In, opts.Env.IO.Out, page)
 	if err != nil {

@@ -1,0 +1,183 @@
+package commands_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// ptyKeys are the keys a ptykeys script can press, as a terminal sends them.
+var ptyKeys = map[string]string{
+	"up": "\x1b[A", "down": "\x1b[B", "right": "\x1b[C", "left": "\x1b[D",
+	"pgup": "\x1b[5~", "pgdown": "\x1b[6~", "home": "\x1b[H", "end": "\x1b[F",
+	"space": " ", "enter": "\r", "esc": "\x1b", "backspace": "\x7f", "tab": "\t", "ctrl-c": "\x03",
+}
+
+// cmdPtyKeys runs a command on a pseudo-terminal (rows × cols, default
+// 40 × 80, TERM=xterm-256color) and presses keys into it, one at a time
+// and each only once the screen has settled, as a person would; a small
+// terminal emulator keeps what the screen shows:
+//
+//	ptykeys [-cols N] [-rows N] keys.txt impactctl scopes edit $SID
+//
+// Each line of the keys file is one step:
+//
+//	await TEXT    wait (up to 10 s) until the screen shows TEXT
+//	key NAME...   press keys: j, k, a, q, / (any one character), or up,
+//	              down, pgup, pgdown, home, end, space, enter, esc,
+//	              backspace, tab, ctrl-c
+//	type TEXT     type text, a character at a time
+//	answer TEXT   wait for a question ("] " or ": " at the end of the
+//	              output), then type TEXT and Enter
+//	snap          print the screen to stdout between "--- screen ---" and
+//	              "--- end ---"
+//
+// When the keys are done it waits for the command to end (20 s at most),
+// prints the screen as it was left, then "[colours N]" (how many escape
+// sequences set a colour or style) and "[exit N]".
+func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
+	cols, rows := 80, 40
+	for len(args) > 1 && (args[0] == "-cols" || args[0] == "-rows") {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 {
+			ts.Fatalf("ptykeys: %s wants a positive number", args[0])
+		}
+		if args[0] == "-cols" {
+			cols = n
+		} else {
+			rows = n
+		}
+		args = args[2:]
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: ptykeys [-cols N] [-rows N] keysfile command [args...]")
+	}
+	steps := ts.ReadFile(args[0])
+	cmd := ptyCommand(ts, args[1:])
+	cmd.Env = append(cmd.Env, "TERM=xterm-256color")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+	ts.Check(err)
+	scr := newScreen(rows, cols)
+	scr.reply = f
+	done := make(chan struct{})
+	go func() {
+		io.Copy(scr, f)
+		close(done)
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	var out strings.Builder
+	press := func(s string) {
+		before := scr.written()
+		_, err := io.WriteString(f, s)
+		ts.Check(err)
+		settle(scr, before, done)
+	}
+	for _, line := range strings.Split(steps, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		verb, rest, _ := strings.Cut(line, " ")
+		switch verb {
+		case "await":
+			if !waitFor(func() bool { return strings.Contains(scr.String(), rest) }, 10*time.Second, done) {
+				ts.Fatalf("ptykeys: the screen never showed %q:\n%s", rest, scr)
+			}
+		case "key":
+			for _, k := range strings.Fields(rest) {
+				seq, ok := ptyKeys[k]
+				if !ok && len([]rune(k)) == 1 {
+					seq, ok = k, true
+				}
+				if !ok {
+					ts.Fatalf("ptykeys: unknown key %q", k)
+				}
+				press(seq)
+			}
+		case "type":
+			for _, r := range rest {
+				press(string(r))
+			}
+		case "answer":
+			if !waitFor(func() bool {
+				s := scr.String()
+				return strings.HasSuffix(s, "]") || strings.HasSuffix(s, ":")
+			}, 10*time.Second, done) {
+				ts.Fatalf("ptykeys: no question on the screen:\n%s", scr)
+			}
+			press(rest + "\r")
+		case "snap":
+			fmt.Fprintf(&out, "--- screen ---\n%s\n--- end ---\n", scr)
+		default:
+			ts.Fatalf("ptykeys: unknown step %q", line)
+		}
+	}
+	select {
+	case err = <-exited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		err = <-exited
+		fmt.Fprintf(&out, "[killed: still running 20 s after the last key]\n")
+	}
+	<-done
+	f.Close()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		ts.Check(err)
+	}
+	fmt.Fprintf(&out, "--- final screen ---\n%s\n--- end ---\n[colours %d]\n[exit %d]\n", scr, scr.colours(), code)
+	fmt.Fprint(ts.Stdout(), out.String())
+	if (code != 0) != neg {
+		ts.Fatalf("ptykeys: exit %d", code)
+	}
+}
+
+// settle waits until the program answered a key (the screen was sent
+// something after before, or a second passed) and then went quiet for a
+// moment, so the next key is never read together with this one.
+func settle(scr *screen, before int, done <-chan struct{}) {
+	waitFor(func() bool { return scr.written() > before }, time.Second, done)
+	for last := -1; ; {
+		n := scr.written()
+		if n == last {
+			return
+		}
+		last = n
+		select {
+		case <-done:
+			return
+		case <-time.After(60 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor polls cond until it holds (true), the time is up or the program
+// ended (cond's last answer).
+func waitFor(cond func() bool, limit time.Duration, done <-chan struct{}) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-done:
+			return cond()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
