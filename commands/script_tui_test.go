@@ -145,10 +145,10 @@ func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // settle waits until the program answered a key (the screen was sent
-// something after before, or a second passed) and then went quiet for a
-// moment, so the next key is never read together with this one.
+// something after before, or two seconds passed) and then went quiet for a
+// moment, so keys arrive one at a time, as a person types them.
 func settle(scr *screen, before int, done <-chan struct{}) {
-	waitFor(func() bool { return scr.written() > before }, time.Second, done)
+	waitFor(func() bool { return scr.written() > before }, 2*time.Second, done)
 	for last := -1; ; {
 		n := scr.written()
 		if n == last {

@@ -175,6 +175,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.scroll()
 		return m, nil
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys typed faster than they are read ("jjj", "/rep") arrive
+			// as one message: each is a key of its own.
+			var next tea.Model = m
+			for _, r := range msg.Runes {
+				var cmd tea.Cmd
+				next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				if cmd != nil {
+					return next, cmd
+				}
+			}
+			return next, nil
+		}
 		// A new state never shares its checks with the one it came from.
 		m.notice, m.on = "", maps.Clone(m.on)
 		if key.Matches(msg, keys.Interrupt) {
@@ -253,7 +266,7 @@ func (m Model) filterKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.setFilter(m.filter[:len(m.filter)-n])
 		}
 	case tea.KeyRunes, tea.KeySpace:
-		if !msg.Paste && len(m.filter) < 64 {
+		if len(m.filter) < 64 {
 			m.setFilter(m.filter + string(msg.Runes))
 		}
 	}

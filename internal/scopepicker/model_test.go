@@ -362,3 +362,25 @@ func TestUpdateLeavesThePreviousState(t *testing.T) {
 		t.Fatalf("after: %v", after.Selected())
 	}
 }
+
+// Keys typed faster than the terminal is read arrive as one message of
+// several runes: each still counts, and a "/" among them starts a filter
+// that the rest is typed into.
+func TestKeysReadTogether(t *testing.T) {
+	m := update(newPage(), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj ")})
+	if got := m.Selected(); !slices.Equal(got, []string{"account.write"}) {
+		t.Fatalf("jj then space read together: %v", got)
+	}
+	m = update(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c/rep")})
+	if len(m.Selected()) != 0 || !m.Filtering() || m.Filter() != "rep" {
+		t.Fatalf("c/rep read together: %v filtering %v %q", m.Selected(), m.Filtering(), m.Filter())
+	}
+	next, cmd := newPage().Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jqj")})
+	if next.(Model).Outcome() != Cancelled || cmd == nil {
+		t.Fatal("q among keys read together does not cancel")
+	}
+	// A paste is text, never keys.
+	if m := update(newPage(), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj c"), Paste: true}); m.Outcome() != Open || len(m.Selected()) != 0 {
+		t.Fatal("a paste acted as keys")
+	}
+}
