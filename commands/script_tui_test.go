@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -36,6 +37,8 @@ var ptyKeys = map[string]string{
 //	type TEXT     type text, a character at a time
 //	answer TEXT   wait for a question ("] " or ": " at the end of the
 //	              output), then type TEXT and Enter
+//	exec CMD...   run another command meanwhile ($VARS expanded), as from
+//	              a second terminal; it must succeed
 //	snap          print the screen to stdout between "--- screen ---" and
 //	              "--- end ---"
 //
@@ -115,6 +118,13 @@ func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("ptykeys: no question on the screen:\n%s", scr)
 			}
 			press(rest + "\r")
+		case "exec":
+			// Another command while the page is open, as from a second
+			// terminal; it must succeed.
+			other := ptyCommand(ts, strings.Fields(os.Expand(rest, ts.Getenv)))
+			if b, err := other.CombinedOutput(); err != nil {
+				ts.Fatalf("ptykeys: exec %s: %v\n%s", rest, err, b)
+			}
 		case "snap":
 			fmt.Fprintf(&out, "--- screen ---\n%s\n--- end ---\n", scr)
 		default:
