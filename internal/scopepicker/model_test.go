@@ -384,3 +384,13 @@ func TestKeysReadTogether(t *testing.T) {
 		t.Fatal("a paste acted as keys")
 	}
 }
+
+func TestEmptyCatalog(t *testing.T) {
+	m := press(t, New(Options{}), "j", "space", "a", "c")
+	if !strings.Contains(m.View(), "the catalog lists no scopes") || len(m.Selected()) != 0 {
+		t.Fatalf("empty catalog:\n%s", m.View())
+	}
+	if m = press(t, m, "enter"); m.Outcome() != Done {
+		t.Fatalf("enter: %v", m.Outcome())
+	}
+}

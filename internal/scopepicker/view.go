@@ -67,8 +67,12 @@ func (m Model) View() string {
 	for i := first; i < last; i++ {
 		b.WriteString(m.rowLine(i, idw) + "\n")
 	}
-	if len(m.rows) == 0 {
+	switch {
+	case len(m.rows) > 0:
+	case m.filter != "":
 		b.WriteString(m.line("  no scope matches the filter", sgrFaint) + "\n")
+	default:
+		b.WriteString(m.line("  the catalog lists no scopes", sgrFaint) + "\n")
 	}
 
 	switch {
