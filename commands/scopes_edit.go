@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/scopepicker"
+	"github.com/impactcom/impactctl/output"
 )
 
 // ScopesEditOptions are `scopes edit`'s inputs.
@@ -92,7 +93,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	if lacking := missingScopes(tok.Scopes, caller.Scopes); len(lacking) > 0 {
 		return &ExitError{Code: ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
 			"token %s holds %s, which the token in use (%s) lacks: it may not change this token's scopes; nothing changed",
-			tok.AccountSid, strings.Join(sanitizeAll(lacking), ", "), caller.AccountSid)}
+			output.Sanitize(tok.AccountSid), strings.Join(sanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
 	}
 	held := map[string]bool{}
 	for _, s := range caller.Scopes {
