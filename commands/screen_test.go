@@ -1,8 +1,7 @@
 package commands_test
 
 import (
-	"fmt"
-	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,19 +14,21 @@ import (
 // page: it keeps what a terminal of rows × cols shows, understanding what a
 // program drawing in place sends (text, CR, LF, cursor moves, erases) and
 // ignoring modes, colours and titles. It also counts the colour escapes it
-// was sent.
+// was sent, and keeps every query it was sent (a question a terminal
+// answers on the program's input) without answering it, as a terminal that
+// never answers.
 type screen struct {
 	mu         sync.Mutex
 	rows, cols int
 	cells      [][]string // one grapheme per cell; "" is the right half of a wide one
 	y, x       int
 	wrapNext   bool
-	pending    []byte // an escape sequence or UTF-8 split across writes
-	sgr        int    // SGR sequences that set a style or colour
-	raw        int    // bytes written
-	// reply is where the terminal answers queries, as a real one does: the
-	// cursor's position (CSI 6n) and the background colour (OSC 11).
-	reply io.Writer
+	last       string   // the last character put, for REP
+	pending    []byte   // an escape sequence or UTF-8 split across writes
+	sgr        int      // SGR sequences that set a style or colour
+	raw        int      // bytes written
+	queries    []string // the queries sent, as written
+	escapes    int      // escape sequences sent
 }
 
 func newScreen(rows, cols int) *screen {
@@ -74,10 +75,17 @@ func (s *screen) step(data []byte) int {
 		s.lineFeed()
 		return 1
 	case c == '\b':
-		s.x = max(0, s.x-1)
+		s.x, s.wrapNext = max(0, s.x-1), false
+		return 1
+	case c == '\t':
+		s.x, s.wrapNext = min(s.cols-1, (s.x/8+1)*8), false
 		return 1
 	case c == 0x1b:
-		return s.escape(data)
+		n := s.escape(data)
+		if n > 0 {
+			s.escapes++
+		}
+		return n
 	case c < 0x20 || c == 0x7f:
 		return 1
 	}
@@ -86,6 +94,7 @@ func (s *screen) step(data []byte) int {
 	}
 	r, n := utf8.DecodeRune(data)
 	s.put(string(r), max(1, ansi.StringWidth(string(r))))
+	s.last = string(r)
 	return n
 }
 
@@ -122,6 +131,9 @@ func (s *screen) escape(data []byte) int {
 	case '[':
 		for i := 2; i < len(data); i++ {
 			if data[i] >= 0x40 && data[i] <= 0x7e {
+				if isQuery(string(data[2:i]), data[i]) {
+					s.queries = append(s.queries, string(data[:i+1]))
+				}
 				s.csi(string(data[2:i]), data[i])
 				return i + 1
 			}
@@ -137,21 +149,39 @@ func (s *screen) escape(data []byte) int {
 				end = i + 2
 			}
 			if end > 0 {
-				if string(data[1:i]) == "]11;?" && s.reply != nil {
-					io.WriteString(s.reply, "\x1b]11;rgb:0000/0000/0000\x1b\\")
+				// A colour query (OSC 4, 10, 11, 12… ending "?"), or a
+				// request for a setting or capability (DCS $q, DCS +q).
+				body := string(data[2:i])
+				if (data[1] == ']' && strings.HasSuffix(body, "?")) ||
+					(data[1] == 'P' && (strings.HasPrefix(body, "$q") || strings.HasPrefix(body, "+q"))) {
+					s.queries = append(s.queries, string(data[:end]))
 				}
 				return end
 			}
 		}
 		return 0
 	}
+	switch data[1] {
+	case 'M': // reverse index: up a line, scrolling down at the top
+		if s.y > 0 {
+			s.y--
+		} else {
+			s.cells = append([][]string{s.blank()}, s.cells[:s.rows-1]...)
+		}
+		s.wrapNext = false
+	case 'D': // index
+		s.lineFeed()
+	case 'E': // next line
+		s.x = 0
+		s.lineFeed()
+	}
 	return 2
 }
 
 func (s *screen) csi(params string, final byte) {
-	private := strings.HasPrefix(params, "?") || strings.HasPrefix(params, ">")
+	private := params != "" && strings.ContainsRune("<=>?", rune(params[0]))
 	var nums []int
-	for _, f := range strings.Split(strings.TrimLeft(params, "?>"), ";") {
+	for _, f := range strings.Split(strings.TrimLeft(params, "<=>?"), ";") {
 		n, _ := strconv.Atoi(f)
 		nums = append(nums, n)
 	}
@@ -173,8 +203,45 @@ func (s *screen) csi(params string, final byte) {
 		s.x = min(s.cols-1, s.x+arg(0, 1))
 	case 'D':
 		s.x = max(0, s.x-arg(0, 1))
+	case 'E':
+		s.y, s.x = min(s.rows-1, s.y+arg(0, 1)), 0
+	case 'F':
+		s.y, s.x = max(0, s.y-arg(0, 1)), 0
 	case 'G':
 		s.x = min(s.cols-1, arg(0, 1)-1)
+	case 'd':
+		s.y = min(s.rows-1, arg(0, 1)-1)
+	case 'I':
+		for range arg(0, 1) {
+			s.x = min(s.cols-1, (s.x/8+1)*8)
+		}
+	case 'Z':
+		for range arg(0, 1) {
+			s.x = max(0, (s.x-1)/8*8)
+		}
+	case 'P': // delete characters, the rest of the line moving left
+		n := min(arg(0, 1), s.cols-s.x)
+		line := s.cells[s.y]
+		copy(line[s.x:], line[s.x+n:])
+		for x := s.cols - n; x < s.cols; x++ {
+			line[x] = " "
+		}
+	case '@': // insert blanks, the rest of the line moving right
+		n := min(arg(0, 1), s.cols-s.x)
+		line := s.cells[s.y]
+		copy(line[s.x+n:], line[s.x:])
+		for x := s.x; x < s.x+n; x++ {
+			line[x] = " "
+		}
+	case 'X': // erase characters
+		s.eraseLine(s.y, s.x, s.x+arg(0, 1))
+	case 'b': // repeat the last character
+		if s.last != "" {
+			for range arg(0, 1) {
+				s.put(s.last, max(1, ansi.StringWidth(s.last)))
+			}
+		}
+		return
 	case 'H', 'f':
 		s.y, s.x = min(s.rows-1, arg(0, 1)-1), min(s.cols-1, arg(1, 1)-1)
 	case 'J':
@@ -203,9 +270,18 @@ func (s *screen) csi(params string, final byte) {
 		for range n {
 			s.cells = append(s.cells[:s.y], append([][]string{s.blank()}, s.cells[s.y:s.rows-1]...)...)
 		}
-	case 'n':
-		if params == "6" && s.reply != nil {
-			fmt.Fprintf(s.reply, "\x1b[%d;%dR", s.y+1, s.x+1)
+	case 'M': // delete lines, those below moving up
+		n := min(arg(0, 1), s.rows-s.y)
+		for range n {
+			s.cells = append(append(s.cells[:s.y:s.y], s.cells[s.y+1:]...), s.blank())
+		}
+	case 'S': // scroll up
+		for range min(arg(0, 1), s.rows) {
+			s.cells = append(s.cells[1:], s.blank())
+		}
+	case 'T': // scroll down
+		for range min(arg(0, 1), s.rows) {
+			s.cells = append([][]string{s.blank()}, s.cells[:s.rows-1]...)
 		}
 	case 'm':
 		if strings.Trim(params, "0;") != "" {
@@ -213,6 +289,25 @@ func (s *screen) csi(params string, final byte) {
 		}
 	}
 	s.wrapNext = false
+}
+
+// isQuery reports whether CSI params final asks the terminal something: a
+// status or cursor report (DSR), its attributes (DA), a mode (DECRQM), its
+// kitty keyboard flags, its version (XTVERSION) or its size.
+func isQuery(params string, final byte) bool {
+	switch final {
+	case 'n', 'c':
+		return true
+	case 'p':
+		return strings.HasSuffix(params, "$")
+	case 'u':
+		return params == "?"
+	case 'q':
+		return strings.HasPrefix(params, ">")
+	case 't':
+		return params == "14" || params == "16" || params == "18"
+	}
+	return false
 }
 
 func (s *screen) eraseLine(y, from, to int) {
@@ -241,6 +336,20 @@ func (s *screen) written() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.raw
+}
+
+// escapeCount is how many escape sequences the screen was sent.
+func (s *screen) escapeCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.escapes
+}
+
+// asked returns the queries the screen was sent.
+func (s *screen) asked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.queries)
 }
 
 // colours is how many SGR sequences setting a style or colour it was sent.

@@ -149,6 +149,7 @@ func TestScripts(t *testing.T) {
 			"exitcode": cmdExitcode,
 			"pty":      cmdPty,
 			"ptykeys":  cmdPtyKeys,
+			"ptyquiet": cmdPtyQuiet,
 			"filemode": cmdFilemode,
 			"proxy":    cmdProxy,
 			"readyenv": cmdReadyenv,

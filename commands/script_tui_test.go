@@ -44,7 +44,9 @@ var ptyKeys = map[string]string{
 //
 // When the keys are done it waits for the command to end (20 s at most),
 // prints the screen as it was left, then "[colours N]" (how many escape
-// sequences set a colour or style) and "[exit N]".
+// sequences set a colour or style), "[queries N]" (how many questions it
+// asked the terminal, which never answers; each follows, quoted) and
+// "[exit N]".
 func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
 	cols, rows := 80, 40
 	for len(args) > 1 && (args[0] == "-cols" || args[0] == "-rows") {
@@ -68,7 +70,6 @@ func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 	ts.Check(err)
 	scr := newScreen(rows, cols)
-	scr.reply = f
 	done := make(chan struct{})
 	go func() {
 		io.Copy(scr, f)
@@ -147,7 +148,13 @@ func cmdPtyKeys(ts *testscript.TestScript, neg bool, args []string) {
 	} else {
 		ts.Check(err)
 	}
-	fmt.Fprintf(&out, "--- final screen ---\n%s\n--- end ---\n[colours %d]\n[exit %d]\n", scr, scr.colours(), code)
+	fmt.Fprintf(&out, "--- final screen ---\n%s\n--- end ---\n[colours %d]\n", scr, scr.colours())
+	asked := scr.asked()
+	fmt.Fprintf(&out, "[queries %d]\n", len(asked))
+	for _, q := range asked {
+		fmt.Fprintf(&out, "  %q\n", q)
+	}
+	fmt.Fprintf(&out, "[exit %d]\n", code)
 	fmt.Fprint(ts.Stdout(), out.String())
 	if (code != 0) != neg {
 		ts.Fatalf("ptykeys: exit %d", code)
@@ -189,5 +196,72 @@ func waitFor(cond func() bool, limit time.Duration, done <-chan struct{}) bool {
 			return cond()
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// cmdPtyQuiet runs a command on a pseudo-terminal (40 × 80,
+// TERM=xterm-256color, stdin, stdout and stderr all the terminal) that
+// types nothing and never answers a query, and fails unless the command
+// ends within the time given (default 3 s; a program waiting for an answer
+// would wait longer):
+//
+//	ptyquiet [-within 3s] impactctl version
+//
+// It prints what the terminal showed, then "[escapes N]" (how many escape
+// sequences it was sent), "[queries N]" (how many of them asked the
+// terminal something; each follows, quoted) and "[exit N]".
+func cmdPtyQuiet(ts *testscript.TestScript, neg bool, args []string) {
+	within := 3 * time.Second
+	if len(args) > 1 && args[0] == "-within" {
+		d, err := time.ParseDuration(args[1])
+		if err != nil || d <= 0 {
+			ts.Fatalf("ptyquiet: -within wants a duration")
+		}
+		within, args = d, args[2:]
+	}
+	if len(args) < 1 {
+		ts.Fatalf("usage: ptyquiet [-within D] command [args...]")
+	}
+	cmd := ptyCommand(ts, args)
+	cmd.Env = append(cmd.Env, "TERM=xterm-256color")
+	scr := newScreen(40, 80)
+	start := time.Now()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 80})
+	ts.Check(err)
+	done := make(chan struct{})
+	go func() {
+		io.Copy(scr, f)
+		close(done)
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(within):
+		cmd.Process.Kill()
+		<-exited
+		<-done
+		f.Close()
+		ts.Fatalf("ptyquiet: still running after %v on a terminal that never answers; it was sent %q:\n%s", within, scr.asked(), scr)
+	}
+	took := time.Since(start)
+	<-done
+	f.Close()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		ts.Check(err)
+	}
+	asked := scr.asked()
+	fmt.Fprintf(ts.Stdout(), "%s\n[escapes %d]\n[queries %d]\n", scr, scr.escapeCount(), len(asked))
+	for _, q := range asked {
+		fmt.Fprintf(ts.Stdout(), "  %q\n", q)
+	}
+	fmt.Fprintf(ts.Stdout(), "[exit %d]\n", code)
+	ts.Logf("ptyquiet: %s ended in %v", strings.Join(args, " "), took.Round(time.Millisecond))
+	if (code != 0) != neg {
+		ts.Fatalf("ptyquiet: exit %d", code)
 	}
 }

@@ -3,8 +3,8 @@
 // scopes as checkboxes beneath. It only chooses a set of scopes; the caller
 // plans, confirms and sends the change.
 //
-// The Model is a bubbletea model. Its Update is pure (key messages in, state
-// out), so tests drive it without a terminal; Run puts it on one.
+// The Model is a Bubble Tea (v2) model. Its Update is pure (key messages in,
+// state out), so tests drive it without a terminal; Run puts it on one.
 package scopepicker
 
 import (
@@ -13,8 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 )
 
 // Scope is one checkbox: an ID as the API names it, and its description.
@@ -64,22 +63,33 @@ const (
 	Interrupted
 )
 
-// keyMap holds the page's keys, as the help line shows them.
+// keyMap holds the page's keys, each as the names Bubble Tea gives the
+// keys that do it (tea.KeyPressMsg.String).
 type keyMap struct {
-	Up, Down, Toggle, Category, Clear, Filter, Finish, Cancel, Interrupt key.Binding
+	Up, Down, PageUp, PageDown, Home, End, Toggle, Category, Clear, Filter, Finish, Cancel, Interrupt []string
 }
 
 var keys = keyMap{
-	Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-	Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-	Toggle:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "toggle")),
-	Category:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "category")),
-	Clear:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear all")),
-	Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-	Finish:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
-	Cancel:    key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc/q", "cancel")),
-	Interrupt: key.NewBinding(key.WithKeys("ctrl+c")),
+	Up:        []string{"up", "k"},
+	Down:      []string{"down", "j"},
+	PageUp:    []string{"pgup"},
+	PageDown:  []string{"pgdown"},
+	Home:      []string{"home"},
+	End:       []string{"end"},
+	Toggle:    []string{"space"},
+	Category:  []string{"a"},
+	Clear:     []string{"c"},
+	Filter:    []string{"/"},
+	Finish:    []string{"enter"},
+	Cancel:    []string{"esc", "q"},
+	Interrupt: []string{"ctrl+c"},
 }
+
+// is reports whether msg is one of the keys.
+func is(msg tea.KeyPressMsg, keys []string) bool { return slices.Contains(keys, msg.String()) }
+
+// maxFilter is the longest filter, in bytes.
+const maxFilter = 64
 
 // row is one line of the list: a category's toggle (scope < 0) or one of
 // its scopes.
@@ -167,30 +177,25 @@ func (m Model) Cursor() (cat, scope int, ok bool) {
 	return r.cat, r.scope, true
 }
 
-// Update handles a key or a new terminal size.
+// Update handles a key, a paste or a new terminal size.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.scroll()
 		return m, nil
-	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-			// Keys typed faster than they are read ("jjj", "/rep") arrive
-			// as one message: each is a key of its own.
-			var next tea.Model = m
-			for _, r := range msg.Runes {
-				var cmd tea.Cmd
-				next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
-				if cmd != nil {
-					return next, cmd
-				}
-			}
-			return next, nil
+	case tea.PasteMsg:
+		// A paste is text, never keys: it goes into a filter being typed,
+		// and is ignored otherwise.
+		m.notice = ""
+		if m.filtering {
+			m.typeText(msg.Content)
 		}
+		return m, nil
+	case tea.KeyPressMsg:
 		// A new state never shares its checks with the one it came from.
 		m.notice, m.on = "", maps.Clone(m.on)
-		if key.Matches(msg, keys.Interrupt) {
+		if is(msg, keys.Interrupt) {
 			m.outcome = Interrupted
 			return m, tea.Quit
 		}
@@ -203,21 +208,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // listKey handles a key while the list has the keys.
-func (m Model) listKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) listKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch {
-	case key.Matches(msg, keys.Up):
+	case is(msg, keys.Up):
 		m.move(-1)
-	case key.Matches(msg, keys.Down):
+	case is(msg, keys.Down):
 		m.move(+1)
-	case msg.Type == tea.KeyPgUp:
+	case is(msg, keys.PageUp):
 		m.move(-m.listHeight())
-	case msg.Type == tea.KeyPgDown:
+	case is(msg, keys.PageDown):
 		m.move(m.listHeight())
-	case msg.Type == tea.KeyHome:
+	case is(msg, keys.Home):
 		m.move(-len(m.rows))
-	case msg.Type == tea.KeyEnd:
+	case is(msg, keys.End):
 		m.move(len(m.rows))
-	case key.Matches(msg, keys.Toggle):
+	case is(msg, keys.Toggle):
 		if cat, scope, ok := m.Cursor(); ok {
 			if scope < 0 {
 				m.toggleCategory(cat)
@@ -225,21 +230,21 @@ func (m Model) listKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				m.toggleScope(m.cats[cat].Scopes[scope].ID)
 			}
 		}
-	case key.Matches(msg, keys.Category):
+	case is(msg, keys.Category):
 		if cat, _, ok := m.Cursor(); ok {
 			m.toggleCategory(cat)
 		}
-	case key.Matches(msg, keys.Clear):
+	case is(msg, keys.Clear):
 		m.clearAll()
-	case key.Matches(msg, keys.Filter):
+	case is(msg, keys.Filter):
 		m.filtering = true
-	case key.Matches(msg, keys.Finish):
+	case is(msg, keys.Finish):
 		m.outcome = Done
 		return m, tea.Quit
-	case msg.Type == tea.KeyEsc && m.filter != "":
+	case msg.String() == "esc" && m.filter != "":
 		// esc leaves a filter before it cancels the page.
 		m.setFilter("")
-	case key.Matches(msg, keys.Cancel):
+	case is(msg, keys.Cancel):
 		m.outcome = Cancelled
 		return m, tea.Quit
 	}
@@ -249,28 +254,48 @@ func (m Model) listKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // filterKey handles a key while typing a filter: text edits it, arrows
 // still move, enter hands the keys back to the list keeping the filter,
 // esc leaves the filter.
-func (m Model) filterKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEsc:
+func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch msg.String() {
+	case "esc":
 		m.filtering = false
 		m.setFilter("")
-	case tea.KeyEnter:
+	case "enter":
 		m.filtering = false
-	case tea.KeyUp:
+	case "up":
 		m.move(-1)
-	case tea.KeyDown:
+	case "down":
 		m.move(+1)
-	case tea.KeyBackspace:
+	case "backspace":
 		if m.filter != "" {
 			_, n := utf8.DecodeLastRuneInString(m.filter)
 			m.setFilter(m.filter[:len(m.filter)-n])
 		}
-	case tea.KeyRunes, tea.KeySpace:
-		if len(m.filter) < 64 {
-			m.setFilter(m.filter + string(msg.Runes))
+	default:
+		// Text: a character, shifted or not, but no Ctrl, Alt or other
+		// chord.
+		if msg.Text != "" && msg.Mod&(tea.ModCtrl|tea.ModAlt|tea.ModMeta|tea.ModHyper|tea.ModSuper) == 0 {
+			m.typeText(msg.Text)
 		}
 	}
 	return m, nil
+}
+
+// typeText adds text to the filter, leaving out control characters, up to
+// maxFilter bytes.
+func (m *Model) typeText(text string) {
+	f := m.filter
+	for _, r := range text {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			continue
+		}
+		if len(f)+utf8.RuneLen(r) > maxFilter {
+			break
+		}
+		f += string(r)
+	}
+	if f != m.filter {
+		m.setFilter(f)
+	}
 }
 
 func (m *Model) move(by int) {

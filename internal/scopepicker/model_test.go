@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -22,39 +22,41 @@ func newPage(checked ...string) Model {
 	return New(Options{Title: "API scopes of token IR1 (Test)", Categories: catalog(), Checked: checked})
 }
 
-// press sends keys, as bubbletea reads them from a terminal: "up",
-// "down", "space", "enter", "esc", "backspace", "ctrl+c", or text typed a
-// rune at a time.
+// press sends keys, as Bubble Tea reads them from a terminal: "up",
+// "down", "space", "enter", "esc", "backspace", "ctrl+c", "pgdown", or
+// text typed a character at a time.
 func press(t *testing.T, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		var msg tea.KeyMsg
-		switch k {
-		case "up":
-			msg = tea.KeyMsg{Type: tea.KeyUp}
-		case "down":
-			msg = tea.KeyMsg{Type: tea.KeyDown}
-		case "space":
-			msg = tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
-		case "enter":
-			msg = tea.KeyMsg{Type: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyMsg{Type: tea.KeyEsc}
-		case "backspace":
-			msg = tea.KeyMsg{Type: tea.KeyBackspace}
-		case "ctrl+c":
-			msg = tea.KeyMsg{Type: tea.KeyCtrlC}
-		case "pgdown":
-			msg = tea.KeyMsg{Type: tea.KeyPgDown}
-		default:
-			for _, r := range k {
-				m = update(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-			}
+		if _, named := namedKeys[k]; named {
+			m = update(m, keyMsg(k))
 			continue
 		}
-		m = update(m, msg)
+		for _, r := range k {
+			m = update(m, keyMsg(string(r)))
+		}
 	}
 	return m
+}
+
+var namedKeys = map[string]tea.KeyPressMsg{
+	"up":        {Code: tea.KeyUp},
+	"down":      {Code: tea.KeyDown},
+	"pgdown":    {Code: tea.KeyPgDown},
+	"space":     {Code: tea.KeySpace, Text: " "},
+	"enter":     {Code: tea.KeyEnter},
+	"esc":       {Code: tea.KeyEscape},
+	"backspace": {Code: tea.KeyBackspace},
+	"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+}
+
+// keyMsg is one key: a named one, or a character.
+func keyMsg(k string) tea.KeyPressMsg {
+	if msg, ok := namedKeys[k]; ok {
+		return msg
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: string(r)}
 }
 
 func update(m Model, msg tea.Msg) Model {
@@ -146,7 +148,7 @@ func TestScopesTheCallerLacks(t *testing.T) {
 	if got := m.Selected(); !slices.Equal(got, []string{"reports.read"}) {
 		t.Fatalf("a scope the caller lacks was checked: %v", got)
 	}
-	if v := m.View(); !strings.Contains(v, "you lack reports.export") || !strings.Contains(v, "[ ] reports.export    (you lack it) Export reports") {
+	if v := m.View().Content; !strings.Contains(v, "you lack reports.export") || !strings.Contains(v, "[ ] reports.export    (you lack it) Export reports") {
 		t.Fatalf("the page does not say why:\n%s", v)
 	}
 	// The category toggle turns on only the scopes the caller holds.
@@ -160,8 +162,8 @@ func TestScopesTheCallerLacks(t *testing.T) {
 	}
 	// A category the caller lacks wholly: nothing changes, and it says so.
 	m = press(t, m, "jjjj", "a")
-	if got := m.Selected(); len(got) != 0 || !strings.Contains(m.View(), "you lack every scope of Jobs") {
-		t.Fatalf("a on Jobs: %v\n%s", got, m.View())
+	if got := m.Selected(); len(got) != 0 || !strings.Contains(m.View().Content, "you lack every scope of Jobs") {
+		t.Fatalf("a on Jobs: %v\n%s", got, m.View().Content)
 	}
 	// Clear All leaves a scope the caller lacks as it was.
 	m = New(Options{Categories: catalog(), Checked: []string{"jobs.read", "account.read"}, Grantable: func(id string) bool { return !lacks[id] }})
@@ -180,7 +182,7 @@ func TestFilter(t *testing.T) {
 	if len(m.Selected()) != 0 || m.Outcome() != Open {
 		t.Fatal("typed text acted as keys")
 	}
-	v := m.View()
+	v := m.View().Content
 	for _, want := range []string{"Reports", "reports.export", "filter: export_"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("filtered page lacks %q:\n%s", want, v)
@@ -212,7 +214,7 @@ func TestFilter(t *testing.T) {
 	// A category's name shows all its scopes; backspace edits; esc while
 	// typing leaves the filter too.
 	m = press(t, m, "/", "jobx", "backspace")
-	if v := m.View(); !strings.Contains(v, "jobs.read") || !strings.Contains(v, "jobs.replay") || strings.Contains(v, "reports") {
+	if v := m.View().Content; !strings.Contains(v, "jobs.read") || !strings.Contains(v, "jobs.replay") || strings.Contains(v, "reports") {
 		t.Fatalf("filter jobs:\n%s", v)
 	}
 	m = press(t, m, "esc")
@@ -221,8 +223,8 @@ func TestFilter(t *testing.T) {
 	}
 	// Nothing matches: the page says so, and keys do nothing.
 	m = press(t, m, "/", "zzz", "enter", "space", "a")
-	if !strings.Contains(m.View(), "no scope matches the filter") || len(m.Selected()) != 1 {
-		t.Fatalf("no match:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "no scope matches the filter") || len(m.Selected()) != 1 {
+		t.Fatalf("no match:\n%s", m.View().Content)
 	}
 }
 
@@ -255,18 +257,6 @@ func TestFinishCancelInterrupt(t *testing.T) {
 	}
 }
 
-func keyMsg(k string) tea.KeyMsg {
-	switch k {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "ctrl+c":
-		return tea.KeyMsg{Type: tea.KeyCtrlC}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-}
-
 // A long list scrolls within the terminal's height, keeping the cursor
 // in view, and says how many rows are above and below.
 func TestScrolls(t *testing.T) {
@@ -280,15 +270,15 @@ func TestScrolls(t *testing.T) {
 	}
 	m := New(Options{Categories: cats})
 	m = update(m, tea.WindowSizeMsg{Width: 80, Height: 17})
-	lines := strings.Split(m.View(), "\n")
+	lines := strings.Split(m.View().Content, "\n")
 	if len(lines) > 17-spareLines {
-		t.Fatalf("%d lines for a 17-line terminal:\n%s", len(lines), m.View())
+		t.Fatalf("%d lines for a 17-line terminal:\n%s", len(lines), m.View().Content)
 	}
-	if !strings.Contains(m.View(), "↑0 more  ↓50 more") {
-		t.Fatalf("no scroll position:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "↑0 more  ↓50 more") {
+		t.Fatalf("no scroll position:\n%s", m.View().Content)
 	}
 	m = press(t, m, strings.Repeat("j", 25))
-	v := m.View()
+	v := m.View().Content
 	if !strings.Contains(v, "> ") || !strings.Contains(v, "c4.s0") || strings.Contains(v, "c0.s0") {
 		t.Fatalf("cursor out of view after scrolling:\n%s", v)
 	}
@@ -296,8 +286,8 @@ func TestScrolls(t *testing.T) {
 		t.Fatalf("%d lines after scrolling", n)
 	}
 	m = press(t, m, "pgdown", "pgdown", "pgdown", "pgdown", "pgdown")
-	if !strings.Contains(m.View(), "c9.s4") || !strings.Contains(m.View(), "↓0 more") {
-		t.Fatalf("pgdown to the end:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "c9.s4") || !strings.Contains(m.View().Content, "↓0 more") {
+		t.Fatalf("pgdown to the end:\n%s", m.View().Content)
 	}
 }
 
@@ -309,7 +299,7 @@ func TestFitsTheWidth(t *testing.T) {
 			Grantable: func(id string) bool { return id != "jobs.replay" }})
 		m = update(m, tea.WindowSizeMsg{Width: w, Height: 40})
 		m = press(t, m, "/", "re")
-		for _, line := range strings.Split(m.View(), "\n") {
+		for _, line := range strings.Split(m.View().Content, "\n") {
 			if ansi.StringWidth(line) > w {
 				t.Errorf("width %d: line of %d cells: %q", w, ansi.StringWidth(line), line)
 			}
@@ -324,7 +314,7 @@ func TestSanitisedAndNoColor(t *testing.T) {
 	for _, color := range []bool{false, true} {
 		m := New(Options{Title: "token \x1b[2J(name)", Categories: hostile, Checked: []string{"x.\x1b]0;title\x07read"}, Color: color})
 		m = update(m, tea.WindowSizeMsg{Width: 80, Height: 20})
-		v := m.View()
+		v := m.View().Content
 		for _, bad := range []string{"\x1b[31m", "\x1b[2J", "\x1b]0", "\x07", "\u202e", "\r"} {
 			if strings.Contains(v, bad) {
 				t.Errorf("color %v: the view holds %q:\n%q", color, bad, v)
@@ -363,32 +353,10 @@ func TestUpdateLeavesThePreviousState(t *testing.T) {
 	}
 }
 
-// Keys typed faster than the terminal is read arrive as one message of
-// several runes: each still counts, and a "/" among them starts a filter
-// that the rest is typed into.
-func TestKeysReadTogether(t *testing.T) {
-	m := update(newPage(), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj ")})
-	if got := m.Selected(); !slices.Equal(got, []string{"account.write"}) {
-		t.Fatalf("jj then space read together: %v", got)
-	}
-	m = update(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c/rep")})
-	if len(m.Selected()) != 0 || !m.Filtering() || m.Filter() != "rep" {
-		t.Fatalf("c/rep read together: %v filtering %v %q", m.Selected(), m.Filtering(), m.Filter())
-	}
-	next, cmd := newPage().Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jqj")})
-	if next.(Model).Outcome() != Cancelled || cmd == nil {
-		t.Fatal("q among keys read together does not cancel")
-	}
-	// A paste is text, never keys.
-	if m := update(newPage(), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj c"), Paste: true}); m.Outcome() != Open || len(m.Selected()) != 0 {
-		t.Fatal("a paste acted as keys")
-	}
-}
-
 func TestEmptyCatalog(t *testing.T) {
 	m := press(t, New(Options{}), "j", "space", "a", "c")
-	if !strings.Contains(m.View(), "the catalog lists no scopes") || len(m.Selected()) != 0 {
-		t.Fatalf("empty catalog:\n%s", m.View())
+	if !strings.Contains(m.View().Content, "the catalog lists no scopes") || len(m.Selected()) != 0 {
+		t.Fatalf("empty catalog:\n%s", m.View().Content)
 	}
 	if m = press(t, m, "enter"); m.Outcome() != Done {
 		t.Fatalf("enter: %v", m.Outcome())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/impactcom/impactctl/output"
@@ -43,9 +44,15 @@ func (m Model) listHeight() int {
 	return max(1, m.height-headerLines-footerLines-spareLines)
 }
 
-// View draws the page. Every server string is sanitised and every line
-// cut to the terminal's width.
-func (m Model) View() string {
+// View draws the page: plain text, below what the terminal shows (not on
+// the alternate screen), with no mouse, title or colour requests. Every
+// server string is sanitised and every line cut to the terminal's width.
+func (m Model) View() tea.View {
+	return tea.NewView(m.content())
+}
+
+// content is the page's text.
+func (m Model) content() string {
 	switch m.outcome {
 	case Done:
 		on := len(m.Selected())
