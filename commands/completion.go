@@ -52,6 +52,7 @@ func registerCompletions(f *Factory, root *cobra.Command) {
 		"tokens delete":   c.sids(-1, ""),
 		"scopes set":      c.sidThen(c.catalogScopes),
 		"scopes clear":    c.sids(1, ""),
+		"scopes edit":     c.sids(1, ""),
 		"contacts list":   c.sids(1, ""),
 		"contacts add":    c.sidThen(c.userEmails),
 		"contacts remove": c.sidThen(c.tokenEmails),

@@ -148,6 +148,8 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitcode,
 			"pty":      cmdPty,
+			"ptykeys":  cmdPtyKeys,
+			"ptyquiet": cmdPtyQuiet,
 			"filemode": cmdFilemode,
 			"proxy":    cmdProxy,
 			"readyenv": cmdReadyenv,
@@ -317,27 +319,7 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: pty [-cols N] inputfile command [args...]")
 	}
 	input := ts.ReadFile(args[0])
-	path, err := exec.LookPath(args[1])
-	if err != nil {
-		// The registered commands live on the script's PATH, not ours.
-		path = filepath.Join(filepath.Dir(ts.Getenv("PATH")), args[1])
-		for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
-			if _, err := os.Stat(filepath.Join(dir, args[1])); err == nil {
-				path = filepath.Join(dir, args[1])
-				break
-			}
-		}
-	}
-	cmd := exec.Command(path, args[2:]...)
-	cmd.Dir = ts.MkAbs(".")
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
-		"IMPACTCTL_API_URL", "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE",
-		"IMPACTCTL_PROFILE", "IMPACTCTL_CONFIG", "IMPACTCTL_NOW", "IMPACTCTL_RETRY_WAIT", "IMPACTCTL_NO_PROMPT", "CI", "NO_COLOR",
-		"IMPACTCTL_KEYRING", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
-		if v := ts.Getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd := ptyCommand(ts, args[1:])
 	cmd.Env = append(cmd.Env, "TERM=dumb")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: uint16(cols)})
 	ts.Check(err)
@@ -374,6 +356,34 @@ func cmdPty(ts *testscript.TestScript, neg bool, args []string) {
 	if (code != 0) != neg {
 		ts.Fatalf("pty: exit %d", code)
 	}
+}
+
+// ptyCommand is the command a pty script line runs: a registered command
+// found on the script's PATH, in the script's directory, with the
+// script's environment for impactctl.
+func ptyCommand(ts *testscript.TestScript, args []string) *exec.Cmd {
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		// The registered commands live on the script's PATH, not ours.
+		path = filepath.Join(filepath.Dir(ts.Getenv("PATH")), args[0])
+		for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+			if _, err := os.Stat(filepath.Join(dir, args[0])); err == nil {
+				path = filepath.Join(dir, args[0])
+				break
+			}
+		}
+	}
+	cmd := exec.Command(path, args[1:]...)
+	cmd.Dir = ts.MkAbs(".")
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+		"IMPACTCTL_API_URL", "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE",
+		"IMPACTCTL_PROFILE", "IMPACTCTL_CONFIG", "IMPACTCTL_NOW", "IMPACTCTL_RETRY_WAIT", "IMPACTCTL_NO_PROMPT", "CI", "NO_COLOR",
+		"IMPACTCTL_KEYRING", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS"} {
+		if v := ts.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	return cmd
 }
 
 // terminal collects what a pseudo-terminal shows.
