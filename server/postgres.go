@@ -204,6 +204,47 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("BIGSERIAL PRIMARY KEY"),
+	`
+-- How many tokens of each account hold each scope (rows at 0 stay), kept by the
+-- triggers below in the transaction that changes the tokens: with the index
+-- tokens_managers, the last-manager rule reads what can change its answer, never
+-- the whole account.
+CREATE TABLE scope_holders (
+	account_id BIGINT NOT NULL REFERENCES accounts(id),
+	scope      TEXT NOT NULL,
+	holders    BIGINT NOT NULL,
+	PRIMARY KEY (account_id, scope)
+);
+INSERT INTO scope_holders (account_id, scope, holders)
+	SELECT t.account_id, s.scope, count(DISTINCT t.sid)
+	FROM tokens t CROSS JOIN LATERAL json_array_elements_text(t.scopes::json) AS s(scope)
+	GROUP BY t.account_id, s.scope;
+CREATE FUNCTION tokens_scope_holders() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') THEN
+		UPDATE scope_holders SET holders = holders - 1
+			WHERE account_id = OLD.account_id
+			AND scope IN (SELECT json_array_elements_text(OLD.scopes::json));
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
+		INSERT INTO scope_holders (account_id, scope, holders)
+			SELECT DISTINCT NEW.account_id, s, 1 FROM json_array_elements_text(NEW.scopes::json) AS s
+			ON CONFLICT (account_id, scope) DO UPDATE SET holders = scope_holders.holders + 1;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER tokens_scopes_insert AFTER INSERT ON tokens
+	FOR EACH ROW EXECUTE FUNCTION tokens_scope_holders();
+CREATE TRIGGER tokens_scopes_delete AFTER DELETE ON tokens
+	FOR EACH ROW EXECUTE FUNCTION tokens_scope_holders();
+CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens
+	FOR EACH ROW WHEN (OLD.scopes IS DISTINCT FROM NEW.scopes) EXECUTE FUNCTION tokens_scope_holders();
+-- The tokens that can be managers: enabled, holding apitokens.write, by their
+-- number of scopes (a manager holds as many as its account's tokens hold together).
+CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::json), sid)
+	WHERE state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0;
+`,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

@@ -176,9 +176,13 @@ type Tx interface {
 	// Tokens reads the tokens of sids that account accountID holds, in one statement;
 	// a SID it does not hold is left out.
 	Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error)
-	// Roster is every token of an account (SID, state, scopes): what the last-manager
-	// rule counts.
-	Roster(ctx context.Context, accountID int64) ([]holder, error)
+	// ScopeHolders counts, for each scope the tokens of account accountID hold, the
+	// tokens holding it: the account's scopes without reading its tokens.
+	ScopeHolders(ctx context.Context, accountID int64) (map[string]int, error)
+	// ManagerCandidate finds an enabled token of account accountID holding
+	// apitokens.write and exactly n scopes, none of the SIDs in skip, without
+	// reading the account's other tokens: its SID, or "" when there is none.
+	ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error)
 	User(ctx context.Context, accountID int64, id string) (*user, error)
 	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
 

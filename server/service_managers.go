@@ -12,35 +12,134 @@ import (
 // account that has none already is not blocked (`impactctl admin recover` mends it).
 // Each account counts alone: an agency's passthrough does not manage a brand.
 
+// The rule never reads the account's tokens: a token's scopes are all among those
+// its account's tokens hold, so a manager is an enabled token holding
+// apitokens.write and as many scopes as the account's tokens hold together. The
+// store counts the holders of each scope in the write transaction (ScopeHolders)
+// and finds such a token through an index (ManagerCandidate); a write costs the
+// same in an account of a hundred tokens and of a hundred thousand.
+
+// managers is what the last-manager rule knows of the account during one write
+// transaction: the tokens the transaction changed, as they are now (their rows may
+// not be written yet), how many tokens hold each scope, read once and kept current,
+// and, by number of scopes, a manager among the tokens it did not change.
+type managers struct {
+	changed map[string]*holder // SID → the token now; nil once deleted
+	holders map[string]int     // scope → tokens holding it; nil until the rule needs it
+	scopes  int                // the scopes with a holder
+	// witness maps a number of scopes to the SID of an unchanged enabled token
+	// holding apitokens.write and that many scopes ("": none). A SID stays a witness
+	// until the transaction changes that token; "none" stays true, as the
+	// unchanged tokens only become fewer.
+	witness map[int]string
+}
+
 // keepManager refuses a change of one token from before to after (nil before: a new
-// token; nil after: deleted) that would leave the account without a manager. It reads
-// the account's roster only when the change can matter: it takes a manager's state,
-// scopes or existence away, or grants a scope.
+// token; nil after: deleted) that would leave the account without a manager. It asks
+// the store only when the change can matter: it takes a manager's state, scopes or
+// existence away, or grants a scope.
 func (x *wtx) keepManager(ctx context.Context, before, after *token) error {
+	m := &x.mgr
 	if !touchesManager(before, after) {
-		x.note(before, after)
+		m.apply(before, after)
 		return nil
 	}
-	if x.roster == nil {
-		r, err := x.Roster(ctx, x.c.account.ID)
+	if m.holders == nil {
+		h, err := x.ScopeHolders(ctx, x.c.account.ID)
 		if err != nil {
 			return err
 		}
-		x.roster = r
+		m.holders, m.scopes, m.witness = h, 0, map[int]string{}
+		for _, n := range h {
+			if n > 0 {
+				m.scopes++
+			}
+		}
 	}
-	next := applyTo(x.roster, before, after)
-	if hasManager(x.roster) && !hasManager(next) {
+	if before != nil {
+		// The token is counted from here on as the transaction sees it, not as its
+		// row may say, before and after the change alike.
+		m.apply(before, before)
+	}
+	had, err := x.hasManager(ctx)
+	if err != nil {
+		return err
+	}
+	m.apply(before, after)
+	has, err := x.hasManager(ctx)
+	if err != nil {
+		return err
+	}
+	if had && !has {
+		m.apply(after, before)
 		return noManagerLeft()
 	}
-	x.roster = next
 	return nil
 }
 
-// note keeps a roster already read current with a change the rule did not need to see.
-func (x *wtx) note(before, after *token) {
-	if x.roster != nil {
-		x.roster = applyTo(x.roster, before, after)
+// apply records the change of one token from before to after (nil: none).
+func (m *managers) apply(before, after *token) {
+	if m.changed == nil {
+		m.changed = map[string]*holder{}
 	}
+	if before != nil {
+		m.changed[before.SID] = nil
+		if m.holders != nil {
+			for _, s := range distinct(before.Scopes) {
+				if m.holders[s]--; m.holders[s] == 0 {
+					m.scopes--
+				}
+			}
+		}
+	}
+	if after != nil {
+		m.changed[after.SID] = &holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes)}
+		if m.holders != nil {
+			for _, s := range distinct(after.Scopes) {
+				if m.holders[s]++; m.holders[s] == 1 {
+					m.scopes++
+				}
+			}
+		}
+	}
+}
+
+// hasManager reports whether the account has a manager now: an enabled token holding
+// apitokens.write and as many scopes as the account's tokens hold together.
+func (x *wtx) hasManager(ctx context.Context) (bool, error) {
+	m := &x.mgr
+	n := m.scopes
+	for _, h := range m.changed {
+		if h != nil && h.Enabled && len(h.Scopes) == n && slices.Contains(h.Scopes, scopeTokensWrite) {
+			return true, nil
+		}
+	}
+	if sid, ok := m.witness[n]; ok {
+		if _, gone := m.changed[sid]; sid == "" || !gone {
+			return sid != "", nil
+		}
+	}
+	skip := make([]string, 0, len(m.changed))
+	for sid := range m.changed {
+		skip = append(skip, sid)
+	}
+	sid, err := x.ManagerCandidate(ctx, x.c.account.ID, n, skip)
+	if err != nil {
+		return false, err
+	}
+	m.witness[n] = sid
+	return sid != "", nil
+}
+
+// distinct answers scopes without repeats, as the store counts holders.
+func distinct(scopes []string) []string {
+	out := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // noManagerLeft is the last-manager rule's refusal.
@@ -69,44 +168,4 @@ func touchesManager(before, after *token) bool {
 		return true
 	}
 	return len(after.Scopes) < len(before.Scopes)
-}
-
-// applyTo answers roster with before replaced by after.
-func applyTo(roster []holder, before, after *token) []holder {
-	next := make([]holder, 0, len(roster)+1)
-	for _, h := range roster {
-		if before == nil || h.SID != before.SID {
-			next = append(next, h)
-		}
-	}
-	if after != nil {
-		next = append(next, holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes)})
-	}
-	return next
-}
-
-// hasManager reports whether some enabled token in roster holds apitokens.write and
-// every scope any token holds.
-func hasManager(roster []holder) bool {
-	all := map[string]bool{}
-	for _, h := range roster {
-		for _, s := range h.Scopes {
-			all[s] = true
-		}
-	}
-	for _, h := range roster {
-		if !h.Enabled || !slices.Contains(h.Scopes, scopeTokensWrite) {
-			continue
-		}
-		n := 0
-		for _, s := range h.Scopes {
-			if all[s] {
-				n++
-			}
-		}
-		if n == len(all) {
-			return true
-		}
-	}
-	return false
 }

@@ -320,13 +320,14 @@ func resetsOf(out outcome) []resetMark {
 }
 
 // wtx is one change's transaction with what the rules need along the way: the caller
-// and the account's roster, read once and kept current as the change proceeds.
+// and what the last-manager rule knows of the account, kept current as the change
+// proceeds.
 type wtx struct {
 	Tx
-	s      *service
-	c      *call
-	now    int64
-	roster []holder // nil until the last-manager rule needs it
+	s   *service
+	c   *call
+	now int64
+	mgr managers
 	// pre holds tokens read ahead, all at once, for the changes about to name them;
 	// target takes each out as it is used, so a token is read ahead at most once.
 	pre map[string]*token

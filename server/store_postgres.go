@@ -389,15 +389,38 @@ func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*t
 	return scanTokens(rows, t.s.touches)
 }
 
-func (t *pgTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
+// ScopeHolders counts the tokens of account accountID holding each scope, after
+// the pending writes (the triggers count them as they are sent).
+func (t *pgTx) ScopeHolders(ctx context.Context, accountID int64) (map[string]int, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT sid, state, scopes FROM tokens WHERE account_id = $1 ORDER BY sid`, accountID)
+	rows, err := t.tx.QueryContext(ctx, `SELECT scope, holders FROM scope_holders WHERE account_id = $1 AND holders > 0`, accountID)
 	if err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
+		return nil, fmt.Errorf("scope holders: %w", err)
 	}
-	return scanRoster(rows)
+	return scanScopeHolders(rows)
+}
+
+// ManagerCandidate finds an enabled token of account accountID holding
+// apitokens.write and n scopes, none of skip, through the index tokens_managers.
+// The caller skips every token it has changed in this transaction, so the writes
+// still pending cannot change the answer and are not sent for it.
+func (t *pgTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error) {
+	if skip == nil {
+		skip = []string{} // <> ALL(NULL) holds for no row
+	}
+	var sid string
+	err := t.tx.QueryRowContext(ctx, `SELECT sid FROM tokens WHERE account_id = $1
+		AND json_array_length(scopes::json) = $2 AND state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0
+		AND sid <> ALL($3) LIMIT 1`, accountID, n, skip).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("managers: %w", err)
+	}
+	return sid, nil
 }
 
 func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {

@@ -127,6 +127,41 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("INTEGER PRIMARY KEY"),
+	`
+-- How many tokens of each account hold each scope (rows at 0 stay), kept by the
+-- triggers below in the transaction that changes the tokens: with the index
+-- tokens_managers, the last-manager rule reads what can change its answer, never
+-- the whole account.
+CREATE TABLE scope_holders (
+	account_id INTEGER NOT NULL REFERENCES accounts(id),
+	scope      TEXT NOT NULL,
+	holders    INTEGER NOT NULL,
+	PRIMARY KEY (account_id, scope)
+) WITHOUT ROWID;
+INSERT INTO scope_holders (account_id, scope, holders)
+	SELECT t.account_id, s.value, count(DISTINCT t.sid) FROM tokens t, json_each(t.scopes) s
+	GROUP BY t.account_id, s.value;
+CREATE TRIGGER tokens_scopes_insert AFTER INSERT ON tokens BEGIN
+	INSERT INTO scope_holders (account_id, scope, holders)
+		SELECT DISTINCT NEW.account_id, value, 1 FROM json_each(NEW.scopes) WHERE true
+		ON CONFLICT (account_id, scope) DO UPDATE SET holders = holders + 1;
+END;
+CREATE TRIGGER tokens_scopes_delete AFTER DELETE ON tokens BEGIN
+	UPDATE scope_holders SET holders = holders - 1
+		WHERE account_id = OLD.account_id AND scope IN (SELECT value FROM json_each(OLD.scopes));
+END;
+CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens WHEN NEW.scopes <> OLD.scopes BEGIN
+	UPDATE scope_holders SET holders = holders - 1
+		WHERE account_id = OLD.account_id AND scope IN (SELECT value FROM json_each(OLD.scopes));
+	INSERT INTO scope_holders (account_id, scope, holders)
+		SELECT DISTINCT NEW.account_id, value, 1 FROM json_each(NEW.scopes) WHERE true
+		ON CONFLICT (account_id, scope) DO UPDATE SET holders = holders + 1;
+END;
+-- The tokens that can be managers: enabled, holding apitokens.write, by their
+-- number of scopes (a manager holds as many as its account's tokens hold together).
+CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
+	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
+`,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

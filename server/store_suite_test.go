@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -264,20 +265,57 @@ func TestStoreTokens(t *testing.T) {
 			t.Fatalf("after UpdateToken: %+v", got)
 		}
 
+		// The scopes' holders are counted and the candidates found in the transaction,
+		// with the writes it made: the first token is disabled and holds two scopes.
+		var enabled []string
+		for _, tok := range w.tokens[1:] {
+			if tok.State == stateEnabled {
+				enabled = append(enabled, tok.SID)
+			}
+		}
 		err = s.Update(ctx, w.agency, func(tx Tx) error {
-			roster, err := tx.Roster(ctx, w.agency)
+			held, err := tx.ScopeHolders(ctx, w.agency)
 			if err != nil {
 				return err
 			}
-			if len(roster) != 25 {
-				return fmt.Errorf("Roster has %d tokens, want 25", len(roster))
+			if want := map[string]int{scopeTokensWrite: 25, "apitokens.read": 1}; !maps.Equal(held, want) {
+				return fmt.Errorf("ScopeHolders = %v, want %v", held, want)
 			}
-			for _, h := range roster {
-				if h.SID == first.SID && (h.Enabled || !slices.Contains(h.Scopes, "apitokens.read")) {
-					return fmt.Errorf("Roster entry %+v", h)
-				}
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 2, nil); err != nil || sid != "" {
+				return fmt.Errorf("ManagerCandidate of 2 scopes = %q, %v; the only such token is disabled", sid, err)
 			}
-			return tx.DeleteToken(ctx, w.tokens[1].SID)
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled[1:]); err != nil || sid != enabled[0] {
+				return fmt.Errorf("ManagerCandidate skipping all but %s = %q, %v", enabled[0], sid, err)
+			}
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled); err != nil || sid != "" {
+				return fmt.Errorf("ManagerCandidate skipping every one = %q, %v", sid, err)
+			}
+			tok, err := tx.Token(ctx, w.agency, enabled[0])
+			if err != nil {
+				return err
+			}
+			tok.Scopes = []string{"apitokens.read", scopeTokensWrite, "users.read"}
+			if err := tx.UpdateToken(ctx, tok); err != nil {
+				return err
+			}
+			if err := tx.DeleteToken(ctx, w.tokens[1].SID); err != nil {
+				return err
+			}
+			held, err = tx.ScopeHolders(ctx, w.agency)
+			if err != nil {
+				return err
+			}
+			want := map[string]int{scopeTokensWrite: 24, "apitokens.read": 2, "users.read": 1}
+			if w.tokens[1].SID == enabled[0] {
+				want = map[string]int{scopeTokensWrite: 24, "apitokens.read": 1}
+			}
+			if !maps.Equal(held, want) {
+				return fmt.Errorf("ScopeHolders after a change and a delete = %v, want %v", held, want)
+			}
+			if held, err := tx.ScopeHolders(ctx, w.brand); err != nil || len(held) != 0 {
+				return fmt.Errorf("ScopeHolders of a brand without tokens = %v, %v", held, err)
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ type statements struct {
 	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *sql.Stmt
 
 	// The writer's.
-	tokensOf, insertToken, updateToken, deleteToken, roster, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
+	tokensOf, insertToken, updateToken, deleteToken, scopeHolders, managerCandidate, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
 }
 
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
@@ -54,8 +54,12 @@ var writerStatementText = map[string]string{
 		primary_contact_id = ?, developer_emails = ?, scopes = ?, secret_enc = ?, secret_mac = ?, secret_hint = ?,
 		reset_count = ?, version = ?, date_updated = ?, date_auth_token_reset = ?, prev_secret_mac = ?,
 		prev_expires = ?, prev_reset_key = ?, prev_reset_path = ? WHERE sid = ?`,
-	"deleteToken": `DELETE FROM tokens WHERE sid = ? RETURNING account_id`,
-	"roster":      `SELECT sid, state, scopes FROM tokens WHERE account_id = ?`,
+	"deleteToken":  `DELETE FROM tokens WHERE sid = ? RETURNING account_id`,
+	"scopeHolders": `SELECT scope, holders FROM scope_holders WHERE account_id = ? AND holders > 0`,
+	// The expressions are tokens_managers' own, so the index answers it.
+	"managerCandidate": `SELECT sid FROM tokens WHERE account_id = ?1 AND json_array_length(scopes) = ?2
+		AND state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0
+		AND sid NOT IN (SELECT value FROM json_each(?3)) LIMIT 1`,
 	"idemSave": `INSERT OR REPLACE INTO idempotency (caller_sid, method, path, key, body_hash,
 		status, headers, body_enc, resets, date_created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	"idemExpire":     `DELETE FROM idempotency WHERE expires <= ?`,
@@ -73,7 +77,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
 		"idemLookup": &st.idemLookup,
 		"tokensOf":   &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
-		"roster": &st.roster, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
+		"scopeHolders": &st.scopeHolders, "managerCandidate": &st.managerCandidate, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
 		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch,
 	}
 	for name, text := range statementText {
@@ -98,8 +102,8 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 func (st *statements) close() error {
 	var errs []error
 	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
-		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.roster,
-		st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
+		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.scopeHolders,
+		st.managerCandidate, st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -266,40 +270,49 @@ func scanTokens(rows *sql.Rows, touches *toucher) ([]*token, error) {
 	return out, nil
 }
 
-// Roster is every token of an account as the last-manager rule sees it.
-func (x *sqliteTx) Roster(ctx context.Context, accountID int64) ([]holder, error) {
-	rows, err := x.stmt(ctx, x.s.ws.roster).QueryContext(ctx, accountID)
+// ScopeHolders counts the tokens of account accountID holding each scope.
+func (x *sqliteTx) ScopeHolders(ctx context.Context, accountID int64) (map[string]int, error) {
+	rows, err := x.stmt(ctx, x.s.ws.scopeHolders).QueryContext(ctx, accountID)
 	if err != nil {
-		return nil, fmt.Errorf("roster: %w", err)
+		return nil, fmt.Errorf("scope holders: %w", err)
 	}
-	return scanRoster(rows)
+	return scanScopeHolders(rows)
 }
 
-// scanRoster reads a roster query's rows (sid, state, scopes) and closes them: the
-// one reading both stores share.
-func scanRoster(rows *sql.Rows) ([]holder, error) {
+// scanScopeHolders reads rows of (scope, holders) and closes them.
+func scanScopeHolders(rows *sql.Rows) (map[string]int, error) {
 	defer rows.Close()
-	var out []holder
+	out := map[string]int{}
 	for rows.Next() {
-		var h holder
-		var state, scopes string
-		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
-			return nil, fmt.Errorf("roster: %w", err)
+		var scope string
+		var n int
+		if err := rows.Scan(&scope, &n); err != nil {
+			return nil, fmt.Errorf("scope holders: %w", err)
 		}
-		var err error
-		if h.Scopes, err = decodeList(scopes); err != nil {
-			return nil, fmt.Errorf("roster %s scopes: %w", h.SID, err)
-		}
-		h.Enabled = state == stateEnabled
-		out = append(out, h)
+		out[scope] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("roster: %w", err)
-	}
-	if out == nil {
-		out = []holder{}
+		return nil, fmt.Errorf("scope holders: %w", err)
 	}
 	return out, nil
+}
+
+// ManagerCandidate finds an enabled token of account accountID holding
+// apitokens.write and n scopes, none of skip, through the index tokens_managers.
+func (x *sqliteTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error) {
+	list, err := encodeList(skip)
+	if err != nil {
+		return "", err
+	}
+	var sid string
+	err = x.stmt(ctx, x.s.ws.managerCandidate).QueryRowContext(ctx, accountID, n, list).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("managers: %w", err)
+	}
+	return sid, nil
 }
 
 // splitPlainList splits ["a","b"] as encodeList writes it, when no element holds an
