@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -322,4 +324,120 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 // sameSet reports whether a and b hold the same scopes.
 func sameSet(a, b []string) bool {
 	return len(distinct(a)) == len(distinct(b)) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+}
+
+// TestScopeHoldersMigration: a database from before the scope holders were counted
+// gets them counted from its tokens when a server first opens it, on both stores;
+// from then on the triggers keep them.
+func TestScopeHoldersMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	type kind struct {
+		name   string
+		open   func() Store
+		raw    func() *sql.DB
+		undo   string
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.db")
+	kinds := []kind{{
+		name: "sqlite",
+		open: func() Store {
+			s, err := OpenStore(ctx, path, "", StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		raw: func() *sql.DB {
+			db, err := sql.Open("sqlite", dsn(path, "immediate"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		},
+		undo: fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
+			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
+			PRAGMA user_version = %d`, len(migrations)-1),
+	}}
+	if os.Getenv(postgresDSNEnv) != "" {
+		pgDSN, key := testPostgres(t), filepath.Join(dir, "pg.key")
+		kinds = append(kinds, kind{
+			name: "postgres",
+			open: func() Store {
+				s, err := OpenPostgresStore(ctx, pgDSN, key, StoreOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			},
+			raw: func() *sql.DB {
+				db, err := openPostgres(ctx, pgDSN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			},
+			undo: fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
+				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, len(pgMigrations)-1),
+		})
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			st := k.open()
+			if err := seed(ctx, st, true); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			db := k.raw()
+			if _, err := db.ExecContext(ctx, k.undo); err != nil {
+				t.Fatal(err)
+			}
+			// The tokens change while nothing counts them.
+			if _, err := db.ExecContext(ctx, `UPDATE tokens SET scopes = '["reports.read"]' WHERE state = 'DISABLED'`); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			st = k.open()
+			defer st.Close()
+			ts := &testServer{t: t, store: st}
+			ts.checkScopeHolders()
+			if held := ts.holderRows(); held < 10 {
+				t.Fatalf("%d scope_holders rows after the migration", held)
+			}
+			// And the triggers count from here on.
+			admin, err := st.TokenBySID(ctx, mustRole(t, st, "admin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = st.Update(ctx, admin.AccountID, func(tx Tx) error {
+				tok := newSuiteToken(t, st.Env(), admin.AccountID, admin.Kind, "new", testEpoch.Unix(), "reports.read", "users.read")
+				return tx.InsertToken(ctx, tok)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts.checkScopeHolders()
+		})
+	}
+}
+
+// holderRows counts the scope_holders rows.
+func (ts *testServer) holderRows() int {
+	ts.t.Helper()
+	var n int
+	if err := ts.queryRow(`SELECT count(*) FROM scope_holders`).Scan(&n); err != nil {
+		ts.t.Fatal(err)
+	}
+	return n
+}
+
+// mustRole is the SID of a demo role.
+func mustRole(t *testing.T, st Store, role string) string {
+	t.Helper()
+	roles, err := st.DemoRoles(context.Background())
+	if err != nil || roles[role] == "" {
+		t.Fatalf("demo role %s: %q, %v", role, roles[role], err)
+	}
+	return roles[role]
 }
