@@ -333,10 +333,10 @@ func TestScopeHoldersMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	type kind struct {
-		name   string
-		open   func() Store
-		raw    func() *sql.DB
-		undo   string
+		name string
+		open func() Store
+		raw  func() *sql.DB
+		undo string
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "old.db")
