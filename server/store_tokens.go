@@ -45,7 +45,9 @@ var statementText = map[string]string{
 }
 
 var writerStatementText = map[string]string{
-	"tokensOf": tokenSelect + ` WHERE t.account_id = ? AND t.sid IN (SELECT value FROM json_each(?))`,
+	// By SID, each through the primary key: "+" keeps SQLite from reading the whole
+	// account through its index instead.
+	"tokensOf": tokenSelect + ` WHERE +t.account_id = ? AND t.sid IN (SELECT value FROM json_each(?))`,
 	"insertToken": `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
 		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
 		date_created, date_updated, date_last_used, date_auth_token_reset)
