@@ -54,9 +54,10 @@ func median(xs []float64) float64 {
 // throughput against a bare net/http handler answering the same bytes (wrk, 64
 // connections), a bulk disable of 1,000 tokens against curl sending 1,000 single
 // disables over one connection, and listing 100,000 tokens against 10,000, each over
-// -engine.rounds rounds with their median. The server logs its request lines as
+// -engine.rounds rounds with their median; and every write at 1,000 and at 100,000
+// tokens (BenchmarkGrowth, also run alone). The server logs its request lines as
 // impactctl serve does (JSON), to a file. One measure alone: -bench
-// Engine/throughput (or bulk, listing). -engine.profile DIR writes a CPU and an
+// Engine/throughput (or bulk, listing, growth). -engine.profile DIR writes a CPU and an
 // allocation profile of the server's first wrk run (DIR/cpu.pprof; DIR/allocs.pprof
 // against the base DIR/allocs-before.pprof).
 func BenchmarkEngine(b *testing.B) {
@@ -68,7 +69,7 @@ func BenchmarkEngine(b *testing.B) {
 	for _, m := range []struct {
 		name string
 		run  func(*testing.B)
-	}{{"throughput", benchThroughput}, {"bulk", benchBulk}, {"listing", benchListing}} {
+	}{{"throughput", benchThroughput}, {"bulk", benchBulk}, {"listing", benchListing}, {"growth", benchGrowth}} {
 		b.Run(m.name, func(b *testing.B) {
 			for range b.N {
 				m.run(b)
