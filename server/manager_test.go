@@ -180,4 +180,9 @@ func TestRecoverWhileServing(t *testing.T) {
 	if cur.Name != "Recovered admin" || cur.State != stateEnabled || len(cur.Scopes) != len(allScopes(kindAgency)) || rec.Account != "2000001" {
 		t.Fatalf("recovered %+v of account %s", cur, rec.Account)
 	}
+	// The recovered token is counted among the holders of every scope.
+	(&testServer{t: t, store: other}).checkScopeHolders()
+	if n := (&testServer{t: t, store: other}).holderRows(); n != len(allScopes(kindAgency)) {
+		t.Fatalf("%d scope_holders rows, want one for each of the %d scopes", n, len(allScopes(kindAgency)))
+	}
 }
