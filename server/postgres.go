@@ -204,6 +204,7 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("BIGSERIAL PRIMARY KEY"),
+	mailTables,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

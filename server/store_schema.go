@@ -127,6 +127,7 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("INTEGER PRIMARY KEY"),
+	mailTables,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

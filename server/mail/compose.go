@@ -43,12 +43,12 @@ type TokenUpdate struct {
 
 // Update is everything one request changed that one recipient is told about.
 type Update struct {
-	RequestID  string
-	Date       time.Time
-	AccountSid string // the account whose tokens changed: unsubscribing stops its updates
-	Actor      string // the acting account's name; empty for the server itself
-	Recipient  string
-	Tokens     []TokenUpdate
+	RequestID string
+	Date      time.Time
+	Account   string // the account whose tokens changed: the unsubscribe link stops its updates
+	Actor     string // the acting account's name; empty for the server itself
+	Recipient string
+	Tokens    []TokenUpdate
 }
 
 // Composer turns updates into messages. From is the sender address; Unsubscribe makes
@@ -104,7 +104,7 @@ func (c *Composer) ComposeDigest(us []Update) (*gomail.Msg, error) {
 	m.SetGenHeader("X-Auto-Response-Suppress", "All")
 	m.SetGenHeader("Precedence", "bulk")
 	if c.Unsubscribe != nil {
-		link := c.Unsubscribe.URL(first.AccountSid, first.Recipient)
+		link := c.Unsubscribe.URL(first.Account, first.Recipient)
 		m.SetGenHeader("List-Unsubscribe", "<"+link+">")
 		m.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
@@ -190,7 +190,7 @@ func body(us []Update, signer *Signer) string {
 	b.WriteString("\n-- \n")
 	fmt.Fprintf(&b, "You receive this because %s is a developer address or the primary contact\nof these tokens.\n", clean(first.Recipient))
 	if signer != nil {
-		fmt.Fprintf(&b, "Stop updates about this account's tokens: %s\n", signer.URL(first.AccountSid, first.Recipient))
+		fmt.Fprintf(&b, "Stop updates about this account's tokens: %s\n", signer.URL(first.Account, first.Recipient))
 	}
 	return b.String()
 }

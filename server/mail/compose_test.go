@@ -67,7 +67,7 @@ func decodeQP(t *testing.T, body string) string {
 }
 
 func TestComposeOneMessageNamesEveryToken(t *testing.T) {
-	u := Update{RequestID: "req-1", Date: testDate, AccountSid: "IRacc", Actor: "Token manager", Recipient: "dev@example.com"}
+	u := Update{RequestID: "req-1", Date: testDate, Account: "IRacc", Actor: "Token manager", Recipient: "dev@example.com"}
 	for i := range 100 {
 		u.Tokens = append(u.Tokens, TokenUpdate{TokenSid: "IRtok" + string(rune('A'+i%26)) + strings.Repeat("x", i/26), TokenName: "CI " + string(rune('A'+i%26)), Type: "reset"})
 	}
@@ -99,7 +99,7 @@ func TestComposeOneMessageNamesEveryToken(t *testing.T) {
 
 func TestComposeSameRequestSameMessageID(t *testing.T) {
 	c := testComposer()
-	u := Update{RequestID: "req-9", Date: testDate, AccountSid: "IRacc", Recipient: "Dev@Example.com",
+	u := Update{RequestID: "req-9", Date: testDate, Account: "IRacc", Recipient: "Dev@Example.com",
 		Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: "n", Type: "disabled"}}}
 	h1, _ := split(t, raw(t, c, u))
 	u.Date = u.Date.Add(time.Hour)
@@ -116,7 +116,7 @@ func TestComposeSameRequestSameMessageID(t *testing.T) {
 }
 
 func TestComposeDescriptionNeverQuoted(t *testing.T) {
-	u := Update{RequestID: "r", Date: testDate, AccountSid: "IRacc", Actor: "a", Recipient: "dev@example.com",
+	u := Update{RequestID: "r", Date: testDate, Account: "IRacc", Actor: "a", Recipient: "dev@example.com",
 		Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: "n", Type: "edited", Changes: []Change{
 			{Field: "Description", Before: "old words here", After: "click http://evil.example now"},
 			{Field: "Name", Before: "old name", After: "new name"},
@@ -141,7 +141,7 @@ func TestComposeHeadersCannotBeInjected(t *testing.T) {
 		"\u202eevil\u202c name",
 		"Überweisung 東京",
 	} {
-		u := Update{RequestID: "r", Date: testDate, AccountSid: "IRacc", Actor: name, Recipient: "dev@example.com",
+		u := Update{RequestID: "r", Date: testDate, Account: "IRacc", Actor: name, Recipient: "dev@example.com",
 			Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: name, Type: "disabled"}}}
 		msg := raw(t, testComposer(), u)
 		h, body := split(t, msg)
@@ -168,7 +168,7 @@ func TestComposeHeadersCannotBeInjected(t *testing.T) {
 }
 
 func TestComposeRemovedAddressToldOnce(t *testing.T) {
-	u := Update{RequestID: "r", Date: testDate, AccountSid: "IRacc", Actor: "a", Recipient: "gone@example.com",
+	u := Update{RequestID: "r", Date: testDate, Account: "IRacc", Actor: "a", Recipient: "gone@example.com",
 		Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: "Deploys", Type: "developer_emails_changed", Removed: true,
 			Changes: []Change{{Field: "DeveloperEmails", Removed: []string{"gone@example.com"}}}}}}
 	h, body := split(t, raw(t, testComposer(), u))
@@ -182,7 +182,7 @@ func TestComposeDigest(t *testing.T) {
 	var us []Update
 	for i := range 3 {
 		us = append(us, Update{RequestID: "req-" + string(rune('a'+i)), Date: testDate.Add(time.Duration(2-i) * time.Minute),
-			AccountSid: "IRacc", Actor: "a", Recipient: "dev@example.com",
+			Account: "IRacc", Actor: "a", Recipient: "dev@example.com",
 			Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: "n", Type: "disabled"}}})
 	}
 	h, body := split(t, raw(t, testComposer(), us...))

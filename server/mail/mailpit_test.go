@@ -17,7 +17,7 @@ func TestMailpitDelivery(t *testing.T) {
 	to := mailpittest.Address(t, "dev")
 	s, _ := newTestSender(t, "smtp://"+mp.SMTP, Config{})
 	name := "Überweisung \u202e東京\u202c\r\nBcc: victim@example.com"
-	u := Update{RequestID: "req-mailpit", Date: testDate, AccountSid: "IRacc", Actor: "Agentur Müller", Recipient: to}
+	u := Update{RequestID: "req-mailpit", Date: testDate, Account: "IRacc", Actor: "Agentur Müller", Recipient: to}
 	u.Tokens = []TokenUpdate{{TokenSid: "IRtokA", TokenName: name, Type: "disabled"}}
 	m, err := testComposer().Compose(u)
 	if err != nil {

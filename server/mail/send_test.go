@@ -137,7 +137,7 @@ func newTestSender(t *testing.T, rawURL string, cfg Config) (*Sender, *logBuf) {
 
 func testMsg(t *testing.T, to string) *gomail.Msg {
 	t.Helper()
-	m, err := testComposer().Compose(Update{RequestID: "req-1", Date: testDate, AccountSid: "IRacc", Actor: "a", Recipient: to,
+	m, err := testComposer().Compose(Update{RequestID: "req-1", Date: testDate, Account: "IRacc", Actor: "a", Recipient: to,
 		Tokens: []TokenUpdate{{TokenSid: "IRt", TokenName: "body-marker-xyz", Type: "disabled"}}})
 	if err != nil {
 		t.Fatal(err)
