@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"net/http"
 	"net/url"
 	"strings"
@@ -184,27 +186,11 @@ func TestMailBulkResetOneMessagePerRecipient(t *testing.T) {
 func decodedBody(t *testing.T, raw string) string {
 	t.Helper()
 	_, body, _ := strings.Cut(raw, "\r\n\r\n")
-	var out bytes.Buffer
-	lines := strings.Split(body, "\r\n")
-	for _, l := range lines {
-		soft := strings.HasSuffix(l, "=")
-		l = strings.TrimSuffix(l, "=")
-		for i := 0; i < len(l); i++ {
-			if l[i] == '=' && i+2 < len(l)+0 && i+2 <= len(l)-1 {
-				var b byte
-				if _, err := fmt.Sscanf(l[i+1:i+3], "%02X", &b); err == nil {
-					out.WriteByte(b)
-					i += 2
-					continue
-				}
-			}
-			out.WriteByte(l[i])
-		}
-		if !soft {
-			out.WriteString("\n")
-		}
+	b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out.String()
+	return string(b)
 }
 
 // Past 20 messages in an hour from one account, a recipient's updates are held and

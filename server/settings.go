@@ -19,7 +19,7 @@ type SettingsError struct {
 func (e *SettingsError) ExitCode() int { return 2 }
 
 func (e *SettingsError) Error() string {
-	return fmt.Sprintf("this database's servers run with %s %s, this one with %s: start every server on one database with the same settings (the first to start recorded them)",
+	return fmt.Sprintf("%s: %q on this database (recorded by the first server to start), %q on this server; start every server on one database with the same settings",
 		e.Setting, e.Recorded, e.Given)
 }
 
