@@ -42,7 +42,7 @@ const (
 	DefaultMailRate = 1000
 	// RecipientHourlyLimit is the most messages one address gets from one account an
 	// hour; past it, updates are held and sent as one digest when the hour ends.
-	RecipientHourlyLimit = 20
+	RecipientHourlyLimit = mail.HourlyLimit
 	// mailLease is how long a claimed message is a sender's: far beyond one SMTP
 	// conversation (each step times out after mail.DefaultTimeout), so a live sender
 	// never loses its claim, and a dead one's is taken over after it.
@@ -283,7 +283,12 @@ func (m *mailer) sendOne(ctx context.Context, msg outMessage, now time.Time) err
 		m.log.Error("mail: unreadable event", "error", err)
 		return m.st.SetNotificationState(ctx, ids, NotificationFailed, now.Unix(), 0, "unreadable event")
 	}
-	composed, err := m.composer.ComposeDigest(updates)
+	var composed *gomail.Msg
+	if msg.digest {
+		composed, err = m.composer.ComposeDigest(updates)
+	} else {
+		composed, err = m.composer.Compose(updates[0])
+	}
 	if err != nil {
 		m.log.Error("mail: compose", "error", err)
 		return m.st.SetNotificationState(ctx, ids, NotificationFailed, now.Unix(), 0, "cannot compose: "+err.Error())

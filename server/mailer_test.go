@@ -224,7 +224,7 @@ func TestMailHourlyDigest(t *testing.T) {
 		t.Fatalf("%d messages after the hour, want %d", len(msgs), RecipientHourlyLimit+1)
 	}
 	digest := msgs[len(msgs)-1]
-	if !strings.Contains(digest, "Subject: [impactctl] 5 updates about API access tokens") ||
+	if !strings.Contains(digest, "Subject: [impactctl] 5 updates held back by the hourly limit") ||
 		!strings.Contains(digest, "Message-ID: <digest.") {
 		t.Fatalf("not a digest:\n%.800s", digest)
 	}
@@ -323,7 +323,7 @@ func TestMailLeaseTakeover(t *testing.T) {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
 	// The first sender got as far as the SMTP server, then died.
-	first, _ := mt.ml.composer.ComposeDigest(mustUpdates(t, claimed))
+	first, _ := mt.ml.composer.Compose(mustUpdates(t, claimed)[0])
 	f.Send(context.Background(), first)
 	mt.drain()
 	if len(f.messages()) != 1 {

@@ -58,6 +58,10 @@ type Composer struct {
 	Unsubscribe *Signer
 }
 
+// HourlyLimit is the most messages one recipient gets from one account an hour; past
+// it, updates are held back and sent as one digest when the hour ends.
+const HourlyLimit = 20
+
 // MessageID is the Message-ID of the message for (requestID, recipient): fixed, so a
 // message sent again after a crash is recognised as the same one.
 func MessageID(requestID, recipient, from string) string {
@@ -69,16 +73,19 @@ func MessageID(requestID, recipient, from string) string {
 	return hex.EncodeToString(h[:16]) + "@" + domain
 }
 
-// Compose writes one update as a message. A digest (several requests held back by the
-// hourly limit) is ComposeDigest.
+// Compose writes one update as a message.
 func (c *Composer) Compose(u Update) (*gomail.Msg, error) {
-	return c.ComposeDigest([]Update{u})
+	return c.compose([]Update{u}, false)
 }
 
-// ComposeDigest writes one message holding several updates to the same recipient
-// about the same account, oldest first. Its Message-ID derives from the first
-// request's id and the recipient.
+// ComposeDigest writes the updates held back by the hourly limit as one message to
+// their recipient, oldest first. Its Message-ID derives from the first request's id
+// and the recipient.
 func (c *Composer) ComposeDigest(us []Update) (*gomail.Msg, error) {
+	return c.compose(us, true)
+}
+
+func (c *Composer) compose(us []Update, digest bool) (*gomail.Msg, error) {
 	if len(us) == 0 {
 		return nil, fmt.Errorf("compose: no update")
 	}
@@ -93,12 +100,12 @@ func (c *Composer) ComposeDigest(us []Update) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("compose: to: %w", err)
 	}
 	id := MessageID(first.RequestID, first.Recipient, c.From)
-	if len(us) > 1 {
+	if digest {
 		id = "digest." + id
 	}
 	m.SetMessageIDWithValue(id)
 	m.SetDateWithValue(us[len(us)-1].Date.UTC())
-	m.Subject(subject(us))
+	m.Subject(subject(us, digest))
 	m.SetUserAgent("impactctl")
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
 	m.SetGenHeader("X-Auto-Response-Suppress", "All")
@@ -108,7 +115,7 @@ func (c *Composer) ComposeDigest(us []Update) (*gomail.Msg, error) {
 		m.SetGenHeader("List-Unsubscribe", "<"+link+">")
 		m.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
-	m.SetBodyString(gomail.TypeTextPlain, body(us, c.Unsubscribe))
+	m.SetBodyString(gomail.TypeTextPlain, body(us, digest, c.Unsubscribe))
 	return m, nil
 }
 
@@ -123,14 +130,17 @@ func clean(s string) string {
 	}, s)
 }
 
-func subject(us []Update) string {
+func subject(us []Update, digest bool) string {
 	var toks []TokenUpdate
 	for _, u := range us {
 		toks = append(toks, u.Tokens...)
 	}
 	prefix := "[impactctl] "
-	if len(us) > 1 {
-		return prefix + fmt.Sprintf("%d updates about API access tokens", len(us))
+	if digest {
+		if len(us) == 1 {
+			return prefix + "1 update held back by the hourly limit"
+		}
+		return prefix + fmt.Sprintf("%d updates held back by the hourly limit", len(us))
 	}
 	if len(toks) == 1 {
 		t := toks[0]
@@ -175,10 +185,10 @@ func typeTitle(t string) string {
 	return clean(strings.ReplaceAll(t, "_", " "))
 }
 
-func body(us []Update, signer *Signer) string {
+func body(us []Update, digest bool, signer *Signer) string {
 	var b strings.Builder
-	if len(us) > 1 {
-		fmt.Fprintf(&b, "More updates than the hourly limit allows were held back and are sent together here.\n\n")
+	if digest {
+		fmt.Fprintf(&b, "More updates than the hourly limit allows (%d a recipient) came in the last hour:\nthey were held back and are sent together here, oldest first.\n\n", HourlyLimit)
 	}
 	for i, u := range us {
 		if i > 0 {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 )
 
 var testDate = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
@@ -18,7 +20,13 @@ func testComposer() *Composer {
 
 func raw(t *testing.T, c *Composer, us ...Update) string {
 	t.Helper()
-	m, err := c.ComposeDigest(us)
+	var m *gomail.Msg
+	var err error
+	if len(us) == 1 {
+		m, err = c.Compose(us[0])
+	} else {
+		m, err = c.ComposeDigest(us)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +195,7 @@ func TestComposeDigest(t *testing.T) {
 	}
 	h, body := split(t, raw(t, testComposer(), us...))
 	text := decodeQP(t, body)
-	if h["Subject"][0] != "[impactctl] 3 updates about API access tokens" {
+	if h["Subject"][0] != "[impactctl] 3 updates held back by the hourly limit" || !strings.HasPrefix(h["Message-ID"][0], "<digest.") {
 		t.Errorf("subject %q", h["Subject"])
 	}
 	// Oldest first.
