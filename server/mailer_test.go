@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/quotedprintable"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -446,4 +447,79 @@ func TestMailSettingsAgree(t *testing.T) {
 	if err := start(on, 24*time.Hour); !errors.As(err, &se) || se.Setting != "event retention" {
 		t.Fatalf("other retention: %v", err)
 	}
+}
+
+// Two replicas on one PostgreSQL database drain one outbox at once: every recipient
+// gets exactly one message for the request, naming every token it covers; none is
+// split between replicas or sent twice.
+func TestPostgresMailReplicasShareOutbox(t *testing.T) {
+	t.Parallel()
+	dsn := testPostgres(t)
+	ctx := context.Background()
+	key := t.TempDir() + "/key"
+	clock := &testClock{t: testEpoch}
+	var stores [2]*PostgresStore
+	for i := range stores {
+		s, err := OpenPostgresStore(ctx, dsn, key, StoreOptions{Rand: testRand(), Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	if err := seed(ctx, stores[0], true); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(stores[0], Options{Mail: true}))
+	defer srv.Close()
+	creds, err := demoCredentials(ctx, stores[0], srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{t: t, url: srv.URL, store: stores[0], clock: clock, creds: creds, client: &http.Client{Transport: testTransport(t)}}
+	var senders [2]*fakeSender
+	var mailers [2]*mailer
+	for i := range mailers {
+		senders[i] = &fakeSender{}
+		ml, err := newMailer(stores[i], &Mailing{Sender: senders[i], From: "tokens@impact.example", PublicURL: srv.URL}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailers[i] = ml
+	}
+	mt := &mailTest{testServer: ts, ml: mailers[0]}
+	var sids []string
+	want := map[string]int{}
+	for i := range 40 {
+		emails := []string{fmt.Sprintf("r%d@example.com", i%10), fmt.Sprintf("r%d@example.com", (i+3)%10), "all@example.com"}
+		for _, e := range emails {
+			want[e]++
+		}
+		sids = append(sids, mt.create(fmt.Sprintf("replica %02d", i), emails...))
+	}
+	admin := mt.cred("admin")
+	mt.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/Reset", admin, map[string]any{"Sids": sids}).want(t, http.StatusOK)
+	var wg sync.WaitGroup
+	for _, ml := range mailers {
+		wg.Go(func() {
+			if err := ml.drain(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	all := append(senders[0].messages(), senders[1].messages()...)
+	if len(all) != len(want) {
+		t.Fatalf("%d messages (%d and %d), want %d", len(all), len(senders[0].messages()), len(senders[1].messages()), len(want))
+	}
+	for e, n := range want {
+		got := to(all, e)
+		if len(got) != 1 {
+			t.Fatalf("%s got %d messages", e, len(got))
+		}
+		if c := strings.Count(decodedBody(t, got[0]), "impactctl tokens history "); c != n {
+			t.Fatalf("%s's message names %d tokens, want %d", e, c, n)
+		}
+	}
+	t.Logf("replica 0 sent %d, replica 1 sent %d", len(senders[0].messages()), len(senders[1].messages()))
 }
