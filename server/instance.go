@@ -94,15 +94,15 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Mailing != nil {
 		cfg.Mail = true
 	}
-	if err := agree(ctx, store, cfg); err != nil {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := agree(ctx, store, cfg, logger); err != nil {
 		return fail(err)
 	}
 	if err := seed(ctx, store, cfg.Demo); err != nil {
 		return fail(err)
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if kind, err := store.Seeded(ctx); err != nil {
 		return fail(err)

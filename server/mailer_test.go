@@ -421,32 +421,57 @@ func TestMailUnsubscribe(t *testing.T) {
 	}
 }
 
-// Replicas must agree: a server started on a database with mail settings other than
-// those recorded there refuses to start.
+// Replicas must agree: a server started on a PostgreSQL database with mail settings
+// other than those recorded there refuses to start. A SQLite database has one server:
+// its latest start decides, with a warning.
 func TestMailSettingsAgree(t *testing.T) {
 	t.Parallel()
-	db := t.TempDir() + "/agree.db"
-	start := func(m *Mailing, retention time.Duration) error {
-		inst, err := Start(context.Background(), Config{DB: db, Mailing: m, EventRetention: retention})
-		if err == nil {
-			inst.Shutdown(context.Background())
-		}
-		return err
-	}
 	on := &Mailing{Sender: &fakeSender{}, From: "t@example.com", Poll: time.Hour}
-	if err := start(on, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := start(on, 0); err != nil {
-		t.Fatalf("same settings: %v", err)
-	}
-	var se *SettingsError
-	if err := start(nil, 0); !errors.As(err, &se) || se.Setting != "mail" {
-		t.Fatalf("without mail: %v", err)
-	}
-	if err := start(on, 24*time.Hour); !errors.As(err, &se) || se.Setting != "event retention" {
-		t.Fatalf("other retention: %v", err)
-	}
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		dsn, key := testPostgres(t), t.TempDir()+"/key"
+		start := func(m *Mailing, retention time.Duration) error {
+			inst, err := Start(context.Background(), Config{DB: dsn, KeyFile: key, Mailing: m, EventRetention: retention})
+			if err == nil {
+				inst.Shutdown(context.Background())
+			}
+			return err
+		}
+		if err := start(on, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := start(on, 0); err != nil {
+			t.Fatalf("same settings: %v", err)
+		}
+		var se *SettingsError
+		if err := start(nil, 0); !errors.As(err, &se) || se.Setting != "mail" || se.Recorded != "on" {
+			t.Fatalf("without mail: %v", err)
+		}
+		if err := start(on, 400*24*time.Hour); !errors.As(err, &se) || se.Setting != "event_retention" || se.Given != "9600h" {
+			t.Fatalf("other retention: %v", err)
+		}
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		db := t.TempDir() + "/agree.db"
+		var logs bytes.Buffer
+		start := func(m *Mailing) error {
+			inst, err := Start(context.Background(), Config{DB: db, Mailing: m, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err == nil {
+				inst.Shutdown(context.Background())
+			}
+			return err
+		}
+		if err := start(on); err != nil {
+			t.Fatal(err)
+		}
+		if err := start(nil); err != nil {
+			t.Fatalf("turning mail off: %v", err)
+		}
+		if !strings.Contains(logs.String(), "a setting changed since this database's last start") || !strings.Contains(logs.String(), "was=on now=off") {
+			t.Fatalf("no warning:\n%s", logs.String())
+		}
+	})
 }
 
 // Two replicas on one PostgreSQL database drain one outbox at once: every recipient

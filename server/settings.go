@@ -3,14 +3,15 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
 
-// SettingsError says a server was started with settings other than those the database
-// records: replicas sharing a database must agree on them.
+// SettingsError says a server was started with settings other than those its
+// PostgreSQL database records: replicas sharing a database must agree on them.
 type SettingsError struct {
-	Setting  string // "mail", "event retention"
+	Setting  string // "mail", "event_retention"
 	Recorded string
 	Given    string
 }
@@ -19,15 +20,22 @@ type SettingsError struct {
 func (e *SettingsError) ExitCode() int { return 2 }
 
 func (e *SettingsError) Error() string {
-	return fmt.Sprintf("%s: %q on this database (recorded by the first server to start), %q on this server; start every server on one database with the same settings",
-		e.Setting, e.Recorded, e.Given)
+	return fmt.Sprintf("%s: %q on this database (recorded by the first server to start), %q on this server; "+
+		"start every server on one database with the same settings (to change one, stop them all, run "+
+		"DELETE FROM meta WHERE key = '%s' on the database, and start them with the new setting)",
+		e.Setting, e.Recorded, e.Given, e.Setting)
 }
 
-// agree records, on the first start, whether the server sends mail and how long it
-// keeps events, and refuses a later start with other settings: a replica without mail
-// would write notifications OFF that the others would send, and replicas pruning
-// events at different ages would each undo the other's retention.
-func agree(ctx context.Context, st Store, cfg Config) error {
+// settingKeys are the settings every server on one database must share, in the order
+// they are checked.
+var settingKeys = []string{"mail", "event_retention"}
+
+// agree records whether the server sends mail and how long it keeps events, and on
+// PostgreSQL refuses a start with other settings than the database records: a
+// replica without mail would write notifications OFF that the others would send, and
+// replicas pruning at different ages would each undo the other's retention. A SQLite
+// database has one server, so its latest start decides, with a warning.
+func agree(ctx context.Context, st Store, cfg Config, log *slog.Logger) error {
 	ob, ok := st.(mailOutbox)
 	if !ok {
 		return nil
@@ -37,14 +45,19 @@ func agree(ctx context.Context, st Store, cfg Config) error {
 		mailOn = "on"
 	}
 	want := map[string]string{"mail": mailOn, "event_retention": retentionSetting(cfg.EventRetention)}
-	got, err := ob.Settle(ctx, want)
+	_, shared := st.(*PostgresStore)
+	got, err := ob.Settle(ctx, want, !shared)
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{"mail", "event_retention"} {
-		if got[k] != want[k] {
-			return &SettingsError{Setting: strings.ReplaceAll(k, "_", " "), Recorded: got[k], Given: want[k]}
+	for _, k := range settingKeys {
+		if got[k] == want[k] {
+			continue
 		}
+		if shared {
+			return &SettingsError{Setting: k, Recorded: got[k], Given: want[k]}
+		}
+		log.Warn("a setting changed since this database's last start", "setting", k, "was", got[k], "now", want[k])
 	}
 	return nil
 }
@@ -53,5 +66,5 @@ func retentionSetting(d time.Duration) string {
 	if d <= 0 {
 		return "forever"
 	}
-	return d.String()
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }

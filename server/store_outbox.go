@@ -47,8 +47,9 @@ type mailOutbox interface {
 	// Suppress stops email's updates about account's tokens; Suppressed reports it.
 	Suppress(ctx context.Context, accountID int64, email string, at int64) error
 	Suppressed(ctx context.Context, accountID int64, email string) (bool, error)
-	// Settle records settings on first start and answers what the database records.
-	Settle(ctx context.Context, want map[string]string) (map[string]string, error)
+	// Settle records settings on first start (every start when replace) and answers
+	// what the database recorded before.
+	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
 }
 
 var (
@@ -266,9 +267,10 @@ func suppressed(ctx context.Context, q querier, accountID int64, email string) (
 	return n > 0, nil
 }
 
-// settle records want's settings where the database has none yet and answers what it
-// records: the first server to start decides, every later one must agree.
-func settle(ctx context.Context, q querier, want map[string]string) (map[string]string, error) {
+// settle records want's settings where the database has none yet (all of them when
+// replace) and answers what it held before, want's own values where it had none: the
+// first server to start decides.
+func settle(ctx context.Context, q querier, want map[string]string, replace bool) (map[string]string, error) {
 	got := map[string]string{}
 	for k, v := range want {
 		if _, err := q.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, k, v); err != nil {
@@ -277,6 +279,11 @@ func settle(ctx context.Context, q querier, want map[string]string) (map[string]
 		var stored string
 		if err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, k).Scan(&stored); err != nil {
 			return nil, fmt.Errorf("read setting %s: %w", k, err)
+		}
+		if replace && stored != v {
+			if _, err := q.ExecContext(ctx, `UPDATE meta SET value = $2 WHERE key = $1`, k, v); err != nil {
+				return nil, fmt.Errorf("record setting %s: %w", k, err)
+			}
 		}
 		got[k] = stored
 	}
@@ -323,11 +330,11 @@ func (s *SQLiteStore) Suppressed(ctx context.Context, accountID int64, email str
 }
 
 // Settle records settings on first start (see settle).
-func (s *SQLiteStore) Settle(ctx context.Context, want map[string]string) (map[string]string, error) {
+func (s *SQLiteStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
 	var got map[string]string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		got, err = settle(ctx, tx, want)
+		got, err = settle(ctx, tx, want, replace)
 		return err
 	})
 	return got, err
@@ -375,7 +382,7 @@ func (s *PostgresStore) Suppressed(ctx context.Context, accountID int64, email s
 }
 
 // Settle records settings on first start (see settle).
-func (s *PostgresStore) Settle(ctx context.Context, want map[string]string) (map[string]string, error) {
-	got, err := settle(ctx, s.db, want)
+func (s *PostgresStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
+	got, err := settle(ctx, s.db, want, replace)
 	return got, pgError(err)
 }
