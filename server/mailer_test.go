@@ -548,3 +548,25 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	}
 	t.Logf("replica 0 sent %d, replica 1 sent %d", len(senders[0].messages()), len(senders[1].messages()))
 }
+
+// An address taken off a token's list is told once that it was removed, and nothing
+// after.
+func TestMailRemovedAddressToldOnce(t *testing.T) {
+	t.Parallel()
+	f := &fakeSender{}
+	mt := newMailTest(t, f)
+	sid := mt.create("shrinking", "stays@example.com", "leaves@example.com")
+	admin := mt.cred("admin")
+	path := "/Agencies/" + admin.AccountSid + "/ApiTokens/" + sid
+	mt.req("PUT", path+"/DeveloperEmails", admin, map[string]any{"Emails": []string{"stays@example.com"}}).want(t, http.StatusOK)
+	mt.req("POST", path+"/Disable", admin, nil).want(t, http.StatusOK)
+	mt.drain()
+	leaves := to(f.messages(), "leaves@example.com")
+	if len(leaves) != 1 || !strings.Contains(leaves[0], "Subject: [impactctl] You no longer receive updates about shrinking") ||
+		!strings.Contains(decodedBody(t, leaves[0]), "Your address was removed from this token's updates") {
+		t.Fatalf("%d messages to the removed address:\n%s", len(leaves), strings.Join(leaves, "\n----\n"))
+	}
+	if stays := to(f.messages(), "stays@example.com"); len(stays) != 2 || strings.Contains(decodedBody(t, stays[0]), "was removed") {
+		t.Fatalf("%d messages to the address that stays", len(stays))
+	}
+}
