@@ -570,3 +570,11 @@ func TestMailRemovedAddressToldOnce(t *testing.T) {
 		t.Fatalf("%d messages to the address that stays", len(stays))
 	}
 }
+
+func TestRetentionSetting(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "forever", 400 * 24 * time.Hour: "9600h", 90 * time.Minute: "1h30m0s", 36 * time.Hour: "36h"} {
+		if got := retentionSetting(d); got != want {
+			t.Errorf("retentionSetting(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
