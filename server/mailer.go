@@ -295,6 +295,9 @@ func (m *mailer) sendOne(ctx context.Context, msg outMessage, now time.Time) err
 	}
 	r := m.send.Send(ctx, composed)
 	done := m.env.clock()
+	// The outcome is recorded even when ctx ended during the attempt (a shutdown).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	switch r.Outcome {
 	case mail.Sent:
 		first := msg.rows[0]

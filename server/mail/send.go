@@ -199,7 +199,16 @@ func (s *Sender) Send(ctx context.Context, m *gomail.Msg) Result {
 	if err != nil {
 		r = Result{Outcome: Retry, SenderProblem: true, Err: err}
 	} else {
-		r = Classify(c.DialAndSendWithContext(ctx, m))
+		// go-mail heeds ctx only while connecting: a conversation under way runs to its
+		// timeouts. Stop waiting for it when ctx ends (a shutdown), and retry later.
+		done := make(chan error, 1)
+		go func() { done <- c.DialAndSendWithContext(ctx, m) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		r = Classify(err)
 	}
 	ids := m.GetGenHeader(gomail.HeaderMessageID)
 	to := m.GetToString()

@@ -354,3 +354,33 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A shutdown does not wait for a server that stops answering: Send returns when its
+// context ends, and the message is retried later.
+func TestSendStopsWithContext(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	s, _ := newTestSender(t, "smtp://"+l.Addr().String(), Config{Timeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if r := s.Send(ctx, testMsg(t, "dev@example.com")); r.Outcome != Retry {
+		t.Fatalf("got %v", r.Outcome)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Send returned after %v, want soon after its context ended", d)
+	}
+}
