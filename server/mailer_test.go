@@ -578,3 +578,36 @@ func TestRetentionSetting(t *testing.T) {
 		}
 	}
 }
+
+// A started server sends in the background, after commit, with no one asking.
+func TestMailSentInBackground(t *testing.T) {
+	t.Parallel()
+	f := &fakeSender{}
+	inst, err := Start(context.Background(), Config{DB: t.TempDir() + "/bg.db", Demo: true,
+		Mailing: &Mailing{Sender: f, From: "tokens@example.com", Poll: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Shutdown(context.Background())
+	ro := inst.creds["readonly"]
+	req, _ := http.NewRequest("PUT", inst.URL+"/Agencies/"+inst.Admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/DeveloperEmails",
+		strings.NewReader(`{"Emails":["bg@example.com"]}`))
+	req.SetBasicAuth(inst.Admin.AccountSid, inst.Admin.AuthToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(to(f.messages(), "bg@example.com")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent in the background")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(f.messages()[0], "List-Unsubscribe: <"+inst.URL+mail.UnsubscribePath) &&
+		!strings.Contains(strings.ReplaceAll(f.messages()[0], "\r\n ", ""), "List-Unsubscribe:<"+inst.URL+mail.UnsubscribePath) {
+		t.Errorf("the unsubscribe link is not under the listening address:\n%.600s", f.messages()[0])
+	}
+}
