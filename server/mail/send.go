@@ -213,7 +213,7 @@ func (s *Sender) Send(ctx context.Context, m *gomail.Msg) Result {
 	ids := m.GetGenHeader(gomail.HeaderMessageID)
 	to := m.GetToString()
 	attrs := []any{"server", s.display, "message_id", strings.Join(ids, ","), "to", strings.Join(to, ","),
-		"outcome", r.Outcome.String(), "code", r.Code, "elapsed", time.Since(start).Round(time.Millisecond)}
+		"outcome", r.Outcome.String(), "code", r.Code, "duration_ms", time.Since(start).Milliseconds()}
 	switch {
 	case r.Err == nil:
 		s.logger.Info("mail: attempt", attrs...)
