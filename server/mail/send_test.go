@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	smtp "github.com/emersion/go-smtp"
 	gomail "github.com/wneessen/go-mail"
 )
@@ -79,7 +80,7 @@ func (s *fakeSession) Data(r io.Reader) error {
 	return nil
 }
 
-func startMTA(t *testing.T, m *fakeMTA, tlsConf *tls.Config) string {
+func startMTA(t *testing.T, m smtp.Backend, tlsConf *tls.Config) string {
 	t.Helper()
 	srv := smtp.NewServer(m)
 	srv.Domain = "mta.test"
@@ -382,5 +383,71 @@ func TestSendStopsWithContext(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Send returned after %v, want soon after its context ended", d)
+	}
+}
+
+// A server whose banner refuses: 421 is retried quietly, 554 is the sender's problem.
+func TestSendBannerRefusal(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		banner        string
+		code          int
+		senderProblem bool
+	}{{"421 mta.test busy, try later", 421, false}, {"554 mta.test no SMTP service here", 554, true}} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(tt.banner + "\r\n"))
+			time.Sleep(100 * time.Millisecond)
+			c.Close()
+		}()
+		s, _ := newTestSender(t, "smtp://"+l.Addr().String(), Config{})
+		r := s.Send(context.Background(), testMsg(t, "dev@example.com"))
+		l.Close()
+		if r.Outcome != Retry || r.Code != tt.code || r.SenderProblem != tt.senderProblem {
+			t.Errorf("banner %q: %v code=%d sender=%v (%v)", tt.banner, r.Outcome, r.Code, r.SenderProblem, r.Err)
+		}
+	}
+}
+
+// authMTA refuses every login with 535.
+type authMTA struct{ fakeMTA }
+
+type authSession struct{ fakeSession }
+
+func (m *authMTA) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &authSession{fakeSession{m: &m.fakeMTA, conn: c}}, nil
+}
+
+func (s *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *authSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials"}
+	}), nil
+}
+
+// A refused login is the sender's problem: retried, and logged as an error without
+// the password.
+func TestSendAuthRefused(t *testing.T) {
+	t.Parallel()
+	certPEM, tlsConf := selfSigned(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := startMTA(t, &authMTA{}, tlsConf)
+	s, logs := newTestSender(t, "smtps://bot@"+addr, Config{Password: "hunter2-secret", CAFile: caFile})
+	r := s.Send(context.Background(), testMsg(t, "dev@example.com"))
+	if r.Outcome != Retry || !r.SenderProblem {
+		t.Fatalf("got %v sender=%v code=%d (%v)", r.Outcome, r.SenderProblem, r.Code, r.Err)
+	}
+	if r.Code != 535 || !strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "hunter2") {
+		t.Fatalf("log: %s", logs)
 	}
 }
