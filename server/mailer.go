@@ -391,6 +391,14 @@ func tokenUpdateOf(e eventBody, recipient string) mail.TokenUpdate {
 
 // changeValue writes a change's value for a mail: a user by name (Id), others as they are.
 func changeValue(v any) string {
+	if raw, ok := v.(json.RawMessage); ok {
+		// As stored: decode it first.
+		var d any
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return ""
+		}
+		v = d
+	}
 	switch x := v.(type) {
 	case nil:
 		return ""

@@ -611,3 +611,32 @@ func TestMailSentInBackground(t *testing.T) {
 		t.Errorf("the unsubscribe link is not under the listening address:\n%.600s", f.messages()[0])
 	}
 }
+
+// An edit's message says the description changed, never what it says; names go
+// before → after.
+func TestMailEditNeverQuotesDescription(t *testing.T) {
+	t.Parallel()
+	f := &fakeSender{}
+	mt := newMailTest(t, f)
+	sid := mt.create("described", "desc@example.com")
+	admin := mt.cred("admin")
+	mt.req("PATCH", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+sid, admin,
+		map[string]any{"Name": "renamed", "Description": "click https://evil.example/now"}).want(t, http.StatusOK)
+	mt.drain()
+	msgs := to(f.messages(), "desc@example.com")
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	text := decodedBody(t, msgs[0])
+	if strings.Contains(msgs[0]+text, "evil.example") || !strings.Contains(text, "Description: changed") ||
+		!strings.Contains(text, `Name: "described" → "renamed"`) {
+		t.Fatalf("message:\n%s", text)
+	}
+	// A primary contact set: the user by name and Id, and the contact is told too.
+	mt.req("PATCH", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+sid, admin, map[string]any{"PrimaryContactId": "U102"}).want(t, http.StatusOK)
+	mt.drain()
+	alan := to(f.messages(), "alan@demo-agency.example")
+	if len(alan) != 1 || !strings.Contains(decodedBody(t, alan[0]), `PrimaryContact: (none) → "Alan Turing (U102)"`) {
+		t.Fatalf("%d messages to the new contact: %s", len(alan), strings.Join(alan, "\n"))
+	}
+}
