@@ -73,7 +73,7 @@ server at, for the unsubscribe links. Every server on one database must agree
 on whether mail is on: the first to start records it.`,
 		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json
   impactctl serve --demo --smtp smtp://127.0.0.1:1025 --mail-from tokens@example.com
-  IMPACTCTL_SMTP_PASSWORD=… impactctl serve --smtp smtp://tokens@mail.example.com:587 --mail-from tokens@example.com --public-url https://tokens.example.com
+  IMPACTCTL_SMTP_PASSWORD=$(cat /etc/impactctl/smtp-password) impactctl serve --smtp smtp://tokens@mail.example.com:587 --mail-from tokens@example.com --public-url https://tokens.example.com
   IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
