@@ -65,8 +65,8 @@ impactctl_mailpit_start() {
       fi
       sleep 0.1
     done
-    kill "$IMPACTCTL_MAILPIT_PID" 2>/dev/null
-    wait "$IMPACTCTL_MAILPIT_PID" 2>/dev/null
+    kill "$IMPACTCTL_MAILPIT_PID" 2>/dev/null || true
+    wait "$IMPACTCTL_MAILPIT_PID" 2>/dev/null || true
     IMPACTCTL_MAILPIT_PID=
   done
   cat "$IMPACTCTL_MAILPIT_DIR/mailpit.log" >&2
