@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/server"
+	"github.com/impactcom/impactctl/server/mail"
 )
 
 // ServeOptions are `serve`'s inputs.
@@ -25,6 +26,11 @@ type ServeOptions struct {
 	RateLimit     string
 	AuthFailLimit string
 	TrustedProxy  []string
+	SMTP          string
+	MailFrom      string
+	SMTPCA        string
+	PublicURL     string
+	MailRate      int
 	// EventRetention is how long events are kept: an age (400d, 2w, 36h) or 0 for ever.
 	EventRetention string
 }
@@ -55,8 +61,19 @@ not itself a trusted proxy.
 Every change to a token is recorded as an event (GET …/ApiTokens/{Sid}/Events,
 GET …/ApiTokenEvents; impactctl tokens history, impactctl audit list). Events
 are kept --event-retention (default 400d; 0 keeps them for ever) and older
-ones are pruned in the background, a few hundred at a time.`,
+ones are pruned in the background, a few hundred at a time.
+
+With --smtp and --mail-from it sends updates: each change to a token is mailed,
+after commit, to the token's developer e-mail addresses and primary contact
+(one message per address per request; see docs/MAIL.md). smtp://host:587
+requires STARTTLS, smtps://host:465 is TLS from the start, and plain SMTP is
+allowed only to a loopback address (a local Mailpit). The SMTP password comes
+from IMPACTCTL_SMTP_PASSWORD. --public-url is the address readers reach this
+server at, for the unsubscribe links. Every server on one database must agree
+on whether mail is on: the first to start records it.`,
 		Example: `  impactctl serve --demo --db demo.db --addr 127.0.0.1:0 --ready-file ready.json
+  impactctl serve --demo --smtp smtp://127.0.0.1:1025 --mail-from tokens@example.com
+  IMPACTCTL_SMTP_PASSWORD=$(cat /etc/impactctl/smtp-password) impactctl serve --smtp smtp://tokens@mail.example.com:587 --mail-from tokens@example.com --public-url https://tokens.example.com
   IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,7 +100,43 @@ ones are pruned in the background, a few hundred at a time.`,
 	fl.StringVar(&opts.AuthFailLimit, "auth-fail-limit", "100/m", "failed authentications per client address: N[/h|/m|/s|/DURATION]")
 	fl.StringArrayVar(&opts.TrustedProxy, "trusted-proxy", nil, "a proxy (CIDR or address) whose X-Forwarded-For names the client; repeatable")
 	fl.StringVar(&opts.EventRetention, "event-retention", "400d", "how long events are kept: days, weeks or hours (400d, 2w, 36h); 0 keeps them for ever")
+	fl.StringVar(&opts.SMTP, "smtp", "", "send updates through this SMTP server: smtp://[user@]host:587 (STARTTLS), smtps://[user@]host:465, or smtp://127.0.0.1:PORT (plain, loopback only); password in IMPACTCTL_SMTP_PASSWORD")
+	fl.StringVar(&opts.MailFrom, "mail-from", "", "the sender address of updates (with --smtp)")
+	fl.StringVar(&opts.SMTPCA, "smtp-ca", "", "a PEM file of CA certificates to trust for the SMTP server (a private CA)")
+	fl.StringVar(&opts.PublicURL, "public-url", "", "this server's address as readers reach it, for unsubscribe links (default: the listening address)")
+	fl.IntVar(&opts.MailRate, "mail-rate", server.DefaultMailRate, "the most update messages one account sends an hour; past it they wait")
 	return cmd
+}
+
+// mailing checks the mail flags and makes what the server sends updates with; nil
+// without --smtp.
+func (opts *ServeOptions) mailing(f *Factory, logger *slog.Logger) (*server.Mailing, error) {
+	if opts.SMTP == "" {
+		for flag, v := range map[string]bool{"--mail-from": opts.MailFrom != "", "--smtp-ca": opts.SMTPCA != "", "--public-url": opts.PublicURL != ""} {
+			if v {
+				return nil, usageErrorf("%s needs --smtp", flag)
+			}
+		}
+		return nil, nil
+	}
+	if opts.MailRate < 1 {
+		return nil, usageErrorf("invalid --mail-rate %d: at least 1 message an hour", opts.MailRate)
+	}
+	if opts.PublicURL != "" {
+		u, err := url.Parse(opts.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, usageErrorf("invalid --public-url %q: expected https://host[/path]", opts.PublicURL)
+		}
+	}
+	sender, warnings, err := mail.NewSender(mail.Config{URL: opts.SMTP, From: opts.MailFrom, CAFile: opts.SMTPCA,
+		Password: f.getenv(mail.PasswordEnv), Logger: logger})
+	if err != nil {
+		return nil, usageErrorf("%w", err)
+	}
+	for _, w := range warnings {
+		logger.Warn(w)
+	}
+	return &server.Mailing{Sender: sender, From: opts.MailFrom, PublicURL: opts.PublicURL, Rate: opts.MailRate}, nil
 }
 
 func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
@@ -113,6 +166,10 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		trusted = append(trusted, p)
 	}
 	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil))
+	mailing, err := opts.mailing(f, logger)
+	if err != nil {
+		return err
+	}
 	inst, err := server.Start(ctx, server.Config{
 		Addr:           opts.Addr,
 		DB:             opts.DB,
@@ -124,6 +181,7 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		TrustedProxies: trusted,
 		EventRetention: retention,
 		Logger:         logger,
+		Mailing:        mailing,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the server: %w", err)

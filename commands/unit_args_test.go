@@ -133,7 +133,9 @@ func TestCheckEmail(t *testing.T) {
 		{"a@b.c", true},
 		{"Ada <a@b.c>", false},
 		{"<a@b.c>", false},
-		{"a@b", true}, // as the server: a host name alone is a domain
+		{"a@b", false}, // as the server: a single-label domain is not on the public mail system
+		{"a@[10.0.0.5]", false},
+		{"a@localhost", false},
 		{"not-an-address", false},
 		{"a@b.c.", false},
 		{"dev@exa\u200bmple.com", false},

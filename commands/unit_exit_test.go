@@ -53,6 +53,7 @@ func TestExitCode(t *testing.T) {
 		{"nil", nil, ExitOK},
 		{"exit error", &ExitError{Code: ExitConfirm, Err: errors.New("declined")}, ExitConfirm},
 		{"usage error", usageErrorf("bad %s", "flag"), ExitUsage},
+		{"server settings differ from its database's", fmt.Errorf("starting the server: %w", &server.SettingsError{Setting: "mail"}), ExitUsage},
 		{"wrapped exit error", fmt.Errorf("outer: %w", &ExitError{Code: ExitAuth, Err: errors.New("x")}), ExitAuth},
 		{"exit error wins over the API error it wraps", &ExitError{Code: ExitConfirm, Err: apiErr(404)}, ExitConfirm},
 		{"api 400", apiErr(400), ExitUsage},

@@ -64,7 +64,8 @@ func VisibleRune(r rune) bool {
 }
 
 // ValidEmail reports whether s is one bare e-mail address ("dev@example.com", no
-// display name, no angle brackets) of at most MaxEmailLength bytes.
+// display name, no angle brackets) of at most MaxEmailLength bytes, on a domain a
+// public mail server can deliver to (see ValidMailDomain).
 func ValidEmail(s string) bool {
 	if len(s) > MaxEmailLength || strings.ContainsAny(s, " \t\r\n<>\",") || CheckRunes(s) != nil {
 		return false
@@ -74,7 +75,34 @@ func ValidEmail(s string) bool {
 		return false
 	}
 	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && domain != "" && !strings.Contains(domain, "@")
+	return ok && local != "" && ValidMailDomain(domain)
+}
+
+// ValidMailDomain reports whether domain names a host on the public mail system: at
+// least two labels ("example.com", not "intranet"), each made of letters, digits and
+// inner hyphens, a last label that is not all digits, and not localhost. Address
+// literals ("[10.0.0.5]") and bare IP addresses are refused: updates must not be
+// steerable at a server's own network.
+func ValidMailDomain(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" {
+		return false
+	}
+	return !strings.EqualFold(tld, "localhost")
 }
 
 // ValidSID reports whether s is an Account SID: "IR" and 32 ASCII letters or digits.

@@ -49,6 +49,20 @@ func TestValidEmail(t *testing.T) {
 		"dev@":                            false,
 		"dev@exa\u200bmple.com":           false,
 		strings.Repeat("a", 251) + "@b.c": false,
+		"user@[10.0.0.5]":                 false,
+		"user@10.0.0.5":                   false,
+		"user@intranet":                   false,
+		"user@localhost":                  false,
+		"user@app.localhost":              false,
+		"user@LOCALHOST":                  false,
+		"user@-bad.com":                   false,
+		"user@bad-.com":                   false,
+		"user@a..com":                     false,
+		"user@a_b.com":                    false,
+		"dev@mail.example.co.uk":          true,
+		"dev@xn--bcher-kva.example":       true,
+		"dev@bücher.example":              true,
+		"first.last+tag@example.org":      true,
 	} {
 		if got := ValidEmail(in); got != want {
 			t.Errorf("ValidEmail(%q) = %v, want %v", in, got, want)

@@ -26,6 +26,8 @@ type keyring struct {
 	aead   cipher.AEAD
 	macKey []byte
 	check  string // a value derived from the key, stored in the database to catch a wrong key file
+	// unsubscribeKey signs the unsubscribe links of update mails.
+	unsubscribeKey []byte
 	// dummyMAC is what a secret is compared with when its SID names no token, made
 	// once so the unknown path computes one HMAC like the known path.
 	dummyMAC []byte
@@ -50,6 +52,8 @@ func newKeyring(master []byte) (*keyring, error) {
 		aead:   aead,
 		macKey: derive(master, "impactctl secret-mac v1"),
 		check:  base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1")),
+
+		unsubscribeKey: derive(master, "impactctl unsubscribe v1"),
 	}
 	k.dummyMAC = k.mac("\x00unknown-sid")
 	return k, nil

@@ -139,4 +139,12 @@
 //     leaves nothing behind. A key file that is missing while its database holds
 //     tokens or a key fingerprint (or has a write-ahead log in use) is an error naming
 //     it; no new key is made. Links at the key path, dangling or not, are refused.
+//   - Updates by mail ([Mailing], mailer.go): the notifications written with each
+//     event are the outbox; a background sender claims one recipient's due rows at a
+//     time (on PostgreSQL under an advisory lock, FOR UPDATE SKIP LOCKED, with a
+//     lease), composes one message per request with package mail, sends it after
+//     commit and records SENT, FAILED or the next attempt. Hourly limits count the
+//     mail_sent table; held rows (notifications.held) leave as one digest when the
+//     clock hour ends. Unsubscribe links are answered at /Unsubscribe, outside the
+//     API, their HMAC under a key derived from the key file being the authority.
 package server

@@ -32,11 +32,13 @@ type Config struct {
 	// EventRetention is how long events are kept; 0 keeps them forever. Older ones
 	// are pruned in the background, in small batches.
 	EventRetention time.Duration
-	// Mail says the server sends updates by mail (see Options.Mail).
-	Mail   bool
-	Logger *slog.Logger     // request log; nil discards
-	Rand   io.Reader        // source of SIDs and secrets; nil = crypto/rand
-	Now    func() time.Time // nil = time.Now
+	// Mail says the server sends updates by mail (see Options.Mail); Mailing says
+	// how, and turns Mail on.
+	Mail    bool
+	Mailing *Mailing
+	Logger  *slog.Logger     // request log; nil discards
+	Rand    io.Reader        // source of SIDs and secrets; nil = crypto/rand
+	Now     func() time.Time // nil = time.Now
 }
 
 // Instance is a running server.
@@ -89,12 +91,18 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		store.Close()
 		return nil, err
 	}
-	if err := seed(ctx, store, cfg.Demo); err != nil {
-		return fail(err)
+	if cfg.Mailing != nil {
+		cfg.Mail = true
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := agree(ctx, store, cfg, logger); err != nil {
+		return fail(err)
+	}
+	if err := seed(ctx, store, cfg.Demo); err != nil {
+		return fail(err)
 	}
 	if kind, err := store.Seeded(ctx); err != nil {
 		return fail(err)
@@ -121,9 +129,26 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	inst.stopPrune, inst.pruned = stop, make(chan struct{})
+	var ml *mailer
+	if cfg.Mailing != nil {
+		m := *cfg.Mailing
+		if m.PublicURL == "" {
+			m.PublicURL = inst.URL
+		}
+		if ml, err = newMailer(store, &m, logger); err != nil {
+			stop()
+			return fail(err)
+		}
+	}
 	go func() {
 		defer close(inst.pruned)
+		var wg sync.WaitGroup
+		if ml != nil {
+			// Updates leave after commit, in the background, never inside a transaction.
+			wg.Go(func() { ml.run(pctx) })
+		}
 		keepPruning(pctx, store, cfg.EventRetention, logger)
+		wg.Wait()
 	}()
 	go func() {
 		err := inst.srv.Serve(ln)

@@ -245,6 +245,7 @@ CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::json), sid)
 	WHERE state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0;
 `,
+	mailTables,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

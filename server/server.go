@@ -60,6 +60,9 @@ func New(store Store, opts Options) http.Handler {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	h.routes()
+	if opts.Mail {
+		h.unsubscribeRoutes(store)
+	}
 	return h
 }
 

@@ -46,6 +46,9 @@ type PendingNotification struct {
 	Event json.RawMessage
 	// RequestID groups a request's messages: one message per recipient per request.
 	RequestID string
+	// Held marks a notification held back by the recipient's hourly limit: the held
+	// ones are sent together, as one digest.
+	Held bool
 }
 
 // Outbox is what a mail sender works from, over the notifications table: PENDING rows

@@ -162,6 +162,7 @@ END;
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
 	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
 `,
+	mailTables,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

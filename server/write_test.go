@@ -252,6 +252,12 @@ func TestDeveloperEmails(t *testing.T) {
 		wantError(t, http.StatusBadRequest, "Emails")
 	ts.req("PUT", path, admin, map[string]any{"Emails": []string{"a@example.com", "A@example.com"}}).
 		wantError(t, http.StatusBadRequest, "twice")
+	// Only addresses on a public mail domain: no address literal, single label or localhost.
+	for _, e := range []string{"user@[10.0.0.5]", "user@10.0.0.5", "user@intranet", "user@localhost", "user@mail.localhost"} {
+		ts.req("PUT", path, admin, map[string]any{"Emails": []string{e}}, offContract...).wantError(t, http.StatusBadRequest, e)
+		ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, map[string]any{"Name": "literal", "Scopes": []string{"account.read"}, "DeveloperEmails": []string{e}}, offContract...).
+			wantError(t, http.StatusBadRequest, e)
+	}
 	var many []string
 	for i := 0; i < 51; i++ {
 		many = append(many, fmt.Sprintf("d%d@example.com", i))
