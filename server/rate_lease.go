@@ -22,9 +22,9 @@ func leaseSize(r Rate) int {
 // memory, so a request costs a database write once per lease instead of once per
 // request. The database grants a unit only while the window has one left, so the
 // replicas together never spend more than the limit; units a replica holds unspent
-// lapse with the window, so another replica may refuse while they are held: at most
-// (replicas - 1) × the lease size short of the limit. A single server spends every
-// unit it is granted, so its budget is exact.
+// (a lease's worth, more while many requests of one token arrive at once) lapse with
+// the window, so another replica may refuse while they are held. A single server
+// spends every unit it is granted before it refuses, so its budget is exact.
 //
 // Only the budget is leased: whether a token exists, is enabled or may call is read
 // for every request, so a revocation is refused on the next request.
@@ -36,12 +36,15 @@ type pgLeases struct {
 	entries map[string]*leaseEntry
 }
 
-// leaseEntry is what one replica holds of one key's window.
+// leaseEntry is what one replica holds of one key's window. Its lock is never held
+// across a database call: requests for one token that find no units take leases at
+// the same time, rather than queue behind one.
 type leaseEntry struct {
-	mu      sync.Mutex // held while a lease is taken, so one key takes one at a time
-	start   int64      // the window's start (Unix ms) the units belong to
-	count   int64      // the window's count after this replica's last lease
-	unspent int64      // units leased and not yet spent
+	mu       sync.Mutex
+	start    int64 // the window's start (Unix ms) the units belong to
+	count    int64 // the window's count after the latest lease this replica saw, at most the limit
+	unspent  int64 // units leased and not yet spent
+	inflight int   // leases being taken
 }
 
 func newPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
@@ -60,7 +63,7 @@ func (p *pgLeases) entry(key string, now time.Time) *leaseEntry {
 			per := p.w.rate.Per.Milliseconds()
 			for k, old := range p.entries {
 				if old.mu.TryLock() {
-					if old.start+per <= now.UnixMilli() {
+					if old.inflight == 0 && old.start+per <= now.UnixMilli() {
 						delete(p.entries, k)
 					}
 					old.mu.Unlock()
@@ -83,25 +86,46 @@ func (p *pgLeases) budgetOf(e *leaseEntry, now time.Time) budget {
 
 func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 	now := p.w.now()
+	per := p.w.rate.Per.Milliseconds()
 	e := p.entry(key, now)
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.start+p.w.rate.Per.Milliseconds() <= now.UnixMilli() {
+	if e.start+per <= now.UnixMilli() {
 		e.unspent = 0 // the window the units belonged to has ended
 	}
 	if e.unspent > 0 {
 		e.unspent--
-		return p.budgetOf(e, now), true, nil
+		b := p.budgetOf(e, now)
+		e.mu.Unlock()
+		return b, true, nil
 	}
+	e.inflight++
+	e.mu.Unlock()
+
 	start, count, err := p.w.lease(ctx, key, now, int64(p.size))
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inflight--
 	if err != nil {
 		return budget{}, false, err
 	}
 	// The units this lease got: those from the window's count before it (count - size)
 	// up to the limit.
 	granted := min(int64(p.size), max(0, int64(p.w.rate.N)-(count-int64(p.size))))
-	e.start, e.count, e.unspent = start, min(count, int64(p.w.rate.N)), granted
-	if granted == 0 {
+	switch {
+	case start > e.start: // the first lease seen in a new window
+		e.start, e.count, e.unspent = start, 0, 0
+	case start < e.start: // a window another lease has seen end: only this request's unit counts
+		if granted > 0 {
+			return p.budgetOf(e, now), true, nil
+		}
+		return p.budgetOf(e, now), false, nil
+	}
+	e.count = max(e.count, min(count, int64(p.w.rate.N)))
+	e.unspent += granted
+	// Units another lease brought in meanwhile serve this request too, so a single
+	// server refuses only once every unit it was granted is spent.
+	if e.unspent == 0 {
 		return p.budgetOf(e, now), false, nil
 	}
 	e.unspent--
