@@ -40,11 +40,11 @@ type pgLeases struct {
 // across a database call: requests for one token that find no units take leases at
 // the same time, rather than queue behind one.
 type leaseEntry struct {
-	mu       sync.Mutex
-	start    int64 // the window's start (Unix ms) the units belong to
-	count    int64 // the window's count after the latest lease this replica saw, at most the limit
-	unspent  int64 // units leased and not yet spent
-	inflight int   // leases being taken
+	mu      sync.Mutex
+	start   int64 // the window's start (Unix ms) the units belong to
+	count   int64 // the window's count after the latest lease this replica saw, at most the limit
+	unspent int64 // units leased and not yet spent
+	users   int   // requests holding the entry; guarded by pgLeases.mu, not mu
 }
 
 func newPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
@@ -54,6 +54,8 @@ func newPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
 
 func (p *pgLeases) enabled() bool { return p != nil && p.w.enabled() }
 
+// entry finds key's entry, kept until the caller calls release: a sweep of ended
+// windows leaves it be.
 func (p *pgLeases) entry(key string, now time.Time) *leaseEntry {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -63,7 +65,7 @@ func (p *pgLeases) entry(key string, now time.Time) *leaseEntry {
 			per := p.w.rate.Per.Milliseconds()
 			for k, old := range p.entries {
 				if old.mu.TryLock() {
-					if old.inflight == 0 && old.start+per <= now.UnixMilli() {
+					if old.users == 0 && old.start+per <= now.UnixMilli() {
 						delete(p.entries, k)
 					}
 					old.mu.Unlock()
@@ -73,10 +75,17 @@ func (p *pgLeases) entry(key string, now time.Time) *leaseEntry {
 		e = &leaseEntry{}
 		p.entries[key] = e
 	}
+	e.users++
 	return e
 }
 
-// remaining is what this replica knows is left of e's window: the units no replica
+func (p *pgLeases) release(e *leaseEntry) {
+	p.mu.Lock()
+	e.users--
+	p.mu.Unlock()
+}
+
+// budgetOf reports what this replica knows is left of e's window: the units no replica
 // had leased at its last lease, plus its own unspent ones. The caller holds e.mu.
 func (p *pgLeases) budgetOf(e *leaseEntry, now time.Time) budget {
 	b := p.w.budgetOf(e.start, e.count, now)
@@ -88,6 +97,7 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 	now := p.w.now()
 	per := p.w.rate.Per.Milliseconds()
 	e := p.entry(key, now)
+	defer p.release(e)
 	e.mu.Lock()
 	if e.start+per <= now.UnixMilli() {
 		e.unspent = 0 // the window the units belonged to has ended
@@ -98,14 +108,12 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 		e.mu.Unlock()
 		return b, true, nil
 	}
-	e.inflight++
 	e.mu.Unlock()
 
 	start, count, err := p.w.lease(ctx, key, now, int64(p.size))
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.inflight--
 	if err != nil {
 		return budget{}, false, err
 	}
@@ -139,6 +147,7 @@ func (p *pgLeases) peek(ctx context.Context, key string) (budget, error) {
 		return budget{}, err
 	}
 	e := p.entry(key, now)
+	defer p.release(e)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.start+p.w.rate.Per.Milliseconds() > now.UnixMilli() && e.unspent > 0 {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -138,4 +139,25 @@ func TestPostgresRateLeasesSingleServerExact(t *testing.T) {
 		}
 		clock.Advance(time.Hour)
 	}
+}
+
+// Past 10,000 tokens a replica forgets the ones whose window has ended, never one a
+// request is using.
+func TestRateLeaseEntriesSwept(t *testing.T) {
+	clock := &testClock{t: testEpoch}
+	p := newPGLeases(nil, Rate{N: 1000, Per: time.Minute}, clock.Now)
+	held := p.entry("IRheld", clock.Now())
+	kept := p.entry("IRkept", clock.Now())
+	kept.start = clock.Now().UnixMilli() // a live window
+	p.release(kept)
+	for i := range 10000 {
+		p.entries[fmt.Sprintf("IRended%d", i)] = &leaseEntry{start: clock.Now().UnixMilli()}
+	}
+	clock.Advance(time.Hour)
+	kept.start = clock.Now().UnixMilli()
+	p.release(p.entry("IRnew", clock.Now()))
+	if len(p.entries) != 3 || p.entries["IRheld"] != held || p.entries["IRkept"] != kept || p.entries["IRnew"] == nil {
+		t.Fatalf("after the sweep: %d entries", len(p.entries))
+	}
+	p.release(held)
 }
