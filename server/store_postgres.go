@@ -91,8 +91,12 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 // Env is the keys, random source and clock the store was opened with.
 func (s *PostgresStore) Env() *Env { return s.env }
 
-// counter keeps scope's fixed windows in the database, shared by every replica.
+// counter keeps scope's fixed windows in the database, shared by every replica: token
+// budgets in leases of a few units (pgLeases), failed authentications one by one.
 func (s *PostgresStore) counter(scope string, rate Rate) counter {
+	if scope == scopeTokenBudget {
+		return newPGLeases(s.db, rate, s.env.now)
+	}
 	return newPGWindows(s.db, scope, rate, s.env.now)
 }
 
