@@ -46,9 +46,6 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 }
 
 func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
 	var emails []string
 	for _, e := range opts.Emails {
 		if err := checkEmail(e); err != nil {

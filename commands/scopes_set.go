@@ -43,11 +43,8 @@ See the catalog with: impactctl scopes list`,
 }
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", opts.SID)
+		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %q)", opts.SID)
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
 		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
@@ -69,7 +66,7 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 			return err
 		}
 	}
-	tok, err := c.Token(ctx, opts.SID)
+	tok, err := readNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,11 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 	// only --reveal's answer, checked, is.
 	tok.AuthToken = ""
 	if opts.Reveal {
-		secret, err := c.AuthToken(ctx, opts.SID)
+		secret, err := c.AuthToken(ctx, tok.AccountSid)
 		if err != nil {
 			return err
 		}
-		if err := checkSecret(secret.AuthToken, "the Auth Token of "+opts.SID); err != nil {
+		if err := checkSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
