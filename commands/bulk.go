@@ -22,8 +22,8 @@ import (
 type selection struct {
 	// SIDs are the arguments: Account SIDs or token names.
 	SIDs []string
-	// SIDsOnly, when set, says which flag refuses token names among the
-	// arguments (--secret-dir: its files are named after SIDs).
+	// SIDsOnly, when set, names the flag that refuses token names among the
+	// arguments (--secret-dir: its files are named after the SIDs).
 	SIDsOnly    string
 	Stdin       bool
 	All         bool
@@ -99,7 +99,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			}
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				if !contract.ValidSID(line) {
-					return nil, nil, refuseName(line, "--stdin")
+					return nil, nil, refuseName(line, "--stdin", "the list is read as Account SIDs, one a line")
 				}
 				sids = append(sids, line)
 			}
@@ -145,7 +145,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 	// each name costs one list request.
 	for _, arg := range args {
 		if !contract.ValidSID(arg) && b.SIDsOnly != "" {
-			return nil, nil, refuseName(arg, b.SIDsOnly)
+			return nil, nil, refuseName(arg, b.SIDsOnly, "its files are named after the SIDs asked for")
 		}
 		if err := checkTokenArg(arg); err != nil {
 			return nil, nil, err

@@ -93,9 +93,10 @@ func refuseNamef(format string, a ...any) error {
 	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
-// refuseName refuses a name where only SIDs are taken; why says where.
-func refuseName(arg, why string) error {
-	return usageErrorf("invalid Account SID %q: %s takes Account SIDs only (IR followed by 32 letters or digits), not token names", arg, why)
+// refuseName refuses a token name where only SIDs are taken: with flag,
+// for the reason why.
+func refuseName(arg, flag, why string) error {
+	return usageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
 }
 
 // brandLister is what the --brand hint needs of the Token API.
