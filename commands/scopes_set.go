@@ -27,7 +27,7 @@ func newScopesSetCmd(f *Factory, runF func(*ScopesSetOptions) error) *cobra.Comm
 See the catalog with: impactctl scopes list`,
 		Example: `  impactctl scopes set "$SID" 'reports.*' account.read
   impactctl scopes set "$SID" --add apitokens.read --remove reports.export`,
-		Args: minArgs(1, "an Account SID and the scopes"),
+		Args: minArgs(1, "a token (its Account SID or name) and the scopes"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID, opts.Scopes = f.changeEnv(), args[0], args[1:]
 			if runF != nil {

@@ -26,9 +26,10 @@ func newTokensShowCmd(f *Factory) *cobra.Command {
 		Long: `Show one API token. The Auth Token is shown as its last four characters
 unless --reveal is given (which needs the apitokens.reveal scope).`,
 		Example: `  impactctl tokens show "$SID"
+  impactctl tokens show 'CI deploys'
   impactctl tokens show "$SID" -o json --jq '.Scopes[]'
   impactctl tokens show "$SID" --reveal --jq .AuthToken > ci.secret`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID = args[0]
 			return tokensShowRun(cmd.Context(), f, opts)

@@ -706,6 +706,7 @@ func TestStoreTokenPagesPerFilterValue(t *testing.T) {
 			{"CreatedAfter", tokenFilter{CreatedAfter: late}, tokenFilter{CreatedAfter: early}, 0, 23},
 			{"ResetBefore", tokenFilter{ResetBefore: early}, tokenFilter{ResetBefore: late}, 2, 25},
 			{"Name", tokenFilter{Name: "token 0"}, tokenFilter{Name: "token"}, 10, 25},
+			{"ExactName", tokenFilter{ExactName: "token 00"}, tokenFilter{ExactName: "token 01"}, 1, 1},
 			{"State", tokenFilter{State: stateDisabled}, tokenFilter{State: stateEnabled}, 5, 20},
 		} {
 			if _, total, err := s.Tokens(ctx, w.agency, c.early, page{Number: 1, Size: 2}); err != nil || total != c.first {
