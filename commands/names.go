@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -106,6 +107,15 @@ func checkTokenArg(arg string) error {
 		return usageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
 	}
 	return nil
+}
+
+// argWord writes a token argument for a command line a message suggests: a
+// SID as it is, a name quoted.
+func argWord(arg string) string {
+	if contract.ValidSID(arg) {
+		return arg
+	}
+	return strconv.Quote(arg)
 }
 
 // refuseNamef refuses a list answered while resolving a name: exit 9,

@@ -44,7 +44,7 @@ See the catalog with: impactctl scopes list`,
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %q)", opts.SID)
+		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
 		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
