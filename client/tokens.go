@@ -112,6 +112,9 @@ func (o TokenListOptions) query() url.Values {
 	if o.Name != "" {
 		q.Set("Name", o.Name)
 	}
+	if o.ExactName != "" {
+		q.Set("ExactName", o.ExactName)
+	}
 	for k, t := range map[string]time.Time{
 		"CreatedAfter":   o.CreatedAfter,
 		"CreatedBefore":  o.CreatedBefore,

@@ -294,7 +294,10 @@ type TokenListOptions struct {
 	// State is StateEnabled or StateDisabled; empty lists both.
 	State State
 	// Name matches token names containing the text.
-	Name           string
+	Name string
+	// ExactName matches the tokens whose whole name is the text, compared in
+	// Unicode NFC form (see contract.NormalName).
+	ExactName      string
 	CreatedAfter   time.Time
 	CreatedBefore  time.Time
 	LastUsedBefore time.Time
@@ -313,6 +316,8 @@ func (o TokenListOptions) Excludes(t *Token) string {
 	case o.State != "" && !strings.EqualFold(string(t.State), string(o.State)):
 		return "State"
 	case o.Name != "" && !strings.Contains(strings.ToLower(t.Name), strings.ToLower(o.Name)):
+		return "Name"
+	case o.ExactName != "" && contract.NormalName(t.Name) != contract.NormalName(o.ExactName):
 		return "Name"
 	case !o.CreatedAfter.IsZero() && (!createdOK || created.Unix() < o.CreatedAfter.Unix()),
 		!o.CreatedBefore.IsZero() && (!createdOK || created.Unix() >= o.CreatedBefore.Unix()):

@@ -46,8 +46,8 @@ scope. -o json or -o jsonl writes the events as the API sends them.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Sid, "sid", "", "only the events of this token (a deleted one's too)")
-	fl.StringVar(&opts.Actor, "actor", "", "only the changes this token made")
+	fl.StringVar(&opts.Sid, "sid", "", "only the events of this token, by SID or name (a deleted one's too, by SID)")
+	fl.StringVar(&opts.Actor, "actor", "", "only the changes this token made, by SID or name")
 	opts.Filters.register(cmd)
 	return cmd
 }
@@ -58,20 +58,30 @@ func auditListRun(ctx context.Context, f *Factory, opts *AuditListOptions) error
 		return err
 	}
 	if o.sidSet {
-		if err := sidFlag("--sid", opts.Sid); err != nil {
+		if err := tokenFlag("--sid", opts.Sid); err != nil {
 			return err
 		}
-		o.TokenSid = opts.Sid
 	}
 	if o.actorSet {
-		if err := sidFlag("--actor", opts.Actor); err != nil {
+		if err := tokenFlag("--actor", opts.Actor); err != nil {
 			return err
 		}
-		o.ActorSid = opts.Actor
 	}
 	c, err := f.Client(ctx)
 	if err != nil {
 		return err
+	}
+	// Names resolve to the tokens that have them now; a deleted token's
+	// events are asked for by SID.
+	if o.sidSet {
+		if o.TokenSid, err = resolveSID(ctx, c, opts.Sid); err != nil {
+			return err
+		}
+	}
+	if o.actorSet {
+		if o.ActorSid, err = resolveSID(ctx, c, opts.Actor); err != nil {
+			return err
+		}
 	}
 	return printEvents(ctx, f, c, o.EventListOptions)
 }

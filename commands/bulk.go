@@ -17,10 +17,14 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// selection is how a many-token command names its tokens: SIDs as
-// arguments, --stdin (one a line), or --all with list filters.
+// selection is how a many-token command names its tokens: SIDs or token
+// names as arguments, --stdin (SIDs, one a line), or --all with list filters.
 type selection struct {
-	SIDs        []string
+	// SIDs are the arguments: Account SIDs or token names.
+	SIDs []string
+	// SIDsOnly, when set, names the flag that refuses token names among the
+	// arguments (--secret-dir: its files are named after the SIDs).
+	SIDsOnly    string
 	Stdin       bool
 	All         bool
 	Filters     tokenListFlags
@@ -75,7 +79,7 @@ func errResult(sid, name string, err error) result {
 // cannot be read become failed results.
 func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.Token, []result, error) {
 	c, args := r.API, b.SIDs
-	sids := args
+	var sids []string
 	filtered := b.filtered != nil && b.filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
@@ -94,6 +98,9 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 				return nil, nil, fmt.Errorf("reading SIDs from stdin: %w", err)
 			}
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				if !contract.ValidSID(line) {
+					return nil, nil, refuseName(line, "--stdin", "the list is read as Account SIDs, one a line")
+				}
 				sids = append(sids, line)
 			}
 		}
@@ -134,12 +141,26 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 		}
 		return toks, nil, nil
 	}
+	// Names are refused where SIDs only are taken before any request; then
+	// each name costs one list request.
+	for _, arg := range args {
+		if !contract.ValidSID(arg) && b.SIDsOnly != "" {
+			return nil, nil, refuseName(arg, b.SIDsOnly, "its files are named after the SIDs asked for")
+		}
+		if err := checkTokenArg(arg); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, arg := range args {
+		sid, err := resolveSID(ctx, c, arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		sids = append(sids, sid)
+	}
 	seen := map[string]bool{}
 	var unique []string
 	for _, sid := range sids {
-		if err := validSID(sid); err != nil {
-			return nil, nil, err
-		}
 		if !seen[sid] {
 			seen[sid] = true
 			unique = append(unique, sid)
@@ -154,7 +175,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 		// One token: read it, with the ETag its change will carry.
 		tok, err := c.Token(ctx, unique[0])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, brandHint(ctx, c, unique[0], err)
 		}
 		if tok.AccountSid != unique[0] {
 			return nil, nil, refuseSelectionf("it names token %q where %s was asked for", tok.AccountSid, unique[0])

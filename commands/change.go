@@ -82,17 +82,15 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 	return r, c, nil
 }
 
-// beginEdit starts a change to one token: it checks sid, then begins and
-// reads the token, with the ETag its change will carry.
-func (e changeEnv) beginEdit(ctx context.Context, flags changeFlags, sid string) (*changeRun, *client.Client, *client.Token, error) {
-	if err := validSID(sid); err != nil {
-		return nil, nil, nil, err
-	}
+// beginEdit starts a change to one token: it begins, resolves arg (an
+// Account SID or a token name) and reads the token, with the ETag its change
+// will carry.
+func (e changeEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*changeRun, *client.Client, *client.Token, error) {
 	r, c, err := e.begin(ctx, flags)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tok, err := c.Token(ctx, sid)
+	tok, err := readNamed(ctx, c, arg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -170,16 +168,14 @@ func (r *changeRun) changeOne(ctx context.Context, e edit) error {
 	return output.KeyValues(r.IO.Out, rows)
 }
 
-// readToken checks sid, then reads the token, with its ETag.
-func readToken(ctx context.Context, newClient func(context.Context) (*client.Client, error), sid string) (*client.Client, *client.Token, error) {
-	if err := validSID(sid); err != nil {
-		return nil, nil, err
-	}
+// readToken resolves arg (an Account SID or a token name), then reads the
+// token, with its ETag.
+func readToken(ctx context.Context, newClient func(context.Context) (*client.Client, error), arg string) (*client.Client, *client.Token, error) {
 	c, err := newClient(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := c.Token(ctx, sid)
+	tok, err := readNamed(ctx, c, arg)
 	if err != nil {
 		return nil, nil, err
 	}

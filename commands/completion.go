@@ -165,7 +165,8 @@ func (c *completer) session(cmd *cobra.Command) (context.Context, *client.Client
 }
 
 // sids completes Account SIDs from one page of the token list, with the
-// tokens' names as descriptions. n is how many SID arguments the command
+// tokens' names as descriptions, and the tokens' names (which the commands
+// take as well), with their SIDs as descriptions. n is how many SID arguments the command
 // takes (-1: any number; those already given are not offered again);
 // state, when set, offers only tokens in that state.
 func (c *completer) sids(n int, state client.State) cobra.CompletionFunc {
@@ -188,18 +189,45 @@ func (c *completer) listSIDs(cmd *cobra.Command, state client.State, given []str
 		return none()
 	}
 	defer cancel()
-	var out []cobra.Completion
+	var out, names []cobra.Completion
+	named := map[string]int{}
 	opts := client.TokenListOptions{State: state, ListOptions: client.ListOptions{PageSize: contract.MaxPageSize, Limit: contract.MaxPageSize}}
+	var toks []*client.Token
 	for t, err := range cl.Tokens(ctx, opts) {
 		if err != nil {
 			return none()
 		}
-		if !contract.ValidSID(t.AccountSid) || !strings.HasPrefix(t.AccountSid, toComplete) || slices.Contains(given, t.AccountSid) {
+		if !contract.ValidSID(t.AccountSid) {
 			continue
 		}
-		out = append(out, withDesc(t.AccountSid, t.Name))
+		toks = append(toks, t)
+		named[contract.NormalName(t.Name)]++
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	for _, t := range toks {
+		if slices.Contains(given, t.AccountSid) || slices.Contains(given, t.Name) {
+			continue
+		}
+		if strings.HasPrefix(t.AccountSid, toComplete) {
+			out = append(out, withDesc(t.AccountSid, t.Name))
+		}
+		if completableName(t.Name) && named[contract.NormalName(t.Name)] == 1 && strings.HasPrefix(t.Name, toComplete) {
+			names = append(names, withDesc(t.Name, t.AccountSid))
+		}
+	}
+	return append(out, names...), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completableName reports whether a token name from the server may be
+// offered as an argument: one the commands would take as that token's name
+// (not of a SID's shape, valid text), shown as it is (nothing a terminal
+// would interpret, no tab or line break, which cobra's protocol splits on),
+// and not read as a flag. Names shared by several tokens are not offered:
+// they name no single token. Spaces and quotes are left to the shell's
+// script, which escapes what it inserts (bash with printf %q, zsh's compadd,
+// fish's own quoting).
+func completableName(name string) bool {
+	return name != "" && !contract.ValidSID(name) && contract.CheckText(name, true, contract.MaxName) == nil &&
+		output.Sanitize(name) == name && strings.TrimSpace(name) == name && !strings.HasPrefix(name, "-")
 }
 
 // withDesc joins a value and its description as cobra wants them, the
@@ -245,7 +273,7 @@ func (c *completer) catalogScopes(cmd *cobra.Command, args []string, toComplete 
 // tokenScopes completes --remove with the scopes the named token holds,
 // or from the catalog before a SID is given.
 func (c *completer) tokenScopes(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if len(args) == 0 || !contract.ValidSID(args[0]) {
+	if len(args) == 0 {
 		return c.catalogScopes(cmd, nil, toComplete)
 	}
 	tok, ok := c.token(cmd, args[0])
@@ -261,22 +289,26 @@ func (c *completer) tokenScopes(cmd *cobra.Command, args []string, toComplete st
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// token reads one token for a completion.
-func (c *completer) token(cmd *cobra.Command, sid string) (*client.Token, bool) {
+// token reads one token for a completion, named by SID or by name.
+func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) {
+	if checkTokenArg(arg) != nil {
+		return nil, false
+	}
 	ctx, cl, cancel, ok := c.session(cmd)
 	if !ok {
 		return nil, false
 	}
 	defer cancel()
+	sid, err := resolveSID(ctx, cl, arg)
+	if err != nil {
+		return nil, false
+	}
 	tok, err := cl.Token(ctx, sid)
 	return tok, err == nil
 }
 
 // tokenEmails completes `contacts remove SID` with the token's addresses.
 func (c *completer) tokenEmails(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if !contract.ValidSID(args[0]) {
-		return none()
-	}
 	tok, ok := c.token(cmd, args[0])
 	if !ok {
 		return none()

@@ -32,7 +32,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 		Short: short,
 		Example: fmt.Sprintf(`  impactctl contacts %[1]s "$SID" dev@example.com --yes
   impactctl contacts %[1]s "$SID" dev@example.com ops@example.com --dry-run`, verb),
-		Args: minArgs(2, "an Account SID and at least one e-mail address"),
+		Args: minArgs(2, "a token (its Account SID or name) and at least one e-mail address"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID, opts.Emails = f.changeEnv(), args[0], args[1:]
 			if runF != nil {
@@ -46,9 +46,6 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 }
 
 func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
 	var emails []string
 	for _, e := range opts.Emails {
 		if err := checkEmail(e); err != nil {

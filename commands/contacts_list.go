@@ -15,7 +15,7 @@ func newContactsListCmd(f *Factory) *cobra.Command {
 		Short:   "List a token's developer e-mail addresses",
 		Example: `  impactctl contacts list "$SID"
   impactctl contacts list "$SID" -o json`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			_, tok, err := readToken(ctx, f.Client, args[0])

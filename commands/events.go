@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
-	"github.com/impactcom/impactctl/contract"
 )
 
 // eventTypes are the values of an event's Type, offered to --type.
@@ -87,10 +86,11 @@ func whenFlag(flag, s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// sidFlag checks a flag's value is an Account SID.
-func sidFlag(flag, v string) error {
-	if !contract.ValidSID(v) {
-		return usageErrorf("invalid %s %q: use an Account SID (IR and 32 letters or digits)", flag, v)
+// tokenFlag checks, before any request, that a flag's value can name a
+// token: an Account SID or a token name.
+func tokenFlag(flag, v string) error {
+	if checkTokenArg(v) != nil {
+		return usageErrorf("invalid %s %q: use a token's Account SID (IR and 32 letters or digits) or its name", flag, v)
 	}
 	return nil
 }

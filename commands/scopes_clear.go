@@ -20,7 +20,7 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 		Short: "Remove every scope from a token (the web app's Clear All)",
 		Example: `  impactctl scopes clear "$SID" --dry-run
   impactctl scopes clear "$SID" --yes`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID = f.changeEnv(), args[0]
 			if runF != nil {

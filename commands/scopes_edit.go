@@ -53,7 +53,7 @@ It needs a person at a terminal: without one on stdin and stdout, or with
 impactctl scopes set. NO_COLOR turns colour off.`,
 		Example: `  impactctl scopes edit "$SID"
   impactctl scopes edit "$SID" --dry-run`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID = f.changeEnv(), args[0]
 			if runF != nil {
@@ -67,12 +67,12 @@ impactctl scopes set. NO_COLOR turns colour off.`,
 }
 
 func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
-	if err := validSID(opts.SID); err != nil {
+	if err := checkTokenArg(opts.SID); err != nil {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
 		return usageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
-			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", opts.SID)
+			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", argWord(opts.SID))
 	}
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {
@@ -86,7 +86,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := c.Token(ctx, opts.SID)
+	tok, err := readNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}

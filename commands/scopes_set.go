@@ -27,7 +27,7 @@ func newScopesSetCmd(f *Factory, runF func(*ScopesSetOptions) error) *cobra.Comm
 See the catalog with: impactctl scopes list`,
 		Example: `  impactctl scopes set "$SID" 'reports.*' account.read
   impactctl scopes set "$SID" --add apitokens.read --remove reports.export`,
-		Args: minArgs(1, "an Account SID and the scopes"),
+		Args: minArgs(1, "a token (its Account SID or name) and the scopes"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID, opts.Scopes = f.changeEnv(), args[0], args[1:]
 			if runF != nil {
@@ -43,11 +43,8 @@ See the catalog with: impactctl scopes list`,
 }
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
-	if err := validSID(opts.SID); err != nil {
-		return err
-	}
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", opts.SID)
+		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
 		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
@@ -69,7 +66,7 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 			return err
 		}
 	}
-	tok, err := c.Token(ctx, opts.SID)
+	tok, err := readNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}

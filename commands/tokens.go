@@ -9,13 +9,13 @@ import (
 func newTokensCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("tokens", "List, read and change API tokens",
 		newTokensListCmd(f),
-		newTokensShowCmd(f),
-		newTokensHistoryCmd(f, nil),
-		newTokensCreateCmd(f, nil),
-		newTokensEditCmd(f, nil),
-		newTokensResetCmd(f, nil),
-		newTokensStateCmd(f, client.ActionDisable, "Disable tokens: new requests with them are refused at once", nil),
-		newTokensStateCmd(f, client.ActionEnable, "Enable disabled tokens", nil),
-		newTokensStateCmd(f, client.ActionDelete, "Delete tokens: their credentials are refused at once", nil),
+		takesNames(newTokensShowCmd(f)),
+		takesNames(newTokensHistoryCmd(f, nil)),
+		takesNames(newTokensCreateCmd(f, nil)),
+		takesNames(newTokensEditCmd(f, nil)),
+		takesNames(newTokensResetCmd(f, nil)),
+		takesNames(newTokensStateCmd(f, client.ActionDisable, "Disable tokens: new requests with them are refused at once", nil)),
+		takesNames(newTokensStateCmd(f, client.ActionEnable, "Enable disabled tokens", nil)),
+		takesNames(newTokensStateCmd(f, client.ActionDelete, "Delete tokens: their credentials are refused at once", nil)),
 	)
 }

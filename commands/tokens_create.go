@@ -56,11 +56,7 @@ nothing, the command refuses before creating anything.`,
 
 func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	fl := opts.Fields
-	if opts.From != "" {
-		if err := validSID(opts.From); err != nil {
-			return err
-		}
-	} else if strings.TrimSpace(fl.Name) == "" {
+	if opts.From == "" && strings.TrimSpace(fl.Name) == "" {
 		return usageErrorf("a new token needs --name (or --from SID to duplicate one)")
 	}
 	if err := fl.check(); err != nil {
@@ -82,6 +78,12 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {
 		return err
+	}
+	if opts.From != "" {
+		// The source, by SID or by name: the plan and the request name it by SID.
+		if opts.From, err = resolveSID(ctx, c, opts.From); err != nil {
+			return err
+		}
 	}
 	req, ch, err := planCreate(ctx, c, opts, opts.Env.Brand != "")
 	if err != nil {
@@ -141,7 +143,7 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
-			return req, ch, err
+			return req, ch, brandHint(ctx, c, opts.From, err)
 		}
 		ch.Action, ch.From = actionDuplicate, src.AccountSid
 		ch.Name = src.Name + " (copy)"

@@ -25,7 +25,7 @@ func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Co
 		Short: "Edit a token's name, description, API version or primary contact",
 		Example: `  impactctl tokens edit "$SID" --name "CI deploys" --api-version latest
   impactctl tokens edit "$SID" --primary-contact ada@example.com --yes`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID = f.changeEnv(), args[0]
 			if runF != nil {

@@ -27,7 +27,7 @@ the apitokens.read scope. -o json writes the events as the API sends them.`,
 		Example: `  impactctl tokens history "$SID"
   impactctl tokens history "$SID" --type reset --since 30d
   impactctl tokens history "$SID" -o json --jq '.[].RequestId'`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID = args[0]
 			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, f, &opts.Filters) }
@@ -42,16 +42,19 @@ the apitokens.read scope. -o json writes the events as the API sends them.`,
 }
 
 func tokensHistoryRun(ctx context.Context, f *Factory, opts *TokensHistoryOptions) error {
-	if err := validSID(opts.SID); err != nil {
+	if err := checkTokenArg(opts.SID); err != nil {
 		return err
 	}
 	o, err := opts.options()
 	if err != nil {
 		return err
 	}
-	o.Sid = opts.SID
 	c, err := f.Client(ctx)
 	if err != nil {
+		return err
+	}
+	// A deleted token has no name left: its history is asked for by SID.
+	if o.Sid, err = resolveSID(ctx, c, opts.SID); err != nil {
 		return err
 	}
 	return printEvents(ctx, f, c, o.EventListOptions)

@@ -54,6 +54,9 @@ credentials it says which variable to update.`,
 }
 
 func tokensResetRun(ctx context.Context, opts *TokensResetOptions) error {
+	if opts.Secret.Dir != "" {
+		opts.Select.SIDsOnly = "--secret-dir"
+	}
 	if !opts.DryRun {
 		if err := opts.Secret.check(opts.Env.IO); err != nil {
 			return err

@@ -26,9 +26,10 @@ func newTokensShowCmd(f *Factory) *cobra.Command {
 		Long: `Show one API token. The Auth Token is shown as its last four characters
 unless --reveal is given (which needs the apitokens.reveal scope).`,
 		Example: `  impactctl tokens show "$SID"
+  impactctl tokens show 'CI deploys'
   impactctl tokens show "$SID" -o json --jq '.Scopes[]'
   impactctl tokens show "$SID" --reveal --jq .AuthToken > ci.secret`,
-		Args: exactArgs(1, "one Account SID"),
+		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SID = args[0]
 			return tokensShowRun(cmd.Context(), f, opts)
@@ -47,11 +48,11 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 	// only --reveal's answer, checked, is.
 	tok.AuthToken = ""
 	if opts.Reveal {
-		secret, err := c.AuthToken(ctx, opts.SID)
+		secret, err := c.AuthToken(ctx, tok.AccountSid)
 		if err != nil {
 			return err
 		}
-		if err := checkSecret(secret.AuthToken, "the Auth Token of "+opts.SID); err != nil {
+		if err := checkSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
 			return err
 		}
 		tok.AuthToken = secret.AuthToken

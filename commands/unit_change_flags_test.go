@@ -137,8 +137,8 @@ func TestChangingCommandFlags(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{argv: "", wantErr: "takes one Account SID"},
-		{argv: sid + " " + sid, wantErr: "takes one Account SID"},
+		{argv: "", wantErr: "takes one token: its Account SID or name"},
+		{argv: sid + " " + sid, wantErr: "takes one token: its Account SID or name"},
 	})
 	runFlagCases(t, "scopes set", newScopesSetCmd, []flagCase[ScopesSetOptions]{
 		{argv: sid + " 'reports.*' account.read", check: func(t *testing.T, o *ScopesSetOptions) {
@@ -151,7 +151,7 @@ func TestChangingCommandFlags(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{argv: "", wantErr: "takes an Account SID and the scopes"},
+		{argv: "", wantErr: "takes a token (its Account SID or name) and the scopes"},
 	})
 	runFlagCases(t, "scopes clear", newScopesClearCmd, []flagCase[ScopesClearOptions]{
 		{argv: sid + " --dry-run", check: func(t *testing.T, o *ScopesClearOptions) {
@@ -159,7 +159,7 @@ func TestChangingCommandFlags(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{argv: sid + " reports.read", wantErr: "takes one Account SID"},
+		{argv: sid + " reports.read", wantErr: "takes one token: its Account SID or name"},
 	})
 	for _, add := range []bool{true, false} {
 		runFlagCases(t, "contacts", contactsCmd(add), []flagCase[ContactsChangeOptions]{

@@ -46,7 +46,7 @@ func TestEventCommandFlags(t *testing.T) {
 				t.Errorf("%+v %+v %v", o, eo, err)
 			}
 		}},
-		{argv: "", wantErr: "one Account SID"},
+		{argv: "", wantErr: "one token: its Account SID or name"},
 	})
 }
 

@@ -19,8 +19,8 @@ func TestScopesEditFlags(t *testing.T) {
 				t.Fatalf("got %+v", o)
 			}
 		}},
-		{argv: "", wantErr: "one Account SID"},
-		{argv: sid + " reports.read", wantErr: "one Account SID"},
+		{argv: "", wantErr: "one token: its Account SID or name"},
+		{argv: sid + " reports.read", wantErr: "one token: its Account SID or name"},
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // TextError says why a string field was refused. Its message is lower-case and names
@@ -104,6 +106,15 @@ func ValidMailDomain(domain string) bool {
 	}
 	return !strings.EqualFold(tld, "localhost")
 }
+
+// NormalName answers the form token names are compared in: Unicode NFC. Names
+// are stored as sent; an exact-name match compares both sides in this form.
+func NormalName(s string) string { return norm.NFC.String(s) }
+
+// NameLikeSID reports whether a token name, in NFC form, reads as an Account SID.
+// Such a name is refused: where a SID or a name may be given, an argument of the
+// SID's shape is always a SID.
+func NameLikeSID(name string) bool { return ValidSID(NormalName(name)) }
 
 // ValidSID reports whether s is an Account SID: "IR" and 32 ASCII letters or digits.
 func ValidSID(s string) bool {

@@ -99,6 +99,19 @@ func checkText(field, s string, required bool, max int) error {
 	return nil
 }
 
+// checkName checks a token's Name as create, duplicate and PATCH take it: text
+// within the limit, and never of an Account SID's shape (in NFC form), since
+// the CLI takes an argument of that shape as a SID, never as a name.
+func checkName(name string) error {
+	if err := checkText("Name", name, true, maxName); err != nil {
+		return err
+	}
+	if contract.NameLikeSID(name) {
+		return badRequest("Name", "must not look like an Account SID (IR and 32 letters or digits)")
+	}
+	return nil
+}
+
 // The field limits both ends share.
 const (
 	maxName        = contract.MaxName

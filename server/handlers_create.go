@@ -29,7 +29,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkText("Name", v, true, maxName); err != nil {
+		if err := checkName(v); err != nil {
 			return nil, err
 		}
 		s.name = &v

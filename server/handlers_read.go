@@ -243,6 +243,14 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 	if err := checkText("Name", f.Name, false, maxName); err != nil {
 		return f, err
 	}
+	exact, _, err := queryValue(q, "ExactName")
+	if err != nil {
+		return f, err
+	}
+	if err := checkText("ExactName", exact, false, maxName); err != nil {
+		return f, err
+	}
+	f.ExactName = contract.NormalName(exact)
 	for _, d := range []struct {
 		name string
 		to   *time.Time

@@ -63,7 +63,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 		if err != nil {
 			return err
 		}
-		if err := checkText("Name", name, true, maxName); err != nil {
+		if err := checkName(name); err != nil {
 			return err
 		}
 		p.name = &name

@@ -342,8 +342,8 @@ func TestEmptyListFilters(t *testing.T) {
 		path   string
 		params []string
 	}{
-		{"/ApiTokens", []string{"Name", "State", "CreatedAfter", "CreatedBefore", "LastUsedBefore", "ResetBefore", "Page", "PageSize"}},
-		{"/Advertisers/1048291/ApiTokens", []string{"Name", "State", "CreatedBefore"}},
+		{"/ApiTokens", []string{"Name", "ExactName", "State", "CreatedAfter", "CreatedBefore", "LastUsedBefore", "ResetBefore", "Page", "PageSize"}},
+		{"/Advertisers/1048291/ApiTokens", []string{"Name", "ExactName", "State", "CreatedBefore"}},
 		{"/Users", []string{"Page", "PageSize"}},
 		{"/Advertisers", []string{"Page", "PageSize"}},
 	} {

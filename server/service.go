@@ -275,6 +275,7 @@ type holder struct {
 type tokenFilter struct {
 	State          string
 	Name           string // case-insensitive substring
+	ExactName      string // the whole name, in NFC form, compared with names' NFC forms
 	CreatedAfter   time.Time
 	CreatedBefore  time.Time
 	LastUsedBefore time.Time // never-used tokens match too

@@ -70,6 +70,10 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// Connections opened from here on answer the exact-name filter's SQL.
+	if err := registerNFC(); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn(path, "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)

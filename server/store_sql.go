@@ -33,11 +33,14 @@ type dialect struct {
 	// position names the function answering where a string occurs in another
 	// (1-based, 0 when it does not): instr(hay, needle) or strpos(hay, needle).
 	position string
+	// nfc writes the expression answering a column's Unicode NFC form: names
+	// are stored as sent, so the exact-name filter compares normalized forms.
+	nfc func(column string) string
 }
 
 var (
-	sqliteDialect   = dialect{position: "instr"}
-	postgresDialect = dialect{numbered: true, position: "strpos"}
+	sqliteDialect   = dialect{position: "instr", nfc: func(c string) string { return sqliteNFC + "(" + c + ")" }}
+	postgresDialect = dialect{numbered: true, position: "strpos", nfc: func(c string) string { return "normalize(" + c + ", NFC)" }}
 )
 
 // sqlArgs collects a statement's arguments and writes their placeholders.
@@ -72,12 +75,12 @@ func boundOf(t time.Time) bound {
 // it: the WHERE clause is written from it alone, so two lists that differ in any
 // filter never share remembered totals or positions.
 type filterKey struct {
-	state, name                                              string
+	state, name, exactName                                   string
 	createdAfter, createdBefore, lastUsedBefore, resetBefore bound
 }
 
 func (f tokenFilter) key() filterKey {
-	return filterKey{state: f.State, name: f.Name, createdAfter: boundOf(f.CreatedAfter),
+	return filterKey{state: f.State, name: f.Name, exactName: f.ExactName, createdAfter: boundOf(f.CreatedAfter),
 		createdBefore: boundOf(f.CreatedBefore), lastUsedBefore: boundOf(f.LastUsedBefore),
 		resetBefore: boundOf(f.ResetBefore)}
 }
@@ -91,6 +94,10 @@ func (k filterKey) where(a *sqlArgs, accountID int64) string {
 	}
 	if k.name != "" {
 		conds = append(conds, a.d.position+"(lower(t.name), lower("+a.add(k.name)+")) > 0")
+	}
+	if k.exactName != "" {
+		// The value arrives in NFC form (the handler normalizes it).
+		conds = append(conds, a.d.nfc("t.name")+" = "+a.add(k.exactName))
 	}
 	if k.createdAfter.set {
 		conds = append(conds, "t.date_created >= "+a.add(k.createdAfter.at))

@@ -706,6 +706,7 @@ func TestStoreTokenPagesPerFilterValue(t *testing.T) {
 			{"CreatedAfter", tokenFilter{CreatedAfter: late}, tokenFilter{CreatedAfter: early}, 0, 23},
 			{"ResetBefore", tokenFilter{ResetBefore: early}, tokenFilter{ResetBefore: late}, 2, 25},
 			{"Name", tokenFilter{Name: "token 0"}, tokenFilter{Name: "token"}, 10, 25},
+			{"ExactName", tokenFilter{ExactName: "token 00"}, tokenFilter{ExactName: "token 01"}, 1, 1},
 			{"State", tokenFilter{State: stateDisabled}, tokenFilter{State: stateEnabled}, 5, 20},
 		} {
 			if _, total, err := s.Tokens(ctx, w.agency, c.early, page{Number: 1, Size: 2}); err != nil || total != c.first {
@@ -724,6 +725,50 @@ func TestStoreTokenPagesPerFilterValue(t *testing.T) {
 			}
 			if seen != c.all {
 				t.Fatalf("%s, second value: pages held %d tokens, want %d", c.name, seen, c.all)
+			}
+		}
+	})
+}
+
+// The exact-name filter matches whole names, byte-equal once both sides are in
+// NFC form: names are stored as sent, in whatever form.
+func TestStoreTokenExactName(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+		ctx := context.Background()
+		w := seedSuite(t, s)
+		base := testEpoch.Unix() + 3600
+		names := []string{"Caf\u00e9", "Cafe\u0301", "caf\u00e9", "Caf\u00e9 deploys", "Caf\u00e9 "}
+		sids := map[string]string{}
+		err := s.Update(ctx, w.agency, func(tx Tx) error {
+			for i, name := range names {
+				tok := newSuiteToken(t, s.Env(), w.agency, kindAgency, name, base+int64(i))
+				if err := tx.InsertToken(ctx, tok); err != nil {
+					return err
+				}
+				sids[name] = tok.SID
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			exact string
+			want  []string
+		}{
+			{"Caf\u00e9", []string{sids["Caf\u00e9"], sids["Cafe\u0301"]}},
+			{"caf\u00e9", []string{sids["caf\u00e9"]}},
+			{"Caf\u00e9 ", []string{sids["Caf\u00e9 "]}},
+			{"Caf", nil},
+			{"token 03", []string{w.tokens[3].SID}},
+		} {
+			toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{ExactName: c.exact}, page{Number: 1, Size: 100})
+			var got []string
+			for _, tok := range toks {
+				got = append(got, tok.SID)
+			}
+			if err != nil || total != len(c.want) || !slices.Equal(got, c.want) {
+				t.Errorf("ExactName %q: %v (total %d), %v; want %v", c.exact, got, total, err, c.want)
 			}
 		}
 	})

@@ -1005,7 +1005,10 @@ type TokenCreate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
-	Name            string   `json:"Name"`
+
+	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
+	// form): such a name is 400, so a name is never taken for a SID.
+	Name string `json:"Name"`
 
 	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
@@ -1020,7 +1023,10 @@ type TokenDuplicate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
-	Name            *string  `json:"Name,omitempty"`
+
+	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
+	// form): such a name is 400, so a name is never taken for a SID.
+	Name *string `json:"Name,omitempty"`
 
 	// PrimaryContactId A user of the token's own account, or null for none (an empty Id is 400).
 	PrimaryContactId *string    `json:"PrimaryContactId,omitempty"`
@@ -1033,8 +1039,11 @@ type TokenDuplicate struct {
 //
 // Example: {"Description":"Exports yesterday's performance report","Name":"Nightly export","PrimaryContactId":"U100"}
 type TokenPatch struct {
-	ApiVersion       *int    `json:"ApiVersion,omitempty"`
-	Description      *string `json:"Description,omitempty"`
+	ApiVersion  *int    `json:"ApiVersion,omitempty"`
+	Description *string `json:"Description,omitempty"`
+
+	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
+	// form): such a name is 400, so a name is never taken for a SID.
 	Name             *string `json:"Name,omitempty"`
 	PrimaryContactId *string `json:"PrimaryContactId,omitempty"`
 }
@@ -1130,6 +1139,9 @@ type CreatedBefore = When
 //
 // Example: IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
 type EventSid = AccountSid
+
+// ExactName defines model for ExactName.
+type ExactName = string
 
 // IRVersion defines model for IR-Version.
 type IRVersion = string
@@ -1272,6 +1284,12 @@ type ListBrandTokensParams struct {
 	// Name Only tokens whose name contains this text, case-insensitively. Given empty
 	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
+
+	// ExactName Only tokens whose whole name is this text: byte-equal once both are in
+	// Unicode NFC form (names are stored as sent, so a name typed in another
+	// normalization form still matches), case-sensitive. Given empty
+	// (`ExactName=`), 400: an empty filter never widens a list to every token.
+	ExactName *ExactName `form:"ExactName,omitempty" json:"ExactName,omitempty"`
 
 	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
@@ -1598,6 +1616,12 @@ type ListManagedBrandTokensParams struct {
 	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
 
+	// ExactName Only tokens whose whole name is this text: byte-equal once both are in
+	// Unicode NFC form (names are stored as sent, so a name typed in another
+	// normalization form still matches), case-sensitive. Given empty
+	// (`ExactName=`), 400: an empty filter never widens a list to every token.
+	ExactName *ExactName `form:"ExactName,omitempty" json:"ExactName,omitempty"`
+
 	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
 
@@ -1897,6 +1921,12 @@ type ListAgencyTokensParams struct {
 	// Name Only tokens whose name contains this text, case-insensitively. Given empty
 	// (`Name=`), 400: an empty filter never widens a list to every token.
 	Name *Name `form:"Name,omitempty" json:"Name,omitempty"`
+
+	// ExactName Only tokens whose whole name is this text: byte-equal once both are in
+	// Unicode NFC form (names are stored as sent, so a name typed in another
+	// normalization form still matches), case-sensitive. Given empty
+	// (`ExactName=`), 400: an empty filter never widens a list to every token.
+	ExactName *ExactName `form:"ExactName,omitempty" json:"ExactName,omitempty"`
 
 	// CreatedAfter Only tokens created at or after this time. Given empty, 400.
 	CreatedAfter *CreatedAfter `form:"CreatedAfter,omitempty" json:"CreatedAfter,omitempty"`
@@ -5889,6 +5919,18 @@ func NewListBrandTokensRequest(server string, accountSid AccountSid, params *Lis
 
 		}
 
+		if params.ExactName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExactName", *params.ExactName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.CreatedAfter != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "CreatedAfter", *params.CreatedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7917,6 +7959,18 @@ func NewListManagedBrandTokensRequest(server string, accountSid AccountSid, adve
 
 		}
 
+		if params.ExactName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExactName", *params.ExactName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.CreatedAfter != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "CreatedAfter", *params.CreatedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -9855,6 +9909,18 @@ func NewListAgencyTokensRequest(server string, accountSid AccountSid, params *Li
 		if params.Name != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "Name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExactName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExactName", *params.ExactName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -1,0 +1,172 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/output"
+)
+
+// Where a command takes a token's Account SID it takes the token's name as
+// well. An argument of the SID's shape (IR and 32 letters or digits) is a
+// SID and is never looked up as a name; the server refuses names of that
+// shape, so the two never meet. Anything else is a name, matched exactly
+// (byte-equal once both are in Unicode NFC form) through the list's
+// ExactName filter: one list request.
+
+// namesHelp is what the help of every command naming a token by SID says
+// about names.
+const namesHelp = `A token is named by its Account SID or by its name. An argument of the SID's
+shape (IR and 32 letters or digits) is always a SID; anything else is a token
+name, matched exactly (case included, compared in Unicode NFC form) with one
+list request. A name no token has is exit 6; a name several tokens share is
+exit 2, listing their SIDs. --stdin lists and --secret-dir take SIDs only.`
+
+// takesNames adds namesHelp to the help of cmd, a command that names a token
+// by SID, and returns cmd.
+func takesNames(cmd *cobra.Command) *cobra.Command {
+	long := cmd.Long
+	if long == "" {
+		long = cmd.Short + "."
+	}
+	cmd.Long = long + "\n\n" + namesHelp
+	return cmd
+}
+
+// tokenLister is what resolving a name needs of the Token API.
+type tokenLister interface {
+	Tokens(ctx context.Context, o client.TokenListOptions) iter.Seq2[*client.Token, error]
+}
+
+// maxNameMatches is how many tokens of one name an ambiguous name lists.
+const maxNameMatches = 20
+
+// resolveSID answers the Account SID arg names: arg itself when it has the
+// SID's shape (no request), else the SID of the one token whose name is arg
+// (one list request). No such token is exit 6; several are exit 2, the
+// message listing each SID. Every command that takes a token's SID as an
+// argument resolves it here.
+func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) {
+	if contract.ValidSID(arg) {
+		return arg, nil
+	}
+	if err := checkTokenArg(arg); err != nil {
+		return "", err
+	}
+	o := client.TokenListOptions{ExactName: contract.NormalName(arg), ListOptions: client.ListOptions{Limit: maxNameMatches}}
+	var found []*client.Token
+	for tok, err := range c.Tokens(ctx, o) {
+		if err != nil {
+			return "", err
+		}
+		if !contract.ValidSID(tok.AccountSid) {
+			return "", refuseNamef("its list names %q, which is not an Account SID", tok.AccountSid)
+		}
+		if o.Excludes(tok) != "" {
+			// A server that ignored the filter would have the command act
+			// on a token of another name.
+			return "", refuseNamef("it answered token %s, named %q, for the name %q", tok.AccountSid, output.Sanitize(tok.Name), arg)
+		}
+		found = append(found, tok)
+	}
+	switch len(found) {
+	case 0:
+		return "", &ExitError{Code: ExitNotFound, Err: fmt.Errorf("no token is named %q (names match exactly, case included; see impactctl tokens list --name)", arg)}
+	case 1:
+		return found[0].AccountSid, nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d tokens are named %q: name one by its Account SID:", len(found), arg)
+	if len(found) == maxNameMatches {
+		b.Reset()
+		fmt.Fprintf(&b, "%d or more tokens are named %q: name one by its Account SID:", len(found), arg)
+	}
+	for _, tok := range found {
+		fmt.Fprintf(&b, "\n  %s  %s", tok.AccountSid, output.Sanitize(tok.Name))
+	}
+	return "", usageErrorf("%s", b.String())
+}
+
+// checkTokenArg refuses, before any request, an argument that can be neither
+// an Account SID nor a token name.
+func checkTokenArg(arg string) error {
+	if contract.ValidSID(arg) {
+		return nil
+	}
+	if strings.TrimSpace(arg) == "" {
+		return usageErrorf("name the token: an Account SID or the token's name (got %q)", arg)
+	}
+	if err := contract.CheckText(arg, true, contract.MaxName); err != nil {
+		return usageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
+	}
+	return nil
+}
+
+// argWord writes a token argument for a command line a message suggests: a
+// SID as it is, a name quoted.
+func argWord(arg string) string {
+	if contract.ValidSID(arg) {
+		return arg
+	}
+	return strconv.Quote(arg)
+}
+
+// refuseNamef refuses a list answered while resolving a name: exit 9,
+// before anything changed.
+func refuseNamef(format string, a ...any) error {
+	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
+}
+
+// refuseName refuses a token name where only SIDs are taken: with flag,
+// for the reason why.
+func refuseName(arg, flag, why string) error {
+	return usageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
+}
+
+// brandLister is what the --brand hint needs of the Token API.
+type brandLister interface {
+	Brand() string
+	Kind(ctx context.Context) (string, error)
+	Advertisers(ctx context.Context, lo client.ListOptions) iter.Seq2[client.Advertiser, error]
+}
+
+// brandHint adds to a 404 for sid, asked for under the agency's own root, a
+// suggestion of --brand when the agency manages brands. It makes one more
+// request, only after the 404, and leaves err as it is when that fails.
+func brandHint(ctx context.Context, c any, sid string, err error) error {
+	bl, ok := c.(brandLister)
+	if ae, is404 := asAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
+		return err
+	}
+	if kind, kerr := bl.Kind(ctx); kerr != nil || kind != "agency" {
+		return err
+	}
+	for _, lerr := range bl.Advertisers(ctx, client.ListOptions{Limit: 1}) {
+		if lerr != nil {
+			return err
+		}
+		return &ExitError{Code: ExitNotFound, Err: fmt.Errorf("%w (is %s a managed brand's token? name the brand: --brand BRAND_ID; see impactctl brands list)", err, sid)}
+	}
+	return err
+}
+
+// readNamed resolves arg (a SID or a token name) and reads the token, with
+// its ETag. A 404 under the agency's root suggests --brand.
+func readNamed(ctx context.Context, c *client.Client, arg string) (*client.Token, error) {
+	sid, err := resolveSID(ctx, c, arg)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.Token(ctx, sid)
+	if err != nil {
+		return nil, brandHint(ctx, c, sid, err)
+	}
+	return tok, nil
+}
