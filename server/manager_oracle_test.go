@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/impactcom/impactctl/contract"
@@ -358,7 +359,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 		},
 		undo: fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
 			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
-			PRAGMA user_version = %d`, len(migrations)-1),
+			PRAGMA user_version = %d`, migrationBefore(t, migrations, "CREATE TABLE scope_holders")),
 	}}
 	if os.Getenv(postgresDSNEnv) != "" {
 		pgDSN, key := testPostgres(t), filepath.Join(dir, "pg.key")
@@ -379,7 +380,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 				return db
 			},
 			undo: fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
-				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, len(pgMigrations)-1),
+				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, pgMigrations, "CREATE TABLE scope_holders")),
 		})
 	}
 	for _, k := range kinds {
@@ -440,4 +441,17 @@ func mustRole(t *testing.T, st Store, role string) string {
 		t.Fatalf("demo role %s: %q, %v", role, roles[role], err)
 	}
 	return roles[role]
+}
+
+// migrationBefore is the schema version just before the migration holding marker:
+// a database at it has not run that migration, nor any after it.
+func migrationBefore(t *testing.T, ms []string, marker string) int {
+	t.Helper()
+	for i, m := range ms {
+		if strings.Contains(m, marker) {
+			return i
+		}
+	}
+	t.Fatalf("no migration holds %q", marker)
+	return 0
 }

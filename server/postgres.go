@@ -204,6 +204,7 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("BIGSERIAL PRIMARY KEY"),
+	mailTables,
 	`
 -- How many tokens of each account hold each scope (rows at 0 stay), kept by the
 -- triggers below in the transaction that changes the tokens: with the index
@@ -245,7 +246,6 @@ CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::json), sid)
 	WHERE state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0;
 `,
-	mailTables,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

@@ -52,53 +52,19 @@ func (s *SQLiteStore) ManagedBrand(ctx context.Context, agencyID int64, publicID
 }
 
 // Brands lists an agency's brands by Id, one page and the total from one read.
-func (s *SQLiteStore) Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
-	var out []account
-	var total int
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = ?`, agencyID).Scan(&total); err != nil {
-			return fmt.Errorf("count brands: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = ?
-			ORDER BY length(public_id), public_id LIMIT ? OFFSET ?`, agencyID, p.Size, p.offset())
-		if err != nil {
-			return fmt.Errorf("list brands: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAccount(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *a)
-		}
-		return rows.Err()
+func (s *SQLiteStore) Brands(ctx context.Context, agencyID int64, p page) (out []account, total int, err error) {
+	err = s.view(ctx, func(tx *sql.Tx) error {
+		out, total, err = listBrands(ctx, sqliteDialect, tx, agencyID, p)
+		return err
 	})
 	return out, total, err
 }
 
 // Users lists an account's users by Id, one page and the total from one read.
-func (s *SQLiteStore) Users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
-	var out []user
-	var total int
-	err := s.view(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = ?`, accountID).Scan(&total); err != nil {
-			return fmt.Errorf("count users: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = ?
-			ORDER BY length(id), id LIMIT ? OFFSET ?`, accountID, p.Size, p.offset())
-		if err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var u user
-			if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
-				return fmt.Errorf("list users: %w", err)
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+func (s *SQLiteStore) Users(ctx context.Context, accountID int64, p page) (out []user, total int, err error) {
+	err = s.view(ctx, func(tx *sql.Tx) error {
+		out, total, err = listUsers(ctx, sqliteDialect, tx, accountID, p)
+		return err
 	})
 	return out, total, err
 }
@@ -171,35 +137,8 @@ func (x *sqliteTx) SetSeeded(ctx context.Context, kind string) error {
 
 // DemoRoles maps seeded roles to the SIDs of tokens that still exist.
 func (s *SQLiteStore) DemoRoles(ctx context.Context) (map[string]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
-	if err != nil {
-		return nil, fmt.Errorf("demo roles: %w", err)
-	}
-	defer rows.Close()
-	sids := map[string]string{}
-	for rows.Next() {
-		var role, sid string
-		if err := rows.Scan(&role, &sid); err != nil {
-			return nil, fmt.Errorf("demo roles: %w", err)
-		}
-		sids[role] = sid
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("demo roles: %w", err)
-	}
-	return sids, nil
+	return readDemoRoles(ctx, s.read)
 }
 
-// Seeded answers how the database was first filled: "demo", "bootstrap", or "" for
-// a database filled some other way.
-func (s *SQLiteStore) Seeded(ctx context.Context) (string, error) {
-	var kind string
-	err := s.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read seed: %w", err)
-	}
-	return kind, nil
-}
+// Seeded answers how the database was first filled (see readSeeded).
+func (s *SQLiteStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.read) }

@@ -212,63 +212,21 @@ func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, public
 }
 
 // Brands lists an agency's brands by Id (shorter Ids first: numeric order).
-func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error) {
-	var out []account
-	var total int
-	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
-		out = nil
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = $1`, agencyID).Scan(&total); err != nil {
-			return fmt.Errorf("count brands: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = $1
-			ORDER BY length(public_id), public_id LIMIT $2 OFFSET $3`, agencyID, p.Size, p.offset())
-		if err != nil {
-			return fmt.Errorf("list brands: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAccount(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, *a)
-		}
-		return rows.Err()
+func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) (out []account, total int, err error) {
+	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out, total, err = listBrands(ctx, postgresDialect, tx, agencyID, p)
+		return err
 	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+	return out, total, err
 }
 
 // Users lists an account's users by Id (shorter Ids first).
-func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) ([]user, int, error) {
-	var out []user
-	var total int
-	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
-		out = nil
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = $1`, accountID).Scan(&total); err != nil {
-			return fmt.Errorf("count users: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1
-			ORDER BY length(id), id LIMIT $2 OFFSET $3`, accountID, p.Size, p.offset())
-		if err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var u user
-			if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
-				return fmt.Errorf("list users: %w", err)
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) (out []user, total int, err error) {
+	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+		out, total, err = listUsers(ctx, postgresDialect, tx, accountID, p)
+		return err
 	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+	return out, total, err
 }
 
 func (s *PostgresStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
@@ -282,36 +240,10 @@ func pgIdempotency(ctx context.Context, q pgQuerier, k *idemKey, now int64) (*id
 }
 
 func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
-	if err != nil {
-		return nil, fmt.Errorf("demo roles: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var role, sid string
-		if err := rows.Scan(&role, &sid); err != nil {
-			return nil, fmt.Errorf("demo roles: %w", err)
-		}
-		out[role] = sid
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("demo roles: %w", err)
-	}
-	return out, nil
+	return readDemoRoles(ctx, s.db)
 }
 
-func (s *PostgresStore) Seeded(ctx context.Context) (string, error) {
-	var kind string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read seed: %w", err)
-	}
-	return kind, nil
-}
+func (s *PostgresStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.db) }
 
 // Touch records that token sid was used at the Unix time at; it never waits on the
 // database.

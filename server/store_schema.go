@@ -127,6 +127,7 @@ CREATE TABLE events (
 CREATE INDEX events_account ON events(account_id, date, id);
 CREATE INDEX events_token ON events(account_id, token_sid, date, id);
 ` + notificationsTable("INTEGER PRIMARY KEY"),
+	mailTables,
 	`
 -- How many tokens of each account hold each scope (rows at 0 stay), kept by the
 -- triggers below in the transaction that changes the tokens: with the index
@@ -162,7 +163,6 @@ END;
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
 	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
 `,
-	mailTables,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

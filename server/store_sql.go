@@ -308,3 +308,96 @@ func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position
 		e.starts[next] = *end
 	}
 }
+
+// sqlQuerier is what the shared reads need: a *sql.DB or a *sql.Tx of either store.
+type sqlQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// listBrands reads one page of an agency's brands by Id (shorter Ids first: numeric
+// order) and their total; q must be one read transaction, so both are one snapshot.
+func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p page) ([]account, int, error) {
+	var total int
+	a := sqlArgs{d: d}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = `+a.add(agencyID), a.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count brands: %w", err)
+	}
+	a = sqlArgs{d: d}
+	rows, err := q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = `+a.add(agencyID)+`
+		ORDER BY length(public_id), public_id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.offset()), a.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list brands: %w", err)
+	}
+	defer rows.Close()
+	var out []account
+	for rows.Next() {
+		acc, err := scanAccount(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, *acc)
+	}
+	return out, total, rows.Err()
+}
+
+// listUsers reads one page of an account's users by Id (shorter Ids first) and
+// their total, as listBrands does.
+func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p page) ([]user, int, error) {
+	var total int
+	a := sqlArgs{d: d}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = `+a.add(accountID), a.args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", err)
+	}
+	a = sqlArgs{d: d}
+	rows, err := q.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = `+a.add(accountID)+`
+		ORDER BY length(id), id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.offset()), a.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []user
+	for rows.Next() {
+		var u user
+		if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
+			return nil, 0, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, total, rows.Err()
+}
+
+// readDemoRoles maps seeded roles to the SIDs of tokens that still exist.
+func readDemoRoles(ctx context.Context, q sqlQuerier) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT r.role, t.sid FROM demo_roles r JOIN tokens t ON t.sid = r.sid`)
+	if err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	defer rows.Close()
+	sids := map[string]string{}
+	for rows.Next() {
+		var role, sid string
+		if err := rows.Scan(&role, &sid); err != nil {
+			return nil, fmt.Errorf("demo roles: %w", err)
+		}
+		sids[role] = sid
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("demo roles: %w", err)
+	}
+	return sids, nil
+}
+
+// readSeeded answers how the database was first filled: "demo", "bootstrap", or ""
+// for a database filled some other way.
+func readSeeded(ctx context.Context, q sqlQuerier) (string, error) {
+	var kind string
+	err := q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seed'`).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read seed: %w", err)
+	}
+	return kind, nil
+}
