@@ -360,7 +360,7 @@ func pgRetryable(err error) bool {
 func pgInTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
 	pause := time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := pgTxOnce(ctx, db, opts, fn)
+		err := runTx(ctx, db, opts, fn)
 		if err == nil || !pgRetryable(err) || attempt == 50 {
 			return err
 		}
@@ -375,19 +375,4 @@ func pgInTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sq
 			pause *= 2
 		}
 	}
-}
-
-func pgTxOnce(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }

@@ -206,18 +206,7 @@ type querier interface {
 
 // inTx runs fn in one write transaction on the writer, committing when it returns nil.
 func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return runTx(ctx, s.db, nil, fn)
 }
 
 // Update runs fn in one write transaction on the writer connection. Every write of

@@ -138,18 +138,7 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, err
 func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
 	rows, err := s.db.QueryContext(ctx, tokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read token: %w", err)
-	}
-	t, other, err := scanAuthRows(rows, sid, also)
-	if err != nil {
-		return nil, nil, err
-	}
-	s.touches.overlay(t)
-	if other != nil && other != t {
-		s.touches.overlay(other)
-	}
-	return t, other, nil
+	return readAuthTokens(rows, err, sid, also, s.touches)
 }
 
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {

@@ -309,6 +309,40 @@ func (c *pageCache) store(key pageKey, gen int64, total, next int, end *position
 	}
 }
 
+// runTx runs fn in one transaction of db, committing when it returns nil and
+// rolling back otherwise.
+func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readAuthTokens reads a TokenBySIDWith statement's answer (rows, or the error
+// running it) with scanAuthRows, and shows each token's latest use from touches.
+func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *toucher) (*token, *token, error) {
+	if err != nil {
+		return nil, nil, fmt.Errorf("read token: %w", err)
+	}
+	t, other, err := scanAuthRows(rows, sid, also)
+	if err != nil {
+		return nil, nil, err
+	}
+	touches.overlay(t)
+	if other != nil && other != t {
+		touches.overlay(other)
+	}
+	return t, other, nil
+}
+
 // sqlQuerier is what the shared reads need: a *sql.DB or a *sql.Tx of either store.
 type sqlQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

@@ -175,18 +175,7 @@ func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error
 // TokenBySIDWith is TokenBySID and token also, read in one statement.
 func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
 	rows, err := s.rs.tokenBySIDWith.QueryContext(ctx, sid, also)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read token: %w", err)
-	}
-	t, other, err := scanAuthRows(rows, sid, also)
-	if err != nil {
-		return nil, nil, err
-	}
-	s.touches.overlay(t)
-	if other != nil && other != t {
-		s.touches.overlay(other)
-	}
-	return t, other, nil
+	return readAuthTokens(rows, err, sid, also, s.touches)
 }
 
 // scanAuthRows reads TokenBySIDWith's rows: the token sid (errNotFound when none is,
