@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -509,11 +508,7 @@ func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord)
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
-	header, err := json.Marshal(rec.header)
-	if err != nil {
-		return err
-	}
-	resets, err := json.Marshal(rec.resets)
+	header, resets, err := encodeIdem(rec)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -341,6 +342,21 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 		touches.overlay(other)
 	}
 	return t, other, nil
+}
+
+// encodeIdem is an idempotency record's stored header and resets, as JSON; no
+// resets is "[]".
+func encodeIdem(rec *idemRecord) (header, resets []byte, err error) {
+	if header, err = json.Marshal(rec.header); err != nil {
+		return nil, nil, err
+	}
+	if resets, err = json.Marshal(rec.resets); err != nil {
+		return nil, nil, err
+	}
+	if string(resets) == "null" {
+		resets = []byte("[]")
+	}
+	return header, resets, nil
 }
 
 // sqlQuerier is what the shared reads need: a *sql.DB or a *sql.Tx of either store.

@@ -429,16 +429,9 @@ func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRec
 	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
-	header, err := json.Marshal(rec.header)
+	header, resets, err := encodeIdem(rec)
 	if err != nil {
 		return err
-	}
-	resets, err := json.Marshal(rec.resets)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(string(resets)) == "null" {
-		resets = []byte("[]")
 	}
 	enc := rec.bodyEnc
 	if enc == nil {
