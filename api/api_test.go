@@ -220,6 +220,7 @@ func TestDesignTable(t *testing.T) {
 		"PUT ApiTokens/{Sid}/Scopes",
 		"DELETE ApiTokens/{Sid}/Scopes",
 		"PUT ApiTokens/{Sid}/DeveloperEmails",
+		"DELETE ApiTokens/{Sid}/PreviousAuthToken",
 		"POST ApiTokens/Disable",
 		"POST ApiTokens/Enable",
 		"POST ApiTokens/Delete",
@@ -437,8 +438,10 @@ func TestCheckAcceptsGoodExchanges(t *testing.T) {
 	withSecret["AuthToken"] = secret
 	current := token()
 	current["RateLimit"] = map[string]any{"Limit": 1000, "Remaining": 999, "Reset": 3599}
+	current["UsingPreviousAuthToken"] = false
 	unlimited := token()
 	unlimited["RateLimit"] = map[string]any{"Limit": 0, "Remaining": 0, "Reset": 0}
+	unlimited["UsingPreviousAuthToken"] = false
 	for name, x := range map[string]exchange{
 		"token":   {method: "GET", path: root + "/ApiTokens/" + tokenSid, status: 200, respHeader: etag, respBody: token()},
 		"current": {method: "GET", path: root + "/ApiTokens/Current", status: 200, respHeader: etag, respBody: current},

@@ -109,9 +109,18 @@ func TestGeneratedClient(t *testing.T) {
 	if own, err := connect(tok.AccountSid, tok.AuthToken).GetAgencyCurrentTokenWithResponse(ctx, tok.AccountSid, nil); err != nil || own.JSON200 == nil {
 		t.Fatalf("the new token's own secret: %v %s", err, status(own.HTTPResponse))
 	}
-	reset, err := c.ResetAgencyTokenWithResponse(ctx, agency, tok.AccountSid, nil)
-	if err != nil || reset.JSON200 == nil || reset.JSON200.AuthToken == tok.AuthToken {
+	overlap := 60
+	reset, err := c.ResetAgencyTokenWithResponse(ctx, agency, tok.AccountSid, nil, generated.ResetOptions{PreviousValidFor: &overlap})
+	if err != nil || reset.JSON200 == nil || reset.JSON200.AuthToken == tok.AuthToken || reset.JSON200.PreviousAuthTokenExpiresAt == nil {
 		t.Fatalf("reset: %v %s", err, status(reset.HTTPResponse))
+	}
+	previous, err := connect(tok.AccountSid, tok.AuthToken).GetAgencyCurrentTokenWithResponse(ctx, tok.AccountSid, nil)
+	if err != nil || previous.JSON200 == nil || !previous.JSON200.UsingPreviousAuthToken {
+		t.Fatalf("the old secret in the overlap: %v %s", err, status(previous.HTTPResponse))
+	}
+	ended, err := c.EndAgencyTokenOverlapWithResponse(ctx, agency, tok.AccountSid, nil)
+	if err != nil || ended.StatusCode() != 204 {
+		t.Fatalf("end overlap: %v %s", err, status(ended.HTTPResponse))
 	}
 	refused, err := connect(tok.AccountSid, tok.AuthToken).GetAgencyCurrentTokenWithResponse(ctx, tok.AccountSid, nil)
 	if err != nil || refused.JSON401 == nil {
@@ -175,7 +184,7 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("brand create: %v %s", err, status(brandCreated.HTTPResponse))
 	}
 	resets, err := b.BulkResetBrandTokensWithResponse(ctx, brandAdmin, nil,
-		generated.BulkRequest{Sids: []generated.AccountSid{brandCreated.JSON201.AccountSid}})
+		generated.BulkResetRequest{Sids: []generated.AccountSid{brandCreated.JSON201.AccountSid}})
 	if err != nil || resets.JSON200 == nil || len(resets.JSON200.Results) != 1 || resets.JSON200.Results[0].ApiToken == nil ||
 		resets.JSON200.Results[0].ApiToken.AuthToken == brandCreated.JSON201.AuthToken {
 		t.Fatalf("brand bulk reset: %v %s", err, status(resets.HTTPResponse))

@@ -64,7 +64,7 @@ func TestTokenShapesAgree(t *testing.T) {
 		extra  []string
 	}{
 		"ApiTokenWithSecret":       {schemas["ApiTokenWithSecret"].Value, []string{"AuthToken"}},
-		"Current":                  {schemas["Current"].Value, []string{"RateLimit"}},
+		"Current":                  {schemas["Current"].Value, []string{"RateLimit", "UsingPreviousAuthToken"}},
 		"BulkResult.ApiToken":      {bulkToken("BulkResult"), nil},
 		"BulkResetResult.ApiToken": {bulkToken("BulkResetResult"), []string{"AuthToken"}},
 	} {

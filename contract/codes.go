@@ -25,4 +25,6 @@ const (
 	CodeRateLimited          ErrorCode = "rate_limited"           // 429: the token's request budget is spent
 	CodeAuthFailLimited      ErrorCode = "auth_fail_limited"      // 429: too many failed authentications from the address
 	CodeInternal             ErrorCode = "internal"               // 500: the server failed
+	CodeTokenExpired         ErrorCode = "token_expired"          // 401: the secret matched, but the token's ExpiresAt has passed
+	CodePreviousSecret       ErrorCode = "previous_secret"        // 403: a token's previous secret may not change that token
 )

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/impactcom/impactctl/contract"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -22,6 +24,11 @@ type call struct {
 	// replayOnly means the caller presented the secret its own reset replaced: the
 	// request may only replay that reset's stored answer.
 	replayOnly bool
+	// previous means the caller presented the secret an overlapping reset replaced:
+	// it may do anything the token may except change the token itself.
+	previous bool
+	// now is the store's clock as authentication read it (Unix seconds).
+	now int64
 	// idem is the POST's Idempotency-Key, when it has one.
 	idem *idemKey
 	// target is the addressed token as authentication read it, for a GET of it.
@@ -34,8 +41,8 @@ type call struct {
 }
 
 // authorize runs the authentication order: find the token by SID, compare the secret
-// in constant time (a dummy compare for unknown SIDs), state, the path's root, scope,
-// the token's rate budget, then the body (415, 413, 400).
+// in constant time (a dummy compare for unknown SIDs), expiry, state, the path's root,
+// scope, the token's rate budget, then the body (415, 413, 400).
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
 	ctx := r.Context()
 	sid, secret, _ := r.BasicAuth()
@@ -47,17 +54,20 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	if ep.readsTarget() {
 		target = r.PathValue("tok")
 	}
-	t, read, replayOnly, err := h.svc.Authenticate(ctx, sid, secret, g, target)
+	res, err := h.svc.Authenticate(ctx, sid, secret, g, target)
 	if err != nil {
-		if _, refused := asAPIError(err); refused && h.authFail.enabled() {
+		// An expired token presented its right secret: no failed authentication.
+		if ae, refused := asAPIError(err); refused && ae.Code != contract.CodeTokenExpired && h.authFail.enabled() {
 			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
 				return nil, cerr
 			}
 		}
 		return nil, err
 	}
+	t := res.token
 	info := infoOf(ctx)
-	c := &call{caller: t, replayOnly: replayOnly, target: read, requestID: info.requestID, client: info.client}
+	c := &call{caller: t, replayOnly: res.replayOnly, previous: res.previous, target: res.read, now: res.now,
+		requestID: info.requestID, client: info.client}
 	info.caller = t.SID
 	if !t.enabled() {
 		return nil, forbiddenDisabled()

@@ -54,6 +54,29 @@ func unauthorized() *apiError {
 	return e
 }
 
+// tokenExpired refuses a token whose ExpiresAt has passed. It is told only after the
+// secret matched, so it tells a guesser nothing.
+func tokenExpired() *apiError {
+	e := newError(http.StatusUnauthorized, contract.CodeTokenExpired, "Unauthorized: this API token has expired",
+		FieldError{"ExpiresAt", "this API token has expired; another token with apitokens.write can give it a new ExpiresAt"})
+	e.header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
+	return e
+}
+
+// previousSecret refuses a change to a token made with the secret its overlapping
+// reset replaced: a leaked old secret must never outlive the rotation.
+func previousSecret() *apiError {
+	return newError(http.StatusForbidden, contract.CodePreviousSecret,
+		"Forbidden: the previous secret of a token cannot change that token",
+		FieldError{"Authorization", "this request used the token's previous secret; use its current secret to change the token"})
+}
+
+// selfExtension refuses a token moving its own expiry later or clearing it.
+func selfExtension() *apiError {
+	return newError(http.StatusForbidden, contract.CodeEscalation, "Forbidden: a token cannot extend its own expiry",
+		FieldError{"ExpiresAt", "a token may not move its own ExpiresAt later or clear it; another token with apitokens.write can"})
+}
+
 func forbiddenDisabled() *apiError {
 	return newError(http.StatusForbidden, contract.CodeTokenDisabled, "Forbidden: this API token is disabled",
 		FieldError{"AccountSid", "this API token is disabled; enable it to use it again"})

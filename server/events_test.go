@@ -124,25 +124,25 @@ func TestStoreEventsPerChange(t *testing.T) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			}, func() string { return tok }, `[{"Field":"DeveloperEmails","Added":["sec@example.com"],"Removed":["dev@example.com"]}]`,
 				[]string{"ops@example.com", "sec@example.com", "grace@example.com", "dev@example.com"}},
-			{"reset", evReset, func(w write) (*answer, error) { return h.svc.Reset(ctx, w, tok) },
+			{"reset", evReset, func(w write) (*answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
 				func() string { return tok }, `[]`, []string{"ops@example.com", "sec@example.com", "grace@example.com"}},
 			{"disable", evDisabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateDisabled) },
 				func() string { return tok }, `[]`, nil},
 			{"enable", evEnabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
 				func() string { return tok }, `[]`, nil},
 			{"bulk disable", evDisabled, func(w write) (*answer, error) {
-				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok})
+				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
 			{"bulk enable", evEnabled, func(w write) (*answer, error) {
-				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok})
+				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
 			{"bulk reset", evReset, func(w write) (*answer, error) {
-				return h.svc.Bulk(ctx, w, bulkReset, []string{tok})
+				return h.svc.Bulk(ctx, w, bulkReset, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
 			{"delete", evDeleted, func(w write) (*answer, error) { return h.svc.Delete(ctx, w, dup) },
 				func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
 			{"bulk delete", evDeleted, func(w write) (*answer, error) {
-				return h.svc.Bulk(ctx, w, bulkDelete, []string{created})
+				return h.svc.Bulk(ctx, w, bulkDelete, []string{created}, resetOptions{})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
 		}
 		for _, tc := range cases {
@@ -215,7 +215,9 @@ func TestStoreEventsPerChange(t *testing.T) {
 			func(w write) (*answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			},
-			func(w write) (*answer, error) { return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}) },
+			func(w write) (*answer, error) {
+				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}, resetOptions{})
+			},
 		}
 		for i, op := range noops {
 			if _, err := op(h.write(false)); err != nil {
@@ -229,7 +231,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		// A bulk call writes one event per token it changed, in one transaction.
 		sids := []string{enabled[0], enabled[1], disabled[0]}
 		w := h.write(false)
-		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids); err != nil {
+		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids, resetOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		got := h.events(eventFilter{Type: evDisabled})

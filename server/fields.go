@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -170,4 +171,45 @@ func mayGrant(caller *token, scopes []string) error {
 		}
 	}
 	return nil
+}
+
+// expiry reads an ExpiresAt field: an RFC 3339 time or a date (00:00:00Z that day),
+// or null (never). Whether it lies in the future is the service's to say, by the
+// store's clock.
+func (f fields) expiry(name string) (sql.NullInt64, error) {
+	if f.null(name) {
+		return sql.NullInt64{}, nil
+	}
+	var s string
+	if json.Unmarshal(f[name], &s) != nil {
+		return sql.NullInt64{}, badRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+	}
+	t, err := parseWhen(s)
+	if err != nil {
+		return sql.NullInt64{}, badRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+	}
+	return sql.NullInt64{Int64: t.Unix(), Valid: true}, nil
+}
+
+// maxPreviousValidFor is the longest a reset may keep the previous secret: 7 days.
+const maxPreviousValidFor = 7 * 24 * 60 * 60
+
+// resetOptions reads a reset's optional PreviousValidFor and ExpiresAt.
+func (f fields) resetOptions() (resetOptions, error) {
+	var o resetOptions
+	if f.has("PreviousValidFor") {
+		n, err := f.integer("PreviousValidFor")
+		if err != nil || n < 0 || n > maxPreviousValidFor {
+			return o, badRequest("PreviousValidFor", "must be a whole number of seconds from 0 to %d (7 days)", maxPreviousValidFor)
+		}
+		o.previousValidFor = int64(n)
+	}
+	if f.has("ExpiresAt") {
+		at, err := f.expiry("ExpiresAt")
+		if err != nil {
+			return o, err
+		}
+		o.expiresAt = &at
+	}
+	return o, nil
 }

@@ -20,10 +20,19 @@ type bulkResult struct {
 }
 
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
-// once), one outcome per SID in request order, all in one transaction.
+// once; a reset also takes PreviousValidFor and ExpiresAt, applied to every SID), one
+// outcome per SID in request order, all in one transaction.
 func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call) error {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		f, err := readFields(r, true, "Sids")
+		allowed := []string{"Sids"}
+		if op == bulkReset {
+			allowed = append(allowed, resetFields...)
+		}
+		f, err := readFields(r, true, allowed...)
+		if err != nil {
+			return err
+		}
+		o, err := f.resetOptions()
 		if err != nil {
 			return err
 		}
@@ -47,7 +56,7 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 			}
 			seen[s] = true
 		}
-		return send(w)(h.svc.Bulk(r.Context(), change(r, c, bulkReply(c, op)), op, sids))
+		return send(w)(h.svc.Bulk(r.Context(), change(r, c, bulkReply(c, op)), op, sids, o))
 	}
 }
 
@@ -64,7 +73,7 @@ func bulkReply(c *call, op bulkOp) func(outcome) (*answer, error) {
 			case o.Outcome.Deleted:
 				res.StatusCode = http.StatusNoContent
 			default:
-				b := bodyOf(o.Outcome.Token, c.base)
+				b := bodyOf(o.Outcome.Token, c.base, c.now)
 				b.AuthToken = o.Outcome.Secret
 				res.ApiToken = &b
 			}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 )
 
-var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails"}
+var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails", "ExpiresAt"}
 
 // tokenSpec is a create or duplicate request; nil fields were not given.
 type tokenSpec struct {
@@ -14,6 +14,7 @@ type tokenSpec struct {
 	scopes, emails    []string
 	hasScopes         bool
 	hasEmails         bool
+	expiresAt         *int64 // nil: never
 }
 
 // parseSpec reads the create fields, all optional here; create requires Name itself.
@@ -81,6 +82,15 @@ func parseSpec(f fields) (*tokenSpec, error) {
 		}
 		s.emails, s.hasEmails = v, true
 	}
+	if f.has("ExpiresAt") {
+		at, err := f.expiry("ExpiresAt")
+		if err != nil {
+			return nil, err
+		}
+		if at.Valid {
+			s.expiresAt = &at.Int64
+		}
+	}
 	return s, nil
 }
 
@@ -114,10 +124,29 @@ func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *call
 	return send(w)(h.svc.Duplicate(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), spec))
 }
 
-// resetToken gives a token a new secret; the old one is refused from the next request.
+// resetToken gives a token a new secret; the old one is refused from the next request
+// unless the optional body's PreviousValidFor keeps it working beside the new one.
 func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := readFields(r, false, resetFields...)
+	if err != nil {
+		return err
+	}
+	o, err := f.resetOptions()
+	if err != nil {
+		return err
+	}
+	return send(w)(h.svc.Reset(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), o))
+}
+
+// resetFields are a reset's optional body fields.
+var resetFields = []string{"PreviousValidFor", "ExpiresAt"}
+
+// endOverlap forgets a token's previous secret: 204, also when there was none.
+func (h *handler) endOverlap(w http.ResponseWriter, r *http.Request, c *call) error {
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
-	return send(w)(h.svc.Reset(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok")))
+	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*answer, error) {
+		return &answer{status: http.StatusNoContent, header: http.Header{}}, nil
+	}), r.PathValue("tok")))
 }

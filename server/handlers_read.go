@@ -16,7 +16,9 @@ import (
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
 // the server runs without a limit.
 func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error {
-	b := bodyOf(c.caller, ownRoot(c.caller))
+	b := bodyOf(c.caller, ownRoot(c.caller), c.now)
+	prev := c.previous
+	b.UsingPreviousAuthToken = &prev
 	rl := &rateBody{}
 	if h.rate.enabled() {
 		bud, err := h.rate.peek(r.Context(), c.caller.SID)
@@ -157,7 +159,7 @@ func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	out := make([]tokenBody, 0, len(list))
 	for i := range list {
-		out = append(out, bodyOf(&list[i], c.base))
+		out = append(out, bodyOf(&list[i], c.base, c.now))
 	}
 	return writeList(w, r, "ApiTokens", out, p, total)
 }
@@ -167,7 +169,7 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeToken(w, http.StatusOK, bodyOf(t, c.base))
+	writeToken(w, http.StatusOK, bodyOf(t, c.base, c.now))
 	return nil
 }
 
@@ -259,6 +261,7 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 		{"CreatedBefore", &f.CreatedBefore},
 		{"LastUsedBefore", &f.LastUsedBefore},
 		{"ResetBefore", &f.ResetBefore},
+		{"ExpiresBefore", &f.ExpiresBefore},
 	} {
 		v, ok, err := queryValue(q, d.name)
 		if err != nil {

@@ -17,7 +17,7 @@ func tokenReply(c *call) func(outcome) (*answer, error) {
 		if out.Deleted {
 			return &answer{status: http.StatusNoContent, header: http.Header{}}, nil
 		}
-		b := bodyOf(out.Token, c.base)
+		b := bodyOf(out.Token, c.base, c.now)
 		b.AuthToken = out.Secret
 		status := http.StatusOK
 		if out.Created {
@@ -46,9 +46,10 @@ func send(w http.ResponseWriter) func(*answer, error) error {
 	}
 }
 
-// patchToken changes the named fields: Name, Description, ApiVersion, PrimaryContactId.
+// patchToken changes the named fields: Name, Description, ApiVersion, PrimaryContactId,
+// ExpiresAt (null: never).
 func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := readFields(r, true, "Name", "Description", "ApiVersion", "PrimaryContactId")
+	f, err := readFields(r, true, "Name", "Description", "ApiVersion", "PrimaryContactId", "ExpiresAt")
 	if err != nil {
 		return err
 	}
@@ -98,6 +99,13 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 			}
 		}
 		p.contact = &contact
+	}
+	if f.has("ExpiresAt") {
+		at, err := f.expiry("ExpiresAt")
+		if err != nil {
+			return err
+		}
+		p.expiresAt = &at
 	}
 	return send(w)(h.svc.Update(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), p))
 }

@@ -330,6 +330,14 @@ func sameSet(a, b []string) bool {
 // TestScopeHoldersMigration: a database from before the scope holders were counted
 // gets them counted from its tokens when a server first opens it, on both stores;
 // from then on the triggers keep them.
+// laterUndo takes back the migration after scope_holders' (expiry and the overlap
+// slot), so a database stands as it was before scope_holders.
+const laterUndo = `DROP INDEX tokens_expires; ALTER TABLE tokens DROP COLUMN expires_at;
+	ALTER TABLE tokens DROP COLUMN expiry_warned_14d_at; ALTER TABLE tokens DROP COLUMN expiry_warned_1d_at;
+	ALTER TABLE tokens DROP COLUMN expired_noted_at; ALTER TABLE tokens DROP COLUMN overlap_secret_enc;
+	ALTER TABLE tokens DROP COLUMN overlap_secret_mac; ALTER TABLE tokens DROP COLUMN overlap_expires;
+	ALTER TABLE tokens DROP COLUMN overlap_last_used; `
+
 func TestScopeHoldersMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -357,7 +365,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			}
 			return db
 		},
-		undo: fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
+		undo: laterUndo + fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
 			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
 			PRAGMA user_version = %d`, migrationBefore(t, migrations, "CREATE TABLE scope_holders")),
 	}}
@@ -379,7 +387,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 				}
 				return db
 			},
-			undo: fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
+			undo: laterUndo + fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
 				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, pgMigrations, "CREATE TABLE scope_holders")),
 		})
 	}

@@ -246,6 +246,22 @@ CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::json), sid)
 	WHERE state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0;
 `,
+	`
+-- When the token stops authenticating (NULL: never).
+ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
+-- When the 14-day and 1-day expiry warnings and the expiry notice were written, so
+-- each is written once across replicas; cleared when expires_at moves.
+ALTER TABLE tokens ADD COLUMN expiry_warned_14d_at BIGINT;
+ALTER TABLE tokens ADD COLUMN expiry_warned_1d_at BIGINT;
+ALTER TABLE tokens ADD COLUMN expired_noted_at BIGINT;
+-- After a reset with an overlap: the previous secret (sealed, and its HMAC), good
+-- until overlap_expires, and when it was last used.
+ALTER TABLE tokens ADD COLUMN overlap_secret_enc BYTEA;
+ALTER TABLE tokens ADD COLUMN overlap_secret_mac BYTEA;
+ALTER TABLE tokens ADD COLUMN overlap_expires BIGINT;
+ALTER TABLE tokens ADD COLUMN overlap_last_used BIGINT;
+CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;
+`,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

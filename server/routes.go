@@ -53,6 +53,7 @@ func (h *handler) routes() {
 		{method: "PUT", path: "ApiTokens/{tok}/Scopes", scope: scopeTokensWrite, handle: h.setScopes},
 		{method: "DELETE", path: "ApiTokens/{tok}/Scopes", scope: scopeTokensWrite, handle: h.clearScopes},
 		{method: "PUT", path: "ApiTokens/{tok}/DeveloperEmails", scope: scopeTokensWrite, handle: h.setEmails},
+		{method: "DELETE", path: "ApiTokens/{tok}/PreviousAuthToken", scope: scopeTokensWrite, handle: h.endOverlap},
 		{method: "POST", path: "ApiTokens/Disable", scope: scopeTokensWrite, handle: h.bulk(bulkDisable)},
 		{method: "POST", path: "ApiTokens/Enable", scope: scopeTokensWrite, handle: h.bulk(bulkEnable)},
 		{method: "POST", path: "ApiTokens/Delete", scope: scopeTokensWrite, handle: h.bulk(bulkDelete)},

@@ -18,11 +18,12 @@ import (
 // (w.IfMatch), and answers what the client is sent, so a keyed retry can be answered
 // the same way from storage.
 type TokenService interface {
-	// Authenticate finds the token sid and checks secret in constant time. A secret
-	// that only replays a self-reset (see grace) authenticates with replayOnly set.
-	// A target SID ("" none) is read in the same lookup, for a read of that token to
-	// use (see Token): read is the token then, nil when there is none.
-	Authenticate(ctx context.Context, sid, secret string, g grace, target string) (t *token, read *targetRead, replayOnly bool, err error)
+	// Authenticate finds the token sid and checks secret in constant time against
+	// both its slots (the current secret and an overlap's previous one), then its
+	// expiry. A secret that only replays a self-reset (see grace) authenticates
+	// with replayOnly set. A target SID ("" none) is read in the same lookup, for a
+	// read of that token to use (see Token).
+	Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error)
 	// Account and ManagedBrand resolve the account a path addresses.
 	Account(ctx context.Context, id int64) (*account, error)
 	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
@@ -49,11 +50,35 @@ type TokenService interface {
 	SetScopes(ctx context.Context, w write, sid string, scopes []string) (*answer, error)
 	SetEmails(ctx context.Context, w write, sid string, emails []string) (*answer, error)
 	SetState(ctx context.Context, w write, sid string, state string) (*answer, error)
-	Reset(ctx context.Context, w write, sid string) (*answer, error)
+	Reset(ctx context.Context, w write, sid string, o resetOptions) (*answer, error)
+	// EndOverlap forgets a token's previous secret now; nothing to forget is no change.
+	EndOverlap(ctx context.Context, w write, sid string) (*answer, error)
 	Delete(ctx context.Context, w write, sid string) (*answer, error)
 	// Bulk runs op for each SID, in order, inside one transaction: the same code a
 	// single change runs, one outcome per SID.
-	Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error)
+	Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*answer, error)
+}
+
+// authResult is who authenticated, and how.
+type authResult struct {
+	token *token
+	// read is the target token when one was asked for (its token nil when none is).
+	read *targetRead
+	// replayOnly: the secret a self-reset replaced, good only to replay that reset.
+	replayOnly bool
+	// previous: the secret an overlapping reset replaced, good for anything but
+	// changing its own token.
+	previous bool
+	// now is the store's clock the decision was made at (Unix seconds).
+	now int64
+}
+
+// resetOptions is a reset's optional body: keep the previous secret working for
+// previousValidFor seconds (0: refuse it at once, ending any overlap), and set a new
+// expiry in the same step.
+type resetOptions struct {
+	previousValidFor int64
+	expiresAt        *sql.NullInt64 // nil: unchanged; a null value clears it
 }
 
 // write is one change as the service receives it.
@@ -99,6 +124,7 @@ type tokenPatch struct {
 	name, description *string
 	version           *int
 	contact           *string
+	expiresAt         *sql.NullInt64 // a null value clears it
 }
 
 // targetRead is the token a request addresses as authentication read it, in the
@@ -182,7 +208,9 @@ type Tx interface {
 	// ManagerCandidate finds an enabled token of account accountID holding
 	// apitokens.write and exactly n scopes, none of the SIDs in skip, without
 	// reading the account's other tokens: its SID, or "" when there is none.
-	ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error)
+	// A token that has expired at at (Unix seconds) is none; at 0 asks for one
+	// without an expiry.
+	ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string, at int64) (string, error)
 	User(ctx context.Context, accountID int64, id string) (*user, error)
 	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
 
@@ -210,10 +238,22 @@ type Env struct {
 	keys *keyring
 	rand *randSource
 	now  func() time.Time
+	// fixedClock: the store was opened with a clock (tests), which then decides
+	// expiry on every store, PostgreSQL too.
+	fixedClock bool
 }
 
 // clock is the current time in whole seconds, the precision of every date on the wire.
 func (e *Env) clock() time.Time { return e.now().UTC().Truncate(time.Second) }
+
+// storeClock is the store's time when t was read, Unix seconds: PostgreSQL's now()
+// as the row came back, the process clock on SQLite (or when a clock was injected).
+func (e *Env) storeClock(t *token) int64 {
+	if t != nil && t.StoreNow.Valid && !e.fixedClock {
+		return t.StoreNow.Int64
+	}
+	return e.clock().Unix()
+}
 
 var errNotFound = errors.New("not found")
 
@@ -246,6 +286,48 @@ type token struct {
 	PrevExpires   sql.NullInt64
 	PrevResetKey  sql.NullString
 	PrevResetPath sql.NullString
+
+	// ExpiresAt is when the token stops authenticating (null: never).
+	ExpiresAt sql.NullInt64
+	// The expiry notices written, so each is written once across replicas: set in
+	// the transaction that writes the notice, cleared when ExpiresAt moves (re-armed).
+	Warned14d, Warned1d, ExpiredNoted sql.NullInt64
+
+	// After a reset with an overlap: the previous secret, in a slot of its own
+	// (sealed and HMACed as the current one is), good until OverlapExpires.
+	OverlapEnc      []byte
+	OverlapMAC      []byte
+	OverlapExpires  sql.NullInt64
+	OverlapLastUsed sql.NullInt64
+
+	// StoreNow is the store's clock when the row was read (PostgreSQL's now(), so
+	// every replica decides expiry alike); not stored, null where the process
+	// clock is the store's (SQLite).
+	StoreNow sql.NullInt64
+}
+
+// setExpiry moves ExpiresAt, re-arming the expiry notices when it changed.
+func (t *token) setExpiry(at sql.NullInt64) bool {
+	if at == t.ExpiresAt {
+		return false
+	}
+	t.ExpiresAt = at
+	t.Warned14d, t.Warned1d, t.ExpiredNoted = sql.NullInt64{}, sql.NullInt64{}, sql.NullInt64{}
+	return true
+}
+
+// expiredAt reports whether t has expired at now (Unix seconds).
+func (t *token) expiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.Int64 }
+
+// overlapAt reports whether t's previous secret still works at now.
+func (t *token) overlapAt(now int64) bool {
+	return t.OverlapMAC != nil && t.OverlapExpires.Valid && now < t.OverlapExpires.Int64
+}
+
+func (t *token) clearOverlap() bool {
+	had := t.OverlapMAC != nil || t.OverlapExpires.Valid
+	t.OverlapEnc, t.OverlapMAC, t.OverlapExpires, t.OverlapLastUsed = nil, nil, sql.NullInt64{}, sql.NullInt64{}
+	return had
 }
 
 const (
@@ -269,6 +351,7 @@ type holder struct {
 	SID     string
 	Enabled bool
 	Scopes  []string
+	Expires int64 // ExpiresAt in Unix seconds; 0 when the token never expires
 }
 
 // tokenFilter narrows a token list; zero fields do not filter.
@@ -280,6 +363,7 @@ type tokenFilter struct {
 	CreatedBefore  time.Time
 	LastUsedBefore time.Time // never-used tokens match too
 	ResetBefore    time.Time
+	ExpiresBefore  time.Time // only tokens with an ExpiresAt before it, expired ones included
 }
 
 // page is a 1-based page of a list.

@@ -5,12 +5,16 @@ import (
 	"slices"
 )
 
-// A manager is an enabled token holding apitokens.write and every scope held by any
-// token of its account, enabled or disabled: a token that can still manage every
-// other. A change that leaves an account without one, when it had one, is refused:
-// otherwise a leaked token could be beyond anyone's reach through the API. An
-// account that has none already is not blocked (`impactctl admin recover` mends it).
-// Each account counts alone: an agency's passthrough does not manage a brand.
+// A manager is an enabled token that has not expired, holding apitokens.write and
+// every scope held by any token of its account, enabled or disabled: a token that
+// can still manage every other. A change that leaves an account without one, when
+// it had one, is refused: otherwise a leaked token could be beyond anyone's reach
+// through the API. So is a change that leaves it without a permanent manager (one
+// without ExpiresAt) when it had one, setting or moving ExpiresAt on the last such
+// manager included: time alone never orphans an account that had a permanent
+// manager. An account that has none already is not blocked (`impactctl admin
+// recover` mends it). Each account counts alone: an agency's passthrough does not
+// manage a brand.
 
 // The rule never reads the account's tokens: a token's scopes are all among those
 // its account's tokens hold, so a manager is an enabled token holding
@@ -27,17 +31,24 @@ type managers struct {
 	changed map[string]*holder // SID → the token now; nil once deleted
 	holders map[string]int     // scope → tokens holding it; nil until the rule needs it
 	scopes  int                // the scopes with a holder
-	// witness maps a number of scopes to the SID of an unchanged enabled token
-	// holding apitokens.write and that many scopes ("": none). A SID stays a witness
-	// until the transaction changes that token; "none" stays true, as the
-	// unchanged tokens only become fewer.
-	witness map[int]string
+	// witness maps a number of scopes (and whether only a token without an expiry
+	// counts) to the SID of an unchanged enabled token holding apitokens.write and
+	// that many scopes ("": none). A SID stays a witness until the transaction
+	// changes that token; "none" stays true, as the unchanged tokens only become
+	// fewer (and the transaction's clock does not move).
+	witness map[witnessKey]string
+}
+
+// witnessKey is what a witness was found for.
+type witnessKey struct {
+	scopes    int
+	permanent bool
 }
 
 // keepManager refuses a change of one token from before to after (nil before: a new
-// token; nil after: deleted) that would leave the account without a manager. It asks
-// the store only when the change can matter: it takes a manager's state, scopes or
-// existence away, or grants a scope.
+// token; nil after: deleted) that would leave the account without a manager, or
+// without a permanent one. It asks the store only when the change can matter: it
+// takes a manager's state, scopes, permanence or existence away, or grants a scope.
 func (x *wtx) keepManager(ctx context.Context, before, after *token) error {
 	m := &x.mgr
 	if !touchesManager(before, after) {
@@ -49,7 +60,7 @@ func (x *wtx) keepManager(ctx context.Context, before, after *token) error {
 		if err != nil {
 			return err
 		}
-		m.holders, m.scopes, m.witness = h, 0, map[int]string{}
+		m.holders, m.scopes, m.witness = h, 0, map[witnessKey]string{}
 		for _, n := range h {
 			if n > 0 {
 				m.scopes++
@@ -61,18 +72,30 @@ func (x *wtx) keepManager(ctx context.Context, before, after *token) error {
 		// row may say, before and after the change alike.
 		m.apply(before, before)
 	}
-	had, err := x.hasManager(ctx)
+	had, err := x.hasManager(ctx, x.now)
+	if err != nil {
+		return err
+	}
+	hadPermanent, err := x.hasManager(ctx, 0)
 	if err != nil {
 		return err
 	}
 	m.apply(before, after)
-	has, err := x.hasManager(ctx)
+	has, err := x.hasManager(ctx, x.now)
 	if err != nil {
 		return err
 	}
-	if had && !has {
+	hasPermanent, err := x.hasManager(ctx, 0)
+	if err != nil {
+		return err
+	}
+	switch {
+	case had && !has:
 		m.apply(after, before)
 		return noManagerLeft()
+	case hadPermanent && !hasPermanent:
+		m.apply(after, before)
+		return noPermanentManagerLeft()
 	}
 	return nil
 }
@@ -93,7 +116,8 @@ func (m *managers) apply(before, after *token) {
 		}
 	}
 	if after != nil {
-		m.changed[after.SID] = &holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes)}
+		m.changed[after.SID] = &holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes),
+			Expires: after.ExpiresAt.Int64}
 		if m.holders != nil {
 			for _, s := range distinct(after.Scopes) {
 				if m.holders[s]++; m.holders[s] == 1 {
@@ -104,17 +128,20 @@ func (m *managers) apply(before, after *token) {
 	}
 }
 
-// hasManager reports whether the account has a manager now: an enabled token holding
-// apitokens.write and as many scopes as the account's tokens hold together.
-func (x *wtx) hasManager(ctx context.Context) (bool, error) {
+// hasManager reports whether the account has a manager at now (Unix seconds): an
+// enabled token, not expired then, holding apitokens.write and as many scopes as
+// the account's tokens hold together. now 0 asks for a permanent manager: one
+// without an expiry.
+func (x *wtx) hasManager(ctx context.Context, now int64) (bool, error) {
 	m := &x.mgr
 	n := m.scopes
 	for _, h := range m.changed {
-		if h != nil && h.Enabled && len(h.Scopes) == n && slices.Contains(h.Scopes, scopeTokensWrite) {
+		if h != nil && h.Enabled && len(h.Scopes) == n && slices.Contains(h.Scopes, scopeTokensWrite) && h.managesAt(now) {
 			return true, nil
 		}
 	}
-	if sid, ok := m.witness[n]; ok {
+	key := witnessKey{scopes: n, permanent: now == 0}
+	if sid, ok := m.witness[key]; ok {
 		if _, gone := m.changed[sid]; sid == "" || !gone {
 			return sid != "", nil
 		}
@@ -123,12 +150,18 @@ func (x *wtx) hasManager(ctx context.Context) (bool, error) {
 	for sid := range m.changed {
 		skip = append(skip, sid)
 	}
-	sid, err := x.ManagerCandidate(ctx, x.c.account.ID, n, skip)
+	sid, err := x.ManagerCandidate(ctx, x.c.account.ID, n, skip, now)
 	if err != nil {
 		return false, err
 	}
-	m.witness[n] = sid
+	m.witness[key] = sid
 	return sid != "", nil
+}
+
+// managesAt reports whether h's expiry lets it be a manager at now (0: only a
+// token without an expiry).
+func (h *holder) managesAt(now int64) bool {
+	return h.Expires == 0 || now != 0 && now < h.Expires
 }
 
 // distinct answers scopes without repeats, as the store counts holders.
@@ -150,6 +183,13 @@ func noManagerLeft() *apiError {
 	return e
 }
 
+// noPermanentManagerLeft refuses a change that leaves no manager without an expiry.
+func noPermanentManagerLeft() *apiError {
+	e := lastAdmin("give another enabled token without ExpiresAt apitokens.write and every scope the account's tokens hold first")
+	e.Message = "Conflict: the account would have no manager without an expiry, so time alone would leave it without one"
+	return e
+}
+
 // touchesManager reports whether a change can reduce the account's managers: it
 // disables, deletes or de-scopes a token that could be one, or grants a scope (which
 // may be one no manager holds).
@@ -164,7 +204,7 @@ func touchesManager(before, after *token) bool {
 	if before == nil || !before.enabled() || !before.hasScope(scopeTokensWrite) {
 		return false
 	}
-	if after == nil || !after.enabled() {
+	if after == nil || !after.enabled() || after.ExpiresAt != before.ExpiresAt {
 		return true
 	}
 	return len(after.Scopes) < len(before.Scopes)

@@ -34,10 +34,13 @@ func newService(st Store) *service { return &service{st: st, env: st.Env()} }
 
 var _ TokenService = (*service)(nil)
 
-// Authenticate finds the token and compares an HMAC of the secret in constant time;
-// an unknown SID spends the same compare. The previous secret of a self-reset
-// authenticates only to replay that reset (replayOnly), matching g.
-func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (*token, *targetRead, bool, error) {
+// Authenticate finds the token and compares an HMAC of the secret in constant time
+// with both slots, the current secret and an overlap's previous one (a dummy when
+// there is none), so an overlap costs nothing a caller could time; an unknown SID
+// spends the same compares. Then expiry (told only after the secret matched, so it
+// tells a guesser nothing). The previous secret of a self-reset authenticates only
+// to replay that reset (replayOnly), matching g.
+func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
@@ -52,25 +55,50 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 	if errors.Is(err, errNotFound) {
 		t = nil
 	} else if err != nil {
-		return nil, nil, false, err
+		return authResult{}, err
 	}
-	var read *targetRead
+	res := authResult{token: t}
 	if target != "" {
-		read = &targetRead{sid: target, token: other}
+		res.read = &targetRead{sid: target, token: other}
 	}
-	if s.secretMatches(t, secret) {
-		if t.PrevMAC != nil {
-			if err := s.endGrace(ctx, t); err != nil {
-				return nil, nil, false, err
+	res.now = s.env.storeClock(t)
+	current, previous := s.secretMatches(t, secret)
+	if !current && !previous {
+		if t != nil && s.previousSecretReplays(t, secret, g) {
+			if t.expiredAt(res.now) {
+				return authResult{}, tokenExpired()
 			}
+			res.replayOnly = true
+			return res, nil
 		}
-		s.touch(t)
-		return t, read, false, nil
+		return authResult{}, unauthorized()
 	}
-	if t != nil && s.previousSecretReplays(t, secret, g) {
-		return t, read, true, nil
+	if t.expiredAt(res.now) {
+		return authResult{}, tokenExpired()
 	}
-	return nil, nil, false, unauthorized()
+	if previous {
+		res.previous = true
+		s.touchPrevious(t)
+		return res, nil
+	}
+	if t.PrevMAC != nil {
+		if err := s.endGrace(ctx, t); err != nil {
+			return authResult{}, err
+		}
+	}
+	s.touch(t)
+	return res, nil
+}
+
+// touchPrevious records a use of t's previous secret (PreviousAuthTokenLastUsed),
+// at most once a minute, never changing the ETag.
+func (s *service) touchPrevious(t *token) {
+	now := s.env.clock().Unix()
+	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.Int64 < 60 {
+		return
+	}
+	s.st.Touch(previousUse+t.SID, now)
+	t.OverlapLastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
@@ -83,14 +111,24 @@ func (s *service) touch(t *token) {
 	t.LastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
-// secretMatches compares in constant time; t nil (an unknown SID) still spends a compare.
-func (s *service) secretMatches(t *token, secret string) bool {
+// secretMatches compares the secret's HMAC with t's current secret and with its
+// overlap slot, both always and in constant time: the slot's MAC when an overlap is
+// running at the store's clock, a dummy otherwise. t nil (an unknown SID) spends the
+// same two compares.
+func (s *service) secretMatches(t *token, secret string) (current, previous bool) {
 	mac := s.env.keys.mac(secret)
 	if t == nil {
 		hmac.Equal(mac, s.env.keys.dummyMAC)
-		return false
+		hmac.Equal(mac, s.env.keys.dummyMAC)
+		return false, false
 	}
-	return hmac.Equal(mac, t.SecretMAC)
+	slot, live := s.env.keys.dummyMAC, t.overlapAt(s.env.storeClock(t))
+	if live {
+		slot = t.OverlapMAC
+	}
+	current = hmac.Equal(mac, t.SecretMAC)
+	previous = hmac.Equal(mac, slot) && live
+	return current, previous
 }
 
 // previousSecretReplays reports whether secret is t's pre-reset secret, inside its
@@ -378,7 +416,7 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
 // edit runs a change to one token: find it, apply, and when anything changed, check
 // the last-manager rule, move the version (the ETag) and DateUpdated, and write it.
 func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token) (bool, error)) (outcome, error) {
-	t, err := x.target(ctx, sid, ifMatch)
+	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -401,6 +439,35 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token
 		}
 	}
 	return outcome{Token: t, Changed: changed}, nil
+}
+
+// changing is target for a change to the token itself: the previous secret of an
+// overlap may change any token but its own (403), so a leaked old secret can never
+// outlive the rotation.
+func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*token, error) {
+	t, err := x.target(ctx, sid, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	if x.c.previous && t.SID == x.c.caller.SID {
+		return nil, previousSecret()
+	}
+	return t, nil
+}
+
+// setExpiry gives t the expiry at (null: never): it must lie in the future, and a
+// token may not move its own expiry later or clear it. The last-manager rule is the
+// caller's (edit runs it on every change).
+func (x *wtx) setExpiry(t *token, at sql.NullInt64) (bool, error) {
+	if at.Valid && at.Int64 <= x.now {
+		return false, badRequest("ExpiresAt", "must lie in the future")
+	}
+	if t.SID == x.c.caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
+		return false, selfExtension()
+	}
+	// Moving the expiry re-arms the expiry_warning and expired notices (setExpiry
+	// clears their marks).
+	return t.setExpiry(at), nil
 }
 
 func snapshotOf(t *token) token {
@@ -434,6 +501,13 @@ func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch)
 			}
 			if p.contact != nil {
 				ch, err := x.setContact(ctx, t, *p.contact)
+				if err != nil {
+					return false, err
+				}
+				changed = changed || ch
+			}
+			if p.expiresAt != nil {
+				ch, err := x.setExpiry(t, *p.expiresAt)
 				if err != nil {
 					return false, err
 				}
@@ -516,7 +590,7 @@ func (s *service) Delete(ctx context.Context, w write, sid string) (*answer, err
 }
 
 func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) {
-	t, err := x.target(ctx, sid, ifMatch)
+	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -532,19 +606,27 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 	return outcome{Deleted: true, Changed: true}, nil
 }
 
-// Reset gives a token a new secret; the old one is refused from the next request,
-// except, after a self-reset made with an Idempotency-Key, to replay that very
-// request for selfResetGrace.
-func (s *service) Reset(ctx context.Context, w write, sid string) (*answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch) })
+// Reset gives a token a new secret. Without an overlap the old one is refused from
+// the next request (ending any overlap), except, after a self-reset made with an
+// Idempotency-Key, to replay that very request for selfResetGrace. With one, the
+// old secret keeps working beside the new one for o.previousValidFor seconds, in
+// the overlap slot (replacing an earlier previous secret: never more than two).
+func (s *service) Reset(ctx context.Context, w write, sid string, o resetOptions) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch, o) })
 }
 
-func (x *wtx) reset(ctx context.Context, sid, ifMatch string) (outcome, error) {
-	t, err := x.target(ctx, sid, ifMatch)
+func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (outcome, error) {
+	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
 		return outcome{}, err
 	}
-	oldMAC := t.SecretMAC
+	before := snapshotOf(t)
+	if o.expiresAt != nil {
+		if _, err := x.setExpiry(t, *o.expiresAt); err != nil {
+			return outcome{}, err
+		}
+	}
+	oldEnc, oldMAC := t.SecretEnc, t.SecretMAC
 	secret, err := x.s.newSecret(t)
 	if err != nil {
 		return outcome{}, err
@@ -553,11 +635,21 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string) (outcome, error) {
 	t.Version++
 	t.Updated, t.AuthReset = x.now, x.now
 	clearGrace(t)
-	if t.SID == x.c.caller.SID && x.c.idem != nil {
+	// An earlier overlap ends here, replaced or refused at once: where an
+	// overlap_ended notice belongs when clearOverlap reports one.
+	t.clearOverlap()
+	switch {
+	case o.previousValidFor > 0:
+		t.OverlapEnc, t.OverlapMAC = oldEnc, oldMAC
+		t.OverlapExpires = sql.NullInt64{Int64: x.now + o.previousValidFor, Valid: true}
+	case t.SID == x.c.caller.SID && x.c.idem != nil:
 		t.PrevMAC = oldMAC
 		t.PrevExpires = sql.NullInt64{Int64: x.now + int64(selfResetGrace/time.Second), Valid: true}
 		t.PrevResetKey = sql.NullString{String: x.c.idem.key, Valid: true}
 		t.PrevResetPath = sql.NullString{String: x.c.idem.path, Valid: true}
+	}
+	if err := x.keepManager(ctx, &before, t); err != nil {
+		return outcome{}, err
 	}
 	if err := x.UpdateToken(ctx, t); err != nil {
 		return outcome{}, err
@@ -567,6 +659,16 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string) (outcome, error) {
 		return outcome{}, err
 	}
 	return outcome{Token: t, Secret: secret, Changed: true}, nil
+}
+
+// EndOverlap forgets a token's previous secret: refused from the next request.
+func (s *service) EndOverlap(ctx context.Context, w write, sid string) (*answer, error) {
+	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+			// Ended by request: the place an overlap_ended notice is written.
+			return t.clearOverlap(), nil
+		})
+	})
 }
 
 // newSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
@@ -659,6 +761,12 @@ func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *token) error {
 	if s.hasEmails {
 		t.Emails = s.emails
 	}
+	if s.expiresAt != nil {
+		if *s.expiresAt <= x.now {
+			return badRequest("ExpiresAt", "must lie in the future")
+		}
+		t.setExpiry(sql.NullInt64{Int64: *s.expiresAt, Valid: true})
+	}
 	return nil
 }
 
@@ -672,6 +780,7 @@ func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
 	t.Created, t.Updated, t.AuthReset = x.now, x.now, x.now
 	t.LastUsed = sql.NullInt64{}
 	clearGrace(t)
+	t.clearOverlap()
 	secret, err := x.s.newSecret(t)
 	if err != nil {
 		return outcome{}, err
@@ -688,7 +797,7 @@ func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
 // Bulk runs op for each SID in request order, in one transaction, through the same
 // code as the single-token call, so the last-manager rule sees the earlier ones; one
 // SID's refusal does not stop the rest.
-func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string) (*answer, error) {
+func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		if err := x.readAhead(ctx, sids); err != nil {
 			return outcome{}, err
@@ -705,7 +814,7 @@ func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string) (
 			case bulkDelete:
 				out, err = x.delete(ctx, sid, "")
 			case bulkReset:
-				out, err = x.reset(ctx, sid, "")
+				out, err = x.reset(ctx, sid, "", o)
 			}
 			r := bulkOutcome{Sid: sid, Outcome: out, Message: bulkMessage(op, out.Changed)}
 			if err != nil {

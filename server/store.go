@@ -136,7 +136,7 @@ func newEnv(master []byte, opts StoreOptions) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now}
+	e := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now, fixedClock: opts.Now != nil}
 	if e.rand.r == nil {
 		e.rand.r = rand.Reader
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,14 +80,28 @@ func (s *SQLiteStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
 // writeUses writes a batch of uses through the writer, in one transaction.
 func (s *SQLiteStore) writeUses(batch map[string]int64) error {
 	return s.inTx(context.Background(), func(tx *sql.Tx) error {
-		st := tx.Stmt(s.ws.touch)
-		for sid, at := range batch {
-			if _, err := st.Exec(at, sid, at); err != nil {
+		st, prev := tx.Stmt(s.ws.touch), tx.Stmt(s.ws.touchPrevious)
+		for key, at := range batch {
+			sid, which := touchTarget(key, st, prev)
+			if _, err := which.Exec(at, sid, at); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// previousUse is the prefix of a toucher key that notes a use of a token's previous
+// secret (PreviousAuthTokenLastUsed) rather than of the token: no SID holds it.
+const previousUse = "~"
+
+// touchTarget splits a toucher key into the SID and which of two statements records
+// it: cur for the token's use, prev for its previous secret's.
+func touchTarget[S any](key string, cur, prev S) (string, S) {
+	if sid, ok := strings.CutPrefix(key, previousUse); ok {
+		return sid, prev
+	}
+	return key, cur
 }
 
 func (t *toucher) add(sid string, at int64) {
@@ -107,14 +122,22 @@ func (t *toucher) overlay(tk *token) {
 		return
 	}
 	t.mu.Lock()
-	u := t.uses[tk.SID]
-	var at int64
-	if u != nil {
+	var at, prevAt int64
+	if u := t.uses[tk.SID]; u != nil {
 		at = u.at
+	}
+	if tk.OverlapMAC != nil {
+		if u := t.uses[previousUse+tk.SID]; u != nil {
+			prevAt = u.at
+		}
 	}
 	t.mu.Unlock()
 	if at > 0 && (!tk.LastUsed.Valid || tk.LastUsed.Int64 < at) {
 		tk.LastUsed = sql.NullInt64{Int64: at, Valid: true}
+	}
+	// A use from before the reset that made the overlap was of an earlier secret.
+	if prevAt >= tk.AuthReset && prevAt > 0 && (!tk.OverlapLastUsed.Valid || tk.OverlapLastUsed.Int64 < prevAt) {
+		tk.OverlapLastUsed = sql.NullInt64{Int64: prevAt, Valid: true}
 	}
 }
 

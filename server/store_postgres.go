@@ -109,7 +109,9 @@ func (s *PostgresStore) Close() error {
 }
 
 // Rows are read with the SQLite store's column lists and scanners (tokenSelect,
-// scanToken, accountColumns, scanAccount): the SQL is the same on both.
+// scanToken, accountColumns, scanAccount): the SQL is the same on both, except that
+// a token row carries PostgreSQL's now(), the clock every replica decides expiry by.
+var pgTokenSelect = strings.Replace(tokenSelect, storeNowSQLite, `floor(extract(epoch from now()))::bigint AS store_now`, 1)
 
 // pgQuerier is what *sql.DB and *sql.Tx share.
 type pgQuerier interface {
@@ -122,7 +124,7 @@ type pgQuerier interface {
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, tokenSelect+
+	t, err := scanToken(s.db.QueryRowContext(ctx, pgTokenSelect+
 		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
 	if err != nil {
 		return nil, err
@@ -135,7 +137,7 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, err
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
 func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
-	rows, err := s.db.QueryContext(ctx, tokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
+	rows, err := s.db.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
@@ -145,7 +147,7 @@ func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) 
 }
 
 func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
-	return scanToken(q.QueryRowContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
+	return scanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
 }
 
 // overlay gives a token read the use this process recorded but has not written yet.
@@ -244,9 +246,12 @@ func (s *PostgresStore) writeUses(batch map[string]int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var errs []error
-	for sid, at := range batch {
-		_, err := s.db.ExecContext(ctx, `UPDATE tokens SET date_last_used = $1
-			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`, at, sid)
+	for key, at := range batch {
+		sid, q := touchTarget(key, `UPDATE tokens SET date_last_used = $1
+			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`,
+			`UPDATE tokens SET overlap_last_used = $1 WHERE sid = $2 AND overlap_secret_mac IS NOT NULL
+			AND date_auth_token_reset <= $1 AND (overlap_last_used IS NULL OR overlap_last_used < $1)`)
+		_, err := s.db.ExecContext(ctx, q, at, sid)
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -306,7 +311,7 @@ func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*t
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, tokenSelect+` WHERE t.account_id = $1 AND t.sid = ANY($2)`, accountID, sids)
+	rows, err := t.tx.QueryContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = ANY($2)`, accountID, sids)
 	if err != nil {
 		return nil, fmt.Errorf("read tokens: %w", err)
 	}
@@ -330,14 +335,15 @@ func (t *pgTx) ScopeHolders(ctx context.Context, accountID int64) (map[string]in
 // apitokens.write and n scopes, none of skip, through the index tokens_managers.
 // The caller skips every token it has changed in this transaction, so the writes
 // still pending cannot change the answer and are not sent for it.
-func (t *pgTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error) {
+func (t *pgTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string, at int64) (string, error) {
 	if skip == nil {
 		skip = []string{} // <> ALL(NULL) holds for no row
 	}
 	var sid string
 	err := t.tx.QueryRowContext(ctx, `SELECT sid FROM tokens WHERE account_id = $1
 		AND json_array_length(scopes::json) = $2 AND state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0
-		AND sid <> ALL($3) LIMIT 1`, accountID, n, skip).Scan(&sid)
+		AND sid <> ALL($3) AND (CASE WHEN $4::bigint = 0 THEN expires_at IS NULL ELSE expires_at IS NULL OR expires_at > $4 END)
+		LIMIT 1`, accountID, n, skip, at).Scan(&sid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -380,11 +386,11 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
 	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
 		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
-		date_created, date_updated, date_last_used, date_auth_token_reset)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		date_created, date_updated, date_last_used, date_auth_token_reset, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		tok.SID, tok.AccountID, tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes,
 		tok.SecretEnc, tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Created, tok.Updated, tok.LastUsed,
-		tok.AuthReset)
+		tok.AuthReset, tok.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
@@ -415,6 +421,9 @@ type pendingWrites struct {
 	enc, mac, prevMAC                           [][]byte
 	resetCount, version, updated, authReset     []int64
 	prevExpires                                 []*int64
+	overlapEnc, overlapMAC                      [][]byte
+	// expires_at, the three notice marks, overlap_expires, overlap_last_used
+	expires, warned14d, warned1d, expiredNoted, overlapExpires, overlapUsed []*int64
 }
 
 func (p *pendingWrites) add(tok *token, emails, scopes string) {
@@ -433,6 +442,9 @@ func (p *pendingWrites) add(tok *token, emails, scopes string) {
 	p.enc, p.mac, p.prevMAC = append(p.enc, nil), append(p.mac, nil), append(p.prevMAC, nil)
 	p.resetCount, p.version, p.updated, p.authReset = append(p.resetCount, 0), append(p.version, 0), append(p.updated, 0), append(p.authReset, 0)
 	p.prevExpires = append(p.prevExpires, nil)
+	p.overlapEnc, p.overlapMAC = append(p.overlapEnc, nil), append(p.overlapMAC, nil)
+	p.expires, p.warned14d, p.warned1d = append(p.expires, nil), append(p.warned14d, nil), append(p.warned1d, nil)
+	p.expiredNoted, p.overlapExpires, p.overlapUsed = append(p.expiredNoted, nil), append(p.overlapExpires, nil), append(p.overlapUsed, nil)
 	p.set(len(p.sid)-1, tok, emails, scopes)
 }
 
@@ -442,11 +454,18 @@ func (p *pendingWrites) set(i int, tok *token, emails, scopes string) {
 	p.contact[i], p.prevKey[i], p.prevPath[i] = nullString(tok.ContactID), nullString(tok.PrevResetKey), nullString(tok.PrevResetPath)
 	p.enc[i], p.mac[i], p.prevMAC[i] = tok.SecretEnc, tok.SecretMAC, tok.PrevMAC
 	p.resetCount[i], p.version[i], p.updated[i], p.authReset[i] = tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset
-	p.prevExpires[i] = nil
-	if tok.PrevExpires.Valid {
-		v := tok.PrevExpires.Int64
-		p.prevExpires[i] = &v
+	p.prevExpires[i] = nullInt(tok.PrevExpires)
+	p.overlapEnc[i], p.overlapMAC[i] = tok.OverlapEnc, tok.OverlapMAC
+	p.expires[i], p.warned14d[i], p.warned1d[i] = nullInt(tok.ExpiresAt), nullInt(tok.Warned14d), nullInt(tok.Warned1d)
+	p.expiredNoted[i], p.overlapExpires[i], p.overlapUsed[i] = nullInt(tok.ExpiredNoted), nullInt(tok.OverlapExpires), nullInt(tok.OverlapLastUsed)
+}
+
+func nullInt(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
 	}
+	v := n.Int64
+	return &v
 }
 
 func nullString(s sql.NullString) *string {
@@ -467,15 +486,20 @@ func (t *pgTx) flush(ctx context.Context) error {
 		scopes = v.scopes, secret_enc = v.enc, secret_mac = v.mac, secret_hint = v.hint, reset_count = v.reset_count,
 		version = v.version, date_updated = v.updated, date_auth_token_reset = v.auth_reset,
 		prev_secret_mac = v.prev_mac, prev_expires = v.prev_expires, prev_reset_key = v.prev_key,
-		prev_reset_path = v.prev_path
+		prev_reset_path = v.prev_path, expires_at = v.expires, expiry_warned_14d_at = v.warned14d,
+		expiry_warned_1d_at = v.warned1d, expired_noted_at = v.expired_noted, overlap_secret_enc = v.overlap_enc,
+		overlap_secret_mac = v.overlap_mac, overlap_expires = v.overlap_expires, overlap_last_used = v.overlap_used
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[],
 			$8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[],
-			$15::bigint[], $16::bytea[], $17::bigint[], $18::text[], $19::text[])
+			$15::bigint[], $16::bytea[], $17::bigint[], $18::text[], $19::text[], $20::bigint[], $21::bigint[],
+			$22::bigint[], $23::bigint[], $24::bytea[], $25::bytea[], $26::bigint[], $27::bigint[])
 		AS v(sid, name, description, state, api_version, contact, emails, scopes, enc, mac, hint, reset_count,
-			version, updated, auth_reset, prev_mac, prev_expires, prev_key, prev_path)
+			version, updated, auth_reset, prev_mac, prev_expires, prev_key, prev_path, expires, warned14d,
+			warned1d, expired_noted, overlap_enc, overlap_mac, overlap_expires, overlap_used)
 		WHERE t.sid = v.sid`,
 		p.sid, p.name, p.description, p.state, p.apiVersion, p.contact, p.emails, p.scopes, p.enc, p.mac, p.hint,
-		p.resetCount, p.version, p.updated, p.authReset, p.prevMAC, p.prevExpires, p.prevKey, p.prevPath)
+		p.resetCount, p.version, p.updated, p.authReset, p.prevMAC, p.prevExpires, p.prevKey, p.prevPath,
+		p.expires, p.warned14d, p.warned1d, p.expiredNoted, p.overlapEnc, p.overlapMAC, p.overlapExpires, p.overlapUsed)
 	if err != nil {
 		return fmt.Errorf("update tokens %s: %w", strings.Join(p.sid, ", "), err)
 	}

@@ -163,6 +163,22 @@ END;
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
 	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
 `,
+	`
+-- When the token stops authenticating (NULL: never).
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+-- When the 14-day and 1-day expiry warnings and the expiry notice were written, so
+-- each is written once; cleared when expires_at moves.
+ALTER TABLE tokens ADD COLUMN expiry_warned_14d_at INTEGER;
+ALTER TABLE tokens ADD COLUMN expiry_warned_1d_at INTEGER;
+ALTER TABLE tokens ADD COLUMN expired_noted_at INTEGER;
+-- After a reset with an overlap: the previous secret (sealed, and its HMAC), good
+-- until overlap_expires, and when it was last used.
+ALTER TABLE tokens ADD COLUMN overlap_secret_enc BLOB;
+ALTER TABLE tokens ADD COLUMN overlap_secret_mac BLOB;
+ALTER TABLE tokens ADD COLUMN overlap_expires INTEGER;
+ALTER TABLE tokens ADD COLUMN overlap_last_used INTEGER;
+CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;
+`,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

@@ -78,12 +78,13 @@ func boundOf(t time.Time) bound {
 type filterKey struct {
 	state, name, exactName                                   string
 	createdAfter, createdBefore, lastUsedBefore, resetBefore bound
+	expiresBefore                                            bound
 }
 
 func (f tokenFilter) key() filterKey {
 	return filterKey{state: f.State, name: f.Name, exactName: f.ExactName, createdAfter: boundOf(f.CreatedAfter),
 		createdBefore: boundOf(f.CreatedBefore), lastUsedBefore: boundOf(f.LastUsedBefore),
-		resetBefore: boundOf(f.ResetBefore)}
+		resetBefore: boundOf(f.ResetBefore), expiresBefore: boundOf(f.ExpiresBefore)}
 }
 
 // where answers the WHERE clause of account accountID's tokens matching k, its
@@ -111,6 +112,9 @@ func (k filterKey) where(a *sqlArgs, accountID int64) string {
 	}
 	if k.resetBefore.set {
 		conds = append(conds, "t.date_auth_token_reset < "+a.add(k.resetBefore.at))
+	}
+	if k.expiresBefore.set {
+		conds = append(conds, "t.expires_at < "+a.add(k.expiresBefore.at))
 	}
 	return " WHERE " + strings.Join(conds, " AND ")
 }

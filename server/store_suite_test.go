@@ -281,13 +281,13 @@ func TestStoreTokens(t *testing.T) {
 			if want := map[string]int{scopeTokensWrite: 25, "apitokens.read": 1}; !maps.Equal(held, want) {
 				return fmt.Errorf("ScopeHolders = %v, want %v", held, want)
 			}
-			if sid, err := tx.ManagerCandidate(ctx, w.agency, 2, nil); err != nil || sid != "" {
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 2, nil, testEpoch.Unix()); err != nil || sid != "" {
 				return fmt.Errorf("ManagerCandidate of 2 scopes = %q, %v; the only such token is disabled", sid, err)
 			}
-			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled[1:]); err != nil || sid != enabled[0] {
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled[1:], testEpoch.Unix()); err != nil || sid != enabled[0] {
 				return fmt.Errorf("ManagerCandidate skipping all but %s = %q, %v", enabled[0], sid, err)
 			}
-			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled); err != nil || sid != "" {
+			if sid, err := tx.ManagerCandidate(ctx, w.agency, 1, enabled, testEpoch.Unix()); err != nil || sid != "" {
 				return fmt.Errorf("ManagerCandidate skipping every one = %q, %v", sid, err)
 			}
 			tok, err := tx.Token(ctx, w.agency, enabled[0])

@@ -17,13 +17,19 @@ type statements struct {
 	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *sql.Stmt
 
 	// The writer's.
-	tokensOf, insertToken, updateToken, deleteToken, scopeHolders, managerCandidate, idemSave, idemExpire, bumpGeneration, touch *sql.Stmt
+	tokensOf, insertToken, updateToken, deleteToken, scopeHolders, managerCandidate, idemSave, idemExpire, bumpGeneration, touch, touchPrevious *sql.Stmt
 }
+
+// storeNowSQLite is the store-clock column of tokenSelect: none on SQLite, whose
+// clock is the process's; the PostgreSQL store reads now() there (pgTokenSelect).
+const storeNowSQLite = `NULL AS store_now`
 
 const tokenSelect = `SELECT t.sid, t.account_id, a.kind, t.name, t.description, t.state, t.api_version,
 	t.primary_contact_id, u.name, u.email, t.developer_emails, t.scopes, t.secret_enc, t.secret_mac,
 	t.secret_hint, t.reset_count, t.version, t.date_created, t.date_updated, t.date_last_used,
-	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key, t.prev_reset_path
+	t.date_auth_token_reset, t.prev_secret_mac, t.prev_expires, t.prev_reset_key, t.prev_reset_path,
+	t.expires_at, t.expiry_warned_14d_at, t.expiry_warned_1d_at, t.expired_noted_at, t.overlap_secret_enc,
+	t.overlap_secret_mac, t.overlap_expires, t.overlap_last_used, ` + storeNowSQLite + `
 	FROM tokens t JOIN accounts a ON a.id = t.account_id LEFT JOIN users u ON u.id = t.primary_contact_id`
 
 var statementText = map[string]string{
@@ -50,24 +56,30 @@ var writerStatementText = map[string]string{
 	"tokensOf": tokenSelect + ` WHERE +t.account_id = ? AND t.sid IN (SELECT value FROM json_each(?))`,
 	"insertToken": `INSERT INTO tokens (sid, account_id, name, description, state, api_version,
 		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
-		date_created, date_updated, date_last_used, date_auth_token_reset)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		date_created, date_updated, date_last_used, date_auth_token_reset, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	"updateToken": `UPDATE tokens SET name = ?, description = ?, state = ?, api_version = ?,
 		primary_contact_id = ?, developer_emails = ?, scopes = ?, secret_enc = ?, secret_mac = ?, secret_hint = ?,
 		reset_count = ?, version = ?, date_updated = ?, date_auth_token_reset = ?, prev_secret_mac = ?,
-		prev_expires = ?, prev_reset_key = ?, prev_reset_path = ? WHERE sid = ?`,
+		prev_expires = ?, prev_reset_key = ?, prev_reset_path = ?, expires_at = ?, expiry_warned_14d_at = ?,
+		expiry_warned_1d_at = ?, expired_noted_at = ?, overlap_secret_enc = ?, overlap_secret_mac = ?,
+		overlap_expires = ?, overlap_last_used = ? WHERE sid = ?`,
 	"deleteToken":  `DELETE FROM tokens WHERE sid = ? RETURNING account_id`,
 	"scopeHolders": `SELECT scope, holders FROM scope_holders WHERE account_id = ? AND holders > 0`,
 	// The expressions are tokens_managers' own, so the index answers it.
 	"managerCandidate": `SELECT sid FROM tokens WHERE account_id = ?1 AND json_array_length(scopes) = ?2
 		AND state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0
-		AND sid NOT IN (SELECT value FROM json_each(?3)) LIMIT 1`,
+		AND sid NOT IN (SELECT value FROM json_each(?3))
+		AND (CASE WHEN ?4 = 0 THEN expires_at IS NULL ELSE expires_at IS NULL OR expires_at > ?4 END) LIMIT 1`,
 	"idemSave": `INSERT OR REPLACE INTO idempotency (caller_sid, method, path, key, body_hash,
 		status, headers, body_enc, resets, date_created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	"idemExpire":     `DELETE FROM idempotency WHERE expires <= ?`,
 	"bumpGeneration": `UPDATE accounts SET generation = generation + 1 WHERE id = ?`,
 	"touch": `UPDATE tokens SET date_last_used = ?
 		WHERE sid = ? AND (date_last_used IS NULL OR date_last_used < ?)`,
+	"touchPrevious": `UPDATE tokens SET overlap_last_used = ?1
+		WHERE sid = ?2 AND overlap_secret_mac IS NOT NULL AND date_auth_token_reset <= ?3
+		AND (overlap_last_used IS NULL OR overlap_last_used < ?3)`,
 }
 
 // prepare prepares the statements on db: the reads on every database, the writes
@@ -80,7 +92,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 		"idemLookup": &st.idemLookup,
 		"tokensOf":   &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
 		"scopeHolders": &st.scopeHolders, "managerCandidate": &st.managerCandidate, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
-		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch,
+		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch, "touchPrevious": &st.touchPrevious,
 	}
 	for name, text := range statementText {
 		p, err := db.PrepareContext(ctx, text)
@@ -105,7 +117,7 @@ func (st *statements) close() error {
 	var errs []error
 	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
 		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.scopeHolders,
-		st.managerCandidate, st.idemSave, st.idemExpire, st.bumpGeneration, st.touch} {
+		st.managerCandidate, st.idemSave, st.idemExpire, st.bumpGeneration, st.touch, st.touchPrevious} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -119,7 +131,9 @@ func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
 		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
 		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, &t.LastUsed, &t.AuthReset,
-		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath)
+		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath,
+		&t.ExpiresAt, &t.Warned14d, &t.Warned1d, &t.ExpiredNoted, &t.OverlapEnc, &t.OverlapMAC, &t.OverlapExpires,
+		&t.OverlapLastUsed, &t.StoreNow)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}
@@ -290,13 +304,13 @@ func scanScopeHolders(rows *sql.Rows) (map[string]int, error) {
 
 // ManagerCandidate finds an enabled token of account accountID holding
 // apitokens.write and n scopes, none of skip, through the index tokens_managers.
-func (x *sqliteTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string) (string, error) {
+func (x *sqliteTx) ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string, at int64) (string, error) {
 	list, err := encodeList(skip)
 	if err != nil {
 		return "", err
 	}
 	var sid string
-	err = x.stmt(ctx, x.s.ws.managerCandidate).QueryRowContext(ctx, accountID, n, list).Scan(&sid)
+	err = x.stmt(ctx, x.s.ws.managerCandidate).QueryRowContext(ctx, accountID, n, list, at).Scan(&sid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -356,7 +370,8 @@ func (x *sqliteTx) InsertToken(ctx context.Context, t *token) error {
 	}
 	_, err = x.stmt(ctx, x.s.ws.insertToken).ExecContext(ctx,
 		t.SID, t.AccountID, t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes,
-		t.SecretEnc, t.SecretMAC, t.Hint, t.ResetCount, t.Version, t.Created, t.Updated, t.LastUsed, t.AuthReset)
+		t.SecretEnc, t.SecretMAC, t.Hint, t.ResetCount, t.Version, t.Created, t.Updated, t.LastUsed, t.AuthReset,
+		t.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
@@ -373,7 +388,8 @@ func (x *sqliteTx) UpdateToken(ctx context.Context, t *token) error {
 	_, err = x.stmt(ctx, x.s.ws.updateToken).ExecContext(ctx,
 		t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes, t.SecretEnc, t.SecretMAC,
 		t.Hint, t.ResetCount, t.Version, t.Updated, t.AuthReset, t.PrevMAC, t.PrevExpires, t.PrevResetKey,
-		t.PrevResetPath, t.SID)
+		t.PrevResetPath, t.ExpiresAt, t.Warned14d, t.Warned1d, t.ExpiredNoted, t.OverlapEnc, t.OverlapMAC,
+		t.OverlapExpires, t.OverlapLastUsed, t.SID)
 	if err != nil {
 		return fmt.Errorf("update token %s: %w", t.SID, err)
 	}

@@ -25,9 +25,17 @@ type tokenBody struct {
 	DateUpdated        string    `json:"DateUpdated"`
 	DateLastUsed       *string   `json:"DateLastUsed"` // null when never used
 	DateAuthTokenReset string    `json:"DateAuthTokenReset"`
-	Uri                string    `json:"Uri"`
-	RateLimit          *rateBody `json:"RateLimit,omitempty"` // only in ApiTokens/Current
-	etag               string    // sent as the ETag header
+	ExpiresAt          *string   `json:"ExpiresAt"` // null: never
+	// The previous secret of an overlapping reset: until when it works (null: none
+	// works), and when it was last used.
+	PreviousAuthTokenExpiresAt *string `json:"PreviousAuthTokenExpiresAt"`
+	PreviousAuthTokenLastUsed  *string `json:"PreviousAuthTokenLastUsed"`
+	// UsingPreviousAuthToken is only in ApiTokens/Current: the caller used the
+	// previous secret.
+	UsingPreviousAuthToken *bool     `json:"UsingPreviousAuthToken,omitempty"`
+	Uri                    string    `json:"Uri"`
+	RateLimit              *rateBody `json:"RateLimit,omitempty"` // only in ApiTokens/Current
+	etag                   string    // sent as the ETag header
 }
 
 type userBody struct {
@@ -59,8 +67,9 @@ func wireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.R
 
 func etagOf(t *token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
 
-// bodyOf renders t as seen under the root base.
-func bodyOf(t *token, base string) tokenBody {
+// bodyOf renders t as seen under the root base at now (the store's clock, Unix
+// seconds): an overlap that has run out shows as none.
+func bodyOf(t *token, base string, now int64) tokenBody {
 	b := tokenBody{
 		AccountSid:         t.SID,
 		Name:               t.Name,
@@ -83,6 +92,18 @@ func bodyOf(t *token, base string) tokenBody {
 	if t.LastUsed.Valid {
 		s := wireTime(t.LastUsed.Int64)
 		b.DateLastUsed = &s
+	}
+	if t.ExpiresAt.Valid {
+		s := wireTime(t.ExpiresAt.Int64)
+		b.ExpiresAt = &s
+	}
+	if t.overlapAt(now) {
+		s := wireTime(t.OverlapExpires.Int64)
+		b.PreviousAuthTokenExpiresAt = &s
+		if t.OverlapLastUsed.Valid {
+			u := wireTime(t.OverlapLastUsed.Int64)
+			b.PreviousAuthTokenLastUsed = &u
+		}
 	}
 	if b.DeveloperEmails == nil {
 		b.DeveloperEmails = []string{}
