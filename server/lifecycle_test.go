@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -485,6 +486,17 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 			}
 			if got := s.Env().storeClock(tok); got != tok.StoreNow.Int64 {
 				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.Int64)
+			}
+			// A change runs at PostgreSQL's clock too.
+			err = s.Update(ctx, w.agency, func(tx Tx) error {
+				sc, ok := tx.(interface{ storeNow() (int64, bool) })
+				if n, valid := sc.storeNow(); !ok || !valid || n < tok.StoreNow.Int64 || n > tok.StoreNow.Int64+5 {
+					return fmt.Errorf("the transaction's clock %d %v, the row's %d", n, valid, tok.StoreNow.Int64)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -304,6 +304,13 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 			return unauthorized()
 		}
 		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
+		// A store with a clock of its own (PostgreSQL's now()) decides the change's
+		// time, so every replica judges expiry alike.
+		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.fixedClock {
+			if n, valid := sc.storeNow(); valid {
+				x.now = n
+			}
+		}
 		out, err := op(x)
 		if err != nil {
 			return err

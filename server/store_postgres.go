@@ -262,6 +262,7 @@ func (s *PostgresStore) writeUses(batch map[string]int64) error {
 // transaction PostgreSQL aborts as a deadlock or serialization failure runs again.
 func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
 	return pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+		var now sql.NullInt64
 		if accountID == 0 {
 			// EXCLUSIVE conflicts with the row locks below but not with reads.
 			if _, err := tx.ExecContext(ctx, `LOCK TABLE accounts IN EXCLUSIVE MODE`); err != nil {
@@ -270,8 +271,10 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 		} else {
 			var id int64
 			// NO KEY UPDATE: queues writers to this account without blocking the
-			// key-share locks of foreign-key checks.
-			err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, accountID).Scan(&id)
+			// key-share locks of foreign-key checks. now() comes along: the clock
+			// the change decides expiry by, the same on every replica.
+			err := tx.QueryRowContext(ctx, `SELECT id, floor(extract(epoch from now()))::bigint FROM accounts
+				WHERE id = $1 FOR NO KEY UPDATE`, accountID).Scan(&id, &now)
 			if errors.Is(err, sql.ErrNoRows) {
 				return errNotFound
 			}
@@ -279,7 +282,7 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 				return fmt.Errorf("lock account: %w", err)
 			}
 		}
-		ptx := &pgTx{s: s, tx: tx, changed: map[int64]bool{}}
+		ptx := &pgTx{s: s, tx: tx, changed: map[int64]bool{}, now: now}
 		if err := fn(ptx); err != nil {
 			return err
 		}
@@ -297,7 +300,11 @@ type pgTx struct {
 	changed map[int64]bool // accounts whose tokens changed
 	pending pendingWrites  // token writes not sent yet (see UpdateToken)
 	events  []*event       // events not written yet (see AddEvent)
+	now     sql.NullInt64  // PostgreSQL's now() as the account was locked
 }
+
+// storeNow is PostgreSQL's clock for this transaction, when it read it.
+func (t *pgTx) storeNow() (int64, bool) { return t.now.Int64, t.now.Valid }
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
 	if err := t.flush(ctx); err != nil {
