@@ -1176,7 +1176,7 @@ func TestTokenUpdateJSON(t *testing.T) {
 }
 
 func TestTokenJSONRoundTrip(t *testing.T) {
-	in := `{"AccountSid":"IR1","Name":"CI","Description":"","State":"ENABLED","ApiVersion":2,"LatestApiVersion":3,"AuthTokenHint":"1a2b","PrimaryContact":{"Id":"U100","Name":"Ada","Email":"ada@example.com"},"DeveloperEmails":[],"Scopes":["reports.read"],"DateCreated":"2026-01-02T03:04:05Z","DateUpdated":"2026-01-02T03:04:05Z","DateLastUsed":null,"DateAuthTokenReset":"2026-01-03T00:00:00Z","Uri":"/Agencies/IRa/ApiTokens/IR1"}`
+	in := `{"AccountSid":"IR1","Name":"CI","Description":"","State":"ENABLED","ApiVersion":2,"LatestApiVersion":3,"AuthTokenHint":"1a2b","PrimaryContact":{"Id":"U100","Name":"Ada","Email":"ada@example.com"},"DeveloperEmails":[],"Scopes":["reports.read"],"DateCreated":"2026-01-02T03:04:05Z","DateUpdated":"2026-01-02T03:04:05Z","DateLastUsed":null,"DateAuthTokenReset":"2026-01-03T00:00:00Z","ExpiresAt":null,"PreviousAuthTokenExpiresAt":null,"PreviousAuthTokenLastUsed":null,"Uri":"/Agencies/IRa/ApiTokens/IR1"}`
 	var tok Token
 	if err := json.Unmarshal([]byte(in), &tok); err != nil {
 		t.Fatal(err)

@@ -139,14 +139,14 @@ func TestTokensJSONSameAsEncoding(t *testing.T) {
 const canonicalToken = `{"AccountSid":"IR1","Name":"A \"quoted\" <name> & é ☃ \\ \b\f\n\r\t\u0001\u001f\u2028\u2029","Description":"","State":"ENABLED",` +
 	`"ApiVersion":-2,"LatestApiVersion":0,"AuthTokenHint":"1a2b","PrimaryContact":{"Id":"U1","Name":"Ada","Email":"a@example.com"},` +
 	`"DeveloperEmails":null,"Scopes":[],"DateCreated":"2026-01-02T03:04:05Z","DateUpdated":"","DateLastUsed":null,` +
-	`"DateAuthTokenReset":"2026-01-02T03:04:05Z","Uri":"/x","AuthToken":"s3cr3t"}`
+	`"DateAuthTokenReset":"2026-01-02T03:04:05Z","ExpiresAt":null,"PreviousAuthTokenExpiresAt":null,"PreviousAuthTokenLastUsed":null,"Uri":"/x","AuthToken":"s3cr3t"}`
 
 func TestShapeEncodes(t *testing.T) {
 	sh := shapeFor[*Token]()
 	canonical := []string{
 		canonicalToken,
 		`null`,
-		`{"AccountSid":"","Name":"","Description":"","State":"","ApiVersion":0,"LatestApiVersion":0,"AuthTokenHint":"","PrimaryContact":null,"DeveloperEmails":["a@b.c","d"],"Scopes":null,"DateCreated":"","DateUpdated":"","DateLastUsed":"2026-01-01T00:00:00Z","DateAuthTokenReset":null,"Uri":""}`,
+		`{"AccountSid":"","Name":"","Description":"","State":"","ApiVersion":0,"LatestApiVersion":0,"AuthTokenHint":"","PrimaryContact":null,"DeveloperEmails":["a@b.c","d"],"Scopes":null,"DateCreated":"","DateUpdated":"","DateLastUsed":"2026-01-01T00:00:00Z","DateAuthTokenReset":null,"ExpiresAt":"2026-02-01T00:00:00Z","PreviousAuthTokenExpiresAt":null,"PreviousAuthTokenLastUsed":null,"Uri":""}`,
 	}
 	for _, c := range canonical {
 		if !sh.encodes([]byte(c)) {

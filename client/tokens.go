@@ -120,6 +120,7 @@ func (o TokenListOptions) query() url.Values {
 		"CreatedBefore":  o.CreatedBefore,
 		"LastUsedBefore": o.LastUsedBefore,
 		"ResetBefore":    o.ResetBefore,
+		"ExpiresBefore":  o.ExpiresBefore,
 	} {
 		if !t.IsZero() {
 			q.Set(k, t.UTC().Format(time.RFC3339))
@@ -188,13 +189,29 @@ func (c *Client) Act(ctx context.Context, a Action, sid string, wo WriteOptions)
 	case ActionDelete:
 		return nil, c.deleteToken(ctx, sid, wo)
 	case ActionReset:
-		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, opts: wo, action: a})
+		var body any
+		if wo.Reset != nil {
+			body = wo.Reset
+		}
+		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, body: body, opts: wo, action: a})
 	case ActionDisable, ActionEnable:
 		want, _ := a.State()
 		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, opts: wo, sid: sid, action: a,
 			done: func(t *Token) bool { return strings.EqualFold(string(t.State), string(want)) }})
 	}
 	return nil, fmt.Errorf("client: unknown action %q", a)
+}
+
+// EndOverlap refuses the previous secret of token sid from the next request
+// (DELETE PreviousAuthToken): done, also when there was none.
+func (c *Client) EndOverlap(ctx context.Context, sid string, wo WriteOptions) error {
+	root, err := c.root(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, &request{method: http.MethodDelete, path: root + "/ApiTokens/" + seg(sid) + "/PreviousAuthToken",
+		ifMatch: wo.IfMatch, paced: wo.Paced, rate: wo.RateLimit})
+	return err
 }
 
 // ResetToken gives a token a new secret; the answer carries it. See Act.
@@ -277,11 +294,18 @@ func (c *Client) Bulk(ctx context.Context, action Action, sids []string, wo Writ
 	if key == "" {
 		key = NewIdempotencyKey()
 	}
+	var body any = struct{ Sids []string }{sids}
+	if action == ActionReset && wo.Reset != nil {
+		body = struct {
+			Sids []string
+			*ResetOptions
+		}{sids, wo.Reset}
+	}
 	var res *response
 	for i, root := range roots {
 		res, err = c.do(ctx, &request{
 			method: http.MethodPost, path: root + "/ApiTokens/" + string(action),
-			body: struct{ Sids []string }{sids}, ifMatch: wo.IfMatch, idemKey: key,
+			body: body, ifMatch: wo.IfMatch, idemKey: key,
 			paced: wo.Paced, rate: wo.RateLimit,
 		})
 		if i == len(roots)-1 || !isStatus(err, http.StatusNotFound) {

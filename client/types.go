@@ -33,7 +33,14 @@ type Token struct {
 	// DateAuthTokenReset is when the current secret was made: the creation
 	// time until the first reset. A pointer, as a server may send null.
 	DateAuthTokenReset *string
-	Uri                string
+	// ExpiresAt is when the token stops authenticating; nil: never.
+	ExpiresAt *string
+	// PreviousAuthTokenExpiresAt is, after a reset with an overlap, until
+	// when the previous secret still works; nil when none does.
+	// PreviousAuthTokenLastUsed is when that secret was last used.
+	PreviousAuthTokenExpiresAt *string
+	PreviousAuthTokenLastUsed  *string
+	Uri                        string
 	// AuthToken is the secret, set only by CreateToken, DuplicateToken,
 	// ResetToken and bulk resets.
 	AuthToken string `json:"AuthToken,omitempty"`
@@ -73,6 +80,9 @@ func (r *RateLimit) UnmarshalJSON(b []byte) error {
 type CurrentToken struct {
 	Token
 	RateLimit RateLimit
+	// UsingPreviousAuthToken is set when the caller authenticated with the
+	// previous secret of an overlapping reset.
+	UsingPreviousAuthToken bool `json:",omitempty"`
 }
 
 // Secret is a token's credentials.
@@ -153,6 +163,9 @@ type TokenCreate struct {
 	ApiVersion       int      `json:",omitempty"`
 	Scopes           []string `json:",omitempty"`
 	DeveloperEmails  []string `json:",omitempty"`
+	// ExpiresAt is when the new token stops authenticating (RFC 3339);
+	// empty: never.
+	ExpiresAt string `json:",omitempty"`
 }
 
 // TokenUpdate names the fields a PATCH changes; nil fields stay as they
@@ -164,12 +177,17 @@ type TokenUpdate struct {
 	ApiVersion          *int
 	PrimaryContactId    *string
 	ClearPrimaryContact bool
+	// ExpiresAt sets the expiry (RFC 3339); ClearExpiresAt sends null
+	// (never expires).
+	ExpiresAt      *string
+	ClearExpiresAt bool
 }
 
 // Empty reports whether the update names no field.
 func (u TokenUpdate) Empty() bool {
 	return u.Name == nil && u.Description == nil && !u.ClearDescription &&
-		u.ApiVersion == nil && u.PrimaryContactId == nil && !u.ClearPrimaryContact
+		u.ApiVersion == nil && u.PrimaryContactId == nil && !u.ClearPrimaryContact &&
+		u.ExpiresAt == nil && !u.ClearExpiresAt
 }
 
 // MarshalJSON writes only the named fields, in a fixed order.
@@ -219,6 +237,15 @@ func (u TokenUpdate) MarshalJSON() ([]byte, error) {
 	if u.ClearPrimaryContact {
 		set("PrimaryContactId", nil)
 	}
+	if u.ExpiresAt != nil && u.ClearExpiresAt {
+		return nil, errors.New("client: TokenUpdate sets and clears ExpiresAt")
+	}
+	if u.ExpiresAt != nil {
+		set("ExpiresAt", *u.ExpiresAt)
+	}
+	if u.ClearExpiresAt {
+		set("ExpiresAt", nil)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +273,12 @@ func (u TokenUpdate) matches(t *Token) bool {
 	if u.ClearPrimaryContact && t.PrimaryContact != nil && t.PrimaryContact.Id != "" {
 		return false
 	}
+	if u.ExpiresAt != nil && (t.ExpiresAt == nil || !sameInstant(*t.ExpiresAt, *u.ExpiresAt)) {
+		return false
+	}
+	if u.ClearExpiresAt && t.ExpiresAt != nil {
+		return false
+	}
 	return true
 }
 
@@ -265,6 +298,24 @@ type WriteOptions struct {
 	// this call carried (the zero RateLimit when none did), where
 	// LastRateLimit is that of whichever call's answer came last.
 	RateLimit *RateLimit
+	// Reset is a reset's optional body (ActionReset, alone or in bulk):
+	// nil sends none, and every earlier secret is refused at once.
+	Reset *ResetOptions
+}
+
+// ResetOptions is a reset's optional body: keep the previous secret working
+// for PreviousValidFor seconds (1 to 604800; 0 refuses it at once and ends
+// any overlap), and set the token's expiry in the same step.
+type ResetOptions struct {
+	PreviousValidFor int    `json:",omitempty"`
+	ExpiresAt        string `json:",omitempty"` // RFC 3339; empty leaves it
+}
+
+// sameInstant reports whether two API timestamps name the same second.
+func sameInstant(a, b string) bool {
+	ta, okA := parseDate(a)
+	tb, okB := parseDate(b)
+	return okA && okB && ta.Equal(tb)
 }
 
 // ListOptions control paging.
@@ -302,6 +353,9 @@ type TokenListOptions struct {
 	CreatedBefore  time.Time
 	LastUsedBefore time.Time
 	ResetBefore    time.Time
+	// ExpiresBefore lists only tokens with an ExpiresAt before it, expired
+	// ones included.
+	ExpiresBefore time.Time
 }
 
 // Excludes names the field of t that fails a filter of o ("State", "Name",
@@ -336,6 +390,16 @@ func (o TokenListOptions) Excludes(t *Token) string {
 		}
 		if !ok || reset.Unix() >= o.ResetBefore.Unix() {
 			return "DateAuthTokenReset"
+		}
+	}
+	if !o.ExpiresBefore.IsZero() {
+		var at time.Time
+		ok := t.ExpiresAt != nil
+		if ok {
+			at, ok = parseDate(*t.ExpiresAt)
+		}
+		if !ok || at.Unix() >= o.ExpiresBefore.Unix() {
+			return "ExpiresAt"
 		}
 	}
 	return ""

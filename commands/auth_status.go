@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -26,7 +28,13 @@ type authStatus struct {
 	State     client.State      `json:"State,omitempty"`
 	Scopes    []string          `json:"Scopes,omitempty"`
 	RateLimit *client.RateLimit `json:"RateLimit,omitempty"`
-	Error     string            `json:"Error,omitempty"`
+	// ExpiresAt is when the token stops working; absent: never.
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
+	// UsingPreviousAuthToken: the credentials hold the previous Auth Token
+	// of an overlapping reset, which works until PreviousAuthTokenExpiresAt.
+	UsingPreviousAuthToken     bool    `json:"UsingPreviousAuthToken,omitempty"`
+	PreviousAuthTokenExpiresAt *string `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	Error                      string  `json:"Error,omitempty"`
 }
 
 func newAuthStatusCmd(f *Factory) *cobra.Command {
@@ -36,8 +44,10 @@ func newAuthStatusCmd(f *Factory) *cobra.Command {
 		Short: "Say where the credentials come from and whether they work",
 		Long: `Say where the credentials come from (environment, profile or --local), the
 Account SID, URL, the token's name, state, scopes and remaining rate budget,
-and whether they work: exit 0, 4 (refused) or 5 (disabled). The Auth Token is
-never printed.`,
+its expiry, and whether they work: exit 0, 4 (refused, or expired) or 5
+(disabled). The Auth Token is never printed. Credentials holding the previous
+Auth Token of an overlapping reset work until the overlap ends: status says
+so.`,
 		Example: `  impactctl auth status
   impactctl auth status --all
   impactctl auth status -o json --jq .Scopes`,
@@ -58,6 +68,10 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
+	now, err := f.Now()
+	if err != nil {
+		return err
+	}
 	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid, SecretIn: secretIn(creds)}
 	c, err := f.Client(ctx)
 	if err != nil {
@@ -69,6 +83,10 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 		st.Name, st.State, st.Scopes = cur.Name, cur.State, cur.Scopes
 		rl := cur.RateLimit
 		st.RateLimit = &rl
+		st.ExpiresAt = cur.ExpiresAt
+		if cur.UsingPreviousAuthToken {
+			st.UsingPreviousAuthToken, st.PreviousAuthTokenExpiresAt = true, cur.PreviousAuthTokenExpiresAt
+		}
 	} else {
 		st.Error = curErr.Error()
 	}
@@ -91,9 +109,18 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 				[2]string{"State", string(st.State)},
 				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
 				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
-				[2]string{"Status", "working"})
+				[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
+			if st.UsingPreviousAuthToken {
+				pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
+					expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+			}
+			pairs = append(pairs, [2]string{"Status", "working"})
 		} else {
-			pairs = append(pairs, [2]string{"Status", "not working"})
+			status := "not working"
+			if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+				status = "expired"
+			}
+			pairs = append(pairs, [2]string{"Status", status})
 		}
 		if err := output.KeyValues(f.IO.Out, pairs); err != nil {
 			return err
@@ -118,4 +145,13 @@ func secretIn(c *credentials) string {
 		return c.SecretFile + " (" + c.SecretEnv + ")"
 	}
 	return c.SecretEnv
+}
+
+// expiryStatus is an expiry in full with how far off it is: "never", or
+// "2026-12-31T00:00:00Z (in 12d)".
+func expiryStatus(expiresAt *string, now time.Time) string {
+	if expiresAt == nil {
+		return "never"
+	}
+	return *expiresAt + " (" + expiresLabel(expiresAt, now) + ")"
 }

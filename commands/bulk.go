@@ -40,7 +40,7 @@ func (b *selection) register(cmd *cobra.Command) {
 	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
 	b.Filters.register(cmd)
 	b.filtered = func() bool {
-		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "limit", "page-size"} {
+		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within", "limit", "page-size"} {
 			if fl.Changed(name) {
 				return true
 			}
@@ -232,7 +232,7 @@ func (r *changeRun) apply(ctx context.Context, action client.Action, toks []*cli
 	case 0:
 	case 1:
 		tok := toks[0]
-		after, err := r.API.Act(ctx, action, tok.AccountSid, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key})
+		after, err := r.API.Act(ctx, action, tok.AccountSid, r.writeOptions(action, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key}))
 		if err != nil {
 			return []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
 		}
@@ -284,7 +284,7 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 		}
 		// Every request has its own key, the same each time it is sent: a
 		// request sent again after a 429 or a lost answer is made once.
-		w := client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()}
+		w := r.writeOptions(action, client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()})
 		if key != "" {
 			// From the run's key and the SIDs it carries: the same request
 			// in a re-run replays, another one is new.

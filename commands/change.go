@@ -18,6 +18,7 @@ type tokenAPI interface {
 	Tokens(ctx context.Context, o client.TokenListOptions) iter.Seq2[*client.Token, error]
 	Act(ctx context.Context, a client.Action, sid string, wo client.WriteOptions) (*client.Token, error)
 	Bulk(ctx context.Context, a client.Action, sids []string, wo client.WriteOptions) ([]client.BulkResult, error)
+	EndOverlap(ctx context.Context, sid string, wo client.WriteOptions) error
 	LastRateLimit() client.RateLimit
 }
 
@@ -41,6 +42,10 @@ type changeEnv struct {
 	// needs both.
 	ClientFor    func(creds *credentials, secret string) (*client.Client, error)
 	UpdateConfig func(func(*Config) error) (*Config, error)
+	// TokenClient builds a client for token sid with secret on its own root
+	// (kind "agency", "brand" or "" to find out), at creds' URL: proving a
+	// rotated token's new secret.
+	TokenClient func(creds *credentials, sid, secret, kind string) (*client.Client, error)
 }
 
 // changeEnv captures the Factory's dependencies for a changing command; the
@@ -53,6 +58,9 @@ func (f *Factory) changeEnv() changeEnv {
 			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind)
 		},
 		UpdateConfig: f.UpdateConfig,
+		TokenClient: func(creds *credentials, sid, secret, kind string) (*client.Client, error) {
+			return f.newClientUnder(creds.APIURL, sid, secret, kind, "")
+		},
 	}
 }
 
@@ -73,6 +81,7 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 		MaskSecrets: inGitHubActions(e.Getenv),
 		SecretInUse: creds.AuthToken,
 		clock:       systemClock{},
+		resetWord:   actionReset,
 	}
 	if e.Brand == "" {
 		// A managed brand's token is never the one in use.
@@ -123,6 +132,20 @@ type changeRun struct {
 	// holding it reaches --secret-cmd.
 	SecretInUse string
 	clock       clock
+	// Reset is the body of every reset this run makes: an overlap and a new
+	// expiry; nil sends none (every earlier secret refused at once).
+	Reset *client.ResetOptions
+	// resetWord names a reset in plans: "reset", or "rotate".
+	resetWord planAction
+}
+
+// writeOptions are the options of one change by action: a reset carries the
+// run's reset body.
+func (r *changeRun) writeOptions(action client.Action, w client.WriteOptions) client.WriteOptions {
+	if action == client.ActionReset {
+		w.Reset = r.Reset
+	}
+	return w
 }
 
 // inUse reports whether sid is the token the command runs with: the one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/output"
@@ -111,6 +112,10 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
 		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
+	now, err := r.Now()
+	if err != nil {
+		return err
+	}
 	var p plan
 	for _, tok := range toks {
 		if r.inUse(tok.AccountSid) && !r.DryRun {
@@ -118,8 +123,8 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 				return err
 			}
 		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionReset,
-			Fields: []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}})
+		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: r.resetWord,
+			Fields: r.resetFields(tok, now)})
 	}
 	p.Failed = planFailures(failed)
 	if len(toks) == 0 && len(failed) == 0 {
@@ -142,4 +147,26 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 		return fmt.Errorf("cut short: the resets that finished are saved and listed; run the same command again with --idempotency-key %s to finish without resetting any twice: %w", key, ctx.Err())
 	}
 	return err
+}
+
+// resetFields are a reset's before → after: the secret, the previous secret
+// (kept for the overlap, or refused at once, ending any overlap) and the
+// expiry, in full times.
+func (r *changeRun) resetFields(tok *client.Token, now time.Time) []fieldChange {
+	fields := []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}
+	before := "none"
+	if tok.PreviousAuthTokenExpiresAt != nil {
+		before = "works until " + *tok.PreviousAuthTokenExpiresAt
+	}
+	after := "none (refused at once)"
+	if r.Reset != nil && r.Reset.PreviousValidFor > 0 {
+		after = output.Hint(tok.AuthTokenHint) + " works until " + wireTime(now.Add(time.Duration(r.Reset.PreviousValidFor)*time.Second))
+	}
+	if before != "none" || after != "none (refused at once)" {
+		fields = append(fields, fieldChange{"PreviousAuthToken", before, after})
+	}
+	if r.Reset != nil && r.Reset.ExpiresAt != "" && expiresDetail(tok.ExpiresAt) != r.Reset.ExpiresAt {
+		fields = append(fields, fieldChange{"ExpiresAt", expiresDetail(tok.ExpiresAt), r.Reset.ExpiresAt})
+	}
+	return fields
 }

@@ -19,18 +19,8 @@ import (
 // per token and, when the token in use was among them, completes its
 // self-rotation.
 func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secretFlags, key string) error {
-	// Every answer is checked before any secret is written: one naming
-	// other tokens than those asked for, or a malformed SID, is refused.
-	for _, res := range results {
-		var ua *untrustedAnswer
-		if errors.As(res.err, &ua) {
-			return res.err
-		}
-		if res.Status == "OK" {
-			if err := checkIssued(res.ApiToken, res.AccountSid); err != nil {
-				return err
-			}
-		}
+	if err := checkResetAnswers(results); err != nil {
+		return err
 	}
 	// With --reveal (or --secret-file -) a table's stdout is exactly the
 	// secret of the one token named, or "SID<TAB>SECRET" a line; the
@@ -45,15 +35,11 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			continue
 		}
 		secret := res.ApiToken.AuthToken
-		// Masked before it is written anywhere: a --secret-cmd's output,
-		// or a later step, may show it.
-		maskSecret(r.Msgs, r.MaskSecrets, secret)
-		path, err := s.save(res.AccountSid, secret)
+		path, handErr, err := r.handOver(ctx, res, s, key)
 		if err != nil {
-			results[i] = errResult(res.AccountSid, res.name, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key))
+			results[i] = errResult(res.AccountSid, res.name, err)
 			continue
 		}
-		handErr := s.handOff(ctx, r.Msgs, res.AccountSid, secret, r.SecretInUse)
 		results[i].Message = "reset"
 		if res.ApiToken.Replayed {
 			// The same key as an earlier run: its answer again, no new reset.
@@ -125,6 +111,39 @@ func rerunAsSelf(sid, path string) string {
 		sid, sid, shellQuote(path))
 }
 
+// checkResetAnswers checks every reset's answer before any secret is
+// written: one naming other tokens than those asked for, or a malformed SID
+// or secret, is refused.
+func checkResetAnswers(results []result) error {
+	for _, res := range results {
+		var ua *untrustedAnswer
+		if errors.As(res.err, &ua) {
+			return res.err
+		}
+		if res.Status == "OK" {
+			if err := checkIssued(res.ApiToken, res.AccountSid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// handOver puts one reset's new secret where it was told: its file (path,
+// "" when none), then --secret-cmd (handErr when that failed). err is a
+// file that could not be written: the secret went nowhere.
+func (r *changeRun) handOver(ctx context.Context, res result, s *secretFlags, key string) (path string, handErr, err error) {
+	secret := res.ApiToken.AuthToken
+	// Masked before it is written anywhere: a --secret-cmd's output, or a
+	// later step, may show it.
+	maskSecret(r.Msgs, r.MaskSecrets, secret)
+	path, err = s.save(res.AccountSid, secret)
+	if err != nil {
+		return "", nil, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key)
+	}
+	return path, s.handOff(ctx, r.Msgs, res.AccountSid, secret, r.SecretInUse), nil
+}
+
 // deliverNewSecret puts a fresh secret where it was told (its file, then
 // --secret-cmd) and prints the token: the secret itself only with --reveal.
 func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
@@ -191,7 +210,7 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
 	sid := r.InUse
 	fmt.Fprintf(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", sid, key)
-	after, err := r.API.Act(ctx, client.ActionReset, sid, client.WriteOptions{IdempotencyKey: key})
+	after, err := r.API.Act(ctx, client.ActionReset, sid, r.writeOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
 	if err != nil {
 		return err
 	}

@@ -190,11 +190,17 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 // newClient builds a client for the given credentials with the run's
 // settings (brand, debug, retries).
 func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, error) {
+	return f.newClientUnder(apiURL, sid, secret, kind, f.opts.Brand)
+}
+
+// newClientUnder is newClient for the token sid, working under brand ("" its
+// own root).
+func (f *Factory) newClientUnder(apiURL, sid, secret, kind, brand string) (*client.Client, error) {
 	o := client.Options{
 		BaseURL:      apiURL,
 		AccountSid:   sid,
 		AuthToken:    secret,
-		Brand:        f.opts.Brand,
+		Brand:        brand,
 		UserAgent:    "impactctl/" + f.Version,
 		MaxRetries:   3,
 		RetryWait:    500 * time.Millisecond,

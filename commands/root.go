@@ -125,6 +125,10 @@ func errorHint(f *Factory, err error) string {
 	switch ae.StatusCode {
 	case 401:
 		switch {
+		case ae.Code == contract.CodeTokenExpired && creds != nil:
+			return fmt.Sprintf("the token in use (%s) has expired: another token with apitokens.write can give it a new expiry with `impactctl tokens edit %s --expires-in 90d`", creds.AccountSid, creds.AccountSid)
+		case ae.Code == contract.CodeTokenExpired:
+			return "the token has expired: another token can give it a new expiry with `impactctl tokens edit SID --expires-in 90d`"
 		case creds == nil:
 			return "check the Account SID and the Auth Token"
 		case creds.fromEnvironment():
@@ -143,6 +147,8 @@ func errorHint(f *Factory, err error) string {
 				return fmt.Sprintf("the token in use (%s) is disabled: another token can enable it with `impactctl tokens enable %s`", creds.AccountSid, creds.AccountSid)
 			}
 			return "the token is disabled"
+		case contract.CodePreviousSecret:
+			return "this command runs on the token's previous Auth Token (an overlapping reset replaced it), which may not change its own token: use the new Auth Token"
 		case contract.CodeEscalation:
 			return "a token cannot grant a scope it lacks, nor change a token holding scopes it lacks: use a token that holds them"
 		case contract.CodeMissingScope:

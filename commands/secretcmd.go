@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // splitCommand splits --secret-cmd's CMD into words as a POSIX shell would:
@@ -114,6 +115,9 @@ func handOff(ctx context.Context, argv []string, sid, secret, inUse string, out 
 	cmd.Stdin = strings.NewReader(secret + "\n")
 	cmd.Stdout = out
 	cmd.Stderr = out
+	// Stopped (its --secret-cmd-timeout ran out), it gets a moment to close
+	// its output; a child it left holding it does not keep us waiting.
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = childEnv(os.Environ(), sid, inUse)
 	err := cmd.Run()
 	var ee *exec.ExitError

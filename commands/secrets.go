@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,9 @@ type secretFlags struct {
 	Dir    string
 	Reveal bool
 	Cmd    string
-	bulk   bool
+	// CmdTimeout bounds each --secret-cmd run (--secret-cmd-timeout).
+	CmdTimeout time.Duration
+	bulk       bool
 	// one is set when the command named exactly one token (no --all, no
 	// --stdin): a revealed secret then goes to stdout alone, not as
 	// "SID<TAB>SECRET".
@@ -45,6 +48,7 @@ func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 	}
 	cmd.Flags().BoolVar(&s.Reveal, "reveal", false, "print the new Auth Token on stdout, alone (several tokens: SID<TAB>SECRET a line)")
 	cmd.Flags().StringVar(&s.Cmd, "secret-cmd", "", "hand each new Auth Token to CMD on its stdin (after any file is written)")
+	cmd.Flags().DurationVar(&s.CmdTimeout, "secret-cmd-timeout", time.Minute, "how long each --secret-cmd run may take before it is stopped and counts as failed")
 }
 
 // check refuses, before anything changes, a command that has nowhere to put
@@ -53,6 +57,9 @@ func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 // (not another user's), and --secret-cmd's command present, so a secret is
 // never created only to be lost.
 func (s *secretFlags) check(io *IOStreams) error {
+	if s.CmdTimeout < 0 {
+		return usageErrorf("invalid --secret-cmd-timeout %s: must be positive", s.CmdTimeout)
+	}
 	given := 0
 	for _, set := range []bool{s.File != "", s.Dir != "", s.Reveal} {
 		if set {
@@ -251,7 +258,16 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, 
 	// through as it is, in JSON modes too: the user asked for it.
 	msgs.mu.Lock()
 	defer msgs.mu.Unlock()
-	return handOff(ctx, s.argv, sid, secret, inUse, msgs.raw)
+	if s.CmdTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.CmdTimeout)
+		defer cancel()
+	}
+	err := handOff(ctx, s.argv, sid, secret, inUse, msgs.raw)
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("%s did not finish within --secret-cmd-timeout %s", s.argv[0], s.CmdTimeout)
+	}
+	return err
 }
 
 // maskSecret asks GitHub Actions (mask set) to hide secret from the job's

@@ -14,6 +14,8 @@ func newTokensCmd(f *Factory) *cobra.Command {
 		takesNames(newTokensCreateCmd(f, nil)),
 		takesNames(newTokensEditCmd(f, nil)),
 		takesNames(newTokensResetCmd(f, nil)),
+		takesNames(newTokensRotateCmd(f, nil)),
+		takesNames(newTokensEndOverlapCmd(f, nil)),
 		takesNames(newTokensStateCmd(f, client.ActionDisable, "Disable tokens: new requests with them are refused at once", nil)),
 		takesNames(newTokensStateCmd(f, client.ActionEnable, "Enable disabled tokens", nil)),
 		takesNames(newTokensStateCmd(f, client.ActionDelete, "Delete tokens: their credentials are refused at once", nil)),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ type TokensCreateOptions struct {
 	Scopes          []string
 	DeveloperEmails []string
 	From            string
+	Expiry          expiryFlags
 	Secret          secretFlags
 	changeFlags
 }
@@ -33,8 +35,14 @@ flags given as overrides; the name defaults to "<Name> (copy)").
 The new Auth Token goes where it is told: --secret-file PATH (- for stdout)
 or --reveal (stdout), and, with --secret-cmd CMD, to CMD on its stdin after
 any file is written. On a terminal stdout is the default; elsewhere, told
-nothing, the command refuses before creating anything.`,
+nothing, the command refuses before creating anything.
+
+--expires-in D (90d, 2w, 36h from now) or --expires-at DATE (00:00:00Z that
+day) give the token an expiry: from then on it is refused (exit 4), until
+another token gives it a new one with tokens edit. A duplicate does not
+copy the source's expiry.`,
 		Example: `  impactctl tokens create --name "CI deploys" --scope 'reports.*' --secret-file ci.secret --yes
+  impactctl tokens create --name "Quarterly export" --expires-in 90d --reveal
   impactctl tokens create --from "$SID" --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,6 +57,7 @@ nothing, the command refuses before creating anything.`,
 	cmd.Flags().StringArrayVar(&opts.Scopes, "scope", nil, "a scope or category.* (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.DeveloperEmails, "developer-email", nil, "a developer e-mail address (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")
+	opts.Expiry.register(cmd, false)
 	opts.Secret.register(cmd, false)
 	opts.changeFlags.register(cmd)
 	return cmd
@@ -70,6 +79,16 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	if len(opts.DeveloperEmails) > contract.MaxEmails {
 		return usageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
+	var expires time.Time
+	if opts.Expiry.given() {
+		now, err := opts.Env.Now()
+		if err != nil {
+			return err
+		}
+		if expires, _, _, err = opts.Expiry.resolve(now); err != nil {
+			return err
+		}
+	}
 	if !opts.DryRun {
 		if err := opts.Secret.check(opts.Env.IO); err != nil {
 			return err
@@ -88,6 +107,10 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	req, ch, err := planCreate(ctx, c, opts, opts.Env.Brand != "")
 	if err != nil {
 		return err
+	}
+	if !expires.IsZero() {
+		req.ExpiresAt = wireTime(expires)
+		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", nil, req.ExpiresAt})
 	}
 	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ type TokensEditOptions struct {
 	Env    changeEnv
 	SID    string
 	Fields tokenFields
+	Expiry expiryFlags
 	changeFlags
 }
 
@@ -22,9 +24,19 @@ func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Co
 	opts := &TokensEditOptions{}
 	cmd := &cobra.Command{
 		Use:   "edit SID",
-		Short: "Edit a token's name, description, API version or primary contact",
+		Short: "Edit a token's name, description, API version, primary contact or expiry",
+		Long: `Edit a token's name, description, API version, primary contact or expiry.
+
+--expires-in D (90d, 2w, 36h from now), --expires-at DATE (00:00:00Z that
+day) or --no-expiry set when the token stops working. The new expiry must
+lie in the future. A token may shorten its own expiry but never move it
+later or clear it (exit 5): another token does that. The account's last
+manager without an expiry cannot be given one (exit 7), so time alone never
+leaves the account without a manager.`,
 		Example: `  impactctl tokens edit "$SID" --name "CI deploys" --api-version latest
-  impactctl tokens edit "$SID" --primary-contact ada@example.com --yes`,
+  impactctl tokens edit "$SID" --primary-contact ada@example.com --yes
+  impactctl tokens edit "$SID" --expires-in 90d --yes
+  impactctl tokens edit "$SID" --no-expiry --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.SID = f.changeEnv(), args[0]
@@ -35,17 +47,29 @@ func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Co
 		},
 	}
 	opts.Fields.register(cmd, true)
+	opts.Expiry.register(cmd, true)
 	opts.changeFlags.register(cmd)
 	return cmd
 }
 
 func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	fl := opts.Fields
-	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") {
-		return usageErrorf("nothing to edit: give --name, --description, --api-version or --primary-contact")
+	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") && !opts.Expiry.given() {
+		return usageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
 	}
 	if err := fl.check(); err != nil {
 		return err
+	}
+	var expires time.Time
+	var noExpiry bool
+	if opts.Expiry.given() {
+		now, err := opts.Env.Now()
+		if err != nil {
+			return err
+		}
+		if expires, noExpiry, _, err = opts.Expiry.resolve(now); err != nil {
+			return err
+		}
 	}
 	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
@@ -55,6 +79,7 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	if err != nil {
 		return err
 	}
+	planExpiry(&upd, &ch, tok, expires, noExpiry)
 	return r.changeOne(ctx, edit{tok: tok, change: ch, question: "Edit this token?",
 		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
@@ -64,6 +89,21 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
 		},
 	})
+}
+
+// planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH
+// and its plan, in full times, when it differs from the token's.
+func planExpiry(upd *client.TokenUpdate, ch *change, tok *client.Token, expires time.Time, noExpiry bool) {
+	before := expiresDetail(tok.ExpiresAt)
+	switch {
+	case noExpiry && tok.ExpiresAt != nil:
+		upd.ClearExpiresAt = true
+		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, "never"})
+	case !expires.IsZero() && before != wireTime(expires):
+		at := wireTime(expires)
+		upd.ExpiresAt = &at
+		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, at})
+	}
 }
 
 // planEdit turns the flags into a PATCH and its before → after, leaving out

@@ -22,6 +22,7 @@ type tokenListFlags struct {
 	CreatedBefore string
 	UnusedFor     string
 	NotResetFor   string
+	ExpiringIn    string
 	Limit         int
 	PageSize      int
 	// pageSizeSet reports whether --page-size was given.
@@ -41,6 +42,7 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&l.CreatedBefore, "created-before", "", "only tokens created before a date, a time or an age such as 30d (ago)")
 	fl.StringVar(&l.UnusedFor, "unused-for", "", "only tokens created more than an age such as 90d ago and not used since (never used counts)")
 	fl.StringVar(&l.NotResetFor, "not-reset-for", "", "only tokens whose Auth Token was not reset for an age such as 90d")
+	fl.StringVar(&l.ExpiringIn, "expiring-within", "", "only tokens that expire within an age such as 14d (expired ones included)")
 	fl.IntVarP(&l.Limit, "limit", "L", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
 	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
@@ -100,6 +102,13 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		}
 		o.ResetBefore = now.Add(-age)
 	}
+	if l.ExpiringIn != "" {
+		age, err := parseAge("--expiring-within", l.ExpiringIn)
+		if err != nil {
+			return o, err
+		}
+		o.ExpiresBefore = now.Add(age)
+	}
 	if l.Limit < 0 {
 		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
 	}
@@ -123,6 +132,7 @@ func newTokensListCmd(f *Factory) *cobra.Command {
 		Short:   "List the account's API tokens",
 		Example: `  impactctl tokens list --state disabled
   impactctl tokens list --unused-for 90d -o json
+  impactctl tokens list --expiring-within 14d
   impactctl tokens list --name deploy --jq '.[].AccountSid'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -161,14 +171,15 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 		}
 		return lw.Close()
 	}
-	return printList(f, c.Tokens(ctx, lo), tokenColumns, tokenRow)
+	return printList(f, c.Tokens(ctx, lo), tokenColumns, func(t *client.Token) []string { return tokenRow(t, now) })
 }
 
 // tokenColumns are the token table's: at 80 columns a terminal shows the
-// whole SID, a readable name, the state and the last use.
+// whole SID, a readable name, the state and the last use; a wider one the
+// expiry too, before the creation date and the hint.
 var tokenColumns = columns{
-	Header:    []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED"},
-	DropFirst: []string{"SCOPES", "API", "CREATED", "AUTH TOKEN"},
+	Header:    []string{"ACCOUNT SID", "NAME", "STATE", "API", "SCOPES", "AUTH TOKEN", "CREATED", "LAST USED", "EXPIRES"},
+	DropFirst: []string{"SCOPES", "API", "CREATED", "AUTH TOKEN", "EXPIRES"},
 	Paint:     paintState(2),
 }
 
@@ -186,7 +197,8 @@ func paintState(col int) func(int, string) string {
 	}
 }
 
-func tokenRow(t *client.Token) []string {
+// tokenRow is a token as a table row; its expiry counted from now.
+func tokenRow(t *client.Token, now time.Time) []string {
 	return []string{
 		t.AccountSid,
 		t.Name,
@@ -196,5 +208,6 @@ func tokenRow(t *client.Token) []string {
 		output.Hint(t.AuthTokenHint),
 		shortDate(t.DateCreated),
 		shortDate(deref(t.DateLastUsed)),
+		expiresLabel(t.ExpiresAt, now),
 	}
 }

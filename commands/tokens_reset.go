@@ -2,6 +2,9 @@ package commands
 
 import (
 	"context"
+	"time"
+
+	"github.com/impactcom/impactctl/client"
 
 	"github.com/spf13/cobra"
 )
@@ -11,6 +14,8 @@ type TokensResetOptions struct {
 	Env    changeEnv
 	Select selection
 	Secret secretFlags
+	// Overlap is --overlap: how long the old secret keeps working.
+	Overlap string
 	changeFlags
 }
 
@@ -33,12 +38,24 @@ shell would (quotes honoured, nothing else: use sh -c '…' for more). If it
 fails, the command exits 11 naming the --idempotency-key that hands the
 secrets over again without resetting anything twice.
 
+--overlap D (1s to 7d: 90s, 30m, 1h, 2d) keeps the old secret working beside
+the new one for D, so whatever still holds it keeps working while the new one
+is handed out; tokens end-overlap SID ends it sooner. Only two secrets ever
+work: a later reset with an overlap replaces the previous secret, and a reset
+without one refuses every earlier secret at once (an emergency reset always
+works). The previous secret may do anything the token may except change its
+own token.
+
 Resetting the token in use (CI's normal case) saves the new secret first,
 checks that it works, then updates the stored profile; with environment
-credentials it says which variable to update.`,
+credentials it says which variable to update.
+
+--secret-cmd-timeout D (default 1m) stops a --secret-cmd that hangs; it then
+counts as a failed hand-off (exit 11).`,
 		Example: `  impactctl tokens reset "$SID" --yes --secret-file ci.secret
   impactctl tokens reset --all --not-reset-for 90d --secret-dir secrets/ --yes
-  impactctl tokens reset "$SID" --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'`,
+  impactctl tokens reset "$SID" --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'
+  impactctl tokens reset "$SID" --overlap 1h --yes --secret-file ci.secret`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Env, opts.Select.SIDs = f.changeEnv(), args
 			if runF != nil {
@@ -50,10 +67,15 @@ credentials it says which variable to update.`,
 	opts.Select.register(cmd)
 	opts.changeFlags.register(cmd)
 	opts.Secret.register(cmd, true)
+	cmd.Flags().StringVar(&opts.Overlap, "overlap", "0", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	return cmd
 }
 
 func tokensResetRun(ctx context.Context, opts *TokensResetOptions) error {
+	overlap, err := parseOverlap("--overlap", opts.Overlap)
+	if err != nil {
+		return err
+	}
 	if opts.Secret.Dir != "" {
 		opts.Select.SIDsOnly = "--secret-dir"
 	}
@@ -66,6 +88,9 @@ func tokensResetRun(ctx context.Context, opts *TokensResetOptions) error {
 	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {
 		return err
+	}
+	if overlap > 0 {
+		r.Reset = &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
 	}
 	return r.resetTokens(ctx, opts.Select, &opts.Secret)
 }

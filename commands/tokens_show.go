@@ -89,7 +89,18 @@ func tokenDetails(t *client.Token) [][2]string {
 		{"Updated", t.DateUpdated},
 		{"Last used", orNever(deref(t.DateLastUsed))},
 		{"Auth Token reset", orNever(deref(t.DateAuthTokenReset))},
+		{"Expires", expiresDetail(t.ExpiresAt)},
+		{"Previous Auth Token", previousDetail(t)},
 	}
+}
+
+// previousDetail says until when an overlap's previous secret works, and
+// when it was last used.
+func previousDetail(t *client.Token) string {
+	if t.PreviousAuthTokenExpiresAt == nil {
+		return "none"
+	}
+	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(deref(t.PreviousAuthTokenLastUsed)))
 }
 
 func userLabel(u *client.User) string {

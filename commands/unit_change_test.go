@@ -106,6 +106,13 @@ func (f *fakeAPI) Bulk(_ context.Context, a client.Action, sids []string, w clie
 
 func (f *fakeAPI) LastRateLimit() client.RateLimit { return f.rate }
 
+func (f *fakeAPI) EndOverlap(_ context.Context, sid string, _ client.WriteOptions) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acts = append(f.acts, "EndOverlap "+sid)
+	return nil
+}
+
 // newTestRun is a change's run over api, in a pipe, with --yes as given.
 func newTestRun(t *testing.T, api tokenAPI, yes bool) (*changeRun, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()

@@ -1,0 +1,391 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/output"
+)
+
+// TokensRotateOptions are `tokens rotate`'s inputs.
+type TokensRotateOptions struct {
+	Env     changeEnv
+	Select  selection
+	Secret  secretFlags
+	Overlap string
+	// ExpiresIn is --expires-in: the new expiry, set with the reset.
+	ExpiresIn  string
+	EndOverlap bool
+	changeFlags
+}
+
+func newTokensRotateCmd(f *Factory, runF func(*TokensRotateOptions) error) *cobra.Command {
+	opts := &TokensRotateOptions{}
+	cmd := &cobra.Command{
+		Use:   "rotate SID... | --all [filters]",
+		Short: "Rotate tokens without downtime: reset with an overlap, hand off, prove",
+		Long: `Rotate tokens the way a CI job should: for each token, reset it keeping the
+old Auth Token working for --overlap (default 1h; 0 for none), hand the new
+one off (--secret-file for one token, --secret-dir, --secret-cmd), then prove
+it: ApiTokens/Current with the new Auth Token answering anything but 401.
+Whatever still holds the old Auth Token keeps working until the overlap ends,
+so no job sees a refused request while the new one reaches it.
+
+Tokens are named as SIDs or selected with --all and the list filters, such
+as --not-reset-for 90d, --expiring-within 14d or --name TEXT. --expires-in D
+gives each token a new expiry in the same step (an age in days or weeks is
+counted to the following 00:00:00Z, in hours to the following whole hour,
+so a re-run the same day sends the same request).
+
+Before the first reset it prints the --idempotency-key it uses to stderr.
+Running the same command again with that key within 24 hours resets nothing
+twice: the server answers each reset as before, and the secrets are handed
+off and proven again.
+
+--end-overlap ends each token's overlap once its new Auth Token was handed
+off and proven. A token whose hand-off or proof failed keeps its old Auth
+Token until the overlap ends.
+
+One result per token: -o json gives [{"AccountSid","Name","Rotated",
+"PreviousAuthTokenExpiresAt","HandedOff","Verified","Status","Code",
+"Message"}]. Exit 11 when any hand-off or proof failed (it wins over 10),
+naming the tokens and the key that replays them; exit 10 when only resets
+failed.`,
+		Example: `  impactctl tokens rotate "$SID" --secret-file ci.secret --yes
+  impactctl tokens rotate --all --not-reset-for 90d --secret-dir secrets/ --yes
+  impactctl tokens rotate "$SID" --overlap 2h --expires-in 90d --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'
+  impactctl tokens rotate --all --expiring-within 14d --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Env, opts.Select.SIDs = f.changeEnv(), args
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensRotateRun(cmd.Context(), opts)
+		},
+	}
+	opts.Select.register(cmd)
+	opts.changeFlags.register(cmd)
+	opts.Secret.register(cmd, true)
+	cmd.Flags().StringVar(&opts.Overlap, "overlap", "1h", "keep the old Auth Token working for D beside the new one (0: refused at once)")
+	cmd.Flags().StringVar(&opts.ExpiresIn, "expires-in", "", "give each token a new expiry this far ahead, such as 90d")
+	cmd.Flags().BoolVar(&opts.EndOverlap, "end-overlap", false, "end each overlap once the new Auth Token was handed off and proven")
+	return cmd
+}
+
+// rotation is one token's outcome.
+type rotation struct {
+	AccountSid                 string             `json:"AccountSid"`
+	Name                       string             `json:"Name"`
+	Rotated                    bool               `json:"Rotated"`
+	PreviousAuthTokenExpiresAt *string            `json:"PreviousAuthTokenExpiresAt"`
+	HandedOff                  bool               `json:"HandedOff"`
+	Verified                   bool               `json:"Verified"`
+	Status                     string             `json:"Status"`
+	Code                       contract.ErrorCode `json:"Code,omitempty"`
+	Message                    string             `json:"Message"`
+}
+
+func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
+	overlap, err := parseOverlap("--overlap", opts.Overlap)
+	if err != nil {
+		return err
+	}
+	if opts.EndOverlap && overlap == 0 {
+		return usageErrorf("--end-overlap ends an overlap: with --overlap 0 there is none")
+	}
+	var expiresIn time.Duration
+	if opts.ExpiresIn != "" {
+		if expiresIn, err = parseAge("--expires-in", opts.ExpiresIn); err != nil {
+			return err
+		}
+	}
+	if opts.Secret.Dir != "" {
+		opts.Select.SIDsOnly = "--secret-dir"
+	}
+	if !opts.DryRun {
+		if err := opts.Secret.check(opts.Env.IO); err != nil {
+			return err
+		}
+		defer opts.Secret.close()
+	}
+	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	if err != nil {
+		return err
+	}
+	now, err := r.Now()
+	if err != nil {
+		return err
+	}
+	body := &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
+	if expiresIn > 0 {
+		body.ExpiresAt = wireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
+	}
+	r.Reset, r.resetWord = body, actionRotate
+	creds, err := opts.Env.Creds(ctx)
+	if err != nil {
+		return err
+	}
+	return r.rotate(ctx, opts, creds)
+}
+
+// roundedExpiry is now+age, moved on to the next 00:00:00Z for an age in days
+// or weeks, or the next whole hour for one in hours: a re-run the same day
+// (or hour) asks for the very same expiry, so its keyed resets replay.
+func roundedExpiry(now time.Time, flag string, age time.Duration) time.Time {
+	at := now.UTC().Add(age)
+	unit := time.Hour
+	if !strings.HasSuffix(strings.TrimSpace(flag), "h") {
+		unit = 24 * time.Hour
+	}
+	if t := at.Truncate(unit); !t.Equal(at) {
+		return t.Add(unit)
+	}
+	return at
+}
+
+// rotate runs the rotation: select, plan, confirm, reset (the bulk pipeline),
+// then for each token hand off, prove and, with --end-overlap, end the
+// overlap; one result per token.
+func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds *credentials) error {
+	s, sel := &opts.Secret, opts.Select
+	toks, failed, err := r.selectTokens(ctx, sel)
+	if err != nil {
+		return err
+	}
+	if len(toks) > 1 && s.File != "" && s.File != "-" {
+		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+	}
+	if len(toks) == 0 && len(failed) == 0 {
+		return r.nothingNamed(sel.All)
+	}
+	now, err := r.Now()
+	if err != nil {
+		return err
+	}
+	var p plan
+	for _, tok := range toks {
+		if r.inUse(tok.AccountSid) && !r.DryRun {
+			if err := s.checkSelf(tok.AccountSid); err != nil {
+				return err
+			}
+		}
+		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionRotate, Fields: r.resetFields(tok, now)})
+	}
+	p.Failed = planFailures(failed)
+	if len(p.Changes) > 0 || r.DryRun {
+		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", plural(len(p.Changes), "token"))); !ok {
+			return dryRunOutcome(err, failed, len(toks)+len(failed))
+		}
+	}
+	key := r.IdempotencyKey
+	if key == "" {
+		key = client.NewIdempotencyKey()
+	}
+	// Said before the first reset: should the run be cut short, the key
+	// finishes it without resetting any token twice.
+	r.Msgs.say(levelInfo, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
+	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
+	if err := checkResetAnswers(results); err != nil {
+		return err
+	}
+	kind := creds.Kind
+	if r.InUse == "" {
+		kind = "brand" // under --brand, a managed brand's tokens
+	}
+	out := make([]rotation, 0, len(results)+len(failed))
+	var self, selfPath string
+	for _, res := range results {
+		rot := rotation{AccountSid: res.AccountSid, Name: res.name, Status: "OK"}
+		if res.Status != "OK" {
+			out = append(out, failedRotation(rot, res.err))
+			continue
+		}
+		tok := res.ApiToken
+		rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
+		var notes []string
+		if tok.Replayed {
+			notes = append(notes, "reset earlier with this --idempotency-key (replayed)")
+		} else {
+			notes = append(notes, "reset")
+		}
+		path, handErr, err := r.handOver(ctx, res, s, key)
+		switch {
+		case err != nil:
+			notes = append(notes, err.Error())
+		case handErr != nil:
+			notes = append(notes, "not handed to --secret-cmd ("+handErr.Error()+")")
+		default:
+			rot.HandedOff = true
+			if path != "" {
+				notes = append(notes, "new Auth Token in "+path)
+			}
+			if len(s.argv) > 0 {
+				notes = append(notes, "handed to --secret-cmd")
+			}
+			if s.Reveal {
+				// Masked by handOver before anything was written.
+				notes = append(notes, "new Auth Token "+tok.AuthToken)
+			}
+		}
+		if rot.HandedOff {
+			verr := r.prove(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
+			if verr != nil {
+				notes = append(notes, "not proven: "+verr.Error())
+			} else {
+				rot.Verified = true
+				notes = append(notes, "proven")
+			}
+		}
+		if rot.HandedOff && rot.Verified && r.inUse(res.AccountSid) {
+			self, selfPath = tok.AuthToken, path
+		}
+		if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
+			if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
+				rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
+				if ae, ok := asAPIError(err); ok {
+					rot.Code = ae.Code
+				}
+				out = append(out, rot)
+				continue
+			}
+			rot.PreviousAuthTokenExpiresAt = nil
+			notes = append(notes, "overlap ended")
+		}
+		if !rot.HandedOff || !rot.Verified {
+			rot.Status = "ERROR"
+		}
+		rot.Message = strings.Join(notes, "; ")
+		out = append(out, rot)
+	}
+	for _, res := range failed {
+		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.name}, res.err))
+	}
+	err = r.printRotations(out)
+	if self != "" && r.Self != nil {
+		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return rotationOutcome(out, key, err)
+}
+
+func failedRotation(rot rotation, err error) rotation {
+	rot.Status = "ERROR"
+	if err != nil {
+		rot.Message = err.Error()
+	}
+	if ae, ok := asAPIError(err); ok {
+		rot.Code = ae.Code
+	}
+	return rot
+}
+
+// prove asks ApiTokens/Current with the new secret: anything but 401 proves
+// the secret matched (a 403 or 429 too). A network failure proves nothing
+// and is tried again, a few times.
+func (r *changeRun) prove(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+	c, err := env.TokenClient(creds, sid, secret, kind)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		_, err = c.Current(ctx)
+		if ae, ok := asAPIError(err); err == nil || ok && ae.StatusCode != http.StatusUnauthorized {
+			return nil
+		} else if ok {
+			return fmt.Errorf("the new Auth Token was refused (401)")
+		}
+		if attempt == 2 || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+}
+
+// endOverlap ends sid's overlap. The token in use asks with its new secret:
+// its previous one, which these credentials hold, may not end its own overlap.
+func (r *changeRun) endOverlap(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+	if !r.inUse(sid) {
+		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
+	}
+	c, err := env.TokenClient(creds, sid, secret, kind)
+	if err != nil {
+		return err
+	}
+	return c.EndOverlap(ctx, sid, client.WriteOptions{})
+}
+
+// printRotations writes one row or object per token.
+func (r *changeRun) printRotations(out []rotation) error {
+	p := r.Printer
+	if !p.Table() {
+		lw := p.List()
+		for _, rot := range out {
+			if err := lw.Add(rot); err != nil {
+				return err
+			}
+		}
+		return lw.Close()
+	}
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	t := output.NewTable(r.IO.Out, "ACCOUNT SID", "NAME", "ROTATED", "HANDED OFF", "VERIFIED", "RESULT")
+	for _, rot := range out {
+		msg := rot.Message
+		if rot.Status != "OK" {
+			msg = "error: " + msg
+		}
+		t.Row(rot.AccountSid, rot.Name, yes(rot.Rotated), yes(rot.HandedOff), yes(rot.Verified), msg)
+	}
+	return t.Render()
+}
+
+// rotationOutcome is the exit of a rotation: 11 when a token was reset but
+// its new secret was not handed off or not proven (it names them and the
+// key that replays them), else 10 when a reset failed, else printErr.
+func rotationOutcome(out []rotation, key string, printErr error) error {
+	var unproven, failedResets []string
+	for _, rot := range out {
+		switch {
+		case rot.Rotated && (!rot.HandedOff || !rot.Verified):
+			unproven = append(unproven, rot.AccountSid)
+		case rot.Status != "OK":
+			failedResets = append(failedResets, rot.AccountSid)
+		}
+	}
+	if len(unproven) > 0 {
+		msg := fmt.Sprintf("%s rotated, but the new Auth Token of %s was not handed off or not proven: each keeps its old Auth Token until its overlap ends; run the same command again with --idempotency-key %s within 24 hours to hand them off and prove them again (nothing is reset twice)",
+			plural(len(unproven), "token"), strings.Join(unproven, ", "), key)
+		if len(failedResets) > 0 {
+			msg += fmt.Sprintf("; also, %s could not be reset: %s", plural(len(failedResets), "token"), strings.Join(failedResets, ", "))
+		}
+		if printErr != nil {
+			msg += "; also: " + printErr.Error()
+		}
+		return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
+	}
+	if len(failedResets) > 0 {
+		msg := fmt.Sprintf("%d of %s could not be reset: %s", len(failedResets), plural(len(out), "token"), strings.Join(failedResets, ", "))
+		if len(failedResets) < len(out) {
+			msg += "; the others were rotated"
+		}
+		return &ExitError{Code: ExitPartial, Err: errors.New(msg)}
+	}
+	return printErr
+}
