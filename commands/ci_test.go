@@ -96,6 +96,8 @@ if [ -e "$log.fail" ]; then
 	echo "$tool: HTTP 502: Bad Gateway" >&2
 	exit 1
 fi
+# The secret store: what consumers read from now on, replaced at once.
+cp "$log.$n.stdin" "$STUB_LOG/store.tmp" && mv "$STUB_LOG/store.tmp" "$STUB_LOG/store"
 echo "$tool: stored"
 `
 
@@ -303,4 +305,66 @@ func lastCode(results []shellResult) int {
 		return -1
 	}
 	return results[len(results)-1].code
+}
+
+// consumer is a job that keeps authenticating with whatever the secret store
+// holds (oldToken until a hand-off stores another), as every pipeline that
+// reads the secret does, and counts the refusals it meets.
+type consumer struct {
+	stop    chan struct{}
+	done    chan struct{}
+	checks  int
+	refused []string
+}
+
+func startConsumer(t *testing.T, srv *recipeServer, st *stubs) *consumer {
+	t.Helper()
+	_ = t
+	c := &consumer{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+			secret := srv.oldToken
+			if b, err := os.ReadFile(filepath.Join(st.log, "store")); err == nil {
+				secret = strings.TrimSuffix(string(b), "\n")
+			}
+			c.checks++
+			// Not srv.status: a goroutine other than the test's must not stop it.
+			req, err := http.NewRequest(http.MethodGet, srv.url+"/Agencies/"+srv.sid+"/ApiTokens/Current", nil)
+			if err != nil {
+				c.refused = append(c.refused, err.Error())
+				return
+			}
+			req.SetBasicAuth(srv.sid, secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				c.refused = append(c.refused, err.Error())
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				c.refused = append(c.refused, fmt.Sprintf("%d after %d checks", resp.StatusCode, c.checks))
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return c
+}
+
+// finish stops the consumer and fails the test if it met a refusal.
+func (c *consumer) finish(t *testing.T) {
+	t.Helper()
+	close(c.stop)
+	<-c.done
+	if len(c.refused) > 0 {
+		t.Errorf("a consumer reading the secret store was refused during the rotation: %v", c.refused)
+	}
+	if c.checks < 5 {
+		t.Errorf("the consumer authenticated only %d times", c.checks)
+	}
 }

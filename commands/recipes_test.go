@@ -101,6 +101,8 @@ func (r *githubRecipe) run(t *testing.T, runID string) []shellResult {
 func TestRecipeGitHubActionsRotatesToken(t *testing.T) {
 	t.Run("weekly runs", func(t *testing.T) {
 		r := loadGitHubRecipe(t)
+		// A pipeline keeps authenticating with the stored secret throughout.
+		consumer := startConsumer(t, r.srv, r.st)
 		first := r.run(t, "1001")
 		if lastCode(first) != 0 {
 			t.Fatalf("the recipe failed:\n%v", first)
@@ -109,6 +111,7 @@ func TestRecipeGitHubActionsRotatesToken(t *testing.T) {
 		if lastCode(second) != 0 {
 			t.Fatalf("the next week's run failed:\n%v", second)
 		}
+		consumer.finish(t)
 		calls := r.st.calls(t, "gh")
 		if len(calls) != 2 {
 			t.Fatalf("gh was called %d times, want once a run", len(calls))
@@ -124,28 +127,25 @@ func TestRecipeGitHubActionsRotatesToken(t *testing.T) {
 		if s1 == s2 {
 			t.Error("two weeks' runs stored the same secret")
 		}
-		if got := r.srv.status(t, r.srv.sid, s2); got != http.StatusOK {
-			t.Errorf("the stored secret answers %d, want 200", got)
-		}
-		for _, old := range []string{r.srv.oldToken, s1} {
-			if got := r.srv.status(t, r.srv.sid, old); got != http.StatusUnauthorized {
-				t.Errorf("a replaced secret answers %d, want 401", got)
-			}
-		}
+		checkOverlap(t, r.srv, s1, s2)
 		results := append(first, second...)
 		noSecrets(t, results, r.srv.oldToken, s1, s2, r.srv.rotatorToken)
-		if !strings.Contains(second[len(second)-1].stdout, "Status:") {
-			t.Errorf("the recipe did not show auth status:\n%v", second)
+		if !strings.Contains(second[len(second)-1].stdout, "Previous Auth Token:  works until") {
+			t.Errorf("the recipe did not show the token and its overlap:\n%v", second)
 		}
 		emptyDir(t, r.tmp)
 	})
 
 	t.Run("failed hand-off, then a re-run", func(t *testing.T) {
 		r := loadGitHubRecipe(t)
+		consumer := startConsumer(t, r.srv, r.st)
 		r.st.failing(t, "gh", true)
 		failed := r.run(t, "2001")
 		if got := lastCode(failed); got != 11 {
 			t.Fatalf("a failed hand-off ended %d, want 11:\n%v", got, failed)
+		}
+		if !strings.Contains(failed[len(failed)-1].stderr, "--idempotency-key rotate-impact-token-2001") {
+			t.Errorf("exit 11 does not name the key that replays the rotation:\n%v", failed)
 		}
 		emptyDir(t, r.tmp)
 		r.st.failing(t, "gh", false)
@@ -153,6 +153,7 @@ func TestRecipeGitHubActionsRotatesToken(t *testing.T) {
 		if lastCode(rerun) != 0 {
 			t.Fatalf("the re-run failed:\n%v", rerun)
 		}
+		consumer.finish(t)
 		calls := r.st.calls(t, "gh")
 		if len(calls) != 2 {
 			t.Fatalf("gh was called %d times, want twice", len(calls))
@@ -232,6 +233,7 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 	t.Run("scheduled runs", func(t *testing.T) {
 		job := loadGitLabJob(t)
 		srv, st, tmp := startRecipeServer(t), newStubs(t), t.TempDir()
+		consumer := startConsumer(t, srv, st)
 		first := runGitLabJob(t, job, srv, st, tmp, "501")
 		if first.code != 0 {
 			t.Fatalf("the job failed:\n%v", first)
@@ -240,6 +242,7 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 		if second.code != 0 {
 			t.Fatalf("the next scheduled job failed:\n%v", second)
 		}
+		consumer.finish(t)
 		calls := st.calls(t, "glab")
 		if len(calls) != 2 {
 			t.Fatalf("glab was called %d times, want once a run", len(calls))
@@ -254,17 +257,10 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 		if s1 == s2 {
 			t.Error("two scheduled runs stored the same secret")
 		}
-		if got := srv.status(t, srv.sid, s2); got != http.StatusOK {
-			t.Errorf("the stored secret answers %d, want 200", got)
-		}
-		for _, old := range []string{srv.oldToken, s1} {
-			if got := srv.status(t, srv.sid, old); got != http.StatusUnauthorized {
-				t.Errorf("a replaced secret answers %d, want 401", got)
-			}
-		}
+		checkOverlap(t, srv, s1, s2)
 		noSecrets(t, []shellResult{first, second}, srv.oldToken, s1, s2, srv.rotatorToken)
-		if !strings.Contains(second.stdout, "Status:") {
-			t.Errorf("the job did not show auth status:\n%v", second)
+		if !strings.Contains(second.stdout, "Previous Auth Token:  works until") {
+			t.Errorf("the job did not show the token and its overlap:\n%v", second)
 		}
 		emptyDir(t, tmp)
 	})
@@ -272,6 +268,7 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 	t.Run("failed hand-off, then a retry", func(t *testing.T) {
 		job := loadGitLabJob(t)
 		srv, st, tmp := startRecipeServer(t), newStubs(t), t.TempDir()
+		consumer := startConsumer(t, srv, st)
 		st.failing(t, "glab", true)
 		failed := runGitLabJob(t, job, srv, st, tmp, "601")
 		if failed.code != 11 {
@@ -282,6 +279,7 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 		if retry.code != 0 {
 			t.Fatalf("the retry failed:\n%v", retry)
 		}
+		consumer.finish(t)
 		calls := st.calls(t, "glab")
 		if len(calls) != 2 {
 			t.Fatalf("glab was called %d times, want twice", len(calls))
@@ -297,4 +295,20 @@ func TestRecipeGitLabCIRotatesToken(t *testing.T) {
 		noSecrets(t, []shellResult{failed, retry}, srv.oldToken, stored, srv.rotatorToken)
 		emptyDir(t, tmp)
 	})
+}
+
+// checkOverlap checks the secrets after two rotations with an overlap: the
+// stored one works, so does the one it replaced (until the overlap ends),
+// and the one before that, replaced by the second overlapping reset, does not.
+func checkOverlap(t *testing.T, srv *recipeServer, s1, s2 string) {
+	t.Helper()
+	if got := srv.status(t, srv.sid, s2); got != http.StatusOK {
+		t.Errorf("the stored secret answers %d, want 200", got)
+	}
+	if got := srv.status(t, srv.sid, s1); got != http.StatusOK {
+		t.Errorf("the previous secret answers %d during the overlap, want 200", got)
+	}
+	if got := srv.status(t, srv.sid, srv.oldToken); got != http.StatusUnauthorized {
+		t.Errorf("the secret before it answers %d, want 401 (at most two secrets work)", got)
+	}
 }
