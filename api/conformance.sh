@@ -106,10 +106,15 @@ exercise() {
   run tokens disable "$a" --yes
   run tokens enable "$a" --yes
   run tokens reset "$a" --secret-file "$work/$label-a.secret" --yes
+  run tokens edit "$a" --expires-in 90d --yes
+  run tokens list --expiring-within 100d
+  run tokens reset "$a" --overlap 1h --secret-file "$work/$label-a.secret" --yes
+  run tokens end-overlap "$a" --yes
   run tokens disable "$b" "$c" --yes
   run tokens enable "$b" "$c" --yes
   mkdir -m 700 "$work/$label-secrets"
   run tokens reset "$b" "$c" --secret-dir "$work/$label-secrets" --yes
+  run tokens rotate "$b" "$c" --overlap 1h --expires-in 30d --secret-dir "$work/$label-secrets" --yes
   run tokens delete "$a" --yes
   run tokens delete "$b" "$c" --yes
   # The events of all that: a deleted token's history, and the account's.

@@ -189,9 +189,11 @@ func (c *Client) Act(ctx context.Context, a Action, sid string, wo WriteOptions)
 	case ActionDelete:
 		return nil, c.deleteToken(ctx, sid, wo)
 	case ActionReset:
-		var body any
-		if wo.Reset != nil {
-			body = wo.Reset
+		// Always an object, {} without options: the body is optional, and
+		// an empty one reads as no object to some OpenAPI tools.
+		body := wo.Reset
+		if body == nil {
+			body = &ResetOptions{}
 		}
 		return c.tokenWrite(ctx, write{method: http.MethodPost, rel: rel, body: body, opts: wo, action: a})
 	case ActionDisable, ActionEnable:

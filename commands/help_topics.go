@@ -80,14 +80,14 @@ answers map to them the same way for every command, impactctl api included.
   1    unexpected error
   2    bad usage or input; also the API's 400, 405, 413, 415 and 422
   3    needs confirmation (--yes) where none can be asked, or declined
-  4    no credentials, or authentication failed (401)
+  4    no credentials, or authentication failed (401), the token expired included
   5    forbidden (403): a disabled token or a missing scope
   6    not found (404)
   7    conflict (409), or a stale edit (412)
   8    rate limited, after retries
   9    server or network failure (5xx, no answer, a timeout)
   10   a command on several tokens where some failed (each has its result)
-  11   changed, but a new secret could not be handed to --secret-cmd
+  11   changed, but a new secret could not be handed to --secret-cmd (tokens rotate: or not proven); wins over 10
   130  interrupted (Ctrl-C)
 
 A retried delete that finds the token gone has succeeded (0).
