@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -499,5 +500,67 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestManagerShortcutMatchesTheRule: the last-manager rule skips reading the
+// roster for changes that cannot take a manager away (touchesManager). Over
+// random rosters and changes (states, scopes, expiries, creations, deletions)
+// every change it skips is one the whole rule would allow.
+func TestManagerShortcutMatchesTheRule(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	scopes := []string{scopeTokensWrite, "reports.read", "users.read"}
+	now := int64(1000)
+	randomToken := func(sid string) *token {
+		t := &token{SID: sid, State: stateEnabled}
+		if rng.IntN(4) == 0 {
+			t.State = stateDisabled
+		}
+		for _, s := range scopes {
+			if rng.IntN(3) > 0 {
+				t.Scopes = append(t.Scopes, s)
+			}
+		}
+		switch rng.IntN(3) {
+		case 1:
+			t.ExpiresAt = sql.NullInt64{Int64: now - 10 + int64(rng.IntN(20)), Valid: true}
+		case 2:
+			t.ExpiresAt = sql.NullInt64{Int64: now + 1000, Valid: true}
+		}
+		return t
+	}
+	for trial := range 20000 {
+		var roster []holder
+		var tokens []*token
+		for i := range 1 + rng.IntN(4) {
+			tok := randomToken(fmt.Sprint("T", i))
+			tokens = append(tokens, tok)
+			roster = applyTo(roster, nil, tok)
+		}
+		var before, after *token
+		switch rng.IntN(3) {
+		case 0: // a new token
+			after = randomToken("NEW")
+		case 1: // a deletion
+			before = tokens[rng.IntN(len(tokens))]
+		default: // a change: state, scopes or expiry
+			before = tokens[rng.IntN(len(tokens))]
+			c := snapshotOf(before)
+			after = &c
+			n := randomToken(before.SID)
+			switch rng.IntN(3) {
+			case 0:
+				after.State = n.State
+			case 1:
+				after.Scopes = n.Scopes
+			default:
+				after.ExpiresAt = n.ExpiresAt
+			}
+		}
+		next := applyTo(roster, before, after)
+		refused := hasManager(roster, now) && !hasManager(next, now) || hasManager(roster, 0) && !hasManager(next, 0)
+		if refused && !touchesManager(before, after) {
+			t.Fatalf("trial %d: the shortcut skips a change the rule refuses: %+v → %+v in %+v", trial, before, after, roster)
+		}
 	}
 }
