@@ -32,7 +32,7 @@ When the token is the one this command runs with, it needs --yes: should
 these credentials still hold the previous Auth Token, the server refuses
 (the previous Auth Token may not change its own token); store the new one
 first. A token without a previous Auth Token is left alone (exit 0).`,
-		Example: `  impactctl tokens show "$SID"            # Previous Auth Token: works until …; last used …
+		Example: `  impactctl tokens show "$SID"    # see "Previous Auth Token": until when it works, when last used
   impactctl tokens end-overlap "$SID" --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
