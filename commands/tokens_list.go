@@ -32,7 +32,7 @@ type tokenListFlags struct {
 }
 
 // textFilters are the list filters given as text: none may be given empty.
-var textFilters = []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for"}
+var textFilters = []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within"}
 
 func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
@@ -56,7 +56,8 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	// An empty filter (an unset variable: --name "$UNSET") would select every
 	// token; it is refused rather than taken as no filter.
 	values := map[string]string{"state": l.State, "name": l.Name, "created-after": l.CreatedAfter,
-		"created-before": l.CreatedBefore, "unused-for": l.UnusedFor, "not-reset-for": l.NotResetFor}
+		"created-before": l.CreatedBefore, "unused-for": l.UnusedFor, "not-reset-for": l.NotResetFor,
+		"expiring-within": l.ExpiringIn}
 	for _, name := range textFilters {
 		if l.given != nil && l.given(name) && values[name] == "" {
 			return o, usageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)

@@ -272,7 +272,7 @@ func jsonEqual(a, b any) bool {
 }
 
 // listFilters are the query parameters of GET ApiTokens besides paging.
-var listFilters = []string{"State", "Name", "CreatedAfter", "CreatedBefore", "LastUsedBefore", "ResetBefore"}
+var listFilters = []string{"State", "Name", "CreatedAfter", "CreatedBefore", "LastUsedBefore", "ResetBefore", "ExpiresBefore"}
 
 // FuzzListQuery sends any query to the three lists. A refusal names a parameter the
 // list reads; a page answers what was asked, and its @nextpageuri keeps the filters.
