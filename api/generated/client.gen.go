@@ -361,11 +361,21 @@ type ApiToken struct {
 	// DeveloperEmails Addresses told about changes to the token.
 	DeveloperEmails []Email `json:"DeveloperEmails"`
 
+	// ExpiresAt When the token stops authenticating (401 `token_expired`); null for never.
+	ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
+
 	// LatestApiVersion Example: 3
 	LatestApiVersion int `json:"LatestApiVersion"`
 
 	// Name Example: CI deploys
 	Name string `json:"Name"`
+
+	// PreviousAuthTokenExpiresAt Until when the secret an overlapping reset replaced still works beside
+	// the current one; null when no previous secret works.
+	PreviousAuthTokenExpiresAt *time.Time `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+	// PreviousAuthTokenLastUsed When the previous secret was last used (written at most once a minute); null when never or when none works.
+	PreviousAuthTokenLastUsed *time.Time `json:"PreviousAuthTokenLastUsed,omitempty"`
 
 	// PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 	// null for none.
@@ -454,11 +464,21 @@ type ApiTokenWithSecret struct {
 	// DeveloperEmails Addresses told about changes to the token.
 	DeveloperEmails []Email `json:"DeveloperEmails"`
 
+	// ExpiresAt When the token stops authenticating (401 `token_expired`); null for never.
+	ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
+
 	// LatestApiVersion Example: 3
 	LatestApiVersion int `json:"LatestApiVersion"`
 
 	// Name Example: CI deploys
 	Name string `json:"Name"`
+
+	// PreviousAuthTokenExpiresAt Until when the secret an overlapping reset replaced still works beside
+	// the current one; null when no previous secret works.
+	PreviousAuthTokenExpiresAt *time.Time `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+	// PreviousAuthTokenLastUsed When the previous secret was last used (written at most once a minute); null when never or when none works.
+	PreviousAuthTokenLastUsed *time.Time `json:"PreviousAuthTokenLastUsed,omitempty"`
 
 	// PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 	// null for none.
@@ -493,6 +513,17 @@ type AuthTokenSecret struct {
 // BulkRequest The tokens to act on, at most 100, each once.
 type BulkRequest struct {
 	Sids []AccountSid `json:"Sids"`
+}
+
+// BulkResetRequest The tokens to reset, at most 100, each once; `PreviousValidFor` and
+// `ExpiresAt` (see `ResetOptions`) apply to every one.
+type BulkResetRequest struct {
+	// ExpiresAt The new expiry (as in `TokenPatch`); null clears it.
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
+
+	// PreviousValidFor Example: 3600
+	PreviousValidFor *int         `json:"PreviousValidFor,omitempty"`
+	Sids             []AccountSid `json:"Sids"`
 }
 
 // BulkResetResult As `BulkResult`, with the new secret in `ApiToken` on `OK`.
@@ -536,11 +567,21 @@ type BulkResetResult struct {
 		// DeveloperEmails Addresses told about changes to the token.
 		DeveloperEmails []Email `json:"DeveloperEmails"`
 
+		// ExpiresAt When the token stops authenticating (401 `token_expired`); null for never.
+		ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
+
 		// LatestApiVersion Example: 3
 		LatestApiVersion int `json:"LatestApiVersion"`
 
 		// Name Example: CI deploys
 		Name string `json:"Name"`
+
+		// PreviousAuthTokenExpiresAt Until when the secret an overlapping reset replaced still works beside
+		// the current one; null when no previous secret works.
+		PreviousAuthTokenExpiresAt *time.Time `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+		// PreviousAuthTokenLastUsed When the previous secret was last used (written at most once a minute); null when never or when none works.
+		PreviousAuthTokenLastUsed *time.Time `json:"PreviousAuthTokenLastUsed,omitempty"`
 
 		// PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 		// null for none.
@@ -559,7 +600,10 @@ type BulkResetResult struct {
 	// `missing_scope`, `escalation`, `not_found`, `last_admin`, `conflict`,
 	// `stale_etag`, `idempotency_mismatch`, `idempotency_in_flight`,
 	// `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
-	// `rate_limited`, `auth_fail_limited`, `internal`. New codes may be added;
+	// `rate_limited`, `auth_fail_limited`, `internal`, `token_expired` (401:
+	// the secret matched but the token's `ExpiresAt` has passed),
+	// `previous_secret` (403: the previous secret of an overlapping reset may
+	// not change its own token). New codes may be added;
 	// none is ever renamed, so a client treats an unknown code by its status.
 	//
 	//
@@ -619,11 +663,21 @@ type BulkResult struct {
 		// DeveloperEmails Addresses told about changes to the token.
 		DeveloperEmails []Email `json:"DeveloperEmails"`
 
+		// ExpiresAt When the token stops authenticating (401 `token_expired`); null for never.
+		ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
+
 		// LatestApiVersion Example: 3
 		LatestApiVersion int `json:"LatestApiVersion"`
 
 		// Name Example: CI deploys
 		Name string `json:"Name"`
+
+		// PreviousAuthTokenExpiresAt Until when the secret an overlapping reset replaced still works beside
+		// the current one; null when no previous secret works.
+		PreviousAuthTokenExpiresAt *time.Time `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+		// PreviousAuthTokenLastUsed When the previous secret was last used (written at most once a minute); null when never or when none works.
+		PreviousAuthTokenLastUsed *time.Time `json:"PreviousAuthTokenLastUsed,omitempty"`
 
 		// PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 		// null for none.
@@ -642,7 +696,10 @@ type BulkResult struct {
 	// `missing_scope`, `escalation`, `not_found`, `last_admin`, `conflict`,
 	// `stale_etag`, `idempotency_mismatch`, `idempotency_in_flight`,
 	// `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
-	// `rate_limited`, `auth_fail_limited`, `internal`. New codes may be added;
+	// `rate_limited`, `auth_fail_limited`, `internal`, `token_expired` (401:
+	// the secret matched but the token's `ExpiresAt` has passed),
+	// `previous_secret` (403: the previous secret of an overlapping reset may
+	// not change its own token). New codes may be added;
 	// none is ever renamed, so a client treats an unknown code by its status.
 	//
 	//
@@ -730,11 +787,21 @@ type Current struct {
 	// DeveloperEmails Addresses told about changes to the token.
 	DeveloperEmails []Email `json:"DeveloperEmails"`
 
+	// ExpiresAt When the token stops authenticating (401 `token_expired`); null for never.
+	ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
+
 	// LatestApiVersion Example: 3
 	LatestApiVersion int `json:"LatestApiVersion"`
 
 	// Name Example: CI deploys
 	Name string `json:"Name"`
+
+	// PreviousAuthTokenExpiresAt Until when the secret an overlapping reset replaced still works beside
+	// the current one; null when no previous secret works.
+	PreviousAuthTokenExpiresAt *time.Time `json:"PreviousAuthTokenExpiresAt,omitempty"`
+
+	// PreviousAuthTokenLastUsed When the previous secret was last used (written at most once a minute); null when never or when none works.
+	PreviousAuthTokenLastUsed *time.Time `json:"PreviousAuthTokenLastUsed,omitempty"`
 
 	// PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 	// null for none.
@@ -749,6 +816,9 @@ type Current struct {
 	//
 	// Example: /Agencies/IRa9Kd72LmQx4Tz8Wc1Vb6Nh3Jp5Rf0Ys2/ApiTokens/IRt7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2
 	Uri string `json:"Uri"`
+
+	// UsingPreviousAuthToken True when the request used the token's previous secret (an overlapping reset).
+	UsingPreviousAuthToken bool `json:"UsingPreviousAuthToken"`
 }
 
 // DeveloperEmails The whole list of developer e-mail addresses.
@@ -756,7 +826,10 @@ type DeveloperEmails struct {
 	Emails []Email `json:"Emails"`
 }
 
-// Email Example: dev@example.com
+// Email A bare address on a public mail domain: at least two labels (`example.com`),
+// no address literal (`user@[10.0.0.5]`), no IP address, no `localhost`.
+//
+// Example: dev@example.com
 type Email = openapi_types.Email
 
 // Error Every failure's answer.
@@ -766,7 +839,10 @@ type Error struct {
 	// `missing_scope`, `escalation`, `not_found`, `last_admin`, `conflict`,
 	// `stale_etag`, `idempotency_mismatch`, `idempotency_in_flight`,
 	// `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
-	// `rate_limited`, `auth_fail_limited`, `internal`. New codes may be added;
+	// `rate_limited`, `auth_fail_limited`, `internal`, `token_expired` (401:
+	// the secret matched but the token's `ExpiresAt` has passed),
+	// `previous_secret` (403: the previous secret of an overlapping reset may
+	// not change its own token). New codes may be added;
 	// none is ever renamed, so a client treats an unknown code by its status.
 	//
 	//
@@ -792,7 +868,10 @@ type ErrorStatus string
 // `missing_scope`, `escalation`, `not_found`, `last_admin`, `conflict`,
 // `stale_etag`, `idempotency_mismatch`, `idempotency_in_flight`,
 // `payload_too_large`, `unsupported_media_type`, `method_not_allowed`,
-// `rate_limited`, `auth_fail_limited`, `internal`. New codes may be added;
+// `rate_limited`, `auth_fail_limited`, `internal`, `token_expired` (401:
+// the secret matched but the token's `ExpiresAt` has passed),
+// `previous_secret` (403: the previous secret of an overlapping reset may
+// not change its own token). New codes may be added;
 // none is ever renamed, so a client treats an unknown code by its status.
 //
 // Example: missing_scope
@@ -933,7 +1012,11 @@ type PageCount = string
 // PrimaryContact A token's primary contact, a user of the token's own account (a `User`), or
 // null for none.
 type PrimaryContact struct {
-	// Email Example: dev@example.com
+	// Email A bare address on a public mail domain: at least two labels (`example.com`),
+	// no address literal (`user@[10.0.0.5]`), no IP address, no `localhost`.
+	//
+	//
+	// Example: dev@example.com
 	Email Email `json:"Email"`
 
 	// Id Example: U100
@@ -957,6 +1040,19 @@ type RateLimit struct {
 	//
 	// Example: 1740
 	Reset int `json:"Reset"`
+}
+
+// ResetOptions Optional. `PreviousValidFor` keeps the old secret working beside the new one
+// for that many seconds (1 to 604800, 7 days): an overlapping rotation. Absent
+// or 0, every earlier secret is refused at once and any overlap ends. Only two
+// secrets ever work: a later overlapping reset replaces the previous one.
+// `ExpiresAt`, when given, sets the token's expiry in the same step.
+type ResetOptions struct {
+	// ExpiresAt The new expiry (as in `TokenPatch`); null clears it.
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
+
+	// PreviousValidFor Example: 3600
+	PreviousValidFor *int `json:"PreviousValidFor,omitempty"`
 }
 
 // Scope A scope (the web app's checkbox).
@@ -1006,6 +1102,11 @@ type TokenCreate struct {
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
 
+	// ExpiresAt When the token stops authenticating: an RFC 3339 time, or a date
+	// (`2026-12-31`, meaning 00:00:00Z that day). It must lie in the future;
+	// null or absent: never.
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
+
 	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
 	// form): such a name is 400, so a name is never taken for a SID.
 	Name string `json:"Name"`
@@ -1023,6 +1124,11 @@ type TokenDuplicate struct {
 	ApiVersion      *int     `json:"ApiVersion,omitempty"`
 	Description     *string  `json:"Description,omitempty"`
 	DeveloperEmails *[]Email `json:"DeveloperEmails,omitempty"`
+
+	// ExpiresAt When the token stops authenticating: an RFC 3339 time, or a date
+	// (`2026-12-31`, meaning 00:00:00Z that day). It must lie in the future;
+	// null or absent: never. Not copied from the source.
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
 
 	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
 	// form): such a name is 400, so a name is never taken for a SID.
@@ -1042,6 +1148,12 @@ type TokenPatch struct {
 	ApiVersion  *int    `json:"ApiVersion,omitempty"`
 	Description *string `json:"Description,omitempty"`
 
+	// ExpiresAt A new expiry (RFC 3339 time, or a date meaning 00:00:00Z), which must lie
+	// in the future; null clears it. A token may not move its own expiry later or
+	// clear it (403 `escalation`); the account's last manager without an expiry
+	// cannot be given one (409 `last_admin`).
+	ExpiresAt *string `json:"ExpiresAt,omitempty"`
+
 	// Name Never of an Account SID's shape (`IR` and 32 letters or digits, in NFC
 	// form): such a name is 400, so a name is never taken for a SID.
 	Name             *string `json:"Name,omitempty"`
@@ -1053,7 +1165,11 @@ type TokenState string
 
 // User A user of the account, a choice for a token's primary contact.
 type User struct {
-	// Email Example: dev@example.com
+	// Email A bare address on a public mail domain: at least two labels (`example.com`),
+	// no address literal (`user@[10.0.0.5]`), no IP address, no `localhost`.
+	//
+	//
+	// Example: dev@example.com
 	Email Email `json:"Email"`
 
 	// Id Example: U100
@@ -1142,6 +1258,11 @@ type EventSid = AccountSid
 
 // ExactName defines model for ExactName.
 type ExactName = string
+
+// ExpiresBefore An RFC 3339 time, or a date (`2026-01-02`) meaning its midnight UTC.
+//
+// Example: 2026-01-02T03:04:05Z
+type ExpiresBefore = When
 
 // IRVersion defines model for IR-Version.
 type IRVersion = string
@@ -1304,6 +1425,10 @@ type ListBrandTokensParams struct {
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
 	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
+
+	// ExpiresBefore Only tokens with an `ExpiresAt` before this time, expired ones included;
+	// tokens that never expire are left out. Given empty, 400.
+	ExpiresBefore *ExpiresBefore `form:"ExpiresBefore,omitempty" json:"ExpiresBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
@@ -1487,6 +1612,16 @@ type ListBrandTokenEventsParams struct {
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
 
+// EndBrandTokenOverlapParams defines parameters for EndBrandTokenOverlap.
+type EndBrandTokenOverlapParams struct {
+	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
+	// nothing; checked inside the write's transaction.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
 // ResetBrandTokenParams defines parameters for ResetBrandToken.
 type ResetBrandTokenParams struct {
 	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
@@ -1635,6 +1770,10 @@ type ListManagedBrandTokensParams struct {
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
 	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
+
+	// ExpiresBefore Only tokens with an `ExpiresAt` before this time, expired ones included;
+	// tokens that never expire are left out. Given empty, 400.
+	ExpiresBefore *ExpiresBefore `form:"ExpiresBefore,omitempty" json:"ExpiresBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
@@ -1812,6 +1951,16 @@ type ListManagedBrandTokenEventsParams struct {
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
 
+// EndManagedBrandTokenOverlapParams defines parameters for EndManagedBrandTokenOverlap.
+type EndManagedBrandTokenOverlapParams struct {
+	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
+	// nothing; checked inside the write's transaction.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
 // ResetManagedBrandTokenParams defines parameters for ResetManagedBrandToken.
 type ResetManagedBrandTokenParams struct {
 	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
@@ -1941,6 +2090,10 @@ type ListAgencyTokensParams struct {
 	// ResetBefore Only tokens whose secret was last set (`DateAuthTokenReset`) before this
 	// time; a token never reset was set when it was created. Given empty, 400.
 	ResetBefore *ResetBefore `form:"ResetBefore,omitempty" json:"ResetBefore,omitempty"`
+
+	// ExpiresBefore Only tokens with an `ExpiresAt` before this time, expired ones included;
+	// tokens that never expire are left out. Given empty, 400.
+	ExpiresBefore *ExpiresBefore `form:"ExpiresBefore,omitempty" json:"ExpiresBefore,omitempty"`
 
 	// IRVersion Accepted and ignored, as on impact.com.
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
@@ -2124,6 +2277,16 @@ type ListAgencyTokenEventsParams struct {
 	IRVersion *IRVersion `json:"IR-Version,omitempty"`
 }
 
+// EndAgencyTokenOverlapParams defines parameters for EndAgencyTokenOverlap.
+type EndAgencyTokenOverlapParams struct {
+	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
+	// nothing; checked inside the write's transaction.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IRVersion Accepted and ignored, as on impact.com.
+	IRVersion *IRVersion `json:"IR-Version,omitempty"`
+}
+
 // ResetAgencyTokenParams defines parameters for ResetAgencyToken.
 type ResetAgencyTokenParams struct {
 	// IfMatch The `ETag` the change is based on. A stale one answers 412 and changes
@@ -2192,7 +2355,7 @@ type BulkDisableBrandTokensJSONRequestBody = BulkRequest
 type BulkEnableBrandTokensJSONRequestBody = BulkRequest
 
 // BulkResetBrandTokensJSONRequestBody defines body for BulkResetBrandTokens for application/json ContentType.
-type BulkResetBrandTokensJSONRequestBody = BulkRequest
+type BulkResetBrandTokensJSONRequestBody = BulkResetRequest
 
 // PatchBrandTokenJSONRequestBody defines body for PatchBrandToken for application/json ContentType.
 type PatchBrandTokenJSONRequestBody = TokenPatch
@@ -2202,6 +2365,9 @@ type SetBrandTokenDeveloperEmailsJSONRequestBody = DeveloperEmails
 
 // DuplicateBrandTokenJSONRequestBody defines body for DuplicateBrandToken for application/json ContentType.
 type DuplicateBrandTokenJSONRequestBody = TokenDuplicate
+
+// ResetBrandTokenJSONRequestBody defines body for ResetBrandToken for application/json ContentType.
+type ResetBrandTokenJSONRequestBody = ResetOptions
 
 // SetBrandTokenScopesJSONRequestBody defines body for SetBrandTokenScopes for application/json ContentType.
 type SetBrandTokenScopesJSONRequestBody = Scopes
@@ -2219,7 +2385,7 @@ type BulkDisableManagedBrandTokensJSONRequestBody = BulkRequest
 type BulkEnableManagedBrandTokensJSONRequestBody = BulkRequest
 
 // BulkResetManagedBrandTokensJSONRequestBody defines body for BulkResetManagedBrandTokens for application/json ContentType.
-type BulkResetManagedBrandTokensJSONRequestBody = BulkRequest
+type BulkResetManagedBrandTokensJSONRequestBody = BulkResetRequest
 
 // PatchManagedBrandTokenJSONRequestBody defines body for PatchManagedBrandToken for application/json ContentType.
 type PatchManagedBrandTokenJSONRequestBody = TokenPatch
@@ -2229,6 +2395,9 @@ type SetManagedBrandTokenDeveloperEmailsJSONRequestBody = DeveloperEmails
 
 // DuplicateManagedBrandTokenJSONRequestBody defines body for DuplicateManagedBrandToken for application/json ContentType.
 type DuplicateManagedBrandTokenJSONRequestBody = TokenDuplicate
+
+// ResetManagedBrandTokenJSONRequestBody defines body for ResetManagedBrandToken for application/json ContentType.
+type ResetManagedBrandTokenJSONRequestBody = ResetOptions
 
 // SetManagedBrandTokenScopesJSONRequestBody defines body for SetManagedBrandTokenScopes for application/json ContentType.
 type SetManagedBrandTokenScopesJSONRequestBody = Scopes
@@ -2246,7 +2415,7 @@ type BulkDisableAgencyTokensJSONRequestBody = BulkRequest
 type BulkEnableAgencyTokensJSONRequestBody = BulkRequest
 
 // BulkResetAgencyTokensJSONRequestBody defines body for BulkResetAgencyTokens for application/json ContentType.
-type BulkResetAgencyTokensJSONRequestBody = BulkRequest
+type BulkResetAgencyTokensJSONRequestBody = BulkResetRequest
 
 // PatchAgencyTokenJSONRequestBody defines body for PatchAgencyToken for application/json ContentType.
 type PatchAgencyTokenJSONRequestBody = TokenPatch
@@ -2256,6 +2425,9 @@ type SetAgencyTokenDeveloperEmailsJSONRequestBody = DeveloperEmails
 
 // DuplicateAgencyTokenJSONRequestBody defines body for DuplicateAgencyToken for application/json ContentType.
 type DuplicateAgencyTokenJSONRequestBody = TokenDuplicate
+
+// ResetAgencyTokenJSONRequestBody defines body for ResetAgencyToken for application/json ContentType.
+type ResetAgencyTokenJSONRequestBody = ResetOptions
 
 // SetAgencyTokenScopesJSONRequestBody defines body for SetAgencyTokenScopes for application/json ContentType.
 type SetAgencyTokenScopesJSONRequestBody = Scopes
@@ -3184,13 +3356,42 @@ type ClientInterface interface {
 	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
 	ListBrandTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResetBrandToken A new secret; the old one is refused from now on
+	// EndBrandTokenOverlap End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
+	//
+	// Corresponds with DELETE /Advertisers/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndBrandTokenOverlap` operationId).
+	EndBrandTokenOverlap(ctx context.Context, accountSid AccountSid, sid Sid, params *EndBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetBrandTokenWithBody A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
-	ResetBrandToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResetBrandTokenWithBody(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetBrandToken A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
+	ResetBrandToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, body ResetBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClearBrandTokenScopes Clear a token's scopes (the web app's Clear All)
 	//
@@ -3474,13 +3675,42 @@ type ClientInterface interface {
 	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
 	ListManagedBrandTokenEvents(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResetManagedBrandToken A new secret; the old one is refused from now on
+	// EndManagedBrandTokenOverlap End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
+	//
+	// Corresponds with DELETE /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/PreviousAuthToken (the `EndManagedBrandTokenOverlap` operationId).
+	EndManagedBrandTokenOverlap(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EndManagedBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetManagedBrandTokenWithBody A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
-	ResetManagedBrandToken(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResetManagedBrandTokenWithBody(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetManagedBrandToken A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
+	ResetManagedBrandToken(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, body ResetManagedBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClearManagedBrandTokenScopes Clear a token's scopes (the web app's Clear All)
 	//
@@ -3755,13 +3985,42 @@ type ClientInterface interface {
 	// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
 	ListAgencyTokenEvents(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ResetAgencyToken A new secret; the old one is refused from now on
+	// EndAgencyTokenOverlap End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
+	//
+	// Corresponds with DELETE /Agencies/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndAgencyTokenOverlap` operationId).
+	EndAgencyTokenOverlap(ctx context.Context, accountSid AccountSid, sid Sid, params *EndAgencyTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetAgencyTokenWithBody A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
-	ResetAgencyToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ResetAgencyTokenWithBody(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetAgencyToken A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
+	ResetAgencyToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, body ResetAgencyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClearAgencyTokenScopes Clear a token's scopes (the web app's Clear All)
 	//
@@ -4297,14 +4556,63 @@ func (c *Client) ListBrandTokenEvents(ctx context.Context, accountSid AccountSid
 	return c.Client.Do(req)
 }
 
-// ResetBrandToken A new secret; the old one is refused from now on
+// EndBrandTokenOverlap End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
+//
+// Corresponds with DELETE /Advertisers/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndBrandTokenOverlap` operationId).
+func (c *Client) EndBrandTokenOverlap(ctx context.Context, accountSid AccountSid, sid Sid, params *EndBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndBrandTokenOverlapRequest(c.Server, accountSid, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetBrandTokenWithBody A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
-func (c *Client) ResetBrandToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewResetBrandTokenRequest(c.Server, accountSid, sid, params)
+func (c *Client) ResetBrandTokenWithBody(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetBrandTokenRequestWithBody(c.Server, accountSid, sid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetBrandToken A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
+func (c *Client) ResetBrandToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, body ResetBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetBrandTokenRequest(c.Server, accountSid, sid, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4917,14 +5225,63 @@ func (c *Client) ListManagedBrandTokenEvents(ctx context.Context, accountSid Acc
 	return c.Client.Do(req)
 }
 
-// ResetManagedBrandToken A new secret; the old one is refused from now on
+// EndManagedBrandTokenOverlap End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
+//
+// Corresponds with DELETE /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/PreviousAuthToken (the `EndManagedBrandTokenOverlap` operationId).
+func (c *Client) EndManagedBrandTokenOverlap(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EndManagedBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndManagedBrandTokenOverlapRequest(c.Server, accountSid, advertiserId, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetManagedBrandTokenWithBody A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
-func (c *Client) ResetManagedBrandToken(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewResetManagedBrandTokenRequest(c.Server, accountSid, advertiserId, sid, params)
+func (c *Client) ResetManagedBrandTokenWithBody(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetManagedBrandTokenRequestWithBody(c.Server, accountSid, advertiserId, sid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetManagedBrandToken A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
+func (c *Client) ResetManagedBrandToken(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, body ResetManagedBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetManagedBrandTokenRequest(c.Server, accountSid, advertiserId, sid, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5518,14 +5875,63 @@ func (c *Client) ListAgencyTokenEvents(ctx context.Context, accountSid AccountSi
 	return c.Client.Do(req)
 }
 
-// ResetAgencyToken A new secret; the old one is refused from now on
+// EndAgencyTokenOverlap End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
+//
+// Corresponds with DELETE /Agencies/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndAgencyTokenOverlap` operationId).
+func (c *Client) EndAgencyTokenOverlap(ctx context.Context, accountSid AccountSid, sid Sid, params *EndAgencyTokenOverlapParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndAgencyTokenOverlapRequest(c.Server, accountSid, sid, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetAgencyTokenWithBody A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
-func (c *Client) ResetAgencyToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewResetAgencyTokenRequest(c.Server, accountSid, sid, params)
+func (c *Client) ResetAgencyTokenWithBody(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetAgencyTokenRequestWithBody(c.Server, accountSid, sid, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetAgencyToken A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
+func (c *Client) ResetAgencyToken(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, body ResetAgencyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetAgencyTokenRequest(c.Server, accountSid, sid, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5970,6 +6376,18 @@ func NewListBrandTokensRequest(server string, accountSid AccountSid, params *Lis
 		if params.ResetBefore != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ResetBefore", *params.ResetBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExpiresBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExpiresBefore", *params.ExpiresBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7140,8 +7558,86 @@ func NewListBrandTokenEventsRequest(server string, accountSid AccountSid, sid Si
 	return req, nil
 }
 
-// NewResetBrandTokenRequest constructs an http.Request for the ResetBrandToken method
-func NewResetBrandTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams) (*http.Request, error) {
+// NewEndBrandTokenOverlapRequest constructs an http.Request for the EndBrandTokenOverlap method
+func NewEndBrandTokenOverlapRequest(server string, accountSid AccountSid, sid Sid, params *EndBrandTokenOverlapParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Advertisers/%s/ApiTokens/%s/PreviousAuthToken", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IRVersion != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetBrandTokenRequest calls the generic ResetBrandToken builder with application/json body
+func NewResetBrandTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, body ResetBrandTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetBrandTokenRequestWithBody(server, accountSid, sid, params, "application/json", bodyReader)
+}
+
+// NewResetBrandTokenRequestWithBody constructs an http.Request for the ResetBrandToken method, with any body, and a specified content type
+func NewResetBrandTokenRequestWithBody(server string, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7173,10 +7669,12 @@ func NewResetBrandTokenRequest(server string, accountSid AccountSid, sid Sid, pa
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -8010,6 +8508,18 @@ func NewListManagedBrandTokensRequest(server string, accountSid AccountSid, adve
 		if params.ResetBefore != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ResetBefore", *params.ResetBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExpiresBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExpiresBefore", *params.ExpiresBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -9229,8 +9739,93 @@ func NewListManagedBrandTokenEventsRequest(server string, accountSid AccountSid,
 	return req, nil
 }
 
-// NewResetManagedBrandTokenRequest constructs an http.Request for the ResetManagedBrandToken method
-func NewResetManagedBrandTokenRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams) (*http.Request, error) {
+// NewEndManagedBrandTokenOverlapRequest constructs an http.Request for the EndManagedBrandTokenOverlap method
+func NewEndManagedBrandTokenOverlapRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EndManagedBrandTokenOverlapParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "AdvertiserId", advertiserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/Advertisers/%s/ApiTokens/%s/PreviousAuthToken", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IRVersion != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetManagedBrandTokenRequest calls the generic ResetManagedBrandToken builder with application/json body
+func NewResetManagedBrandTokenRequest(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, body ResetManagedBrandTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetManagedBrandTokenRequestWithBody(server, accountSid, advertiserId, sid, params, "application/json", bodyReader)
+}
+
+// NewResetManagedBrandTokenRequestWithBody constructs an http.Request for the ResetManagedBrandToken method, with any body, and a specified content type
+func NewResetManagedBrandTokenRequestWithBody(server string, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9269,10 +9864,12 @@ func NewResetManagedBrandTokenRequest(server string, accountSid AccountSid, adve
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -9969,6 +10566,18 @@ func NewListAgencyTokensRequest(server string, accountSid AccountSid, params *Li
 		if params.ResetBefore != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ResetBefore", *params.ResetBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ExpiresBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "ExpiresBefore", *params.ExpiresBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -11139,8 +11748,86 @@ func NewListAgencyTokenEventsRequest(server string, accountSid AccountSid, sid S
 	return req, nil
 }
 
-// NewResetAgencyTokenRequest constructs an http.Request for the ResetAgencyToken method
-func NewResetAgencyTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams) (*http.Request, error) {
+// NewEndAgencyTokenOverlapRequest constructs an http.Request for the EndAgencyTokenOverlap method
+func NewEndAgencyTokenOverlapRequest(server string, accountSid AccountSid, sid Sid, params *EndAgencyTokenOverlapParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "AccountSid", accountSid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "Sid", sid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/Agencies/%s/ApiTokens/%s/PreviousAuthToken", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IRVersion != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "IR-Version", *params.IRVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("IR-Version", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetAgencyTokenRequest calls the generic ResetAgencyToken builder with application/json body
+func NewResetAgencyTokenRequest(server string, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, body ResetAgencyTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResetAgencyTokenRequestWithBody(server, accountSid, sid, params, "application/json", bodyReader)
+}
+
+// NewResetAgencyTokenRequestWithBody constructs an http.Request for the ResetAgencyToken method, with any body, and a specified content type
+func NewResetAgencyTokenRequestWithBody(server string, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -11172,10 +11859,12 @@ func NewResetAgencyTokenRequest(server string, accountSid AccountSid, sid Sid, p
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -11797,15 +12486,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /Advertisers/{AccountSid}/ApiTokens/{Sid}/Events (the `ListBrandTokenEvents` operationId).
 	ListBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListBrandTokenEventsResponse, error)
 
-	// ResetBrandTokenWithResponse A new secret; the old one is refused from now on
+	// EndBrandTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
+	// Corresponds with DELETE /Advertisers/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndBrandTokenOverlap` operationId).
+	EndBrandTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EndBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndBrandTokenOverlapResponse, error)
+
+	// ResetBrandTokenWithBodyWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
 	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
-	ResetBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error)
+	ResetBrandTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error)
+
+	// ResetBrandTokenWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
+	ResetBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, body ResetBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error)
 
 	// ClearBrandTokenScopesWithResponse Clear a token's scopes (the web app's Clear All)
 	//
@@ -12117,15 +12835,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Events (the `ListManagedBrandTokenEvents` operationId).
 	ListManagedBrandTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ListManagedBrandTokenEventsParams, reqEditors ...RequestEditorFn) (*ListManagedBrandTokenEventsResponse, error)
 
-	// ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
+	// EndManagedBrandTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
+	// Corresponds with DELETE /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/PreviousAuthToken (the `EndManagedBrandTokenOverlap` operationId).
+	EndManagedBrandTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EndManagedBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndManagedBrandTokenOverlapResponse, error)
+
+	// ResetManagedBrandTokenWithBodyWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
 	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
-	ResetManagedBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error)
+	ResetManagedBrandTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error)
+
+	// ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
+	ResetManagedBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, body ResetManagedBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error)
 
 	// ClearManagedBrandTokenScopesWithResponse Clear a token's scopes (the web app's Clear All)
 	//
@@ -12426,15 +13173,44 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /Agencies/{AccountSid}/ApiTokens/{Sid}/Events (the `ListAgencyTokenEvents` operationId).
 	ListAgencyTokenEventsWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ListAgencyTokenEventsParams, reqEditors ...RequestEditorFn) (*ListAgencyTokenEventsResponse, error)
 
-	// ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
+	// EndAgencyTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 	//
-	// After a token resets itself, its old secret is accepted for 10 minutes for
-	// one thing only: replaying that reset with the same `Idempotency-Key`.
+	// Forgets the secret an overlapping reset replaced. 204 also when there is
+	// none. The previous secret itself may not end its own overlap (403
+	// `previous_secret`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
+	// Corresponds with DELETE /Agencies/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndAgencyTokenOverlap` operationId).
+	EndAgencyTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EndAgencyTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndAgencyTokenOverlapResponse, error)
+
+	// ResetAgencyTokenWithBodyWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
 	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
-	ResetAgencyTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error)
+	ResetAgencyTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error)
+
+	// ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
+	//
+	// Without `PreviousValidFor`, the old secret is refused from now on, and any
+	// overlap ends. After a token resets itself so, its old secret is accepted for
+	// 10 minutes for one thing only: replaying that reset with the same
+	// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+	// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+	// changing its own token (403 `previous_secret`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
+	ResetAgencyTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, body ResetAgencyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error)
 
 	// ClearAgencyTokenScopesWithResponse Clear a token's scopes (the web app's Clear All)
 	//
@@ -15541,6 +16317,174 @@ func (r ListBrandTokenEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListBrandTokenEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndBrandTokenOverlapResponse204Headers the declared response headers of an HTTP 204 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse204Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse400Headers the declared response headers of an HTTP 400 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse401Headers the declared response headers of an HTTP 401 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndBrandTokenOverlapResponse403Headers the declared response headers of an HTTP 403 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse404Headers the declared response headers of an HTTP 404 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse409Headers the declared response headers of an HTTP 409 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse409Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse412Headers the declared response headers of an HTTP 412 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse412Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndBrandTokenOverlapResponse429Headers the declared response headers of an HTTP 429 response for EndBrandTokenOverlap
+type EndBrandTokenOverlapResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type EndBrandTokenOverlapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *EndBrandTokenOverlapResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *EndBrandTokenOverlapResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndBrandTokenOverlapResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndBrandTokenOverlapResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *EndBrandTokenOverlapResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EndBrandTokenOverlapResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *EndBrandTokenOverlapResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EndBrandTokenOverlapResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EndBrandTokenOverlapResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r EndBrandTokenOverlapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndBrandTokenOverlapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndBrandTokenOverlapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndBrandTokenOverlapResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19583,6 +20527,174 @@ func (r ListManagedBrandTokenEventsResponse) ContentType() string {
 	return ""
 }
 
+// EndManagedBrandTokenOverlapResponse204Headers the declared response headers of an HTTP 204 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse204Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse400Headers the declared response headers of an HTTP 400 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse401Headers the declared response headers of an HTTP 401 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndManagedBrandTokenOverlapResponse403Headers the declared response headers of an HTTP 403 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse404Headers the declared response headers of an HTTP 404 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse409Headers the declared response headers of an HTTP 409 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse409Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse412Headers the declared response headers of an HTTP 412 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse412Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndManagedBrandTokenOverlapResponse429Headers the declared response headers of an HTTP 429 response for EndManagedBrandTokenOverlap
+type EndManagedBrandTokenOverlapResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type EndManagedBrandTokenOverlapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *EndManagedBrandTokenOverlapResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *EndManagedBrandTokenOverlapResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndManagedBrandTokenOverlapResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndManagedBrandTokenOverlapResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *EndManagedBrandTokenOverlapResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EndManagedBrandTokenOverlapResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *EndManagedBrandTokenOverlapResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EndManagedBrandTokenOverlapResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EndManagedBrandTokenOverlapResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r EndManagedBrandTokenOverlapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndManagedBrandTokenOverlapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndManagedBrandTokenOverlapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndManagedBrandTokenOverlapResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ResetManagedBrandTokenResponse200Headers the declared response headers of an HTTP 200 response for ResetManagedBrandToken
 type ResetManagedBrandTokenResponse200Headers struct {
 	CacheControl        string
@@ -23477,6 +24589,174 @@ func (r ListAgencyTokenEventsResponse) ContentType() string {
 	return ""
 }
 
+// EndAgencyTokenOverlapResponse204Headers the declared response headers of an HTTP 204 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse204Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse400Headers the declared response headers of an HTTP 400 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse400Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse401Headers the declared response headers of an HTTP 401 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// EndAgencyTokenOverlapResponse403Headers the declared response headers of an HTTP 403 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse403Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse404Headers the declared response headers of an HTTP 404 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse404Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse409Headers the declared response headers of an HTTP 409 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse409Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse412Headers the declared response headers of an HTTP 412 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse412Headers struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+// EndAgencyTokenOverlapResponse429Headers the declared response headers of an HTTP 429 response for EndAgencyTokenOverlap
+type EndAgencyTokenOverlapResponse429Headers struct {
+	RetryAfter          int
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type EndAgencyTokenOverlapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON412 the response for an HTTP 412 `application/json` response
+	JSON412 *PreconditionFailed
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *EndAgencyTokenOverlapResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *EndAgencyTokenOverlapResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndAgencyTokenOverlapResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EndAgencyTokenOverlapResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *EndAgencyTokenOverlapResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EndAgencyTokenOverlapResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *EndAgencyTokenOverlapResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *EndAgencyTokenOverlapResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON412 returns the response for an HTTP 412 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON412() *PreconditionFailed {
+	return r.JSON412
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r EndAgencyTokenOverlapResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r EndAgencyTokenOverlapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndAgencyTokenOverlapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndAgencyTokenOverlapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndAgencyTokenOverlapResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ResetAgencyTokenResponse200Headers the declared response headers of an HTTP 200 response for ResetAgencyToken
 type ResetAgencyTokenResponse200Headers struct {
 	CacheControl        string
@@ -24716,16 +25996,57 @@ func (c *ClientWithResponses) ListBrandTokenEventsWithResponse(ctx context.Conte
 	return ParseListBrandTokenEventsResponse(rsp)
 }
 
-// ResetBrandTokenWithResponse A new secret; the old one is refused from now on
+// EndBrandTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
+// Corresponds with DELETE /Advertisers/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndBrandTokenOverlap` operationId).
+func (c *ClientWithResponses) EndBrandTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EndBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndBrandTokenOverlapResponse, error) {
+	rsp, err := c.EndBrandTokenOverlap(ctx, accountSid, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndBrandTokenOverlapResponse(rsp)
+}
+
+// ResetBrandTokenWithBodyWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
 // Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
-func (c *ClientWithResponses) ResetBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error) {
-	rsp, err := c.ResetBrandToken(ctx, accountSid, sid, params, reqEditors...)
+func (c *ClientWithResponses) ResetBrandTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error) {
+	rsp, err := c.ResetBrandTokenWithBody(ctx, accountSid, sid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetBrandTokenResponse(rsp)
+}
+
+// ResetBrandTokenWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Advertisers/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetBrandToken` operationId).
+func (c *ClientWithResponses) ResetBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetBrandTokenParams, body ResetBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetBrandTokenResponse, error) {
+	rsp, err := c.ResetBrandToken(ctx, accountSid, sid, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25234,16 +26555,57 @@ func (c *ClientWithResponses) ListManagedBrandTokenEventsWithResponse(ctx contex
 	return ParseListManagedBrandTokenEventsResponse(rsp)
 }
 
-// ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
+// EndManagedBrandTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
+// Corresponds with DELETE /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/PreviousAuthToken (the `EndManagedBrandTokenOverlap` operationId).
+func (c *ClientWithResponses) EndManagedBrandTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *EndManagedBrandTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndManagedBrandTokenOverlapResponse, error) {
+	rsp, err := c.EndManagedBrandTokenOverlap(ctx, accountSid, advertiserId, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndManagedBrandTokenOverlapResponse(rsp)
+}
+
+// ResetManagedBrandTokenWithBodyWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
 // Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
-func (c *ClientWithResponses) ResetManagedBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error) {
-	rsp, err := c.ResetManagedBrandToken(ctx, accountSid, advertiserId, sid, params, reqEditors...)
+func (c *ClientWithResponses) ResetManagedBrandTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error) {
+	rsp, err := c.ResetManagedBrandTokenWithBody(ctx, accountSid, advertiserId, sid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetManagedBrandTokenResponse(rsp)
+}
+
+// ResetManagedBrandTokenWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Agencies/{AccountSid}/Advertisers/{AdvertiserId}/ApiTokens/{Sid}/Reset (the `ResetManagedBrandToken` operationId).
+func (c *ClientWithResponses) ResetManagedBrandTokenWithResponse(ctx context.Context, accountSid AccountSid, advertiserId AdvertiserId, sid Sid, params *ResetManagedBrandTokenParams, body ResetManagedBrandTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetManagedBrandTokenResponse, error) {
+	rsp, err := c.ResetManagedBrandToken(ctx, accountSid, advertiserId, sid, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -25735,16 +27097,57 @@ func (c *ClientWithResponses) ListAgencyTokenEventsWithResponse(ctx context.Cont
 	return ParseListAgencyTokenEventsResponse(rsp)
 }
 
-// ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
+// EndAgencyTokenOverlapWithResponse End an overlap now; the previous secret is refused from the next request
 //
-// After a token resets itself, its old secret is accepted for 10 minutes for
-// one thing only: replaying that reset with the same `Idempotency-Key`.
+// Forgets the secret an overlapping reset replaced. 204 also when there is
+// none. The previous secret itself may not end its own overlap (403
+// `previous_secret`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
+// Corresponds with DELETE /Agencies/{AccountSid}/ApiTokens/{Sid}/PreviousAuthToken (the `EndAgencyTokenOverlap` operationId).
+func (c *ClientWithResponses) EndAgencyTokenOverlapWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *EndAgencyTokenOverlapParams, reqEditors ...RequestEditorFn) (*EndAgencyTokenOverlapResponse, error) {
+	rsp, err := c.EndAgencyTokenOverlap(ctx, accountSid, sid, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndAgencyTokenOverlapResponse(rsp)
+}
+
+// ResetAgencyTokenWithBodyWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
 // Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
-func (c *ClientWithResponses) ResetAgencyTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error) {
-	rsp, err := c.ResetAgencyToken(ctx, accountSid, sid, params, reqEditors...)
+func (c *ClientWithResponses) ResetAgencyTokenWithBodyWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error) {
+	rsp, err := c.ResetAgencyTokenWithBody(ctx, accountSid, sid, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetAgencyTokenResponse(rsp)
+}
+
+// ResetAgencyTokenWithResponse A new secret; the old one is refused from now on
+//
+// Without `PreviousValidFor`, the old secret is refused from now on, and any
+// overlap ends. After a token resets itself so, its old secret is accepted for
+// 10 minutes for one thing only: replaying that reset with the same
+// `Idempotency-Key`. With `PreviousValidFor`, the old secret keeps working
+// beside the new one until `PreviousAuthTokenExpiresAt`, for anything but
+// changing its own token (403 `previous_secret`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /Agencies/{AccountSid}/ApiTokens/{Sid}/Reset (the `ResetAgencyToken` operationId).
+func (c *ClientWithResponses) ResetAgencyTokenWithResponse(ctx context.Context, accountSid AccountSid, sid Sid, params *ResetAgencyTokenParams, body ResetAgencyTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ResetAgencyTokenResponse, error) {
+	rsp, err := c.ResetAgencyToken(ctx, accountSid, sid, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -30702,6 +32105,279 @@ func ParseListBrandTokenEventsResponse(rsp *http.Response) (*ListBrandTokenEvent
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListBrandTokenEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndBrandTokenOverlapResponse parses an HTTP response from a EndBrandTokenOverlapWithResponse call
+func ParseEndBrandTokenOverlapResponse(rsp *http.Response) (*EndBrandTokenOverlapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndBrandTokenOverlapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers EndBrandTokenOverlapResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers EndBrandTokenOverlapResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers EndBrandTokenOverlapResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndBrandTokenOverlapResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers EndBrandTokenOverlapResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers EndBrandTokenOverlapResponse409Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers EndBrandTokenOverlapResponse412Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers EndBrandTokenOverlapResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -37172,6 +38848,279 @@ func ParseListManagedBrandTokenEventsResponse(rsp *http.Response) (*ListManagedB
 	return response, nil
 }
 
+// ParseEndManagedBrandTokenOverlapResponse parses an HTTP response from a EndManagedBrandTokenOverlapWithResponse call
+func ParseEndManagedBrandTokenOverlapResponse(rsp *http.Response) (*EndManagedBrandTokenOverlapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndManagedBrandTokenOverlapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers EndManagedBrandTokenOverlapResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers EndManagedBrandTokenOverlapResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers EndManagedBrandTokenOverlapResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndManagedBrandTokenOverlapResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers EndManagedBrandTokenOverlapResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers EndManagedBrandTokenOverlapResponse409Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers EndManagedBrandTokenOverlapResponse412Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers EndManagedBrandTokenOverlapResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseResetManagedBrandTokenResponse parses an HTTP response from a ResetManagedBrandTokenWithResponse call
 func ParseResetManagedBrandTokenResponse(rsp *http.Response) (*ResetManagedBrandTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -43366,6 +45315,279 @@ func ParseListAgencyTokenEventsResponse(rsp *http.Response) (*ListAgencyTokenEve
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListAgencyTokenEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndAgencyTokenOverlapResponse parses an HTTP response from a EndAgencyTokenOverlapWithResponse call
+func ParseEndAgencyTokenOverlapResponse(rsp *http.Response) (*EndAgencyTokenOverlapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndAgencyTokenOverlapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers EndAgencyTokenOverlapResponse204Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers EndAgencyTokenOverlapResponse400Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers EndAgencyTokenOverlapResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EndAgencyTokenOverlapResponse403Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers EndAgencyTokenOverlapResponse404Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers EndAgencyTokenOverlapResponse409Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers EndAgencyTokenOverlapResponse412Headers
+		if values := rsp.Header.Values("X-RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("X-RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRateLimitReset = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers EndAgencyTokenOverlapResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
