@@ -1047,6 +1047,8 @@ type RateLimit struct {
 // or 0, every earlier secret is refused at once and any overlap ends. Only two
 // secrets ever work: a later overlapping reset replaces the previous one.
 // `ExpiresAt`, when given, sets the token's expiry in the same step.
+//
+// Example: {"PreviousValidFor":3600}
 type ResetOptions struct {
 	// ExpiresAt The new expiry (as in `TokenPatch`); null clears it.
 	ExpiresAt *string `json:"ExpiresAt,omitempty"`
