@@ -276,6 +276,9 @@ func (x *wtx) recordEdit(ctx context.Context, before, t *token) error {
 	if before.APIVersion != t.APIVersion {
 		changes = append(changes, eventChange{Field: "ApiVersion", Before: before.APIVersion, After: t.APIVersion})
 	}
+	if c, ok := expiryChange(before, t); ok {
+		changes = append(changes, c)
+	}
 	var also []string
 	if before.ContactID != t.ContactID {
 		changes = append(changes, eventChange{Field: "PrimaryContact", Before: contactOf(before), After: contactOf(t)})
@@ -287,6 +290,21 @@ func (x *wtx) recordEdit(ctx context.Context, before, t *token) error {
 		return nil
 	}
 	return x.record(ctx, evEdited, t, changes, eventExtra{}, also...)
+}
+
+// expiryChange is a moved ExpiresAt as an event shows it: times on the wire, null
+// for never.
+func expiryChange(before, t *token) (eventChange, bool) {
+	if before.ExpiresAt == t.ExpiresAt {
+		return eventChange{}, false
+	}
+	at := func(n sql.NullInt64) any {
+		if !n.Valid {
+			return nil
+		}
+		return wireTime(n.Int64)
+	}
+	return eventChange{Field: "ExpiresAt", Before: at(before.ExpiresAt), After: at(t.ExpiresAt)}, true
 }
 
 func contactOf(t *token) *userBody {

@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -633,5 +635,40 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		if refused && !touchesManager(before, after) {
 			t.Fatalf("trial %d: the shortcut skips a change the rule refuses: %+v → %+v in %+v", trial, before, after, roster)
 		}
+	}
+}
+
+// TestLifecycleEvents: a reset with an overlap says until when the previous secret
+// works, ending an overlap is an overlap_ended event, and a moved expiry is a change
+// in the edit's event.
+func TestLifecycleEvents(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin := ts.cred("admin")
+	w := ts.newWorker(admin, nil)
+	at := testEpoch.Add(48 * time.Hour)
+	ts.req("PATCH", tokenPath(admin, w.AccountSid), admin, map[string]any{"ExpiresAt": wire(at)}).want(t, http.StatusOK)
+	ts.clock.Advance(time.Second)
+	ts.req("POST", tokenPath(admin, w.AccountSid)+"/Reset", admin, map[string]any{"PreviousValidFor": 60}).want(t, http.StatusOK)
+	ts.clock.Advance(time.Second)
+	ts.req("DELETE", tokenPath(admin, w.AccountSid)+"/PreviousAuthToken", admin, nil).want(t, http.StatusNoContent)
+	// Nothing to end: no event.
+	ts.req("DELETE", tokenPath(admin, w.AccountSid)+"/PreviousAuthToken", admin, nil).want(t, http.StatusNoContent)
+	var l eventList
+	ts.get(admin, "/ApiTokens/"+w.AccountSid+"/Events").want(t, http.StatusOK).decode(t, &l)
+	var types []string
+	for _, e := range l.Events {
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, ",") != "overlap_ended,reset,edited,created" {
+		t.Fatalf("events %v", types)
+	}
+	reset, _ := json.Marshal(l.Events[1])
+	if !strings.Contains(string(reset), `"PreviousAuthTokenExpiresAt":"`+wire(testEpoch.Add(time.Second+time.Minute))+`"`) {
+		t.Fatalf("the reset event: %s", reset)
+	}
+	edited, _ := json.Marshal(l.Events[2].Changes)
+	if string(edited) != `[{"Field":"ExpiresAt","Before":null,"After":"`+wire(at)+`"}]` {
+		t.Fatalf("the edit's changes: %s", edited)
 	}
 }

@@ -661,8 +661,17 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 	if err := x.UpdateToken(ctx, t); err != nil {
 		return outcome{}, err
 	}
-	// The previous secret stops at once: no overlap.
-	if err := x.record(ctx, evReset, t, nil, eventExtra{}); err != nil {
+	// The event says until when the previous secret works, with an overlap.
+	var extra eventExtra
+	if t.OverlapExpires.Valid {
+		at := t.OverlapExpires.Int64
+		extra.PreviousAuthTokenExpiresAt = &at
+	}
+	var changes []eventChange
+	if c, ok := expiryChange(&before, t); ok {
+		changes = append(changes, c)
+	}
+	if err := x.record(ctx, evReset, t, changes, extra); err != nil {
 		return outcome{}, err
 	}
 	return outcome{Token: t, Secret: secret, Changed: true}, nil
@@ -671,10 +680,14 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 // EndOverlap forgets a token's previous secret: refused from the next request.
 func (s *service) EndOverlap(ctx context.Context, w write, sid string) (*answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
-			// Ended by request: the place an overlap_ended notice is written.
+		out, err := x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
 			return t.clearOverlap(), nil
 		})
+		if err == nil && out.Changed {
+			// Ended by request; one that runs out is told by the server.
+			err = x.record(ctx, evOverlapEnded, out.Token, nil, eventExtra{})
+		}
+		return out, err
 	})
 }
 
