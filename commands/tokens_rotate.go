@@ -107,6 +107,10 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 			return err
 		}
 	}
+	// A rotation hands its secrets off; it never prints them.
+	if sf := opts.Secret; sf.Reveal || sf.File == "-" || (sf.File == "" && sf.Dir == "" && sf.Cmd == "" && !opts.DryRun) {
+		return usageErrorf("tokens rotate hands each new Auth Token off: give --secret-file PATH (one token), --secret-dir DIR or --secret-cmd CMD; nothing changed")
+	}
 	if opts.Secret.Dir != "" {
 		opts.Select.SIDsOnly = "--secret-dir"
 	}
@@ -229,10 +233,6 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 			}
 			if len(s.argv) > 0 {
 				notes = append(notes, "handed to --secret-cmd")
-			}
-			if s.Reveal {
-				// Masked by handOver before anything was written.
-				notes = append(notes, "new Auth Token "+tok.AuthToken)
 			}
 		}
 		if rot.HandedOff {
