@@ -3,6 +3,7 @@ package commands_test
 import (
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,6 +224,16 @@ func loadGitLabJob(t *testing.T) gitlabJob {
 	installs := strings.Join(job.BeforeScript, "\n")
 	if !strings.Contains(installs, "github.com/impactcom/impactctl/cmd/impactctl@") || !strings.Contains(installs, "glab@") {
 		t.Errorf("before_script does not install impactctl and glab: %q", installs)
+	}
+	// Versions are pinned, never @latest, and given with or without the "v"
+	// that go install needs.
+	for _, v := range []string{"IMPACTCTL_VERSION", "GLAB_VERSION"} {
+		if pinned := job.Variables[v]; !regexp.MustCompile(`^v?\d+\.\d+\.\d+$`).MatchString(pinned) {
+			t.Errorf("%s is %q: pin a version", v, pinned)
+		}
+		if !strings.Contains(installs, "@v${"+v+"#v}") {
+			t.Errorf("before_script does not install $%s as v${%s#v}: %q", v, v, installs)
+		}
 	}
 	return job
 }
