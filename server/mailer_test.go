@@ -640,3 +640,44 @@ func TestMailEditNeverQuotesDescription(t *testing.T) {
 		t.Fatalf("%d messages to the new contact: %s", len(alan), strings.Join(alan, "\n"))
 	}
 }
+
+// An address on another account's token never hears of this account's changes,
+// even when the same address is on tokens of both and both change at once: each
+// message names only the tokens of the account that changed.
+func TestMailIsolatedPerAccount(t *testing.T) {
+	t.Parallel()
+	f := &fakeSender{}
+	mt := newMailTest(t, f)
+	mine := mt.create("mine", "shared@example.com", "mine-only@example.com")
+	other := mt.cred("agency2-admin")
+	var theirs tokenJSON
+	mt.req("POST", "/Agencies/"+other.AccountSid+"/ApiTokens", other, map[string]any{
+		"Name": "theirs", "Scopes": []string{"reports.read"}, "DeveloperEmails": []string{"shared@example.com", "theirs-only@example.com"},
+	}).want(t, http.StatusCreated).decode(t, &theirs)
+	mt.quiet()
+
+	admin := mt.cred("admin")
+	mt.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+mine+"/Disable", admin, nil).want(t, http.StatusOK)
+	mt.req("POST", "/Agencies/"+other.AccountSid+"/ApiTokens/"+theirs.AccountSid+"/Disable", other, nil).want(t, http.StatusOK)
+	mt.drain()
+	msgs := f.messages()
+	mineOnly, theirsOnly, shared := to(msgs, "mine-only@example.com"), to(msgs, "theirs-only@example.com"), to(msgs, "shared@example.com")
+	if len(mineOnly) != 1 || len(theirsOnly) != 1 || len(shared) != 2 {
+		t.Fatalf("messages: mine-only %d, theirs-only %d, shared %d; want 1, 1 and 2 (one per account)", len(mineOnly), len(theirsOnly), len(shared))
+	}
+	names := func(m string) (bool, bool) {
+		body := decodedBody(t, m)
+		return strings.Contains(body, mine), strings.Contains(body, theirs.AccountSid)
+	}
+	if a, b := names(mineOnly[0]); !a || b {
+		t.Errorf("mine-only's message names mine %v, theirs %v", a, b)
+	}
+	if a, b := names(theirsOnly[0]); a || !b {
+		t.Errorf("theirs-only's message names mine %v, theirs %v", a, b)
+	}
+	for _, m := range shared {
+		if a, b := names(m); a == b {
+			t.Errorf("a message to the shared address names both accounts' tokens, or neither (mine %v, theirs %v)", a, b)
+		}
+	}
+}
