@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -95,8 +96,19 @@ func (h *handler) endpoint(kind rootKind, ep endpoint) http.Handler {
 // fail answers err in the API's error shape; unexpected errors are logged, never sent.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae, known := asAPIError(err)
+	if !known && r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away (a CLI cancelling the page it read ahead): no
+		// server fault. 499, as nginx logs it; nobody reads the answer.
+		h.log.Info("request ended by the client", "method", r.Method, "path", r.URL.Path)
+		ae.Status = statusClientClosed
+		writeError(w, ae)
+		return
+	}
 	if !known {
 		h.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	writeError(w, ae)
 }
+
+// statusClientClosed is the status logged for a request its client abandoned.
+const statusClientClosed = 499
