@@ -186,24 +186,7 @@ CREATE UNLOGGED TABLE rate_windows (
 );
 CREATE INDEX rate_windows_start ON rate_windows(window_start);
 `,
-	`
-CREATE TABLE events (
-	id             BIGSERIAL PRIMARY KEY,
-	account_id     BIGINT NOT NULL,
-	type           TEXT NOT NULL,
-	date           BIGINT NOT NULL,
-	token_sid      TEXT NOT NULL,
-	token_name     TEXT NOT NULL,
-	actor_sid      TEXT,
-	actor_name     TEXT,
-	client_address TEXT,
-	request_id     TEXT,
-	changes        TEXT NOT NULL DEFAULT '[]',
-	extra          TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX events_account ON events(account_id, date, id);
-CREATE INDEX events_token ON events(account_id, token_sid, date, id);
-` + notificationsTable("BIGSERIAL PRIMARY KEY"),
+	eventsTable("BIGSERIAL PRIMARY KEY", "BIGINT") + notificationsTable("BIGSERIAL PRIMARY KEY"),
 	mailTables,
 	`
 -- How many tokens of each account hold each scope (rows at 0 stay), kept by the

@@ -11,6 +11,32 @@ import (
 	"strings"
 )
 
+// eventsTable is the events table of the migration that added it, for a store
+// whose row ids are idType and whose integers are intType.
+func eventsTable(idType, intType string) string {
+	return fmt.Sprintf(`
+-- Every change to a token, written in the change's transaction and kept for the
+-- event retention. Pruning removes the lowest ids first. On the wire an event's Id is
+-- its date and then its id, so Ids only grow even if a number were ever reused.
+CREATE TABLE events (
+	id             %[1]s,
+	account_id     %[2]s NOT NULL, -- no foreign keys here: checking one costs every event
+	type           TEXT NOT NULL,
+	date           %[2]s NOT NULL,
+	token_sid      TEXT NOT NULL,  -- no foreign key: a deleted token's events stay
+	token_name     TEXT NOT NULL,
+	actor_sid      TEXT,           -- NULL: another account, admin recover or the server
+	actor_name     TEXT,           -- NULL: the server itself
+	client_address TEXT,
+	request_id     TEXT,
+	changes        TEXT NOT NULL DEFAULT '[]', -- JSON, as the wire shows it
+	extra          TEXT NOT NULL DEFAULT '{}'  -- JSON: From, PreviousAuthTokenExpiresAt
+);
+CREATE INDEX events_account ON events(account_id, date, id);
+CREATE INDEX events_token ON events(account_id, token_sid, date, id);
+`, idType, intType)
+}
+
 // notificationsTable is the outbox, the same on both stores but for the id column's
 // type: one row per recipient of an event, written in the event's transaction. A mail
 // sender takes the PENDING rows (see Outbox) and sets SENT or FAILED; without mail the

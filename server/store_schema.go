@@ -106,27 +106,7 @@ ALTER TABLE tokens ADD COLUMN prev_reset_path TEXT;
 -- remembered at one generation are not used at another.
 ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `,
-	`
--- Every change to a token, written in the change's transaction and kept for the
--- event retention. Pruning removes the lowest ids first. On the wire an event's Id is
--- its date and then its id, so Ids only grow even if a number were ever reused.
-CREATE TABLE events (
-	id             INTEGER PRIMARY KEY,
-	account_id     INTEGER NOT NULL, -- no foreign keys here: checking one costs every event
-	type           TEXT NOT NULL,
-	date           INTEGER NOT NULL,
-	token_sid      TEXT NOT NULL,  -- no foreign key: a deleted token's events stay
-	token_name     TEXT NOT NULL,
-	actor_sid      TEXT,           -- NULL: another account, admin recover or the server
-	actor_name     TEXT,           -- NULL: the server itself
-	client_address TEXT,
-	request_id     TEXT,
-	changes        TEXT NOT NULL DEFAULT '[]', -- JSON, as the wire shows it
-	extra          TEXT NOT NULL DEFAULT '{}'  -- JSON: From, PreviousAuthTokenExpiresAt
-);
-CREATE INDEX events_account ON events(account_id, date, id);
-CREATE INDEX events_token ON events(account_id, token_sid, date, id);
-` + notificationsTable("INTEGER PRIMARY KEY"),
+	eventsTable("INTEGER PRIMARY KEY", "INTEGER") + notificationsTable("INTEGER PRIMARY KEY"),
 	mailTables,
 	`
 -- How many tokens of each account hold each scope (rows at 0 stay), kept by the
