@@ -117,10 +117,21 @@ func notice(t *token, now int64) (typ string, extra eventExtra, ok bool) {
 
 // noteAccount writes the lifecycle events due on sids of one account, in one write
 // transaction: it takes the account's lock as every change does, then re-reads the
-// tokens, so an event another replica wrote meanwhile is not written again.
+// tokens, so an event another replica wrote meanwhile is not written again. On
+// PostgreSQL an account whose lock another transaction holds is skipped (SKIP
+// LOCKED) until the next look; on SQLite the one writer takes its turn.
 func (s *service) noteAccount(ctx context.Context, accountID int64, sids []string) (int, error) {
 	n := 0
-	err := s.st.Update(ctx, accountID, func(tx Tx) error {
+	update := func(fn func(tx Tx) error) error { return s.st.Update(ctx, accountID, fn) }
+	if b, ok := s.st.(interface {
+		UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx Tx) error) (bool, error)
+	}); ok {
+		update = func(fn func(tx Tx) error) error {
+			_, err := b.UpdateUnlessBusy(ctx, accountID, fn)
+			return err
+		}
+	}
+	err := update(func(tx Tx) error {
 		n = 0
 		x := &wtx{Tx: tx, s: s, now: s.env.clock().Unix()}
 		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.fixedClock {

@@ -326,3 +326,37 @@ func TestNoticeMailSaysWhen(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticesSkipBusyAccount: on PostgreSQL a look skips an account whose lock
+// another transaction holds (SKIP LOCKED) instead of queuing behind it, and writes
+// its events on the next look.
+func TestNoticesSkipBusyAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &testClock{t: testEpoch}
+	s, err := OpenPostgresStore(ctx, testPostgres(t), filepath.Join(t.TempDir(), "key"), StoreOptions{Rand: testRand(), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	w := seedSuite(t, s)
+	if _, err := s.db.Exec(`UPDATE tokens SET expires_at = $1 WHERE sid = $2`, testEpoch.Unix()-1, w.tokens[3].SID); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, w.agency); err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(s)
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := svc.writeNotices(lctx); n != 0 || err != nil {
+		t.Fatalf("a look at a busy account wrote %d (%v)", n, err)
+	}
+	tx.Rollback()
+	notices(t, svc, 1)
+	notices(t, svc, 0)
+}
