@@ -28,7 +28,9 @@ type Event struct {
 	// PreviousAuthTokenExpiresAt is set on reset events: when the previous secret
 	// stops (nil: at once). json.RawMessage keeps the null.
 	PreviousAuthTokenExpiresAt json.RawMessage `json:",omitempty"`
-	Notifications              []EventNotification
+	// ExpiresAt is set on expiry_warning and expired events: the token's expiry.
+	ExpiresAt     string `json:",omitempty"`
+	Notifications []EventNotification
 }
 
 // EventActor is who made a change: a token of the account (AccountSid set), or

@@ -150,6 +150,15 @@ func changesLabel(e *client.Event) string {
 	if e.From != "" {
 		parts = append(parts, "from "+e.From)
 	}
+	if e.ExpiresAt != "" && (e.Type == "expiry_warning" || e.Type == "expired") {
+		parts = append(parts, "expires at "+e.ExpiresAt)
+	}
+	if e.Type == "overlap_ended" && len(e.PreviousAuthTokenExpiresAt) > 0 {
+		var at *string
+		if json.Unmarshal(e.PreviousAuthTokenExpiresAt, &at) == nil && at != nil {
+			parts = append(parts, "previous Auth Token ran out at "+*at)
+		}
+	}
 	if e.Type == "reset" {
 		var until *string
 		_ = json.Unmarshal(e.PreviousAuthTokenExpiresAt, &until)

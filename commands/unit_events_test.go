@@ -65,6 +65,14 @@ func TestEventLabels(t *testing.T) {
 	if got := changesLabel(reset); got != "previous Auth Token stopped at once" {
 		t.Errorf("reset: %q", got)
 	}
+	warn := &client.Event{Type: "expiry_warning", ExpiresAt: "2026-12-31T00:00:00Z"}
+	if got := changesLabel(warn); got != "expires at 2026-12-31T00:00:00Z" {
+		t.Errorf("expiry_warning: %q", got)
+	}
+	ran := &client.Event{Type: "overlap_ended", PreviousAuthTokenExpiresAt: raw(`"2026-06-01T13:00:00Z"`)}
+	if got := changesLabel(ran); got != "previous Auth Token ran out at 2026-06-01T13:00:00Z" {
+		t.Errorf("overlap_ended: %q", got)
+	}
 	dup := &client.Event{Type: "duplicated", From: "IRx"}
 	if got := changesLabel(dup); got != "from IRx" {
 		t.Errorf("duplicated: %q", got)

@@ -66,6 +66,7 @@ type event struct {
 type eventExtra struct {
 	From                       string `json:"From,omitempty"` // duplicated: the source token
 	PreviousAuthTokenExpiresAt *int64 `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	ExpiresAt                  *int64 `json:"ExpiresAt,omitempty"` // expiry_warning, expired: the token's expiry
 }
 
 // eventChange is one item of Changes: Before → After for a single value, Added and
@@ -375,6 +376,7 @@ type eventBody struct {
 	Changes       []eventChange      `json:"Changes"`
 	From          string             `json:"From,omitempty"`
 	PreviousAuth  json.RawMessage    `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	ExpiresAt     *string            `json:"ExpiresAt,omitempty"`
 	Notifications []notificationBody `json:"Notifications"`
 }
 
@@ -406,11 +408,19 @@ func eventBodyOf(e *event) eventBody {
 	if e.ActorName.Valid {
 		b.Actor = &actorBody{AccountSid: strOrNil(e.ActorSID), Name: e.ActorName.String}
 	}
-	if e.Type == evReset {
+	switch {
+	case e.Type == evReset:
 		b.PreviousAuth = json.RawMessage("null")
 		if p := e.Extra.PreviousAuthTokenExpiresAt; p != nil {
 			b.PreviousAuth, _ = json.Marshal(wireTime(*p))
 		}
+	case e.Type == evOverlapEnded && e.Extra.PreviousAuthTokenExpiresAt != nil:
+		// Ended by the server: when the previous secret ran out.
+		b.PreviousAuth, _ = json.Marshal(wireTime(*e.Extra.PreviousAuthTokenExpiresAt))
+	}
+	if p := e.Extra.ExpiresAt; p != nil && (e.Type == evExpiryWarning || e.Type == evExpired) {
+		s := wireTime(*p)
+		b.ExpiresAt = &s
 	}
 	for _, n := range e.Notifications {
 		b.Notifications = append(b.Notifications, notificationBody{Email: n.Email, State: n.State, Date: wireTime(n.Date)})

@@ -32,6 +32,9 @@ type Config struct {
 	// EventRetention is how long events are kept; 0 keeps them forever. Older ones
 	// are pruned in the background, in small batches.
 	EventRetention time.Duration
+	// NoticeEvery is how often the server writes the lifecycle events that are due
+	// (expiry warnings, expired, overlaps that ran out); 0 means DefaultNoticeEvery.
+	NoticeEvery time.Duration
 	// Mail says the server sends updates by mail (see Options.Mail); Mailing says
 	// how, and turns Mail on.
 	Mail    bool
@@ -147,6 +150,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			// Updates leave after commit, in the background, never inside a transaction.
 			wg.Go(func() { ml.run(pctx) })
 		}
+		// Every replica looks; each event is written once (see noteAccount).
+		svc := newService(store)
+		svc.mail = cfg.Mail
+		wg.Go(func() { keepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
 		keepPruning(pctx, store, cfg.EventRetention, logger)
 		wg.Wait()
 	}()

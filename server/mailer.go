@@ -380,7 +380,10 @@ func tokenUpdateOf(e eventBody, recipient string) mail.TokenUpdate {
 		}
 		t.Changes = append(t.Changes, mc)
 	}
-	if e.Type == evReset && len(e.PreviousAuth) > 0 {
+	if e.ExpiresAt != nil {
+		t.ExpiresAt, _ = time.Parse(time.RFC3339, *e.ExpiresAt)
+	}
+	if (e.Type == evReset || e.Type == evOverlapEnded) && len(e.PreviousAuth) > 0 {
 		var s *string
 		if json.Unmarshal(e.PreviousAuth, &s) == nil && s != nil {
 			t.PreviousExpires, _ = time.Parse(time.RFC3339, *s)

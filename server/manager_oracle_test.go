@@ -330,9 +330,9 @@ func sameSet(a, b []string) bool {
 // TestScopeHoldersMigration: a database from before the scope holders were counted
 // gets them counted from its tokens when a server first opens it, on both stores;
 // from then on the triggers keep them.
-// laterUndo takes back the migration after scope_holders' (expiry and the overlap
-// slot), so a database stands as it was before scope_holders.
-const laterUndo = `DROP INDEX tokens_expires; ALTER TABLE tokens DROP COLUMN expires_at;
+// laterUndo takes back the migrations after scope_holders' (expiry and the overlap
+// slot, their lifecycle indexes), so a database stands as it was before scope_holders.
+const laterUndo = `DROP INDEX tokens_notice_due; DROP INDEX tokens_overlap_due; DROP INDEX tokens_expires; ALTER TABLE tokens DROP COLUMN expires_at;
 	ALTER TABLE tokens DROP COLUMN expiry_warned_14d_at; ALTER TABLE tokens DROP COLUMN expiry_warned_1d_at;
 	ALTER TABLE tokens DROP COLUMN expired_noted_at; ALTER TABLE tokens DROP COLUMN overlap_secret_enc;
 	ALTER TABLE tokens DROP COLUMN overlap_secret_mac; ALTER TABLE tokens DROP COLUMN overlap_expires;

@@ -245,6 +245,12 @@ ALTER TABLE tokens ADD COLUMN overlap_expires BIGINT;
 ALTER TABLE tokens ADD COLUMN overlap_last_used BIGINT;
 CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;
 `,
+	`
+-- The tokens the server may still have a lifecycle event to write for: an expiry
+-- not yet noted, an overlap not yet ended.
+CREATE INDEX tokens_notice_due ON tokens(expires_at) WHERE expires_at IS NOT NULL AND expired_noted_at IS NULL;
+CREATE INDEX tokens_overlap_due ON tokens(overlap_expires) WHERE overlap_expires IS NOT NULL;
+`,
 }
 
 // pgMigrate brings the schema up to date and checks the key fingerprint, then runs

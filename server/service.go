@@ -181,6 +181,9 @@ type Store interface {
 	// oldest first, and answers how many went.
 	Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error)
 	PruneEvents(ctx context.Context, before int64, limit int) (int, error)
+	// DueNotices lists up to limit tokens with a lifecycle event due at at (Unix
+	// seconds; 0: the store's own clock), by account (see writeNotices).
+	DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error)
 
 	// Touch records that token sid was used at the Unix time at. It never blocks
 	// and never changes the token's version; it may be written a moment later.

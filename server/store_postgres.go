@@ -261,6 +261,29 @@ func (s *PostgresStore) writeUses(batch map[string]int64) error {
 // accountID's row (accountID 0: the accounts table, against every account). A
 // transaction PostgreSQL aborts as a deadlock or serialization failure runs again.
 func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+	return s.update(ctx, accountID, false, fn)
+}
+
+// errAccountBusy: UpdateUnlessBusy found the account's row locked.
+var errAccountBusy = errors.New("account busy")
+
+// UpdateUnlessBusy is Update that takes the account's lock with SKIP LOCKED: when
+// another transaction holds it (a request's write, another replica's look), fn does
+// not run and the answer is false. The server's own background writes use it, so
+// replicas never queue behind each other or behind requests.
+func (s *PostgresStore) UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx Tx) error) (bool, error) {
+	err := s.update(ctx, accountID, true, fn)
+	if errors.Is(err, errAccountBusy) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked bool, fn func(tx Tx) error) error {
+	lock := `FOR NO KEY UPDATE`
+	if skipLocked {
+		lock += ` SKIP LOCKED`
+	}
 	return pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
 		var now sql.NullInt64
 		if accountID == 0 {
@@ -274,7 +297,10 @@ func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx 
 			// key-share locks of foreign-key checks. now() comes along: the clock
 			// the change decides expiry by, the same on every replica.
 			err := tx.QueryRowContext(ctx, `SELECT id, floor(extract(epoch from now()))::bigint FROM accounts
-				WHERE id = $1 FOR NO KEY UPDATE`, accountID).Scan(&id, &now)
+				WHERE id = $1 `+lock, accountID).Scan(&id, &now)
+			if errors.Is(err, sql.ErrNoRows) && skipLocked {
+				return errAccountBusy // locked, or gone: either way nothing to do now
+			}
 			if errors.Is(err, sql.ErrNoRows) {
 				return errNotFound
 			}

@@ -879,8 +879,12 @@ type ErrorCode = string
 
 // Event One change to a token. `AccountSid` is the token's SID; `TokenName` its name at
 // the time. `duplicated` carries `From` (the source token); `reset` carries
-// `PreviousAuthTokenExpiresAt` (null: the previous secret stopped at once). An
-// event never holds a secret or any part of one.
+// `PreviousAuthTokenExpiresAt` (null: the previous secret stopped at once), and so
+// does an `overlap_ended` the server wrote when the previous secret ran out (the
+// time it ran out). `expiry_warning` and `expired` carry `ExpiresAt`, the token's
+// expiry. The server's own events (`expiry_warning`, `expired`, an overlap that ran
+// out) have a null `Actor`, `ClientAddress` and `RequestId`. An event never holds
+// a secret or any part of one.
 type Event struct {
 	// AccountSid `IR` followed by 32 characters `[A-Za-z0-9]`.
 	//
@@ -897,6 +901,9 @@ type Event struct {
 	// ClientAddress The client's address; null for the server, admin recover and another account.
 	ClientAddress *string   `json:"ClientAddress"`
 	Date          time.Time `json:"Date"`
+
+	// ExpiresAt The token's expiry (`expiry_warning` and `expired` only).
+	ExpiresAt *time.Time `json:"ExpiresAt,omitempty"`
 
 	// From `IR` followed by 32 characters `[A-Za-z0-9]`.
 	//

@@ -34,8 +34,10 @@ type TokenUpdate struct {
 	Type      string // the event type: reset, disabled, scopes_changed, …
 	Changes   []Change
 	// PreviousExpires is when a reset's previous secret stops working (reset only);
-	// zero when it stopped at once.
+	// zero when it stopped at once. For an overlap that ran out: when it did.
 	PreviousExpires time.Time
+	// ExpiresAt is the token's expiry (expiry_warning and expired).
+	ExpiresAt time.Time
 	// Removed says this recipient was taken off the token's list by this request: it
 	// is told so once, and told nothing more about the token.
 	Removed bool
@@ -238,7 +240,19 @@ func typeLine(t TokenUpdate) string {
 	case "revealed":
 		return "Secret read: someone read this token's secret."
 	case "expiry_warning":
+		if !t.ExpiresAt.IsZero() {
+			return "Expires soon: it stops working at " + t.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + "."
+		}
 		return "Expires soon."
+	case "expired":
+		if !t.ExpiresAt.IsZero() {
+			return "Expired: it stopped working at " + t.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + "."
+		}
+	case "overlap_ended":
+		if !t.PreviousExpires.IsZero() {
+			return "Previous secret stopped working: its overlap ran out at " +
+				t.PreviousExpires.UTC().Format("2006-01-02 15:04 UTC") + "."
+		}
 	}
 	s := typeTitle(t.Type)
 	return strings.ToUpper(s[:1]) + s[1:] + "."

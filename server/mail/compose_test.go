@@ -229,3 +229,22 @@ func TestUnsubscribeLink(t *testing.T) {
 		t.Fatal("a link verified under another key")
 	}
 }
+
+// TestComposeServerNotices: the server's own updates say when: the expiry an
+// expiry_warning or expired names, the time an overlap ran out.
+func TestComposeServerNotices(t *testing.T) {
+	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		u    TokenUpdate
+		want string
+	}{
+		{TokenUpdate{Type: "expiry_warning", ExpiresAt: at}, "Expires soon: it stops working at 2026-03-14 12:00 UTC."},
+		{TokenUpdate{Type: "expired", ExpiresAt: at}, "Expired: it stopped working at 2026-03-14 12:00 UTC."},
+		{TokenUpdate{Type: "overlap_ended", PreviousExpires: at}, "Previous secret stopped working: its overlap ran out at 2026-03-14 12:00 UTC."},
+		{TokenUpdate{Type: "overlap_ended"}, "Previous secret stopped working."},
+	} {
+		if got := typeLine(c.u); got != c.want {
+			t.Errorf("%s: %q, want %q", c.u.Type, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// The server's own lifecycle events: expiry_warning 14 days and 1 day before a
+// token's ExpiresAt, expired once it has passed, and overlap_ended when an overlap's
+// previous secret runs out. Each is written once: the token's mark (or its cleared
+// previous-secret slot) is set in the transaction that writes the event, and that
+// transaction re-reads the token after taking the account's write lock, as every
+// change does, so a second replica finds the mark set and writes nothing.
+const (
+	warnEarly = 14 * 24 * 60 * 60 // seconds before ExpiresAt: the first warning
+	warnLate  = 24 * 60 * 60      // and the last
+)
+
+// DefaultNoticeEvery is how often a server looks for lifecycle events that are due.
+const DefaultNoticeEvery = time.Minute
+
+// noticeBatch is how many due tokens one look takes: small, so a pass never holds
+// an account's writes long.
+const noticeBatch = 100
+
+// dueNotice is a token with a lifecycle event due.
+type dueNotice struct {
+	AccountID int64
+	SID       string
+}
+
+// sqlDueNotices finds the tokens with an event due at $1, at most $2: each part reads
+// an index of its own (tokens_notice_due, tokens_overlap_due), so the tokens whose
+// notices are all written cost nothing.
+const sqlDueNotices = `SELECT account_id, sid FROM (
+	SELECT account_id, sid FROM tokens WHERE expires_at IS NOT NULL AND expired_noted_at IS NULL
+		AND expires_at <= $1 + ` + "1209600" + `
+		AND (expires_at <= $1 OR expiry_warned_1d_at IS NULL AND expires_at <= $1 + ` + "86400" + `
+			OR expiry_warned_14d_at IS NULL)
+	UNION
+	SELECT account_id, sid FROM tokens WHERE overlap_expires IS NOT NULL AND overlap_expires <= $1
+) due ORDER BY account_id, sid LIMIT $2`
+
+// DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
+func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+	return queryDue(ctx, s.read, at, limit)
+}
+
+// DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
+// at PostgreSQL's now(): the same clock on every replica.
+func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+	if at == 0 {
+		if err := s.db.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
+			return nil, err
+		}
+	}
+	return queryDue(ctx, s.db, at, limit)
+}
+
+func queryDue(ctx context.Context, q querier, at int64, limit int) ([]dueNotice, error) {
+	rows, err := q.QueryContext(ctx, sqlDueNotices, at, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dueNotice
+	for rows.Next() {
+		var d dueNotice
+		if err := rows.Scan(&d.AccountID, &d.SID); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// notice applies to t the next lifecycle event due at now, if any: it sets the mark
+// (or clears the previous-secret slot) and says which event to write. An overlap
+// that has run out goes first. Of the expiry events only the latest due is written:
+// it marks the earlier ones as told, so a token found expired is not warned after.
+func notice(t *token, now int64) (typ string, extra eventExtra, ok bool) {
+	if t.OverlapExpires.Valid && now >= t.OverlapExpires.Int64 {
+		at := t.OverlapExpires.Int64
+		t.clearOverlap()
+		t.Version++ // the token reads differently: PreviousAuthTokenExpiresAt is null
+		return evOverlapEnded, eventExtra{PreviousAuthTokenExpiresAt: &at}, true
+	}
+	if !t.ExpiresAt.Valid || t.ExpiredNoted.Valid {
+		return "", eventExtra{}, false
+	}
+	exp := t.ExpiresAt.Int64
+	mark := sql.NullInt64{Int64: now, Valid: true}
+	extra = eventExtra{ExpiresAt: &exp}
+	switch {
+	case now >= exp:
+		t.ExpiredNoted = mark
+		typ = evExpired
+	case now >= exp-warnLate && !t.Warned1d.Valid:
+		typ = evExpiryWarning
+	case now >= exp-warnEarly && !t.Warned14d.Valid:
+		t.Warned14d = mark
+		return evExpiryWarning, extra, true
+	default:
+		return "", eventExtra{}, false
+	}
+	if !t.Warned1d.Valid {
+		t.Warned1d = mark
+	}
+	if !t.Warned14d.Valid {
+		t.Warned14d = mark
+	}
+	return typ, extra, true
+}
+
+// noteAccount writes the lifecycle events due on sids of one account, in one write
+// transaction: it takes the account's lock as every change does, then re-reads the
+// tokens, so an event another replica wrote meanwhile is not written again. On
+// PostgreSQL an account whose lock another transaction holds is skipped (SKIP
+// LOCKED) until the next look; on SQLite the one writer takes its turn.
+func (s *service) noteAccount(ctx context.Context, accountID int64, sids []string) (int, error) {
+	n := 0
+	update := func(fn func(tx Tx) error) error { return s.st.Update(ctx, accountID, fn) }
+	if b, ok := s.st.(interface {
+		UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx Tx) error) (bool, error)
+	}); ok {
+		update = func(fn func(tx Tx) error) error {
+			_, err := b.UpdateUnlessBusy(ctx, accountID, fn)
+			return err
+		}
+	}
+	err := update(func(tx Tx) error {
+		n = 0
+		x := &wtx{Tx: tx, s: s, now: s.env.clock().Unix()}
+		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.fixedClock {
+			if v, valid := sc.storeNow(); valid {
+				x.now = v
+			}
+		}
+		toks, err := tx.Tokens(ctx, accountID, sids)
+		if err != nil {
+			return err
+		}
+		for _, t := range toks {
+			// An overlap that ran out and an expiry notice may both be due.
+			changed := false
+			for {
+				typ, extra, ok := notice(t, x.now)
+				if !ok {
+					break
+				}
+				if err := x.record(ctx, typ, t, nil, extra); err != nil {
+					return err
+				}
+				changed = true
+				n++
+			}
+			if changed {
+				if err := tx.UpdateToken(ctx, t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errNotFound) { // the account went meanwhile
+		return 0, nil
+	}
+	return n, err
+}
+
+// writeNotices writes every lifecycle event due now, a batch at a time, and answers
+// how many it wrote.
+func (s *service) writeNotices(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var at int64
+		if _, pg := s.st.(*PostgresStore); !pg || s.env.fixedClock {
+			at = s.env.clock().Unix()
+		}
+		due, err := s.st.DueNotices(ctx, at, noticeBatch)
+		if err != nil {
+			return total, err
+		}
+		wrote := 0
+		for i := 0; i < len(due); {
+			j := i
+			var sids []string
+			for ; j < len(due) && due[j].AccountID == due[i].AccountID; j++ {
+				sids = append(sids, due[j].SID)
+			}
+			n, err := s.noteAccount(ctx, due[i].AccountID, sids)
+			wrote += n
+			if err != nil {
+				return total + wrote, err
+			}
+			i = j
+		}
+		total += wrote
+		// A full batch that wrote something may have left more due; one that wrote
+		// nothing (another replica took them) waits for the next look.
+		if len(due) < noticeBatch || wrote == 0 {
+			return total, nil
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(10 * time.Millisecond): // let requests' writes through
+		}
+	}
+}
+
+// keepNoticing writes the lifecycle events that are due now and then every every,
+// until ctx ends.
+func keepNoticing(ctx context.Context, s *service, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = DefaultNoticeEvery
+	}
+	for {
+		n, err := s.writeNotices(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("lifecycle events", "error", err)
+		} else if n > 0 {
+			log.Info("lifecycle events", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
