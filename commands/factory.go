@@ -272,6 +272,7 @@ func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
 		Demo:           true,
 		AuthFailLimit:  server.Rate{N: 100, Per: time.Minute},
 		EventRetention: server.DefaultEventRetention,
+		OneShot:        true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--local: starting the embedded server: %w", err)

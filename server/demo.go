@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -270,13 +271,18 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 	return nil
 }
 
-func demoCredentials(ctx context.Context, st Store, baseURL string) (map[string]Credential, error) {
+// demoCredentials answers the credentials of the demo roles (only those named, when
+// any are).
+func demoCredentials(ctx context.Context, st Store, baseURL string, only ...string) (map[string]Credential, error) {
 	roles, err := st.DemoRoles(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]Credential{}
 	for role, sid := range roles {
+		if len(only) > 0 && !slices.Contains(only, role) {
+			continue
+		}
 		t, err := st.TokenBySID(ctx, sid)
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)

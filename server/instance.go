@@ -42,6 +42,13 @@ type Config struct {
 	Logger  *slog.Logger     // request log; nil discards
 	Rand    io.Reader        // source of SIDs and secrets; nil = crypto/rand
 	Now     func() time.Time // nil = time.Now
+
+	// OneShot starts a server for one short command (impactctl --local): only
+	// the connections its requests use are opened (see StoreOptions.OneShot),
+	// DemoCredentials holds the admin's alone, and the lifecycle events due are
+	// written and events past EventRetention pruned at Shutdown, when the run
+	// wrote anything, instead of in the background from the start.
+	OneShot bool
 }
 
 // Instance is a running server.
@@ -60,6 +67,9 @@ type Instance struct {
 	pruned    chan struct{}
 	serveMu   sync.Mutex
 	err       error
+
+	// pruneAtEnd prunes events at Shutdown (OneShot), if the run wrote.
+	pruneAtEnd func(context.Context)
 }
 
 // Start opens and migrates the store, seeds it (the demo world with cfg.Demo, else a
@@ -84,7 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	store, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now})
+	store, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -104,16 +114,28 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err := agree(ctx, store, cfg, logger); err != nil {
 		return fail(err)
 	}
-	if err := seed(ctx, store, cfg.Demo); err != nil {
+	// A database seeded before is only read: seeding takes the writer.
+	kind, err := store.Seeded(ctx)
+	if err != nil {
 		return fail(err)
 	}
-	if kind, err := store.Seeded(ctx); err != nil {
-		return fail(err)
-	} else if cfg.Demo && kind != "demo" {
+	if kind == "" {
+		if err := seed(ctx, store, cfg.Demo); err != nil {
+			return fail(err)
+		}
+		if kind, err = store.Seeded(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
 	}
 	inst := &Instance{URL: "http://" + ln.Addr().String(), store: store, done: make(chan struct{})}
-	creds, err := demoCredentials(ctx, store, inst.URL)
+	var roles []string // every role
+	if cfg.OneShot {
+		roles = []string{"admin"}
+	}
+	creds, err := demoCredentials(ctx, store, inst.URL, roles...)
 	if err != nil {
 		return fail(err)
 	}
@@ -143,6 +165,28 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			return fail(err)
 		}
 	}
+	if cfg.OneShot {
+		// The lifecycle events due are looked for once, as the command ends.
+		// Events come only from writes: a run that wrote nothing has none to
+		// prune that the last run that wrote did not look at.
+		svc := newService(store)
+		svc.mail = cfg.Mail
+		inst.pruneAtEnd = func(ctx context.Context) {
+			if n, err := svc.writeNotices(ctx); err != nil {
+				logger.Error("lifecycle events", "error", err)
+			} else if n > 0 {
+				logger.Info("lifecycle events", "count", n)
+			}
+			if w, ok := store.(interface{ wrote() bool }); ok && !w.wrote() {
+				return
+			}
+			if n, err := pruneEvents(ctx, store, store.Env().now(), cfg.EventRetention); err != nil {
+				logger.Error("prune events", "error", err)
+			} else if n > 0 {
+				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
+			}
+		}
+	}
 	go func() {
 		defer close(inst.pruned)
 		var wg sync.WaitGroup
@@ -150,11 +194,13 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			// Updates leave after commit, in the background, never inside a transaction.
 			wg.Go(func() { ml.run(pctx) })
 		}
-		// Every replica looks; each event is written once (see noteAccount).
-		svc := newService(store)
-		svc.mail = cfg.Mail
-		wg.Go(func() { keepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
-		keepPruning(pctx, store, cfg.EventRetention, logger)
+		if !cfg.OneShot {
+			// Every replica looks; each event is written once (see noteAccount).
+			svc := newService(store)
+			svc.mail = cfg.Mail
+			wg.Go(func() { keepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
+			keepPruning(pctx, store, cfg.EventRetention, logger)
+		}
 		wg.Wait()
 	}()
 	go func() {
@@ -204,6 +250,9 @@ func (i *Instance) Shutdown(ctx context.Context) error {
 	<-i.done
 	i.stopPrune()
 	<-i.pruned
+	if i.pruneAtEnd != nil {
+		i.pruneAtEnd(ctx)
+	}
 	return errors.Join(err, i.store.Close())
 }
 
@@ -220,7 +269,8 @@ func (i *Instance) Wait() error {
 // "readonly" (apitokens.read only), "disabled" (a disabled agency token), "reporter"
 // (reports.* and account.read), "agency2-admin" (the second agency), "brand-admin",
 // "brand2-admin", "brand3-admin" (each demo brand's token with every brand scope) and
-// "agency2-brand-admin" (the second agency's brand). Without --demo only "admin" exists.
+// "agency2-brand-admin" (the second agency's brand). Without --demo, or with
+// Config.OneShot, only "admin" exists.
 func (i *Instance) DemoCredentials() map[string]Credential { return maps.Clone(i.creds) }
 
 // writeReadyFile writes c as JSON, 0600, atomically: a reader never sees half a file.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -17,17 +18,25 @@ import (
 // SQLiteStore is the Store over one SQLite database. Writes go through one
 // connection: they queue in Go (cancellable by the request's context) instead of
 // polling SQLite's lock. Reads use a separate pool of connections and, in WAL mode,
-// never wait for the writer. Hot statements are prepared once per connection.
+// never wait for the writer. Hot statements are prepared once per connection: the
+// writer's all together (see writer), the readers' each when it first runs.
+// Connections open when first needed: a start that only reads opens one reader.
 type SQLiteStore struct {
 	env  *Env
 	db   *sql.DB // the writer: one connection
 	read *sql.DB // the readers
 
-	rs, ws *statements // prepared on the readers and on the writer
-	evs    *eventStatements
+	rs *readStatements
+	// The writer's statements, prepared by writer: at open, or with
+	// StoreOptions.OneShot at the first write.
+	writerMu    sync.Mutex
+	writerReady atomic.Bool
+	ws          *statements
+	evs         *eventStatements
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // list queries, prepared on the readers by text
+	seen   map[string]bool      // list queries run once, as text
 
 	pages    *pageCache
 	touches  *toucher
@@ -45,6 +54,10 @@ type StoreOptions struct {
 	Rand io.Reader
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OneShot opens the store for one short command (impactctl --local): the
+	// writer's statements are prepared at the first write instead of at open, so
+	// a command that only reads never opens the writer.
+	OneShot bool
 }
 
 // readers is the size of the reader pool: enough to keep every core busy while
@@ -83,16 +96,10 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLiteStore{env: env, db: w, stmts: map[string]*sql.Stmt{}, pages: newPageCache()}
+	s := &SQLiteStore{env: env, db: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
 	fail := func(err error) (*SQLiteStore, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		return fail(err)
-	}
-	if err := s.checkKey(ctx); err != nil {
-		return fail(err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, "deferred"))
 	if err != nil {
@@ -103,18 +110,51 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.read = r
-	if s.rs, err = prepare(ctx, r); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
-	if s.ws, err = prepare(ctx, w); err != nil {
+	if err := s.checkKey(ctx); err != nil {
 		return fail(err)
 	}
-	if s.evs, err = prepareEvents(ctx, w); err != nil {
-		return fail(err)
+	s.rs = newReadStatements(r)
+	if !opts.OneShot {
+		if err := s.writer(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
+
+// writer prepares the writer's statements once, before its first transaction (a
+// statement prepared on the writer's one connection while a transaction holds it
+// would wait for it for ever). A failure is tried again at the next write.
+func (s *SQLiteStore) writer(ctx context.Context) error {
+	if s.writerReady.Load() {
+		return nil
+	}
+	s.writerMu.Lock()
+	defer s.writerMu.Unlock()
+	if s.writerReady.Load() {
+		return nil
+	}
+	ws, err := prepare(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	evs, err := prepareEvents(ctx, s.db)
+	if err != nil {
+		ws.close()
+		return err
+	}
+	s.ws, s.evs = ws, evs
+	s.writerReady.Store(true)
+	return nil
+}
+
+// wrote tells whether the writer was used since the store was opened: always true
+// unless opened OneShot.
+func (s *SQLiteStore) wrote() bool { return s.writerReady.Load() }
 
 // dsn is the database's URI with the pragmas every connection gets: WAL, full sync
 // (an acknowledged reset survives a power cut), a busy timeout for other processes
@@ -168,10 +208,11 @@ func (s *SQLiteStore) closeDBs() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
-	for _, st := range []*statements{s.rs, s.ws} {
-		if st != nil {
-			errs = append(errs, st.close())
-		}
+	if s.rs != nil {
+		errs = append(errs, s.rs.close())
+	}
+	if s.ws != nil {
+		errs = append(errs, s.ws.close())
 	}
 	errs = append(errs, s.evs.close())
 	if s.read != nil {
@@ -182,13 +223,19 @@ func (s *SQLiteStore) closeDBs() error {
 }
 
 // checkKey records the key's fingerprint on first use and refuses a different key later,
-// which would otherwise surface as undecryptable secrets.
+// which would otherwise surface as undecryptable secrets. A database that has one is
+// only read.
 func (s *SQLiteStore) checkKey(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.keys.check); err != nil {
-		return fmt.Errorf("record key fingerprint: %w", err)
-	}
+	const read = `SELECT value FROM meta WHERE key = 'key_check'`
 	var stored string
-	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'key_check'`).Scan(&stored); err != nil {
+	err := s.read.QueryRowContext(ctx, read).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.keys.check); err != nil {
+			return fmt.Errorf("record key fingerprint: %w", err)
+		}
+		err = s.db.QueryRowContext(ctx, read).Scan(&stored)
+	}
+	if err != nil {
 		return fmt.Errorf("read key fingerprint: %w", err)
 	}
 	if stored != s.env.keys.check {
@@ -206,6 +253,9 @@ type querier interface {
 
 // inTx runs fn in one write transaction on the writer, committing when it returns nil.
 func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := s.writer(ctx); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
 	return runTx(ctx, s.db, nil, fn)
 }
 

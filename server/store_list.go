@@ -26,13 +26,20 @@ func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f tokenFilter
 	return out, total, nil
 }
 
-// prepared answers a reader statement for query, prepared the first time it is seen.
-// List queries vary only by which filters are set, so there are few of them.
+// prepared answers a reader statement for query, prepared the second time it is
+// seen; the first time it answers nil, and the query runs as text in its
+// transaction. List queries vary only by which filters are set, so there are few
+// of them; a short-lived server (impactctl --local) sees each once, and preparing
+// one in a read transaction takes a second reader connection.
 func (s *SQLiteStore) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.stmtMu.Lock()
 	defer s.stmtMu.Unlock()
 	if st, ok := s.stmts[query]; ok {
 		return st, nil
+	}
+	if !s.seen[query] {
+		s.seen[query] = true
+		return nil, nil
 	}
 	st, err := s.read.PrepareContext(ctx, query)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -270,6 +271,27 @@ func suppressed(ctx context.Context, q querier, accountID int64, email string) (
 // settle records want's settings where the database has none yet (all of them when
 // replace) and answers what it held before, want's own values where it had none: the
 // first server to start decides.
+// recordedSettings reads the recorded value of each setting of want; one not
+// recorded is missing from the answer.
+func recordedSettings(ctx context.Context, q querier, want map[string]string) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT key, value FROM meta`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		if _, ok := want[k]; ok {
+			got[k] = v
+		}
+	}
+	return got, rows.Err()
+}
+
 func settle(ctx context.Context, q querier, want map[string]string, replace bool) (map[string]string, error) {
 	got := map[string]string{}
 	for k, v := range want {
@@ -331,6 +353,11 @@ func (s *SQLiteStore) Suppressed(ctx context.Context, accountID int64, email str
 
 // Settle records settings on first start (see settle).
 func (s *SQLiteStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
+	// Read first, on a reader: a start with the settings its database records
+	// writes nothing.
+	if got, err := recordedSettings(ctx, s.read, want); err == nil && maps.Equal(got, want) {
+		return got, nil
+	}
 	var got map[string]string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -168,15 +168,26 @@ CREATE INDEX tokens_overlap_due ON tokens(overlap_expires) WHERE overlap_expires
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
+	// Read on a reader: a database that is up to date is not written.
 	var have int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
+	if err := s.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > len(migrations) {
 		return fmt.Errorf("database schema version %d is newer than this server (%d)", have, len(migrations))
 	}
 	for i := have; i < len(migrations); i++ {
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Each migration is its own transaction on the writer, before its
+		// statements can be prepared; the version is read again under the
+		// writer's lock, where another process may have moved it.
+		err := runTx(ctx, s.db, nil, func(tx *sql.Tx) error {
+			var now int
+			if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&now); err != nil {
+				return err
+			}
+			if now != i {
+				return nil
+			}
 			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 				return err
 			}

@@ -123,7 +123,8 @@ func (k filterKey) where(a *sqlArgs, accountID int64) string {
 type sqlReader struct {
 	tx *sql.Tx
 	// prepare, when set, answers a statement prepared for query (SQLite keeps its
-	// list statements prepared); otherwise queries go to tx as text.
+	// list statements prepared); otherwise, or when it answers nil, queries go to
+	// tx as text.
 	prepare func(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
@@ -134,6 +135,9 @@ func (r sqlReader) query(ctx context.Context, query string, args ...any) (*sql.R
 	st, err := r.prepare(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return r.tx.QueryContext(ctx, query, args...)
 	}
 	return r.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 }
@@ -146,6 +150,9 @@ func (r sqlReader) scan(ctx context.Context, query string, args []any, dest ...a
 	st, err := r.prepare(ctx, query)
 	if err != nil {
 		return err
+	}
+	if st == nil {
+		return r.tx.QueryRowContext(ctx, query, args...).Scan(dest...)
 	}
 	return r.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...).Scan(dest...)
 }

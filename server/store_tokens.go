@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
-// statements are the hot statements, prepared once on a database: SQLite parses a
+// statements are the hot statements, prepared once on the writer: SQLite parses a
 // statement run from a string every time, which was most of the server's work.
 type statements struct {
 	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *sql.Stmt
@@ -82,8 +84,93 @@ var writerStatementText = map[string]string{
 		AND (overlap_last_used IS NULL OR overlap_last_used < ?3)`,
 }
 
-// prepare prepares the statements on db: the reads on every database, the writes
-// on the writer too.
+// readStatements are the reads of statementText on the readers, each prepared the
+// first time it runs: a short-lived server (impactctl --local) prepares only the
+// few it uses.
+type readStatements struct {
+	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *lazyStmt
+}
+
+func newReadStatements(db *sql.DB) *readStatements {
+	st := &readStatements{}
+	targets := map[string]**lazyStmt{
+		"tokenBySID": &st.tokenBySID, "tokenBySIDWith": &st.tokenBySIDWith, "tokenOf": &st.tokenOf, "account": &st.account,
+		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
+		"idemLookup": &st.idemLookup,
+	}
+	for name, text := range statementText {
+		*targets[name] = &lazyStmt{db: db, text: text}
+	}
+	return st
+}
+
+func (st *readStatements) close() error {
+	var errs []error
+	for _, p := range []*lazyStmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic,
+		st.managedBrand, st.userOf, st.idemLookup} {
+		errs = append(errs, p.close())
+	}
+	return errors.Join(errs...)
+}
+
+// lazyStmt is a statement of a pool, prepared when it first runs.
+type lazyStmt struct {
+	db   *sql.DB
+	text string
+
+	mu sync.Mutex
+	st atomic.Pointer[sql.Stmt]
+}
+
+// stmt answers the statement, preparing it the first time; a failed preparation is
+// tried again the next time.
+func (l *lazyStmt) stmt(ctx context.Context) (*sql.Stmt, error) {
+	if st := l.st.Load(); st != nil {
+		return st, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st := l.st.Load(); st != nil {
+		return st, nil
+	}
+	st, err := l.db.PrepareContext(ctx, l.text)
+	if err != nil {
+		return nil, err
+	}
+	l.st.Store(st)
+	return st, nil
+}
+
+// QueryRowContext runs the statement for one row. One that cannot be prepared runs
+// as text, which answers the same error in the row (or the row, when the failure
+// was passing).
+func (l *lazyStmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	st, err := l.stmt(ctx)
+	if err != nil {
+		return l.db.QueryRowContext(ctx, l.text, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// QueryContext runs the statement.
+func (l *lazyStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	st, err := l.stmt(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (l *lazyStmt) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st := l.st.Swap(nil); st != nil {
+		return st.Close()
+	}
+	return nil
+}
+
+// prepare prepares the statements on the writer db: the reads and the writes.
 func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 	st := &statements{}
 	targets := map[string]**sql.Stmt{
