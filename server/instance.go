@@ -47,7 +47,7 @@ type Config struct {
 	// the connections its requests use are opened (see StoreOptions.OneShot),
 	// DemoCredentials holds the admin's alone, and the lifecycle events due are
 	// written and events past EventRetention pruned at Shutdown, when the run
-	// wrote anything, instead of in the background from the start.
+	// wrote events, instead of in the background from the start.
 	OneShot bool
 }
 
@@ -68,7 +68,7 @@ type Instance struct {
 	serveMu   sync.Mutex
 	err       error
 
-	// pruneAtEnd prunes events at Shutdown (OneShot), if the run wrote.
+	// pruneAtEnd prunes events at Shutdown (OneShot), if the run wrote events.
 	pruneAtEnd func(context.Context)
 }
 
@@ -167,8 +167,8 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	if cfg.OneShot {
 		// The lifecycle events due are looked for once, as the command ends.
-		// Events come only from writes: a run that wrote nothing has none to
-		// prune that the last run that wrote did not look at.
+		// Events come only from writes: a run that wrote none has none to prune
+		// that the last run that wrote one did not look at.
 		svc := newService(store)
 		svc.mail = cfg.Mail
 		inst.pruneAtEnd = func(ctx context.Context) {
@@ -177,7 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			} else if n > 0 {
 				logger.Info("lifecycle events", "count", n)
 			}
-			if w, ok := store.(interface{ wrote() bool }); ok && !w.wrote() {
+			if w, ok := store.(interface{ wroteEvents() bool }); ok && !w.wroteEvents() {
 				return
 			}
 			if n, err := pruneEvents(ctx, store, store.Env().now(), cfg.EventRetention); err != nil {

@@ -33,6 +33,7 @@ type SQLiteStore struct {
 	writerReady atomic.Bool
 	ws          *statements
 	evs         *eventStatements
+	addedEvents atomic.Bool // a write transaction held events
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // list queries, prepared on the readers by text
@@ -156,6 +157,9 @@ func (s *SQLiteStore) writer(ctx context.Context) error {
 // unless opened OneShot.
 func (s *SQLiteStore) wrote() bool { return s.writerReady.Load() }
 
+// wroteEvents tells whether a write since the store was opened held events.
+func (s *SQLiteStore) wroteEvents() bool { return s.addedEvents.Load() }
+
 // dsn is the database's URI with the pragmas every connection gets: WAL, full sync
 // (an acknowledged reset survives a power cut), a busy timeout for other processes
 // (impactctl admin recover), foreign keys.
@@ -272,6 +276,9 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 		}
 		if err := stx.writeEvents(ctx); err != nil {
 			return err
+		}
+		if len(stx.events) > 0 {
+			s.addedEvents.Store(true)
 		}
 		for id := range stx.changed {
 			if _, err := tx.StmtContext(ctx, s.ws.bumpGeneration).ExecContext(ctx, id); err != nil {

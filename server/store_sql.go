@@ -196,6 +196,13 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 	if cacheable {
 		total, start, haveTotal = l.pages.lookup(key, gen, p.Number)
 	}
+	// The first page read before its total: when it is not full, its length is the
+	// total (the same snapshot), and the count is not run.
+	firstShort := false
+	if !haveTotal && p.offset() == 0 && p.Size > 0 {
+		haveTotal, firstShort = true, true
+		total = p.Size
+	}
 	if !haveTotal {
 		if err := r.scan(ctx, `SELECT count(*) FROM tokens t`+where, args, &total); err != nil {
 			return nil, 0, fmt.Errorf("count tokens: %w", err)
@@ -242,6 +249,13 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list tokens: %w", err)
+	}
+	if firstShort {
+		if len(out) < p.Size {
+			total = len(out)
+		} else if err := r.scan(ctx, `SELECT count(*) FROM tokens t`+where, args, &total); err != nil {
+			return nil, 0, fmt.Errorf("count tokens: %w", err)
+		}
 	}
 	if cacheable {
 		l.pages.remember(key, gen, total, p, out)

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestOneShotStart runs what impactctl --local does over one database: a start that
+// writes no event prunes none, one that only reads (a token used within the minute:
+// no use to record) prepares no writer, and one that writes an event prunes the
+// events past the retention when it shuts down, its change on disk.
+func TestOneShotStart(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "local.db")
+	clock := &testClock{t: testEpoch}
+	retention := 30 * 24 * time.Hour
+	cfg := Config{Addr: "127.0.0.1:0", DB: db, Demo: true, EventRetention: retention, Now: clock.Now}
+
+	call := func(inst *Instance, method, path string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, method, inst.URL+"/Agencies/"+inst.Admin.AccountSid+path, nil)
+		req.SetBasicAuth(inst.Admin.AccountSid, inst.Admin.AuthToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %s", method, path, resp.Status)
+		}
+	}
+	raw, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := raw.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// A server as `impactctl serve` runs it seeds the database; one change makes an event.
+	first, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := first.DemoCredentials()["readonly"].AccountSid
+	call(first, http.MethodPost, "/ApiTokens/"+victim+"/Disable")
+	if err := first.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := count(`SELECT count(*) FROM events`)
+	if old == 0 {
+		t.Fatal("the disable wrote no event")
+	}
+
+	// Two months later, a one-shot start that lists (the admin's use is written).
+	clock.Advance(60 * 24 * time.Hour)
+	cutoff := clock.Now().Add(-retention).Unix()
+	cfg.OneShot = true
+	second, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := second.DemoCredentials(); len(got) != 1 || got["admin"] != second.Admin {
+		t.Fatalf("one-shot credentials: %d roles, want the admin's alone", len(got))
+	}
+	call(second, http.MethodGet, "/ApiTokens")
+	if err := second.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM events WHERE date < ?`, cutoff); n != old {
+		t.Fatalf("after a run that wrote no event: %d old events, want %d", n, old)
+	}
+
+	// The same minute: nothing to write.
+	again, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(again, http.MethodGet, "/ApiTokens")
+	if again.store.(*SQLiteStore).wrote() {
+		t.Fatal("a one-shot start that only read prepared the writer")
+	}
+	if err := again.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// One that writes: its change is on disk, and the old events went at shutdown.
+	third, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call(third, http.MethodPost, "/ApiTokens/"+victim+"/Enable")
+	if err := third.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM events WHERE date < ?`, cutoff); n != 0 {
+		t.Fatalf("after a run that wrote: %d events past the retention", n)
+	}
+	if n := count(`SELECT count(*) FROM events`); n == 0 {
+		t.Fatal("the enable's event went too")
+	}
+	if n := count(`SELECT count(*) FROM tokens WHERE sid = ? AND state = 'ENABLED'`, victim); n != 1 {
+		t.Fatal("the enable is not on disk")
+	}
+}
+
+// TestLazyStmtRetries: a reader statement that could not be prepared (here, its
+// request gone) is prepared again by the next call.
+func TestLazyStmtRetries(t *testing.T) {
+	s, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "lazy.db"), "", StoreOptions{OneShot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.rs.account.QueryContext(gone, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if s.rs.account.st.Load() != nil {
+		t.Fatal("prepared with a cancelled context")
+	}
+	if _, err := s.Account(context.Background(), 1); !errors.Is(err, errNotFound) {
+		t.Fatalf("after: %v", err)
+	}
+	if s.rs.account.st.Load() == nil {
+		t.Fatal("not prepared by the next call")
+	}
+}
