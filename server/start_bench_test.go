@@ -10,13 +10,24 @@ import (
 )
 
 // BenchmarkStart measures what `impactctl --local` pays in-process: Start over an
-// existing demo database, the first list request, and Shutdown.
+// existing demo database, the first list request, and Shutdown; "oneshot" as
+// --local starts it (Config.OneShot), "serve" as `impactctl serve` does.
 //
 //	go test ./server -run '^$' -bench Start -cpuprofile cpu.pprof
 func BenchmarkStart(b *testing.B) {
+	for _, oneShot := range []bool{true, false} {
+		name := "serve"
+		if oneShot {
+			name = "oneshot"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkStart(b, oneShot) })
+	}
+}
+
+func benchmarkStart(b *testing.B, oneShot bool) {
 	ctx := context.Background()
 	cfg := Config{Addr: "127.0.0.1:0", DB: filepath.Join(b.TempDir(), "local.db"), Demo: true,
-		AuthFailLimit: Rate{N: 100, Per: time.Minute}}
+		AuthFailLimit: Rate{N: 100, Per: time.Minute}, EventRetention: DefaultEventRetention}
 	first, err := Start(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -24,6 +35,7 @@ func BenchmarkStart(b *testing.B) {
 	if err := first.Shutdown(ctx); err != nil {
 		b.Fatal(err)
 	}
+	cfg.OneShot = oneShot
 	client := &http.Client{}
 	b.ResetTimer()
 	for b.Loop() {
