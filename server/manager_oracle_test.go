@@ -359,7 +359,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			return s
 		},
 		raw: func() *sql.DB {
-			db, err := sql.Open("sqlite", dsn(path, "immediate"))
+			db, err := sql.Open("sqlite", dsn(path, "immediate", false))
 			if err != nil {
 				t.Fatal(err)
 			}

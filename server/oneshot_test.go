@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,8 +14,9 @@ import (
 
 // TestOneShotStart runs what impactctl --local does over one database: a start that
 // writes no event prunes none, one that only reads (a token used within the minute:
-// no use to record) prepares no writer, and one that writes an event prunes the
-// events past the retention when it shuts down, its change on disk.
+// no use to record) prepares no writer and leaves the WAL empty for the next run,
+// and one that writes an event prunes the events past the retention when it shuts
+// down, its change on disk.
 func TestOneShotStart(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "local.db")
@@ -36,13 +38,15 @@ func TestOneShotStart(t *testing.T) {
 			t.Fatalf("%s %s: %s", method, path, resp.Status)
 		}
 	}
-	raw, err := sql.Open("sqlite", "file:"+db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	// Counted with a connection of its own, closed at once: a run's last connection
+	// is the one that checkpoints the WAL.
 	count := func(q string, args ...any) int {
 		t.Helper()
+		raw, err := sql.Open("sqlite", "file:"+db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
 		var n int
 		if err := raw.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -94,6 +98,13 @@ func TestOneShotStart(t *testing.T) {
 		t.Fatal("a one-shot start that only read prepared the writer")
 	}
 	if err := again.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The WAL and its index stay for the next run, the WAL checkpointed and empty.
+	if fi, err := os.Stat(db + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("the WAL after a one-shot run: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(db + "-shm"); err != nil {
 		t.Fatal(err)
 	}
 

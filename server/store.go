@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // SQLiteStore is the Store over one SQLite database. Writes go through one
@@ -88,7 +90,10 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err := registerNFC(); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, "immediate"))
+	if err := registerKeepWAL(); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	w, err := sql.Open("sqlite", dsn(path, "immediate", opts.OneShot))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -102,7 +107,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, "deferred"))
+	r, err := sql.Open("sqlite", dsn(path, "deferred", opts.OneShot))
 	if err != nil {
 		return fail(err)
 	}
@@ -162,17 +167,45 @@ func (s *SQLiteStore) wroteEvents() bool { return s.addedEvents.Load() }
 
 // dsn is the database's URI with the pragmas every connection gets: WAL, full sync
 // (an acknowledged reset survives a power cut), a busy timeout for other processes
-// (impactctl admin recover), foreign keys.
-func dsn(path, txlock string) string {
+// (impactctl admin recover), foreign keys. A one-shot store's WAL is emptied to
+// nothing when it is checkpointed (see keepWAL).
+func dsn(path, txlock string, oneShot bool) string {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
+	}
+	if oneShot {
+		q.Add("_pragma", keepWAL)
 	}
 	q.Set("_txlock", txlock)
 	// A file: URI with the path escaped, so names holding '?', '#' or '%' open the
 	// file they name.
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
+
+// keepWAL is the pragma one-shot stores' connections are opened with: such a
+// connection keeps the WAL and its index (the -wal and -shm files) when the last
+// one closes, checkpointed and emptied, so the next short run opens both instead of
+// creating them again; creating and deleting two files a run cost more than any
+// statement it ran.
+const keepWAL = "journal_size_limit(0)"
+
+var registerKeepWAL = sync.OnceValue(func() error {
+	sqlite.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, name string) error {
+		_, query, _ := strings.Cut(name, "?")
+		q, err := url.ParseQuery(query)
+		if err != nil || !slices.Contains(q["_pragma"], keepWAL) {
+			return nil
+		}
+		fc, ok := c.(sqlite.FileControl)
+		if !ok {
+			return errors.New("the sqlite driver has no file control")
+		}
+		_, err = fc.FileControlPersistWAL("main", 1)
+		return err
+	})
+	return nil
+})
 
 // newEnv derives the keys from the master key and fills in the defaults of opts.
 func newEnv(master []byte, opts StoreOptions) (*Env, error) {
