@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -149,5 +151,45 @@ func TestLazyStmtRetries(t *testing.T) {
 	}
 	if s.rs.account.st.Load() == nil {
 		t.Fatal("not prepared by the next call")
+	}
+}
+
+// TestOneShotWritesNoticesAtShutdown: a one-shot server does not look for due
+// lifecycle events in the background; it looks once as it shuts down.
+func TestOneShotWritesNoticesAtShutdown(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "local.db")
+	clock := &testClock{t: testEpoch}
+	inst, err := Start(ctx, Config{Addr: "127.0.0.1:0", DB: db, Demo: true, Now: clock.Now, OneShot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"Name":"soon","Scopes":["reports.read"],"ExpiresAt":%q}`, wire(testEpoch.Add(5*24*time.Hour)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, inst.URL+"/Agencies/"+inst.Admin.AccountSid+"/ApiTokens",
+		strings.NewReader(body))
+	req.SetBasicAuth(inst.Admin.AccountSid, inst.Admin.AuthToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %s", resp.Status)
+	}
+	if err := inst.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE type = 'expiry_warning' AND token_name = 'soon'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d expiry warnings for the token, want 1", n)
 	}
 }
