@@ -175,9 +175,9 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	f.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
+	f.run.msgs.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
-	if f.jsonMode() {
+	if f.run.jsonMode() {
 		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
 	fmt.Fprintln(f.IO.Out, rec.AccountSid)

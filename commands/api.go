@@ -502,7 +502,7 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		}
 	}
 	for _, s := range secrets {
-		maskSecret(f.msgs, inGitHubActions(f.getenv), s)
+		maskSecret(f.run.msgs, inGitHubActions(f.getenv), s)
 	}
 	if ok {
 		return f.Printer().Object(doc)

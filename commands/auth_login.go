@@ -48,7 +48,7 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
 }
 
 func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error {
-	if f.localMode() {
+	if f.settings.localMode() {
 		return usageErrorf("--local needs no login: it uses the embedded server's admin token")
 	}
 	if !opts.WithToken && !f.IO.CanPrompt() {
@@ -88,12 +88,12 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 		return usageErrorf("no Auth Token given")
 	}
 
-	name := f.profileName()
+	name := f.settings.profileName()
 	cfg, err := f.Config()
 	if err != nil {
 		return err
 	}
-	apiURL, _ := f.apiURLSetting()
+	apiURL, _ := f.settings.apiURLSetting()
 	if apiURL == "" {
 		apiURL = cfg.Profiles[name].APIURL
 	}
@@ -103,7 +103,7 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if apiURL, err = normalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := f.newClient(apiURL, sid, secret, "")
+	c, err := f.newClient(apiURL, sid, secret, "", f.opts.Brand)
 	if err != nil {
 		return err
 	}

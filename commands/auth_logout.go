@@ -20,7 +20,7 @@ working: to stop it, use tokens disable or tokens delete.`,
   impactctl auth logout --profile staging`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := f.profileName()
+			name := f.settings.profileName()
 			cfg, err := f.Config()
 			if err != nil {
 				return err

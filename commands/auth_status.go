@@ -37,8 +37,15 @@ type authStatus struct {
 	Error                      string  `json:"Error,omitempty"`
 }
 
-func newAuthStatusCmd(f *Factory) *cobra.Command {
-	var all bool
+// AuthStatusOptions are `auth status`'s inputs.
+type AuthStatusOptions struct {
+	Env changeEnv
+	// All is --all: every stored profile, not only the one in use.
+	All bool
+}
+
+func newAuthStatusCmd(f *Factory, runF func(*AuthStatusOptions) error) *cobra.Command {
+	opts := &AuthStatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say where the credentials come from and whether they work",
@@ -53,27 +60,31 @@ so.`,
   impactctl auth status -o json --jq .Scopes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all {
-				return authStatusAllRun(cmd.Context(), f)
+			opts.Env = f.changeEnv()
+			if runF != nil {
+				return runF(opts)
 			}
-			return authStatusRun(cmd.Context(), f)
+			if opts.All {
+				return authStatusAllRun(cmd.Context(), opts.Env)
+			}
+			return authStatusRun(cmd.Context(), opts.Env)
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "check every stored profile (and environment credentials), marking the one in use")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "check every stored profile (and environment credentials), marking the one in use")
 	return cmd
 }
 
-func authStatusRun(ctx context.Context, f *Factory) error {
-	creds, err := f.Credentials(ctx)
+func authStatusRun(ctx context.Context, e changeEnv) error {
+	creds, err := e.Creds(ctx)
 	if err != nil {
 		return err
 	}
-	now, err := f.Now()
+	now, err := e.Now()
 	if err != nil {
 		return err
 	}
 	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid, SecretIn: secretIn(creds)}
-	c, err := f.Client(ctx)
+	c, err := e.Client(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,8 +101,8 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 	} else {
 		st.Error = curErr.Error()
 	}
-	if !f.Printer().Table() {
-		if err := f.Printer().Object(st); err != nil {
+	if !e.Printer.Table() {
+		if err := e.Printer.Object(st); err != nil {
 			return err
 		}
 	} else {
@@ -122,7 +133,7 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 			}
 			pairs = append(pairs, [2]string{"Status", status})
 		}
-		if err := output.KeyValues(f.IO.Out, pairs); err != nil {
+		if err := output.KeyValues(e.IO.Out, pairs); err != nil {
 			return err
 		}
 	}

@@ -24,7 +24,7 @@ config file. Environment credentials still win over any profile.`,
 }
 
 func authSwitchRun(f *Factory, name string) error {
-	if f.localMode() {
+	if f.settings.localMode() {
 		return usageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
 	}
 	if f.opts.Profile != "" {

@@ -22,9 +22,10 @@ type tokenAPI interface {
 	LastRateLimit() client.RateLimit
 }
 
-// changeEnv is what a changing command takes from the Factory when it runs:
-// the streams and the printer, the global flags a change depends on, and
-// the API and credentials, resolved only when the run asks for them.
+// changeEnv is what every command takes from the Factory when it runs: the
+// streams and the printer, the global flags it depends on, and the API,
+// credentials and config file, resolved only when the run asks for them.
+// Run functions get it in their Options and never see the Factory.
 type changeEnv struct {
 	IO      *IOStreams
 	Msgs    *messages
@@ -46,21 +47,27 @@ type changeEnv struct {
 	// (kind "agency", "brand" or "" to find out), at creds' URL: proving a
 	// rotated token's new secret.
 	TokenClient func(creds *credentials, sid, secret, kind string) (*client.Client, error)
+	// Config reads the config file; Settings resolves --profile, --api-url
+	// and --local against the environment and the config file.
+	Config   func() (*Config, error)
+	Settings globalSettings
 }
 
-// changeEnv captures the Factory's dependencies for a changing command; the
-// adapters call it once the global flags are parsed.
+// changeEnv captures the Factory's dependencies for a command; the adapters
+// call it once the global flags are parsed.
 func (f *Factory) changeEnv() changeEnv {
 	return changeEnv{
-		IO: f.IO, Msgs: f.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
+		IO: f.IO, Msgs: f.run.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
 		Getenv: f.getenv, Now: f.Now, Client: f.Client, Creds: f.Credentials,
 		ClientFor: func(creds *credentials, secret string) (*client.Client, error) {
-			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind)
+			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind, f.opts.Brand)
 		},
 		UpdateConfig: f.UpdateConfig,
 		TokenClient: func(creds *credentials, sid, secret, kind string) (*client.Client, error) {
-			return f.newClientUnder(creds.APIURL, sid, secret, kind, "")
+			return f.newClient(creds.APIURL, sid, secret, kind, "")
 		},
+		Config:   f.Config,
+		Settings: f.settings,
 	}
 }
 
