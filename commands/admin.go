@@ -16,13 +16,19 @@ import (
 
 // RecoverOptions are `admin recover`'s inputs.
 type RecoverOptions struct {
+	Env        changeEnv
 	Account    string
 	DB         string
 	KeyFile    string
 	SecretFile string
 }
 
+// newAdminCmd is `admin` with its one subcommand, `recover`.
 func newAdminCmd(f *Factory) *cobra.Command {
+	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", newAdminRecoverCmd(f, nil))
+}
+
+func newAdminRecoverCmd(f *Factory, runF func(*RecoverOptions) error) *cobra.Command {
 	opts := &RecoverOptions{}
 	recoverCmd := &cobra.Command{
 		Use:   "recover ACCOUNT --db PATH|URL --secret-file FILE",
@@ -46,21 +52,24 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 		Example: `  impactctl admin recover 1000001 --db impactctl.db --secret-file recovered.secret`,
 		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Account = args[0]
+			opts.Env, opts.Account = f.changeEnv(), args[0]
 			if !cmd.Flags().Changed("db") {
-				opts.DB = f.getenv("IMPACTCTL_DB")
+				opts.DB = opts.Env.Getenv("IMPACTCTL_DB")
 			}
 			if !cmd.Flags().Changed("key-file") {
-				opts.KeyFile = f.getenv("IMPACTCTL_KEY_FILE")
+				opts.KeyFile = opts.Env.Getenv("IMPACTCTL_KEY_FILE")
 			}
-			return recoverRun(cmd.Context(), f, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return recoverRun(cmd.Context(), opts)
 		},
 	}
 	fl := recoverCmd.Flags()
 	fl.StringVar(&opts.DB, "db", "", "the server's database: a SQLite file or a postgres:// URL (or IMPACTCTL_DB)")
 	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.StringVar(&opts.SecretFile, "secret-file", "", "where the new secret goes; created 0600, must not exist")
-	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", recoverCmd)
+	return recoverCmd
 }
 
 // openRecoverDir opens the directory of admin recover's --secret-file as an
@@ -104,7 +113,8 @@ func openRecoverDir(path string) (*os.Root, string, error) {
 		refuse, u.Mode.Perm(), dirPath)
 }
 
-func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
+func recoverRun(ctx context.Context, opts *RecoverOptions) error {
+	e := opts.Env
 	if opts.DB == "" {
 		return usageErrorf("--db is required: the server's database")
 	}
@@ -175,11 +185,11 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	f.run.msgs.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
+	e.Msgs.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
-	if f.run.jsonMode() {
-		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
+	if !e.Printer.Table() {
+		return e.Printer.Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
-	fmt.Fprintln(f.IO.Out, rec.AccountSid)
+	fmt.Fprintln(e.IO.Out, rec.AccountSid)
 	return nil
 }

@@ -247,15 +247,15 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newAuditCmd(f),
-		newServeCmd(f),
+		newServeCmd(f, nil),
 		newAdminCmd(f),
-		newVersionCmd(f),
-		newAPICmd(f),
-		newSplitCmd(f),
+		newVersionCmd(f, nil),
+		newAPICmd(f, nil),
+		newSplitCmd(f, nil),
 	)
 	root.AddCommand(newHelpTopicCmds()...)
 	root.SetHelpCommand(newHelpCmd())
-	root.Version = versionText(f)
+	root.Version = versionText(f.Version)
 	root.SetVersionTemplate("impactctl {{.Version}}\n")
 	root.Flags().Bool("version", false, "print impactctl's version")
 	root.InitDefaultCompletionCmd()

@@ -15,7 +15,7 @@ import (
 
 func newScopesCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("scopes", "The API scope catalog, and a token's scopes",
-		newScopesListCmd(f), takesNames(newScopesSetCmd(f, nil)), takesNames(newScopesClearCmd(f, nil)), takesNames(newScopesEditCmd(f, nil)))
+		newScopesListCmd(f, nil), takesNames(newScopesSetCmd(f, nil)), takesNames(newScopesClearCmd(f, nil)), takesNames(newScopesEditCmd(f, nil)))
 }
 
 // expandScopes checks names against the catalog and expands category.*
