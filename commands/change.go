@@ -9,16 +9,23 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// tokenAPI is what the change pipeline needs of the Token API. The real
-// *client.Client satisfies it, and so does the pipeline tests' fake. A
-// change a command makes through another call (a PATCH, a PUT of scopes)
-// reaches the pipeline as an edit's apply function.
+// tokenAPI is every call a changing command makes to change tokens: the
+// reads the pipeline selects with, the actions (one token or in bulk), and
+// the writes of create, duplicate, edit, scopes and developer e-mails. The
+// real *client.Client satisfies it, and so does the pipeline tests' fake,
+// so every change can run through either.
 type tokenAPI interface {
 	Token(ctx context.Context, sid string) (*client.Token, error)
 	Tokens(ctx context.Context, o client.TokenListOptions) iter.Seq2[*client.Token, error]
 	Act(ctx context.Context, a client.Action, sid string, wo client.WriteOptions) (*client.Token, error)
 	Bulk(ctx context.Context, a client.Action, sids []string, wo client.WriteOptions) ([]client.BulkResult, error)
 	EndOverlap(ctx context.Context, sid string, wo client.WriteOptions) error
+	CreateToken(ctx context.Context, t client.TokenCreate, wo client.WriteOptions) (*client.Token, error)
+	DuplicateToken(ctx context.Context, sid string, t client.TokenCreate, wo client.WriteOptions) (*client.Token, error)
+	UpdateToken(ctx context.Context, sid string, u client.TokenUpdate, wo client.WriteOptions) (*client.Token, error)
+	SetScopes(ctx context.Context, sid string, scopes []string, wo client.WriteOptions) (*client.Token, error)
+	ClearScopes(ctx context.Context, sid string, wo client.WriteOptions) (*client.Token, error)
+	SetDeveloperEmails(ctx context.Context, sid string, emails []string, wo client.WriteOptions) (*client.Token, error)
 	LastRateLimit() client.RateLimit
 }
 

@@ -55,7 +55,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			emails = append(emails, e)
 		}
 	}
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 	e := edit{tok: tok, question: "Change this token's developer e-mails?",
 		unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
-			return c.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
+			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.DeveloperEmails), "developer e-mail")),

@@ -34,9 +34,9 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 }
 
 func scopesClearRun(ctx context.Context, opts *ScopesClearOptions) error {
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, nil))
+	return r.changeOne(ctx, scopesEdit(r, tok, nil))
 }

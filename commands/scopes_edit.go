@@ -124,7 +124,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	default:
 		return &ExitError{Code: ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, page.Selected()))
+	return r.changeOne(ctx, scopesEdit(r, tok, page.Selected()))
 }
 
 // pickerCategories are the catalog's categories for the page, and the

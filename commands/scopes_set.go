@@ -75,5 +75,5 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 		next = union(tok.Scopes, add)
 		next = slices.DeleteFunc(next, func(s string) bool { return slices.Contains(remove, s) })
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, next))
+	return r.changeOne(ctx, scopesEdit(r, tok, next))
 }

@@ -114,9 +114,9 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	}
 	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {
-			return c.DuplicateToken(ctx, opts.From, req, w)
+			return r.API.DuplicateToken(ctx, opts.From, req, w)
 		}
-		return c.CreateToken(ctx, req, w)
+		return r.API.CreateToken(ctx, req, w)
 	})
 }
 

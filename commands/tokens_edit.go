@@ -80,15 +80,20 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 		return err
 	}
 	planExpiry(&upd, &ch, tok, expires, noExpiry)
-	return r.changeOne(ctx, edit{tok: tok, change: ch, question: "Edit this token?",
+	return r.changeOne(ctx, tokenEdit(r, tok, upd, ch))
+}
+
+// tokenEdit is the edit that PATCHes tok with upd, planned as ch.
+func tokenEdit(r *changeRun, tok *client.Token, upd client.TokenUpdate, ch change) edit {
+	return edit{tok: tok, change: ch, question: "Edit this token?",
 		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
-			return c.UpdateToken(ctx, tok.AccountSid, upd, w)
+			return r.API.UpdateToken(ctx, tok.AccountSid, upd, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
 		},
-	})
+	}
 }
 
 // planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH
