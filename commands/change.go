@@ -198,7 +198,7 @@ func (r *changeRun) changeOne(ctx context.Context, e edit) error {
 		return staleHint(err, e.tok.AccountSid)
 	}
 	line, rows := e.report(updated)
-	r.Msgs.say(levelInfo, "%s", line)
+	infof(r.IO.ErrOut, "%s", line)
 	if !r.Printer.Table() {
 		return r.Printer.Object(updated)
 	}

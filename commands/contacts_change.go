@@ -97,10 +97,10 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
 		case add:
-			fmt.Fprintf(r.IO.ErrOut, "%s is already on the list\n", e)
+			infof(r.IO.ErrOut, "%s is already on the list", e)
 			continue
 		default:
-			fmt.Fprintf(r.IO.ErrOut, "%s is not on the list\n", e)
+			infof(r.IO.ErrOut, "%s is not on the list", e)
 			continue
 		}
 		changed = append(changed, e)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +54,7 @@ func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 		return lw.Close()
 	}
 	if len(emails) == 0 {
-		fmt.Fprintf(e.IO.ErrOut, "token %s has no developer e-mail addresses\n", tok.AccountSid)
+		infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
 		return nil
 	}
 	t := output.NewTable(e.IO.Out, "EMAIL")

@@ -157,12 +157,12 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 			tok.AccountSid, done, err, key)
 	}
 	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken, r.SecretInUse)
-	fmt.Fprintf(r.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
+	infof(r.IO.ErrOut, "%s token %s (%s)", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
-		fmt.Fprintf(r.IO.ErrOut, "the new Auth Token is in %s\n", path)
+		infof(r.IO.ErrOut, "the new Auth Token is in %s", path)
 	}
 	if handErr == nil && len(s.argv) > 0 {
-		fmt.Fprintln(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+		infof(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
 	if !s.Reveal {
@@ -209,7 +209,7 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 // completes it.
 func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
 	sid := r.InUse
-	fmt.Fprintf(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", sid, key)
+	infof(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s", sid, key)
 	after, err := r.API.Act(ctx, client.ActionReset, sid, r.writeOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
 	if err != nil {
 		return err
@@ -268,11 +268,11 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 		if err != nil {
 			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
 		}
-		fmt.Fprintf(errOut, "verified the new Auth Token and updated profile %q\n", creds.Profile)
+		infof(errOut, "verified the new Auth Token and updated profile %q", creds.Profile)
 	case creds.SecretFile != "" && sameFile(creds.SecretFile, savedTo):
-		fmt.Fprintf(errOut, "verified the new Auth Token; %s names the file that now holds it\n", creds.SecretEnv)
+		infof(errOut, "verified the new Auth Token; %s names the file that now holds it", creds.SecretEnv)
 	case creds.SecretEnv != "":
-		fmt.Fprintf(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command\n", creds.SecretEnv)
+		infof(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command", creds.SecretEnv)
 	}
 	return nil
 }

@@ -60,6 +60,19 @@ func colorPrefix(text string) string {
 	return text
 }
 
+// warnf writes a warning to stderr w: "warning: …" for people, an object
+// with "Level":"warning" in JSON modes. With infof, it is how commands
+// write their messages; w is the IO.ErrOut that goes through messages.
+func warnf(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "warning: "+format+"\n", a...)
+}
+
+// infof writes a line of information to stderr w: the line for people, an
+// object with "Level":"info" in JSON modes.
+func infof(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, format+"\n", a...)
+}
+
 // levelWriter is an io.Writer over messages whose lines get one level. A
 // line of the info writer that starts "warning: " is a warning.
 type levelWriter struct {

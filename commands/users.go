@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"iter"
 
 	"github.com/spf13/cobra"
@@ -100,7 +99,7 @@ func printList[T any](e changeEnv, items iter.Seq2[T, error], cols columns, row 
 		n++
 	}
 	if n == 0 {
-		fmt.Fprintln(e.IO.ErrOut, "no results")
+		infof(e.IO.ErrOut, "no results")
 	}
 	return t.Close()
 }
