@@ -72,6 +72,35 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 	return recoverCmd
 }
 
+// checkRecoverFlags refuses, before anything is opened, a recover without
+// a database, a key or a file for the secret.
+func checkRecoverFlags(opts *RecoverOptions) error {
+	if opts.DB == "" {
+		return usageErrorf("--db is required: the server's database")
+	}
+	if opts.SecretFile == "" {
+		return usageErrorf("--secret-file is required: the new secret is written only there")
+	}
+	if opts.SecretFile == "-" {
+		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
+	}
+	postgres := server.IsPostgresDSN(opts.DB)
+	if postgres && opts.KeyFile == "" {
+		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
+	}
+	if _, err := os.Stat(opts.DB); err != nil && !postgres {
+		return usageErrorf("no database at %s: %w", opts.DB, err)
+	}
+	key := opts.KeyFile
+	if key == "" {
+		key = opts.DB + ".key"
+	}
+	if _, err := os.Stat(key); err != nil {
+		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+	}
+	return nil
+}
+
 // openRecoverDir opens the directory of admin recover's --secret-file as an
 // os.Root and checks it on that descriptor, as the server checks where it
 // makes a file holding a secret: this user's or root's, and not writable by
@@ -115,28 +144,8 @@ func openRecoverDir(path string) (*os.Root, string, error) {
 
 func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	e := opts.Env
-	if opts.DB == "" {
-		return usageErrorf("--db is required: the server's database")
-	}
-	if opts.SecretFile == "" {
-		return usageErrorf("--secret-file is required: the new secret is written only there")
-	}
-	if opts.SecretFile == "-" {
-		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
-	}
-	postgres := server.IsPostgresDSN(opts.DB)
-	if postgres && opts.KeyFile == "" {
-		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
-	}
-	if _, err := os.Stat(opts.DB); err != nil && !postgres {
-		return usageErrorf("no database at %s: %w", opts.DB, err)
-	}
-	key := opts.KeyFile
-	if key == "" {
-		key = opts.DB + ".key"
-	}
-	if _, err := os.Stat(key); err != nil {
-		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+	if err := checkRecoverFlags(opts); err != nil {
+		return err
 	}
 	// The file first, so nothing changes when it cannot be written: in a
 	// directory checked on its descriptor, with O_EXCL relative to it, so an

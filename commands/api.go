@@ -118,50 +118,17 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	if err != nil {
 		return err
 	}
-	method := strings.ToUpper(opts.Method)
-	if !opts.methodSet && (len(fields) > 0 || opts.Input != "") {
-		method = http.MethodPost
-	}
-	if !slices.Contains(apiMethods, method) {
-		return usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
-	}
-	if opts.IdempotencyKey != "" && method != http.MethodPost {
-		return usageErrorf("--idempotency-key goes with POST requests only")
-	}
-	bodyless := method == http.MethodGet || method == http.MethodHead
-	if opts.Input != "" && bodyless {
-		return usageErrorf("a %s request has no body: drop --input", method)
-	}
-	if opts.Paginate && method != http.MethodGet {
-		return usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+	method, err := apiMethod(opts, fields)
+	if err != nil {
+		return err
 	}
 	header, err := parseAPIHeaders(opts.Headers)
 	if err != nil {
 		return err
 	}
-
-	var body []byte
-	switch {
-	case opts.Input != "":
-		if body, err = readAPIInput(e, opts.Input); err != nil {
-			return err
-		}
-		query = addQueryFields(query, fields)
-	case bodyless:
-		query = addQueryFields(query, fields)
-	case len(fields) > 0:
-		obj := map[string]any{}
-		for _, fd := range fields {
-			if fd.array {
-				list, _ := obj[fd.name].([]any)
-				obj[fd.name] = append(list, fd.value)
-			} else {
-				obj[fd.name] = fd.value
-			}
-		}
-		if body, err = json.Marshal(obj); err != nil {
-			return fmt.Errorf("encoding the fields: %w", err)
-		}
+	body, query, err := apiBody(e, opts, method, fields, query)
+	if err != nil {
+		return err
 	}
 
 	c, err := e.Client(ctx)
@@ -193,6 +160,63 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 		return fmt.Errorf("%w\nthe request may have been applied: send it again with --idempotency-key %s to get its answer without applying it twice", err, key)
 	}
 	return err
+}
+
+// apiMethod is the request's method: --method, else POST when fields or
+// --input give a body, else GET; checked against the flags that go with it.
+func apiMethod(opts *APIOptions, fields []apiField) (string, error) {
+	method := strings.ToUpper(opts.Method)
+	if !opts.methodSet && (len(fields) > 0 || opts.Input != "") {
+		method = http.MethodPost
+	}
+	if !slices.Contains(apiMethods, method) {
+		return "", usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
+	}
+	if opts.IdempotencyKey != "" && method != http.MethodPost {
+		return "", usageErrorf("--idempotency-key goes with POST requests only")
+	}
+	if opts.Input != "" && bodyless(method) {
+		return "", usageErrorf("a %s request has no body: drop --input", method)
+	}
+	if opts.Paginate && method != http.MethodGet {
+		return "", usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+	}
+	return method, nil
+}
+
+// bodyless reports whether a request with method sends no body.
+func bodyless(method string) bool { return method == http.MethodGet || method == http.MethodHead }
+
+// apiBody is the request's body and query: --input as the body, the fields
+// in the query (with --input, or for GET and HEAD), else the fields as a
+// JSON object.
+func apiBody(e changeEnv, opts *APIOptions, method string, fields []apiField, query url.Values) ([]byte, url.Values, error) {
+	switch {
+	case opts.Input != "":
+		body, err := readAPIInput(e, opts.Input)
+		if err != nil {
+			return nil, nil, err
+		}
+		return body, addQueryFields(query, fields), nil
+	case bodyless(method):
+		return nil, addQueryFields(query, fields), nil
+	case len(fields) > 0:
+		obj := map[string]any{}
+		for _, fd := range fields {
+			if fd.array {
+				list, _ := obj[fd.name].([]any)
+				obj[fd.name] = append(list, fd.value)
+			} else {
+				obj[fd.name] = fd.value
+			}
+		}
+		body, err := json.Marshal(obj)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding the fields: %w", err)
+		}
+		return body, query, nil
+	}
+	return nil, query, nil
 }
 
 // mayHaveChanged reports whether a failed request's outcome is unknown: no

@@ -95,6 +95,12 @@ on whether mail is on: the first to start records it.`,
 			return serveRun(cmd.Context(), opts)
 		},
 	}
+	opts.register(cmd)
+	return cmd
+}
+
+// register binds serve's flags to opts.
+func (opts *ServeOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8787", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file, or postgres://… (or IMPACTCTL_DB)")
@@ -110,7 +116,6 @@ on whether mail is on: the first to start records it.`,
 	fl.StringVar(&opts.SMTPCA, "smtp-ca", "", "a PEM file of CA certificates to trust for the SMTP server (a private CA)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "this server's address as readers reach it, for unsubscribe links (default: the listening address)")
 	fl.IntVar(&opts.MailRate, "mail-rate", server.DefaultMailRate, "the most update messages one account sends an hour; past it they wait")
-	return cmd
 }
 
 // mailing checks the mail flags and makes what the server sends updates with; nil
