@@ -105,37 +105,8 @@ func authStatusRun(ctx context.Context, e changeEnv) error {
 		if err := e.Printer.Object(st); err != nil {
 			return err
 		}
-	} else {
-		pairs := [][2]string{
-			{"Credentials", st.Source},
-			{"API URL", st.ApiUrl},
-			{"Account SID", st.AccountSid},
-		}
-		if st.SecretIn != "" {
-			pairs = append(pairs, [2]string{"Auth Token in", st.SecretIn})
-		}
-		if st.Working {
-			pairs = append(pairs,
-				[2]string{"Token", st.Name},
-				[2]string{"State", string(st.State)},
-				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
-				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
-				[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
-			if st.UsingPreviousAuthToken {
-				pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
-					expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
-			}
-			pairs = append(pairs, [2]string{"Status", "working"})
-		} else {
-			status := "not working"
-			if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
-				status = "expired"
-			}
-			pairs = append(pairs, [2]string{"Status", status})
-		}
-		if err := output.KeyValues(e.IO.Out, pairs); err != nil {
-			return err
-		}
+	} else if err := output.KeyValues(e.IO.Out, authStatusPairs(st, curErr, now)); err != nil {
+		return err
 	}
 	if curErr != nil {
 		var ae *client.APIError
@@ -145,6 +116,38 @@ func authStatusRun(ctx context.Context, e changeEnv) error {
 		return fmt.Errorf("checking the credentials: %w", curErr)
 	}
 	return nil
+}
+
+// authStatusPairs are the lines of `auth status` for people.
+func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
+	pairs := [][2]string{
+		{"Credentials", st.Source},
+		{"API URL", st.ApiUrl},
+		{"Account SID", st.AccountSid},
+	}
+	if st.SecretIn != "" {
+		pairs = append(pairs, [2]string{"Auth Token in", st.SecretIn})
+	}
+	if st.Working {
+		pairs = append(pairs,
+			[2]string{"Token", st.Name},
+			[2]string{"State", string(st.State)},
+			[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
+			[2]string{"Rate budget", rateBudget(*st.RateLimit)},
+			[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
+		if st.UsingPreviousAuthToken {
+			pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
+				expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+		}
+		pairs = append(pairs, [2]string{"Status", "working"})
+	} else {
+		status := "not working"
+		if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+			status = "expired"
+		}
+		pairs = append(pairs, [2]string{"Status", status})
+	}
+	return pairs
 }
 
 // secretIn says where the credentials' Auth Token lives.
