@@ -11,7 +11,7 @@ import (
 
 // AccountShowOptions are `account show`'s inputs.
 type AccountShowOptions struct {
-	Env changeEnv
+	Env cmdEnv
 }
 
 // newAccountCmd is `account` with its one subcommand, `show`.
@@ -28,7 +28,7 @@ func newAccountShowCmd(f *Factory, runF func(*AccountShowOptions) error) *cobra.
   impactctl account show --jq .CompanyName`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

@@ -16,7 +16,7 @@ import (
 
 // RecoverOptions are `admin recover`'s inputs.
 type RecoverOptions struct {
-	Env        changeEnv
+	Env        cmdEnv
 	Account    string
 	DB         string
 	KeyFile    string
@@ -52,7 +52,7 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 		Example: `  impactctl admin recover 1000001 --db impactctl.db --secret-file recovered.secret`,
 		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Account = f.changeEnv(), args[0]
+			opts.Env, opts.Account = f.env(), args[0]
 			if !cmd.Flags().Changed("db") {
 				opts.DB = opts.Env.Getenv("IMPACTCTL_DB")
 			}

@@ -26,7 +26,7 @@ const maxAPIInput = 1 << 20
 
 // APIOptions are `api`'s inputs.
 type APIOptions struct {
-	Env            changeEnv
+	Env            cmdEnv
 	Method         string
 	Path           string
 	RawFields      []string // -f Name=value: strings
@@ -86,7 +86,7 @@ empty), or nothing and an error when a page fails.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
 			opts.methodSet = cmd.Flags().Changed("method")
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -190,7 +190,7 @@ func bodyless(method string) bool { return method == http.MethodGet || method ==
 // apiBody is the request's body and query: --input as the body, the fields
 // in the query (with --input, or for GET and HEAD), else the fields as a
 // JSON object.
-func apiBody(e changeEnv, opts *APIOptions, method string, fields []apiField, query url.Values) ([]byte, url.Values, error) {
+func apiBody(e cmdEnv, opts *APIOptions, method string, fields []apiField, query url.Values) ([]byte, url.Values, error) {
 	switch {
 	case opts.Input != "":
 		body, err := readAPIInput(e, opts.Input)
@@ -241,7 +241,7 @@ type apiField struct {
 var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // parseAPIFields reads -f and -F in the order given.
-func parseAPIFields(e changeEnv, opts *APIOptions) ([]apiField, error) {
+func parseAPIFields(e cmdEnv, opts *APIOptions) ([]apiField, error) {
 	var out []apiField
 	parse := func(flag, kv string, typed bool) error {
 		name, value, ok := strings.Cut(kv, "=")
@@ -276,7 +276,7 @@ func parseAPIFields(e changeEnv, opts *APIOptions) ([]apiField, error) {
 }
 
 // typedValue is -F's reading of a value.
-func typedValue(e changeEnv, flag, v string) (any, error) {
+func typedValue(e cmdEnv, flag, v string) (any, error) {
 	switch {
 	case v == "true":
 		return true, nil
@@ -323,7 +323,7 @@ func addQueryFields(q url.Values, fields []apiField) url.Values {
 }
 
 // readAPIInput reads --input: a file or stdin, JSON, at most 1 MiB.
-func readAPIInput(e changeEnv, name string) ([]byte, error) {
+func readAPIInput(e cmdEnv, name string) ([]byte, error) {
 	b, err := readLimited(e, name, "--input")
 	if err != nil {
 		return nil, err
@@ -336,7 +336,7 @@ func readAPIInput(e changeEnv, name string) ([]byte, error) {
 
 // readLimited reads a file, or stdin for "-", refusing more than the
 // server takes in a body.
-func readLimited(e changeEnv, name, what string) ([]byte, error) {
+func readLimited(e cmdEnv, name, what string) ([]byte, error) {
 	var r io.Reader
 	if name == "-" {
 		r = e.IO.In
@@ -404,7 +404,7 @@ func validHeaderName(s string) bool {
 
 // printAPIHead writes an answer's status line and headers, as gh api -i
 // does, sanitised: they come from the server.
-func printAPIHead(e changeEnv, res *client.RawResponse) {
+func printAPIHead(e cmdEnv, res *client.RawResponse) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP %d %s\n", res.StatusCode, http.StatusText(res.StatusCode))
 	names := make([]string, 0, len(res.Header))
@@ -508,7 +508,7 @@ func splitAPIPage(body []byte) (map[string]any, string, []json.RawMessage, error
 // printAPIAnswer writes an answer's body to stdout: JSON through the output
 // flags when the request succeeded, as the server sent it otherwise. Under
 // GitHub Actions every AuthToken in it is masked first.
-func printAPIAnswer(e changeEnv, res *client.RawResponse, ok bool) error {
+func printAPIAnswer(e cmdEnv, res *client.RawResponse, ok bool) error {
 	body := bytes.TrimSpace(res.Body)
 	if len(body) == 0 {
 		return nil

@@ -17,7 +17,7 @@ func newAuditCmd(f *Factory) *cobra.Command {
 
 // AuditListOptions are `audit list`'s inputs.
 type AuditListOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	Sid     string
 	Actor   string
 	Filters eventFlags
@@ -40,7 +40,7 @@ scope. -o json or -o jsonl writes the events as the API sends them.`,
   impactctl audit list --actor "$SID" -o jsonl`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, opts.Env.Now, &opts.Filters) }
 			if runF != nil {
 				return runF(opts)

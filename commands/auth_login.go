@@ -12,7 +12,7 @@ import (
 
 // AuthLoginOptions are `auth login`'s inputs.
 type AuthLoginOptions struct {
-	Env        changeEnv
+	Env        cmdEnv
 	AccountSid string
 	WithToken  bool
 	// InsecureStorage keeps the secret in the config file, not the OS keyring.
@@ -39,7 +39,7 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
   printf '%s\n' "$TOKEN" | impactctl auth login --account-sid "$SID" --with-token`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -106,7 +106,7 @@ func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid,
 
 // storeLogin checks the credentials against the API URL the profile will
 // keep, then stores them in the profile.
-func storeLogin(ctx context.Context, e changeEnv, opts *AuthLoginOptions, sid, secret string) error {
+func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secret string) error {
 	name := e.Settings.profileName()
 	cfg, err := e.Config()
 	if err != nil {

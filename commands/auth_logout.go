@@ -11,7 +11,7 @@ import (
 
 // AuthLogoutOptions are `auth logout`'s inputs.
 type AuthLogoutOptions struct {
-	Env changeEnv
+	Env cmdEnv
 }
 
 func newAuthLogoutCmd(f *Factory, runF func(*AuthLogoutOptions) error) *cobra.Command {
@@ -26,7 +26,7 @@ working: to stop it, use tokens disable or tokens delete.`,
   impactctl auth logout --profile staging`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

@@ -39,7 +39,7 @@ type authStatus struct {
 
 // AuthStatusOptions are `auth status`'s inputs.
 type AuthStatusOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	// All is --all: every stored profile, not only the one in use.
 	All bool
 }
@@ -60,7 +60,7 @@ so.`,
   impactctl auth status -o json --jq .Scopes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -74,7 +74,7 @@ so.`,
 	return cmd
 }
 
-func authStatusRun(ctx context.Context, e changeEnv) error {
+func authStatusRun(ctx context.Context, e cmdEnv) error {
 	creds, err := e.Creds(ctx)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ type authStatusEntry struct {
 // authStatusAllRun checks the environment's credentials, when set, and
 // every stored profile, each against its own URL, all at once. It exits 0
 // when all of them work, else with the first failure's code.
-func authStatusAllRun(ctx context.Context, env changeEnv) error {
+func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	if env.Settings.localMode() {
 		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
@@ -107,7 +107,7 @@ func checkCredentials(ctx context.Context, clientFor func(creds *credentials, se
 	e.Error, e.err = err.Error(), err
 }
 
-func printAuthStatusAll(env changeEnv, entries []*authStatusEntry) error {
+func printAuthStatusAll(env cmdEnv, entries []*authStatusEntry) error {
 	p := env.Printer
 	if !p.Table() {
 		lw := p.List()

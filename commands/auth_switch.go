@@ -9,7 +9,7 @@ import (
 
 // AuthSwitchOptions are `auth switch`'s inputs.
 type AuthSwitchOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	Profile string
 }
 
@@ -25,7 +25,7 @@ config file. Environment credentials still win over any profile.`,
   impactctl auth status --all`,
 		Args: exactArgs(1, "one profile name (auth status --all lists them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Profile = f.changeEnv(), args[0]
+			opts.Env, opts.Profile = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

@@ -11,7 +11,7 @@ import (
 
 // AuthTokenOptions are `auth token`'s inputs.
 type AuthTokenOptions struct {
-	Env changeEnv
+	Env cmdEnv
 }
 
 func newAuthTokenCmd(f *Factory, runF func(*AuthTokenOptions) error) *cobra.Command {
@@ -29,7 +29,7 @@ the data alone.`,
   impactctl auth token --profile staging | gh secret set IMPACT_AUTH_TOKEN`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

@@ -10,7 +10,7 @@ import (
 
 // BrandsListOptions are `brands list`'s inputs.
 type BrandsListOptions struct {
-	Env  changeEnv
+	Env  cmdEnv
 	List client.ListOptions
 }
 
@@ -29,7 +29,7 @@ func newBrandsListCmd(f *Factory, runF func(*BrandsListOptions) error) *cobra.Co
   impactctl tokens list --brand "$(impactctl brands list --jq '.[0].Id')"`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

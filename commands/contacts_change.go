@@ -14,7 +14,7 @@ import (
 
 // ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
 type ContactsChangeOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	Add    bool
 	SID    string
 	Emails []string
@@ -34,7 +34,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
   impactctl contacts %[1]s "$SID" dev@example.com ops@example.com --dry-run`, verb),
 		Args: minArgs(2, "a token (its Account SID or name) and at least one e-mail address"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID, opts.Emails = f.changeEnv(), args[0], args[1:]
+			opts.Env, opts.SID, opts.Emails = f.env(), args[0], args[1:]
 			if runF != nil {
 				return runF(opts)
 			}

@@ -10,7 +10,7 @@ import (
 
 // ContactsListOptions are `contacts list`'s inputs.
 type ContactsListOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	SID string
 }
 
@@ -24,7 +24,7 @@ func newContactsListCmd(f *Factory, runF func(*ContactsListOptions) error) *cobr
   impactctl contacts list "$SID" -o json`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

@@ -97,7 +97,7 @@ func tokenFlag(flag, v string) error {
 
 // printEvents writes events: a table for people (date, type, token, actor, what
 // changed, who was told), or the events as the API sent them with -o json|jsonl.
-func printEvents(ctx context.Context, e changeEnv, c *client.Client, o client.EventListOptions) error {
+func printEvents(ctx context.Context, e cmdEnv, c *client.Client, o client.EventListOptions) error {
 	p := e.Printer
 	if !p.Table() {
 		lw := p.List()

@@ -8,7 +8,7 @@ import (
 
 // ScopesClearOptions are `scopes clear`'s inputs.
 type ScopesClearOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	SID string
 	changeFlags
 }
@@ -22,7 +22,7 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
   impactctl scopes clear "$SID" --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

@@ -11,7 +11,7 @@ import (
 
 // ScopesListOptions are `scopes list`'s inputs.
 type ScopesListOptions struct {
-	Env changeEnv
+	Env cmdEnv
 }
 
 func newScopesListCmd(f *Factory, runF func(*ScopesListOptions) error) *cobra.Command {
@@ -24,7 +24,7 @@ func newScopesListCmd(f *Factory, runF func(*ScopesListOptions) error) *cobra.Co
   impactctl scopes list --jq '.Categories[].Id'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

@@ -18,7 +18,7 @@ import (
 
 // ServeOptions are `serve`'s inputs.
 type ServeOptions struct {
-	Env           changeEnv
+	Env           cmdEnv
 	Addr          string
 	DB            string
 	KeyFile       string
@@ -78,7 +78,7 @@ on whether mail is on: the first to start records it.`,
   IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if !cmd.Flags().Changed("db") {
 				if db := opts.Env.Getenv("IMPACTCTL_DB"); db != "" {
 					opts.DB = db

@@ -14,7 +14,7 @@ import (
 
 // TokensCreateOptions are `tokens create`'s inputs.
 type TokensCreateOptions struct {
-	Env             changeEnv
+	Env             cmdEnv
 	Fields          tokenFields
 	Scopes          []string
 	DeveloperEmails []string
@@ -46,7 +46,7 @@ copy the source's expiry.`,
   impactctl tokens create --from "$SID" --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

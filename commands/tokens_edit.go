@@ -13,7 +13,7 @@ import (
 
 // TokensEditOptions are `tokens edit`'s inputs.
 type TokensEditOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	SID    string
 	Fields tokenFields
 	Expiry expiryFlags
@@ -39,7 +39,7 @@ leaves the account without a manager.`,
   impactctl tokens edit "$SID" --no-expiry --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

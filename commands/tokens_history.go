@@ -8,7 +8,7 @@ import (
 
 // TokensHistoryOptions are `tokens history`'s inputs.
 type TokensHistoryOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	SID     string
 	Filters eventFlags
 	// options reads the filters, given the clock (set by the constructor).
@@ -30,7 +30,7 @@ the apitokens.read scope. -o json writes the events as the API sends them.`,
   impactctl tokens history "$SID" -o json --jq '.[].RequestId'`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, opts.Env.Now, &opts.Filters) }
 			if runF != nil {
 				return runF(opts)

@@ -122,7 +122,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 
 // TokensListOptions are `tokens list`'s inputs.
 type TokensListOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	Filters tokenListFlags
 }
 
@@ -138,7 +138,7 @@ func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Co
   impactctl tokens list --name deploy --jq '.[].AccountSid'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}

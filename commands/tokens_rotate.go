@@ -17,7 +17,7 @@ import (
 
 // TokensRotateOptions are `tokens rotate`'s inputs.
 type TokensRotateOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	Select  selection
 	Secret  secretFlags
 	Overlap string
@@ -64,7 +64,7 @@ failed.`,
   impactctl tokens rotate "$SID" --overlap 2h --expires-in 90d --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'
   impactctl tokens rotate --all --expiring-within 14d --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Select.SIDs = f.changeEnv(), args
+			opts.Env, opts.Select.SIDs = f.env(), args
 			if runF != nil {
 				return runF(opts)
 			}
@@ -308,7 +308,7 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *changeRun) prove(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
@@ -333,7 +333,7 @@ func (r *changeRun) prove(ctx context.Context, env changeEnv, creds *credentials
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *changeRun) endOverlap(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
 	if !r.inUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}

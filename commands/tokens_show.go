@@ -13,7 +13,7 @@ import (
 
 // TokensShowOptions are `tokens show`'s inputs.
 type TokensShowOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	SID    string
 	Reveal bool
 }
@@ -32,7 +32,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
   impactctl tokens show "$SID" --reveal --jq .AuthToken > ci.secret`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

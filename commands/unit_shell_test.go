@@ -93,7 +93,7 @@ func TestParseRelativePath(t *testing.T) {
 }
 
 func TestAPIFields(t *testing.T) {
-	env := changeEnv{IO: Streams(strings.NewReader("from stdin\n"), nil, nil)}
+	env := cmdEnv{IO: Streams(strings.NewReader("from stdin\n"), nil, nil)}
 	opts := &APIOptions{
 		RawFields:   []string{"Name=CI deploys", "Scopes[]=reports.read", "Scopes[]=account.read", "Count=3"},
 		TypedFields: []string{"ApiVersion=3", "Ratio=-1.5e3", "On=true", "Off=false", "Description=null", "Note=plain", "Secret=@-"},

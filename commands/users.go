@@ -12,7 +12,7 @@ import (
 
 // UsersListOptions are `users list`'s inputs.
 type UsersListOptions struct {
-	Env  changeEnv
+	Env  cmdEnv
 	List client.ListOptions
 }
 
@@ -31,7 +31,7 @@ func newUsersListCmd(f *Factory, runF func(*UsersListOptions) error) *cobra.Comm
   impactctl users list --jq '.[] | select(.Email | endswith("@example.com")) | .Id'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -66,7 +66,7 @@ type columns struct {
 }
 
 // printList writes a list as it arrives: rows of a table, or JSON items.
-func printList[T any](e changeEnv, items iter.Seq2[T, error], cols columns, row func(T) []string) error {
+func printList[T any](e cmdEnv, items iter.Seq2[T, error], cols columns, row func(T) []string) error {
 	p := e.Printer
 	if !p.Table() {
 		lw := p.List()

@@ -93,7 +93,7 @@ func (b buildInfo) completedFrom(info *debug.BuildInfo) buildInfo {
 
 // VersionOptions are `version`'s inputs.
 type VersionOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	// Version is the version the Factory was made with.
 	Version string
 }
@@ -107,7 +107,7 @@ func newVersionCmd(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
   impactctl version -o json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Version = f.changeEnv(), f.Version
+			opts.Env, opts.Version = f.env(), f.Version
 			if runF != nil {
 				return runF(opts)
 			}
