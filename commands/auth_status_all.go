@@ -28,7 +28,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	if env.Settings.localMode() {
 		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
-	if env.Settings.opts.Profile != "" {
+	if env.Settings.profileFlag() != "" {
 		return usageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry

@@ -39,7 +39,7 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 	if e.Settings.localMode() {
 		return usageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
 	}
-	if e.Settings.opts.Profile != "" {
+	if e.Settings.profileFlag() != "" {
 		return usageErrorf("auth switch takes the profile as its argument: drop --profile")
 	}
 	cfg, err := e.UpdateConfig(func(cfg *Config) error {

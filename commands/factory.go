@@ -182,6 +182,9 @@ func (g globalSettings) apiURLSetting() (string, string) {
 	return "", ""
 }
 
+// profileFlag is --profile as given ("" without it).
+func (g globalSettings) profileFlag() string { return g.opts.Profile }
+
 // localMode is --local or IMPACTCTL_LOCAL.
 func (g globalSettings) localMode() bool { return g.opts.Local || g.v.GetBool("local") }
 
