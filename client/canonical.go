@@ -166,70 +166,81 @@ func (s *shape) match(b []byte, i int) (int, bool) {
 		}
 		return i, false
 	case kindStrings:
-		if hasAt(b, i, "null") {
-			return i + 4, true
-		}
-		if b[i] != '[' {
-			return i, false
-		}
-		i++
-		for first := true; ; first = false {
-			if i < len(b) && b[i] == ']' {
-				return i + 1, true
-			}
-			if !first {
-				if i >= len(b) || b[i] != ',' {
-					return i, false
-				}
-				i++
-			}
-			end, ok := canonicalString(b, i)
-			if !ok {
-				return i, false
-			}
-			i = end
-		}
+		return matchStrings(b, i)
 	case kindNullable:
 		if hasAt(b, i, "null") {
 			return i + 4, true
 		}
 		return s.elem.match(b, i)
 	case kindObject:
-		if b[i] != '{' {
-			return i, false
-		}
-		i++
-		wrote := false
-		for _, f := range s.fields {
-			j := i
-			if wrote {
-				if !hasAt(b, j, ",") {
-					if f.omitEmpty {
-						continue // left out, as an empty value is
-					}
-					return i, false
-				}
-				j++
-			}
-			if !hasAt(b, j, f.key) || !hasAt(b, j+len(f.key), ":") {
-				if f.omitEmpty {
-					continue
-				}
-				return i, false
-			}
-			start := j + len(f.key) + 1
-			end, ok := f.shape.match(b, start)
-			if !ok || f.omitEmpty && f.shape.empty(b[start:end]) {
-				return i, false
-			}
-			i, wrote = end, true
-		}
-		if i >= len(b) || b[i] != '}' {
-			return i, false
-		}
-		return i + 1, true
+		return s.matchObject(b, i)
 	}
 	return i, false
+}
+
+// matchStrings matches a JSON array of strings, or null, at b[i:].
+func matchStrings(b []byte, i int) (int, bool) {
+	if hasAt(b, i, "null") {
+		return i + 4, true
+	}
+	if b[i] != '[' {
+		return i, false
+	}
+	i++
+	for first := true; ; first = false {
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		if !first {
+			if i >= len(b) || b[i] != ',' {
+				return i, false
+			}
+			i++
+		}
+		end, ok := canonicalString(b, i)
+		if !ok {
+			return i, false
+		}
+		i = end
+	}
+}
+
+// matchObject matches an object of this shape at b[i:]: its fields in
+// order, an omitempty field left out only where empty.
+func (s *shape) matchObject(b []byte, i int) (int, bool) {
+	if b[i] != '{' {
+		return i, false
+	}
+	i++
+	wrote := false
+	for _, f := range s.fields {
+		j := i
+		if wrote {
+			if !hasAt(b, j, ",") {
+				if f.omitEmpty {
+					continue // left out, as an empty value is
+				}
+				return i, false
+			}
+			j++
+		}
+		if !hasAt(b, j, f.key) || !hasAt(b, j+len(f.key), ":") {
+			if f.omitEmpty {
+				continue
+			}
+			return i, false
+		}
+		start := j + len(f.key) + 1
+		end, ok := f.shape.match(b, start)
+		if !ok || f.omitEmpty && f.shape.empty(b[start:end]) {
+			return i, false
+		}
+		i, wrote = end, true
+	}
+	if i >= len(b) || b[i] != '}' {
+		return i, false
+	}
+	return i + 1, true
 }
 
 // empty reports whether v, a value of this shape, is one omitempty leaves

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-resty/resty/v2"
+
 	"github.com/impactcom/impactctl/contract"
 )
 
@@ -104,47 +106,22 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	logURL := *u
 	noQuery := logURL
 	noQuery.RawQuery = ""
-
-	var body []byte
-	if r.body != nil {
-		if b, ok := r.body.([]byte); ok {
-			body = b
-		} else {
-			b, err := json.Marshal(r.body)
-			if err != nil {
-				return nil, fmt.Errorf("encoding %s %s: %w", r.method, path, err)
-			}
-			body = b
-		}
+	body, err := encodeBody(r, path)
+	if err != nil {
+		return nil, err
 	}
 	if r.rate != nil {
 		*r.rate = RateLimit{}
 	}
-	attempts := 1
+	st := &attempts{max: 1, path: path, noQuery: noQuery.String()}
 	if r.retryable() {
-		attempts += c.opts.MaxRetries
+		st.max += c.opts.MaxRetries
 	}
-	ambiguous := false
-	silent := 0 // attempts that timed out before any answer began
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, path, err)
 		}
-		req := c.http.R().SetContext(ctx)
-		for name, values := range r.header {
-			for _, v := range values {
-				req.Header.Add(name, v)
-			}
-		}
-		if body != nil {
-			req.SetHeader("Content-Type", "application/json").SetBody(body)
-		}
-		if r.ifMatch != "" {
-			req.SetHeader("If-Match", r.ifMatch)
-		}
-		if r.idemKey != "" {
-			req.SetHeader("Idempotency-Key", r.idemKey)
-		}
+		req := c.newAttempt(ctx, r, body)
 		c.debugRequest(r, &logURL, attempt)
 		start := time.Now()
 		res, err := req.Execute(r.method, u.String())
@@ -154,85 +131,159 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			last    *response
 			lastErr error
 			wait    time.Duration
+			again   bool
 		)
 		if err != nil || res == nil || res.RawResponse == nil {
-			if ctx.Err() != nil {
-				c.debugf("<-- %s %s canceled after %s", r.method, noQuery.String(), round(elapsed))
-				return nil, fmt.Errorf("%s %s: %w", r.method, path, ctx.Err())
-			}
-			if err == nil {
-				err = errors.New("no answer")
-			}
-			c.debugf("<-- %s %s failed after %s: %s", r.method, noQuery.String(), round(elapsed), c.redact(causeOf(err).Error()))
-			lastErr = &NetworkError{Method: r.method, Path: path, URL: noQuery.String(), Err: err}
-			if mayHaveArrived(err) {
-				ambiguous = true
-			}
-			if neverBegan(err) {
-				silent++
-			}
-			if attempt >= attempts || !retryableNetErr(err) || silent > 1 {
-				return nil, lastErr
-			}
-			wait = c.backoff(attempt)
+			wait, lastErr, again = c.afterFailure(ctx, r, err, elapsed, attempt, st)
 		} else {
-			last = &response{status: res.StatusCode(), header: res.Header(), body: res.Body()}
-			rl := c.noteRateLimit(last.header)
-			if r.rate != nil {
-				*r.rate = rl
-			}
-			c.debugResponse(r, &noQuery, last, round(elapsed))
-			if last.status < 300 {
-				last.ambiguous = ambiguous
-				return last, nil
-			}
-			apiErr := c.apiError(r.method, path, last)
-			lastErr = apiErr
-			if last.status == http.StatusBadGateway || last.status == http.StatusGatewayTimeout {
-				ambiguous = true
-			}
-			last.ambiguous = ambiguous
-			// A keyed POST whose earlier attempt may still be running on the
-			// server can meet 409 until that attempt finishes and its answer
-			// is stored; another try then gets that answer.
-			inFlight := ambiguous && r.idemKey != "" && last.status == http.StatusConflict
-			if attempt >= attempts || !(r.retryStatus(last.status) || inFlight) {
-				return last, lastErr
-			}
-			if r.paced && last.status == http.StatusTooManyRequests {
-				return last, lastErr
-			}
-			wait = c.backoff(attempt)
-			if apiErr.RetryAfter > 0 {
-				if apiErr.RetryAfter > c.opts.RetryMaxWait {
-					// The budget refills later than we would wait: trying
-					// again sooner only spends requests on more 429s.
-					return last, lastErr
-				}
-				wait = apiErr.RetryAfter
-			}
+			last, wait, lastErr, again = c.afterAnswer(r, res, elapsed, attempt, st, &noQuery)
 		}
-		wait = min(wait, c.opts.RetryMaxWait)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-			// Waiting would outlive the budget: report what happened
-			// rather than a timeout.
+		if !again {
 			return last, lastErr
 		}
-		if last != nil && last.status == http.StatusTooManyRequests && !c.opts.WaitBudget.Take(wait) {
-			// The command already waited its fill of refills.
+		if stop, err := c.pause(ctx, r, st, last, wait); err != nil {
+			return nil, err
+		} else if stop {
 			return last, lastErr
-		}
-		if wait > 0 {
-			c.debugf("... retrying %s %s in %s", r.method, noQuery.String(), round(wait))
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, fmt.Errorf("%s %s: %w", r.method, path, ctx.Err())
-			}
 		}
 	}
+}
+
+// attempts is what the retry rules remember of one request's attempts.
+type attempts struct {
+	max int
+	// ambiguous is set once an attempt may have reached the server.
+	ambiguous bool
+	// silent counts the attempts that timed out before any answer began.
+	silent        int
+	path, noQuery string
+}
+
+// encodeBody is the request's body: the bytes given, or its JSON.
+func encodeBody(r *request, path string) ([]byte, error) {
+	if r.body == nil {
+		return nil, nil
+	}
+	if b, ok := r.body.([]byte); ok {
+		return b, nil
+	}
+	b, err := json.Marshal(r.body)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", r.method, path, err)
+	}
+	return b, nil
+}
+
+// newAttempt builds one attempt of r with its headers and body.
+func (c *Client) newAttempt(ctx context.Context, r *request, body []byte) *resty.Request {
+	req := c.http.R().SetContext(ctx)
+	for name, values := range r.header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	if body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(body)
+	}
+	if r.ifMatch != "" {
+		req.SetHeader("If-Match", r.ifMatch)
+	}
+	if r.idemKey != "" {
+		req.SetHeader("Idempotency-Key", r.idemKey)
+	}
+	return req
+}
+
+// afterFailure decides, after an attempt that got no answer, whether to
+// try again and after how long; without again, err is what do returns.
+func (c *Client) afterFailure(ctx context.Context, r *request, err error, elapsed time.Duration, attempt int, st *attempts) (wait time.Duration, lastErr error, again bool) {
+	if ctx.Err() != nil {
+		c.debugf("<-- %s %s canceled after %s", r.method, st.noQuery, round(elapsed))
+		return 0, fmt.Errorf("%s %s: %w", r.method, st.path, ctx.Err()), false
+	}
+	if err == nil {
+		err = errors.New("no answer")
+	}
+	c.debugf("<-- %s %s failed after %s: %s", r.method, st.noQuery, round(elapsed), c.redact(causeOf(err).Error()))
+	lastErr = &NetworkError{Method: r.method, Path: st.path, URL: st.noQuery, Err: err}
+	if mayHaveArrived(err) {
+		st.ambiguous = true
+	}
+	if neverBegan(err) {
+		st.silent++
+	}
+	if attempt >= st.max || !retryableNetErr(err) || st.silent > 1 {
+		return 0, lastErr, false
+	}
+	return c.backoff(attempt), lastErr, true
+}
+
+// afterAnswer reads an attempt's answer and decides whether to try again
+// and after how long; without again, last and lastErr are what do returns.
+func (c *Client) afterAnswer(r *request, res *resty.Response, elapsed time.Duration, attempt int, st *attempts, noQuery *url.URL) (last *response, wait time.Duration, lastErr error, again bool) {
+	last = &response{status: res.StatusCode(), header: res.Header(), body: res.Body()}
+	rl := c.noteRateLimit(last.header)
+	if r.rate != nil {
+		*r.rate = rl
+	}
+	c.debugResponse(r, noQuery, last, round(elapsed))
+	if last.status < 300 {
+		last.ambiguous = st.ambiguous
+		return last, 0, nil, false
+	}
+	apiErr := c.apiError(r.method, st.path, last)
+	if last.status == http.StatusBadGateway || last.status == http.StatusGatewayTimeout {
+		st.ambiguous = true
+	}
+	last.ambiguous = st.ambiguous
+	// A keyed POST whose earlier attempt may still be running on the
+	// server can meet 409 until that attempt finishes and its answer
+	// is stored; another try then gets that answer.
+	inFlight := st.ambiguous && r.idemKey != "" && last.status == http.StatusConflict
+	if attempt >= st.max || !(r.retryStatus(last.status) || inFlight) {
+		return last, 0, apiErr, false
+	}
+	if r.paced && last.status == http.StatusTooManyRequests {
+		return last, 0, apiErr, false
+	}
+	wait = c.backoff(attempt)
+	if apiErr.RetryAfter > 0 {
+		if apiErr.RetryAfter > c.opts.RetryMaxWait {
+			// The budget refills later than we would wait: trying
+			// again sooner only spends requests on more 429s.
+			return last, 0, apiErr, false
+		}
+		wait = apiErr.RetryAfter
+	}
+	return last, wait, apiErr, true
+}
+
+// pause waits before the next attempt. stop says to return the last
+// answer instead: waiting would outlive the context's deadline, or the
+// command already waited its fill of refills; err is set when the context
+// ended during the wait.
+func (c *Client) pause(ctx context.Context, r *request, st *attempts, last *response, wait time.Duration) (stop bool, err error) {
+	wait = min(wait, c.opts.RetryMaxWait)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+		// Waiting would outlive the budget: report what happened
+		// rather than a timeout.
+		return true, nil
+	}
+	if last != nil && last.status == http.StatusTooManyRequests && !c.opts.WaitBudget.Take(wait) {
+		// The command already waited its fill of refills.
+		return true, nil
+	}
+	if wait > 0 {
+		c.debugf("... retrying %s %s in %s", r.method, st.noQuery, round(wait))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false, fmt.Errorf("%s %s: %w", r.method, st.path, ctx.Err())
+		}
+	}
+	return false, nil
 }
 
 // backoff is the wait before retry number attempt (1-based): RetryWait

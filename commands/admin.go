@@ -16,13 +16,19 @@ import (
 
 // RecoverOptions are `admin recover`'s inputs.
 type RecoverOptions struct {
+	Env        cmdEnv
 	Account    string
 	DB         string
 	KeyFile    string
 	SecretFile string
 }
 
+// newAdminCmd is `admin` with its one subcommand, `recover`.
 func newAdminCmd(f *Factory) *cobra.Command {
+	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", newAdminRecoverCmd(f, nil))
+}
+
+func newAdminRecoverCmd(f *Factory, runF func(*RecoverOptions) error) *cobra.Command {
 	opts := &RecoverOptions{}
 	recoverCmd := &cobra.Command{
 		Use:   "recover ACCOUNT --db PATH|URL --secret-file FILE",
@@ -46,21 +52,53 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 		Example: `  impactctl admin recover 1000001 --db impactctl.db --secret-file recovered.secret`,
 		Args:    exactArgs(1, "one ACCOUNT (an account Id or a token SID)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Account = args[0]
+			opts.Env, opts.Account = f.env(), args[0]
 			if !cmd.Flags().Changed("db") {
-				opts.DB = f.getenv("IMPACTCTL_DB")
+				opts.DB = opts.Env.Getenv("IMPACTCTL_DB")
 			}
 			if !cmd.Flags().Changed("key-file") {
-				opts.KeyFile = f.getenv("IMPACTCTL_KEY_FILE")
+				opts.KeyFile = opts.Env.Getenv("IMPACTCTL_KEY_FILE")
 			}
-			return recoverRun(cmd.Context(), f, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return recoverRun(cmd.Context(), opts)
 		},
 	}
 	fl := recoverCmd.Flags()
 	fl.StringVar(&opts.DB, "db", "", "the server's database: a SQLite file or a postgres:// URL (or IMPACTCTL_DB)")
 	fl.StringVar(&opts.KeyFile, "key-file", "", "the database's encryption key (or IMPACTCTL_KEY_FILE; SQLite's default: beside the database, .key)")
 	fl.StringVar(&opts.SecretFile, "secret-file", "", "where the new secret goes; created 0600, must not exist")
-	return newGroupCmd("admin", "Operate on the server's database directly (break glass)", recoverCmd)
+	return recoverCmd
+}
+
+// checkRecoverFlags refuses, before anything is opened, a recover without
+// a database, a key or a file for the secret.
+func checkRecoverFlags(opts *RecoverOptions) error {
+	if opts.DB == "" {
+		return usageErrorf("--db is required: the server's database")
+	}
+	if opts.SecretFile == "" {
+		return usageErrorf("--secret-file is required: the new secret is written only there")
+	}
+	if opts.SecretFile == "-" {
+		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
+	}
+	postgres := server.IsPostgresDSN(opts.DB)
+	if postgres && opts.KeyFile == "" {
+		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
+	}
+	if _, err := os.Stat(opts.DB); err != nil && !postgres {
+		return usageErrorf("no database at %s: %w", opts.DB, err)
+	}
+	key := opts.KeyFile
+	if key == "" {
+		key = opts.DB + ".key"
+	}
+	if _, err := os.Stat(key); err != nil {
+		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+	}
+	return nil
 }
 
 // openRecoverDir opens the directory of admin recover's --secret-file as an
@@ -104,29 +142,10 @@ func openRecoverDir(path string) (*os.Root, string, error) {
 		refuse, u.Mode.Perm(), dirPath)
 }
 
-func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
-	if opts.DB == "" {
-		return usageErrorf("--db is required: the server's database")
-	}
-	if opts.SecretFile == "" {
-		return usageErrorf("--secret-file is required: the new secret is written only there")
-	}
-	if opts.SecretFile == "-" {
-		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
-	}
-	postgres := server.IsPostgresDSN(opts.DB)
-	if postgres && opts.KeyFile == "" {
-		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
-	}
-	if _, err := os.Stat(opts.DB); err != nil && !postgres {
-		return usageErrorf("no database at %s: %w", opts.DB, err)
-	}
-	key := opts.KeyFile
-	if key == "" {
-		key = opts.DB + ".key"
-	}
-	if _, err := os.Stat(key); err != nil {
-		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+func recoverRun(ctx context.Context, opts *RecoverOptions) error {
+	e := opts.Env
+	if err := checkRecoverFlags(opts); err != nil {
+		return err
 	}
 	// The file first, so nothing changes when it cannot be written: in a
 	// directory checked on its descriptor, with O_EXCL relative to it, so an
@@ -175,11 +194,11 @@ func recoverRun(ctx context.Context, f *Factory, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	f.say(levelInfo, "account %s: created token %s %q holding every scope; its secret is in %s",
+	infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
-	if f.jsonMode() {
-		return f.Printer().Object(map[string]string{"AccountSid": rec.AccountSid})
+	if !e.Printer.Table() {
+		return e.Printer.Object(map[string]string{"AccountSid": rec.AccountSid})
 	}
-	fmt.Fprintln(f.IO.Out, rec.AccountSid)
+	fmt.Fprintln(e.IO.Out, rec.AccountSid)
 	return nil
 }

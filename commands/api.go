@@ -26,6 +26,7 @@ const maxAPIInput = 1 << 20
 
 // APIOptions are `api`'s inputs.
 type APIOptions struct {
+	Env            cmdEnv
 	Method         string
 	Path           string
 	RawFields      []string // -f Name=value: strings
@@ -38,7 +39,7 @@ type APIOptions struct {
 	methodSet      bool
 }
 
-func newAPICmd(f *Factory) *cobra.Command {
+func newAPICmd(f *Factory, runF func(*APIOptions) error) *cobra.Command {
 	opts := &APIOptions{}
 	cmd := &cobra.Command{
 		Use:   "api PATH",
@@ -85,7 +86,11 @@ empty), or nothing and an error when a page fails.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
 			opts.methodSet = cmd.Flags().Changed("method")
-			return apiRun(cmd.Context(), f, opts)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
+			}
+			return apiRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -103,62 +108,30 @@ empty), or nothing and an error when a page fails.`,
 // apiMethods are the methods `api` sends.
 var apiMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
-func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
+func apiRun(ctx context.Context, opts *APIOptions) error {
+	e := opts.Env
 	path, query, err := client.ParseRelativePath(opts.Path)
 	if err != nil {
 		return usageErrorf("%w", err)
 	}
-	fields, err := parseAPIFields(f, opts)
+	fields, err := parseAPIFields(e, opts)
 	if err != nil {
 		return err
 	}
-	method := strings.ToUpper(opts.Method)
-	if !opts.methodSet && (len(fields) > 0 || opts.Input != "") {
-		method = http.MethodPost
-	}
-	if !slices.Contains(apiMethods, method) {
-		return usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
-	}
-	if opts.IdempotencyKey != "" && method != http.MethodPost {
-		return usageErrorf("--idempotency-key goes with POST requests only")
-	}
-	bodyless := method == http.MethodGet || method == http.MethodHead
-	if opts.Input != "" && bodyless {
-		return usageErrorf("a %s request has no body: drop --input", method)
-	}
-	if opts.Paginate && method != http.MethodGet {
-		return usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+	method, err := apiMethod(opts, fields)
+	if err != nil {
+		return err
 	}
 	header, err := parseAPIHeaders(opts.Headers)
 	if err != nil {
 		return err
 	}
-
-	var body []byte
-	switch {
-	case opts.Input != "":
-		if body, err = readAPIInput(f, opts.Input); err != nil {
-			return err
-		}
-		query = addQueryFields(query, fields)
-	case bodyless:
-		query = addQueryFields(query, fields)
-	case len(fields) > 0:
-		obj := map[string]any{}
-		for _, fd := range fields {
-			if fd.array {
-				list, _ := obj[fd.name].([]any)
-				obj[fd.name] = append(list, fd.value)
-			} else {
-				obj[fd.name] = fd.value
-			}
-		}
-		if body, err = json.Marshal(obj); err != nil {
-			return fmt.Errorf("encoding the fields: %w", err)
-		}
+	body, query, err := apiBody(e, opts, method, fields, query)
+	if err != nil {
+		return err
 	}
 
-	c, err := f.Client(ctx)
+	c, err := e.Client(ctx)
 	if err != nil {
 		return err
 	}
@@ -172,10 +145,10 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 		res, err = followPages(ctx, c, res, req)
 	}
 	if res != nil && opts.Include {
-		printAPIHead(f, res)
+		printAPIHead(e, res)
 	}
 	if res != nil {
-		if perr := printAPIAnswer(f, res, err == nil); perr != nil {
+		if perr := printAPIAnswer(e, res, err == nil); perr != nil {
 			var ua *untrustedAnswer
 			if err == nil || errors.As(perr, &ua) {
 				// A malformed secret wins over the status: exit 9.
@@ -187,6 +160,63 @@ func apiRun(ctx context.Context, f *Factory, opts *APIOptions) error {
 		return fmt.Errorf("%w\nthe request may have been applied: send it again with --idempotency-key %s to get its answer without applying it twice", err, key)
 	}
 	return err
+}
+
+// apiMethod is the request's method: --method, else POST when fields or
+// --input give a body, else GET; checked against the flags that go with it.
+func apiMethod(opts *APIOptions, fields []apiField) (string, error) {
+	method := strings.ToUpper(opts.Method)
+	if !opts.methodSet && (len(fields) > 0 || opts.Input != "") {
+		method = http.MethodPost
+	}
+	if !slices.Contains(apiMethods, method) {
+		return "", usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
+	}
+	if opts.IdempotencyKey != "" && method != http.MethodPost {
+		return "", usageErrorf("--idempotency-key goes with POST requests only")
+	}
+	if opts.Input != "" && bodyless(method) {
+		return "", usageErrorf("a %s request has no body: drop --input", method)
+	}
+	if opts.Paginate && method != http.MethodGet {
+		return "", usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+	}
+	return method, nil
+}
+
+// bodyless reports whether a request with method sends no body.
+func bodyless(method string) bool { return method == http.MethodGet || method == http.MethodHead }
+
+// apiBody is the request's body and query: --input as the body, the fields
+// in the query (with --input, or for GET and HEAD), else the fields as a
+// JSON object.
+func apiBody(e cmdEnv, opts *APIOptions, method string, fields []apiField, query url.Values) ([]byte, url.Values, error) {
+	switch {
+	case opts.Input != "":
+		body, err := readAPIInput(e, opts.Input)
+		if err != nil {
+			return nil, nil, err
+		}
+		return body, addQueryFields(query, fields), nil
+	case bodyless(method):
+		return nil, addQueryFields(query, fields), nil
+	case len(fields) > 0:
+		obj := map[string]any{}
+		for _, fd := range fields {
+			if fd.array {
+				list, _ := obj[fd.name].([]any)
+				obj[fd.name] = append(list, fd.value)
+			} else {
+				obj[fd.name] = fd.value
+			}
+		}
+		body, err := json.Marshal(obj)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding the fields: %w", err)
+		}
+		return body, query, nil
+	}
+	return nil, query, nil
 }
 
 // mayHaveChanged reports whether a failed request's outcome is unknown: no
@@ -211,7 +241,7 @@ type apiField struct {
 var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // parseAPIFields reads -f and -F in the order given.
-func parseAPIFields(f *Factory, opts *APIOptions) ([]apiField, error) {
+func parseAPIFields(e cmdEnv, opts *APIOptions) ([]apiField, error) {
 	var out []apiField
 	parse := func(flag, kv string, typed bool) error {
 		name, value, ok := strings.Cut(kv, "=")
@@ -223,7 +253,7 @@ func parseAPIFields(f *Factory, opts *APIOptions) ([]apiField, error) {
 			fd.name, fd.array = n, true
 		}
 		if typed {
-			v, err := typedValue(f, flag, value)
+			v, err := typedValue(e, flag, value)
 			if err != nil {
 				return err
 			}
@@ -246,7 +276,7 @@ func parseAPIFields(f *Factory, opts *APIOptions) ([]apiField, error) {
 }
 
 // typedValue is -F's reading of a value.
-func typedValue(f *Factory, flag, v string) (any, error) {
+func typedValue(e cmdEnv, flag, v string) (any, error) {
 	switch {
 	case v == "true":
 		return true, nil
@@ -257,7 +287,7 @@ func typedValue(f *Factory, flag, v string) (any, error) {
 	case jsonNumber.MatchString(v):
 		return json.Number(v), nil
 	case strings.HasPrefix(v, "@"):
-		b, err := readLimited(f, v[1:], flag+" "+v)
+		b, err := readLimited(e, v[1:], flag+" "+v)
 		if err != nil {
 			return nil, err
 		}
@@ -293,8 +323,8 @@ func addQueryFields(q url.Values, fields []apiField) url.Values {
 }
 
 // readAPIInput reads --input: a file or stdin, JSON, at most 1 MiB.
-func readAPIInput(f *Factory, name string) ([]byte, error) {
-	b, err := readLimited(f, name, "--input")
+func readAPIInput(e cmdEnv, name string) ([]byte, error) {
+	b, err := readLimited(e, name, "--input")
 	if err != nil {
 		return nil, err
 	}
@@ -306,10 +336,10 @@ func readAPIInput(f *Factory, name string) ([]byte, error) {
 
 // readLimited reads a file, or stdin for "-", refusing more than the
 // server takes in a body.
-func readLimited(f *Factory, name, what string) ([]byte, error) {
+func readLimited(e cmdEnv, name, what string) ([]byte, error) {
 	var r io.Reader
 	if name == "-" {
-		r = f.IO.In
+		r = e.IO.In
 	} else {
 		file, err := os.Open(name)
 		if err != nil {
@@ -374,7 +404,7 @@ func validHeaderName(s string) bool {
 
 // printAPIHead writes an answer's status line and headers, as gh api -i
 // does, sanitised: they come from the server.
-func printAPIHead(f *Factory, res *client.RawResponse) {
+func printAPIHead(e cmdEnv, res *client.RawResponse) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP %d %s\n", res.StatusCode, http.StatusText(res.StatusCode))
 	names := make([]string, 0, len(res.Header))
@@ -388,7 +418,7 @@ func printAPIHead(f *Factory, res *client.RawResponse) {
 		}
 	}
 	b.WriteString("\n")
-	io.WriteString(f.IO.Out, b.String())
+	io.WriteString(e.IO.Out, b.String())
 }
 
 // maxAPIPages bounds --paginate when a page does not say how many there are.
@@ -478,7 +508,7 @@ func splitAPIPage(body []byte) (map[string]any, string, []json.RawMessage, error
 // printAPIAnswer writes an answer's body to stdout: JSON through the output
 // flags when the request succeeded, as the server sent it otherwise. Under
 // GitHub Actions every AuthToken in it is masked first.
-func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
+func printAPIAnswer(e cmdEnv, res *client.RawResponse, ok bool) error {
 	body := bytes.TrimSpace(res.Body)
 	if len(body) == 0 {
 		return nil
@@ -489,10 +519,10 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 	if err := dec.Decode(&doc); err != nil || dec.More() {
 		// Not JSON: shown as it came, made safe for a terminal.
 		text := string(body)
-		if f.IO.IsStdoutTTY() {
+		if e.IO.IsStdoutTTY() {
 			text = output.Sanitize(text)
 		}
-		_, err := fmt.Fprintln(f.IO.Out, text)
+		_, err := fmt.Fprintln(e.IO.Out, text)
 		return err
 	}
 	secrets := authTokens(doc)
@@ -502,14 +532,14 @@ func printAPIAnswer(f *Factory, res *client.RawResponse, ok bool) error {
 		}
 	}
 	for _, s := range secrets {
-		maskSecret(f.msgs, inGitHubActions(f.getenv), s)
+		maskSecret(e.Msgs, inGitHubActions(e.Getenv), s)
 	}
 	if ok {
-		return f.Printer().Object(doc)
+		return e.Printer.Object(doc)
 	}
 	// An error's body is the API's error object, shown whole whatever
 	// --jq or --template asked of a successful answer.
-	p, err := output.New(f.IO.Out, output.Options{Format: output.FormatJSON})
+	p, err := output.New(e.IO.Out, output.Options{Format: output.FormatJSON})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ func newAuditCmd(f *Factory) *cobra.Command {
 
 // AuditListOptions are `audit list`'s inputs.
 type AuditListOptions struct {
+	Env     cmdEnv
 	Sid     string
 	Actor   string
 	Filters eventFlags
@@ -38,11 +40,12 @@ scope. -o json or -o jsonl writes the events as the API sends them.`,
   impactctl audit list --actor "$SID" -o jsonl`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, f, &opts.Filters) }
+			opts.Env = f.env()
+			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, opts.Env.Now, &opts.Filters) }
 			if runF != nil {
 				return runF(opts)
 			}
-			return auditListRun(cmd.Context(), f, opts)
+			return auditListRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -52,7 +55,7 @@ scope. -o json or -o jsonl writes the events as the API sends them.`,
 	return cmd
 }
 
-func auditListRun(ctx context.Context, f *Factory, opts *AuditListOptions) error {
+func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	o, err := opts.options()
 	if err != nil {
 		return err
@@ -67,7 +70,7 @@ func auditListRun(ctx context.Context, f *Factory, opts *AuditListOptions) error
 			return err
 		}
 	}
-	c, err := f.Client(ctx)
+	c, err := opts.Env.Client(ctx)
 	if err != nil {
 		return err
 	}
@@ -83,7 +86,7 @@ func auditListRun(ctx context.Context, f *Factory, opts *AuditListOptions) error
 			return err
 		}
 	}
-	return printEvents(ctx, f, c, o.EventListOptions)
+	return printEvents(ctx, opts.Env, c, o.EventListOptions)
 }
 
 // eventOptions are the listing options and which of --sid and --actor were given.
@@ -93,13 +96,13 @@ type eventOptions struct {
 }
 
 // readEventOptions reads the filter flags of cmd, refusing bad or empty values.
-func readEventOptions(cmd *cobra.Command, f *Factory, e *eventFlags) (eventOptions, error) {
+func readEventOptions(cmd *cobra.Command, clock func() (time.Time, error), e *eventFlags) (eventOptions, error) {
 	for _, name := range []string{"sid", "actor"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
 			return eventOptions{}, usageErrorf("--%s is empty: leave it out to not filter", name)
 		}
 	}
-	now, err := f.Now()
+	now, err := clock()
 	if err != nil {
 		return eventOptions{}, err
 	}

@@ -6,5 +6,5 @@ import (
 
 func newAuthCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("auth", "Log in, check, switch and log out stored credentials",
-		newAuthLoginCmd(f), newAuthStatusCmd(f), newAuthLogoutCmd(f), newAuthTokenCmd(f), newAuthSwitchCmd(f))
+		newAuthLoginCmd(f, nil), newAuthStatusCmd(f, nil), newAuthLogoutCmd(f, nil), newAuthTokenCmd(f, nil), newAuthSwitchCmd(f, nil))
 }

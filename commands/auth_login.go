@@ -12,13 +12,14 @@ import (
 
 // AuthLoginOptions are `auth login`'s inputs.
 type AuthLoginOptions struct {
+	Env        cmdEnv
 	AccountSid string
 	WithToken  bool
 	// InsecureStorage keeps the secret in the config file, not the OS keyring.
 	InsecureStorage bool
 }
 
-func newAuthLoginCmd(f *Factory) *cobra.Command {
+func newAuthLoginCmd(f *Factory, runF func(*AuthLoginOptions) error) *cobra.Command {
 	opts := &AuthLoginOptions{}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -38,7 +39,11 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
   printf '%s\n' "$TOKEN" | impactctl auth login --account-sid "$SID" --with-token`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return authLoginRun(cmd.Context(), f, opts)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
+			}
+			return authLoginRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.AccountSid, "account-sid", "", "the token's Account SID")
@@ -47,53 +52,67 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
 	return cmd
 }
 
-func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error {
-	if f.localMode() {
+func authLoginRun(ctx context.Context, opts *AuthLoginOptions) error {
+	e := opts.Env
+	if e.Settings.localMode() {
 		return usageErrorf("--local needs no login: it uses the embedded server's admin token")
 	}
-	if !opts.WithToken && !f.IO.CanPrompt() {
+	if !opts.WithToken && !e.IO.CanPrompt() {
 		return usageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
 	}
-	sid := opts.AccountSid
+	sid, secret, err := readLogin(ctx, e.IO, opts)
+	if err != nil {
+		return err
+	}
+	return storeLogin(ctx, e, opts, sid, secret)
+}
+
+// readLogin reads the Account SID (--account-sid, else a prompt) and the
+// Auth Token (stdin with --with-token, else a prompt without echo).
+func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid, secret string, err error) {
+	sid = opts.AccountSid
 	if sid == "" {
 		if opts.WithToken {
-			return usageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
+			return "", "", usageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
 		}
-		fmt.Fprint(f.IO.ErrOut, "Account SID: ")
-		line, err := f.IO.ReadLine(ctx)
+		fmt.Fprint(io.ErrOut, "Account SID: ")
+		line, err := io.ReadLine(ctx)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return "", "", ctx.Err()
 		}
 		if err != nil {
-			return usageErrorf("no Account SID given")
+			return "", "", usageErrorf("no Account SID given")
 		}
 		sid = strings.TrimSpace(line)
 	}
 	if err := validSID(sid); err != nil {
-		return err
+		return "", "", err
 	}
-	var secret string
-	var err error
-	if opts.WithToken && !f.IO.IsStdinTTY() {
-		secret, err = f.IO.ReadLine(ctx)
+	if opts.WithToken && !io.IsStdinTTY() {
+		secret, err = io.ReadLine(ctx)
 		secret = strings.TrimSpace(secret)
 	} else {
 		// Typed at a terminal, with --with-token or not: never echoed.
-		secret, err = f.IO.ReadSecret(ctx, "Auth Token: ")
+		secret, err = io.ReadSecret(ctx, "Auth Token: ")
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return "", "", ctx.Err()
 	}
 	if err != nil || secret == "" {
-		return usageErrorf("no Auth Token given")
+		return "", "", usageErrorf("no Auth Token given")
 	}
+	return sid, secret, nil
+}
 
-	name := f.profileName()
-	cfg, err := f.Config()
+// storeLogin checks the credentials against the API URL the profile will
+// keep, then stores them in the profile.
+func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secret string) error {
+	name := e.Settings.profileName()
+	cfg, err := e.Config()
 	if err != nil {
 		return err
 	}
-	apiURL, _ := f.apiURLSetting()
+	apiURL, _ := e.Settings.apiURLSetting()
 	if apiURL == "" {
 		apiURL = cfg.Profiles[name].APIURL
 	}
@@ -103,7 +122,7 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if apiURL, err = normalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := f.newClient(apiURL, sid, secret, "")
+	c, err := e.ClientFor(&credentials{APIURL: apiURL, AccountSid: sid}, secret)
 	if err != nil {
 		return err
 	}
@@ -115,9 +134,9 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	if err != nil {
 		return err
 	}
-	p := storeSecret(keyringFor(f.getenv), cfg.path, name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, f.IO.ErrOut)
+	p := storeSecret(keyringFor(e.Getenv), cfg.path, name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
 	old := cfg.Profiles[name]
-	cfg, err = f.UpdateConfig(func(cfg *Config) error {
+	cfg, err = e.UpdateConfig(func(cfg *Config) error {
 		cfg.Profiles[name] = p
 		return nil
 	})
@@ -126,12 +145,12 @@ func authLoginRun(ctx context.Context, f *Factory, opts *AuthLoginOptions) error
 	}
 	if old.SecretIn == secretInKeyring && (p.SecretIn != secretInKeyring || profileURL(old) != profileURL(p)) {
 		// The profile's earlier secret must not linger in the keyring.
-		_ = keyringFor(f.getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
+		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
 	}
-	fmt.Fprintf(f.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s\n",
+	infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
 		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
-	if f.getenv("IMPACTCTL_ACCOUNT_SID") != "" {
-		fmt.Fprintln(f.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
+	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
+		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}
 	return nil
 }

@@ -9,7 +9,13 @@ import (
 	"github.com/impactcom/impactctl/client"
 )
 
-func newAuthLogoutCmd(f *Factory) *cobra.Command {
+// AuthLogoutOptions are `auth logout`'s inputs.
+type AuthLogoutOptions struct {
+	Env cmdEnv
+}
+
+func newAuthLogoutCmd(f *Factory, runF func(*AuthLogoutOptions) error) *cobra.Command {
+	opts := &AuthLogoutOptions{}
 	return &cobra.Command{
 		Use:   "logout",
 		Short: "Remove a stored profile (default \"default\", or --profile)",
@@ -20,43 +26,54 @@ working: to stop it, use tokens disable or tokens delete.`,
   impactctl auth logout --profile staging`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := f.profileName()
-			cfg, err := f.Config()
-			if err != nil {
-				return err
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
 			}
-			if _, ok := cfg.Profiles[name]; !ok {
-				fmt.Fprintf(f.IO.ErrOut, "profile %q is not stored: nothing to remove\n", name)
-				return nil
-			}
-			found := false
-			var removed Profile
-			cfg, err = f.UpdateConfig(func(cfg *Config) error {
-				removed, found = cfg.Profiles[name]
-				delete(cfg.Profiles, name)
-				if cfg.Current == name {
-					cfg.Current = ""
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if !found {
-				fmt.Fprintf(f.IO.ErrOut, "profile %q is not stored: nothing to remove\n", name)
-				return nil
-			}
-			if removed.SecretIn == secretInKeyring {
-				if err := keyringFor(f.getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
-					return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
-				}
-				fmt.Fprintf(f.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring\n", name, cfg.path)
-				return nil
-			}
-			fmt.Fprintf(f.IO.ErrOut, "removed profile %q from %s\n", name, cfg.path)
-			return nil
+			return authLogoutRun(opts)
 		},
 	}
+}
+
+// authLogoutRun removes the profile in use, and its Auth Token from the OS
+// keyring when it was kept there.
+func authLogoutRun(opts *AuthLogoutOptions) error {
+	e := opts.Env
+	name := e.Settings.profileName()
+	cfg, err := e.Config()
+	if err != nil {
+		return err
+	}
+	if _, ok := cfg.Profiles[name]; !ok {
+		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		return nil
+	}
+	found := false
+	var removed Profile
+	cfg, err = e.UpdateConfig(func(cfg *Config) error {
+		removed, found = cfg.Profiles[name]
+		delete(cfg.Profiles, name)
+		if cfg.Current == name {
+			cfg.Current = ""
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		return nil
+	}
+	if removed.SecretIn == secretInKeyring {
+		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
+			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
+		}
+		infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
+		return nil
+	}
+	infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
+	return nil
 }
 
 // rateBudget shows a token's request budget for people.

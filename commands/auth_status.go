@@ -37,8 +37,15 @@ type authStatus struct {
 	Error                      string  `json:"Error,omitempty"`
 }
 
-func newAuthStatusCmd(f *Factory) *cobra.Command {
-	var all bool
+// AuthStatusOptions are `auth status`'s inputs.
+type AuthStatusOptions struct {
+	Env cmdEnv
+	// All is --all: every stored profile, not only the one in use.
+	All bool
+}
+
+func newAuthStatusCmd(f *Factory, runF func(*AuthStatusOptions) error) *cobra.Command {
+	opts := &AuthStatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say where the credentials come from and whether they work",
@@ -53,27 +60,31 @@ so.`,
   impactctl auth status -o json --jq .Scopes`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all {
-				return authStatusAllRun(cmd.Context(), f)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
 			}
-			return authStatusRun(cmd.Context(), f)
+			if opts.All {
+				return authStatusAllRun(cmd.Context(), opts.Env)
+			}
+			return authStatusRun(cmd.Context(), opts.Env)
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "check every stored profile (and environment credentials), marking the one in use")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "check every stored profile (and environment credentials), marking the one in use")
 	return cmd
 }
 
-func authStatusRun(ctx context.Context, f *Factory) error {
-	creds, err := f.Credentials(ctx)
+func authStatusRun(ctx context.Context, e cmdEnv) error {
+	creds, err := e.Creds(ctx)
 	if err != nil {
 		return err
 	}
-	now, err := f.Now()
+	now, err := e.Now()
 	if err != nil {
 		return err
 	}
 	st := authStatus{Source: creds.Source, Profile: creds.Profile, ApiUrl: creds.APIURL, AccountSid: creds.AccountSid, SecretIn: secretIn(creds)}
-	c, err := f.Client(ctx)
+	c, err := e.Client(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,41 +101,12 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 	} else {
 		st.Error = curErr.Error()
 	}
-	if !f.Printer().Table() {
-		if err := f.Printer().Object(st); err != nil {
+	if !e.Printer.Table() {
+		if err := e.Printer.Object(st); err != nil {
 			return err
 		}
-	} else {
-		pairs := [][2]string{
-			{"Credentials", st.Source},
-			{"API URL", st.ApiUrl},
-			{"Account SID", st.AccountSid},
-		}
-		if st.SecretIn != "" {
-			pairs = append(pairs, [2]string{"Auth Token in", st.SecretIn})
-		}
-		if st.Working {
-			pairs = append(pairs,
-				[2]string{"Token", st.Name},
-				[2]string{"State", string(st.State)},
-				[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
-				[2]string{"Rate budget", rateBudget(*st.RateLimit)},
-				[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
-			if st.UsingPreviousAuthToken {
-				pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
-					expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
-			}
-			pairs = append(pairs, [2]string{"Status", "working"})
-		} else {
-			status := "not working"
-			if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
-				status = "expired"
-			}
-			pairs = append(pairs, [2]string{"Status", status})
-		}
-		if err := output.KeyValues(f.IO.Out, pairs); err != nil {
-			return err
-		}
+	} else if err := output.KeyValues(e.IO.Out, authStatusPairs(st, curErr, now)); err != nil {
+		return err
 	}
 	if curErr != nil {
 		var ae *client.APIError
@@ -134,6 +116,38 @@ func authStatusRun(ctx context.Context, f *Factory) error {
 		return fmt.Errorf("checking the credentials: %w", curErr)
 	}
 	return nil
+}
+
+// authStatusPairs are the lines of `auth status` for people.
+func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
+	pairs := [][2]string{
+		{"Credentials", st.Source},
+		{"API URL", st.ApiUrl},
+		{"Account SID", st.AccountSid},
+	}
+	if st.SecretIn != "" {
+		pairs = append(pairs, [2]string{"Auth Token in", st.SecretIn})
+	}
+	if st.Working {
+		pairs = append(pairs,
+			[2]string{"Token", st.Name},
+			[2]string{"State", string(st.State)},
+			[2]string{"Scopes", strings.Join(st.Scopes, ", ")},
+			[2]string{"Rate budget", rateBudget(*st.RateLimit)},
+			[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
+		if st.UsingPreviousAuthToken {
+			pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
+				expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+		}
+		pairs = append(pairs, [2]string{"Status", "working"})
+	} else {
+		status := "not working"
+		if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+			status = "expired"
+		}
+		pairs = append(pairs, [2]string{"Status", status})
+	}
+	return pairs
 }
 
 // secretIn says where the credentials' Auth Token lives.

@@ -24,37 +24,37 @@ type authStatusEntry struct {
 // authStatusAllRun checks the environment's credentials, when set, and
 // every stored profile, each against its own URL, all at once. It exits 0
 // when all of them work, else with the first failure's code.
-func authStatusAllRun(ctx context.Context, f *Factory) error {
-	if f.localMode() {
+func authStatusAllRun(ctx context.Context, env cmdEnv) error {
+	if env.Settings.localMode() {
 		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
-	if f.opts.Profile != "" {
+	if env.Settings.profileFlag() != "" {
 		return usageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
 	var list []*credentials
-	envCreds := hasEnvCredentials(f.getenv)
+	envCreds := hasEnvCredentials(env.Getenv)
 	if envCreds {
-		u, from := f.apiURLSetting()
-		creds, err := resolveCredentials(credentialSettings{getenv: f.getenv, apiURL: u, urlFrom: from, loadConf: f.Config, warn: f.IO.ErrOut, keyring: keyringFor(f.getenv)})
+		u, from := env.Settings.apiURLSetting()
+		creds, err := resolveCredentials(credentialSettings{getenv: env.Getenv, apiURL: u, urlFrom: from, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
 		if err != nil {
 			return err
 		}
 		list = append(list, creds)
 		entries = append(entries, &authStatusEntry{authStatus: authStatus{Source: creds.Source}, Active: true})
 	}
-	cfg, err := f.Config()
+	cfg, err := env.Config()
 	if err != nil {
 		return err
 	}
 	active := ""
 	if !envCreds {
-		active = f.profileName()
+		active = env.Settings.profileName()
 	}
 	noEnv := func(string) string { return "" }
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
-		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: f.Config, warn: f.IO.ErrOut, keyring: keyringFor(f.getenv)})
+		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
 		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.path), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err
@@ -75,11 +75,11 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 		}
 		e := entries[i]
 		e.ApiUrl, e.AccountSid = creds.APIURL, creds.AccountSid
-		wg.Go(func() { checkCredentials(ctx, f.newClient, creds, e) })
+		wg.Go(func() { checkCredentials(ctx, env.ClientFor, creds, e) })
 	}
 	wg.Wait()
 
-	if err := printAuthStatusAll(f, entries); err != nil {
+	if err := printAuthStatusAll(env, entries); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -91,9 +91,9 @@ func authStatusAllRun(ctx context.Context, f *Factory) error {
 }
 
 // checkCredentials asks the server about the credentials' own token, through
-// a client newClient builds for them.
-func checkCredentials(ctx context.Context, newClient func(apiURL, sid, secret, kind string) (*client.Client, error), creds *credentials, e *authStatusEntry) {
-	c, err := newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
+// a client clientFor builds for them.
+func checkCredentials(ctx context.Context, clientFor func(creds *credentials, secret string) (*client.Client, error), creds *credentials, e *authStatusEntry) {
+	c, err := clientFor(creds, creds.AuthToken)
 	if err == nil {
 		var cur *client.CurrentToken
 		if cur, err = c.Current(ctx); err == nil {
@@ -107,8 +107,8 @@ func checkCredentials(ctx context.Context, newClient func(apiURL, sid, secret, k
 	e.Error, e.err = err.Error(), err
 }
 
-func printAuthStatusAll(f *Factory, entries []*authStatusEntry) error {
-	p := f.Printer()
+func printAuthStatusAll(env cmdEnv, entries []*authStatusEntry) error {
+	p := env.Printer
 	if !p.Table() {
 		lw := p.List()
 		for _, e := range entries {
@@ -118,7 +118,7 @@ func printAuthStatusAll(f *Factory, entries []*authStatusEntry) error {
 		}
 		return lw.Close()
 	}
-	t := output.NewTable(f.IO.Out, "PROFILE", "ACTIVE", "ACCOUNT SID", "API URL", "TOKEN", "STATUS")
+	t := output.NewTable(env.IO.Out, "PROFILE", "ACTIVE", "ACCOUNT SID", "API URL", "TOKEN", "STATUS")
 	for _, e := range entries {
 		name := e.Profile
 		if name == "" {

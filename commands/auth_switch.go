@@ -7,7 +7,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newAuthSwitchCmd(f *Factory) *cobra.Command {
+// AuthSwitchOptions are `auth switch`'s inputs.
+type AuthSwitchOptions struct {
+	Env     cmdEnv
+	Profile string
+}
+
+func newAuthSwitchCmd(f *Factory, runF func(*AuthSwitchOptions) error) *cobra.Command {
+	opts := &AuthSwitchOptions{}
 	return &cobra.Command{
 		Use:   "switch PROFILE",
 		Short: "Make a stored profile the one commands use",
@@ -18,19 +25,24 @@ config file. Environment credentials still win over any profile.`,
   impactctl auth status --all`,
 		Args: exactArgs(1, "one profile name (auth status --all lists them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return authSwitchRun(f, args[0])
+			opts.Env, opts.Profile = f.env(), args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return authSwitchRun(opts)
 		},
 	}
 }
 
-func authSwitchRun(f *Factory, name string) error {
-	if f.localMode() {
+func authSwitchRun(opts *AuthSwitchOptions) error {
+	e, name := opts.Env, opts.Profile
+	if e.Settings.localMode() {
 		return usageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
 	}
-	if f.opts.Profile != "" {
+	if e.Settings.profileFlag() != "" {
 		return usageErrorf("auth switch takes the profile as its argument: drop --profile")
 	}
-	cfg, err := f.UpdateConfig(func(cfg *Config) error {
+	cfg, err := e.UpdateConfig(func(cfg *Config) error {
 		if _, ok := cfg.Profiles[name]; !ok {
 			return unknownProfile(cfg, name)
 		}
@@ -41,12 +53,12 @@ func authSwitchRun(f *Factory, name string) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	fmt.Fprintf(f.IO.ErrOut, "switched to profile %q (%s at %s)\n", name, p.AccountSid, profileURL(p))
-	if v := f.getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
-		fmt.Fprintf(f.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset\n", v)
+	infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
+	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
+		infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
-	if hasEnvCredentials(f.getenv) {
-		fmt.Fprintln(f.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
+	if hasEnvCredentials(e.Getenv) {
+		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
 	}
 	return nil
 }

@@ -9,7 +9,13 @@ import (
 	"github.com/impactcom/impactctl/contract"
 )
 
-func newAuthTokenCmd(f *Factory) *cobra.Command {
+// AuthTokenOptions are `auth token`'s inputs.
+type AuthTokenOptions struct {
+	Env cmdEnv
+}
+
+func newAuthTokenCmd(f *Factory, runF func(*AuthTokenOptions) error) *cobra.Command {
+	opts := &AuthTokenOptions{}
 	return &cobra.Command{
 		Use:   "token",
 		Short: "Print the Auth Token in use, for scripts",
@@ -23,13 +29,18 @@ the data alone.`,
   impactctl auth token --profile staging | gh secret set IMPACT_AUTH_TOKEN`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return authTokenRun(cmd.Context(), f)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
+			}
+			return authTokenRun(cmd.Context(), opts)
 		},
 	}
 }
 
-func authTokenRun(ctx context.Context, f *Factory) error {
-	creds, err := f.Credentials(ctx)
+func authTokenRun(ctx context.Context, opts *AuthTokenOptions) error {
+	e := opts.Env
+	creds, err := e.Creds(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,10 +50,10 @@ func authTokenRun(ctx context.Context, f *Factory) error {
 		return usageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
 			creds.Source, contract.AuthTokenLength)
 	}
-	maskSecret(f.msgs, inGitHubActions(f.getenv), creds.AuthToken)
-	if !f.Printer().Table() {
-		return f.Printer().Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
+	maskSecret(e.Msgs, inGitHubActions(e.Getenv), creds.AuthToken)
+	if !e.Printer.Table() {
+		return e.Printer.Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}
-	_, err = fmt.Fprintln(f.IO.Out, creds.AuthToken)
+	_, err = fmt.Fprintln(e.IO.Out, creds.AuthToken)
 	return err
 }

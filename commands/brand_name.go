@@ -18,7 +18,7 @@ func validBrandName(s string) bool {
 // resolveBrand finds the managed brand --brand names by its exact name
 // (one brands list request; a unique case-insensitive match also counts)
 // and returns a client scoped to it.
-func (f *Factory) resolveBrand(ctx context.Context, c *client.Client, name string) (*client.Client, error) {
+func resolveBrand(ctx context.Context, c *client.Client, name string) (*client.Client, error) {
 	agency := c.WithBrand("")
 	if ok, err := agency.IsAgency(ctx); err != nil {
 		return nil, err

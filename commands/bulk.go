@@ -78,7 +78,7 @@ func errResult(sid, name string, err error) result {
 // reads each named token, so the plan can show its state; tokens that
 // cannot be read become failed results.
 func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.Token, []result, error) {
-	c, args := r.API, b.SIDs
+	args := b.SIDs
 	var sids []string
 	filtered := b.filtered != nil && b.filtered()
 	switch {
@@ -89,20 +89,9 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 	case b.Stdin && len(args) > 0:
 		return nil, nil, usageErrorf("give SIDs as arguments or with --stdin, not both")
 	case b.Stdin:
-		for {
-			line, err := r.IO.ReadLine(ctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading SIDs from stdin: %w", err)
-			}
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				if !contract.ValidSID(line) {
-					return nil, nil, refuseName(line, "--stdin", "the list is read as Account SIDs, one a line")
-				}
-				sids = append(sids, line)
-			}
+		var err error
+		if sids, err = r.readStdinSIDs(ctx); err != nil {
+			return nil, nil, err
 		}
 	case !b.All && len(args) == 0:
 		return nil, nil, usageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
@@ -111,50 +100,91 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 		return nil, nil, usageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
 	}
 	if b.All {
-		now, err := r.Now()
-		if err != nil {
-			return nil, nil, err
-		}
-		lo, err := b.Filters.options(now)
-		if err != nil {
-			return nil, nil, err
-		}
-		var toks []*client.Token
-		for tok, err := range c.Tokens(ctx, lo) {
-			if err != nil {
-				return nil, nil, err
-			}
-			if !contract.ValidSID(tok.AccountSid) {
-				// These SIDs become requests and file names.
-				return nil, nil, refuseSelectionf("its list names %q, which is not an Account SID", tok.AccountSid)
-			}
-			if field := lo.Excludes(tok); field != "" {
-				// A server that dropped a filter (in a page's
-				// @nextpageuri, say) would have the change reach tokens
-				// the user did not select.
-				return nil, nil, refuseSelectionf("its list holds %s, which the filters do not select (by its %s)", tok.AccountSid, field)
-			}
-			toks = append(toks, tok)
-		}
-		if err := budgetWithinReach(c.LastRateLimit()); err != nil {
-			return nil, nil, err
-		}
-		return toks, nil, nil
+		toks, err := r.selectAll(ctx, b)
+		return toks, nil, err
 	}
+	unique, err := r.resolveArgs(ctx, b, sids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.readSelected(ctx, unique)
+}
+
+// readStdinSIDs reads --stdin's Account SIDs, one a line; blank lines and
+// lines starting with # are skipped.
+func (r *changeRun) readStdinSIDs(ctx context.Context) ([]string, error) {
+	var sids []string
+	for {
+		line, err := r.IO.ReadLine(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading SIDs from stdin: %w", err)
+		}
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			if !contract.ValidSID(line) {
+				return nil, refuseName(line, "--stdin", "the list is read as Account SIDs, one a line")
+			}
+			sids = append(sids, line)
+		}
+	}
+	return sids, nil
+}
+
+// selectAll reads the tokens --all's filters select, refusing a list that
+// names anything the filters do not select.
+func (r *changeRun) selectAll(ctx context.Context, b selection) ([]*client.Token, error) {
+	c := r.API
+	now, err := r.Now()
+	if err != nil {
+		return nil, err
+	}
+	lo, err := b.Filters.options(now)
+	if err != nil {
+		return nil, err
+	}
+	var toks []*client.Token
+	for tok, err := range c.Tokens(ctx, lo) {
+		if err != nil {
+			return nil, err
+		}
+		if !contract.ValidSID(tok.AccountSid) {
+			// These SIDs become requests and file names.
+			return nil, refuseSelectionf("its list names %q, which is not an Account SID", tok.AccountSid)
+		}
+		if field := lo.Excludes(tok); field != "" {
+			// A server that dropped a filter (in a page's
+			// @nextpageuri, say) would have the change reach tokens
+			// the user did not select.
+			return nil, refuseSelectionf("its list holds %s, which the filters do not select (by its %s)", tok.AccountSid, field)
+		}
+		toks = append(toks, tok)
+	}
+	if err := budgetWithinReach(c.LastRateLimit()); err != nil {
+		return nil, err
+	}
+	return toks, nil
+}
+
+// resolveArgs turns the SIDs and names asked for (after sids, read from
+// stdin) into SIDs, each once, in the order given.
+func (r *changeRun) resolveArgs(ctx context.Context, b selection, sids []string) ([]string, error) {
+	c, args := r.API, b.SIDs
 	// Names are refused where SIDs only are taken before any request; then
 	// each name costs one list request.
 	for _, arg := range args {
 		if !contract.ValidSID(arg) && b.SIDsOnly != "" {
-			return nil, nil, refuseName(arg, b.SIDsOnly, "its files are named after the SIDs asked for")
+			return nil, refuseName(arg, b.SIDsOnly, "its files are named after the SIDs asked for")
 		}
 		if err := checkTokenArg(arg); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	for _, arg := range args {
 		sid, err := resolveSID(ctx, c, arg)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sids = append(sids, sid)
 	}
@@ -166,6 +196,13 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 			unique = append(unique, sid)
 		}
 	}
+	return unique, nil
+}
+
+// readSelected reads the tokens named by SID: one on its own, with the
+// ETag its change will carry, many from list pages.
+func (r *changeRun) readSelected(ctx context.Context, unique []string) ([]*client.Token, []result, error) {
+	c := r.API
 	if len(unique) == 0 {
 		// An empty list (a filter upstream that matched nothing) is a
 		// change to nothing.

@@ -9,65 +9,30 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// tokenAPI is what the change pipeline needs of the Token API. The real
-// *client.Client satisfies it, and so does the pipeline tests' fake. A
-// change a command makes through another call (a PATCH, a PUT of scopes)
-// reaches the pipeline as an edit's apply function.
+// tokenAPI is every call a changing command makes to change tokens: the
+// reads the pipeline selects with, the actions (one token or in bulk), and
+// the writes of create, duplicate, edit, scopes and developer e-mails. The
+// real *client.Client satisfies it, and so does the pipeline tests' fake,
+// so every change can run through either.
 type tokenAPI interface {
 	Token(ctx context.Context, sid string) (*client.Token, error)
 	Tokens(ctx context.Context, o client.TokenListOptions) iter.Seq2[*client.Token, error]
 	Act(ctx context.Context, a client.Action, sid string, wo client.WriteOptions) (*client.Token, error)
 	Bulk(ctx context.Context, a client.Action, sids []string, wo client.WriteOptions) ([]client.BulkResult, error)
 	EndOverlap(ctx context.Context, sid string, wo client.WriteOptions) error
+	CreateToken(ctx context.Context, t client.TokenCreate, wo client.WriteOptions) (*client.Token, error)
+	DuplicateToken(ctx context.Context, sid string, t client.TokenCreate, wo client.WriteOptions) (*client.Token, error)
+	UpdateToken(ctx context.Context, sid string, u client.TokenUpdate, wo client.WriteOptions) (*client.Token, error)
+	SetScopes(ctx context.Context, sid string, scopes []string, wo client.WriteOptions) (*client.Token, error)
+	ClearScopes(ctx context.Context, sid string, wo client.WriteOptions) (*client.Token, error)
+	SetDeveloperEmails(ctx context.Context, sid string, emails []string, wo client.WriteOptions) (*client.Token, error)
 	LastRateLimit() client.RateLimit
-}
-
-// changeEnv is what a changing command takes from the Factory when it runs:
-// the streams and the printer, the global flags a change depends on, and
-// the API and credentials, resolved only when the run asks for them.
-type changeEnv struct {
-	IO      *IOStreams
-	Msgs    *messages
-	Printer *output.Printer
-	// Yes is --yes; Brand is --brand.
-	Yes   bool
-	Brand string
-	// Getenv reads the environment; Now is the clock filters count from.
-	Getenv func(string) string
-	Now    func() (time.Time, error)
-	Client func(context.Context) (*client.Client, error)
-	Creds  func(context.Context) (*credentials, error)
-	// ClientFor builds a client for creds with another secret;
-	// UpdateConfig changes the config file. A reset of the token in use
-	// needs both.
-	ClientFor    func(creds *credentials, secret string) (*client.Client, error)
-	UpdateConfig func(func(*Config) error) (*Config, error)
-	// TokenClient builds a client for token sid with secret on its own root
-	// (kind "agency", "brand" or "" to find out), at creds' URL: proving a
-	// rotated token's new secret.
-	TokenClient func(creds *credentials, sid, secret, kind string) (*client.Client, error)
-}
-
-// changeEnv captures the Factory's dependencies for a changing command; the
-// adapters call it once the global flags are parsed.
-func (f *Factory) changeEnv() changeEnv {
-	return changeEnv{
-		IO: f.IO, Msgs: f.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
-		Getenv: f.getenv, Now: f.Now, Client: f.Client, Creds: f.Credentials,
-		ClientFor: func(creds *credentials, secret string) (*client.Client, error) {
-			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind)
-		},
-		UpdateConfig: f.UpdateConfig,
-		TokenClient: func(creds *credentials, sid, secret, kind string) (*client.Client, error) {
-			return f.newClientUnder(creds.APIURL, sid, secret, kind, "")
-		},
-	}
 }
 
 // begin starts a change: it resolves the client and the credentials in use
 // and returns the pipeline's run, and the client for the calls only this
 // command makes.
-func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *client.Client, error) {
+func (e cmdEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *client.Client, error) {
 	c, err := e.Client(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -94,7 +59,7 @@ func (e changeEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *c
 // beginEdit starts a change to one token: it begins, resolves arg (an
 // Account SID or a token name) and reads the token, with the ETag its change
 // will carry.
-func (e changeEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*changeRun, *client.Client, *client.Token, error) {
+func (e cmdEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*changeRun, *client.Client, *client.Token, error) {
 	r, c, err := e.begin(ctx, flags)
 	if err != nil {
 		return nil, nil, nil, err
@@ -184,7 +149,7 @@ func (r *changeRun) changeOne(ctx context.Context, e edit) error {
 		return staleHint(err, e.tok.AccountSid)
 	}
 	line, rows := e.report(updated)
-	r.Msgs.say(levelInfo, "%s", line)
+	infof(r.IO.ErrOut, "%s", line)
 	if !r.Printer.Table() {
 		return r.Printer.Object(updated)
 	}

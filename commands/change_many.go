@@ -16,16 +16,7 @@ import (
 func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel selection) error {
 	toks, failed, err := r.selectTokens(ctx, sel)
 	if action == client.ActionDelete && r.IdempotencyKey != "" {
-		// A keyed job run again: a token its first run deleted is done,
-		// not missing.
-		if ae, ok := asAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
-			failed, err = []result{errResult(sel.SIDs[0], "", err)}, nil
-		}
-		for i, res := range failed {
-			if res.StatusCode == 404 {
-				failed[i] = result{AccountSid: res.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
-			}
-		}
+		failed, err = alreadyDeleted(sel, failed, err)
 	}
 	if err != nil {
 		return err
@@ -54,7 +45,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 	case len(toks) == 0 && len(failed) == 0:
 		return r.nothingNamed(sel.All)
 	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !r.DryRun:
-		fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s already %s\n", pluralTokens(p.Unchanged), done)
+		infof(r.IO.ErrOut, "nothing to change: %s already %s", pluralTokens(p.Unchanged), done)
 	case len(p.Changes) > 0 || r.DryRun:
 		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], plural(len(p.Changes), "token"))
 		if ok, err := r.confirm(ctx, p, question); !ok {
@@ -83,6 +74,20 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 		return ctx.Err()
 	}
 	return err
+}
+
+// alreadyDeleted counts, in a keyed delete run again, a token its first run
+// deleted as done, not missing.
+func alreadyDeleted(sel selection, failed []result, err error) ([]result, error) {
+	if ae, ok := asAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
+		failed, err = []result{errResult(sel.SIDs[0], "", err)}, nil
+	}
+	for i, res := range failed {
+		if res.StatusCode == 404 {
+			failed[i] = result{AccountSid: res.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
+		}
+	}
+	return failed, err
 }
 
 func pluralTokens(cs []change) string {

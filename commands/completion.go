@@ -42,44 +42,7 @@ type completer struct {
 // name makes no sense.
 func registerCompletions(f *Factory, root *cobra.Command) {
 	c := &completer{f: f}
-	args := map[string]cobra.CompletionFunc{
-		"tokens show":     c.sids(1, ""),
-		"tokens history":  c.sids(1, ""),
-		"tokens edit":     c.sids(1, ""),
-		"tokens reset":    c.sids(-1, ""),
-		"tokens disable":  c.sids(-1, client.StateEnabled),
-		"tokens enable":   c.sids(-1, client.StateDisabled),
-		"tokens delete":   c.sids(-1, ""),
-		"scopes set":      c.sidThen(c.catalogScopes),
-		"scopes clear":    c.sids(1, ""),
-		"scopes edit":     c.sids(1, ""),
-		"contacts list":   c.sids(1, ""),
-		"contacts add":    c.sidThen(c.userEmails),
-		"contacts remove": c.sidThen(c.tokenEmails),
-		"auth switch":     c.firstArg(c.profiles),
-		"api":             c.firstArg(c.apiPaths),
-		"help":            completeHelp,
-	}
-	flags := map[string]cobra.CompletionFunc{
-		"profile":         c.profiles,
-		"output":          fixed("table\tfor people", "json\tthe API's JSON", "jsonl\tone JSON object a line"),
-		"brand":           c.brands,
-		"state":           fixed("enabled", "disabled"),
-		"api-version":     c.apiVersions,
-		"primary-contact": c.users,
-		"scope":           c.catalogScopes,
-		"add":             c.catalogScopes,
-		"remove":          c.tokenScopes,
-		"from":            c.sidFlag,
-		"sid":             c.sidFlag,
-		"actor":           c.sidFlag,
-		"developer-email": c.userEmails,
-		"unused-for":      fixed("30d", "90d", "180d", "365d"),
-		"not-reset-for":   fixed("30d", "90d", "180d", "365d"),
-		"timeout":         fixed("10s", "30s", "1m", "5m"),
-		"method":          fixed(apiMethods...),
-		"secret-dir":      dirsOnly,
-	}
+	args, flags := c.argCompletions(), c.flagCompletions()
 	// Flags whose value is a file name keep the shell's file completion.
 	files := []string{"secret-file", "input", "db", "key-file", "ready-file"}
 
@@ -113,6 +76,52 @@ func registerCompletions(f *Factory, root *cobra.Command) {
 		}
 	}
 	walk(root)
+}
+
+// argCompletions completes the arguments of each command, by its path.
+func (c *completer) argCompletions() map[string]cobra.CompletionFunc {
+	return map[string]cobra.CompletionFunc{
+		"tokens show":     c.sids(1, ""),
+		"tokens history":  c.sids(1, ""),
+		"tokens edit":     c.sids(1, ""),
+		"tokens reset":    c.sids(-1, ""),
+		"tokens disable":  c.sids(-1, client.StateEnabled),
+		"tokens enable":   c.sids(-1, client.StateDisabled),
+		"tokens delete":   c.sids(-1, ""),
+		"scopes set":      c.sidThen(c.catalogScopes),
+		"scopes clear":    c.sids(1, ""),
+		"scopes edit":     c.sids(1, ""),
+		"contacts list":   c.sids(1, ""),
+		"contacts add":    c.sidThen(c.userEmails),
+		"contacts remove": c.sidThen(c.tokenEmails),
+		"auth switch":     c.firstArg(c.profiles),
+		"api":             c.firstArg(c.apiPaths),
+		"help":            completeHelp,
+	}
+}
+
+// flagCompletions completes the values of the flags, by name.
+func (c *completer) flagCompletions() map[string]cobra.CompletionFunc {
+	return map[string]cobra.CompletionFunc{
+		"profile":         c.profiles,
+		"output":          fixed("table\tfor people", "json\tthe API's JSON", "jsonl\tone JSON object a line"),
+		"brand":           c.brands,
+		"state":           fixed("enabled", "disabled"),
+		"api-version":     c.apiVersions,
+		"primary-contact": c.users,
+		"scope":           c.catalogScopes,
+		"add":             c.catalogScopes,
+		"remove":          c.tokenScopes,
+		"from":            c.sidFlag,
+		"sid":             c.sidFlag,
+		"actor":           c.sidFlag,
+		"developer-email": c.userEmails,
+		"unused-for":      fixed("30d", "90d", "180d", "365d"),
+		"not-reset-for":   fixed("30d", "90d", "180d", "365d"),
+		"timeout":         fixed("10s", "30s", "1m", "5m"),
+		"method":          fixed(apiMethods...),
+		"secret-dir":      dirsOnly,
+	}
 }
 
 // fixed offers the same values whatever was typed.

@@ -250,7 +250,7 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		// it also gets a line of its own at the warning level.
 		if !r.Printer.Table() {
 			for _, w := range warnings {
-				r.Msgs.say(levelWarning, "warning: %s", w)
+				warnf(r.IO.ErrOut, "%s", w)
 			}
 		}
 		return true, nil
@@ -287,7 +287,7 @@ func (r *changeRun) showPlan(p plan) {
 	}
 	writePlan(r.IO.ErrOut, p.Changes)
 	for _, e := range p.Failed {
-		fmt.Fprintf(r.IO.ErrOut, "token %s: cannot be read: %s\n", e.AccountSid, e.Message)
+		infof(r.IO.ErrOut, "token %s: cannot be read: %s", e.AccountSid, e.Message)
 	}
 }
 
@@ -298,7 +298,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 	if all {
 		what = "no tokens matched"
 	}
-	fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s\n", what)
+	infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if r.Printer.Table() {
 		return nil
 	}
@@ -308,7 +308,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 // nothingToChange reports a change to nothing: exit 0, no question asked.
 // In JSON modes the current state is printed as the command's answer.
 func (r *changeRun) nothingToChange(what string, current any) error {
-	fmt.Fprintf(r.IO.ErrOut, "nothing to change: %s\n", what)
+	infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if !r.Printer.Table() && current != nil {
 		return r.Printer.Object(current)
 	}

@@ -8,7 +8,7 @@ import (
 
 func newContactsCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("contacts", "The developer e-mail addresses told about a token's changes",
-		takesNames(newContactsListCmd(f)), takesNames(newContactsChangeCmd(f, true, nil)), takesNames(newContactsChangeCmd(f, false, nil)))
+		takesNames(newContactsListCmd(f, nil)), takesNames(newContactsChangeCmd(f, true, nil)), takesNames(newContactsChangeCmd(f, false, nil)))
 }
 
 // checkEmail accepts a bare address such as dev@example.com, by the rule the

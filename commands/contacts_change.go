@@ -14,7 +14,7 @@ import (
 
 // ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
 type ContactsChangeOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	Add    bool
 	SID    string
 	Emails []string
@@ -34,7 +34,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
   impactctl contacts %[1]s "$SID" dev@example.com ops@example.com --dry-run`, verb),
 		Args: minArgs(2, "a token (its Account SID or name) and at least one e-mail address"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID, opts.Emails = f.changeEnv(), args[0], args[1:]
+			opts.Env, opts.SID, opts.Emails = f.env(), args[0], args[1:]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -55,7 +55,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			emails = append(emails, e)
 		}
 	}
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 	e := edit{tok: tok, question: "Change this token's developer e-mails?",
 		unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
-			return c.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
+			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.DeveloperEmails), "developer e-mail")),
@@ -97,10 +97,10 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
 		case add:
-			fmt.Fprintf(r.IO.ErrOut, "%s is already on the list\n", e)
+			infof(r.IO.ErrOut, "%s is already on the list", e)
 			continue
 		default:
-			fmt.Fprintf(r.IO.ErrOut, "%s is not on the list\n", e)
+			infof(r.IO.ErrOut, "%s is not on the list", e)
 			continue
 		}
 		changed = append(changed, e)

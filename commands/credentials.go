@@ -256,7 +256,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 			return "", err
 		}
 		if st.Mode().Perm()&0o077 != 0 && warn != nil {
-			fmt.Fprintf(warn, "warning: %s %s can be read by other users (mode %04o): run chmod 600 %s\n",
+			warnf(warn, "%s %s can be read by other users (mode %04o): run chmod 600 %s",
 				what, path, st.Mode().Perm(), path)
 		}
 	}

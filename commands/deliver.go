@@ -40,24 +40,12 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			results[i] = errResult(res.AccountSid, res.name, err)
 			continue
 		}
-		results[i].Message = "reset"
-		if res.ApiToken.Replayed {
-			// The same key as an earlier run: its answer again, no new reset.
-			results[i].Message = "reset earlier with this --idempotency-key (replayed; nothing reset now)"
-		}
-		switch {
-		case path != "":
-			results[i].Message += "; new Auth Token in " + path
-		case bare:
-			results[i].Message += "; new Auth Token on stdout"
+		results[i].Message = resetMessage(res.ApiToken.Replayed, path, bare, handErr, len(s.argv) > 0)
+		if path == "" && bare {
 			revealed = append(revealed, [2]string{res.AccountSid, secret})
 		}
-		switch {
-		case handErr != nil:
-			results[i].Message += "; not handed to --secret-cmd (" + handErr.Error() + ")"
+		if handErr != nil {
 			notHanded = append(notHanded, res.AccountSid)
-		case len(s.argv) > 0:
-			results[i].Message += "; handed to --secret-cmd"
 		}
 		if !s.Reveal {
 			shown := *res.ApiToken
@@ -74,13 +62,7 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		out = r.IO.ErrOut
 	}
 	err := r.printResultsTo(out, results)
-	for _, rv := range revealed {
-		if s.one {
-			fmt.Fprintln(r.IO.Out, rv[1])
-			continue
-		}
-		fmt.Fprintf(r.IO.Out, "%s\t%s\n", rv[0], rv[1])
-	}
+	r.printRevealed(revealed, s.one)
 	profileSaved := false
 	if self != "" && r.Self != nil {
 		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
@@ -97,6 +79,42 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 		return herr
 	}
 	return err
+}
+
+// resetMessage says what became of one token's reset: replayed or not,
+// where its new secret went (a file, or stdout when bare), and whether
+// --secret-cmd (cmd set) took it.
+func resetMessage(replayed bool, path string, bare bool, handErr error, cmd bool) string {
+	msg := "reset"
+	if replayed {
+		// The same key as an earlier run: its answer again, no new reset.
+		msg = "reset earlier with this --idempotency-key (replayed; nothing reset now)"
+	}
+	switch {
+	case path != "":
+		msg += "; new Auth Token in " + path
+	case bare:
+		msg += "; new Auth Token on stdout"
+	}
+	switch {
+	case handErr != nil:
+		msg += "; not handed to --secret-cmd (" + handErr.Error() + ")"
+	case cmd:
+		msg += "; handed to --secret-cmd"
+	}
+	return msg
+}
+
+// printRevealed writes the revealed secrets to stdout: the one token's
+// secret alone, else "SID<TAB>SECRET" a line.
+func (r *changeRun) printRevealed(revealed [][2]string, one bool) {
+	for _, rv := range revealed {
+		if one {
+			fmt.Fprintln(r.IO.Out, rv[1])
+			continue
+		}
+		fmt.Fprintf(r.IO.Out, "%s\t%s\n", rv[0], rv[1])
+	}
 }
 
 // rerunAsSelf tells how to run again after the token in use was reset but
@@ -157,12 +175,12 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 			tok.AccountSid, done, err, key)
 	}
 	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken, r.SecretInUse)
-	fmt.Fprintf(r.IO.ErrOut, "%s token %s (%s)\n", done, tok.AccountSid, output.Sanitize(tok.Name))
+	infof(r.IO.ErrOut, "%s token %s (%s)", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
-		fmt.Fprintf(r.IO.ErrOut, "the new Auth Token is in %s\n", path)
+		infof(r.IO.ErrOut, "the new Auth Token is in %s", path)
 	}
 	if handErr == nil && len(s.argv) > 0 {
-		fmt.Fprintln(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+		infof(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
 	if !s.Reveal {
@@ -209,7 +227,7 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 // completes it.
 func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
 	sid := r.InUse
-	fmt.Fprintf(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s\n", sid, key)
+	infof(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s", sid, key)
 	after, err := r.API.Act(ctx, client.ActionReset, sid, r.writeOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
 	if err != nil {
 		return err
@@ -268,11 +286,11 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 		if err != nil {
 			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
 		}
-		fmt.Fprintf(errOut, "verified the new Auth Token and updated profile %q\n", creds.Profile)
+		infof(errOut, "verified the new Auth Token and updated profile %q", creds.Profile)
 	case creds.SecretFile != "" && sameFile(creds.SecretFile, savedTo):
-		fmt.Fprintf(errOut, "verified the new Auth Token; %s names the file that now holds it\n", creds.SecretEnv)
+		infof(errOut, "verified the new Auth Token; %s names the file that now holds it", creds.SecretEnv)
 	case creds.SecretEnv != "":
-		fmt.Fprintf(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command\n", creds.SecretEnv)
+		infof(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command", creds.SecretEnv)
 	}
 	return nil
 }

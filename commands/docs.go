@@ -11,7 +11,7 @@ import (
 // generating documentation such as man pages. It is built as Main builds
 // it, on streams that go nowhere; running commands is Main's job.
 func Tree(version string) *cobra.Command {
-	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), version)
+	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), version, nil)
 	root := newRootCmd(f)
 	root.DisableAutoGenTag = true
 	return root

@@ -97,8 +97,8 @@ func tokenFlag(flag, v string) error {
 
 // printEvents writes events: a table for people (date, type, token, actor, what
 // changed, who was told), or the events as the API sent them with -o json|jsonl.
-func printEvents(ctx context.Context, f *Factory, c *client.Client, o client.EventListOptions) error {
-	p := f.Printer()
+func printEvents(ctx context.Context, e cmdEnv, c *client.Client, o client.EventListOptions) error {
+	p := e.Printer
 	if !p.Table() {
 		lw := p.List()
 		for raw, err := range c.EventsJSON(ctx, o) {
@@ -111,7 +111,7 @@ func printEvents(ctx context.Context, f *Factory, c *client.Client, o client.Eve
 		}
 		return lw.Close()
 	}
-	return printList(f, c.Events(ctx, o), eventColumns, eventRow)
+	return printList(e, c.Events(ctx, o), eventColumns, eventRow)
 }
 
 // eventColumns: a narrow terminal loses who was told, then the actor, before it cuts

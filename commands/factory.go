@@ -30,8 +30,9 @@ type globalOptions struct {
 	Timeout  time.Duration
 }
 
-// Factory carries what every command needs, built lazily: a command that
-// never talks to the API never reads the config file.
+// Factory provides what commands need, built lazily: a command that never
+// talks to the API never reads the config file. It holds no run state: that
+// is the runState Main owns.
 type Factory struct {
 	IO      *IOStreams
 	Version string
@@ -50,42 +51,77 @@ type Factory struct {
 	apiClient  *client.Client
 	clientErr  error
 
-	local    *server.Instance
-	cleanups []func()
-	printer  *output.Printer
-	// budget is the context --timeout bounds, nil without --timeout: an
-	// error is blamed on --timeout only when it ran out.
-	budget    context.Context
 	confCache *Config
+	settings  globalSettings
+	run       *runState
+}
+
+// runState is what one run of impactctl accumulates: whether a command
+// started, the cleanups to run, the printer and the stderr it writes
+// through. Main creates it; the root command fills it in.
+type runState struct {
 	// ran is set once a command has started; errors before it are cobra's usage refusals.
 	ran bool
 	// completing is set when a shell asks for completions: one attempt
 	// per request, no retries.
 	completing bool
-	// msgs is stderr (IO.ErrOut writes through it); argsJSON reports
-	// whether the raw arguments ask for a JSON mode, for errors cobra
-	// finds before the flags are parsed.
-	msgs     *messages
+	// argsJSON reports whether the raw arguments ask for a JSON mode, for
+	// errors cobra finds before the flags are parsed.
 	argsJSON bool
-
+	// budget is the context --timeout bounds, nil without --timeout: an
+	// error is blamed on --timeout only when it ran out.
+	budget   context.Context
+	local    *server.Instance
+	cleanups []func()
+	printer  *output.Printer
+	// msgs is stderr (IO.ErrOut writes through it).
+	msgs *messages
+	// opts are the parsed global flags, for jsonMode.
+	opts *globalOptions
 	// waitBudget bounds the rate-budget waits of the whole command, shared
 	// by its clients and bulk pacing.
 	waitBudget *client.WaitBudget
 }
 
-func newFactory(io *IOStreams, version string) *Factory {
+// newRunState starts the state of one run over args.
+func newRunState(args []string) *runState {
+	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(maxBudgetWait)}
+}
+
+// close runs the cleanups registered during the run.
+func (s *runState) close() {
+	for i := len(s.cleanups) - 1; i >= 0; i-- {
+		s.cleanups[i]()
+	}
+}
+
+// globalSettings resolves the global flags against the environment and
+// the config file.
+type globalSettings struct {
+	opts   *globalOptions
+	v      *viper.Viper
+	getenv func(string) string
+	config func() (*Config, error)
+}
+
+// newFactory builds the Factory of a run; run nil starts a fresh one.
+func newFactory(io *IOStreams, version string, run *runState) *Factory {
 	v := viper.New()
 	v.SetEnvPrefix("IMPACTCTL")
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
 		_ = v.BindEnv(key)
 	}
-	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now,
-		waitBudget: client.NewWaitBudget(maxBudgetWait)}
+	if run == nil {
+		run = newRunState(nil)
+	}
+	f := &Factory{Version: buildInfo{Version: version}.completed().Version, v: v, getenv: os.Getenv, now: time.Now, run: run}
+	run.opts = &f.opts
+	f.settings = globalSettings{opts: &f.opts, v: v, getenv: f.getenv, config: f.Config}
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
-	f.msgs = &messages{raw: io.ErrOut, json: f.jsonMode, color: io.IsStderrTTY() && f.getenv("NO_COLOR") == ""}
-	streams.ErrOut = levelWriter{m: f.msgs, level: levelInfo}
+	run.msgs = &messages{raw: io.ErrOut, json: run.jsonMode, color: io.IsStderrTTY() && f.getenv("NO_COLOR") == ""}
+	streams.ErrOut = levelWriter{m: run.msgs, level: levelInfo}
 	f.IO = &streams
 	return f
 }
@@ -123,12 +159,12 @@ func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
 // profileName is --profile, IMPACTCTL_PROFILE, the profile `auth switch`
 // chose, else "default". The config file is read for it only when the
 // environment holds no credentials, which would win anyway.
-func (f *Factory) profileName() string {
-	if p := f.v.GetString("profile"); p != "" {
+func (g globalSettings) profileName() string {
+	if p := g.v.GetString("profile"); p != "" {
 		return p
 	}
-	if !hasEnvCredentials(f.getenv) {
-		if cfg, err := f.Config(); err == nil && cfg.Current != "" {
+	if !hasEnvCredentials(g.getenv) {
+		if cfg, err := g.config(); err == nil && cfg.Current != "" {
 			return cfg.Current
 		}
 	}
@@ -136,29 +172,34 @@ func (f *Factory) profileName() string {
 }
 
 // apiURLSetting is --api-url, else IMPACTCTL_API_URL, and which named it.
-func (f *Factory) apiURLSetting() (string, string) {
-	if f.opts.APIURL != "" {
-		return f.opts.APIURL, "--api-url"
+func (g globalSettings) apiURLSetting() (string, string) {
+	if g.opts.APIURL != "" {
+		return g.opts.APIURL, "--api-url"
 	}
-	if u := f.v.GetString("api_url"); u != "" {
+	if u := g.v.GetString("api_url"); u != "" {
 		return u, "IMPACTCTL_API_URL"
 	}
 	return "", ""
 }
 
-func (f *Factory) localMode() bool { return f.opts.Local || f.v.GetBool("local") }
+// profileFlag is --profile as given ("" without it).
+func (g globalSettings) profileFlag() string { return g.opts.Profile }
+
+// localMode is --local or IMPACTCTL_LOCAL.
+func (g globalSettings) localMode() bool { return g.opts.Local || g.v.GetBool("local") }
 
 // Credentials resolves the credentials once.
 func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 	f.credsOnce.Do(func() {
-		if f.localMode() {
-			f.creds, f.credsErr = f.startLocal(ctx)
+		g := f.settings
+		if g.localMode() {
+			f.creds, f.credsErr = f.run.startLocal(ctx, f.getenv)
 			return
 		}
-		u, from := f.apiURLSetting()
+		u, from := g.apiURLSetting()
 		f.creds, f.credsErr = resolveCredentials(credentialSettings{
 			getenv:      f.getenv,
-			profile:     f.profileName(),
+			profile:     g.profileName(),
 			profileFlag: f.opts.Profile != "",
 			apiURL:      u,
 			urlFrom:     from,
@@ -179,23 +220,18 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 			f.clientErr = err
 			return
 		}
-		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind)
+		f.apiClient, f.clientErr = f.newClient(creds.APIURL, creds.AccountSid, creds.AuthToken, creds.Kind, f.opts.Brand)
 		if f.clientErr == nil && f.opts.Brand != "" && !isBrandID(f.opts.Brand) {
-			f.apiClient, f.clientErr = f.resolveBrand(ctx, f.apiClient, f.opts.Brand)
+			f.apiClient, f.clientErr = resolveBrand(ctx, f.apiClient, f.opts.Brand)
 		}
 	})
 	return f.apiClient, f.clientErr
 }
 
-// newClient builds a client for the given credentials with the run's
-// settings (brand, debug, retries).
-func (f *Factory) newClient(apiURL, sid, secret, kind string) (*client.Client, error) {
-	return f.newClientUnder(apiURL, sid, secret, kind, f.opts.Brand)
-}
-
-// newClientUnder is newClient for the token sid, working under brand ("" its
-// own root).
-func (f *Factory) newClientUnder(apiURL, sid, secret, kind, brand string) (*client.Client, error) {
+// newClient builds a client for the token sid with secret, working under
+// brand ("" its own root; --brand for the run's client), with the run's
+// settings (debug, retries).
+func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Client, error) {
 	o := client.Options{
 		BaseURL:      apiURL,
 		AccountSid:   sid,
@@ -206,9 +242,9 @@ func (f *Factory) newClientUnder(apiURL, sid, secret, kind, brand string) (*clie
 		RetryWait:    500 * time.Millisecond,
 		RetryMaxWait: 30 * time.Second,
 		Kind:         kind,
-		WaitBudget:   f.waitBudget,
+		WaitBudget:   f.run.waitBudget,
 	}
-	if kind == "" && !f.localMode() {
+	if kind == "" && !f.settings.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
 		// SID, so only the first command spends a request finding out.
 		cache := newRootCache(f.getenv)
@@ -242,9 +278,9 @@ func (f *Factory) newClientUnder(apiURL, sid, secret, kind, brand string) (*clie
 	if f.opts.Debug {
 		// Debug lines are the one exception to JSON stderr: they are
 		// asked for, and never hold a server's body.
-		o.Debug = f.msgs.raw
+		o.Debug = f.run.msgs.raw
 	}
-	if f.completing {
+	if f.run.completing {
 		o.MaxRetries = 0
 	}
 	return client.New(o)
@@ -253,8 +289,8 @@ func (f *Factory) newClientUnder(apiURL, sid, secret, kind, brand string) (*clie
 // startLocal runs the reference server in-process on loopback over the
 // user's local database, demo-seeded on first use, and returns its admin
 // credentials.
-func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
-	dir := f.getenv("XDG_DATA_HOME")
+func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*credentials, error) {
+	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -277,8 +313,8 @@ func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--local: starting the embedded server: %w", err)
 	}
-	f.local = inst
-	f.cleanups = append(f.cleanups, func() {
+	s.local = inst
+	s.cleanups = append(s.cleanups, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = inst.Shutdown(sctx)
@@ -293,14 +329,7 @@ func (f *Factory) startLocal(ctx context.Context) (*credentials, error) {
 }
 
 // Printer is the output printer chosen by -o, --jq and --template.
-func (f *Factory) Printer() *output.Printer { return f.printer }
-
-// close runs the cleanups registered during the run.
-func (f *Factory) close() {
-	for i := len(f.cleanups) - 1; i >= 0; i-- {
-		f.cleanups[i]()
-	}
-}
+func (f *Factory) Printer() *output.Printer { return f.run.printer }
 
 // Now is the clock relative filters use; IMPACTCTL_NOW fixes it for
 // reproducible reports.

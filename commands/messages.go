@@ -60,6 +60,19 @@ func colorPrefix(text string) string {
 	return text
 }
 
+// warnf writes a warning to stderr w: "warning: …" for people, an object
+// with "Level":"warning" in JSON modes. With infof, it is how commands
+// write their messages; w is the IO.ErrOut that goes through messages.
+func warnf(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "warning: "+format+"\n", a...)
+}
+
+// infof writes a line of information to stderr w: the line for people, an
+// object with "Level":"info" in JSON modes.
+func infof(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, format+"\n", a...)
+}
+
 // levelWriter is an io.Writer over messages whose lines get one level. A
 // line of the info writer that starts "warning: " is a warning.
 type levelWriter struct {
@@ -142,10 +155,6 @@ func (m *messages) setStatus(s string) {
 
 // say writes a message at level: a line for people, or in JSON modes an
 // object {"Level":…,"Message":…}.
-func (f *Factory) say(level, format string, a ...any) { f.msgs.say(level, format, a...) }
-
-// say writes a message at level: a line for people, or in JSON modes an
-// object {"Level":…,"Message":…}.
 func (m *messages) say(level, format string, a ...any) {
 	levelWriter{m: m, level: level}.Write([]byte(fmt.Sprintf(format, a...) + "\n"))
 }
@@ -153,12 +162,12 @@ func (m *messages) say(level, format string, a ...any) {
 // jsonMode reports whether stderr speaks JSON: -o json|jsonl, --jq or
 // --template, read from the parsed flags, or from the raw arguments when
 // cobra refused them before they were all parsed.
-func (f *Factory) jsonMode() bool {
-	if f.printer != nil {
-		return !f.printer.Table()
+func (s *runState) jsonMode() bool {
+	if s.printer != nil {
+		return !s.printer.Table()
 	}
-	o := f.opts
-	return o.Output == "json" || o.Output == "jsonl" || o.JQ != "" || o.Template != "" || (!f.ran && f.argsJSON)
+	o := s.opts
+	return o.Output == "json" || o.Output == "jsonl" || o.JQ != "" || o.Template != "" || (!s.ran && s.argsJSON)
 }
 
 // jsonInArgs reports whether raw command-line arguments ask for a JSON
@@ -210,20 +219,21 @@ func jsonInArgs(args []string) bool {
 // for errors the CLI found, its own "Code"), and "ExitCode".
 func printError(f *Factory, err error, code int, usage string) {
 	hint := errorHint(f, err)
-	if !f.jsonMode() {
+	m := f.run.msgs
+	if !f.run.jsonMode() {
 		msg := err.Error()
 		if hint != "" {
 			msg += "\n" + hint
 		}
-		f.say(levelError, "error: %s", msg)
+		m.say(levelError, "error: %s", msg)
 		if usage != "" {
-			f.say(levelError, "%s", usage)
+			m.say(levelError, "%s", usage)
 		}
 		return
 	}
-	f.msgs.mu.Lock()
-	defer f.msgs.mu.Unlock()
-	f.msgs.object(levelError, errorObject(err, code, hint))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.object(levelError, errorObject(err, code, hint))
 }
 
 // cliError is an error the CLI found itself, as JSON.

@@ -39,7 +39,7 @@ func (quietProgress) add(int, int, client.RateLimit) {}
 func (quietProgress) finish()                        {}
 
 func (q quietProgress) wait(d time.Duration) {
-	q.m.say(levelInfo, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
+	infof(levelWriter{m: q.m, level: levelInfo}, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
 }
 
 // termProgress is the report on a terminal.

@@ -32,18 +32,16 @@ func Main(args []string, io *IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	completing := isCompletionRequest(args)
-	if completing {
+	run := newRunState(args)
+	if run.completing {
 		// A shell asking for completions shows stdout only; nothing of
 		// ours, or cobra's, belongs on its terminal.
 		quiet := *io
 		quiet.ErrOut = stdio.Discard
 		io = &quiet
 	}
-	f := newFactory(io, version)
-	f.completing = completing
-	defer f.close()
-	f.argsJSON = jsonInArgs(args)
+	f := newFactory(io, version, run)
+	defer run.close()
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
@@ -69,7 +67,7 @@ func Main(args []string, io *IOStreams) int {
 		select {
 		case out = <-done:
 		case <-time.After(interruptGrace):
-			f.interrupted()
+			interrupted(f)
 			return ExitInterrupted
 		}
 	}
@@ -81,17 +79,17 @@ func Main(args []string, io *IOStreams) int {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		code = ExitInterrupted
 	}
-	if !f.ran && code == ExitUnexpected {
+	if !run.ran && code == ExitUnexpected {
 		// cobra's own refusals (unknown command, wrong arguments) come
 		// before any command runs.
 		code = ExitUsage
 	}
 	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
-		f.interrupted()
+		interrupted(f)
 		return code
 	}
 	usage := ""
-	if code == ExitUsage && cmd != nil && !f.ran {
+	if code == ExitUsage && cmd != nil && !run.ran {
 		usage = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
 	}
 	printError(f, err, code, usage)
@@ -100,17 +98,17 @@ func Main(args []string, io *IOStreams) int {
 
 // interrupted says the command was interrupted: "interrupted", or in JSON
 // modes an error object with Code "interrupted" and exit code 130.
-func (f *Factory) interrupted() {
-	if f.jsonMode() {
+func interrupted(f *Factory) {
+	if f.run.jsonMode() {
 		printError(f, errors.New("interrupted"), ExitInterrupted, "")
 		return
 	}
-	f.say(levelError, "interrupted")
+	f.run.msgs.say(levelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.
 func errorHint(f *Factory, err error) string {
-	if f.budget != nil && f.budget.Err() == context.DeadlineExceeded && errors.Is(err, context.DeadlineExceeded) {
+	if f.run.budget != nil && f.run.budget.Err() == context.DeadlineExceeded && errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("the command's --timeout of %s ran out before it finished (a change already sent may have been made: check with tokens show)", f.opts.Timeout)
 	}
 	creds := f.creds
@@ -140,7 +138,7 @@ func errorHint(f *Factory, err error) string {
 	case 403:
 		switch ae.Code {
 		case contract.CodeTokenDisabled:
-			if f.localMode() {
+			if f.settings.localMode() {
 				return "the embedded server's admin token is disabled: remove local.db from $XDG_DATA_HOME/impactctl to start afresh"
 			}
 			if creds != nil {
@@ -220,8 +218,8 @@ Try it with no account at all: impactctl --local tokens list`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			f.ran = true
-			return f.prepare(cmd)
+			f.run.ran = true
+			return prepare(f, cmd)
 		},
 	}
 	root.SetFlagErrorFunc(flagError)
@@ -249,15 +247,15 @@ Try it with no account at all: impactctl --local tokens list`,
 		newScopesCmd(f),
 		newContactsCmd(f),
 		newAuditCmd(f),
-		newServeCmd(f),
+		newServeCmd(f, nil),
 		newAdminCmd(f),
-		newVersionCmd(f),
-		newAPICmd(f),
-		newSplitCmd(f),
+		newVersionCmd(f, nil),
+		newAPICmd(f, nil),
+		newSplitCmd(f, nil),
 	)
 	root.AddCommand(newHelpTopicCmds()...)
 	root.SetHelpCommand(newHelpCmd())
-	root.Version = versionText(f)
+	root.Version = versionText(f.Version)
 	root.SetVersionTemplate("impactctl {{.Version}}\n")
 	root.Flags().Bool("version", false, "print impactctl's version")
 	root.InitDefaultCompletionCmd()
@@ -266,14 +264,15 @@ Try it with no account at all: impactctl --local tokens list`,
 		c.RunE = runGroup
 		addCompletionExamples(c)
 	}
-	if f.completing {
+	if f.run.completing {
 		registerCompletions(f, root)
 	}
 	return root
 }
 
-// prepare validates the global flags before a command runs.
-func (f *Factory) prepare(cmd *cobra.Command) error {
+// prepare validates the global flags before a command runs, and sets up
+// the run's --timeout and printer.
+func prepare(f *Factory, cmd *cobra.Command) error {
 	if f.opts.NoInput || isTrue(f.v.GetString("no_prompt")) || isTrue(f.getenv("CI")) {
 		f.IO.noPrompt = true
 	}
@@ -285,7 +284,7 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("output") && f.opts.Output == "table" && (f.opts.JQ != "" || f.opts.Template != "") {
 		return usageErrorf("--jq and --template work on JSON: drop -o table")
 	}
-	if f.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
+	if f.settings.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
 		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
 	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) && !validBrandName(f.opts.Brand) {
@@ -296,9 +295,9 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 	}
 	if f.opts.Timeout > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
-		f.cleanups = append(f.cleanups, cancel)
+		f.run.cleanups = append(f.run.cleanups, cancel)
 		cmd.SetContext(ctx)
-		f.budget = ctx
+		f.run.budget = ctx
 	}
 	p, err := output.New(f.IO.Out, output.Options{
 		Format:   f.opts.Output,
@@ -307,13 +306,13 @@ func (f *Factory) prepare(cmd *cobra.Command) error {
 		Context:  cmd.Context(),
 		Color:    f.IO.IsStdoutTTY(),
 		NoColor:  f.getenv("NO_COLOR") != "",
-		Now:      f.templateNow,
+		Now:      templateNow(f.Now),
 		Terminal: f.IO.IsStdoutTTY(),
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	f.printer = p
+	f.run.printer = p
 	return nil
 }
 

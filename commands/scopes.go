@@ -15,7 +15,7 @@ import (
 
 func newScopesCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("scopes", "The API scope catalog, and a token's scopes",
-		newScopesListCmd(f), takesNames(newScopesSetCmd(f, nil)), takesNames(newScopesClearCmd(f, nil)), takesNames(newScopesEditCmd(f, nil)))
+		newScopesListCmd(f, nil), takesNames(newScopesSetCmd(f, nil)), takesNames(newScopesClearCmd(f, nil)), takesNames(newScopesEditCmd(f, nil)))
 }
 
 // expandScopes checks names against the catalog and expands category.*
@@ -41,7 +41,7 @@ func expandScopes(cat *client.Catalog, names []string) ([]string, error) {
 
 // scopesEdit makes a token's scopes exactly next. Removing scopes from the
 // token in use needs --yes: it may refuse this and later commands.
-func scopesEdit(r *changeRun, c *client.Client, tok *client.Token, next []string) edit {
+func scopesEdit(r *changeRun, tok *client.Token, next []string) edit {
 	before, next := sortedCopy(tok.Scopes), sortedCopy(next)
 	what := "already has exactly these scopes"
 	if len(next) == 0 {
@@ -50,9 +50,9 @@ func scopesEdit(r *changeRun, c *client.Client, tok *client.Token, next []string
 	e := edit{tok: tok, question: "Change this token's scopes?", unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			if len(next) == 0 {
-				return c.ClearScopes(ctx, tok.AccountSid, w)
+				return r.API.ClearScopes(ctx, tok.AccountSid, w)
 			}
-			return c.SetScopes(ctx, tok.AccountSid, next, w)
+			return r.API.SetScopes(ctx, tok.AccountSid, next, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.Scopes), "scope")),

@@ -8,7 +8,7 @@ import (
 
 // ScopesClearOptions are `scopes clear`'s inputs.
 type ScopesClearOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	SID string
 	changeFlags
 }
@@ -22,7 +22,7 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
   impactctl scopes clear "$SID" --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -34,9 +34,9 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 }
 
 func scopesClearRun(ctx context.Context, opts *ScopesClearOptions) error {
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, nil))
+	return r.changeOne(ctx, scopesEdit(r, tok, nil))
 }

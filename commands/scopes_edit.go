@@ -17,7 +17,7 @@ import (
 
 // ScopesEditOptions are `scopes edit`'s inputs.
 type ScopesEditOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	SID string
 	changeFlags
 }
@@ -55,7 +55,7 @@ impactctl scopes set. NO_COLOR turns colour off.`,
   impactctl scopes edit "$SID" --dry-run`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -124,7 +124,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	default:
 		return &ExitError{Code: ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, page.Selected()))
+	return r.changeOne(ctx, scopesEdit(r, tok, page.Selected()))
 }
 
 // pickerCategories are the catalog's categories for the page, and the

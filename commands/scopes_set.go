@@ -9,7 +9,7 @@ import (
 
 // ScopesSetOptions are `scopes set`'s inputs.
 type ScopesSetOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	SID    string
 	Scopes []string
 	Add    []string
@@ -29,7 +29,7 @@ See the catalog with: impactctl scopes list`,
   impactctl scopes set "$SID" --add apitokens.read --remove reports.export`,
 		Args: minArgs(1, "a token (its Account SID or name) and the scopes"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID, opts.Scopes = f.changeEnv(), args[0], args[1:]
+			opts.Env, opts.SID, opts.Scopes = f.env(), args[0], args[1:]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -75,5 +75,5 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 		next = union(tok.Scopes, add)
 		next = slices.DeleteFunc(next, func(s string) bool { return slices.Contains(remove, s) })
 	}
-	return r.changeOne(ctx, scopesEdit(r, c, tok, next))
+	return r.changeOne(ctx, scopesEdit(r, tok, next))
 }

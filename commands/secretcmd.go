@@ -60,28 +60,11 @@ func splitWords(s, what, instead string) ([]string, error) {
 			i += end + 1
 			inWord = true
 		case c == '"':
-			closed := false
-			for i++; i < len(s); i++ {
-				switch d := s[i]; {
-				case d == '"':
-					closed = true
-				case d == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\\n", s[i+1]) >= 0:
-					i++
-					if s[i] != '\n' {
-						w.WriteByte(s[i])
-					}
-					continue
-				case d == '$' || d == '`':
-					return refuse(fmt.Sprintf("it holds %q inside double quotes (an expansion)", d))
-				default:
-					w.WriteByte(d)
-					continue
-				}
-				break
+			end, problem := doubleQuoted(s, i+1, &w)
+			if problem != "" {
+				return refuse(problem)
 			}
-			if !closed {
-				return refuse("a double quote is not closed")
-			}
+			i = end
 			inWord = true
 		case strings.IndexByte("|&;<>()$`", c) >= 0:
 			return refuse(fmt.Sprintf("it holds %q (shell syntax)", c))
@@ -101,6 +84,29 @@ func splitWords(s, what, instead string) ([]string, error) {
 		return nil, usageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
 	}
 	return words, nil
+}
+
+// doubleQuoted reads a double-quoted string of s from start, just past its
+// opening quote, into w: a backslash escapes $ ` " \ and a newline, and an
+// expansion is refused. It returns the index of the closing quote, or the
+// problem that stops it.
+func doubleQuoted(s string, start int, w *strings.Builder) (end int, problem string) {
+	for i := start; i < len(s); i++ {
+		switch d := s[i]; {
+		case d == '"':
+			return i, ""
+		case d == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\\n", s[i+1]) >= 0:
+			i++
+			if s[i] != '\n' {
+				w.WriteByte(s[i])
+			}
+		case d == '$' || d == '`':
+			return i, fmt.Sprintf("it holds %q inside double quotes (an expansion)", d)
+		default:
+			w.WriteByte(d)
+		}
+	}
+	return len(s), "a double quote is not closed"
 }
 
 // handOff runs the --secret-cmd words once for one new secret: the secret

@@ -18,6 +18,7 @@ import (
 
 // ServeOptions are `serve`'s inputs.
 type ServeOptions struct {
+	Env           cmdEnv
 	Addr          string
 	DB            string
 	KeyFile       string
@@ -35,7 +36,7 @@ type ServeOptions struct {
 	EventRetention string
 }
 
-func newServeCmd(f *Factory) *cobra.Command {
+func newServeCmd(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -77,19 +78,29 @@ on whether mail is on: the first to start records it.`,
   IMPACTCTL_DB=postgres://impactctl:PASSWORD@db/impactctl impactctl serve --key-file /etc/impactctl/key`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Env = f.env()
 			if !cmd.Flags().Changed("db") {
-				if db := f.getenv("IMPACTCTL_DB"); db != "" {
+				if db := opts.Env.Getenv("IMPACTCTL_DB"); db != "" {
 					opts.DB = db
 				}
 			}
 			if !cmd.Flags().Changed("key-file") {
-				if kf := f.getenv("IMPACTCTL_KEY_FILE"); kf != "" {
+				if kf := opts.Env.Getenv("IMPACTCTL_KEY_FILE"); kf != "" {
 					opts.KeyFile = kf
 				}
 			}
-			return serveRun(cmd.Context(), f, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return serveRun(cmd.Context(), opts)
 		},
 	}
+	opts.register(cmd)
+	return cmd
+}
+
+// register binds serve's flags to opts.
+func (opts *ServeOptions) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8787", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&opts.DB, "db", "impactctl.db", "SQLite database file, or postgres://… (or IMPACTCTL_DB)")
@@ -105,12 +116,11 @@ on whether mail is on: the first to start records it.`,
 	fl.StringVar(&opts.SMTPCA, "smtp-ca", "", "a PEM file of CA certificates to trust for the SMTP server (a private CA)")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "this server's address as readers reach it, for unsubscribe links (default: the listening address)")
 	fl.IntVar(&opts.MailRate, "mail-rate", server.DefaultMailRate, "the most update messages one account sends an hour; past it they wait")
-	return cmd
 }
 
 // mailing checks the mail flags and makes what the server sends updates with; nil
 // without --smtp.
-func (opts *ServeOptions) mailing(f *Factory, logger *slog.Logger) (*server.Mailing, error) {
+func (opts *ServeOptions) mailing(logger *slog.Logger) (*server.Mailing, error) {
 	if opts.SMTP == "" {
 		for flag, v := range map[string]bool{"--mail-from": opts.MailFrom != "", "--smtp-ca": opts.SMTPCA != "", "--public-url": opts.PublicURL != ""} {
 			if v {
@@ -129,7 +139,7 @@ func (opts *ServeOptions) mailing(f *Factory, logger *slog.Logger) (*server.Mail
 		}
 	}
 	sender, warnings, err := mail.NewSender(mail.Config{URL: opts.SMTP, From: opts.MailFrom, CAFile: opts.SMTPCA,
-		Password: f.getenv(mail.PasswordEnv), Logger: logger})
+		Password: opts.Env.Getenv(mail.PasswordEnv), Logger: logger})
 	if err != nil {
 		return nil, usageErrorf("%w", err)
 	}
@@ -139,7 +149,7 @@ func (opts *ServeOptions) mailing(f *Factory, logger *slog.Logger) (*server.Mail
 	return &server.Mailing{Sender: sender, From: opts.MailFrom, PublicURL: opts.PublicURL, Rate: opts.MailRate}, nil
 }
 
-func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
+func serveRun(ctx context.Context, opts *ServeOptions) error {
 	rate, err := server.ParseRate(opts.RateLimit)
 	if err != nil {
 		return usageErrorf("invalid --rate-limit: %w", err)
@@ -165,8 +175,8 @@ func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		}
 		trusted = append(trusted, p)
 	}
-	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil))
-	mailing, err := opts.mailing(f, logger)
+	logger := slog.New(slog.NewJSONHandler(opts.Env.IO.ErrOut, nil))
+	mailing, err := opts.mailing(logger)
 	if err != nil {
 		return err
 	}

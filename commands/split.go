@@ -15,33 +15,47 @@ const maxSplitInput = 64 << 10
 // same rules as --secret-cmd (quotes and backslashes honoured, nothing
 // expanded, shell syntax refused) and writes them to stdout, each ended by
 // a NUL byte, as bash's read reads them with an empty delimiter.
-func newSplitCmd(f *Factory) *cobra.Command {
+func newSplitCmd(f *Factory, runF func(*SplitOptions) error) *cobra.Command {
+	opts := &SplitOptions{}
 	return &cobra.Command{
 		Use:    "__split-command",
 		Short:  "Split a command line into words, as --secret-cmd does (for the GitHub action)",
 		Hidden: true,
 		Args:   exactArgs(0, "no arguments: the command line comes on stdin"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := io.ReadAll(io.LimitReader(f.IO.In, maxSplitInput+1))
-			if err != nil {
-				return err
+			opts.IO = f.IO
+			if runF != nil {
+				return runF(opts)
 			}
-			if len(b) > maxSplitInput {
-				return usageErrorf("the command is longer than %d bytes", maxSplitInput)
-			}
-			words, err := splitWords(string(b), "the command", "write such words in single quotes")
-			if err != nil {
-				return err
-			}
-			if len(words) == 0 {
-				return usageErrorf("the command is empty")
-			}
-			w := bufio.NewWriter(f.IO.Out)
-			for _, word := range words {
-				w.WriteString(word)
-				w.WriteByte(0)
-			}
-			return w.Flush()
+			return splitRun(opts)
 		},
 	}
+}
+
+// SplitOptions are `__split-command`'s inputs.
+type SplitOptions struct {
+	IO *IOStreams
+}
+
+func splitRun(opts *SplitOptions) error {
+	b, err := io.ReadAll(io.LimitReader(opts.IO.In, maxSplitInput+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxSplitInput {
+		return usageErrorf("the command is longer than %d bytes", maxSplitInput)
+	}
+	words, err := splitWords(string(b), "the command", "write such words in single quotes")
+	if err != nil {
+		return err
+	}
+	if len(words) == 0 {
+		return usageErrorf("the command is empty")
+	}
+	w := bufio.NewWriter(opts.IO.Out)
+	for _, word := range words {
+		w.WriteString(word)
+		w.WriteByte(0)
+	}
+	return w.Flush()
 }

@@ -24,9 +24,11 @@ func (t terminalOut) TerminalWidth() int {
 // templateNow is the clock --template's timeago counts from: IMPACTCTL_NOW
 // when set (a bad value is reported by the commands that read it), else
 // the time of day.
-func (f *Factory) templateNow() time.Time {
-	if t, err := f.Now(); err == nil {
-		return t
+func templateNow(now func() (time.Time, error)) func() time.Time {
+	return func() time.Time {
+		if t, err := now(); err == nil {
+			return t
+		}
+		return time.Now()
 	}
-	return time.Now()
 }

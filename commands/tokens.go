@@ -8,8 +8,8 @@ import (
 
 func newTokensCmd(f *Factory) *cobra.Command {
 	return newGroupCmd("tokens", "List, read and change API tokens",
-		newTokensListCmd(f),
-		takesNames(newTokensShowCmd(f)),
+		newTokensListCmd(f, nil),
+		takesNames(newTokensShowCmd(f, nil)),
 		takesNames(newTokensHistoryCmd(f, nil)),
 		takesNames(newTokensCreateCmd(f, nil)),
 		takesNames(newTokensEditCmd(f, nil)),

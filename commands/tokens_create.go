@@ -14,7 +14,7 @@ import (
 
 // TokensCreateOptions are `tokens create`'s inputs.
 type TokensCreateOptions struct {
-	Env             changeEnv
+	Env             cmdEnv
 	Fields          tokenFields
 	Scopes          []string
 	DeveloperEmails []string
@@ -46,7 +46,7 @@ copy the source's expiry.`,
   impactctl tokens create --from "$SID" --name "CI deploys (staging)" --reveal`,
 		Args: exactArgs(0, "no arguments (the settings are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env = f.changeEnv()
+			opts.Env = f.env()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -114,9 +114,9 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	}
 	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {
-			return c.DuplicateToken(ctx, opts.From, req, w)
+			return r.API.DuplicateToken(ctx, opts.From, req, w)
 		}
-		return c.CreateToken(ctx, req, w)
+		return r.API.CreateToken(ctx, req, w)
 	})
 }
 
@@ -137,21 +137,8 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 		}
 	}
 	if fl.set("api-version") && !strings.EqualFold(fl.APIVersion, "latest") {
-		if req.ApiVersion, err = strconv.Atoi(fl.APIVersion); err != nil {
-			return req, ch, usageErrorf("invalid --api-version %q: use a number or latest", fl.APIVersion)
-		}
-		kind, err := c.Kind(ctx)
-		if err != nil {
+		if req.ApiVersion, err = newAPIVersion(ctx, c, fl.APIVersion, brand); err != nil {
 			return req, ch, err
-		}
-		brand = brand || kind == "brand"
-		lowest, latest := contract.APIVersions(brand)
-		if req.ApiVersion < lowest || req.ApiVersion > latest {
-			api := "Agency"
-			if brand {
-				api = "Brand"
-			}
-			return req, ch, usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", req.ApiVersion, api, lowest, latest)
 		}
 	}
 	if fl.set("primary-contact") && fl.PrimaryContact != "" {
@@ -174,25 +161,56 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 			ch.Name = req.Name
 		}
 	}
+	ch.Fields = append(ch.Fields, createFields(ch.Name, req)...)
+	return req, ch, nil
+}
+
+// newAPIVersion reads --api-version v, a number within the versions of the
+// token's API: a brand's when brand is set or the token in use is one.
+func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, usageErrorf("invalid --api-version %q: use a number or latest", v)
+	}
+	kind, err := c.Kind(ctx)
+	if err != nil {
+		return 0, err
+	}
+	brand = brand || kind == "brand"
+	lowest, latest := contract.APIVersions(brand)
+	if n < lowest || n > latest {
+		api := "Agency"
+		if brand {
+			api = "Brand"
+		}
+		return 0, usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", n, api, lowest, latest)
+	}
+	return n, nil
+}
+
+// createFields are the fields a create's plan shows for the new token named
+// name: what req sets.
+func createFields(name string, req client.TokenCreate) []fieldChange {
+	var fields []fieldChange
 	// The plan names what the new token gets; what is left out is the
 	// server's default (or, with --from, the source token's value).
-	ch.Fields = append(ch.Fields, fieldChange{"Name", nil, ch.Name})
+	fields = append(fields, fieldChange{"Name", nil, name})
 	if req.Description != "" {
-		ch.Fields = append(ch.Fields, fieldChange{"Description", nil, req.Description})
+		fields = append(fields, fieldChange{"Description", nil, req.Description})
 	}
 	if req.ApiVersion != 0 {
-		ch.Fields = append(ch.Fields, fieldChange{"ApiVersion", nil, req.ApiVersion})
+		fields = append(fields, fieldChange{"ApiVersion", nil, req.ApiVersion})
 	}
 	if req.PrimaryContactId != "" {
-		ch.Fields = append(ch.Fields, fieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
+		fields = append(fields, fieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
 	}
 	if len(req.Scopes) > 0 {
-		ch.Fields = append(ch.Fields, fieldChange{"Scopes", nil, req.Scopes})
+		fields = append(fields, fieldChange{"Scopes", nil, req.Scopes})
 	}
 	if len(req.DeveloperEmails) > 0 {
-		ch.Fields = append(ch.Fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
+		fields = append(fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
 	}
-	return req, ch, nil
+	return fields
 }
 
 // create confirms a new token's plan, makes it with apply (keyed, so a

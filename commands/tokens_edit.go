@@ -13,7 +13,7 @@ import (
 
 // TokensEditOptions are `tokens edit`'s inputs.
 type TokensEditOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	SID    string
 	Fields tokenFields
 	Expiry expiryFlags
@@ -39,7 +39,7 @@ leaves the account without a manager.`,
   impactctl tokens edit "$SID" --no-expiry --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -80,15 +80,20 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 		return err
 	}
 	planExpiry(&upd, &ch, tok, expires, noExpiry)
-	return r.changeOne(ctx, edit{tok: tok, change: ch, question: "Edit this token?",
+	return r.changeOne(ctx, tokenEdit(r, tok, upd, ch))
+}
+
+// tokenEdit is the edit that PATCHes tok with upd, planned as ch.
+func tokenEdit(r *changeRun, tok *client.Token, upd client.TokenUpdate, ch change) edit {
+	return edit{tok: tok, change: ch, question: "Edit this token?",
 		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
 		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
-			return c.UpdateToken(ctx, tok.AccountSid, upd, w)
+			return r.API.UpdateToken(ctx, tok.AccountSid, upd, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
 		},
-	})
+	}
 }
 
 // planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH

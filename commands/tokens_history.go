@@ -8,6 +8,7 @@ import (
 
 // TokensHistoryOptions are `tokens history`'s inputs.
 type TokensHistoryOptions struct {
+	Env     cmdEnv
 	SID     string
 	Filters eventFlags
 	// options reads the filters, given the clock (set by the constructor).
@@ -29,19 +30,19 @@ the apitokens.read scope. -o json writes the events as the API sends them.`,
   impactctl tokens history "$SID" -o json --jq '.[].RequestId'`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.SID = args[0]
-			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, f, &opts.Filters) }
+			opts.Env, opts.SID = f.env(), args[0]
+			opts.options = func() (eventOptions, error) { return readEventOptions(cmd, opts.Env.Now, &opts.Filters) }
 			if runF != nil {
 				return runF(opts)
 			}
-			return tokensHistoryRun(cmd.Context(), f, opts)
+			return tokensHistoryRun(cmd.Context(), opts)
 		},
 	}
 	opts.Filters.register(cmd)
 	return cmd
 }
 
-func tokensHistoryRun(ctx context.Context, f *Factory, opts *TokensHistoryOptions) error {
+func tokensHistoryRun(ctx context.Context, opts *TokensHistoryOptions) error {
 	if err := checkTokenArg(opts.SID); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func tokensHistoryRun(ctx context.Context, f *Factory, opts *TokensHistoryOption
 	if err != nil {
 		return err
 	}
-	c, err := f.Client(ctx)
+	c, err := opts.Env.Client(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,5 +58,5 @@ func tokensHistoryRun(ctx context.Context, f *Factory, opts *TokensHistoryOption
 	if o.Sid, err = resolveSID(ctx, c, opts.SID); err != nil {
 		return err
 	}
-	return printEvents(ctx, f, c, o.EventListOptions)
+	return printEvents(ctx, opts.Env, c, o.EventListOptions)
 }

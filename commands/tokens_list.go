@@ -122,10 +122,11 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 
 // TokensListOptions are `tokens list`'s inputs.
 type TokensListOptions struct {
+	Env     cmdEnv
 	Filters tokenListFlags
 }
 
-func newTokensListCmd(f *Factory) *cobra.Command {
+func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Command {
 	opts := &TokensListOptions{}
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -137,15 +138,20 @@ func newTokensListCmd(f *Factory) *cobra.Command {
   impactctl tokens list --name deploy --jq '.[].AccountSid'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return tokensListRun(cmd.Context(), f, opts)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensListRun(cmd.Context(), opts)
 		},
 	}
 	opts.Filters.register(cmd)
 	return cmd
 }
 
-func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) error {
-	now, err := f.Now()
+func tokensListRun(ctx context.Context, opts *TokensListOptions) error {
+	e := opts.Env
+	now, err := e.Now()
 	if err != nil {
 		return err
 	}
@@ -153,11 +159,11 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 	if err != nil {
 		return err
 	}
-	c, err := f.Client(ctx)
+	c, err := e.Client(ctx)
 	if err != nil {
 		return err
 	}
-	if p := f.Printer(); !p.Table() {
+	if p := e.Printer; !p.Table() {
 		// JSON as the server wrote it where that is what encoding the
 		// decoded token would write: no decode and encode per token.
 		lw := p.List()
@@ -172,7 +178,7 @@ func tokensListRun(ctx context.Context, f *Factory, opts *TokensListOptions) err
 		}
 		return lw.Close()
 	}
-	return printList(f, c.Tokens(ctx, lo), tokenColumns, func(t *client.Token) []string { return tokenRow(t, now) })
+	return printList(e, c.Tokens(ctx, lo), tokenColumns, func(t *client.Token) []string { return tokenRow(t, now) })
 }
 
 // tokenColumns are the token table's: at 80 columns a terminal shows the

@@ -12,7 +12,7 @@ import (
 
 // TokensEndOverlapOptions are `tokens end-overlap`'s inputs.
 type TokensEndOverlapOptions struct {
-	Env changeEnv
+	Env cmdEnv
 	SID string
 	changeFlags
 }
@@ -36,7 +36,7 @@ first. A token without a previous Auth Token is left alone (exit 0).`,
   impactctl tokens end-overlap "$SID" --yes`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.SID = f.changeEnv(), args[0]
+			opts.Env, opts.SID = f.env(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}

@@ -11,7 +11,7 @@ import (
 
 // TokensResetOptions are `tokens reset`'s inputs.
 type TokensResetOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	Select selection
 	Secret secretFlags
 	// Overlap is --overlap: how long the old secret keeps working.
@@ -57,7 +57,7 @@ counts as a failed hand-off (exit 11).`,
   impactctl tokens reset "$SID" --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'
   impactctl tokens reset "$SID" --overlap 1h --yes --secret-file ci.secret`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Select.SIDs = f.changeEnv(), args
+			opts.Env, opts.Select.SIDs = f.env(), args
 			if runF != nil {
 				return runF(opts)
 			}

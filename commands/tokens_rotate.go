@@ -17,7 +17,7 @@ import (
 
 // TokensRotateOptions are `tokens rotate`'s inputs.
 type TokensRotateOptions struct {
-	Env     changeEnv
+	Env     cmdEnv
 	Select  selection
 	Secret  secretFlags
 	Overlap string
@@ -64,7 +64,7 @@ failed.`,
   impactctl tokens rotate "$SID" --overlap 2h --expires-in 90d --yes --secret-cmd 'gh secret set IMPACT_AUTH_TOKEN'
   impactctl tokens rotate --all --expiring-within 14d --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Select.SIDs = f.changeEnv(), args
+			opts.Env, opts.Select.SIDs = f.env(), args
 			if runF != nil {
 				return runF(opts)
 			}
@@ -164,30 +164,8 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	if err != nil {
 		return err
 	}
-	if len(toks) > 1 && s.File != "" && s.File != "-" {
-		return usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
-	}
-	if len(toks) == 0 && len(failed) == 0 {
-		return r.nothingNamed(sel.All)
-	}
-	now, err := r.Now()
-	if err != nil {
+	if ok, err := r.planRotation(ctx, s, sel, toks, failed); !ok {
 		return err
-	}
-	var p plan
-	for _, tok := range toks {
-		if r.inUse(tok.AccountSid) && !r.DryRun {
-			if err := s.checkSelf(tok.AccountSid); err != nil {
-				return err
-			}
-		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionRotate, Fields: r.resetFields(tok, now)})
-	}
-	p.Failed = planFailures(failed)
-	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", plural(len(p.Changes), "token"))); !ok {
-			return dryRunOutcome(err, failed, len(toks)+len(failed))
-		}
 	}
 	key := r.IdempotencyKey
 	if key == "" {
@@ -195,7 +173,7 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	}
 	// Said before the first reset: should the run be cut short, the key
 	// finishes it without resetting any token twice.
-	r.Msgs.say(levelInfo, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
+	infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
 	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
 	if err := checkResetAnswers(results); err != nil {
 		return err
@@ -212,57 +190,10 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 			out = append(out, failedRotation(rot, res.err))
 			continue
 		}
-		tok := res.ApiToken
-		rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
-		var notes []string
-		if tok.Replayed {
-			notes = append(notes, "reset earlier with this --idempotency-key (replayed)")
-		} else {
-			notes = append(notes, "reset")
-		}
-		path, handErr, err := r.handOver(ctx, res, s, key)
-		switch {
-		case err != nil:
-			notes = append(notes, err.Error())
-		case handErr != nil:
-			notes = append(notes, "not handed to --secret-cmd ("+handErr.Error()+")")
-		default:
-			rot.HandedOff = true
-			if path != "" {
-				notes = append(notes, "new Auth Token in "+path)
-			}
-			if len(s.argv) > 0 {
-				notes = append(notes, "handed to --secret-cmd")
-			}
-		}
-		if rot.HandedOff {
-			verr := r.prove(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
-			if verr != nil {
-				notes = append(notes, "not proven: "+verr.Error())
-			} else {
-				rot.Verified = true
-				notes = append(notes, "proven")
-			}
-		}
+		rot, path := r.rotateOne(ctx, opts, creds, res, rot, key, kind)
 		if rot.HandedOff && rot.Verified && r.inUse(res.AccountSid) {
-			self, selfPath = tok.AuthToken, path
+			self, selfPath = res.ApiToken.AuthToken, path
 		}
-		if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
-			if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
-				rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
-				if ae, ok := asAPIError(err); ok {
-					rot.Code = ae.Code
-				}
-				out = append(out, rot)
-				continue
-			}
-			rot.PreviousAuthTokenExpiresAt = nil
-			notes = append(notes, "overlap ended")
-		}
-		if !rot.HandedOff || !rot.Verified {
-			rot.Status = "ERROR"
-		}
-		rot.Message = strings.Join(notes, "; ")
 		out = append(out, rot)
 	}
 	for _, res := range failed {
@@ -275,6 +206,92 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 		}
 	}
 	return rotationOutcome(out, key, err)
+}
+
+// planRotation refuses a rotation the secret flags cannot take, plans it
+// and asks; it reports whether to go on, and otherwise what to return.
+func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel selection, toks []*client.Token, failed []result) (bool, error) {
+	if len(toks) > 1 && s.File != "" && s.File != "-" {
+		return false, usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+	}
+	if len(toks) == 0 && len(failed) == 0 {
+		return false, r.nothingNamed(sel.All)
+	}
+	now, err := r.Now()
+	if err != nil {
+		return false, err
+	}
+	var p plan
+	for _, tok := range toks {
+		if r.inUse(tok.AccountSid) && !r.DryRun {
+			if err := s.checkSelf(tok.AccountSid); err != nil {
+				return false, err
+			}
+		}
+		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionRotate, Fields: r.resetFields(tok, now)})
+	}
+	p.Failed = planFailures(failed)
+	if len(p.Changes) > 0 || r.DryRun {
+		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", plural(len(p.Changes), "token"))); !ok {
+			return false, dryRunOutcome(err, failed, len(toks)+len(failed))
+		}
+	}
+	return true, nil
+}
+
+// rotateOne completes the rotation of one token reset: it hands the new
+// secret over, proves it, and ends the overlap when asked. It returns the
+// rotation and the file the secret went to.
+func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *credentials, res result, rot rotation, key, kind string) (rotation, string) {
+	s := &opts.Secret
+	tok := res.ApiToken
+	rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
+	var notes []string
+	if tok.Replayed {
+		notes = append(notes, "reset earlier with this --idempotency-key (replayed)")
+	} else {
+		notes = append(notes, "reset")
+	}
+	path, handErr, err := r.handOver(ctx, res, s, key)
+	switch {
+	case err != nil:
+		notes = append(notes, err.Error())
+	case handErr != nil:
+		notes = append(notes, "not handed to --secret-cmd ("+handErr.Error()+")")
+	default:
+		rot.HandedOff = true
+		if path != "" {
+			notes = append(notes, "new Auth Token in "+path)
+		}
+		if len(s.argv) > 0 {
+			notes = append(notes, "handed to --secret-cmd")
+		}
+	}
+	if rot.HandedOff {
+		verr := r.prove(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
+		if verr != nil {
+			notes = append(notes, "not proven: "+verr.Error())
+		} else {
+			rot.Verified = true
+			notes = append(notes, "proven")
+		}
+	}
+	if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
+		if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
+			rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
+			if ae, ok := asAPIError(err); ok {
+				rot.Code = ae.Code
+			}
+			return rot, path
+		}
+		rot.PreviousAuthTokenExpiresAt = nil
+		notes = append(notes, "overlap ended")
+	}
+	if !rot.HandedOff || !rot.Verified {
+		rot.Status = "ERROR"
+	}
+	rot.Message = strings.Join(notes, "; ")
+	return rot, path
 }
 
 func failedRotation(rot rotation, err error) rotation {
@@ -291,7 +308,7 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *changeRun) prove(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
@@ -316,7 +333,7 @@ func (r *changeRun) prove(ctx context.Context, env changeEnv, creds *credentials
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *changeRun) endOverlap(ctx context.Context, env changeEnv, creds *credentials, sid, secret, kind string) error {
+func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
 	if !r.inUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}

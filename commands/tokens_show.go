@@ -13,11 +13,12 @@ import (
 
 // TokensShowOptions are `tokens show`'s inputs.
 type TokensShowOptions struct {
+	Env    cmdEnv
 	SID    string
 	Reveal bool
 }
 
-func newTokensShowCmd(f *Factory) *cobra.Command {
+func newTokensShowCmd(f *Factory, runF func(*TokensShowOptions) error) *cobra.Command {
 	opts := &TokensShowOptions{}
 	cmd := &cobra.Command{
 		Use:     "show SID",
@@ -31,16 +32,20 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
   impactctl tokens show "$SID" --reveal --jq .AuthToken > ci.secret`,
 		Args: exactArgs(1, "one token: its Account SID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.SID = args[0]
-			return tokensShowRun(cmd.Context(), f, opts)
+			opts.Env, opts.SID = f.env(), args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokensShowRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "show the Auth Token itself")
 	return cmd
 }
 
-func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) error {
-	c, tok, err := readToken(ctx, f.Client, opts.SID)
+func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
+	e := opts.Env
+	c, tok, err := readToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -56,13 +61,13 @@ func tokensShowRun(ctx context.Context, f *Factory, opts *TokensShowOptions) err
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		maskSecret(f.msgs, inGitHubActions(f.getenv), tok.AuthToken)
+		maskSecret(e.Msgs, inGitHubActions(e.Getenv), tok.AuthToken)
 	}
-	p := f.Printer()
+	p := e.Printer
 	if !p.Table() {
 		return p.Object(tok)
 	}
-	return output.KeyValues(f.IO.Out, tokenDetails(tok))
+	return output.KeyValues(e.IO.Out, tokenDetails(tok))
 }
 
 // tokenDetails are the lines of `tokens show` for people.

@@ -13,7 +13,7 @@ import (
 // TokensStateOptions are the inputs of `tokens disable`, `tokens enable`
 // and `tokens delete`.
 type TokensStateOptions struct {
-	Env    changeEnv
+	Env    cmdEnv
 	Action client.Action
 	Select selection
 	changeFlags
@@ -33,7 +33,7 @@ func newTokensStateCmd(f *Factory, action client.Action, short string, runF func
 
   impactctl tokens list --name temp --jq '.[].AccountSid' | impactctl tokens %[1]s --stdin --dry-run`, verb),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Env, opts.Select.SIDs = f.changeEnv(), args
+			opts.Env, opts.Select.SIDs = f.env(), args
 			if runF != nil {
 				return runF(opts)
 			}

@@ -20,7 +20,7 @@ func parseFlags[O any](t *testing.T, build func(*Factory, func(*O) error) *cobra
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), "test")
+	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), "test", nil)
 	var got *O
 	cmd := build(f, func(o *O) error { got = o; return nil })
 	cmd.SetArgs(args[1:])

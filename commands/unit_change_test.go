@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ type fakeAPI struct {
 	// its answer carries, and an error to answer with instead.
 	bulkBudget func(n int) (client.RateLimit, error)
 	bulkKeys   []string // the Idempotency-Key of each bulk call
+	writes     []string // "PATCH IR… If-Match", "SCOPES a,b IR… If-Match", …
 	rate       client.RateLimit
 }
 
@@ -111,6 +113,69 @@ func (f *fakeAPI) EndOverlap(_ context.Context, sid string, _ client.WriteOption
 	defer f.mu.Unlock()
 	f.acts = append(f.acts, "EndOverlap "+sid)
 	return nil
+}
+
+// write records a write to one token ("PATCH IR… If-Match") and changes
+// the token in memory; a token it does not hold is a 404.
+func (f *fakeAPI) write(what, sid string, w client.WriteOptions, change func(*client.Token)) (*client.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes = append(f.writes, fmt.Sprintf("%s %s %s", what, sid, w.IfMatch))
+	t, ok := f.tokens[sid]
+	if !ok {
+		return nil, &client.APIError{StatusCode: 404, Message: "not found"}
+	}
+	change(t)
+	c := *t
+	return &c, nil
+}
+
+// add records a new token, as a create or a duplicate of from.
+func (f *fakeAPI) add(what, from string, req client.TokenCreate) (*client.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes = append(f.writes, fmt.Sprintf("%s %s %s", what, from, req.Name))
+	sid := fmt.Sprintf("IR%032d", len(f.order))
+	t := &client.Token{AccountSid: sid, Name: req.Name, Description: req.Description, Scopes: req.Scopes,
+		DeveloperEmails: req.DeveloperEmails, State: client.StateEnabled, ETag: `"1"`}
+	f.tokens[sid] = t
+	f.order = append(f.order, sid)
+	c := *t
+	return &c, nil
+}
+
+func (f *fakeAPI) CreateToken(_ context.Context, req client.TokenCreate, _ client.WriteOptions) (*client.Token, error) {
+	return f.add("CREATE", "", req)
+}
+
+func (f *fakeAPI) DuplicateToken(_ context.Context, sid string, req client.TokenCreate, _ client.WriteOptions) (*client.Token, error) {
+	return f.add("DUPLICATE", sid, req)
+}
+
+func (f *fakeAPI) UpdateToken(_ context.Context, sid string, u client.TokenUpdate, w client.WriteOptions) (*client.Token, error) {
+	return f.write("PATCH", sid, w, func(t *client.Token) {
+		if u.Name != nil {
+			t.Name = *u.Name
+		}
+		if u.Description != nil {
+			t.Description = *u.Description
+		}
+		if u.ApiVersion != nil {
+			t.ApiVersion = *u.ApiVersion
+		}
+	})
+}
+
+func (f *fakeAPI) SetScopes(_ context.Context, sid string, scopes []string, w client.WriteOptions) (*client.Token, error) {
+	return f.write("SCOPES "+strings.Join(scopes, ","), sid, w, func(t *client.Token) { t.Scopes = slices.Clone(scopes) })
+}
+
+func (f *fakeAPI) ClearScopes(_ context.Context, sid string, w client.WriteOptions) (*client.Token, error) {
+	return f.write("CLEAR-SCOPES", sid, w, func(t *client.Token) { t.Scopes = nil })
+}
+
+func (f *fakeAPI) SetDeveloperEmails(_ context.Context, sid string, emails []string, w client.WriteOptions) (*client.Token, error) {
+	return f.write("EMAILS "+strings.Join(emails, ","), sid, w, func(t *client.Token) { t.DeveloperEmails = slices.Clone(emails) })
 }
 
 // newTestRun is a change's run over api, in a pipe, with --yes as given.
@@ -226,5 +291,50 @@ func TestPrintResultsExitCode(t *testing.T) {
 				t.Errorf("err = %v (exit %d), want exit %d", err, got, tt.code)
 			}
 		})
+	}
+}
+
+// TestEditAndScopesThroughTheFake: an edit (a PATCH) and a scopes change run
+// through the pipeline on the tokenAPI, each carrying the token's ETag, and
+// say what they did.
+func TestEditAndScopesThroughTheFake(t *testing.T) {
+	ctx := context.Background()
+	api := newFakeAPI(2, client.StateEnabled)
+	r, out, errOut := newTestRun(t, api, true)
+	tok, _ := api.Token(ctx, api.order[0])
+	name := "renamed"
+	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEdit, Fields: []fieldChange{{"Name", tok.Name, name}}}
+	if err := r.changeOne(ctx, tokenEdit(r, tok, client.TokenUpdate{Name: &name}, ch)); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := api.Token(ctx, api.order[1])
+	if err := r.changeOne(ctx, scopesEdit(r, other, []string{"reports.read", "account.read"})); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"PATCH " + tok.AccountSid + ` "1"`, "SCOPES account.read,reports.read " + other.AccountSid + ` "1"`}
+	if !slices.Equal(api.writes, want) {
+		t.Errorf("writes %q, want %q", api.writes, want)
+	}
+	if got, _ := api.Token(ctx, tok.AccountSid); got.Name != name {
+		t.Errorf("name %q after the edit, want %q", got.Name, name)
+	}
+	if got, _ := api.Token(ctx, other.AccountSid); !slices.Equal(got.Scopes, []string{"account.read", "reports.read"}) {
+		t.Errorf("scopes %q after the change", got.Scopes)
+	}
+	for _, line := range []string{"edited token " + tok.AccountSid + " (renamed)", "token " + other.AccountSid + " now has 2 scopes"} {
+		if !strings.Contains(errOut.String(), line) {
+			t.Errorf("stderr %q lacks %q", errOut.String(), line)
+		}
+	}
+	if !strings.Contains(out.String(), "account.read, reports.read") {
+		t.Errorf("stdout %q lacks the new scopes", out.String())
+	}
+	// Asked for what the token already has, nothing is sent.
+	again, _ := api.Token(ctx, other.AccountSid)
+	if err := r.changeOne(ctx, scopesEdit(r, again, []string{"reports.read", "account.read"})); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.writes) != 2 {
+		t.Errorf("writes %q: an unchanged set was sent", api.writes)
 	}
 }

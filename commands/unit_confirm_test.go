@@ -48,7 +48,7 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRu
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f := newFactory(Streams(in, out, errOut), "test")
+	f := newFactory(Streams(in, out, errOut), "test", nil)
 	format := c.format
 	if format == "" {
 		format = "table"
@@ -57,9 +57,9 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRu
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.printer = p
+	f.run.printer = p
 	f.IO.stdinTTY, f.IO.stdoutTTY, f.IO.noPrompt = c.stdinTTY, c.stdoutTTY, c.noPrompt
-	r = &changeRun{IO: f.IO, Msgs: f.msgs, Printer: p, Yes: c.yes, changeFlags: flags}
+	r = &changeRun{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, changeFlags: flags}
 	return r, in, out, errOut
 }
 

@@ -116,7 +116,8 @@ func TestExitErrorUnwraps(t *testing.T) {
 // Message says.
 func TestErrorHintDecidesOnCode(t *testing.T) {
 	sid := "IR" + strings.Repeat("a", 32)
-	f := &Factory{v: viper.New(), creds: &credentials{AccountSid: sid, Profile: "default"}}
+	f := &Factory{v: viper.New(), creds: &credentials{AccountSid: sid, Profile: "default"}, run: &runState{}}
+	f.settings = globalSettings{opts: &f.opts, v: f.v}
 	for _, tt := range []struct {
 		name string
 		err  *client.APIError

@@ -12,18 +12,18 @@ import (
 
 // progressOn returns a factory whose stderr is buf, a terminal or not.
 func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
-	f := &Factory{IO: Streams(strings.NewReader(""), &bytes.Buffer{}, buf)}
+	f := &Factory{IO: Streams(strings.NewReader(""), &bytes.Buffer{}, buf), run: &runState{}}
 	f.IO.stderrTTY = tty
-	f.msgs = &messages{raw: buf, json: func() bool { return jsonMode }}
+	f.run.msgs = &messages{raw: buf, json: func() bool { return jsonMode }}
 	return f
 }
 
 func runProgress(f *Factory) {
-	p := newProgress(f.IO, f.msgs, client.ActionDisable, 250)
+	p := newProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
 	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.wait(30 * time.Second)
-	f.say(levelWarning, "warning: something to say")
+	f.run.msgs.say(levelWarning, "warning: something to say")
 	p.add(50, 0, client.RateLimit{})
 	p.finish()
 }

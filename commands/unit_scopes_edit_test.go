@@ -32,7 +32,7 @@ func TestScopesEditNeedsATerminal(t *testing.T) {
 		ios := Streams(strings.NewReader(""), io.Discard, io.Discard)
 		ios.stdinTTY, ios.stdoutTTY, ios.noPrompt = tty.in, tty.out, tty.noPrompt
 		called := false
-		opts := &ScopesEditOptions{SID: sid, Env: changeEnv{IO: ios, Getenv: func(string) string { return "" },
+		opts := &ScopesEditOptions{SID: sid, Env: cmdEnv{IO: ios, Getenv: func(string) string { return "" },
 			Client: func(context.Context) (*client.Client, error) { called = true; return nil, errors.New("no") }}}
 		err := scopesEditRun(context.Background(), opts)
 		if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {

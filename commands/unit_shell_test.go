@@ -93,12 +93,12 @@ func TestParseRelativePath(t *testing.T) {
 }
 
 func TestAPIFields(t *testing.T) {
-	f := newFactory(Streams(strings.NewReader("from stdin\n"), nil, nil), "test")
+	env := cmdEnv{IO: Streams(strings.NewReader("from stdin\n"), nil, nil)}
 	opts := &APIOptions{
 		RawFields:   []string{"Name=CI deploys", "Scopes[]=reports.read", "Scopes[]=account.read", "Count=3"},
 		TypedFields: []string{"ApiVersion=3", "Ratio=-1.5e3", "On=true", "Off=false", "Description=null", "Note=plain", "Secret=@-"},
 	}
-	fields, err := parseAPIFields(f, opts)
+	fields, err := parseAPIFields(env, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestAPIFields(t *testing.T) {
 		t.Errorf("fields:\n got %s\nwant %s", b, want)
 	}
 	for _, bad := range []string{"NoEquals", "=value", "[]=x"} {
-		if _, err := parseAPIFields(f, &APIOptions{RawFields: []string{bad}}); exitCode(err) != ExitUsage {
+		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); exitCode(err) != ExitUsage {
 			t.Errorf("-f %q: err = %v, want a usage error", bad, err)
 		}
 	}

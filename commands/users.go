@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"iter"
 
 	"github.com/spf13/cobra"
@@ -11,8 +10,19 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
+// UsersListOptions are `users list`'s inputs.
+type UsersListOptions struct {
+	Env  cmdEnv
+	List client.ListOptions
+}
+
+// newUsersCmd is `users` with its one subcommand, `list`.
 func newUsersCmd(f *Factory) *cobra.Command {
-	var lo client.ListOptions
+	return newGroupCmd("users", "The account's users (primary-contact choices)", newUsersListCmd(f, nil))
+}
+
+func newUsersListCmd(f *Factory, runF func(*UsersListOptions) error) *cobra.Command {
+	opts := &UsersListOptions{}
 	list := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -21,22 +31,27 @@ func newUsersCmd(f *Factory) *cobra.Command {
   impactctl users list --jq '.[] | select(.Email | endswith("@example.com")) | .Id'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usersListRun(cmd.Context(), f, lo)
+			opts.Env = f.env()
+			if runF != nil {
+				return runF(opts)
+			}
+			return usersListRun(cmd.Context(), opts)
 		},
 	}
-	list.Flags().IntVarP(&lo.Limit, "limit", "L", 0, "at most N users (0: all)")
-	return newGroupCmd("users", "The account's users (primary-contact choices)", list)
+	list.Flags().IntVarP(&opts.List.Limit, "limit", "L", 0, "at most N users (0: all)")
+	return list
 }
 
-func usersListRun(ctx context.Context, f *Factory, lo client.ListOptions) error {
+func usersListRun(ctx context.Context, opts *UsersListOptions) error {
+	e, lo := opts.Env, opts.List
 	if lo.Limit < 0 {
 		return usageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
 	}
-	c, err := f.Client(ctx)
+	c, err := e.Client(ctx)
 	if err != nil {
 		return err
 	}
-	return printList(f, c.Users(ctx, lo), columns{Header: []string{"ID", "NAME", "EMAIL"}}, func(u client.User) []string {
+	return printList(e, c.Users(ctx, lo), columns{Header: []string{"ID", "NAME", "EMAIL"}}, func(u client.User) []string {
 		return []string{u.Id, u.Name, u.Email}
 	})
 }
@@ -51,8 +66,8 @@ type columns struct {
 }
 
 // printList writes a list as it arrives: rows of a table, or JSON items.
-func printList[T any](f *Factory, items iter.Seq2[T, error], cols columns, row func(T) []string) error {
-	p := f.Printer()
+func printList[T any](e cmdEnv, items iter.Seq2[T, error], cols columns, row func(T) []string) error {
+	p := e.Printer
 	if !p.Table() {
 		lw := p.List()
 		for it, err := range items {
@@ -69,7 +84,7 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], cols columns, row f
 	}
 	// Rows are written as they come, widths settled by the first page,
 	// so a long listing never sits in memory.
-	t := output.NewTableWriter(f.IO.Out, cols.Header...).DropFirst(cols.DropFirst...)
+	t := output.NewTableWriter(e.IO.Out, cols.Header...).DropFirst(cols.DropFirst...)
 	if cols.Paint != nil && p.Colored() {
 		t.Paint(cols.Paint)
 	}
@@ -84,7 +99,7 @@ func printList[T any](f *Factory, items iter.Seq2[T, error], cols columns, row f
 		n++
 	}
 	if n == 0 {
-		fmt.Fprintln(f.IO.ErrOut, "no results")
+		infof(e.IO.ErrOut, "no results")
 	}
 	return t.Close()
 }

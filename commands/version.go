@@ -91,7 +91,15 @@ func (b buildInfo) completedFrom(info *debug.BuildInfo) buildInfo {
 	return b
 }
 
-func newVersionCmd(f *Factory) *cobra.Command {
+// VersionOptions are `version`'s inputs.
+type VersionOptions struct {
+	Env cmdEnv
+	// Version is the version the Factory was made with.
+	Version string
+}
+
+func newVersionCmd(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print impactctl's version, commit and build date",
@@ -99,29 +107,37 @@ func newVersionCmd(f *Factory) *cobra.Command {
   impactctl version -o json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := factoryBuild(f)
-			if !f.Printer().Table() {
-				return f.Printer().Object(b)
+			opts.Env, opts.Version = f.env(), f.Version
+			if runF != nil {
+				return runF(opts)
 			}
-			_, err := fmt.Fprintln(f.IO.Out, b)
-			return err
+			return versionRun(opts)
 		},
 	}
+}
+
+func versionRun(opts *VersionOptions) error {
+	b := buildWithVersion(opts.Version)
+	if !opts.Env.Printer.Table() {
+		return opts.Env.Printer.Object(b)
+	}
+	_, err := fmt.Fprintln(opts.Env.IO.Out, b)
+	return err
 }
 
 // versionText is the version as --version shows it after "impactctl ",
 // the same line as `impactctl version`:
 // "1.2.0 (0123abcd4567, 2026-01-02T03:04:05Z) go1.26.0 linux/amd64".
-func versionText(f *Factory) string {
-	return strings.TrimPrefix(factoryBuild(f).String(), "impactctl ")
+func versionText(version string) string {
+	return strings.TrimPrefix(buildWithVersion(version).String(), "impactctl ")
 }
 
-// factoryBuild is this build, with the version f was made with (the
-// documentation generator names the version it documents).
-func factoryBuild(f *Factory) buildInfo {
+// buildWithVersion is this build, with the version the Factory was made
+// with (the documentation generator names the version it documents).
+func buildWithVersion(version string) buildInfo {
 	b := currentBuild()
-	if f.Version != "" {
-		b.Version = f.Version
+	if version != "" {
+		b.Version = version
 	}
 	return b
 }
