@@ -143,28 +143,8 @@ END;
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
 	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
 `,
-	`
--- When the token stops authenticating (NULL: never).
-ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
--- When the 14-day and 1-day expiry warnings and the expiry notice were written, so
--- each is written once; cleared when expires_at moves.
-ALTER TABLE tokens ADD COLUMN expiry_warned_14d_at INTEGER;
-ALTER TABLE tokens ADD COLUMN expiry_warned_1d_at INTEGER;
-ALTER TABLE tokens ADD COLUMN expired_noted_at INTEGER;
--- After a reset with an overlap: the previous secret (sealed, and its HMAC), good
--- until overlap_expires, and when it was last used.
-ALTER TABLE tokens ADD COLUMN overlap_secret_enc BLOB;
-ALTER TABLE tokens ADD COLUMN overlap_secret_mac BLOB;
-ALTER TABLE tokens ADD COLUMN overlap_expires INTEGER;
-ALTER TABLE tokens ADD COLUMN overlap_last_used INTEGER;
-CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;
-`,
-	`
--- The tokens the server may still have a lifecycle event to write for: an expiry
--- not yet noted, an overlap not yet ended.
-CREATE INDEX tokens_notice_due ON tokens(expires_at) WHERE expires_at IS NOT NULL AND expired_noted_at IS NULL;
-CREATE INDEX tokens_overlap_due ON tokens(overlap_expires) WHERE overlap_expires IS NOT NULL;
-`,
+	lifecycleColumns("INTEGER", "BLOB"),
+	lifecycleIndexes,
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {

@@ -476,3 +476,32 @@ func readSeeded(ctx context.Context, q sqlQuerier) (string, error) {
 	}
 	return kind, nil
 }
+
+// lifecycleColumns is the migration that added expiry and overlapping rotation, for
+// a store whose integers are intType and byte strings blobType.
+func lifecycleColumns(intType, blobType string) string {
+	return fmt.Sprintf(`
+-- When the token stops authenticating (NULL: never).
+ALTER TABLE tokens ADD COLUMN expires_at %[1]s;
+-- When the 14-day and 1-day expiry warnings and the expiry notice were written, so
+-- each is written once across replicas; cleared when expires_at moves.
+ALTER TABLE tokens ADD COLUMN expiry_warned_14d_at %[1]s;
+ALTER TABLE tokens ADD COLUMN expiry_warned_1d_at %[1]s;
+ALTER TABLE tokens ADD COLUMN expired_noted_at %[1]s;
+-- After a reset with an overlap: the previous secret (sealed, and its HMAC), good
+-- until overlap_expires, and when it was last used.
+ALTER TABLE tokens ADD COLUMN overlap_secret_enc %[2]s;
+ALTER TABLE tokens ADD COLUMN overlap_secret_mac %[2]s;
+ALTER TABLE tokens ADD COLUMN overlap_expires %[1]s;
+ALTER TABLE tokens ADD COLUMN overlap_last_used %[1]s;
+CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;
+`, intType, blobType)
+}
+
+// lifecycleIndexes is the migration that added the indexes of the tokens the server
+// may still have a lifecycle event to write for: an expiry not yet noted, an overlap
+// not yet ended. The same on both stores.
+const lifecycleIndexes = `
+CREATE INDEX tokens_notice_due ON tokens(expires_at) WHERE expires_at IS NOT NULL AND expired_noted_at IS NULL;
+CREATE INDEX tokens_overlap_due ON tokens(overlap_expires) WHERE overlap_expires IS NOT NULL;
+`
