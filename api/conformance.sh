@@ -12,31 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=$(api/tools/install.sh)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "conformance: $*" >&2
-  for f in cli.err server.log prism.log; do
-    [ -s "$work/$f" ] && { echo "--- last lines of $f" >&2; tail -n 15 "$work/$f" >&2; }
-  done
-  exit 1
-}
-
-# wait_for FILE PATTERN: until FILE holds a line matching PATTERN (60 s at most).
-wait_for() {
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  fail "timed out waiting for $2 in $(basename "$1")"
-}
+HARNESS=conformance HARNESS_LOGS="cli.err server.log prism.log"
+source api/tools/harness.sh
 
 go build -o "$work/impactctl" ./cmd/impactctl
 

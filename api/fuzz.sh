@@ -15,35 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=$(api/tools/install.sh fuzz)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${FUZZ_KEEP:-}" ]; then
-    echo "fuzz: kept $work" >&2
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-
-fail() {
-  echo "fuzz: $*" >&2
-  for f in cli.err server.log portman.log; do
-    [ -s "$work/$f" ] && { echo "--- last lines of $f" >&2; tail -n 15 "$work/$f" >&2; }
-  done
-  exit 1
-}
-
-# wait_for FILE PATTERN: until FILE holds a line matching PATTERN (60 s at most).
-wait_for() {
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  fail "timed out waiting for $2 in $(basename "$1")"
-}
+HARNESS=fuzz HARNESS_LOGS="cli.err server.log portman.log"
+KEEP_WORK=${KEEP_WORK:-${FUZZ_KEEP:-}}
+source api/tools/harness.sh
 
 go build -o "$work/impactctl" ./cmd/impactctl
 
