@@ -132,18 +132,8 @@ func (s *SQLiteStore) ClaimNotifications(ctx context.Context, now, leaseUntil in
 			AND (account_id, lower(email)) IN (SELECT account_id, lower(email) FROM notifications WHERE `+outboxDue+`
 				GROUP BY account_id, lower(email) ORDER BY min(id) LIMIT $3)
 			RETURNING id`, now, leaseUntil, limit)
-		if err != nil {
-			return fmt.Errorf("claim notifications: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		ids, err = scanIDs(rows, err)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -159,7 +149,6 @@ func (s *SQLiteStore) ClaimNotifications(ctx context.Context, now, leaseUntil in
 func (s *PostgresStore) ClaimNotifications(ctx context.Context, now, leaseUntil int64, limit int) ([]PendingNotification, error) {
 	var ids []int64
 	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
-		ids = ids[:0]
 		rows, err := tx.QueryContext(ctx, `WITH r AS (
 				SELECT account_id, lower(email) AS email FROM notifications WHERE `+outboxDue+`
 				GROUP BY account_id, lower(email) ORDER BY min(id) LIMIT $3 * 4
@@ -174,18 +163,8 @@ func (s *PostgresStore) ClaimNotifications(ctx context.Context, now, leaseUntil 
 			)
 			UPDATE notifications SET lease_until = $2 WHERE id IN (SELECT id FROM picked) RETURNING id`,
 			now, leaseUntil, limit, pgOutboxLock)
-		if err != nil {
-			return fmt.Errorf("claim notifications: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		ids, err = scanIDs(rows, err)
+		return err
 	})
 	if err != nil {
 		return nil, pgError(err)
@@ -412,4 +391,21 @@ func (s *PostgresStore) Suppressed(ctx context.Context, accountID int64, email s
 func (s *PostgresStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
 	got, err := settle(ctx, s.db, want, replace)
 	return got, pgError(err)
+}
+
+// scanIDs reads a claim's RETURNING id rows (or the error running it).
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, fmt.Errorf("claim notifications: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
