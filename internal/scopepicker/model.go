@@ -179,6 +179,14 @@ func (m Model) Cursor() (cat, scope int, ok bool) {
 
 // Update handles a key, a paste or a new terminal size.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.outcome != Open {
+		// The page has ended: keys typed after the one that ended it (read
+		// before the program stops) change nothing.
+		switch msg.(type) {
+		case tea.KeyPressMsg, tea.PasteMsg:
+			return m, nil
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

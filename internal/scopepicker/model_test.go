@@ -362,3 +362,15 @@ func TestEmptyCatalog(t *testing.T) {
 		t.Fatalf("enter: %v", m.Outcome())
 	}
 }
+
+// Keys that arrive after the one that ended the page change nothing: q then
+// enter is still a cancel.
+func TestKeysAfterTheEndChangeNothing(t *testing.T) {
+	var m tea.Model = newPage()
+	for _, k := range []tea.KeyPressMsg{{Code: 'j', Text: "j"}, {Code: 'q', Text: "q"}, {Code: 'j', Text: "j"}, {Code: tea.KeySpace, Text: " "}, {Code: tea.KeyEnter}} {
+		m, _ = m.Update(k)
+	}
+	if got := m.(Model); got.Outcome() != Cancelled || len(got.Selected()) != 0 {
+		t.Fatalf("outcome %v selected %v after q then more keys, want a cancel with nothing", got.Outcome(), got.Selected())
+	}
+}
