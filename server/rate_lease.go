@@ -45,6 +45,11 @@ type leaseEntry struct {
 	count   int64 // the window's count after the latest lease this replica saw, at most the limit
 	unspent int64 // units leased and not yet spent
 	users   int   // requests holding the entry; guarded by pgLeases.mu, not mu
+	// inflight counts this replica's leases not yet answered; landed is
+	// signalled (on mu) as each one lands, so a request is refused only when no
+	// unit is held or on its way.
+	inflight int
+	landed   *sync.Cond
 }
 
 func newPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
@@ -108,12 +113,18 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 		e.mu.Unlock()
 		return b, true, nil
 	}
+	e.inflight++
 	e.mu.Unlock()
 
 	start, count, err := p.w.lease(ctx, key, now, int64(p.size))
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.inflight--
+	if e.landed == nil {
+		e.landed = sync.NewCond(&e.mu)
+	}
+	defer e.landed.Broadcast()
 	if err != nil {
 		return budget{}, false, err
 	}
@@ -132,8 +143,12 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 	e.count = max(e.count, min(count, int64(p.w.rate.N)))
 	e.unspent += granted
 	// Units another lease brought in meanwhile serve this request too, so a single
-	// server refuses only once every unit it was granted is spent.
-	if e.unspent == 0 {
+	// server refuses only once every unit it was granted is spent: a lease still
+	// on its way may bring some.
+	for e.unspent == 0 && e.inflight > 0 && e.start == start {
+		e.landed.Wait()
+	}
+	if e.unspent == 0 || e.start != start {
 		return p.budgetOf(e, now), false, nil
 	}
 	e.unspent--
