@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/ratelimit"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -57,8 +58,8 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	res, err := h.svc.Authenticate(ctx, sid, secret, g, target)
 	if err != nil {
 		// An expired token presented its right secret: no failed authentication.
-		if ae, refused := asAPIError(err); refused && ae.Code != contract.CodeTokenExpired && h.authFail.enabled() {
-			if cerr := h.authFail.add(ctx, infoOf(ctx).clientKey); cerr != nil {
+		if ae, refused := asAPIError(err); refused && ae.Code != contract.CodeTokenExpired && h.authFail.Enabled() {
+			if cerr := h.authFail.Add(ctx, infoOf(ctx).clientKey); cerr != nil {
 				return nil, cerr
 			}
 		}
@@ -78,14 +79,14 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	if ep.scope != "" && !t.hasScope(ep.scope) {
 		return nil, forbiddenScope(ep.scope)
 	}
-	if h.rate.enabled() {
-		b, ok, err := h.rate.take(ctx, t.SID)
+	if h.rate.Enabled() {
+		b, ok, err := h.rate.Take(ctx, t.SID)
 		if err != nil {
 			return nil, err
 		}
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, rateLimited(seconds(b.Reset))
+			return nil, rateLimited(ratelimit.Seconds(b.Reset))
 		}
 	}
 	if err := checkBody(r); err != nil {

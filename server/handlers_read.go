@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/ratelimit"
 )
 
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
@@ -20,12 +21,12 @@ func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error
 	prev := c.previous
 	b.UsingPreviousAuthToken = &prev
 	rl := &rateBody{}
-	if h.rate.enabled() {
-		bud, err := h.rate.peek(r.Context(), c.caller.SID)
+	if h.rate.Enabled() {
+		bud, err := h.rate.Peek(r.Context(), c.caller.SID)
 		if err != nil {
 			return err
 		}
-		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: seconds(bud.Reset)}
+		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: ratelimit.Seconds(bud.Reset)}
 	}
 	b.RateLimit = rl
 	writeToken(w, http.StatusOK, b)

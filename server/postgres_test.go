@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/ratelimit"
 )
 
 // postgresDSNEnv names the environment variable holding a PostgreSQL URL for tests:
@@ -197,7 +199,7 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	rate := Rate{N: 50, Per: time.Hour}
-	replicas := []*pgWindows{newPGWindows(pools[0], "token", rate, clock.Now), newPGWindows(pools[1], "token", rate, clock.Now)}
+	replicas := []ratelimit.Counter{ratelimit.NewPGWindows(pools[0], "token", rate, clock.Now), ratelimit.NewPGWindows(pools[1], "token", rate, clock.Now)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	granted := 0
@@ -205,7 +207,7 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, ok, err := replicas[i%2].take(ctx, "IRtoken")
+			_, ok, err := replicas[i%2].Take(ctx, "IRtoken")
 			if err != nil {
 				t.Error(err)
 				return
@@ -221,34 +223,34 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 	if granted != 50 {
 		t.Fatalf("granted %d of 80 requests, want the budget of 50", granted)
 	}
-	b, err := replicas[1].peek(ctx, "IRtoken")
+	b, err := replicas[1].Peek(ctx, "IRtoken")
 	if err != nil || b.Remaining != 0 || b.Limit != 50 || b.Reset != time.Hour {
 		t.Fatalf("peek after spending: %+v %v", b, err)
 	}
-	if b, err := replicas[0].peek(ctx, "IRother"); err != nil || b.Remaining != 50 {
+	if b, err := replicas[0].Peek(ctx, "IRother"); err != nil || b.Remaining != 50 {
 		t.Fatalf("another key's budget: %+v %v", b, err)
 	}
 	clock.Advance(time.Hour)
-	b, ok, err := replicas[1].take(ctx, "IRtoken")
+	b, ok, err := replicas[1].Take(ctx, "IRtoken")
 	if err != nil || !ok || b.Remaining != 49 || b.Reset != time.Hour {
 		t.Fatalf("after the window: %+v %v %v", b, ok, err)
 	}
 
-	fails := []*pgWindows{newPGWindows(pools[0], "auth_fail", Rate{N: 3, Per: time.Minute}, clock.Now),
-		newPGWindows(pools[1], "auth_fail", Rate{N: 3, Per: time.Minute}, clock.Now)}
+	fails := []ratelimit.Counter{ratelimit.NewPGWindows(pools[0], "auth_fail", Rate{N: 3, Per: time.Minute}, clock.Now),
+		ratelimit.NewPGWindows(pools[1], "auth_fail", Rate{N: 3, Per: time.Minute}, clock.Now)}
 	for i := range 3 {
-		if _, over, err := fails[1].exhausted(ctx, "192.0.2.7"); err != nil || over {
+		if _, over, err := fails[1].Exhausted(ctx, "192.0.2.7"); err != nil || over {
 			t.Fatalf("blocked after %d failures (%v)", i, err)
 		}
-		if err := fails[i%2].add(ctx, "192.0.2.7"); err != nil {
+		if err := fails[i%2].Add(ctx, "192.0.2.7"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if b, over, err := fails[1].exhausted(ctx, "192.0.2.7"); err != nil || !over || b.Reset != time.Minute {
+	if b, over, err := fails[1].Exhausted(ctx, "192.0.2.7"); err != nil || !over || b.Reset != time.Minute {
 		t.Fatalf("after 3 failures over both replicas: %+v blocked=%v %v", b, over, err)
 	}
 	clock.Advance(time.Minute)
-	if _, over, err := fails[0].exhausted(ctx, "192.0.2.7"); err != nil || over {
+	if _, over, err := fails[0].Exhausted(ctx, "192.0.2.7"); err != nil || over {
 		t.Fatalf("still blocked after the window (%v)", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/impactcom/impactctl/server/ratelimit"
 )
 
 // maxBody is the largest request body accepted; more is 413.
@@ -37,8 +39,8 @@ type Options struct {
 type handler struct {
 	svc      TokenService
 	log      *slog.Logger
-	rate     counter
-	authFail counter
+	rate     ratelimit.Counter
+	authFail ratelimit.Counter
 	trusted  []netip.Prefix
 	mux      *http.ServeMux
 }
@@ -51,8 +53,8 @@ func New(store Store, opts Options) http.Handler {
 	h := &handler{
 		svc:      svc,
 		log:      opts.Logger,
-		rate:     newCounter(store, scopeTokenBudget, opts.RateLimit),
-		authFail: newCounter(store, scopeAuthFailures, opts.AuthFailLimit),
+		rate:     newCounter(store, ratelimit.ScopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(store, ratelimit.ScopeAuthFailures, opts.AuthFailLimit),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
@@ -132,15 +134,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"request_id", info.requestID)
 	}()
 
-	if h.authFail.enabled() {
-		b, blocked, err := h.authFail.exhausted(r.Context(), info.clientKey)
+	if h.authFail.Enabled() {
+		b, blocked, err := h.authFail.Exhausted(r.Context(), info.clientKey)
 		if err != nil {
 			h.log.Error("read failed authentications", "error", err)
 			writeError(sw, internalError())
 			return
 		}
 		if blocked {
-			writeError(sw, authFailLimited(seconds(b.Reset)))
+			writeError(sw, authFailLimited(ratelimit.Seconds(b.Reset)))
 			return
 		}
 	}
@@ -196,8 +198,8 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func setRateHeaders(w http.ResponseWriter, b budget) {
+func setRateHeaders(w http.ResponseWriter, b ratelimit.Budget) {
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(b.Limit))
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(b.Remaining))
-	w.Header().Set("X-RateLimit-Reset", strconv.Itoa(seconds(b.Reset)))
+	w.Header().Set("X-RateLimit-Reset", strconv.Itoa(ratelimit.Seconds(b.Reset)))
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/impactcom/impactctl/server/ratelimit"
 )
 
 // PostgresStore keeps accounts, tokens and idempotency records in PostgreSQL, for
@@ -92,11 +94,11 @@ func (s *PostgresStore) Env() *Env { return s.env }
 
 // counter keeps scope's fixed windows in the database, shared by every replica: token
 // budgets in leases of a few units (pgLeases), failed authentications one by one.
-func (s *PostgresStore) counter(scope string, rate Rate) counter {
-	if scope == scopeTokenBudget {
-		return newPGLeases(s.db, rate, s.env.now)
+func (s *PostgresStore) counter(scope string, rate Rate) ratelimit.Counter {
+	if scope == ratelimit.ScopeTokenBudget {
+		return ratelimit.NewPGLeases(s.db, rate, s.env.now)
 	}
-	return newPGWindows(s.db, scope, rate, s.env.now)
+	return ratelimit.NewPGWindows(s.db, scope, rate, s.env.now)
 }
 
 // Close writes pending touches and closes the connection pool; closing again does nothing.

@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 // maxLease is the most units of a token's window a replica takes at once.
 const maxLease = 10
 
-// leaseSize is how many units a replica takes from the shared window at a time: 1% of
+// LeaseSize is how many units a replica takes from the shared window at a time: 1% of
 // the limit, at least 1 and at most maxLease.
-func leaseSize(r Rate) int {
+func LeaseSize(r Rate) int {
 	return max(1, min(r.N/100, maxLease))
 }
 
@@ -52,12 +52,12 @@ type leaseEntry struct {
 	landed   *sync.Cond
 }
 
-func newPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
-	return &pgLeases{w: newPGWindows(db, scopeTokenBudget, rate, now), size: leaseSize(rate),
+func NewPGLeases(db *sql.DB, rate Rate, now func() time.Time) *pgLeases {
+	return &pgLeases{w: NewPGWindows(db, ScopeTokenBudget, rate, now), size: LeaseSize(rate),
 		entries: map[string]*leaseEntry{}}
 }
 
-func (p *pgLeases) enabled() bool { return p != nil && p.w.enabled() }
+func (p *pgLeases) Enabled() bool { return p != nil && p.w.Enabled() }
 
 // entry finds key's entry, kept until the caller calls release: a sweep of ended
 // windows leaves it be.
@@ -92,13 +92,13 @@ func (p *pgLeases) release(e *leaseEntry) {
 
 // budgetOf reports what this replica knows is left of e's window: the units no replica
 // had leased at its last lease, plus its own unspent ones. The caller holds e.mu.
-func (p *pgLeases) budgetOf(e *leaseEntry, now time.Time) budget {
+func (p *pgLeases) budgetOf(e *leaseEntry, now time.Time) Budget {
 	b := p.w.budgetOf(e.start, e.count, now)
 	b.Remaining += int(e.unspent)
 	return b
 }
 
-func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
+func (p *pgLeases) Take(ctx context.Context, key string) (Budget, bool, error) {
 	now := p.w.now()
 	per := p.w.rate.Per.Milliseconds()
 	e := p.entry(key, now)
@@ -126,7 +126,7 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 	}
 	defer e.landed.Broadcast()
 	if err != nil {
-		return budget{}, false, err
+		return Budget{}, false, err
 	}
 	// The units this lease got: those from the window's count before it (count - size)
 	// up to the limit.
@@ -155,11 +155,11 @@ func (p *pgLeases) take(ctx context.Context, key string) (budget, bool, error) {
 	return p.budgetOf(e, now), true, nil
 }
 
-func (p *pgLeases) peek(ctx context.Context, key string) (budget, error) {
+func (p *pgLeases) Peek(ctx context.Context, key string) (Budget, error) {
 	now := p.w.now()
-	b, err := p.w.peek(ctx, key)
+	b, err := p.w.Peek(ctx, key)
 	if err != nil {
-		return budget{}, err
+		return Budget{}, err
 	}
 	e := p.entry(key, now)
 	defer p.release(e)
@@ -171,12 +171,12 @@ func (p *pgLeases) peek(ctx context.Context, key string) (budget, error) {
 	return b, nil
 }
 
-// add and exhausted count events exactly, as the windows they lease from do; the
+// Add and exhausted count events exactly, as the windows they lease from do; the
 // token budget never calls them.
-func (p *pgLeases) add(ctx context.Context, key string) error { return p.w.add(ctx, key) }
+func (p *pgLeases) Add(ctx context.Context, key string) error { return p.w.Add(ctx, key) }
 
-func (p *pgLeases) exhausted(ctx context.Context, key string) (budget, bool, error) {
-	return p.w.exhausted(ctx, key)
+func (p *pgLeases) Exhausted(ctx context.Context, key string) (Budget, bool, error) {
+	return p.w.Exhausted(ctx, key)
 }
 
 // lease adds n units to key's window and answers the window after: the units granted

@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"fmt"
@@ -73,8 +73,8 @@ type window struct {
 	count int
 }
 
-// budget is what the X-RateLimit-* headers report.
-type budget struct {
+// Budget is what the X-RateLimit-* headers report.
+type Budget struct {
 	Limit     int
 	Remaining int
 	Reset     time.Duration
@@ -84,7 +84,7 @@ func newLimiter(rate Rate, now func() time.Time) *limiter {
 	return &limiter{rate: rate, now: now, windows: map[string]*window{}}
 }
 
-func (l *limiter) enabled() bool { return l != nil && l.rate.N > 0 && l.rate.Per > 0 }
+func (l *limiter) Enabled() bool { return l != nil && l.rate.N > 0 && l.rate.Per > 0 }
 
 // current returns the live window for key, starting a new one when the old has ended.
 // The caller holds l.mu.
@@ -108,7 +108,7 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-func (l *limiter) budgetOf(w *window, now time.Time) budget {
+func (l *limiter) budgetOf(w *window, now time.Time) Budget {
 	rem := l.rate.N - w.count
 	if rem < 0 {
 		rem = 0
@@ -117,11 +117,11 @@ func (l *limiter) budgetOf(w *window, now time.Time) budget {
 	if reset < 0 {
 		reset = 0
 	}
-	return budget{Limit: l.rate.N, Remaining: rem, Reset: reset}
+	return Budget{Limit: l.rate.N, Remaining: rem, Reset: reset}
 }
 
-// take spends one request of key's budget; ok is false when none was left.
-func (l *limiter) take(key string) (budget, bool) {
+// Take spends one request of key's budget; ok is false when none was left.
+func (l *limiter) Take(key string) (Budget, bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -133,24 +133,24 @@ func (l *limiter) take(key string) (budget, bool) {
 	return l.budgetOf(w, now), true
 }
 
-// peek reports key's budget without spending any.
-func (l *limiter) peek(key string) budget {
+// Peek reports key's budget without spending any.
+func (l *limiter) Peek(key string) Budget {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.budgetOf(l.current(key, now), now)
 }
 
-// add counts one event against key (a failed authentication).
-func (l *limiter) add(key string) {
+// Add counts one event against key (a failed authentication).
+func (l *limiter) Add(key string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.current(key, now).count++
 }
 
-// exhausted reports whether key has used its whole budget in the current window.
-func (l *limiter) exhausted(key string) (budget, bool) {
+// Exhausted reports whether key has used its whole budget in the current window.
+func (l *limiter) Exhausted(key string) (Budget, bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -159,7 +159,7 @@ func (l *limiter) exhausted(key string) (budget, bool) {
 }
 
 // seconds rounds a wait up to whole seconds, at least 1, for Retry-After and X-RateLimit-Reset.
-func seconds(d time.Duration) int {
+func Seconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	if s < 1 {
 		s = 1

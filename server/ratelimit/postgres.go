@@ -1,4 +1,4 @@
-package server
+package ratelimit
 
 import (
 	"context"
@@ -8,60 +8,52 @@ import (
 	"time"
 )
 
-// counter keeps fixed-window counts per key: a token's request budget or a client
+// Counter keeps fixed-window counts per key: a token's request budget or a client
 // address's failed authentications. The in-memory limiter serves one process; pgWindows
 // keeps the windows in PostgreSQL, so every replica spends from one budget.
-type counter interface {
-	enabled() bool
-	// take spends one request of key's budget; ok is false when none was left.
-	take(ctx context.Context, key string) (b budget, ok bool, err error)
-	// peek reports key's budget without spending any.
-	peek(ctx context.Context, key string) (budget, error)
-	// add counts one event against key.
-	add(ctx context.Context, key string) error
-	// exhausted reports whether key has used its whole budget in the current window.
-	exhausted(ctx context.Context, key string) (budget, bool, error)
+type Counter interface {
+	Enabled() bool
+	// Take spends one request of key's budget; ok is false when none was left.
+	Take(ctx context.Context, key string) (b Budget, ok bool, err error)
+	// Peek reports key's budget without spending any.
+	Peek(ctx context.Context, key string) (Budget, error)
+	// Add counts one event against key.
+	Add(ctx context.Context, key string) error
+	// Exhausted reports whether key has used its whole budget in the current window.
+	Exhausted(ctx context.Context, key string) (Budget, bool, error)
 }
 
 // The scopes of the counters a server keeps.
 const (
-	scopeTokenBudget  = "token"     // requests per token SID
-	scopeAuthFailures = "auth_fail" // failed authentications per client address
+	ScopeTokenBudget  = "token"     // requests per token SID
+	ScopeAuthFailures = "auth_fail" // failed authentications per client address
 )
 
-// newCounter keeps scope's windows where every server on st sees them: in the
-// database when st is shared by replicas (PostgreSQL), else in this process's memory.
-func newCounter(st Store, scope string, rate Rate) counter {
-	if shared, ok := st.(sharedCounters); ok {
-		return shared.counter(scope, rate)
-	}
-	return memoryCounter{newLimiter(rate, st.Env().now)}
+// Memory keeps rate's windows in this process's memory: the counter of a server
+// that shares its store with no other (SQLite).
+func Memory(rate Rate, now func() time.Time) Counter {
+	return memoryCounter{newLimiter(rate, now)}
 }
 
-// sharedCounters is a Store that keeps counters every server on it shares.
-type sharedCounters interface {
-	counter(scope string, rate Rate) counter
-}
-
-// memoryCounter adapts the in-process limiter to counter.
+// memoryCounter adapts the in-process limiter to Counter.
 type memoryCounter struct{ l *limiter }
 
-func (m memoryCounter) enabled() bool { return m.l.enabled() }
+func (m memoryCounter) Enabled() bool { return m.l.Enabled() }
 
-func (m memoryCounter) take(_ context.Context, key string) (budget, bool, error) {
-	b, ok := m.l.take(key)
+func (m memoryCounter) Take(_ context.Context, key string) (Budget, bool, error) {
+	b, ok := m.l.Take(key)
 	return b, ok, nil
 }
 
-func (m memoryCounter) peek(_ context.Context, key string) (budget, error) { return m.l.peek(key), nil }
+func (m memoryCounter) Peek(_ context.Context, key string) (Budget, error) { return m.l.Peek(key), nil }
 
-func (m memoryCounter) add(_ context.Context, key string) error {
-	m.l.add(key)
+func (m memoryCounter) Add(_ context.Context, key string) error {
+	m.l.Add(key)
 	return nil
 }
 
-func (m memoryCounter) exhausted(_ context.Context, key string) (budget, bool, error) {
-	b, over := m.l.exhausted(key)
+func (m memoryCounter) Exhausted(_ context.Context, key string) (Budget, bool, error) {
+	b, over := m.l.Exhausted(key)
 	return b, over, nil
 }
 
@@ -72,20 +64,20 @@ func (m memoryCounter) exhausted(_ context.Context, key string) (budget, bool, e
 // spent either way and restarts on time.
 type pgWindows struct {
 	db    *sql.DB
-	scope string // scopeTokenBudget or scopeAuthFailures
+	scope string // ScopeTokenBudget or ScopeAuthFailures
 	rate  Rate
 	now   func() time.Time
 
 	lastSweep atomic.Int64 // Unix milliseconds of the last delete of ended windows
 }
 
-func newPGWindows(db *sql.DB, scope string, rate Rate, now func() time.Time) *pgWindows {
+func NewPGWindows(db *sql.DB, scope string, rate Rate, now func() time.Time) *pgWindows {
 	return &pgWindows{db: db, scope: scope, rate: rate, now: now}
 }
 
-func (p *pgWindows) enabled() bool { return p != nil && p.rate.N > 0 && p.rate.Per > 0 }
+func (p *pgWindows) Enabled() bool { return p != nil && p.rate.N > 0 && p.rate.Per > 0 }
 
-func (p *pgWindows) budgetOf(start, count int64, now time.Time) budget {
+func (p *pgWindows) budgetOf(start, count int64, now time.Time) Budget {
 	rem := int64(p.rate.N) - count
 	if rem < 0 {
 		rem = 0
@@ -94,7 +86,7 @@ func (p *pgWindows) budgetOf(start, count int64, now time.Time) budget {
 	if reset < 0 {
 		reset = 0
 	}
-	return budget{Limit: p.rate.N, Remaining: int(rem), Reset: reset}
+	return Budget{Limit: p.rate.N, Remaining: int(rem), Reset: reset}
 }
 
 // upsert counts one event against key and answers the window after it.
@@ -113,16 +105,16 @@ func (p *pgWindows) upsert(ctx context.Context, key string, now time.Time) (star
 	return start, count, nil
 }
 
-func (p *pgWindows) take(ctx context.Context, key string) (budget, bool, error) {
+func (p *pgWindows) Take(ctx context.Context, key string) (Budget, bool, error) {
 	now := p.now()
 	start, count, err := p.upsert(ctx, key, now)
 	if err != nil {
-		return budget{}, false, err
+		return Budget{}, false, err
 	}
 	return p.budgetOf(start, count, now), count <= int64(p.rate.N), nil
 }
 
-func (p *pgWindows) add(ctx context.Context, key string) error {
+func (p *pgWindows) Add(ctx context.Context, key string) error {
 	_, _, err := p.upsert(ctx, key, p.now())
 	return err
 }
@@ -142,20 +134,20 @@ func (p *pgWindows) current(ctx context.Context, key string, now time.Time) (sta
 	return start, count, nil
 }
 
-func (p *pgWindows) peek(ctx context.Context, key string) (budget, error) {
+func (p *pgWindows) Peek(ctx context.Context, key string) (Budget, error) {
 	now := p.now()
 	start, count, err := p.current(ctx, key, now)
 	if err != nil {
-		return budget{}, err
+		return Budget{}, err
 	}
 	return p.budgetOf(start, count, now), nil
 }
 
-func (p *pgWindows) exhausted(ctx context.Context, key string) (budget, bool, error) {
+func (p *pgWindows) Exhausted(ctx context.Context, key string) (Budget, bool, error) {
 	now := p.now()
 	start, count, err := p.current(ctx, key, now)
 	if err != nil {
-		return budget{}, false, err
+		return Budget{}, false, err
 	}
 	return p.budgetOf(start, count, now), count >= int64(p.rate.N), nil
 }

@@ -3,19 +3,12 @@ package server
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
-)
 
-func TestLeaseSize(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{1, 1}, {99, 1}, {250, 2}, {1000, 10}, {5000, 10}, {1000000000, 10}} {
-		if got := leaseSize(Rate{N: c.n, Per: time.Hour}); got != c.want {
-			t.Errorf("leaseSize(%d/h) = %d, want %d", c.n, got, c.want)
-		}
-	}
-}
+	"github.com/impactcom/impactctl/server/ratelimit"
+)
 
 // leasePools opens n connection pools on one fresh PostgreSQL database: n replicas.
 func leasePools(t *testing.T, n int) []*sql.DB {
@@ -39,7 +32,7 @@ func leasePools(t *testing.T, n int) []*sql.DB {
 
 // spend sends requests takes for key spread over the replicas, concurrently, and
 // answers how many each replica granted.
-func spend(t *testing.T, replicas []*pgLeases, key string, requests int) []int {
+func spend(t *testing.T, replicas []ratelimit.Counter, key string, requests int) []int {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -51,7 +44,7 @@ func spend(t *testing.T, replicas []*pgLeases, key string, requests int) []int {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			r := i % len(replicas)
-			_, ok, err := replicas[r].take(context.Background(), key)
+			_, ok, err := replicas[r].Take(context.Background(), key)
 			if err != nil {
 				t.Error(err)
 				return
@@ -75,8 +68,8 @@ func TestPostgresRateLeasesAcrossReplicas(t *testing.T) {
 	pools := leasePools(t, 2)
 	clock := &testClock{t: testEpoch}
 	rate := Rate{N: 1000, Per: time.Hour}
-	size := leaseSize(rate)
-	replicas := []*pgLeases{newPGLeases(pools[0], rate, clock.Now), newPGLeases(pools[1], rate, clock.Now)}
+	size := ratelimit.LeaseSize(rate)
+	replicas := []ratelimit.Counter{ratelimit.NewPGLeases(pools[0], rate, clock.Now), ratelimit.NewPGLeases(pools[1], rate, clock.Now)}
 	for window := range 2 {
 		got := spend(t, replicas, "IRtoken", 1500)
 		total := got[0] + got[1]
@@ -92,7 +85,7 @@ func TestPostgresRateLeasesAcrossReplicas(t *testing.T) {
 			t.Fatalf("window %d: one replica granted nothing: %v", window, got)
 		}
 		for i, r := range replicas {
-			b, ok, err := r.take(context.Background(), "IRtoken")
+			b, ok, err := r.Take(context.Background(), "IRtoken")
 			if err != nil || ok || b.Remaining != 0 {
 				t.Fatalf("window %d: replica %d after the budget: %+v ok=%v %v", window, i, b, ok, err)
 			}
@@ -109,17 +102,17 @@ func TestPostgresRateLeasesSingleServerExact(t *testing.T) {
 	clock := &testClock{t: testEpoch}
 	for _, n := range []int{7, 250, 1000} {
 		rate := Rate{N: n, Per: time.Hour}
-		one := newPGLeases(pools[0], rate, clock.Now)
+		one := ratelimit.NewPGLeases(pools[0], rate, clock.Now)
 		key := "IRconcurrent"
-		if got := spend(t, []*pgLeases{one}, key, n+n/2+3); got[0] != n {
+		if got := spend(t, []ratelimit.Counter{one}, key, n+n/2+3); got[0] != n {
 			t.Fatalf("limit %d: granted %d of %d concurrent requests", n, got[0], n+n/2+3)
 		}
-		if b, err := one.peek(context.Background(), key); err != nil || b.Remaining != 0 {
+		if b, err := one.Peek(context.Background(), key); err != nil || b.Remaining != 0 {
 			t.Fatalf("limit %d: peek after the budget: %+v %v", n, b, err)
 		}
 		key = "IRsequential"
 		for i := range n + 2 {
-			b, ok, err := one.take(context.Background(), key)
+			b, ok, err := one.Take(context.Background(), key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,36 +121,15 @@ func TestPostgresRateLeasesSingleServerExact(t *testing.T) {
 				t.Fatalf("limit %d, request %d: %+v ok=%v, want Remaining %d", n, i+1, b, ok, want)
 			}
 			if i == n/2 {
-				if p, err := one.peek(context.Background(), key); err != nil || p.Remaining != want {
+				if p, err := one.Peek(context.Background(), key); err != nil || p.Remaining != want {
 					t.Fatalf("limit %d: peek after %d requests: %+v %v, want %d", n, i+1, p, err, want)
 				}
 			}
 		}
 		clock.Advance(time.Hour)
-		if b, ok, err := one.take(context.Background(), key); err != nil || !ok || b.Remaining != n-1 || b.Reset != time.Hour {
+		if b, ok, err := one.Take(context.Background(), key); err != nil || !ok || b.Remaining != n-1 || b.Reset != time.Hour {
 			t.Fatalf("limit %d: after the window: %+v %v %v", n, b, ok, err)
 		}
 		clock.Advance(time.Hour)
 	}
-}
-
-// Past 10,000 tokens a replica forgets the ones whose window has ended, never one a
-// request is using.
-func TestRateLeaseEntriesSwept(t *testing.T) {
-	clock := &testClock{t: testEpoch}
-	p := newPGLeases(nil, Rate{N: 1000, Per: time.Minute}, clock.Now)
-	held := p.entry("IRheld", clock.Now())
-	kept := p.entry("IRkept", clock.Now())
-	kept.start = clock.Now().UnixMilli() // a live window
-	p.release(kept)
-	for i := range 10000 {
-		p.entries[fmt.Sprintf("IRended%d", i)] = &leaseEntry{start: clock.Now().UnixMilli()}
-	}
-	clock.Advance(time.Hour)
-	kept.start = clock.Now().UnixMilli()
-	p.release(p.entry("IRnew", clock.Now()))
-	if len(p.entries) != 3 || p.entries["IRheld"] != held || p.entries["IRkept"] != kept || p.entries["IRnew"] == nil {
-		t.Fatalf("after the sweep: %d entries", len(p.entries))
-	}
-	p.release(held)
 }
