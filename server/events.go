@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // Event types: every change to a token writes exactly one, in the change's transaction.
@@ -37,11 +39,11 @@ var EventTypes = []string{evCreated, evDuplicated, evEdited, evScopesChanged, ev
 
 // Notification states. OFF: the server sends no mail, so nothing waits to be sent.
 const (
-	NotificationPending    = "PENDING"
-	NotificationSent       = "SENT"
-	NotificationFailed     = "FAILED"
-	NotificationSuppressed = "SUPPRESSED"
-	NotificationOff        = "OFF"
+	NotificationPending    = outbox.NotificationPending
+	NotificationSent       = outbox.NotificationSent
+	NotificationFailed     = outbox.NotificationFailed
+	NotificationSuppressed = outbox.NotificationSuppressed
+	NotificationOff        = outbox.NotificationOff
 )
 
 // event is one change to a token as stored. It never holds a secret or any part of one.

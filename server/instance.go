@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // Config is what Start needs to run a server.
@@ -154,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	inst.stopPrune, inst.pruned = stop, make(chan struct{})
-	var ml *mailer
+	var ml *outbox.Sender
 	if cfg.Mailing != nil {
 		m := *cfg.Mailing
 		if m.PublicURL == "" {
@@ -192,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		var wg sync.WaitGroup
 		if ml != nil {
 			// Updates leave after commit, in the background, never inside a transaction.
-			wg.Go(func() { ml.run(pctx) })
+			wg.Go(func() { ml.Run(pctx) })
 		}
 		if !cfg.OneShot {
 			// Every replica looks; each event is written once (see noteAccount).

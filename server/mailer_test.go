@@ -19,6 +19,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/impactcom/impactctl/server/mail"
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // fakeSender records the messages the mailer sends and answers next (Sent when empty).
@@ -56,15 +57,21 @@ func withMail(o *Options) { o.Mail = true }
 // mailTest is a test server that sends mail, with its mailer driven by the test.
 type mailTest struct {
 	*testServer
-	ml   *mailer
+	ml   *outbox.Sender
 	logs *bytes.Buffer
 }
 
 func newMailTest(t *testing.T, sender MessageSender) *mailTest {
 	t.Helper()
+	return newMailTestRate(t, sender, 0)
+}
+
+// newMailTestRate is newMailTest with an account's hourly message limit (0: the default).
+func newMailTestRate(t *testing.T, sender MessageSender, rate int) *mailTest {
+	t.Helper()
 	ts := newTestServer(t, withMail)
 	logs := &bytes.Buffer{}
-	ml, err := newMailer(ts.store, &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url},
+	ml, err := newMailer(ts.store, &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url, Rate: rate},
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +81,7 @@ func newMailTest(t *testing.T, sender MessageSender) *mailTest {
 
 func (mt *mailTest) drain() {
 	mt.t.Helper()
-	if err := mt.ml.drain(context.Background()); err != nil {
+	if err := mt.ml.Drain(context.Background()); err != nil {
 		mt.t.Fatal(err)
 	}
 }
@@ -238,8 +245,7 @@ func TestMailHourlyDigest(t *testing.T) {
 func TestMailAccountRate(t *testing.T) {
 	t.Parallel()
 	f := &fakeSender{}
-	mt := newMailTest(t, f)
-	mt.ml.rate = 3
+	mt := newMailTestRate(t, f, 3)
 	admin := mt.cred("admin")
 	var sids []string
 	for i := range 5 {
@@ -319,18 +325,19 @@ func TestMailLeaseTakeover(t *testing.T) {
 	admin := mt.cred("admin")
 	mt.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+sid+"/Disable", admin, nil).want(t, http.StatusOK)
 	now := mt.clock.Now()
-	claimed, err := mt.ml.st.ClaimNotifications(context.Background(), now.Unix(), now.Add(mailLease).Unix(), 8)
+	claimed, err := mt.store.(outbox.Store).ClaimNotifications(context.Background(), now.Unix(), now.Add(outbox.Lease).Unix(), 8)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
 	// The first sender got as far as the SMTP server, then died.
-	first, _ := mt.ml.composer.Compose(mustUpdates(t, claimed)[0])
+	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: unsubscribeSigner(mt.store.Env(), mt.url)}
+	first, _ := composer.Compose(mustUpdates(t, claimed)[0])
 	f.Send(context.Background(), first)
 	mt.drain()
 	if len(f.messages()) != 1 {
 		t.Fatal("another sender took a leased message")
 	}
-	mt.clock.Advance(mailLease)
+	mt.clock.Advance(outbox.Lease)
 	mt.drain()
 	msgs := f.messages()
 	if len(msgs) != 2 || messageID(msgs[0]) == "" || messageID(msgs[0]) != messageID(msgs[1]) {
@@ -340,7 +347,7 @@ func TestMailLeaseTakeover(t *testing.T) {
 
 func mustUpdates(t *testing.T, rows []PendingNotification) []mail.Update {
 	t.Helper()
-	u, _, err := updatesOf(rows)
+	u, _, err := outbox.UpdatesOf(rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +510,7 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	}
 	ts := &testServer{t: t, url: srv.URL, store: stores[0], clock: clock, creds: creds, client: &http.Client{Transport: testTransport(t)}}
 	var senders [2]*fakeSender
-	var mailers [2]*mailer
+	var mailers [2]*outbox.Sender
 	for i := range mailers {
 		senders[i] = &fakeSender{}
 		ml, err := newMailer(stores[i], &Mailing{Sender: senders[i], From: "tokens@impact.example", PublicURL: srv.URL}, nil)
@@ -527,7 +534,7 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, ml := range mailers {
 		wg.Go(func() {
-			if err := ml.drain(ctx); err != nil {
+			if err := ml.Drain(ctx); err != nil {
 				t.Error(err)
 			}
 		})

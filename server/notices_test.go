@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // eventTypes lists a token's events as the API shows them, newest first.
@@ -312,11 +314,11 @@ func TestNoticeMailSaysWhen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b eventBody
-		if err := json.Unmarshal(raw, &b); err != nil {
+		updates, _, err := outbox.UpdatesOf([]PendingNotification{{Event: raw, Email: "dev@example.com"}})
+		if err != nil {
 			t.Fatal(err)
 		}
-		u := tokenUpdateOf(b, "dev@example.com")
+		u := updates[0].Tokens[0]
 		if e.Type == evOverlapEnded {
 			if u.PreviousExpires.Unix() != ran {
 				t.Errorf("%s: %s", e.Type, raw)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // eventsTable is the events table of the migration that added it, for a store
@@ -60,36 +62,8 @@ CREATE INDEX notifications_pending ON notifications(next_attempt, id) WHERE stat
 `
 }
 
-// PendingNotification is one message an outbox sender may have to send: a recipient
-// of an event whose notification is PENDING.
-type PendingNotification struct {
-	ID        int64  // the notification row's id
-	EventID   string // the event's wire Id
-	AccountID int64  // the account of the token
-	Email     string
-	Attempts  int
-	// Event is the event as the Token API shows it (its Notifications left out).
-	Event json.RawMessage
-	// RequestID groups a request's messages: one message per recipient per request.
-	RequestID string
-	// Held marks a notification held back by the recipient's hourly limit: the held
-	// ones are sent together, as one digest.
-	Held bool
-}
-
-// Outbox is what a mail sender works from, over the notifications table: PENDING rows
-// due now, claimed with a lease so one sender (one replica) sends each, then marked
-// SENT or FAILED (or PENDING again, with a later next attempt). The store writes the
-// rows in the change's transaction; a sender reads them after commit.
-type Outbox interface {
-	// ClaimNotifications claims up to limit PENDING notifications whose next attempt
-	// is due at now (Unix seconds) and whose lease has ended, leasing them until leaseUntil.
-	ClaimNotifications(ctx context.Context, now, leaseUntil int64, limit int) ([]PendingNotification, error)
-	// SetNotificationState records the outcome of an attempt on notifications ids:
-	// state (SENT, FAILED, SUPPRESSED, or PENDING to retry at nextAttempt), at now,
-	// with errText ("" none; never a message body), releasing the lease.
-	SetNotificationState(ctx context.Context, ids []int64, state string, now, nextAttempt int64, errText string) error
-}
+// PendingNotification is one message an outbox sender may have to send.
+type PendingNotification = outbox.PendingNotification
 
 // eventColumns are an event row's columns as scanEvent reads them.
 const eventColumns = `id, account_id, type, date, token_sid, token_name, actor_sid, actor_name, client_address,

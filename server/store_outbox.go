@@ -8,6 +8,8 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // mailTables are the mail sender's own tables, the same on both stores: messages sent
@@ -30,24 +32,12 @@ CREATE TABLE mail_suppressed (
 );
 `
 
-// mailOutbox is what the mail sender needs from a store beyond Outbox: the hourly
-// limits' counts, the digest's hold, unsubscribed addresses.
+// mailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
+// links' suppressions, and the settings every start agrees on.
 type mailOutbox interface {
-	Outbox
-	// DeferNotifications puts ids back to PENDING until until without counting an
-	// attempt: held (for the recipient's hourly digest) or waiting for the account's
-	// hourly budget.
-	DeferNotifications(ctx context.Context, ids []int64, until int64, held bool) error
-	// MailSent records one message sent to email for account at at.
-	MailSent(ctx context.Context, accountID int64, email string, at int64) error
-	// MailCounts counts the messages sent since since: to email from account, and
-	// from account to anyone.
-	MailCounts(ctx context.Context, accountID int64, email string, since int64) (toRecipient, fromAccount int, err error)
-	// PruneMailSent forgets messages sent before before.
-	PruneMailSent(ctx context.Context, before int64) error
+	outbox.Store
 	// Suppress stops email's updates about account's tokens; Suppressed reports it.
 	Suppress(ctx context.Context, accountID int64, email string, at int64) error
-	Suppressed(ctx context.Context, accountID int64, email string) (bool, error)
 	// Settle records settings on first start (every start when replace) and answers
 	// what the database recorded before.
 	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)

@@ -1,4 +1,8 @@
-package server
+// Package outbox is the server's mail sender: after a change commits, it claims the
+// PENDING notifications the change wrote, composes them with package mail and sends
+// them, within each account's and each recipient's hourly limits. Nothing is sent
+// inside a transaction.
+package outbox
 
 import (
 	"context"
@@ -43,18 +47,72 @@ const (
 	// RecipientHourlyLimit is the most messages one address gets from one account an
 	// hour; past it, updates are held and sent as one digest when the hour ends.
 	RecipientHourlyLimit = mail.HourlyLimit
-	// mailLease is how long a claimed message is a sender's: far beyond one SMTP
+	// Lease is how long a claimed message is a sender's: far beyond one SMTP
 	// conversation (each step times out after mail.DefaultTimeout), so a live sender
 	// never loses its claim, and a dead one's is taken over after it.
-	mailLease = 10 * time.Minute
+	Lease = 10 * time.Minute
 	// mailClaim is how many recipients one claim takes.
 	mailClaim = 8
 )
 
-// mailer is the background sender over a store's outbox.
-type mailer struct {
-	st       mailOutbox
-	env      *Env
+// Notification states. OFF: the server sends no mail, so nothing waits to be sent.
+const (
+	NotificationPending    = "PENDING"
+	NotificationSent       = "SENT"
+	NotificationFailed     = "FAILED"
+	NotificationSuppressed = "SUPPRESSED"
+	NotificationOff        = "OFF"
+)
+
+// PendingNotification is one message an outbox sender may have to send: a recipient
+// of an event whose notification is PENDING.
+type PendingNotification struct {
+	ID        int64  // the notification row's id
+	EventID   string // the event's wire Id
+	AccountID int64  // the account of the token
+	Email     string
+	Attempts  int
+	// Event is the event as the Token API shows it (its Notifications left out).
+	Event json.RawMessage
+	// RequestID groups a request's messages: one message per recipient per request.
+	RequestID string
+	// Held marks a notification held back by the recipient's hourly limit: the held
+	// ones are sent together, as one digest.
+	Held bool
+}
+
+// Store is what a sender works from, over the notifications table: PENDING rows due
+// now, claimed with a lease so one sender (one replica) sends each, then marked SENT
+// or FAILED (or PENDING again, with a later next attempt), and the counts the hourly
+// limits need. The store writes the rows in the change's transaction; a sender reads
+// them after commit.
+type Store interface {
+	// ClaimNotifications claims up to limit PENDING notifications whose next attempt
+	// is due at now (Unix seconds) and whose lease has ended, leasing them until leaseUntil.
+	ClaimNotifications(ctx context.Context, now, leaseUntil int64, limit int) ([]PendingNotification, error)
+	// SetNotificationState records the outcome of an attempt on notifications ids:
+	// state (SENT, FAILED, SUPPRESSED, or PENDING to retry at nextAttempt), at now,
+	// with errText ("" none; never a message body), releasing the lease.
+	SetNotificationState(ctx context.Context, ids []int64, state string, now, nextAttempt int64, errText string) error
+	// DeferNotifications puts ids back to PENDING until until without counting an
+	// attempt: held (for the recipient's hourly digest) or waiting for the account's
+	// hourly budget.
+	DeferNotifications(ctx context.Context, ids []int64, until int64, held bool) error
+	// MailSent records one message sent to email for account at at.
+	MailSent(ctx context.Context, accountID int64, email string, at int64) error
+	// MailCounts counts the messages sent since since: to email from account, and
+	// from account to anyone.
+	MailCounts(ctx context.Context, accountID int64, email string, since int64) (toRecipient, fromAccount int, err error)
+	// PruneMailSent forgets messages sent before before.
+	PruneMailSent(ctx context.Context, before int64) error
+	// Suppressed reports whether email stopped updates about account's tokens.
+	Suppressed(ctx context.Context, accountID int64, email string) (bool, error)
+}
+
+// Sender is the background sender over a store's outbox.
+type Sender struct {
+	st       Store
+	clock    func() time.Time
 	send     MessageSender
 	composer *mail.Composer
 	rate     int
@@ -65,11 +123,9 @@ type mailer struct {
 	warned map[int64]int64 // account → the hour its rate warning was logged
 }
 
-func newMailer(st Store, m *Mailing, log *slog.Logger) (*mailer, error) {
-	ob, ok := st.(mailOutbox)
-	if !ok {
-		return nil, fmt.Errorf("mail: this store keeps no outbox")
-	}
+// New is a sender over st, composing with m's sender address and unsubscribe links
+// signed by unsubscribe; clock is the server's clock in whole seconds.
+func New(st Store, m *Mailing, clock func() time.Time, unsubscribe *mail.Signer, log *slog.Logger) *Sender {
 	rate := m.Rate
 	if rate <= 0 {
 		rate = DefaultMailRate
@@ -81,21 +137,16 @@ func newMailer(st Store, m *Mailing, log *slog.Logger) (*mailer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &mailer{st: ob, env: st.Env(), send: m.Sender, rate: rate, poll: poll, log: log, warned: map[int64]int64{},
-		composer: &mail.Composer{From: m.From, Unsubscribe: unsubscribeSigner(st.Env(), m.PublicURL)}}, nil
+	return &Sender{st: st, clock: clock, send: m.Sender, rate: rate, poll: poll, log: log, warned: map[int64]int64{},
+		composer: &mail.Composer{From: m.From, Unsubscribe: unsubscribe}}
 }
 
-// unsubscribeSigner signs the unsubscribe links with a key derived from the server's.
-func unsubscribeSigner(env *Env, publicURL string) *mail.Signer {
-	return mail.NewSigner(publicURL, env.keys.unsubscribeKey)
-}
-
-// run sends what the outbox holds every poll until ctx ends.
-func (m *mailer) run(ctx context.Context) {
+// Run sends what the outbox holds every poll until ctx ends.
+func (m *Sender) Run(ctx context.Context) {
 	t := time.NewTicker(m.poll)
 	defer t.Stop()
 	for {
-		if err := m.drain(ctx); err != nil && ctx.Err() == nil {
+		if err := m.Drain(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("mail: outbox", "error", err)
 		}
 		m.prune(ctx)
@@ -108,17 +159,17 @@ func (m *mailer) run(ctx context.Context) {
 }
 
 // prune forgets the messages counted for limits once they are two hours old.
-func (m *mailer) prune(ctx context.Context) {
-	if err := m.st.PruneMailSent(ctx, m.env.clock().Add(-2*time.Hour).Unix()); err != nil && ctx.Err() == nil {
+func (m *Sender) prune(ctx context.Context) {
+	if err := m.st.PruneMailSent(ctx, m.clock().Add(-2*time.Hour).Unix()); err != nil && ctx.Err() == nil {
 		m.log.Warn("mail: prune the sent log", "error", err)
 	}
 }
 
-// drain sends every message due now, claim by claim.
-func (m *mailer) drain(ctx context.Context) error {
+// Drain sends every message due now, claim by claim.
+func (m *Sender) Drain(ctx context.Context) error {
 	for ctx.Err() == nil {
-		now := m.env.clock()
-		claimed, err := m.st.ClaimNotifications(ctx, now.Unix(), now.Add(mailLease).Unix(), mailClaim)
+		now := m.clock()
+		claimed, err := m.st.ClaimNotifications(ctx, now.Unix(), now.Add(Lease).Unix(), mailClaim)
 		if err != nil {
 			return err
 		}
@@ -127,7 +178,7 @@ func (m *mailer) drain(ctx context.Context) error {
 		}
 		// The claim is ours until the lease ends; what cannot be sent well inside it
 		// goes back to the outbox.
-		giveBack := time.Now().Add(mailLease / 2)
+		giveBack := time.Now().Add(Lease / 2)
 		for _, r := range byRecipient(claimed) {
 			if time.Now().After(giveBack) || ctx.Err() != nil {
 				m.release(r)
@@ -143,10 +194,10 @@ func (m *mailer) drain(ctx context.Context) error {
 }
 
 // release gives claimed rows back to the outbox, due at once, keeping their hold.
-func (m *mailer) release(rows []PendingNotification) {
+func (m *Sender) release(rows []PendingNotification) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	now := m.env.clock().Unix()
+	now := m.clock().Unix()
 	var held, other []int64
 	for _, p := range rows {
 		if p.Held {
@@ -193,7 +244,7 @@ type outMessage struct {
 
 // deliver sends one recipient's due messages: one per request, the held ones as one
 // digest, within the hourly limits.
-func (m *mailer) deliver(ctx context.Context, rows []PendingNotification) error {
+func (m *Sender) deliver(ctx context.Context, rows []PendingNotification) error {
 	first := rows[0]
 	ids := func(rs []PendingNotification) []int64 {
 		out := make([]int64, len(rs))
@@ -202,7 +253,7 @@ func (m *mailer) deliver(ctx context.Context, rows []PendingNotification) error 
 		}
 		return out
 	}
-	now := m.env.clock()
+	now := m.clock()
 	sup, err := m.st.Suppressed(ctx, first.AccountID, first.Email)
 	if err != nil {
 		return err
@@ -259,7 +310,7 @@ func (m *mailer) deliver(ctx context.Context, rows []PendingNotification) error 
 	return nil
 }
 
-func (m *mailer) warnRate(account, hour int64) {
+func (m *Sender) warnRate(account, hour int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.warned[account] == hour {
@@ -272,12 +323,12 @@ func (m *mailer) warnRate(account, hour int64) {
 
 // sendOne composes and sends one message and records what became of it. A message
 // that was not sent and whose oldest update is a day old is FAILED.
-func (m *mailer) sendOne(ctx context.Context, msg outMessage, now time.Time) error {
+func (m *Sender) sendOne(ctx context.Context, msg outMessage, now time.Time) error {
 	ids := make([]int64, len(msg.rows))
 	for i, r := range msg.rows {
 		ids[i] = r.ID
 	}
-	updates, oldest, err := updatesOf(msg.rows)
+	updates, oldest, err := UpdatesOf(msg.rows)
 	if err != nil {
 		// An event this sender cannot read is not retried forever.
 		m.log.Error("mail: unreadable event", "error", err)
@@ -294,7 +345,7 @@ func (m *mailer) sendOne(ctx context.Context, msg outMessage, now time.Time) err
 		return m.st.SetNotificationState(ctx, ids, NotificationFailed, now.Unix(), 0, "cannot compose: "+err.Error())
 	}
 	r := m.send.Send(ctx, composed)
-	done := m.env.clock()
+	done := m.clock()
 	// The outcome is recorded even when ctx ended during the attempt (a shutdown).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -331,14 +382,14 @@ func errText(r mail.Result) string {
 	return s
 }
 
-// updatesOf turns one message's rows into the updates it tells, one per request, and
+// UpdatesOf turns one message's rows into the updates it tells, one per request, and
 // the date of the oldest.
-func updatesOf(rows []PendingNotification) ([]mail.Update, time.Time, error) {
+func UpdatesOf(rows []PendingNotification) ([]mail.Update, time.Time, error) {
 	var out []mail.Update
 	at := map[string]int{}
 	var oldest time.Time
 	for _, p := range rows {
-		var e eventBody
+		var e storedEvent
 		if err := json.Unmarshal(p.Event, &e); err != nil {
 			return nil, time.Time{}, fmt.Errorf("event %s: %w", p.EventID, err)
 		}
@@ -365,13 +416,13 @@ func updatesOf(rows []PendingNotification) ([]mail.Update, time.Time, error) {
 	return out, oldest, nil
 }
 
-func tokenUpdateOf(e eventBody, recipient string) mail.TokenUpdate {
+func tokenUpdateOf(e storedEvent, recipient string) mail.TokenUpdate {
 	t := mail.TokenUpdate{TokenSid: e.AccountSid, TokenName: e.TokenName, Type: e.Type}
 	for _, c := range e.Changes {
 		mc := mail.Change{Field: c.Field}
 		if c.List {
 			mc.Added, mc.Removed = nonNil(c.Added), nonNil(c.Removed)
-			if e.Type == evEmailsChanged && c.Field == "DeveloperEmails" &&
+			if e.Type == "developer_emails_changed" && c.Field == "DeveloperEmails" &&
 				slices.ContainsFunc(c.Removed, func(s string) bool { return strings.EqualFold(s, recipient) }) {
 				t.Removed = true
 			}
@@ -383,7 +434,7 @@ func tokenUpdateOf(e eventBody, recipient string) mail.TokenUpdate {
 	if e.ExpiresAt != nil {
 		t.ExpiresAt, _ = time.Parse(time.RFC3339, *e.ExpiresAt)
 	}
-	if (e.Type == evReset || e.Type == evOverlapEnded) && len(e.PreviousAuth) > 0 {
+	if (e.Type == "reset" || e.Type == "overlap_ended") && len(e.PreviousAuth) > 0 {
 		var s *string
 		if json.Unmarshal(e.PreviousAuth, &s) == nil && s != nil {
 			t.PreviousExpires, _ = time.Parse(time.RFC3339, *s)
@@ -419,4 +470,66 @@ func changeValue(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// storedEvent is the part of an event, as the Token API shows it and the outbox keeps
+// it, that a message tells.
+type storedEvent struct {
+	Type         string                 `json:"Type"`
+	Date         string                 `json:"Date"`
+	AccountSid   string                 `json:"AccountSid"`
+	TokenName    string                 `json:"TokenName"`
+	Actor        *struct{ Name string } `json:"Actor"`
+	Changes      []storedChange         `json:"Changes"`
+	PreviousAuth json.RawMessage        `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	ExpiresAt    *string                `json:"ExpiresAt,omitempty"`
+}
+
+// storedChange is one item of an event's Changes: Before → After for a single value,
+// Added and Removed for a list (Scopes, DeveloperEmails).
+type storedChange struct {
+	Field   string
+	Before  any
+	After   any
+	List    bool
+	Added   []string
+	Removed []string
+}
+
+func (c *storedChange) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Field   string          `json:"Field"`
+		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
+		After   json.RawMessage `json:"After"`
+		Added   *[]string       `json:"Added"`
+		Removed *[]string       `json:"Removed"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*c = storedChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
+	if raw.Added != nil || raw.Removed != nil {
+		c.List = true
+		if raw.Added != nil {
+			c.Added = *raw.Added
+		}
+		if raw.Removed != nil {
+			c.Removed = *raw.Removed
+		}
+	}
+	return nil
+}
+
+func rawOrNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }

@@ -1,0 +1,38 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/impactcom/impactctl/server/mail"
+	"github.com/impactcom/impactctl/server/outbox"
+)
+
+// Mailing turns on updates by mail (serve --smtp): the notifications events write
+// are PENDING, and a background sender delivers them after commit.
+type Mailing = outbox.Mailing
+
+// MessageSender delivers one message and says what to do next.
+type MessageSender = outbox.MessageSender
+
+const (
+	// DefaultMailRate is the most messages an account sends an hour.
+	DefaultMailRate = outbox.DefaultMailRate
+	// RecipientHourlyLimit is the most messages one address gets from one account an
+	// hour; past it, updates are held and sent as one digest when the hour ends.
+	RecipientHourlyLimit = outbox.RecipientHourlyLimit
+)
+
+// newMailer is the mail sender over st's outbox.
+func newMailer(st Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
+	ob, ok := st.(mailOutbox)
+	if !ok {
+		return nil, fmt.Errorf("mail: this store keeps no outbox")
+	}
+	return outbox.New(ob, m, st.Env().clock, unsubscribeSigner(st.Env(), m.PublicURL), log), nil
+}
+
+// unsubscribeSigner signs the unsubscribe links with a key derived from the server's.
+func unsubscribeSigner(env *Env, publicURL string) *mail.Signer {
+	return mail.NewSigner(publicURL, env.keys.unsubscribeKey)
+}
