@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -166,50 +165,4 @@ func unsupportedMediaType(got string) *apiError {
 
 func internalError() *apiError {
 	return newError(http.StatusInternalServerError, contract.CodeInternal, "Internal Server Error")
-}
-
-// errorBody is the wire shape of every failure.
-type errorBody struct {
-	Status  string             `json:"Status"`
-	Code    contract.ErrorCode `json:"Code"`
-	Message string             `json:"Message"`
-	Scope   string             `json:"Scope,omitempty"`
-	Errors  []FieldError       `json:"Errors"`
-}
-
-// asAPIError turns any error into the refusal to send; anything unexpected is a 500
-// whose detail stays in the log.
-func asAPIError(err error) (*apiError, bool) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae, true
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return tooLarge(), true
-	}
-	return internalError(), false
-}
-
-func writeError(w http.ResponseWriter, e *apiError) {
-	for k, v := range e.header {
-		w.Header()[k] = v
-	}
-	errs := e.Errors
-	if errs == nil {
-		errs = []FieldError{}
-	}
-	writeJSON(w, e.Status, errorBody{Status: "ERROR", Code: e.Code, Message: e.Message, Scope: e.Scope, Errors: errs})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := encode(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		body = []byte(`{"Status":"ERROR","Code":"internal","Message":"Internal Server Error","Errors":[]}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	w.Write(body)
 }

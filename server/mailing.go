@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -36,3 +37,19 @@ func newMailer(st Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
 func unsubscribeSigner(env *Env, publicURL string) *mail.Signer {
 	return mail.NewSigner(publicURL, env.keys.unsubscribeKey)
 }
+
+// mailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
+// links' suppressions, and the settings every start agrees on.
+type mailOutbox interface {
+	outbox.Store
+	// Suppress stops email's updates about account's tokens; Suppressed reports it.
+	Suppress(ctx context.Context, accountID int64, email string, at int64) error
+	// Settle records settings on first start (every start when replace) and answers
+	// what the database recorded before.
+	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
+}
+
+var (
+	_ mailOutbox = (*SQLiteStore)(nil)
+	_ mailOutbox = (*PostgresStore)(nil)
+)

@@ -98,10 +98,6 @@ func (s *SQLiteStore) writeUses(batch map[string]int64) error {
 	})
 }
 
-// previousUse is the prefix of a toucher key that notes a use of a token's previous
-// secret (PreviousAuthTokenLastUsed) rather than of the token: no SID holds it.
-const previousUse = "~"
-
 // touchTarget splits a toucher key into the SID and which of two statements records
 // it: cur for the token's use, prev for its previous secret's.
 func touchTarget[S any](key string, cur, prev S) (string, S) {

@@ -8,8 +8,6 @@ import (
 	"maps"
 	"strconv"
 	"strings"
-
-	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // mailTables are the mail sender's own tables, the same on both stores: messages sent
@@ -31,22 +29,6 @@ CREATE TABLE mail_suppressed (
 	PRIMARY KEY (account_id, email)
 );
 `
-
-// mailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
-// links' suppressions, and the settings every start agrees on.
-type mailOutbox interface {
-	outbox.Store
-	// Suppress stops email's updates about account's tokens; Suppressed reports it.
-	Suppress(ctx context.Context, accountID int64, email string, at int64) error
-	// Settle records settings on first start (every start when replace) and answers
-	// what the database recorded before.
-	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
-}
-
-var (
-	_ mailOutbox = (*SQLiteStore)(nil)
-	_ mailOutbox = (*PostgresStore)(nil)
-)
 
 // outboxDue is the condition of a notification a sender may claim at $1.
 const outboxDue = `state = 'PENDING' AND next_attempt <= $1 AND (lease_until IS NULL OR lease_until <= $1)`

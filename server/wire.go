@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // tokenBody is a token on the wire.
@@ -38,12 +37,6 @@ type tokenBody struct {
 	etag                   string    // sent as the ETag header
 }
 
-type userBody struct {
-	Id    string `json:"Id"`
-	Name  string `json:"Name"`
-	Email string `json:"Email"`
-}
-
 type rateBody struct {
 	Limit     int `json:"Limit"`
 	Remaining int `json:"Remaining"`
@@ -62,8 +55,6 @@ var apiVersions = map[string]struct{ min, max int }{
 }
 
 func latestVersion(kind string) int { return apiVersions[kind].max }
-
-func wireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
 func etagOf(t *token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
 

@@ -1,0 +1,320 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Store keeps accounts, tokens and idempotency records. It owns every transaction
+// and knows no rule: the token service decides, the store reads and writes rows.
+// Reads outside Update see committed data and never wait for a writer. Every
+// method returns errNotFound for a row that does not exist.
+type Store interface {
+	// Env is the keys, random source and clock the store was opened with.
+	Env() *Env
+
+	TokenBySID(ctx context.Context, sid string) (*token, error)
+	// TokenBySIDWith is TokenBySID that also reads token also (of any account; nil
+	// when there is none) in the same statement, at the same cost whether or not sid
+	// exists; nothing of also is answered when sid is not found.
+	TokenBySIDWith(ctx context.Context, sid, also string) (t, other *token, err error)
+	// Token finds sid within account accountID; another account's token is errNotFound.
+	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Tokens lists one page of an account's tokens in the order DateCreated, then SID,
+	// with the total, both from one consistent read.
+	Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error)
+
+	Account(ctx context.Context, id int64) (*account, error)
+	// AccountByPublicID finds an account by its impact.com Id (CompanyInformation's).
+	AccountByPublicID(ctx context.Context, publicID string) (*account, error)
+	// ManagedBrand finds the brand publicID of agency agencyID; another agency's
+	// brand is errNotFound.
+	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
+	// Brands lists an agency's brands and Users an account's users, by Id.
+	Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error)
+	Users(ctx context.Context, accountID int64, p page) ([]user, int, error)
+
+	// Idempotency finds the stored reply to a keyed POST that has not expired at now.
+	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+	// DemoRoles maps seeded roles to their tokens' SIDs; Seeded says how the
+	// database was first filled ("demo", "bootstrap", or "").
+	DemoRoles(ctx context.Context) (map[string]string, error)
+	Seeded(ctx context.Context) (string, error)
+
+	// Events lists an account's events as f asks (see eventFilter), each with its
+	// notifications; PruneEvents removes up to limit events dated before before,
+	// oldest first, and answers how many went.
+	Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error)
+	PruneEvents(ctx context.Context, before int64, limit int) (int, error)
+	// DueNotices lists up to limit tokens with a lifecycle event due at at (Unix
+	// seconds; 0: the store's own clock), by account (see writeNotices).
+	DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error)
+
+	// Touch records that token sid was used at the Unix time at. It never blocks
+	// and never changes the token's version; it may be written a moment later.
+	Touch(sid string, at int64)
+
+	// Update runs fn in one write transaction, committing when fn returns nil.
+	// Writes to one account are serialised; they never fail because another write is
+	// in progress (they wait, as long as ctx allows). fn may run more than once when
+	// the store retries a transaction, so it must do nothing but call tx.
+	// accountID 0 serialises against every account (seeding).
+	Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error
+
+	Close() error
+}
+
+// Tx is a write transaction of a Store.
+type Tx interface {
+	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	// Tokens reads the tokens of sids that account accountID holds, in one statement;
+	// a SID it does not hold is left out.
+	Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error)
+	// ScopeHolders counts, for each scope the tokens of account accountID hold, the
+	// tokens holding it: the account's scopes without reading its tokens.
+	ScopeHolders(ctx context.Context, accountID int64) (map[string]int, error)
+	// ManagerCandidate finds an enabled token of account accountID holding
+	// apitokens.write and exactly n scopes, none of the SIDs in skip, without
+	// reading the account's other tokens: its SID, or "" when there is none.
+	// A token that has expired at at (Unix seconds) is none; at 0 asks for one
+	// without an expiry.
+	ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string, at int64) (string, error)
+	User(ctx context.Context, accountID int64, id string) (*user, error)
+	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+
+	InsertToken(ctx context.Context, t *token) error
+	// UpdateToken writes every mutable column of t.
+	UpdateToken(ctx context.Context, t *token) error
+	DeleteToken(ctx context.Context, sid string) error
+	// AddEvent writes an event and its notifications with the transaction, setting e.ID.
+	AddEvent(ctx context.Context, e *event) error
+	// SaveIdempotency stores rec under k (replacing an expired one) and may drop
+	// records expired at rec.created.
+	SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error
+
+	// Seeding.
+	HasAccounts(ctx context.Context) (bool, error)
+	InsertAccount(ctx context.Context, a *account) (int64, error)
+	InsertUser(ctx context.Context, u *user) error
+	SetDemoRole(ctx context.Context, role, sid string) error
+	SetSeeded(ctx context.Context, kind string) error
+}
+
+// Env is what a store is opened with and the service works with: the keys that
+// protect secrets at rest, the source of SIDs and secrets, and the clock.
+type Env struct {
+	keys *keyring
+	rand *randSource
+	now  func() time.Time
+	// fixedClock: the store was opened with a clock (tests), which then decides
+	// expiry on every store, PostgreSQL too.
+	fixedClock bool
+}
+
+// clock is the current time in whole seconds, the precision of every date on the wire.
+func (e *Env) clock() time.Time { return e.now().UTC().Truncate(time.Second) }
+
+// storeClock is the store's time when t was read, Unix seconds: PostgreSQL's now()
+// as the row came back, the process clock on SQLite (or when a clock was injected).
+func (e *Env) storeClock(t *token) int64 {
+	if t != nil && t.StoreNow.Valid && !e.fixedClock {
+		return t.StoreNow.Int64
+	}
+	return e.clock().Unix()
+}
+
+var errNotFound = errors.New("not found")
+
+// token is one API token as stored.
+type token struct {
+	SID          string
+	AccountID    int64
+	Kind         string // the account's kind: kindAgency or kindBrand
+	Name         string
+	Description  string
+	State        string
+	APIVersion   int
+	ContactID    sql.NullString
+	ContactName  sql.NullString
+	ContactEmail sql.NullString
+	Emails       []string
+	Scopes       []string
+	SecretEnc    []byte
+	SecretMAC    []byte
+	Hint         string
+	ResetCount   int64
+	Version      int64
+	Created      int64
+	Updated      int64
+	LastUsed     sql.NullInt64
+	AuthReset    int64
+	// After a self-reset: the previous secret, good until PrevExpires only to replay
+	// the reset made with PrevResetKey at PrevResetPath.
+	PrevMAC       []byte
+	PrevExpires   sql.NullInt64
+	PrevResetKey  sql.NullString
+	PrevResetPath sql.NullString
+
+	// ExpiresAt is when the token stops authenticating (null: never).
+	ExpiresAt sql.NullInt64
+	// The expiry notices written, so each is written once across replicas: set in
+	// the transaction that writes the notice, cleared when ExpiresAt moves (re-armed).
+	Warned14d, Warned1d, ExpiredNoted sql.NullInt64
+
+	// After a reset with an overlap: the previous secret, in a slot of its own
+	// (sealed and HMACed as the current one is), good until OverlapExpires.
+	OverlapEnc      []byte
+	OverlapMAC      []byte
+	OverlapExpires  sql.NullInt64
+	OverlapLastUsed sql.NullInt64
+
+	// StoreNow is the store's clock when the row was read (PostgreSQL's now(), so
+	// every replica decides expiry alike); not stored, null where the process
+	// clock is the store's (SQLite).
+	StoreNow sql.NullInt64
+}
+
+// setExpiry moves ExpiresAt, re-arming the expiry notices when it changed.
+func (t *token) setExpiry(at sql.NullInt64) bool {
+	if at == t.ExpiresAt {
+		return false
+	}
+	t.ExpiresAt = at
+	t.Warned14d, t.Warned1d, t.ExpiredNoted = sql.NullInt64{}, sql.NullInt64{}, sql.NullInt64{}
+	return true
+}
+
+// expiredAt reports whether t has expired at now (Unix seconds).
+func (t *token) expiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.Int64 }
+
+// overlapAt reports whether t's previous secret still works at now.
+func (t *token) overlapAt(now int64) bool {
+	return t.OverlapMAC != nil && t.OverlapExpires.Valid && now < t.OverlapExpires.Int64
+}
+
+func (t *token) clearOverlap() bool {
+	had := t.OverlapMAC != nil || t.OverlapExpires.Valid
+	t.OverlapEnc, t.OverlapMAC, t.OverlapExpires, t.OverlapLastUsed = nil, nil, sql.NullInt64{}, sql.NullInt64{}
+	return had
+}
+
+const (
+	stateEnabled  = "ENABLED"
+	stateDisabled = "DISABLED"
+)
+
+func (t *token) enabled() bool { return t.State == stateEnabled }
+
+func (t *token) hasScope(scope string) bool {
+	for _, s := range t.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// holder is a token as the last-manager rule sees it.
+type holder struct {
+	SID     string
+	Enabled bool
+	Scopes  []string
+	Expires int64 // ExpiresAt in Unix seconds; 0 when the token never expires
+}
+
+// tokenFilter narrows a token list; zero fields do not filter.
+type tokenFilter struct {
+	State          string
+	Name           string // case-insensitive substring
+	ExactName      string // the whole name, in NFC form, compared with names' NFC forms
+	CreatedAfter   time.Time
+	CreatedBefore  time.Time
+	LastUsedBefore time.Time // never-used tokens match too
+	ResetBefore    time.Time
+	ExpiresBefore  time.Time // only tokens with an ExpiresAt before it, expired ones included
+}
+
+// page is a 1-based page of a list.
+type page struct {
+	Number int
+	Size   int
+}
+
+func (p page) offset() int { return (p.Number - 1) * p.Size }
+
+// account is an agency or a brand (impact.com's Advertiser).
+type account struct {
+	ID           int64
+	Kind         string // kindAgency or kindBrand
+	ParentID     sql.NullInt64
+	PublicID     string
+	Name         string
+	State        string
+	Website      string
+	Phone        string
+	PhoneCountry string
+	Currency     string
+	Timezone     string
+	OrgType      string
+	Address1     string
+	Address2     string
+	City         string
+	Region       string
+	PostalCode   string
+	Country      string
+	Created      int64
+}
+
+const (
+	kindAgency = "agency"
+	kindBrand  = "brand"
+)
+
+// user is a person of an account: a primary-contact choice.
+type user struct {
+	ID        string
+	AccountID int64
+	Name      string
+	Email     string
+}
+
+// idemKey identifies a keyed POST: (caller, method, path, key) plus its body's hash.
+type idemKey struct {
+	caller, method, path, key string
+	hash                      []byte
+}
+
+func (k *idemKey) ad() string { return k.caller + "\x00" + k.method + "\x00" + k.path + "\x00" + k.key }
+
+// idemRecord is a stored reply to a keyed POST; bodyEnc is sealed (it may hold a secret).
+type idemRecord struct {
+	hash    []byte
+	status  int
+	header  http.Header
+	bodyEnc []byte // empty when the reply had no body
+	resets  []resetMark
+	created int64
+	expires int64
+}
+
+// resetMark records that a stored reply handed out a token's secret as of ResetCount.
+type resetMark struct {
+	Sid        string `json:"Sid"`
+	ResetCount int64  `json:"ResetCount"`
+}
+
+// answer is a reply a change produces, kept whole so a keyed POST can replay it.
+type answer struct {
+	status   int
+	header   http.Header
+	body     []byte // nil: no body
+	resets   []resetMark
+	replayed bool
+}
+
+// previousUse is the prefix of a toucher key that notes a use of a token's previous
+// secret (PreviousAuthTokenLastUsed) rather than of the token: no SID holds it.
+const previousUse = "~"

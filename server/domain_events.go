@@ -1,0 +1,255 @@
+package server
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/impactcom/impactctl/server/outbox"
+)
+
+// Event types: every change to a token writes exactly one, in the change's transaction.
+const (
+	evCreated         = "created"
+	evDuplicated      = "duplicated"
+	evEdited          = "edited"
+	evScopesChanged   = "scopes_changed"
+	evEmailsChanged   = "developer_emails_changed"
+	evReset           = "reset"
+	evDisabled        = "disabled"
+	evEnabled         = "enabled"
+	evDeleted         = "deleted"
+	evRevealed        = "revealed"
+	evRecovered       = "recovered"
+	evOverlapEnded    = "overlap_ended"
+	evExpiryWarning   = "expiry_warning"
+	evExpired         = "expired"
+	adminRecoverActor = "admin recover"
+)
+
+// EventTypes are the values an event's Type takes, in the order the docs list them.
+var EventTypes = []string{evCreated, evDuplicated, evEdited, evScopesChanged, evEmailsChanged, evReset,
+	evOverlapEnded, evDisabled, evEnabled, evDeleted, evRevealed, evRecovered, evExpiryWarning, evExpired}
+
+// Notification states. OFF: the server sends no mail, so nothing waits to be sent.
+const (
+	NotificationPending    = outbox.NotificationPending
+	NotificationSent       = outbox.NotificationSent
+	NotificationFailed     = outbox.NotificationFailed
+	NotificationSuppressed = outbox.NotificationSuppressed
+	NotificationOff        = outbox.NotificationOff
+)
+
+// event is one change to a token as stored. It never holds a secret or any part of one.
+type event struct {
+	ID        int64 // assigned by the store; grows with every event
+	Type      string
+	Date      int64
+	AccountID int64 // the account holding the token
+	TokenSID  string
+	TokenName string
+	ActorSID  sql.NullString // the calling token, when it belongs to the same account
+	ActorName sql.NullString // null: the server's own event
+	Client    sql.NullString
+	RequestID sql.NullString
+	Changes   []eventChange
+	Extra     eventExtra
+	// Notifications are the event's recipients and what became of each message.
+	Notifications []notification
+}
+
+// eventExtra is what some types carry besides Changes.
+type eventExtra struct {
+	From                       string `json:"From,omitempty"` // duplicated: the source token
+	PreviousAuthTokenExpiresAt *int64 `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	ExpiresAt                  *int64 `json:"ExpiresAt,omitempty"` // expiry_warning, expired: the token's expiry
+}
+
+// eventChange is one item of Changes: Before → After for a single value, Added and
+// Removed for a list (Scopes, DeveloperEmails).
+type eventChange struct {
+	Field   string
+	Before  any
+	After   any
+	List    bool
+	Added   []string
+	Removed []string
+}
+
+func (c eventChange) MarshalJSON() ([]byte, error) {
+	if c.List {
+		return json.Marshal(struct {
+			Field   string   `json:"Field"`
+			Added   []string `json:"Added"`
+			Removed []string `json:"Removed"`
+		}{c.Field, nonNil(c.Added), nonNil(c.Removed)})
+	}
+	return json.Marshal(struct {
+		Field  string `json:"Field"`
+		Before any    `json:"Before"`
+		After  any    `json:"After"`
+	}{c.Field, c.Before, c.After})
+}
+
+func (c *eventChange) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Field   string          `json:"Field"`
+		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
+		After   json.RawMessage `json:"After"`
+		Added   *[]string       `json:"Added"`
+		Removed *[]string       `json:"Removed"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*c = eventChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
+	if raw.Added != nil || raw.Removed != nil {
+		c.List = true
+		if raw.Added != nil {
+			c.Added = *raw.Added
+		}
+		if raw.Removed != nil {
+			c.Removed = *raw.Removed
+		}
+	}
+	return nil
+}
+
+func rawOrNull(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+// notification is one recipient of an event and the state of its message.
+type notification struct {
+	Email string
+	State string
+	Date  int64 // when the state was set
+}
+
+// eventFilter narrows an event list; zero fields do not filter.
+type eventFilter struct {
+	TokenSID string
+	Type     string
+	ActorSID string
+	Since    int64 // inclusive, Unix seconds; 0 none
+	Until    int64 // exclusive; 0 none
+	// Before and After are anchors (exclusive): Before lists older events newest
+	// first, After newer events oldest first.
+	Before, After *eventAnchor
+	Limit         int
+}
+
+// eventAnchor is an event's place in the order (Date, Id).
+type eventAnchor struct{ date, id int64 }
+
+// eventID is an event's Id on the wire: "EV", then its Date and its row id, each as 16
+// hexadecimal digits. Ids only grow, and comparing two compares their (Date, row id),
+// so an Id alone anchors a page.
+func eventID(date, id int64) string { return fmt.Sprintf("EV%016X%016X", uint64(date), uint64(id)) }
+
+// parseEventID reads an Id eventID wrote.
+func parseEventID(s string) (*eventAnchor, bool) {
+	if len(s) != 34 || !strings.HasPrefix(s, "EV") {
+		return nil, false
+	}
+	d, err1 := strconv.ParseUint(s[2:18], 16, 63)
+	n, err2 := strconv.ParseUint(s[18:], 16, 63)
+	if err1 != nil || err2 != nil || strings.ToUpper(s) != s {
+		return nil, false
+	}
+	return &eventAnchor{date: int64(d), id: int64(n)}, true
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// eventBody is an event on the wire.
+type eventBody struct {
+	Id            string             `json:"Id"`
+	Type          string             `json:"Type"`
+	Date          string             `json:"Date"`
+	AccountSid    string             `json:"AccountSid"`
+	TokenName     string             `json:"TokenName"`
+	Actor         *actorBody         `json:"Actor"`
+	ClientAddress *string            `json:"ClientAddress"`
+	RequestId     *string            `json:"RequestId"`
+	Changes       []eventChange      `json:"Changes"`
+	From          string             `json:"From,omitempty"`
+	PreviousAuth  json.RawMessage    `json:"PreviousAuthTokenExpiresAt,omitempty"`
+	ExpiresAt     *string            `json:"ExpiresAt,omitempty"`
+	Notifications []notificationBody `json:"Notifications"`
+}
+
+type actorBody struct {
+	AccountSid *string `json:"AccountSid"`
+	Name       string  `json:"Name"`
+}
+
+type notificationBody struct {
+	Email string `json:"Email"`
+	State string `json:"State"`
+	Date  string `json:"Date"`
+}
+
+func strOrNil(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}
+
+func eventBodyOf(e *event) eventBody {
+	b := eventBody{Id: eventID(e.Date, e.ID), Type: e.Type, Date: wireTime(e.Date), AccountSid: e.TokenSID,
+		TokenName: e.TokenName, ClientAddress: strOrNil(e.Client), RequestId: strOrNil(e.RequestID),
+		Changes: e.Changes, From: e.Extra.From, Notifications: make([]notificationBody, 0, len(e.Notifications))}
+	if b.Changes == nil {
+		b.Changes = []eventChange{}
+	}
+	if e.ActorName.Valid {
+		b.Actor = &actorBody{AccountSid: strOrNil(e.ActorSID), Name: e.ActorName.String}
+	}
+	switch {
+	case e.Type == evReset:
+		b.PreviousAuth = json.RawMessage("null")
+		if p := e.Extra.PreviousAuthTokenExpiresAt; p != nil {
+			b.PreviousAuth, _ = json.Marshal(wireTime(*p))
+		}
+	case e.Type == evOverlapEnded && e.Extra.PreviousAuthTokenExpiresAt != nil:
+		// Ended by the server: when the previous secret ran out.
+		b.PreviousAuth, _ = json.Marshal(wireTime(*e.Extra.PreviousAuthTokenExpiresAt))
+	}
+	if p := e.Extra.ExpiresAt; p != nil && (e.Type == evExpiryWarning || e.Type == evExpired) {
+		s := wireTime(*p)
+		b.ExpiresAt = &s
+	}
+	for _, n := range e.Notifications {
+		b.Notifications = append(b.Notifications, notificationBody{Email: n.Email, State: n.State, Date: wireTime(n.Date)})
+	}
+	return b
+}
+
+// dueNotice is a token with a lifecycle event due.
+type dueNotice struct {
+	AccountID int64
+	SID       string
+}
+
+type userBody struct {
+	Id    string `json:"Id"`
+	Name  string `json:"Name"`
+	Email string `json:"Email"`
+}
+
+func wireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }

@@ -1,0 +1,48 @@
+package server
+
+import "context"
+
+// sqlDueNotices finds the tokens with an event due at $1, at most $2: each part reads
+// an index of its own (tokens_notice_due, tokens_overlap_due), so the tokens whose
+// notices are all written cost nothing.
+const sqlDueNotices = `SELECT account_id, sid FROM (
+	SELECT account_id, sid FROM tokens WHERE expires_at IS NOT NULL AND expired_noted_at IS NULL
+		AND expires_at <= $1 + ` + "1209600" + `
+		AND (expires_at <= $1 OR expiry_warned_1d_at IS NULL AND expires_at <= $1 + ` + "86400" + `
+			OR expiry_warned_14d_at IS NULL)
+	UNION
+	SELECT account_id, sid FROM tokens WHERE overlap_expires IS NOT NULL AND overlap_expires <= $1
+) due ORDER BY account_id, sid LIMIT $2`
+
+// DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
+func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+	return queryDue(ctx, s.read, at, limit)
+}
+
+// DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
+// at PostgreSQL's now(): the same clock on every replica.
+func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+	if at == 0 {
+		if err := s.db.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
+			return nil, err
+		}
+	}
+	return queryDue(ctx, s.db, at, limit)
+}
+
+func queryDue(ctx context.Context, q querier, at int64, limit int) ([]dueNotice, error) {
+	rows, err := q.QueryContext(ctx, sqlDueNotices, at, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dueNotice
+	for rows.Next() {
+		var d dueNotice
+		if err := rows.Scan(&d.AccountID, &d.SID); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
