@@ -19,8 +19,8 @@ const (
 // call is an authenticated, authorised request: who calls and which account the
 // path addresses.
 type call struct {
-	caller  *token
-	account *account // the caller's own account, or the managed brand on the passthrough root
+	caller  *Token
+	account *Account // the caller's own account, or the managed brand on the passthrough root
 	base    string   // the root as requested, e.g. "/Agencies/IR…/Advertisers/1048291"
 	// replayOnly means the caller presented the secret its own reset replaced: the
 	// request may only replay that reset's stored answer.
@@ -31,7 +31,7 @@ type call struct {
 	// now is the store's clock as authentication read it (Unix seconds).
 	now int64
 	// idem is the POST's Idempotency-Key, when it has one.
-	idem *idemKey
+	idem *IdemKey
 	// target is the addressed token as authentication read it, for a GET of it.
 	target *targetRead
 	// requestID and client are the request's X-Request-Id and client address, as
@@ -70,14 +70,14 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 	c := &call{caller: t, replayOnly: res.replayOnly, previous: res.previous, target: res.read, now: res.now,
 		requestID: info.requestID, client: info.client}
 	info.caller = t.SID
-	if !t.enabled() {
-		return nil, forbiddenDisabled()
+	if !t.Enabled() {
+		return nil, ForbiddenDisabled()
 	}
 	if err := h.resolveRoot(r, kind, c); err != nil {
 		return nil, err
 	}
-	if ep.scope != "" && !t.hasScope(ep.scope) {
-		return nil, forbiddenScope(ep.scope)
+	if ep.scope != "" && !t.HasScope(ep.scope) {
+		return nil, ForbiddenScope(ep.scope)
 	}
 	if h.rate.Enabled() {
 		b, ok, err := h.rate.Take(ctx, t.SID)
@@ -86,7 +86,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, rateLimited(ratelimit.Seconds(b.Reset))
+			return nil, RateLimited(ratelimit.Seconds(b.Reset))
 		}
 	}
 	if err := checkBody(r); err != nil {
@@ -101,23 +101,23 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
-		return notFound()
+		return NotFound()
 	}
 	switch kind {
 	case rootAgency, rootPassthrough:
-		if t.Kind != kindAgency {
-			return notFound()
+		if t.Kind != KindAgency {
+			return NotFound()
 		}
 	case rootBrand:
-		if t.Kind != kindBrand {
-			return notFound()
+		if t.Kind != KindBrand {
+			return NotFound()
 		}
 	}
 	if kind == rootPassthrough {
 		// The scope comes before the lookup: without it, a managed and an unmanaged
 		// brand answer alike, so the agency's brands cannot be probed.
-		if !t.hasScope(scopeAdvertisersRead) {
-			return forbiddenScope(scopeAdvertisersRead)
+		if !t.HasScope(scopeAdvertisersRead) {
+			return ForbiddenScope(scopeAdvertisersRead)
 		}
 		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
@@ -137,18 +137,18 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 }
 
 // ownRoot is the root a token works under.
-func ownRoot(t *token) string {
-	if t.Kind == kindBrand {
+func ownRoot(t *Token) string {
+	if t.Kind == KindBrand {
 		return "/Advertisers/" + t.SID
 	}
 	return "/Agencies/" + t.SID
 }
 
 // mayActOn refuses escalation: a caller cannot act on a token holding a scope it lacks.
-func mayActOn(caller, target *token) error {
+func mayActOn(caller, target *Token) error {
 	for _, s := range target.Scopes {
-		if !caller.hasScope(s) {
-			return escalation(s, "the token holds "+s+", which the calling token lacks")
+		if !caller.HasScope(s) {
+			return Escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

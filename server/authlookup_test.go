@@ -23,7 +23,7 @@ func TestTokenForAuth(t *testing.T) {
 	}
 	for _, sid := range []string{"", "IR" + strings.Repeat("0", 32), "IR" + strings.Repeat("z", 32), "' OR 1=1 --"} {
 		tok, err := ts.store.TokenBySID(ctx, sid)
-		if !errors.Is(err, errNotFound) || tok != nil {
+		if !errors.Is(err, ErrNotFound) || tok != nil {
 			t.Fatalf("unknown %q: %+v %v", sid, tok, err)
 		}
 	}

@@ -29,10 +29,10 @@ func checkBody(r *http.Request) error {
 		return err
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
-		return unsupportedMediaType(ct)
+		return UnsupportedMediaType(ct)
 	}
 	if r.ContentLength > maxBody {
-		return tooLarge()
+		return TooLarge()
 	}
 	rest, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -41,10 +41,10 @@ func checkBody(r *http.Request) error {
 	data := append(first[:], rest...)
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	if !utf8.Valid(data) {
-		return badRequest("Body", "must be valid UTF-8")
+		return BadRequest("Body", "must be valid UTF-8")
 	}
 	if hasLoneSurrogate(data) {
-		return badRequest("Body", `must not hold a lone surrogate escape such as "\ud800"`)
+		return BadRequest("Body", `must not hold a lone surrogate escape such as "\ud800"`)
 	}
 	return nil
 }

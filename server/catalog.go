@@ -22,7 +22,7 @@ const (
 )
 
 // catalogFor returns the categories a token of the given kind can hold.
-func catalogFor(kind string) []Category { return contract.Catalog(kind == kindAgency) }
+func catalogFor(kind string) []Category { return contract.Catalog(kind == KindAgency) }
 
 // allScopes lists every scope id a token of kind can hold, in catalog order.
 func allScopes(kind string) []string {

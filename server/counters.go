@@ -8,7 +8,7 @@ func newCounter(st Store, scope string, rate Rate) ratelimit.Counter {
 	if shared, ok := st.(sharedCounters); ok {
 		return shared.counter(scope, rate)
 	}
-	return ratelimit.Memory(rate, st.Env().now)
+	return ratelimit.Memory(rate, st.Env().Now)
 }
 
 // sharedCounters is a Store that keeps counters every server on it shares.

@@ -25,12 +25,12 @@ const (
 type keyring struct {
 	aead   cipher.AEAD
 	macKey []byte
-	check  string // a value derived from the key, stored in the database to catch a wrong key file
+	Check  string // a value derived from the key, stored in the database to catch a wrong key file
 	// unsubscribeKey signs the unsubscribe links of update mails.
-	unsubscribeKey []byte
+	UnsubscribeKey []byte
 	// dummyMAC is what a secret is compared with when its SID names no token, made
 	// once so the unknown path computes one HMAC like the known path.
-	dummyMAC []byte
+	DummyMAC []byte
 }
 
 func derive(master []byte, label string) []byte {
@@ -39,7 +39,7 @@ func derive(master []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
-func newKeyring(master []byte) (*keyring, error) {
+func NewKeyring(master []byte) (*keyring, error) {
 	block, err := aes.NewCipher(derive(master, "impactctl aes-gcm v1"))
 	if err != nil {
 		return nil, fmt.Errorf("cipher: %w", err)
@@ -51,17 +51,17 @@ func newKeyring(master []byte) (*keyring, error) {
 	k := &keyring{
 		aead:   aead,
 		macKey: derive(master, "impactctl secret-mac v1"),
-		check:  base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1")),
+		Check:  base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1")),
 
-		unsubscribeKey: derive(master, "impactctl unsubscribe v1"),
+		UnsubscribeKey: derive(master, "impactctl unsubscribe v1"),
 	}
-	k.dummyMAC = k.mac("\x00unknown-sid")
+	k.DummyMAC = k.MAC("\x00unknown-sid")
 	return k, nil
 }
 
-// seal encrypts plain, binding it to ad (e.g. the token SID) so a ciphertext cannot be
+// Seal encrypts plain, binding it to ad (e.g. the token SID) so a ciphertext cannot be
 // moved to another row.
-func (k *keyring) seal(plain []byte, ad string) ([]byte, error) {
+func (k *keyring) Seal(plain []byte, ad string) ([]byte, error) {
 	nonce := make([]byte, k.aead.NonceSize())
 	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
 		return nil, fmt.Errorf("nonce: %w", err)
@@ -69,7 +69,7 @@ func (k *keyring) seal(plain []byte, ad string) ([]byte, error) {
 	return k.aead.Seal(nonce, nonce, plain, []byte(ad)), nil
 }
 
-func (k *keyring) open(sealed []byte, ad string) ([]byte, error) {
+func (k *keyring) Open(sealed []byte, ad string) ([]byte, error) {
 	n := k.aead.NonceSize()
 	if len(sealed) < n {
 		return nil, errors.New("sealed value too short")
@@ -81,28 +81,28 @@ func (k *keyring) open(sealed []byte, ad string) ([]byte, error) {
 	return plain, nil
 }
 
-// mac is the keyed HMAC-SHA256 of a secret, stored for constant-time comparison.
-func (k *keyring) mac(secret string) []byte {
+// MAC is the keyed HMAC-SHA256 of a secret, stored for constant-time comparison.
+func (k *keyring) MAC(secret string) []byte {
 	m := hmac.New(sha256.New, k.macKey)
 	m.Write([]byte(secret))
 	return m.Sum(nil)
 }
 
-// randSource draws SIDs and secrets from one reader, serialised so a deterministic
+// RandSource draws SIDs and secrets from one reader, serialised so a deterministic
 // reader gives the same sequence however requests interleave.
-type randSource struct {
+type RandSource struct {
 	mu sync.Mutex
-	r  io.Reader
+	R  io.Reader
 }
 
-func (s *randSource) text(alphabet string, n int) (string, error) {
+func (s *RandSource) text(alphabet string, n int) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]byte, 0, n)
 	buf := make([]byte, n)
 	limit := 256 - 256%len(alphabet) // reject bytes that would bias the choice
 	for len(out) < n {
-		if _, err := io.ReadFull(s.r, buf); err != nil {
+		if _, err := io.ReadFull(s.R, buf); err != nil {
 			return "", fmt.Errorf("random: %w", err)
 		}
 		for _, b := range buf {
@@ -114,7 +114,7 @@ func (s *randSource) text(alphabet string, n int) (string, error) {
 	return string(out), nil
 }
 
-func (s *randSource) sid() (string, error) {
+func (s *RandSource) SID() (string, error) {
 	t, err := s.text(sidAlphabet, sidLen)
 	if err != nil {
 		return "", err
@@ -122,4 +122,4 @@ func (s *randSource) sid() (string, error) {
 	return "IR" + t, nil
 }
 
-func (s *randSource) secret() (string, error) { return s.text(secretAlphabet, secretLen) }
+func (s *RandSource) Secret() (string, error) { return s.text(secretAlphabet, secretLen) }

@@ -32,7 +32,7 @@ type demoToken struct {
 }
 
 type demoAccount struct {
-	acct   account
+	acct   Account
 	users  []demoUser
 	tokens []demoToken
 	brands []demoAccount
@@ -101,7 +101,7 @@ func demoData() []demoAccount {
 	}
 	brand := func(role, publicID, name, city string, users []demoUser) demoAccount {
 		return demoAccount{
-			acct: account{Kind: kindBrand, PublicID: publicID, Name: name, State: "ACTIVE",
+			acct: Account{Kind: KindBrand, PublicID: publicID, Name: name, State: "ACTIVE",
 				Website: "https://" + publicID + ".brand.example", Currency: "USD", Timezone: "America/Los_Angeles",
 				OrgType: "COMPANY", City: city, Country: "US"},
 			users: users,
@@ -117,7 +117,7 @@ func demoData() []demoAccount {
 	}
 	return []demoAccount{
 		{
-			acct: account{Kind: kindAgency, PublicID: "2001001", Name: "Demo Agency", State: "ACTIVE",
+			acct: Account{Kind: KindAgency, PublicID: "2001001", Name: "Demo Agency", State: "ACTIVE",
 				Website: "https://demo-agency.example", Phone: "+1 415 555 0100", PhoneCountry: "US",
 				Currency: "USD", Timezone: "America/Los_Angeles", OrgType: "AGENCY",
 				Address1: "1 Market Street", City: "San Francisco", Region: "CA", PostalCode: "94105", Country: "US"},
@@ -139,7 +139,7 @@ func demoData() []demoAccount {
 			},
 		},
 		{
-			acct: account{Kind: kindAgency, PublicID: "2002002", Name: "Second Agency", State: "ACTIVE",
+			acct: Account{Kind: KindAgency, PublicID: "2002002", Name: "Second Agency", State: "ACTIVE",
 				Website: "https://second-agency.example", Currency: "EUR", Timezone: "Europe/Berlin",
 				OrgType: "AGENCY", City: "Berlin", Country: "DE"},
 			users: []demoUser{
@@ -162,7 +162,7 @@ func demoData() []demoAccount {
 // admin token holding every scope, so the server can be used at all.
 func bootstrapData() []demoAccount {
 	return []demoAccount{{
-		acct: account{Kind: kindAgency, PublicID: "2000001", Name: "Agency", State: "ACTIVE", Currency: "USD",
+		acct: Account{Kind: KindAgency, PublicID: "2000001", Name: "Agency", State: "ACTIVE", Currency: "USD",
 			Timezone: "UTC", OrgType: "AGENCY"},
 		users: []demoUser{{"U1", "Administrator", "admin@agency.example"}},
 		tokens: []demoToken{{role: "admin", name: "Admin", version: 3, contact: "U1",
@@ -194,7 +194,7 @@ func seed(ctx context.Context, st Store, demo bool) error {
 		if has, err := tx.HasAccounts(ctx); err != nil || has {
 			return err
 		}
-		now := env.clock()
+		now := env.Clock()
 		for _, a := range data {
 			if err := seedAccount(ctx, env, tx, a, sql.NullInt64{}, now); err != nil {
 				return fmt.Errorf("seed: %w", err)
@@ -215,7 +215,7 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 		return err
 	}
 	for _, u := range d.users {
-		if err := tx.InsertUser(ctx, &user{ID: u.id, AccountID: id, Name: u.name, Email: u.email}); err != nil {
+		if err := tx.InsertUser(ctx, &User{ID: u.id, AccountID: id, Name: u.name, Email: u.email}); err != nil {
 			return err
 		}
 	}
@@ -228,17 +228,17 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 		if bad != "" {
 			return fmt.Errorf("token %s: unknown scope %s", dt.name, bad)
 		}
-		sid, err := env.rand.sid()
+		sid, err := env.Rand.SID()
 		if err != nil {
 			return err
 		}
 		// Distinct creation times, even for tokens created the same day.
 		created := daysAgo(now, dt.created) - int64(i)*3600
-		t := &token{SID: sid, AccountID: id, Kind: a.Kind, Name: dt.name, Description: dt.description,
-			State: stateEnabled, APIVersion: dt.version, Emails: dt.emails, Scopes: scopes, Version: 1,
+		t := &Token{SID: sid, AccountID: id, Kind: a.Kind, Name: dt.name, Description: dt.description,
+			State: StateEnabled, APIVersion: dt.version, Emails: dt.emails, Scopes: scopes, Version: 1,
 			Created: created, Updated: created, AuthReset: created}
 		if dt.disabled {
-			t.State = stateDisabled
+			t.State = StateDisabled
 		}
 		if dt.contact != "" {
 			t.ContactID = sql.NullString{String: dt.contact, Valid: true}
@@ -287,7 +287,7 @@ func demoCredentials(ctx context.Context, st Store, baseURL string, only ...stri
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}
-		secret, err := st.Env().keys.open(t.SecretEnc, t.SID)
+		secret, err := st.Env().Keys.Open(t.SecretEnc, t.SID)
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}

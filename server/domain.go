@@ -16,29 +16,29 @@ type Store interface {
 	// Env is the keys, random source and clock the store was opened with.
 	Env() *Env
 
-	TokenBySID(ctx context.Context, sid string) (*token, error)
+	TokenBySID(ctx context.Context, sid string) (*Token, error)
 	// TokenBySIDWith is TokenBySID that also reads token also (of any account; nil
 	// when there is none) in the same statement, at the same cost whether or not sid
 	// exists; nothing of also is answered when sid is not found.
-	TokenBySIDWith(ctx context.Context, sid, also string) (t, other *token, err error)
+	TokenBySIDWith(ctx context.Context, sid, also string) (t, other *Token, err error)
 	// Token finds sid within account accountID; another account's token is errNotFound.
-	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	Token(ctx context.Context, accountID int64, sid string) (*Token, error)
 	// Tokens lists one page of an account's tokens in the order DateCreated, then SID,
 	// with the total, both from one consistent read.
-	Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error)
+	Tokens(ctx context.Context, accountID int64, f TokenFilter, p Page) ([]Token, int, error)
 
-	Account(ctx context.Context, id int64) (*account, error)
+	Account(ctx context.Context, id int64) (*Account, error)
 	// AccountByPublicID finds an account by its impact.com Id (CompanyInformation's).
-	AccountByPublicID(ctx context.Context, publicID string) (*account, error)
+	AccountByPublicID(ctx context.Context, publicID string) (*Account, error)
 	// ManagedBrand finds the brand publicID of agency agencyID; another agency's
 	// brand is errNotFound.
-	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error)
+	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error)
 	// Brands lists an agency's brands and Users an account's users, by Id.
-	Brands(ctx context.Context, agencyID int64, p page) ([]account, int, error)
-	Users(ctx context.Context, accountID int64, p page) ([]user, int, error)
+	Brands(ctx context.Context, agencyID int64, p Page) ([]Account, int, error)
+	Users(ctx context.Context, accountID int64, p Page) ([]User, int, error)
 
 	// Idempotency finds the stored reply to a keyed POST that has not expired at now.
-	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+	Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error)
 	// DemoRoles maps seeded roles to their tokens' SIDs; Seeded says how the
 	// database was first filled ("demo", "bootstrap", or "").
 	DemoRoles(ctx context.Context) (map[string]string, error)
@@ -47,11 +47,11 @@ type Store interface {
 	// Events lists an account's events as f asks (see eventFilter), each with its
 	// notifications; PruneEvents removes up to limit events dated before before,
 	// oldest first, and answers how many went.
-	Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error)
+	Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error)
 	PruneEvents(ctx context.Context, before int64, limit int) (int, error)
 	// DueNotices lists up to limit tokens with a lifecycle event due at at (Unix
 	// seconds; 0: the store's own clock), by account (see writeNotices).
-	DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error)
+	DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error)
 
 	// Touch records that token sid was used at the Unix time at. It never blocks
 	// and never changes the token's version; it may be written a moment later.
@@ -69,10 +69,10 @@ type Store interface {
 
 // Tx is a write transaction of a Store.
 type Tx interface {
-	Token(ctx context.Context, accountID int64, sid string) (*token, error)
+	Token(ctx context.Context, accountID int64, sid string) (*Token, error)
 	// Tokens reads the tokens of sids that account accountID holds, in one statement;
 	// a SID it does not hold is left out.
-	Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error)
+	Tokens(ctx context.Context, accountID int64, sids []string) ([]*Token, error)
 	// ScopeHolders counts, for each scope the tokens of account accountID hold, the
 	// tokens holding it: the account's scopes without reading its tokens.
 	ScopeHolders(ctx context.Context, accountID int64) (map[string]int, error)
@@ -82,23 +82,23 @@ type Tx interface {
 	// A token that has expired at at (Unix seconds) is none; at 0 asks for one
 	// without an expiry.
 	ManagerCandidate(ctx context.Context, accountID int64, n int, skip []string, at int64) (string, error)
-	User(ctx context.Context, accountID int64, id string) (*user, error)
-	Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error)
+	User(ctx context.Context, accountID int64, id string) (*User, error)
+	Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error)
 
-	InsertToken(ctx context.Context, t *token) error
+	InsertToken(ctx context.Context, t *Token) error
 	// UpdateToken writes every mutable column of t.
-	UpdateToken(ctx context.Context, t *token) error
+	UpdateToken(ctx context.Context, t *Token) error
 	DeleteToken(ctx context.Context, sid string) error
 	// AddEvent writes an event and its notifications with the transaction, setting e.ID.
-	AddEvent(ctx context.Context, e *event) error
+	AddEvent(ctx context.Context, e *Event) error
 	// SaveIdempotency stores rec under k (replacing an expired one) and may drop
 	// records expired at rec.created.
-	SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error
+	SaveIdempotency(ctx context.Context, k *IdemKey, rec *IdemRecord) error
 
 	// Seeding.
 	HasAccounts(ctx context.Context) (bool, error)
-	InsertAccount(ctx context.Context, a *account) (int64, error)
-	InsertUser(ctx context.Context, u *user) error
+	InsertAccount(ctx context.Context, a *Account) (int64, error)
+	InsertUser(ctx context.Context, u *User) error
 	SetDemoRole(ctx context.Context, role, sid string) error
 	SetSeeded(ctx context.Context, kind string) error
 }
@@ -106,30 +106,30 @@ type Tx interface {
 // Env is what a store is opened with and the service works with: the keys that
 // protect secrets at rest, the source of SIDs and secrets, and the clock.
 type Env struct {
-	keys *keyring
-	rand *randSource
-	now  func() time.Time
+	Keys *keyring
+	Rand *RandSource
+	Now  func() time.Time
 	// fixedClock: the store was opened with a clock (tests), which then decides
 	// expiry on every store, PostgreSQL too.
-	fixedClock bool
+	FixedClock bool
 }
 
-// clock is the current time in whole seconds, the precision of every date on the wire.
-func (e *Env) clock() time.Time { return e.now().UTC().Truncate(time.Second) }
+// Clock is the current time in whole seconds, the precision of every date on the wire.
+func (e *Env) Clock() time.Time { return e.Now().UTC().Truncate(time.Second) }
 
-// storeClock is the store's time when t was read, Unix seconds: PostgreSQL's now()
+// StoreClock is the store's time when t was read, Unix seconds: PostgreSQL's now()
 // as the row came back, the process clock on SQLite (or when a clock was injected).
-func (e *Env) storeClock(t *token) int64 {
-	if t != nil && t.StoreNow.Valid && !e.fixedClock {
+func (e *Env) StoreClock(t *Token) int64 {
+	if t != nil && t.StoreNow.Valid && !e.FixedClock {
 		return t.StoreNow.Int64
 	}
-	return e.clock().Unix()
+	return e.Clock().Unix()
 }
 
-var errNotFound = errors.New("not found")
+var ErrNotFound = errors.New("not found")
 
-// token is one API token as stored.
-type token struct {
+// Token is one API token as stored.
+type Token struct {
 	SID          string
 	AccountID    int64
 	Kind         string // the account's kind: kindAgency or kindBrand
@@ -177,8 +177,8 @@ type token struct {
 	StoreNow sql.NullInt64
 }
 
-// setExpiry moves ExpiresAt, re-arming the expiry notices when it changed.
-func (t *token) setExpiry(at sql.NullInt64) bool {
+// SetExpiry moves ExpiresAt, re-arming the expiry notices when it changed.
+func (t *Token) SetExpiry(at sql.NullInt64) bool {
 	if at == t.ExpiresAt {
 		return false
 	}
@@ -187,28 +187,28 @@ func (t *token) setExpiry(at sql.NullInt64) bool {
 	return true
 }
 
-// expiredAt reports whether t has expired at now (Unix seconds).
-func (t *token) expiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.Int64 }
+// ExpiredAt reports whether t has expired at now (Unix seconds).
+func (t *Token) ExpiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.Int64 }
 
-// overlapAt reports whether t's previous secret still works at now.
-func (t *token) overlapAt(now int64) bool {
+// OverlapAt reports whether t's previous secret still works at now.
+func (t *Token) OverlapAt(now int64) bool {
 	return t.OverlapMAC != nil && t.OverlapExpires.Valid && now < t.OverlapExpires.Int64
 }
 
-func (t *token) clearOverlap() bool {
+func (t *Token) ClearOverlap() bool {
 	had := t.OverlapMAC != nil || t.OverlapExpires.Valid
 	t.OverlapEnc, t.OverlapMAC, t.OverlapExpires, t.OverlapLastUsed = nil, nil, sql.NullInt64{}, sql.NullInt64{}
 	return had
 }
 
 const (
-	stateEnabled  = "ENABLED"
-	stateDisabled = "DISABLED"
+	StateEnabled  = "ENABLED"
+	StateDisabled = "DISABLED"
 )
 
-func (t *token) enabled() bool { return t.State == stateEnabled }
+func (t *Token) Enabled() bool { return t.State == StateEnabled }
 
-func (t *token) hasScope(scope string) bool {
+func (t *Token) HasScope(scope string) bool {
 	for _, s := range t.Scopes {
 		if s == scope {
 			return true
@@ -217,16 +217,16 @@ func (t *token) hasScope(scope string) bool {
 	return false
 }
 
-// holder is a token as the last-manager rule sees it.
-type holder struct {
+// Holder is a token as the last-manager rule sees it.
+type Holder struct {
 	SID     string
 	Enabled bool
 	Scopes  []string
 	Expires int64 // ExpiresAt in Unix seconds; 0 when the token never expires
 }
 
-// tokenFilter narrows a token list; zero fields do not filter.
-type tokenFilter struct {
+// TokenFilter narrows a token list; zero fields do not filter.
+type TokenFilter struct {
 	State          string
 	Name           string // case-insensitive substring
 	ExactName      string // the whole name, in NFC form, compared with names' NFC forms
@@ -237,16 +237,16 @@ type tokenFilter struct {
 	ExpiresBefore  time.Time // only tokens with an ExpiresAt before it, expired ones included
 }
 
-// page is a 1-based page of a list.
-type page struct {
+// Page is a 1-based page of a list.
+type Page struct {
 	Number int
 	Size   int
 }
 
-func (p page) offset() int { return (p.Number - 1) * p.Size }
+func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 
-// account is an agency or a brand (impact.com's Advertiser).
-type account struct {
+// Account is an agency or a brand (impact.com's Advertiser).
+type Account struct {
 	ID           int64
 	Kind         string // kindAgency or kindBrand
 	ParentID     sql.NullInt64
@@ -269,52 +269,52 @@ type account struct {
 }
 
 const (
-	kindAgency = "agency"
-	kindBrand  = "brand"
+	KindAgency = "agency"
+	KindBrand  = "brand"
 )
 
-// user is a person of an account: a primary-contact choice.
-type user struct {
+// User is a person of an account: a primary-contact choice.
+type User struct {
 	ID        string
 	AccountID int64
 	Name      string
 	Email     string
 }
 
-// idemKey identifies a keyed POST: (caller, method, path, key) plus its body's hash.
-type idemKey struct {
-	caller, method, path, key string
-	hash                      []byte
+// IdemKey identifies a keyed POST: (caller, method, path, key) plus its body's hash.
+type IdemKey struct {
+	Caller, Method, Path, Key string
+	Hash                      []byte
 }
 
-func (k *idemKey) ad() string { return k.caller + "\x00" + k.method + "\x00" + k.path + "\x00" + k.key }
+func (k *IdemKey) AD() string { return k.Caller + "\x00" + k.Method + "\x00" + k.Path + "\x00" + k.Key }
 
-// idemRecord is a stored reply to a keyed POST; bodyEnc is sealed (it may hold a secret).
-type idemRecord struct {
-	hash    []byte
-	status  int
-	header  http.Header
-	bodyEnc []byte // empty when the reply had no body
-	resets  []resetMark
-	created int64
-	expires int64
+// IdemRecord is a stored reply to a keyed POST; bodyEnc is sealed (it may hold a secret).
+type IdemRecord struct {
+	Hash    []byte
+	Status  int
+	Header  http.Header
+	BodyEnc []byte // empty when the reply had no body
+	Resets  []ResetMark
+	Created int64
+	Expires int64
 }
 
-// resetMark records that a stored reply handed out a token's secret as of ResetCount.
-type resetMark struct {
+// ResetMark records that a stored reply handed out a token's secret as of ResetCount.
+type ResetMark struct {
 	Sid        string `json:"Sid"`
 	ResetCount int64  `json:"ResetCount"`
 }
 
-// answer is a reply a change produces, kept whole so a keyed POST can replay it.
-type answer struct {
-	status   int
-	header   http.Header
-	body     []byte // nil: no body
-	resets   []resetMark
-	replayed bool
+// Answer is a reply a change produces, kept whole so a keyed POST can replay it.
+type Answer struct {
+	Status   int
+	Header   http.Header
+	Body     []byte // nil: no body
+	Resets   []ResetMark
+	Replayed bool
 }
 
-// previousUse is the prefix of a toucher key that notes a use of a token's previous
+// PreviousUse is the prefix of a toucher key that notes a use of a token's previous
 // secret (PreviousAuthTokenLastUsed) rather than of the token: no SID holds it.
-const previousUse = "~"
+const PreviousUse = "~"

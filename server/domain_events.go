@@ -13,26 +13,26 @@ import (
 
 // Event types: every change to a token writes exactly one, in the change's transaction.
 const (
-	evCreated         = "created"
-	evDuplicated      = "duplicated"
-	evEdited          = "edited"
-	evScopesChanged   = "scopes_changed"
-	evEmailsChanged   = "developer_emails_changed"
-	evReset           = "reset"
-	evDisabled        = "disabled"
-	evEnabled         = "enabled"
-	evDeleted         = "deleted"
-	evRevealed        = "revealed"
-	evRecovered       = "recovered"
-	evOverlapEnded    = "overlap_ended"
-	evExpiryWarning   = "expiry_warning"
-	evExpired         = "expired"
-	adminRecoverActor = "admin recover"
+	EvCreated         = "created"
+	EvDuplicated      = "duplicated"
+	EvEdited          = "edited"
+	EvScopesChanged   = "scopes_changed"
+	EvEmailsChanged   = "developer_emails_changed"
+	EvReset           = "reset"
+	EvDisabled        = "disabled"
+	EvEnabled         = "enabled"
+	EvDeleted         = "deleted"
+	EvRevealed        = "revealed"
+	EvRecovered       = "recovered"
+	EvOverlapEnded    = "overlap_ended"
+	EvExpiryWarning   = "expiry_warning"
+	EvExpired         = "expired"
+	AdminRecoverActor = "admin recover"
 )
 
 // EventTypes are the values an event's Type takes, in the order the docs list them.
-var EventTypes = []string{evCreated, evDuplicated, evEdited, evScopesChanged, evEmailsChanged, evReset,
-	evOverlapEnded, evDisabled, evEnabled, evDeleted, evRevealed, evRecovered, evExpiryWarning, evExpired}
+var EventTypes = []string{EvCreated, EvDuplicated, EvEdited, EvScopesChanged, EvEmailsChanged, EvReset,
+	EvOverlapEnded, EvDisabled, EvEnabled, EvDeleted, EvRevealed, EvRecovered, EvExpiryWarning, EvExpired}
 
 // Notification states. OFF: the server sends no mail, so nothing waits to be sent.
 const (
@@ -43,8 +43,8 @@ const (
 	NotificationOff        = outbox.NotificationOff
 )
 
-// event is one change to a token as stored. It never holds a secret or any part of one.
-type event struct {
+// Event is one change to a token as stored. It never holds a secret or any part of one.
+type Event struct {
 	ID        int64 // assigned by the store; grows with every event
 	Type      string
 	Date      int64
@@ -55,22 +55,22 @@ type event struct {
 	ActorName sql.NullString // null: the server's own event
 	Client    sql.NullString
 	RequestID sql.NullString
-	Changes   []eventChange
-	Extra     eventExtra
+	Changes   []EventChange
+	Extra     EventExtra
 	// Notifications are the event's recipients and what became of each message.
-	Notifications []notification
+	Notifications []Notification
 }
 
-// eventExtra is what some types carry besides Changes.
-type eventExtra struct {
+// EventExtra is what some types carry besides Changes.
+type EventExtra struct {
 	From                       string `json:"From,omitempty"` // duplicated: the source token
 	PreviousAuthTokenExpiresAt *int64 `json:"PreviousAuthTokenExpiresAt,omitempty"`
 	ExpiresAt                  *int64 `json:"ExpiresAt,omitempty"` // expiry_warning, expired: the token's expiry
 }
 
-// eventChange is one item of Changes: Before → After for a single value, Added and
+// EventChange is one item of Changes: Before → After for a single value, Added and
 // Removed for a list (Scopes, DeveloperEmails).
-type eventChange struct {
+type EventChange struct {
 	Field   string
 	Before  any
 	After   any
@@ -79,7 +79,7 @@ type eventChange struct {
 	Removed []string
 }
 
-func (c eventChange) MarshalJSON() ([]byte, error) {
+func (c EventChange) MarshalJSON() ([]byte, error) {
 	if c.List {
 		return json.Marshal(struct {
 			Field   string   `json:"Field"`
@@ -94,7 +94,7 @@ func (c eventChange) MarshalJSON() ([]byte, error) {
 	}{c.Field, c.Before, c.After})
 }
 
-func (c *eventChange) UnmarshalJSON(b []byte) error {
+func (c *EventChange) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		Field   string          `json:"Field"`
 		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
@@ -105,7 +105,7 @@ func (c *eventChange) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*c = eventChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
+	*c = EventChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
 	if raw.Added != nil || raw.Removed != nil {
 		c.List = true
 		if raw.Added != nil {
@@ -132,15 +132,15 @@ func nonNil(v []string) []string {
 	return v
 }
 
-// notification is one recipient of an event and the state of its message.
-type notification struct {
+// Notification is one recipient of an event and the state of its message.
+type Notification struct {
 	Email string
 	State string
 	Date  int64 // when the state was set
 }
 
-// eventFilter narrows an event list; zero fields do not filter.
-type eventFilter struct {
+// EventFilter narrows an event list; zero fields do not filter.
+type EventFilter struct {
 	TokenSID string
 	Type     string
 	ActorSID string
@@ -148,20 +148,20 @@ type eventFilter struct {
 	Until    int64 // exclusive; 0 none
 	// Before and After are anchors (exclusive): Before lists older events newest
 	// first, After newer events oldest first.
-	Before, After *eventAnchor
+	Before, After *EventAnchor
 	Limit         int
 }
 
-// eventAnchor is an event's place in the order (Date, Id).
-type eventAnchor struct{ date, id int64 }
+// EventAnchor is an event's place in the order (Date, Id).
+type EventAnchor struct{ Date, ID int64 }
 
-// eventID is an event's Id on the wire: "EV", then its Date and its row id, each as 16
+// EventID is an event's Id on the wire: "EV", then its Date and its row id, each as 16
 // hexadecimal digits. Ids only grow, and comparing two compares their (Date, row id),
 // so an Id alone anchors a page.
-func eventID(date, id int64) string { return fmt.Sprintf("EV%016X%016X", uint64(date), uint64(id)) }
+func EventID(date, id int64) string { return fmt.Sprintf("EV%016X%016X", uint64(date), uint64(id)) }
 
-// parseEventID reads an Id eventID wrote.
-func parseEventID(s string) (*eventAnchor, bool) {
+// ParseEventID reads an Id eventID wrote.
+func ParseEventID(s string) (*EventAnchor, bool) {
 	if len(s) != 34 || !strings.HasPrefix(s, "EV") {
 		return nil, false
 	}
@@ -170,13 +170,13 @@ func parseEventID(s string) (*eventAnchor, bool) {
 	if err1 != nil || err2 != nil || strings.ToUpper(s) != s {
 		return nil, false
 	}
-	return &eventAnchor{date: int64(d), id: int64(n)}, true
+	return &EventAnchor{Date: int64(d), ID: int64(n)}, true
 }
 
-func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+func Nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-// eventBody is an event on the wire.
-type eventBody struct {
+// EventBody is an event on the wire.
+type EventBody struct {
 	Id            string             `json:"Id"`
 	Type          string             `json:"Type"`
 	Date          string             `json:"Date"`
@@ -185,7 +185,7 @@ type eventBody struct {
 	Actor         *actorBody         `json:"Actor"`
 	ClientAddress *string            `json:"ClientAddress"`
 	RequestId     *string            `json:"RequestId"`
-	Changes       []eventChange      `json:"Changes"`
+	Changes       []EventChange      `json:"Changes"`
 	From          string             `json:"From,omitempty"`
 	PreviousAuth  json.RawMessage    `json:"PreviousAuthTokenExpiresAt,omitempty"`
 	ExpiresAt     *string            `json:"ExpiresAt,omitempty"`
@@ -210,46 +210,46 @@ func strOrNil(s sql.NullString) *string {
 	return &s.String
 }
 
-func eventBodyOf(e *event) eventBody {
-	b := eventBody{Id: eventID(e.Date, e.ID), Type: e.Type, Date: wireTime(e.Date), AccountSid: e.TokenSID,
+func EventBodyOf(e *Event) EventBody {
+	b := EventBody{Id: EventID(e.Date, e.ID), Type: e.Type, Date: WireTime(e.Date), AccountSid: e.TokenSID,
 		TokenName: e.TokenName, ClientAddress: strOrNil(e.Client), RequestId: strOrNil(e.RequestID),
 		Changes: e.Changes, From: e.Extra.From, Notifications: make([]notificationBody, 0, len(e.Notifications))}
 	if b.Changes == nil {
-		b.Changes = []eventChange{}
+		b.Changes = []EventChange{}
 	}
 	if e.ActorName.Valid {
 		b.Actor = &actorBody{AccountSid: strOrNil(e.ActorSID), Name: e.ActorName.String}
 	}
 	switch {
-	case e.Type == evReset:
+	case e.Type == EvReset:
 		b.PreviousAuth = json.RawMessage("null")
 		if p := e.Extra.PreviousAuthTokenExpiresAt; p != nil {
-			b.PreviousAuth, _ = json.Marshal(wireTime(*p))
+			b.PreviousAuth, _ = json.Marshal(WireTime(*p))
 		}
-	case e.Type == evOverlapEnded && e.Extra.PreviousAuthTokenExpiresAt != nil:
+	case e.Type == EvOverlapEnded && e.Extra.PreviousAuthTokenExpiresAt != nil:
 		// Ended by the server: when the previous secret ran out.
-		b.PreviousAuth, _ = json.Marshal(wireTime(*e.Extra.PreviousAuthTokenExpiresAt))
+		b.PreviousAuth, _ = json.Marshal(WireTime(*e.Extra.PreviousAuthTokenExpiresAt))
 	}
-	if p := e.Extra.ExpiresAt; p != nil && (e.Type == evExpiryWarning || e.Type == evExpired) {
-		s := wireTime(*p)
+	if p := e.Extra.ExpiresAt; p != nil && (e.Type == EvExpiryWarning || e.Type == EvExpired) {
+		s := WireTime(*p)
 		b.ExpiresAt = &s
 	}
 	for _, n := range e.Notifications {
-		b.Notifications = append(b.Notifications, notificationBody{Email: n.Email, State: n.State, Date: wireTime(n.Date)})
+		b.Notifications = append(b.Notifications, notificationBody{Email: n.Email, State: n.State, Date: WireTime(n.Date)})
 	}
 	return b
 }
 
-// dueNotice is a token with a lifecycle event due.
-type dueNotice struct {
+// DueNotice is a token with a lifecycle event due.
+type DueNotice struct {
 	AccountID int64
 	SID       string
 }
 
-type userBody struct {
+type UserBody struct {
 	Id    string `json:"Id"`
 	Name  string `json:"Name"`
 	Email string `json:"Email"`
 }
 
-func wireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+func WireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }

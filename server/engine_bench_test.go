@@ -118,9 +118,9 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 	for done := 0; done < n; {
 		batch := min(n-done, 10000)
 		err := inst.store.Update(ctx, acct.ID, func(tx Tx) error {
-			x := &wtx{Tx: tx, s: s, c: &call{caller: admin, account: acct}, now: s.env.clock().Unix()}
+			x := &wtx{Tx: tx, s: s, c: &call{caller: admin, account: acct}, now: s.env.Clock().Unix()}
 			for i := range batch {
-				t := &token{AccountID: acct.ID, Kind: acct.Kind, Name: fmt.Sprintf("Bench %d", done+i),
+				t := &Token{AccountID: acct.ID, Kind: acct.Kind, Name: fmt.Sprintf("Bench %d", done+i),
 					APIVersion: latestVersion(acct.Kind), Emails: []string{}, Scopes: []string{}}
 				out, err := x.insert(ctx, t)
 				if err != nil {
@@ -280,7 +280,7 @@ func benchBulk(b *testing.B) {
 	var ratios []float64
 	for round := 1; round <= *engineRounds; round++ {
 		took := bulk("Disable")
-		if n := countState(b, inst, creds, stateDisabled); n != len(creds) {
+		if n := countState(b, inst, creds, StateDisabled); n != len(creds) {
 			b.Fatalf("the bulk calls disabled %d of %d tokens", n, len(creds))
 		}
 		bulk("Enable")
@@ -292,7 +292,7 @@ func benchBulk(b *testing.B) {
 			b.Fatalf("curl: %v %s", err, stderr.String())
 		}
 		singles := time.Since(start)
-		if n := countState(b, inst, creds, stateDisabled); n != len(creds) {
+		if n := countState(b, inst, creds, StateDisabled); n != len(creds) {
 			b.Fatalf("curl disabled %d of %d tokens", n, len(creds))
 		}
 		bulk("Enable")

@@ -14,155 +14,155 @@ type FieldError struct {
 	Message string `json:"Message"`
 }
 
-// apiError is a refusal: an HTTP status plus impact.com's error body and the
+// APIError is a refusal: an HTTP status plus impact.com's error body and the
 // machine-readable Code clients decide on.
-type apiError struct {
+type APIError struct {
 	Status  int
 	Code    contract.ErrorCode
 	Message string
 	Scope   string // the scope a missing_scope or escalation refusal is about
 	Errors  []FieldError
-	header  http.Header // extra headers such as Allow or Retry-After
+	Header  http.Header // extra headers such as Allow or Retry-After
 }
 
-func (e *apiError) Error() string {
+func (e *APIError) Error() string {
 	if len(e.Errors) > 0 {
 		return fmt.Sprintf("%d %s: %s: %s", e.Status, e.Message, e.Errors[0].Field, e.Errors[0].Message)
 	}
 	return fmt.Sprintf("%d %s", e.Status, e.Message)
 }
 
-func newError(status int, code contract.ErrorCode, message string, errs ...FieldError) *apiError {
-	return &apiError{Status: status, Code: code, Message: message, Errors: errs}
+func newError(status int, code contract.ErrorCode, message string, errs ...FieldError) *APIError {
+	return &APIError{Status: status, Code: code, Message: message, Errors: errs}
 }
 
-func badRequest(field, format string, args ...any) *apiError {
+func BadRequest(field, format string, args ...any) *APIError {
 	return newError(http.StatusBadRequest, contract.CodeBadRequest, "Validation Failed", FieldError{field, fmt.Sprintf(format, args...)})
 }
 
-// emptyContact refuses PrimaryContactId "": null clears the contact, and an empty
+// EmptyContact refuses PrimaryContactId "": null clears the contact, and an empty
 // Id is never taken as null.
-func emptyContact() *apiError {
-	return badRequest("PrimaryContactId", "must be a user's Id (see Users), or null for none")
+func EmptyContact() *APIError {
+	return BadRequest("PrimaryContactId", "must be a user's Id (see Users), or null for none")
 }
 
-func unauthorized() *apiError {
+func Unauthorized() *APIError {
 	e := newError(http.StatusUnauthorized, contract.CodeUnauthorized, "Unauthorized",
 		FieldError{"Authorization", "unknown account SID or auth token"})
-	e.header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
+	e.Header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
 	return e
 }
 
-// tokenExpired refuses a token whose ExpiresAt has passed. It is told only after the
+// TokenExpired refuses a token whose ExpiresAt has passed. It is told only after the
 // secret matched, so it tells a guesser nothing.
-func tokenExpired() *apiError {
+func TokenExpired() *APIError {
 	e := newError(http.StatusUnauthorized, contract.CodeTokenExpired, "Unauthorized: this API token has expired",
 		FieldError{"ExpiresAt", "this API token has expired; another token with apitokens.write can give it a new ExpiresAt"})
-	e.header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
+	e.Header = http.Header{"Www-Authenticate": {`Basic realm="impactctl"`}}
 	return e
 }
 
-// previousSecret refuses a change to a token made with the secret its overlapping
+// PreviousSecret refuses a change to a token made with the secret its overlapping
 // reset replaced: a leaked old secret must never outlive the rotation.
-func previousSecret() *apiError {
+func PreviousSecret() *APIError {
 	return newError(http.StatusForbidden, contract.CodePreviousSecret,
 		"Forbidden: the previous secret of a token cannot change that token",
 		FieldError{"Authorization", "this request used the token's previous secret; use its current secret to change the token"})
 }
 
-// selfExtension refuses a token moving its own expiry later or clearing it.
-func selfExtension() *apiError {
+// SelfExtension refuses a token moving its own expiry later or clearing it.
+func SelfExtension() *APIError {
 	return newError(http.StatusForbidden, contract.CodeEscalation, "Forbidden: a token cannot extend its own expiry",
 		FieldError{"ExpiresAt", "a token may not move its own ExpiresAt later or clear it; another token with apitokens.write can"})
 }
 
-func forbiddenDisabled() *apiError {
+func ForbiddenDisabled() *APIError {
 	return newError(http.StatusForbidden, contract.CodeTokenDisabled, "Forbidden: this API token is disabled",
 		FieldError{"AccountSid", "this API token is disabled; enable it to use it again"})
 }
 
-func forbiddenScope(scope string) *apiError {
+func ForbiddenScope(scope string) *APIError {
 	e := newError(http.StatusForbidden, contract.CodeMissingScope, "Forbidden: missing scope "+scope,
 		FieldError{"Scopes", "this API token lacks the scope " + scope})
 	e.Scope = scope
 	return e
 }
 
-// escalation refuses granting scope, or acting on a token holding it, to a caller
+// Escalation refuses granting scope, or acting on a token holding it, to a caller
 // that lacks it; detail says which of the two.
-func escalation(scope, detail string) *apiError {
+func Escalation(scope, detail string) *APIError {
 	e := newError(http.StatusForbidden, contract.CodeEscalation, "Forbidden: missing scope "+scope,
 		FieldError{"Scopes", detail})
 	e.Scope = scope
 	return e
 }
 
-func notFound() *apiError {
+func NotFound() *APIError {
 	return newError(http.StatusNotFound, contract.CodeNotFound, "Not Found",
 		FieldError{"Uri", "no such resource, or it is not yours"})
 }
 
-func conflict(field, format string, args ...any) *apiError {
+func Conflict(field, format string, args ...any) *APIError {
 	return newError(http.StatusConflict, contract.CodeConflict, "Conflict", FieldError{field, fmt.Sprintf(format, args...)})
 }
 
-// lastAdmin refuses a change that would leave the account without a manager.
-func lastAdmin(format string, args ...any) *apiError {
+// LastAdmin refuses a change that would leave the account without a manager.
+func LastAdmin(format string, args ...any) *APIError {
 	return newError(http.StatusConflict, contract.CodeLastAdmin, "Conflict", FieldError{"AccountSid", fmt.Sprintf(format, args...)})
 }
 
-// inFlight refuses a keyed request whose twin is still being answered.
-func inFlight() *apiError {
+// InFlight refuses a keyed request whose twin is still being answered.
+func InFlight() *APIError {
 	return newError(http.StatusConflict, contract.CodeIdempotencyInFlight, "Conflict",
 		FieldError{"Idempotency-Key", "another change is in flight; retry"})
 }
 
-// idempotencyMismatch refuses an Idempotency-Key reused with another body.
-func idempotencyMismatch() *apiError {
+// IdempotencyMismatch refuses an Idempotency-Key reused with another body.
+func IdempotencyMismatch() *APIError {
 	return newError(http.StatusUnprocessableEntity, contract.CodeIdempotencyMismatch, "Unprocessable Entity",
 		FieldError{"Idempotency-Key", "this key was used with another request body"})
 }
 
-func preconditionFailed() *apiError {
+func PreconditionFailed() *APIError {
 	return newError(http.StatusPreconditionFailed, contract.CodeStaleETag, "Precondition Failed",
 		FieldError{"If-Match", "the token changed since it was read; read it again"})
 }
 
-func methodNotAllowed(method, allow string) *apiError {
+func MethodNotAllowed(method, allow string) *APIError {
 	e := newError(http.StatusMethodNotAllowed, contract.CodeMethodNotAllowed, "Method Not Allowed",
 		FieldError{"Method", method + " is not allowed here; allowed: " + allow})
-	e.header = http.Header{"Allow": {allow}}
+	e.Header = http.Header{"Allow": {allow}}
 	return e
 }
 
-// rateLimited refuses a token whose request budget is spent.
-func rateLimited(retryAfter int) *apiError {
+// RateLimited refuses a token whose request budget is spent.
+func RateLimited(retryAfter int) *APIError {
 	return tooManyRequests(contract.CodeRateLimited, "AccountSid", retryAfter,
 		"this API token has used its request budget; retry after the window resets")
 }
 
-// authFailLimited refuses every request from an address past its failed-authentication budget.
-func authFailLimited(retryAfter int) *apiError {
+// AuthFailLimited refuses every request from an address past its failed-authentication budget.
+func AuthFailLimited(retryAfter int) *APIError {
 	return tooManyRequests(contract.CodeAuthFailLimited, "Authorization", retryAfter,
 		"too many failed authentications from this address; wait for the window to end")
 }
 
-func tooManyRequests(code contract.ErrorCode, field string, retryAfter int, msg string) *apiError {
+func tooManyRequests(code contract.ErrorCode, field string, retryAfter int, msg string) *APIError {
 	e := newError(http.StatusTooManyRequests, code, "Too Many Requests", FieldError{field, msg})
-	e.header = http.Header{"Retry-After": {strconv.Itoa(retryAfter)}}
+	e.Header = http.Header{"Retry-After": {strconv.Itoa(retryAfter)}}
 	return e
 }
 
-func tooLarge() *apiError {
+func TooLarge() *APIError {
 	return newError(http.StatusRequestEntityTooLarge, contract.CodePayloadTooLarge, "Request Entity Too Large",
 		FieldError{"Body", "the request body is over 1 MiB"})
 }
 
-func unsupportedMediaType(got string) *apiError {
+func UnsupportedMediaType(got string) *APIError {
 	return newError(http.StatusUnsupportedMediaType, contract.CodeUnsupportedMediaType, "Unsupported Media Type",
 		FieldError{"Content-Type", fmt.Sprintf("the body must be sent as application/json, not %q", got)})
 }
 
-func internalError() *apiError {
+func InternalError() *APIError {
 	return newError(http.StatusInternalServerError, contract.CodeInternal, "Internal Server Error")
 }

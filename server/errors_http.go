@@ -19,20 +19,20 @@ type errorBody struct {
 
 // asAPIError turns any error into the refusal to send; anything unexpected is a 500
 // whose detail stays in the log.
-func asAPIError(err error) (*apiError, bool) {
-	var ae *apiError
+func asAPIError(err error) (*APIError, bool) {
+	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae, true
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return tooLarge(), true
+		return TooLarge(), true
 	}
-	return internalError(), false
+	return InternalError(), false
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	for k, v := range e.header {
+func writeError(w http.ResponseWriter, e *APIError) {
+	for k, v := range e.Header {
 		w.Header()[k] = v
 	}
 	errs := e.Errors

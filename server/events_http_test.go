@@ -72,7 +72,7 @@ func TestRequestID(t *testing.T) {
 	writer := ts.cred("writer").AccountSid
 	res := ts.req("PATCH", root+"/ApiTokens/"+writer, admin, `{"Description":"traced"}`, "X-Request-Id", "client-chosen").want(t, 200)
 	id := res.Header.Get("X-Request-Id")
-	var list struct{ Events []eventBody }
+	var list struct{ Events []EventBody }
 	ts.get(admin, "/ApiTokens/"+writer+"/Events").want(t, 200).decode(t, &list)
 	if len(list.Events) != 1 || list.Events[0].RequestId == nil || *list.Events[0].RequestId != id {
 		t.Fatalf("event after request %s: %+v", id, list.Events)
@@ -82,7 +82,7 @@ func TestRequestID(t *testing.T) {
 type eventList struct {
 	PageSize string      `json:"@pagesize"`
 	Next     string      `json:"@nextpageuri"`
-	Events   []eventBody `json:"Events"`
+	Events   []EventBody `json:"Events"`
 }
 
 // TestEventEndpoints drives both event lists over HTTP: what an event says, filters,
@@ -102,9 +102,9 @@ func TestEventEndpoints(t *testing.T) {
 	}
 	e := l.Events[0]
 	raw, _ := json.Marshal(e.Changes)
-	if e.Type != evEdited || e.AccountSid != writer || e.TokenName != "Token boss" || e.Actor == nil ||
+	if e.Type != EvEdited || e.AccountSid != writer || e.TokenName != "Token boss" || e.Actor == nil ||
 		*e.Actor.AccountSid != admin.AccountSid || e.Actor.Name != "Agency admin" || e.ClientAddress == nil ||
-		*e.ClientAddress != "127.0.0.1" || e.Date != wireTime(testEpoch.Unix()) ||
+		*e.ClientAddress != "127.0.0.1" || e.Date != WireTime(testEpoch.Unix()) ||
 		string(raw) != `[{"Field":"Name","Before":"Token manager","After":"Token boss"},{"Field":"PrimaryContact","Before":`+
 			`{"Id":"U101","Name":"Grace Hopper","Email":"grace@demo-agency.example"},"After":{"Id":"U100","Name":"Ada Byron","Email":"ada@demo-agency.example"}}]` {
 		t.Fatalf("edited event: %+v %s", e, raw)
@@ -127,7 +127,7 @@ func TestEventEndpoints(t *testing.T) {
 	for _, e := range l.Events {
 		types = append(types, e.Type)
 	}
-	if !slices.Equal(types, []string{evDeleted, evRevealed, evCreated}) || l.Events[0].TokenName != "short-lived" ||
+	if !slices.Equal(types, []string{EvDeleted, EvRevealed, EvCreated}) || l.Events[0].TokenName != "short-lived" ||
 		len(l.Events[0].Notifications) != 1 || l.Events[0].Notifications[0].Email != "dev@example.com" {
 		t.Fatalf("a deleted token's events: %+v", l.Events)
 	}
@@ -146,14 +146,14 @@ func TestEventEndpoints(t *testing.T) {
 	if len(l.Events) != 0 {
 		t.Fatalf("ActorSid=writer: %+v", l.Events)
 	}
-	since := wireTime(testEpoch.Unix() + 1)
-	ts.get(admin, "/ApiTokenEvents?Since="+since+"&Until="+wireTime(testEpoch.Unix()+2)).want(t, 200).decode(t, &l)
-	if len(l.Events) != 1 || l.Events[0].Type != evRevealed {
+	since := WireTime(testEpoch.Unix() + 1)
+	ts.get(admin, "/ApiTokenEvents?Since="+since+"&Until="+WireTime(testEpoch.Unix()+2)).want(t, 200).decode(t, &l)
+	if len(l.Events) != 1 || l.Events[0].Type != EvRevealed {
 		t.Fatalf("Since/Until: %+v", l.Events)
 	}
 	for _, q := range []string{"Type=", "Since=", "Until=", "After=", "Before=", "Sid=", "ActorSid=", "PageSize=",
 		"Type=renamed", "Since=yesterday", "After=EV1", "Sid=someone", "Page=2", "PageSize=0",
-		"Before=" + eventID(1, 1) + "&After=" + eventID(1, 1)} {
+		"Before=" + EventID(1, 1) + "&After=" + EventID(1, 1)} {
 		ts.get(admin, "/ApiTokenEvents?"+q, offContract...).wantCode(t, 400, "bad_request")
 	}
 	ts.get(admin, "/ApiTokens/"+writer+"/Events?Type=", offContract...).wantCode(t, 400, "bad_request")

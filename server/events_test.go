@@ -28,7 +28,7 @@ func newEventsHarness(t *testing.T, s Store, clock *testClock) *eventsHarness {
 	t.Helper()
 	ctx := context.Background()
 	w := seedSuite(t, s)
-	caller := newSuiteToken(t, s.Env(), w.agency, kindAgency, "Event caller", testEpoch.Unix(), allScopes(kindAgency)...)
+	caller := newSuiteToken(t, s.Env(), w.agency, KindAgency, "Event caller", testEpoch.Unix(), allScopes(KindAgency)...)
 	if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
 		t.Fatal(err)
 	}
@@ -45,16 +45,16 @@ func newEventsHarness(t *testing.T, s Store, clock *testClock) *eventsHarness {
 func (h *eventsHarness) write(fail bool) write {
 	h.n++
 	h.c.requestID = fmt.Sprintf("req-%d", h.n)
-	return write{c: h.c, render: func(out outcome) (*answer, error) {
+	return write{c: h.c, render: func(out outcome) (*Answer, error) {
 		if fail {
 			return nil, errors.New("the reply could not be made")
 		}
-		return &answer{status: 200}, nil
+		return &Answer{Status: 200}, nil
 	}}
 }
 
 // events lists the agency's events, newest first.
-func (h *eventsHarness) events(f eventFilter) []event {
+func (h *eventsHarness) events(f EventFilter) []Event {
 	h.t.Helper()
 	f.Limit = 1000
 	list, err := h.s.Events(context.Background(), h.w.agency, f)
@@ -76,14 +76,14 @@ func TestStoreEventsPerChange(t *testing.T) {
 		h := newEventsHarness(t, s, clock)
 		var enabled, disabled []string // besides tok
 		for _, tk := range h.w.tokens[4:] {
-			if tk.enabled() {
+			if tk.Enabled() {
 				enabled = append(enabled, tk.SID)
 			} else {
 				disabled = append(disabled, tk.SID)
 			}
 		}
 		tok := h.w.tokens[3].SID
-		if !h.w.tokens[3].enabled() {
+		if !h.w.tokens[3].Enabled() {
 			t.Fatal("the token under test starts disabled")
 		}
 
@@ -98,60 +98,60 @@ func TestStoreEventsPerChange(t *testing.T) {
 		cases := []struct {
 			name    string
 			typ     string
-			change  func(w write) (*answer, error)
+			change  func(w write) (*Answer, error)
 			sid     func() string
 			changes string // the Changes JSON wanted ("" skips)
 			told    []string
 		}{
-			{"create", evCreated, func(w write) (*answer, error) {
+			{"create", EvCreated, func(w write) (*Answer, error) {
 				return h.svc.Create(ctx, w, &tokenSpec{name: ptr("fresh"), emails: []string{"new@example.com"}, hasEmails: true})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
-			{"duplicate", evDuplicated, func(w write) (*answer, error) {
+			{"duplicate", EvDuplicated, func(w write) (*Answer, error) {
 				return h.svc.Duplicate(ctx, w, tok, &tokenSpec{})
 			}, func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"edit", evEdited, func(w write) (*answer, error) {
+			{"edit", EvEdited, func(w write) (*Answer, error) {
 				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed"), description: ptr("why"), version: ptr(3), contact: ptr("U101")})
 			}, func() string { return tok },
 				`[{"Field":"Name","Before":"token 03","After":"renamed"},{"Field":"Description","Before":"","After":"why"},` +
 					`{"Field":"ApiVersion","Before":2,"After":3},{"Field":"PrimaryContact","Before":{"Id":"U100","Name":"Ada Byron","Email":"ada@example.com"},` +
 					`"After":{"Id":"U101","Name":"Grace Hopper","Email":"grace@example.com"}}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com", "ada@example.com"}},
-			{"scopes", evScopesChanged, func(w write) (*answer, error) {
+			{"scopes", EvScopesChanged, func(w write) (*Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			}, func() string { return tok }, `[{"Field":"Scopes","Added":["apitokens.read","reports.read"],"Removed":["apitokens.write"]}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com"}},
-			{"emails", evEmailsChanged, func(w write) (*answer, error) {
+			{"emails", EvEmailsChanged, func(w write) (*Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			}, func() string { return tok }, `[{"Field":"DeveloperEmails","Added":["sec@example.com"],"Removed":["dev@example.com"]}]`,
 				[]string{"ops@example.com", "sec@example.com", "grace@example.com", "dev@example.com"}},
-			{"reset", evReset, func(w write) (*answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
+			{"reset", EvReset, func(w write) (*Answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
 				func() string { return tok }, `[]`, []string{"ops@example.com", "sec@example.com", "grace@example.com"}},
-			{"disable", evDisabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateDisabled) },
+			{"disable", EvDisabled, func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateDisabled) },
 				func() string { return tok }, `[]`, nil},
-			{"enable", evEnabled, func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
+			{"enable", EvEnabled, func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateEnabled) },
 				func() string { return tok }, `[]`, nil},
-			{"bulk disable", evDisabled, func(w write) (*answer, error) {
+			{"bulk disable", EvDisabled, func(w write) (*Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk enable", evEnabled, func(w write) (*answer, error) {
+			{"bulk enable", EvEnabled, func(w write) (*Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk reset", evReset, func(w write) (*answer, error) {
+			{"bulk reset", EvReset, func(w write) (*Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkReset, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"delete", evDeleted, func(w write) (*answer, error) { return h.svc.Delete(ctx, w, dup) },
+			{"delete", EvDeleted, func(w write) (*Answer, error) { return h.svc.Delete(ctx, w, dup) },
 				func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"bulk delete", evDeleted, func(w write) (*answer, error) {
+			{"bulk delete", EvDeleted, func(w write) (*Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkDelete, []string{created}, resetOptions{})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
 		}
 		for _, tc := range cases {
-			before := h.events(eventFilter{})
+			before := h.events(EventFilter{})
 			// A change that fails at its end writes nothing.
 			if _, err := tc.change(h.write(true)); err == nil {
 				t.Fatalf("%s: the failing change succeeded", tc.name)
 			}
-			if after := h.events(eventFilter{}); len(after) != len(before) {
+			if after := h.events(EventFilter{}); len(after) != len(before) {
 				t.Fatalf("%s: a failed change wrote %d events", tc.name, len(after)-len(before))
 			}
 			clock.Advance(time.Second)
@@ -159,15 +159,15 @@ func TestStoreEventsPerChange(t *testing.T) {
 			if _, err := tc.change(w); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			after := h.events(eventFilter{})
+			after := h.events(EventFilter{})
 			if len(after) != len(before)+1 {
 				t.Fatalf("%s: %d events written, want 1", tc.name, len(after)-len(before))
 			}
 			e := after[0]
 			switch tc.typ {
-			case evCreated:
+			case EvCreated:
 				created = e.TokenSID
-			case evDuplicated:
+			case EvDuplicated:
 				dup = e.TokenSID
 				if e.Extra.From != tok {
 					t.Fatalf("duplicated From = %q, want %s", e.Extra.From, tok)
@@ -180,7 +180,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 				e.RequestID.String != w.c.requestID || e.Date != clock.Now().Unix() {
 				t.Fatalf("%s: actor %v %v client %v request %v date %d", tc.name, e.ActorSID, e.ActorName, e.Client, e.RequestID, e.Date)
 			}
-			b := eventBodyOf(&e)
+			b := EventBodyOf(&e)
 			changes, _ := json.Marshal(b.Changes)
 			if tc.changes != "" && string(changes) != tc.changes {
 				t.Fatalf("%s: Changes %s\nwant %s", tc.name, changes, tc.changes)
@@ -197,7 +197,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 					t.Fatalf("%s: told %q, want %q", tc.name, got, tc.told)
 				}
 			}
-			if tc.typ == evReset {
+			if tc.typ == EvReset {
 				if raw, _ := json.Marshal(b); !strings.Contains(string(raw), `"PreviousAuthTokenExpiresAt":null`) {
 					t.Fatalf("reset event without PreviousAuthTokenExpiresAt: %s", raw)
 				}
@@ -205,17 +205,17 @@ func TestStoreEventsPerChange(t *testing.T) {
 		}
 
 		// A change to nothing writes nothing.
-		before := h.events(eventFilter{})
-		noops := []func(w write) (*answer, error){
-			func(w write) (*answer, error) { return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")}) },
-			func(w write) (*answer, error) { return h.svc.SetState(ctx, w, tok, stateEnabled) },
-			func(w write) (*answer, error) {
+		before := h.events(EventFilter{})
+		noops := []func(w write) (*Answer, error){
+			func(w write) (*Answer, error) { return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")}) },
+			func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateEnabled) },
+			func(w write) (*Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			},
-			func(w write) (*answer, error) {
+			func(w write) (*Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			},
-			func(w write) (*answer, error) {
+			func(w write) (*Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}, resetOptions{})
 			},
 		}
@@ -224,7 +224,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 				t.Fatalf("no-op %d: %v", i, err)
 			}
 		}
-		if after := h.events(eventFilter{}); len(after) != len(before) {
+		if after := h.events(EventFilter{}); len(after) != len(before) {
 			t.Fatalf("changes to nothing wrote %d events: %s", len(after)-len(before), after[0].Type)
 		}
 
@@ -234,7 +234,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids, resetOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		got := h.events(eventFilter{Type: evDisabled})
+		got := h.events(EventFilter{Type: EvDisabled})
 		n := 0
 		for _, e := range got {
 			if e.RequestID.String == w.c.requestID {
@@ -249,7 +249,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if _, err := h.svc.Secret(ctx, h.c, tok); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.events(eventFilter{}); got[0].Type != evRevealed || got[0].TokenSID != tok {
+		if got := h.events(EventFilter{}); got[0].Type != EvRevealed || got[0].TokenSID != tok {
 			t.Fatalf("after a reveal: %s on %s", got[0].Type, got[0].TokenSID)
 		}
 
@@ -258,8 +258,8 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := h.events(eventFilter{}); got[0].Type != evRecovered || got[0].TokenSID != rec.AccountSid ||
-			got[0].ActorName.String != adminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
+		if got := h.events(EventFilter{}); got[0].Type != EvRecovered || got[0].TokenSID != rec.AccountSid ||
+			got[0].ActorName.String != AdminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
 			t.Fatalf("after admin recover: %+v", got[0])
 		}
 		assertNoSecretInEvents(t, s, h.w.agency)
@@ -271,22 +271,22 @@ func TestStoreEventsPerChange(t *testing.T) {
 func assertNoSecretInEvents(t *testing.T, s Store, accountID int64) {
 	t.Helper()
 	ctx := context.Background()
-	list, err := s.Events(ctx, accountID, eventFilter{Limit: 1000})
+	list, err := s.Events(ctx, accountID, EventFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all strings.Builder
 	for i := range list {
-		b, _ := json.Marshal(eventBodyOf(&list[i]))
+		b, _ := json.Marshal(EventBodyOf(&list[i]))
 		all.Write(b)
 	}
 	text := all.String()
-	toks, _, err := s.Tokens(ctx, accountID, tokenFilter{}, page{Number: 1, Size: 1000})
+	toks, _, err := s.Tokens(ctx, accountID, TokenFilter{}, Page{Number: 1, Size: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tk := range toks {
-		secret, err := s.Env().keys.open(tk.SecretEnc, tk.SID)
+		secret, err := s.Env().Keys.Open(tk.SecretEnc, tk.SID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +315,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 		if _, err := h.svc.Create(ctx, h.write(false), &tokenSpec{name: ptr("brand token")}); err != nil {
 			t.Fatal(err)
 		}
-		list, err := s.Events(ctx, h.w.brand, eventFilter{})
+		list, err := s.Events(ctx, h.w.brand, EventFilter{})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("brand events: %v %d", err, len(list))
 		}
@@ -323,7 +323,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.requestID {
 			t.Fatalf("passthrough actor: %+v", e)
 		}
-		if own := h.events(eventFilter{}); len(own) != 0 {
+		if own := h.events(EventFilter{}); len(own) != 0 {
 			t.Fatalf("the brand's event listed under the agency: %+v", own)
 		}
 	})
@@ -344,20 +344,20 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 			}
 			clock.Advance(time.Second)
 		}
-		all := h.events(eventFilter{})
+		all := h.events(EventFilter{})
 		if len(all) != 9 {
 			t.Fatalf("%d events, want 9", len(all))
 		}
 		for i := 1; i < len(all); i++ {
-			if eventID(all[i].Date, all[i].ID) >= eventID(all[i-1].Date, all[i-1].ID) {
+			if EventID(all[i].Date, all[i].ID) >= EventID(all[i-1].Date, all[i-1].ID) {
 				t.Fatalf("not newest first at %d", i)
 			}
 		}
 		// Paging by anchor, while new events arrive, neither repeats nor skips.
 		var paged []string
-		var anchor *eventAnchor
+		var anchor *EventAnchor
 		for {
-			p, err := s.Events(ctx, h.w.agency, eventFilter{Before: anchor, Limit: 2})
+			p, err := s.Events(ctx, h.w.agency, EventFilter{Before: anchor, Limit: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -365,24 +365,24 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 				break
 			}
 			for _, e := range p {
-				paged = append(paged, eventID(e.Date, e.ID))
+				paged = append(paged, EventID(e.Date, e.ID))
 			}
 			last := p[len(p)-1]
-			anchor = &eventAnchor{last.Date, last.ID}
+			anchor = &EventAnchor{last.Date, last.ID}
 			if _, err := h.svc.Update(ctx, h.write(false), h.w.tokens[9].SID, tokenPatch{description: ptr(fmt.Sprint(len(paged)))}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var want []string
 		for _, e := range all {
-			want = append(want, eventID(e.Date, e.ID))
+			want = append(want, EventID(e.Date, e.ID))
 		}
 		if !slices.Equal(paged, want) {
 			t.Fatalf("paged %q\nwant %q", paged, want)
 		}
 		// After: newer events, oldest first.
 		first := all[len(all)-1]
-		newer, err := s.Events(ctx, h.w.agency, eventFilter{After: &eventAnchor{first.Date, first.ID}, Limit: 3})
+		newer, err := s.Events(ctx, h.w.agency, EventFilter{After: &EventAnchor{first.Date, first.ID}, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,7 +391,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 		}
 		// Since inclusive, Until exclusive.
 		second := testEpoch.Unix() + 1
-		got := h.events(eventFilter{Since: second, Until: second + 1})
+		got := h.events(EventFilter{Since: second, Until: second + 1})
 		if len(got) != 3 {
 			t.Fatalf("one second's events: %d, want 3", len(got))
 		}
@@ -400,13 +400,13 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 				t.Fatalf("event at %d outside [%d, %d)", e.Date, second, second+1)
 			}
 		}
-		if got := h.events(eventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
+		if got := h.events(EventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
 			t.Fatalf("one token's events: %d, want 3", len(got))
 		}
-		if got := h.events(eventFilter{ActorSID: h.c.caller.SID, Type: evEdited}); len(got) != len(h.events(eventFilter{})) {
+		if got := h.events(EventFilter{ActorSID: h.c.caller.SID, Type: EvEdited}); len(got) != len(h.events(EventFilter{})) {
 			t.Fatalf("by actor and type: %d", len(got))
 		}
-		if got := h.events(eventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
+		if got := h.events(EventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
 			t.Fatalf("another actor's: %d", len(got))
 		}
 	})
@@ -429,7 +429,7 @@ func TestStorePruneEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := h.events(eventFilter{}); got[0].Notifications[0].State != NotificationPending {
+		if got := h.events(EventFilter{}); got[0].Notifications[0].State != NotificationPending {
 			t.Fatalf("with mail on: %+v", got[0].Notifications)
 		}
 		// Keep 3 days: the events of days 0 to 3 go (4 of 8), 2 at a time.
@@ -451,7 +451,7 @@ func TestStorePruneEvents(t *testing.T) {
 		if total != 4 {
 			t.Fatalf("pruned %d, want 4", total)
 		}
-		left := h.events(eventFilter{})
+		left := h.events(EventFilter{})
 		if len(left) != 4 || left[len(left)-1].Date < cutoff {
 			t.Fatalf("left %d events, oldest %d (cutoff %d)", len(left), left[len(left)-1].Date, cutoff)
 		}
@@ -485,20 +485,20 @@ func storeDB(t *testing.T, s Store) *sql.DB {
 }
 
 func TestEventID(t *testing.T) {
-	id := eventID(testEpoch.Unix(), 42)
+	id := EventID(testEpoch.Unix(), 42)
 	if len(id) != 34 || !strings.HasPrefix(id, "EV") {
 		t.Fatalf("eventID = %q", id)
 	}
-	a, ok := parseEventID(id)
-	if !ok || a.date != testEpoch.Unix() || a.id != 42 {
+	a, ok := ParseEventID(id)
+	if !ok || a.Date != testEpoch.Unix() || a.ID != 42 {
 		t.Fatalf("parseEventID(%q) = %+v, %v", id, a, ok)
 	}
-	if eventID(testEpoch.Unix(), 43) <= id || eventID(testEpoch.Unix()+1, 1) <= id {
+	if EventID(testEpoch.Unix(), 43) <= id || EventID(testEpoch.Unix()+1, 1) <= id {
 		t.Fatal("ids do not grow with (Date, id)")
 	}
 	for _, bad := range []string{"", "EV", "IR" + id[2:], strings.ToLower(id), id + "0", "EV" + strings.Repeat("G", 32),
 		"EV" + strings.Repeat("F", 32)} {
-		if _, ok := parseEventID(bad); ok {
+		if _, ok := ParseEventID(bad); ok {
 			t.Fatalf("parseEventID(%q) accepted", bad)
 		}
 	}

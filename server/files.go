@@ -65,10 +65,10 @@ func checkFile(f *os.File, path, what string, private bool) error {
 	return fe
 }
 
-// checkDir refuses a directory others may write to, sticky (shared, like /tmp) or
+// CheckDir refuses a directory others may write to, sticky (shared, like /tmp) or
 // not; to create a file in it, the directory must also be this user's (or root's).
 // Without Unix modes there is nothing to check.
-func checkDir(dir, what string, creating bool) error {
+func CheckDir(dir, what string, creating bool) error {
 	if !safefile.Modes {
 		return nil
 	}
@@ -111,13 +111,13 @@ func modeString(m fs.FileMode) string {
 // database already holds secrets: those need the key they were sealed with.
 func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
 	dir := filepath.Dir(dbPath)
-	if err := checkDir(dir, "database directory", false); err != nil {
+	if err := CheckDir(dir, "database directory", false); err != nil {
 		return nil, err
 	}
 	f, err := safefile.OpenNoFollow(dbPath, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A new database: the key first, so a refused key leaves no database behind.
-		if err := checkDir(dir, "database directory", true); err != nil {
+		if err := CheckDir(dir, "database directory", true); err != nil {
 			return nil, err
 		}
 		key, err := loadKey(keyFile, func() error { return nil })
@@ -199,7 +199,7 @@ func loadKey(path string, mayCreate func() error) ([]byte, error) {
 }
 
 func createKey(path string) ([]byte, error) {
-	if err := checkDir(filepath.Dir(path), "key file directory", true); err != nil {
+	if err := CheckDir(filepath.Dir(path), "key file directory", true); err != nil {
 		return nil, err
 	}
 	key := make([]byte, 32)

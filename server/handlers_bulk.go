@@ -37,22 +37,22 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 			return err
 		}
 		if !f.has("Sids") {
-			return badRequest("Sids", "is required")
+			return BadRequest("Sids", "is required")
 		}
 		sids, err := f.strings("Sids")
 		if err != nil {
 			return err
 		}
 		if len(sids) == 0 || len(sids) > maxBulk {
-			return badRequest("Sids", "must list 1 to %d SIDs, got %d", maxBulk, len(sids))
+			return BadRequest("Sids", "must list 1 to %d SIDs, got %d", maxBulk, len(sids))
 		}
 		seen := map[string]bool{}
 		for _, s := range sids {
 			if err := contract.CheckRunes(s); err != nil {
-				return badRequest("Sids", "%q %s", s, err)
+				return BadRequest("Sids", "%q %s", s, err)
 			}
 			if seen[s] {
-				return badRequest("Sids", "%s is listed twice", s)
+				return BadRequest("Sids", "%s is listed twice", s)
 			}
 			seen[s] = true
 		}
@@ -61,8 +61,8 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 }
 
 // bulkReply answers {"Results":[…]}, never cached when it holds secrets.
-func bulkReply(c *call, op bulkOp) func(outcome) (*answer, error) {
-	return func(out outcome) (*answer, error) {
+func bulkReply(c *call, op bulkOp) func(outcome) (*Answer, error) {
+	return func(out outcome) (*Answer, error) {
 		results := make([]bulkResult, 0, len(out.Results))
 		for _, o := range out.Results {
 			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
@@ -86,7 +86,7 @@ func bulkReply(c *call, op bulkOp) func(outcome) (*answer, error) {
 			return nil, err
 		}
 		if op == bulkReset {
-			a.header.Set("Cache-Control", "no-store")
+			a.Header.Set("Cache-Control", "no-store")
 		}
 		return a, nil
 	}

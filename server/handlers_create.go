@@ -22,7 +22,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 	s := &tokenSpec{}
 	for _, name := range []string{"Name", "Description", "ApiVersion", "Scopes", "DeveloperEmails"} {
 		if f.null(name) {
-			return nil, badRequest(name, "cannot be null")
+			return nil, BadRequest(name, "cannot be null")
 		}
 	}
 	if f.has("Name") {
@@ -60,7 +60,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 				return nil, err
 			}
 			if v == "" {
-				return nil, emptyContact()
+				return nil, EmptyContact()
 			}
 		}
 		s.contact = &v
@@ -101,7 +101,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	if !f.has("Name") {
-		return badRequest("Name", "is required")
+		return BadRequest("Name", "is required")
 	}
 	spec, err := parseSpec(f)
 	if err != nil {
@@ -146,7 +146,7 @@ func (h *handler) endOverlap(w http.ResponseWriter, r *http.Request, c *call) er
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
-	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*answer, error) {
-		return &answer{status: http.StatusNoContent, header: http.Header{}}, nil
+	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*Answer, error) {
+		return &Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 	}), r.PathValue("tok")))
 }

@@ -62,7 +62,7 @@ type companyBody struct {
 func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error {
 	a := c.account
 	typ := "AGENCY"
-	if a.Kind == kindBrand {
+	if a.Kind == KindBrand {
 		typ = "ADVERTISER"
 	}
 	writeJSON(w, http.StatusOK, companyBody{
@@ -71,7 +71,7 @@ func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error
 		TimeZone: a.Timezone, OrganizationType: a.OrgType,
 		Address: addressBody{AddressLine1: a.Address1, AddressLine2: a.Address2, City: a.City,
 			State: a.Region, PostalCode: a.PostalCode, Country: a.Country},
-		DateCreated: wireTime(a.Created),
+		DateCreated: WireTime(a.Created),
 		Uri:         c.base + "/CompanyInformation",
 	})
 	return nil
@@ -89,9 +89,9 @@ type advertiserBody struct {
 	Uri         string `json:"Uri"`
 }
 
-func advertiserOf(a account, base string) advertiserBody {
+func advertiserOf(a Account, base string) advertiserBody {
 	return advertiserBody{Id: a.PublicID, Name: a.Name, State: a.State, Currency: a.Currency,
-		TimeZone: a.Timezone, Website: a.Website, DateCreated: wireTime(a.Created),
+		TimeZone: a.Timezone, Website: a.Website, DateCreated: WireTime(a.Created),
 		Uri: base + "/Advertisers/" + a.PublicID}
 }
 
@@ -129,9 +129,9 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	out := make([]userBody, 0, len(list))
+	out := make([]UserBody, 0, len(list))
 	for _, u := range list {
-		out = append(out, userBody{Id: u.ID, Name: u.Name, Email: u.Email})
+		out = append(out, UserBody{Id: u.ID, Name: u.Name, Email: u.Email})
 	}
 	return writeList(w, r, "Users", out, p, total)
 }
@@ -188,14 +188,14 @@ func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) e
 
 // parsePage reads Page (1 to 1,000,000) and PageSize (1 to 1,000, default 100). A
 // page whose offset would not fit an int is refused too, whatever the limits.
-func parsePage(q url.Values) (page, error) {
-	p := page{Number: 1, Size: 100}
+func parsePage(q url.Values) (Page, error) {
+	p := Page{Number: 1, Size: 100}
 	if v, ok, err := queryValue(q, "Page"); err != nil {
 		return p, err
 	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPage {
-			return p, badRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
+			return p, BadRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
 		}
 		p.Number = n
 	}
@@ -204,12 +204,12 @@ func parsePage(q url.Values) (page, error) {
 	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPageSize {
-			return p, badRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
+			return p, BadRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
 		}
 		p.Size = n
 	}
 	if p.Number-1 > (math.MaxInt-p.Size)/p.Size {
-		return p, badRequest("Page", "is too large for a PageSize of %d", p.Size)
+		return p, BadRequest("Page", "is too large for a PageSize of %d", p.Size)
 	}
 	return p, nil
 }
@@ -223,19 +223,19 @@ func queryValue(q url.Values, name string) (string, bool, error) {
 		return "", false, nil
 	}
 	if vs[0] == "" {
-		return "", false, badRequest(name, "must not be empty (leave the parameter out for no filter)")
+		return "", false, BadRequest(name, "must not be empty (leave the parameter out for no filter)")
 	}
 	return vs[0], true, nil
 }
 
-func parseTokenFilter(q url.Values) (tokenFilter, error) {
-	var f tokenFilter
+func parseTokenFilter(q url.Values) (TokenFilter, error) {
+	var f TokenFilter
 	if v, ok, err := queryValue(q, "State"); err != nil {
 		return f, err
 	} else if ok {
 		f.State = strings.ToUpper(v)
-		if f.State != stateEnabled && f.State != stateDisabled {
-			return f, badRequest("State", "must be ENABLED or DISABLED")
+		if f.State != StateEnabled && f.State != StateDisabled {
+			return f, BadRequest("State", "must be ENABLED or DISABLED")
 		}
 	}
 	name, _, err := queryValue(q, "Name")
@@ -273,7 +273,7 @@ func parseTokenFilter(q url.Values) (tokenFilter, error) {
 		}
 		t, err := parseWhen(v)
 		if err != nil {
-			return f, badRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+			return f, BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
 		}
 		*d.to = t
 	}
@@ -299,7 +299,7 @@ type listHead struct {
 
 // writeList answers one page in the envelope, items under key; @nextpageuri repeats the
 // request's filters and is "" on the last page.
-func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p page, total int) error {
+func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p Page, total int) error {
 	numPages := (total + p.Size - 1) / p.Size
 	next := ""
 	if p.Number < numPages {

@@ -46,7 +46,7 @@ func (h *handler) unsubscribeRoutes(store Store) {
 		if !ok {
 			return
 		}
-		if err := ob.Suppress(r.Context(), id, e, store.Env().clock().Unix()); err != nil {
+		if err := ob.Suppress(r.Context(), id, e, store.Env().Clock().Unix()); err != nil {
 			h.log.Error("unsubscribe", "error", err)
 			unsubscribePage(w, http.StatusInternalServerError, "Not done", "The server could not record it. Try again later.")
 			return

@@ -6,16 +6,16 @@ import (
 
 // change is the write a request asks for: its caller, the version it saw, and how
 // the outcome is answered.
-func change(r *http.Request, c *call, render func(outcome) (*answer, error)) write {
+func change(r *http.Request, c *call, render func(outcome) (*Answer, error)) write {
 	return write{c: c, ifMatch: r.Header.Get("If-Match"), render: render}
 }
 
 // tokenReply answers the token after a change: 200 with its ETag, 201 with Location
 // for a new token, 204 after a delete; a new secret is in the body, never cached.
-func tokenReply(c *call) func(outcome) (*answer, error) {
-	return func(out outcome) (*answer, error) {
+func tokenReply(c *call) func(outcome) (*Answer, error) {
+	return func(out outcome) (*Answer, error) {
 		if out.Deleted {
-			return &answer{status: http.StatusNoContent, header: http.Header{}}, nil
+			return &Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 		}
 		b := bodyOf(out.Token, c.base, c.now)
 		b.AuthToken = out.Secret
@@ -28,7 +28,7 @@ func tokenReply(c *call) func(outcome) (*answer, error) {
 			return nil, err
 		}
 		if out.Created {
-			a.header.Set("Location", b.Uri)
+			a.Header.Set("Location", b.Uri)
 		}
 		return a, nil
 	}
@@ -36,8 +36,8 @@ func tokenReply(c *call) func(outcome) (*answer, error) {
 
 // send answers what a change returned, or passes its refusal on:
 // send(w)(h.svc.Reset(…)).
-func send(w http.ResponseWriter) func(*answer, error) error {
-	return func(a *answer, err error) error {
+func send(w http.ResponseWriter) func(*Answer, error) error {
+	return func(a *Answer, err error) error {
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	for _, name := range []string{"Name", "ApiVersion"} {
 		if f.null(name) {
-			return badRequest(name, "cannot be null")
+			return BadRequest(name, "cannot be null")
 		}
 	}
 	var p tokenPatch
@@ -95,7 +95,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return err
 			}
 			if contact == "" {
-				return emptyContact()
+				return EmptyContact()
 			}
 		}
 		p.contact = &contact
@@ -111,11 +111,11 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (h *handler) disableToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	return h.setState(w, r, c, stateDisabled)
+	return h.setState(w, r, c, StateDisabled)
 }
 
 func (h *handler) enableToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	return h.setState(w, r, c, stateEnabled)
+	return h.setState(w, r, c, StateEnabled)
 }
 
 // setState disables or enables a token; already so is a 200 no-op.
@@ -138,7 +138,7 @@ func (h *handler) setScopes(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if !f.has("Scopes") {
-		return badRequest("Scopes", "is required; DELETE the Scopes to clear them")
+		return BadRequest("Scopes", "is required; DELETE the Scopes to clear them")
 	}
 	requested, err := f.strings("Scopes")
 	if err != nil {
@@ -159,7 +159,7 @@ func (h *handler) setEmails(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if !f.has("Emails") {
-		return badRequest("Emails", "is required; send [] to remove every address")
+		return BadRequest("Emails", "is required; send [] to remove every address")
 	}
 	emails, err := f.strings("Emails")
 	if err != nil {

@@ -273,7 +273,7 @@ type tokenJSON struct {
 	ApiVersion         int
 	LatestApiVersion   int
 	AuthTokenHint      string
-	PrimaryContact     *userBody
+	PrimaryContact     *UserBody
 	DeveloperEmails    []string
 	Scopes             []string
 	DateCreated        string

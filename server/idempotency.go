@@ -8,41 +8,41 @@ import (
 )
 
 // jsonAnswer is a reply with v as its JSON body.
-func jsonAnswer(status int, v any) (*answer, error) {
+func jsonAnswer(status int, v any) (*Answer, error) {
 	body, err := encode(v)
 	if err != nil {
 		return nil, err
 	}
-	return &answer{status: status, header: http.Header{}, body: body}, nil
+	return &Answer{Status: status, Header: http.Header{}, Body: body}, nil
 }
 
 // tokenAnswer is a reply holding one token, with its ETag.
-func tokenAnswer(status int, b tokenBody) (*answer, error) {
+func tokenAnswer(status int, b tokenBody) (*Answer, error) {
 	a, err := jsonAnswer(status, b)
 	if err != nil {
 		return nil, err
 	}
-	a.header.Set("ETag", b.etag)
+	a.Header.Set("ETag", b.etag)
 	if b.AuthToken != "" {
-		a.header.Set("Cache-Control", "no-store")
+		a.Header.Set("Cache-Control", "no-store")
 	}
 	return a, nil
 }
 
 // write sends the reply.
-func (a *answer) write(w http.ResponseWriter) {
-	for k, v := range a.header {
+func (a *Answer) write(w http.ResponseWriter) {
+	for k, v := range a.Header {
 		w.Header()[k] = v
 	}
-	if a.body != nil {
+	if a.Body != nil {
 		w.Header().Set("Content-Type", "application/json")
 	}
-	if a.replayed {
+	if a.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.WriteHeader(a.status)
-	if a.body != nil {
-		w.Write(a.body)
+	w.WriteHeader(a.Status)
+	if a.Body != nil {
+		w.Write(a.Body)
 	}
 }
 
@@ -54,16 +54,16 @@ func (a *answer) write(w http.ResponseWriter) {
 func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *call) (replayed bool, err error) {
 	key := r.Header.Get("Idempotency-Key")
 	if _, present := r.Header["Idempotency-Key"]; present && key == "" {
-		return false, badRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+		return false, BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	if key == "" {
 		if c.replayOnly {
-			return false, unauthorized()
+			return false, Unauthorized()
 		}
 		return false, nil
 	}
 	if len(key) > 255 || !printableASCII(key) {
-		return false, badRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+		return false, BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -71,7 +71,7 @@ func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
-	c.idem = &idemKey{caller: c.caller.SID, method: r.Method, path: r.URL.Path, key: key, hash: sum[:]}
+	c.idem = &IdemKey{Caller: c.caller.SID, Method: r.Method, Path: r.URL.Path, Key: key, Hash: sum[:]}
 	a, err := h.svc.Replay(r.Context(), c)
 	if err != nil || a == nil {
 		return false, err

@@ -85,7 +85,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	// directory this user owns that others cannot write to. Checked before anything
 	// is created.
 	if cfg.ReadyFile != "" {
-		if err := checkDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
+		if err := CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
 			return nil, err
 		}
 	}
@@ -181,7 +181,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			if w, ok := store.(interface{ wroteEvents() bool }); ok && !w.wroteEvents() {
 				return
 			}
-			if n, err := pruneEvents(ctx, store, store.Env().now(), cfg.EventRetention); err != nil {
+			if n, err := pruneEvents(ctx, store, store.Env().Now(), cfg.EventRetention); err != nil {
 				logger.Error("prune events", "error", err)
 			} else if n > 0 {
 				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())

@@ -161,7 +161,7 @@ func TestIsolation(t *testing.T) {
 				case got.Status == 404:
 					got.wantCode(t, 404, "not_found")
 				case got.Status == 200 && strings.HasPrefix(ep.path, "ApiTokenEvents"):
-					var out struct{ Events []eventBody }
+					var out struct{ Events []EventBody }
 					got.decode(t, &out)
 					if len(out.Events) != 0 {
 						t.Fatalf("another account's events listed: %s", got.Body)

@@ -374,16 +374,16 @@ func TestStoreLifecycleColumns(t *testing.T) {
 			got.OverlapExpires != tok.OverlapExpires || got.OverlapLastUsed != tok.OverlapLastUsed {
 			t.Fatalf("read back %+v", got)
 		}
-		list, total, err := s.Tokens(ctx, w.agency, tokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+101, 0)}, page{Number: 1, Size: 10})
+		list, total, err := s.Tokens(ctx, w.agency, TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+101, 0)}, Page{Number: 1, Size: 10})
 		if err != nil || total != 1 || list[0].SID != tok.SID {
 			t.Fatalf("ExpiresBefore: %d %v", total, err)
 		}
 		// The same page size: remembered totals are kept per filter value.
-		if _, total, _ := s.Tokens(ctx, w.agency, tokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+100, 0)}, page{Number: 1, Size: 10}); total != 0 {
+		if _, total, _ := s.Tokens(ctx, w.agency, TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+100, 0)}, Page{Number: 1, Size: 10}); total != 0 {
 			t.Fatalf("ExpiresBefore at ExpiresAt listed %d", total)
 		}
 		// A use of the previous secret reaches its own column, never the token's.
-		s.Touch(previousUse+tok.SID, testEpoch.Unix()+500)
+		s.Touch(PreviousUse+tok.SID, testEpoch.Unix()+500)
 		db, q := rawDB(s), `SELECT overlap_last_used, date_last_used FROM tokens WHERE sid = `
 		if _, ok := s.(*PostgresStore); ok {
 			q += `$1`
@@ -468,7 +468,7 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 			return svc.Authenticate(ctx, tok.SID, secret, grace{}, "")
 		}
 		code := func(err error) contract.ErrorCode {
-			var ae *apiError
+			var ae *APIError
 			if errors.As(err, &ae) {
 				return ae.Code
 			}
@@ -516,7 +516,7 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 			if !tok.StoreNow.Valid || tok.StoreNow.Int64 < time.Now().Unix()-5 || tok.StoreNow.Int64 > time.Now().Unix()+5 {
 				t.Fatalf("PostgreSQL's now() %v, the process's %d", tok.StoreNow, time.Now().Unix())
 			}
-			if got := s.Env().storeClock(tok); got != tok.StoreNow.Int64 {
+			if got := s.Env().StoreClock(tok); got != tok.StoreNow.Int64 {
 				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.Int64)
 			}
 			// A change runs at PostgreSQL's clock too.
@@ -536,15 +536,15 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 
 // slowApply is roster with before replaced by after: the whole account, as the
 // last-manager rule is defined on it.
-func slowApply(roster []holder, before, after *token) []holder {
-	next := make([]holder, 0, len(roster)+1)
+func slowApply(roster []Holder, before, after *Token) []Holder {
+	next := make([]Holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes),
+		next = append(next, Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
 			Expires: after.ExpiresAt.Int64})
 	}
 	return next
@@ -552,7 +552,7 @@ func slowApply(roster []holder, before, after *token) []holder {
 
 // slowHasManager is the rule's definition: some enabled token, not expired at now
 // (0: without an expiry), holding apitokens.write and every scope any token holds.
-func slowHasManager(roster []holder, now int64) bool {
+func slowHasManager(roster []Holder, now int64) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -584,10 +584,10 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	scopes := []string{scopeTokensWrite, "reports.read", "users.read"}
 	now := int64(1000)
-	randomToken := func(sid string) *token {
-		t := &token{SID: sid, State: stateEnabled}
+	randomToken := func(sid string) *Token {
+		t := &Token{SID: sid, State: StateEnabled}
 		if rng.IntN(4) == 0 {
-			t.State = stateDisabled
+			t.State = StateDisabled
 		}
 		for _, s := range scopes {
 			if rng.IntN(3) > 0 {
@@ -603,14 +603,14 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		return t
 	}
 	for trial := range 20000 {
-		var roster []holder
-		var tokens []*token
+		var roster []Holder
+		var tokens []*Token
 		for i := range 1 + rng.IntN(4) {
 			tok := randomToken(fmt.Sprint("T", i))
 			tokens = append(tokens, tok)
 			roster = slowApply(roster, nil, tok)
 		}
-		var before, after *token
+		var before, after *Token
 		switch rng.IntN(3) {
 		case 0: // a new token
 			after = randomToken("NEW")

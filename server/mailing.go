@@ -30,12 +30,12 @@ func newMailer(st Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
 	if !ok {
 		return nil, fmt.Errorf("mail: this store keeps no outbox")
 	}
-	return outbox.New(ob, m, st.Env().clock, unsubscribeSigner(st.Env(), m.PublicURL), log), nil
+	return outbox.New(ob, m, st.Env().Clock, unsubscribeSigner(st.Env(), m.PublicURL), log), nil
 }
 
 // unsubscribeSigner signs the unsubscribe links with a key derived from the server's.
 func unsubscribeSigner(env *Env, publicURL string) *mail.Signer {
-	return mail.NewSigner(publicURL, env.keys.unsubscribeKey)
+	return mail.NewSigner(publicURL, env.Keys.UnsubscribeKey)
 }
 
 // mailOutbox is a store's outbox: what the mail sender works from, the unsubscribe

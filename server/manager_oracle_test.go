@@ -21,7 +21,7 @@ import (
 
 // oracleRefuses is that rule's decision on one change (nil before: a create; nil
 // after: a delete).
-func oracleRefuses(roster []holder, before, after *token) bool {
+func oracleRefuses(roster []Holder, before, after *Token) bool {
 	if !touchesManager(before, after) {
 		return false
 	}
@@ -29,22 +29,22 @@ func oracleRefuses(roster []holder, before, after *token) bool {
 }
 
 // oracleApply answers roster with before replaced by after.
-func oracleApply(roster []holder, before, after *token) []holder {
-	next := make([]holder, 0, len(roster)+1)
+func oracleApply(roster []Holder, before, after *Token) []Holder {
+	next := make([]Holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, holder{SID: after.SID, Enabled: after.enabled(), Scopes: slices.Clone(after.Scopes)})
+		next = append(next, Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes)})
 	}
 	return next
 }
 
 // oracleHasManager reports whether some enabled token in roster holds apitokens.write
 // and every scope any token holds.
-func oracleHasManager(roster []holder) bool {
+func oracleHasManager(roster []Holder) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -69,7 +69,7 @@ func oracleHasManager(roster []holder) bool {
 }
 
 // roster reads every token of account id (SID, state, scopes) from the database.
-func (ts *testServer) roster(id int64) []holder {
+func (ts *testServer) roster(id int64) []Holder {
 	ts.t.Helper()
 	db, q := ts.db(`SELECT sid, state, scopes FROM tokens WHERE account_id = ? ORDER BY sid`)
 	rows, err := db.Query(q, id)
@@ -77,9 +77,9 @@ func (ts *testServer) roster(id int64) []holder {
 		ts.t.Fatal(err)
 	}
 	defer rows.Close()
-	out := []holder{}
+	out := []Holder{}
 	for rows.Next() {
-		var h holder
+		var h Holder
 		var state, scopes string
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			ts.t.Fatal(err)
@@ -87,7 +87,7 @@ func (ts *testServer) roster(id int64) []holder {
 		if h.Scopes, err = decodeList(scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		h.Enabled = state == stateEnabled
+		h.Enabled = state == StateEnabled
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
@@ -168,7 +168,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 	var brandID int64
 	err = ts.store.Update(context.Background(), 0, func(tx Tx) error {
 		var err error
-		brandID, err = tx.InsertAccount(context.Background(), &account{Kind: kindBrand, PublicID: "7700001",
+		brandID, err = tx.InsertAccount(context.Background(), &Account{Kind: KindBrand, PublicID: "7700001",
 			Name: "Oracle Brand", State: "ACTIVE", Currency: "USD", Timezone: "UTC", Created: testEpoch.Unix(),
 			ParentID: sql.NullInt64{Int64: agency.AccountID, Valid: true}})
 		return err
@@ -188,12 +188,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		}
 		return out
 	}
-	tokenOf := func(h holder) *token {
-		st := stateDisabled
+	tokenOf := func(h Holder) *Token {
+		st := StateDisabled
 		if h.Enabled {
-			st = stateEnabled
+			st = StateEnabled
 		}
-		return &token{SID: h.SID, State: st, Scopes: slices.Clone(h.Scopes)}
+		return &Token{SID: h.SID, State: st, Scopes: slices.Clone(h.Scopes)}
 	}
 	// refused reads one change's answer: true for 409 last_admin, false for success.
 	refused := func(r *response, what string) bool {
@@ -214,12 +214,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		roster := ts.roster(brandID)
 		var want, got bool
 		var what string
-		pick := func() holder { return roster[rng.IntN(len(roster))] }
+		pick := func() Holder { return roster[rng.IntN(len(roster))] }
 		op := rng.IntN(10)
 		if len(roster) == 0 || op == 0 || len(roster) < 3 && op < 4 {
 			sc := subset()
 			what = fmt.Sprintf("create %v", sc)
-			want = oracleRefuses(roster, nil, &token{SID: "new", State: stateEnabled, Scopes: sc})
+			want = oracleRefuses(roster, nil, &Token{SID: "new", State: StateEnabled, Scopes: sc})
 			got = refused(ts.req("POST", base, admin, map[string]any{"Name": fmt.Sprintf("Oracle %d", step), "Scopes": sc}), what)
 		} else {
 			h := pick()
@@ -243,12 +243,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 					got = refused(ts.req("PUT", path+"/Scopes", admin, map[string]any{"Scopes": sc}), what)
 				}
 			case 4:
-				after.State = stateDisabled
+				after.State = StateDisabled
 				what = "disable " + h.SID
 				want = h.Enabled && oracleRefuses(roster, before, after)
 				got = refused(ts.req("POST", path+"/Disable", admin, nil), what)
 			case 5:
-				after.State = stateEnabled
+				after.State = StateEnabled
 				what = "enable " + h.SID
 				want = !h.Enabled && oracleRefuses(roster, before, after)
 				got = refused(ts.req("POST", path+"/Enable", admin, nil), what)
@@ -270,9 +270,9 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 					changes := true
 					switch action {
 					case "Disable":
-						a.State, changes = stateDisabled, h.Enabled
+						a.State, changes = StateDisabled, h.Enabled
 					case "Enable":
-						a.State, changes = stateEnabled, !h.Enabled
+						a.State, changes = StateEnabled, !h.Enabled
 					case "Delete":
 						a = nil
 					}

@@ -30,30 +30,30 @@ const noticeBatch = 100
 // (or clears the previous-secret slot) and says which event to write. An overlap
 // that has run out goes first. Of the expiry events only the latest due is written:
 // it marks the earlier ones as told, so a token found expired is not warned after.
-func notice(t *token, now int64) (typ string, extra eventExtra, ok bool) {
+func notice(t *Token, now int64) (typ string, extra EventExtra, ok bool) {
 	if t.OverlapExpires.Valid && now >= t.OverlapExpires.Int64 {
 		at := t.OverlapExpires.Int64
-		t.clearOverlap()
+		t.ClearOverlap()
 		t.Version++ // the token reads differently: PreviousAuthTokenExpiresAt is null
-		return evOverlapEnded, eventExtra{PreviousAuthTokenExpiresAt: &at}, true
+		return EvOverlapEnded, EventExtra{PreviousAuthTokenExpiresAt: &at}, true
 	}
 	if !t.ExpiresAt.Valid || t.ExpiredNoted.Valid {
-		return "", eventExtra{}, false
+		return "", EventExtra{}, false
 	}
 	exp := t.ExpiresAt.Int64
 	mark := sql.NullInt64{Int64: now, Valid: true}
-	extra = eventExtra{ExpiresAt: &exp}
+	extra = EventExtra{ExpiresAt: &exp}
 	switch {
 	case now >= exp:
 		t.ExpiredNoted = mark
-		typ = evExpired
+		typ = EvExpired
 	case now >= exp-warnLate && !t.Warned1d.Valid:
-		typ = evExpiryWarning
+		typ = EvExpiryWarning
 	case now >= exp-warnEarly && !t.Warned14d.Valid:
 		t.Warned14d = mark
-		return evExpiryWarning, extra, true
+		return EvExpiryWarning, extra, true
 	default:
-		return "", eventExtra{}, false
+		return "", EventExtra{}, false
 	}
 	if !t.Warned1d.Valid {
 		t.Warned1d = mark
@@ -82,8 +82,8 @@ func (s *service) noteAccount(ctx context.Context, accountID int64, sids []strin
 	}
 	err := update(func(tx Tx) error {
 		n = 0
-		x := &wtx{Tx: tx, s: s, now: s.env.clock().Unix()}
-		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.fixedClock {
+		x := &wtx{Tx: tx, s: s, now: s.env.Clock().Unix()}
+		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.FixedClock {
 			if v, valid := sc.storeNow(); valid {
 				x.now = v
 			}
@@ -114,7 +114,7 @@ func (s *service) noteAccount(ctx context.Context, accountID int64, sids []strin
 		}
 		return nil
 	})
-	if errors.Is(err, errNotFound) { // the account went meanwhile
+	if errors.Is(err, ErrNotFound) { // the account went meanwhile
 		return 0, nil
 	}
 	return n, err
@@ -126,8 +126,8 @@ func (s *service) writeNotices(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var at int64
-		if _, pg := s.st.(*PostgresStore); !pg || s.env.fixedClock {
-			at = s.env.clock().Unix()
+		if _, pg := s.st.(*PostgresStore); !pg || s.env.FixedClock {
+			at = s.env.Clock().Unix()
 		}
 		due, err := s.st.DueNotices(ctx, at, noticeBatch)
 		if err != nil {

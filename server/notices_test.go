@@ -16,7 +16,7 @@ import (
 )
 
 // eventTypes lists a token's events as the API shows them, newest first.
-func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []eventBody) {
+func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []EventBody) {
 	ts.t.Helper()
 	var l eventList
 	ts.get(c, "/ApiTokens/"+sid+"/Events").want(ts.t, http.StatusOK).decode(ts.t, &l)
@@ -237,15 +237,15 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 				got[sid+" "+typ] = n
 			}
 			for i, tok := range w.tokens {
-				typ := evExpiryWarning
+				typ := EvExpiryWarning
 				if i%2 == 1 {
-					typ = evExpired
+					typ = EvExpired
 				}
 				if got[tok.SID+" "+typ] != 1 {
 					t.Errorf("%s: %d %s events, want 1", tok.SID, got[tok.SID+" "+typ], typ)
 				}
 			}
-			if got[w.tokens[0].SID+" "+evOverlapEnded] != 1 {
+			if got[w.tokens[0].SID+" "+EvOverlapEnded] != 1 {
 				t.Errorf("overlap_ended events: %v", got)
 			}
 			if n, err := svcs[1].writeNotices(ctx); n != 0 || err != nil {
@@ -307,10 +307,10 @@ func TestStartWritesNotices(t *testing.T) {
 // from the event as the outbox holds it.
 func TestNoticeMailSaysWhen(t *testing.T) {
 	exp, ran := testEpoch.Unix(), testEpoch.Add(-time.Hour).Unix()
-	for _, e := range []event{{Type: evExpiryWarning, Extra: eventExtra{ExpiresAt: &exp}},
-		{Type: evExpired, Extra: eventExtra{ExpiresAt: &exp}},
-		{Type: evOverlapEnded, Extra: eventExtra{PreviousAuthTokenExpiresAt: &ran}}} {
-		raw, err := json.Marshal(eventBodyOf(&e))
+	for _, e := range []Event{{Type: EvExpiryWarning, Extra: EventExtra{ExpiresAt: &exp}},
+		{Type: EvExpired, Extra: EventExtra{ExpiresAt: &exp}},
+		{Type: EvOverlapEnded, Extra: EventExtra{PreviousAuthTokenExpiresAt: &ran}}} {
+		raw, err := json.Marshal(EventBodyOf(&e))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +319,7 @@ func TestNoticeMailSaysWhen(t *testing.T) {
 			t.Fatal(err)
 		}
 		u := updates[0].Tokens[0]
-		if e.Type == evOverlapEnded {
+		if e.Type == EvOverlapEnded {
 			if u.PreviousExpires.Unix() != ran {
 				t.Errorf("%s: %s", e.Type, raw)
 			}

@@ -146,7 +146,7 @@ func TestLazyStmtRetries(t *testing.T) {
 	if s.rs.account.st.Load() != nil {
 		t.Fatal("prepared with a cancelled context")
 	}
-	if _, err := s.Account(context.Background(), 1); !errors.Is(err, errNotFound) {
+	if _, err := s.Account(context.Background(), 1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after: %v", err)
 	}
 	if s.rs.account.st.Load() == nil {

@@ -284,8 +284,8 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := func(s *PostgresStore, n int) ([]token, int) {
-		toks, total, err := s.Tokens(ctx, admin.AccountID, tokenFilter{}, page{Number: n, Size: 4})
+	list := func(s *PostgresStore, n int) ([]Token, int) {
+		toks, total, err := s.Tokens(ctx, admin.AccountID, TokenFilter{}, Page{Number: n, Size: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -131,7 +131,7 @@ func TestRootsAndIsolation(t *testing.T) {
 	ts.req("GET", "/Agencies/"+lister.AccountSid+"/Advertisers/1048291/ApiTokens", Credential{AccountSid: lister.AccountSid, AuthToken: lister.AuthToken}, nil).
 		wantError(t, http.StatusForbidden, "apitokens.read")
 	// Users and company information of the brand.
-	var users struct{ Users []userBody }
+	var users struct{ Users []UserBody }
 	ts.req("GET", pass+"/Users", admin, nil).want(t, http.StatusOK).decode(t, &users)
 	if len(users.Users) != 2 || users.Users[0].Id != "U200" {
 		t.Fatalf("brand users: %+v", users)
@@ -166,10 +166,10 @@ func TestAccountEndpoints(t *testing.T) {
 
 	var users struct {
 		Total string `json:"@total"`
-		Users []userBody
+		Users []UserBody
 	}
 	ts.get(admin, "/Users").want(t, http.StatusOK).decode(t, &users)
-	if users.Total != "5" || users.Users[0] != (userBody{"U100", "Ada Byron", "ada@demo-agency.example"}) {
+	if users.Total != "5" || users.Users[0] != (UserBody{"U100", "Ada Byron", "ada@demo-agency.example"}) {
 		t.Fatalf("users: %+v", users)
 	}
 

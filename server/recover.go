@@ -27,17 +27,17 @@ const recoveredName = "Recovered admin"
 // tokens; ErrNoAccount when neither finds one. It works on the store directly, with
 // no caller: whoever can open the database (and its key) is trusted.
 func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
-	var acct *account
+	var acct *Account
 	var err error
 	if contract.ValidSID(ref) {
-		var t *token
+		var t *Token
 		if t, err = st.TokenBySID(ctx, ref); err == nil {
 			acct, err = st.Account(ctx, t.AccountID)
 		}
 	} else {
 		acct, err = st.AccountByPublicID(ctx, ref)
 	}
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q is neither an account Id nor the SID of a token", ErrNoAccount, ref)
 	}
 	if err != nil {
@@ -46,12 +46,12 @@ func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
 	s := newService(st)
 	scopes := allScopes(acct.Kind)
 	var secret string
-	var t *token
+	var t *Token
 	err = st.Update(ctx, acct.ID, func(tx Tx) error {
-		t = &token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
+		t = &Token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
 			Emails: []string{}, Scopes: append([]string{}, scopes...)}
-		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: adminRecoverActor}, now: s.env.clock().Unix()}
-		out, err := x.insertRecorded(ctx, t, evRecovered, eventExtra{})
+		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: AdminRecoverActor}, now: s.env.Clock().Unix()}
+		out, err := x.insertRecorded(ctx, t, EvRecovered, EventExtra{})
 		secret = out.Secret
 		return err
 	})

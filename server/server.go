@@ -121,7 +121,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			h.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
 			if sw.status == 0 {
-				writeError(sw, internalError())
+				writeError(sw, InternalError())
 			}
 		}
 		h.log.Info("request",
@@ -138,11 +138,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, blocked, err := h.authFail.Exhausted(r.Context(), info.clientKey)
 		if err != nil {
 			h.log.Error("read failed authentications", "error", err)
-			writeError(sw, internalError())
+			writeError(sw, InternalError())
 			return
 		}
 		if blocked {
-			writeError(sw, authFailLimited(ratelimit.Seconds(b.Reset)))
+			writeError(sw, AuthFailLimited(ratelimit.Seconds(b.Reset)))
 			return
 		}
 	}
@@ -156,9 +156,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(c, r)
 		switch c.status {
 		case http.StatusMethodNotAllowed:
-			writeError(sw, methodNotAllowed(r.Method, c.header.Get("Allow")))
+			writeError(sw, MethodNotAllowed(r.Method, c.header.Get("Allow")))
 		case http.StatusNotFound, 0:
-			writeError(sw, notFound())
+			writeError(sw, NotFound())
 		default:
 			for k, v := range c.header {
 				sw.Header()[k] = v

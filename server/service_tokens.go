@@ -44,7 +44,7 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	var t, other *token
+	var t, other *Token
 	var err error
 	if contract.ValidSID(target) {
 		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
@@ -52,7 +52,7 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 		t, err = s.st.TokenBySID(ctx, sid)
 		target = ""
 	}
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		t = nil
 	} else if err != nil {
 		return authResult{}, err
@@ -61,20 +61,20 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 	if target != "" {
 		res.read = &targetRead{sid: target, token: other}
 	}
-	res.now = s.env.storeClock(t)
+	res.now = s.env.StoreClock(t)
 	current, previous := s.secretMatches(t, secret)
 	if !current && !previous {
 		if t != nil && s.previousSecretReplays(t, secret, g) {
-			if t.expiredAt(res.now) {
-				return authResult{}, tokenExpired()
+			if t.ExpiredAt(res.now) {
+				return authResult{}, TokenExpired()
 			}
 			res.replayOnly = true
 			return res, nil
 		}
-		return authResult{}, unauthorized()
+		return authResult{}, Unauthorized()
 	}
-	if t.expiredAt(res.now) {
-		return authResult{}, tokenExpired()
+	if t.ExpiredAt(res.now) {
+		return authResult{}, TokenExpired()
 	}
 	if previous {
 		res.previous = true
@@ -92,18 +92,18 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 
 // touchPrevious records a use of t's previous secret (PreviousAuthTokenLastUsed),
 // at most once a minute, never changing the ETag.
-func (s *service) touchPrevious(t *token) {
-	now := s.env.clock().Unix()
+func (s *service) touchPrevious(t *Token) {
+	now := s.env.Clock().Unix()
 	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.Int64 < 60 {
 		return
 	}
-	s.st.Touch(previousUse+t.SID, now)
+	s.st.Touch(PreviousUse+t.SID, now)
 	t.OverlapLastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
-func (s *service) touch(t *token) {
-	now := s.env.clock().Unix()
+func (s *service) touch(t *Token) {
+	now := s.env.Clock().Unix()
 	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
 		return
 	}
@@ -115,14 +115,14 @@ func (s *service) touch(t *token) {
 // overlap slot, both always and in constant time: the slot's MAC when an overlap is
 // running at the store's clock, a dummy otherwise. t nil (an unknown SID) spends the
 // same two compares.
-func (s *service) secretMatches(t *token, secret string) (current, previous bool) {
-	mac := s.env.keys.mac(secret)
+func (s *service) secretMatches(t *Token, secret string) (current, previous bool) {
+	mac := s.env.Keys.MAC(secret)
 	if t == nil {
-		hmac.Equal(mac, s.env.keys.dummyMAC)
-		hmac.Equal(mac, s.env.keys.dummyMAC)
+		hmac.Equal(mac, s.env.Keys.DummyMAC)
+		hmac.Equal(mac, s.env.Keys.DummyMAC)
 		return false, false
 	}
-	slot, live := s.env.keys.dummyMAC, t.overlapAt(s.env.storeClock(t))
+	slot, live := s.env.Keys.DummyMAC, t.OverlapAt(s.env.StoreClock(t))
 	if live {
 		slot = t.OverlapMAC
 	}
@@ -134,21 +134,21 @@ func (s *service) secretMatches(t *token, secret string) (current, previous bool
 // previousSecretReplays reports whether secret is t's pre-reset secret, inside its
 // grace period, presented on the very request of the self-reset that replaced it:
 // POST, the same path and the same Idempotency-Key.
-func (s *service) previousSecretReplays(t *token, secret string, g grace) bool {
+func (s *service) previousSecretReplays(t *Token, secret string, g grace) bool {
 	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || !t.PrevResetPath.Valid {
 		return false
 	}
-	if s.env.clock().Unix() >= t.PrevExpires.Int64 {
+	if s.env.Clock().Unix() >= t.PrevExpires.Int64 {
 		return false
 	}
-	macOK := hmac.Equal(s.env.keys.mac(secret), t.PrevMAC)
+	macOK := hmac.Equal(s.env.Keys.MAC(secret), t.PrevMAC)
 	return macOK && g.method == http.MethodPost && g.key != "" &&
 		g.key == t.PrevResetKey.String && g.path == t.PrevResetPath.String
 }
 
 // endGrace forgets a token's previous secret: the new one is in use, so a lost
 // answer is no longer possible.
-func (s *service) endGrace(ctx context.Context, t *token) error {
+func (s *service) endGrace(ctx context.Context, t *Token) error {
 	err := s.st.Update(ctx, t.AccountID, func(tx Tx) error {
 		cur, err := tx.Token(ctx, t.AccountID, t.SID)
 		if err != nil || cur.PrevMAC == nil {
@@ -157,47 +157,47 @@ func (s *service) endGrace(ctx context.Context, t *token) error {
 		clearGrace(cur)
 		return tx.UpdateToken(ctx, cur)
 	})
-	if err != nil && !errors.Is(err, errNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	clearGrace(t)
 	return nil
 }
 
-func clearGrace(t *token) {
+func clearGrace(t *Token) {
 	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, sql.NullInt64{}, sql.NullString{}, sql.NullString{}
 }
 
-func (s *service) Account(ctx context.Context, id int64) (*account, error) {
+func (s *service) Account(ctx context.Context, id int64) (*Account, error) {
 	return s.st.Account(ctx, id)
 }
 
-func (s *service) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+func (s *service) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
 	a, err := s.st.ManagedBrand(ctx, agencyID, publicID)
-	if errors.Is(err, errNotFound) {
-		return nil, notFound()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	return a, err
 }
 
-func (s *service) Brands(ctx context.Context, c *call, p page) ([]account, int, error) {
+func (s *service) Brands(ctx context.Context, c *call, p Page) ([]Account, int, error) {
 	return s.st.Brands(ctx, c.account.ID, p)
 }
 
-func (s *service) Users(ctx context.Context, c *call, p page) ([]user, int, error) {
+func (s *service) Users(ctx context.Context, c *call, p Page) ([]User, int, error) {
 	return s.st.Users(ctx, c.account.ID, p)
 }
 
-func (s *service) Token(ctx context.Context, c *call, sid string) (*token, error) {
+func (s *service) Token(ctx context.Context, c *call, sid string) (*Token, error) {
 	if r := c.target; r != nil && r.sid == sid {
 		if r.token == nil || r.token.AccountID != c.account.ID {
-			return nil, notFound()
+			return nil, NotFound()
 		}
 		return r.token, nil
 	}
 	t, err := s.st.Token(ctx, c.account.ID, sid)
-	if errors.Is(err, errNotFound) {
-		return nil, notFound()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	return t, err
 }
@@ -212,7 +212,7 @@ func (s *service) Secret(ctx context.Context, c *call, sid string) (string, erro
 	if err := mayActOn(c.caller, t); err != nil {
 		return "", err
 	}
-	plain, err := s.env.keys.open(t.SecretEnc, t.SID)
+	plain, err := s.env.Keys.Open(t.SecretEnc, t.SID)
 	if err != nil {
 		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
 	}
@@ -222,26 +222,26 @@ func (s *service) Secret(ctx context.Context, c *call, sid string) (string, erro
 	return string(plain), nil
 }
 
-func (s *service) Tokens(ctx context.Context, c *call, f tokenFilter, p page) ([]token, int, error) {
+func (s *service) Tokens(ctx context.Context, c *call, f TokenFilter, p Page) ([]Token, int, error) {
 	return s.st.Tokens(ctx, c.account.ID, f, p)
 }
 
 // Replay answers the stored reply to the call's keyed POST, or nil when there is
 // none. The previous secret of a self-reset gets nothing else.
-func (s *service) Replay(ctx context.Context, c *call) (*answer, error) {
+func (s *service) Replay(ctx context.Context, c *call) (*Answer, error) {
 	if c.idem == nil {
 		if c.replayOnly {
-			return nil, unauthorized()
+			return nil, Unauthorized()
 		}
 		return nil, nil
 	}
-	rec, err := s.st.Idempotency(ctx, c.idem, s.env.clock().Unix())
+	rec, err := s.st.Idempotency(ctx, c.idem, s.env.Clock().Unix())
 	if err != nil {
 		return nil, err
 	}
 	if rec == nil {
 		if c.replayOnly {
-			return nil, unauthorized()
+			return nil, Unauthorized()
 		}
 		return nil, nil
 	}
@@ -251,29 +251,29 @@ func (s *service) Replay(ctx context.Context, c *call) (*answer, error) {
 // replay answers a stored record, unless the body differs (422; 401 for the previous
 // secret of a self-reset, which must not learn that its guess of the key was right)
 // or a later reset has superseded a secret it hands out (409).
-func (s *service) replay(ctx context.Context, c *call, rec *idemRecord) (*answer, error) {
-	if !bytes.Equal(rec.hash, c.idem.hash) {
+func (s *service) replay(ctx context.Context, c *call, rec *IdemRecord) (*Answer, error) {
+	if !bytes.Equal(rec.Hash, c.idem.Hash) {
 		if c.replayOnly {
-			return nil, unauthorized()
+			return nil, Unauthorized()
 		}
-		return nil, idempotencyMismatch()
+		return nil, IdempotencyMismatch()
 	}
-	for _, m := range rec.resets {
+	for _, m := range rec.Resets {
 		t, err := s.st.TokenBySID(ctx, m.Sid)
-		if err != nil && !errors.Is(err, errNotFound) {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 		if t == nil || t.ResetCount != m.ResetCount {
-			return nil, conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
+			return nil, Conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
 		}
 	}
-	a := &answer{status: rec.status, header: rec.header.Clone(), replayed: true}
-	if len(rec.bodyEnc) > 0 {
-		body, err := s.env.keys.open(rec.bodyEnc, c.idem.ad())
+	a := &Answer{Status: rec.Status, Header: rec.Header.Clone(), Replayed: true}
+	if len(rec.BodyEnc) > 0 {
+		body, err := s.env.Keys.Open(rec.BodyEnc, c.idem.AD())
 		if err != nil {
 			return nil, fmt.Errorf("read idempotency record: %w", err)
 		}
-		a.body = body
+		a.Body = body
 	}
 	return a, nil
 }
@@ -283,13 +283,13 @@ func (s *service) replay(ctx context.Context, c *call, rec *idemRecord) (*answer
 // transaction, so a change and its record are never apart; a record that appeared
 // while this request queued for the writer (a duplicate in flight) is replayed
 // instead of changing anything twice.
-func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*answer, error) {
+func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*Answer, error) {
 	c := w.c
-	var ans *answer
-	var stored *idemRecord
+	var ans *Answer
+	var stored *IdemRecord
 	err := s.st.Update(ctx, c.account.ID, func(tx Tx) error {
 		ans, stored = nil, nil
-		now := s.env.clock()
+		now := s.env.Clock()
 		if c.idem != nil {
 			rec, err := tx.Idempotency(ctx, c.idem, now.Unix())
 			if err != nil {
@@ -301,12 +301,12 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 			}
 		}
 		if c.replayOnly {
-			return unauthorized()
+			return Unauthorized()
 		}
 		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
 		// A store with a clock of its own (PostgreSQL's now()) decides the change's
 		// time, so every replica judges expiry alike.
-		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.fixedClock {
+		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.FixedClock {
 			if n, valid := sc.storeNow(); valid {
 				x.now = n
 			}
@@ -319,7 +319,7 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 		if err != nil {
 			return err
 		}
-		a.resets = resetsOf(out)
+		a.Resets = resetsOf(out)
 		if c.idem != nil {
 			if err := s.save(ctx, tx, c.idem, a, now); err != nil {
 				return err
@@ -338,25 +338,25 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 }
 
 // save stores a reply for its Idempotency-Key, the body sealed (it may hold a secret).
-func (s *service) save(ctx context.Context, tx Tx, k *idemKey, a *answer, now time.Time) error {
-	rec := &idemRecord{hash: k.hash, status: a.status, header: a.header, resets: a.resets,
-		created: now.Unix(), expires: now.Add(idempotencyTTL).Unix()}
-	if a.body != nil {
-		enc, err := s.env.keys.seal(a.body, k.ad())
+func (s *service) save(ctx context.Context, tx Tx, k *IdemKey, a *Answer, now time.Time) error {
+	rec := &IdemRecord{Hash: k.Hash, Status: a.Status, Header: a.Header, Resets: a.Resets,
+		Created: now.Unix(), Expires: now.Add(idempotencyTTL).Unix()}
+	if a.Body != nil {
+		enc, err := s.env.Keys.Seal(a.Body, k.AD())
 		if err != nil {
 			return err
 		}
-		rec.bodyEnc = enc
+		rec.BodyEnc = enc
 	}
 	return tx.SaveIdempotency(ctx, k, rec)
 }
 
 // resetsOf lists the secrets an outcome hands out, so a replay after a later reset
 // is refused rather than handing out a dead secret.
-func resetsOf(out outcome) []resetMark {
-	var marks []resetMark
+func resetsOf(out outcome) []ResetMark {
+	var marks []ResetMark
 	if out.Secret != "" && out.Token != nil {
-		marks = append(marks, resetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
+		marks = append(marks, ResetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
 	}
 	for _, r := range out.Results {
 		marks = append(marks, resetsOf(r.Outcome)...)
@@ -375,7 +375,7 @@ type wtx struct {
 	mgr managers
 	// pre holds tokens read ahead, all at once, for the changes about to name them;
 	// target takes each out as it is used, so a token is read ahead at most once.
-	pre map[string]*token
+	pre map[string]*Token
 }
 
 // readAhead reads the tokens of sids, for target to find without a statement each:
@@ -386,7 +386,7 @@ func (x *wtx) readAhead(ctx context.Context, sids []string) error {
 	if err != nil {
 		return err
 	}
-	x.pre = make(map[string]*token, len(toks))
+	x.pre = make(map[string]*Token, len(toks))
 	for _, t := range toks {
 		x.pre[t.SID] = t
 	}
@@ -396,8 +396,8 @@ func (x *wtx) readAhead(ctx context.Context, sids []string) error {
 // target finds the token a change names: 404 when it is not the caller's to see,
 // 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
 // stale.
-func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
-	var t *token
+func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*Token, error) {
+	var t *Token
 	var err error
 	if pre, ok := x.pre[sid]; ok {
 		delete(x.pre, sid)
@@ -405,8 +405,8 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
 	} else {
 		t, err = x.Token(ctx, x.c.account.ID, sid)
 	}
-	if errors.Is(err, errNotFound) {
-		return nil, notFound()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	if err != nil {
 		return nil, err
@@ -422,7 +422,7 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*token, error) {
 
 // edit runs a change to one token: find it, apply, and when anything changed, check
 // the last-manager rule, move the version (the ETag) and DateUpdated, and write it.
-func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token) (bool, error)) (outcome, error) {
+func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *Token) (bool, error)) (outcome, error) {
 	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
 		return outcome{}, err
@@ -451,13 +451,13 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *token
 // changing is target for a change to the token itself: the previous secret of an
 // overlap may change any token but its own (403), so a leaked old secret can never
 // outlive the rotation.
-func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*token, error) {
+func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*Token, error) {
 	t, err := x.target(ctx, sid, ifMatch)
 	if err != nil {
 		return nil, err
 	}
 	if x.c.previous && t.SID == x.c.caller.SID {
-		return nil, previousSecret()
+		return nil, PreviousSecret()
 	}
 	return t, nil
 }
@@ -465,28 +465,28 @@ func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*token, error)
 // setExpiry gives t the expiry at (null: never): it must lie in the future, and a
 // token may not move its own expiry later or clear it. The last-manager rule is the
 // caller's (edit runs it on every change).
-func (x *wtx) setExpiry(t *token, at sql.NullInt64) (bool, error) {
+func (x *wtx) setExpiry(t *Token, at sql.NullInt64) (bool, error) {
 	if at.Valid && at.Int64 <= x.now {
-		return false, badRequest("ExpiresAt", "must lie in the future")
+		return false, BadRequest("ExpiresAt", "must lie in the future")
 	}
 	if t.SID == x.c.caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
-		return false, selfExtension()
+		return false, SelfExtension()
 	}
 	// Moving the expiry re-arms the expiry_warning and expired notices (setExpiry
 	// clears their marks).
-	return t.setExpiry(at), nil
+	return t.SetExpiry(at), nil
 }
 
-func snapshotOf(t *token) token {
+func snapshotOf(t *Token) Token {
 	c := *t
 	c.Scopes = slices.Clone(t.Scopes)
 	c.Emails = slices.Clone(t.Emails)
 	return c
 }
 
-func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch) (*answer, error) {
+func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
 			changed := false
 			if p.name != nil && *p.name != t.Name {
 				t.Name, changed = *p.name, true
@@ -500,7 +500,7 @@ func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch)
 					return false, err
 				}
 				if v < t.APIVersion {
-					return false, badRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
+					return false, BadRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
 				}
 				if v != t.APIVersion {
 					t.APIVersion, changed = v, true
@@ -527,7 +527,7 @@ func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch)
 
 // setContact sets t's primary contact to user id ("" clears it). A user of another
 // account gets exactly the answer of a user that does not exist.
-func (x *wtx) setContact(ctx context.Context, t *token, id string) (bool, error) {
+func (x *wtx) setContact(ctx context.Context, t *Token, id string) (bool, error) {
 	if id == "" {
 		if !t.ContactID.Valid {
 			return false, nil
@@ -536,8 +536,8 @@ func (x *wtx) setContact(ctx context.Context, t *token, id string) (bool, error)
 		return true, nil
 	}
 	u, err := x.User(ctx, t.AccountID, id)
-	if errors.Is(err, errNotFound) {
-		return false, badRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
+	if errors.Is(err, ErrNotFound) {
+		return false, BadRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
 	}
 	if err != nil {
 		return false, err
@@ -552,9 +552,9 @@ func (x *wtx) setContact(ctx context.Context, t *token, id string) (bool, error)
 }
 
 // SetScopes replaces a token's scopes; "category.*" names a whole category.
-func (s *service) SetScopes(ctx context.Context, w write, sid string, requested []string) (*answer, error) {
+func (s *service) SetScopes(ctx context.Context, w write, sid string, requested []string) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
 			scopes, err := scopeField("Scopes", t.Kind, requested)
 			if err != nil {
 				return false, err
@@ -568,21 +568,21 @@ func (s *service) SetScopes(ctx context.Context, w write, sid string, requested 
 }
 
 // SetEmails replaces the whole developer e-mail list.
-func (s *service) SetEmails(ctx context.Context, w write, sid string, emails []string) (*answer, error) {
+func (s *service) SetEmails(ctx context.Context, w write, sid string, emails []string) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
 			return replaceList(&t.Emails, emails), nil
 		})
 	})
 }
 
 // SetState disables or enables a token; already so is a no-op.
-func (s *service) SetState(ctx context.Context, w write, sid string, state string) (*answer, error) {
+func (s *service) SetState(ctx context.Context, w write, sid string, state string) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.setState(ctx, sid, w.ifMatch, state) })
 }
 
 func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome, error) {
-	return x.edit(ctx, sid, ifMatch, func(t *token) (bool, error) {
+	return x.edit(ctx, sid, ifMatch, func(t *Token) (bool, error) {
 		if t.State == state {
 			return false, nil
 		}
@@ -592,7 +592,7 @@ func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome
 }
 
 // Delete removes a token; its credentials are refused from the next request.
-func (s *service) Delete(ctx context.Context, w write, sid string) (*answer, error) {
+func (s *service) Delete(ctx context.Context, w write, sid string) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.delete(ctx, sid, w.ifMatch) })
 }
 
@@ -607,7 +607,7 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 	if err := x.DeleteToken(ctx, t.SID); err != nil {
 		return outcome{}, err
 	}
-	if err := x.record(ctx, evDeleted, t, nil, eventExtra{}); err != nil {
+	if err := x.record(ctx, EvDeleted, t, nil, EventExtra{}); err != nil {
 		return outcome{}, err
 	}
 	return outcome{Deleted: true, Changed: true}, nil
@@ -618,7 +618,7 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 // Idempotency-Key, to replay that very request for selfResetGrace. With one, the
 // old secret keeps working beside the new one for o.previousValidFor seconds, in
 // the overlap slot (replacing an earlier previous secret: never more than two).
-func (s *service) Reset(ctx context.Context, w write, sid string, o resetOptions) (*answer, error) {
+func (s *service) Reset(ctx context.Context, w write, sid string, o resetOptions) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch, o) })
 }
 
@@ -644,7 +644,7 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 	clearGrace(t)
 	// An earlier overlap ends here, replaced or refused at once: where an
 	// overlap_ended notice belongs when clearOverlap reports one.
-	t.clearOverlap()
+	t.ClearOverlap()
 	switch {
 	case o.previousValidFor > 0:
 		t.OverlapEnc, t.OverlapMAC = oldEnc, oldMAC
@@ -652,8 +652,8 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 	case t.SID == x.c.caller.SID && x.c.idem != nil:
 		t.PrevMAC = oldMAC
 		t.PrevExpires = sql.NullInt64{Int64: x.now + int64(selfResetGrace/time.Second), Valid: true}
-		t.PrevResetKey = sql.NullString{String: x.c.idem.key, Valid: true}
-		t.PrevResetPath = sql.NullString{String: x.c.idem.path, Valid: true}
+		t.PrevResetKey = sql.NullString{String: x.c.idem.Key, Valid: true}
+		t.PrevResetPath = sql.NullString{String: x.c.idem.Path, Valid: true}
 	}
 	if err := x.keepManager(ctx, &before, t); err != nil {
 		return outcome{}, err
@@ -662,63 +662,63 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 		return outcome{}, err
 	}
 	// The event says until when the previous secret works, with an overlap.
-	var extra eventExtra
+	var extra EventExtra
 	if t.OverlapExpires.Valid {
 		at := t.OverlapExpires.Int64
 		extra.PreviousAuthTokenExpiresAt = &at
 	}
-	var changes []eventChange
+	var changes []EventChange
 	if c, ok := expiryChange(&before, t); ok {
 		changes = append(changes, c)
 	}
-	if err := x.record(ctx, evReset, t, changes, extra); err != nil {
+	if err := x.record(ctx, EvReset, t, changes, extra); err != nil {
 		return outcome{}, err
 	}
 	return outcome{Token: t, Secret: secret, Changed: true}, nil
 }
 
 // EndOverlap forgets a token's previous secret: refused from the next request.
-func (s *service) EndOverlap(ctx context.Context, w write, sid string) (*answer, error) {
+func (s *service) EndOverlap(ctx context.Context, w write, sid string) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		out, err := x.edit(ctx, sid, w.ifMatch, func(t *token) (bool, error) {
-			return t.clearOverlap(), nil
+		out, err := x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
+			return t.ClearOverlap(), nil
 		})
 		if err == nil && out.Changed {
 			// Ended by request; one that runs out is told by the server.
-			err = x.record(ctx, evOverlapEnded, out.Token, nil, eventExtra{})
+			err = x.record(ctx, EvOverlapEnded, out.Token, nil, EventExtra{})
 		}
 		return out, err
 	})
 }
 
 // newSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
-func (s *service) newSecret(t *token) (string, error) {
-	secret, err := s.env.rand.secret()
+func (s *service) newSecret(t *Token) (string, error) {
+	secret, err := s.env.Rand.Secret()
 	if err != nil {
 		return "", err
 	}
-	enc, err := s.env.keys.seal([]byte(secret), t.SID)
+	enc, err := s.env.Keys.Seal([]byte(secret), t.SID)
 	if err != nil {
 		return "", err
 	}
-	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.env.keys.mac(secret), secret[len(secret)-4:]
+	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.env.Keys.MAC(secret), secret[len(secret)-4:]
 	return secret, nil
 }
 
 // Create makes a new token (always ENABLED; ApiVersion defaults to the latest).
-func (s *service) Create(ctx context.Context, w write, spec *tokenSpec) (*answer, error) {
+func (s *service) Create(ctx context.Context, w write, spec *tokenSpec) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		a := x.c.account
-		t := &token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
+		t := &Token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, evCreated, eventExtra{})
+		return x.insertRecorded(ctx, t, EvCreated, EventExtra{})
 	})
 }
 
 // insertRecorded inserts t and writes its event typ.
-func (x *wtx) insertRecorded(ctx context.Context, t *token, typ string, extra eventExtra) (outcome, error) {
+func (x *wtx) insertRecorded(ctx context.Context, t *Token, typ string, extra EventExtra) (outcome, error) {
 	out, err := x.insert(ctx, t)
 	if err != nil {
 		return outcome{}, err
@@ -731,26 +731,26 @@ func (x *wtx) insertRecorded(ctx context.Context, t *token, typ string, extra ev
 
 // Duplicate makes a new token with the source's settings, spec overriding them; the
 // name defaults to "<Name> (copy)" and the state is ENABLED.
-func (s *service) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*answer, error) {
+func (s *service) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		src, err := x.target(ctx, sid, "")
 		if err != nil {
 			return outcome{}, err
 		}
-		t := &token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
+		t := &Token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
 			Description: src.Description, APIVersion: src.APIVersion, ContactID: src.ContactID,
 			ContactName: src.ContactName, ContactEmail: src.ContactEmail,
 			Emails: slices.Clone(src.Emails), Scopes: slices.Clone(src.Scopes)}
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, evDuplicated, eventExtra{From: src.SID})
+		return x.insertRecorded(ctx, t, EvDuplicated, EventExtra{From: src.SID})
 	})
 }
 
 // apply lays spec over t (a fresh token or a copy of the source), validating what
 // needs the database and refusing scopes the caller cannot grant.
-func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *token) error {
+func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *Token) error {
 	if s.name != nil {
 		t.Name = *s.name
 	}
@@ -783,24 +783,24 @@ func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *token) error {
 	}
 	if s.expiresAt != nil {
 		if *s.expiresAt <= x.now {
-			return badRequest("ExpiresAt", "must lie in the future")
+			return BadRequest("ExpiresAt", "must lie in the future")
 		}
-		t.setExpiry(sql.NullInt64{Int64: *s.expiresAt, Valid: true})
+		t.SetExpiry(sql.NullInt64{Int64: *s.expiresAt, Valid: true})
 	}
 	return nil
 }
 
 // insert gives t a SID, a secret and its dates, and stores it.
-func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
-	sid, err := x.s.env.rand.sid()
+func (x *wtx) insert(ctx context.Context, t *Token) (outcome, error) {
+	sid, err := x.s.env.Rand.SID()
 	if err != nil {
 		return outcome{}, err
 	}
-	t.SID, t.State, t.Version, t.ResetCount = sid, stateEnabled, 1, 0
+	t.SID, t.State, t.Version, t.ResetCount = sid, StateEnabled, 1, 0
 	t.Created, t.Updated, t.AuthReset = x.now, x.now, x.now
 	t.LastUsed = sql.NullInt64{}
 	clearGrace(t)
-	t.clearOverlap()
+	t.ClearOverlap()
 	secret, err := x.s.newSecret(t)
 	if err != nil {
 		return outcome{}, err
@@ -817,7 +817,7 @@ func (x *wtx) insert(ctx context.Context, t *token) (outcome, error) {
 // Bulk runs op for each SID in request order, in one transaction, through the same
 // code as the single-token call, so the last-manager rule sees the earlier ones; one
 // SID's refusal does not stop the rest.
-func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*answer, error) {
+func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		if err := x.readAhead(ctx, sids); err != nil {
 			return outcome{}, err
@@ -828,9 +828,9 @@ func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o
 			var err error
 			switch op {
 			case bulkDisable:
-				out, err = x.setState(ctx, sid, "", stateDisabled)
+				out, err = x.setState(ctx, sid, "", StateDisabled)
 			case bulkEnable:
-				out, err = x.setState(ctx, sid, "", stateEnabled)
+				out, err = x.setState(ctx, sid, "", StateEnabled)
 			case bulkDelete:
 				out, err = x.delete(ctx, sid, "")
 			case bulkReset:
@@ -838,7 +838,7 @@ func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o
 			}
 			r := bulkOutcome{Sid: sid, Outcome: out, Message: bulkMessage(op, out.Changed)}
 			if err != nil {
-				var ae *apiError
+				var ae *APIError
 				if !errors.As(err, &ae) {
 					return outcome{}, err // the store failed: nothing is kept
 				}
@@ -870,7 +870,7 @@ func bulkMessage(op bulkOp, changed bool) string {
 }
 
 // checkIfMatch compares an If-Match header, when present, with the token's ETag.
-func checkIfMatch(im string, t *token) error {
+func checkIfMatch(im string, t *Token) error {
 	im = strings.TrimSpace(im)
 	if im == "" || im == "*" {
 		return nil
@@ -882,7 +882,7 @@ func checkIfMatch(im string, t *token) error {
 			return nil
 		}
 	}
-	return preconditionFailed()
+	return PreconditionFailed()
 }
 
 // replaceList sets *dst to v, reporting whether it differed.

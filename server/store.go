@@ -209,16 +209,16 @@ var registerKeepWAL = sync.OnceValue(func() error {
 
 // newEnv derives the keys from the master key and fills in the defaults of opts.
 func newEnv(master []byte, opts StoreOptions) (*Env, error) {
-	keys, err := newKeyring(master)
+	keys, err := NewKeyring(master)
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{keys: keys, rand: &randSource{r: opts.Rand}, now: opts.Now, fixedClock: opts.Now != nil}
-	if e.rand.r == nil {
-		e.rand.r = rand.Reader
+	e := &Env{Keys: keys, Rand: &RandSource{R: opts.Rand}, Now: opts.Now, FixedClock: opts.Now != nil}
+	if e.Rand.R == nil {
+		e.Rand.R = rand.Reader
 	}
-	if e.now == nil {
-		e.now = time.Now
+	if e.Now == nil {
+		e.Now = time.Now
 	}
 	return e, nil
 }
@@ -267,7 +267,7 @@ func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	var stored string
 	err := s.read.QueryRowContext(ctx, read).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.keys.check); err != nil {
+		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.Keys.Check); err != nil {
 			return fmt.Errorf("record key fingerprint: %w", err)
 		}
 		err = s.db.QueryRowContext(ctx, read).Scan(&stored)
@@ -275,7 +275,7 @@ func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read key fingerprint: %w", err)
 	}
-	if stored != s.env.keys.check {
+	if stored != s.env.Keys.Check {
 		return errors.New("the key file does not match this database")
 	}
 	return nil
@@ -327,7 +327,7 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 func busyAsInFlight(err error) error {
 	var coder interface{ Code() int }
 	if errors.As(err, &coder) && coder.Code()&0xff == 5 { // SQLITE_BUSY
-		return inFlight()
+		return InFlight()
 	}
 	return err
 }
@@ -337,7 +337,7 @@ type sqliteTx struct {
 	s       *SQLiteStore
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
-	events  []*event       // written when fn returns (see AddEvent)
+	events  []*Event       // written when fn returns (see AddEvent)
 }
 
 var _ Tx = (*sqliteTx)(nil)

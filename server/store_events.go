@@ -81,7 +81,7 @@ const (
 )
 
 // eventRow is an event's column values, in the events table's order from account_id.
-func eventRow(e *event) ([]any, error) {
+func eventRow(e *Event) ([]any, error) {
 	changes := "[]"
 	if len(e.Changes) > 0 {
 		b, err := json.Marshal(e.Changes)
@@ -98,8 +98,8 @@ func eventRow(e *event) ([]any, error) {
 		e.RequestID, changes, string(extra)}, nil
 }
 
-func scanEvent(row interface{ Scan(...any) error }) (*event, error) {
-	var e event
+func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
+	var e Event
 	var changes, extra string
 	if err := row.Scan(&e.ID, &e.AccountID, &e.Type, &e.Date, &e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName,
 		&e.Client, &e.RequestID, &changes, &extra); err != nil {
@@ -116,7 +116,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*event, error) {
 
 // queryEvents lists an account's events as f asks, each with its notifications: the
 // one reading both stores share.
-func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter) ([]event, error) {
+func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter) ([]Event, error) {
 	args := []any{accountID}
 	conds := []string{"account_id = $1"}
 	arg := func(v any) string {
@@ -140,12 +140,12 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter)
 	}
 	order := " ORDER BY date DESC, id DESC"
 	if a := f.Before; a != nil {
-		d := arg(a.date)
-		conds = append(conds, "(date < "+d+" OR date = "+d+" AND id < "+arg(a.id)+")")
+		d := arg(a.Date)
+		conds = append(conds, "(date < "+d+" OR date = "+d+" AND id < "+arg(a.ID)+")")
 	}
 	if a := f.After; a != nil {
-		d := arg(a.date)
-		conds = append(conds, "(date > "+d+" OR date = "+d+" AND id > "+arg(a.id)+")")
+		d := arg(a.Date)
+		conds = append(conds, "(date > "+d+" OR date = "+d+" AND id > "+arg(a.ID)+")")
 		order = " ORDER BY date, id"
 	}
 	limit := f.Limit
@@ -157,7 +157,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	var out []event
+	var out []Event
 	at := map[int64]int{}
 	for rows.Next() {
 		e, err := scanEvent(rows)
@@ -189,7 +189,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter)
 	defer nrows.Close()
 	for nrows.Next() {
 		var id int64
-		var n notification
+		var n Notification
 		if err := nrows.Scan(&id, &n.Email, &n.State, &n.Date); err != nil {
 			return nil, fmt.Errorf("list notifications: %w", err)
 		}
@@ -204,7 +204,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f eventFilter)
 }
 
 // Events lists an account's events (see eventFilter) from the readers.
-func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error) {
+func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
 	return queryEvents(ctx, s.read, accountID, f)
 }
 
@@ -269,7 +269,7 @@ func (st *eventStatements) close() error {
 }
 
 // AddEvent keeps e to be written when the transaction ends (see writeEvents).
-func (x *sqliteTx) AddEvent(ctx context.Context, e *event) error {
+func (x *sqliteTx) AddEvent(ctx context.Context, e *Event) error {
 	x.events = append(x.events, e)
 	return nil
 }
@@ -343,7 +343,7 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 }
 
 // Events lists an account's events (see eventFilter).
-func (s *PostgresStore) Events(ctx context.Context, accountID int64, f eventFilter) ([]event, error) {
+func (s *PostgresStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
 	return queryEvents(ctx, s.db, accountID, f)
 }
 
@@ -361,7 +361,7 @@ func (s *PostgresStore) PruneEvents(ctx context.Context, before int64, limit int
 
 // AddEvent keeps e to be written when the transaction ends, in the statement that
 // moves the account's generation: events cost a write transaction no round trip.
-func (t *pgTx) AddEvent(ctx context.Context, e *event) error {
+func (t *pgTx) AddEvent(ctx context.Context, e *Event) error {
 	t.events = append(t.events, e)
 	return nil
 }

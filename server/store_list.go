@@ -11,8 +11,8 @@ import (
 
 // Tokens lists one page of an account's tokens (DateCreated, then SID) with the
 // total, from one read transaction (see tokenLister).
-func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
-	var out []token
+func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
+	var out []Token
 	var total int
 	err := s.view(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -101,7 +101,7 @@ func (s *SQLiteStore) writeUses(batch map[string]int64) error {
 // touchTarget splits a toucher key into the SID and which of two statements records
 // it: cur for the token's use, prev for its previous secret's.
 func touchTarget[S any](key string, cur, prev S) (string, S) {
-	if sid, ok := strings.CutPrefix(key, previousUse); ok {
+	if sid, ok := strings.CutPrefix(key, PreviousUse); ok {
 		return sid, prev
 	}
 	return key, cur
@@ -120,7 +120,7 @@ func (t *toucher) add(sid string, at int64) {
 }
 
 // overlay gives tk a use noted in memory that is later than the one it was read with.
-func (t *toucher) overlay(tk *token) {
+func (t *toucher) overlay(tk *Token) {
 	if t == nil {
 		return
 	}
@@ -130,7 +130,7 @@ func (t *toucher) overlay(tk *token) {
 		at = u.at
 	}
 	if tk.OverlapMAC != nil {
-		if u := t.uses[previousUse+tk.SID]; u != nil {
+		if u := t.uses[PreviousUse+tk.SID]; u != nil {
 			prevAt = u.at
 		}
 	}

@@ -15,13 +15,13 @@ const sqlDueNotices = `SELECT account_id, sid FROM (
 ) due ORDER BY account_id, sid LIMIT $2`
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
-func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
 	return queryDue(ctx, s.read, at, limit)
 }
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
 // at PostgreSQL's now(): the same clock on every replica.
-func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]dueNotice, error) {
+func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
 	if at == 0 {
 		if err := s.db.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
 			return nil, err
@@ -30,15 +30,15 @@ func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]
 	return queryDue(ctx, s.db, at, limit)
 }
 
-func queryDue(ctx context.Context, q querier, at int64, limit int) ([]dueNotice, error) {
+func queryDue(ctx context.Context, q querier, at int64, limit int) ([]DueNotice, error) {
 	rows, err := q.QueryContext(ctx, sqlDueNotices, at, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []dueNotice
+	var out []DueNotice
 	for rows.Next() {
-		var d dueNotice
+		var d DueNotice
 		if err := rows.Scan(&d.AccountID, &d.SID); err != nil {
 			return nil, err
 		}

@@ -57,7 +57,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 	for rows.Next() {
 		var p PendingNotification
 		var held int
-		var e event
+		var e Event
 		var changes, extra string
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Email, &p.Attempts, &held, &e.ID, &e.AccountID, &e.Type, &e.Date,
 			&e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName, &e.Client, &e.RequestID, &changes, &extra); err != nil {
@@ -70,7 +70,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 			return nil, fmt.Errorf("read event %d: %w", e.ID, err)
 		}
 		p.Held = held != 0
-		body := eventBodyOf(&e)
+		body := EventBodyOf(&e)
 		body.Notifications = nil
 		if p.Event, err = json.Marshal(body); err != nil {
 			return nil, err
@@ -161,7 +161,7 @@ func setNotificationState(ctx context.Context, q querier, ids []int64, state str
 	if state == NotificationSuppressed {
 		attempt = 0
 	}
-	args := []any{state, now, next, nullable(errText), attempt}
+	args := []any{state, now, next, Nullable(errText), attempt}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)

@@ -81,7 +81,7 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if err != nil {
 		return fail(err)
 	}
-	if err := pgMigrate(ctx, db, env.keys.check, nil); err != nil {
+	if err := pgMigrate(ctx, db, env.Keys.Check, nil); err != nil {
 		return fail(err)
 	}
 	s := &PostgresStore{db: db, env: env, pages: newPageCache()}
@@ -96,9 +96,9 @@ func (s *PostgresStore) Env() *Env { return s.env }
 // budgets in leases of a few units (pgLeases), failed authentications one by one.
 func (s *PostgresStore) counter(scope string, rate Rate) ratelimit.Counter {
 	if scope == ratelimit.ScopeTokenBudget {
-		return ratelimit.NewPGLeases(s.db, rate, s.env.now)
+		return ratelimit.NewPGLeases(s.db, rate, s.env.Now)
 	}
-	return ratelimit.NewPGWindows(s.db, scope, rate, s.env.now)
+	return ratelimit.NewPGWindows(s.db, scope, rate, s.env.Now)
 }
 
 // Close writes pending touches and closes the connection pool; closing again does nothing.
@@ -125,35 +125,35 @@ type pgQuerier interface {
 // TokenBySID finds any token by SID (authentication), at the same cost whether or
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
-func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
+func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*Token, error) {
 	t, err := scanToken(s.db.QueryRowContext(ctx, pgTokenSelect+
 		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
 	if err != nil {
 		return nil, err
 	}
 	if t.SID != sid {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	return s.overlay(t, nil)
 }
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
-func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
+func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*Token, *Token, error) {
 	rows, err := s.db.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
 
-func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
 	return s.overlay(pgToken(ctx, s.db, accountID, sid))
 }
 
-func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*token, error) {
+func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*Token, error) {
 	return scanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
 }
 
 // overlay gives a token read the use this process recorded but has not written yet.
-func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
+func (s *PostgresStore) overlay(t *Token, err error) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +163,8 @@ func (s *PostgresStore) overlay(t *token, err error) (*token, error) {
 
 // Tokens reads the total and the page in one REPEATABLE READ transaction: one
 // snapshot, so the total always agrees with the page (see tokenLister).
-func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilter, p page) ([]token, int, error) {
-	var out []token
+func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
+	var out []Token
 	var total int
 	l := tokenLister{d: postgresDialect, pages: s.pages, touches: s.touches}
 	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
@@ -180,9 +180,9 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f tokenFilt
 
 // Account reads an account once per process: accounts never change once made (no
 // request edits one), so keeping them cannot delay anything a request decides.
-func (s *PostgresStore) Account(ctx context.Context, id int64) (*account, error) {
+func (s *PostgresStore) Account(ctx context.Context, id int64) (*Account, error) {
 	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*account)
+		c := *a.(*Account)
 		return &c, nil
 	}
 	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
@@ -194,17 +194,17 @@ func (s *PostgresStore) Account(ctx context.Context, id int64) (*account, error)
 	return a, nil
 }
 
-func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*account, error) {
+func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*Account, error) {
 	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
 }
 
-func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*account, error) {
+func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
 	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
 }
 
 // Brands lists an agency's brands by Id (shorter Ids first: numeric order).
-func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) (out []account, total int, err error) {
+func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p Page) (out []Account, total int, err error) {
 	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listBrands(ctx, postgresDialect, tx, agencyID, p)
 		return err
@@ -213,7 +213,7 @@ func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p page) (out
 }
 
 // Users lists an account's users by Id (shorter Ids first).
-func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) (out []user, total int, err error) {
+func (s *PostgresStore) Users(ctx context.Context, accountID int64, p Page) (out []User, total int, err error) {
 	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listUsers(ctx, postgresDialect, tx, accountID, p)
 		return err
@@ -221,14 +221,14 @@ func (s *PostgresStore) Users(ctx context.Context, accountID int64, p page) (out
 	return out, total, err
 }
 
-func (s *PostgresStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+func (s *PostgresStore) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
 	return pgIdempotency(ctx, s.db, k, now)
 }
 
-func pgIdempotency(ctx context.Context, q pgQuerier, k *idemKey, now int64) (*idemRecord, error) {
+func pgIdempotency(ctx context.Context, q pgQuerier, k *IdemKey, now int64) (*IdemRecord, error) {
 	return scanIdem(q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
 		FROM idempotency WHERE caller_sid = $1 AND method = $2 AND path = $3 AND key = $4 AND expires > $5`,
-		k.caller, k.method, k.path, k.key, now))
+		k.Caller, k.Method, k.Path, k.Key, now))
 }
 
 func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
@@ -304,7 +304,7 @@ func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked 
 				return errAccountBusy // locked, or gone: either way nothing to do now
 			}
 			if errors.Is(err, sql.ErrNoRows) {
-				return errNotFound
+				return ErrNotFound
 			}
 			if err != nil {
 				return fmt.Errorf("lock account: %w", err)
@@ -327,14 +327,14 @@ type pgTx struct {
 	tx      *sql.Tx
 	changed map[int64]bool // accounts whose tokens changed
 	pending pendingWrites  // token writes not sent yet (see UpdateToken)
-	events  []*event       // events not written yet (see AddEvent)
+	events  []*Event       // events not written yet (see AddEvent)
 	now     sql.NullInt64  // PostgreSQL's now() as the account was locked
 }
 
 // storeNow is PostgreSQL's clock for this transaction, when it read it.
 func (t *pgTx) storeNow() (int64, bool) { return t.now.Int64, t.now.Valid }
 
-func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -342,7 +342,7 @@ func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*token, 
 }
 
 // Tokens reads the tokens of sids that account accountID holds: one round trip.
-func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error) {
+func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*Token, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -388,15 +388,15 @@ func (t *pgTx) ManagerCandidate(ctx context.Context, accountID int64, n int, ski
 	return sid, nil
 }
 
-func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, error) {
+func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*User, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	var u user
+	var u User
 	err := t.tx.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1 AND id = $2`,
 		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
@@ -404,14 +404,14 @@ func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*user, err
 	return &u, nil
 }
 
-func (t *pgTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
+func (t *pgTx) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return pgIdempotency(ctx, t.tx, k, now)
 }
 
-func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
+func (t *pgTx) InsertToken(ctx context.Context, tok *Token) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
@@ -435,7 +435,7 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *token) error {
 
 // UpdateToken writes tok when the transaction next reads or ends: the writes of a
 // bulk call go in one statement, not one round trip each.
-func (t *pgTx) UpdateToken(ctx context.Context, tok *token) error {
+func (t *pgTx) UpdateToken(ctx context.Context, tok *Token) error {
 	emails, scopes, err := marshalLists(tok)
 	if err != nil {
 		return err
@@ -461,7 +461,7 @@ type pendingWrites struct {
 	expires, warned14d, warned1d, expiredNoted, overlapExpires, overlapUsed []*int64
 }
 
-func (p *pendingWrites) add(tok *token, emails, scopes string) {
+func (p *pendingWrites) add(tok *Token, emails, scopes string) {
 	if i, ok := p.at[tok.SID]; ok {
 		p.set(i, tok, emails, scopes)
 		return
@@ -483,7 +483,7 @@ func (p *pendingWrites) add(tok *token, emails, scopes string) {
 	p.set(len(p.sid)-1, tok, emails, scopes)
 }
 
-func (p *pendingWrites) set(i int, tok *token, emails, scopes string) {
+func (p *pendingWrites) set(i int, tok *Token, emails, scopes string) {
 	p.name[i], p.description[i], p.state[i], p.hint[i] = tok.Name, tok.Description, tok.State, tok.Hint
 	p.emails[i], p.scopes[i], p.apiVersion[i] = emails, scopes, int32(tok.APIVersion)
 	p.contact[i], p.prevKey[i], p.prevPath[i] = nullString(tok.ContactID), nullString(tok.PrevResetKey), nullString(tok.PrevResetPath)
@@ -560,25 +560,25 @@ func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
 
 // SaveIdempotency stores rec. The caller looked the key up in this transaction under
 // the account's lock, so a live record under k cannot exist; an expired one is replaced.
-func (t *pgTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
+func (t *pgTx) SaveIdempotency(ctx context.Context, k *IdemKey, rec *IdemRecord) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.created); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
 	header, resets, err := encodeIdem(rec)
 	if err != nil {
 		return err
 	}
-	body := rec.bodyEnc
+	body := rec.BodyEnc
 	if body == nil {
 		body = []byte{}
 	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO idempotency (caller_sid, method, path, key, body_hash, status,
 		headers, body_enc, resets, date_created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		k.caller, k.method, k.path, k.key, k.hash, rec.status, string(header), body, string(resets),
-		rec.created, rec.expires)
+		k.Caller, k.Method, k.Path, k.Key, k.Hash, rec.Status, string(header), body, string(resets),
+		rec.Created, rec.Expires)
 	if err != nil {
 		return fmt.Errorf("store idempotency record: %w", err)
 	}
@@ -596,7 +596,7 @@ func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
 	return exists, nil
 }
 
-func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
+func (t *pgTx) InsertAccount(ctx context.Context, a *Account) (int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
@@ -613,7 +613,7 @@ func (t *pgTx) InsertAccount(ctx context.Context, a *account) (int64, error) {
 	return id, nil
 }
 
-func (t *pgTx) InsertUser(ctx context.Context, u *user) error {
+func (t *pgTx) InsertUser(ctx context.Context, u *User) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}

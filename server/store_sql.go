@@ -81,7 +81,7 @@ type filterKey struct {
 	expiresBefore                                            bound
 }
 
-func (f tokenFilter) key() filterKey {
+func (f TokenFilter) key() filterKey {
 	return filterKey{state: f.State, name: f.Name, exactName: f.ExactName, createdAfter: boundOf(f.CreatedAfter),
 		createdBefore: boundOf(f.CreatedBefore), lastUsedBefore: boundOf(f.LastUsedBefore),
 		resetBefore: boundOf(f.ResetBefore), expiresBefore: boundOf(f.ExpiresBefore)}
@@ -174,7 +174,7 @@ type position struct {
 // list reads one page of account accountID's tokens (DateCreated, then SID) and the
 // total, inside the read transaction r runs in. An account that does not exist has
 // no tokens.
-func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f tokenFilter, p page) ([]token, int, error) {
+func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
 	k := f.key()
 	a := &sqlArgs{d: l.d}
 	where := k.where(a, accountID)
@@ -199,7 +199,7 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 	// The first page read before its total: when it is not full, its length is the
 	// total (the same snapshot), and the count is not run.
 	firstShort := false
-	if !haveTotal && p.offset() == 0 && p.Size > 0 {
+	if !haveTotal && p.Offset() == 0 && p.Size > 0 {
 		haveTotal, firstShort = true, true
 		total = p.Size
 	}
@@ -208,7 +208,7 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 			return nil, 0, fmt.Errorf("count tokens: %w", err)
 		}
 	}
-	if p.offset() >= total {
+	if p.Offset() >= total {
 		return nil, total, nil
 	}
 	if start == nil && p.Number > 1 {
@@ -216,7 +216,7 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 		// rows and their joins.
 		b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
 		q := `SELECT t.date_created, t.sid FROM tokens t` + where +
-			` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ` + b.add(p.offset()-1)
+			` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ` + b.add(p.Offset()-1)
 		var pos position
 		err := r.scan(ctx, q, b.args, &pos.created, &pos.sid)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -238,7 +238,7 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f t
 		return nil, 0, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []token
+	var out []Token
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -309,7 +309,7 @@ func (c *pageCache) lookup(key pageKey, gen int64, n int) (total int, start *pos
 
 // remember records a page just read: key's total at gen and, when the page is full,
 // that the next page starts after its last token.
-func (c *pageCache) remember(key pageKey, gen int64, total int, p page, out []token) {
+func (c *pageCache) remember(key pageKey, gen int64, total int, p Page, out []Token) {
 	var end *position
 	if len(out) == p.Size {
 		last := out[len(out)-1]
@@ -354,7 +354,7 @@ func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql
 
 // readAuthTokens reads a TokenBySIDWith statement's answer (rows, or the error
 // running it) with scanAuthRows, and shows each token's latest use from touches.
-func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *toucher) (*token, *token, error) {
+func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *toucher) (*Token, *Token, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
@@ -371,11 +371,11 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 
 // encodeIdem is an idempotency record's stored header and resets, as JSON; no
 // resets is "[]".
-func encodeIdem(rec *idemRecord) (header, resets []byte, err error) {
-	if header, err = json.Marshal(rec.header); err != nil {
+func encodeIdem(rec *IdemRecord) (header, resets []byte, err error) {
+	if header, err = json.Marshal(rec.Header); err != nil {
 		return nil, nil, err
 	}
-	if resets, err = json.Marshal(rec.resets); err != nil {
+	if resets, err = json.Marshal(rec.Resets); err != nil {
 		return nil, nil, err
 	}
 	if string(resets) == "null" {
@@ -392,7 +392,7 @@ type sqlQuerier interface {
 
 // listBrands reads one page of an agency's brands by Id (shorter Ids first: numeric
 // order) and their total; q must be one read transaction, so both are one snapshot.
-func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p page) ([]account, int, error) {
+func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p Page) ([]Account, int, error) {
 	var total int
 	a := sqlArgs{d: d}
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = `+a.add(agencyID), a.args...).Scan(&total); err != nil {
@@ -400,12 +400,12 @@ func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p 
 	}
 	a = sqlArgs{d: d}
 	rows, err := q.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE parent_id = `+a.add(agencyID)+`
-		ORDER BY length(public_id), public_id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.offset()), a.args...)
+		ORDER BY length(public_id), public_id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.Offset()), a.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list brands: %w", err)
 	}
 	defer rows.Close()
-	var out []account
+	var out []Account
 	for rows.Next() {
 		acc, err := scanAccount(rows)
 		if err != nil {
@@ -418,7 +418,7 @@ func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p 
 
 // listUsers reads one page of an account's users by Id (shorter Ids first) and
 // their total, as listBrands does.
-func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p page) ([]user, int, error) {
+func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p Page) ([]User, int, error) {
 	var total int
 	a := sqlArgs{d: d}
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = `+a.add(accountID), a.args...).Scan(&total); err != nil {
@@ -426,14 +426,14 @@ func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p 
 	}
 	a = sqlArgs{d: d}
 	rows, err := q.QueryContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = `+a.add(accountID)+`
-		ORDER BY length(id), id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.offset()), a.args...)
+		ORDER BY length(id), id LIMIT `+a.add(p.Size)+` OFFSET `+a.add(p.Offset()), a.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var out []user
+	var out []User
 	for rows.Next() {
-		var u user
+		var u User
 		if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
 			return nil, 0, fmt.Errorf("list users: %w", err)
 		}

@@ -55,28 +55,28 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s Store, clock *testClock)
 // a brand, users, and tokens.
 type suiteWorld struct {
 	agency, brand, agency2, brand2 int64
-	tokens                         []*token // of agency, in creation order
+	tokens                         []*Token // of agency, in creation order
 }
 
-func newSuiteToken(t testing.TB, env *Env, accountID int64, kind, name string, created int64, scopes ...string) *token {
+func newSuiteToken(t testing.TB, env *Env, accountID int64, kind, name string, created int64, scopes ...string) *Token {
 	t.Helper()
-	sid, err := env.rand.sid()
+	sid, err := env.Rand.SID()
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := env.rand.secret()
+	secret, err := env.Rand.Secret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := env.keys.seal([]byte(secret), sid)
+	enc, err := env.Keys.Seal([]byte(secret), sid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if scopes == nil {
 		scopes = []string{}
 	}
-	return &token{SID: sid, AccountID: accountID, Kind: kind, Name: name, State: stateEnabled, APIVersion: 2,
-		Emails: []string{}, Scopes: scopes, SecretEnc: enc, SecretMAC: env.keys.mac(secret), Hint: secret[28:],
+	return &Token{SID: sid, AccountID: accountID, Kind: kind, Name: name, State: StateEnabled, APIVersion: 2,
+		Emails: []string{}, Scopes: scopes, SecretEnc: enc, SecretMAC: env.Keys.MAC(secret), Hint: secret[28:],
 		Version: 1, Created: created, Updated: created, AuthReset: created}
 }
 
@@ -95,7 +95,7 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 			if err != nil {
 				return 0
 			}
-			a := &account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
+			a := &Account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
 				Timezone: "UTC", Created: base}
 			if parent != 0 {
 				a.ParentID = sql.NullInt64{Int64: parent, Valid: true}
@@ -104,26 +104,26 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 			id, err = tx.InsertAccount(ctx, a)
 			return id
 		}
-		w.agency = insert(kindAgency, "9001", "Agency One", 0)
-		w.brand = insert(kindBrand, "1048291", "Brand One", w.agency)
-		w.agency2 = insert(kindAgency, "9002", "Agency Two", 0)
-		w.brand2 = insert(kindBrand, "2048291", "Brand Two", w.agency2)
+		w.agency = insert(KindAgency, "9001", "Agency One", 0)
+		w.brand = insert(KindBrand, "1048291", "Brand One", w.agency)
+		w.agency2 = insert(KindAgency, "9002", "Agency Two", 0)
+		w.brand2 = insert(KindBrand, "2048291", "Brand Two", w.agency2)
 		for i := range 12 {
-			insert(kindBrand, fmt.Sprint(100+i), fmt.Sprintf("Brand %d", i), w.agency)
+			insert(KindBrand, fmt.Sprint(100+i), fmt.Sprintf("Brand %d", i), w.agency)
 		}
 		if err != nil {
 			return err
 		}
-		for _, u := range []user{{"U100", w.agency, "Ada Byron", "ada@example.com"}, {"U101", w.agency, "Grace Hopper", "grace@example.com"},
+		for _, u := range []User{{"U100", w.agency, "Ada Byron", "ada@example.com"}, {"U101", w.agency, "Grace Hopper", "grace@example.com"},
 			{"U200", w.agency2, "Other Person", "other@example.com"}} {
 			if err := tx.InsertUser(ctx, &u); err != nil {
 				return err
 			}
 		}
 		for i := range 25 {
-			tok := newSuiteToken(t, s.Env(), w.agency, kindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
+			tok := newSuiteToken(t, s.Env(), w.agency, KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
 			if i%5 == 4 {
-				tok.State = stateDisabled
+				tok.State = StateDisabled
 			}
 			if err := tx.InsertToken(ctx, tok); err != nil {
 				return err
@@ -139,7 +139,7 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 		t.Fatal(err)
 	}
 	// Tokens with equal DateCreated list by SID.
-	slices.SortStableFunc(w.tokens, func(a, b *token) int {
+	slices.SortStableFunc(w.tokens, func(a, b *Token) int {
 		if a.Created != b.Created {
 			return int(a.Created - b.Created)
 		}
@@ -162,22 +162,22 @@ func TestStoreAccounts(t *testing.T) {
 			t.Fatalf("DemoRoles = %v, %v", roles, err)
 		}
 		a, err := s.Account(ctx, w.brand)
-		if err != nil || a.Kind != kindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
+		if err != nil || a.Kind != KindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
 			t.Fatalf("Account(brand) = %+v, %v", a, err)
 		}
 		if a, err := s.AccountByPublicID(ctx, "9002"); err != nil || a.ID != w.agency2 {
 			t.Fatalf("AccountByPublicID = %+v, %v", a, err)
 		}
-		if _, err := s.Account(ctx, 999999); !errors.Is(err, errNotFound) {
+		if _, err := s.Account(ctx, 999999); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Account(unknown) = %v", err)
 		}
 		if b, err := s.ManagedBrand(ctx, w.agency, "1048291"); err != nil || b.ID != w.brand {
 			t.Fatalf("ManagedBrand = %+v, %v", b, err)
 		}
-		if _, err := s.ManagedBrand(ctx, w.agency, "2048291"); !errors.Is(err, errNotFound) {
+		if _, err := s.ManagedBrand(ctx, w.agency, "2048291"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("another agency's brand: %v", err)
 		}
-		brands, total, err := s.Brands(ctx, w.agency, page{Number: 2, Size: 5})
+		brands, total, err := s.Brands(ctx, w.agency, Page{Number: 2, Size: 5})
 		if err != nil || total != 13 || len(brands) != 5 {
 			t.Fatalf("Brands page 2 = %d brands of %d, %v", len(brands), total, err)
 		}
@@ -185,11 +185,11 @@ func TestStoreAccounts(t *testing.T) {
 		if brands[0].PublicID != "105" || brands[4].PublicID != "109" {
 			t.Fatalf("Brands order: %s … %s", brands[0].PublicID, brands[4].PublicID)
 		}
-		brands, total, err = s.Brands(ctx, w.agency, page{Number: 3, Size: 5})
+		brands, total, err = s.Brands(ctx, w.agency, Page{Number: 3, Size: 5})
 		if err != nil || total != 13 || len(brands) != 3 || brands[2].PublicID != "1048291" {
 			t.Fatalf("Brands last page = %+v of %d, %v", brands, total, err)
 		}
-		users, total, err := s.Users(ctx, w.agency, page{Number: 1, Size: 100})
+		users, total, err := s.Users(ctx, w.agency, Page{Number: 1, Size: 100})
 		if err != nil || total != 2 || len(users) != 2 || users[0].ID != "U100" || users[1].Email != "grace@example.com" {
 			t.Fatalf("Users = %+v of %d, %v", users, total, err)
 		}
@@ -197,7 +197,7 @@ func TestStoreAccounts(t *testing.T) {
 			if u, err := tx.User(ctx, w.agency, "U101"); err != nil || u.Name != "Grace Hopper" {
 				return fmt.Errorf("User = %+v, %v", u, err)
 			}
-			if _, err := tx.User(ctx, w.agency, "U200"); !errors.Is(err, errNotFound) {
+			if _, err := tx.User(ctx, w.agency, "U200"); !errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("another account's user: %v", err)
 			}
 			if has, err := tx.HasAccounts(ctx); err != nil || !has {
@@ -217,17 +217,17 @@ func TestStoreTokens(t *testing.T) {
 		w := seedSuite(t, s)
 		first := w.tokens[0]
 		got, err := s.TokenBySID(ctx, first.SID)
-		if err != nil || got.Name != first.Name || got.Kind != kindAgency || got.Version != 1 || got.Hint != first.Hint {
+		if err != nil || got.Name != first.Name || got.Kind != KindAgency || got.Version != 1 || got.Hint != first.Hint {
 			t.Fatalf("TokenBySID = %+v, %v", got, err)
 		}
-		if _, err := s.Token(ctx, w.agency2, first.SID); !errors.Is(err, errNotFound) {
+		if _, err := s.Token(ctx, w.agency2, first.SID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Token of another account: %v", err)
 		}
-		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, errNotFound) {
+		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("TokenBySID(unknown): %v", err)
 		}
-		plain, err := s.Env().keys.open(got.SecretEnc, got.SID)
-		if err != nil || !equalMAC(s.Env().keys.mac(string(plain)), got.SecretMAC) {
+		plain, err := s.Env().Keys.Open(got.SecretEnc, got.SID)
+		if err != nil || !equalMAC(s.Env().Keys.MAC(string(plain)), got.SecretMAC) {
 			t.Fatalf("the stored secret does not open or match its MAC: %v", err)
 		}
 
@@ -237,7 +237,7 @@ func TestStoreTokens(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", stateDisabled, 3
+			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", StateDisabled, 3
 			tok.ContactID = sql.NullString{String: "U101", Valid: true}
 			tok.Emails = []string{"b@example.com", "a@example.com"}
 			tok.Scopes = []string{"apitokens.read", scopeTokensWrite}
@@ -255,7 +255,7 @@ func TestStoreTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Name != "renamed" || got.Description != "described" || got.State != stateDisabled || got.APIVersion != 3 ||
+		if got.Name != "renamed" || got.Description != "described" || got.State != StateDisabled || got.APIVersion != 3 ||
 			got.ContactID.String != "U101" || got.ContactName.String != "Grace Hopper" || got.ContactEmail.String != "grace@example.com" ||
 			!slices.Equal(got.Emails, []string{"b@example.com", "a@example.com"}) ||
 			!slices.Equal(got.Scopes, []string{"apitokens.read", scopeTokensWrite}) ||
@@ -269,7 +269,7 @@ func TestStoreTokens(t *testing.T) {
 		// with the writes it made: the first token is disabled and holds two scopes.
 		var enabled []string
 		for _, tok := range w.tokens[1:] {
-			if tok.State == stateEnabled {
+			if tok.State == StateEnabled {
 				enabled = append(enabled, tok.SID)
 			}
 		}
@@ -320,7 +320,7 @@ func TestStoreTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.TokenBySID(ctx, w.tokens[1].SID); !errors.Is(err, errNotFound) {
+		if _, err := s.TokenBySID(ctx, w.tokens[1].SID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("a deleted token: %v", err)
 		}
 
@@ -374,7 +374,7 @@ func TestStoreTokenBySIDWith(t *testing.T) {
 		} {
 			tok, got, err := s.TokenBySIDWith(ctx, c.sid, c.also)
 			if !c.found {
-				if !errors.Is(err, errNotFound) || tok != nil || got != nil {
+				if !errors.Is(err, ErrNotFound) || tok != nil || got != nil {
 					t.Fatalf("TokenBySIDWith(%s, %s) = %v, %v, %v; want not found and nothing", c.sid, c.also, tok, got, err)
 				}
 				continue
@@ -398,7 +398,7 @@ func TestStoreTxTokens(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
-		other := newSuiteToken(t, s.Env(), w.agency2, kindAgency, "other agency's", testEpoch.Unix())
+		other := newSuiteToken(t, s.Env(), w.agency2, KindAgency, "other agency's", testEpoch.Unix())
 		err := s.Update(ctx, w.agency2, func(tx Tx) error { return tx.InsertToken(ctx, other) })
 		if err != nil {
 			t.Fatal(err)
@@ -453,7 +453,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			tok.State = stateDisabled
+			tok.State = StateDisabled
 			if err := tx.UpdateToken(ctx, tok); err != nil {
 				return err
 			}
@@ -462,7 +462,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 				return err
 			}
 			for _, tok := range both {
-				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != stateDisabled {
+				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != StateDisabled {
 					return fmt.Errorf("read back in the transaction: %s %q version %d %s", tok.SID, tok.Name, tok.Version, tok.State)
 				}
 			}
@@ -476,7 +476,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 			t.Fatalf("after commit: %v; want %q version 3", err, "second")
 		}
 		tb, err := s.Token(ctx, w.agency, b)
-		if err != nil || tb.State != stateDisabled {
+		if err != nil || tb.State != StateDisabled {
 			t.Fatalf("after commit: %v; want disabled", err)
 		}
 	})
@@ -488,7 +488,7 @@ func TestStoreTokenLists(t *testing.T) {
 		w := seedSuite(t, s)
 		var all []string
 		for p := 1; ; p++ {
-			toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: p, Size: 7})
+			toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: p, Size: 7})
 			if err != nil || total != 25 {
 				t.Fatalf("page %d: total %d, %v", p, total, err)
 			}
@@ -506,28 +506,28 @@ func TestStoreTokenLists(t *testing.T) {
 		if !slices.Equal(all, want) {
 			t.Fatalf("pages list %v, want %v (DateCreated, then SID)", all, want)
 		}
-		toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{State: stateDisabled}, page{Number: 1, Size: 100})
+		toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{State: StateDisabled}, Page{Number: 1, Size: 100})
 		if err != nil || total != 5 || len(toks) != 5 {
 			t.Fatalf("disabled: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{Name: "TOKEN 1"}, page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{Name: "TOKEN 1"}, Page{Number: 1, Size: 100})
 		if err != nil || total != 10 || len(toks) != 10 {
 			t.Fatalf("name filter: %d of %d, %v", len(toks), total, err)
 		}
 		after := time.Unix(testEpoch.Unix()+5*60, 0)
-		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{CreatedAfter: after, CreatedBefore: after.Add(2 * time.Minute)}, page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{CreatedAfter: after, CreatedBefore: after.Add(2 * time.Minute)}, Page{Number: 1, Size: 100})
 		if err != nil || total != 4 || len(toks) != 4 {
 			t.Fatalf("created window: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{LastUsedBefore: testEpoch, ResetBefore: after}, page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{LastUsedBefore: testEpoch, ResetBefore: after}, Page{Number: 1, Size: 100})
 		if err != nil || total != 10 {
 			t.Fatalf("never used and not reset since: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: 9, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: 9, Size: 100})
 		if err != nil || total != 25 || len(toks) != 0 {
 			t.Fatalf("a page past the end: %d of %d, %v", len(toks), total, err)
 		}
-		if _, total, err := s.Tokens(ctx, w.agency2, tokenFilter{}, page{Number: 1, Size: 100}); err != nil || total != 0 {
+		if _, total, err := s.Tokens(ctx, w.agency2, TokenFilter{}, Page{Number: 1, Size: 100}); err != nil || total != 0 {
 			t.Fatalf("another account's list: %d, %v", total, err)
 		}
 	})
@@ -538,9 +538,9 @@ func TestStoreIdempotency(t *testing.T) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		now := testEpoch.Unix()
-		k := &idemKey{caller: w.tokens[0].SID, method: "POST", path: "/Agencies/x/ApiTokens", key: "k1", hash: []byte("hash")}
-		rec := &idemRecord{hash: k.hash, status: 201, header: http.Header{"Etag": {`"1"`}}, bodyEnc: []byte("sealed"),
-			resets: []resetMark{{Sid: w.tokens[0].SID, ResetCount: 2}}, created: now, expires: now + 100}
+		k := &IdemKey{Caller: w.tokens[0].SID, Method: "POST", Path: "/Agencies/x/ApiTokens", Key: "k1", Hash: []byte("hash")}
+		rec := &IdemRecord{Hash: k.Hash, Status: 201, Header: http.Header{"Etag": {`"1"`}}, BodyEnc: []byte("sealed"),
+			Resets: []ResetMark{{Sid: w.tokens[0].SID, ResetCount: 2}}, Created: now, Expires: now + 100}
 		if got, err := s.Idempotency(ctx, k, now); err != nil || got != nil {
 			t.Fatalf("before saving: %+v, %v", got, err)
 		}
@@ -548,13 +548,13 @@ func TestStoreIdempotency(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := s.Idempotency(ctx, k, now+99)
-		if err != nil || got == nil || got.status != 201 || string(got.hash) != "hash" || string(got.bodyEnc) != "sealed" ||
-			got.header.Get("ETag") != `"1"` || len(got.resets) != 1 || got.resets[0].ResetCount != 2 ||
-			got.created != now || got.expires != now+100 {
+		if err != nil || got == nil || got.Status != 201 || string(got.Hash) != "hash" || string(got.BodyEnc) != "sealed" ||
+			got.Header.Get("ETag") != `"1"` || len(got.Resets) != 1 || got.Resets[0].ResetCount != 2 ||
+			got.Created != now || got.Expires != now+100 {
 			t.Fatalf("stored record: %+v, %v", got, err)
 		}
 		other := *k
-		other.key = "k2"
+		other.Key = "k2"
 		if got, err := s.Idempotency(ctx, &other, now); err != nil || got != nil {
 			t.Fatalf("another key: %+v, %v", got, err)
 		}
@@ -562,7 +562,7 @@ func TestStoreIdempotency(t *testing.T) {
 			t.Fatalf("an expired record: %+v, %v", got, err)
 		}
 		// An expired record is replaced; a reply without a body reads back empty.
-		rec2 := &idemRecord{hash: []byte("hash2"), status: 204, header: http.Header{}, created: now + 200, expires: now + 300}
+		rec2 := &IdemRecord{Hash: []byte("hash2"), Status: 204, Header: http.Header{}, Created: now + 200, Expires: now + 300}
 		err = s.Update(ctx, w.agency, func(tx Tx) error {
 			if got, err := tx.Idempotency(ctx, k, now+200); err != nil || got != nil {
 				return fmt.Errorf("inside the transaction, expired: %+v, %v", got, err)
@@ -573,7 +573,7 @@ func TestStoreIdempotency(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err = s.Idempotency(ctx, k, now+200)
-		if err != nil || got == nil || got.status != 204 || len(got.bodyEnc) != 0 {
+		if err != nil || got == nil || got.Status != 204 || len(got.BodyEnc) != 0 {
 			t.Fatalf("replaced record: %+v, %v", got, err)
 		}
 	})
@@ -622,7 +622,7 @@ func TestStoreConcurrentUpdates(t *testing.T) {
 				for range rounds {
 					errs <- s.Update(ctx, w.agency, func(tx Tx) error {
 						// Two tokens per transaction, so a lost update shows in either.
-						for _, tk := range []*token{w.tokens[i%4], w.tokens[4]} {
+						for _, tk := range []*Token{w.tokens[i%4], w.tokens[4]} {
 							tok, err := tx.Token(ctx, w.agency, tk.SID)
 							if err != nil {
 								return err
@@ -658,7 +658,7 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		sids := func(p int) []string {
-			toks, _, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: p, Size: 5})
+			toks, _, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: p, Size: 5})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -681,7 +681,7 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 		if got := sids(2); !slices.Equal(got, want) {
 			t.Fatalf("page 2 after a delete on page 1: %v, want %v", got, want)
 		}
-		if _, total, err := s.Tokens(ctx, w.agency, tokenFilter{}, page{Number: 5, Size: 5}); err != nil || total != 24 {
+		if _, total, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: 5, Size: 5}); err != nil || total != 24 {
 			t.Fatalf("total after a delete: %d, %v", total, err)
 		}
 	})
@@ -699,22 +699,22 @@ func TestStoreTokenPagesPerFilterValue(t *testing.T) {
 		late := time.Unix(testEpoch.Unix()+24*60, 0)
 		for _, c := range []struct {
 			name        string
-			early, late tokenFilter
+			early, late TokenFilter
 			first, all  int
 		}{
-			{"CreatedBefore", tokenFilter{CreatedBefore: early}, tokenFilter{CreatedBefore: late}, 2, 25},
-			{"CreatedAfter", tokenFilter{CreatedAfter: late}, tokenFilter{CreatedAfter: early}, 0, 23},
-			{"ResetBefore", tokenFilter{ResetBefore: early}, tokenFilter{ResetBefore: late}, 2, 25},
-			{"Name", tokenFilter{Name: "token 0"}, tokenFilter{Name: "token"}, 10, 25},
-			{"ExactName", tokenFilter{ExactName: "token 00"}, tokenFilter{ExactName: "token 01"}, 1, 1},
-			{"State", tokenFilter{State: stateDisabled}, tokenFilter{State: stateEnabled}, 5, 20},
+			{"CreatedBefore", TokenFilter{CreatedBefore: early}, TokenFilter{CreatedBefore: late}, 2, 25},
+			{"CreatedAfter", TokenFilter{CreatedAfter: late}, TokenFilter{CreatedAfter: early}, 0, 23},
+			{"ResetBefore", TokenFilter{ResetBefore: early}, TokenFilter{ResetBefore: late}, 2, 25},
+			{"Name", TokenFilter{Name: "token 0"}, TokenFilter{Name: "token"}, 10, 25},
+			{"ExactName", TokenFilter{ExactName: "token 00"}, TokenFilter{ExactName: "token 01"}, 1, 1},
+			{"State", TokenFilter{State: StateDisabled}, TokenFilter{State: StateEnabled}, 5, 20},
 		} {
-			if _, total, err := s.Tokens(ctx, w.agency, c.early, page{Number: 1, Size: 2}); err != nil || total != c.first {
+			if _, total, err := s.Tokens(ctx, w.agency, c.early, Page{Number: 1, Size: 2}); err != nil || total != c.first {
 				t.Fatalf("%s, first value: total %d, %v; want %d", c.name, total, err, c.first)
 			}
 			seen := 0
 			for p := 1; ; p++ {
-				toks, total, err := s.Tokens(ctx, w.agency, c.late, page{Number: p, Size: 2})
+				toks, total, err := s.Tokens(ctx, w.agency, c.late, Page{Number: p, Size: 2})
 				if err != nil || total != c.all {
 					t.Fatalf("%s, second value, page %d: total %d, %v; want %d", c.name, p, total, err, c.all)
 				}
@@ -741,7 +741,7 @@ func TestStoreTokenExactName(t *testing.T) {
 		sids := map[string]string{}
 		err := s.Update(ctx, w.agency, func(tx Tx) error {
 			for i, name := range names {
-				tok := newSuiteToken(t, s.Env(), w.agency, kindAgency, name, base+int64(i))
+				tok := newSuiteToken(t, s.Env(), w.agency, KindAgency, name, base+int64(i))
 				if err := tx.InsertToken(ctx, tok); err != nil {
 					return err
 				}
@@ -762,7 +762,7 @@ func TestStoreTokenExactName(t *testing.T) {
 			{"Caf", nil},
 			{"token 03", []string{w.tokens[3].SID}},
 		} {
-			toks, total, err := s.Tokens(ctx, w.agency, tokenFilter{ExactName: c.exact}, page{Number: 1, Size: 100})
+			toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{ExactName: c.exact}, Page{Number: 1, Size: 100})
 			var got []string
 			for _, tok := range toks {
 				got = append(got, tok.SID)

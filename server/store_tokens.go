@@ -212,8 +212,8 @@ func (st *statements) close() error {
 	return errors.Join(errs...)
 }
 
-func scanToken(row interface{ Scan(...any) error }) (*token, error) {
-	var t token
+func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
+	var t Token
 	var emails, scopes string
 	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
 		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
@@ -222,7 +222,7 @@ func scanToken(row interface{ Scan(...any) error }) (*token, error) {
 		&t.ExpiresAt, &t.Warned14d, &t.Warned1d, &t.ExpiredNoted, &t.OverlapEnc, &t.OverlapMAC, &t.OverlapExpires,
 		&t.OverlapLastUsed, &t.StoreNow)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", err)
@@ -261,20 +261,20 @@ func decodeList(s string) ([]string, error) {
 // not it exists: told apart only after the row is read, a known SID with a wrong
 // secret and an unknown SID take the same time, so response times do not reveal
 // which SIDs exist.
-func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*token, error) {
+func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*Token, error) {
 	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid))
 	if err != nil {
 		return nil, err
 	}
 	if t.SID != sid {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	s.touches.overlay(t)
 	return t, nil
 }
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement.
-func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*token, *token, error) {
+func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*Token, *Token, error) {
 	rows, err := s.rs.tokenBySIDWith.QueryContext(ctx, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
@@ -282,7 +282,7 @@ func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*to
 // scanAuthRows reads TokenBySIDWith's rows: the token sid (errNotFound when none is,
 // the row read being the stand-in) and the token also, nil when none is. When sid and
 // also are the same, both are the same *token.
-func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *token, err error) {
+func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *Token, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		x, err := scanToken(rows)
@@ -300,22 +300,22 @@ func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *token, err error)
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
 	if t == nil {
-		return nil, nil, errNotFound
+		return nil, nil, ErrNotFound
 	}
 	return t, other, nil
 }
 
 // tokenForAuth is TokenBySID with nil for no such token.
-func (s *SQLiteStore) tokenForAuth(ctx context.Context, sid string) (*token, error) {
+func (s *SQLiteStore) tokenForAuth(ctx context.Context, sid string) (*Token, error) {
 	t, err := s.TokenBySID(ctx, sid)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	return t, err
 }
 
 // Token finds token sid within account accountID.
-func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
 	t, err := scanToken(s.rs.tokenOf.QueryRowContext(ctx, accountID, sid))
 	if err == nil {
 		s.touches.overlay(t)
@@ -323,7 +323,7 @@ func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*
 	return t, err
 }
 
-func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*token, error) {
+func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
 	t, err := scanToken(x.stmt(ctx, x.s.ws.tokenOf).QueryRowContext(ctx, accountID, sid))
 	if err == nil {
 		x.s.touches.overlay(t)
@@ -332,7 +332,7 @@ func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*tok
 }
 
 // Tokens reads the tokens of sids that account accountID holds.
-func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*token, error) {
+func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*Token, error) {
 	list, err := encodeList(sids)
 	if err != nil {
 		return nil, err
@@ -345,9 +345,9 @@ func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) (
 }
 
 // scanTokens reads rows of tokenSelect, each with the uses not written yet.
-func scanTokens(rows *sql.Rows, touches *toucher) ([]*token, error) {
+func scanTokens(rows *sql.Rows, touches *toucher) ([]*Token, error) {
 	defer rows.Close()
-	var out []*token
+	var out []*Token
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -437,7 +437,7 @@ func encodeList(v []string) (string, error) {
 	return string(b), err
 }
 
-func marshalLists(t *token) (string, string, error) {
+func marshalLists(t *Token) (string, string, error) {
 	e, err := encodeList(t.Emails)
 	if err != nil {
 		return "", "", fmt.Errorf("encode emails: %w", err)
@@ -450,7 +450,7 @@ func marshalLists(t *token) (string, string, error) {
 }
 
 // InsertToken stores a new token.
-func (x *sqliteTx) InsertToken(ctx context.Context, t *token) error {
+func (x *sqliteTx) InsertToken(ctx context.Context, t *Token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -467,7 +467,7 @@ func (x *sqliteTx) InsertToken(ctx context.Context, t *token) error {
 }
 
 // UpdateToken writes every mutable column of t.
-func (x *sqliteTx) UpdateToken(ctx context.Context, t *token) error {
+func (x *sqliteTx) UpdateToken(ctx context.Context, t *Token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -488,7 +488,7 @@ func (x *sqliteTx) DeleteToken(ctx context.Context, sid string) error {
 	var accountID int64
 	err := x.stmt(ctx, x.s.ws.deleteToken).QueryRowContext(ctx, sid).Scan(&accountID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errNotFound
+		return ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete token %s: %w", sid, err)
@@ -497,51 +497,51 @@ func (x *sqliteTx) DeleteToken(ctx context.Context, sid string) error {
 	return nil
 }
 
-func (s *SQLiteStore) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
-	return scanIdem(s.rs.idemLookup.QueryRowContext(ctx, k.caller, k.method, k.path, k.key, now))
+func (s *SQLiteStore) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+	return scanIdem(s.rs.idemLookup.QueryRowContext(ctx, k.Caller, k.Method, k.Path, k.Key, now))
 }
 
-func (x *sqliteTx) Idempotency(ctx context.Context, k *idemKey, now int64) (*idemRecord, error) {
-	return scanIdem(x.stmt(ctx, x.s.ws.idemLookup).QueryRowContext(ctx, k.caller, k.method, k.path, k.key, now))
+func (x *sqliteTx) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+	return scanIdem(x.stmt(ctx, x.s.ws.idemLookup).QueryRowContext(ctx, k.Caller, k.Method, k.Path, k.Key, now))
 }
 
-func scanIdem(row *sql.Row) (*idemRecord, error) {
-	var rec idemRecord
+func scanIdem(row *sql.Row) (*IdemRecord, error) {
+	var rec IdemRecord
 	var header, resets string
-	err := row.Scan(&rec.hash, &rec.status, &header, &rec.bodyEnc, &resets, &rec.created, &rec.expires)
+	err := row.Scan(&rec.Hash, &rec.Status, &header, &rec.BodyEnc, &resets, &rec.Created, &rec.Expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	if err := json.Unmarshal([]byte(header), &rec.header); err != nil {
+	if err := json.Unmarshal([]byte(header), &rec.Header); err != nil {
 		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	if rec.header == nil {
-		rec.header = http.Header{}
+	if rec.Header == nil {
+		rec.Header = http.Header{}
 	}
-	if err := json.Unmarshal([]byte(resets), &rec.resets); err != nil {
+	if err := json.Unmarshal([]byte(resets), &rec.Resets); err != nil {
 		return nil, fmt.Errorf("read idempotency record: %w", err)
 	}
 	return &rec, nil
 }
 
 // SaveIdempotency stores a reply and drops expired ones.
-func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *idemKey, rec *idemRecord) error {
-	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.created); err != nil {
+func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *IdemKey, rec *IdemRecord) error {
+	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
 	header, resets, err := encodeIdem(rec)
 	if err != nil {
 		return err
 	}
-	enc := rec.bodyEnc
+	enc := rec.BodyEnc
 	if enc == nil {
 		enc = []byte{}
 	}
-	_, err = x.stmt(ctx, x.s.ws.idemSave).ExecContext(ctx, k.caller, k.method, k.path, k.key, k.hash,
-		rec.status, string(header), enc, string(resets), rec.created, rec.expires)
+	_, err = x.stmt(ctx, x.s.ws.idemSave).ExecContext(ctx, k.Caller, k.Method, k.Path, k.Key, k.Hash,
+		rec.Status, string(header), enc, string(resets), rec.Created, rec.Expires)
 	if err != nil {
 		return fmt.Errorf("store idempotency record: %w", err)
 	}

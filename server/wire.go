@@ -17,7 +17,7 @@ type tokenBody struct {
 	ApiVersion         int       `json:"ApiVersion"`
 	LatestApiVersion   int       `json:"LatestApiVersion"`
 	AuthTokenHint      string    `json:"AuthTokenHint"`
-	PrimaryContact     *userBody `json:"PrimaryContact"`
+	PrimaryContact     *UserBody `json:"PrimaryContact"`
 	DeveloperEmails    []string  `json:"DeveloperEmails"`
 	Scopes             []string  `json:"Scopes"`
 	DateCreated        string    `json:"DateCreated"`
@@ -50,17 +50,17 @@ type secretBody struct {
 
 // API versions per token kind: the Agency API and the Brand API.
 var apiVersions = map[string]struct{ min, max int }{
-	kindAgency: {2, 3},
-	kindBrand:  {11, 14},
+	KindAgency: {2, 3},
+	KindBrand:  {11, 14},
 }
 
 func latestVersion(kind string) int { return apiVersions[kind].max }
 
-func etagOf(t *token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
+func etagOf(t *Token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
 
 // bodyOf renders t as seen under the root base at now (the store's clock, Unix
 // seconds): an overlap that has run out shows as none.
-func bodyOf(t *token, base string, now int64) tokenBody {
+func bodyOf(t *Token, base string, now int64) tokenBody {
 	b := tokenBody{
 		AccountSid:         t.SID,
 		Name:               t.Name,
@@ -71,28 +71,28 @@ func bodyOf(t *token, base string, now int64) tokenBody {
 		AuthTokenHint:      t.Hint,
 		DeveloperEmails:    t.Emails,
 		Scopes:             t.Scopes,
-		DateCreated:        wireTime(t.Created),
-		DateUpdated:        wireTime(t.Updated),
-		DateAuthTokenReset: wireTime(t.AuthReset),
+		DateCreated:        WireTime(t.Created),
+		DateUpdated:        WireTime(t.Updated),
+		DateAuthTokenReset: WireTime(t.AuthReset),
 		Uri:                base + "/ApiTokens/" + t.SID,
 		etag:               etagOf(t),
 	}
 	if t.ContactID.Valid {
-		b.PrimaryContact = &userBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+		b.PrimaryContact = &UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
 	}
 	if t.LastUsed.Valid {
-		s := wireTime(t.LastUsed.Int64)
+		s := WireTime(t.LastUsed.Int64)
 		b.DateLastUsed = &s
 	}
 	if t.ExpiresAt.Valid {
-		s := wireTime(t.ExpiresAt.Int64)
+		s := WireTime(t.ExpiresAt.Int64)
 		b.ExpiresAt = &s
 	}
-	if t.overlapAt(now) {
-		s := wireTime(t.OverlapExpires.Int64)
+	if t.OverlapAt(now) {
+		s := WireTime(t.OverlapExpires.Int64)
 		b.PreviousAuthTokenExpiresAt = &s
 		if t.OverlapLastUsed.Valid {
-			u := wireTime(t.OverlapLastUsed.Int64)
+			u := WireTime(t.OverlapLastUsed.Int64)
 			b.PreviousAuthTokenLastUsed = &u
 		}
 	}
