@@ -30,10 +30,10 @@ func BenchmarkFailedAuthentication(b *testing.B) {
 	}
 	h := New(store, Options{})
 	known := creds["admin"].AccountSid
-	wrong := strings.Repeat("w", secretLen)
+	wrong := strings.Repeat("w", SecretLen)
 	for _, bc := range []struct{ name, sid string }{
 		{"known-sid-wrong-secret", known},
-		{"unknown-sid", "IR" + strings.Repeat("Z", sidLen)},
+		{"unknown-sid", "IR" + strings.Repeat("Z", SIDLen)},
 		{"malformed-sid", "not-a-sid"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -69,18 +69,18 @@ func BenchmarkAuthLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	wrong := strings.Repeat("w", secretLen)
+	wrong := strings.Repeat("w", SecretLen)
 	svc := newService(store)
 	for _, bc := range []struct {
 		name, sid string
 		found     bool
 	}{
 		{"known-sid-wrong-secret", creds["admin"].AccountSid, true},
-		{"unknown-sid", "IR" + strings.Repeat("Z", sidLen), false},
+		{"unknown-sid", "IR" + strings.Repeat("Z", SIDLen), false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				t, err := store.tokenForAuth(ctx, bc.sid)
+				t, err := store.TokenForAuth(ctx, bc.sid)
 				cur, prev := svc.secretMatches(t, wrong)
 				if err != nil || (t != nil) != bc.found || cur || prev {
 					b.Fatalf("lookup %v %v", t, err)

@@ -6,14 +6,14 @@ import "github.com/impactcom/impactctl/server/ratelimit"
 // database when st is shared by replicas (PostgreSQL), else in this process's memory.
 func newCounter(st Store, scope string, rate Rate) ratelimit.Counter {
 	if shared, ok := st.(sharedCounters); ok {
-		return shared.counter(scope, rate)
+		return shared.Counter(scope, rate)
 	}
 	return ratelimit.Memory(rate, st.Env().Now)
 }
 
 // sharedCounters is a Store that keeps counters every server on it shares.
 type sharedCounters interface {
-	counter(scope string, rate Rate) ratelimit.Counter
+	Counter(scope string, rate Rate) ratelimit.Counter
 }
 
 // Rate is a request budget per window; N == 0 means unlimited.

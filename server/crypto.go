@@ -16,8 +16,8 @@ import (
 const (
 	sidAlphabet    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-" // 64 symbols: 6 bits each
-	sidLen         = 32
-	secretLen      = 32
+	SIDLen         = 32
+	SecretLen      = 32
 )
 
 // keyring holds the keys derived from the key file: one for AES-GCM at rest and
@@ -115,11 +115,11 @@ func (s *RandSource) text(alphabet string, n int) (string, error) {
 }
 
 func (s *RandSource) SID() (string, error) {
-	t, err := s.text(sidAlphabet, sidLen)
+	t, err := s.text(sidAlphabet, SIDLen)
 	if err != nil {
 		return "", err
 	}
 	return "IR" + t, nil
 }
 
-func (s *RandSource) Secret() (string, error) { return s.text(secretAlphabet, secretLen) }
+func (s *RandSource) Secret() (string, error) { return s.text(secretAlphabet, SecretLen) }

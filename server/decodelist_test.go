@@ -17,7 +17,7 @@ func FuzzDecodeList(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := decodeList(s)
+		got, err := DecodeList(s)
 		var want []string
 		werr := json.Unmarshal([]byte(s), &want)
 		if s == "" {
@@ -47,7 +47,7 @@ func TestDecodeListRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeList(s)
+		got, err := DecodeList(s)
 		if err != nil || !slices.Equal(got, v) {
 			t.Fatalf("%q → %s → %q, %v", v, s, got, err)
 		}

@@ -138,7 +138,7 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 	if pg, ok := inst.store.(*PostgresStore); ok {
 		// Statistics for the rows just written, as autovacuum would gather within a
 		// minute: without them the planner sorts a whole account for every page.
-		if _, err := pg.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		if _, err := pg.DB.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}

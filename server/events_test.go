@@ -476,9 +476,9 @@ func TestStorePruneEvents(t *testing.T) {
 func storeDB(t *testing.T, s Store) *sql.DB {
 	switch st := s.(type) {
 	case *SQLiteStore:
-		return st.db
+		return st.DB
 	case *PostgresStore:
-		return st.db
+		return st.DB
 	}
 	t.Fatalf("no database in a %T", s)
 	return nil

@@ -171,7 +171,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 		a.writers, a.other = append(a.writers, writers...), append(a.other, other...)
 	}
 	if pg, ok := inst.store.(*PostgresStore); ok {
-		if _, err := pg.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		if _, err := pg.DB.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -122,10 +122,10 @@ func (ts *testServer) db(query string) (*sql.DB, string) {
 	ts.t.Helper()
 	switch st := ts.store.(type) {
 	case *SQLiteStore:
-		return st.db, query
+		return st.DB, query
 	case *PostgresStore:
 		n := 0
-		return st.db, regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
+		return st.DB, regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
 			n++
 			return "$" + strconv.Itoa(n)
 		})

@@ -178,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			} else if n > 0 {
 				logger.Info("lifecycle events", "count", n)
 			}
-			if w, ok := store.(interface{ wroteEvents() bool }); ok && !w.wroteEvents() {
+			if w, ok := store.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
 				return
 			}
 			if n, err := pruneEvents(ctx, store, store.Env().Now(), cfg.EventRetention); err != nil {

@@ -191,7 +191,7 @@ func dataSnapshot(t *testing.T, st *SQLiteStore) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	tables, err := st.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	tables, err := st.Readers.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,9 +203,9 @@ func dataSnapshot(t *testing.T, st *SQLiteStore) string {
 	}
 	tables.Close()
 	for _, name := range names {
-		rows, err := st.read.QueryContext(ctx, `SELECT * FROM "`+name+`" ORDER BY rowid`)
+		rows, err := st.Readers.QueryContext(ctx, `SELECT * FROM "`+name+`" ORDER BY rowid`)
 		if err != nil {
-			rows, err = st.read.QueryContext(ctx, `SELECT * FROM "`+name+`"`)
+			rows, err = st.Readers.QueryContext(ctx, `SELECT * FROM "`+name+`"`)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -431,9 +431,9 @@ func TestStoreLifecycleColumns(t *testing.T) {
 func rawDB(s Store) *sql.DB {
 	switch st := s.(type) {
 	case *SQLiteStore:
-		return st.db
+		return st.DB
 	case *PostgresStore:
-		return st.db
+		return st.DB
 	}
 	return nil
 }
@@ -521,8 +521,8 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 			}
 			// A change runs at PostgreSQL's clock too.
 			err = s.Update(ctx, w.agency, func(tx Tx) error {
-				sc, ok := tx.(interface{ storeNow() (int64, bool) })
-				if n, valid := sc.storeNow(); !ok || !valid || n < tok.StoreNow.Int64 || n > tok.StoreNow.Int64+5 {
+				sc, ok := tx.(interface{ StoreNow() (int64, bool) })
+				if n, valid := sc.StoreNow(); !ok || !valid || n < tok.StoreNow.Int64 || n > tok.StoreNow.Int64+5 {
 					return fmt.Errorf("the transaction's clock %d %v, the row's %d", n, valid, tok.StoreNow.Int64)
 				}
 				return nil

@@ -84,7 +84,7 @@ func (ts *testServer) roster(id int64) []Holder {
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		if h.Scopes, err = decodeList(scopes); err != nil {
+		if h.Scopes, err = DecodeList(scopes); err != nil {
 			ts.t.Fatal(err)
 		}
 		h.Enabled = state == StateEnabled
@@ -116,7 +116,7 @@ func (ts *testServer) checkScopeHolders() {
 		if err := rows.Scan(&id, &scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		list, err := decodeList(scopes)
+		list, err := DecodeList(scopes)
 		if err != nil {
 			ts.t.Fatal(err)
 		}
@@ -359,7 +359,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			return s
 		},
 		raw: func() *sql.DB {
-			db, err := sql.Open("sqlite", dsn(path, "immediate", false))
+			db, err := sql.Open("sqlite", SQLiteDSN(path, "immediate", false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,7 +367,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 		},
 		undo: laterUndo + fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
 			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
-			PRAGMA user_version = %d`, migrationBefore(t, migrations, "CREATE TABLE scope_holders")),
+			PRAGMA user_version = %d`, migrationBefore(t, SQLiteMigrations, "CREATE TABLE scope_holders")),
 	}}
 	if os.Getenv(postgresDSNEnv) != "" {
 		pgDSN, key := testPostgres(t), filepath.Join(dir, "pg.key")
@@ -381,14 +381,14 @@ func TestScopeHoldersMigration(t *testing.T) {
 				return s
 			},
 			raw: func() *sql.DB {
-				db, err := openPostgres(ctx, pgDSN)
+				db, err := OpenPostgres(ctx, pgDSN)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return db
 			},
 			undo: laterUndo + fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
-				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, pgMigrations, "CREATE TABLE scope_holders")),
+				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, PostgresMigrations, "CREATE TABLE scope_holders")),
 		})
 	}
 	for _, k := range kinds {

@@ -83,8 +83,8 @@ func (s *service) noteAccount(ctx context.Context, accountID int64, sids []strin
 	err := update(func(tx Tx) error {
 		n = 0
 		x := &wtx{Tx: tx, s: s, now: s.env.Clock().Unix()}
-		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.FixedClock {
-			if v, valid := sc.storeNow(); valid {
+		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.env.FixedClock {
+			if v, valid := sc.StoreNow(); valid {
 				x.now = v
 			}
 		}

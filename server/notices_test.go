@@ -342,10 +342,10 @@ func TestNoticesSkipBusyAccount(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close() })
 	w := seedSuite(t, s)
-	if _, err := s.db.Exec(`UPDATE tokens SET expires_at = $1 WHERE sid = $2`, testEpoch.Unix()-1, w.tokens[3].SID); err != nil {
+	if _, err := s.DB.Exec(`UPDATE tokens SET expires_at = $1 WHERE sid = $2`, testEpoch.Unix()-1, w.tokens[3].SID); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

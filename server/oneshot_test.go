@@ -96,7 +96,7 @@ func TestOneShotStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	call(again, http.MethodGet, "/ApiTokens")
-	if again.store.(*SQLiteStore).wrote() {
+	if again.store.(*SQLiteStore).Wrote() {
 		t.Fatal("a one-shot start that only read prepared the writer")
 	}
 	if err := again.Shutdown(ctx); err != nil {

@@ -42,9 +42,9 @@ func RedactDSN(dsn string) string {
 // checks the key fingerprint and seeds, so replicas may start together.
 const pgMigrationLock int64 = 0x696d70616374 // "impact"
 
-// openPostgres connects to the PostgreSQL database dsn names. Statements are prepared
+// OpenPostgres connects to the PostgreSQL database dsn names. Statements are prepared
 // once per connection and cached (pgx's default), so hot queries are parsed once.
-func openPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
+func OpenPostgres(ctx context.Context, dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's own message may quote the DSN; say what is wrong without it.
@@ -81,10 +81,10 @@ func pgError(err error) error {
 	return err
 }
 
-// pgMigrations are applied in order; impactctl_schema records how many have run. Dates
+// PostgresMigrations are applied in order; impactctl_schema records how many have run. Dates
 // are Unix seconds (UTC), the precision of the wire format; lists are JSON text, as in
 // SQLite, so one scan reads both.
-var pgMigrations = []string{
+var PostgresMigrations = []string{
 	`
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -233,10 +233,10 @@ CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::js
 	lifecycleIndexes,
 }
 
-// pgMigrate brings the schema up to date and checks the key fingerprint, then runs
+// PostgresMigrate brings the schema up to date and checks the key fingerprint, then runs
 // then (seeding), all under the migration advisory lock: replicas starting together
 // take turns, and the first to arrive records the key every later one must match.
-func pgMigrate(ctx context.Context, db *sql.DB, keyCheck string, then func(ctx context.Context) error) error {
+func PostgresMigrate(ctx context.Context, db *sql.DB, keyCheck string, then func(ctx context.Context) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", pgError(err))
@@ -263,15 +263,15 @@ func pgMigrate(ctx context.Context, db *sql.DB, keyCheck string, then func(ctx c
 	} else if err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", pgError(err))
 	}
-	if have > len(pgMigrations) {
-		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade impactctl", have, len(pgMigrations))
+	if have > len(PostgresMigrations) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade impactctl", have, len(PostgresMigrations))
 	}
-	for i := have; i < len(pgMigrations); i++ {
+	for i := have; i < len(PostgresMigrations); i++ {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, pgError(err))
 		}
-		if _, err := tx.ExecContext(ctx, pgMigrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, PostgresMigrations[i]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, pgError(err))
 		}
@@ -339,10 +339,10 @@ func pgRetryable(err error) bool {
 	return false
 }
 
-// pgInTx runs fn in one transaction, committing when it returns nil, and runs it again
+// PostgresInTx runs fn in one transaction, committing when it returns nil, and runs it again
 // from the start (with a short, growing pause) when PostgreSQL reports a serialization
 // failure or a deadlock, so a conflicting writer never surfaces to the client as an error.
-func pgInTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+func PostgresInTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
 	pause := time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := runTx(ctx, db, opts, fn)

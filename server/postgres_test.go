@@ -30,7 +30,7 @@ func testPostgres(t testing.TB) string {
 			"or run `source .ci/postgres.sh` (starts a throwaway server) before go test")
 	}
 	ctx := context.Background()
-	db, err := openPostgres(ctx, admin)
+	db, err := OpenPostgres(ctx, admin)
 	if err != nil {
 		t.Fatalf("%s: %v", postgresDSNEnv, err)
 	}
@@ -42,7 +42,7 @@ func testPostgres(t testing.TB) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		db, err := openPostgres(context.Background(), admin)
+		db, err := OpenPostgres(context.Background(), admin)
 		if err != nil {
 			t.Errorf("drop test database: %v", err)
 			return
@@ -96,14 +96,14 @@ func TestPostgresConnectErrorHidesPassword(t *testing.T) {
 	dsn := testPostgres(t)
 	u, _ := url.Parse(dsn)
 	u.User = url.UserPassword(u.User.Username(), "wrong-Pa55word")
-	_, err := openPostgres(context.Background(), u.String())
+	_, err := OpenPostgres(context.Background(), u.String())
 	if err == nil {
 		t.Fatal("a wrong password connected")
 	}
 	if strings.Contains(err.Error(), "wrong-Pa55word") {
 		t.Fatalf("the error shows the password: %v", err)
 	}
-	_, err = openPostgres(context.Background(), "postgres://u:wrong-Pa55word@db:notaport/x")
+	_, err = OpenPostgres(context.Background(), "postgres://u:wrong-Pa55word@db:notaport/x")
 	if err == nil || strings.Contains(err.Error(), "wrong-Pa55word") {
 		t.Fatalf("a malformed URL: %v", err)
 	}
@@ -125,13 +125,13 @@ func TestPostgresMigrationsUnderLock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := openPostgres(ctx, dsn)
+			db, err := OpenPostgres(ctx, dsn)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			defer db.Close()
-			errs[i] = pgMigrate(ctx, db, "key-A", func(ctx context.Context) error {
+			errs[i] = PostgresMigrate(ctx, db, "key-A", func(ctx context.Context) error {
 				// Under the lock: seeding sees what earlier replicas seeded.
 				var n int
 				if err := db.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'seeded'`).Scan(&n); err != nil {
@@ -158,23 +158,23 @@ func TestPostgresMigrationsUnderLock(t *testing.T) {
 	if seeds != 1 {
 		t.Fatalf("seeded %d times, want once", seeds)
 	}
-	db, err := openPostgres(ctx, dsn)
+	db, err := OpenPostgres(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var version int
-	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(pgMigrations) {
-		t.Fatalf("schema version %d (%v), want %d", version, err, len(pgMigrations))
+	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(PostgresMigrations) {
+		t.Fatalf("schema version %d (%v), want %d", version, err, len(PostgresMigrations))
 	}
-	err = pgMigrate(ctx, db, "key-B", nil)
+	err = PostgresMigrate(ctx, db, "key-B", nil)
 	if err == nil || !strings.Contains(err.Error(), "key file does not match") {
 		t.Fatalf("another key: %v", err)
 	}
 	if _, err := db.ExecContext(ctx, `UPDATE impactctl_schema SET version = 999`); err != nil {
 		t.Fatal(err)
 	}
-	if err := pgMigrate(ctx, db, "key-A", nil); err == nil || !strings.Contains(err.Error(), "newer than this server") {
+	if err := PostgresMigrate(ctx, db, "key-A", nil); err == nil || !strings.Contains(err.Error(), "newer than this server") {
 		t.Fatalf("a newer schema: %v", err)
 	}
 }
@@ -188,14 +188,14 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 	clock := &testClock{t: testEpoch}
 	var pools [2]*sql.DB
 	for i := range pools {
-		db, err := openPostgres(ctx, dsn)
+		db, err := OpenPostgres(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
 		pools[i] = db
 	}
-	if err := pgMigrate(ctx, pools[0], "k", nil); err != nil {
+	if err := PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	rate := Rate{N: 50, Per: time.Hour}
@@ -311,7 +311,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 	t.Parallel()
 	dsn := testPostgres(t)
 	ctx := context.Background()
-	db, err := openPostgres(ctx, dsn)
+	db, err := OpenPostgres(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := 0
-	err = pgInTx(ctx, db, nil, func(tx *sql.Tx) error {
+	err = PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
 		attempts++
 		if _, err := tx.ExecContext(ctx, `INSERT INTO runs VALUES ($1)`, attempts); err != nil {
 			return err
@@ -351,7 +351,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 	}
 
 	attempts = 0
-	err = pgInTx(ctx, db, nil, func(tx *sql.Tx) error {
+	err = PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
 		attempts++
 		_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'unique' USING ERRCODE = '23505'; END $$`)
 		return err

@@ -17,14 +17,14 @@ func leasePools(t *testing.T, n int) []*sql.DB {
 	ctx := context.Background()
 	pools := make([]*sql.DB, n)
 	for i := range pools {
-		db, err := openPostgres(ctx, dsn)
+		db, err := OpenPostgres(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
 		pools[i] = db
 	}
-	if err := pgMigrate(ctx, pools[0], "k", nil); err != nil {
+	if err := PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	return pools

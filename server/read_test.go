@@ -626,7 +626,7 @@ func TestStartReadyFileAndRestart(t *testing.T) {
 		t.Fatal("admin credentials changed across a restart")
 	}
 	var n int
-	inst2.store.(*SQLiteStore).db.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
+	inst2.store.(*SQLiteStore).DB.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
 	if n != 6 {
 		t.Fatalf("%d accounts after restart", n)
 	}

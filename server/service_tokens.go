@@ -306,8 +306,8 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
 		// A store with a clock of its own (PostgreSQL's now()) decides the change's
 		// time, so every replica judges expiry alike.
-		if sc, ok := tx.(interface{ storeNow() (int64, bool) }); ok && !s.env.FixedClock {
-			if n, valid := sc.storeNow(); valid {
+		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.env.FixedClock {
+			if n, valid := sc.StoreNow(); valid {
 				x.now = n
 			}
 		}

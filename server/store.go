@@ -24,9 +24,9 @@ import (
 // writer's all together (see writer), the readers' each when it first runs.
 // Connections open when first needed: a start that only reads opens one reader.
 type SQLiteStore struct {
-	env  *Env
-	db   *sql.DB // the writer: one connection
-	read *sql.DB // the readers
+	env     *Env
+	DB      *sql.DB // the writer: one connection
+	Readers *sql.DB // the readers
 
 	rs *readStatements
 	// The writer's statements, prepared by writer: at open, or with
@@ -93,7 +93,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err := registerKeepWAL(); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, "immediate", opts.OneShot))
+	w, err := sql.Open("sqlite", SQLiteDSN(path, "immediate", opts.OneShot))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -102,12 +102,12 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLiteStore{env: env, db: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
+	s := &SQLiteStore{env: env, DB: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
 	fail := func(err error) (*SQLiteStore, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, "deferred", opts.OneShot))
+	r, err := sql.Open("sqlite", SQLiteDSN(path, "deferred", opts.OneShot))
 	if err != nil {
 		return fail(err)
 	}
@@ -115,7 +115,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	r.SetMaxIdleConns(readers)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	s.read = r
+	s.Readers = r
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
@@ -144,11 +144,11 @@ func (s *SQLiteStore) writer(ctx context.Context) error {
 	if s.writerReady.Load() {
 		return nil
 	}
-	ws, err := prepare(ctx, s.db)
+	ws, err := prepare(ctx, s.DB)
 	if err != nil {
 		return err
 	}
-	evs, err := prepareEvents(ctx, s.db)
+	evs, err := prepareEvents(ctx, s.DB)
 	if err != nil {
 		ws.close()
 		return err
@@ -158,18 +158,18 @@ func (s *SQLiteStore) writer(ctx context.Context) error {
 	return nil
 }
 
-// wrote tells whether the writer was used since the store was opened: always true
+// Wrote tells whether the writer was used since the store was opened: always true
 // unless opened OneShot.
-func (s *SQLiteStore) wrote() bool { return s.writerReady.Load() }
+func (s *SQLiteStore) Wrote() bool { return s.writerReady.Load() }
 
-// wroteEvents tells whether a write since the store was opened held events.
-func (s *SQLiteStore) wroteEvents() bool { return s.addedEvents.Load() }
+// WroteEvents tells whether a write since the store was opened held events.
+func (s *SQLiteStore) WroteEvents() bool { return s.addedEvents.Load() }
 
-// dsn is the database's URI with the pragmas every connection gets: WAL, full sync
+// SQLiteDSN is the database's URI with the pragmas every connection gets: WAL, full sync
 // (an acknowledged reset survives a power cut), a busy timeout for other processes
 // (impactctl admin recover), foreign keys. A one-shot store's WAL is emptied to
 // nothing when it is checkpointed (see keepWAL).
-func dsn(path, txlock string, oneShot bool) string {
+func SQLiteDSN(path, txlock string, oneShot bool) string {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(5000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -252,10 +252,10 @@ func (s *SQLiteStore) closeDBs() error {
 		errs = append(errs, s.ws.close())
 	}
 	errs = append(errs, s.evs.close())
-	if s.read != nil {
-		errs = append(errs, s.read.Close())
+	if s.Readers != nil {
+		errs = append(errs, s.Readers.Close())
 	}
-	errs = append(errs, s.db.Close())
+	errs = append(errs, s.DB.Close())
 	return errors.Join(errs...)
 }
 
@@ -265,12 +265,12 @@ func (s *SQLiteStore) closeDBs() error {
 func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	const read = `SELECT value FROM meta WHERE key = 'key_check'`
 	var stored string
-	err := s.read.QueryRowContext(ctx, read).Scan(&stored)
+	err := s.Readers.QueryRowContext(ctx, read).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.Keys.Check); err != nil {
+		if _, err := s.DB.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.Keys.Check); err != nil {
 			return fmt.Errorf("record key fingerprint: %w", err)
 		}
-		err = s.db.QueryRowContext(ctx, read).Scan(&stored)
+		err = s.DB.QueryRowContext(ctx, read).Scan(&stored)
 	}
 	if err != nil {
 		return fmt.Errorf("read key fingerprint: %w", err)
@@ -293,7 +293,7 @@ func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 	if err := s.writer(ctx); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	return runTx(ctx, s.db, nil, fn)
+	return runTx(ctx, s.DB, nil, fn)
 }
 
 // Update runs fn in one write transaction on the writer connection. Every write of

@@ -72,7 +72,7 @@ func (s *SQLiteStore) Users(ctx context.Context, accountID int64, p Page) (out [
 // view runs fn in one read transaction on the readers: everything it reads is one
 // snapshot.
 func (s *SQLiteStore) view(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.Readers.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -137,8 +137,8 @@ func (x *sqliteTx) SetSeeded(ctx context.Context, kind string) error {
 
 // DemoRoles maps seeded roles to the SIDs of tokens that still exist.
 func (s *SQLiteStore) DemoRoles(ctx context.Context) (map[string]string, error) {
-	return readDemoRoles(ctx, s.read)
+	return readDemoRoles(ctx, s.Readers)
 }
 
 // Seeded answers how the database was first filled (see readSeeded).
-func (s *SQLiteStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.read) }
+func (s *SQLiteStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.Readers) }

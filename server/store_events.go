@@ -205,7 +205,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter)
 
 // Events lists an account's events (see eventFilter) from the readers.
 func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
-	return queryEvents(ctx, s.read, accountID, f)
+	return queryEvents(ctx, s.Readers, accountID, f)
 }
 
 // PruneEvents removes up to limit events dated before before, oldest first, with
@@ -344,14 +344,14 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 
 // Events lists an account's events (see eventFilter).
 func (s *PostgresStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
-	return queryEvents(ctx, s.db, accountID, f)
+	return queryEvents(ctx, s.DB, accountID, f)
 }
 
 // PruneEvents removes up to limit events dated before before, oldest first, with
 // their notifications.
 func (s *PostgresStore) PruneEvents(ctx context.Context, before int64, limit int) (int, error) {
 	n := 0
-	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+	err := PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
 		var err error
 		n, err = pruneEventsIn(ctx, tx, before, limit)
 		return err

@@ -41,7 +41,7 @@ func (s *SQLiteStore) prepared(ctx context.Context, query string) (*sql.Stmt, er
 		s.seen[query] = true
 		return nil, nil
 	}
-	st, err := s.read.PrepareContext(ctx, query)
+	st, err := s.Readers.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare list query: %w", err)
 	}

@@ -16,18 +16,18 @@ const sqlDueNotices = `SELECT account_id, sid FROM (
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
 func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
-	return queryDue(ctx, s.read, at, limit)
+	return queryDue(ctx, s.Readers, at, limit)
 }
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
 // at PostgreSQL's now(): the same clock on every replica.
 func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
 	if at == 0 {
-		if err := s.db.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
+		if err := s.DB.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
 			return nil, err
 		}
 	}
-	return queryDue(ctx, s.db, at, limit)
+	return queryDue(ctx, s.DB, at, limit)
 }
 
 func queryDue(ctx context.Context, q querier, at int64, limit int) ([]DueNotice, error) {

@@ -110,7 +110,7 @@ func (s *SQLiteStore) ClaimNotifications(ctx context.Context, now, leaseUntil in
 	if err != nil {
 		return nil, err
 	}
-	return claimedRows(ctx, s.read, ids)
+	return claimedRows(ctx, s.Readers, ids)
 }
 
 // ClaimNotifications claims as SQLite's does, across replicas: a recipient is taken
@@ -120,7 +120,7 @@ func (s *SQLiteStore) ClaimNotifications(ctx context.Context, now, leaseUntil in
 // then sends the message again, with the same Message-ID.
 func (s *PostgresStore) ClaimNotifications(ctx context.Context, now, leaseUntil int64, limit int) ([]PendingNotification, error) {
 	var ids []int64
-	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+	err := PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `WITH r AS (
 				SELECT account_id, lower(email) AS email FROM notifications WHERE `+outboxDue+`
 				GROUP BY account_id, lower(email) ORDER BY min(id) LIMIT $3 * 4
@@ -141,7 +141,7 @@ func (s *PostgresStore) ClaimNotifications(ctx context.Context, now, leaseUntil 
 	if err != nil {
 		return nil, pgError(err)
 	}
-	return claimedRows(ctx, s.db, ids)
+	return claimedRows(ctx, s.DB, ids)
 }
 
 // pgOutboxLock is the first key of the outbox's advisory locks (the second is the
@@ -265,48 +265,48 @@ func settle(ctx context.Context, q querier, want map[string]string, replace bool
 
 // SetNotificationState records an attempt's outcome (or SUPPRESSED) and releases the lease.
 func (s *SQLiteStore) SetNotificationState(ctx context.Context, ids []int64, state string, now, nextAttempt int64, errText string) error {
-	return setNotificationState(ctx, s.db, ids, state, now, nextAttempt, errText)
+	return setNotificationState(ctx, s.DB, ids, state, now, nextAttempt, errText)
 }
 
 // DeferNotifications puts ids back to wait until until, without counting an attempt.
 func (s *SQLiteStore) DeferNotifications(ctx context.Context, ids []int64, until int64, held bool) error {
-	return deferNotifications(ctx, s.db, ids, until, held)
+	return deferNotifications(ctx, s.DB, ids, until, held)
 }
 
 // MailSent records a message sent.
 func (s *SQLiteStore) MailSent(ctx context.Context, accountID int64, email string, at int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_sent (account_id, email, date) VALUES ($1, $2, $3)`, accountID, strings.ToLower(email), at)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO mail_sent (account_id, email, date) VALUES ($1, $2, $3)`, accountID, strings.ToLower(email), at)
 	return err
 }
 
 // MailCounts counts the messages sent since since (see mailOutbox).
 func (s *SQLiteStore) MailCounts(ctx context.Context, accountID int64, email string, since int64) (int, int, error) {
-	return mailCounts(ctx, s.read, accountID, email, since)
+	return mailCounts(ctx, s.Readers, accountID, email, since)
 }
 
 // PruneMailSent forgets the messages sent before before.
 func (s *SQLiteStore) PruneMailSent(ctx context.Context, before int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM mail_sent WHERE date < $1`, before)
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM mail_sent WHERE date < $1`, before)
 	return err
 }
 
 // Suppress stops email's updates about account's tokens.
 func (s *SQLiteStore) Suppress(ctx context.Context, accountID int64, email string, at int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_suppressed (account_id, email, date) VALUES ($1, $2, $3)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO mail_suppressed (account_id, email, date) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id, email) DO NOTHING`, accountID, strings.ToLower(email), at)
 	return err
 }
 
 // Suppressed reports whether email unsubscribed from account's updates.
 func (s *SQLiteStore) Suppressed(ctx context.Context, accountID int64, email string) (bool, error) {
-	return suppressed(ctx, s.read, accountID, email)
+	return suppressed(ctx, s.Readers, accountID, email)
 }
 
 // Settle records settings on first start (see settle).
 func (s *SQLiteStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
 	// Read first, on a reader: a start with the settings its database records
 	// writes nothing.
-	if got, err := recordedSettings(ctx, s.read, want); err == nil && maps.Equal(got, want) {
+	if got, err := recordedSettings(ctx, s.Readers, want); err == nil && maps.Equal(got, want) {
 		return got, nil
 	}
 	var got map[string]string
@@ -320,48 +320,48 @@ func (s *SQLiteStore) Settle(ctx context.Context, want map[string]string, replac
 
 // SetNotificationState records an attempt's outcome (or SUPPRESSED) and releases the lease.
 func (s *PostgresStore) SetNotificationState(ctx context.Context, ids []int64, state string, now, nextAttempt int64, errText string) error {
-	return pgError(setNotificationState(ctx, s.db, ids, state, now, nextAttempt, errText))
+	return pgError(setNotificationState(ctx, s.DB, ids, state, now, nextAttempt, errText))
 }
 
 // DeferNotifications puts ids back to wait until until, without counting an attempt.
 func (s *PostgresStore) DeferNotifications(ctx context.Context, ids []int64, until int64, held bool) error {
-	return pgError(deferNotifications(ctx, s.db, ids, until, held))
+	return pgError(deferNotifications(ctx, s.DB, ids, until, held))
 }
 
 // MailSent records a message sent.
 func (s *PostgresStore) MailSent(ctx context.Context, accountID int64, email string, at int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_sent (account_id, email, date) VALUES ($1, $2, $3)`, accountID, strings.ToLower(email), at)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO mail_sent (account_id, email, date) VALUES ($1, $2, $3)`, accountID, strings.ToLower(email), at)
 	return pgError(err)
 }
 
 // MailCounts counts the messages sent since since (see mailOutbox).
 func (s *PostgresStore) MailCounts(ctx context.Context, accountID int64, email string, since int64) (int, int, error) {
-	a, b, err := mailCounts(ctx, s.db, accountID, email, since)
+	a, b, err := mailCounts(ctx, s.DB, accountID, email, since)
 	return a, b, pgError(err)
 }
 
 // PruneMailSent forgets the messages sent before before.
 func (s *PostgresStore) PruneMailSent(ctx context.Context, before int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM mail_sent WHERE date < $1`, before)
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM mail_sent WHERE date < $1`, before)
 	return pgError(err)
 }
 
 // Suppress stops email's updates about account's tokens.
 func (s *PostgresStore) Suppress(ctx context.Context, accountID int64, email string, at int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_suppressed (account_id, email, date) VALUES ($1, $2, $3)
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO mail_suppressed (account_id, email, date) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id, email) DO NOTHING`, accountID, strings.ToLower(email), at)
 	return pgError(err)
 }
 
 // Suppressed reports whether email unsubscribed from account's updates.
 func (s *PostgresStore) Suppressed(ctx context.Context, accountID int64, email string) (bool, error) {
-	ok, err := suppressed(ctx, s.db, accountID, email)
+	ok, err := suppressed(ctx, s.DB, accountID, email)
 	return ok, pgError(err)
 }
 
 // Settle records settings on first start (see settle).
 func (s *PostgresStore) Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error) {
-	got, err := settle(ctx, s.db, want, replace)
+	got, err := settle(ctx, s.DB, want, replace)
 	return got, pgError(err)
 }
 

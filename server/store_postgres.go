@@ -23,7 +23,7 @@ import (
 // statement after the lock sees what the previous holder committed. A deadlock or
 // serialization failure runs the whole transaction again.
 type PostgresStore struct {
-	db       *sql.DB
+	DB       *sql.DB
 	env      *Env
 	pages    *pageCache // list positions, each valid for one generation of its account
 	accounts sync.Map   // id → *account, read once
@@ -45,7 +45,7 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if keyFile == "" {
 		return nil, errors.New("open store: a PostgreSQL database needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
 	}
-	db, err := openPostgres(ctx, dsn)
+	db, err := OpenPostgres(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -81,10 +81,10 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if err != nil {
 		return fail(err)
 	}
-	if err := pgMigrate(ctx, db, env.Keys.Check, nil); err != nil {
+	if err := PostgresMigrate(ctx, db, env.Keys.Check, nil); err != nil {
 		return fail(err)
 	}
-	s := &PostgresStore{db: db, env: env, pages: newPageCache()}
+	s := &PostgresStore{DB: db, env: env, pages: newPageCache()}
 	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
@@ -92,20 +92,20 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 // Env is the keys, random source and clock the store was opened with.
 func (s *PostgresStore) Env() *Env { return s.env }
 
-// counter keeps scope's fixed windows in the database, shared by every replica: token
+// Counter keeps scope's fixed windows in the database, shared by every replica: token
 // budgets in leases of a few units (pgLeases), failed authentications one by one.
-func (s *PostgresStore) counter(scope string, rate Rate) ratelimit.Counter {
+func (s *PostgresStore) Counter(scope string, rate Rate) ratelimit.Counter {
 	if scope == ratelimit.ScopeTokenBudget {
-		return ratelimit.NewPGLeases(s.db, rate, s.env.Now)
+		return ratelimit.NewPGLeases(s.DB, rate, s.env.Now)
 	}
-	return ratelimit.NewPGWindows(s.db, scope, rate, s.env.Now)
+	return ratelimit.NewPGWindows(s.DB, scope, rate, s.env.Now)
 }
 
 // Close writes pending touches and closes the connection pool; closing again does nothing.
 func (s *PostgresStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.touches.stop()
-		s.closeErr = s.db.Close()
+		s.closeErr = s.DB.Close()
 	})
 	return s.closeErr
 }
@@ -126,7 +126,7 @@ type pgQuerier interface {
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, pgTokenSelect+
+	t, err := scanToken(s.DB.QueryRowContext(ctx, pgTokenSelect+
 		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
 	if err != nil {
 		return nil, err
@@ -139,13 +139,13 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*Token, err
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
 func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*Token, *Token, error) {
-	rows, err := s.db.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
+	rows, err := s.DB.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
 
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
-	return s.overlay(pgToken(ctx, s.db, accountID, sid))
+	return s.overlay(pgToken(ctx, s.DB, accountID, sid))
 }
 
 func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*Token, error) {
@@ -167,7 +167,7 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f TokenFilt
 	var out []Token
 	var total int
 	l := tokenLister{d: postgresDialect, pages: s.pages, touches: s.touches}
-	err := pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+	err := PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		var err error
 		out, total, err = l.list(ctx, sqlReader{tx: tx}, accountID, f, p)
 		return err
@@ -185,7 +185,7 @@ func (s *PostgresStore) Account(ctx context.Context, id int64) (*Account, error)
 		c := *a.(*Account)
 		return &c, nil
 	}
-	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	a, err := scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -195,17 +195,17 @@ func (s *PostgresStore) Account(ctx context.Context, id int64) (*Account, error)
 }
 
 func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*Account, error) {
-	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
+	return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
 }
 
 func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
-	return scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
+	return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
 }
 
 // Brands lists an agency's brands by Id (shorter Ids first: numeric order).
 func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p Page) (out []Account, total int, err error) {
-	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+	err = PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listBrands(ctx, postgresDialect, tx, agencyID, p)
 		return err
 	})
@@ -214,7 +214,7 @@ func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p Page) (out
 
 // Users lists an account's users by Id (shorter Ids first).
 func (s *PostgresStore) Users(ctx context.Context, accountID int64, p Page) (out []User, total int, err error) {
-	err = pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
+	err = PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listUsers(ctx, postgresDialect, tx, accountID, p)
 		return err
 	})
@@ -222,7 +222,7 @@ func (s *PostgresStore) Users(ctx context.Context, accountID int64, p Page) (out
 }
 
 func (s *PostgresStore) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
-	return pgIdempotency(ctx, s.db, k, now)
+	return pgIdempotency(ctx, s.DB, k, now)
 }
 
 func pgIdempotency(ctx context.Context, q pgQuerier, k *IdemKey, now int64) (*IdemRecord, error) {
@@ -232,10 +232,10 @@ func pgIdempotency(ctx context.Context, q pgQuerier, k *IdemKey, now int64) (*Id
 }
 
 func (s *PostgresStore) DemoRoles(ctx context.Context) (map[string]string, error) {
-	return readDemoRoles(ctx, s.db)
+	return readDemoRoles(ctx, s.DB)
 }
 
-func (s *PostgresStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.db) }
+func (s *PostgresStore) Seeded(ctx context.Context) (string, error) { return readSeeded(ctx, s.DB) }
 
 // Touch records that token sid was used at the Unix time at; it never waits on the
 // database.
@@ -253,7 +253,7 @@ func (s *PostgresStore) writeUses(batch map[string]int64) error {
 			WHERE sid = $2 AND (date_last_used IS NULL OR date_last_used < $1)`,
 			`UPDATE tokens SET overlap_last_used = $1 WHERE sid = $2 AND overlap_secret_mac IS NOT NULL
 			AND date_auth_token_reset <= $1 AND (overlap_last_used IS NULL OR overlap_last_used < $1)`)
-		_, err := s.db.ExecContext(ctx, q, at, sid)
+		_, err := s.DB.ExecContext(ctx, q, at, sid)
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -286,7 +286,7 @@ func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked 
 	if skipLocked {
 		lock += ` SKIP LOCKED`
 	}
-	return pgInTx(ctx, s.db, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
+	return PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelReadCommitted}, func(tx *sql.Tx) error {
 		var now sql.NullInt64
 		if accountID == 0 {
 			// EXCLUSIVE conflicts with the row locks below but not with reads.
@@ -331,8 +331,8 @@ type pgTx struct {
 	now     sql.NullInt64  // PostgreSQL's now() as the account was locked
 }
 
-// storeNow is PostgreSQL's clock for this transaction, when it read it.
-func (t *pgTx) storeNow() (int64, bool) { return t.now.Int64, t.now.Valid }
+// StoreNow is PostgreSQL's clock for this transaction, when it read it.
+func (t *pgTx) StoreNow() (int64, bool) { return t.now.Int64, t.now.Valid }
 
 func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
 	if err := t.flush(ctx); err != nil {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 )
 
-// migrations are applied in order; PRAGMA user_version records how many have run.
+// SQLiteMigrations are applied in order; PRAGMA user_version records how many have run.
 // Dates are Unix seconds (UTC), the precision of the wire format.
-var migrations = []string{
+var SQLiteMigrations = []string{
 	`
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -150,17 +150,17 @@ CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), s
 func (s *SQLiteStore) migrate(ctx context.Context) error {
 	// Read on a reader: a database that is up to date is not written.
 	var have int
-	if err := s.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
+	if err := s.Readers.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if have > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this server (%d)", have, len(migrations))
+	if have > len(SQLiteMigrations) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d)", have, len(SQLiteMigrations))
 	}
-	for i := have; i < len(migrations); i++ {
+	for i := have; i < len(SQLiteMigrations); i++ {
 		// Each migration is its own transaction on the writer, before its
 		// statements can be prepared; the version is read again under the
 		// writer's lock, where another process may have moved it.
-		err := runTx(ctx, s.db, nil, func(tx *sql.Tx) error {
+		err := runTx(ctx, s.DB, nil, func(tx *sql.Tx) error {
 			var now int
 			if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&now); err != nil {
 				return err
@@ -168,7 +168,7 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 			if now != i {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			if _, err := tx.ExecContext(ctx, SQLiteMigrations[i]); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1))

@@ -25,10 +25,10 @@ func TestStorePragmas(t *testing.T) {
 	}
 	var mode string
 	var sync, fk, busy int
-	s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	s.db.QueryRow(`PRAGMA synchronous`).Scan(&sync)
-	s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
-	s.db.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
+	s.DB.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	s.DB.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	s.DB.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	s.DB.QueryRow(`PRAGMA busy_timeout`).Scan(&busy)
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("database mode: %v %v", st, err)
 	}
@@ -67,7 +67,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 func (s *SQLiteStore) dbPath(t testing.TB) string {
 	var seq int
 	var name, file string
-	if err := s.db.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
+	if err := s.DB.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {
 		t.Fatal(err)
 	}
 	return file

@@ -227,20 +227,20 @@ func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", err)
 	}
-	if t.Emails, err = decodeList(emails); err != nil {
+	if t.Emails, err = DecodeList(emails); err != nil {
 		return nil, fmt.Errorf("read token %s emails: %w", t.SID, err)
 	}
-	if t.Scopes, err = decodeList(scopes); err != nil {
+	if t.Scopes, err = DecodeList(scopes); err != nil {
 		return nil, fmt.Errorf("read token %s scopes: %w", t.SID, err)
 	}
 	return &t, nil
 }
 
-// decodeList reads a JSON array of strings. The lists encodeList writes without an
+// DecodeList reads a JSON array of strings. The lists encodeList writes without an
 // escape (every scope list, most e-mail lists) are split directly: every request
 // decodes its caller's scopes, and the decoder was a tenth of a read's cost. Anything
 // else goes through encoding/json.
-func decodeList(s string) ([]string, error) {
+func DecodeList(s string) ([]string, error) {
 	if s == "[]" || s == "" {
 		return []string{}, nil
 	}
@@ -305,8 +305,8 @@ func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *Token, err error)
 	return t, other, nil
 }
 
-// tokenForAuth is TokenBySID with nil for no such token.
-func (s *SQLiteStore) tokenForAuth(ctx context.Context, sid string) (*Token, error) {
+// TokenForAuth is TokenBySID with nil for no such token.
+func (s *SQLiteStore) TokenForAuth(ctx context.Context, sid string) (*Token, error) {
 	t, err := s.TokenBySID(ctx, sid)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
