@@ -4,7 +4,7 @@
 # removed, when the sourcing shell exits.
 #
 # Run alone for a development server (it stays up until that shell exits):
-#   source .ci/postgres.sh && go test ./server -run Postgres
+#   source .ci/postgres.sh && go test ./server/... -run Postgres
 # With IMPACTCTL_PG_DURABLE=1 it keeps PostgreSQL's durable defaults (fsync on).
 #
 # Without initdb and pg_ctl on the PATH it prints a note and leaves the DSN unset: the

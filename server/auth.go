@@ -5,6 +5,7 @@ import (
 
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // rootKind says which of the three roots a route hangs under.
@@ -19,9 +20,9 @@ const (
 // call is an authenticated, authorised request: who calls and which account the
 // path addresses.
 type call struct {
-	caller  *Token
-	account *Account // the caller's own account, or the managed brand on the passthrough root
-	base    string   // the root as requested, e.g. "/Agencies/IR…/Advertisers/1048291"
+	caller  *service.Token
+	account *service.Account // the caller's own account, or the managed brand on the passthrough root
+	base    string           // the root as requested, e.g. "/Agencies/IR…/Advertisers/1048291"
 	// replayOnly means the caller presented the secret its own reset replaced: the
 	// request may only replay that reset's stored answer.
 	replayOnly bool
@@ -31,7 +32,7 @@ type call struct {
 	// now is the store's clock as authentication read it (Unix seconds).
 	now int64
 	// idem is the POST's Idempotency-Key, when it has one.
-	idem *IdemKey
+	idem *service.IdemKey
 	// target is the addressed token as authentication read it, for a GET of it.
 	target *targetRead
 	// requestID and client are the request's X-Request-Id and client address, as
@@ -71,13 +72,13 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		requestID: info.requestID, client: info.client}
 	info.caller = t.SID
 	if !t.Enabled() {
-		return nil, ForbiddenDisabled()
+		return nil, service.ForbiddenDisabled()
 	}
 	if err := h.resolveRoot(r, kind, c); err != nil {
 		return nil, err
 	}
 	if ep.scope != "" && !t.HasScope(ep.scope) {
-		return nil, ForbiddenScope(ep.scope)
+		return nil, service.ForbiddenScope(ep.scope)
 	}
 	if h.rate.Enabled() {
 		b, ok, err := h.rate.Take(ctx, t.SID)
@@ -86,7 +87,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		setRateHeaders(w, b)
 		if !ok {
-			return nil, RateLimited(ratelimit.Seconds(b.Reset))
+			return nil, service.RateLimited(ratelimit.Seconds(b.Reset))
 		}
 	}
 	if err := checkBody(r); err != nil {
@@ -101,23 +102,23 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	t := c.caller
 	if r.PathValue("sid") != t.SID {
-		return NotFound()
+		return service.NotFound()
 	}
 	switch kind {
 	case rootAgency, rootPassthrough:
-		if t.Kind != KindAgency {
-			return NotFound()
+		if t.Kind != service.KindAgency {
+			return service.NotFound()
 		}
 	case rootBrand:
-		if t.Kind != KindBrand {
-			return NotFound()
+		if t.Kind != service.KindBrand {
+			return service.NotFound()
 		}
 	}
 	if kind == rootPassthrough {
 		// The scope comes before the lookup: without it, a managed and an unmanaged
 		// brand answer alike, so the agency's brands cannot be probed.
 		if !t.HasScope(scopeAdvertisersRead) {
-			return ForbiddenScope(scopeAdvertisersRead)
+			return service.ForbiddenScope(scopeAdvertisersRead)
 		}
 		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
@@ -137,18 +138,18 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 }
 
 // ownRoot is the root a token works under.
-func ownRoot(t *Token) string {
-	if t.Kind == KindBrand {
+func ownRoot(t *service.Token) string {
+	if t.Kind == service.KindBrand {
 		return "/Advertisers/" + t.SID
 	}
 	return "/Agencies/" + t.SID
 }
 
 // mayActOn refuses escalation: a caller cannot act on a token holding a scope it lacks.
-func mayActOn(caller, target *Token) error {
+func mayActOn(caller, target *service.Token) error {
 	for _, s := range target.Scopes {
 		if !caller.HasScope(s) {
-			return Escalation(s, "the token holds "+s+", which the calling token lacks")
+			return service.Escalation(s, "the token holds "+s+", which the calling token lacks")
 		}
 	}
 	return nil

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // BenchmarkFailedAuthentication compares a wrong secret for a known SID with any
@@ -16,24 +19,24 @@ import (
 //	go test ./server -run '^$' -bench FailedAuthentication -count 5
 func BenchmarkFailedAuthentication(b *testing.B) {
 	ctx := context.Background()
-	store, err := OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", StoreOptions{Rand: testRand()})
+	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{Rand: testRand()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { store.Close() })
-	if err := store.Seed(ctx, true); err != nil {
+	b.Cleanup(func() { st.Close() })
+	if err := seed(ctx, st, true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := store.DemoCredentials(ctx, "http://127.0.0.1")
+	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(store, Options{})
+	h := New(st, Options{})
 	known := creds["admin"].AccountSid
-	wrong := strings.Repeat("w", SecretLen)
+	wrong := strings.Repeat("w", service.SecretLen)
 	for _, bc := range []struct{ name, sid string }{
 		{"known-sid-wrong-secret", known},
-		{"unknown-sid", "IR" + strings.Repeat("Z", SIDLen)},
+		{"unknown-sid", "IR" + strings.Repeat("Z", service.SIDLen)},
 		{"malformed-sid", "not-a-sid"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -57,30 +60,30 @@ func BenchmarkFailedAuthentication(b *testing.B) {
 //	go test ./server -run '^$' -bench AuthLookup -count 5
 func BenchmarkAuthLookup(b *testing.B) {
 	ctx := context.Background()
-	store, err := OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", StoreOptions{Rand: testRand()})
+	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{Rand: testRand()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { store.Close() })
-	if err := store.Seed(ctx, true); err != nil {
+	b.Cleanup(func() { st.Close() })
+	if err := seed(ctx, st, true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := store.DemoCredentials(ctx, "http://127.0.0.1")
+	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	wrong := strings.Repeat("w", SecretLen)
-	svc := newService(store)
+	wrong := strings.Repeat("w", service.SecretLen)
+	svc := newService(st)
 	for _, bc := range []struct {
 		name, sid string
 		found     bool
 	}{
 		{"known-sid-wrong-secret", creds["admin"].AccountSid, true},
-		{"unknown-sid", "IR" + strings.Repeat("Z", SIDLen), false},
+		{"unknown-sid", "IR" + strings.Repeat("Z", service.SIDLen), false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				t, err := store.TokenForAuth(ctx, bc.sid)
+				t, err := st.TokenForAuth(ctx, bc.sid)
 				cur, prev := svc.secretMatches(t, wrong)
 				if err != nil || (t != nil) != bc.found || cur || prev {
 					b.Fatalf("lookup %v %v", t, err)

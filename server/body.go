@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // checkBody runs the body checks that close authentication: a body must be sent as
@@ -29,10 +31,10 @@ func checkBody(r *http.Request) error {
 		return err
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
-		return UnsupportedMediaType(ct)
+		return service.UnsupportedMediaType(ct)
 	}
 	if r.ContentLength > maxBody {
-		return TooLarge()
+		return service.TooLarge()
 	}
 	rest, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -41,10 +43,10 @@ func checkBody(r *http.Request) error {
 	data := append(first[:], rest...)
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	if !utf8.Valid(data) {
-		return BadRequest("Body", "must be valid UTF-8")
+		return service.BadRequest("Body", "must be valid UTF-8")
 	}
 	if hasLoneSurrogate(data) {
-		return BadRequest("Body", `must not hold a lone surrogate escape such as "\ud800"`)
+		return service.BadRequest("Body", `must not hold a lone surrogate escape such as "\ud800"`)
 	}
 	return nil
 }

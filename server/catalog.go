@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // Category is a group of scopes as the catalog answers it.
@@ -22,7 +23,7 @@ const (
 )
 
 // catalogFor returns the categories a token of the given kind can hold.
-func catalogFor(kind string) []Category { return contract.Catalog(kind == KindAgency) }
+func catalogFor(kind string) []Category { return contract.Catalog(kind == service.KindAgency) }
 
 // allScopes lists every scope id a token of kind can hold, in catalog order.
 func allScopes(kind string) []string {

@@ -15,17 +15,17 @@ import (
 func TestClientGoneIsNoInternalError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := openTestStore(t, (&testClock{t: testEpoch}).Now)
-	if err := seed(ctx, store, true); err != nil {
+	st := openTestStore(t, (&testClock{t: testEpoch}).Now)
+	if err := seed(ctx, st, true); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	creds, err := demoCredentials(ctx, store, "http://127.0.0.1")
+	t.Cleanup(func() { st.Close() })
+	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	h := New(store, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := New(st, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	admin := creds["admin"]
 	gone, cancel := context.WithCancel(ctx)
 	cancel()

@@ -1,10 +1,13 @@
 package server
 
-import "github.com/impactcom/impactctl/server/ratelimit"
+import (
+	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
+)
 
 // newCounter keeps scope's windows where every server on st sees them: in the
 // database when st is shared by replicas (PostgreSQL), else in this process's memory.
-func newCounter(st Store, scope string, rate Rate) ratelimit.Counter {
+func newCounter(st service.Store, scope string, rate Rate) ratelimit.Counter {
 	if shared, ok := st.(sharedCounters); ok {
 		return shared.Counter(scope, rate)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // Credential is one token's credentials; JSON names are the ready file's.
@@ -32,7 +34,7 @@ type demoToken struct {
 }
 
 type demoAccount struct {
-	acct   Account
+	acct   service.Account
 	users  []demoUser
 	tokens []demoToken
 	brands []demoAccount
@@ -101,7 +103,7 @@ func demoData() []demoAccount {
 	}
 	brand := func(role, publicID, name, city string, users []demoUser) demoAccount {
 		return demoAccount{
-			acct: Account{Kind: KindBrand, PublicID: publicID, Name: name, State: "ACTIVE",
+			acct: service.Account{Kind: service.KindBrand, PublicID: publicID, Name: name, State: "ACTIVE",
 				Website: "https://" + publicID + ".brand.example", Currency: "USD", Timezone: "America/Los_Angeles",
 				OrgType: "COMPANY", City: city, Country: "US"},
 			users: users,
@@ -117,7 +119,7 @@ func demoData() []demoAccount {
 	}
 	return []demoAccount{
 		{
-			acct: Account{Kind: KindAgency, PublicID: "2001001", Name: "Demo Agency", State: "ACTIVE",
+			acct: service.Account{Kind: service.KindAgency, PublicID: "2001001", Name: "Demo Agency", State: "ACTIVE",
 				Website: "https://demo-agency.example", Phone: "+1 415 555 0100", PhoneCountry: "US",
 				Currency: "USD", Timezone: "America/Los_Angeles", OrgType: "AGENCY",
 				Address1: "1 Market Street", City: "San Francisco", Region: "CA", PostalCode: "94105", Country: "US"},
@@ -139,7 +141,7 @@ func demoData() []demoAccount {
 			},
 		},
 		{
-			acct: Account{Kind: KindAgency, PublicID: "2002002", Name: "Second Agency", State: "ACTIVE",
+			acct: service.Account{Kind: service.KindAgency, PublicID: "2002002", Name: "Second Agency", State: "ACTIVE",
 				Website: "https://second-agency.example", Currency: "EUR", Timezone: "Europe/Berlin",
 				OrgType: "AGENCY", City: "Berlin", Country: "DE"},
 			users: []demoUser{
@@ -162,7 +164,7 @@ func demoData() []demoAccount {
 // admin token holding every scope, so the server can be used at all.
 func bootstrapData() []demoAccount {
 	return []demoAccount{{
-		acct: Account{Kind: KindAgency, PublicID: "2000001", Name: "Agency", State: "ACTIVE", Currency: "USD",
+		acct: service.Account{Kind: service.KindAgency, PublicID: "2000001", Name: "Agency", State: "ACTIVE", Currency: "USD",
 			Timezone: "UTC", OrgType: "AGENCY"},
 		users: []demoUser{{"U1", "Administrator", "admin@agency.example"}},
 		tokens: []demoToken{{role: "admin", name: "Admin", version: 3, contact: "U1",
@@ -170,27 +172,14 @@ func bootstrapData() []demoAccount {
 	}}
 }
 
-// Seed fills an empty database, once and in one transaction: the demo world when demo
-// is set, else a bootstrap agency with one admin token. A database that already holds
-// accounts is left alone, so restarts never seed twice.
-func (s *SQLiteStore) Seed(ctx context.Context, demo bool) error { return seed(ctx, s, demo) }
-
-// DemoCredentials answers the credentials of the seeded tokens by role ("admin",
-// "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
-// "brand2-admin", "brand3-admin", "agency2-brand-admin"), with Url set to baseURL.
-// Tokens deleted since seeding are left out.
-func (s *SQLiteStore) DemoCredentials(ctx context.Context, baseURL string) (map[string]Credential, error) {
-	return demoCredentials(ctx, s, baseURL)
-}
-
-func seed(ctx context.Context, st Store, demo bool) error {
+func seed(ctx context.Context, st service.Store, demo bool) error {
 	data := bootstrapData()
 	kind := "bootstrap"
 	if demo {
 		data, kind = demoData(), "demo"
 	}
 	env := st.Env()
-	return st.Update(ctx, 0, func(tx Tx) error {
+	return st.Update(ctx, 0, func(tx service.Tx) error {
 		if has, err := tx.HasAccounts(ctx); err != nil || has {
 			return err
 		}
@@ -206,7 +195,7 @@ func seed(ctx context.Context, st Store, demo bool) error {
 
 func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
 
-func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
+func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
 	a := d.acct
 	a.ParentID = parent
 	a.Created = daysAgo(now, 500)
@@ -215,7 +204,7 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 		return err
 	}
 	for _, u := range d.users {
-		if err := tx.InsertUser(ctx, &User{ID: u.id, AccountID: id, Name: u.name, Email: u.email}); err != nil {
+		if err := tx.InsertUser(ctx, &service.User{ID: u.id, AccountID: id, Name: u.name, Email: u.email}); err != nil {
 			return err
 		}
 	}
@@ -234,11 +223,11 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 		}
 		// Distinct creation times, even for tokens created the same day.
 		created := daysAgo(now, dt.created) - int64(i)*3600
-		t := &Token{SID: sid, AccountID: id, Kind: a.Kind, Name: dt.name, Description: dt.description,
-			State: StateEnabled, APIVersion: dt.version, Emails: dt.emails, Scopes: scopes, Version: 1,
+		t := &service.Token{SID: sid, AccountID: id, Kind: a.Kind, Name: dt.name, Description: dt.description,
+			State: service.StateEnabled, APIVersion: dt.version, Emails: dt.emails, Scopes: scopes, Version: 1,
 			Created: created, Updated: created, AuthReset: created}
 		if dt.disabled {
-			t.State = StateDisabled
+			t.State = service.StateDisabled
 		}
 		if dt.contact != "" {
 			t.ContactID = sql.NullString{String: dt.contact, Valid: true}
@@ -251,7 +240,7 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 		if dt.lastUsed >= 0 && daysAgo(now, dt.lastUsed) > created {
 			t.LastUsed = sql.NullInt64{Int64: daysAgo(now, dt.lastUsed), Valid: true}
 		}
-		if _, err := (&service{env: env}).newSecret(t); err != nil {
+		if _, err := (&tokenService{env: env}).newSecret(t); err != nil {
 			return err
 		}
 		if err := tx.InsertToken(ctx, t); err != nil {
@@ -273,7 +262,7 @@ func seedAccount(ctx context.Context, env *Env, tx Tx, d demoAccount, parent sql
 
 // demoCredentials answers the credentials of the demo roles (only those named, when
 // any are).
-func demoCredentials(ctx context.Context, st Store, baseURL string, only ...string) (map[string]Credential, error) {
+func demoCredentials(ctx context.Context, st service.Store, baseURL string, only ...string) (map[string]Credential, error) {
 	roles, err := st.DemoRoles(ctx)
 	if err != nil {
 		return nil, err

@@ -2,10 +2,13 @@
 // over SQLite or PostgreSQL, as its contract api/openapi.yaml describes.
 //
 // [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
-// bare http.Handler over a [Store] ([Open] picks [OpenStore] for a file or
-// [OpenPostgresStore] for a postgres:// URL), for in-process tests.
+// bare http.Handler over a [service.Store] ([Open] picks [store.OpenStore] for a file
+// or [store.OpenPostgresStore] for a postgres:// URL), for in-process tests.
 //
-// ARCHITECTURE.md at the repository's root shows the layers (handlers, the token
-// service, the stores) and where each rule lives; docs/decisions.md, section "The
+// The parts live in packages of their own: server/service (the domain, the Store
+// interface, crypto, refusals), server/store (SQLite, PostgreSQL and their shared SQL),
+// server/ratelimit, server/outbox (the mail sender) and server/mail. ARCHITECTURE.md at
+// the repository's root shows the layers, what each package may import and where each
+// rule lives; docs/decisions.md, section "The
 // server", lists the decisions the contract leaves open.
 package server

@@ -21,6 +21,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 var (
@@ -105,22 +108,22 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { inst.Shutdown(context.Background()) })
-	admin, err := inst.store.TokenBySID(ctx, inst.Admin.AccountSid)
+	admin, err := inst.st.TokenBySID(ctx, inst.Admin.AccountSid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	acct, err := inst.store.Account(ctx, admin.AccountID)
+	acct, err := inst.st.Account(ctx, admin.AccountID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newService(inst.store)
+	s := newService(inst.st)
 	var creds []Credential
 	for done := 0; done < n; {
 		batch := min(n-done, 10000)
-		err := inst.store.Update(ctx, acct.ID, func(tx Tx) error {
+		err := inst.st.Update(ctx, acct.ID, func(tx service.Tx) error {
 			x := &wtx{Tx: tx, s: s, c: &call{caller: admin, account: acct}, now: s.env.Clock().Unix()}
 			for i := range batch {
-				t := &Token{AccountID: acct.ID, Kind: acct.Kind, Name: fmt.Sprintf("Bench %d", done+i),
+				t := &service.Token{AccountID: acct.ID, Kind: acct.Kind, Name: fmt.Sprintf("Bench %d", done+i),
 					APIVersion: latestVersion(acct.Kind), Emails: []string{}, Scopes: []string{}}
 				out, err := x.insert(ctx, t)
 				if err != nil {
@@ -135,7 +138,7 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 		}
 		done += batch
 	}
-	if pg, ok := inst.store.(*PostgresStore); ok {
+	if pg, ok := inst.st.(*store.PostgresStore); ok {
 		// Statistics for the rows just written, as autovacuum would gather within a
 		// minute: without them the planner sorts a whole account for every page.
 		if _, err := pg.DB.ExecContext(ctx, `ANALYZE`); err != nil {
@@ -280,7 +283,7 @@ func benchBulk(b *testing.B) {
 	var ratios []float64
 	for round := 1; round <= *engineRounds; round++ {
 		took := bulk("Disable")
-		if n := countState(b, inst, creds, StateDisabled); n != len(creds) {
+		if n := countState(b, inst, creds, service.StateDisabled); n != len(creds) {
 			b.Fatalf("the bulk calls disabled %d of %d tokens", n, len(creds))
 		}
 		bulk("Enable")
@@ -292,7 +295,7 @@ func benchBulk(b *testing.B) {
 			b.Fatalf("curl: %v %s", err, stderr.String())
 		}
 		singles := time.Since(start)
-		if n := countState(b, inst, creds, StateDisabled); n != len(creds) {
+		if n := countState(b, inst, creds, service.StateDisabled); n != len(creds) {
 			b.Fatalf("curl disabled %d of %d tokens", n, len(creds))
 		}
 		bulk("Enable")
@@ -387,7 +390,7 @@ func writeAllocs(b *testing.B, name string) {
 func countState(b *testing.B, inst *Instance, creds []Credential, state string) int {
 	n := 0
 	for _, c := range creds {
-		t, err := inst.store.TokenBySID(context.Background(), c.AccountSid)
+		t, err := inst.st.TokenBySID(context.Background(), c.AccountSid)
 		if err != nil {
 			b.Fatal(err)
 		}

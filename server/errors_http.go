@@ -6,38 +6,39 @@ import (
 	"strconv"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // errorBody is the wire shape of every failure.
 type errorBody struct {
-	Status  string             `json:"Status"`
-	Code    contract.ErrorCode `json:"Code"`
-	Message string             `json:"Message"`
-	Scope   string             `json:"Scope,omitempty"`
-	Errors  []FieldError       `json:"Errors"`
+	Status  string               `json:"Status"`
+	Code    contract.ErrorCode   `json:"Code"`
+	Message string               `json:"Message"`
+	Scope   string               `json:"Scope,omitempty"`
+	Errors  []service.FieldError `json:"Errors"`
 }
 
 // asAPIError turns any error into the refusal to send; anything unexpected is a 500
 // whose detail stays in the log.
-func asAPIError(err error) (*APIError, bool) {
-	var ae *APIError
+func asAPIError(err error) (*service.APIError, bool) {
+	var ae *service.APIError
 	if errors.As(err, &ae) {
 		return ae, true
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return TooLarge(), true
+		return service.TooLarge(), true
 	}
-	return InternalError(), false
+	return service.InternalError(), false
 }
 
-func writeError(w http.ResponseWriter, e *APIError) {
+func writeError(w http.ResponseWriter, e *service.APIError) {
 	for k, v := range e.Header {
 		w.Header()[k] = v
 	}
 	errs := e.Errors
 	if errs == nil {
-		errs = []FieldError{}
+		errs = []service.FieldError{}
 	}
 	writeJSON(w, e.Status, errorBody{Status: "ERROR", Code: e.Code, Message: e.Message, Scope: e.Scope, Errors: errs})
 }

@@ -94,7 +94,7 @@ func TestInternalErrorCode(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	ts.store.Close() // every query now fails
+	ts.st.Close() // every query now fails
 	// 500 is outside the contract's documented answers: a plain client.
 	ts.client = http.DefaultClient
 	ts.get(admin, "/ApiTokens/Current").wantCode(t, http.StatusInternalServerError, contract.CodeInternal)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // syncBuffer is a log destination safe for the server's goroutines.
@@ -72,7 +74,7 @@ func TestRequestID(t *testing.T) {
 	writer := ts.cred("writer").AccountSid
 	res := ts.req("PATCH", root+"/ApiTokens/"+writer, admin, `{"Description":"traced"}`, "X-Request-Id", "client-chosen").want(t, 200)
 	id := res.Header.Get("X-Request-Id")
-	var list struct{ Events []EventBody }
+	var list struct{ Events []service.EventBody }
 	ts.get(admin, "/ApiTokens/"+writer+"/Events").want(t, 200).decode(t, &list)
 	if len(list.Events) != 1 || list.Events[0].RequestId == nil || *list.Events[0].RequestId != id {
 		t.Fatalf("event after request %s: %+v", id, list.Events)
@@ -80,9 +82,9 @@ func TestRequestID(t *testing.T) {
 }
 
 type eventList struct {
-	PageSize string      `json:"@pagesize"`
-	Next     string      `json:"@nextpageuri"`
-	Events   []EventBody `json:"Events"`
+	PageSize string              `json:"@pagesize"`
+	Next     string              `json:"@nextpageuri"`
+	Events   []service.EventBody `json:"Events"`
 }
 
 // TestEventEndpoints drives both event lists over HTTP: what an event says, filters,
@@ -102,9 +104,9 @@ func TestEventEndpoints(t *testing.T) {
 	}
 	e := l.Events[0]
 	raw, _ := json.Marshal(e.Changes)
-	if e.Type != EvEdited || e.AccountSid != writer || e.TokenName != "Token boss" || e.Actor == nil ||
+	if e.Type != service.EvEdited || e.AccountSid != writer || e.TokenName != "Token boss" || e.Actor == nil ||
 		*e.Actor.AccountSid != admin.AccountSid || e.Actor.Name != "Agency admin" || e.ClientAddress == nil ||
-		*e.ClientAddress != "127.0.0.1" || e.Date != WireTime(testEpoch.Unix()) ||
+		*e.ClientAddress != "127.0.0.1" || e.Date != service.WireTime(testEpoch.Unix()) ||
 		string(raw) != `[{"Field":"Name","Before":"Token manager","After":"Token boss"},{"Field":"PrimaryContact","Before":`+
 			`{"Id":"U101","Name":"Grace Hopper","Email":"grace@demo-agency.example"},"After":{"Id":"U100","Name":"Ada Byron","Email":"ada@demo-agency.example"}}]` {
 		t.Fatalf("edited event: %+v %s", e, raw)
@@ -127,7 +129,7 @@ func TestEventEndpoints(t *testing.T) {
 	for _, e := range l.Events {
 		types = append(types, e.Type)
 	}
-	if !slices.Equal(types, []string{EvDeleted, EvRevealed, EvCreated}) || l.Events[0].TokenName != "short-lived" ||
+	if !slices.Equal(types, []string{service.EvDeleted, service.EvRevealed, service.EvCreated}) || l.Events[0].TokenName != "short-lived" ||
 		len(l.Events[0].Notifications) != 1 || l.Events[0].Notifications[0].Email != "dev@example.com" {
 		t.Fatalf("a deleted token's events: %+v", l.Events)
 	}
@@ -146,14 +148,14 @@ func TestEventEndpoints(t *testing.T) {
 	if len(l.Events) != 0 {
 		t.Fatalf("ActorSid=writer: %+v", l.Events)
 	}
-	since := WireTime(testEpoch.Unix() + 1)
-	ts.get(admin, "/ApiTokenEvents?Since="+since+"&Until="+WireTime(testEpoch.Unix()+2)).want(t, 200).decode(t, &l)
-	if len(l.Events) != 1 || l.Events[0].Type != EvRevealed {
+	since := service.WireTime(testEpoch.Unix() + 1)
+	ts.get(admin, "/ApiTokenEvents?Since="+since+"&Until="+service.WireTime(testEpoch.Unix()+2)).want(t, 200).decode(t, &l)
+	if len(l.Events) != 1 || l.Events[0].Type != service.EvRevealed {
 		t.Fatalf("Since/Until: %+v", l.Events)
 	}
 	for _, q := range []string{"Type=", "Since=", "Until=", "After=", "Before=", "Sid=", "ActorSid=", "PageSize=",
 		"Type=renamed", "Since=yesterday", "After=EV1", "Sid=someone", "Page=2", "PageSize=0",
-		"Before=" + EventID(1, 1) + "&After=" + EventID(1, 1)} {
+		"Before=" + service.EventID(1, 1) + "&After=" + service.EventID(1, 1)} {
 		ts.get(admin, "/ApiTokenEvents?"+q, offContract...).wantCode(t, 400, "bad_request")
 	}
 	ts.get(admin, "/ApiTokens/"+writer+"/Events?Type=", offContract...).wantCode(t, 400, "bad_request")
@@ -276,7 +278,7 @@ func TestEventsWithMail(t *testing.T) {
 		t.Fatalf("events: %+v", l.Events)
 	}
 	for _, n := range l.Events[0].Notifications {
-		if n.State != NotificationPending {
+		if n.State != service.NotificationPending {
 			t.Fatalf("with mail on: %+v", n)
 		}
 	}

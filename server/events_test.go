@@ -10,26 +10,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // eventsHarness is the token service over a suite store, called as an agency token
 // holding every scope, from a fixed client address and request id.
 type eventsHarness struct {
 	t     *testing.T
-	s     Store
-	svc   *service
+	s     service.Store
+	svc   *tokenService
 	w     suiteWorld
 	c     *call
 	clock *testClock
 	n     int // requests made, for distinct request ids
 }
 
-func newEventsHarness(t *testing.T, s Store, clock *testClock) *eventsHarness {
+func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHarness {
 	t.Helper()
 	ctx := context.Background()
 	w := seedSuite(t, s)
-	caller := newSuiteToken(t, s.Env(), w.agency, KindAgency, "Event caller", testEpoch.Unix(), allScopes(KindAgency)...)
-	if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
+	caller := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, "Event caller", testEpoch.Unix(), allScopes(service.KindAgency)...)
+	if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
 		t.Fatal(err)
 	}
 	acct, err := s.Account(ctx, w.agency)
@@ -45,16 +48,16 @@ func newEventsHarness(t *testing.T, s Store, clock *testClock) *eventsHarness {
 func (h *eventsHarness) write(fail bool) write {
 	h.n++
 	h.c.requestID = fmt.Sprintf("req-%d", h.n)
-	return write{c: h.c, render: func(out outcome) (*Answer, error) {
+	return write{c: h.c, render: func(out outcome) (*service.Answer, error) {
 		if fail {
 			return nil, errors.New("the reply could not be made")
 		}
-		return &Answer{Status: 200}, nil
+		return &service.Answer{Status: 200}, nil
 	}}
 }
 
 // events lists the agency's events, newest first.
-func (h *eventsHarness) events(f EventFilter) []Event {
+func (h *eventsHarness) events(f service.EventFilter) []service.Event {
 	h.t.Helper()
 	f.Limit = 1000
 	list, err := h.s.Events(context.Background(), h.w.agency, f)
@@ -71,7 +74,7 @@ func ptr[T any](v T) *T { return &v }
 // the recipients; that a change to nothing writes none; and that a change failing at
 // its end writes none (the event rolls back with it).
 func TestStoreEventsPerChange(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		h := newEventsHarness(t, s, clock)
 		var enabled, disabled []string // besides tok
@@ -98,60 +101,60 @@ func TestStoreEventsPerChange(t *testing.T) {
 		cases := []struct {
 			name    string
 			typ     string
-			change  func(w write) (*Answer, error)
+			change  func(w write) (*service.Answer, error)
 			sid     func() string
 			changes string // the Changes JSON wanted ("" skips)
 			told    []string
 		}{
-			{"create", EvCreated, func(w write) (*Answer, error) {
+			{"create", service.EvCreated, func(w write) (*service.Answer, error) {
 				return h.svc.Create(ctx, w, &tokenSpec{name: ptr("fresh"), emails: []string{"new@example.com"}, hasEmails: true})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
-			{"duplicate", EvDuplicated, func(w write) (*Answer, error) {
+			{"duplicate", service.EvDuplicated, func(w write) (*service.Answer, error) {
 				return h.svc.Duplicate(ctx, w, tok, &tokenSpec{})
 			}, func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"edit", EvEdited, func(w write) (*Answer, error) {
+			{"edit", service.EvEdited, func(w write) (*service.Answer, error) {
 				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed"), description: ptr("why"), version: ptr(3), contact: ptr("U101")})
 			}, func() string { return tok },
 				`[{"Field":"Name","Before":"token 03","After":"renamed"},{"Field":"Description","Before":"","After":"why"},` +
 					`{"Field":"ApiVersion","Before":2,"After":3},{"Field":"PrimaryContact","Before":{"Id":"U100","Name":"Ada Byron","Email":"ada@example.com"},` +
 					`"After":{"Id":"U101","Name":"Grace Hopper","Email":"grace@example.com"}}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com", "ada@example.com"}},
-			{"scopes", EvScopesChanged, func(w write) (*Answer, error) {
+			{"scopes", service.EvScopesChanged, func(w write) (*service.Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			}, func() string { return tok }, `[{"Field":"Scopes","Added":["apitokens.read","reports.read"],"Removed":["apitokens.write"]}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com"}},
-			{"emails", EvEmailsChanged, func(w write) (*Answer, error) {
+			{"emails", service.EvEmailsChanged, func(w write) (*service.Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			}, func() string { return tok }, `[{"Field":"DeveloperEmails","Added":["sec@example.com"],"Removed":["dev@example.com"]}]`,
 				[]string{"ops@example.com", "sec@example.com", "grace@example.com", "dev@example.com"}},
-			{"reset", EvReset, func(w write) (*Answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
+			{"reset", service.EvReset, func(w write) (*service.Answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
 				func() string { return tok }, `[]`, []string{"ops@example.com", "sec@example.com", "grace@example.com"}},
-			{"disable", EvDisabled, func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateDisabled) },
+			{"disable", service.EvDisabled, func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateDisabled) },
 				func() string { return tok }, `[]`, nil},
-			{"enable", EvEnabled, func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateEnabled) },
+			{"enable", service.EvEnabled, func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateEnabled) },
 				func() string { return tok }, `[]`, nil},
-			{"bulk disable", EvDisabled, func(w write) (*Answer, error) {
+			{"bulk disable", service.EvDisabled, func(w write) (*service.Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk enable", EvEnabled, func(w write) (*Answer, error) {
+			{"bulk enable", service.EvEnabled, func(w write) (*service.Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk reset", EvReset, func(w write) (*Answer, error) {
+			{"bulk reset", service.EvReset, func(w write) (*service.Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkReset, []string{tok}, resetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"delete", EvDeleted, func(w write) (*Answer, error) { return h.svc.Delete(ctx, w, dup) },
+			{"delete", service.EvDeleted, func(w write) (*service.Answer, error) { return h.svc.Delete(ctx, w, dup) },
 				func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"bulk delete", EvDeleted, func(w write) (*Answer, error) {
+			{"bulk delete", service.EvDeleted, func(w write) (*service.Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkDelete, []string{created}, resetOptions{})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
 		}
 		for _, tc := range cases {
-			before := h.events(EventFilter{})
+			before := h.events(service.EventFilter{})
 			// A change that fails at its end writes nothing.
 			if _, err := tc.change(h.write(true)); err == nil {
 				t.Fatalf("%s: the failing change succeeded", tc.name)
 			}
-			if after := h.events(EventFilter{}); len(after) != len(before) {
+			if after := h.events(service.EventFilter{}); len(after) != len(before) {
 				t.Fatalf("%s: a failed change wrote %d events", tc.name, len(after)-len(before))
 			}
 			clock.Advance(time.Second)
@@ -159,15 +162,15 @@ func TestStoreEventsPerChange(t *testing.T) {
 			if _, err := tc.change(w); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			after := h.events(EventFilter{})
+			after := h.events(service.EventFilter{})
 			if len(after) != len(before)+1 {
 				t.Fatalf("%s: %d events written, want 1", tc.name, len(after)-len(before))
 			}
 			e := after[0]
 			switch tc.typ {
-			case EvCreated:
+			case service.EvCreated:
 				created = e.TokenSID
-			case EvDuplicated:
+			case service.EvDuplicated:
 				dup = e.TokenSID
 				if e.Extra.From != tok {
 					t.Fatalf("duplicated From = %q, want %s", e.Extra.From, tok)
@@ -180,7 +183,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 				e.RequestID.String != w.c.requestID || e.Date != clock.Now().Unix() {
 				t.Fatalf("%s: actor %v %v client %v request %v date %d", tc.name, e.ActorSID, e.ActorName, e.Client, e.RequestID, e.Date)
 			}
-			b := EventBodyOf(&e)
+			b := service.EventBodyOf(&e)
 			changes, _ := json.Marshal(b.Changes)
 			if tc.changes != "" && string(changes) != tc.changes {
 				t.Fatalf("%s: Changes %s\nwant %s", tc.name, changes, tc.changes)
@@ -189,7 +192,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 				var got []string
 				for _, n := range e.Notifications {
 					got = append(got, n.Email)
-					if n.State != NotificationOff || n.Date != e.Date {
+					if n.State != service.NotificationOff || n.Date != e.Date {
 						t.Fatalf("%s: notification %+v; want OFF at the event's date", tc.name, n)
 					}
 				}
@@ -197,7 +200,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 					t.Fatalf("%s: told %q, want %q", tc.name, got, tc.told)
 				}
 			}
-			if tc.typ == EvReset {
+			if tc.typ == service.EvReset {
 				if raw, _ := json.Marshal(b); !strings.Contains(string(raw), `"PreviousAuthTokenExpiresAt":null`) {
 					t.Fatalf("reset event without PreviousAuthTokenExpiresAt: %s", raw)
 				}
@@ -205,17 +208,19 @@ func TestStoreEventsPerChange(t *testing.T) {
 		}
 
 		// A change to nothing writes nothing.
-		before := h.events(EventFilter{})
-		noops := []func(w write) (*Answer, error){
-			func(w write) (*Answer, error) { return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")}) },
-			func(w write) (*Answer, error) { return h.svc.SetState(ctx, w, tok, StateEnabled) },
-			func(w write) (*Answer, error) {
+		before := h.events(service.EventFilter{})
+		noops := []func(w write) (*service.Answer, error){
+			func(w write) (*service.Answer, error) {
+				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")})
+			},
+			func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateEnabled) },
+			func(w write) (*service.Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			},
-			func(w write) (*Answer, error) {
+			func(w write) (*service.Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			},
-			func(w write) (*Answer, error) {
+			func(w write) (*service.Answer, error) {
 				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}, resetOptions{})
 			},
 		}
@@ -224,7 +229,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 				t.Fatalf("no-op %d: %v", i, err)
 			}
 		}
-		if after := h.events(EventFilter{}); len(after) != len(before) {
+		if after := h.events(service.EventFilter{}); len(after) != len(before) {
 			t.Fatalf("changes to nothing wrote %d events: %s", len(after)-len(before), after[0].Type)
 		}
 
@@ -234,7 +239,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids, resetOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		got := h.events(EventFilter{Type: EvDisabled})
+		got := h.events(service.EventFilter{Type: service.EvDisabled})
 		n := 0
 		for _, e := range got {
 			if e.RequestID.String == w.c.requestID {
@@ -249,7 +254,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if _, err := h.svc.Secret(ctx, h.c, tok); err != nil {
 			t.Fatal(err)
 		}
-		if got := h.events(EventFilter{}); got[0].Type != EvRevealed || got[0].TokenSID != tok {
+		if got := h.events(service.EventFilter{}); got[0].Type != service.EvRevealed || got[0].TokenSID != tok {
 			t.Fatalf("after a reveal: %s on %s", got[0].Type, got[0].TokenSID)
 		}
 
@@ -258,8 +263,8 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := h.events(EventFilter{}); got[0].Type != EvRecovered || got[0].TokenSID != rec.AccountSid ||
-			got[0].ActorName.String != AdminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
+		if got := h.events(service.EventFilter{}); got[0].Type != service.EvRecovered || got[0].TokenSID != rec.AccountSid ||
+			got[0].ActorName.String != service.AdminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
 			t.Fatalf("after admin recover: %+v", got[0])
 		}
 		assertNoSecretInEvents(t, s, h.w.agency)
@@ -268,20 +273,20 @@ func TestStoreEventsPerChange(t *testing.T) {
 
 // assertNoSecretInEvents reads every token's secret and its hint and checks no event of
 // the account holds either (nor any 8-character piece of a secret).
-func assertNoSecretInEvents(t *testing.T, s Store, accountID int64) {
+func assertNoSecretInEvents(t *testing.T, s service.Store, accountID int64) {
 	t.Helper()
 	ctx := context.Background()
-	list, err := s.Events(ctx, accountID, EventFilter{Limit: 1000})
+	list, err := s.Events(ctx, accountID, service.EventFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all strings.Builder
 	for i := range list {
-		b, _ := json.Marshal(EventBodyOf(&list[i]))
+		b, _ := json.Marshal(service.EventBodyOf(&list[i]))
 		all.Write(b)
 	}
 	text := all.String()
-	toks, _, err := s.Tokens(ctx, accountID, TokenFilter{}, Page{Number: 1, Size: 1000})
+	toks, _, err := s.Tokens(ctx, accountID, service.TokenFilter{}, service.Page{Number: 1, Size: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +309,7 @@ func assertNoSecretInEvents(t *testing.T, s Store, accountID int64) {
 // TestStoreEventsPassthroughActor: an agency acting on its brand's token is named by
 // its account's name, with no client address and no SID.
 func TestStoreEventsPassthroughActor(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		h := newEventsHarness(t, s, clock)
 		brand, err := s.Account(ctx, h.w.brand)
@@ -315,7 +320,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 		if _, err := h.svc.Create(ctx, h.write(false), &tokenSpec{name: ptr("brand token")}); err != nil {
 			t.Fatal(err)
 		}
-		list, err := s.Events(ctx, h.w.brand, EventFilter{})
+		list, err := s.Events(ctx, h.w.brand, service.EventFilter{})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("brand events: %v %d", err, len(list))
 		}
@@ -323,7 +328,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.requestID {
 			t.Fatalf("passthrough actor: %+v", e)
 		}
-		if own := h.events(EventFilter{}); len(own) != 0 {
+		if own := h.events(service.EventFilter{}); len(own) != 0 {
 			t.Fatalf("the brand's event listed under the agency: %+v", own)
 		}
 	})
@@ -332,7 +337,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 // TestStoreEventsOrderAndAnchors checks the order (Date desc, Id desc), the anchors,
 // Since (inclusive), Until (exclusive) and the filters.
 func TestStoreEventsOrderAndAnchors(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		h := newEventsHarness(t, s, clock)
 		// Three tokens, two changes each per second, over three seconds.
@@ -344,20 +349,20 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 			}
 			clock.Advance(time.Second)
 		}
-		all := h.events(EventFilter{})
+		all := h.events(service.EventFilter{})
 		if len(all) != 9 {
 			t.Fatalf("%d events, want 9", len(all))
 		}
 		for i := 1; i < len(all); i++ {
-			if EventID(all[i].Date, all[i].ID) >= EventID(all[i-1].Date, all[i-1].ID) {
+			if service.EventID(all[i].Date, all[i].ID) >= service.EventID(all[i-1].Date, all[i-1].ID) {
 				t.Fatalf("not newest first at %d", i)
 			}
 		}
 		// Paging by anchor, while new events arrive, neither repeats nor skips.
 		var paged []string
-		var anchor *EventAnchor
+		var anchor *service.EventAnchor
 		for {
-			p, err := s.Events(ctx, h.w.agency, EventFilter{Before: anchor, Limit: 2})
+			p, err := s.Events(ctx, h.w.agency, service.EventFilter{Before: anchor, Limit: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -365,24 +370,24 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 				break
 			}
 			for _, e := range p {
-				paged = append(paged, EventID(e.Date, e.ID))
+				paged = append(paged, service.EventID(e.Date, e.ID))
 			}
 			last := p[len(p)-1]
-			anchor = &EventAnchor{last.Date, last.ID}
+			anchor = &service.EventAnchor{Date: last.Date, ID: last.ID}
 			if _, err := h.svc.Update(ctx, h.write(false), h.w.tokens[9].SID, tokenPatch{description: ptr(fmt.Sprint(len(paged)))}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var want []string
 		for _, e := range all {
-			want = append(want, EventID(e.Date, e.ID))
+			want = append(want, service.EventID(e.Date, e.ID))
 		}
 		if !slices.Equal(paged, want) {
 			t.Fatalf("paged %q\nwant %q", paged, want)
 		}
 		// After: newer events, oldest first.
 		first := all[len(all)-1]
-		newer, err := s.Events(ctx, h.w.agency, EventFilter{After: &EventAnchor{first.Date, first.ID}, Limit: 3})
+		newer, err := s.Events(ctx, h.w.agency, service.EventFilter{After: &service.EventAnchor{Date: first.Date, ID: first.ID}, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,7 +396,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 		}
 		// Since inclusive, Until exclusive.
 		second := testEpoch.Unix() + 1
-		got := h.events(EventFilter{Since: second, Until: second + 1})
+		got := h.events(service.EventFilter{Since: second, Until: second + 1})
 		if len(got) != 3 {
 			t.Fatalf("one second's events: %d, want 3", len(got))
 		}
@@ -400,13 +405,13 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 				t.Fatalf("event at %d outside [%d, %d)", e.Date, second, second+1)
 			}
 		}
-		if got := h.events(EventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
+		if got := h.events(service.EventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
 			t.Fatalf("one token's events: %d, want 3", len(got))
 		}
-		if got := h.events(EventFilter{ActorSID: h.c.caller.SID, Type: EvEdited}); len(got) != len(h.events(EventFilter{})) {
+		if got := h.events(service.EventFilter{ActorSID: h.c.caller.SID, Type: service.EvEdited}); len(got) != len(h.events(service.EventFilter{})) {
 			t.Fatalf("by actor and type: %d", len(got))
 		}
-		if got := h.events(EventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
+		if got := h.events(service.EventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
 			t.Fatalf("another actor's: %d", len(got))
 		}
 	})
@@ -415,7 +420,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 // TestStorePruneEvents prunes events past the retention in batches, with their
 // notifications, and keeps the rest.
 func TestStorePruneEvents(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		h := newEventsHarness(t, s, clock)
 		h.svc.mail = true // PENDING notifications, which go with their events
@@ -429,7 +434,7 @@ func TestStorePruneEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := h.events(EventFilter{}); got[0].Notifications[0].State != NotificationPending {
+		if got := h.events(service.EventFilter{}); got[0].Notifications[0].State != service.NotificationPending {
 			t.Fatalf("with mail on: %+v", got[0].Notifications)
 		}
 		// Keep 3 days: the events of days 0 to 3 go (4 of 8), 2 at a time.
@@ -451,7 +456,7 @@ func TestStorePruneEvents(t *testing.T) {
 		if total != 4 {
 			t.Fatalf("pruned %d, want 4", total)
 		}
-		left := h.events(EventFilter{})
+		left := h.events(service.EventFilter{})
 		if len(left) != 4 || left[len(left)-1].Date < cutoff {
 			t.Fatalf("left %d events, oldest %d (cutoff %d)", len(left), left[len(left)-1].Date, cutoff)
 		}
@@ -473,11 +478,11 @@ func TestStorePruneEvents(t *testing.T) {
 	})
 }
 
-func storeDB(t *testing.T, s Store) *sql.DB {
+func storeDB(t *testing.T, s service.Store) *sql.DB {
 	switch st := s.(type) {
-	case *SQLiteStore:
+	case *store.SQLiteStore:
 		return st.DB
-	case *PostgresStore:
+	case *store.PostgresStore:
 		return st.DB
 	}
 	t.Fatalf("no database in a %T", s)
@@ -485,20 +490,20 @@ func storeDB(t *testing.T, s Store) *sql.DB {
 }
 
 func TestEventID(t *testing.T) {
-	id := EventID(testEpoch.Unix(), 42)
+	id := service.EventID(testEpoch.Unix(), 42)
 	if len(id) != 34 || !strings.HasPrefix(id, "EV") {
 		t.Fatalf("eventID = %q", id)
 	}
-	a, ok := ParseEventID(id)
+	a, ok := service.ParseEventID(id)
 	if !ok || a.Date != testEpoch.Unix() || a.ID != 42 {
 		t.Fatalf("parseEventID(%q) = %+v, %v", id, a, ok)
 	}
-	if EventID(testEpoch.Unix(), 43) <= id || EventID(testEpoch.Unix()+1, 1) <= id {
+	if service.EventID(testEpoch.Unix(), 43) <= id || service.EventID(testEpoch.Unix()+1, 1) <= id {
 		t.Fatal("ids do not grow with (Date, id)")
 	}
 	for _, bad := range []string{"", "EV", "IR" + id[2:], strings.ToLower(id), id + "0", "EV" + strings.Repeat("G", 32),
 		"EV" + strings.Repeat("F", 32)} {
-		if _, ok := ParseEventID(bad); ok {
+		if _, ok := service.ParseEventID(bad); ok {
 			t.Fatalf("parseEventID(%q) accepted", bad)
 		}
 	}

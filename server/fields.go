@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // fields is a JSON object body, kept raw so a field can be told absent from null.
@@ -25,19 +26,19 @@ func readFields(r *http.Request, required bool, allowed ...string) (fields, erro
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		if required {
-			return nil, BadRequest("Body", "a JSON object is required")
+			return nil, service.BadRequest("Body", "a JSON object is required")
 		}
 		return fields{}, nil
 	}
 	var f fields
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&f); err != nil || f == nil {
-		return nil, BadRequest("Body", "must be a JSON object")
+		return nil, service.BadRequest("Body", "must be a JSON object")
 	}
 	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		// Anything after the object, a stray "}" included, is refused: the
 		// decoder's More reports only values, not every trailing byte.
-		return nil, BadRequest("Body", "must be a single JSON object")
+		return nil, service.BadRequest("Body", "must be a single JSON object")
 	}
 	for name := range f {
 		if !slices.Contains(allowed, name) {
@@ -48,9 +49,9 @@ func readFields(r *http.Request, required bool, allowed ...string) (fields, erro
 				field = "Body"
 			}
 			if len(allowed) == 0 {
-				return nil, BadRequest(field, "unknown field; this request takes none")
+				return nil, service.BadRequest(field, "unknown field; this request takes none")
 			}
-			return nil, BadRequest(field, "unknown field; allowed: %s", strings.Join(allowed, ", "))
+			return nil, service.BadRequest(field, "unknown field; allowed: %s", strings.Join(allowed, ", "))
 		}
 	}
 	return f, nil
@@ -67,7 +68,7 @@ func (f fields) null(name string) bool {
 func (f fields) str(name string) (string, error) {
 	var s string
 	if f.null(name) || json.Unmarshal(f[name], &s) != nil {
-		return "", BadRequest(name, "must be a string")
+		return "", service.BadRequest(name, "must be a string")
 	}
 	return s, nil
 }
@@ -75,7 +76,7 @@ func (f fields) str(name string) (string, error) {
 func (f fields) integer(name string) (int, error) {
 	var n int
 	if f.null(name) || json.Unmarshal(f[name], &n) != nil {
-		return 0, BadRequest(name, "must be a whole number")
+		return 0, service.BadRequest(name, "must be a whole number")
 	}
 	return n, nil
 }
@@ -83,7 +84,7 @@ func (f fields) integer(name string) (int, error) {
 func (f fields) strings(name string) ([]string, error) {
 	var s []string
 	if f.null(name) || json.Unmarshal(f[name], &s) != nil {
-		return nil, BadRequest(name, "must be an array of strings")
+		return nil, service.BadRequest(name, "must be an array of strings")
 	}
 	if s == nil {
 		s = []string{}
@@ -95,7 +96,7 @@ func (f fields) strings(name string) ([]string, error) {
 // over-long, invalid UTF-8, and characters that do not show as themselves.
 func checkText(field, s string, required bool, max int) error {
 	if err := contract.CheckText(s, required, max); err != nil {
-		return BadRequest(field, "%s", err)
+		return service.BadRequest(field, "%s", err)
 	}
 	return nil
 }
@@ -108,7 +109,7 @@ func checkName(name string) error {
 		return err
 	}
 	if contract.NameLikeSID(name) {
-		return BadRequest("Name", "must not look like an Account SID (IR and 32 letters or digits)")
+		return service.BadRequest("Name", "must not look like an Account SID (IR and 32 letters or digits)")
 	}
 	return nil
 }
@@ -125,16 +126,16 @@ const (
 // no repeats. The error names the offending address.
 func checkEmails(field string, emails []string) error {
 	if len(emails) > maxEmails {
-		return BadRequest(field, "at most %d addresses, got %d", maxEmails, len(emails))
+		return service.BadRequest(field, "at most %d addresses, got %d", maxEmails, len(emails))
 	}
 	seen := map[string]bool{}
 	for _, e := range emails {
 		if !contract.ValidEmail(e) {
-			return BadRequest(field, "%q is not a valid e-mail address", e)
+			return service.BadRequest(field, "%q is not a valid e-mail address", e)
 		}
 		k := strings.ToLower(e)
 		if seen[k] {
-			return BadRequest(field, "%q is listed twice", e)
+			return service.BadRequest(field, "%q is listed twice", e)
 		}
 		seen[k] = true
 	}
@@ -146,10 +147,10 @@ func checkVersion(kind string, v int) error {
 	r := apiVersions[kind]
 	if v < r.min || v > r.max {
 		api := "Agency"
-		if kind == KindBrand {
+		if kind == service.KindBrand {
 			api = "Brand"
 		}
-		return BadRequest("ApiVersion", "must be from %d to %d for a token of the %s API", r.min, r.max, api)
+		return service.BadRequest("ApiVersion", "must be from %d to %d for a token of the %s API", r.min, r.max, api)
 	}
 	return nil
 }
@@ -158,16 +159,16 @@ func checkVersion(kind string, v int) error {
 func scopeField(field, kind string, requested []string) ([]string, error) {
 	scopes, bad := expandScopes(kind, requested)
 	if bad != "" {
-		return nil, BadRequest(field, "unknown scope %q; see ApiScopes for the catalog", bad)
+		return nil, service.BadRequest(field, "unknown scope %q; see ApiScopes for the catalog", bad)
 	}
 	return scopes, nil
 }
 
 // mayGrant refuses granting a scope the caller does not hold.
-func mayGrant(caller *Token, scopes []string) error {
+func mayGrant(caller *service.Token, scopes []string) error {
 	for _, s := range scopes {
 		if !caller.HasScope(s) {
-			return Escalation(s, fmt.Sprintf("cannot grant %s, which the calling token lacks", s))
+			return service.Escalation(s, fmt.Sprintf("cannot grant %s, which the calling token lacks", s))
 		}
 	}
 	return nil
@@ -182,11 +183,11 @@ func (f fields) expiry(name string) (sql.NullInt64, error) {
 	}
 	var s string
 	if json.Unmarshal(f[name], &s) != nil {
-		return sql.NullInt64{}, BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+		return sql.NullInt64{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
 	}
 	t, err := parseWhen(s)
 	if err != nil {
-		return sql.NullInt64{}, BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+		return sql.NullInt64{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
 	}
 	return sql.NullInt64{Int64: t.Unix(), Valid: true}, nil
 }
@@ -200,7 +201,7 @@ func (f fields) resetOptions() (resetOptions, error) {
 	if f.has("PreviousValidFor") {
 		n, err := f.integer("PreviousValidFor")
 		if err != nil || n < 0 || n > maxPreviousValidFor {
-			return o, BadRequest("PreviousValidFor", "must be a whole number of seconds from 0 to %d (7 days)", maxPreviousValidFor)
+			return o, service.BadRequest("PreviousValidFor", "must be a whole number of seconds from 0 to %d (7 days)", maxPreviousValidFor)
 		}
 		o.previousValidFor = int64(n)
 	}

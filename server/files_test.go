@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/store"
 )
 
 const otherUID = 65534 // nobody: a user other than the one running the tests
@@ -27,11 +29,11 @@ func goodStore(t *testing.T) (dir, db, key string) {
 	t.Helper()
 	dir = t.TempDir()
 	db, key = filepath.Join(dir, "tokens.db"), filepath.Join(dir, "tokens.db.key")
-	s, err := OpenStore(context.Background(), db, "", StoreOptions{})
+	s, err := store.OpenStore(context.Background(), db, "", store.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Seed(context.Background(), false); err != nil {
+	if err := seed(context.Background(), s, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -165,8 +167,8 @@ func TestServerFileChecks(t *testing.T) {
 			dir, db, key := goodStore(t)
 			dbArg, keyArg := tc.setup(t, dir, db, key)
 			before := snapshot(t, dir)
-			_, err := OpenStore(context.Background(), dbArg, keyArg, StoreOptions{})
-			var fe *FileError
+			_, err := store.OpenStore(context.Background(), dbArg, keyArg, store.StoreOptions{})
+			var fe *store.FileError
 			if !errors.As(err, &fe) {
 				t.Fatalf("OpenStore: %v (%T), want a *FileError", err, err)
 			}
@@ -215,7 +217,7 @@ func TestServerFilesCreatedPrivate(t *testing.T) {
 			t.Fatalf("%s: %v %v", p, fi.Mode(), err)
 		}
 	}
-	s, err := OpenStore(context.Background(), db, "", StoreOptions{})
+	s, err := store.OpenStore(context.Background(), db, "", store.StoreOptions{})
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
@@ -223,7 +225,7 @@ func TestServerFilesCreatedPrivate(t *testing.T) {
 
 	empty := filepath.Join(dir, "empty.db")
 	must(t, os.WriteFile(empty, nil, 0o600))
-	s, err = OpenStore(context.Background(), empty, "", StoreOptions{})
+	s, err = store.OpenStore(context.Background(), empty, "", store.StoreOptions{})
 	if err != nil {
 		t.Fatalf("an empty database without a key: %v", err)
 	}
@@ -242,7 +244,7 @@ func TestReadyFileDirectoryChecked(t *testing.T) {
 	must(t, os.Mkdir(shared, 0o777|os.ModeSticky))
 	must(t, os.Chmod(shared, 0o777|os.ModeSticky))
 	_, err := Start(context.Background(), Config{DB: filepath.Join(dir, "t.db"), ReadyFile: filepath.Join(shared, "ready.json")})
-	var fe *FileError
+	var fe *store.FileError
 	if !errors.As(err, &fe) || fe.Path != shared {
 		t.Fatalf("Start: %v", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // The fuzz targets below send what a client may send to the real handler over a demo
@@ -43,19 +45,19 @@ type fuzzHarness struct {
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	f.Helper()
 	clock := &testClock{t: testEpoch}
-	store, err := OpenStore(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), "", StoreOptions{Rand: testRand(), Now: clock.Now})
+	st, err := store.OpenStore(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), "", store.StoreOptions{Rand: testRand(), Now: clock.Now})
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := store.Seed(context.Background(), true); err != nil {
+	if err := seed(context.Background(), st, true); err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { store.Close() })
-	creds, err := store.DemoCredentials(context.Background(), "")
+	f.Cleanup(func() { st.Close() })
+	creds, err := demoCredentials(context.Background(), st, "")
 	if err != nil {
 		f.Fatal(err)
 	}
-	fh := &fuzzHarness{t: f, h: New(store, Options{}), admin: creds["admin"], tally: newTally()}
+	fh := &fuzzHarness{t: f, h: New(st, Options{}), admin: creds["admin"], tally: newTally()}
 	fh.brand = fh.managedBrand()
 	fh.target = fh.newTarget()
 	f.Cleanup(func() { fh.tally.log(f) })

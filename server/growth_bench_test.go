@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 var (
@@ -131,7 +134,7 @@ func benchGrowth(b *testing.B) {
 func growthSeed(b *testing.B, n int) *growthAccount {
 	ctx := context.Background()
 	inst, _ := benchInstance(b, 0)
-	admin, err := inst.store.TokenBySID(ctx, inst.Admin.AccountSid)
+	admin, err := inst.st.TokenBySID(ctx, inst.Admin.AccountSid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,7 +146,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 	// row that one transaction writes, and each write walks them.
 	for done := 0; done < n; done += 1000 {
 		var writers, other []string
-		err = inst.store.Update(ctx, admin.AccountID, func(tx Tx) error {
+		err = inst.st.Update(ctx, admin.AccountID, func(tx service.Tx) error {
 			writers, other = nil, nil
 			for i := done; i < min(done+1000, n); i++ {
 				scopes := []string{"reports.read"}
@@ -153,7 +156,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 				if i%2 == 0 {
 					scopes = []string{"apitokens.read", scopeTokensWrite, "reports.read"}
 				}
-				t := newSuiteToken(b, inst.store.Env(), admin.AccountID, admin.Kind, fmt.Sprintf("Growth %d", i), admin.Created+int64(i), scopes...)
+				t := newSuiteToken(b, inst.st.Env(), admin.AccountID, admin.Kind, fmt.Sprintf("Growth %d", i), admin.Created+int64(i), scopes...)
 				if err := tx.InsertToken(ctx, t); err != nil {
 					return err
 				}
@@ -170,7 +173,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 		}
 		a.writers, a.other = append(a.writers, writers...), append(a.other, other...)
 	}
-	if pg, ok := inst.store.(*PostgresStore); ok {
+	if pg, ok := inst.st.(*store.PostgresStore); ok {
 		if _, err := pg.DB.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}

@@ -4,19 +4,20 @@ import (
 	"net/http"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // bulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
 type bulkResult struct {
-	AccountSid string             `json:"AccountSid"`
-	Status     string             `json:"Status"`
-	StatusCode int                `json:"StatusCode"`
-	Code       contract.ErrorCode `json:"Code,omitempty"` // on ERROR only
-	Message    string             `json:"Message"`
-	Scope      string             `json:"Scope,omitempty"`
-	Errors     []FieldError       `json:"Errors,omitempty"`
-	ApiToken   *tokenBody         `json:"ApiToken"`
+	AccountSid string               `json:"AccountSid"`
+	Status     string               `json:"Status"`
+	StatusCode int                  `json:"StatusCode"`
+	Code       contract.ErrorCode   `json:"Code,omitempty"` // on ERROR only
+	Message    string               `json:"Message"`
+	Scope      string               `json:"Scope,omitempty"`
+	Errors     []service.FieldError `json:"Errors,omitempty"`
+	ApiToken   *tokenBody           `json:"ApiToken"`
 }
 
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
@@ -37,22 +38,22 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 			return err
 		}
 		if !f.has("Sids") {
-			return BadRequest("Sids", "is required")
+			return service.BadRequest("Sids", "is required")
 		}
 		sids, err := f.strings("Sids")
 		if err != nil {
 			return err
 		}
 		if len(sids) == 0 || len(sids) > maxBulk {
-			return BadRequest("Sids", "must list 1 to %d SIDs, got %d", maxBulk, len(sids))
+			return service.BadRequest("Sids", "must list 1 to %d SIDs, got %d", maxBulk, len(sids))
 		}
 		seen := map[string]bool{}
 		for _, s := range sids {
 			if err := contract.CheckRunes(s); err != nil {
-				return BadRequest("Sids", "%q %s", s, err)
+				return service.BadRequest("Sids", "%q %s", s, err)
 			}
 			if seen[s] {
-				return BadRequest("Sids", "%s is listed twice", s)
+				return service.BadRequest("Sids", "%s is listed twice", s)
 			}
 			seen[s] = true
 		}
@@ -61,8 +62,8 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 }
 
 // bulkReply answers {"Results":[…]}, never cached when it holds secrets.
-func bulkReply(c *call, op bulkOp) func(outcome) (*Answer, error) {
-	return func(out outcome) (*Answer, error) {
+func bulkReply(c *call, op bulkOp) func(outcome) (*service.Answer, error) {
+	return func(out outcome) (*service.Answer, error) {
 		results := make([]bulkResult, 0, len(out.Results))
 		for _, o := range out.Results {
 			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails", "ExpiresAt"}
@@ -22,7 +24,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 	s := &tokenSpec{}
 	for _, name := range []string{"Name", "Description", "ApiVersion", "Scopes", "DeveloperEmails"} {
 		if f.null(name) {
-			return nil, BadRequest(name, "cannot be null")
+			return nil, service.BadRequest(name, "cannot be null")
 		}
 	}
 	if f.has("Name") {
@@ -60,7 +62,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 				return nil, err
 			}
 			if v == "" {
-				return nil, EmptyContact()
+				return nil, service.EmptyContact()
 			}
 		}
 		s.contact = &v
@@ -101,7 +103,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	if !f.has("Name") {
-		return BadRequest("Name", "is required")
+		return service.BadRequest("Name", "is required")
 	}
 	spec, err := parseSpec(f)
 	if err != nil {
@@ -146,7 +148,7 @@ func (h *handler) endOverlap(w http.ResponseWriter, r *http.Request, c *call) er
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
-	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*Answer, error) {
-		return &Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
+	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*service.Answer, error) {
+		return &service.Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 	}), r.PathValue("tok")))
 }

@@ -7,14 +7,15 @@ import (
 	"strconv"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // eventListHead is the event list's envelope: no page numbers and no total, since
 // pages follow an anchor (@nextpageuri) that never repeats or skips an event.
 type eventListHead struct {
-	PageSize    string      `json:"@pagesize"`
-	NextPageUri string      `json:"@nextpageuri"`
-	Events      []EventBody `json:"Events"`
+	PageSize    string              `json:"@pagesize"`
+	NextPageUri string              `json:"@nextpageuri"`
+	Events      []service.EventBody `json:"Events"`
 }
 
 // tokenEvents answers one token's events; a deleted token's stay readable.
@@ -51,15 +52,15 @@ func (h *handler) listEvents(w http.ResponseWriter, r *http.Request, c *call, si
 		}
 		nq.Set("PageSize", strconv.Itoa(size))
 		if f.After != nil {
-			nq.Set("After", EventID(last.Date, last.ID))
+			nq.Set("After", service.EventID(last.Date, last.ID))
 		} else {
-			nq.Set("Before", EventID(last.Date, last.ID))
+			nq.Set("Before", service.EventID(last.Date, last.ID))
 		}
 		next = r.URL.Path + "?" + nq.Encode()
 	}
-	body := eventListHead{PageSize: strconv.Itoa(size), NextPageUri: next, Events: make([]EventBody, 0, len(list))}
+	body := eventListHead{PageSize: strconv.Itoa(size), NextPageUri: next, Events: make([]service.EventBody, 0, len(list))}
 	for i := range list {
-		body.Events = append(body.Events, EventBodyOf(&list[i]))
+		body.Events = append(body.Events, service.EventBodyOf(&list[i]))
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
@@ -68,10 +69,10 @@ func (h *handler) listEvents(w http.ResponseWriter, r *http.Request, c *call, si
 // parseEventFilter reads PageSize, Type, Since, Until, Before and After, and on the
 // account's list Sid and ActorSid. An empty value is refused: an unset variable must
 // never widen a selection.
-func parseEventFilter(q url.Values, account bool) (EventFilter, error) {
-	f := EventFilter{Limit: 100}
+func parseEventFilter(q url.Values, account bool) (service.EventFilter, error) {
+	f := service.EventFilter{Limit: 100}
 	if q.Has("Page") {
-		return f, BadRequest("Page", "events are paged by @nextpageuri, not by page number")
+		return f, service.BadRequest("Page", "events are paged by @nextpageuri, not by page number")
 	}
 	allowed := []string{"PageSize", "Type", "Since", "Until", "Before", "After"}
 	if account {
@@ -79,19 +80,19 @@ func parseEventFilter(q url.Values, account bool) (EventFilter, error) {
 	}
 	for _, name := range allowed {
 		if q.Has(name) && q.Get(name) == "" {
-			return f, BadRequest(name, "is empty; leave it out to not filter")
+			return f, service.BadRequest(name, "is empty; leave it out to not filter")
 		}
 	}
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPageSize {
-			return f, BadRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
+			return f, service.BadRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
 		}
 		f.Limit = n
 	}
 	if v := q.Get("Type"); v != "" {
-		if !slices.Contains(EventTypes, v) {
-			return f, BadRequest("Type", "must be one of the event types (created, edited, reset, …)")
+		if !slices.Contains(service.EventTypes, v) {
+			return f, service.BadRequest("Type", "must be one of the event types (created, edited, reset, …)")
 		}
 		f.Type = v
 	}
@@ -102,7 +103,7 @@ func parseEventFilter(q url.Values, account bool) (EventFilter, error) {
 		if v := q.Get(d.name); v != "" {
 			t, err := parseWhen(v)
 			if err != nil {
-				return f, BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+				return f, service.BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
 			}
 			*d.to = t.Unix()
 			if *d.to == 0 {
@@ -112,18 +113,18 @@ func parseEventFilter(q url.Values, account bool) (EventFilter, error) {
 	}
 	for _, a := range []struct {
 		name string
-		to   **EventAnchor
+		to   **service.EventAnchor
 	}{{"Before", &f.Before}, {"After", &f.After}} {
 		if v := q.Get(a.name); v != "" {
-			anchor, ok := ParseEventID(v)
+			anchor, ok := service.ParseEventID(v)
 			if !ok {
-				return f, BadRequest(a.name, "must be an event Id (EV and 32 hexadecimal digits)")
+				return f, service.BadRequest(a.name, "must be an event Id (EV and 32 hexadecimal digits)")
 			}
 			*a.to = anchor
 		}
 	}
 	if f.Before != nil && f.After != nil {
-		return f, BadRequest("After", "cannot be combined with Before")
+		return f, service.BadRequest("After", "cannot be combined with Before")
 	}
 	if account {
 		for _, s := range []struct {
@@ -132,7 +133,7 @@ func parseEventFilter(q url.Values, account bool) (EventFilter, error) {
 		}{{"Sid", &f.TokenSID}, {"ActorSid", &f.ActorSID}} {
 			if v := q.Get(s.name); v != "" {
 				if !contract.ValidSID(v) {
-					return f, BadRequest(s.name, "must be an Account SID (IR and 32 letters or digits)")
+					return f, service.BadRequest(s.name, "must be an Account SID (IR and 32 letters or digits)")
 				}
 				*s.to = v
 			}

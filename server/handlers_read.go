@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
@@ -62,7 +63,7 @@ type companyBody struct {
 func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error {
 	a := c.account
 	typ := "AGENCY"
-	if a.Kind == KindBrand {
+	if a.Kind == service.KindBrand {
 		typ = "ADVERTISER"
 	}
 	writeJSON(w, http.StatusOK, companyBody{
@@ -71,7 +72,7 @@ func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error
 		TimeZone: a.Timezone, OrganizationType: a.OrgType,
 		Address: addressBody{AddressLine1: a.Address1, AddressLine2: a.Address2, City: a.City,
 			State: a.Region, PostalCode: a.PostalCode, Country: a.Country},
-		DateCreated: WireTime(a.Created),
+		DateCreated: service.WireTime(a.Created),
 		Uri:         c.base + "/CompanyInformation",
 	})
 	return nil
@@ -89,9 +90,9 @@ type advertiserBody struct {
 	Uri         string `json:"Uri"`
 }
 
-func advertiserOf(a Account, base string) advertiserBody {
+func advertiserOf(a service.Account, base string) advertiserBody {
 	return advertiserBody{Id: a.PublicID, Name: a.Name, State: a.State, Currency: a.Currency,
-		TimeZone: a.Timezone, Website: a.Website, DateCreated: WireTime(a.Created),
+		TimeZone: a.Timezone, Website: a.Website, DateCreated: service.WireTime(a.Created),
 		Uri: base + "/Advertisers/" + a.PublicID}
 }
 
@@ -129,9 +130,9 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	out := make([]UserBody, 0, len(list))
+	out := make([]service.UserBody, 0, len(list))
 	for _, u := range list {
-		out = append(out, UserBody{Id: u.ID, Name: u.Name, Email: u.Email})
+		out = append(out, service.UserBody{Id: u.ID, Name: u.Name, Email: u.Email})
 	}
 	return writeList(w, r, "Users", out, p, total)
 }
@@ -188,14 +189,14 @@ func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) e
 
 // parsePage reads Page (1 to 1,000,000) and PageSize (1 to 1,000, default 100). A
 // page whose offset would not fit an int is refused too, whatever the limits.
-func parsePage(q url.Values) (Page, error) {
-	p := Page{Number: 1, Size: 100}
+func parsePage(q url.Values) (service.Page, error) {
+	p := service.Page{Number: 1, Size: 100}
 	if v, ok, err := queryValue(q, "Page"); err != nil {
 		return p, err
 	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPage {
-			return p, BadRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
+			return p, service.BadRequest("Page", "must be a whole number from 1 to %d", contract.MaxPage)
 		}
 		p.Number = n
 	}
@@ -204,12 +205,12 @@ func parsePage(q url.Values) (Page, error) {
 	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > contract.MaxPageSize {
-			return p, BadRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
+			return p, service.BadRequest("PageSize", "must be a whole number from 1 to %d", contract.MaxPageSize)
 		}
 		p.Size = n
 	}
 	if p.Number-1 > (math.MaxInt-p.Size)/p.Size {
-		return p, BadRequest("Page", "is too large for a PageSize of %d", p.Size)
+		return p, service.BadRequest("Page", "is too large for a PageSize of %d", p.Size)
 	}
 	return p, nil
 }
@@ -223,19 +224,19 @@ func queryValue(q url.Values, name string) (string, bool, error) {
 		return "", false, nil
 	}
 	if vs[0] == "" {
-		return "", false, BadRequest(name, "must not be empty (leave the parameter out for no filter)")
+		return "", false, service.BadRequest(name, "must not be empty (leave the parameter out for no filter)")
 	}
 	return vs[0], true, nil
 }
 
-func parseTokenFilter(q url.Values) (TokenFilter, error) {
-	var f TokenFilter
+func parseTokenFilter(q url.Values) (service.TokenFilter, error) {
+	var f service.TokenFilter
 	if v, ok, err := queryValue(q, "State"); err != nil {
 		return f, err
 	} else if ok {
 		f.State = strings.ToUpper(v)
-		if f.State != StateEnabled && f.State != StateDisabled {
-			return f, BadRequest("State", "must be ENABLED or DISABLED")
+		if f.State != service.StateEnabled && f.State != service.StateDisabled {
+			return f, service.BadRequest("State", "must be ENABLED or DISABLED")
 		}
 	}
 	name, _, err := queryValue(q, "Name")
@@ -273,7 +274,7 @@ func parseTokenFilter(q url.Values) (TokenFilter, error) {
 		}
 		t, err := parseWhen(v)
 		if err != nil {
-			return f, BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+			return f, service.BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
 		}
 		*d.to = t
 	}
@@ -299,7 +300,7 @@ type listHead struct {
 
 // writeList answers one page in the envelope, items under key; @nextpageuri repeats the
 // request's filters and is "" on the last page.
-func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p Page, total int) error {
+func writeList(w http.ResponseWriter, r *http.Request, key string, items any, p service.Page, total int) error {
 	numPages := (total + p.Size - 1) / p.Size
 	next := ""
 	if p.Number < numPages {

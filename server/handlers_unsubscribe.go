@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/impactcom/impactctl/server/mail"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // unsubscribeRoutes answers the one-click links of update mails (RFC 8058), outside
@@ -13,12 +14,12 @@ import (
 // stops the address's updates about the account's tokens; GET (a person following
 // the link, or a mail scanner fetching it) only shows a button that POSTs, so a
 // scanner cannot unsubscribe anyone.
-func (h *handler) unsubscribeRoutes(store Store) {
-	ob, ok := store.(mailOutbox)
+func (h *handler) unsubscribeRoutes(st service.Store) {
+	ob, ok := st.(mailOutbox)
 	if !ok {
 		return
 	}
-	signer := unsubscribeSigner(store.Env(), "")
+	signer := unsubscribeSigner(st.Env(), "")
 	verify := func(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
 		a, e, ok := signer.Verify(r.URL.Query())
 		id, err := strconv.ParseInt(a, 10, 64)
@@ -46,7 +47,7 @@ func (h *handler) unsubscribeRoutes(store Store) {
 		if !ok {
 			return
 		}
-		if err := ob.Suppress(r.Context(), id, e, store.Env().Clock().Unix()); err != nil {
+		if err := ob.Suppress(r.Context(), id, e, st.Env().Clock().Unix()); err != nil {
 			h.log.Error("unsubscribe", "error", err)
 			unsubscribePage(w, http.StatusInternalServerError, "Not done", "The server could not record it. Try again later.")
 			return

@@ -2,20 +2,22 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // change is the write a request asks for: its caller, the version it saw, and how
 // the outcome is answered.
-func change(r *http.Request, c *call, render func(outcome) (*Answer, error)) write {
+func change(r *http.Request, c *call, render func(outcome) (*service.Answer, error)) write {
 	return write{c: c, ifMatch: r.Header.Get("If-Match"), render: render}
 }
 
 // tokenReply answers the token after a change: 200 with its ETag, 201 with Location
 // for a new token, 204 after a delete; a new secret is in the body, never cached.
-func tokenReply(c *call) func(outcome) (*Answer, error) {
-	return func(out outcome) (*Answer, error) {
+func tokenReply(c *call) func(outcome) (*service.Answer, error) {
+	return func(out outcome) (*service.Answer, error) {
 		if out.Deleted {
-			return &Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
+			return &service.Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 		}
 		b := bodyOf(out.Token, c.base, c.now)
 		b.AuthToken = out.Secret
@@ -36,12 +38,12 @@ func tokenReply(c *call) func(outcome) (*Answer, error) {
 
 // send answers what a change returned, or passes its refusal on:
 // send(w)(h.svc.Reset(…)).
-func send(w http.ResponseWriter) func(*Answer, error) error {
-	return func(a *Answer, err error) error {
+func send(w http.ResponseWriter) func(*service.Answer, error) error {
+	return func(a *service.Answer, err error) error {
 		if err != nil {
 			return err
 		}
-		a.write(w)
+		writeAnswer(w, a)
 		return nil
 	}
 }
@@ -55,7 +57,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	for _, name := range []string{"Name", "ApiVersion"} {
 		if f.null(name) {
-			return BadRequest(name, "cannot be null")
+			return service.BadRequest(name, "cannot be null")
 		}
 	}
 	var p tokenPatch
@@ -95,7 +97,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return err
 			}
 			if contact == "" {
-				return EmptyContact()
+				return service.EmptyContact()
 			}
 		}
 		p.contact = &contact
@@ -111,11 +113,11 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (h *handler) disableToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	return h.setState(w, r, c, StateDisabled)
+	return h.setState(w, r, c, service.StateDisabled)
 }
 
 func (h *handler) enableToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	return h.setState(w, r, c, StateEnabled)
+	return h.setState(w, r, c, service.StateEnabled)
 }
 
 // setState disables or enables a token; already so is a 200 no-op.
@@ -138,7 +140,7 @@ func (h *handler) setScopes(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if !f.has("Scopes") {
-		return BadRequest("Scopes", "is required; DELETE the Scopes to clear them")
+		return service.BadRequest("Scopes", "is required; DELETE the Scopes to clear them")
 	}
 	requested, err := f.strings("Scopes")
 	if err != nil {
@@ -159,7 +161,7 @@ func (h *handler) setEmails(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	if !f.has("Emails") {
-		return BadRequest("Emails", "is required; send [] to remove every address")
+		return service.BadRequest("Emails", "is required; send [] to remove every address")
 	}
 	emails, err := f.strings("Emails")
 	if err != nil {

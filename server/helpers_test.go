@@ -20,6 +20,8 @@ import (
 
 	"github.com/impactcom/impactctl/api"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // testClock is a settable clock shared by the store and the limiters.
@@ -48,7 +50,7 @@ func testRand() io.Reader { return rand.NewChaCha8([32]byte{'i', 'm', 'p', 'a', 
 type testServer struct {
 	t      testing.TB
 	url    string
-	store  Store
+	st     service.Store
 	clock  *testClock
 	creds  map[string]Credential
 	client *http.Client
@@ -61,42 +63,42 @@ type serverOption func(*Options)
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	clock := &testClock{t: testEpoch}
-	store := openTestStore(t, clock.Now)
-	if err := seed(context.Background(), store, true); err != nil {
+	st := openTestStore(t, clock.Now)
+	if err := seed(context.Background(), st, true); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{}
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := httptest.NewServer(New(store, o))
+	srv := httptest.NewServer(New(st, o))
 	t.Cleanup(func() {
 		srv.Close()
-		store.Close()
+		st.Close()
 	})
-	creds, err := demoCredentials(context.Background(), store, srv.URL)
+	creds, err := demoCredentials(context.Background(), st, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{t: t, url: srv.URL, store: store, clock: clock, creds: creds,
+	return &testServer{t: t, url: srv.URL, st: st, clock: clock, creds: creds,
 		client: &http.Client{Transport: testTransport(t)}}
 }
 
 // openTestStore opens the store the server tests run on, over a fresh database.
-func openTestStore(t testing.TB, now func() time.Time) Store {
+func openTestStore(t testing.TB, now func() time.Time) service.Store {
 	t.Helper()
-	var store Store
+	var st service.Store
 	var err error
 	if os.Getenv("IMPACTCTL_TEST_STORE") == "postgres" {
-		store, err = OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "test.key"),
-			StoreOptions{Rand: testRand(), Now: now})
+		st, err = store.OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "test.key"),
+			store.StoreOptions{Rand: testRand(), Now: now})
 	} else {
-		store, err = OpenStore(context.Background(), filepath.Join(t.TempDir(), "test.db"), "", StoreOptions{Rand: testRand(), Now: now})
+		st, err = store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "test.db"), "", store.StoreOptions{Rand: testRand(), Now: now})
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store
+	return st
 }
 
 // exec runs one statement on the test server's database directly, behind the
@@ -120,17 +122,17 @@ func (ts *testServer) queryRow(query string, args ...any) *sql.Row {
 // numbered for PostgreSQL.
 func (ts *testServer) db(query string) (*sql.DB, string) {
 	ts.t.Helper()
-	switch st := ts.store.(type) {
-	case *SQLiteStore:
+	switch st := ts.st.(type) {
+	case *store.SQLiteStore:
 		return st.DB, query
-	case *PostgresStore:
+	case *store.PostgresStore:
 		n := 0
 		return st.DB, regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string {
 			n++
 			return "$" + strconv.Itoa(n)
 		})
 	}
-	ts.t.Fatalf("no direct access to a %T", ts.store)
+	ts.t.Fatalf("no direct access to a %T", ts.st)
 	return nil, ""
 }
 
@@ -273,7 +275,7 @@ type tokenJSON struct {
 	ApiVersion         int
 	LatestApiVersion   int
 	AuthTokenHint      string
-	PrimaryContact     *UserBody
+	PrimaryContact     *service.UserBody
 	DeveloperEmails    []string
 	Scopes             []string
 	DateCreated        string

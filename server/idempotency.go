@@ -5,19 +5,21 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // jsonAnswer is a reply with v as its JSON body.
-func jsonAnswer(status int, v any) (*Answer, error) {
+func jsonAnswer(status int, v any) (*service.Answer, error) {
 	body, err := encode(v)
 	if err != nil {
 		return nil, err
 	}
-	return &Answer{Status: status, Header: http.Header{}, Body: body}, nil
+	return &service.Answer{Status: status, Header: http.Header{}, Body: body}, nil
 }
 
 // tokenAnswer is a reply holding one token, with its ETag.
-func tokenAnswer(status int, b tokenBody) (*Answer, error) {
+func tokenAnswer(status int, b tokenBody) (*service.Answer, error) {
 	a, err := jsonAnswer(status, b)
 	if err != nil {
 		return nil, err
@@ -29,8 +31,8 @@ func tokenAnswer(status int, b tokenBody) (*Answer, error) {
 	return a, nil
 }
 
-// write sends the reply.
-func (a *Answer) write(w http.ResponseWriter) {
+// writeAnswer sends the reply.
+func writeAnswer(w http.ResponseWriter, a *service.Answer) {
 	for k, v := range a.Header {
 		w.Header()[k] = v
 	}
@@ -54,16 +56,16 @@ func (a *Answer) write(w http.ResponseWriter) {
 func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *call) (replayed bool, err error) {
 	key := r.Header.Get("Idempotency-Key")
 	if _, present := r.Header["Idempotency-Key"]; present && key == "" {
-		return false, BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+		return false, service.BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	if key == "" {
 		if c.replayOnly {
-			return false, Unauthorized()
+			return false, service.Unauthorized()
 		}
 		return false, nil
 	}
 	if len(key) > 255 || !printableASCII(key) {
-		return false, BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+		return false, service.BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -71,12 +73,12 @@ func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
-	c.idem = &IdemKey{Caller: c.caller.SID, Method: r.Method, Path: r.URL.Path, Key: key, Hash: sum[:]}
+	c.idem = &service.IdemKey{Caller: c.caller.SID, Method: r.Method, Path: r.URL.Path, Key: key, Hash: sum[:]}
 	a, err := h.svc.Replay(r.Context(), c)
 	if err != nil || a == nil {
 		return false, err
 	}
-	a.write(w)
+	writeAnswer(w, a)
 	return true, nil
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
 	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // Config is what Start needs to run a server.
@@ -59,7 +61,7 @@ type Instance struct {
 	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
 	Admin Credential
 
-	store Store
+	st    service.Store
 	srv   *http.Server
 	creds map[string]Credential
 
@@ -85,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	// directory this user owns that others cannot write to. Checked before anything
 	// is created.
 	if cfg.ReadyFile != "" {
-		if err := CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
+		if err := store.CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
 			return nil, err
 		}
 	}
@@ -95,14 +97,14 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	store, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
+	st, err := Open(ctx, cfg.DB, cfg.KeyFile, store.StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 	fail := func(err error) (*Instance, error) {
 		ln.Close()
-		store.Close()
+		st.Close()
 		return nil, err
 	}
 	if cfg.Mailing != nil {
@@ -112,38 +114,38 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := agree(ctx, store, cfg, logger); err != nil {
+	if err := agree(ctx, st, cfg, logger); err != nil {
 		return fail(err)
 	}
 	// A database seeded before is only read: seeding takes the writer.
-	kind, err := store.Seeded(ctx)
+	kind, err := st.Seeded(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	if kind == "" {
-		if err := seed(ctx, store, cfg.Demo); err != nil {
+		if err := seed(ctx, st, cfg.Demo); err != nil {
 			return fail(err)
 		}
-		if kind, err = store.Seeded(ctx); err != nil {
+		if kind, err = st.Seeded(ctx); err != nil {
 			return fail(err)
 		}
 	}
 	if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
 	}
-	inst := &Instance{URL: "http://" + ln.Addr().String(), store: store, done: make(chan struct{})}
+	inst := &Instance{URL: "http://" + ln.Addr().String(), st: st, done: make(chan struct{})}
 	var roles []string // every role
 	if cfg.OneShot {
 		roles = []string{"admin"}
 	}
-	creds, err := demoCredentials(ctx, store, inst.URL, roles...)
+	creds, err := demoCredentials(ctx, st, inst.URL, roles...)
 	if err != nil {
 		return fail(err)
 	}
 	inst.creds = creds
 	inst.Admin = creds["admin"]
 	inst.srv = &http.Server{
-		Handler: New(store, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
+		Handler: New(st, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
 			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
 		// others for SQLite's busy timeout.
@@ -161,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		if m.PublicURL == "" {
 			m.PublicURL = inst.URL
 		}
-		if ml, err = newMailer(store, &m, logger); err != nil {
+		if ml, err = newMailer(st, &m, logger); err != nil {
 			stop()
 			return fail(err)
 		}
@@ -170,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		// The lifecycle events due are looked for once, as the command ends.
 		// Events come only from writes: a run that wrote none has none to prune
 		// that the last run that wrote one did not look at.
-		svc := newService(store)
+		svc := newService(st)
 		svc.mail = cfg.Mail
 		inst.pruneAtEnd = func(ctx context.Context) {
 			if n, err := svc.writeNotices(ctx); err != nil {
@@ -178,10 +180,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			} else if n > 0 {
 				logger.Info("lifecycle events", "count", n)
 			}
-			if w, ok := store.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
+			if w, ok := st.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
 				return
 			}
-			if n, err := pruneEvents(ctx, store, store.Env().Now(), cfg.EventRetention); err != nil {
+			if n, err := pruneEvents(ctx, st, st.Env().Now(), cfg.EventRetention); err != nil {
 				logger.Error("prune events", "error", err)
 			} else if n > 0 {
 				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
@@ -197,10 +199,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 		if !cfg.OneShot {
 			// Every replica looks; each event is written once (see noteAccount).
-			svc := newService(store)
+			svc := newService(st)
 			svc.mail = cfg.Mail
 			wg.Go(func() { keepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
-			keepPruning(pctx, store, cfg.EventRetention, logger)
+			keepPruning(pctx, st, cfg.EventRetention, logger)
 		}
 		wg.Wait()
 	}()
@@ -229,17 +231,17 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 
 // Open opens the store db names: PostgreSQL for a postgres:// or postgresql:// URL
 // (OpenPostgresStore; keyFile required), else a SQLite file (OpenStore).
-func Open(ctx context.Context, db, keyFile string, opts StoreOptions) (Store, error) {
-	if IsPostgresDSN(db) {
-		return OpenPostgresStore(ctx, db, keyFile, opts)
+func Open(ctx context.Context, db, keyFile string, opts store.StoreOptions) (service.Store, error) {
+	if store.IsPostgresDSN(db) {
+		return store.OpenPostgresStore(ctx, db, keyFile, opts)
 	}
-	return OpenStore(ctx, db, keyFile, opts)
+	return store.OpenStore(ctx, db, keyFile, opts)
 }
 
 // dbName is cfg.DB fit for a log line: a PostgreSQL URL without its password.
 func dbName(db string) string {
-	if IsPostgresDSN(db) {
-		return RedactDSN(db)
+	if store.IsPostgresDSN(db) {
+		return store.RedactDSN(db)
 	}
 	return db
 }
@@ -254,7 +256,7 @@ func (i *Instance) Shutdown(ctx context.Context) error {
 	if i.pruneAtEnd != nil {
 		i.pruneAtEnd(ctx)
 	}
-	return errors.Join(err, i.store.Close())
+	return errors.Join(err, i.st.Close())
 }
 
 // Wait blocks until the server stops and answers why (nil after Shutdown).

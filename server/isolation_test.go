@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // contractEndpoint is one row of the contract's endpoint table, below a root; {tok}
@@ -114,7 +117,7 @@ func TestIsolation(t *testing.T) {
 			root: "/Advertisers/" + brand, tok: admin, twinRoot: "/Advertisers/" + brand, twinTok: missingSID},
 	}
 
-	sq, ok := ts.store.(*SQLiteStore)
+	sq, ok := ts.st.(*store.SQLiteStore)
 	if !ok {
 		t.Skip("the data snapshot reads SQLite's tables; the store suite covers PostgreSQL")
 	}
@@ -161,7 +164,7 @@ func TestIsolation(t *testing.T) {
 				case got.Status == 404:
 					got.wantCode(t, 404, "not_found")
 				case got.Status == 200 && strings.HasPrefix(ep.path, "ApiTokenEvents"):
-					var out struct{ Events []EventBody }
+					var out struct{ Events []service.EventBody }
 					got.decode(t, &out)
 					if len(out.Events) != 0 {
 						t.Fatalf("another account's events listed: %s", got.Body)
@@ -187,7 +190,7 @@ func TestIsolation(t *testing.T) {
 
 // dataSnapshot renders every row of every table, in a stable order, but the moment a
 // token was last used (a successful authentication writes it).
-func dataSnapshot(t *testing.T, st *SQLiteStore) string {
+func dataSnapshot(t *testing.T, st *store.SQLiteStore) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // lifeJSON is the lifecycle part of a token as a test reads it.
@@ -355,14 +357,14 @@ func TestPreviousSecretCannotChangeItsToken(t *testing.T) {
 // TestStoreLifecycleColumns: expiry, notice marks and the overlap slot round-trip
 // through both stores, and ExpiresBefore filters on them.
 func TestStoreLifecycleColumns(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		tok := *w.tokens[2]
 		n := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: true} }
 		tok.ExpiresAt, tok.Warned14d, tok.Warned1d, tok.ExpiredNoted = n(testEpoch.Unix()+100), n(1), n(2), n(3)
 		tok.OverlapEnc, tok.OverlapMAC, tok.OverlapExpires, tok.OverlapLastUsed = []byte("enc"), []byte("mac"), n(testEpoch.Unix()+50), n(4)
-		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
+		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.TokenBySID(ctx, tok.SID)
@@ -374,18 +376,18 @@ func TestStoreLifecycleColumns(t *testing.T) {
 			got.OverlapExpires != tok.OverlapExpires || got.OverlapLastUsed != tok.OverlapLastUsed {
 			t.Fatalf("read back %+v", got)
 		}
-		list, total, err := s.Tokens(ctx, w.agency, TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+101, 0)}, Page{Number: 1, Size: 10})
+		list, total, err := s.Tokens(ctx, w.agency, service.TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+101, 0)}, service.Page{Number: 1, Size: 10})
 		if err != nil || total != 1 || list[0].SID != tok.SID {
 			t.Fatalf("ExpiresBefore: %d %v", total, err)
 		}
 		// The same page size: remembered totals are kept per filter value.
-		if _, total, _ := s.Tokens(ctx, w.agency, TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+100, 0)}, Page{Number: 1, Size: 10}); total != 0 {
+		if _, total, _ := s.Tokens(ctx, w.agency, service.TokenFilter{ExpiresBefore: time.Unix(testEpoch.Unix()+100, 0)}, service.Page{Number: 1, Size: 10}); total != 0 {
 			t.Fatalf("ExpiresBefore at ExpiresAt listed %d", total)
 		}
 		// A use of the previous secret reaches its own column, never the token's.
-		s.Touch(PreviousUse+tok.SID, testEpoch.Unix()+500)
+		s.Touch(service.PreviousUse+tok.SID, testEpoch.Unix()+500)
 		db, q := rawDB(s), `SELECT overlap_last_used, date_last_used FROM tokens WHERE sid = `
-		if _, ok := s.(*PostgresStore); ok {
+		if _, ok := s.(*store.PostgresStore); ok {
 			q += `$1`
 		} else {
 			q += `?`
@@ -415,7 +417,7 @@ func TestStoreLifecycleColumns(t *testing.T) {
 			want string
 		}{{testEpoch.Unix(), tok.SID}, {testEpoch.Unix() + 100, ""}, {0, ""}} {
 			var sid string
-			err := s.Update(ctx, w.agency, func(tx Tx) error {
+			err := s.Update(ctx, w.agency, func(tx service.Tx) error {
 				var err error
 				sid, err = tx.ManagerCandidate(ctx, w.agency, 1, others, c.at)
 				return err
@@ -428,11 +430,11 @@ func TestStoreLifecycleColumns(t *testing.T) {
 }
 
 // rawDB is a store's database handle, to read behind its back.
-func rawDB(s Store) *sql.DB {
+func rawDB(s service.Store) *sql.DB {
 	switch st := s.(type) {
-	case *SQLiteStore:
+	case *store.SQLiteStore:
 		return st.DB
-	case *PostgresStore:
+	case *store.PostgresStore:
 		return st.DB
 	}
 	return nil
@@ -441,7 +443,7 @@ func rawDB(s Store) *sql.DB {
 // TestStoreExpiryAtExpiresAt: on both stores, authentication refuses a token exactly
 // at its ExpiresAt, and the previous secret exactly at PreviousAuthTokenExpiresAt.
 func TestStoreExpiryAtExpiresAt(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, clock *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		svc := newService(s)
@@ -461,14 +463,14 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 		tok.OverlapEnc, tok.OverlapMAC = oldEnc, oldMAC
 		tok.OverlapExpires = sql.NullInt64{Int64: testEpoch.Unix() + 10, Valid: true}
 		tok.ExpiresAt = sql.NullInt64{Int64: testEpoch.Unix() + 20, Valid: true}
-		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
+		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
 			t.Fatal(err)
 		}
 		auth := func(secret string) (authResult, error) {
 			return svc.Authenticate(ctx, tok.SID, secret, grace{}, "")
 		}
 		code := func(err error) contract.ErrorCode {
-			var ae *APIError
+			var ae *service.APIError
 			if errors.As(err, &ae) {
 				return ae.Code
 			}
@@ -520,7 +522,7 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.Int64)
 			}
 			// A change runs at PostgreSQL's clock too.
-			err = s.Update(ctx, w.agency, func(tx Tx) error {
+			err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 				sc, ok := tx.(interface{ StoreNow() (int64, bool) })
 				if n, valid := sc.StoreNow(); !ok || !valid || n < tok.StoreNow.Int64 || n > tok.StoreNow.Int64+5 {
 					return fmt.Errorf("the transaction's clock %d %v, the row's %d", n, valid, tok.StoreNow.Int64)
@@ -536,15 +538,15 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 
 // slowApply is roster with before replaced by after: the whole account, as the
 // last-manager rule is defined on it.
-func slowApply(roster []Holder, before, after *Token) []Holder {
-	next := make([]Holder, 0, len(roster)+1)
+func slowApply(roster []holder, before, after *service.Token) []holder {
+	next := make([]holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
+		next = append(next, holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
 			Expires: after.ExpiresAt.Int64})
 	}
 	return next
@@ -552,7 +554,7 @@ func slowApply(roster []Holder, before, after *Token) []Holder {
 
 // slowHasManager is the rule's definition: some enabled token, not expired at now
 // (0: without an expiry), holding apitokens.write and every scope any token holds.
-func slowHasManager(roster []Holder, now int64) bool {
+func slowHasManager(roster []holder, now int64) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -584,10 +586,10 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	scopes := []string{scopeTokensWrite, "reports.read", "users.read"}
 	now := int64(1000)
-	randomToken := func(sid string) *Token {
-		t := &Token{SID: sid, State: StateEnabled}
+	randomToken := func(sid string) *service.Token {
+		t := &service.Token{SID: sid, State: service.StateEnabled}
 		if rng.IntN(4) == 0 {
-			t.State = StateDisabled
+			t.State = service.StateDisabled
 		}
 		for _, s := range scopes {
 			if rng.IntN(3) > 0 {
@@ -603,14 +605,14 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		return t
 	}
 	for trial := range 20000 {
-		var roster []Holder
-		var tokens []*Token
+		var roster []holder
+		var tokens []*service.Token
 		for i := range 1 + rng.IntN(4) {
 			tok := randomToken(fmt.Sprint("T", i))
 			tokens = append(tokens, tok)
 			roster = slowApply(roster, nil, tok)
 		}
-		var before, after *Token
+		var before, after *service.Token
 		switch rng.IntN(3) {
 		case 0: // a new token
 			after = randomToken("NEW")

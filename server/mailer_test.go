@@ -20,6 +20,8 @@ import (
 
 	"github.com/impactcom/impactctl/server/mail"
 	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // fakeSender records the messages the mailer sends and answers next (Sent when empty).
@@ -71,7 +73,7 @@ func newMailTestRate(t *testing.T, sender MessageSender, rate int) *mailTest {
 	t.Helper()
 	ts := newTestServer(t, withMail)
 	logs := &bytes.Buffer{}
-	ml, err := newMailer(ts.store, &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url, Rate: rate},
+	ml, err := newMailer(ts.st, &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url, Rate: rate},
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +183,7 @@ func TestMailBulkResetOneMessagePerRecipient(t *testing.T) {
 			}
 		}
 	}
-	if st := mt.states("team@example.com"); st[NotificationSent] != 100 || st[NotificationPending] != 0 {
+	if st := mt.states("team@example.com"); st[service.NotificationSent] != 100 || st[service.NotificationPending] != 0 {
 		t.Errorf("states %v", st)
 	}
 	// Sent once: nothing more to send.
@@ -221,7 +223,7 @@ func TestMailHourlyDigest(t *testing.T) {
 	if n := len(to(f.messages(), "busy@example.com")); n != RecipientHourlyLimit {
 		t.Fatalf("%d messages within the hour, want %d", n, RecipientHourlyLimit)
 	}
-	if st := mt.states("busy@example.com"); st[NotificationPending] != 5 {
+	if st := mt.states("busy@example.com"); st[service.NotificationPending] != 5 {
 		t.Fatalf("states %v, want 5 held", st)
 	}
 	// The hour ends: the five held updates leave as one digest.
@@ -236,7 +238,7 @@ func TestMailHourlyDigest(t *testing.T) {
 		!strings.Contains(digest, "Message-ID: <digest.") {
 		t.Fatalf("not a digest:\n%.800s", digest)
 	}
-	if st := mt.states("busy@example.com"); st[NotificationPending] != 0 || st[NotificationSent] != 25 {
+	if st := mt.states("busy@example.com"); st[service.NotificationPending] != 0 || st[service.NotificationSent] != 25 {
 		t.Fatalf("states %v", st)
 	}
 }
@@ -282,10 +284,10 @@ func TestMailRetryThenFailed(t *testing.T) {
 	// Recipients are claimed in order: flaky first (421), then gone (550).
 	f.next = append(f.next, mail.Result{Outcome: mail.Failed, Code: 550, Err: errors.New("550 no such user")})
 	mt.drain()
-	if st := mt.states("gone@example.com"); st[NotificationFailed] != 1 {
+	if st := mt.states("gone@example.com"); st[service.NotificationFailed] != 1 {
 		t.Fatalf("gone: %v", st)
 	}
-	if st := mt.states("flaky@example.com"); st[NotificationPending] != 1 {
+	if st := mt.states("flaky@example.com"); st[service.NotificationPending] != 1 {
 		t.Fatalf("flaky: %v", st)
 	}
 	mt.drain() // not due yet
@@ -306,7 +308,7 @@ func TestMailRetryThenFailed(t *testing.T) {
 		mt.drain()
 		mt.clock.Advance(time.Hour)
 	}
-	if st := mt.states("flaky@example.com"); st[NotificationFailed] != 1 || st[NotificationPending] != 0 {
+	if st := mt.states("flaky@example.com"); st[service.NotificationFailed] != 1 || st[service.NotificationPending] != 0 {
 		t.Fatalf("flaky after a day: %v", st)
 	}
 	var attempts int
@@ -325,12 +327,12 @@ func TestMailLeaseTakeover(t *testing.T) {
 	admin := mt.cred("admin")
 	mt.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+sid+"/Disable", admin, nil).want(t, http.StatusOK)
 	now := mt.clock.Now()
-	claimed, err := mt.store.(outbox.Store).ClaimNotifications(context.Background(), now.Unix(), now.Add(outbox.Lease).Unix(), 8)
+	claimed, err := mt.st.(outbox.Store).ClaimNotifications(context.Background(), now.Unix(), now.Add(outbox.Lease).Unix(), 8)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
 	// The first sender got as far as the SMTP server, then died.
-	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: unsubscribeSigner(mt.store.Env(), mt.url)}
+	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: unsubscribeSigner(mt.st.Env(), mt.url)}
 	first, _ := composer.Compose(mustUpdates(t, claimed)[0])
 	f.Send(context.Background(), first)
 	mt.drain()
@@ -345,7 +347,7 @@ func TestMailLeaseTakeover(t *testing.T) {
 	}
 }
 
-func mustUpdates(t *testing.T, rows []PendingNotification) []mail.Update {
+func mustUpdates(t *testing.T, rows []store.PendingNotification) []mail.Update {
 	t.Helper()
 	u, _, err := outbox.UpdatesOf(rows)
 	if err != nil {
@@ -423,7 +425,7 @@ func TestMailUnsubscribe(t *testing.T) {
 	if n := len(to(f.messages(), "keep@example.com")); n != 3 {
 		t.Fatalf("the other address got %d", n)
 	}
-	if st := mt.states("stop@example.com"); st[NotificationSuppressed] != 1 {
+	if st := mt.states("stop@example.com"); st[service.NotificationSuppressed] != 1 {
 		t.Fatalf("states %v", st)
 	}
 }
@@ -490,9 +492,9 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	ctx := context.Background()
 	key := t.TempDir() + "/key"
 	clock := &testClock{t: testEpoch}
-	var stores [2]*PostgresStore
+	var stores [2]*store.PostgresStore
 	for i := range stores {
-		s, err := OpenPostgresStore(ctx, dsn, key, StoreOptions{Rand: testRand(), Now: clock.Now})
+		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand(), Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -508,7 +510,7 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, url: srv.URL, store: stores[0], clock: clock, creds: creds, client: &http.Client{Transport: testTransport(t)}}
+	ts := &testServer{t: t, url: srv.URL, st: stores[0], clock: clock, creds: creds, client: &http.Client{Transport: testTransport(t)}}
 	var senders [2]*fakeSender
 	var mailers [2]*outbox.Sender
 	for i := range mailers {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/impactcom/impactctl/server/mail"
 	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // Mailing turns on updates by mail (serve --smtp): the notifications events write
@@ -25,7 +27,7 @@ const (
 )
 
 // newMailer is the mail sender over st's outbox.
-func newMailer(st Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
+func newMailer(st service.Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
 	ob, ok := st.(mailOutbox)
 	if !ok {
 		return nil, fmt.Errorf("mail: this store keeps no outbox")
@@ -34,7 +36,7 @@ func newMailer(st Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
 }
 
 // unsubscribeSigner signs the unsubscribe links with a key derived from the server's.
-func unsubscribeSigner(env *Env, publicURL string) *mail.Signer {
+func unsubscribeSigner(env *service.Env, publicURL string) *mail.Signer {
 	return mail.NewSigner(publicURL, env.Keys.UnsubscribeKey)
 }
 
@@ -50,6 +52,6 @@ type mailOutbox interface {
 }
 
 var (
-	_ mailOutbox = (*SQLiteStore)(nil)
-	_ mailOutbox = (*PostgresStore)(nil)
+	_ mailOutbox = (*store.SQLiteStore)(nil)
+	_ mailOutbox = (*store.PostgresStore)(nil)
 )

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // The last-manager rule as it was before the store counted scope holders: read every
@@ -21,7 +23,7 @@ import (
 
 // oracleRefuses is that rule's decision on one change (nil before: a create; nil
 // after: a delete).
-func oracleRefuses(roster []Holder, before, after *Token) bool {
+func oracleRefuses(roster []holder, before, after *service.Token) bool {
 	if !touchesManager(before, after) {
 		return false
 	}
@@ -29,22 +31,22 @@ func oracleRefuses(roster []Holder, before, after *Token) bool {
 }
 
 // oracleApply answers roster with before replaced by after.
-func oracleApply(roster []Holder, before, after *Token) []Holder {
-	next := make([]Holder, 0, len(roster)+1)
+func oracleApply(roster []holder, before, after *service.Token) []holder {
+	next := make([]holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes)})
+		next = append(next, holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes)})
 	}
 	return next
 }
 
 // oracleHasManager reports whether some enabled token in roster holds apitokens.write
 // and every scope any token holds.
-func oracleHasManager(roster []Holder) bool {
+func oracleHasManager(roster []holder) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -69,7 +71,7 @@ func oracleHasManager(roster []Holder) bool {
 }
 
 // roster reads every token of account id (SID, state, scopes) from the database.
-func (ts *testServer) roster(id int64) []Holder {
+func (ts *testServer) roster(id int64) []holder {
 	ts.t.Helper()
 	db, q := ts.db(`SELECT sid, state, scopes FROM tokens WHERE account_id = ? ORDER BY sid`)
 	rows, err := db.Query(q, id)
@@ -77,17 +79,17 @@ func (ts *testServer) roster(id int64) []Holder {
 		ts.t.Fatal(err)
 	}
 	defer rows.Close()
-	out := []Holder{}
+	out := []holder{}
 	for rows.Next() {
-		var h Holder
+		var h holder
 		var state, scopes string
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		if h.Scopes, err = DecodeList(scopes); err != nil {
+		if h.Scopes, err = store.DecodeList(scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		h.Enabled = state == StateEnabled
+		h.Enabled = state == service.StateEnabled
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
@@ -116,7 +118,7 @@ func (ts *testServer) checkScopeHolders() {
 		if err := rows.Scan(&id, &scopes); err != nil {
 			ts.t.Fatal(err)
 		}
-		list, err := DecodeList(scopes)
+		list, err := store.DecodeList(scopes)
 		if err != nil {
 			ts.t.Fatal(err)
 		}
@@ -160,15 +162,15 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	agency, err := ts.store.TokenBySID(context.Background(), admin.AccountSid)
+	agency, err := ts.st.TokenBySID(context.Background(), admin.AccountSid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A brand of the demo agency without tokens: its first manager comes from the runs.
 	var brandID int64
-	err = ts.store.Update(context.Background(), 0, func(tx Tx) error {
+	err = ts.st.Update(context.Background(), 0, func(tx service.Tx) error {
 		var err error
-		brandID, err = tx.InsertAccount(context.Background(), &Account{Kind: KindBrand, PublicID: "7700001",
+		brandID, err = tx.InsertAccount(context.Background(), &service.Account{Kind: service.KindBrand, PublicID: "7700001",
 			Name: "Oracle Brand", State: "ACTIVE", Currency: "USD", Timezone: "UTC", Created: testEpoch.Unix(),
 			ParentID: sql.NullInt64{Int64: agency.AccountID, Valid: true}})
 		return err
@@ -188,12 +190,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		}
 		return out
 	}
-	tokenOf := func(h Holder) *Token {
-		st := StateDisabled
+	tokenOf := func(h holder) *service.Token {
+		st := service.StateDisabled
 		if h.Enabled {
-			st = StateEnabled
+			st = service.StateEnabled
 		}
-		return &Token{SID: h.SID, State: st, Scopes: slices.Clone(h.Scopes)}
+		return &service.Token{SID: h.SID, State: st, Scopes: slices.Clone(h.Scopes)}
 	}
 	// refused reads one change's answer: true for 409 last_admin, false for success.
 	refused := func(r *response, what string) bool {
@@ -214,12 +216,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		roster := ts.roster(brandID)
 		var want, got bool
 		var what string
-		pick := func() Holder { return roster[rng.IntN(len(roster))] }
+		pick := func() holder { return roster[rng.IntN(len(roster))] }
 		op := rng.IntN(10)
 		if len(roster) == 0 || op == 0 || len(roster) < 3 && op < 4 {
 			sc := subset()
 			what = fmt.Sprintf("create %v", sc)
-			want = oracleRefuses(roster, nil, &Token{SID: "new", State: StateEnabled, Scopes: sc})
+			want = oracleRefuses(roster, nil, &service.Token{SID: "new", State: service.StateEnabled, Scopes: sc})
 			got = refused(ts.req("POST", base, admin, map[string]any{"Name": fmt.Sprintf("Oracle %d", step), "Scopes": sc}), what)
 		} else {
 			h := pick()
@@ -243,12 +245,12 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 					got = refused(ts.req("PUT", path+"/Scopes", admin, map[string]any{"Scopes": sc}), what)
 				}
 			case 4:
-				after.State = StateDisabled
+				after.State = service.StateDisabled
 				what = "disable " + h.SID
 				want = h.Enabled && oracleRefuses(roster, before, after)
 				got = refused(ts.req("POST", path+"/Disable", admin, nil), what)
 			case 5:
-				after.State = StateEnabled
+				after.State = service.StateEnabled
 				what = "enable " + h.SID
 				want = !h.Enabled && oracleRefuses(roster, before, after)
 				got = refused(ts.req("POST", path+"/Enable", admin, nil), what)
@@ -270,9 +272,9 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 					changes := true
 					switch action {
 					case "Disable":
-						a.State, changes = StateDisabled, h.Enabled
+						a.State, changes = service.StateDisabled, h.Enabled
 					case "Enable":
-						a.State, changes = StateEnabled, !h.Enabled
+						a.State, changes = service.StateEnabled, !h.Enabled
 					case "Delete":
 						a = nil
 					}
@@ -343,7 +345,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 	ctx := context.Background()
 	type kind struct {
 		name string
-		open func() Store
+		open func() service.Store
 		raw  func() *sql.DB
 		undo string
 	}
@@ -351,15 +353,15 @@ func TestScopeHoldersMigration(t *testing.T) {
 	path := filepath.Join(dir, "old.db")
 	kinds := []kind{{
 		name: "sqlite",
-		open: func() Store {
-			s, err := OpenStore(ctx, path, "", StoreOptions{})
+		open: func() service.Store {
+			s, err := store.OpenStore(ctx, path, "", store.StoreOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s
 		},
 		raw: func() *sql.DB {
-			db, err := sql.Open("sqlite", SQLiteDSN(path, "immediate", false))
+			db, err := sql.Open("sqlite", store.SQLiteDSN(path, "immediate", false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,28 +369,28 @@ func TestScopeHoldersMigration(t *testing.T) {
 		},
 		undo: laterUndo + fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
 			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
-			PRAGMA user_version = %d`, migrationBefore(t, SQLiteMigrations, "CREATE TABLE scope_holders")),
+			PRAGMA user_version = %d`, migrationBefore(t, store.SQLiteMigrations, "CREATE TABLE scope_holders")),
 	}}
 	if os.Getenv(postgresDSNEnv) != "" {
 		pgDSN, key := testPostgres(t), filepath.Join(dir, "pg.key")
 		kinds = append(kinds, kind{
 			name: "postgres",
-			open: func() Store {
-				s, err := OpenPostgresStore(ctx, pgDSN, key, StoreOptions{})
+			open: func() service.Store {
+				s, err := store.OpenPostgresStore(ctx, pgDSN, key, store.StoreOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				return s
 			},
 			raw: func() *sql.DB {
-				db, err := OpenPostgres(ctx, pgDSN)
+				db, err := store.OpenPostgres(ctx, pgDSN)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return db
 			},
 			undo: laterUndo + fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
-				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, PostgresMigrations, "CREATE TABLE scope_holders")),
+				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, store.PostgresMigrations, "CREATE TABLE scope_holders")),
 		})
 	}
 	for _, k := range kinds {
@@ -409,7 +411,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			db.Close()
 			st = k.open()
 			defer st.Close()
-			ts := &testServer{t: t, store: st}
+			ts := &testServer{t: t, st: st}
 			ts.checkScopeHolders()
 			if held := ts.holderRows(); held < 10 {
 				t.Fatalf("%d scope_holders rows after the migration", held)
@@ -419,7 +421,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = st.Update(ctx, admin.AccountID, func(tx Tx) error {
+			err = st.Update(ctx, admin.AccountID, func(tx service.Tx) error {
 				tok := newSuiteToken(t, st.Env(), admin.AccountID, admin.Kind, "new", testEpoch.Unix(), "reports.read", "users.read")
 				return tx.InsertToken(ctx, tok)
 			})
@@ -442,7 +444,7 @@ func (ts *testServer) holderRows() int {
 }
 
 // mustRole is the SID of a demo role.
-func mustRole(t *testing.T, st Store, role string) string {
+func mustRole(t *testing.T, st service.Store, role string) string {
 	t.Helper()
 	roles, err := st.DemoRoles(context.Background())
 	if err != nil || roles[role] == "" {

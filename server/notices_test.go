@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // eventTypes lists a token's events as the API shows them, newest first.
-func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []EventBody) {
+func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []service.EventBody) {
 	ts.t.Helper()
 	var l eventList
 	ts.get(c, "/ApiTokens/"+sid+"/Events").want(ts.t, http.StatusOK).decode(ts.t, &l)
@@ -28,7 +30,7 @@ func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []EventBod
 }
 
 // notices runs one look of the lifecycle job and checks how many events it wrote.
-func notices(t *testing.T, s *service, want int) {
+func notices(t *testing.T, s *tokenService, want int) {
 	t.Helper()
 	n, err := s.writeNotices(context.Background())
 	if err != nil || n != want {
@@ -44,7 +46,7 @@ func TestExpiryNotices(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, withMail)
 	admin := ts.cred("admin")
-	svc := newService(ts.store)
+	svc := newService(ts.st)
 	svc.mail = true
 	notices(t, svc, 0) // the demo's tokens never expire
 	exp := testEpoch.Add(13 * 24 * time.Hour)
@@ -70,7 +72,7 @@ func TestExpiryNotices(t *testing.T) {
 		if e.ExpiresAt == nil || *e.ExpiresAt != wire(exp) {
 			t.Fatalf("%s: ExpiresAt %v, want %s", e.Type, e.ExpiresAt, wire(exp))
 		}
-		if len(e.Notifications) != 1 || e.Notifications[0].Email != "dev@example.com" || e.Notifications[0].State != NotificationPending {
+		if len(e.Notifications) != 1 || e.Notifications[0].Email != "dev@example.com" || e.Notifications[0].State != service.NotificationPending {
 			t.Fatalf("%s told %+v", e.Type, e.Notifications)
 		}
 	}
@@ -98,7 +100,7 @@ func TestExpiryNoticeFoundLate(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := newService(ts.store)
+	svc := newService(ts.st)
 	w := ts.newWorker(admin, map[string]any{"ExpiresAt": wire(testEpoch.Add(time.Hour))})
 	ts.clock.Advance(2 * time.Hour)
 	notices(t, svc, 1)
@@ -116,7 +118,7 @@ func TestOverlapRunsOut(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := newService(ts.store)
+	svc := newService(ts.st)
 	w := ts.newWorker(admin, map[string]any{"DeveloperEmails": []string{"ops@example.com"}})
 	var reset lifeJSON
 	ts.req("POST", tokenPath(admin, w.AccountSid)+"/Reset", admin, map[string]any{"PreviousValidFor": 60}).
@@ -135,7 +137,7 @@ func TestOverlapRunsOut(t *testing.T) {
 	b, _ := json.Marshal(evs[0])
 	if !strings.Contains(string(b), `"PreviousAuthTokenExpiresAt":"`+wire(testEpoch.Add(time.Minute))+`"`) ||
 		evs[0].Actor != nil || len(evs[0].Notifications) != 1 || evs[0].Notifications[0].Email != "ops@example.com" ||
-		evs[0].Notifications[0].State != NotificationOff {
+		evs[0].Notifications[0].State != service.NotificationOff {
 		t.Fatalf("the overlap_ended event: %s", b)
 	}
 	ts.get(w, "/ApiTokens/Current").want(t, http.StatusUnauthorized)
@@ -155,11 +157,11 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			clock := &testClock{t: testEpoch}
-			var open func() Store
+			var open func() service.Store
 			if kind == "postgres" {
 				dsn, key := testPostgres(t), filepath.Join(t.TempDir(), "key")
-				open = func() Store {
-					s, err := OpenPostgresStore(ctx, dsn, key, StoreOptions{Rand: testRand(), Now: clock.Now})
+				open = func() service.Store {
+					s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand(), Now: clock.Now})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -167,8 +169,8 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 				}
 			} else {
 				path := filepath.Join(t.TempDir(), "replicas.db")
-				open = func() Store {
-					s, err := OpenStore(ctx, path, "", StoreOptions{Rand: testRand(), Now: clock.Now})
+				open = func() service.Store {
+					s, err := store.OpenStore(ctx, path, "", store.StoreOptions{Rand: testRand(), Now: clock.Now})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -202,7 +204,7 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			svcs := []*service{newService(a), newService(b)}
+			svcs := []*tokenService{newService(a), newService(b)}
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			total := 0
@@ -237,15 +239,15 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 				got[sid+" "+typ] = n
 			}
 			for i, tok := range w.tokens {
-				typ := EvExpiryWarning
+				typ := service.EvExpiryWarning
 				if i%2 == 1 {
-					typ = EvExpired
+					typ = service.EvExpired
 				}
 				if got[tok.SID+" "+typ] != 1 {
 					t.Errorf("%s: %d %s events, want 1", tok.SID, got[tok.SID+" "+typ], typ)
 				}
 			}
-			if got[w.tokens[0].SID+" "+EvOverlapEnded] != 1 {
+			if got[w.tokens[0].SID+" "+service.EvOverlapEnded] != 1 {
 				t.Errorf("overlap_ended events: %v", got)
 			}
 			if n, err := svcs[1].writeNotices(ctx); n != 0 || err != nil {
@@ -307,19 +309,19 @@ func TestStartWritesNotices(t *testing.T) {
 // from the event as the outbox holds it.
 func TestNoticeMailSaysWhen(t *testing.T) {
 	exp, ran := testEpoch.Unix(), testEpoch.Add(-time.Hour).Unix()
-	for _, e := range []Event{{Type: EvExpiryWarning, Extra: EventExtra{ExpiresAt: &exp}},
-		{Type: EvExpired, Extra: EventExtra{ExpiresAt: &exp}},
-		{Type: EvOverlapEnded, Extra: EventExtra{PreviousAuthTokenExpiresAt: &ran}}} {
-		raw, err := json.Marshal(EventBodyOf(&e))
+	for _, e := range []service.Event{{Type: service.EvExpiryWarning, Extra: service.EventExtra{ExpiresAt: &exp}},
+		{Type: service.EvExpired, Extra: service.EventExtra{ExpiresAt: &exp}},
+		{Type: service.EvOverlapEnded, Extra: service.EventExtra{PreviousAuthTokenExpiresAt: &ran}}} {
+		raw, err := json.Marshal(service.EventBodyOf(&e))
 		if err != nil {
 			t.Fatal(err)
 		}
-		updates, _, err := outbox.UpdatesOf([]PendingNotification{{Event: raw, Email: "dev@example.com"}})
+		updates, _, err := outbox.UpdatesOf([]store.PendingNotification{{Event: raw, Email: "dev@example.com"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		u := updates[0].Tokens[0]
-		if e.Type == EvOverlapEnded {
+		if e.Type == service.EvOverlapEnded {
 			if u.PreviousExpires.Unix() != ran {
 				t.Errorf("%s: %s", e.Type, raw)
 			}
@@ -336,7 +338,7 @@ func TestNoticesSkipBusyAccount(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := &testClock{t: testEpoch}
-	s, err := OpenPostgresStore(ctx, testPostgres(t), filepath.Join(t.TempDir(), "key"), StoreOptions{Rand: testRand(), Now: clock.Now})
+	s, err := store.OpenPostgresStore(ctx, testPostgres(t), filepath.Join(t.TempDir(), "key"), store.StoreOptions{Rand: testRand(), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // TestOneShotStart runs what impactctl --local does over one database: a start that
@@ -96,7 +97,7 @@ func TestOneShotStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	call(again, http.MethodGet, "/ApiTokens")
-	if again.store.(*SQLiteStore).Wrote() {
+	if again.st.(*store.SQLiteStore).Wrote() {
 		t.Fatal("a one-shot start that only read prepared the writer")
 	}
 	if err := again.Shutdown(ctx); err != nil {
@@ -127,30 +128,6 @@ func TestOneShotStart(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM tokens WHERE sid = ? AND state = 'ENABLED'`, victim); n != 1 {
 		t.Fatal("the enable is not on disk")
-	}
-}
-
-// TestLazyStmtRetries: a reader statement that could not be prepared (here, its
-// request gone) is prepared again by the next call.
-func TestLazyStmtRetries(t *testing.T) {
-	s, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "lazy.db"), "", StoreOptions{OneShot: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	gone, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := s.rs.account.QueryContext(gone, 1); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled: %v", err)
-	}
-	if s.rs.account.st.Load() != nil {
-		t.Fatal("prepared with a cancelled context")
-	}
-	if _, err := s.Account(context.Background(), 1); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("after: %v", err)
-	}
-	if s.rs.account.st.Load() == nil {
-		t.Fatal("not prepared by the next call")
 	}
 }
 

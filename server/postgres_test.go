@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // postgresDSNEnv names the environment variable holding a PostgreSQL URL for tests:
@@ -30,7 +32,7 @@ func testPostgres(t testing.TB) string {
 			"or run `source .ci/postgres.sh` (starts a throwaway server) before go test")
 	}
 	ctx := context.Background()
-	db, err := OpenPostgres(ctx, admin)
+	db, err := store.OpenPostgres(ctx, admin)
 	if err != nil {
 		t.Fatalf("%s: %v", postgresDSNEnv, err)
 	}
@@ -42,7 +44,7 @@ func testPostgres(t testing.TB) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		db, err := OpenPostgres(context.Background(), admin)
+		db, err := store.OpenPostgres(context.Background(), admin)
 		if err != nil {
 			t.Errorf("drop test database: %v", err)
 			return
@@ -68,10 +70,10 @@ func TestRedactDSN(t *testing.T) {
 		{"postgres://db/tokens", "postgres://db/tokens"},
 		{"postgres://u:s3cret@db:bad port/x", "postgres://(unparseable)"},
 	} {
-		if got := RedactDSN(tc.in); got != tc.want {
+		if got := store.RedactDSN(tc.in); got != tc.want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-		if strings.Contains(RedactDSN(tc.in), "s3cret") {
+		if strings.Contains(store.RedactDSN(tc.in), "s3cret") {
 			t.Errorf("RedactDSN(%q) keeps the password", tc.in)
 		}
 	}
@@ -83,7 +85,7 @@ func TestIsPostgresDSN(t *testing.T) {
 		"postgres://db/x": true, "postgresql://db/x": true, "POSTGRES://db/x": true,
 		"tokens.db": false, "./postgres://x": false, "": false,
 	} {
-		if got := IsPostgresDSN(in); got != want {
+		if got := store.IsPostgresDSN(in); got != want {
 			t.Errorf("IsPostgresDSN(%q) = %v", in, got)
 		}
 	}
@@ -96,14 +98,14 @@ func TestPostgresConnectErrorHidesPassword(t *testing.T) {
 	dsn := testPostgres(t)
 	u, _ := url.Parse(dsn)
 	u.User = url.UserPassword(u.User.Username(), "wrong-Pa55word")
-	_, err := OpenPostgres(context.Background(), u.String())
+	_, err := store.OpenPostgres(context.Background(), u.String())
 	if err == nil {
 		t.Fatal("a wrong password connected")
 	}
 	if strings.Contains(err.Error(), "wrong-Pa55word") {
 		t.Fatalf("the error shows the password: %v", err)
 	}
-	_, err = OpenPostgres(context.Background(), "postgres://u:wrong-Pa55word@db:notaport/x")
+	_, err = store.OpenPostgres(context.Background(), "postgres://u:wrong-Pa55word@db:notaport/x")
 	if err == nil || strings.Contains(err.Error(), "wrong-Pa55word") {
 		t.Fatalf("a malformed URL: %v", err)
 	}
@@ -125,13 +127,13 @@ func TestPostgresMigrationsUnderLock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := OpenPostgres(ctx, dsn)
+			db, err := store.OpenPostgres(ctx, dsn)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			defer db.Close()
-			errs[i] = PostgresMigrate(ctx, db, "key-A", func(ctx context.Context) error {
+			errs[i] = store.PostgresMigrate(ctx, db, "key-A", func(ctx context.Context) error {
 				// Under the lock: seeding sees what earlier replicas seeded.
 				var n int
 				if err := db.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'seeded'`).Scan(&n); err != nil {
@@ -158,23 +160,23 @@ func TestPostgresMigrationsUnderLock(t *testing.T) {
 	if seeds != 1 {
 		t.Fatalf("seeded %d times, want once", seeds)
 	}
-	db, err := OpenPostgres(ctx, dsn)
+	db, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var version int
-	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(PostgresMigrations) {
-		t.Fatalf("schema version %d (%v), want %d", version, err, len(PostgresMigrations))
+	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(store.PostgresMigrations) {
+		t.Fatalf("schema version %d (%v), want %d", version, err, len(store.PostgresMigrations))
 	}
-	err = PostgresMigrate(ctx, db, "key-B", nil)
+	err = store.PostgresMigrate(ctx, db, "key-B", nil)
 	if err == nil || !strings.Contains(err.Error(), "key file does not match") {
 		t.Fatalf("another key: %v", err)
 	}
 	if _, err := db.ExecContext(ctx, `UPDATE impactctl_schema SET version = 999`); err != nil {
 		t.Fatal(err)
 	}
-	if err := PostgresMigrate(ctx, db, "key-A", nil); err == nil || !strings.Contains(err.Error(), "newer than this server") {
+	if err := store.PostgresMigrate(ctx, db, "key-A", nil); err == nil || !strings.Contains(err.Error(), "newer than this server") {
 		t.Fatalf("a newer schema: %v", err)
 	}
 }
@@ -188,14 +190,14 @@ func TestPostgresRateWindowsShared(t *testing.T) {
 	clock := &testClock{t: testEpoch}
 	var pools [2]*sql.DB
 	for i := range pools {
-		db, err := OpenPostgres(ctx, dsn)
+		db, err := store.OpenPostgres(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
 		pools[i] = db
 	}
-	if err := PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
+	if err := store.PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	rate := Rate{N: 50, Per: time.Hour}
@@ -261,9 +263,9 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 	dsn := testPostgres(t)
 	ctx := context.Background()
 	key := filepath.Join(t.TempDir(), "key")
-	var stores [2]*PostgresStore
+	var stores [2]*store.PostgresStore
 	for i := range stores {
-		s, err := OpenPostgresStore(ctx, dsn, key, StoreOptions{Rand: testRand()})
+		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,8 +286,8 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := func(s *PostgresStore, n int) ([]Token, int) {
-		toks, total, err := s.Tokens(ctx, admin.AccountID, TokenFilter{}, Page{Number: n, Size: 4})
+	list := func(s *store.PostgresStore, n int) ([]service.Token, int) {
+		toks, total, err := s.Tokens(ctx, admin.AccountID, service.TokenFilter{}, service.Page{Number: n, Size: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +296,7 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 	first, total := list(stores[0], 1)
 	list(stores[0], 2)
 	list(stores[0], 3)
-	if err := stores[1].Update(ctx, admin.AccountID, func(tx Tx) error { return tx.DeleteToken(ctx, first[0].SID) }); err != nil {
+	if err := stores[1].Update(ctx, admin.AccountID, func(tx service.Tx) error { return tx.DeleteToken(ctx, first[0].SID) }); err != nil {
 		t.Fatal(err)
 	}
 	page2, total2 := list(stores[0], 2)
@@ -311,7 +313,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 	t.Parallel()
 	dsn := testPostgres(t)
 	ctx := context.Background()
-	db, err := OpenPostgres(ctx, dsn)
+	db, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +322,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := 0
-	err = PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
+	err = store.PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
 		attempts++
 		if _, err := tx.ExecContext(ctx, `INSERT INTO runs VALUES ($1)`, attempts); err != nil {
 			return err
@@ -351,7 +353,7 @@ func TestPostgresRetriesSerializationFailures(t *testing.T) {
 	}
 
 	attempts = 0
-	err = PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
+	err = store.PostgresInTx(ctx, db, nil, func(tx *sql.Tx) error {
 		attempts++
 		_, err := tx.ExecContext(ctx, `DO $$ BEGIN RAISE EXCEPTION 'unique' USING ERRCODE = '23505'; END $$`)
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // leasePools opens n connection pools on one fresh PostgreSQL database: n replicas.
@@ -17,14 +18,14 @@ func leasePools(t *testing.T, n int) []*sql.DB {
 	ctx := context.Background()
 	pools := make([]*sql.DB, n)
 	for i := range pools {
-		db, err := OpenPostgres(ctx, dsn)
+		db, err := store.OpenPostgres(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
 		pools[i] = db
 	}
-	if err := PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
+	if err := store.PostgresMigrate(ctx, pools[0], "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	return pools

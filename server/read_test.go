@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 func TestCurrent(t *testing.T) {
@@ -131,7 +133,7 @@ func TestRootsAndIsolation(t *testing.T) {
 	ts.req("GET", "/Agencies/"+lister.AccountSid+"/Advertisers/1048291/ApiTokens", Credential{AccountSid: lister.AccountSid, AuthToken: lister.AuthToken}, nil).
 		wantError(t, http.StatusForbidden, "apitokens.read")
 	// Users and company information of the brand.
-	var users struct{ Users []UserBody }
+	var users struct{ Users []service.UserBody }
 	ts.req("GET", pass+"/Users", admin, nil).want(t, http.StatusOK).decode(t, &users)
 	if len(users.Users) != 2 || users.Users[0].Id != "U200" {
 		t.Fatalf("brand users: %+v", users)
@@ -166,10 +168,10 @@ func TestAccountEndpoints(t *testing.T) {
 
 	var users struct {
 		Total string `json:"@total"`
-		Users []UserBody
+		Users []service.UserBody
 	}
 	ts.get(admin, "/Users").want(t, http.StatusOK).decode(t, &users)
-	if users.Total != "5" || users.Users[0] != (UserBody{"U100", "Ada Byron", "ada@demo-agency.example"}) {
+	if users.Total != "5" || users.Users[0] != (service.UserBody{Id: "U100", Name: "Ada Byron", Email: "ada@demo-agency.example"}) {
 		t.Fatalf("users: %+v", users)
 	}
 
@@ -402,7 +404,7 @@ func TestRouteErrors(t *testing.T) {
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, big, offContract...).wantError(t, http.StatusRequestEntityTooLarge)
 	// Without a Content-Length the limit holds while reading. (In process: the
 	// contract transport would buffer the body and give it a length.)
-	h := New(ts.store, Options{})
+	h := New(ts.st, Options{})
 	for _, key := range []string{"", "big"} {
 		req := httptest.NewRequest("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", unsized{strings.NewReader(big)})
 		req.ContentLength = -1
@@ -626,7 +628,7 @@ func TestStartReadyFileAndRestart(t *testing.T) {
 		t.Fatal("admin credentials changed across a restart")
 	}
 	var n int
-	inst2.store.(*SQLiteStore).DB.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
+	inst2.st.(*store.SQLiteStore).DB.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n)
 	if n != 6 {
 		t.Fatalf("%d accounts after restart", n)
 	}
@@ -635,7 +637,7 @@ func TestStartReadyFileAndRestart(t *testing.T) {
 	}
 
 	// Another key file cannot open the database.
-	if _, err := OpenStore(ctx, cfg.DB, filepath.Join(dir, "other.key"), StoreOptions{}); err == nil {
+	if _, err := store.OpenStore(ctx, cfg.DB, filepath.Join(dir, "other.key"), store.StoreOptions{}); err == nil {
 		t.Fatal("a wrong key file was accepted")
 	}
 }

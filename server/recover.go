@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // ErrNoAccount is Recover's answer for an account that does not exist.
@@ -26,18 +27,18 @@ const recoveredName = "Recovered admin"
 // account's numeric Id (as CompanyInformation shows it) or the SID of any of its
 // tokens; ErrNoAccount when neither finds one. It works on the store directly, with
 // no caller: whoever can open the database (and its key) is trusted.
-func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
-	var acct *Account
+func Recover(ctx context.Context, st service.Store, ref string) (*Recovered, error) {
+	var acct *service.Account
 	var err error
 	if contract.ValidSID(ref) {
-		var t *Token
+		var t *service.Token
 		if t, err = st.TokenBySID(ctx, ref); err == nil {
 			acct, err = st.Account(ctx, t.AccountID)
 		}
 	} else {
 		acct, err = st.AccountByPublicID(ctx, ref)
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, service.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %q is neither an account Id nor the SID of a token", ErrNoAccount, ref)
 	}
 	if err != nil {
@@ -46,12 +47,12 @@ func Recover(ctx context.Context, st Store, ref string) (*Recovered, error) {
 	s := newService(st)
 	scopes := allScopes(acct.Kind)
 	var secret string
-	var t *Token
-	err = st.Update(ctx, acct.ID, func(tx Tx) error {
-		t = &Token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
+	var t *service.Token
+	err = st.Update(ctx, acct.ID, func(tx service.Tx) error {
+		t = &service.Token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
 			Emails: []string{}, Scopes: append([]string{}, scopes...)}
-		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: AdminRecoverActor}, now: s.env.Clock().Unix()}
-		out, err := x.insertRecorded(ctx, t, EvRecovered, EventExtra{})
+		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: service.AdminRecoverActor}, now: s.env.Clock().Unix()}
+		out, err := x.insertRecorded(ctx, t, service.EvRecovered, service.EventExtra{})
 		secret = out.Secret
 		return err
 	})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // maxBody is the largest request body accepted; more is 413.
@@ -47,14 +48,14 @@ type handler struct {
 
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
-func New(store Store, opts Options) http.Handler {
-	svc := newService(store)
+func New(st service.Store, opts Options) http.Handler {
+	svc := newService(st)
 	svc.mail = opts.Mail
 	h := &handler{
 		svc:      svc,
 		log:      opts.Logger,
-		rate:     newCounter(store, ratelimit.ScopeTokenBudget, opts.RateLimit),
-		authFail: newCounter(store, ratelimit.ScopeAuthFailures, opts.AuthFailLimit),
+		rate:     newCounter(st, ratelimit.ScopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(st, ratelimit.ScopeAuthFailures, opts.AuthFailLimit),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
@@ -63,7 +64,7 @@ func New(store Store, opts Options) http.Handler {
 	}
 	h.routes()
 	if opts.Mail {
-		h.unsubscribeRoutes(store)
+		h.unsubscribeRoutes(st)
 	}
 	return h
 }
@@ -121,7 +122,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			h.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
 			if sw.status == 0 {
-				writeError(sw, InternalError())
+				writeError(sw, service.InternalError())
 			}
 		}
 		h.log.Info("request",
@@ -138,11 +139,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b, blocked, err := h.authFail.Exhausted(r.Context(), info.clientKey)
 		if err != nil {
 			h.log.Error("read failed authentications", "error", err)
-			writeError(sw, InternalError())
+			writeError(sw, service.InternalError())
 			return
 		}
 		if blocked {
-			writeError(sw, AuthFailLimited(ratelimit.Seconds(b.Reset)))
+			writeError(sw, service.AuthFailLimited(ratelimit.Seconds(b.Reset)))
 			return
 		}
 	}
@@ -156,9 +157,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(c, r)
 		switch c.status {
 		case http.StatusMethodNotAllowed:
-			writeError(sw, MethodNotAllowed(r.Method, c.header.Get("Allow")))
+			writeError(sw, service.MethodNotAllowed(r.Method, c.header.Get("Allow")))
 		case http.StatusNotFound, 0:
-			writeError(sw, NotFound())
+			writeError(sw, service.NotFound())
 		default:
 			for k, v := range c.header {
 				sw.Header()[k] = v

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"database/sql"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // The server is three layers with arrows one way: handlers (HTTP: decode, call,
@@ -22,43 +24,43 @@ type TokenService interface {
 	// read of that token to use (see Token).
 	Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error)
 	// Account and ManagedBrand resolve the account a path addresses.
-	Account(ctx context.Context, id int64) (*Account, error)
-	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error)
-	Brands(ctx context.Context, c *call, p Page) ([]Account, int, error)
-	Users(ctx context.Context, c *call, p Page) ([]User, int, error)
+	Account(ctx context.Context, id int64) (*service.Account, error)
+	ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*service.Account, error)
+	Brands(ctx context.Context, c *call, p service.Page) ([]service.Account, int, error)
+	Users(ctx context.Context, c *call, p service.Page) ([]service.User, int, error)
 
 	// Token reads one token of the addressed account (404 when not there), or takes
 	// it from c.target when authentication read it.
-	Token(ctx context.Context, c *call, sid string) (*Token, error)
+	Token(ctx context.Context, c *call, sid string) (*service.Token, error)
 	// Secret reveals a token's secret, refused when it holds a scope the caller lacks.
 	Secret(ctx context.Context, c *call, sid string) (string, error)
 	// Tokens lists one page and the total, read consistently.
-	Tokens(ctx context.Context, c *call, f TokenFilter, p Page) ([]Token, int, error)
+	Tokens(ctx context.Context, c *call, f service.TokenFilter, p service.Page) ([]service.Token, int, error)
 
 	// Events lists the addressed account's events, or token sid's ("" all).
-	Events(ctx context.Context, c *call, sid string, f EventFilter) ([]Event, error)
+	Events(ctx context.Context, c *call, sid string, f service.EventFilter) ([]service.Event, error)
 
 	// Replay answers the stored reply to a keyed POST (nil when there is none).
-	Replay(ctx context.Context, c *call) (*Answer, error)
+	Replay(ctx context.Context, c *call) (*service.Answer, error)
 
-	Create(ctx context.Context, w write, spec *tokenSpec) (*Answer, error)
-	Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*Answer, error)
-	Update(ctx context.Context, w write, sid string, p tokenPatch) (*Answer, error)
-	SetScopes(ctx context.Context, w write, sid string, scopes []string) (*Answer, error)
-	SetEmails(ctx context.Context, w write, sid string, emails []string) (*Answer, error)
-	SetState(ctx context.Context, w write, sid string, state string) (*Answer, error)
-	Reset(ctx context.Context, w write, sid string, o resetOptions) (*Answer, error)
+	Create(ctx context.Context, w write, spec *tokenSpec) (*service.Answer, error)
+	Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*service.Answer, error)
+	Update(ctx context.Context, w write, sid string, p tokenPatch) (*service.Answer, error)
+	SetScopes(ctx context.Context, w write, sid string, scopes []string) (*service.Answer, error)
+	SetEmails(ctx context.Context, w write, sid string, emails []string) (*service.Answer, error)
+	SetState(ctx context.Context, w write, sid string, state string) (*service.Answer, error)
+	Reset(ctx context.Context, w write, sid string, o resetOptions) (*service.Answer, error)
 	// EndOverlap forgets a token's previous secret now; nothing to forget is no change.
-	EndOverlap(ctx context.Context, w write, sid string) (*Answer, error)
-	Delete(ctx context.Context, w write, sid string) (*Answer, error)
+	EndOverlap(ctx context.Context, w write, sid string) (*service.Answer, error)
+	Delete(ctx context.Context, w write, sid string) (*service.Answer, error)
 	// Bulk runs op for each SID, in order, inside one transaction: the same code a
 	// single change runs, one outcome per SID.
-	Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*Answer, error)
+	Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*service.Answer, error)
 }
 
 // authResult is who authenticated, and how.
 type authResult struct {
-	token *Token
+	token *service.Token
 	// read is the target token when one was asked for (its token nil when none is).
 	read *targetRead
 	// replayOnly: the secret a self-reset replaced, good only to replay that reset.
@@ -85,13 +87,13 @@ type write struct {
 	ifMatch string
 	// render turns the change's outcome into the reply, inside the transaction, so a
 	// keyed change and its stored reply commit together.
-	render func(outcome) (*Answer, error)
+	render func(outcome) (*service.Answer, error)
 }
 
 // outcome is what a change did.
 type outcome struct {
-	Token   *Token // the token afterwards; nil after a delete
-	Secret  string // the new secret of a create, duplicate or reset
+	Token   *service.Token // the token afterwards; nil after a delete
+	Secret  string         // the new secret of a create, duplicate or reset
 	Created bool
 	Deleted bool
 	Changed bool          // false for a change to nothing (already disabled, same name)
@@ -103,7 +105,7 @@ type bulkOutcome struct {
 	Sid     string
 	Outcome outcome
 	Message string // "disabled", "already disabled", "enabled", "deleted", "reset"
-	Err     *APIError
+	Err     *service.APIError
 }
 
 // bulkOp is the action a bulk call applies to each SID.
@@ -128,7 +130,7 @@ type tokenPatch struct {
 // same statement as the caller's: the read a GET would make a moment later.
 type targetRead struct {
 	sid   string
-	token *Token // nil: no token has sid
+	token *service.Token // nil: no token has sid
 }
 
 // grace is what a request must match for a token's previous secret to replay its

@@ -3,7 +3,17 @@ package server
 import (
 	"context"
 	"slices"
+
+	"github.com/impactcom/impactctl/server/service"
 )
+
+// holder is a token as the last-manager rule sees it.
+type holder struct {
+	SID     string
+	Enabled bool
+	Scopes  []string
+	Expires int64 // ExpiresAt in Unix seconds; 0 when the token never expires
+}
 
 // A manager is an enabled token that has not expired, holding apitokens.write and
 // every scope held by any token of its account, enabled or disabled: a token that
@@ -28,7 +38,7 @@ import (
 // not be written yet), how many tokens hold each scope, read once and kept current,
 // and, by number of scopes, a manager among the tokens it did not change.
 type managers struct {
-	changed map[string]*Holder // SID → the token now; nil once deleted
+	changed map[string]*holder // SID → the token now; nil once deleted
 	holders map[string]int     // scope → tokens holding it; nil until the rule needs it
 	scopes  int                // the scopes with a holder
 	// witness maps a number of scopes (and whether only a token without an expiry
@@ -49,7 +59,7 @@ type witnessKey struct {
 // token; nil after: deleted) that would leave the account without a manager, or
 // without a permanent one. It asks the store only when the change can matter: it
 // takes a manager's state, scopes, permanence or existence away, or grants a scope.
-func (x *wtx) keepManager(ctx context.Context, before, after *Token) error {
+func (x *wtx) keepManager(ctx context.Context, before, after *service.Token) error {
 	m := &x.mgr
 	if !touchesManager(before, after) {
 		m.apply(before, after)
@@ -101,9 +111,9 @@ func (x *wtx) keepManager(ctx context.Context, before, after *Token) error {
 }
 
 // apply records the change of one token from before to after (nil: none).
-func (m *managers) apply(before, after *Token) {
+func (m *managers) apply(before, after *service.Token) {
 	if m.changed == nil {
-		m.changed = map[string]*Holder{}
+		m.changed = map[string]*holder{}
 	}
 	if before != nil {
 		m.changed[before.SID] = nil
@@ -116,7 +126,7 @@ func (m *managers) apply(before, after *Token) {
 		}
 	}
 	if after != nil {
-		m.changed[after.SID] = &Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
+		m.changed[after.SID] = &holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
 			Expires: after.ExpiresAt.Int64}
 		if m.holders != nil {
 			for _, s := range distinct(after.Scopes) {
@@ -160,7 +170,7 @@ func (x *wtx) hasManager(ctx context.Context, now int64) (bool, error) {
 
 // managesAt reports whether h's expiry lets it be a manager at now (0: only a
 // token without an expiry).
-func (h *Holder) managesAt(now int64) bool {
+func (h *holder) managesAt(now int64) bool {
 	return h.Expires == 0 || now != 0 && now < h.Expires
 }
 
@@ -176,16 +186,16 @@ func distinct(scopes []string) []string {
 }
 
 // noManagerLeft is the last-manager rule's refusal.
-func noManagerLeft() *APIError {
-	e := LastAdmin("give another enabled token apitokens.write and every scope the account's tokens hold first; " +
+func noManagerLeft() *service.APIError {
+	e := service.LastAdmin("give another enabled token apitokens.write and every scope the account's tokens hold first; " +
 		"impactctl admin recover mends an account that has no manager")
 	e.Message = "Conflict: the account would have no manager (an enabled token holding apitokens.write and every scope its tokens hold)"
 	return e
 }
 
 // noPermanentManagerLeft refuses a change that leaves no manager without an expiry.
-func noPermanentManagerLeft() *APIError {
-	e := LastAdmin("give another enabled token without ExpiresAt apitokens.write and every scope the account's tokens hold first")
+func noPermanentManagerLeft() *service.APIError {
+	e := service.LastAdmin("give another enabled token without ExpiresAt apitokens.write and every scope the account's tokens hold first")
 	e.Message = "Conflict: the account would have no manager without an expiry, so time alone would leave it without one"
 	return e
 }
@@ -193,7 +203,7 @@ func noPermanentManagerLeft() *APIError {
 // touchesManager reports whether a change can reduce the account's managers: it
 // disables, deletes or de-scopes a token that could be one, or grants a scope (which
 // may be one no manager holds).
-func touchesManager(before, after *Token) bool {
+func touchesManager(before, after *service.Token) bool {
 	if after != nil {
 		for _, s := range after.Scopes {
 			if before == nil || !before.HasScope(s) {

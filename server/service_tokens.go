@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // selfResetGrace is how long a token's previous secret may replay its own reset.
@@ -21,18 +22,18 @@ const selfResetGrace = 10 * time.Minute
 // idempotencyTTL is how long a reply to a keyed POST is kept.
 const idempotencyTTL = 24 * time.Hour
 
-// service is the TokenService over any Store: every rule lives here, once.
-type service struct {
-	st  Store
-	env *Env
+// tokenService is the TokenService over any Store: every rule lives here, once.
+type tokenService struct {
+	st  service.Store
+	env *service.Env
 	// mail says whether the server sends updates by mail: new notifications are
 	// PENDING then, else OFF.
 	mail bool
 }
 
-func newService(st Store) *service { return &service{st: st, env: st.Env()} }
+func newService(st service.Store) *tokenService { return &tokenService{st: st, env: st.Env()} }
 
-var _ TokenService = (*service)(nil)
+var _ TokenService = (*tokenService)(nil)
 
 // Authenticate finds the token and compares an HMAC of the secret in constant time
 // with both slots, the current secret and an overlap's previous one (a dummy when
@@ -40,11 +41,11 @@ var _ TokenService = (*service)(nil)
 // spends the same compares. Then expiry (told only after the secret matched, so it
 // tells a guesser nothing). The previous secret of a self-reset authenticates only
 // to replay that reset (replayOnly), matching g.
-func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error) {
+func (s *tokenService) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	var t, other *Token
+	var t, other *service.Token
 	var err error
 	if contract.ValidSID(target) {
 		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
@@ -52,7 +53,7 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 		t, err = s.st.TokenBySID(ctx, sid)
 		target = ""
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, service.ErrNotFound) {
 		t = nil
 	} else if err != nil {
 		return authResult{}, err
@@ -66,15 +67,15 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 	if !current && !previous {
 		if t != nil && s.previousSecretReplays(t, secret, g) {
 			if t.ExpiredAt(res.now) {
-				return authResult{}, TokenExpired()
+				return authResult{}, service.TokenExpired()
 			}
 			res.replayOnly = true
 			return res, nil
 		}
-		return authResult{}, Unauthorized()
+		return authResult{}, service.Unauthorized()
 	}
 	if t.ExpiredAt(res.now) {
-		return authResult{}, TokenExpired()
+		return authResult{}, service.TokenExpired()
 	}
 	if previous {
 		res.previous = true
@@ -92,17 +93,17 @@ func (s *service) Authenticate(ctx context.Context, sid, secret string, g grace,
 
 // touchPrevious records a use of t's previous secret (PreviousAuthTokenLastUsed),
 // at most once a minute, never changing the ETag.
-func (s *service) touchPrevious(t *Token) {
+func (s *tokenService) touchPrevious(t *service.Token) {
 	now := s.env.Clock().Unix()
 	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.Int64 < 60 {
 		return
 	}
-	s.st.Touch(PreviousUse+t.SID, now)
+	s.st.Touch(service.PreviousUse+t.SID, now)
 	t.OverlapLastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
-func (s *service) touch(t *Token) {
+func (s *tokenService) touch(t *service.Token) {
 	now := s.env.Clock().Unix()
 	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
 		return
@@ -115,7 +116,7 @@ func (s *service) touch(t *Token) {
 // overlap slot, both always and in constant time: the slot's MAC when an overlap is
 // running at the store's clock, a dummy otherwise. t nil (an unknown SID) spends the
 // same two compares.
-func (s *service) secretMatches(t *Token, secret string) (current, previous bool) {
+func (s *tokenService) secretMatches(t *service.Token, secret string) (current, previous bool) {
 	mac := s.env.Keys.MAC(secret)
 	if t == nil {
 		hmac.Equal(mac, s.env.Keys.DummyMAC)
@@ -134,7 +135,7 @@ func (s *service) secretMatches(t *Token, secret string) (current, previous bool
 // previousSecretReplays reports whether secret is t's pre-reset secret, inside its
 // grace period, presented on the very request of the self-reset that replaced it:
 // POST, the same path and the same Idempotency-Key.
-func (s *service) previousSecretReplays(t *Token, secret string, g grace) bool {
+func (s *tokenService) previousSecretReplays(t *service.Token, secret string, g grace) bool {
 	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || !t.PrevResetPath.Valid {
 		return false
 	}
@@ -148,8 +149,8 @@ func (s *service) previousSecretReplays(t *Token, secret string, g grace) bool {
 
 // endGrace forgets a token's previous secret: the new one is in use, so a lost
 // answer is no longer possible.
-func (s *service) endGrace(ctx context.Context, t *Token) error {
-	err := s.st.Update(ctx, t.AccountID, func(tx Tx) error {
+func (s *tokenService) endGrace(ctx context.Context, t *service.Token) error {
+	err := s.st.Update(ctx, t.AccountID, func(tx service.Tx) error {
 		cur, err := tx.Token(ctx, t.AccountID, t.SID)
 		if err != nil || cur.PrevMAC == nil {
 			return err
@@ -157,54 +158,54 @@ func (s *service) endGrace(ctx context.Context, t *Token) error {
 		clearGrace(cur)
 		return tx.UpdateToken(ctx, cur)
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, service.ErrNotFound) {
 		return err
 	}
 	clearGrace(t)
 	return nil
 }
 
-func clearGrace(t *Token) {
+func clearGrace(t *service.Token) {
 	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, sql.NullInt64{}, sql.NullString{}, sql.NullString{}
 }
 
-func (s *service) Account(ctx context.Context, id int64) (*Account, error) {
+func (s *tokenService) Account(ctx context.Context, id int64) (*service.Account, error) {
 	return s.st.Account(ctx, id)
 }
 
-func (s *service) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
+func (s *tokenService) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*service.Account, error) {
 	a, err := s.st.ManagedBrand(ctx, agencyID, publicID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, NotFound()
+	if errors.Is(err, service.ErrNotFound) {
+		return nil, service.NotFound()
 	}
 	return a, err
 }
 
-func (s *service) Brands(ctx context.Context, c *call, p Page) ([]Account, int, error) {
+func (s *tokenService) Brands(ctx context.Context, c *call, p service.Page) ([]service.Account, int, error) {
 	return s.st.Brands(ctx, c.account.ID, p)
 }
 
-func (s *service) Users(ctx context.Context, c *call, p Page) ([]User, int, error) {
+func (s *tokenService) Users(ctx context.Context, c *call, p service.Page) ([]service.User, int, error) {
 	return s.st.Users(ctx, c.account.ID, p)
 }
 
-func (s *service) Token(ctx context.Context, c *call, sid string) (*Token, error) {
+func (s *tokenService) Token(ctx context.Context, c *call, sid string) (*service.Token, error) {
 	if r := c.target; r != nil && r.sid == sid {
 		if r.token == nil || r.token.AccountID != c.account.ID {
-			return nil, NotFound()
+			return nil, service.NotFound()
 		}
 		return r.token, nil
 	}
 	t, err := s.st.Token(ctx, c.account.ID, sid)
-	if errors.Is(err, ErrNotFound) {
-		return nil, NotFound()
+	if errors.Is(err, service.ErrNotFound) {
+		return nil, service.NotFound()
 	}
 	return t, err
 }
 
 // Secret reveals a token's secret; revealing a token that holds a scope the caller
 // lacks would be escalation.
-func (s *service) Secret(ctx context.Context, c *call, sid string) (string, error) {
+func (s *tokenService) Secret(ctx context.Context, c *call, sid string) (string, error) {
 	t, err := s.Token(ctx, c, sid)
 	if err != nil {
 		return "", err
@@ -222,16 +223,16 @@ func (s *service) Secret(ctx context.Context, c *call, sid string) (string, erro
 	return string(plain), nil
 }
 
-func (s *service) Tokens(ctx context.Context, c *call, f TokenFilter, p Page) ([]Token, int, error) {
+func (s *tokenService) Tokens(ctx context.Context, c *call, f service.TokenFilter, p service.Page) ([]service.Token, int, error) {
 	return s.st.Tokens(ctx, c.account.ID, f, p)
 }
 
 // Replay answers the stored reply to the call's keyed POST, or nil when there is
 // none. The previous secret of a self-reset gets nothing else.
-func (s *service) Replay(ctx context.Context, c *call) (*Answer, error) {
+func (s *tokenService) Replay(ctx context.Context, c *call) (*service.Answer, error) {
 	if c.idem == nil {
 		if c.replayOnly {
-			return nil, Unauthorized()
+			return nil, service.Unauthorized()
 		}
 		return nil, nil
 	}
@@ -241,7 +242,7 @@ func (s *service) Replay(ctx context.Context, c *call) (*Answer, error) {
 	}
 	if rec == nil {
 		if c.replayOnly {
-			return nil, Unauthorized()
+			return nil, service.Unauthorized()
 		}
 		return nil, nil
 	}
@@ -251,23 +252,23 @@ func (s *service) Replay(ctx context.Context, c *call) (*Answer, error) {
 // replay answers a stored record, unless the body differs (422; 401 for the previous
 // secret of a self-reset, which must not learn that its guess of the key was right)
 // or a later reset has superseded a secret it hands out (409).
-func (s *service) replay(ctx context.Context, c *call, rec *IdemRecord) (*Answer, error) {
+func (s *tokenService) replay(ctx context.Context, c *call, rec *service.IdemRecord) (*service.Answer, error) {
 	if !bytes.Equal(rec.Hash, c.idem.Hash) {
 		if c.replayOnly {
-			return nil, Unauthorized()
+			return nil, service.Unauthorized()
 		}
-		return nil, IdempotencyMismatch()
+		return nil, service.IdempotencyMismatch()
 	}
 	for _, m := range rec.Resets {
 		t, err := s.st.TokenBySID(ctx, m.Sid)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, service.ErrNotFound) {
 			return nil, err
 		}
 		if t == nil || t.ResetCount != m.ResetCount {
-			return nil, Conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
+			return nil, service.Conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
 		}
 	}
-	a := &Answer{Status: rec.Status, Header: rec.Header.Clone(), Replayed: true}
+	a := &service.Answer{Status: rec.Status, Header: rec.Header.Clone(), Replayed: true}
 	if len(rec.BodyEnc) > 0 {
 		body, err := s.env.Keys.Open(rec.BodyEnc, c.idem.AD())
 		if err != nil {
@@ -283,11 +284,11 @@ func (s *service) replay(ctx context.Context, c *call, rec *IdemRecord) (*Answer
 // transaction, so a change and its record are never apart; a record that appeared
 // while this request queued for the writer (a duplicate in flight) is replayed
 // instead of changing anything twice.
-func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*Answer, error) {
+func (s *tokenService) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*service.Answer, error) {
 	c := w.c
-	var ans *Answer
-	var stored *IdemRecord
-	err := s.st.Update(ctx, c.account.ID, func(tx Tx) error {
+	var ans *service.Answer
+	var stored *service.IdemRecord
+	err := s.st.Update(ctx, c.account.ID, func(tx service.Tx) error {
 		ans, stored = nil, nil
 		now := s.env.Clock()
 		if c.idem != nil {
@@ -301,7 +302,7 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 			}
 		}
 		if c.replayOnly {
-			return Unauthorized()
+			return service.Unauthorized()
 		}
 		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
 		// A store with a clock of its own (PostgreSQL's now()) decides the change's
@@ -338,8 +339,8 @@ func (s *service) change(ctx context.Context, w write, op func(x *wtx) (outcome,
 }
 
 // save stores a reply for its Idempotency-Key, the body sealed (it may hold a secret).
-func (s *service) save(ctx context.Context, tx Tx, k *IdemKey, a *Answer, now time.Time) error {
-	rec := &IdemRecord{Hash: k.Hash, Status: a.Status, Header: a.Header, Resets: a.Resets,
+func (s *tokenService) save(ctx context.Context, tx service.Tx, k *service.IdemKey, a *service.Answer, now time.Time) error {
+	rec := &service.IdemRecord{Hash: k.Hash, Status: a.Status, Header: a.Header, Resets: a.Resets,
 		Created: now.Unix(), Expires: now.Add(idempotencyTTL).Unix()}
 	if a.Body != nil {
 		enc, err := s.env.Keys.Seal(a.Body, k.AD())
@@ -353,10 +354,10 @@ func (s *service) save(ctx context.Context, tx Tx, k *IdemKey, a *Answer, now ti
 
 // resetsOf lists the secrets an outcome hands out, so a replay after a later reset
 // is refused rather than handing out a dead secret.
-func resetsOf(out outcome) []ResetMark {
-	var marks []ResetMark
+func resetsOf(out outcome) []service.ResetMark {
+	var marks []service.ResetMark
 	if out.Secret != "" && out.Token != nil {
-		marks = append(marks, ResetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
+		marks = append(marks, service.ResetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
 	}
 	for _, r := range out.Results {
 		marks = append(marks, resetsOf(r.Outcome)...)
@@ -368,14 +369,14 @@ func resetsOf(out outcome) []ResetMark {
 // and what the last-manager rule knows of the account, kept current as the change
 // proceeds.
 type wtx struct {
-	Tx
-	s   *service
+	service.Tx
+	s   *tokenService
 	c   *call
 	now int64
 	mgr managers
 	// pre holds tokens read ahead, all at once, for the changes about to name them;
 	// target takes each out as it is used, so a token is read ahead at most once.
-	pre map[string]*Token
+	pre map[string]*service.Token
 }
 
 // readAhead reads the tokens of sids, for target to find without a statement each:
@@ -386,7 +387,7 @@ func (x *wtx) readAhead(ctx context.Context, sids []string) error {
 	if err != nil {
 		return err
 	}
-	x.pre = make(map[string]*Token, len(toks))
+	x.pre = make(map[string]*service.Token, len(toks))
 	for _, t := range toks {
 		x.pre[t.SID] = t
 	}
@@ -396,8 +397,8 @@ func (x *wtx) readAhead(ctx context.Context, sids []string) error {
 // target finds the token a change names: 404 when it is not the caller's to see,
 // 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
 // stale.
-func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*Token, error) {
-	var t *Token
+func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*service.Token, error) {
+	var t *service.Token
 	var err error
 	if pre, ok := x.pre[sid]; ok {
 		delete(x.pre, sid)
@@ -405,8 +406,8 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*Token, error) {
 	} else {
 		t, err = x.Token(ctx, x.c.account.ID, sid)
 	}
-	if errors.Is(err, ErrNotFound) {
-		return nil, NotFound()
+	if errors.Is(err, service.ErrNotFound) {
+		return nil, service.NotFound()
 	}
 	if err != nil {
 		return nil, err
@@ -422,7 +423,7 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*Token, error) {
 
 // edit runs a change to one token: find it, apply, and when anything changed, check
 // the last-manager rule, move the version (the ETag) and DateUpdated, and write it.
-func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *Token) (bool, error)) (outcome, error) {
+func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *service.Token) (bool, error)) (outcome, error) {
 	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
 		return outcome{}, err
@@ -451,13 +452,13 @@ func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *Token
 // changing is target for a change to the token itself: the previous secret of an
 // overlap may change any token but its own (403), so a leaked old secret can never
 // outlive the rotation.
-func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*Token, error) {
+func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*service.Token, error) {
 	t, err := x.target(ctx, sid, ifMatch)
 	if err != nil {
 		return nil, err
 	}
 	if x.c.previous && t.SID == x.c.caller.SID {
-		return nil, PreviousSecret()
+		return nil, service.PreviousSecret()
 	}
 	return t, nil
 }
@@ -465,28 +466,28 @@ func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*Token, error)
 // setExpiry gives t the expiry at (null: never): it must lie in the future, and a
 // token may not move its own expiry later or clear it. The last-manager rule is the
 // caller's (edit runs it on every change).
-func (x *wtx) setExpiry(t *Token, at sql.NullInt64) (bool, error) {
+func (x *wtx) setExpiry(t *service.Token, at sql.NullInt64) (bool, error) {
 	if at.Valid && at.Int64 <= x.now {
-		return false, BadRequest("ExpiresAt", "must lie in the future")
+		return false, service.BadRequest("ExpiresAt", "must lie in the future")
 	}
 	if t.SID == x.c.caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
-		return false, SelfExtension()
+		return false, service.SelfExtension()
 	}
 	// Moving the expiry re-arms the expiry_warning and expired notices (setExpiry
 	// clears their marks).
 	return t.SetExpiry(at), nil
 }
 
-func snapshotOf(t *Token) Token {
+func snapshotOf(t *service.Token) service.Token {
 	c := *t
 	c.Scopes = slices.Clone(t.Scopes)
 	c.Emails = slices.Clone(t.Emails)
 	return c
 }
 
-func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch) (*Answer, error) {
+func (s *tokenService) Update(ctx context.Context, w write, sid string, p tokenPatch) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
 			changed := false
 			if p.name != nil && *p.name != t.Name {
 				t.Name, changed = *p.name, true
@@ -500,7 +501,7 @@ func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch)
 					return false, err
 				}
 				if v < t.APIVersion {
-					return false, BadRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
+					return false, service.BadRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
 				}
 				if v != t.APIVersion {
 					t.APIVersion, changed = v, true
@@ -527,7 +528,7 @@ func (s *service) Update(ctx context.Context, w write, sid string, p tokenPatch)
 
 // setContact sets t's primary contact to user id ("" clears it). A user of another
 // account gets exactly the answer of a user that does not exist.
-func (x *wtx) setContact(ctx context.Context, t *Token, id string) (bool, error) {
+func (x *wtx) setContact(ctx context.Context, t *service.Token, id string) (bool, error) {
 	if id == "" {
 		if !t.ContactID.Valid {
 			return false, nil
@@ -536,8 +537,8 @@ func (x *wtx) setContact(ctx context.Context, t *Token, id string) (bool, error)
 		return true, nil
 	}
 	u, err := x.User(ctx, t.AccountID, id)
-	if errors.Is(err, ErrNotFound) {
-		return false, BadRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
+	if errors.Is(err, service.ErrNotFound) {
+		return false, service.BadRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
 	}
 	if err != nil {
 		return false, err
@@ -552,9 +553,9 @@ func (x *wtx) setContact(ctx context.Context, t *Token, id string) (bool, error)
 }
 
 // SetScopes replaces a token's scopes; "category.*" names a whole category.
-func (s *service) SetScopes(ctx context.Context, w write, sid string, requested []string) (*Answer, error) {
+func (s *tokenService) SetScopes(ctx context.Context, w write, sid string, requested []string) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
 			scopes, err := scopeField("Scopes", t.Kind, requested)
 			if err != nil {
 				return false, err
@@ -568,21 +569,21 @@ func (s *service) SetScopes(ctx context.Context, w write, sid string, requested 
 }
 
 // SetEmails replaces the whole developer e-mail list.
-func (s *service) SetEmails(ctx context.Context, w write, sid string, emails []string) (*Answer, error) {
+func (s *tokenService) SetEmails(ctx context.Context, w write, sid string, emails []string) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
+		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
 			return replaceList(&t.Emails, emails), nil
 		})
 	})
 }
 
 // SetState disables or enables a token; already so is a no-op.
-func (s *service) SetState(ctx context.Context, w write, sid string, state string) (*Answer, error) {
+func (s *tokenService) SetState(ctx context.Context, w write, sid string, state string) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.setState(ctx, sid, w.ifMatch, state) })
 }
 
 func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome, error) {
-	return x.edit(ctx, sid, ifMatch, func(t *Token) (bool, error) {
+	return x.edit(ctx, sid, ifMatch, func(t *service.Token) (bool, error) {
 		if t.State == state {
 			return false, nil
 		}
@@ -592,7 +593,7 @@ func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome
 }
 
 // Delete removes a token; its credentials are refused from the next request.
-func (s *service) Delete(ctx context.Context, w write, sid string) (*Answer, error) {
+func (s *tokenService) Delete(ctx context.Context, w write, sid string) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.delete(ctx, sid, w.ifMatch) })
 }
 
@@ -607,7 +608,7 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 	if err := x.DeleteToken(ctx, t.SID); err != nil {
 		return outcome{}, err
 	}
-	if err := x.record(ctx, EvDeleted, t, nil, EventExtra{}); err != nil {
+	if err := x.record(ctx, service.EvDeleted, t, nil, service.EventExtra{}); err != nil {
 		return outcome{}, err
 	}
 	return outcome{Deleted: true, Changed: true}, nil
@@ -618,7 +619,7 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 // Idempotency-Key, to replay that very request for selfResetGrace. With one, the
 // old secret keeps working beside the new one for o.previousValidFor seconds, in
 // the overlap slot (replacing an earlier previous secret: never more than two).
-func (s *service) Reset(ctx context.Context, w write, sid string, o resetOptions) (*Answer, error) {
+func (s *tokenService) Reset(ctx context.Context, w write, sid string, o resetOptions) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch, o) })
 }
 
@@ -662,37 +663,37 @@ func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (o
 		return outcome{}, err
 	}
 	// The event says until when the previous secret works, with an overlap.
-	var extra EventExtra
+	var extra service.EventExtra
 	if t.OverlapExpires.Valid {
 		at := t.OverlapExpires.Int64
 		extra.PreviousAuthTokenExpiresAt = &at
 	}
-	var changes []EventChange
+	var changes []service.EventChange
 	if c, ok := expiryChange(&before, t); ok {
 		changes = append(changes, c)
 	}
-	if err := x.record(ctx, EvReset, t, changes, extra); err != nil {
+	if err := x.record(ctx, service.EvReset, t, changes, extra); err != nil {
 		return outcome{}, err
 	}
 	return outcome{Token: t, Secret: secret, Changed: true}, nil
 }
 
 // EndOverlap forgets a token's previous secret: refused from the next request.
-func (s *service) EndOverlap(ctx context.Context, w write, sid string) (*Answer, error) {
+func (s *tokenService) EndOverlap(ctx context.Context, w write, sid string) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		out, err := x.edit(ctx, sid, w.ifMatch, func(t *Token) (bool, error) {
+		out, err := x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
 			return t.ClearOverlap(), nil
 		})
 		if err == nil && out.Changed {
 			// Ended by request; one that runs out is told by the server.
-			err = x.record(ctx, EvOverlapEnded, out.Token, nil, EventExtra{})
+			err = x.record(ctx, service.EvOverlapEnded, out.Token, nil, service.EventExtra{})
 		}
 		return out, err
 	})
 }
 
 // newSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
-func (s *service) newSecret(t *Token) (string, error) {
+func (s *tokenService) newSecret(t *service.Token) (string, error) {
 	secret, err := s.env.Rand.Secret()
 	if err != nil {
 		return "", err
@@ -706,19 +707,19 @@ func (s *service) newSecret(t *Token) (string, error) {
 }
 
 // Create makes a new token (always ENABLED; ApiVersion defaults to the latest).
-func (s *service) Create(ctx context.Context, w write, spec *tokenSpec) (*Answer, error) {
+func (s *tokenService) Create(ctx context.Context, w write, spec *tokenSpec) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		a := x.c.account
-		t := &Token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
+		t := &service.Token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, EvCreated, EventExtra{})
+		return x.insertRecorded(ctx, t, service.EvCreated, service.EventExtra{})
 	})
 }
 
 // insertRecorded inserts t and writes its event typ.
-func (x *wtx) insertRecorded(ctx context.Context, t *Token, typ string, extra EventExtra) (outcome, error) {
+func (x *wtx) insertRecorded(ctx context.Context, t *service.Token, typ string, extra service.EventExtra) (outcome, error) {
 	out, err := x.insert(ctx, t)
 	if err != nil {
 		return outcome{}, err
@@ -731,26 +732,26 @@ func (x *wtx) insertRecorded(ctx context.Context, t *Token, typ string, extra Ev
 
 // Duplicate makes a new token with the source's settings, spec overriding them; the
 // name defaults to "<Name> (copy)" and the state is ENABLED.
-func (s *service) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*Answer, error) {
+func (s *tokenService) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		src, err := x.target(ctx, sid, "")
 		if err != nil {
 			return outcome{}, err
 		}
-		t := &Token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
+		t := &service.Token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
 			Description: src.Description, APIVersion: src.APIVersion, ContactID: src.ContactID,
 			ContactName: src.ContactName, ContactEmail: src.ContactEmail,
 			Emails: slices.Clone(src.Emails), Scopes: slices.Clone(src.Scopes)}
 		if err := x.apply(ctx, spec, t); err != nil {
 			return outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, EvDuplicated, EventExtra{From: src.SID})
+		return x.insertRecorded(ctx, t, service.EvDuplicated, service.EventExtra{From: src.SID})
 	})
 }
 
 // apply lays spec over t (a fresh token or a copy of the source), validating what
 // needs the database and refusing scopes the caller cannot grant.
-func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *Token) error {
+func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *service.Token) error {
 	if s.name != nil {
 		t.Name = *s.name
 	}
@@ -783,7 +784,7 @@ func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *Token) error {
 	}
 	if s.expiresAt != nil {
 		if *s.expiresAt <= x.now {
-			return BadRequest("ExpiresAt", "must lie in the future")
+			return service.BadRequest("ExpiresAt", "must lie in the future")
 		}
 		t.SetExpiry(sql.NullInt64{Int64: *s.expiresAt, Valid: true})
 	}
@@ -791,12 +792,12 @@ func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *Token) error {
 }
 
 // insert gives t a SID, a secret and its dates, and stores it.
-func (x *wtx) insert(ctx context.Context, t *Token) (outcome, error) {
+func (x *wtx) insert(ctx context.Context, t *service.Token) (outcome, error) {
 	sid, err := x.s.env.Rand.SID()
 	if err != nil {
 		return outcome{}, err
 	}
-	t.SID, t.State, t.Version, t.ResetCount = sid, StateEnabled, 1, 0
+	t.SID, t.State, t.Version, t.ResetCount = sid, service.StateEnabled, 1, 0
 	t.Created, t.Updated, t.AuthReset = x.now, x.now, x.now
 	t.LastUsed = sql.NullInt64{}
 	clearGrace(t)
@@ -817,7 +818,7 @@ func (x *wtx) insert(ctx context.Context, t *Token) (outcome, error) {
 // Bulk runs op for each SID in request order, in one transaction, through the same
 // code as the single-token call, so the last-manager rule sees the earlier ones; one
 // SID's refusal does not stop the rest.
-func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*Answer, error) {
+func (s *tokenService) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*service.Answer, error) {
 	return s.change(ctx, w, func(x *wtx) (outcome, error) {
 		if err := x.readAhead(ctx, sids); err != nil {
 			return outcome{}, err
@@ -828,9 +829,9 @@ func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o
 			var err error
 			switch op {
 			case bulkDisable:
-				out, err = x.setState(ctx, sid, "", StateDisabled)
+				out, err = x.setState(ctx, sid, "", service.StateDisabled)
 			case bulkEnable:
-				out, err = x.setState(ctx, sid, "", StateEnabled)
+				out, err = x.setState(ctx, sid, "", service.StateEnabled)
 			case bulkDelete:
 				out, err = x.delete(ctx, sid, "")
 			case bulkReset:
@@ -838,7 +839,7 @@ func (s *service) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o
 			}
 			r := bulkOutcome{Sid: sid, Outcome: out, Message: bulkMessage(op, out.Changed)}
 			if err != nil {
-				var ae *APIError
+				var ae *service.APIError
 				if !errors.As(err, &ae) {
 					return outcome{}, err // the store failed: nothing is kept
 				}
@@ -870,7 +871,7 @@ func bulkMessage(op bulkOp, changed bool) string {
 }
 
 // checkIfMatch compares an If-Match header, when present, with the token's ETag.
-func checkIfMatch(im string, t *Token) error {
+func checkIfMatch(im string, t *service.Token) error {
 	im = strings.TrimSpace(im)
 	if im == "" || im == "*" {
 		return nil
@@ -882,7 +883,7 @@ func checkIfMatch(im string, t *Token) error {
 			return nil
 		}
 	}
-	return PreconditionFailed()
+	return service.PreconditionFailed()
 }
 
 // replaceList sets *dst to v, reporting whether it differed.

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // SettingsError says a server was started with settings other than those its
@@ -34,7 +37,7 @@ var settingKeys = []string{"mail", "event_retention"}
 // replica without mail would write notifications OFF that the others would send, and
 // replicas pruning at different ages would each undo the other's retention. A SQLite
 // database has one server, so its latest start decides, with a warning.
-func agree(ctx context.Context, st Store, cfg Config, log *slog.Logger) error {
+func agree(ctx context.Context, st service.Store, cfg Config, log *slog.Logger) error {
 	ob, ok := st.(mailOutbox)
 	if !ok {
 		return nil
@@ -44,7 +47,7 @@ func agree(ctx context.Context, st Store, cfg Config, log *slog.Logger) error {
 		mailOn = "on"
 	}
 	want := map[string]string{"mail": mailOn, "event_retention": retentionSetting(cfg.EventRetention)}
-	_, shared := st.(*PostgresStore)
+	_, shared := st.(*store.PostgresStore)
 	got, err := ob.Settle(ctx, want, !shared)
 	if err != nil {
 		return err

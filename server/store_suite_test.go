@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
+	"github.com/impactcom/impactctl/server/store"
 )
 
 // storeKinds opens each Store implementation over a fresh, empty database: every
@@ -19,19 +22,19 @@ import (
 // (see testPostgres).
 var storeKinds = []struct {
 	name string
-	open func(t testing.TB, clock func() time.Time) Store
+	open func(t testing.TB, clock func() time.Time) service.Store
 }{
-	{"sqlite", func(t testing.TB, clock func() time.Time) Store {
-		s, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", StoreOptions{Rand: testRand(), Now: clock})
+	{"sqlite", func(t testing.TB, clock func() time.Time) service.Store {
+		s, err := store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", store.StoreOptions{Rand: testRand(), Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}},
-	{"postgres", func(t testing.TB, clock func() time.Time) Store {
-		s, err := OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "key"),
-			StoreOptions{Rand: testRand(), Now: clock})
+	{"postgres", func(t testing.TB, clock func() time.Time) service.Store {
+		s, err := store.OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "key"),
+			store.StoreOptions{Rand: testRand(), Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +44,7 @@ var storeKinds = []struct {
 }
 
 // forEachStore runs fn as a subtest per store kind.
-func forEachStore(t *testing.T, fn func(t *testing.T, s Store, clock *testClock)) {
+func forEachStore(t *testing.T, fn func(t *testing.T, s service.Store, clock *testClock)) {
 	for _, kind := range storeKinds {
 		t.Run(kind.name, func(t *testing.T) {
 			t.Parallel()
@@ -55,10 +58,10 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s Store, clock *testClock)
 // a brand, users, and tokens.
 type suiteWorld struct {
 	agency, brand, agency2, brand2 int64
-	tokens                         []*Token // of agency, in creation order
+	tokens                         []*service.Token // of agency, in creation order
 }
 
-func newSuiteToken(t testing.TB, env *Env, accountID int64, kind, name string, created int64, scopes ...string) *Token {
+func newSuiteToken(t testing.TB, env *service.Env, accountID int64, kind, name string, created int64, scopes ...string) *service.Token {
 	t.Helper()
 	sid, err := env.Rand.SID()
 	if err != nil {
@@ -75,17 +78,17 @@ func newSuiteToken(t testing.TB, env *Env, accountID int64, kind, name string, c
 	if scopes == nil {
 		scopes = []string{}
 	}
-	return &Token{SID: sid, AccountID: accountID, Kind: kind, Name: name, State: StateEnabled, APIVersion: 2,
+	return &service.Token{SID: sid, AccountID: accountID, Kind: kind, Name: name, State: service.StateEnabled, APIVersion: 2,
 		Emails: []string{}, Scopes: scopes, SecretEnc: enc, SecretMAC: env.Keys.MAC(secret), Hint: secret[28:],
 		Version: 1, Created: created, Updated: created, AuthReset: created}
 }
 
-func seedSuite(t *testing.T, s Store) suiteWorld {
+func seedSuite(t *testing.T, s service.Store) suiteWorld {
 	t.Helper()
 	ctx := context.Background()
 	var w suiteWorld
 	base := testEpoch.Unix()
-	err := s.Update(ctx, 0, func(tx Tx) error {
+	err := s.Update(ctx, 0, func(tx service.Tx) error {
 		w = suiteWorld{}
 		if has, err := tx.HasAccounts(ctx); err != nil || has {
 			return fmt.Errorf("HasAccounts on an empty store = %v, %v", has, err)
@@ -95,7 +98,7 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 			if err != nil {
 				return 0
 			}
-			a := &Account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
+			a := &service.Account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
 				Timezone: "UTC", Created: base}
 			if parent != 0 {
 				a.ParentID = sql.NullInt64{Int64: parent, Valid: true}
@@ -104,26 +107,26 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 			id, err = tx.InsertAccount(ctx, a)
 			return id
 		}
-		w.agency = insert(KindAgency, "9001", "Agency One", 0)
-		w.brand = insert(KindBrand, "1048291", "Brand One", w.agency)
-		w.agency2 = insert(KindAgency, "9002", "Agency Two", 0)
-		w.brand2 = insert(KindBrand, "2048291", "Brand Two", w.agency2)
+		w.agency = insert(service.KindAgency, "9001", "Agency One", 0)
+		w.brand = insert(service.KindBrand, "1048291", "Brand One", w.agency)
+		w.agency2 = insert(service.KindAgency, "9002", "Agency Two", 0)
+		w.brand2 = insert(service.KindBrand, "2048291", "Brand Two", w.agency2)
 		for i := range 12 {
-			insert(KindBrand, fmt.Sprint(100+i), fmt.Sprintf("Brand %d", i), w.agency)
+			insert(service.KindBrand, fmt.Sprint(100+i), fmt.Sprintf("Brand %d", i), w.agency)
 		}
 		if err != nil {
 			return err
 		}
-		for _, u := range []User{{"U100", w.agency, "Ada Byron", "ada@example.com"}, {"U101", w.agency, "Grace Hopper", "grace@example.com"},
-			{"U200", w.agency2, "Other Person", "other@example.com"}} {
+		for _, u := range []service.User{{ID: "U100", AccountID: w.agency, Name: "Ada Byron", Email: "ada@example.com"}, {ID: "U101", AccountID: w.agency, Name: "Grace Hopper", Email: "grace@example.com"},
+			{ID: "U200", AccountID: w.agency2, Name: "Other Person", Email: "other@example.com"}} {
 			if err := tx.InsertUser(ctx, &u); err != nil {
 				return err
 			}
 		}
 		for i := range 25 {
-			tok := newSuiteToken(t, s.Env(), w.agency, KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
+			tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
 			if i%5 == 4 {
-				tok.State = StateDisabled
+				tok.State = service.StateDisabled
 			}
 			if err := tx.InsertToken(ctx, tok); err != nil {
 				return err
@@ -139,7 +142,7 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 		t.Fatal(err)
 	}
 	// Tokens with equal DateCreated list by SID.
-	slices.SortStableFunc(w.tokens, func(a, b *Token) int {
+	slices.SortStableFunc(w.tokens, func(a, b *service.Token) int {
 		if a.Created != b.Created {
 			return int(a.Created - b.Created)
 		}
@@ -152,7 +155,7 @@ func seedSuite(t *testing.T, s Store) suiteWorld {
 }
 
 func TestStoreAccounts(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		if kind, err := s.Seeded(ctx); err != nil || kind != "demo" {
@@ -162,22 +165,22 @@ func TestStoreAccounts(t *testing.T) {
 			t.Fatalf("DemoRoles = %v, %v", roles, err)
 		}
 		a, err := s.Account(ctx, w.brand)
-		if err != nil || a.Kind != KindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
+		if err != nil || a.Kind != service.KindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
 			t.Fatalf("Account(brand) = %+v, %v", a, err)
 		}
 		if a, err := s.AccountByPublicID(ctx, "9002"); err != nil || a.ID != w.agency2 {
 			t.Fatalf("AccountByPublicID = %+v, %v", a, err)
 		}
-		if _, err := s.Account(ctx, 999999); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Account(ctx, 999999); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("Account(unknown) = %v", err)
 		}
 		if b, err := s.ManagedBrand(ctx, w.agency, "1048291"); err != nil || b.ID != w.brand {
 			t.Fatalf("ManagedBrand = %+v, %v", b, err)
 		}
-		if _, err := s.ManagedBrand(ctx, w.agency, "2048291"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.ManagedBrand(ctx, w.agency, "2048291"); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("another agency's brand: %v", err)
 		}
-		brands, total, err := s.Brands(ctx, w.agency, Page{Number: 2, Size: 5})
+		brands, total, err := s.Brands(ctx, w.agency, service.Page{Number: 2, Size: 5})
 		if err != nil || total != 13 || len(brands) != 5 {
 			t.Fatalf("Brands page 2 = %d brands of %d, %v", len(brands), total, err)
 		}
@@ -185,19 +188,19 @@ func TestStoreAccounts(t *testing.T) {
 		if brands[0].PublicID != "105" || brands[4].PublicID != "109" {
 			t.Fatalf("Brands order: %s … %s", brands[0].PublicID, brands[4].PublicID)
 		}
-		brands, total, err = s.Brands(ctx, w.agency, Page{Number: 3, Size: 5})
+		brands, total, err = s.Brands(ctx, w.agency, service.Page{Number: 3, Size: 5})
 		if err != nil || total != 13 || len(brands) != 3 || brands[2].PublicID != "1048291" {
 			t.Fatalf("Brands last page = %+v of %d, %v", brands, total, err)
 		}
-		users, total, err := s.Users(ctx, w.agency, Page{Number: 1, Size: 100})
+		users, total, err := s.Users(ctx, w.agency, service.Page{Number: 1, Size: 100})
 		if err != nil || total != 2 || len(users) != 2 || users[0].ID != "U100" || users[1].Email != "grace@example.com" {
 			t.Fatalf("Users = %+v of %d, %v", users, total, err)
 		}
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			if u, err := tx.User(ctx, w.agency, "U101"); err != nil || u.Name != "Grace Hopper" {
 				return fmt.Errorf("User = %+v, %v", u, err)
 			}
-			if _, err := tx.User(ctx, w.agency, "U200"); !errors.Is(err, ErrNotFound) {
+			if _, err := tx.User(ctx, w.agency, "U200"); !errors.Is(err, service.ErrNotFound) {
 				return fmt.Errorf("another account's user: %v", err)
 			}
 			if has, err := tx.HasAccounts(ctx); err != nil || !has {
@@ -212,18 +215,18 @@ func TestStoreAccounts(t *testing.T) {
 }
 
 func TestStoreTokens(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		first := w.tokens[0]
 		got, err := s.TokenBySID(ctx, first.SID)
-		if err != nil || got.Name != first.Name || got.Kind != KindAgency || got.Version != 1 || got.Hint != first.Hint {
+		if err != nil || got.Name != first.Name || got.Kind != service.KindAgency || got.Version != 1 || got.Hint != first.Hint {
 			t.Fatalf("TokenBySID = %+v, %v", got, err)
 		}
-		if _, err := s.Token(ctx, w.agency2, first.SID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Token(ctx, w.agency2, first.SID); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("Token of another account: %v", err)
 		}
-		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("TokenBySID(unknown): %v", err)
 		}
 		plain, err := s.Env().Keys.Open(got.SecretEnc, got.SID)
@@ -232,12 +235,12 @@ func TestStoreTokens(t *testing.T) {
 		}
 
 		// Every mutable column survives a round trip.
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			tok, err := tx.Token(ctx, w.agency, first.SID)
 			if err != nil {
 				return err
 			}
-			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", StateDisabled, 3
+			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", service.StateDisabled, 3
 			tok.ContactID = sql.NullString{String: "U101", Valid: true}
 			tok.Emails = []string{"b@example.com", "a@example.com"}
 			tok.Scopes = []string{"apitokens.read", scopeTokensWrite}
@@ -255,7 +258,7 @@ func TestStoreTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Name != "renamed" || got.Description != "described" || got.State != StateDisabled || got.APIVersion != 3 ||
+		if got.Name != "renamed" || got.Description != "described" || got.State != service.StateDisabled || got.APIVersion != 3 ||
 			got.ContactID.String != "U101" || got.ContactName.String != "Grace Hopper" || got.ContactEmail.String != "grace@example.com" ||
 			!slices.Equal(got.Emails, []string{"b@example.com", "a@example.com"}) ||
 			!slices.Equal(got.Scopes, []string{"apitokens.read", scopeTokensWrite}) ||
@@ -269,11 +272,11 @@ func TestStoreTokens(t *testing.T) {
 		// with the writes it made: the first token is disabled and holds two scopes.
 		var enabled []string
 		for _, tok := range w.tokens[1:] {
-			if tok.State == StateEnabled {
+			if tok.State == service.StateEnabled {
 				enabled = append(enabled, tok.SID)
 			}
 		}
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			held, err := tx.ScopeHolders(ctx, w.agency)
 			if err != nil {
 				return err
@@ -320,13 +323,13 @@ func TestStoreTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.TokenBySID(ctx, w.tokens[1].SID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.TokenBySID(ctx, w.tokens[1].SID); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("a deleted token: %v", err)
 		}
 
 		// A failing transaction leaves nothing behind.
 		boom := errors.New("boom")
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			if err := tx.DeleteToken(ctx, w.tokens[2].SID); err != nil {
 				return err
 			}
@@ -346,7 +349,7 @@ func equalMAC(a, b []byte) bool { return string(a) == string(b) }
 // TestStoreTokenBySIDWith reads the caller and the addressed token in one lookup:
 // every pairing of known, unknown, the lowest SID (the stand-in) and the same SID.
 func TestStoreTokenBySIDWith(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		sids := make([]string, len(w.tokens))
@@ -374,7 +377,7 @@ func TestStoreTokenBySIDWith(t *testing.T) {
 		} {
 			tok, got, err := s.TokenBySIDWith(ctx, c.sid, c.also)
 			if !c.found {
-				if !errors.Is(err, ErrNotFound) || tok != nil || got != nil {
+				if !errors.Is(err, service.ErrNotFound) || tok != nil || got != nil {
 					t.Fatalf("TokenBySIDWith(%s, %s) = %v, %v, %v; want not found and nothing", c.sid, c.also, tok, got, err)
 				}
 				continue
@@ -395,17 +398,17 @@ func TestStoreTokenBySIDWith(t *testing.T) {
 // TestStoreTxTokens reads named tokens in one statement inside a write: those of the
 // account, whatever the order asked, and nothing of another account or unknown SIDs.
 func TestStoreTxTokens(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
-		other := newSuiteToken(t, s.Env(), w.agency2, KindAgency, "other agency's", testEpoch.Unix())
-		err := s.Update(ctx, w.agency2, func(tx Tx) error { return tx.InsertToken(ctx, other) })
+		other := newSuiteToken(t, s.Env(), w.agency2, service.KindAgency, "other agency's", testEpoch.Unix())
+		err := s.Update(ctx, w.agency2, func(tx service.Tx) error { return tx.InsertToken(ctx, other) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := []string{w.tokens[3].SID, w.tokens[0].SID, w.tokens[7].SID}
 		ask := append(slices.Clone(want), other.SID, "IR"+"0000000000000000000000000000000x")
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			got, err := tx.Tokens(ctx, w.agency, ask)
 			if err != nil {
 				return err
@@ -433,11 +436,11 @@ func TestStoreTxTokens(t *testing.T) {
 // TestStoreTxReadsItsWrites: inside a write, a token written (twice, even) reads
 // back as written, alone and with others, and every write of the transaction lands.
 func TestStoreTxReadsItsWrites(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		a, b := w.tokens[1].SID, w.tokens[2].SID
-		err := s.Update(ctx, w.agency, func(tx Tx) error {
+		err := s.Update(ctx, w.agency, func(tx service.Tx) error {
 			for _, name := range []string{"first", "second"} {
 				tok, err := tx.Token(ctx, w.agency, a)
 				if err != nil {
@@ -453,7 +456,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			tok.State = StateDisabled
+			tok.State = service.StateDisabled
 			if err := tx.UpdateToken(ctx, tok); err != nil {
 				return err
 			}
@@ -462,7 +465,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 				return err
 			}
 			for _, tok := range both {
-				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != StateDisabled {
+				if tok.SID == a && (tok.Name != "second" || tok.Version != 3) || tok.SID == b && tok.State != service.StateDisabled {
 					return fmt.Errorf("read back in the transaction: %s %q version %d %s", tok.SID, tok.Name, tok.Version, tok.State)
 				}
 			}
@@ -476,19 +479,19 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 			t.Fatalf("after commit: %v; want %q version 3", err, "second")
 		}
 		tb, err := s.Token(ctx, w.agency, b)
-		if err != nil || tb.State != StateDisabled {
+		if err != nil || tb.State != service.StateDisabled {
 			t.Fatalf("after commit: %v; want disabled", err)
 		}
 	})
 }
 
 func TestStoreTokenLists(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		var all []string
 		for p := 1; ; p++ {
-			toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: p, Size: 7})
+			toks, total, err := s.Tokens(ctx, w.agency, service.TokenFilter{}, service.Page{Number: p, Size: 7})
 			if err != nil || total != 25 {
 				t.Fatalf("page %d: total %d, %v", p, total, err)
 			}
@@ -506,45 +509,45 @@ func TestStoreTokenLists(t *testing.T) {
 		if !slices.Equal(all, want) {
 			t.Fatalf("pages list %v, want %v (DateCreated, then SID)", all, want)
 		}
-		toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{State: StateDisabled}, Page{Number: 1, Size: 100})
+		toks, total, err := s.Tokens(ctx, w.agency, service.TokenFilter{State: service.StateDisabled}, service.Page{Number: 1, Size: 100})
 		if err != nil || total != 5 || len(toks) != 5 {
 			t.Fatalf("disabled: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{Name: "TOKEN 1"}, Page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, service.TokenFilter{Name: "TOKEN 1"}, service.Page{Number: 1, Size: 100})
 		if err != nil || total != 10 || len(toks) != 10 {
 			t.Fatalf("name filter: %d of %d, %v", len(toks), total, err)
 		}
 		after := time.Unix(testEpoch.Unix()+5*60, 0)
-		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{CreatedAfter: after, CreatedBefore: after.Add(2 * time.Minute)}, Page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, service.TokenFilter{CreatedAfter: after, CreatedBefore: after.Add(2 * time.Minute)}, service.Page{Number: 1, Size: 100})
 		if err != nil || total != 4 || len(toks) != 4 {
 			t.Fatalf("created window: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{LastUsedBefore: testEpoch, ResetBefore: after}, Page{Number: 1, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, service.TokenFilter{LastUsedBefore: testEpoch, ResetBefore: after}, service.Page{Number: 1, Size: 100})
 		if err != nil || total != 10 {
 			t.Fatalf("never used and not reset since: %d of %d, %v", len(toks), total, err)
 		}
-		toks, total, err = s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: 9, Size: 100})
+		toks, total, err = s.Tokens(ctx, w.agency, service.TokenFilter{}, service.Page{Number: 9, Size: 100})
 		if err != nil || total != 25 || len(toks) != 0 {
 			t.Fatalf("a page past the end: %d of %d, %v", len(toks), total, err)
 		}
-		if _, total, err := s.Tokens(ctx, w.agency2, TokenFilter{}, Page{Number: 1, Size: 100}); err != nil || total != 0 {
+		if _, total, err := s.Tokens(ctx, w.agency2, service.TokenFilter{}, service.Page{Number: 1, Size: 100}); err != nil || total != 0 {
 			t.Fatalf("another account's list: %d, %v", total, err)
 		}
 	})
 }
 
 func TestStoreIdempotency(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		now := testEpoch.Unix()
-		k := &IdemKey{Caller: w.tokens[0].SID, Method: "POST", Path: "/Agencies/x/ApiTokens", Key: "k1", Hash: []byte("hash")}
-		rec := &IdemRecord{Hash: k.Hash, Status: 201, Header: http.Header{"Etag": {`"1"`}}, BodyEnc: []byte("sealed"),
-			Resets: []ResetMark{{Sid: w.tokens[0].SID, ResetCount: 2}}, Created: now, Expires: now + 100}
+		k := &service.IdemKey{Caller: w.tokens[0].SID, Method: "POST", Path: "/Agencies/x/ApiTokens", Key: "k1", Hash: []byte("hash")}
+		rec := &service.IdemRecord{Hash: k.Hash, Status: 201, Header: http.Header{"Etag": {`"1"`}}, BodyEnc: []byte("sealed"),
+			Resets: []service.ResetMark{{Sid: w.tokens[0].SID, ResetCount: 2}}, Created: now, Expires: now + 100}
 		if got, err := s.Idempotency(ctx, k, now); err != nil || got != nil {
 			t.Fatalf("before saving: %+v, %v", got, err)
 		}
-		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.SaveIdempotency(ctx, k, rec) }); err != nil {
+		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.SaveIdempotency(ctx, k, rec) }); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Idempotency(ctx, k, now+99)
@@ -562,8 +565,8 @@ func TestStoreIdempotency(t *testing.T) {
 			t.Fatalf("an expired record: %+v, %v", got, err)
 		}
 		// An expired record is replaced; a reply without a body reads back empty.
-		rec2 := &IdemRecord{Hash: []byte("hash2"), Status: 204, Header: http.Header{}, Created: now + 200, Expires: now + 300}
-		err = s.Update(ctx, w.agency, func(tx Tx) error {
+		rec2 := &service.IdemRecord{Hash: []byte("hash2"), Status: 204, Header: http.Header{}, Created: now + 200, Expires: now + 300}
+		err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 			if got, err := tx.Idempotency(ctx, k, now+200); err != nil || got != nil {
 				return fmt.Errorf("inside the transaction, expired: %+v, %v", got, err)
 			}
@@ -580,7 +583,7 @@ func TestStoreIdempotency(t *testing.T) {
 }
 
 func TestStoreTouch(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		sid := w.tokens[3].SID
@@ -609,7 +612,7 @@ func TestStoreTouch(t *testing.T) {
 // Concurrent read-modify-write transactions on one account lose no update and never
 // fail because another write is in progress.
 func TestStoreConcurrentUpdates(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		const writers, rounds = 16, 10
@@ -620,9 +623,9 @@ func TestStoreConcurrentUpdates(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range rounds {
-					errs <- s.Update(ctx, w.agency, func(tx Tx) error {
+					errs <- s.Update(ctx, w.agency, func(tx service.Tx) error {
 						// Two tokens per transaction, so a lost update shows in either.
-						for _, tk := range []*Token{w.tokens[i%4], w.tokens[4]} {
+						for _, tk := range []*service.Token{w.tokens[i%4], w.tokens[4]} {
 							tok, err := tx.Token(ctx, w.agency, tk.SID)
 							if err != nil {
 								return err
@@ -654,11 +657,11 @@ func TestStoreConcurrentUpdates(t *testing.T) {
 // Pages remembered before a change are not used after it: deleting a token shifts
 // every later page, and the total follows.
 func TestStoreTokenPagesAfterChange(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		sids := func(p int) []string {
-			toks, _, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: p, Size: 5})
+			toks, _, err := s.Tokens(ctx, w.agency, service.TokenFilter{}, service.Page{Number: p, Size: 5})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -671,7 +674,7 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 		for p := 1; p <= 5; p++ {
 			sids(p) // remembered positions for every page
 		}
-		if err := s.Update(ctx, w.agency, func(tx Tx) error { return tx.DeleteToken(ctx, w.tokens[2].SID) }); err != nil {
+		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.DeleteToken(ctx, w.tokens[2].SID) }); err != nil {
 			t.Fatal(err)
 		}
 		var want []string
@@ -681,7 +684,7 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 		if got := sids(2); !slices.Equal(got, want) {
 			t.Fatalf("page 2 after a delete on page 1: %v, want %v", got, want)
 		}
-		if _, total, err := s.Tokens(ctx, w.agency, TokenFilter{}, Page{Number: 5, Size: 5}); err != nil || total != 24 {
+		if _, total, err := s.Tokens(ctx, w.agency, service.TokenFilter{}, service.Page{Number: 5, Size: 5}); err != nil || total != 24 {
 			t.Fatalf("total after a delete: %d, %v", total, err)
 		}
 	})
@@ -692,29 +695,29 @@ func TestStoreTokenPagesAfterChange(t *testing.T) {
 // and then a later value answers each its own total, and paging the later one reaches
 // every token it matches.
 func TestStoreTokenPagesPerFilterValue(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		early := time.Unix(testEpoch.Unix()+60, 0) // the first minute: 2 tokens
 		late := time.Unix(testEpoch.Unix()+24*60, 0)
 		for _, c := range []struct {
 			name        string
-			early, late TokenFilter
+			early, late service.TokenFilter
 			first, all  int
 		}{
-			{"CreatedBefore", TokenFilter{CreatedBefore: early}, TokenFilter{CreatedBefore: late}, 2, 25},
-			{"CreatedAfter", TokenFilter{CreatedAfter: late}, TokenFilter{CreatedAfter: early}, 0, 23},
-			{"ResetBefore", TokenFilter{ResetBefore: early}, TokenFilter{ResetBefore: late}, 2, 25},
-			{"Name", TokenFilter{Name: "token 0"}, TokenFilter{Name: "token"}, 10, 25},
-			{"ExactName", TokenFilter{ExactName: "token 00"}, TokenFilter{ExactName: "token 01"}, 1, 1},
-			{"State", TokenFilter{State: StateDisabled}, TokenFilter{State: StateEnabled}, 5, 20},
+			{"CreatedBefore", service.TokenFilter{CreatedBefore: early}, service.TokenFilter{CreatedBefore: late}, 2, 25},
+			{"CreatedAfter", service.TokenFilter{CreatedAfter: late}, service.TokenFilter{CreatedAfter: early}, 0, 23},
+			{"ResetBefore", service.TokenFilter{ResetBefore: early}, service.TokenFilter{ResetBefore: late}, 2, 25},
+			{"Name", service.TokenFilter{Name: "token 0"}, service.TokenFilter{Name: "token"}, 10, 25},
+			{"ExactName", service.TokenFilter{ExactName: "token 00"}, service.TokenFilter{ExactName: "token 01"}, 1, 1},
+			{"State", service.TokenFilter{State: service.StateDisabled}, service.TokenFilter{State: service.StateEnabled}, 5, 20},
 		} {
-			if _, total, err := s.Tokens(ctx, w.agency, c.early, Page{Number: 1, Size: 2}); err != nil || total != c.first {
+			if _, total, err := s.Tokens(ctx, w.agency, c.early, service.Page{Number: 1, Size: 2}); err != nil || total != c.first {
 				t.Fatalf("%s, first value: total %d, %v; want %d", c.name, total, err, c.first)
 			}
 			seen := 0
 			for p := 1; ; p++ {
-				toks, total, err := s.Tokens(ctx, w.agency, c.late, Page{Number: p, Size: 2})
+				toks, total, err := s.Tokens(ctx, w.agency, c.late, service.Page{Number: p, Size: 2})
 				if err != nil || total != c.all {
 					t.Fatalf("%s, second value, page %d: total %d, %v; want %d", c.name, p, total, err, c.all)
 				}
@@ -733,15 +736,15 @@ func TestStoreTokenPagesPerFilterValue(t *testing.T) {
 // The exact-name filter matches whole names, byte-equal once both sides are in
 // NFC form: names are stored as sent, in whatever form.
 func TestStoreTokenExactName(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s Store, _ *testClock) {
+	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		base := testEpoch.Unix() + 3600
 		names := []string{"Caf\u00e9", "Cafe\u0301", "caf\u00e9", "Caf\u00e9 deploys", "Caf\u00e9 "}
 		sids := map[string]string{}
-		err := s.Update(ctx, w.agency, func(tx Tx) error {
+		err := s.Update(ctx, w.agency, func(tx service.Tx) error {
 			for i, name := range names {
-				tok := newSuiteToken(t, s.Env(), w.agency, KindAgency, name, base+int64(i))
+				tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, name, base+int64(i))
 				if err := tx.InsertToken(ctx, tok); err != nil {
 					return err
 				}
@@ -762,7 +765,7 @@ func TestStoreTokenExactName(t *testing.T) {
 			{"Caf", nil},
 			{"token 03", []string{w.tokens[3].SID}},
 		} {
-			toks, total, err := s.Tokens(ctx, w.agency, TokenFilter{ExactName: c.exact}, Page{Number: 1, Size: 100})
+			toks, total, err := s.Tokens(ctx, w.agency, service.TokenFilter{ExactName: c.exact}, service.Page{Number: 1, Size: 100})
 			var got []string
 			for _, tok := range toks {
 				got = append(got, tok.SID)

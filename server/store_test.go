@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/store"
 )
 
 func TestStorePragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "odd name #1 100%?.db")
-	s, err := OpenStore(context.Background(), path, "", StoreOptions{})
+	s, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +22,7 @@ func TestStorePragmas(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file: %v", err)
 	}
-	if got := s.dbPath(t); got != path {
+	if got := dbPath(t, s); got != path {
 		t.Fatalf("SQLite opened %q, not %q", got, path)
 	}
 	var mode string
@@ -44,11 +46,11 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	var created tokenJSON
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, map[string]any{"Name": "Kept"},
 		"Idempotency-Key", "at-rest").want(t, 201).decode(t, &created)
-	sqlite, ok := ts.store.(*SQLiteStore)
+	sqlite, ok := ts.st.(*store.SQLiteStore)
 	if !ok {
 		t.Skip("reads the SQLite files; the store suite covers PostgreSQL")
 	}
-	dir := filepath.Dir(sqlite.dbPath(t))
+	dir := filepath.Dir(dbPath(t, sqlite))
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
@@ -64,7 +66,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 }
 
 // dbPath is the database file's path, for tests that look at the bytes.
-func (s *SQLiteStore) dbPath(t testing.TB) string {
+func dbPath(t testing.TB, s *store.SQLiteStore) string {
 	var seq int
 	var name, file string
 	if err := s.DB.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil {

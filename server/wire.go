@@ -5,26 +5,28 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // tokenBody is a token on the wire.
 type tokenBody struct {
-	AccountSid         string    `json:"AccountSid"`
-	AuthToken          string    `json:"AuthToken,omitempty"` // only in create, duplicate and reset answers
-	Name               string    `json:"Name"`
-	Description        string    `json:"Description"`
-	State              string    `json:"State"`
-	ApiVersion         int       `json:"ApiVersion"`
-	LatestApiVersion   int       `json:"LatestApiVersion"`
-	AuthTokenHint      string    `json:"AuthTokenHint"`
-	PrimaryContact     *UserBody `json:"PrimaryContact"`
-	DeveloperEmails    []string  `json:"DeveloperEmails"`
-	Scopes             []string  `json:"Scopes"`
-	DateCreated        string    `json:"DateCreated"`
-	DateUpdated        string    `json:"DateUpdated"`
-	DateLastUsed       *string   `json:"DateLastUsed"` // null when never used
-	DateAuthTokenReset string    `json:"DateAuthTokenReset"`
-	ExpiresAt          *string   `json:"ExpiresAt"` // null: never
+	AccountSid         string            `json:"AccountSid"`
+	AuthToken          string            `json:"AuthToken,omitempty"` // only in create, duplicate and reset answers
+	Name               string            `json:"Name"`
+	Description        string            `json:"Description"`
+	State              string            `json:"State"`
+	ApiVersion         int               `json:"ApiVersion"`
+	LatestApiVersion   int               `json:"LatestApiVersion"`
+	AuthTokenHint      string            `json:"AuthTokenHint"`
+	PrimaryContact     *service.UserBody `json:"PrimaryContact"`
+	DeveloperEmails    []string          `json:"DeveloperEmails"`
+	Scopes             []string          `json:"Scopes"`
+	DateCreated        string            `json:"DateCreated"`
+	DateUpdated        string            `json:"DateUpdated"`
+	DateLastUsed       *string           `json:"DateLastUsed"` // null when never used
+	DateAuthTokenReset string            `json:"DateAuthTokenReset"`
+	ExpiresAt          *string           `json:"ExpiresAt"` // null: never
 	// The previous secret of an overlapping reset: until when it works (null: none
 	// works), and when it was last used.
 	PreviousAuthTokenExpiresAt *string `json:"PreviousAuthTokenExpiresAt"`
@@ -50,17 +52,17 @@ type secretBody struct {
 
 // API versions per token kind: the Agency API and the Brand API.
 var apiVersions = map[string]struct{ min, max int }{
-	KindAgency: {2, 3},
-	KindBrand:  {11, 14},
+	service.KindAgency: {2, 3},
+	service.KindBrand:  {11, 14},
 }
 
 func latestVersion(kind string) int { return apiVersions[kind].max }
 
-func etagOf(t *Token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
+func etagOf(t *service.Token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
 
 // bodyOf renders t as seen under the root base at now (the store's clock, Unix
 // seconds): an overlap that has run out shows as none.
-func bodyOf(t *Token, base string, now int64) tokenBody {
+func bodyOf(t *service.Token, base string, now int64) tokenBody {
 	b := tokenBody{
 		AccountSid:         t.SID,
 		Name:               t.Name,
@@ -71,28 +73,28 @@ func bodyOf(t *Token, base string, now int64) tokenBody {
 		AuthTokenHint:      t.Hint,
 		DeveloperEmails:    t.Emails,
 		Scopes:             t.Scopes,
-		DateCreated:        WireTime(t.Created),
-		DateUpdated:        WireTime(t.Updated),
-		DateAuthTokenReset: WireTime(t.AuthReset),
+		DateCreated:        service.WireTime(t.Created),
+		DateUpdated:        service.WireTime(t.Updated),
+		DateAuthTokenReset: service.WireTime(t.AuthReset),
 		Uri:                base + "/ApiTokens/" + t.SID,
 		etag:               etagOf(t),
 	}
 	if t.ContactID.Valid {
-		b.PrimaryContact = &UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+		b.PrimaryContact = &service.UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
 	}
 	if t.LastUsed.Valid {
-		s := WireTime(t.LastUsed.Int64)
+		s := service.WireTime(t.LastUsed.Int64)
 		b.DateLastUsed = &s
 	}
 	if t.ExpiresAt.Valid {
-		s := WireTime(t.ExpiresAt.Int64)
+		s := service.WireTime(t.ExpiresAt.Int64)
 		b.ExpiresAt = &s
 	}
 	if t.OverlapAt(now) {
-		s := WireTime(t.OverlapExpires.Int64)
+		s := service.WireTime(t.OverlapExpires.Int64)
 		b.PreviousAuthTokenExpiresAt = &s
 		if t.OverlapLastUsed.Valid {
-			u := WireTime(t.OverlapLastUsed.Int64)
+			u := service.WireTime(t.OverlapLastUsed.Int64)
 			b.PreviousAuthTokenLastUsed = &u
 		}
 	}

@@ -1,3 +1,6 @@
+// Package ratelimit keeps fixed-window counts per key: each token's request budget and
+// each client address's failed authentications, in memory for a single server, or in
+// PostgreSQL (shared windows, and leases of a few units for budgets) for replicas.
 package ratelimit
 
 import (

@@ -1,23 +1,25 @@
-package server
+package store
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 const accountColumns = `id, kind, parent_id, public_id, name, state, website, phone, phone_country,
 	currency, timezone, organization_type, address_line1, address_line2, city, region, postal_code,
 	country, date_created`
 
-func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
-	var a Account
+func scanAccount(row interface{ Scan(...any) error }) (*service.Account, error) {
+	var a service.Account
 	err := row.Scan(&a.ID, &a.Kind, &a.ParentID, &a.PublicID, &a.Name, &a.State, &a.Website, &a.Phone,
 		&a.PhoneCountry, &a.Currency, &a.Timezone, &a.OrgType, &a.Address1, &a.Address2, &a.City,
 		&a.Region, &a.PostalCode, &a.Country, &a.Created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read account: %w", err)
@@ -27,9 +29,9 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 
 // Account finds an account by its row id. Accounts never change once made, so
 // each is read once and then kept: it is on the path of every request.
-func (s *SQLiteStore) Account(ctx context.Context, id int64) (*Account, error) {
+func (s *SQLiteStore) Account(ctx context.Context, id int64) (*service.Account, error) {
 	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*Account)
+		c := *a.(*service.Account)
 		return &c, nil
 	}
 	a, err := scanAccount(s.rs.account.QueryRowContext(ctx, id))
@@ -41,18 +43,18 @@ func (s *SQLiteStore) Account(ctx context.Context, id int64) (*Account, error) {
 	return a, nil
 }
 
-func (s *SQLiteStore) AccountByPublicID(ctx context.Context, publicID string) (*Account, error) {
+func (s *SQLiteStore) AccountByPublicID(ctx context.Context, publicID string) (*service.Account, error) {
 	return scanAccount(s.rs.accountByPublic.QueryRowContext(ctx, publicID))
 }
 
 // ManagedBrand finds the brand with impact.com Id publicID managed by agency agencyID;
 // a brand of another agency is errNotFound, exactly like one that does not exist.
-func (s *SQLiteStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
+func (s *SQLiteStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*service.Account, error) {
 	return scanAccount(s.rs.managedBrand.QueryRowContext(ctx, agencyID, publicID))
 }
 
 // Brands lists an agency's brands by Id, one page and the total from one read.
-func (s *SQLiteStore) Brands(ctx context.Context, agencyID int64, p Page) (out []Account, total int, err error) {
+func (s *SQLiteStore) Brands(ctx context.Context, agencyID int64, p service.Page) (out []service.Account, total int, err error) {
 	err = s.view(ctx, func(tx *sql.Tx) error {
 		out, total, err = listBrands(ctx, sqliteDialect, tx, agencyID, p)
 		return err
@@ -61,7 +63,7 @@ func (s *SQLiteStore) Brands(ctx context.Context, agencyID int64, p Page) (out [
 }
 
 // Users lists an account's users by Id, one page and the total from one read.
-func (s *SQLiteStore) Users(ctx context.Context, accountID int64, p Page) (out []User, total int, err error) {
+func (s *SQLiteStore) Users(ctx context.Context, accountID int64, p service.Page) (out []service.User, total int, err error) {
 	err = s.view(ctx, func(tx *sql.Tx) error {
 		out, total, err = listUsers(ctx, sqliteDialect, tx, accountID, p)
 		return err
@@ -81,11 +83,11 @@ func (s *SQLiteStore) view(ctx context.Context, fn func(tx *sql.Tx) error) error
 }
 
 // User finds user id within account accountID; a user of another account is errNotFound.
-func (x *sqliteTx) User(ctx context.Context, accountID int64, id string) (*User, error) {
-	var u User
+func (x *sqliteTx) User(ctx context.Context, accountID int64, id string) (*service.User, error) {
+	var u service.User
 	err := x.stmt(ctx, x.s.ws.userOf).QueryRowContext(ctx, accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
@@ -101,7 +103,7 @@ func (x *sqliteTx) HasAccounts(ctx context.Context) (bool, error) {
 	return n > 0, nil
 }
 
-func (x *sqliteTx) InsertAccount(ctx context.Context, a *Account) (int64, error) {
+func (x *sqliteTx) InsertAccount(ctx context.Context, a *service.Account) (int64, error) {
 	res, err := x.tx.ExecContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website, phone,
 		phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
 		postal_code, country, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -113,7 +115,7 @@ func (x *sqliteTx) InsertAccount(ctx context.Context, a *Account) (int64, error)
 	return res.LastInsertId()
 }
 
-func (x *sqliteTx) InsertUser(ctx context.Context, u *User) error {
+func (x *sqliteTx) InsertUser(ctx context.Context, u *service.User) error {
 	if _, err := x.tx.ExecContext(ctx, `INSERT INTO users (id, account_id, name, email) VALUES (?, ?, ?, ?)`,
 		u.ID, u.AccountID, u.Name, u.Email); err != nil {
 		return fmt.Errorf("user %s: %w", u.ID, err)

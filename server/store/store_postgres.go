@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/ratelimit"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // PostgresStore keeps accounts, tokens and idempotency records in PostgreSQL, for
@@ -24,7 +25,7 @@ import (
 // serialization failure runs the whole transaction again.
 type PostgresStore struct {
 	DB       *sql.DB
-	env      *Env
+	env      *service.Env
 	pages    *pageCache // list positions, each valid for one generation of its account
 	accounts sync.Map   // id → *account, read once
 
@@ -90,11 +91,11 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 }
 
 // Env is the keys, random source and clock the store was opened with.
-func (s *PostgresStore) Env() *Env { return s.env }
+func (s *PostgresStore) Env() *service.Env { return s.env }
 
 // Counter keeps scope's fixed windows in the database, shared by every replica: token
 // budgets in leases of a few units (pgLeases), failed authentications one by one.
-func (s *PostgresStore) Counter(scope string, rate Rate) ratelimit.Counter {
+func (s *PostgresStore) Counter(scope string, rate ratelimit.Rate) ratelimit.Counter {
 	if scope == ratelimit.ScopeTokenBudget {
 		return ratelimit.NewPGLeases(s.DB, rate, s.env.Now)
 	}
@@ -125,35 +126,35 @@ type pgQuerier interface {
 // TokenBySID finds any token by SID (authentication), at the same cost whether or
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
-func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*Token, error) {
+func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*service.Token, error) {
 	t, err := scanToken(s.DB.QueryRowContext(ctx, pgTokenSelect+
 		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
 	if err != nil {
 		return nil, err
 	}
 	if t.SID != sid {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	return s.overlay(t, nil)
 }
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
-func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*Token, *Token, error) {
+func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*service.Token, *service.Token, error) {
 	rows, err := s.DB.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
 		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
 
-func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
+func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*service.Token, error) {
 	return s.overlay(pgToken(ctx, s.DB, accountID, sid))
 }
 
-func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*Token, error) {
+func pgToken(ctx context.Context, q pgQuerier, accountID int64, sid string) (*service.Token, error) {
 	return scanToken(q.QueryRowContext(ctx, pgTokenSelect+` WHERE t.account_id = $1 AND t.sid = $2`, accountID, sid))
 }
 
 // overlay gives a token read the use this process recorded but has not written yet.
-func (s *PostgresStore) overlay(t *Token, err error) (*Token, error) {
+func (s *PostgresStore) overlay(t *service.Token, err error) (*service.Token, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +164,8 @@ func (s *PostgresStore) overlay(t *Token, err error) (*Token, error) {
 
 // Tokens reads the total and the page in one REPEATABLE READ transaction: one
 // snapshot, so the total always agrees with the page (see tokenLister).
-func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
-	var out []Token
+func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f service.TokenFilter, p service.Page) ([]service.Token, int, error) {
+	var out []service.Token
 	var total int
 	l := tokenLister{d: postgresDialect, pages: s.pages, touches: s.touches}
 	err := PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
@@ -180,9 +181,9 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f TokenFilt
 
 // Account reads an account once per process: accounts never change once made (no
 // request edits one), so keeping them cannot delay anything a request decides.
-func (s *PostgresStore) Account(ctx context.Context, id int64) (*Account, error) {
+func (s *PostgresStore) Account(ctx context.Context, id int64) (*service.Account, error) {
 	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*Account)
+		c := *a.(*service.Account)
 		return &c, nil
 	}
 	a, err := scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
@@ -194,17 +195,17 @@ func (s *PostgresStore) Account(ctx context.Context, id int64) (*Account, error)
 	return a, nil
 }
 
-func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*Account, error) {
+func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*service.Account, error) {
 	return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE public_id = $1`, publicID))
 }
 
-func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
+func (s *PostgresStore) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*service.Account, error) {
 	return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE kind = 'brand' AND parent_id = $1 AND public_id = $2`, agencyID, publicID))
 }
 
 // Brands lists an agency's brands by Id (shorter Ids first: numeric order).
-func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p Page) (out []Account, total int, err error) {
+func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p service.Page) (out []service.Account, total int, err error) {
 	err = PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listBrands(ctx, postgresDialect, tx, agencyID, p)
 		return err
@@ -213,7 +214,7 @@ func (s *PostgresStore) Brands(ctx context.Context, agencyID int64, p Page) (out
 }
 
 // Users lists an account's users by Id (shorter Ids first).
-func (s *PostgresStore) Users(ctx context.Context, accountID int64, p Page) (out []User, total int, err error) {
+func (s *PostgresStore) Users(ctx context.Context, accountID int64, p service.Page) (out []service.User, total int, err error) {
 	err = PostgresInTx(ctx, s.DB, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sql.Tx) error {
 		out, total, err = listUsers(ctx, postgresDialect, tx, accountID, p)
 		return err
@@ -221,11 +222,11 @@ func (s *PostgresStore) Users(ctx context.Context, accountID int64, p Page) (out
 	return out, total, err
 }
 
-func (s *PostgresStore) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+func (s *PostgresStore) Idempotency(ctx context.Context, k *service.IdemKey, now int64) (*service.IdemRecord, error) {
 	return pgIdempotency(ctx, s.DB, k, now)
 }
 
-func pgIdempotency(ctx context.Context, q pgQuerier, k *IdemKey, now int64) (*IdemRecord, error) {
+func pgIdempotency(ctx context.Context, q pgQuerier, k *service.IdemKey, now int64) (*service.IdemRecord, error) {
 	return scanIdem(q.QueryRowContext(ctx, `SELECT body_hash, status, headers, body_enc, resets, date_created, expires
 		FROM idempotency WHERE caller_sid = $1 AND method = $2 AND path = $3 AND key = $4 AND expires > $5`,
 		k.Caller, k.Method, k.Path, k.Key, now))
@@ -262,7 +263,7 @@ func (s *PostgresStore) writeUses(batch map[string]int64) error {
 // Update runs fn in one READ COMMITTED transaction that first locks account
 // accountID's row (accountID 0: the accounts table, against every account). A
 // transaction PostgreSQL aborts as a deadlock or serialization failure runs again.
-func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+func (s *PostgresStore) Update(ctx context.Context, accountID int64, fn func(tx service.Tx) error) error {
 	return s.update(ctx, accountID, false, fn)
 }
 
@@ -273,7 +274,7 @@ var errAccountBusy = errors.New("account busy")
 // another transaction holds it (a request's write, another replica's look), fn does
 // not run and the answer is false. The server's own background writes use it, so
 // replicas never queue behind each other or behind requests.
-func (s *PostgresStore) UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx Tx) error) (bool, error) {
+func (s *PostgresStore) UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx service.Tx) error) (bool, error) {
 	err := s.update(ctx, accountID, true, fn)
 	if errors.Is(err, errAccountBusy) {
 		return false, nil
@@ -281,7 +282,7 @@ func (s *PostgresStore) UpdateUnlessBusy(ctx context.Context, accountID int64, f
 	return err == nil, err
 }
 
-func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked bool, fn func(tx Tx) error) error {
+func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked bool, fn func(tx service.Tx) error) error {
 	lock := `FOR NO KEY UPDATE`
 	if skipLocked {
 		lock += ` SKIP LOCKED`
@@ -304,7 +305,7 @@ func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked 
 				return errAccountBusy // locked, or gone: either way nothing to do now
 			}
 			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
+				return service.ErrNotFound
 			}
 			if err != nil {
 				return fmt.Errorf("lock account: %w", err)
@@ -325,16 +326,16 @@ func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked 
 type pgTx struct {
 	s       *PostgresStore
 	tx      *sql.Tx
-	changed map[int64]bool // accounts whose tokens changed
-	pending pendingWrites  // token writes not sent yet (see UpdateToken)
-	events  []*Event       // events not written yet (see AddEvent)
-	now     sql.NullInt64  // PostgreSQL's now() as the account was locked
+	changed map[int64]bool   // accounts whose tokens changed
+	pending pendingWrites    // token writes not sent yet (see UpdateToken)
+	events  []*service.Event // events not written yet (see AddEvent)
+	now     sql.NullInt64    // PostgreSQL's now() as the account was locked
 }
 
 // StoreNow is PostgreSQL's clock for this transaction, when it read it.
 func (t *pgTx) StoreNow() (int64, bool) { return t.now.Int64, t.now.Valid }
 
-func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
+func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*service.Token, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -342,7 +343,7 @@ func (t *pgTx) Token(ctx context.Context, accountID int64, sid string) (*Token, 
 }
 
 // Tokens reads the tokens of sids that account accountID holds: one round trip.
-func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*Token, error) {
+func (t *pgTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*service.Token, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -388,15 +389,15 @@ func (t *pgTx) ManagerCandidate(ctx context.Context, accountID int64, n int, ski
 	return sid, nil
 }
 
-func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*User, error) {
+func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*service.User, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	var u User
+	var u service.User
 	err := t.tx.QueryRowContext(ctx, `SELECT id, account_id, name, email FROM users WHERE account_id = $1 AND id = $2`,
 		accountID, id).Scan(&u.ID, &u.AccountID, &u.Name, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
@@ -404,14 +405,14 @@ func (t *pgTx) User(ctx context.Context, accountID int64, id string) (*User, err
 	return &u, nil
 }
 
-func (t *pgTx) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+func (t *pgTx) Idempotency(ctx context.Context, k *service.IdemKey, now int64) (*service.IdemRecord, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return pgIdempotency(ctx, t.tx, k, now)
 }
 
-func (t *pgTx) InsertToken(ctx context.Context, tok *Token) error {
+func (t *pgTx) InsertToken(ctx context.Context, tok *service.Token) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
@@ -435,7 +436,7 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *Token) error {
 
 // UpdateToken writes tok when the transaction next reads or ends: the writes of a
 // bulk call go in one statement, not one round trip each.
-func (t *pgTx) UpdateToken(ctx context.Context, tok *Token) error {
+func (t *pgTx) UpdateToken(ctx context.Context, tok *service.Token) error {
 	emails, scopes, err := marshalLists(tok)
 	if err != nil {
 		return err
@@ -461,7 +462,7 @@ type pendingWrites struct {
 	expires, warned14d, warned1d, expiredNoted, overlapExpires, overlapUsed []*int64
 }
 
-func (p *pendingWrites) add(tok *Token, emails, scopes string) {
+func (p *pendingWrites) add(tok *service.Token, emails, scopes string) {
 	if i, ok := p.at[tok.SID]; ok {
 		p.set(i, tok, emails, scopes)
 		return
@@ -483,7 +484,7 @@ func (p *pendingWrites) add(tok *Token, emails, scopes string) {
 	p.set(len(p.sid)-1, tok, emails, scopes)
 }
 
-func (p *pendingWrites) set(i int, tok *Token, emails, scopes string) {
+func (p *pendingWrites) set(i int, tok *service.Token, emails, scopes string) {
 	p.name[i], p.description[i], p.state[i], p.hint[i] = tok.Name, tok.Description, tok.State, tok.Hint
 	p.emails[i], p.scopes[i], p.apiVersion[i] = emails, scopes, int32(tok.APIVersion)
 	p.contact[i], p.prevKey[i], p.prevPath[i] = nullString(tok.ContactID), nullString(tok.PrevResetKey), nullString(tok.PrevResetPath)
@@ -560,7 +561,7 @@ func (t *pgTx) DeleteToken(ctx context.Context, sid string) error {
 
 // SaveIdempotency stores rec. The caller looked the key up in this transaction under
 // the account's lock, so a live record under k cannot exist; an expired one is replaced.
-func (t *pgTx) SaveIdempotency(ctx context.Context, k *IdemKey, rec *IdemRecord) error {
+func (t *pgTx) SaveIdempotency(ctx context.Context, k *service.IdemKey, rec *service.IdemRecord) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
@@ -596,7 +597,7 @@ func (t *pgTx) HasAccounts(ctx context.Context) (bool, error) {
 	return exists, nil
 }
 
-func (t *pgTx) InsertAccount(ctx context.Context, a *Account) (int64, error) {
+func (t *pgTx) InsertAccount(ctx context.Context, a *service.Account) (int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
@@ -613,7 +614,7 @@ func (t *pgTx) InsertAccount(ctx context.Context, a *Account) (int64, error) {
 	return id, nil
 }
 
-func (t *pgTx) InsertUser(ctx context.Context, u *User) error {
+func (t *pgTx) InsertUser(ctx context.Context, u *service.User) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
@@ -647,6 +648,6 @@ func (t *pgTx) SetSeeded(ctx context.Context, kind string) error {
 }
 
 var (
-	_ Store = (*PostgresStore)(nil)
-	_ Tx    = (*pgTx)(nil)
+	_ service.Store = (*PostgresStore)(nil)
+	_ service.Tx    = (*pgTx)(nil)
 )

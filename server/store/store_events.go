@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // eventsTable is the events table of the migration that added it, for a store
@@ -81,7 +82,7 @@ const (
 )
 
 // eventRow is an event's column values, in the events table's order from account_id.
-func eventRow(e *Event) ([]any, error) {
+func eventRow(e *service.Event) ([]any, error) {
 	changes := "[]"
 	if len(e.Changes) > 0 {
 		b, err := json.Marshal(e.Changes)
@@ -98,8 +99,8 @@ func eventRow(e *Event) ([]any, error) {
 		e.RequestID, changes, string(extra)}, nil
 }
 
-func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
-	var e Event
+func scanEvent(row interface{ Scan(...any) error }) (*service.Event, error) {
+	var e service.Event
 	var changes, extra string
 	if err := row.Scan(&e.ID, &e.AccountID, &e.Type, &e.Date, &e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName,
 		&e.Client, &e.RequestID, &changes, &extra); err != nil {
@@ -116,7 +117,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*Event, error) {
 
 // queryEvents lists an account's events as f asks, each with its notifications: the
 // one reading both stores share.
-func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter) ([]Event, error) {
+func queryEvents(ctx context.Context, q querier, accountID int64, f service.EventFilter) ([]service.Event, error) {
 	args := []any{accountID}
 	conds := []string{"account_id = $1"}
 	arg := func(v any) string {
@@ -157,7 +158,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
-	var out []Event
+	var out []service.Event
 	at := map[int64]int{}
 	for rows.Next() {
 		e, err := scanEvent(rows)
@@ -189,7 +190,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter)
 	defer nrows.Close()
 	for nrows.Next() {
 		var id int64
-		var n Notification
+		var n service.Notification
 		if err := nrows.Scan(&id, &n.Email, &n.State, &n.Date); err != nil {
 			return nil, fmt.Errorf("list notifications: %w", err)
 		}
@@ -204,7 +205,7 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f EventFilter)
 }
 
 // Events lists an account's events (see eventFilter) from the readers.
-func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
+func (s *SQLiteStore) Events(ctx context.Context, accountID int64, f service.EventFilter) ([]service.Event, error) {
 	return queryEvents(ctx, s.Readers, accountID, f)
 }
 
@@ -269,7 +270,7 @@ func (st *eventStatements) close() error {
 }
 
 // AddEvent keeps e to be written when the transaction ends (see writeEvents).
-func (x *sqliteTx) AddEvent(ctx context.Context, e *Event) error {
+func (x *sqliteTx) AddEvent(ctx context.Context, e *service.Event) error {
 	x.events = append(x.events, e)
 	return nil
 }
@@ -324,7 +325,7 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 		e.ID = ids[i]
 		for _, n := range e.Notifications {
 			var next any
-			if n.State == NotificationPending {
+			if n.State == service.NotificationPending {
 				next = n.Date
 			}
 			nrows = append(nrows, []any{e.ID, e.AccountID, n.Email, n.State, n.Date, next})
@@ -343,7 +344,7 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 }
 
 // Events lists an account's events (see eventFilter).
-func (s *PostgresStore) Events(ctx context.Context, accountID int64, f EventFilter) ([]Event, error) {
+func (s *PostgresStore) Events(ctx context.Context, accountID int64, f service.EventFilter) ([]service.Event, error) {
 	return queryEvents(ctx, s.DB, accountID, f)
 }
 
@@ -361,7 +362,7 @@ func (s *PostgresStore) PruneEvents(ctx context.Context, before int64, limit int
 
 // AddEvent keeps e to be written when the transaction ends, in the statement that
 // moves the account's generation: events cost a write transaction no round trip.
-func (t *pgTx) AddEvent(ctx context.Context, e *Event) error {
+func (t *pgTx) AddEvent(ctx context.Context, e *service.Event) error {
 	t.events = append(t.events, e)
 	return nil
 }
@@ -406,7 +407,7 @@ func (t *pgTx) finish(ctx context.Context) error {
 			nOrd, nAcct, nEmail = append(nOrd, int32(i+1)), append(nAcct, e.AccountID), append(nEmail, nt.Email)
 			nState, nDate = append(nState, nt.State), append(nDate, nt.Date)
 			var next *int64
-			if nt.State == NotificationPending {
+			if nt.State == service.NotificationPending {
 				d := nt.Date
 				next = &d
 			}

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // mailTables are the mail sender's own tables, the same on both stores: messages sent
@@ -57,7 +59,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 	for rows.Next() {
 		var p PendingNotification
 		var held int
-		var e Event
+		var e service.Event
 		var changes, extra string
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Email, &p.Attempts, &held, &e.ID, &e.AccountID, &e.Type, &e.Date,
 			&e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName, &e.Client, &e.RequestID, &changes, &extra); err != nil {
@@ -70,7 +72,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 			return nil, fmt.Errorf("read event %d: %w", e.ID, err)
 		}
 		p.Held = held != 0
-		body := EventBodyOf(&e)
+		body := service.EventBodyOf(&e)
 		body.Notifications = nil
 		if p.Event, err = json.Marshal(body); err != nil {
 			return nil, err
@@ -154,14 +156,14 @@ func setNotificationState(ctx context.Context, q querier, ids []int64, state str
 		return nil
 	}
 	var next sql.NullInt64
-	if state == NotificationPending {
+	if state == service.NotificationPending {
 		next = sql.NullInt64{Int64: nextAttempt, Valid: true}
 	}
 	attempt := 1
-	if state == NotificationSuppressed {
+	if state == service.NotificationSuppressed {
 		attempt = 0
 	}
-	args := []any{state, now, next, Nullable(errText), attempt}
+	args := []any{state, now, next, service.Nullable(errText), attempt}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)

@@ -1,6 +1,10 @@
-package server
+package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/impactcom/impactctl/server/service"
+)
 
 // sqlDueNotices finds the tokens with an event due at $1, at most $2: each part reads
 // an index of its own (tokens_notice_due, tokens_overlap_due), so the tokens whose
@@ -15,13 +19,13 @@ const sqlDueNotices = `SELECT account_id, sid FROM (
 ) due ORDER BY account_id, sid LIMIT $2`
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
-func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
+func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]service.DueNotice, error) {
 	return queryDue(ctx, s.Readers, at, limit)
 }
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
 // at PostgreSQL's now(): the same clock on every replica.
-func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]DueNotice, error) {
+func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]service.DueNotice, error) {
 	if at == 0 {
 		if err := s.DB.QueryRowContext(ctx, `SELECT floor(extract(epoch from now()))::bigint`).Scan(&at); err != nil {
 			return nil, err
@@ -30,15 +34,15 @@ func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]
 	return queryDue(ctx, s.DB, at, limit)
 }
 
-func queryDue(ctx context.Context, q querier, at int64, limit int) ([]DueNotice, error) {
+func queryDue(ctx context.Context, q querier, at int64, limit int) ([]service.DueNotice, error) {
 	rows, err := q.QueryContext(ctx, sqlDueNotices, at, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []DueNotice
+	var out []service.DueNotice
 	for rows.Next() {
-		var d DueNotice
+		var d service.DueNotice
 		if err := rows.Scan(&d.AccountID, &d.SID); err != nil {
 			return nil, err
 		}

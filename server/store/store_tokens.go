@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // statements are the hot statements, prepared once on the writer: SQLite parses a
@@ -212,8 +214,8 @@ func (st *statements) close() error {
 	return errors.Join(errs...)
 }
 
-func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
-	var t Token
+func scanToken(row interface{ Scan(...any) error }) (*service.Token, error) {
+	var t service.Token
 	var emails, scopes string
 	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
 		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
@@ -222,7 +224,7 @@ func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
 		&t.ExpiresAt, &t.Warned14d, &t.Warned1d, &t.ExpiredNoted, &t.OverlapEnc, &t.OverlapMAC, &t.OverlapExpires,
 		&t.OverlapLastUsed, &t.StoreNow)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", err)
@@ -261,20 +263,20 @@ func DecodeList(s string) ([]string, error) {
 // not it exists: told apart only after the row is read, a known SID with a wrong
 // secret and an unknown SID take the same time, so response times do not reveal
 // which SIDs exist.
-func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*Token, error) {
+func (s *SQLiteStore) TokenBySID(ctx context.Context, sid string) (*service.Token, error) {
 	t, err := scanToken(s.rs.tokenBySID.QueryRowContext(ctx, sid))
 	if err != nil {
 		return nil, err
 	}
 	if t.SID != sid {
-		return nil, ErrNotFound
+		return nil, service.ErrNotFound
 	}
 	s.touches.overlay(t)
 	return t, nil
 }
 
 // TokenBySIDWith is TokenBySID and token also, read in one statement.
-func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*Token, *Token, error) {
+func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*service.Token, *service.Token, error) {
 	rows, err := s.rs.tokenBySIDWith.QueryContext(ctx, sid, also)
 	return readAuthTokens(rows, err, sid, also, s.touches)
 }
@@ -282,7 +284,7 @@ func (s *SQLiteStore) TokenBySIDWith(ctx context.Context, sid, also string) (*To
 // scanAuthRows reads TokenBySIDWith's rows: the token sid (errNotFound when none is,
 // the row read being the stand-in) and the token also, nil when none is. When sid and
 // also are the same, both are the same *token.
-func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *Token, err error) {
+func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *service.Token, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		x, err := scanToken(rows)
@@ -300,22 +302,22 @@ func scanAuthRows(rows *sql.Rows, sid, also string) (t, other *Token, err error)
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
 	if t == nil {
-		return nil, nil, ErrNotFound
+		return nil, nil, service.ErrNotFound
 	}
 	return t, other, nil
 }
 
 // TokenForAuth is TokenBySID with nil for no such token.
-func (s *SQLiteStore) TokenForAuth(ctx context.Context, sid string) (*Token, error) {
+func (s *SQLiteStore) TokenForAuth(ctx context.Context, sid string) (*service.Token, error) {
 	t, err := s.TokenBySID(ctx, sid)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, service.ErrNotFound) {
 		return nil, nil
 	}
 	return t, err
 }
 
 // Token finds token sid within account accountID.
-func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
+func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*service.Token, error) {
 	t, err := scanToken(s.rs.tokenOf.QueryRowContext(ctx, accountID, sid))
 	if err == nil {
 		s.touches.overlay(t)
@@ -323,7 +325,7 @@ func (s *SQLiteStore) Token(ctx context.Context, accountID int64, sid string) (*
 	return t, err
 }
 
-func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*Token, error) {
+func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*service.Token, error) {
 	t, err := scanToken(x.stmt(ctx, x.s.ws.tokenOf).QueryRowContext(ctx, accountID, sid))
 	if err == nil {
 		x.s.touches.overlay(t)
@@ -332,7 +334,7 @@ func (x *sqliteTx) Token(ctx context.Context, accountID int64, sid string) (*Tok
 }
 
 // Tokens reads the tokens of sids that account accountID holds.
-func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*Token, error) {
+func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) ([]*service.Token, error) {
 	list, err := encodeList(sids)
 	if err != nil {
 		return nil, err
@@ -345,9 +347,9 @@ func (x *sqliteTx) Tokens(ctx context.Context, accountID int64, sids []string) (
 }
 
 // scanTokens reads rows of tokenSelect, each with the uses not written yet.
-func scanTokens(rows *sql.Rows, touches *toucher) ([]*Token, error) {
+func scanTokens(rows *sql.Rows, touches *toucher) ([]*service.Token, error) {
 	defer rows.Close()
-	var out []*Token
+	var out []*service.Token
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -437,7 +439,7 @@ func encodeList(v []string) (string, error) {
 	return string(b), err
 }
 
-func marshalLists(t *Token) (string, string, error) {
+func marshalLists(t *service.Token) (string, string, error) {
 	e, err := encodeList(t.Emails)
 	if err != nil {
 		return "", "", fmt.Errorf("encode emails: %w", err)
@@ -450,7 +452,7 @@ func marshalLists(t *Token) (string, string, error) {
 }
 
 // InsertToken stores a new token.
-func (x *sqliteTx) InsertToken(ctx context.Context, t *Token) error {
+func (x *sqliteTx) InsertToken(ctx context.Context, t *service.Token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -467,7 +469,7 @@ func (x *sqliteTx) InsertToken(ctx context.Context, t *Token) error {
 }
 
 // UpdateToken writes every mutable column of t.
-func (x *sqliteTx) UpdateToken(ctx context.Context, t *Token) error {
+func (x *sqliteTx) UpdateToken(ctx context.Context, t *service.Token) error {
 	emails, scopes, err := marshalLists(t)
 	if err != nil {
 		return err
@@ -488,7 +490,7 @@ func (x *sqliteTx) DeleteToken(ctx context.Context, sid string) error {
 	var accountID int64
 	err := x.stmt(ctx, x.s.ws.deleteToken).QueryRowContext(ctx, sid).Scan(&accountID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return service.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete token %s: %w", sid, err)
@@ -497,16 +499,16 @@ func (x *sqliteTx) DeleteToken(ctx context.Context, sid string) error {
 	return nil
 }
 
-func (s *SQLiteStore) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+func (s *SQLiteStore) Idempotency(ctx context.Context, k *service.IdemKey, now int64) (*service.IdemRecord, error) {
 	return scanIdem(s.rs.idemLookup.QueryRowContext(ctx, k.Caller, k.Method, k.Path, k.Key, now))
 }
 
-func (x *sqliteTx) Idempotency(ctx context.Context, k *IdemKey, now int64) (*IdemRecord, error) {
+func (x *sqliteTx) Idempotency(ctx context.Context, k *service.IdemKey, now int64) (*service.IdemRecord, error) {
 	return scanIdem(x.stmt(ctx, x.s.ws.idemLookup).QueryRowContext(ctx, k.Caller, k.Method, k.Path, k.Key, now))
 }
 
-func scanIdem(row *sql.Row) (*IdemRecord, error) {
-	var rec IdemRecord
+func scanIdem(row *sql.Row) (*service.IdemRecord, error) {
+	var rec service.IdemRecord
 	var header, resets string
 	err := row.Scan(&rec.Hash, &rec.Status, &header, &rec.BodyEnc, &resets, &rec.Created, &rec.Expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -528,7 +530,7 @@ func scanIdem(row *sql.Row) (*IdemRecord, error) {
 }
 
 // SaveIdempotency stores a reply and drops expired ones.
-func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *IdemKey, rec *IdemRecord) error {
+func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *service.IdemKey, rec *service.IdemRecord) error {
 	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}

@@ -1,4 +1,8 @@
-package server
+// Package store keeps the server's data: SQLite (SQLiteStore) and PostgreSQL
+// (PostgresStore) over one SQL core written once with a small dialect, their schemas
+// and migrations, and the checks on the server's files. Both implement service.Store
+// and outbox.Store; neither knows a rule.
+package store
 
 import (
 	"context"
@@ -14,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/impactcom/impactctl/server/service"
 	"modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -24,7 +29,7 @@ import (
 // writer's all together (see writer), the readers' each when it first runs.
 // Connections open when first needed: a start that only reads opens one reader.
 type SQLiteStore struct {
-	env     *Env
+	env     *service.Env
 	DB      *sql.DB // the writer: one connection
 	Readers *sql.DB // the readers
 
@@ -49,7 +54,7 @@ type SQLiteStore struct {
 	closeErr  error
 }
 
-var _ Store = (*SQLiteStore)(nil)
+var _ service.Store = (*SQLiteStore)(nil)
 
 // StoreOptions tunes OpenStore; the zero value is production behaviour.
 type StoreOptions struct {
@@ -208,12 +213,12 @@ var registerKeepWAL = sync.OnceValue(func() error {
 })
 
 // newEnv derives the keys from the master key and fills in the defaults of opts.
-func newEnv(master []byte, opts StoreOptions) (*Env, error) {
-	keys, err := NewKeyring(master)
+func newEnv(master []byte, opts StoreOptions) (*service.Env, error) {
+	keys, err := service.NewKeyring(master)
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Keys: keys, Rand: &RandSource{R: opts.Rand}, Now: opts.Now, FixedClock: opts.Now != nil}
+	e := &service.Env{Keys: keys, Rand: &service.RandSource{R: opts.Rand}, Now: opts.Now, FixedClock: opts.Now != nil}
 	if e.Rand.R == nil {
 		e.Rand.R = rand.Reader
 	}
@@ -224,7 +229,7 @@ func newEnv(master []byte, opts StoreOptions) (*Env, error) {
 }
 
 // Env is the keys, random source and clock the store was opened with.
-func (s *SQLiteStore) Env() *Env { return s.env }
+func (s *SQLiteStore) Env() *service.Env { return s.env }
 
 // Close writes pending uses and closes the database; closing again does nothing.
 func (s *SQLiteStore) Close() error {
@@ -301,7 +306,7 @@ func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 // account and across them) and queue in Go; ctx ending stops the wait. A change to
 // an account's tokens moves the account's list generation, which tells cached list
 // positions apart from stale ones.
-func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx) error) error {
+func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx service.Tx) error) error {
 	return busyAsInFlight(s.inTx(ctx, func(tx *sql.Tx) error {
 		stx := &sqliteTx{s: s, tx: tx}
 		if err := fn(stx); err != nil {
@@ -327,7 +332,7 @@ func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx Tx
 func busyAsInFlight(err error) error {
 	var coder interface{ Code() int }
 	if errors.As(err, &coder) && coder.Code()&0xff == 5 { // SQLITE_BUSY
-		return InFlight()
+		return service.InFlight()
 	}
 	return err
 }
@@ -336,11 +341,11 @@ func busyAsInFlight(err error) error {
 type sqliteTx struct {
 	s       *SQLiteStore
 	tx      *sql.Tx
-	changed map[int64]bool // accounts whose tokens changed
-	events  []*Event       // written when fn returns (see AddEvent)
+	changed map[int64]bool   // accounts whose tokens changed
+	events  []*service.Event // written when fn returns (see AddEvent)
 }
 
-var _ Tx = (*sqliteTx)(nil)
+var _ service.Tx = (*sqliteTx)(nil)
 
 func (x *sqliteTx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 	return x.tx.StmtContext(ctx, st)

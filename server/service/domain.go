@@ -1,4 +1,8 @@
-package server
+// Package service is the Token API server's domain: tokens, accounts, users, events
+// and their notifications, list filters and pages, idempotency records; the Store and
+// Tx interfaces every store implements; the keys that seal secrets at rest and the
+// random source of SIDs and secrets; and the refusals the rules answer (APIError).
+package service
 
 import (
 	"context"
@@ -215,14 +219,6 @@ func (t *Token) HasScope(scope string) bool {
 		}
 	}
 	return false
-}
-
-// Holder is a token as the last-manager rule sees it.
-type Holder struct {
-	SID     string
-	Enabled bool
-	Scopes  []string
-	Expires int64 // ExpiresAt in Unix seconds; 0 when the token never expires
 }
 
 // TokenFilter narrows a token list; zero fields do not filter.

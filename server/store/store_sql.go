@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // The SQL both stores share: token filters, their WHERE clause, paging and the page
@@ -81,7 +83,7 @@ type filterKey struct {
 	expiresBefore                                            bound
 }
 
-func (f TokenFilter) key() filterKey {
+func keyOf(f service.TokenFilter) filterKey {
 	return filterKey{state: f.State, name: f.Name, exactName: f.ExactName, createdAfter: boundOf(f.CreatedAfter),
 		createdBefore: boundOf(f.CreatedBefore), lastUsedBefore: boundOf(f.LastUsedBefore),
 		resetBefore: boundOf(f.ResetBefore), expiresBefore: boundOf(f.ExpiresBefore)}
@@ -174,8 +176,8 @@ type position struct {
 // list reads one page of account accountID's tokens (DateCreated, then SID) and the
 // total, inside the read transaction r runs in. An account that does not exist has
 // no tokens.
-func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
-	k := f.key()
+func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f service.TokenFilter, p service.Page) ([]service.Token, int, error) {
+	k := keyOf(f)
 	a := &sqlArgs{d: l.d}
 	where := k.where(a, accountID)
 	args := a.args
@@ -238,7 +240,7 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f T
 		return nil, 0, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []Token
+	var out []service.Token
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
@@ -309,7 +311,7 @@ func (c *pageCache) lookup(key pageKey, gen int64, n int) (total int, start *pos
 
 // remember records a page just read: key's total at gen and, when the page is full,
 // that the next page starts after its last token.
-func (c *pageCache) remember(key pageKey, gen int64, total int, p Page, out []Token) {
+func (c *pageCache) remember(key pageKey, gen int64, total int, p service.Page, out []service.Token) {
 	var end *position
 	if len(out) == p.Size {
 		last := out[len(out)-1]
@@ -354,7 +356,7 @@ func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql
 
 // readAuthTokens reads a TokenBySIDWith statement's answer (rows, or the error
 // running it) with scanAuthRows, and shows each token's latest use from touches.
-func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *toucher) (*Token, *Token, error) {
+func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *toucher) (*service.Token, *service.Token, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
@@ -371,7 +373,7 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 
 // encodeIdem is an idempotency record's stored header and resets, as JSON; no
 // resets is "[]".
-func encodeIdem(rec *IdemRecord) (header, resets []byte, err error) {
+func encodeIdem(rec *service.IdemRecord) (header, resets []byte, err error) {
 	if header, err = json.Marshal(rec.Header); err != nil {
 		return nil, nil, err
 	}
@@ -392,7 +394,7 @@ type sqlQuerier interface {
 
 // listBrands reads one page of an agency's brands by Id (shorter Ids first: numeric
 // order) and their total; q must be one read transaction, so both are one snapshot.
-func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p Page) ([]Account, int, error) {
+func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p service.Page) ([]service.Account, int, error) {
 	var total int
 	a := sqlArgs{d: d}
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE parent_id = `+a.add(agencyID), a.args...).Scan(&total); err != nil {
@@ -405,7 +407,7 @@ func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p 
 		return nil, 0, fmt.Errorf("list brands: %w", err)
 	}
 	defer rows.Close()
-	var out []Account
+	var out []service.Account
 	for rows.Next() {
 		acc, err := scanAccount(rows)
 		if err != nil {
@@ -418,7 +420,7 @@ func listBrands(ctx context.Context, d dialect, q sqlQuerier, agencyID int64, p 
 
 // listUsers reads one page of an account's users by Id (shorter Ids first) and
 // their total, as listBrands does.
-func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p Page) ([]User, int, error) {
+func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p service.Page) ([]service.User, int, error) {
 	var total int
 	a := sqlArgs{d: d}
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE account_id = `+a.add(accountID), a.args...).Scan(&total); err != nil {
@@ -431,9 +433,9 @@ func listUsers(ctx context.Context, d dialect, q sqlQuerier, accountID int64, p 
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var out []User
+	var out []service.User
 	for rows.Next() {
-		var u User
+		var u service.User
 		if err := rows.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email); err != nil {
 			return nil, 0, fmt.Errorf("list users: %w", err)
 		}

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // Tokens lists one page of an account's tokens (DateCreated, then SID) with the
 // total, from one read transaction (see tokenLister).
-func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f TokenFilter, p Page) ([]Token, int, error) {
-	var out []Token
+func (s *SQLiteStore) Tokens(ctx context.Context, accountID int64, f service.TokenFilter, p service.Page) ([]service.Token, int, error) {
+	var out []service.Token
 	var total int
 	err := s.view(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -101,7 +103,7 @@ func (s *SQLiteStore) writeUses(batch map[string]int64) error {
 // touchTarget splits a toucher key into the SID and which of two statements records
 // it: cur for the token's use, prev for its previous secret's.
 func touchTarget[S any](key string, cur, prev S) (string, S) {
-	if sid, ok := strings.CutPrefix(key, PreviousUse); ok {
+	if sid, ok := strings.CutPrefix(key, service.PreviousUse); ok {
 		return sid, prev
 	}
 	return key, cur
@@ -120,7 +122,7 @@ func (t *toucher) add(sid string, at int64) {
 }
 
 // overlay gives tk a use noted in memory that is later than the one it was read with.
-func (t *toucher) overlay(tk *Token) {
+func (t *toucher) overlay(tk *service.Token) {
 	if t == nil {
 		return
 	}
@@ -130,7 +132,7 @@ func (t *toucher) overlay(tk *Token) {
 		at = u.at
 	}
 	if tk.OverlapMAC != nil {
-		if u := t.uses[PreviousUse+tk.SID]; u != nil {
+		if u := t.uses[service.PreviousUse+tk.SID]; u != nil {
 			prevAt = u.at
 		}
 	}
