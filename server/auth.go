@@ -17,40 +17,15 @@ const (
 	rootPassthrough                 // /Agencies/{sid}/Advertisers/{adv}
 )
 
-// call is an authenticated, authorised request: who calls and which account the
-// path addresses.
-type call struct {
-	caller  *service.Token
-	account *service.Account // the caller's own account, or the managed brand on the passthrough root
-	base    string           // the root as requested, e.g. "/Agencies/IR…/Advertisers/1048291"
-	// replayOnly means the caller presented the secret its own reset replaced: the
-	// request may only replay that reset's stored answer.
-	replayOnly bool
-	// previous means the caller presented the secret an overlapping reset replaced:
-	// it may do anything the token may except change the token itself.
-	previous bool
-	// now is the store's clock as authentication read it (Unix seconds).
-	now int64
-	// idem is the POST's Idempotency-Key, when it has one.
-	idem *service.IdemKey
-	// target is the addressed token as authentication read it, for a GET of it.
-	target *targetRead
-	// requestID and client are the request's X-Request-Id and client address, as
-	// the events it writes record them.
-	requestID, client string
-	// actorName names an actor that is no token (admin recover) in the events written.
-	actorName string
-}
-
 // authorize runs the authentication order: find the token by SID, compare the secret
 // in constant time (a dummy compare for unknown SIDs), expiry, state, the path's root,
 // scope, the token's rate budget, then the body (415, 413, 400).
-func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*call, error) {
+func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*service.Call, error) {
 	ctx := r.Context()
 	sid, secret, _ := r.BasicAuth()
-	var g grace
+	var g service.Grace
 	if ep.replay {
-		g = grace{method: r.Method, path: r.URL.Path, key: r.Header.Get("Idempotency-Key")}
+		g = service.Grace{Method: r.Method, Path: r.URL.Path, Key: r.Header.Get("Idempotency-Key")}
 	}
 	target := ""
 	if ep.readsTarget() {
@@ -66,10 +41,10 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 		}
 		return nil, err
 	}
-	t := res.token
+	t := res.Token
 	info := infoOf(ctx)
-	c := &call{caller: t, replayOnly: res.replayOnly, previous: res.previous, target: res.read, now: res.now,
-		requestID: info.requestID, client: info.client}
+	c := &service.Call{Caller: t, ReplayOnly: res.ReplayOnly, Previous: res.Previous, Target: res.Read, Now: res.Now,
+		RequestID: info.requestID, Client: info.client}
 	info.caller = t.SID
 	if !t.Enabled() {
 		return nil, service.ForbiddenDisabled()
@@ -99,8 +74,8 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKin
 // resolveRoot checks the path's SIDs against the caller and finds the account the root
 // addresses. Another SID, a brand of another agency and a brand that does not exist all
 // get the same 404; the passthrough root first needs advertisers.read (403).
-func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
-	t := c.caller
+func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *service.Call) error {
+	t := c.Caller
 	if r.PathValue("sid") != t.SID {
 		return service.NotFound()
 	}
@@ -117,23 +92,23 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *call) error {
 	if kind == rootPassthrough {
 		// The scope comes before the lookup: without it, a managed and an unmanaged
 		// brand answer alike, so the agency's brands cannot be probed.
-		if !t.HasScope(scopeAdvertisersRead) {
-			return service.ForbiddenScope(scopeAdvertisersRead)
+		if !t.HasScope(service.ScopeAdvertisersRead) {
+			return service.ForbiddenScope(service.ScopeAdvertisersRead)
 		}
 		brand, err := h.svc.ManagedBrand(r.Context(), t.AccountID, r.PathValue("adv"))
 		if err != nil {
 			return err
 		}
-		c.account = brand
-		c.base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
+		c.Account = brand
+		c.Base = "/Agencies/" + t.SID + "/Advertisers/" + brand.PublicID
 		return nil
 	}
 	acct, err := h.svc.Account(r.Context(), t.AccountID)
 	if err != nil {
 		return err
 	}
-	c.account = acct
-	c.base = ownRoot(t)
+	c.Account = acct
+	c.Base = ownRoot(t)
 	return nil
 }
 
@@ -143,14 +118,4 @@ func ownRoot(t *service.Token) string {
 		return "/Advertisers/" + t.SID
 	}
 	return "/Agencies/" + t.SID
-}
-
-// mayActOn refuses escalation: a caller cannot act on a token holding a scope it lacks.
-func mayActOn(caller, target *service.Token) error {
-	for _, s := range target.Scopes {
-		if !caller.HasScope(s) {
-			return service.Escalation(s, "the token holds "+s+", which the calling token lacks")
-		}
-	}
-	return nil
 }

@@ -73,7 +73,7 @@ func BenchmarkAuthLookup(b *testing.B) {
 		b.Fatal(err)
 	}
 	wrong := strings.Repeat("w", service.SecretLen)
-	svc := newService(st)
+	svc := service.NewRules(st)
 	for _, bc := range []struct {
 		name, sid string
 		found     bool
@@ -84,7 +84,7 @@ func BenchmarkAuthLookup(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				t, err := st.TokenForAuth(ctx, bc.sid)
-				cur, prev := svc.secretMatches(t, wrong)
+				cur, prev := svc.SecretMatches(t, wrong)
 				if err != nil || (t != nil) != bc.found || cur || prev {
 					b.Fatalf("lookup %v %v", t, err)
 				}

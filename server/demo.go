@@ -211,9 +211,9 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 	for i, dt := range d.tokens {
 		scopes := dt.scopes
 		if len(scopes) == 1 && scopes[0] == "*" {
-			scopes = allScopes(a.Kind)
+			scopes = service.AllScopes(a.Kind)
 		}
-		scopes, bad := expandScopes(a.Kind, scopes)
+		scopes, bad := service.ExpandScopes(a.Kind, scopes)
 		if bad != "" {
 			return fmt.Errorf("token %s: unknown scope %s", dt.name, bad)
 		}
@@ -240,7 +240,7 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 		if dt.lastUsed >= 0 && daysAgo(now, dt.lastUsed) > created {
 			t.LastUsed = sql.NullInt64{Int64: daysAgo(now, dt.lastUsed), Valid: true}
 		}
-		if _, err := (&tokenService{env: env}).newSecret(t); err != nil {
+		if _, err := (&service.Rules{Env: env}).NewSecret(t); err != nil {
 			return err
 		}
 		if err := tx.InsertToken(ctx, t); err != nil {

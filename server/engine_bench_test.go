@@ -116,16 +116,16 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := newService(inst.st)
+	s := service.NewRules(inst.st)
 	var creds []Credential
 	for done := 0; done < n; {
 		batch := min(n-done, 10000)
 		err := inst.st.Update(ctx, acct.ID, func(tx service.Tx) error {
-			x := &wtx{Tx: tx, s: s, c: &call{caller: admin, account: acct}, now: s.env.Clock().Unix()}
+			x := &service.WriteTx{Tx: tx, Svc: s, Call: &service.Call{Caller: admin, Account: acct}, Now: s.Env.Clock().Unix()}
 			for i := range batch {
 				t := &service.Token{AccountID: acct.ID, Kind: acct.Kind, Name: fmt.Sprintf("Bench %d", done+i),
-					APIVersion: latestVersion(acct.Kind), Emails: []string{}, Scopes: []string{}}
-				out, err := x.insert(ctx, t)
+					APIVersion: service.LatestVersion(acct.Kind), Emails: []string{}, Scopes: []string{}}
+				out, err := x.Insert(ctx, t)
 				if err != nil {
 					return err
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // TestErrorCodes walks one request to each kind of refusal and checks the Code (and,
@@ -24,13 +25,13 @@ func TestErrorCodes(t *testing.T) {
 	ts.get(disabled, "/ApiTokens/Current").wantCode(t, http.StatusForbidden, contract.CodeTokenDisabled)
 
 	e := ts.get(ro, "/Users").wantCode(t, http.StatusForbidden, contract.CodeMissingScope)
-	if e.Scope != scopeUsersRead {
-		t.Fatalf("missing_scope names %q, want %q", e.Scope, scopeUsersRead)
+	if e.Scope != service.ScopeUsersRead {
+		t.Fatalf("missing_scope names %q, want %q", e.Scope, service.ScopeUsersRead)
 	}
 	e = ts.req("POST", tokenPath(writer, admin.AccountSid)+"/Disable", writer, nil).
 		wantCode(t, http.StatusForbidden, contract.CodeEscalation)
-	if e.Scope != scopeAccountRead {
-		t.Fatalf("escalation names %q, want %q", e.Scope, scopeAccountRead)
+	if e.Scope != service.ScopeAccountRead {
+		t.Fatalf("escalation names %q, want %q", e.Scope, service.ScopeAccountRead)
 	}
 	e = ts.req("PUT", tokenPath(writer, ro.AccountSid)+"/Scopes", writer, map[string]any{"Scopes": []string{"jobs.read"}}).
 		wantCode(t, http.StatusForbidden, contract.CodeEscalation)
@@ -67,7 +68,7 @@ func TestErrorCodes(t *testing.T) {
 	if len(bulk.Results) != 2 {
 		t.Fatalf("results %+v", bulk.Results)
 	}
-	if r := bulk.Results[0]; r.Code != contract.CodeEscalation || r.Scope != scopeAccountRead || len(r.Errors) == 0 {
+	if r := bulk.Results[0]; r.Code != contract.CodeEscalation || r.Scope != service.ScopeAccountRead || len(r.Errors) == 0 {
 		t.Fatalf("bulk escalation %+v", r)
 	}
 	if r := bulk.Results[1]; r.Code != contract.CodeNotFound || r.StatusCode != http.StatusNotFound || len(r.Errors) == 0 {

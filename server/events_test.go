@@ -20,9 +20,9 @@ import (
 type eventsHarness struct {
 	t     *testing.T
 	s     service.Store
-	svc   *tokenService
+	svc   *service.Rules
 	w     suiteWorld
-	c     *call
+	c     *service.Call
 	clock *testClock
 	n     int // requests made, for distinct request ids
 }
@@ -31,7 +31,7 @@ func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHa
 	t.Helper()
 	ctx := context.Background()
 	w := seedSuite(t, s)
-	caller := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, "Event caller", testEpoch.Unix(), allScopes(service.KindAgency)...)
+	caller := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, "Event caller", testEpoch.Unix(), service.AllScopes(service.KindAgency)...)
 	if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
 		t.Fatal(err)
 	}
@@ -39,16 +39,16 @@ func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &eventsHarness{t: t, s: s, svc: newService(s), w: w, clock: clock,
-		c: &call{caller: caller, account: acct, base: ownRoot(caller), client: "203.0.113.5"}}
+	return &eventsHarness{t: t, s: s, svc: service.NewRules(s), w: w, clock: clock,
+		c: &service.Call{Caller: caller, Account: acct, Base: ownRoot(caller), Client: "203.0.113.5"}}
 }
 
 // write is a change as the harness makes it; fail makes the change fail at its very
 // end, after everything else it did, so all of it must roll back.
-func (h *eventsHarness) write(fail bool) write {
+func (h *eventsHarness) write(fail bool) service.Write {
 	h.n++
-	h.c.requestID = fmt.Sprintf("req-%d", h.n)
-	return write{c: h.c, render: func(out outcome) (*service.Answer, error) {
+	h.c.RequestID = fmt.Sprintf("req-%d", h.n)
+	return service.Write{Call: h.c, Render: func(out service.Outcome) (*service.Answer, error) {
 		if fail {
 			return nil, errors.New("the reply could not be made")
 		}
@@ -94,58 +94,64 @@ func TestStoreEventsPerChange(t *testing.T) {
 		if _, err := h.svc.SetEmails(ctx, h.write(false), tok, []string{"dev@example.com", "ops@example.com"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.svc.Update(ctx, h.write(false), tok, tokenPatch{contact: ptr("U100")}); err != nil {
+		if _, err := h.svc.Update(ctx, h.write(false), tok, service.TokenPatch{Contact: ptr("U100")}); err != nil {
 			t.Fatal(err)
 		}
 		var created, dup string
 		cases := []struct {
 			name    string
 			typ     string
-			change  func(w write) (*service.Answer, error)
+			change  func(w service.Write) (*service.Answer, error)
 			sid     func() string
 			changes string // the Changes JSON wanted ("" skips)
 			told    []string
 		}{
-			{"create", service.EvCreated, func(w write) (*service.Answer, error) {
-				return h.svc.Create(ctx, w, &tokenSpec{name: ptr("fresh"), emails: []string{"new@example.com"}, hasEmails: true})
+			{"create", service.EvCreated, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Create(ctx, w, &service.TokenSpec{Name: ptr("fresh"), Emails: []string{"new@example.com"}, HasEmails: true})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
-			{"duplicate", service.EvDuplicated, func(w write) (*service.Answer, error) {
-				return h.svc.Duplicate(ctx, w, tok, &tokenSpec{})
+			{"duplicate", service.EvDuplicated, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Duplicate(ctx, w, tok, &service.TokenSpec{})
 			}, func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"edit", service.EvEdited, func(w write) (*service.Answer, error) {
-				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed"), description: ptr("why"), version: ptr(3), contact: ptr("U101")})
+			{"edit", service.EvEdited, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Update(ctx, w, tok, service.TokenPatch{Name: ptr("renamed"), Description: ptr("why"), Version: ptr(3), Contact: ptr("U101")})
 			}, func() string { return tok },
 				`[{"Field":"Name","Before":"token 03","After":"renamed"},{"Field":"Description","Before":"","After":"why"},` +
 					`{"Field":"ApiVersion","Before":2,"After":3},{"Field":"PrimaryContact","Before":{"Id":"U100","Name":"Ada Byron","Email":"ada@example.com"},` +
 					`"After":{"Id":"U101","Name":"Grace Hopper","Email":"grace@example.com"}}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com", "ada@example.com"}},
-			{"scopes", service.EvScopesChanged, func(w write) (*service.Answer, error) {
+			{"scopes", service.EvScopesChanged, func(w service.Write) (*service.Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			}, func() string { return tok }, `[{"Field":"Scopes","Added":["apitokens.read","reports.read"],"Removed":["apitokens.write"]}]`,
 				[]string{"dev@example.com", "ops@example.com", "grace@example.com"}},
-			{"emails", service.EvEmailsChanged, func(w write) (*service.Answer, error) {
+			{"emails", service.EvEmailsChanged, func(w service.Write) (*service.Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			}, func() string { return tok }, `[{"Field":"DeveloperEmails","Added":["sec@example.com"],"Removed":["dev@example.com"]}]`,
 				[]string{"ops@example.com", "sec@example.com", "grace@example.com", "dev@example.com"}},
-			{"reset", service.EvReset, func(w write) (*service.Answer, error) { return h.svc.Reset(ctx, w, tok, resetOptions{}) },
+			{"reset", service.EvReset, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Reset(ctx, w, tok, service.ResetOptions{})
+			},
 				func() string { return tok }, `[]`, []string{"ops@example.com", "sec@example.com", "grace@example.com"}},
-			{"disable", service.EvDisabled, func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateDisabled) },
+			{"disable", service.EvDisabled, func(w service.Write) (*service.Answer, error) {
+				return h.svc.SetState(ctx, w, tok, service.StateDisabled)
+			},
 				func() string { return tok }, `[]`, nil},
-			{"enable", service.EvEnabled, func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateEnabled) },
+			{"enable", service.EvEnabled, func(w service.Write) (*service.Answer, error) {
+				return h.svc.SetState(ctx, w, tok, service.StateEnabled)
+			},
 				func() string { return tok }, `[]`, nil},
-			{"bulk disable", service.EvDisabled, func(w write) (*service.Answer, error) {
-				return h.svc.Bulk(ctx, w, bulkDisable, []string{tok}, resetOptions{})
+			{"bulk disable", service.EvDisabled, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Bulk(ctx, w, service.BulkDisable, []string{tok}, service.ResetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk enable", service.EvEnabled, func(w write) (*service.Answer, error) {
-				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok}, resetOptions{})
+			{"bulk enable", service.EvEnabled, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Bulk(ctx, w, service.BulkEnable, []string{tok}, service.ResetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"bulk reset", service.EvReset, func(w write) (*service.Answer, error) {
-				return h.svc.Bulk(ctx, w, bulkReset, []string{tok}, resetOptions{})
+			{"bulk reset", service.EvReset, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Bulk(ctx, w, service.BulkReset, []string{tok}, service.ResetOptions{})
 			}, func() string { return tok }, `[]`, nil},
-			{"delete", service.EvDeleted, func(w write) (*service.Answer, error) { return h.svc.Delete(ctx, w, dup) },
+			{"delete", service.EvDeleted, func(w service.Write) (*service.Answer, error) { return h.svc.Delete(ctx, w, dup) },
 				func() string { return dup }, `[]`, []string{"dev@example.com", "ops@example.com", "ada@example.com"}},
-			{"bulk delete", service.EvDeleted, func(w write) (*service.Answer, error) {
-				return h.svc.Bulk(ctx, w, bulkDelete, []string{created}, resetOptions{})
+			{"bulk delete", service.EvDeleted, func(w service.Write) (*service.Answer, error) {
+				return h.svc.Bulk(ctx, w, service.BulkDelete, []string{created}, service.ResetOptions{})
 			}, func() string { return created }, `[]`, []string{"new@example.com"}},
 		}
 		for _, tc := range cases {
@@ -179,8 +185,8 @@ func TestStoreEventsPerChange(t *testing.T) {
 			if e.Type != tc.typ || e.TokenSID != tc.sid() {
 				t.Fatalf("%s: event %s on %s, want %s on %s", tc.name, e.Type, e.TokenSID, tc.typ, tc.sid())
 			}
-			if e.ActorSID.String != h.c.caller.SID || e.ActorName.String != "Event caller" || e.Client.String != "203.0.113.5" ||
-				e.RequestID.String != w.c.requestID || e.Date != clock.Now().Unix() {
+			if e.ActorSID.String != h.c.Caller.SID || e.ActorName.String != "Event caller" || e.Client.String != "203.0.113.5" ||
+				e.RequestID.String != w.Call.RequestID || e.Date != clock.Now().Unix() {
 				t.Fatalf("%s: actor %v %v client %v request %v date %d", tc.name, e.ActorSID, e.ActorName, e.Client, e.RequestID, e.Date)
 			}
 			b := service.EventBodyOf(&e)
@@ -209,19 +215,21 @@ func TestStoreEventsPerChange(t *testing.T) {
 
 		// A change to nothing writes nothing.
 		before := h.events(service.EventFilter{})
-		noops := []func(w write) (*service.Answer, error){
-			func(w write) (*service.Answer, error) {
-				return h.svc.Update(ctx, w, tok, tokenPatch{name: ptr("renamed")})
+		noops := []func(w service.Write) (*service.Answer, error){
+			func(w service.Write) (*service.Answer, error) {
+				return h.svc.Update(ctx, w, tok, service.TokenPatch{Name: ptr("renamed")})
 			},
-			func(w write) (*service.Answer, error) { return h.svc.SetState(ctx, w, tok, service.StateEnabled) },
-			func(w write) (*service.Answer, error) {
+			func(w service.Write) (*service.Answer, error) {
+				return h.svc.SetState(ctx, w, tok, service.StateEnabled)
+			},
+			func(w service.Write) (*service.Answer, error) {
 				return h.svc.SetEmails(ctx, w, tok, []string{"ops@example.com", "sec@example.com"})
 			},
-			func(w write) (*service.Answer, error) {
+			func(w service.Write) (*service.Answer, error) {
 				return h.svc.SetScopes(ctx, w, tok, []string{"apitokens.read", "reports.read"})
 			},
-			func(w write) (*service.Answer, error) {
-				return h.svc.Bulk(ctx, w, bulkEnable, []string{tok, enabled[0]}, resetOptions{})
+			func(w service.Write) (*service.Answer, error) {
+				return h.svc.Bulk(ctx, w, service.BulkEnable, []string{tok, enabled[0]}, service.ResetOptions{})
 			},
 		}
 		for i, op := range noops {
@@ -236,13 +244,13 @@ func TestStoreEventsPerChange(t *testing.T) {
 		// A bulk call writes one event per token it changed, in one transaction.
 		sids := []string{enabled[0], enabled[1], disabled[0]}
 		w := h.write(false)
-		if _, err := h.svc.Bulk(ctx, w, bulkDisable, sids, resetOptions{}); err != nil {
+		if _, err := h.svc.Bulk(ctx, w, service.BulkDisable, sids, service.ResetOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		got := h.events(service.EventFilter{Type: service.EvDisabled})
 		n := 0
 		for _, e := range got {
-			if e.RequestID.String == w.c.requestID {
+			if e.RequestID.String == w.Call.RequestID {
 				n++
 			}
 		}
@@ -316,8 +324,8 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.c.account = brand
-		if _, err := h.svc.Create(ctx, h.write(false), &tokenSpec{name: ptr("brand token")}); err != nil {
+		h.c.Account = brand
+		if _, err := h.svc.Create(ctx, h.write(false), &service.TokenSpec{Name: ptr("brand token")}); err != nil {
 			t.Fatal(err)
 		}
 		list, err := s.Events(ctx, h.w.brand, service.EventFilter{})
@@ -325,7 +333,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 			t.Fatalf("brand events: %v %d", err, len(list))
 		}
 		e := list[0]
-		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.requestID {
+		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.RequestID {
 			t.Fatalf("passthrough actor: %+v", e)
 		}
 		if own := h.events(service.EventFilter{}); len(own) != 0 {
@@ -343,7 +351,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 		// Three tokens, two changes each per second, over three seconds.
 		for i := range 3 {
 			for _, tk := range h.w.tokens[5:8] {
-				if _, err := h.svc.Update(ctx, h.write(false), tk.SID, tokenPatch{description: ptr(fmt.Sprint(i))}); err != nil {
+				if _, err := h.svc.Update(ctx, h.write(false), tk.SID, service.TokenPatch{Description: ptr(fmt.Sprint(i))}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -374,7 +382,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 			}
 			last := p[len(p)-1]
 			anchor = &service.EventAnchor{Date: last.Date, ID: last.ID}
-			if _, err := h.svc.Update(ctx, h.write(false), h.w.tokens[9].SID, tokenPatch{description: ptr(fmt.Sprint(len(paged)))}); err != nil {
+			if _, err := h.svc.Update(ctx, h.write(false), h.w.tokens[9].SID, service.TokenPatch{Description: ptr(fmt.Sprint(len(paged)))}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -408,7 +416,7 @@ func TestStoreEventsOrderAndAnchors(t *testing.T) {
 		if got := h.events(service.EventFilter{TokenSID: h.w.tokens[6].SID}); len(got) != 3 {
 			t.Fatalf("one token's events: %d, want 3", len(got))
 		}
-		if got := h.events(service.EventFilter{ActorSID: h.c.caller.SID, Type: service.EvEdited}); len(got) != len(h.events(service.EventFilter{})) {
+		if got := h.events(service.EventFilter{ActorSID: h.c.Caller.SID, Type: service.EvEdited}); len(got) != len(h.events(service.EventFilter{})) {
 			t.Fatalf("by actor and type: %d", len(got))
 		}
 		if got := h.events(service.EventFilter{ActorSID: h.w.tokens[0].SID}); len(got) != 0 {
@@ -423,14 +431,14 @@ func TestStorePruneEvents(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		h := newEventsHarness(t, s, clock)
-		h.svc.mail = true // PENDING notifications, which go with their events
+		h.svc.Mail = true // PENDING notifications, which go with their events
 		tok := h.w.tokens[3].SID
 		if _, err := h.svc.SetEmails(ctx, h.write(false), tok, []string{"dev@example.com"}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 7 {
 			clock.Advance(24 * time.Hour)
-			if _, err := h.svc.Update(ctx, h.write(false), tok, tokenPatch{description: ptr(fmt.Sprint(i))}); err != nil {
+			if _, err := h.svc.Update(ctx, h.write(false), tok, service.TokenPatch{Description: ptr(fmt.Sprint(i))}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -469,10 +477,10 @@ func TestStorePruneEvents(t *testing.T) {
 			t.Fatalf("%d notifications outlived their events", orphans)
 		}
 		// pruneEvents loops the batches; retention 0 keeps everything.
-		if n, err := pruneEvents(ctx, s, clock.Now(), 0); n != 0 || err != nil {
+		if n, err := service.PruneEvents(ctx, s, clock.Now(), 0); n != 0 || err != nil {
 			t.Fatalf("retention 0 pruned %d, %v", n, err)
 		}
-		if n, err := pruneEvents(ctx, s, clock.Now(), 36*time.Hour); n != 2 || err != nil {
+		if n, err := service.PruneEvents(ctx, s, clock.Now(), 36*time.Hour); n != 2 || err != nil {
 			t.Fatalf("retention 36h pruned %d, %v; want 2", n, err)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -142,38 +141,6 @@ func checkEmails(field string, emails []string) error {
 	return nil
 }
 
-// checkVersion validates an API version for a token of kind.
-func checkVersion(kind string, v int) error {
-	r := apiVersions[kind]
-	if v < r.min || v > r.max {
-		api := "Agency"
-		if kind == service.KindBrand {
-			api = "Brand"
-		}
-		return service.BadRequest("ApiVersion", "must be from %d to %d for a token of the %s API", r.min, r.max, api)
-	}
-	return nil
-}
-
-// scopeField resolves requested scopes for kind, naming the first unknown one.
-func scopeField(field, kind string, requested []string) ([]string, error) {
-	scopes, bad := expandScopes(kind, requested)
-	if bad != "" {
-		return nil, service.BadRequest(field, "unknown scope %q; see ApiScopes for the catalog", bad)
-	}
-	return scopes, nil
-}
-
-// mayGrant refuses granting a scope the caller does not hold.
-func mayGrant(caller *service.Token, scopes []string) error {
-	for _, s := range scopes {
-		if !caller.HasScope(s) {
-			return service.Escalation(s, fmt.Sprintf("cannot grant %s, which the calling token lacks", s))
-		}
-	}
-	return nil
-}
-
 // expiry reads an ExpiresAt field: an RFC 3339 time or a date (00:00:00Z that day),
 // or null (never). Whether it lies in the future is the service's to say, by the
 // store's clock.
@@ -196,21 +163,21 @@ func (f fields) expiry(name string) (sql.NullInt64, error) {
 const maxPreviousValidFor = 7 * 24 * 60 * 60
 
 // resetOptions reads a reset's optional PreviousValidFor and ExpiresAt.
-func (f fields) resetOptions() (resetOptions, error) {
-	var o resetOptions
+func (f fields) resetOptions() (service.ResetOptions, error) {
+	var o service.ResetOptions
 	if f.has("PreviousValidFor") {
 		n, err := f.integer("PreviousValidFor")
 		if err != nil || n < 0 || n > maxPreviousValidFor {
 			return o, service.BadRequest("PreviousValidFor", "must be a whole number of seconds from 0 to %d (7 days)", maxPreviousValidFor)
 		}
-		o.previousValidFor = int64(n)
+		o.PreviousValidFor = int64(n)
 	}
 	if f.has("ExpiresAt") {
 		at, err := f.expiry("ExpiresAt")
 		if err != nil {
 			return o, err
 		}
-		o.expiresAt = &at
+		o.ExpiresAt = &at
 	}
 	return o, nil
 }

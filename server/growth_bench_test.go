@@ -84,7 +84,7 @@ func benchGrowth(b *testing.B) {
 	})
 	single("edit", func(a *growthAccount) []string { return a.other[:100] }, "PATCH", "", map[string]any{"Name": "Edited"})
 	single("scopes set", func(a *growthAccount) []string { return a.writers[:100] }, "PUT", "/Scopes",
-		map[string]any{"Scopes": []string{"apitokens.read", scopeTokensWrite}})
+		map[string]any{"Scopes": []string{"apitokens.read", service.ScopeTokensWrite}})
 	single("disable", func(a *growthAccount) []string { return a.writers[100:200] }, "POST", "/Disable", nil)
 	single("enable", func(a *growthAccount) []string { return a.writers[100:200] }, "POST", "/Enable", nil)
 	single("delete", func(a *growthAccount) []string { return a.writers[200:300] }, "DELETE", "", nil)
@@ -154,7 +154,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 					scopes = append(scopes, "reports.export")
 				}
 				if i%2 == 0 {
-					scopes = []string{"apitokens.read", scopeTokensWrite, "reports.read"}
+					scopes = []string{"apitokens.read", service.ScopeTokensWrite, "reports.read"}
 				}
 				t := newSuiteToken(b, inst.st.Env(), admin.AccountID, admin.Kind, fmt.Sprintf("Growth %d", i), admin.Created+int64(i), scopes...)
 				if err := tx.InsertToken(ctx, t); err != nil {

@@ -23,10 +23,10 @@ type bulkResult struct {
 // bulk answers POST ApiTokens/Disable|Enable|Delete|Reset: {"Sids":[…]} (1 to 100, each
 // once; a reset also takes PreviousValidFor and ExpiresAt, applied to every SID), one
 // outcome per SID in request order, all in one transaction.
-func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call) error {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) bulk(op service.BulkOp) func(http.ResponseWriter, *http.Request, *service.Call) error {
+	return func(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 		allowed := []string{"Sids"}
-		if op == bulkReset {
+		if op == service.BulkReset {
 			allowed = append(allowed, resetFields...)
 		}
 		f, err := readFields(r, true, allowed...)
@@ -62,8 +62,8 @@ func (h *handler) bulk(op bulkOp) func(http.ResponseWriter, *http.Request, *call
 }
 
 // bulkReply answers {"Results":[…]}, never cached when it holds secrets.
-func bulkReply(c *call, op bulkOp) func(outcome) (*service.Answer, error) {
-	return func(out outcome) (*service.Answer, error) {
+func bulkReply(c *service.Call, op service.BulkOp) func(service.Outcome) (*service.Answer, error) {
+	return func(out service.Outcome) (*service.Answer, error) {
 		results := make([]bulkResult, 0, len(out.Results))
 		for _, o := range out.Results {
 			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
@@ -74,7 +74,7 @@ func bulkReply(c *call, op bulkOp) func(outcome) (*service.Answer, error) {
 			case o.Outcome.Deleted:
 				res.StatusCode = http.StatusNoContent
 			default:
-				b := bodyOf(o.Outcome.Token, c.base, c.now)
+				b := bodyOf(o.Outcome.Token, c.Base, c.Now)
 				b.AuthToken = o.Outcome.Secret
 				res.ApiToken = &b
 			}
@@ -86,7 +86,7 @@ func bulkReply(c *call, op bulkOp) func(outcome) (*service.Answer, error) {
 		if err != nil {
 			return nil, err
 		}
-		if op == bulkReset {
+		if op == service.BulkReset {
 			a.Header.Set("Cache-Control", "no-store")
 		}
 		return a, nil

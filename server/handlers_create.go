@@ -8,20 +8,9 @@ import (
 
 var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails", "ExpiresAt"}
 
-// tokenSpec is a create or duplicate request; nil fields were not given.
-type tokenSpec struct {
-	name, description *string
-	version           *int
-	contact           *string // "" means none
-	scopes, emails    []string
-	hasScopes         bool
-	hasEmails         bool
-	expiresAt         *int64 // nil: never
-}
-
 // parseSpec reads the create fields, all optional here; create requires Name itself.
-func parseSpec(f fields) (*tokenSpec, error) {
-	s := &tokenSpec{}
+func parseSpec(f fields) (*service.TokenSpec, error) {
+	s := &service.TokenSpec{}
 	for _, name := range []string{"Name", "Description", "ApiVersion", "Scopes", "DeveloperEmails"} {
 		if f.null(name) {
 			return nil, service.BadRequest(name, "cannot be null")
@@ -35,7 +24,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 		if err := checkName(v); err != nil {
 			return nil, err
 		}
-		s.name = &v
+		s.Name = &v
 	}
 	if f.has("Description") {
 		v, err := f.str("Description")
@@ -45,14 +34,14 @@ func parseSpec(f fields) (*tokenSpec, error) {
 		if err := checkText("Description", v, false, maxDescription); err != nil {
 			return nil, err
 		}
-		s.description = &v
+		s.Description = &v
 	}
 	if f.has("ApiVersion") {
 		v, err := f.integer("ApiVersion")
 		if err != nil {
 			return nil, err
 		}
-		s.version = &v
+		s.Version = &v
 	}
 	if f.has("PrimaryContactId") {
 		v := ""
@@ -65,14 +54,14 @@ func parseSpec(f fields) (*tokenSpec, error) {
 				return nil, service.EmptyContact()
 			}
 		}
-		s.contact = &v
+		s.Contact = &v
 	}
 	if f.has("Scopes") {
 		v, err := f.strings("Scopes")
 		if err != nil {
 			return nil, err
 		}
-		s.scopes, s.hasScopes = v, true
+		s.Scopes, s.HasScopes = v, true
 	}
 	if f.has("DeveloperEmails") {
 		v, err := f.strings("DeveloperEmails")
@@ -82,7 +71,7 @@ func parseSpec(f fields) (*tokenSpec, error) {
 		if err := checkEmails("DeveloperEmails", v); err != nil {
 			return nil, err
 		}
-		s.emails, s.hasEmails = v, true
+		s.Emails, s.HasEmails = v, true
 	}
 	if f.has("ExpiresAt") {
 		at, err := f.expiry("ExpiresAt")
@@ -90,14 +79,14 @@ func parseSpec(f fields) (*tokenSpec, error) {
 			return nil, err
 		}
 		if at.Valid {
-			s.expiresAt = &at.Int64
+			s.ExpiresAt = &at.Int64
 		}
 	}
 	return s, nil
 }
 
 // createToken makes a new token (always ENABLED; ApiVersion defaults to the latest).
-func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, true, createFields...)
 	if err != nil {
 		return err
@@ -114,7 +103,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *call) e
 
 // duplicateToken makes a new token with the source's settings, the body's fields
 // overriding them; the name defaults to "<Name> (copy)" and the state is ENABLED.
-func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, false, createFields...)
 	if err != nil {
 		return err
@@ -128,7 +117,7 @@ func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *call
 
 // resetToken gives a token a new secret; the old one is refused from the next request
 // unless the optional body's PreviousValidFor keeps it working beside the new one.
-func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, false, resetFields...)
 	if err != nil {
 		return err
@@ -144,11 +133,11 @@ func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, c *call) er
 var resetFields = []string{"PreviousValidFor", "ExpiresAt"}
 
 // endOverlap forgets a token's previous secret: 204, also when there was none.
-func (h *handler) endOverlap(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) endOverlap(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
-	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(outcome) (*service.Answer, error) {
+	return send(w)(h.svc.EndOverlap(r.Context(), change(r, c, func(service.Outcome) (*service.Answer, error) {
 		return &service.Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 	}), r.PathValue("tok")))
 }

@@ -19,16 +19,16 @@ type eventListHead struct {
 }
 
 // tokenEvents answers one token's events; a deleted token's stay readable.
-func (h *handler) tokenEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) tokenEvents(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return h.listEvents(w, r, c, r.PathValue("tok"), false)
 }
 
 // accountEvents answers the addressed account's events.
-func (h *handler) accountEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) accountEvents(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return h.listEvents(w, r, c, "", true)
 }
 
-func (h *handler) listEvents(w http.ResponseWriter, r *http.Request, c *call, sid string, account bool) error {
+func (h *handler) listEvents(w http.ResponseWriter, r *http.Request, c *service.Call, sid string, account bool) error {
 	q := r.URL.Query()
 	f, err := parseEventFilter(q, account)
 	if err != nil {

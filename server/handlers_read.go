@@ -17,13 +17,13 @@ import (
 
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
 // the server runs without a limit.
-func (h *handler) current(w http.ResponseWriter, r *http.Request, c *call) error {
-	b := bodyOf(c.caller, ownRoot(c.caller), c.now)
-	prev := c.previous
+func (h *handler) current(w http.ResponseWriter, r *http.Request, c *service.Call) error {
+	b := bodyOf(c.Caller, ownRoot(c.Caller), c.Now)
+	prev := c.Previous
 	b.UsingPreviousAuthToken = &prev
 	rl := &rateBody{}
 	if h.rate.Enabled() {
-		bud, err := h.rate.Peek(r.Context(), c.caller.SID)
+		bud, err := h.rate.Peek(r.Context(), c.Caller.SID)
 		if err != nil {
 			return err
 		}
@@ -60,8 +60,8 @@ type companyBody struct {
 }
 
 // company answers the addressed account's company information.
-func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error {
-	a := c.account
+func (h *handler) company(w http.ResponseWriter, r *http.Request, c *service.Call) error {
+	a := c.Account
 	typ := "AGENCY"
 	if a.Kind == service.KindBrand {
 		typ = "ADVERTISER"
@@ -73,7 +73,7 @@ func (h *handler) company(w http.ResponseWriter, r *http.Request, c *call) error
 		Address: addressBody{AddressLine1: a.Address1, AddressLine2: a.Address2, City: a.City,
 			State: a.Region, PostalCode: a.PostalCode, Country: a.Country},
 		DateCreated: service.WireTime(a.Created),
-		Uri:         c.base + "/CompanyInformation",
+		Uri:         c.Base + "/CompanyInformation",
 	})
 	return nil
 }
@@ -96,7 +96,7 @@ func advertiserOf(a service.Account, base string) advertiserBody {
 		Uri: base + "/Advertisers/" + a.PublicID}
 }
 
-func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	p, err := parsePage(r.URL.Query())
 	if err != nil {
 		return err
@@ -107,21 +107,21 @@ func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	out := make([]advertiserBody, 0, len(list))
 	for _, a := range list {
-		out = append(out, advertiserOf(a, c.base))
+		out = append(out, advertiserOf(a, c.Base))
 	}
 	return writeList(w, r, "Advertisers", out, p, total)
 }
 
-func (h *handler) advertiser(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, err := h.svc.ManagedBrand(r.Context(), c.account.ID, r.PathValue("adv"))
+func (h *handler) advertiser(w http.ResponseWriter, r *http.Request, c *service.Call) error {
+	a, err := h.svc.ManagedBrand(r.Context(), c.Account.ID, r.PathValue("adv"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, advertiserOf(*a, c.base))
+	writeJSON(w, http.StatusOK, advertiserOf(*a, c.Base))
 	return nil
 }
 
-func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	p, err := parsePage(r.URL.Query())
 	if err != nil {
 		return err
@@ -138,14 +138,14 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 // apiScopes answers the catalog a token of the addressed account can hold.
-func (h *handler) apiScopes(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) apiScopes(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	writeJSON(w, http.StatusOK, struct {
-		Categories []Category `json:"Categories"`
-	}{catalogFor(c.account.Kind)})
+		Categories []service.Category `json:"Categories"`
+	}{service.CatalogFor(c.Account.Kind)})
 	return nil
 }
 
-func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	q := r.URL.Query()
 	p, err := parsePage(q)
 	if err != nil {
@@ -161,22 +161,22 @@ func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	out := make([]tokenBody, 0, len(list))
 	for i := range list {
-		out = append(out, bodyOf(&list[i], c.base, c.now))
+		out = append(out, bodyOf(&list[i], c.Base, c.Now))
 	}
 	return writeList(w, r, "ApiTokens", out, p, total)
 }
 
-func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) getToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	t, err := h.svc.Token(r.Context(), c, r.PathValue("tok"))
 	if err != nil {
 		return err
 	}
-	writeToken(w, http.StatusOK, bodyOf(t, c.base, c.now))
+	writeToken(w, http.StatusOK, bodyOf(t, c.Base, c.Now))
 	return nil
 }
 
 // revealToken answers a token's secret.
-func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	sid := r.PathValue("tok")
 	secret, err := h.svc.Secret(r.Context(), c, sid)
 	if err != nil {

@@ -8,18 +8,18 @@ import (
 
 // change is the write a request asks for: its caller, the version it saw, and how
 // the outcome is answered.
-func change(r *http.Request, c *call, render func(outcome) (*service.Answer, error)) write {
-	return write{c: c, ifMatch: r.Header.Get("If-Match"), render: render}
+func change(r *http.Request, c *service.Call, render func(service.Outcome) (*service.Answer, error)) service.Write {
+	return service.Write{Call: c, IfMatch: r.Header.Get("If-Match"), Render: render}
 }
 
 // tokenReply answers the token after a change: 200 with its ETag, 201 with Location
 // for a new token, 204 after a delete; a new secret is in the body, never cached.
-func tokenReply(c *call) func(outcome) (*service.Answer, error) {
-	return func(out outcome) (*service.Answer, error) {
+func tokenReply(c *service.Call) func(service.Outcome) (*service.Answer, error) {
+	return func(out service.Outcome) (*service.Answer, error) {
 		if out.Deleted {
 			return &service.Answer{Status: http.StatusNoContent, Header: http.Header{}}, nil
 		}
-		b := bodyOf(out.Token, c.base, c.now)
+		b := bodyOf(out.Token, c.Base, c.Now)
 		b.AuthToken = out.Secret
 		status := http.StatusOK
 		if out.Created {
@@ -50,7 +50,7 @@ func send(w http.ResponseWriter) func(*service.Answer, error) error {
 
 // patchToken changes the named fields: Name, Description, ApiVersion, PrimaryContactId,
 // ExpiresAt (null: never).
-func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, true, "Name", "Description", "ApiVersion", "PrimaryContactId", "ExpiresAt")
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 			return service.BadRequest(name, "cannot be null")
 		}
 	}
-	var p tokenPatch
+	var p service.TokenPatch
 	if f.has("Name") {
 		name, err := f.str("Name")
 		if err != nil {
@@ -69,7 +69,7 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 		if err := checkName(name); err != nil {
 			return err
 		}
-		p.name = &name
+		p.Name = &name
 	}
 	if f.has("Description") {
 		desc := ""
@@ -81,14 +81,14 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return err
 			}
 		}
-		p.description = &desc
+		p.Description = &desc
 	}
 	if f.has("ApiVersion") {
 		version, err := f.integer("ApiVersion")
 		if err != nil {
 			return err
 		}
-		p.version = &version
+		p.Version = &version
 	}
 	if f.has("PrimaryContactId") {
 		contact := ""
@@ -100,28 +100,28 @@ func (h *handler) patchToken(w http.ResponseWriter, r *http.Request, c *call) er
 				return service.EmptyContact()
 			}
 		}
-		p.contact = &contact
+		p.Contact = &contact
 	}
 	if f.has("ExpiresAt") {
 		at, err := f.expiry("ExpiresAt")
 		if err != nil {
 			return err
 		}
-		p.expiresAt = &at
+		p.ExpiresAt = &at
 	}
 	return send(w)(h.svc.Update(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), p))
 }
 
-func (h *handler) disableToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) disableToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return h.setState(w, r, c, service.StateDisabled)
 }
 
-func (h *handler) enableToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) enableToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return h.setState(w, r, c, service.StateEnabled)
 }
 
 // setState disables or enables a token; already so is a 200 no-op.
-func (h *handler) setState(w http.ResponseWriter, r *http.Request, c *call, state string) error {
+func (h *handler) setState(w http.ResponseWriter, r *http.Request, c *service.Call, state string) error {
 	if _, err := readFields(r, false); err != nil {
 		return err
 	}
@@ -129,12 +129,12 @@ func (h *handler) setState(w http.ResponseWriter, r *http.Request, c *call, stat
 }
 
 // deleteToken removes a token: 204, and its credentials are refused from the next request.
-func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return send(w)(h.svc.Delete(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok")))
 }
 
 // setScopes replaces a token's scopes; "category.*" names a whole category.
-func (h *handler) setScopes(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) setScopes(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, true, "Scopes")
 	if err != nil {
 		return err
@@ -150,12 +150,12 @@ func (h *handler) setScopes(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 // clearScopes is the web app's Clear All.
-func (h *handler) clearScopes(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) clearScopes(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	return send(w)(h.svc.SetScopes(r.Context(), change(r, c, tokenReply(c)), r.PathValue("tok"), []string{}))
 }
 
 // setEmails replaces the whole developer e-mail list.
-func (h *handler) setEmails(w http.ResponseWriter, r *http.Request, c *call) error {
+func (h *handler) setEmails(w http.ResponseWriter, r *http.Request, c *service.Call) error {
 	f, err := readFields(r, true, "Emails")
 	if err != nil {
 		return err

@@ -53,13 +53,13 @@ func writeAnswer(w http.ResponseWriter, a *service.Answer) {
 // have (the previous secret without a stored answer) is 401. Otherwise c.idem is set
 // so the change stores its reply with it. A key present but empty is 400, never
 // taken as no key: the client meant to be protected from replays.
-func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *call) (replayed bool, err error) {
+func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *service.Call) (replayed bool, err error) {
 	key := r.Header.Get("Idempotency-Key")
 	if _, present := r.Header["Idempotency-Key"]; present && key == "" {
 		return false, service.BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	if key == "" {
-		if c.replayOnly {
+		if c.ReplayOnly {
 			return false, service.Unauthorized()
 		}
 		return false, nil
@@ -73,7 +73,7 @@ func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.Sum256(body)
-	c.idem = &service.IdemKey{Caller: c.caller.SID, Method: r.Method, Path: r.URL.Path, Key: key, Hash: sum[:]}
+	c.Idem = &service.IdemKey{Caller: c.Caller.SID, Method: r.Method, Path: r.URL.Path, Key: key, Hash: sum[:]}
 	a, err := h.svc.Replay(r.Context(), c)
 	if err != nil || a == nil {
 		return false, err

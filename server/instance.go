@@ -172,10 +172,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		// The lifecycle events due are looked for once, as the command ends.
 		// Events come only from writes: a run that wrote none has none to prune
 		// that the last run that wrote one did not look at.
-		svc := newService(st)
-		svc.mail = cfg.Mail
+		svc := service.NewRules(st)
+		svc.Mail = cfg.Mail
 		inst.pruneAtEnd = func(ctx context.Context) {
-			if n, err := svc.writeNotices(ctx); err != nil {
+			if n, err := svc.WriteNotices(ctx); err != nil {
 				logger.Error("lifecycle events", "error", err)
 			} else if n > 0 {
 				logger.Info("lifecycle events", "count", n)
@@ -183,7 +183,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			if w, ok := st.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
 				return
 			}
-			if n, err := pruneEvents(ctx, st, st.Env().Now(), cfg.EventRetention); err != nil {
+			if n, err := service.PruneEvents(ctx, st, st.Env().Now(), cfg.EventRetention); err != nil {
 				logger.Error("prune events", "error", err)
 			} else if n > 0 {
 				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
@@ -199,10 +199,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 		if !cfg.OneShot {
 			// Every replica looks; each event is written once (see noteAccount).
-			svc := newService(st)
-			svc.mail = cfg.Mail
-			wg.Go(func() { keepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
-			keepPruning(pctx, st, cfg.EventRetention, logger)
+			svc := service.NewRules(st)
+			svc.Mail = cfg.Mail
+			wg.Go(func() { service.KeepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
+			service.KeepPruning(pctx, st, cfg.EventRetention, logger)
 		}
 		wg.Wait()
 	}()

@@ -446,18 +446,18 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
-		svc := newService(s)
+		svc := service.NewRules(s)
 		tok := *w.tokens[1]
-		secret, err := svc.newSecret(&tok)
+		secret, err := svc.NewSecret(&tok)
 		if err != nil {
 			t.Fatal(err)
 		}
-		old, err := svc.newSecret(&tok)
+		old, err := svc.NewSecret(&tok)
 		if err != nil {
 			t.Fatal(err)
 		}
 		oldEnc, oldMAC := tok.SecretEnc, tok.SecretMAC
-		if secret, err = svc.newSecret(&tok); err != nil {
+		if secret, err = svc.NewSecret(&tok); err != nil {
 			t.Fatal(err)
 		}
 		tok.OverlapEnc, tok.OverlapMAC = oldEnc, oldMAC
@@ -466,8 +466,8 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
 			t.Fatal(err)
 		}
-		auth := func(secret string) (authResult, error) {
-			return svc.Authenticate(ctx, tok.SID, secret, grace{}, "")
+		auth := func(secret string) (service.AuthResult, error) {
+			return svc.Authenticate(ctx, tok.SID, secret, service.Grace{}, "")
 		}
 		code := func(err error) contract.ErrorCode {
 			var ae *service.APIError
@@ -477,7 +477,7 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 			return ""
 		}
 		clock.Advance(9 * time.Second)
-		if r, err := auth(old); err != nil || !r.previous {
+		if r, err := auth(old); err != nil || !r.Previous {
 			t.Fatalf("previous secret before its end: %+v %v", r, err)
 		}
 		clock.Advance(time.Second)
@@ -485,7 +485,7 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 			t.Fatalf("previous secret at its end: %v", err)
 		}
 		clock.Advance(9 * time.Second)
-		if r, err := auth(secret); err != nil || r.previous {
+		if r, err := auth(secret); err != nil || r.Previous {
 			t.Fatalf("before ExpiresAt: %+v %v", r, err)
 		}
 		clock.Advance(time.Second)
@@ -538,15 +538,15 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 
 // slowApply is roster with before replaced by after: the whole account, as the
 // last-manager rule is defined on it.
-func slowApply(roster []holder, before, after *service.Token) []holder {
-	next := make([]holder, 0, len(roster)+1)
+func slowApply(roster []service.Holder, before, after *service.Token) []service.Holder {
+	next := make([]service.Holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
+		next = append(next, service.Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
 			Expires: after.ExpiresAt.Int64})
 	}
 	return next
@@ -554,7 +554,7 @@ func slowApply(roster []holder, before, after *service.Token) []holder {
 
 // slowHasManager is the rule's definition: some enabled token, not expired at now
 // (0: without an expiry), holding apitokens.write and every scope any token holds.
-func slowHasManager(roster []holder, now int64) bool {
+func slowHasManager(roster []service.Holder, now int64) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -562,7 +562,7 @@ func slowHasManager(roster []holder, now int64) bool {
 		}
 	}
 	for _, h := range roster {
-		if !h.Enabled || !slices.Contains(h.Scopes, scopeTokensWrite) || !h.managesAt(now) {
+		if !h.Enabled || !slices.Contains(h.Scopes, service.ScopeTokensWrite) || !h.ManagesAt(now) {
 			continue
 		}
 		n := 0
@@ -584,7 +584,7 @@ func slowHasManager(roster []holder, now int64) bool {
 // every change it skips is one the whole rule would allow.
 func TestManagerShortcutMatchesTheRule(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	scopes := []string{scopeTokensWrite, "reports.read", "users.read"}
+	scopes := []string{service.ScopeTokensWrite, "reports.read", "users.read"}
 	now := int64(1000)
 	randomToken := func(sid string) *service.Token {
 		t := &service.Token{SID: sid, State: service.StateEnabled}
@@ -605,7 +605,7 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		return t
 	}
 	for trial := range 20000 {
-		var roster []holder
+		var roster []service.Holder
 		var tokens []*service.Token
 		for i := range 1 + rng.IntN(4) {
 			tok := randomToken(fmt.Sprint("T", i))
@@ -620,7 +620,7 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 			before = tokens[rng.IntN(len(tokens))]
 		default: // a change: state, scopes or expiry
 			before = tokens[rng.IntN(len(tokens))]
-			c := snapshotOf(before)
+			c := service.SnapshotOf(before)
 			after = &c
 			n := randomToken(before.SID)
 			switch rng.IntN(3) {
@@ -634,7 +634,7 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		}
 		next := slowApply(roster, before, after)
 		refused := slowHasManager(roster, now) && !slowHasManager(next, now) || slowHasManager(roster, 0) && !slowHasManager(next, 0)
-		if refused && !touchesManager(before, after) {
+		if refused && !service.TouchesManager(before, after) {
 			t.Fatalf("trial %d: the shortcut skips a change the rule refuses: %+v → %+v in %+v", trial, before, after, roster)
 		}
 	}

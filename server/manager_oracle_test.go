@@ -23,30 +23,30 @@ import (
 
 // oracleRefuses is that rule's decision on one change (nil before: a create; nil
 // after: a delete).
-func oracleRefuses(roster []holder, before, after *service.Token) bool {
-	if !touchesManager(before, after) {
+func oracleRefuses(roster []service.Holder, before, after *service.Token) bool {
+	if !service.TouchesManager(before, after) {
 		return false
 	}
 	return oracleHasManager(roster) && !oracleHasManager(oracleApply(roster, before, after))
 }
 
 // oracleApply answers roster with before replaced by after.
-func oracleApply(roster []holder, before, after *service.Token) []holder {
-	next := make([]holder, 0, len(roster)+1)
+func oracleApply(roster []service.Holder, before, after *service.Token) []service.Holder {
+	next := make([]service.Holder, 0, len(roster)+1)
 	for _, h := range roster {
 		if before == nil || h.SID != before.SID {
 			next = append(next, h)
 		}
 	}
 	if after != nil {
-		next = append(next, holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes)})
+		next = append(next, service.Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes)})
 	}
 	return next
 }
 
 // oracleHasManager reports whether some enabled token in roster holds apitokens.write
 // and every scope any token holds.
-func oracleHasManager(roster []holder) bool {
+func oracleHasManager(roster []service.Holder) bool {
 	all := map[string]bool{}
 	for _, h := range roster {
 		for _, s := range h.Scopes {
@@ -54,7 +54,7 @@ func oracleHasManager(roster []holder) bool {
 		}
 	}
 	for _, h := range roster {
-		if !h.Enabled || !slices.Contains(h.Scopes, scopeTokensWrite) {
+		if !h.Enabled || !slices.Contains(h.Scopes, service.ScopeTokensWrite) {
 			continue
 		}
 		n := 0
@@ -71,7 +71,7 @@ func oracleHasManager(roster []holder) bool {
 }
 
 // roster reads every token of account id (SID, state, scopes) from the database.
-func (ts *testServer) roster(id int64) []holder {
+func (ts *testServer) roster(id int64) []service.Holder {
 	ts.t.Helper()
 	db, q := ts.db(`SELECT sid, state, scopes FROM tokens WHERE account_id = ? ORDER BY sid`)
 	rows, err := db.Query(q, id)
@@ -79,9 +79,9 @@ func (ts *testServer) roster(id int64) []holder {
 		ts.t.Fatal(err)
 	}
 	defer rows.Close()
-	out := []holder{}
+	out := []service.Holder{}
 	for rows.Next() {
-		var h holder
+		var h service.Holder
 		var state, scopes string
 		if err := rows.Scan(&h.SID, &state, &scopes); err != nil {
 			ts.t.Fatal(err)
@@ -122,7 +122,7 @@ func (ts *testServer) checkScopeHolders() {
 		if err != nil {
 			ts.t.Fatal(err)
 		}
-		for _, s := range distinct(list) {
+		for _, s := range service.Distinct(list) {
 			want[key{id, s}]++
 		}
 	}
@@ -179,7 +179,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/Agencies/" + admin.AccountSid + "/Advertisers/7700001/ApiTokens"
-	pool := []string{"apitokens.read", scopeTokensWrite, "reports.read", "users.read", "promocodes.delete"}
+	pool := []string{"apitokens.read", service.ScopeTokensWrite, "reports.read", "users.read", "promocodes.delete"}
 	rng := rand.New(rand.NewPCG(25, 1))
 	subset := func() []string {
 		var out []string
@@ -190,7 +190,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		}
 		return out
 	}
-	tokenOf := func(h holder) *service.Token {
+	tokenOf := func(h service.Holder) *service.Token {
 		st := service.StateDisabled
 		if h.Enabled {
 			st = service.StateEnabled
@@ -216,7 +216,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		roster := ts.roster(brandID)
 		var want, got bool
 		var what string
-		pick := func() holder { return roster[rng.IntN(len(roster))] }
+		pick := func() service.Holder { return roster[rng.IntN(len(roster))] }
 		op := rng.IntN(10)
 		if len(roster) == 0 || op == 0 || len(roster) < 3 && op < 4 {
 			sc := subset()
@@ -326,7 +326,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 
 // sameSet reports whether a and b hold the same scopes.
 func sameSet(a, b []string) bool {
-	return len(distinct(a)) == len(distinct(b)) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+	return len(service.Distinct(a)) == len(service.Distinct(b)) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
 }
 
 // TestScopeHoldersMigration: a database from before the scope holders were counted

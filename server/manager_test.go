@@ -39,7 +39,7 @@ func TestLastManagerEveryScope(t *testing.T) {
 	if res.Results[0].Status != "OK" || res.Results[1].StatusCode != http.StatusConflict {
 		t.Fatalf("bulk delete: %+v", res.Results)
 	}
-	if tok, _ := ts.token(admin, admin.AccountSid); tok.State != service.StateEnabled || len(tok.Scopes) != len(allScopes(service.KindAgency)) {
+	if tok, _ := ts.token(admin, admin.AccountSid); tok.State != service.StateEnabled || len(tok.Scopes) != len(service.AllScopes(service.KindAgency)) {
 		t.Fatalf("the manager changed: %+v", tok)
 	}
 
@@ -63,7 +63,7 @@ func TestLastManagerDescopeAndGrant(t *testing.T) {
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
 	ts.req("POST", base, admin, map[string]any{"Name": "Promo deleter",
 		"Scopes": []string{"apitokens.read", "apitokens.write", "promocodes.delete"}}).want(t, http.StatusCreated)
-	all := allScopes(service.KindAgency)
+	all := service.AllScopes(service.KindAgency)
 	var without []string
 	for _, s := range all {
 		if s != "promocodes.delete" {
@@ -78,7 +78,7 @@ func TestLastManagerDescopeAndGrant(t *testing.T) {
 	brand := ts.cred("brand-admin")
 	pass := "/Agencies/" + admin.AccountSid + "/Advertisers/1048291/ApiTokens"
 	var brandWithout []string
-	for _, s := range allScopes(service.KindBrand) {
+	for _, s := range service.AllScopes(service.KindBrand) {
 		if s != "promocodes.delete" {
 			brandWithout = append(brandWithout, s)
 		}
@@ -180,12 +180,12 @@ func TestRecoverWhileServing(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&cur); err != nil || res.StatusCode != 200 {
 		t.Fatalf("the recovered token: %d %v", res.StatusCode, err)
 	}
-	if cur.Name != "Recovered admin" || cur.State != service.StateEnabled || len(cur.Scopes) != len(allScopes(service.KindAgency)) || rec.Account != "2000001" {
+	if cur.Name != "Recovered admin" || cur.State != service.StateEnabled || len(cur.Scopes) != len(service.AllScopes(service.KindAgency)) || rec.Account != "2000001" {
 		t.Fatalf("recovered %+v of account %s", cur, rec.Account)
 	}
 	// The recovered token is counted among the holders of every scope.
 	(&testServer{t: t, st: other}).checkScopeHolders()
-	if n := (&testServer{t: t, st: other}).holderRows(); n != len(allScopes(service.KindAgency)) {
-		t.Fatalf("%d scope_holders rows, want one for each of the %d scopes", n, len(allScopes(service.KindAgency)))
+	if n := (&testServer{t: t, st: other}).holderRows(); n != len(service.AllScopes(service.KindAgency)) {
+		t.Fatalf("%d scope_holders rows, want one for each of the %d scopes", n, len(service.AllScopes(service.KindAgency)))
 	}
 }

@@ -30,9 +30,9 @@ func (ts *testServer) eventTypes(c Credential, sid string) ([]string, []service.
 }
 
 // notices runs one look of the lifecycle job and checks how many events it wrote.
-func notices(t *testing.T, s *tokenService, want int) {
+func notices(t *testing.T, s *service.Rules, want int) {
 	t.Helper()
-	n, err := s.writeNotices(context.Background())
+	n, err := s.WriteNotices(context.Background())
 	if err != nil || n != want {
 		t.Fatalf("lifecycle events written: %d (%v), want %d", n, err, want)
 	}
@@ -46,8 +46,8 @@ func TestExpiryNotices(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, withMail)
 	admin := ts.cred("admin")
-	svc := newService(ts.st)
-	svc.mail = true
+	svc := service.NewRules(ts.st)
+	svc.Mail = true
 	notices(t, svc, 0) // the demo's tokens never expire
 	exp := testEpoch.Add(13 * 24 * time.Hour)
 	w := ts.newWorker(admin, map[string]any{"ExpiresAt": wire(exp), "DeveloperEmails": []string{"dev@example.com"}})
@@ -100,7 +100,7 @@ func TestExpiryNoticeFoundLate(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := newService(ts.st)
+	svc := service.NewRules(ts.st)
 	w := ts.newWorker(admin, map[string]any{"ExpiresAt": wire(testEpoch.Add(time.Hour))})
 	ts.clock.Advance(2 * time.Hour)
 	notices(t, svc, 1)
@@ -118,7 +118,7 @@ func TestOverlapRunsOut(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := newService(ts.st)
+	svc := service.NewRules(ts.st)
 	w := ts.newWorker(admin, map[string]any{"DeveloperEmails": []string{"ops@example.com"}})
 	var reset lifeJSON
 	ts.req("POST", tokenPath(admin, w.AccountSid)+"/Reset", admin, map[string]any{"PreviousValidFor": 60}).
@@ -204,13 +204,13 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			svcs := []*tokenService{newService(a), newService(b)}
+			svcs := []*service.Rules{service.NewRules(a), service.NewRules(b)}
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			total := 0
 			for i := range 6 {
 				wg.Go(func() {
-					n, err := svcs[i%2].writeNotices(ctx)
+					n, err := svcs[i%2].WriteNotices(ctx)
 					mu.Lock()
 					defer mu.Unlock()
 					total += n
@@ -250,7 +250,7 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 			if got[w.tokens[0].SID+" "+service.EvOverlapEnded] != 1 {
 				t.Errorf("overlap_ended events: %v", got)
 			}
-			if n, err := svcs[1].writeNotices(ctx); n != 0 || err != nil {
+			if n, err := svcs[1].WriteNotices(ctx); n != 0 || err != nil {
 				t.Errorf("a later look wrote %d (%v)", n, err)
 			}
 		})
@@ -354,10 +354,10 @@ func TestNoticesSkipBusyAccount(t *testing.T) {
 	if _, err := tx.Exec(`SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, w.agency); err != nil {
 		t.Fatal(err)
 	}
-	svc := newService(s)
+	svc := service.NewRules(s)
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if n, err := svc.writeNotices(lctx); n != 0 || err != nil {
+	if n, err := svc.WriteNotices(lctx); n != 0 || err != nil {
 		t.Fatalf("a look at a busy account wrote %d (%v)", n, err)
 	}
 	tx.Rollback()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // TestPassthroughNeedsAdvertisersRead: without advertisers.read, a managed brand, an
@@ -21,7 +22,7 @@ func TestPassthroughNeedsAdvertisersRead(t *testing.T) {
 			for _, rel := range []string{"/ApiScopes", "/CompanyInformation", "/ApiTokens"} {
 				r := ts.req("GET", "/Agencies/"+c.AccountSid+"/Advertisers/"+brand+rel, c, nil)
 				e := r.wantCode(t, http.StatusForbidden, contract.CodeMissingScope)
-				if e.Scope != scopeAdvertisersRead {
+				if e.Scope != service.ScopeAdvertisersRead {
 					t.Fatalf("%s: Scope %q", rel, e.Scope)
 				}
 				if first == nil {

@@ -175,7 +175,7 @@ func TestAccountEndpoints(t *testing.T) {
 		t.Fatalf("users: %+v", users)
 	}
 
-	var cat struct{ Categories []Category }
+	var cat struct{ Categories []service.Category }
 	ts.get(admin, "/ApiScopes").want(t, http.StatusOK).decode(t, &cat)
 	ids := map[string]bool{}
 	for _, c := range cat.Categories {

@@ -44,15 +44,15 @@ func Recover(ctx context.Context, st service.Store, ref string) (*Recovered, err
 	if err != nil {
 		return nil, err
 	}
-	s := newService(st)
-	scopes := allScopes(acct.Kind)
+	s := service.NewRules(st)
+	scopes := service.AllScopes(acct.Kind)
 	var secret string
 	var t *service.Token
 	err = st.Update(ctx, acct.ID, func(tx service.Tx) error {
-		t = &service.Token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: latestVersion(acct.Kind),
+		t = &service.Token{AccountID: acct.ID, Kind: acct.Kind, Name: recoveredName, APIVersion: service.LatestVersion(acct.Kind),
 			Emails: []string{}, Scopes: append([]string{}, scopes...)}
-		x := &wtx{Tx: tx, s: s, c: &call{caller: t, account: acct, actorName: service.AdminRecoverActor}, now: s.env.Clock().Unix()}
-		out, err := x.insertRecorded(ctx, t, service.EvRecovered, service.EventExtra{})
+		x := &service.WriteTx{Tx: tx, Svc: s, Call: &service.Call{Caller: t, Account: acct, ActorName: service.AdminRecoverActor}, Now: s.Env.Clock().Unix()}
+		out, err := x.InsertRecorded(ctx, t, service.EvRecovered, service.EventExtra{})
 		secret = out.Secret
 		return err
 	})

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // endpoint is one operation, mounted under each root it belongs to.
@@ -18,7 +20,7 @@ type endpoint struct {
 	// replay marks the reset endpoints, where a self-reset may be replayed with the
 	// previous secret.
 	replay bool
-	handle func(w http.ResponseWriter, r *http.Request, c *call) error
+	handle func(w http.ResponseWriter, r *http.Request, c *service.Call) error
 }
 
 var roots = []struct {
@@ -33,32 +35,32 @@ var roots = []struct {
 func (h *handler) routes() {
 	eps := []endpoint{
 		{method: "GET", path: "ApiTokens/Current", ownRootOnly: true, handle: h.current},
-		{method: "GET", path: "CompanyInformation", scope: scopeAccountRead, handle: h.company},
-		{method: "GET", path: "Advertisers", scope: scopeAdvertisersRead, agencyOnly: true, handle: h.advertisers},
-		{method: "GET", path: "Advertisers/{adv}", scope: scopeAdvertisersRead, agencyOnly: true, handle: h.advertiser},
-		{method: "GET", path: "Users", scope: scopeUsersRead, handle: h.listUsers},
+		{method: "GET", path: "CompanyInformation", scope: service.ScopeAccountRead, handle: h.company},
+		{method: "GET", path: "Advertisers", scope: service.ScopeAdvertisersRead, agencyOnly: true, handle: h.advertisers},
+		{method: "GET", path: "Advertisers/{adv}", scope: service.ScopeAdvertisersRead, agencyOnly: true, handle: h.advertiser},
+		{method: "GET", path: "Users", scope: service.ScopeUsersRead, handle: h.listUsers},
 		{method: "GET", path: "ApiScopes", handle: h.apiScopes},
-		{method: "GET", path: "ApiTokens", scope: scopeTokensRead, handle: h.listTokens},
-		{method: "GET", path: "ApiTokens/{tok}", scope: scopeTokensRead, handle: h.getToken},
-		{method: "GET", path: "ApiTokens/{tok}/AuthToken", scope: scopeTokensReveal, handle: h.revealToken},
-		{method: "GET", path: "ApiTokens/{tok}/Events", scope: scopeTokensRead, handle: h.tokenEvents},
-		{method: "GET", path: "ApiTokenEvents", scope: scopeTokensRead, handle: h.accountEvents},
+		{method: "GET", path: "ApiTokens", scope: service.ScopeTokensRead, handle: h.listTokens},
+		{method: "GET", path: "ApiTokens/{tok}", scope: service.ScopeTokensRead, handle: h.getToken},
+		{method: "GET", path: "ApiTokens/{tok}/AuthToken", scope: service.ScopeTokensReveal, handle: h.revealToken},
+		{method: "GET", path: "ApiTokens/{tok}/Events", scope: service.ScopeTokensRead, handle: h.tokenEvents},
+		{method: "GET", path: "ApiTokenEvents", scope: service.ScopeTokensRead, handle: h.accountEvents},
 
-		{method: "POST", path: "ApiTokens", scope: scopeTokensWrite, handle: h.createToken},
-		{method: "POST", path: "ApiTokens/{tok}/Duplicate", scope: scopeTokensWrite, handle: h.duplicateToken},
-		{method: "PATCH", path: "ApiTokens/{tok}", scope: scopeTokensWrite, handle: h.patchToken},
-		{method: "POST", path: "ApiTokens/{tok}/Reset", scope: scopeTokensWrite, replay: true, handle: h.resetToken},
-		{method: "POST", path: "ApiTokens/{tok}/Disable", scope: scopeTokensWrite, handle: h.disableToken},
-		{method: "POST", path: "ApiTokens/{tok}/Enable", scope: scopeTokensWrite, handle: h.enableToken},
-		{method: "DELETE", path: "ApiTokens/{tok}", scope: scopeTokensWrite, handle: h.deleteToken},
-		{method: "PUT", path: "ApiTokens/{tok}/Scopes", scope: scopeTokensWrite, handle: h.setScopes},
-		{method: "DELETE", path: "ApiTokens/{tok}/Scopes", scope: scopeTokensWrite, handle: h.clearScopes},
-		{method: "PUT", path: "ApiTokens/{tok}/DeveloperEmails", scope: scopeTokensWrite, handle: h.setEmails},
-		{method: "DELETE", path: "ApiTokens/{tok}/PreviousAuthToken", scope: scopeTokensWrite, handle: h.endOverlap},
-		{method: "POST", path: "ApiTokens/Disable", scope: scopeTokensWrite, handle: h.bulk(bulkDisable)},
-		{method: "POST", path: "ApiTokens/Enable", scope: scopeTokensWrite, handle: h.bulk(bulkEnable)},
-		{method: "POST", path: "ApiTokens/Delete", scope: scopeTokensWrite, handle: h.bulk(bulkDelete)},
-		{method: "POST", path: "ApiTokens/Reset", scope: scopeTokensWrite, replay: true, handle: h.bulk(bulkReset)},
+		{method: "POST", path: "ApiTokens", scope: service.ScopeTokensWrite, handle: h.createToken},
+		{method: "POST", path: "ApiTokens/{tok}/Duplicate", scope: service.ScopeTokensWrite, handle: h.duplicateToken},
+		{method: "PATCH", path: "ApiTokens/{tok}", scope: service.ScopeTokensWrite, handle: h.patchToken},
+		{method: "POST", path: "ApiTokens/{tok}/Reset", scope: service.ScopeTokensWrite, replay: true, handle: h.resetToken},
+		{method: "POST", path: "ApiTokens/{tok}/Disable", scope: service.ScopeTokensWrite, handle: h.disableToken},
+		{method: "POST", path: "ApiTokens/{tok}/Enable", scope: service.ScopeTokensWrite, handle: h.enableToken},
+		{method: "DELETE", path: "ApiTokens/{tok}", scope: service.ScopeTokensWrite, handle: h.deleteToken},
+		{method: "PUT", path: "ApiTokens/{tok}/Scopes", scope: service.ScopeTokensWrite, handle: h.setScopes},
+		{method: "DELETE", path: "ApiTokens/{tok}/Scopes", scope: service.ScopeTokensWrite, handle: h.clearScopes},
+		{method: "PUT", path: "ApiTokens/{tok}/DeveloperEmails", scope: service.ScopeTokensWrite, handle: h.setEmails},
+		{method: "DELETE", path: "ApiTokens/{tok}/PreviousAuthToken", scope: service.ScopeTokensWrite, handle: h.endOverlap},
+		{method: "POST", path: "ApiTokens/Disable", scope: service.ScopeTokensWrite, handle: h.bulk(service.BulkDisable)},
+		{method: "POST", path: "ApiTokens/Enable", scope: service.ScopeTokensWrite, handle: h.bulk(service.BulkEnable)},
+		{method: "POST", path: "ApiTokens/Delete", scope: service.ScopeTokensWrite, handle: h.bulk(service.BulkDelete)},
+		{method: "POST", path: "ApiTokens/Reset", scope: service.ScopeTokensWrite, replay: true, handle: h.bulk(service.BulkReset)},
 	}
 	for _, rt := range roots {
 		for _, ep := range eps {

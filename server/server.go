@@ -38,7 +38,7 @@ type Options struct {
 
 // handler is the Token API over the token service: it decodes, calls, encodes.
 type handler struct {
-	svc      TokenService
+	svc      service.TokenService
 	log      *slog.Logger
 	rate     ratelimit.Counter
 	authFail ratelimit.Counter
@@ -49,8 +49,8 @@ type handler struct {
 // New returns the Token API served from store: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
 func New(st service.Store, opts Options) http.Handler {
-	svc := newService(st)
-	svc.mail = opts.Mail
+	svc := service.NewRules(st)
+	svc.Mail = opts.Mail
 	h := &handler{
 		svc:      svc,
 		log:      opts.Logger,

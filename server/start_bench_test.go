@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/server/service"
 )
 
 // BenchmarkStart measures what `impactctl --local` pays in-process: Start over an
@@ -27,7 +29,7 @@ func BenchmarkStart(b *testing.B) {
 func benchmarkStart(b *testing.B, oneShot bool) {
 	ctx := context.Background()
 	cfg := Config{Addr: "127.0.0.1:0", DB: filepath.Join(b.TempDir(), "local.db"), Demo: true,
-		AuthFailLimit: Rate{N: 100, Per: time.Minute}, EventRetention: DefaultEventRetention}
+		AuthFailLimit: Rate{N: 100, Per: time.Minute}, EventRetention: service.DefaultEventRetention}
 	first, err := Start(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -124,7 +124,7 @@ func seedSuite(t *testing.T, s service.Store) suiteWorld {
 			}
 		}
 		for i := range 25 {
-			tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, scopeTokensWrite)
+			tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, service.ScopeTokensWrite)
 			if i%5 == 4 {
 				tok.State = service.StateDisabled
 			}
@@ -243,7 +243,7 @@ func TestStoreTokens(t *testing.T) {
 			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", service.StateDisabled, 3
 			tok.ContactID = sql.NullString{String: "U101", Valid: true}
 			tok.Emails = []string{"b@example.com", "a@example.com"}
-			tok.Scopes = []string{"apitokens.read", scopeTokensWrite}
+			tok.Scopes = []string{"apitokens.read", service.ScopeTokensWrite}
 			tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset = 4, 7, testEpoch.Unix()+99, testEpoch.Unix()+98
 			tok.PrevMAC = []byte{1, 2, 3}
 			tok.PrevExpires = sql.NullInt64{Int64: testEpoch.Unix() + 600, Valid: true}
@@ -261,7 +261,7 @@ func TestStoreTokens(t *testing.T) {
 		if got.Name != "renamed" || got.Description != "described" || got.State != service.StateDisabled || got.APIVersion != 3 ||
 			got.ContactID.String != "U101" || got.ContactName.String != "Grace Hopper" || got.ContactEmail.String != "grace@example.com" ||
 			!slices.Equal(got.Emails, []string{"b@example.com", "a@example.com"}) ||
-			!slices.Equal(got.Scopes, []string{"apitokens.read", scopeTokensWrite}) ||
+			!slices.Equal(got.Scopes, []string{"apitokens.read", service.ScopeTokensWrite}) ||
 			got.ResetCount != 4 || got.Version != 7 || got.Updated != testEpoch.Unix()+99 || got.AuthReset != testEpoch.Unix()+98 ||
 			string(got.PrevMAC) != "\x01\x02\x03" || got.PrevExpires.Int64 != testEpoch.Unix()+600 ||
 			got.PrevResetKey.String != "key-1" || got.PrevResetPath.String == "" {
@@ -281,7 +281,7 @@ func TestStoreTokens(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if want := map[string]int{scopeTokensWrite: 25, "apitokens.read": 1}; !maps.Equal(held, want) {
+			if want := map[string]int{service.ScopeTokensWrite: 25, "apitokens.read": 1}; !maps.Equal(held, want) {
 				return fmt.Errorf("ScopeHolders = %v, want %v", held, want)
 			}
 			if sid, err := tx.ManagerCandidate(ctx, w.agency, 2, nil, testEpoch.Unix()); err != nil || sid != "" {
@@ -297,7 +297,7 @@ func TestStoreTokens(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			tok.Scopes = []string{"apitokens.read", scopeTokensWrite, "users.read"}
+			tok.Scopes = []string{"apitokens.read", service.ScopeTokensWrite, "users.read"}
 			if err := tx.UpdateToken(ctx, tok); err != nil {
 				return err
 			}
@@ -308,9 +308,9 @@ func TestStoreTokens(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			want := map[string]int{scopeTokensWrite: 24, "apitokens.read": 2, "users.read": 1}
+			want := map[string]int{service.ScopeTokensWrite: 24, "apitokens.read": 2, "users.read": 1}
 			if w.tokens[1].SID == enabled[0] {
-				want = map[string]int{scopeTokensWrite: 24, "apitokens.read": 1}
+				want = map[string]int{service.ScopeTokensWrite: 24, "apitokens.read": 1}
 			}
 			if !maps.Equal(held, want) {
 				return fmt.Errorf("ScopeHolders after a change and a delete = %v, want %v", held, want)

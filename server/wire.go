@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/impactcom/impactctl/server/service"
 )
@@ -50,16 +49,6 @@ type secretBody struct {
 	AuthToken  string `json:"AuthToken"`
 }
 
-// API versions per token kind: the Agency API and the Brand API.
-var apiVersions = map[string]struct{ min, max int }{
-	service.KindAgency: {2, 3},
-	service.KindBrand:  {11, 14},
-}
-
-func latestVersion(kind string) int { return apiVersions[kind].max }
-
-func etagOf(t *service.Token) string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
-
 // bodyOf renders t as seen under the root base at now (the store's clock, Unix
 // seconds): an overlap that has run out shows as none.
 func bodyOf(t *service.Token, base string, now int64) tokenBody {
@@ -69,7 +58,7 @@ func bodyOf(t *service.Token, base string, now int64) tokenBody {
 		Description:        t.Description,
 		State:              t.State,
 		ApiVersion:         t.APIVersion,
-		LatestApiVersion:   latestVersion(t.Kind),
+		LatestApiVersion:   service.LatestVersion(t.Kind),
 		AuthTokenHint:      t.Hint,
 		DeveloperEmails:    t.Emails,
 		Scopes:             t.Scopes,
@@ -77,7 +66,7 @@ func bodyOf(t *service.Token, base string, now int64) tokenBody {
 		DateUpdated:        service.WireTime(t.Updated),
 		DateAuthTokenReset: service.WireTime(t.AuthReset),
 		Uri:                base + "/ApiTokens/" + t.SID,
-		etag:               etagOf(t),
+		etag:               service.ETagOf(t),
 	}
 	if t.ContactID.Valid {
 		b.PrimaryContact = &service.UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}

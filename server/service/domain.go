@@ -1,7 +1,8 @@
-// Package service is the Token API server's domain: tokens, accounts, users, events
-// and their notifications, list filters and pages, idempotency records; the Store and
-// Tx interfaces every store implements; the keys that seal secrets at rest and the
-// random source of SIDs and secrets; and the refusals the rules answer (APIError).
+// Package service is the Token API server's domain and its rules: tokens, accounts,
+// users, events and their notifications, list filters and pages, idempotency records;
+// the Store and Tx interfaces every store implements; the token service (Rules) that
+// decides every change and runs it in one Store.Update; the keys that seal secrets at
+// rest, the random source of SIDs and secrets, and the refusals (APIError).
 package service
 
 import (
@@ -70,6 +71,10 @@ type Store interface {
 
 	Close() error
 }
+
+// DatabaseClock is a Store whose clock is the database's (PostgreSQL's now()), the
+// same on every replica: its DueNotices reads that clock when asked at 0.
+type DatabaseClock interface{ DatabaseClock() }
 
 // Tx is a write transaction of a Store.
 type Tx interface {

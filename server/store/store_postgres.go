@@ -102,6 +102,11 @@ func (s *PostgresStore) Counter(scope string, rate ratelimit.Rate) ratelimit.Cou
 	return ratelimit.NewPGWindows(s.DB, scope, rate, s.env.Now)
 }
 
+// DatabaseClock marks the store's clock as PostgreSQL's now() (see service.DatabaseClock).
+func (s *PostgresStore) DatabaseClock() {}
+
+var _ service.DatabaseClock = (*PostgresStore)(nil)
+
 // Close writes pending touches and closes the connection pool; closing again does nothing.
 func (s *PostgresStore) Close() error {
 	s.closeOnce.Do(func() {

@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"bytes"
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
-	"github.com/impactcom/impactctl/server/service"
 )
 
 // selfResetGrace is how long a token's previous secret may replay its own reset.
@@ -22,18 +21,19 @@ const selfResetGrace = 10 * time.Minute
 // idempotencyTTL is how long a reply to a keyed POST is kept.
 const idempotencyTTL = 24 * time.Hour
 
-// tokenService is the TokenService over any Store: every rule lives here, once.
-type tokenService struct {
-	st  service.Store
-	env *service.Env
+// Rules is the TokenService over any Store: every rule lives here, once.
+type Rules struct {
+	st  Store
+	Env *Env
 	// mail says whether the server sends updates by mail: new notifications are
 	// PENDING then, else OFF.
-	mail bool
+	Mail bool
 }
 
-func newService(st service.Store) *tokenService { return &tokenService{st: st, env: st.Env()} }
+// NewRules is the token service over st.
+func NewRules(st Store) *Rules { return &Rules{st: st, Env: st.Env()} }
 
-var _ TokenService = (*tokenService)(nil)
+var _ TokenService = (*Rules)(nil)
 
 // Authenticate finds the token and compares an HMAC of the secret in constant time
 // with both slots, the current secret and an overlap's previous one (a dummy when
@@ -41,11 +41,11 @@ var _ TokenService = (*tokenService)(nil)
 // spends the same compares. Then expiry (told only after the secret matched, so it
 // tells a guesser nothing). The previous secret of a self-reset authenticates only
 // to replay that reset (replayOnly), matching g.
-func (s *tokenService) Authenticate(ctx context.Context, sid, secret string, g grace, target string) (authResult, error) {
+func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, target string) (AuthResult, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	var t, other *service.Token
+	var t, other *Token
 	var err error
 	if contract.ValidSID(target) {
 		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
@@ -53,38 +53,38 @@ func (s *tokenService) Authenticate(ctx context.Context, sid, secret string, g g
 		t, err = s.st.TokenBySID(ctx, sid)
 		target = ""
 	}
-	if errors.Is(err, service.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		t = nil
 	} else if err != nil {
-		return authResult{}, err
+		return AuthResult{}, err
 	}
-	res := authResult{token: t}
+	res := AuthResult{Token: t}
 	if target != "" {
-		res.read = &targetRead{sid: target, token: other}
+		res.Read = &targetRead{sid: target, token: other}
 	}
-	res.now = s.env.StoreClock(t)
-	current, previous := s.secretMatches(t, secret)
+	res.Now = s.Env.StoreClock(t)
+	current, previous := s.SecretMatches(t, secret)
 	if !current && !previous {
 		if t != nil && s.previousSecretReplays(t, secret, g) {
-			if t.ExpiredAt(res.now) {
-				return authResult{}, service.TokenExpired()
+			if t.ExpiredAt(res.Now) {
+				return AuthResult{}, TokenExpired()
 			}
-			res.replayOnly = true
+			res.ReplayOnly = true
 			return res, nil
 		}
-		return authResult{}, service.Unauthorized()
+		return AuthResult{}, Unauthorized()
 	}
-	if t.ExpiredAt(res.now) {
-		return authResult{}, service.TokenExpired()
+	if t.ExpiredAt(res.Now) {
+		return AuthResult{}, TokenExpired()
 	}
 	if previous {
-		res.previous = true
+		res.Previous = true
 		s.touchPrevious(t)
 		return res, nil
 	}
 	if t.PrevMAC != nil {
 		if err := s.endGrace(ctx, t); err != nil {
-			return authResult{}, err
+			return AuthResult{}, err
 		}
 	}
 	s.touch(t)
@@ -93,18 +93,18 @@ func (s *tokenService) Authenticate(ctx context.Context, sid, secret string, g g
 
 // touchPrevious records a use of t's previous secret (PreviousAuthTokenLastUsed),
 // at most once a minute, never changing the ETag.
-func (s *tokenService) touchPrevious(t *service.Token) {
-	now := s.env.Clock().Unix()
+func (s *Rules) touchPrevious(t *Token) {
+	now := s.Env.Clock().Unix()
 	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.Int64 < 60 {
 		return
 	}
-	s.st.Touch(service.PreviousUse+t.SID, now)
+	s.st.Touch(PreviousUse+t.SID, now)
 	t.OverlapLastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
-func (s *tokenService) touch(t *service.Token) {
-	now := s.env.Clock().Unix()
+func (s *Rules) touch(t *Token) {
+	now := s.Env.Clock().Unix()
 	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
 		return
 	}
@@ -112,18 +112,18 @@ func (s *tokenService) touch(t *service.Token) {
 	t.LastUsed = sql.NullInt64{Int64: now, Valid: true}
 }
 
-// secretMatches compares the secret's HMAC with t's current secret and with its
+// SecretMatches compares the secret's HMAC with t's current secret and with its
 // overlap slot, both always and in constant time: the slot's MAC when an overlap is
 // running at the store's clock, a dummy otherwise. t nil (an unknown SID) spends the
 // same two compares.
-func (s *tokenService) secretMatches(t *service.Token, secret string) (current, previous bool) {
-	mac := s.env.Keys.MAC(secret)
+func (s *Rules) SecretMatches(t *Token, secret string) (current, previous bool) {
+	mac := s.Env.Keys.MAC(secret)
 	if t == nil {
-		hmac.Equal(mac, s.env.Keys.DummyMAC)
-		hmac.Equal(mac, s.env.Keys.DummyMAC)
+		hmac.Equal(mac, s.Env.Keys.DummyMAC)
+		hmac.Equal(mac, s.Env.Keys.DummyMAC)
 		return false, false
 	}
-	slot, live := s.env.Keys.DummyMAC, t.OverlapAt(s.env.StoreClock(t))
+	slot, live := s.Env.Keys.DummyMAC, t.OverlapAt(s.Env.StoreClock(t))
 	if live {
 		slot = t.OverlapMAC
 	}
@@ -135,22 +135,22 @@ func (s *tokenService) secretMatches(t *service.Token, secret string) (current, 
 // previousSecretReplays reports whether secret is t's pre-reset secret, inside its
 // grace period, presented on the very request of the self-reset that replaced it:
 // POST, the same path and the same Idempotency-Key.
-func (s *tokenService) previousSecretReplays(t *service.Token, secret string, g grace) bool {
+func (s *Rules) previousSecretReplays(t *Token, secret string, g Grace) bool {
 	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || !t.PrevResetPath.Valid {
 		return false
 	}
-	if s.env.Clock().Unix() >= t.PrevExpires.Int64 {
+	if s.Env.Clock().Unix() >= t.PrevExpires.Int64 {
 		return false
 	}
-	macOK := hmac.Equal(s.env.Keys.MAC(secret), t.PrevMAC)
-	return macOK && g.method == http.MethodPost && g.key != "" &&
-		g.key == t.PrevResetKey.String && g.path == t.PrevResetPath.String
+	macOK := hmac.Equal(s.Env.Keys.MAC(secret), t.PrevMAC)
+	return macOK && g.Method == http.MethodPost && g.Key != "" &&
+		g.Key == t.PrevResetKey.String && g.Path == t.PrevResetPath.String
 }
 
 // endGrace forgets a token's previous secret: the new one is in use, so a lost
 // answer is no longer possible.
-func (s *tokenService) endGrace(ctx context.Context, t *service.Token) error {
-	err := s.st.Update(ctx, t.AccountID, func(tx service.Tx) error {
+func (s *Rules) endGrace(ctx context.Context, t *Token) error {
+	err := s.st.Update(ctx, t.AccountID, func(tx Tx) error {
 		cur, err := tx.Token(ctx, t.AccountID, t.SID)
 		if err != nil || cur.PrevMAC == nil {
 			return err
@@ -158,62 +158,62 @@ func (s *tokenService) endGrace(ctx context.Context, t *service.Token) error {
 		clearGrace(cur)
 		return tx.UpdateToken(ctx, cur)
 	})
-	if err != nil && !errors.Is(err, service.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	clearGrace(t)
 	return nil
 }
 
-func clearGrace(t *service.Token) {
+func clearGrace(t *Token) {
 	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, sql.NullInt64{}, sql.NullString{}, sql.NullString{}
 }
 
-func (s *tokenService) Account(ctx context.Context, id int64) (*service.Account, error) {
+func (s *Rules) Account(ctx context.Context, id int64) (*Account, error) {
 	return s.st.Account(ctx, id)
 }
 
-func (s *tokenService) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*service.Account, error) {
+func (s *Rules) ManagedBrand(ctx context.Context, agencyID int64, publicID string) (*Account, error) {
 	a, err := s.st.ManagedBrand(ctx, agencyID, publicID)
-	if errors.Is(err, service.ErrNotFound) {
-		return nil, service.NotFound()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	return a, err
 }
 
-func (s *tokenService) Brands(ctx context.Context, c *call, p service.Page) ([]service.Account, int, error) {
-	return s.st.Brands(ctx, c.account.ID, p)
+func (s *Rules) Brands(ctx context.Context, c *Call, p Page) ([]Account, int, error) {
+	return s.st.Brands(ctx, c.Account.ID, p)
 }
 
-func (s *tokenService) Users(ctx context.Context, c *call, p service.Page) ([]service.User, int, error) {
-	return s.st.Users(ctx, c.account.ID, p)
+func (s *Rules) Users(ctx context.Context, c *Call, p Page) ([]User, int, error) {
+	return s.st.Users(ctx, c.Account.ID, p)
 }
 
-func (s *tokenService) Token(ctx context.Context, c *call, sid string) (*service.Token, error) {
-	if r := c.target; r != nil && r.sid == sid {
-		if r.token == nil || r.token.AccountID != c.account.ID {
-			return nil, service.NotFound()
+func (s *Rules) Token(ctx context.Context, c *Call, sid string) (*Token, error) {
+	if r := c.Target; r != nil && r.sid == sid {
+		if r.token == nil || r.token.AccountID != c.Account.ID {
+			return nil, NotFound()
 		}
 		return r.token, nil
 	}
-	t, err := s.st.Token(ctx, c.account.ID, sid)
-	if errors.Is(err, service.ErrNotFound) {
-		return nil, service.NotFound()
+	t, err := s.st.Token(ctx, c.Account.ID, sid)
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	return t, err
 }
 
 // Secret reveals a token's secret; revealing a token that holds a scope the caller
 // lacks would be escalation.
-func (s *tokenService) Secret(ctx context.Context, c *call, sid string) (string, error) {
+func (s *Rules) Secret(ctx context.Context, c *Call, sid string) (string, error) {
 	t, err := s.Token(ctx, c, sid)
 	if err != nil {
 		return "", err
 	}
-	if err := mayActOn(c.caller, t); err != nil {
+	if err := mayActOn(c.Caller, t); err != nil {
 		return "", err
 	}
-	plain, err := s.env.Keys.Open(t.SecretEnc, t.SID)
+	plain, err := s.Env.Keys.Open(t.SecretEnc, t.SID)
 	if err != nil {
 		return "", fmt.Errorf("token %s secret: %w", t.SID, err)
 	}
@@ -223,26 +223,26 @@ func (s *tokenService) Secret(ctx context.Context, c *call, sid string) (string,
 	return string(plain), nil
 }
 
-func (s *tokenService) Tokens(ctx context.Context, c *call, f service.TokenFilter, p service.Page) ([]service.Token, int, error) {
-	return s.st.Tokens(ctx, c.account.ID, f, p)
+func (s *Rules) Tokens(ctx context.Context, c *Call, f TokenFilter, p Page) ([]Token, int, error) {
+	return s.st.Tokens(ctx, c.Account.ID, f, p)
 }
 
 // Replay answers the stored reply to the call's keyed POST, or nil when there is
 // none. The previous secret of a self-reset gets nothing else.
-func (s *tokenService) Replay(ctx context.Context, c *call) (*service.Answer, error) {
-	if c.idem == nil {
-		if c.replayOnly {
-			return nil, service.Unauthorized()
+func (s *Rules) Replay(ctx context.Context, c *Call) (*Answer, error) {
+	if c.Idem == nil {
+		if c.ReplayOnly {
+			return nil, Unauthorized()
 		}
 		return nil, nil
 	}
-	rec, err := s.st.Idempotency(ctx, c.idem, s.env.Clock().Unix())
+	rec, err := s.st.Idempotency(ctx, c.Idem, s.Env.Clock().Unix())
 	if err != nil {
 		return nil, err
 	}
 	if rec == nil {
-		if c.replayOnly {
-			return nil, service.Unauthorized()
+		if c.ReplayOnly {
+			return nil, Unauthorized()
 		}
 		return nil, nil
 	}
@@ -252,25 +252,25 @@ func (s *tokenService) Replay(ctx context.Context, c *call) (*service.Answer, er
 // replay answers a stored record, unless the body differs (422; 401 for the previous
 // secret of a self-reset, which must not learn that its guess of the key was right)
 // or a later reset has superseded a secret it hands out (409).
-func (s *tokenService) replay(ctx context.Context, c *call, rec *service.IdemRecord) (*service.Answer, error) {
-	if !bytes.Equal(rec.Hash, c.idem.Hash) {
-		if c.replayOnly {
-			return nil, service.Unauthorized()
+func (s *Rules) replay(ctx context.Context, c *Call, rec *IdemRecord) (*Answer, error) {
+	if !bytes.Equal(rec.Hash, c.Idem.Hash) {
+		if c.ReplayOnly {
+			return nil, Unauthorized()
 		}
-		return nil, service.IdempotencyMismatch()
+		return nil, IdempotencyMismatch()
 	}
 	for _, m := range rec.Resets {
 		t, err := s.st.TokenBySID(ctx, m.Sid)
-		if err != nil && !errors.Is(err, service.ErrNotFound) {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 		if t == nil || t.ResetCount != m.ResetCount {
-			return nil, service.Conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
+			return nil, Conflict("Idempotency-Key", "a later change superseded the reset this key made; its secret is no longer valid")
 		}
 	}
-	a := &service.Answer{Status: rec.Status, Header: rec.Header.Clone(), Replayed: true}
+	a := &Answer{Status: rec.Status, Header: rec.Header.Clone(), Replayed: true}
 	if len(rec.BodyEnc) > 0 {
-		body, err := s.env.Keys.Open(rec.BodyEnc, c.idem.AD())
+		body, err := s.Env.Keys.Open(rec.BodyEnc, c.Idem.AD())
 		if err != nil {
 			return nil, fmt.Errorf("read idempotency record: %w", err)
 		}
@@ -284,15 +284,15 @@ func (s *tokenService) replay(ctx context.Context, c *call, rec *service.IdemRec
 // transaction, so a change and its record are never apart; a record that appeared
 // while this request queued for the writer (a duplicate in flight) is replayed
 // instead of changing anything twice.
-func (s *tokenService) change(ctx context.Context, w write, op func(x *wtx) (outcome, error)) (*service.Answer, error) {
-	c := w.c
-	var ans *service.Answer
-	var stored *service.IdemRecord
-	err := s.st.Update(ctx, c.account.ID, func(tx service.Tx) error {
+func (s *Rules) change(ctx context.Context, w Write, op func(x *WriteTx) (Outcome, error)) (*Answer, error) {
+	c := w.Call
+	var ans *Answer
+	var stored *IdemRecord
+	err := s.st.Update(ctx, c.Account.ID, func(tx Tx) error {
 		ans, stored = nil, nil
-		now := s.env.Clock()
-		if c.idem != nil {
-			rec, err := tx.Idempotency(ctx, c.idem, now.Unix())
+		now := s.Env.Clock()
+		if c.Idem != nil {
+			rec, err := tx.Idempotency(ctx, c.Idem, now.Unix())
 			if err != nil {
 				return err
 			}
@@ -301,28 +301,28 @@ func (s *tokenService) change(ctx context.Context, w write, op func(x *wtx) (out
 				return nil
 			}
 		}
-		if c.replayOnly {
-			return service.Unauthorized()
+		if c.ReplayOnly {
+			return Unauthorized()
 		}
-		x := &wtx{Tx: tx, s: s, c: c, now: now.Unix()}
+		x := &WriteTx{Tx: tx, Svc: s, Call: c, Now: now.Unix()}
 		// A store with a clock of its own (PostgreSQL's now()) decides the change's
 		// time, so every replica judges expiry alike.
-		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.env.FixedClock {
+		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.Env.FixedClock {
 			if n, valid := sc.StoreNow(); valid {
-				x.now = n
+				x.Now = n
 			}
 		}
 		out, err := op(x)
 		if err != nil {
 			return err
 		}
-		a, err := w.render(out)
+		a, err := w.Render(out)
 		if err != nil {
 			return err
 		}
 		a.Resets = resetsOf(out)
-		if c.idem != nil {
-			if err := s.save(ctx, tx, c.idem, a, now); err != nil {
+		if c.Idem != nil {
+			if err := s.save(ctx, tx, c.Idem, a, now); err != nil {
 				return err
 			}
 		}
@@ -339,11 +339,11 @@ func (s *tokenService) change(ctx context.Context, w write, op func(x *wtx) (out
 }
 
 // save stores a reply for its Idempotency-Key, the body sealed (it may hold a secret).
-func (s *tokenService) save(ctx context.Context, tx service.Tx, k *service.IdemKey, a *service.Answer, now time.Time) error {
-	rec := &service.IdemRecord{Hash: k.Hash, Status: a.Status, Header: a.Header, Resets: a.Resets,
+func (s *Rules) save(ctx context.Context, tx Tx, k *IdemKey, a *Answer, now time.Time) error {
+	rec := &IdemRecord{Hash: k.Hash, Status: a.Status, Header: a.Header, Resets: a.Resets,
 		Created: now.Unix(), Expires: now.Add(idempotencyTTL).Unix()}
 	if a.Body != nil {
-		enc, err := s.env.Keys.Seal(a.Body, k.AD())
+		enc, err := s.Env.Keys.Seal(a.Body, k.AD())
 		if err != nil {
 			return err
 		}
@@ -354,10 +354,10 @@ func (s *tokenService) save(ctx context.Context, tx service.Tx, k *service.IdemK
 
 // resetsOf lists the secrets an outcome hands out, so a replay after a later reset
 // is refused rather than handing out a dead secret.
-func resetsOf(out outcome) []service.ResetMark {
-	var marks []service.ResetMark
+func resetsOf(out Outcome) []ResetMark {
+	var marks []ResetMark
 	if out.Secret != "" && out.Token != nil {
-		marks = append(marks, service.ResetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
+		marks = append(marks, ResetMark{Sid: out.Token.SID, ResetCount: out.Token.ResetCount})
 	}
 	for _, r := range out.Results {
 		marks = append(marks, resetsOf(r.Outcome)...)
@@ -365,29 +365,29 @@ func resetsOf(out outcome) []service.ResetMark {
 	return marks
 }
 
-// wtx is one change's transaction with what the rules need along the way: the caller
+// WriteTx is one change's transaction with what the rules need along the way: the caller
 // and what the last-manager rule knows of the account, kept current as the change
 // proceeds.
-type wtx struct {
-	service.Tx
-	s   *tokenService
-	c   *call
-	now int64
-	mgr managers
+type WriteTx struct {
+	Tx
+	Svc  *Rules
+	Call *Call
+	Now  int64
+	mgr  managers
 	// pre holds tokens read ahead, all at once, for the changes about to name them;
 	// target takes each out as it is used, so a token is read ahead at most once.
-	pre map[string]*service.Token
+	pre map[string]*Token
 }
 
 // readAhead reads the tokens of sids, for target to find without a statement each:
 // a bulk call names up to a hundred. Under the transaction's lock on the account no
 // one else changes them meanwhile.
-func (x *wtx) readAhead(ctx context.Context, sids []string) error {
-	toks, err := x.Tokens(ctx, x.c.account.ID, sids)
+func (x *WriteTx) readAhead(ctx context.Context, sids []string) error {
+	toks, err := x.Tokens(ctx, x.Call.Account.ID, sids)
 	if err != nil {
 		return err
 	}
-	x.pre = make(map[string]*service.Token, len(toks))
+	x.pre = make(map[string]*Token, len(toks))
 	for _, t := range toks {
 		x.pre[t.SID] = t
 	}
@@ -397,22 +397,22 @@ func (x *wtx) readAhead(ctx context.Context, sids []string) error {
 // target finds the token a change names: 404 when it is not the caller's to see,
 // 403 when it holds a scope the caller lacks (no escalation), 412 when ifMatch is
 // stale.
-func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*service.Token, error) {
-	var t *service.Token
+func (x *WriteTx) target(ctx context.Context, sid, ifMatch string) (*Token, error) {
+	var t *Token
 	var err error
 	if pre, ok := x.pre[sid]; ok {
 		delete(x.pre, sid)
 		t = pre
 	} else {
-		t, err = x.Token(ctx, x.c.account.ID, sid)
+		t, err = x.Token(ctx, x.Call.Account.ID, sid)
 	}
-	if errors.Is(err, service.ErrNotFound) {
-		return nil, service.NotFound()
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFound()
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := mayActOn(x.c.caller, t); err != nil {
+	if err := mayActOn(x.Call.Caller, t); err != nil {
 		return nil, err
 	}
 	if err := checkIfMatch(ifMatch, t); err != nil {
@@ -423,42 +423,42 @@ func (x *wtx) target(ctx context.Context, sid, ifMatch string) (*service.Token, 
 
 // edit runs a change to one token: find it, apply, and when anything changed, check
 // the last-manager rule, move the version (the ETag) and DateUpdated, and write it.
-func (x *wtx) edit(ctx context.Context, sid, ifMatch string, apply func(t *service.Token) (bool, error)) (outcome, error) {
+func (x *WriteTx) edit(ctx context.Context, sid, ifMatch string, apply func(t *Token) (bool, error)) (Outcome, error) {
 	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	before := snapshotOf(t)
+	before := SnapshotOf(t)
 	changed, err := apply(t)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if changed {
 		if err := x.keepManager(ctx, &before, t); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
 		t.Version++
-		t.Updated = x.now
+		t.Updated = x.Now
 		if err := x.UpdateToken(ctx, t); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
 		if err := x.recordEdit(ctx, &before, t); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
 	}
-	return outcome{Token: t, Changed: changed}, nil
+	return Outcome{Token: t, Changed: changed}, nil
 }
 
 // changing is target for a change to the token itself: the previous secret of an
 // overlap may change any token but its own (403), so a leaked old secret can never
 // outlive the rotation.
-func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*service.Token, error) {
+func (x *WriteTx) changing(ctx context.Context, sid, ifMatch string) (*Token, error) {
 	t, err := x.target(ctx, sid, ifMatch)
 	if err != nil {
 		return nil, err
 	}
-	if x.c.previous && t.SID == x.c.caller.SID {
-		return nil, service.PreviousSecret()
+	if x.Call.Previous && t.SID == x.Call.Caller.SID {
+		return nil, PreviousSecret()
 	}
 	return t, nil
 }
@@ -466,56 +466,56 @@ func (x *wtx) changing(ctx context.Context, sid, ifMatch string) (*service.Token
 // setExpiry gives t the expiry at (null: never): it must lie in the future, and a
 // token may not move its own expiry later or clear it. The last-manager rule is the
 // caller's (edit runs it on every change).
-func (x *wtx) setExpiry(t *service.Token, at sql.NullInt64) (bool, error) {
-	if at.Valid && at.Int64 <= x.now {
-		return false, service.BadRequest("ExpiresAt", "must lie in the future")
+func (x *WriteTx) setExpiry(t *Token, at sql.NullInt64) (bool, error) {
+	if at.Valid && at.Int64 <= x.Now {
+		return false, BadRequest("ExpiresAt", "must lie in the future")
 	}
-	if t.SID == x.c.caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
-		return false, service.SelfExtension()
+	if t.SID == x.Call.Caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
+		return false, SelfExtension()
 	}
 	// Moving the expiry re-arms the expiry_warning and expired notices (setExpiry
 	// clears their marks).
 	return t.SetExpiry(at), nil
 }
 
-func snapshotOf(t *service.Token) service.Token {
+func SnapshotOf(t *Token) Token {
 	c := *t
 	c.Scopes = slices.Clone(t.Scopes)
 	c.Emails = slices.Clone(t.Emails)
 	return c
 }
 
-func (s *tokenService) Update(ctx context.Context, w write, sid string, p tokenPatch) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
+func (s *Rules) Update(ctx context.Context, w Write, sid string, p TokenPatch) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
+		return x.edit(ctx, sid, w.IfMatch, func(t *Token) (bool, error) {
 			changed := false
-			if p.name != nil && *p.name != t.Name {
-				t.Name, changed = *p.name, true
+			if p.Name != nil && *p.Name != t.Name {
+				t.Name, changed = *p.Name, true
 			}
-			if p.description != nil && *p.description != t.Description {
-				t.Description, changed = *p.description, true
+			if p.Description != nil && *p.Description != t.Description {
+				t.Description, changed = *p.Description, true
 			}
-			if p.version != nil {
-				v := *p.version
+			if p.Version != nil {
+				v := *p.Version
 				if err := checkVersion(t.Kind, v); err != nil {
 					return false, err
 				}
 				if v < t.APIVersion {
-					return false, service.BadRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
+					return false, BadRequest("ApiVersion", "can only go up; the token is at %d", t.APIVersion)
 				}
 				if v != t.APIVersion {
 					t.APIVersion, changed = v, true
 				}
 			}
-			if p.contact != nil {
-				ch, err := x.setContact(ctx, t, *p.contact)
+			if p.Contact != nil {
+				ch, err := x.setContact(ctx, t, *p.Contact)
 				if err != nil {
 					return false, err
 				}
 				changed = changed || ch
 			}
-			if p.expiresAt != nil {
-				ch, err := x.setExpiry(t, *p.expiresAt)
+			if p.ExpiresAt != nil {
+				ch, err := x.setExpiry(t, *p.ExpiresAt)
 				if err != nil {
 					return false, err
 				}
@@ -528,7 +528,7 @@ func (s *tokenService) Update(ctx context.Context, w write, sid string, p tokenP
 
 // setContact sets t's primary contact to user id ("" clears it). A user of another
 // account gets exactly the answer of a user that does not exist.
-func (x *wtx) setContact(ctx context.Context, t *service.Token, id string) (bool, error) {
+func (x *WriteTx) setContact(ctx context.Context, t *Token, id string) (bool, error) {
 	if id == "" {
 		if !t.ContactID.Valid {
 			return false, nil
@@ -537,8 +537,8 @@ func (x *wtx) setContact(ctx context.Context, t *service.Token, id string) (bool
 		return true, nil
 	}
 	u, err := x.User(ctx, t.AccountID, id)
-	if errors.Is(err, service.ErrNotFound) {
-		return false, service.BadRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
+	if errors.Is(err, ErrNotFound) {
+		return false, BadRequest("PrimaryContactId", "%q is not a user of this account; see Users", id)
 	}
 	if err != nil {
 		return false, err
@@ -553,14 +553,14 @@ func (x *wtx) setContact(ctx context.Context, t *service.Token, id string) (bool
 }
 
 // SetScopes replaces a token's scopes; "category.*" names a whole category.
-func (s *tokenService) SetScopes(ctx context.Context, w write, sid string, requested []string) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
+func (s *Rules) SetScopes(ctx context.Context, w Write, sid string, requested []string) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
+		return x.edit(ctx, sid, w.IfMatch, func(t *Token) (bool, error) {
 			scopes, err := scopeField("Scopes", t.Kind, requested)
 			if err != nil {
 				return false, err
 			}
-			if err := mayGrant(x.c.caller, scopes); err != nil {
+			if err := mayGrant(x.Call.Caller, scopes); err != nil {
 				return false, err
 			}
 			return replaceList(&t.Scopes, scopes), nil
@@ -569,21 +569,21 @@ func (s *tokenService) SetScopes(ctx context.Context, w write, sid string, reque
 }
 
 // SetEmails replaces the whole developer e-mail list.
-func (s *tokenService) SetEmails(ctx context.Context, w write, sid string, emails []string) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		return x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
+func (s *Rules) SetEmails(ctx context.Context, w Write, sid string, emails []string) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
+		return x.edit(ctx, sid, w.IfMatch, func(t *Token) (bool, error) {
 			return replaceList(&t.Emails, emails), nil
 		})
 	})
 }
 
 // SetState disables or enables a token; already so is a no-op.
-func (s *tokenService) SetState(ctx context.Context, w write, sid string, state string) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.setState(ctx, sid, w.ifMatch, state) })
+func (s *Rules) SetState(ctx context.Context, w Write, sid string, state string) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) { return x.setState(ctx, sid, w.IfMatch, state) })
 }
 
-func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome, error) {
-	return x.edit(ctx, sid, ifMatch, func(t *service.Token) (bool, error) {
+func (x *WriteTx) setState(ctx context.Context, sid, ifMatch, state string) (Outcome, error) {
+	return x.edit(ctx, sid, ifMatch, func(t *Token) (bool, error) {
 		if t.State == state {
 			return false, nil
 		}
@@ -593,25 +593,25 @@ func (x *wtx) setState(ctx context.Context, sid, ifMatch, state string) (outcome
 }
 
 // Delete removes a token; its credentials are refused from the next request.
-func (s *tokenService) Delete(ctx context.Context, w write, sid string) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.delete(ctx, sid, w.ifMatch) })
+func (s *Rules) Delete(ctx context.Context, w Write, sid string) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) { return x.delete(ctx, sid, w.IfMatch) })
 }
 
-func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) {
+func (x *WriteTx) delete(ctx context.Context, sid, ifMatch string) (Outcome, error) {
 	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.keepManager(ctx, t, nil); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.DeleteToken(ctx, t.SID); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	if err := x.record(ctx, service.EvDeleted, t, nil, service.EventExtra{}); err != nil {
-		return outcome{}, err
+	if err := x.record(ctx, EvDeleted, t, nil, EventExtra{}); err != nil {
+		return Outcome{}, err
 	}
-	return outcome{Deleted: true, Changed: true}, nil
+	return Outcome{Deleted: true, Changed: true}, nil
 }
 
 // Reset gives a token a new secret. Without an overlap the old one is refused from
@@ -619,251 +619,251 @@ func (x *wtx) delete(ctx context.Context, sid, ifMatch string) (outcome, error) 
 // Idempotency-Key, to replay that very request for selfResetGrace. With one, the
 // old secret keeps working beside the new one for o.previousValidFor seconds, in
 // the overlap slot (replacing an earlier previous secret: never more than two).
-func (s *tokenService) Reset(ctx context.Context, w write, sid string, o resetOptions) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) { return x.reset(ctx, sid, w.ifMatch, o) })
+func (s *Rules) Reset(ctx context.Context, w Write, sid string, o ResetOptions) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) { return x.reset(ctx, sid, w.IfMatch, o) })
 }
 
-func (x *wtx) reset(ctx context.Context, sid, ifMatch string, o resetOptions) (outcome, error) {
+func (x *WriteTx) reset(ctx context.Context, sid, ifMatch string, o ResetOptions) (Outcome, error) {
 	t, err := x.changing(ctx, sid, ifMatch)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	before := snapshotOf(t)
-	if o.expiresAt != nil {
-		if _, err := x.setExpiry(t, *o.expiresAt); err != nil {
-			return outcome{}, err
+	before := SnapshotOf(t)
+	if o.ExpiresAt != nil {
+		if _, err := x.setExpiry(t, *o.ExpiresAt); err != nil {
+			return Outcome{}, err
 		}
 	}
 	oldEnc, oldMAC := t.SecretEnc, t.SecretMAC
-	secret, err := x.s.newSecret(t)
+	secret, err := x.Svc.NewSecret(t)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	t.ResetCount++
 	t.Version++
-	t.Updated, t.AuthReset = x.now, x.now
+	t.Updated, t.AuthReset = x.Now, x.Now
 	clearGrace(t)
 	// An earlier overlap ends here, replaced or refused at once: where an
 	// overlap_ended notice belongs when clearOverlap reports one.
 	t.ClearOverlap()
 	switch {
-	case o.previousValidFor > 0:
+	case o.PreviousValidFor > 0:
 		t.OverlapEnc, t.OverlapMAC = oldEnc, oldMAC
-		t.OverlapExpires = sql.NullInt64{Int64: x.now + o.previousValidFor, Valid: true}
-	case t.SID == x.c.caller.SID && x.c.idem != nil:
+		t.OverlapExpires = sql.NullInt64{Int64: x.Now + o.PreviousValidFor, Valid: true}
+	case t.SID == x.Call.Caller.SID && x.Call.Idem != nil:
 		t.PrevMAC = oldMAC
-		t.PrevExpires = sql.NullInt64{Int64: x.now + int64(selfResetGrace/time.Second), Valid: true}
-		t.PrevResetKey = sql.NullString{String: x.c.idem.Key, Valid: true}
-		t.PrevResetPath = sql.NullString{String: x.c.idem.Path, Valid: true}
+		t.PrevExpires = sql.NullInt64{Int64: x.Now + int64(selfResetGrace/time.Second), Valid: true}
+		t.PrevResetKey = sql.NullString{String: x.Call.Idem.Key, Valid: true}
+		t.PrevResetPath = sql.NullString{String: x.Call.Idem.Path, Valid: true}
 	}
 	if err := x.keepManager(ctx, &before, t); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.UpdateToken(ctx, t); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	// The event says until when the previous secret works, with an overlap.
-	var extra service.EventExtra
+	var extra EventExtra
 	if t.OverlapExpires.Valid {
 		at := t.OverlapExpires.Int64
 		extra.PreviousAuthTokenExpiresAt = &at
 	}
-	var changes []service.EventChange
+	var changes []EventChange
 	if c, ok := expiryChange(&before, t); ok {
 		changes = append(changes, c)
 	}
-	if err := x.record(ctx, service.EvReset, t, changes, extra); err != nil {
-		return outcome{}, err
+	if err := x.record(ctx, EvReset, t, changes, extra); err != nil {
+		return Outcome{}, err
 	}
-	return outcome{Token: t, Secret: secret, Changed: true}, nil
+	return Outcome{Token: t, Secret: secret, Changed: true}, nil
 }
 
 // EndOverlap forgets a token's previous secret: refused from the next request.
-func (s *tokenService) EndOverlap(ctx context.Context, w write, sid string) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		out, err := x.edit(ctx, sid, w.ifMatch, func(t *service.Token) (bool, error) {
+func (s *Rules) EndOverlap(ctx context.Context, w Write, sid string) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
+		out, err := x.edit(ctx, sid, w.IfMatch, func(t *Token) (bool, error) {
 			return t.ClearOverlap(), nil
 		})
 		if err == nil && out.Changed {
 			// Ended by request; one that runs out is told by the server.
-			err = x.record(ctx, service.EvOverlapEnded, out.Token, nil, service.EventExtra{})
+			err = x.record(ctx, EvOverlapEnded, out.Token, nil, EventExtra{})
 		}
 		return out, err
 	})
 }
 
-// newSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
-func (s *tokenService) newSecret(t *service.Token) (string, error) {
-	secret, err := s.env.Rand.Secret()
+// NewSecret gives t a fresh secret (sealed, its HMAC and hint) and returns it.
+func (s *Rules) NewSecret(t *Token) (string, error) {
+	secret, err := s.Env.Rand.Secret()
 	if err != nil {
 		return "", err
 	}
-	enc, err := s.env.Keys.Seal([]byte(secret), t.SID)
+	enc, err := s.Env.Keys.Seal([]byte(secret), t.SID)
 	if err != nil {
 		return "", err
 	}
-	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.env.Keys.MAC(secret), secret[len(secret)-4:]
+	t.SecretEnc, t.SecretMAC, t.Hint = enc, s.Env.Keys.MAC(secret), secret[len(secret)-4:]
 	return secret, nil
 }
 
 // Create makes a new token (always ENABLED; ApiVersion defaults to the latest).
-func (s *tokenService) Create(ctx context.Context, w write, spec *tokenSpec) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
-		a := x.c.account
-		t := &service.Token{AccountID: a.ID, Kind: a.Kind, APIVersion: latestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
+func (s *Rules) Create(ctx context.Context, w Write, spec *TokenSpec) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
+		a := x.Call.Account
+		t := &Token{AccountID: a.ID, Kind: a.Kind, APIVersion: LatestVersion(a.Kind), Emails: []string{}, Scopes: []string{}}
 		if err := x.apply(ctx, spec, t); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, service.EvCreated, service.EventExtra{})
+		return x.InsertRecorded(ctx, t, EvCreated, EventExtra{})
 	})
 }
 
-// insertRecorded inserts t and writes its event typ.
-func (x *wtx) insertRecorded(ctx context.Context, t *service.Token, typ string, extra service.EventExtra) (outcome, error) {
-	out, err := x.insert(ctx, t)
+// InsertRecorded inserts t and writes its event typ.
+func (x *WriteTx) InsertRecorded(ctx context.Context, t *Token, typ string, extra EventExtra) (Outcome, error) {
+	out, err := x.Insert(ctx, t)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.record(ctx, typ, t, nil, extra); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	return out, nil
 }
 
 // Duplicate makes a new token with the source's settings, spec overriding them; the
 // name defaults to "<Name> (copy)" and the state is ENABLED.
-func (s *tokenService) Duplicate(ctx context.Context, w write, sid string, spec *tokenSpec) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+func (s *Rules) Duplicate(ctx context.Context, w Write, sid string, spec *TokenSpec) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
 		src, err := x.target(ctx, sid, "")
 		if err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
-		t := &service.Token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
+		t := &Token{AccountID: src.AccountID, Kind: src.Kind, Name: src.Name + " (copy)",
 			Description: src.Description, APIVersion: src.APIVersion, ContactID: src.ContactID,
 			ContactName: src.ContactName, ContactEmail: src.ContactEmail,
 			Emails: slices.Clone(src.Emails), Scopes: slices.Clone(src.Scopes)}
 		if err := x.apply(ctx, spec, t); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
-		return x.insertRecorded(ctx, t, service.EvDuplicated, service.EventExtra{From: src.SID})
+		return x.InsertRecorded(ctx, t, EvDuplicated, EventExtra{From: src.SID})
 	})
 }
 
 // apply lays spec over t (a fresh token or a copy of the source), validating what
 // needs the database and refusing scopes the caller cannot grant.
-func (x *wtx) apply(ctx context.Context, s *tokenSpec, t *service.Token) error {
-	if s.name != nil {
-		t.Name = *s.name
+func (x *WriteTx) apply(ctx context.Context, s *TokenSpec, t *Token) error {
+	if s.Name != nil {
+		t.Name = *s.Name
 	}
-	if s.description != nil {
-		t.Description = *s.description
+	if s.Description != nil {
+		t.Description = *s.Description
 	}
-	if s.version != nil {
-		if err := checkVersion(t.Kind, *s.version); err != nil {
+	if s.Version != nil {
+		if err := checkVersion(t.Kind, *s.Version); err != nil {
 			return err
 		}
-		t.APIVersion = *s.version
+		t.APIVersion = *s.Version
 	}
-	if s.contact != nil {
-		if _, err := x.setContact(ctx, t, *s.contact); err != nil {
+	if s.Contact != nil {
+		if _, err := x.setContact(ctx, t, *s.Contact); err != nil {
 			return err
 		}
 	}
-	if s.hasScopes {
-		scopes, err := scopeField("Scopes", t.Kind, s.scopes)
+	if s.HasScopes {
+		scopes, err := scopeField("Scopes", t.Kind, s.Scopes)
 		if err != nil {
 			return err
 		}
 		t.Scopes = scopes
 	}
-	if err := mayGrant(x.c.caller, t.Scopes); err != nil {
+	if err := mayGrant(x.Call.Caller, t.Scopes); err != nil {
 		return err
 	}
-	if s.hasEmails {
-		t.Emails = s.emails
+	if s.HasEmails {
+		t.Emails = s.Emails
 	}
-	if s.expiresAt != nil {
-		if *s.expiresAt <= x.now {
-			return service.BadRequest("ExpiresAt", "must lie in the future")
+	if s.ExpiresAt != nil {
+		if *s.ExpiresAt <= x.Now {
+			return BadRequest("ExpiresAt", "must lie in the future")
 		}
-		t.SetExpiry(sql.NullInt64{Int64: *s.expiresAt, Valid: true})
+		t.SetExpiry(sql.NullInt64{Int64: *s.ExpiresAt, Valid: true})
 	}
 	return nil
 }
 
 // insert gives t a SID, a secret and its dates, and stores it.
-func (x *wtx) insert(ctx context.Context, t *service.Token) (outcome, error) {
-	sid, err := x.s.env.Rand.SID()
+func (x *WriteTx) Insert(ctx context.Context, t *Token) (Outcome, error) {
+	sid, err := x.Svc.Env.Rand.SID()
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	t.SID, t.State, t.Version, t.ResetCount = sid, service.StateEnabled, 1, 0
-	t.Created, t.Updated, t.AuthReset = x.now, x.now, x.now
+	t.SID, t.State, t.Version, t.ResetCount = sid, StateEnabled, 1, 0
+	t.Created, t.Updated, t.AuthReset = x.Now, x.Now, x.Now
 	t.LastUsed = sql.NullInt64{}
 	clearGrace(t)
 	t.ClearOverlap()
-	secret, err := x.s.newSecret(t)
+	secret, err := x.Svc.NewSecret(t)
 	if err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.keepManager(ctx, nil, t); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
 	if err := x.InsertToken(ctx, t); err != nil {
-		return outcome{}, err
+		return Outcome{}, err
 	}
-	return outcome{Token: t, Secret: secret, Created: true, Changed: true}, nil
+	return Outcome{Token: t, Secret: secret, Created: true, Changed: true}, nil
 }
 
 // Bulk runs op for each SID in request order, in one transaction, through the same
 // code as the single-token call, so the last-manager rule sees the earlier ones; one
 // SID's refusal does not stop the rest.
-func (s *tokenService) Bulk(ctx context.Context, w write, op bulkOp, sids []string, o resetOptions) (*service.Answer, error) {
-	return s.change(ctx, w, func(x *wtx) (outcome, error) {
+func (s *Rules) Bulk(ctx context.Context, w Write, op BulkOp, sids []string, o ResetOptions) (*Answer, error) {
+	return s.change(ctx, w, func(x *WriteTx) (Outcome, error) {
 		if err := x.readAhead(ctx, sids); err != nil {
-			return outcome{}, err
+			return Outcome{}, err
 		}
 		results := make([]bulkOutcome, 0, len(sids))
 		for _, sid := range sids {
-			var out outcome
+			var out Outcome
 			var err error
 			switch op {
-			case bulkDisable:
-				out, err = x.setState(ctx, sid, "", service.StateDisabled)
-			case bulkEnable:
-				out, err = x.setState(ctx, sid, "", service.StateEnabled)
-			case bulkDelete:
+			case BulkDisable:
+				out, err = x.setState(ctx, sid, "", StateDisabled)
+			case BulkEnable:
+				out, err = x.setState(ctx, sid, "", StateEnabled)
+			case BulkDelete:
 				out, err = x.delete(ctx, sid, "")
-			case bulkReset:
+			case BulkReset:
 				out, err = x.reset(ctx, sid, "", o)
 			}
 			r := bulkOutcome{Sid: sid, Outcome: out, Message: bulkMessage(op, out.Changed)}
 			if err != nil {
-				var ae *service.APIError
+				var ae *APIError
 				if !errors.As(err, &ae) {
-					return outcome{}, err // the store failed: nothing is kept
+					return Outcome{}, err // the store failed: nothing is kept
 				}
 				r.Err = ae
 			}
 			results = append(results, r)
 		}
-		return outcome{Results: results}, nil
+		return Outcome{Results: results}, nil
 	})
 }
 
-func bulkMessage(op bulkOp, changed bool) string {
+func bulkMessage(op BulkOp, changed bool) string {
 	switch op {
-	case bulkDisable:
+	case BulkDisable:
 		if !changed {
 			return "already disabled"
 		}
 		return "disabled"
-	case bulkEnable:
+	case BulkEnable:
 		if !changed {
 			return "already enabled"
 		}
 		return "enabled"
-	case bulkDelete:
+	case BulkDelete:
 		return "deleted"
 	default:
 		return "reset"
@@ -871,19 +871,19 @@ func bulkMessage(op bulkOp, changed bool) string {
 }
 
 // checkIfMatch compares an If-Match header, when present, with the token's ETag.
-func checkIfMatch(im string, t *service.Token) error {
+func checkIfMatch(im string, t *Token) error {
 	im = strings.TrimSpace(im)
 	if im == "" || im == "*" {
 		return nil
 	}
-	want := etagOf(t)
+	want := ETagOf(t)
 	for _, tag := range strings.Split(im, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
 		if tag == want {
 			return nil
 		}
 	}
-	return service.PreconditionFailed()
+	return PreconditionFailed()
 }
 
 // replaceList sets *dst to v, reporting whether it differed.

@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"context"
@@ -6,9 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"time"
-
-	"github.com/impactcom/impactctl/server/service"
-	"github.com/impactcom/impactctl/server/store"
 )
 
 // The server's own lifecycle events: expiry_warning 14 days and 1 day before a
@@ -33,30 +30,30 @@ const noticeBatch = 100
 // (or clears the previous-secret slot) and says which event to write. An overlap
 // that has run out goes first. Of the expiry events only the latest due is written:
 // it marks the earlier ones as told, so a token found expired is not warned after.
-func notice(t *service.Token, now int64) (typ string, extra service.EventExtra, ok bool) {
+func notice(t *Token, now int64) (typ string, extra EventExtra, ok bool) {
 	if t.OverlapExpires.Valid && now >= t.OverlapExpires.Int64 {
 		at := t.OverlapExpires.Int64
 		t.ClearOverlap()
 		t.Version++ // the token reads differently: PreviousAuthTokenExpiresAt is null
-		return service.EvOverlapEnded, service.EventExtra{PreviousAuthTokenExpiresAt: &at}, true
+		return EvOverlapEnded, EventExtra{PreviousAuthTokenExpiresAt: &at}, true
 	}
 	if !t.ExpiresAt.Valid || t.ExpiredNoted.Valid {
-		return "", service.EventExtra{}, false
+		return "", EventExtra{}, false
 	}
 	exp := t.ExpiresAt.Int64
 	mark := sql.NullInt64{Int64: now, Valid: true}
-	extra = service.EventExtra{ExpiresAt: &exp}
+	extra = EventExtra{ExpiresAt: &exp}
 	switch {
 	case now >= exp:
 		t.ExpiredNoted = mark
-		typ = service.EvExpired
+		typ = EvExpired
 	case now >= exp-warnLate && !t.Warned1d.Valid:
-		typ = service.EvExpiryWarning
+		typ = EvExpiryWarning
 	case now >= exp-warnEarly && !t.Warned14d.Valid:
 		t.Warned14d = mark
-		return service.EvExpiryWarning, extra, true
+		return EvExpiryWarning, extra, true
 	default:
-		return "", service.EventExtra{}, false
+		return "", EventExtra{}, false
 	}
 	if !t.Warned1d.Valid {
 		t.Warned1d = mark
@@ -72,23 +69,23 @@ func notice(t *service.Token, now int64) (typ string, extra service.EventExtra, 
 // tokens, so an event another replica wrote meanwhile is not written again. On
 // PostgreSQL an account whose lock another transaction holds is skipped (SKIP
 // LOCKED) until the next look; on SQLite the one writer takes its turn.
-func (s *tokenService) noteAccount(ctx context.Context, accountID int64, sids []string) (int, error) {
+func (s *Rules) noteAccount(ctx context.Context, accountID int64, sids []string) (int, error) {
 	n := 0
-	update := func(fn func(tx service.Tx) error) error { return s.st.Update(ctx, accountID, fn) }
+	update := func(fn func(tx Tx) error) error { return s.st.Update(ctx, accountID, fn) }
 	if b, ok := s.st.(interface {
-		UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx service.Tx) error) (bool, error)
+		UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx Tx) error) (bool, error)
 	}); ok {
-		update = func(fn func(tx service.Tx) error) error {
+		update = func(fn func(tx Tx) error) error {
 			_, err := b.UpdateUnlessBusy(ctx, accountID, fn)
 			return err
 		}
 	}
-	err := update(func(tx service.Tx) error {
+	err := update(func(tx Tx) error {
 		n = 0
-		x := &wtx{Tx: tx, s: s, now: s.env.Clock().Unix()}
-		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.env.FixedClock {
+		x := &WriteTx{Tx: tx, Svc: s, Now: s.Env.Clock().Unix()}
+		if sc, ok := tx.(interface{ StoreNow() (int64, bool) }); ok && !s.Env.FixedClock {
 			if v, valid := sc.StoreNow(); valid {
-				x.now = v
+				x.Now = v
 			}
 		}
 		toks, err := tx.Tokens(ctx, accountID, sids)
@@ -99,7 +96,7 @@ func (s *tokenService) noteAccount(ctx context.Context, accountID int64, sids []
 			// An overlap that ran out and an expiry notice may both be due.
 			changed := false
 			for {
-				typ, extra, ok := notice(t, x.now)
+				typ, extra, ok := notice(t, x.Now)
 				if !ok {
 					break
 				}
@@ -117,20 +114,20 @@ func (s *tokenService) noteAccount(ctx context.Context, accountID int64, sids []
 		}
 		return nil
 	})
-	if errors.Is(err, service.ErrNotFound) { // the account went meanwhile
+	if errors.Is(err, ErrNotFound) { // the account went meanwhile
 		return 0, nil
 	}
 	return n, err
 }
 
-// writeNotices writes every lifecycle event due now, a batch at a time, and answers
+// WriteNotices writes every lifecycle event due now, a batch at a time, and answers
 // how many it wrote.
-func (s *tokenService) writeNotices(ctx context.Context) (int, error) {
+func (s *Rules) WriteNotices(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var at int64
-		if _, pg := s.st.(*store.PostgresStore); !pg || s.env.FixedClock {
-			at = s.env.Clock().Unix()
+		if _, pg := s.st.(DatabaseClock); !pg || s.Env.FixedClock {
+			at = s.Env.Clock().Unix()
 		}
 		due, err := s.st.DueNotices(ctx, at, noticeBatch)
 		if err != nil {
@@ -164,14 +161,14 @@ func (s *tokenService) writeNotices(ctx context.Context) (int, error) {
 	}
 }
 
-// keepNoticing writes the lifecycle events that are due now and then every every,
+// KeepNoticing writes the lifecycle events that are due now and then every every,
 // until ctx ends.
-func keepNoticing(ctx context.Context, s *tokenService, every time.Duration, log *slog.Logger) {
+func KeepNoticing(ctx context.Context, s *Rules, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		every = DefaultNoticeEvery
 	}
 	for {
-		n, err := s.writeNotices(ctx)
+		n, err := s.WriteNotices(ctx)
 		if err != nil && ctx.Err() == nil {
 			log.Error("lifecycle events", "error", err)
 		} else if n > 0 {

@@ -1,21 +1,20 @@
-package server
+package service
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/impactcom/impactctl/server/service"
 )
 
 // recipients are the addresses told about an event on t: its developer e-mail
 // addresses and its primary contact's, each once, in that order, plus extra (an
 // address removed from the list, a replaced contact).
-func recipients(t *service.Token, extra ...string) []string {
+func recipients(t *Token, extra ...string) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(e string) {
@@ -41,84 +40,84 @@ func recipients(t *service.Token, extra ...string) []string {
 // actor is who an event names as having acted: the calling token when it belongs to
 // the token's account; an agency acting through passthrough by its account's name,
 // with no client address; admin recover; nobody (the server) for a nil caller.
-func (s *tokenService) actor(ctx context.Context, c *call, e *service.Event) error {
+func (s *Rules) actor(ctx context.Context, c *Call, e *Event) error {
 	switch {
 	case c == nil:
 		return nil
-	case c.actorName != "":
-		e.ActorName = sql.NullString{String: c.actorName, Valid: true}
+	case c.ActorName != "":
+		e.ActorName = sql.NullString{String: c.ActorName, Valid: true}
 		return nil
-	case c.caller == nil:
+	case c.Caller == nil:
 		return nil
-	case c.caller.AccountID == e.AccountID:
-		e.ActorSID = sql.NullString{String: c.caller.SID, Valid: true}
-		e.ActorName = sql.NullString{String: c.caller.Name, Valid: true}
+	case c.Caller.AccountID == e.AccountID:
+		e.ActorSID = sql.NullString{String: c.Caller.SID, Valid: true}
+		e.ActorName = sql.NullString{String: c.Caller.Name, Valid: true}
 	default:
-		a, err := s.st.Account(ctx, c.caller.AccountID)
+		a, err := s.st.Account(ctx, c.Caller.AccountID)
 		if err != nil {
 			return fmt.Errorf("event actor: %w", err)
 		}
 		e.ActorName = sql.NullString{String: a.Name + " (agency)", Valid: true}
-		e.RequestID = service.Nullable(c.requestID)
+		e.RequestID = Nullable(c.RequestID)
 		return nil
 	}
-	e.Client = service.Nullable(c.client)
-	e.RequestID = service.Nullable(c.requestID)
+	e.Client = Nullable(c.Client)
+	e.RequestID = Nullable(c.RequestID)
 	return nil
 }
 
 // record writes the event typ on t (as it is after the change; as it was for a
 // delete) in the change's transaction, with a notification for each of its
 // recipients: PENDING when the server sends mail, OFF when it does not.
-func (x *wtx) record(ctx context.Context, typ string, t *service.Token, changes []service.EventChange, extra service.EventExtra, also ...string) error {
-	e := &service.Event{Type: typ, Date: x.now, AccountID: t.AccountID, TokenSID: t.SID, TokenName: t.Name,
+func (x *WriteTx) record(ctx context.Context, typ string, t *Token, changes []EventChange, extra EventExtra, also ...string) error {
+	e := &Event{Type: typ, Date: x.Now, AccountID: t.AccountID, TokenSID: t.SID, TokenName: t.Name,
 		Changes: changes, Extra: extra}
-	if err := x.s.actor(ctx, x.c, e); err != nil {
+	if err := x.Svc.actor(ctx, x.Call, e); err != nil {
 		return err
 	}
-	state := service.NotificationOff
-	if x.s.mail {
-		state = service.NotificationPending
+	state := NotificationOff
+	if x.Svc.Mail {
+		state = NotificationPending
 	}
 	for _, addr := range recipients(t, also...) {
-		e.Notifications = append(e.Notifications, service.Notification{Email: addr, State: state, Date: x.now})
+		e.Notifications = append(e.Notifications, Notification{Email: addr, State: state, Date: x.Now})
 	}
 	return x.AddEvent(ctx, e)
 }
 
 // recordEdit writes the event of an edit that changed something: before is the token
 // as it was, t as it is now.
-func (x *wtx) recordEdit(ctx context.Context, before, t *service.Token) error {
+func (x *WriteTx) recordEdit(ctx context.Context, before, t *Token) error {
 	switch {
 	case before.State != t.State:
-		typ := service.EvDisabled
+		typ := EvDisabled
 		if t.Enabled() {
-			typ = service.EvEnabled
+			typ = EvEnabled
 		}
-		return x.record(ctx, typ, t, nil, service.EventExtra{})
+		return x.record(ctx, typ, t, nil, EventExtra{})
 	case !slices.Equal(before.Scopes, t.Scopes):
-		return x.record(ctx, service.EvScopesChanged, t, []service.EventChange{listChange("Scopes", before.Scopes, t.Scopes)}, service.EventExtra{})
+		return x.record(ctx, EvScopesChanged, t, []EventChange{listChange("Scopes", before.Scopes, t.Scopes)}, EventExtra{})
 	case !slices.Equal(before.Emails, t.Emails):
 		// The addresses removed are told too, once, that they were removed.
-		return x.record(ctx, service.EvEmailsChanged, t, []service.EventChange{listChange("DeveloperEmails", before.Emails, t.Emails)},
-			service.EventExtra{}, before.Emails...)
+		return x.record(ctx, EvEmailsChanged, t, []EventChange{listChange("DeveloperEmails", before.Emails, t.Emails)},
+			EventExtra{}, before.Emails...)
 	}
-	var changes []service.EventChange
+	var changes []EventChange
 	if before.Name != t.Name {
-		changes = append(changes, service.EventChange{Field: "Name", Before: before.Name, After: t.Name})
+		changes = append(changes, EventChange{Field: "Name", Before: before.Name, After: t.Name})
 	}
 	if before.Description != t.Description {
-		changes = append(changes, service.EventChange{Field: "Description", Before: before.Description, After: t.Description})
+		changes = append(changes, EventChange{Field: "Description", Before: before.Description, After: t.Description})
 	}
 	if before.APIVersion != t.APIVersion {
-		changes = append(changes, service.EventChange{Field: "ApiVersion", Before: before.APIVersion, After: t.APIVersion})
+		changes = append(changes, EventChange{Field: "ApiVersion", Before: before.APIVersion, After: t.APIVersion})
 	}
 	if c, ok := expiryChange(before, t); ok {
 		changes = append(changes, c)
 	}
 	var also []string
 	if before.ContactID != t.ContactID {
-		changes = append(changes, service.EventChange{Field: "PrimaryContact", Before: contactOf(before), After: contactOf(t)})
+		changes = append(changes, EventChange{Field: "PrimaryContact", Before: contactOf(before), After: contactOf(t)})
 		if before.ContactEmail.Valid {
 			also = append(also, before.ContactEmail.String) // the replaced contact is told too
 		}
@@ -126,35 +125,35 @@ func (x *wtx) recordEdit(ctx context.Context, before, t *service.Token) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	return x.record(ctx, service.EvEdited, t, changes, service.EventExtra{}, also...)
+	return x.record(ctx, EvEdited, t, changes, EventExtra{}, also...)
 }
 
 // expiryChange is a moved ExpiresAt as an event shows it: times on the wire, null
 // for never.
-func expiryChange(before, t *service.Token) (service.EventChange, bool) {
+func expiryChange(before, t *Token) (EventChange, bool) {
 	if before.ExpiresAt == t.ExpiresAt {
-		return service.EventChange{}, false
+		return EventChange{}, false
 	}
 	at := func(n sql.NullInt64) any {
 		if !n.Valid {
 			return nil
 		}
-		return service.WireTime(n.Int64)
+		return WireTime(n.Int64)
 	}
-	return service.EventChange{Field: "ExpiresAt", Before: at(before.ExpiresAt), After: at(t.ExpiresAt)}, true
+	return EventChange{Field: "ExpiresAt", Before: at(before.ExpiresAt), After: at(t.ExpiresAt)}, true
 }
 
-func contactOf(t *service.Token) *service.UserBody {
+func contactOf(t *Token) *UserBody {
 	if !t.ContactID.Valid {
 		return nil
 	}
-	return &service.UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+	return &UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
 }
 
 // listChange is what changed between two lists: the items added and removed, each in
 // the order of the list that holds it.
-func listChange(field string, before, after []string) service.EventChange {
-	c := service.EventChange{Field: field, List: true, Added: []string{}, Removed: []string{}}
+func listChange(field string, before, after []string) EventChange {
+	c := EventChange{Field: field, List: true, Added: []string{}, Removed: []string{}}
 	for _, v := range after {
 		if !slices.Contains(before, v) {
 			c.Added = append(c.Added, v)
@@ -170,24 +169,25 @@ func listChange(field string, before, after []string) service.EventChange {
 
 // recordReveal writes the revealed event: who read a token's secret is an event too.
 // It is written before the secret is answered; when it cannot be, the secret is not.
-func (s *tokenService) recordReveal(ctx context.Context, c *call, t *service.Token) error {
-	return s.st.Update(ctx, c.account.ID, func(tx service.Tx) error {
-		x := &wtx{Tx: tx, s: s, c: c, now: s.env.Clock().Unix()}
-		return x.record(ctx, service.EvRevealed, t, nil, service.EventExtra{})
+func (s *Rules) recordReveal(ctx context.Context, c *Call, t *Token) error {
+	return s.st.Update(ctx, c.Account.ID, func(tx Tx) error {
+		x := &WriteTx{Tx: tx, Svc: s, Call: c, Now: s.Env.Clock().Unix()}
+		return x.record(ctx, EvRevealed, t, nil, EventExtra{})
 	})
 }
 
 // Events lists the account's events, or one token's (sid != ""): a token that is
 // not there and has no events here is 404, so a deleted token's events stay readable
 // and another account's token looks like none.
-func (s *tokenService) Events(ctx context.Context, c *call, sid string, f service.EventFilter) ([]service.Event, error) {
+func (s *Rules) Events(ctx context.Context, c *Call, sid string, f EventFilter) ([]Event, error) {
 	if sid != "" {
 		f.TokenSID = sid
 		if _, err := s.Token(ctx, c, sid); err != nil {
-			if _, known := asAPIError(err); !known {
+			var refused *APIError
+			if !errors.As(err, &refused) {
 				return nil, err
 			}
-			any, err2 := s.st.Events(ctx, c.account.ID, service.EventFilter{TokenSID: sid, Limit: 1})
+			any, err2 := s.st.Events(ctx, c.Account.ID, EventFilter{TokenSID: sid, Limit: 1})
 			if err2 != nil {
 				return nil, err2
 			}
@@ -196,16 +196,16 @@ func (s *tokenService) Events(ctx context.Context, c *call, sid string, f servic
 			}
 		}
 	}
-	return s.st.Events(ctx, c.account.ID, f)
+	return s.st.Events(ctx, c.Account.ID, f)
 }
 
 // eventRetentionBatch is how many events one pruning statement removes: small, so a
 // prune never holds the writer long.
 const eventRetentionBatch = 500
 
-// pruneEvents removes the events older than retention in small batches until none is
+// PruneEvents removes the events older than retention in small batches until none is
 // left or ctx ends, and answers how many went.
-func pruneEvents(ctx context.Context, st service.Store, now time.Time, retention time.Duration) (int, error) {
+func PruneEvents(ctx context.Context, st Store, now time.Time, retention time.Duration) (int, error) {
 	if retention <= 0 {
 		return 0, nil
 	}
@@ -231,14 +231,14 @@ const DefaultEventRetention = 400 * 24 * time.Hour
 // pruneEvery is how often the server looks for events past the retention.
 const pruneEvery = time.Hour
 
-// keepPruning prunes events older than retention now and then every pruneEvery,
+// KeepPruning prunes events older than retention now and then every pruneEvery,
 // until ctx ends; retention 0 keeps every event.
-func keepPruning(ctx context.Context, st service.Store, retention time.Duration, log *slog.Logger) {
+func KeepPruning(ctx context.Context, st Store, retention time.Duration, log *slog.Logger) {
 	if retention <= 0 {
 		return
 	}
 	for {
-		n, err := pruneEvents(ctx, st, st.Env().Now(), retention)
+		n, err := PruneEvents(ctx, st, st.Env().Now(), retention)
 		if err != nil && ctx.Err() == nil {
 			log.Error("prune events", "error", err)
 		} else if n > 0 {

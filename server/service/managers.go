@@ -1,14 +1,12 @@
-package server
+package service
 
 import (
 	"context"
 	"slices"
-
-	"github.com/impactcom/impactctl/server/service"
 )
 
-// holder is a token as the last-manager rule sees it.
-type holder struct {
+// Holder is a token as the last-manager rule sees it.
+type Holder struct {
 	SID     string
 	Enabled bool
 	Scopes  []string
@@ -38,7 +36,7 @@ type holder struct {
 // not be written yet), how many tokens hold each scope, read once and kept current,
 // and, by number of scopes, a manager among the tokens it did not change.
 type managers struct {
-	changed map[string]*holder // SID → the token now; nil once deleted
+	changed map[string]*Holder // SID → the token now; nil once deleted
 	holders map[string]int     // scope → tokens holding it; nil until the rule needs it
 	scopes  int                // the scopes with a holder
 	// witness maps a number of scopes (and whether only a token without an expiry
@@ -59,14 +57,14 @@ type witnessKey struct {
 // token; nil after: deleted) that would leave the account without a manager, or
 // without a permanent one. It asks the store only when the change can matter: it
 // takes a manager's state, scopes, permanence or existence away, or grants a scope.
-func (x *wtx) keepManager(ctx context.Context, before, after *service.Token) error {
+func (x *WriteTx) keepManager(ctx context.Context, before, after *Token) error {
 	m := &x.mgr
-	if !touchesManager(before, after) {
+	if !TouchesManager(before, after) {
 		m.apply(before, after)
 		return nil
 	}
 	if m.holders == nil {
-		h, err := x.ScopeHolders(ctx, x.c.account.ID)
+		h, err := x.ScopeHolders(ctx, x.Call.Account.ID)
 		if err != nil {
 			return err
 		}
@@ -82,7 +80,7 @@ func (x *wtx) keepManager(ctx context.Context, before, after *service.Token) err
 		// row may say, before and after the change alike.
 		m.apply(before, before)
 	}
-	had, err := x.hasManager(ctx, x.now)
+	had, err := x.hasManager(ctx, x.Now)
 	if err != nil {
 		return err
 	}
@@ -91,7 +89,7 @@ func (x *wtx) keepManager(ctx context.Context, before, after *service.Token) err
 		return err
 	}
 	m.apply(before, after)
-	has, err := x.hasManager(ctx, x.now)
+	has, err := x.hasManager(ctx, x.Now)
 	if err != nil {
 		return err
 	}
@@ -111,14 +109,14 @@ func (x *wtx) keepManager(ctx context.Context, before, after *service.Token) err
 }
 
 // apply records the change of one token from before to after (nil: none).
-func (m *managers) apply(before, after *service.Token) {
+func (m *managers) apply(before, after *Token) {
 	if m.changed == nil {
-		m.changed = map[string]*holder{}
+		m.changed = map[string]*Holder{}
 	}
 	if before != nil {
 		m.changed[before.SID] = nil
 		if m.holders != nil {
-			for _, s := range distinct(before.Scopes) {
+			for _, s := range Distinct(before.Scopes) {
 				if m.holders[s]--; m.holders[s] == 0 {
 					m.scopes--
 				}
@@ -126,10 +124,10 @@ func (m *managers) apply(before, after *service.Token) {
 		}
 	}
 	if after != nil {
-		m.changed[after.SID] = &holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
+		m.changed[after.SID] = &Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
 			Expires: after.ExpiresAt.Int64}
 		if m.holders != nil {
-			for _, s := range distinct(after.Scopes) {
+			for _, s := range Distinct(after.Scopes) {
 				if m.holders[s]++; m.holders[s] == 1 {
 					m.scopes++
 				}
@@ -142,11 +140,11 @@ func (m *managers) apply(before, after *service.Token) {
 // enabled token, not expired then, holding apitokens.write and as many scopes as
 // the account's tokens hold together. now 0 asks for a permanent manager: one
 // without an expiry.
-func (x *wtx) hasManager(ctx context.Context, now int64) (bool, error) {
+func (x *WriteTx) hasManager(ctx context.Context, now int64) (bool, error) {
 	m := &x.mgr
 	n := m.scopes
 	for _, h := range m.changed {
-		if h != nil && h.Enabled && len(h.Scopes) == n && slices.Contains(h.Scopes, scopeTokensWrite) && h.managesAt(now) {
+		if h != nil && h.Enabled && len(h.Scopes) == n && slices.Contains(h.Scopes, ScopeTokensWrite) && h.ManagesAt(now) {
 			return true, nil
 		}
 	}
@@ -160,7 +158,7 @@ func (x *wtx) hasManager(ctx context.Context, now int64) (bool, error) {
 	for sid := range m.changed {
 		skip = append(skip, sid)
 	}
-	sid, err := x.ManagerCandidate(ctx, x.c.account.ID, n, skip, now)
+	sid, err := x.ManagerCandidate(ctx, x.Call.Account.ID, n, skip, now)
 	if err != nil {
 		return false, err
 	}
@@ -168,14 +166,14 @@ func (x *wtx) hasManager(ctx context.Context, now int64) (bool, error) {
 	return sid != "", nil
 }
 
-// managesAt reports whether h's expiry lets it be a manager at now (0: only a
+// ManagesAt reports whether h's expiry lets it be a manager at now (0: only a
 // token without an expiry).
-func (h *holder) managesAt(now int64) bool {
+func (h *Holder) ManagesAt(now int64) bool {
 	return h.Expires == 0 || now != 0 && now < h.Expires
 }
 
-// distinct answers scopes without repeats, as the store counts holders.
-func distinct(scopes []string) []string {
+// Distinct answers scopes without repeats, as the store counts holders.
+func Distinct(scopes []string) []string {
 	out := make([]string, 0, len(scopes))
 	for _, s := range scopes {
 		if !slices.Contains(out, s) {
@@ -186,24 +184,24 @@ func distinct(scopes []string) []string {
 }
 
 // noManagerLeft is the last-manager rule's refusal.
-func noManagerLeft() *service.APIError {
-	e := service.LastAdmin("give another enabled token apitokens.write and every scope the account's tokens hold first; " +
+func noManagerLeft() *APIError {
+	e := LastAdmin("give another enabled token apitokens.write and every scope the account's tokens hold first; " +
 		"impactctl admin recover mends an account that has no manager")
 	e.Message = "Conflict: the account would have no manager (an enabled token holding apitokens.write and every scope its tokens hold)"
 	return e
 }
 
 // noPermanentManagerLeft refuses a change that leaves no manager without an expiry.
-func noPermanentManagerLeft() *service.APIError {
-	e := service.LastAdmin("give another enabled token without ExpiresAt apitokens.write and every scope the account's tokens hold first")
+func noPermanentManagerLeft() *APIError {
+	e := LastAdmin("give another enabled token without ExpiresAt apitokens.write and every scope the account's tokens hold first")
 	e.Message = "Conflict: the account would have no manager without an expiry, so time alone would leave it without one"
 	return e
 }
 
-// touchesManager reports whether a change can reduce the account's managers: it
+// TouchesManager reports whether a change can reduce the account's managers: it
 // disables, deletes or de-scopes a token that could be one, or grants a scope (which
 // may be one no manager holds).
-func touchesManager(before, after *service.Token) bool {
+func TouchesManager(before, after *Token) bool {
 	if after != nil {
 		for _, s := range after.Scopes {
 			if before == nil || !before.HasScope(s) {
@@ -211,7 +209,7 @@ func touchesManager(before, after *service.Token) bool {
 			}
 		}
 	}
-	if before == nil || !before.Enabled() || !before.HasScope(scopeTokensWrite) {
+	if before == nil || !before.Enabled() || !before.HasScope(ScopeTokensWrite) {
 		return false
 	}
 	if after == nil || !after.Enabled() || after.ExpiresAt != before.ExpiresAt {
