@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -31,7 +32,7 @@ func BenchmarkFailedAuthentication(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(st, Options{})
+	h := httpapi.New(st, httpapi.Options{})
 	known := creds["admin"].AccountSid
 	wrong := strings.Repeat("w", service.SecretLen)
 	for _, bc := range []struct{ name, sid string }{

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 )
 
 // TestBodyChecks: invisible characters, invalid UTF-8 and lone surrogates are 400; a
@@ -62,13 +63,13 @@ func TestBodyChecks(t *testing.T) {
 			t.Fatalf("415 names %+v", e.Errors)
 		}
 	}
-	big := `{"Name":"` + strings.Repeat("x", maxBody) + `"}`
+	big := `{"Name":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 	ts.req("POST", create, admin, big, append(offContract, "Content-Type", "text/plain")...).
 		wantCode(t, http.StatusUnsupportedMediaType, contract.CodeUnsupportedMediaType)
 	ts.req("POST", create, admin, `{"Name":"charset"}`, "Content-Type", "application/json; charset=UTF-8").want(t, http.StatusCreated)
 	// No body, no Content-Type needed; nor for a chunked body that turns out empty.
 	ts.req("POST", patch+"/Disable", admin, nil).want(t, http.StatusOK)
-	h := New(ts.st, Options{})
+	h := httpapi.New(ts.st, httpapi.Options{})
 	for body, want := range map[string]int{"": http.StatusOK, "{}": http.StatusUnsupportedMediaType} {
 		req := httptest.NewRequest("POST", patch+"/Enable", unsized{strings.NewReader(body)})
 		req.ContentLength = -1
@@ -99,7 +100,7 @@ func TestBodyChecksFollowAuthentication(t *testing.T) {
 	bad.AuthToken = strings.Repeat("a", 32)
 	create := "/Agencies/" + admin.AccountSid + "/ApiTokens"
 	ts.req("POST", create, bad, "x", append(offContract, "Content-Type", "text/plain")...).wantCode(t, http.StatusUnauthorized, contract.CodeUnauthorized)
-	big := `{"Name":"` + strings.Repeat("x", maxBody) + `"}`
+	big := `{"Name":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 	ts.req("POST", create, bad, big, offContract...).wantCode(t, http.StatusUnauthorized, contract.CodeUnauthorized)
 	ts.req("POST", "/Agencies/"+ro.AccountSid+"/ApiTokens", ro, "x", append(offContract, "Content-Type", "text/plain")...).
 		wantCode(t, http.StatusForbidden, contract.CodeMissingScope)
@@ -121,7 +122,7 @@ func TestLoneSurrogate(t *testing.T) {
 		`"\u12"`:                            false, // malformed: the decoder's to refuse
 		`{"a":"\ud800\udc00","b":"\udc00"}`: true,
 	} {
-		if got := hasLoneSurrogate([]byte(in)); got != want {
+		if got := httpapi.HasLoneSurrogate([]byte(in)); got != want {
 			t.Errorf("hasLoneSurrogate(%s) = %v, want %v", in, got, want)
 		}
 	}

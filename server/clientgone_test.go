@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/server/httpapi"
 )
 
 // A request whose client went away before the server answered is no server
@@ -25,7 +27,7 @@ func TestClientGoneIsNoInternalError(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	h := New(st, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := httpapi.New(st, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	admin := creds["admin"]
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
@@ -39,7 +41,7 @@ func TestClientGoneIsNoInternalError(t *testing.T) {
 	if strings.Contains(logs.String(), "internal error") || rec.Code == http.StatusInternalServerError {
 		t.Errorf("a cancelled request was a server fault: %d\n%s", rec.Code, logs.String())
 	}
-	if rec.Code != statusClientClosed || !strings.Contains(logs.String(), "request ended by the client") {
-		t.Errorf("status %d, want %d, and a line saying so:\n%s", rec.Code, statusClientClosed, logs.String())
+	if rec.Code != httpapi.StatusClientClosed || !strings.Contains(logs.String(), "request ended by the client") {
+		t.Errorf("status %d, want %d, and a line saying so:\n%s", rec.Code, httpapi.StatusClientClosed, logs.String())
 	}
 }

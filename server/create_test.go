@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 )
 
 func TestCreate(t *testing.T) {
@@ -254,7 +255,7 @@ func TestBulk(t *testing.T) {
 	other := ts.cred("agency2-admin").AccountSid
 	missing := "IR" + strings.Repeat("0", 32)
 
-	var res struct{ Results []bulkResult }
+	var res struct{ Results []httpapi.BulkResult }
 	ts.req("POST", base+"Disable", admin, map[string]any{"Sids": []string{ro.AccountSid, other, missing, rep.AccountSid}}).
 		want(t, http.StatusOK).decode(t, &res)
 	if len(res.Results) != 4 {

@@ -5,8 +5,9 @@
 // bare http.Handler over a [service.Store] ([Open] picks [store.OpenStore] for a file
 // or [store.OpenPostgresStore] for a postgres:// URL), for in-process tests.
 //
-// The parts live in packages of their own: server/service (the domain, the Store
-// interface and the token service that holds every rule), server/store (SQLite, PostgreSQL and their shared SQL),
+// The parts live in packages of their own: server/httpapi (routes, authentication,
+// handlers), server/service (the domain, the Store interface and the token service
+// that holds every rule), server/store (SQLite, PostgreSQL and their shared SQL),
 // server/ratelimit, server/outbox (the mail sender) and server/mail. ARCHITECTURE.md at
 // the repository's root shows the layers, what each package may import and where each
 // rule lives; docs/decisions.md, section "The

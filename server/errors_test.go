@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 )
 
@@ -14,7 +15,7 @@ import (
 // for scope refusals, the Scope) clients decide on.
 func TestErrorCodes(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) { o.RateLimit = Rate{N: 1000, Per: time.Hour} })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.RateLimit = Rate{N: 1000, Per: time.Hour} })
 	admin, writer, ro, disabled := ts.cred("admin"), ts.cred("writer"), ts.cred("readonly"), ts.cred("disabled")
 	root := "/Agencies/" + admin.AccountSid
 
@@ -58,11 +59,11 @@ func TestErrorCodes(t *testing.T) {
 	ts.req("POST", reset, admin, nil, "Idempotency-Key", "r2").want(t, http.StatusOK)
 	ts.req("POST", reset, admin, nil, "Idempotency-Key", "r1").wantCode(t, http.StatusConflict, contract.CodeConflict)
 
-	big := `{"Name":"` + strings.Repeat("x", maxBody) + `"}`
+	big := `{"Name":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 	ts.req("POST", root+"/ApiTokens", admin, big, offContract...).wantCode(t, http.StatusRequestEntityTooLarge, contract.CodePayloadTooLarge)
 
 	// A bulk result carries the single call's Code, Scope and Errors.
-	var bulk struct{ Results []bulkResult }
+	var bulk struct{ Results []httpapi.BulkResult }
 	ts.req("POST", "/Agencies/"+writer.AccountSid+"/ApiTokens/Disable", writer, map[string]any{"Sids": []string{admin.AccountSid, "IR" + strings.Repeat("y", 32)}}).
 		want(t, http.StatusOK).decode(t, &bulk)
 	if len(bulk.Results) != 2 {
@@ -78,7 +79,7 @@ func TestErrorCodes(t *testing.T) {
 
 func TestRateCodes(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) {
+	ts := newTestServer(t, func(o *httpapi.Options) {
 		o.RateLimit = Rate{N: 1, Per: time.Hour}
 		o.AuthFailLimit = Rate{N: 1, Per: time.Minute}
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 )
 
@@ -40,7 +41,7 @@ var requestIDPattern = regexp.MustCompile(`^RQ[0-9a-f]{32}$`)
 // so does the event the request writes.
 func TestRequestID(t *testing.T) {
 	var log syncBuffer
-	ts := newTestServer(t, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&log, nil)) })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.Logger = slog.New(slog.NewJSONHandler(&log, nil)) })
 	admin := ts.cred("admin")
 	root := "/Agencies/" + admin.AccountSid
 	bad := Credential{AccountSid: admin.AccountSid, AuthToken: strings.Repeat("x", 32)}
@@ -269,7 +270,7 @@ func TestEventsHoldNoSecret(t *testing.T) {
 
 // TestEventsWithMail: with mail on, notifications are PENDING for the sender.
 func TestEventsWithMail(t *testing.T) {
-	ts := newTestServer(t, func(o *Options) { o.Mail = true })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.Mail = true })
 	admin := ts.cred("admin")
 	ts.req("PATCH", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ts.cred("reporter").AccountSid, admin, `{"Description":"x"}`).want(t, http.StatusOK)
 	var l eventList

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -40,7 +41,7 @@ func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHa
 		t.Fatal(err)
 	}
 	return &eventsHarness{t: t, s: s, svc: service.NewRules(s), w: w, clock: clock,
-		c: &service.Call{Caller: caller, Account: acct, Base: ownRoot(caller), Client: "203.0.113.5"}}
+		c: &service.Call{Caller: caller, Account: acct, Base: httpapi.OwnRoot(caller), Client: "203.0.113.5"}}
 }
 
 // write is a change as the harness makes it; fail makes the change fail at its very

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/store"
 )
 
@@ -57,7 +58,7 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fh := &fuzzHarness{t: f, h: New(st, Options{}), admin: creds["admin"], tally: newTally()}
+	fh := &fuzzHarness{t: f, h: httpapi.New(st, httpapi.Options{}), admin: creds["admin"], tally: newTally()}
 	fh.brand = fh.managedBrand()
 	fh.target = fh.newTarget()
 	f.Cleanup(func() { fh.tally.log(f) })
@@ -92,7 +93,7 @@ func (fh *fuzzHarness) root() string { return "/Agencies/" + fh.admin.AccountSid
 
 func (fh *fuzzHarness) managedBrand() string {
 	res := fh.do("GET", fh.root()+"/Advertisers", nil, nil)
-	var l struct{ Advertisers []advertiserBody }
+	var l struct{ Advertisers []httpapi.AdvertiserBody }
 	if res.Status != 200 || json.Unmarshal(res.Body, &l) != nil || len(l.Advertisers) == 0 {
 		fh.t.Fatalf("no managed brand: %d %s", res.Status, res.Body)
 	}
@@ -138,8 +139,8 @@ type writeEndpoint struct {
 }
 
 var writeEndpoints = []writeEndpoint{
-	{"POST", "ApiTokens", createFields},
-	{"POST", "ApiTokens/{tok}/Duplicate", createFields},
+	{"POST", "ApiTokens", httpapi.CreateFields},
+	{"POST", "ApiTokens/{tok}/Duplicate", httpapi.CreateFields},
 	{"PATCH", "ApiTokens/{tok}", []string{"Name", "Description", "ApiVersion", "PrimaryContactId"}},
 	{"POST", "ApiTokens/{tok}/Reset", nil},
 	{"POST", "ApiTokens/{tok}/Disable", nil},
@@ -199,7 +200,7 @@ func checkAnswer(t *testing.T, res *response) {
 	if res.Status < 400 {
 		return
 	}
-	var e errorBody
+	var e httpapi.ErrorBody
 	if err := json.Unmarshal(res.Body, &e); err != nil || e.Status != "ERROR" || e.Code == "" || e.Message == "" {
 		t.Fatalf("refusal %d not in the error shape: %s", res.Status, res.Body)
 	}
@@ -215,7 +216,7 @@ func checkRefusalField(t *testing.T, res *response, body []byte, fields []string
 	if res.Status != http.StatusBadRequest {
 		return
 	}
-	var e errorBody
+	var e httpapi.ErrorBody
 	json.Unmarshal(res.Body, &e)
 	field := e.Errors[0].Field
 	if field == "Body" || slices.Contains(fields, field) {
@@ -300,7 +301,7 @@ func FuzzListQuery(f *testing.F) {
 			if key == "ApiTokens" {
 				params = append(params, listFilters...)
 			}
-			var e errorBody
+			var e httpapi.ErrorBody
 			json.Unmarshal(res.Body, &e)
 			if !slices.Contains(params, e.Errors[0].Field) {
 				t.Fatalf("400 names %q, not a parameter of %s: %s", e.Errors[0].Field, key, res.Body)
@@ -415,7 +416,7 @@ func FuzzHeaders(f *testing.F) {
 		res := fh.do(method, fh.root()+path, body, h)
 		fh.tally.add("headers", res)
 		checkAnswer(t, res)
-		var e errorBody
+		var e httpapi.ErrorBody
 		json.Unmarshal(res.Body, &e)
 		field := ""
 		if len(e.Errors) > 0 {
@@ -426,11 +427,11 @@ func FuzzHeaders(f *testing.F) {
 			if res.Status != http.StatusUnauthorized || field != "Authorization" {
 				t.Fatalf("bad credentials answered %d (%s): %s", res.Status, field, res.Body)
 			}
-		case contentType != "" && !isJSONMediaType(contentType):
+		case contentType != "" && !httpapi.IsJSONMediaType(contentType):
 			if res.Status != http.StatusUnsupportedMediaType || field != "Content-Type" {
 				t.Fatalf("Content-Type %q answered %d: %s", contentType, res.Status, res.Body)
 			}
-		case idemKey != "" && (len(idemKey) > 255 || !printableASCII(idemKey)):
+		case idemKey != "" && (len(idemKey) > 255 || !httpapi.PrintableASCII(idemKey)):
 			if res.Status != http.StatusBadRequest || field != "Idempotency-Key" {
 				t.Fatalf("Idempotency-Key %q answered %d: %s", idemKey, res.Status, res.Body)
 			}
@@ -477,7 +478,7 @@ type tally struct {
 func newTally() *tally { return &tally{n: map[string]int{}} }
 
 func (tl *tally) add(what string, res *response) {
-	var e errorBody
+	var e httpapi.ErrorBody
 	json.Unmarshal(res.Body, &e)
 	key := fmt.Sprintf("%d", res.Status)
 	if e.Code != "" {

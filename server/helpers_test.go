@@ -20,6 +20,7 @@ import (
 
 	"github.com/impactcom/impactctl/api"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -56,7 +57,7 @@ type testServer struct {
 	client *http.Client
 }
 
-type serverOption func(*Options)
+type serverOption func(*httpapi.Options)
 
 // newTestServer runs the real handler over a fresh demo database on httptest: SQLite,
 // or PostgreSQL when IMPACTCTL_TEST_STORE=postgres (then every server test runs there).
@@ -67,11 +68,11 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	if err := seed(context.Background(), st, true); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{}
+	o := httpapi.Options{}
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := httptest.NewServer(New(st, o))
+	srv := httptest.NewServer(httpapi.New(st, o))
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()
@@ -239,10 +240,10 @@ func (r *response) want(t testing.TB, status int) *response {
 }
 
 // wantError checks an error answer's status, shape, and that its text mentions each of mentions.
-func (r *response) wantError(t testing.TB, status int, mentions ...string) errorBody {
+func (r *response) wantError(t testing.TB, status int, mentions ...string) httpapi.ErrorBody {
 	t.Helper()
 	r.want(t, status)
-	var e errorBody
+	var e httpapi.ErrorBody
 	r.decode(t, &e)
 	if e.Status != "ERROR" || e.Code == "" || e.Message == "" || e.Errors == nil {
 		t.Fatalf("error shape: %s", r.Body)
@@ -256,7 +257,7 @@ func (r *response) wantError(t testing.TB, status int, mentions ...string) error
 }
 
 // wantCode checks an error answer's status and Code.
-func (r *response) wantCode(t testing.TB, status int, code contract.ErrorCode) errorBody {
+func (r *response) wantCode(t testing.TB, status int, code contract.ErrorCode) httpapi.ErrorBody {
 	t.Helper()
 	e := r.wantError(t, status)
 	if e.Code != code {
@@ -283,7 +284,7 @@ type tokenJSON struct {
 	DateLastUsed       *string
 	DateAuthTokenReset string
 	Uri                string
-	RateLimit          *rateBody
+	RateLimit          *httpapi.RateBody
 }
 
 type tokenList struct {

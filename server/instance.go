@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/outbox"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
@@ -145,7 +146,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.creds = creds
 	inst.Admin = creds["admin"]
 	inst.srv = &http.Server{
-		Handler: New(st, Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
+		Handler: httpapi.New(st, httpapi.Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
 			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
 		// others for SQLite's busy timeout.

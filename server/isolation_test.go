@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -62,7 +63,7 @@ type foreignCase struct {
 	tok    string // the token SID addressed
 	// twinRoot and twinTok replace root and tok in the twin request.
 	twinRoot, twinTok string
-	// ownRoot cases address the caller's own root: only the token is foreign, so only
+	// OwnRoot cases address the caller's own root: only the token is foreign, so only
 	// endpoints naming a token are checked.
 	ownRoot bool
 }
@@ -170,7 +171,7 @@ func TestIsolation(t *testing.T) {
 						t.Fatalf("another account's events listed: %s", got.Body)
 					}
 				case got.Status == 200 && strings.HasPrefix(ep.body, `{"Sids"`):
-					var out struct{ Results []bulkResult }
+					var out struct{ Results []httpapi.BulkResult }
 					got.decode(t, &out)
 					if len(out.Results) != 1 || out.Results[0].StatusCode != 404 || out.Results[0].Code != "not_found" {
 						t.Fatalf("bulk with a foreign SID: %s", got.Body)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -55,7 +56,7 @@ func wire(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // token_expired exactly at ExpiresAt, and works again once another token moves it.
 func TestExpiry(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) { o.AuthFailLimit = Rate{N: 2, Per: time.Hour} })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.AuthFailLimit = Rate{N: 2, Per: time.Hour} })
 	admin := ts.cred("admin")
 	base := "/Agencies/" + admin.AccountSid + "/ApiTokens"
 
@@ -164,7 +165,7 @@ func TestExpiryLastManager(t *testing.T) {
 	at := wire(testEpoch.Add(24 * time.Hour))
 	ts.req("PATCH", self, admin, map[string]any{"ExpiresAt": at}).wantCode(t, http.StatusConflict, contract.CodeLastAdmin)
 	ts.req("POST", self+"/Reset", admin, map[string]any{"ExpiresAt": at}).wantCode(t, http.StatusConflict, contract.CodeLastAdmin)
-	var res struct{ Results []bulkResult }
+	var res struct{ Results []httpapi.BulkResult }
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/Reset", admin,
 		map[string]any{"Sids": []string{admin.AccountSid}, "ExpiresAt": at}).want(t, http.StatusOK).decode(t, &res)
 	if res.Results[0].Code != contract.CodeLastAdmin {
@@ -338,7 +339,7 @@ func TestPreviousSecretCannotChangeItsToken(t *testing.T) {
 	} {
 		ts.req(c.method, c.path, old, c.body).wantCode(t, http.StatusForbidden, contract.CodePreviousSecret)
 	}
-	var res struct{ Results []bulkResult }
+	var res struct{ Results []httpapi.BulkResult }
 	ts.req("POST", "/Agencies/"+old.AccountSid+"/ApiTokens/Reset", old,
 		map[string]any{"Sids": []string{old.AccountSid, other.AccountSid}}).want(t, http.StatusOK).decode(t, &res)
 	if res.Results[0].Code != contract.CodePreviousSecret || res.Results[1].Status != "OK" {

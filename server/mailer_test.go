@@ -18,6 +18,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/mail"
 	"github.com/impactcom/impactctl/server/outbox"
 	"github.com/impactcom/impactctl/server/service"
@@ -54,7 +55,7 @@ func (f *fakeSender) messages() []string {
 	return append([]string(nil), f.sent...)
 }
 
-func withMail(o *Options) { o.Mail = true }
+func withMail(o *httpapi.Options) { o.Mail = true }
 
 // mailTest is a test server that sends mail, with its mailer driven by the test.
 type mailTest struct {
@@ -332,7 +333,7 @@ func TestMailLeaseTakeover(t *testing.T) {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
 	// The first sender got as far as the SMTP server, then died.
-	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: unsubscribeSigner(mt.st.Env(), mt.url)}
+	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: httpapi.UnsubscribeSigner(mt.st.Env(), mt.url)}
 	first, _ := composer.Compose(mustUpdates(t, claimed)[0])
 	f.Send(context.Background(), first)
 	mt.drain()
@@ -504,7 +505,7 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	if err := seed(ctx, stores[0], true); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(stores[0], Options{Mail: true}))
+	srv := httptest.NewServer(httpapi.New(stores[0], httpapi.Options{Mail: true}))
 	defer srv.Close()
 	creds, err := demoCredentials(ctx, stores[0], srv.URL)
 	if err != nil {

@@ -1,11 +1,10 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 
-	"github.com/impactcom/impactctl/server/mail"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/outbox"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
@@ -28,30 +27,14 @@ const (
 
 // newMailer is the mail sender over st's outbox.
 func newMailer(st service.Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
-	ob, ok := st.(mailOutbox)
+	ob, ok := st.(service.MailOutbox)
 	if !ok {
 		return nil, fmt.Errorf("mail: this store keeps no outbox")
 	}
-	return outbox.New(ob, m, st.Env().Clock, unsubscribeSigner(st.Env(), m.PublicURL), log), nil
-}
-
-// unsubscribeSigner signs the unsubscribe links with a key derived from the server's.
-func unsubscribeSigner(env *service.Env, publicURL string) *mail.Signer {
-	return mail.NewSigner(publicURL, env.Keys.UnsubscribeKey)
-}
-
-// mailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
-// links' suppressions, and the settings every start agrees on.
-type mailOutbox interface {
-	outbox.Store
-	// Suppress stops email's updates about account's tokens; Suppressed reports it.
-	Suppress(ctx context.Context, accountID int64, email string, at int64) error
-	// Settle records settings on first start (every start when replace) and answers
-	// what the database recorded before.
-	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
+	return outbox.New(ob, m, st.Env().Clock, httpapi.UnsubscribeSigner(st.Env(), m.PublicURL), log), nil
 }
 
 var (
-	_ mailOutbox = (*store.SQLiteStore)(nil)
-	_ mailOutbox = (*store.PostgresStore)(nil)
+	_ service.MailOutbox = (*store.SQLiteStore)(nil)
+	_ service.MailOutbox = (*store.PostgresStore)(nil)
 )

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -285,7 +286,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 					}
 				}
 				what = fmt.Sprintf("bulk %s %v", action, sids)
-				var res struct{ Results []bulkResult }
+				var res struct{ Results []httpapi.BulkResult }
 				ts.req("POST", base+"/"+action, admin, map[string]any{"Sids": sids}).want(t, http.StatusOK).decode(t, &res)
 				if len(res.Results) != len(sids) {
 					t.Fatalf("step %d, %s: %d results", step, what, len(res.Results))

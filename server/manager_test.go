@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -33,7 +34,7 @@ func TestLastManagerEveryScope(t *testing.T) {
 	ts.req("DELETE", self+"/Scopes", admin, nil).wantError(t, http.StatusConflict, "no manager")
 	ts.req("PUT", self+"/Scopes", admin, map[string]any{"Scopes": []string{"apitokens.*", "users.read"}}).
 		wantError(t, http.StatusConflict, "no manager")
-	var res struct{ Results []bulkResult }
+	var res struct{ Results []httpapi.BulkResult }
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/Delete", admin,
 		map[string]any{"Sids": []string{writer.AccountSid, admin.AccountSid}}).want(t, http.StatusOK).decode(t, &res)
 	if res.Results[0].Status != "OK" || res.Results[1].StatusCode != http.StatusConflict {

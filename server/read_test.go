@@ -17,13 +17,14 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/server/httpapi"
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
 
 func TestCurrent(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) { o.RateLimit = Rate{N: 10, Per: time.Hour} })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.RateLimit = Rate{N: 10, Per: time.Hour} })
 	admin := ts.cred("admin")
 	r := ts.req("GET", "/Agencies/"+admin.AccountSid+"/ApiTokens/Current", admin, nil, "IR-Version", "14").want(t, http.StatusOK)
 	var tok tokenJSON
@@ -138,7 +139,7 @@ func TestRootsAndIsolation(t *testing.T) {
 	if len(users.Users) != 2 || users.Users[0].Id != "U200" {
 		t.Fatalf("brand users: %+v", users)
 	}
-	var company companyBody
+	var company httpapi.CompanyBody
 	ts.req("GET", pass+"/CompanyInformation", admin, nil).want(t, http.StatusOK).decode(t, &company)
 	if company.Id != "1048291" || company.AccountType != "ADVERTISER" {
 		t.Fatalf("brand company: %+v", company)
@@ -149,7 +150,7 @@ func TestAccountEndpoints(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	var company companyBody
+	var company httpapi.CompanyBody
 	ts.get(admin, "/CompanyInformation").want(t, http.StatusOK).decode(t, &company)
 	if company.CompanyName != "Demo Agency" || company.AccountType != "AGENCY" {
 		t.Fatalf("company: %+v", company)
@@ -157,7 +158,7 @@ func TestAccountEndpoints(t *testing.T) {
 
 	var brands struct {
 		Total       string `json:"@total"`
-		Advertisers []advertiserBody
+		Advertisers []httpapi.AdvertiserBody
 	}
 	ts.get(admin, "/Advertisers").want(t, http.StatusOK).decode(t, &brands)
 	if brands.Total != "3" || len(brands.Advertisers) != 3 || brands.Advertisers[0].Id != "1048291" || brands.Advertisers[0].State != "ACTIVE" {
@@ -379,9 +380,9 @@ func TestGetAndReveal(t *testing.T) {
 	if r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatal("reveal without Cache-Control: no-store")
 	}
-	var sec secretBody
+	var sec httpapi.SecretBody
 	r.decode(t, &sec)
-	if sec != (secretBody{AccountSid: readonly.AccountSid, AuthToken: readonly.AuthToken}) {
+	if sec != (httpapi.SecretBody{AccountSid: readonly.AccountSid, AuthToken: readonly.AuthToken}) {
 		t.Fatalf("reveal: %+v", sec)
 	}
 	ts.get(Credential{AccountSid: sec.AccountSid, AuthToken: sec.AuthToken}, "/ApiTokens/Current").want(t, http.StatusOK)
@@ -400,11 +401,11 @@ func TestRouteErrors(t *testing.T) {
 	}
 	ts.req("GET", "/Nowhere", admin, nil, offContract...).wantError(t, http.StatusNotFound)
 	ts.req("GET", "/Agencies/"+admin.AccountSid+"/Campaigns", admin, nil, offContract...).wantError(t, http.StatusNotFound)
-	big := `{"Name":"` + strings.Repeat("x", maxBody) + `"}`
+	big := `{"Name":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, big, offContract...).wantError(t, http.StatusRequestEntityTooLarge)
 	// Without a Content-Length the limit holds while reading. (In process: the
 	// contract transport would buffer the body and give it a length.)
-	h := New(ts.st, Options{})
+	h := httpapi.New(ts.st, httpapi.Options{})
 	for _, key := range []string{"", "big"} {
 		req := httptest.NewRequest("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", unsized{strings.NewReader(big)})
 		req.ContentLength = -1
@@ -426,7 +427,7 @@ type unsized struct{ io.Reader }
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) { o.RateLimit = Rate{N: 3, Per: time.Hour} })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.RateLimit = Rate{N: 3, Per: time.Hour} })
 	admin, readonly := ts.cred("admin"), ts.cred("readonly")
 	for i := 2; i >= 0; i-- {
 		r := ts.get(admin, "/ApiTokens/Current").want(t, http.StatusOK)
@@ -464,7 +465,7 @@ func TestRateLimitOff(t *testing.T) {
 
 func TestAuthFailLimit(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, func(o *Options) { o.AuthFailLimit = Rate{N: 3, Per: time.Minute} })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.AuthFailLimit = Rate{N: 3, Per: time.Minute} })
 	admin := ts.cred("admin")
 	bad := admin
 	bad.AuthToken = strings.Repeat("a", 32)
@@ -531,7 +532,7 @@ func TestLastUsedAtMostOncePerMinute(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	ts := newTestServer(t, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	ts := newTestServer(t, func(o *httpapi.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
 	admin := ts.cred("admin")
 	ts.get(admin, "/ApiTokens/"+admin.AccountSid+"/AuthToken").want(t, http.StatusOK)
 	line := map[string]any{}

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -34,17 +34,17 @@ type tokenBody struct {
 	// previous secret.
 	UsingPreviousAuthToken *bool     `json:"UsingPreviousAuthToken,omitempty"`
 	Uri                    string    `json:"Uri"`
-	RateLimit              *rateBody `json:"RateLimit,omitempty"` // only in ApiTokens/Current
+	RateLimit              *RateBody `json:"RateLimit,omitempty"` // only in ApiTokens/Current
 	etag                   string    // sent as the ETag header
 }
 
-type rateBody struct {
+type RateBody struct {
 	Limit     int `json:"Limit"`
 	Remaining int `json:"Remaining"`
 	Reset     int `json:"Reset"`
 }
 
-type secretBody struct {
+type SecretBody struct {
 	AccountSid string `json:"AccountSid"`
 	AuthToken  string `json:"AuthToken"`
 }

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"net/http"
@@ -6,7 +6,7 @@ import (
 	"github.com/impactcom/impactctl/server/service"
 )
 
-var createFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails", "ExpiresAt"}
+var CreateFields = []string{"Name", "Description", "ApiVersion", "PrimaryContactId", "Scopes", "DeveloperEmails", "ExpiresAt"}
 
 // parseSpec reads the create fields, all optional here; create requires Name itself.
 func parseSpec(f fields) (*service.TokenSpec, error) {
@@ -87,7 +87,7 @@ func parseSpec(f fields) (*service.TokenSpec, error) {
 
 // createToken makes a new token (always ENABLED; ApiVersion defaults to the latest).
 func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
-	f, err := readFields(r, true, createFields...)
+	f, err := readFields(r, true, CreateFields...)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, c *service
 // duplicateToken makes a new token with the source's settings, the body's fields
 // overriding them; the name defaults to "<Name> (copy)" and the state is ENABLED.
 func (h *handler) duplicateToken(w http.ResponseWriter, r *http.Request, c *service.Call) error {
-	f, err := readFields(r, false, createFields...)
+	f, err := readFields(r, false, CreateFields...)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,8 @@
-package server
+// Package httpapi is the Token API over HTTP: routes under the three roots, the
+// authentication order, body checks, wire shapes, error answers, the client address
+// behind trusted proxies, the handlers (they decode, call the token service and
+// encode; they hold no rule), the request log and X-Request-Id.
+package httpapi
 
 import (
 	"context"
@@ -16,16 +20,16 @@ import (
 	"github.com/impactcom/impactctl/server/service"
 )
 
-// maxBody is the largest request body accepted; more is 413.
-const maxBody = 1 << 20
+// MaxBody is the largest request body accepted; more is 413.
+const MaxBody = 1 << 20
 
 // Options tunes the handler New builds.
 type Options struct {
 	// RateLimit is each token's request budget; N == 0 turns limits off.
-	RateLimit Rate
+	RateLimit ratelimit.Rate
 	// AuthFailLimit is each client address's budget of failed authentications; past it
 	// every request from that address gets 429 until the window ends. N == 0 turns it off.
-	AuthFailLimit Rate
+	AuthFailLimit ratelimit.Rate
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; a
 	// request from anywhere else is counted against its TCP peer.
 	TrustedProxies []netip.Prefix
@@ -148,7 +152,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(sw, r.Body, MaxBody)
 	}
 	next, pattern := h.mux.Handler(r)
 	if pattern == "" {

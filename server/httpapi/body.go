@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -30,10 +30,10 @@ func checkBody(r *http.Request) error {
 		}
 		return err
 	}
-	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
+	if ct := r.Header.Get("Content-Type"); !IsJSONMediaType(ct) {
 		return service.UnsupportedMediaType(ct)
 	}
-	if r.ContentLength > maxBody {
+	if r.ContentLength > MaxBody {
 		return service.TooLarge()
 	}
 	rest, err := io.ReadAll(r.Body)
@@ -45,15 +45,15 @@ func checkBody(r *http.Request) error {
 	if !utf8.Valid(data) {
 		return service.BadRequest("Body", "must be valid UTF-8")
 	}
-	if hasLoneSurrogate(data) {
+	if HasLoneSurrogate(data) {
 		return service.BadRequest("Body", `must not hold a lone surrogate escape such as "\ud800"`)
 	}
 	return nil
 }
 
-// isJSONMediaType accepts application/json, with a charset parameter only when it
+// IsJSONMediaType accepts application/json, with a charset parameter only when it
 // is UTF-8.
-func isJSONMediaType(ct string) bool {
+func IsJSONMediaType(ct string) bool {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
@@ -66,11 +66,11 @@ func isJSONMediaType(ct string) bool {
 	return true
 }
 
-// hasLoneSurrogate reports whether a JSON text holds a \uXXXX escape of a UTF-16
+// HasLoneSurrogate reports whether a JSON text holds a \uXXXX escape of a UTF-16
 // surrogate that is not half of a high-low pair. Backslashes only occur inside
 // strings in valid JSON, and every escape is consumed whole, so "\\ud800" (an
 // escaped backslash, then text) is not mistaken for one.
-func hasLoneSurrogate(data []byte) bool {
+func HasLoneSurrogate(data []byte) bool {
 	for i := 0; i < len(data); i++ {
 		if data[i] != '\\' {
 			continue

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"net/http"
@@ -108,12 +108,12 @@ func (h *handler) resolveRoot(r *http.Request, kind rootKind, c *service.Call) e
 		return err
 	}
 	c.Account = acct
-	c.Base = ownRoot(t)
+	c.Base = OwnRoot(t)
 	return nil
 }
 
-// ownRoot is the root a token works under.
-func ownRoot(t *service.Token) string {
+// OwnRoot is the root a token works under.
+func OwnRoot(t *service.Token) string {
 	if t.Kind == service.KindBrand {
 		return "/Advertisers/" + t.SID
 	}

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"errors"
@@ -102,7 +102,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away (a CLI cancelling the page it read ahead): no
 		// server fault. 499, as nginx logs it; nobody reads the answer.
 		h.log.Info("request ended by the client", "method", r.Method, "path", r.URL.Path)
-		ae.Status = statusClientClosed
+		ae.Status = StatusClientClosed
 		writeError(w, ae)
 		return
 	}
@@ -112,5 +112,5 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, ae)
 }
 
-// statusClientClosed is the status logged for a request its client abandoned.
-const statusClientClosed = 499
+// StatusClientClosed is the status logged for a request its client abandoned.
+const StatusClientClosed = 499

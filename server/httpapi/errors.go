@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"errors"
@@ -9,8 +9,8 @@ import (
 	"github.com/impactcom/impactctl/server/service"
 )
 
-// errorBody is the wire shape of every failure.
-type errorBody struct {
+// ErrorBody is the wire shape of every failure.
+type ErrorBody struct {
 	Status  string               `json:"Status"`
 	Code    contract.ErrorCode   `json:"Code"`
 	Message string               `json:"Message"`
@@ -40,7 +40,7 @@ func writeError(w http.ResponseWriter, e *service.APIError) {
 	if errs == nil {
 		errs = []service.FieldError{}
 	}
-	writeJSON(w, e.Status, errorBody{Status: "ERROR", Code: e.Code, Message: e.Message, Scope: e.Scope, Errors: errs})
+	writeJSON(w, e.Status, ErrorBody{Status: "ERROR", Code: e.Code, Message: e.Message, Scope: e.Scope, Errors: errs})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

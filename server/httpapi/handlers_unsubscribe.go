@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"html"
@@ -15,11 +15,11 @@ import (
 // the link, or a mail scanner fetching it) only shows a button that POSTs, so a
 // scanner cannot unsubscribe anyone.
 func (h *handler) unsubscribeRoutes(st service.Store) {
-	ob, ok := st.(mailOutbox)
+	ob, ok := st.(service.MailOutbox)
 	if !ok {
 		return
 	}
-	signer := unsubscribeSigner(st.Env(), "")
+	signer := UnsubscribeSigner(st.Env(), "")
 	verify := func(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
 		a, e, ok := signer.Verify(r.URL.Query())
 		id, err := strconv.ParseInt(a, 10, 64)
@@ -62,4 +62,9 @@ func unsubscribePage(w http.ResponseWriter, status int, title, text string) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>` + title + `</title><p>` + text + `</p>`))
+}
+
+// UnsubscribeSigner signs the unsubscribe links with a key derived from the server's.
+func UnsubscribeSigner(env *service.Env, publicURL string) *mail.Signer {
+	return mail.NewSigner(publicURL, env.Keys.UnsubscribeKey)
 }

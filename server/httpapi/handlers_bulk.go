@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"net/http"
@@ -7,9 +7,9 @@ import (
 	"github.com/impactcom/impactctl/server/service"
 )
 
-// bulkResult is one SID's outcome: StatusCode is what the single-token call would have
+// BulkResult is one SID's outcome: StatusCode is what the single-token call would have
 // answered; ApiToken is the token afterwards (null for a delete and on ERROR).
-type bulkResult struct {
+type BulkResult struct {
 	AccountSid string               `json:"AccountSid"`
 	Status     string               `json:"Status"`
 	StatusCode int                  `json:"StatusCode"`
@@ -64,12 +64,12 @@ func (h *handler) bulk(op service.BulkOp) func(http.ResponseWriter, *http.Reques
 // bulkReply answers {"Results":[…]}, never cached when it holds secrets.
 func bulkReply(c *service.Call, op service.BulkOp) func(service.Outcome) (*service.Answer, error) {
 	return func(out service.Outcome) (*service.Answer, error) {
-		results := make([]bulkResult, 0, len(out.Results))
+		results := make([]BulkResult, 0, len(out.Results))
 		for _, o := range out.Results {
-			res := bulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
+			res := BulkResult{AccountSid: o.Sid, Status: "OK", StatusCode: http.StatusOK, Message: o.Message}
 			switch {
 			case o.Err != nil:
-				res = bulkResult{AccountSid: o.Sid, Status: "ERROR", StatusCode: o.Err.Status, Code: o.Err.Code,
+				res = BulkResult{AccountSid: o.Sid, Status: "ERROR", StatusCode: o.Err.Status, Code: o.Err.Code,
 					Message: o.Err.Message, Scope: o.Err.Scope, Errors: o.Err.Errors}
 			case o.Outcome.Deleted:
 				res.StatusCode = http.StatusNoContent
@@ -81,7 +81,7 @@ func bulkReply(c *service.Call, op service.BulkOp) func(service.Outcome) (*servi
 			results = append(results, res)
 		}
 		a, err := jsonAnswer(http.StatusOK, struct {
-			Results []bulkResult `json:"Results"`
+			Results []BulkResult `json:"Results"`
 		}{results})
 		if err != nil {
 			return nil, err

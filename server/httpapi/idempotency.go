@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *
 		}
 		return false, nil
 	}
-	if len(key) > 255 || !printableASCII(key) {
+	if len(key) > 255 || !PrintableASCII(key) {
 		return false, service.BadRequest("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
 	}
 	body, err := io.ReadAll(r.Body)
@@ -82,7 +82,7 @@ func (h *handler) prepareIdempotency(w http.ResponseWriter, r *http.Request, c *
 	return true, nil
 }
 
-func printableASCII(s string) bool {
+func PrintableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '!' || s[i] > '~' {
 			return false

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"bytes"
@@ -18,16 +18,16 @@ import (
 // current answers the caller's own token with its rate budget. RateLimit.Limit 0 means
 // the server runs without a limit.
 func (h *handler) current(w http.ResponseWriter, r *http.Request, c *service.Call) error {
-	b := bodyOf(c.Caller, ownRoot(c.Caller), c.Now)
+	b := bodyOf(c.Caller, OwnRoot(c.Caller), c.Now)
 	prev := c.Previous
 	b.UsingPreviousAuthToken = &prev
-	rl := &rateBody{}
+	rl := &RateBody{}
 	if h.rate.Enabled() {
 		bud, err := h.rate.Peek(r.Context(), c.Caller.SID)
 		if err != nil {
 			return err
 		}
-		rl = &rateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: ratelimit.Seconds(bud.Reset)}
+		rl = &RateBody{Limit: bud.Limit, Remaining: bud.Remaining, Reset: ratelimit.Seconds(bud.Reset)}
 	}
 	b.RateLimit = rl
 	writeToken(w, http.StatusOK, b)
@@ -43,7 +43,7 @@ type addressBody struct {
 	Country      string `json:"Country"`
 }
 
-type companyBody struct {
+type CompanyBody struct {
 	Id                        string      `json:"Id"`
 	CompanyName               string      `json:"CompanyName"`
 	AccountType               string      `json:"AccountType"`
@@ -66,7 +66,7 @@ func (h *handler) company(w http.ResponseWriter, r *http.Request, c *service.Cal
 	if a.Kind == service.KindBrand {
 		typ = "ADVERTISER"
 	}
-	writeJSON(w, http.StatusOK, companyBody{
+	writeJSON(w, http.StatusOK, CompanyBody{
 		Id: a.PublicID, CompanyName: a.Name, AccountType: typ, State: a.State, Website: a.Website,
 		PrimaryPhoneNumber: a.Phone, PrimaryPhoneNumberCountry: a.PhoneCountry, Currency: a.Currency,
 		TimeZone: a.Timezone, OrganizationType: a.OrgType,
@@ -78,8 +78,8 @@ func (h *handler) company(w http.ResponseWriter, r *http.Request, c *service.Cal
 	return nil
 }
 
-// advertiserBody is impact.com's Advertiser: a managed brand.
-type advertiserBody struct {
+// AdvertiserBody is impact.com's Advertiser: a managed brand.
+type AdvertiserBody struct {
 	Id          string `json:"Id"`
 	Name        string `json:"Name"`
 	State       string `json:"State"`
@@ -90,8 +90,8 @@ type advertiserBody struct {
 	Uri         string `json:"Uri"`
 }
 
-func advertiserOf(a service.Account, base string) advertiserBody {
-	return advertiserBody{Id: a.PublicID, Name: a.Name, State: a.State, Currency: a.Currency,
+func advertiserOf(a service.Account, base string) AdvertiserBody {
+	return AdvertiserBody{Id: a.PublicID, Name: a.Name, State: a.State, Currency: a.Currency,
 		TimeZone: a.Timezone, Website: a.Website, DateCreated: service.WireTime(a.Created),
 		Uri: base + "/Advertisers/" + a.PublicID}
 }
@@ -105,7 +105,7 @@ func (h *handler) advertisers(w http.ResponseWriter, r *http.Request, c *service
 	if err != nil {
 		return err
 	}
-	out := make([]advertiserBody, 0, len(list))
+	out := make([]AdvertiserBody, 0, len(list))
 	for _, a := range list {
 		out = append(out, advertiserOf(a, c.Base))
 	}
@@ -183,7 +183,7 @@ func (h *handler) revealToken(w http.ResponseWriter, r *http.Request, c *service
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, secretBody{AccountSid: sid, AuthToken: secret})
+	writeJSON(w, http.StatusOK, SecretBody{AccountSid: sid, AuthToken: secret})
 	return nil
 }
 
