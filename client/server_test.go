@@ -28,7 +28,7 @@ func realServer(t *testing.T) map[string]server.Credential {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Seed(ctx, true); err != nil {
+	if err := server.Seed(ctx, store, true); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(server.New(store, server.Options{}))
@@ -36,7 +36,7 @@ func realServer(t *testing.T) map[string]server.Credential {
 		srv.Close()
 		store.Close()
 	})
-	creds, err := store.DemoCredentials(ctx, srv.URL)
+	creds, err := server.DemoCredentials(ctx, store, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

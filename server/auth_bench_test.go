@@ -25,10 +25,10 @@ func BenchmarkFailedAuthentication(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	if err := seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,10 +66,10 @@ func BenchmarkAuthLookup(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	if err := seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,11 +18,11 @@ func TestClientGoneIsNoInternalError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := openTestStore(t, (&testClock{t: testEpoch}).Now)
-	if err := seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, true); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	creds, err := demoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

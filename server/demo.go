@@ -172,7 +172,10 @@ func bootstrapData() []demoAccount {
 	}}
 }
 
-func seed(ctx context.Context, st service.Store, demo bool) error {
+// Seed fills an empty database, once and in one transaction: the demo world when demo
+// is set, else a bootstrap agency with one admin token. A database that already holds
+// accounts is left alone, so restarts never seed twice.
+func Seed(ctx context.Context, st service.Store, demo bool) error {
 	data := bootstrapData()
 	kind := "bootstrap"
 	if demo {
@@ -260,9 +263,11 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 	return nil
 }
 
-// demoCredentials answers the credentials of the demo roles (only those named, when
-// any are).
-func demoCredentials(ctx context.Context, st service.Store, baseURL string, only ...string) (map[string]Credential, error) {
+// DemoCredentials answers the credentials of the seeded tokens by role ("admin",
+// "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
+// "brand2-admin", "brand3-admin", "agency2-brand-admin"; only those named, when any
+// are), with Url set to baseURL. Tokens deleted since seeding are left out.
+func DemoCredentials(ctx context.Context, st service.Store, baseURL string, only ...string) (map[string]Credential, error) {
 	roles, err := st.DemoRoles(ctx)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func goodStore(t *testing.T) (dir, db, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := seed(context.Background(), s, false); err != nil {
+	if err := Seed(context.Background(), s, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

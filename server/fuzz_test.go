@@ -50,11 +50,11 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := seed(context.Background(), st, true); err != nil {
+	if err := Seed(context.Background(), st, true); err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	creds, err := demoCredentials(context.Background(), st, "")
+	creds, err := DemoCredentials(context.Background(), st, "")
 	if err != nil {
 		f.Fatal(err)
 	}

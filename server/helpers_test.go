@@ -65,7 +65,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	clock := &testClock{t: testEpoch}
 	st := openTestStore(t, clock.Now)
-	if err := seed(context.Background(), st, true); err != nil {
+	if err := Seed(context.Background(), st, true); err != nil {
 		t.Fatal(err)
 	}
 	o := httpapi.Options{}
@@ -77,7 +77,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 		srv.Close()
 		st.Close()
 	})
-	creds, err := demoCredentials(context.Background(), st, srv.URL)
+	creds, err := DemoCredentials(context.Background(), st, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

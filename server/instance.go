@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		return fail(err)
 	}
 	if kind == "" {
-		if err := seed(ctx, st, cfg.Demo); err != nil {
+		if err := Seed(ctx, st, cfg.Demo); err != nil {
 			return fail(err)
 		}
 		if kind, err = st.Seeded(ctx); err != nil {
@@ -139,7 +139,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.OneShot {
 		roles = []string{"admin"}
 	}
-	creds, err := demoCredentials(ctx, st, inst.URL, roles...)
+	creds, err := DemoCredentials(ctx, st, inst.URL, roles...)
 	if err != nil {
 		return fail(err)
 	}

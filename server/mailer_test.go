@@ -502,12 +502,12 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 		defer s.Close()
 		stores[i] = s
 	}
-	if err := seed(ctx, stores[0], true); err != nil {
+	if err := Seed(ctx, stores[0], true); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpapi.New(stores[0], httpapi.Options{Mail: true}))
 	defer srv.Close()
-	creds, err := demoCredentials(ctx, stores[0], srv.URL)
+	creds, err := DemoCredentials(ctx, stores[0], srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

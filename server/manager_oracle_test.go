@@ -397,7 +397,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			st := k.open()
-			if err := seed(ctx, st, true); err != nil {
+			if err := Seed(ctx, st, true); err != nil {
 				t.Fatal(err)
 			}
 			st.Close()

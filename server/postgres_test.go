@@ -272,10 +272,10 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 		defer s.Close()
 		stores[i] = s
 	}
-	if err := seed(ctx, stores[0], true); err != nil {
+	if err := Seed(ctx, stores[0], true); err != nil {
 		t.Fatal(err)
 	}
-	if err := seed(ctx, stores[1], true); err != nil { // a second seeding changes nothing
+	if err := Seed(ctx, stores[1], true); err != nil { // a second seeding changes nothing
 		t.Fatal(err)
 	}
 	roles, err := stores[0].DemoRoles(ctx)

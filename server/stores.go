@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
@@ -18,3 +20,10 @@ func IsPostgresDSN(s string) bool { return store.IsPostgresDSN(s) }
 
 // DefaultEventRetention is how long a server keeps events unless told otherwise.
 const DefaultEventRetention = service.DefaultEventRetention
+
+// OpenStore opens (creating if needed) the SQLite database at path, applies pending
+// migrations and loads the encryption key from keyFile ("" means path + ".key");
+// see store.OpenStore.
+func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*store.SQLiteStore, error) {
+	return store.OpenStore(ctx, path, keyFile, opts)
+}
