@@ -39,6 +39,8 @@ func derive(master []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
+// NewKeyring derives the keys that seal secrets, MAC them and sign unsubscribe links
+// from the master key.
 func NewKeyring(master []byte) (*keyring, error) {
 	block, err := aes.NewCipher(derive(master, "impactctl aes-gcm v1"))
 	if err != nil {

@@ -148,6 +148,7 @@ func (e *Env) StoreClock(t *Token) int64 {
 	return e.Clock().Unix()
 }
 
+// ErrNotFound is what a Store answers for a row that does not exist.
 var ErrNotFound = errors.New("not found")
 
 // Token is one API token as stored.

@@ -173,6 +173,7 @@ func ParseEventID(s string) (*EventAnchor, bool) {
 	return &EventAnchor{Date: int64(d), ID: int64(n)}, true
 }
 
+// Nullable is s as a nullable column: null when empty.
 func Nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // EventBody is an event on the wire.
@@ -210,6 +211,7 @@ func strOrNil(s sql.NullString) *string {
 	return &s.String
 }
 
+// EventBodyOf is e as the Token API shows it.
 func EventBodyOf(e *Event) EventBody {
 	b := EventBody{Id: EventID(e.Date, e.ID), Type: e.Type, Date: WireTime(e.Date), AccountSid: e.TokenSID,
 		TokenName: e.TokenName, ClientAddress: strOrNil(e.Client), RequestId: strOrNil(e.RequestID),
@@ -246,10 +248,12 @@ type DueNotice struct {
 	SID       string
 }
 
+// UserBody is a user on the wire (a primary contact, a Users item).
 type UserBody struct {
 	Id    string `json:"Id"`
 	Name  string `json:"Name"`
 	Email string `json:"Email"`
 }
 
+// WireTime is a Unix time as every date on the wire: RFC 3339 in UTC, whole seconds.
 func WireTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }

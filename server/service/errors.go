@@ -36,6 +36,7 @@ func newError(status int, code contract.ErrorCode, message string, errs ...Field
 	return &APIError{Status: status, Code: code, Message: message, Errors: errs}
 }
 
+// BadRequest refuses a field's value (400 bad_request).
 func BadRequest(field, format string, args ...any) *APIError {
 	return newError(http.StatusBadRequest, contract.CodeBadRequest, "Validation Failed", FieldError{field, fmt.Sprintf(format, args...)})
 }
@@ -46,6 +47,7 @@ func EmptyContact() *APIError {
 	return BadRequest("PrimaryContactId", "must be a user's Id (see Users), or null for none")
 }
 
+// Unauthorized refuses a request without valid credentials (401).
 func Unauthorized() *APIError {
 	e := newError(http.StatusUnauthorized, contract.CodeUnauthorized, "Unauthorized",
 		FieldError{"Authorization", "unknown account SID or auth token"})
@@ -76,11 +78,13 @@ func SelfExtension() *APIError {
 		FieldError{"ExpiresAt", "a token may not move its own ExpiresAt later or clear it; another token with apitokens.write can"})
 }
 
+// ForbiddenDisabled refuses a disabled token (403 token_disabled).
 func ForbiddenDisabled() *APIError {
 	return newError(http.StatusForbidden, contract.CodeTokenDisabled, "Forbidden: this API token is disabled",
 		FieldError{"AccountSid", "this API token is disabled; enable it to use it again"})
 }
 
+// ForbiddenScope refuses a token that lacks scope (403 missing_scope).
 func ForbiddenScope(scope string) *APIError {
 	e := newError(http.StatusForbidden, contract.CodeMissingScope, "Forbidden: missing scope "+scope,
 		FieldError{"Scopes", "this API token lacks the scope " + scope})
@@ -97,11 +101,13 @@ func Escalation(scope, detail string) *APIError {
 	return e
 }
 
+// NotFound answers for what does not exist or is not the caller's (404).
 func NotFound() *APIError {
 	return newError(http.StatusNotFound, contract.CodeNotFound, "Not Found",
 		FieldError{"Uri", "no such resource, or it is not yours"})
 }
 
+// Conflict refuses a change that conflicts with the token's state (409 conflict).
 func Conflict(field, format string, args ...any) *APIError {
 	return newError(http.StatusConflict, contract.CodeConflict, "Conflict", FieldError{field, fmt.Sprintf(format, args...)})
 }
@@ -123,11 +129,13 @@ func IdempotencyMismatch() *APIError {
 		FieldError{"Idempotency-Key", "this key was used with another request body"})
 }
 
+// PreconditionFailed refuses an If-Match that names another version (412).
 func PreconditionFailed() *APIError {
 	return newError(http.StatusPreconditionFailed, contract.CodeStaleETag, "Precondition Failed",
 		FieldError{"If-Match", "the token changed since it was read; read it again"})
 }
 
+// MethodNotAllowed refuses a method the path does not take (405), naming those it does.
 func MethodNotAllowed(method, allow string) *APIError {
 	e := newError(http.StatusMethodNotAllowed, contract.CodeMethodNotAllowed, "Method Not Allowed",
 		FieldError{"Method", method + " is not allowed here; allowed: " + allow})
@@ -153,16 +161,19 @@ func tooManyRequests(code contract.ErrorCode, field string, retryAfter int, msg 
 	return e
 }
 
+// TooLarge refuses a body over the limit (413).
 func TooLarge() *APIError {
 	return newError(http.StatusRequestEntityTooLarge, contract.CodePayloadTooLarge, "Request Entity Too Large",
 		FieldError{"Body", "the request body is over 1 MiB"})
 }
 
+// UnsupportedMediaType refuses a body that is not application/json (415).
 func UnsupportedMediaType(got string) *APIError {
 	return newError(http.StatusUnsupportedMediaType, contract.CodeUnsupportedMediaType, "Unsupported Media Type",
 		FieldError{"Content-Type", fmt.Sprintf("the body must be sent as application/json, not %q", got)})
 }
 
+// InternalError is a 500 whose detail stays in the log.
 func InternalError() *APIError {
 	return newError(http.StatusInternalServerError, contract.CodeInternal, "Internal Server Error")
 }

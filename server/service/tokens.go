@@ -478,6 +478,7 @@ func (x *WriteTx) setExpiry(t *Token, at sql.NullInt64) (bool, error) {
 	return t.SetExpiry(at), nil
 }
 
+// SnapshotOf is a copy of t whose lists a change to t cannot reach.
 func SnapshotOf(t *Token) Token {
 	c := *t
 	c.Scopes = slices.Clone(t.Scopes)
