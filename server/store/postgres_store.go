@@ -656,3 +656,13 @@ var (
 	_ service.Store = (*PostgresStore)(nil)
 	_ service.Tx    = (*pgTx)(nil)
 )
+
+// The optional methods the service and the server look for by interface: a rename
+// here must fail the build, not quietly turn the feature off.
+var (
+	_ interface {
+		UpdateUnlessBusy(ctx context.Context, accountID int64, fn func(tx service.Tx) error) (bool, error)
+	} = (*PostgresStore)(nil)
+	_ interface{ StoreNow() (int64, bool) } = (*pgTx)(nil)
+	_ interface{ WroteEvents() bool }       = (*SQLiteStore)(nil)
+)
