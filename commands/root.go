@@ -336,3 +336,15 @@ func isTrue(v string) bool {
 	}
 	return false
 }
+
+// templateNow is the clock --template's timeago counts from: IMPACTCTL_NOW
+// when set (a bad value is reported by the commands that read it), else
+// the time of day.
+func templateNow(now func() (time.Time, error)) func() time.Time {
+	return func() time.Time {
+		if t, err := now(); err == nil {
+			return t
+		}
+		return time.Now()
+	}
+}

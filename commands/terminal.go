@@ -2,7 +2,6 @@ package commands
 
 import (
 	"os"
-	"time"
 
 	"golang.org/x/term"
 )
@@ -19,16 +18,4 @@ func (t terminalOut) TerminalWidth() int {
 		return 0
 	}
 	return w
-}
-
-// templateNow is the clock --template's timeago counts from: IMPACTCTL_NOW
-// when set (a bad value is reported by the commands that read it), else
-// the time of day.
-func templateNow(now func() (time.Time, error)) func() time.Time {
-	return func() time.Time {
-		if t, err := now(); err == nil {
-			return t
-		}
-		return time.Now()
-	}
 }
