@@ -194,7 +194,7 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
+	Infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
 	if !e.Printer.Table() {
 		return e.Printer.Object(map[string]string{"AccountSid": rec.AccountSid})

@@ -147,10 +147,10 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 		// The profile's earlier secret must not linger in the keyring.
 		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
 	}
-	infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
+	Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
 		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
+		Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if _, ok := cfg.Profiles[name]; !ok {
-		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
 	found := false
@@ -62,17 +62,17 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if !found {
-		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
 	if removed.SecretIn == secretInKeyring {
 		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
 			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
 		}
-		infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
+		Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
 		return nil
 	}
-	infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
+	Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
 	return nil
 }
 

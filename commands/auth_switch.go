@@ -53,12 +53,12 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
+	Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
 	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
+		Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
 	if hasEnvCredentials(e.Getenv) {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
+		Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
 	}
 	return nil
 }

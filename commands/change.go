@@ -77,7 +77,7 @@ func (e cmdEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*
 // is explicit, so a test builds one without a Factory.
 type changeRun struct {
 	IO      *IOStreams
-	Msgs    *messages
+	Msgs    *Messages
 	Printer *output.Printer
 	// Yes is --yes: proceed without asking.
 	Yes bool
@@ -149,7 +149,7 @@ func (r *changeRun) changeOne(ctx context.Context, e edit) error {
 		return staleHint(err, e.tok.AccountSid)
 	}
 	line, rows := e.report(updated)
-	infof(r.IO.ErrOut, "%s", line)
+	Infof(r.IO.ErrOut, "%s", line)
 	if !r.Printer.Table() {
 		return r.Printer.Object(updated)
 	}

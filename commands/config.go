@@ -87,7 +87,7 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		warnf(warn, "%s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s",
+		Warnf(warn, "%s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s",
 			path, st.Mode().Perm(), path)
 	}
 	data, err := io.ReadAll(f)

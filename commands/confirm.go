@@ -250,7 +250,7 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		// it also gets a line of its own at the warning level.
 		if !r.Printer.Table() {
 			for _, w := range warnings {
-				warnf(r.IO.ErrOut, "%s", w)
+				Warnf(r.IO.ErrOut, "%s", w)
 			}
 		}
 		return true, nil
@@ -280,14 +280,12 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 // modes as one {"Level":"plan",…} object, as --dry-run -o json shows it.
 func (r *changeRun) showPlan(p plan) {
 	if !r.Printer.Table() {
-		r.Msgs.mu.Lock()
-		defer r.Msgs.mu.Unlock()
-		r.Msgs.object(levelPlan, p.sanitized())
+		r.Msgs.WriteObject(LevelPlan, p.sanitized())
 		return
 	}
 	writePlan(r.IO.ErrOut, p.Changes)
 	for _, e := range p.Failed {
-		infof(r.IO.ErrOut, "token %s: cannot be read: %s", e.AccountSid, e.Message)
+		Infof(r.IO.ErrOut, "token %s: cannot be read: %s", e.AccountSid, e.Message)
 	}
 }
 
@@ -298,7 +296,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 	if all {
 		what = "no tokens matched"
 	}
-	infof(r.IO.ErrOut, "nothing to change: %s", what)
+	Infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if r.Printer.Table() {
 		return nil
 	}
@@ -308,7 +306,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 // nothingToChange reports a change to nothing: exit 0, no question asked.
 // In JSON modes the current state is printed as the command's answer.
 func (r *changeRun) nothingToChange(what string, current any) error {
-	infof(r.IO.ErrOut, "nothing to change: %s", what)
+	Infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if !r.Printer.Table() && current != nil {
 		return r.Printer.Object(current)
 	}

@@ -72,7 +72,9 @@ func TestEditNeverOverwritesAConcurrentEdit(t *testing.T) {
 		answer: strings.NewReader("y\n"),
 	}
 	var stdout, stderr bytes.Buffer
-	streams := &IOStreams{In: in, Out: &stdout, ErrOut: &stderr, stdinTTY: true, stdoutTTY: true}
+	streams := Streams(in, &stdout, &stderr)
+	streams.SetStdinTTY(true)
+	streams.SetStdoutTTY(true)
 	code := Main([]string{"tokens", "edit", target, "--description", "Mine"}, streams)
 	if code != ExitConflict {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitConflict, stderr.String())

@@ -97,10 +97,10 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
 		case add:
-			infof(r.IO.ErrOut, "%s is already on the list", e)
+			Infof(r.IO.ErrOut, "%s is already on the list", e)
 			continue
 		default:
-			infof(r.IO.ErrOut, "%s is not on the list", e)
+			Infof(r.IO.ErrOut, "%s is not on the list", e)
 			continue
 		}
 		changed = append(changed, e)

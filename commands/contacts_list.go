@@ -54,7 +54,7 @@ func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 		return lw.Close()
 	}
 	if len(emails) == 0 {
-		infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
+		Infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
 		return nil
 	}
 	t := output.NewTable(e.IO.Out, "EMAIL")

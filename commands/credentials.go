@@ -2,13 +2,14 @@ package commands
 
 import (
 	"fmt"
-	"github.com/impactcom/impactctl/internal/keyring"
 	"io"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/impactcom/impactctl/internal/keyring"
 
 	"github.com/impactcom/impactctl/internal/safefile"
 )
@@ -256,7 +257,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 			return "", err
 		}
 		if st.Mode().Perm()&0o077 != 0 && warn != nil {
-			warnf(warn, "%s %s can be read by other users (mode %04o): run chmod 600 %s",
+			Warnf(warn, "%s %s can be read by other users (mode %04o): run chmod 600 %s",
 				what, path, st.Mode().Perm(), path)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // Run functions get it in their Options and never see the Factory.
 type cmdEnv struct {
 	IO      *IOStreams
-	Msgs    *messages
+	Msgs    *Messages
 	Printer *output.Printer
 	// Yes is --yes; Brand is --brand.
 	Yes   bool

@@ -75,7 +75,7 @@ type runState struct {
 	cleanups []func()
 	printer  *output.Printer
 	// msgs is stderr (IO.ErrOut writes through it).
-	msgs *messages
+	msgs *Messages
 	// opts are the parsed global flags, for jsonMode.
 	opts *globalOptions
 	// waitBudget bounds the rate-budget waits of the whole command, shared
@@ -120,8 +120,8 @@ func newFactory(io *IOStreams, version string, run *runState) *Factory {
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
-	run.msgs = &messages{raw: io.ErrOut, json: run.jsonMode, color: io.IsStderrTTY() && f.getenv("NO_COLOR") == ""}
-	streams.ErrOut = levelWriter{m: run.msgs, level: levelInfo}
+	run.msgs = NewMessages(io.ErrOut, run.jsonMode, io.IsStderrTTY() && f.getenv("NO_COLOR") == "")
+	streams.ErrOut = run.msgs.Writer(LevelInfo)
 	f.IO = &streams
 	return f
 }
@@ -278,7 +278,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 	if f.opts.Debug {
 		// Debug lines are the one exception to JSON stderr: they are
 		// asked for, and never hold a server's body.
-		o.Debug = f.run.msgs.raw
+		o.Debug = f.run.msgs.DebugOut()
 	}
 	if f.run.completing {
 		o.MaxRetries = 0

@@ -120,3 +120,15 @@ func (s *IOStreams) ReadSecret(ctx context.Context, prompt string) (string, erro
 	fmt.Fprintln(s.ErrOut)
 	return strings.TrimSpace(line), err
 }
+
+// SetStdinTTY says whether standard input is a terminal (tests).
+func (s *IOStreams) SetStdinTTY(tty bool) { s.stdinTTY = tty }
+
+// SetStdoutTTY says whether standard output is a terminal (tests).
+func (s *IOStreams) SetStdoutTTY(tty bool) { s.stdoutTTY = tty }
+
+// SetStderrTTY says whether standard error is a terminal (tests).
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
+
+// SetNeverPrompt switches questions off (--no-input, IMPACTCTL_NO_PROMPT=1, CI=true).
+func (s *IOStreams) SetNeverPrompt(never bool) { s.noPrompt = never }

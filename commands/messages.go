@@ -13,18 +13,18 @@ import (
 // Levels of the messages impactctl writes to stderr. In JSON modes each
 // message is one JSON object a line with its "Level".
 const (
-	levelPlan     = "plan"
-	levelWarning  = "warning"
-	levelInfo     = "info"
-	levelProgress = "progress"
-	levelError    = "error"
+	LevelPlan     = "plan"
+	LevelWarning  = "warning"
+	LevelInfo     = "info"
+	LevelProgress = "progress"
+	LevelError    = "error"
 )
 
-// messages is the one way to stderr. Every line is sanitised (text a server
+// Messages is the one way to stderr. Every line is sanitised (text a server
 // sent may hold escape sequences, whichever message carries it) and, in
 // JSON modes (-o json|jsonl, --jq, --template), becomes one JSON object with
 // a "Level". Only --debug writes past it, to raw.
-type messages struct {
+type Messages struct {
 	mu   sync.Mutex
 	raw  io.Writer
 	json func() bool
@@ -38,39 +38,39 @@ type messages struct {
 
 // The colours of the prefixes of errors and warnings on a terminal.
 const (
-	colorRed    = "\x1b[31m"
-	colorYellow = "\x1b[33m"
-	colorGreen  = "\x1b[32m"
-	colorReset  = "\x1b[0m"
+	ColorRed    = "\x1b[31m"
+	ColorYellow = "\x1b[33m"
+	ColorGreen  = "\x1b[32m"
+	ColorReset  = "\x1b[0m"
 )
 
 // colorPrefix colours a line's "error:" or "warning:" prefix.
 func colorPrefix(text string) string {
-	for prefix, c := range map[string]string{"error:": colorRed, "warning:": colorYellow} {
+	for prefix, c := range map[string]string{"error:": ColorRed, "warning:": ColorYellow} {
 		if rest, ok := strings.CutPrefix(text, prefix); ok {
-			return c + prefix + colorReset + rest
+			return c + prefix + ColorReset + rest
 		}
 	}
 	return text
 }
 
-// warnf writes a warning to stderr w: "warning: …" for people, an object
+// Warnf writes a warning to stderr w: "warning: …" for people, an object
 // with "Level":"warning" in JSON modes. With infof, it is how commands
 // write their messages; w is the IO.ErrOut that goes through messages.
-func warnf(w io.Writer, format string, a ...any) {
+func Warnf(w io.Writer, format string, a ...any) {
 	fmt.Fprintf(w, "warning: "+format+"\n", a...)
 }
 
-// infof writes a line of information to stderr w: the line for people, an
+// Infof writes a line of information to stderr w: the line for people, an
 // object with "Level":"info" in JSON modes.
-func infof(w io.Writer, format string, a ...any) {
+func Infof(w io.Writer, format string, a ...any) {
 	fmt.Fprintf(w, format+"\n", a...)
 }
 
 // levelWriter is an io.Writer over messages whose lines get one level. A
 // line of the info writer that starts "warning: " is a warning.
 type levelWriter struct {
-	m     *messages
+	m     *Messages
 	level string
 }
 
@@ -87,7 +87,7 @@ func (w levelWriter) Write(p []byte) (int, error) {
 
 // line writes one line (or, without newline, a prompt) at level. The
 // caller holds mu.
-func (m *messages) line(level, text string, newline bool) {
+func (m *Messages) line(level, text string, newline bool) {
 	text = output.Sanitize(text)
 	if !m.json() {
 		if m.color {
@@ -98,7 +98,7 @@ func (m *messages) line(level, text string, newline bool) {
 		}
 		if m.status != "" {
 			// Above the status line, which is drawn again below.
-			text = clearLine + text
+			text = ClearLine + text
 			if newline {
 				text += m.status
 			}
@@ -106,9 +106,9 @@ func (m *messages) line(level, text string, newline bool) {
 		io.WriteString(m.raw, text)
 		return
 	}
-	if level == levelInfo || level == levelWarning {
+	if level == LevelInfo || level == LevelWarning {
 		if rest, ok := strings.CutPrefix(text, "warning: "); ok {
-			level, text = levelWarning, rest
+			level, text = LevelWarning, rest
 		}
 	}
 	if strings.TrimSpace(text) == "" {
@@ -119,7 +119,7 @@ func (m *messages) line(level, text string, newline bool) {
 
 // object writes v, a JSON object, as one line with "Level" first. The
 // caller holds mu, and has sanitised v's strings.
-func (m *messages) object(level string, v any) {
+func (m *Messages) object(level string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil || len(b) < 2 || b[0] != '{' {
 		b, _ = json.Marshal(map[string]string{"Message": fmt.Sprint(v)})
@@ -133,22 +133,65 @@ func (m *messages) object(level string, v any) {
 	m.raw.Write(append(line, '\n'))
 }
 
-// clearLine returns a terminal's cursor to the start of the line and
+// ClearLine returns a terminal's cursor to the start of the line and
 // clears it.
-const clearLine = "\r\x1b[K"
+const ClearLine = "\r\x1b[K"
 
-// setStatus draws s as a status line at the foot of stderr, a terminal,
+// SetStatus draws s as a status line at the foot of stderr, a terminal,
 // in place of the one before; "" clears it. Lines written meanwhile go
 // above it.
-func (m *messages) setStatus(s string) {
+func (m *Messages) SetStatus(s string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.status = output.Sanitize(s)
-	io.WriteString(m.raw, clearLine+m.status)
+	io.WriteString(m.raw, ClearLine+m.status)
 }
 
-// say writes a message at level: a line for people, or in JSON modes an
+// Say writes a message at level: a line for people, or in JSON modes an
 // object {"Level":…,"Message":…}.
-func (m *messages) say(level, format string, a ...any) {
+func (m *Messages) Say(level, format string, a ...any) {
 	levelWriter{m: m, level: level}.Write([]byte(fmt.Sprintf(format, a...) + "\n"))
+}
+
+// NewMessages returns stderr's messages over raw: json reports whether a
+// JSON mode is on, color whether prefixes are coloured.
+func NewMessages(raw io.Writer, json func() bool, color bool) *Messages {
+	return &Messages{raw: raw, json: json, color: color}
+}
+
+// Writer is an io.Writer whose lines become messages at level.
+func (m *Messages) Writer(level string) io.Writer { return levelWriter{m: m, level: level} }
+
+// JSON reports whether messages are JSON objects.
+func (m *Messages) JSON() bool { return m.json() }
+
+// DebugOut is stderr itself, past the sanitising: only --debug writes there.
+func (m *Messages) DebugOut() io.Writer { return m.raw }
+
+// WriteObject writes v, a JSON object whose strings are sanitised, as one
+// line with "Level" first.
+func (m *Messages) WriteObject(level string, v any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.object(level, v)
+}
+
+// WriteUnsanitized writes line as it is, above a terminal's status line,
+// which is drawn again below. It is for the lines a tool reads off stderr
+// (a GitHub Actions workflow command), never for text a server sent.
+func (m *Messages) WriteUnsanitized(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.status != "" {
+		line = ClearLine + line + m.status
+	}
+	io.WriteString(m.raw, line)
+}
+
+// PassThrough runs fn with stderr itself, holding every other message back
+// until it returns: a command's own output passed through as it is.
+func (m *Messages) PassThrough(fn func(raw io.Writer) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return fn(m.raw)
 }

@@ -79,15 +79,13 @@ func printError(f *Factory, err error, code int, usage string) {
 		if hint != "" {
 			msg += "\n" + hint
 		}
-		m.say(levelError, "error: %s", msg)
+		m.Say(LevelError, "error: %s", msg)
 		if usage != "" {
-			m.say(levelError, "%s", usage)
+			m.Say(LevelError, "%s", usage)
 		}
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.object(levelError, errorObject(err, code, hint))
+	m.WriteObject(LevelError, errorObject(err, code, hint))
 }
 
 // cliError is an error the CLI found itself, as JSON.

@@ -25,7 +25,7 @@ type progress interface {
 // {"Level":"progress",…} object per step), else only a line when the run
 // pauses for the rate budget, since a silent pause in a CI log looks like a
 // hang.
-func newProgress(io *IOStreams, msgs *messages, action client.Action, total int) progress {
+func newProgress(io *IOStreams, msgs *Messages, action client.Action, total int) progress {
 	if !io.IsStderrTTY() {
 		return quietProgress{msgs}
 	}
@@ -33,18 +33,18 @@ func newProgress(io *IOStreams, msgs *messages, action client.Action, total int)
 }
 
 // quietProgress is the report in a pipe.
-type quietProgress struct{ m *messages }
+type quietProgress struct{ m *Messages }
 
 func (quietProgress) add(int, int, client.RateLimit) {}
 func (quietProgress) finish()                        {}
 
 func (q quietProgress) wait(d time.Duration) {
-	infof(levelWriter{m: q.m, level: levelInfo}, "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
+	Infof(q.m.Writer(LevelInfo), "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
 }
 
 // termProgress is the report on a terminal.
 type termProgress struct {
-	m      *messages
+	m      *Messages
 	action string
 
 	mu           sync.Mutex
@@ -81,8 +81,8 @@ func (p *termProgress) finish() {
 		return
 	}
 	p.ended = true
-	if !p.m.json() {
-		p.m.setStatus("")
+	if !p.m.JSON() {
+		p.m.SetStatus("")
 	}
 }
 
@@ -91,7 +91,7 @@ func (p *termProgress) show() {
 	if p.ended {
 		return
 	}
-	if p.m.json() {
+	if p.m.JSON() {
 		v := struct {
 			Action      string
 			Done, Total int
@@ -105,9 +105,7 @@ func (p *termProgress) show() {
 		if p.waiting > 0 {
 			v.WaitSeconds = int(p.waiting.Round(time.Second) / time.Second)
 		}
-		p.m.mu.Lock()
-		p.m.object(levelProgress, v)
-		p.m.mu.Unlock()
+		p.m.WriteObject(LevelProgress, v)
 		return
 	}
 	line := fmt.Sprintf("%s: %d of %d done", p.action, p.done, p.total)
@@ -120,5 +118,5 @@ func (p *termProgress) show() {
 	if p.waiting > 0 {
 		line += fmt.Sprintf(" · waiting %s for it to refill", p.waiting.Round(time.Second))
 	}
-	p.m.setStatus(line)
+	p.m.SetStatus(line)
 }

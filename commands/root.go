@@ -103,7 +103,7 @@ func interrupted(f *Factory) {
 		printError(f, errors.New("interrupted"), ExitInterrupted, "")
 		return
 	}
-	f.run.msgs.say(levelError, "interrupted")
+	f.run.msgs.Say(LevelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.
@@ -274,7 +274,7 @@ Try it with no account at all: impactctl --local tokens list`,
 // the run's --timeout and printer.
 func prepare(f *Factory, cmd *cobra.Command) error {
 	if f.opts.NoInput || isTrue(f.v.GetString("no_prompt")) || isTrue(f.getenv("CI")) {
-		f.IO.noPrompt = true
+		f.IO.SetNeverPrompt(true)
 	}
 	switch f.opts.Output {
 	case "table", "json", "jsonl":

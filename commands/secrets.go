@@ -250,20 +250,18 @@ func secretPath(dir, sid string) (string, error) {
 // handOff gives a new secret to --secret-cmd, if one was named, after its
 // file (if any) was written; no variable holding inUse, the credential the
 // command runs with, reaches it.
-func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, inUse string) error {
+func (s *secretFlags) handOff(ctx context.Context, msgs *Messages, sid, secret, inUse string) error {
 	if len(s.argv) == 0 {
 		return nil
 	}
 	// The command's own output is the one thing on stderr impactctl passes
 	// through as it is, in JSON modes too: the user asked for it.
-	msgs.mu.Lock()
-	defer msgs.mu.Unlock()
 	if s.CmdTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.CmdTimeout)
 		defer cancel()
 	}
-	err := handOff(ctx, s.argv, sid, secret, inUse, msgs.raw)
+	err := msgs.PassThrough(func(raw io.Writer) error { return handOff(ctx, s.argv, sid, secret, inUse, raw) })
 	if err != nil && ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("%s did not finish within --secret-cmd-timeout %s", s.argv[0], s.CmdTimeout)
 	}
@@ -275,18 +273,11 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *messages, sid, secret, 
 // line goes to stderr, before the secret appears anywhere: stdout stays
 // exactly the data a script captures (`auth token > f`). In JSON modes it
 // is the one stderr line that is not JSON.
-func maskSecret(m *messages, mask bool, secret string) {
+func maskSecret(m *Messages, mask bool, secret string) {
 	if secret == "" || !mask {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	line := "::add-mask::" + secret + "\n"
-	if m.status != "" {
-		// Above a terminal's status line, which is drawn again below.
-		line = clearLine + line + m.status
-	}
-	io.WriteString(m.raw, line)
+	m.WriteUnsanitized("::add-mask::" + secret + "\n")
 }
 
 // inGitHubActions reports whether the command runs as a GitHub Actions step.

@@ -37,7 +37,7 @@ func storeSecret(kr keyring.Store, cfgPath, name string, p Profile, secret strin
 			return p
 		}
 		if !errors.Is(err, keyring.ErrOff) {
-			warnf(warn, "%v; the Auth Token is stored in %s (mode 0600) instead (--insecure-storage says so without this warning)", err, cfgPath)
+			Warnf(warn, "%v; the Auth Token is stored in %s (mode 0600) instead (--insecure-storage says so without this warning)", err, cfgPath)
 		}
 	}
 	p.AuthToken = secret

@@ -196,9 +196,9 @@ func paintState(col int) func(int, string) string {
 		switch {
 		case c != col:
 		case cell == string(client.StateEnabled):
-			return colorGreen + cell + colorReset
+			return ColorGreen + cell + ColorReset
 		case cell == string(client.StateDisabled):
-			return colorRed + cell + colorReset
+			return ColorRed + cell + ColorReset
 		}
 		return cell
 	}

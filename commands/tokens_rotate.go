@@ -173,7 +173,7 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	}
 	// Said before the first reset: should the run be cut short, the key
 	// finishes it without resetting any token twice.
-	infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
+	Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
 	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
 	if err := checkResetAnswers(results); err != nil {
 		return err

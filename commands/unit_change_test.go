@@ -186,8 +186,8 @@ func newTestRun(t *testing.T, api tokenAPI, yes bool) (*changeRun, *bytes.Buffer
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := &messages{raw: errOut, json: func() bool { return false }}
-	io := Streams(strings.NewReader(""), out, levelWriter{m: msgs, level: levelInfo})
+	msgs := NewMessages(errOut, func() bool { return false }, false)
+	io := Streams(strings.NewReader(""), out, msgs.Writer(LevelInfo))
 	return &changeRun{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, clock: &fakeClock{now: time.Unix(1e9, 0)},
 		Now: func() (time.Time, error) { return time.Unix(1e9, 0), nil }}, out, errOut
 }

@@ -58,7 +58,9 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRu
 		t.Fatal(err)
 	}
 	f.run.printer = p
-	f.IO.stdinTTY, f.IO.stdoutTTY, f.IO.noPrompt = c.stdinTTY, c.stdoutTTY, c.noPrompt
+	f.IO.SetStdinTTY(c.stdinTTY)
+	f.IO.SetStdoutTTY(c.stdoutTTY)
+	f.IO.SetNeverPrompt(c.noPrompt)
 	r = &changeRun{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, changeFlags: flags}
 	return r, in, out, errOut
 }

@@ -48,8 +48,8 @@ func TestJSONInArgs(t *testing.T) {
 func TestMessages(t *testing.T) {
 	for _, jsonMode := range []bool{false, true} {
 		var raw bytes.Buffer
-		m := &messages{raw: &raw, json: func() bool { return jsonMode }}
-		w := levelWriter{m: m, level: levelInfo}
+		m := NewMessages(&raw, func() bool { return jsonMode }, false)
+		w := m.Writer(LevelInfo)
 		w.Write([]byte("edited token \x1b]0;owned\x07IR1\n\nwarning: config.yaml can be read\nAuth Token: "))
 		got := raw.String()
 		if strings.ContainsAny(got, "\x1b\x07") || strings.Contains(got, "owned") {

@@ -13,8 +13,8 @@ import (
 // progressOn returns a factory whose stderr is buf, a terminal or not.
 func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
 	f := &Factory{IO: Streams(strings.NewReader(""), &bytes.Buffer{}, buf), run: &runState{}}
-	f.IO.stderrTTY = tty
-	f.run.msgs = &messages{raw: buf, json: func() bool { return jsonMode }}
+	f.IO.SetStderrTTY(tty)
+	f.run.msgs = NewMessages(buf, func() bool { return jsonMode }, false)
 	return f
 }
 
@@ -23,7 +23,7 @@ func runProgress(f *Factory) {
 	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.wait(30 * time.Second)
-	f.run.msgs.say(levelWarning, "warning: something to say")
+	f.run.msgs.Say(LevelWarning, "warning: something to say")
 	p.add(50, 0, client.RateLimit{})
 	p.finish()
 }
@@ -31,12 +31,12 @@ func runProgress(f *Factory) {
 func TestProgressOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	runProgress(progressOn(&buf, true, false))
-	want := clearLine + "Disable: 100 of 250 done · rate budget 1 of 10 left" +
-		clearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left" +
-		clearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
-		clearLine + "warning: something to say\n" + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
-		clearLine + "Disable: 250 of 250 done, 2 failed · rate budget 0 of 10 left" +
-		clearLine
+	want := ClearLine + "Disable: 100 of 250 done · rate budget 1 of 10 left" +
+		ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		ClearLine + "warning: something to say\n" + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		ClearLine + "Disable: 250 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		ClearLine
 	if buf.String() != want {
 		t.Errorf("stderr:\n%q\nwant\n%q", buf.String(), want)
 	}

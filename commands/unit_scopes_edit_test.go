@@ -30,7 +30,9 @@ func TestScopesEditNeedsATerminal(t *testing.T) {
 	const sid = "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, tty := range []struct{ in, out, noPrompt bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, true, true}} {
 		ios := Streams(strings.NewReader(""), io.Discard, io.Discard)
-		ios.stdinTTY, ios.stdoutTTY, ios.noPrompt = tty.in, tty.out, tty.noPrompt
+		ios.SetStdinTTY(tty.in)
+		ios.SetStdoutTTY(tty.out)
+		ios.SetNeverPrompt(tty.noPrompt)
 		called := false
 		opts := &ScopesEditOptions{SID: sid, Env: cmdEnv{IO: ios, Getenv: func(string) string { return "" },
 			Client: func(context.Context) (*client.Client, error) { called = true; return nil, errors.New("no") }}}

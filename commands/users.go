@@ -99,7 +99,7 @@ func printList[T any](e cmdEnv, items iter.Seq2[T, error], cols columns, row fun
 		n++
 	}
 	if n == 0 {
-		infof(e.IO.ErrOut, "no results")
+		Infof(e.IO.ErrOut, "no results")
 	}
 	return t.Close()
 }
