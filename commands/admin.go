@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 	"github.com/impactcom/impactctl/server"
 )
@@ -194,7 +195,7 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	Infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
+	iostreams.Infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
 	if !e.Printer.Table() {
 		return e.Printer.Object(map[string]string{"AccountSid": rec.AccountSid})

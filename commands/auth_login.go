@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -69,7 +70,7 @@ func authLoginRun(ctx context.Context, opts *AuthLoginOptions) error {
 
 // readLogin reads the Account SID (--account-sid, else a prompt) and the
 // Auth Token (stdin with --with-token, else a prompt without echo).
-func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid, secret string, err error) {
+func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOptions) (sid, secret string, err error) {
 	sid = opts.AccountSid
 	if sid == "" {
 		if opts.WithToken {
@@ -147,10 +148,10 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 		// The profile's earlier secret must not linger in the keyring.
 		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
 	}
-	Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
+	iostreams.Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
 		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
-		Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // AuthLogoutOptions are `auth logout`'s inputs.
@@ -45,7 +46,7 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if _, ok := cfg.Profiles[name]; !ok {
-		Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
 	found := false
@@ -62,17 +63,17 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if !found {
-		Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
 	if removed.SecretIn == secretInKeyring {
 		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
 			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
 		}
-		Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
+		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
 		return nil
 	}
-	Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
+	iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // AuthSwitchOptions are `auth switch`'s inputs.
@@ -53,12 +55,12 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
+	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
 	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
-		Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
 	if hasEnvCredentials(e.Getenv) {
-		Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
 	}
 	return nil
 }

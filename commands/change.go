@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -76,8 +77,8 @@ func (e cmdEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*
 // bulk), deliver new secrets, report, and choose the exit code. Every input
 // is explicit, so a test builds one without a Factory.
 type changeRun struct {
-	IO      *IOStreams
-	Msgs    *Messages
+	IO      *iostreams.IOStreams
+	Msgs    *iostreams.Messages
 	Printer *output.Printer
 	// Yes is --yes: proceed without asking.
 	Yes bool
@@ -149,7 +150,7 @@ func (r *changeRun) changeOne(ctx context.Context, e edit) error {
 		return staleHint(err, e.tok.AccountSid)
 	}
 	line, rows := e.report(updated)
-	Infof(r.IO.ErrOut, "%s", line)
+	iostreams.Infof(r.IO.ErrOut, "%s", line)
 	if !r.Printer.Table() {
 		return r.Printer.Object(updated)
 	}

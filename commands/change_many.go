@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -45,7 +46,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 	case len(toks) == 0 && len(failed) == 0:
 		return r.nothingNamed(sel.All)
 	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !r.DryRun:
-		Infof(r.IO.ErrOut, "nothing to change: %s already %s", pluralTokens(p.Unchanged), done)
+		iostreams.Infof(r.IO.ErrOut, "nothing to change: %s already %s", pluralTokens(p.Unchanged), done)
 	case len(p.Changes) > 0 || r.DryRun:
 		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], plural(len(p.Changes), "token"))
 		if ok, err := r.confirm(ctx, p, question); !ok {

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 	"go.yaml.in/yaml/v3"
 )
@@ -87,7 +88,7 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		Warnf(warn, "%s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s",
+		iostreams.Warnf(warn, "%s can be read by other users (mode %04o); it holds secrets: run chmod 600 %s",
 			path, st.Mode().Perm(), path)
 	}
 	data, err := io.ReadAll(f)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -250,7 +251,7 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		// it also gets a line of its own at the warning level.
 		if !r.Printer.Table() {
 			for _, w := range warnings {
-				Warnf(r.IO.ErrOut, "%s", w)
+				iostreams.Warnf(r.IO.ErrOut, "%s", w)
 			}
 		}
 		return true, nil
@@ -280,12 +281,12 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 // modes as one {"Level":"plan",…} object, as --dry-run -o json shows it.
 func (r *changeRun) showPlan(p plan) {
 	if !r.Printer.Table() {
-		r.Msgs.WriteObject(LevelPlan, p.sanitized())
+		r.Msgs.WriteObject(iostreams.LevelPlan, p.sanitized())
 		return
 	}
 	writePlan(r.IO.ErrOut, p.Changes)
 	for _, e := range p.Failed {
-		Infof(r.IO.ErrOut, "token %s: cannot be read: %s", e.AccountSid, e.Message)
+		iostreams.Infof(r.IO.ErrOut, "token %s: cannot be read: %s", e.AccountSid, e.Message)
 	}
 }
 
@@ -296,7 +297,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 	if all {
 		what = "no tokens matched"
 	}
-	Infof(r.IO.ErrOut, "nothing to change: %s", what)
+	iostreams.Infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if r.Printer.Table() {
 		return nil
 	}
@@ -306,7 +307,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 // nothingToChange reports a change to nothing: exit 0, no question asked.
 // In JSON modes the current state is printed as the command's answer.
 func (r *changeRun) nothingToChange(what string, current any) error {
-	Infof(r.IO.ErrOut, "nothing to change: %s", what)
+	iostreams.Infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if !r.Printer.Table() && current != nil {
 		return r.Printer.Object(current)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -72,7 +73,7 @@ func TestEditNeverOverwritesAConcurrentEdit(t *testing.T) {
 		answer: strings.NewReader("y\n"),
 	}
 	var stdout, stderr bytes.Buffer
-	streams := Streams(in, &stdout, &stderr)
+	streams := iostreams.Streams(in, &stdout, &stderr)
 	streams.SetStdinTTY(true)
 	streams.SetStdoutTTY(true)
 	code := Main([]string{"tokens", "edit", target, "--description", "Mine"}, streams)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
@@ -97,10 +98,10 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
 		case add:
-			Infof(r.IO.ErrOut, "%s is already on the list", e)
+			iostreams.Infof(r.IO.ErrOut, "%s is already on the list", e)
 			continue
 		default:
-			Infof(r.IO.ErrOut, "%s is not on the list", e)
+			iostreams.Infof(r.IO.ErrOut, "%s is not on the list", e)
 			continue
 		}
 		changed = append(changed, e)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -54,7 +55,7 @@ func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 		return lw.Close()
 	}
 	if len(emails) == 0 {
-		Infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
+		iostreams.Infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
 		return nil
 	}
 	t := output.NewTable(e.IO.Out, "EMAIL")

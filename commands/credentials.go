@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 
 	"github.com/impactcom/impactctl/internal/safefile"
@@ -257,7 +258,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 			return "", err
 		}
 		if st.Mode().Perm()&0o077 != 0 && warn != nil {
-			Warnf(warn, "%s %s can be read by other users (mode %04o): run chmod 600 %s",
+			iostreams.Warnf(warn, "%s %s can be read by other users (mode %04o): run chmod 600 %s",
 				what, path, st.Mode().Perm(), path)
 		}
 	}

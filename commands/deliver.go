@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 
 	"github.com/impactcom/impactctl/client"
@@ -176,12 +177,12 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 			tok.AccountSid, done, err, key)
 	}
 	handErr := s.handOff(ctx, r.Msgs, tok.AccountSid, tok.AuthToken, r.SecretInUse)
-	Infof(r.IO.ErrOut, "%s token %s (%s)", done, tok.AccountSid, output.Sanitize(tok.Name))
+	iostreams.Infof(r.IO.ErrOut, "%s token %s (%s)", done, tok.AccountSid, output.Sanitize(tok.Name))
 	if path != "" {
-		Infof(r.IO.ErrOut, "the new Auth Token is in %s", path)
+		iostreams.Infof(r.IO.ErrOut, "the new Auth Token is in %s", path)
 	}
 	if handErr == nil && len(s.argv) > 0 {
-		Infof(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
+		iostreams.Infof(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
 	if !s.Reveal {
@@ -228,7 +229,7 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 // completes it.
 func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
 	sid := r.InUse
-	Infof(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s", sid, key)
+	iostreams.Infof(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s", sid, key)
 	after, err := r.API.Act(ctx, client.ActionReset, sid, r.writeOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
 	if err != nil {
 		return err
@@ -287,11 +288,11 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 		if err != nil {
 			return fmt.Errorf("the new Auth Token works but profile %q could not be updated: %w", creds.Profile, err)
 		}
-		Infof(errOut, "verified the new Auth Token and updated profile %q", creds.Profile)
+		iostreams.Infof(errOut, "verified the new Auth Token and updated profile %q", creds.Profile)
 	case creds.SecretFile != "" && sameFile(creds.SecretFile, savedTo):
-		Infof(errOut, "verified the new Auth Token; %s names the file that now holds it", creds.SecretEnv)
+		iostreams.Infof(errOut, "verified the new Auth Token; %s names the file that now holds it", creds.SecretEnv)
 	case creds.SecretEnv != "":
-		Infof(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command", creds.SecretEnv)
+		iostreams.Infof(errOut, "verified the new Auth Token; this token came from the environment: update %s before the next command", creds.SecretEnv)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -13,8 +14,8 @@ import (
 // credentials and config file, resolved only when the run asks for them.
 // Run functions get it in their Options and never see the Factory.
 type cmdEnv struct {
-	IO      *IOStreams
-	Msgs    *Messages
+	IO      *iostreams.IOStreams
+	Msgs    *iostreams.Messages
 	Printer *output.Printer
 	// Yes is --yes; Brand is --brand.
 	Yes   bool

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 	"github.com/impactcom/impactctl/server"
 )
@@ -34,7 +35,7 @@ type globalOptions struct {
 // talks to the API never reads the config file. It holds no run state: that
 // is the runState Main owns.
 type Factory struct {
-	IO      *IOStreams
+	IO      *iostreams.IOStreams
 	Version string
 
 	v      *viper.Viper
@@ -75,7 +76,7 @@ type runState struct {
 	cleanups []func()
 	printer  *output.Printer
 	// msgs is stderr (IO.ErrOut writes through it).
-	msgs *Messages
+	msgs *iostreams.Messages
 	// opts are the parsed global flags, for jsonMode.
 	opts *globalOptions
 	// waitBudget bounds the rate-budget waits of the whole command, shared
@@ -105,7 +106,7 @@ type globalSettings struct {
 }
 
 // newFactory builds the Factory of a run; run nil starts a fresh one.
-func newFactory(io *IOStreams, version string, run *runState) *Factory {
+func newFactory(io *iostreams.IOStreams, version string, run *runState) *Factory {
 	v := viper.New()
 	v.SetEnvPrefix("IMPACTCTL")
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
@@ -120,8 +121,8 @@ func newFactory(io *IOStreams, version string, run *runState) *Factory {
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
-	run.msgs = NewMessages(io.ErrOut, run.jsonMode, io.IsStderrTTY() && f.getenv("NO_COLOR") == "")
-	streams.ErrOut = run.msgs.Writer(LevelInfo)
+	run.msgs = iostreams.NewMessages(io.ErrOut, run.jsonMode, io.IsStderrTTY() && f.getenv("NO_COLOR") == "")
+	streams.ErrOut = run.msgs.Writer(iostreams.LevelInfo)
 	f.IO = &streams
 	return f
 }

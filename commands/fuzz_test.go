@@ -20,6 +20,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // The fuzz targets below feed the CLI's parsers what a user (or a script) may type.
@@ -238,7 +239,7 @@ func FuzzStdinSIDs(f *testing.F) {
 	}
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
-		r := &changeRun{IO: Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
+		r := &changeRun{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
 		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
 		if exitCode(err) == ExitUsage {
 			o.note(err)

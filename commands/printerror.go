@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -79,13 +80,13 @@ func printError(f *Factory, err error, code int, usage string) {
 		if hint != "" {
 			msg += "\n" + hint
 		}
-		m.Say(LevelError, "error: %s", msg)
+		m.Say(iostreams.LevelError, "error: %s", msg)
 		if usage != "" {
-			m.Say(LevelError, "%s", usage)
+			m.Say(iostreams.LevelError, "%s", usage)
 		}
 		return
 	}
-	m.WriteObject(LevelError, errorObject(err, code, hint))
+	m.WriteObject(iostreams.LevelError, errorObject(err, code, hint))
 }
 
 // cliError is an error the CLI found itself, as JSON.

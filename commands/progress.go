@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // progress reports a change to many tokens while it runs. It is safe for
@@ -25,7 +26,7 @@ type progress interface {
 // {"Level":"progress",…} object per step), else only a line when the run
 // pauses for the rate budget, since a silent pause in a CI log looks like a
 // hang.
-func newProgress(io *IOStreams, msgs *Messages, action client.Action, total int) progress {
+func newProgress(io *iostreams.IOStreams, msgs *iostreams.Messages, action client.Action, total int) progress {
 	if !io.IsStderrTTY() {
 		return quietProgress{msgs}
 	}
@@ -33,18 +34,18 @@ func newProgress(io *IOStreams, msgs *Messages, action client.Action, total int)
 }
 
 // quietProgress is the report in a pipe.
-type quietProgress struct{ m *Messages }
+type quietProgress struct{ m *iostreams.Messages }
 
 func (quietProgress) add(int, int, client.RateLimit) {}
 func (quietProgress) finish()                        {}
 
 func (q quietProgress) wait(d time.Duration) {
-	Infof(q.m.Writer(LevelInfo), "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
+	iostreams.Infof(q.m.Writer(iostreams.LevelInfo), "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
 }
 
 // termProgress is the report on a terminal.
 type termProgress struct {
-	m      *Messages
+	m      *iostreams.Messages
 	action string
 
 	mu           sync.Mutex
@@ -105,7 +106,7 @@ func (p *termProgress) show() {
 		if p.waiting > 0 {
 			v.WaitSeconds = int(p.waiting.Round(time.Second) / time.Second)
 		}
-		p.m.WriteObject(LevelProgress, v)
+		p.m.WriteObject(iostreams.LevelProgress, v)
 		return
 	}
 	line := fmt.Sprintf("%s: %d of %d done", p.action, p.done, p.total)

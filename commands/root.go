@@ -15,6 +15,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -28,7 +29,7 @@ const interruptGrace = 3 * time.Second
 
 // Main runs impactctl with args (without the program name) on the given
 // streams and returns the process exit code.
-func Main(args []string, io *IOStreams) int {
+func Main(args []string, io *iostreams.IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -103,7 +104,7 @@ func interrupted(f *Factory) {
 		printError(f, errors.New("interrupted"), ExitInterrupted, "")
 		return
 	}
-	f.run.msgs.Say(LevelError, "interrupted")
+	f.run.msgs.Say(iostreams.LevelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.

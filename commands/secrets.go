@@ -18,6 +18,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 )
 
@@ -56,7 +57,7 @@ func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 // default), it exits 2. It also proves the destination writable and safe
 // (not another user's), and --secret-cmd's command present, so a secret is
 // never created only to be lost.
-func (s *secretFlags) check(io *IOStreams) error {
+func (s *secretFlags) check(io *iostreams.IOStreams) error {
 	if s.CmdTimeout < 0 {
 		return usageErrorf("invalid --secret-cmd-timeout %s: must be positive", s.CmdTimeout)
 	}
@@ -250,7 +251,7 @@ func secretPath(dir, sid string) (string, error) {
 // handOff gives a new secret to --secret-cmd, if one was named, after its
 // file (if any) was written; no variable holding inUse, the credential the
 // command runs with, reaches it.
-func (s *secretFlags) handOff(ctx context.Context, msgs *Messages, sid, secret, inUse string) error {
+func (s *secretFlags) handOff(ctx context.Context, msgs *iostreams.Messages, sid, secret, inUse string) error {
 	if len(s.argv) == 0 {
 		return nil
 	}
@@ -273,7 +274,7 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *Messages, sid, secret, 
 // line goes to stderr, before the secret appears anywhere: stdout stays
 // exactly the data a script captures (`auth token > f`). In JSON modes it
 // is the one stderr line that is not JSON.
-func maskSecret(m *Messages, mask bool, secret string) {
+func maskSecret(m *iostreams.Messages, mask bool, secret string) {
 	if secret == "" || !mask {
 		return
 	}

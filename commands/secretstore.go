@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 )
 
@@ -37,7 +38,7 @@ func storeSecret(kr keyring.Store, cfgPath, name string, p Profile, secret strin
 			return p
 		}
 		if !errors.Is(err, keyring.ErrOff) {
-			Warnf(warn, "%v; the Auth Token is stored in %s (mode 0600) instead (--insecure-storage says so without this warning)", err, cfgPath)
+			iostreams.Warnf(warn, "%v; the Auth Token is stored in %s (mode 0600) instead (--insecure-storage says so without this warning)", err, cfgPath)
 		}
 	}
 	p.AuthToken = secret

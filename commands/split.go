@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // maxSplitInput bounds what __split-command reads.
@@ -34,7 +36,7 @@ func newSplitCmd(f *Factory, runF func(*SplitOptions) error) *cobra.Command {
 
 // SplitOptions are `__split-command`'s inputs.
 type SplitOptions struct {
-	IO *IOStreams
+	IO *iostreams.IOStreams
 }
 
 func splitRun(opts *SplitOptions) error {

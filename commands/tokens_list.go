@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -196,9 +197,9 @@ func paintState(col int) func(int, string) string {
 		switch {
 		case c != col:
 		case cell == string(client.StateEnabled):
-			return ColorGreen + cell + ColorReset
+			return iostreams.ColorGreen + cell + iostreams.ColorReset
 		case cell == string(client.StateDisabled):
-			return ColorRed + cell + ColorReset
+			return iostreams.ColorRed + cell + iostreams.ColorReset
 		}
 		return cell
 	}

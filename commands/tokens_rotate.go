@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -173,7 +174,7 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	}
 	// Said before the first reset: should the run be cut short, the key
 	// finishes it without resetting any token twice.
-	Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
+	iostreams.Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
 	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
 	if err := checkResetAnswers(results); err != nil {
 		return err

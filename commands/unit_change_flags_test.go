@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // parseFlags runs a changing command's constructor on argv with a runF that
@@ -20,7 +21,7 @@ func parseFlags[O any](t *testing.T, build func(*Factory, func(*O) error) *cobra
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), "test", nil)
+	f := newFactory(iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard), "test", nil)
 	var got *O
 	cmd := build(f, func(o *O) error { got = o; return nil })
 	cmd.SetArgs(args[1:])

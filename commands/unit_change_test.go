@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -186,8 +187,8 @@ func newTestRun(t *testing.T, api tokenAPI, yes bool) (*changeRun, *bytes.Buffer
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := NewMessages(errOut, func() bool { return false }, false)
-	io := Streams(strings.NewReader(""), out, msgs.Writer(LevelInfo))
+	msgs := iostreams.NewMessages(errOut, func() bool { return false }, false)
+	io := iostreams.Streams(strings.NewReader(""), out, msgs.Writer(iostreams.LevelInfo))
 	return &changeRun{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, clock: &fakeClock{now: time.Unix(1e9, 0)},
 		Now: func() (time.Time, error) { return time.Unix(1e9, 0), nil }}, out, errOut
 }

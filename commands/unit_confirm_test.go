@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -48,7 +49,7 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRu
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f := newFactory(Streams(in, out, errOut), "test", nil)
+	f := newFactory(iostreams.Streams(in, out, errOut), "test", nil)
 	format := c.format
 	if format == "" {
 		format = "table"

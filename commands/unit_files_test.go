@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // nobody is the user files are given to when a test needs another owner.
@@ -141,7 +143,7 @@ func TestSecretFileOfAnotherUserRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &secretFlags{File: path}
-	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
+	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
 	if got, _ := os.ReadFile(path); string(got) != "old\n" {
 		t.Errorf("the file changed: %q", got)
 	}
@@ -157,7 +159,7 @@ func TestSecretDirOfAnotherUserRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &secretFlags{Dir: dir, bulk: true}
-	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
+	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
 }
 
 func TestSecretDirWritableByOthersRefused(t *testing.T) {
@@ -171,12 +173,12 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &secretFlags{Dir: dir, bulk: true}
-		wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
+		wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
 	}
 	// A new directory is made 0700 and accepted.
 	dir := filepath.Join(t.TempDir(), "new", "secrets")
 	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatalf("a new --secret-dir: %v", err)
 	}
 	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
@@ -285,9 +287,9 @@ func TestSecretDirLinkRefused(t *testing.T) {
 	// Checked through the link, the private directory it points to would
 	// pass; whoever can change the link would choose where secrets go.
 	s := &secretFlags{Dir: link, bulk: true}
-	wantUsage(t, s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
+	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
 	s = &secretFlags{Dir: real, bulk: true}
-	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Errorf("the directory itself: %v", err)
 	}
 }
@@ -419,7 +421,7 @@ func TestSecretDirWrittenWhereChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
@@ -454,7 +456,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "new", "secrets")
 	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	sid := "IR" + strings.Repeat("b", 32)

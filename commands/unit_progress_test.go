@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // progressOn returns a factory whose stderr is buf, a terminal or not.
 func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
-	f := &Factory{IO: Streams(strings.NewReader(""), &bytes.Buffer{}, buf), run: &runState{}}
+	f := &Factory{IO: iostreams.Streams(strings.NewReader(""), &bytes.Buffer{}, buf), run: &runState{}}
 	f.IO.SetStderrTTY(tty)
-	f.run.msgs = NewMessages(buf, func() bool { return jsonMode }, false)
+	f.run.msgs = iostreams.NewMessages(buf, func() bool { return jsonMode }, false)
 	return f
 }
 
@@ -23,7 +24,7 @@ func runProgress(f *Factory) {
 	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.wait(30 * time.Second)
-	f.run.msgs.Say(LevelWarning, "warning: something to say")
+	f.run.msgs.Say(iostreams.LevelWarning, "warning: something to say")
 	p.add(50, 0, client.RateLimit{})
 	p.finish()
 }
@@ -31,12 +32,12 @@ func runProgress(f *Factory) {
 func TestProgressOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	runProgress(progressOn(&buf, true, false))
-	want := ClearLine + "Disable: 100 of 250 done · rate budget 1 of 10 left" +
-		ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left" +
-		ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
-		ClearLine + "warning: something to say\n" + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
-		ClearLine + "Disable: 250 of 250 done, 2 failed · rate budget 0 of 10 left" +
-		ClearLine
+	want := iostreams.ClearLine + "Disable: 100 of 250 done · rate budget 1 of 10 left" +
+		iostreams.ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		iostreams.ClearLine + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		iostreams.ClearLine + "warning: something to say\n" + "Disable: 200 of 250 done, 2 failed · rate budget 0 of 10 left · waiting 30s for it to refill" +
+		iostreams.ClearLine + "Disable: 250 of 250 done, 2 failed · rate budget 0 of 10 left" +
+		iostreams.ClearLine
 	if buf.String() != want {
 		t.Errorf("stderr:\n%q\nwant\n%q", buf.String(), want)
 	}

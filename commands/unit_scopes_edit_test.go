@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 func TestScopesEditFlags(t *testing.T) {
@@ -29,7 +30,7 @@ func TestScopesEditFlags(t *testing.T) {
 func TestScopesEditNeedsATerminal(t *testing.T) {
 	const sid = "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, tty := range []struct{ in, out, noPrompt bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, true, true}} {
-		ios := Streams(strings.NewReader(""), io.Discard, io.Discard)
+		ios := iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard)
 		ios.SetStdinTTY(tty.in)
 		ios.SetStdoutTTY(tty.out)
 		ios.SetNeverPrompt(tty.noPrompt)

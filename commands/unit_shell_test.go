@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // Every command a user runs has examples, and they can be pasted as they
@@ -93,7 +94,7 @@ func TestParseRelativePath(t *testing.T) {
 }
 
 func TestAPIFields(t *testing.T) {
-	env := cmdEnv{IO: Streams(strings.NewReader("from stdin\n"), nil, nil)}
+	env := cmdEnv{IO: iostreams.Streams(strings.NewReader("from stdin\n"), nil, nil)}
 	opts := &APIOptions{
 		RawFields:   []string{"Name=CI deploys", "Scopes[]=reports.read", "Scopes[]=account.read", "Count=3"},
 		TypedFields: []string{"ApiVersion=3", "Ratio=-1.5e3", "On=true", "Off=false", "Description=null", "Note=plain", "Secret=@-"},

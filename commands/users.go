@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -99,7 +100,7 @@ func printList[T any](e cmdEnv, items iter.Seq2[T, error], cols columns, row fun
 		n++
 	}
 	if n == 0 {
-		Infof(e.IO.ErrOut, "no results")
+		iostreams.Infof(e.IO.ErrOut, "no results")
 	}
 	return t.Close()
 }

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || netbsd || openbsd || dragonfly
 
-package commands
+package iostreams
 
 import "golang.org/x/sys/unix"
 

@@ -1,4 +1,4 @@
-package commands
+package iostreams
 
 import "golang.org/x/sys/unix"
 

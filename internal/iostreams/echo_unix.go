@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package commands
+package iostreams
 
 import "golang.org/x/sys/unix"
 
