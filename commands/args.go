@@ -8,7 +8,7 @@ import (
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErrorf("%s takes %s (got %d argument(s))", cmd.CommandPath(), what, len(args))
+			return UsageErrorf("%s takes %s (got %d argument(s))", cmd.CommandPath(), what, len(args))
 		}
 		return nil
 	}
@@ -18,7 +18,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 func minArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageErrorf("%s takes %s", cmd.CommandPath(), what)
+			return UsageErrorf("%s takes %s", cmd.CommandPath(), what)
 		}
 		return nil
 	}

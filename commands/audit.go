@@ -99,7 +99,7 @@ type eventOptions struct {
 func readEventOptions(cmd *cobra.Command, clock func() (time.Time, error), e *eventFlags) (eventOptions, error) {
 	for _, name := range []string{"sid", "actor"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
-			return eventOptions{}, usageErrorf("--%s is empty: leave it out to not filter", name)
+			return eventOptions{}, UsageErrorf("--%s is empty: leave it out to not filter", name)
 		}
 	}
 	now, err := clock()

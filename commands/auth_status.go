@@ -142,7 +142,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 		pairs = append(pairs, [2]string{"Status", "working"})
 	} else {
 		status := "not working"
-		if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+		if ae, ok := AsAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
 			status = "expired"
 		}
 		pairs = append(pairs, [2]string{"Status", status})

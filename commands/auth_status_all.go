@@ -26,10 +26,10 @@ type authStatusEntry struct {
 // when all of them work, else with the first failure's code.
 func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	if env.Settings.localMode() {
-		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
+		return UsageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
 	if env.Settings.profileFlag() != "" {
-		return usageErrorf("--all checks every profile: drop --profile")
+		return UsageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
 	var list []*credentials
@@ -84,7 +84,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	}
 	for _, e := range entries {
 		if e.err != nil {
-			return &ExitError{Code: exitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
+			return &ExitError{Code: ExitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
 		}
 	}
 	return nil

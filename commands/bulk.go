@@ -67,7 +67,7 @@ func okResult(tok *client.Token, msg string) result {
 
 func errResult(sid, name string, err error) result {
 	r := result{AccountSid: sid, Status: "ERROR", Message: err.Error(), name: name, err: err}
-	if ae, ok := asAPIError(err); ok {
+	if ae, ok := AsAPIError(err); ok {
 		r.StatusCode = ae.StatusCode
 	}
 	return r
@@ -83,21 +83,21 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 	filtered := b.filtered != nil && b.filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
-		return nil, nil, usageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
+		return nil, nil, UsageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
 	case filtered && !b.All:
-		return nil, nil, usageErrorf("list filters select tokens only with --all")
+		return nil, nil, UsageErrorf("list filters select tokens only with --all")
 	case b.Stdin && len(args) > 0:
-		return nil, nil, usageErrorf("give SIDs as arguments or with --stdin, not both")
+		return nil, nil, UsageErrorf("give SIDs as arguments or with --stdin, not both")
 	case b.Stdin:
 		var err error
 		if sids, err = r.readStdinSIDs(ctx); err != nil {
 			return nil, nil, err
 		}
 	case !b.All && len(args) == 0:
-		return nil, nil, usageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
+		return nil, nil, UsageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
 	}
 	if b.Concurrency < 1 || b.Concurrency > 32 {
-		return nil, nil, usageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
+		return nil, nil, UsageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
 	}
 	if b.All {
 		toks, err := r.selectAll(ctx, b)
@@ -359,7 +359,7 @@ func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Act
 		var rl client.RateLimit
 		w.RateLimit = &rl
 		got, err := r.API.Bulk(ctx, action, sids, w)
-		if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
+		if ae, ok := AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
 			pace.refused(t, rl, ae.RetryAfter)
 			continue
 		}
@@ -486,7 +486,7 @@ func (r *changeRun) printResultsTo(w io.Writer, results []result) error {
 		}
 	}
 	if failed > 0 {
-		msg := fmt.Sprintf("%d of %s failed", failed, plural(len(results), "token"))
+		msg := fmt.Sprintf("%d of %s failed", failed, Plural(len(results), "token"))
 		if failed < len(results) {
 			msg += "; the others finished"
 		}

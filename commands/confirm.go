@@ -161,7 +161,7 @@ func dryRunOutcome(err error, failed []result, total int) error {
 	case total == 1:
 		return errs[0]
 	}
-	return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), plural(total, "token"))}
+	return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), Plural(total, "token"))}
 }
 
 func writePlan(w io.Writer, changes []change) {

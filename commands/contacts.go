@@ -15,7 +15,7 @@ func newContactsCmd(f *Factory) *cobra.Command {
 // server applies.
 func checkEmail(e string) error {
 	if !contract.ValidEmail(e) {
-		return usageErrorf("invalid e-mail address %q: expected a bare address such as dev@example.com; nothing changed", e)
+		return UsageErrorf("invalid e-mail address %q: expected a bare address such as dev@example.com; nothing changed", e)
 	}
 	return nil
 }
@@ -26,7 +26,7 @@ func checkEmail(e string) error {
 // hold control characters.
 func checkText(flag, value string, required bool, max int) error {
 	if err := contract.CheckText(value, required, max); err != nil {
-		return usageErrorf("invalid %s: %v; nothing changed", flag, err)
+		return UsageErrorf("invalid %s: %v; nothing changed", flag, err)
 	}
 	return nil
 }

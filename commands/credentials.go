@@ -23,7 +23,7 @@ var sidPattern = regexp.MustCompile(`^IR[A-Za-z0-9]{32}$`)
 // validSID refuses a malformed Account SID before any request is made.
 func validSID(sid string) error {
 	if !sidPattern.MatchString(sid) {
-		return usageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
+		return UsageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
 	}
 	return nil
 }
@@ -60,23 +60,23 @@ func normalizeURL(raw string) (string, error) {
 	// User info is refused before anything else, and the URL is never
 	// echoed while it may hold a password.
 	if hasUserInfo(raw) {
-		return "", usageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
+		return "", UsageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", usageErrorf("invalid API URL %q: expected https://host[:port]", raw)
+		return "", UsageErrorf("invalid API URL %q: expected https://host[:port]", raw)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
-		return "", usageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
+		return "", UsageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", usageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
+			return "", UsageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
 		}
 	default:
-		return "", usageErrorf("invalid API URL %q: the scheme must be https", raw)
+		return "", UsageErrorf("invalid API URL %q: the scheme must be https", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String(), nil
@@ -129,7 +129,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		if s.profileFlag {
 			// Environment credentials win over profiles: acting as another
 			// token than the one named would be a silent surprise.
-			return nil, usageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
+			return nil, UsageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
 				s.profile, strings.Join(setVariables(s.getenv, "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE"), ", "))
 		}
 		return credentialsFromEnv(s, sid, secret, secretFile)
@@ -163,7 +163,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 			return nil, err
 		}
 		if want != profURL {
-			return nil, usageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
+			return nil, UsageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
 				s.profile, want, s.urlFrom, profURL, s.urlFrom)
 		}
 	}
@@ -197,11 +197,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	c := &credentials{AccountSid: sid, AuthToken: secret, SecretEnv: "IMPACTCTL_AUTH_TOKEN"}
 	switch {
 	case secret != "" && secretFile != "":
-		return nil, usageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
+		return nil, UsageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
 	case sid == "":
-		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is not set: environment credentials need the Account SID with IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE")
+		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is not set: environment credentials need the Account SID with IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE")
 	case secret == "" && secretFile == "":
-		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
+		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
 	case secretFile != "":
 		secret, err := readTokenFile(secretFile, s.warn)
 		if err != nil {
@@ -211,11 +211,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 		c.SecretEnv = "IMPACTCTL_AUTH_TOKEN_FILE"
 		c.SecretFile = secretFile
 		if c.AuthToken == "" {
-			return nil, usageErrorf("IMPACTCTL_AUTH_TOKEN_FILE %s is empty", secretFile)
+			return nil, UsageErrorf("IMPACTCTL_AUTH_TOKEN_FILE %s is empty", secretFile)
 		}
 	}
 	if !sidPattern.MatchString(sid) {
-		return nil, usageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
+		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
 	}
 	raw := s.apiURL
 	if raw == "" {
@@ -240,12 +240,12 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 	const what = "IMPACTCTL_AUTH_TOKEN_FILE"
 	f, err := os.Open(path)
 	if err != nil {
-		return "", usageErrorf("reading %s: %w", what, err)
+		return "", UsageErrorf("reading %s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", usageErrorf("reading %s: %w", what, err)
+		return "", UsageErrorf("reading %s: %w", what, err)
 	}
 	if safefile.Check(st, safefile.Rule{Type: safefile.RegularOrPipe}) != nil {
 		return "", notRegular(what, path, st)
@@ -264,7 +264,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return "", usageErrorf("reading %s: %w", what, err)
+		return "", UsageErrorf("reading %s: %w", what, err)
 	}
 	return strings.TrimSpace(string(data)), nil
 }

@@ -217,7 +217,7 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 		because = " (" + why.Error() + ")"
 	}
 	msg := fmt.Sprintf("%s %s, but --secret-cmd failed for %s%s: run the same command again %s--idempotency-key %s within 24 hours to hand %s off again (the server replays %s; nothing is %s twice)",
-		plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
+		Plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
 	if other != nil {
 		msg += "; also: " + other.Error()
 	}

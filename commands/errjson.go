@@ -21,14 +21,14 @@ type cliError struct {
 	Hint     string `json:"Hint,omitempty"`
 }
 
-// errorObject is err as JSON: the API's error object when the server
+// ErrorObject is err as JSON: the API's error object when the server
 // answered one (every field it has, Code and Scope included), else the
 // CLI's own with its Code; then "ExitCode" and the hint. Every string is
 // sanitised.
-func errorObject(err error, exit int, hint string) any {
+func ErrorObject(err error, exit int, hint string) any {
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
-		return cliError{Status: "ERROR", Code: cliCode(err, exit), Message: output.Sanitize(err.Error()),
+		return cliError{Status: "ERROR", Code: CLICode(err, exit), Message: output.Sanitize(err.Error()),
 			ExitCode: exit, Hint: output.Sanitize(hint)}
 	}
 	obj := map[string]any{}
@@ -105,9 +105,9 @@ func sanitizeJSON(v any) any {
 	return v
 }
 
-// cliCode is the stable snake_case code of an error the CLI found itself,
+// CLICode is the stable snake_case code of an error the CLI found itself,
 // in the spirit of the API's codes: what a script switches on.
-func cliCode(err error, exit int) string {
+func CLICode(err error, exit int) string {
 	var ee *ExitError
 	if errors.As(err, &ee) && ee.Kind != "" {
 		return ee.Kind

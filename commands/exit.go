@@ -39,21 +39,21 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// usageErrorf is bad usage or input: exit 2.
-func usageErrorf(format string, a ...any) error {
+// UsageErrorf is bad usage or input: exit 2.
+func UsageErrorf(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
 }
 
-// exitCoder is an error that knows its exit code: the packages the CLI runs
+// ExitCoder is an error that knows its exit code: the packages the CLI runs
 // (the server's file checks) say it without the CLI naming their types.
-type exitCoder interface {
+type ExitCoder interface {
 	error
 	ExitCode() int
 }
 
-// exitCode maps any error a command returns to the documented exit codes.
+// ExitCode maps any error a command returns to the documented exit codes.
 // It is the one place that knows the mapping.
-func exitCode(err error) int {
+func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -73,13 +73,13 @@ func exitCode(err error) int {
 	if errors.As(err, &pe) || errors.As(err, &ce) {
 		return ExitUnavailable
 	}
-	var coded exitCoder
+	var coded ExitCoder
 	if errors.As(err, &coded) {
 		return coded.ExitCode() // e.g. the server's own files are unsafe: exit 2
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {
-		return statusExitCode(ae.StatusCode)
+		return StatusExitCode(ae.StatusCode)
 	}
 	var ne *client.NetworkError
 	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
@@ -88,8 +88,8 @@ func exitCode(err error) int {
 	return ExitUnexpected
 }
 
-// statusExitCode maps an HTTP status the API answered to an exit code.
-func statusExitCode(status int) int {
+// StatusExitCode maps an HTTP status the API answered to an exit code.
+func StatusExitCode(status int) int {
 	switch {
 	case status == http.StatusBadRequest, status == http.StatusMethodNotAllowed,
 		status == http.StatusRequestEntityTooLarge, status == http.StatusUnsupportedMediaType,
@@ -111,8 +111,8 @@ func statusExitCode(status int) int {
 	return ExitUnexpected
 }
 
-// asAPIError finds an *client.APIError in err's chain.
-func asAPIError(err error) (*client.APIError, bool) {
+// AsAPIError finds an *client.APIError in err's chain.
+func AsAPIError(err error) (*client.APIError, bool) {
 	var ae *client.APIError
 	ok := errors.As(err, &ae)
 	return ae, ok

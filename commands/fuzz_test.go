@@ -144,14 +144,14 @@ func FuzzEmail(f *testing.F) {
 func FuzzDurationsAndDates(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		_, ageErr := parseAge("--unused-for", s)
-		_, timeErr := parseTime("--created-after", s)
+		_, ageErr := ParseAge("--unused-for", s)
+		_, timeErr := ParseTime("--created-after", s)
 		if ageErr == nil || timeErr == nil {
 			o.note(nil)
 		} else {
 			o.note(ageErr)
 		}
-		if d, err := parseAge("--unused-for", s); err != nil {
+		if d, err := ParseAge("--unused-for", s); err != nil {
 			wantUsage(t, err, "--unused-for")
 		} else {
 			if d <= 0 {
@@ -160,15 +160,15 @@ func FuzzDurationsAndDates(f *testing.F) {
 			unit := strings.TrimSpace(s)
 			unit = unit[len(unit)-1:]
 			per := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}[unit]
-			again, err := parseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
+			again, err := ParseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
 			if err != nil || again != d {
 				t.Fatalf("age %q = %v reads back as %v, %v", s, d, again, err)
 			}
 		}
-		if tm, err := parseTime("--created-after", s); err != nil {
+		if tm, err := ParseTime("--created-after", s); err != nil {
 			wantUsage(t, err, "--created-after")
 		} else {
-			again, err := parseTime("--created-after", tm.Format(time.RFC3339Nano))
+			again, err := ParseTime("--created-after", tm.Format(time.RFC3339Nano))
 			if err != nil || !again.Equal(tm) {
 				t.Fatalf("time %q = %v reads back as %v, %v", s, tm, again, err)
 			}
@@ -241,7 +241,7 @@ func FuzzStdinSIDs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input string) {
 		r := &changeRun{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
 		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
-		if exitCode(err) == ExitUsage {
+		if ExitCode(err) == ExitUsage {
 			o.note(err)
 		} else {
 			o.note(nil)
@@ -271,8 +271,8 @@ func FuzzStdinSIDs(f *testing.F) {
 		}
 		if len(want) == 1 {
 			// One token is read on its own: the server's 404 is the answer.
-			if exitCode(err) != ExitNotFound {
-				t.Fatalf("one SID: %v (exit %d)", err, exitCode(err))
+			if ExitCode(err) != ExitNotFound {
+				t.Fatalf("one SID: %v (exit %d)", err, ExitCode(err))
 			}
 			return
 		}

@@ -91,7 +91,7 @@ func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) 
 	for _, tok := range found {
 		fmt.Fprintf(&b, "\n  %s  %s", tok.AccountSid, output.Sanitize(tok.Name))
 	}
-	return "", usageErrorf("%s", b.String())
+	return "", UsageErrorf("%s", b.String())
 }
 
 // checkTokenArg refuses, before any request, an argument that can be neither
@@ -101,10 +101,10 @@ func checkTokenArg(arg string) error {
 		return nil
 	}
 	if strings.TrimSpace(arg) == "" {
-		return usageErrorf("name the token: an Account SID or the token's name (got %q)", arg)
+		return UsageErrorf("name the token: an Account SID or the token's name (got %q)", arg)
 	}
 	if err := contract.CheckText(arg, true, contract.MaxName); err != nil {
-		return usageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
+		return UsageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func refuseNamef(format string, a ...any) error {
 // refuseName refuses a token name where only SIDs are taken: with flag,
 // for the reason why.
 func refuseName(arg, flag, why string) error {
-	return usageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
+	return UsageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
 }
 
 // brandLister is what the --brand hint needs of the Token API.
@@ -142,7 +142,7 @@ type brandLister interface {
 // request, only after the 404, and leaves err as it is when that fails.
 func brandHint(ctx context.Context, c any, sid string, err error) error {
 	bl, ok := c.(brandLister)
-	if ae, is404 := asAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
+	if ae, is404 := AsAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
 		return err
 	}
 	if kind, kerr := bl.Kind(ctx); kerr != nil || kind != "agency" {

@@ -78,5 +78,5 @@ func printError(f *Factory, err error, code int, usage string) {
 		}
 		return
 	}
-	m.WriteObject(iostreams.LevelError, errorObject(err, code, hint))
+	m.WriteObject(iostreams.LevelError, ErrorObject(err, code, hint))
 }

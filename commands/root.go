@@ -76,7 +76,7 @@ func Main(args []string, io *iostreams.IOStreams) int {
 	if err == nil {
 		return ExitOK
 	}
-	code := exitCode(err)
+	code := ExitCode(err)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		code = ExitInterrupted
 	}
@@ -280,19 +280,19 @@ func prepare(f *Factory, cmd *cobra.Command) error {
 	switch f.opts.Output {
 	case "table", "json", "jsonl":
 	default:
-		return usageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
+		return UsageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
 	}
 	if cmd.Flags().Changed("output") && f.opts.Output == "table" && (f.opts.JQ != "" || f.opts.Template != "") {
-		return usageErrorf("--jq and --template work on JSON: drop -o table")
+		return UsageErrorf("--jq and --template work on JSON: drop -o table")
 	}
 	if f.settings.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
-		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
+		return UsageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
 	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) && !validBrandName(f.opts.Brand) {
-		return usageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
+		return UsageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
 	}
 	if f.opts.Timeout < 0 {
-		return usageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
+		return UsageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
 	}
 	if f.opts.Timeout > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)

@@ -71,7 +71,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
-		return usageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
+		return UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
 			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", argWord(opts.SID))
 	}
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)

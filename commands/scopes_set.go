@@ -44,10 +44,10 @@ See the catalog with: impactctl scopes list`,
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
+		return UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
-		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
+		return UsageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
 	}
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {

@@ -29,7 +29,7 @@ func splitWords(s, what, instead string) ([]string, error) {
 	var w strings.Builder
 	inWord := false // a word has begun, even an empty quoted one
 	refuse := func(problem string) ([]string, error) {
-		return nil, usageErrorf("%s %q: %s, which %s does not interpret; quote it, or %s", what, s, problem, what, instead)
+		return nil, UsageErrorf("%s %q: %s, which %s does not interpret; quote it, or %s", what, s, problem, what, instead)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -81,7 +81,7 @@ func splitWords(s, what, instead string) ([]string, error) {
 		words = append(words, w.String())
 	}
 	if len(words) == 0 {
-		return nil, usageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
+		return nil, UsageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
 	}
 	return words, nil
 }

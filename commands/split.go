@@ -45,14 +45,14 @@ func splitRun(opts *SplitOptions) error {
 		return err
 	}
 	if len(b) > maxSplitInput {
-		return usageErrorf("the command is longer than %d bytes", maxSplitInput)
+		return UsageErrorf("the command is longer than %d bytes", maxSplitInput)
 	}
 	words, err := splitWords(string(b), "the command", "write such words in single quotes")
 	if err != nil {
 		return err
 	}
 	if len(words) == 0 {
-		return usageErrorf("the command is empty")
+		return UsageErrorf("the command is empty")
 	}
 	w := bufio.NewWriter(opts.IO.Out)
 	for _, word := range words {

@@ -53,7 +53,7 @@ func unknownCommand(parent *cobra.Command, typed string) error {
 	if s := suggestCommands(parent, typed); len(s) > 0 {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
-	return usageErrorf("%s (see %s --help)", msg, parent.CommandPath())
+	return UsageErrorf("%s (see %s --help)", msg, parent.CommandPath())
 }
 
 // flagError turns pflag's refusal into a usage error; an unknown flag gets
@@ -81,7 +81,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	for i := range s {
 		s[i] = "--" + s[i]
 	}
-	return usageErrorf("%w; did you mean %s?", err, strings.Join(s, ", "))
+	return UsageErrorf("%w; did you mean %s?", err, strings.Join(s, ", "))
 }
 
 func quoteJoin(s []string) string {

@@ -55,7 +55,7 @@ leaves the account without a manager.`,
 func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	fl := opts.Fields
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") && !opts.Expiry.given() {
-		return usageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
+		return UsageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
 	}
 	if err := fl.check(); err != nil {
 		return err

@@ -61,7 +61,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		"expiring-within": l.ExpiringIn}
 	for _, name := range textFilters {
 		if l.given != nil && l.given(name) && values[name] == "" {
-			return o, usageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
+			return o, UsageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
 		}
 	}
 	switch strings.ToLower(l.State) {
@@ -69,22 +69,22 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	case "enabled", "disabled":
 		o.State = client.State(strings.ToUpper(l.State))
 	default:
-		return o, usageErrorf("invalid --state %q: use enabled or disabled", l.State)
+		return o, UsageErrorf("invalid --state %q: use enabled or disabled", l.State)
 	}
 	o.Name = l.Name
 	var err error
 	if l.CreatedAfter != "" {
-		if o.CreatedAfter, err = parsePastTime("--created-after", l.CreatedAfter, now); err != nil {
+		if o.CreatedAfter, err = ParsePastTime("--created-after", l.CreatedAfter, now); err != nil {
 			return o, err
 		}
 	}
 	if l.CreatedBefore != "" {
-		if o.CreatedBefore, err = parsePastTime("--created-before", l.CreatedBefore, now); err != nil {
+		if o.CreatedBefore, err = ParsePastTime("--created-before", l.CreatedBefore, now); err != nil {
 			return o, err
 		}
 	}
 	if l.UnusedFor != "" {
-		age, err := parseAge("--unused-for", l.UnusedFor)
+		age, err := ParseAge("--unused-for", l.UnusedFor)
 		if err != nil {
 			return o, err
 		}
@@ -98,24 +98,24 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		}
 	}
 	if l.NotResetFor != "" {
-		age, err := parseAge("--not-reset-for", l.NotResetFor)
+		age, err := ParseAge("--not-reset-for", l.NotResetFor)
 		if err != nil {
 			return o, err
 		}
 		o.ResetBefore = now.Add(-age)
 	}
 	if l.ExpiringIn != "" {
-		age, err := parseAge("--expiring-within", l.ExpiringIn)
+		age, err := ParseAge("--expiring-within", l.ExpiringIn)
 		if err != nil {
 			return o, err
 		}
 		o.ExpiresBefore = now.Add(age)
 	}
 	if l.Limit < 0 {
-		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
+		return o, UsageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
 	}
 	if l.pageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
-		return o, usageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
+		return o, UsageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
 	}
 	o.Limit, o.PageSize = l.Limit, l.PageSize
 	return o, nil
@@ -214,8 +214,8 @@ func tokenRow(t *client.Token, now time.Time) []string {
 		strconv.Itoa(t.ApiVersion),
 		strconv.Itoa(len(t.Scopes)),
 		output.Hint(t.AuthTokenHint),
-		shortDate(t.DateCreated),
-		shortDate(deref(t.DateLastUsed)),
+		ShortDate(t.DateCreated),
+		ShortDate(Deref(t.DateLastUsed)),
 		expiresLabel(t.ExpiresAt, now),
 	}
 }

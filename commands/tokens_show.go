@@ -92,8 +92,8 @@ func tokenDetails(t *client.Token) [][2]string {
 		{"Scopes", strings.Join(t.Scopes, ", ")},
 		{"Created", t.DateCreated},
 		{"Updated", t.DateUpdated},
-		{"Last used", orNever(deref(t.DateLastUsed))},
-		{"Auth Token reset", orNever(deref(t.DateAuthTokenReset))},
+		{"Last used", orNever(Deref(t.DateLastUsed))},
+		{"Auth Token reset", orNever(Deref(t.DateAuthTokenReset))},
 		{"Expires", expiresDetail(t.ExpiresAt)},
 		{"Previous Auth Token", previousDetail(t)},
 	}
@@ -105,7 +105,7 @@ func previousDetail(t *client.Token) string {
 	if t.PreviousAuthTokenExpiresAt == nil {
 		return "none"
 	}
-	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(deref(t.PreviousAuthTokenLastUsed)))
+	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(Deref(t.PreviousAuthTokenLastUsed)))
 }
 
 func userLabel(u *client.User) string {

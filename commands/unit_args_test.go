@@ -34,7 +34,7 @@ func TestParseAge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseAge("--unused-for", tt.in)
+			got, err := ParseAge("--unused-for", tt.in)
 			if tt.want == 0 {
 				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--unused-for") {
 					t.Errorf("error %q does not name the flag", err)
@@ -68,7 +68,7 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseTime("--since", tt.in)
+			got, err := ParseTime("--since", tt.in)
 			if tt.want.IsZero() {
 				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--since") {
 					t.Errorf("error %q does not name the flag", err)
@@ -98,7 +98,7 @@ func TestFormatShortDate(t *testing.T) {
 		{"2026-01-31", "2026-01-31"},
 	}
 	for _, tt := range tests {
-		if got := shortDate(tt.in); got != tt.want {
+		if got := ShortDate(tt.in); got != tt.want {
 			t.Errorf("shortDate(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -117,7 +117,7 @@ func TestPlural(t *testing.T) {
 		{1, "developer e-mail", "1 developer e-mail"},
 	}
 	for _, tt := range tests {
-		if got := plural(tt.n, tt.noun); got != tt.want {
+		if got := Plural(tt.n, tt.noun); got != tt.want {
 			t.Errorf("plural(%d, %q) = %q, want %q", tt.n, tt.noun, got, tt.want)
 		}
 	}

@@ -288,7 +288,7 @@ func TestPrintResultsExitCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _, _ := newTestRun(t, newFakeAPI(0, ""), true)
 			err := r.printResults(tt.results)
-			if got := exitCode(err); (err == nil) != (tt.code == 0) || err != nil && got != tt.code {
+			if got := ExitCode(err); (err == nil) != (tt.code == 0) || err != nil && got != tt.code {
 				t.Errorf("err = %v (exit %d), want exit %d", err, got, tt.code)
 			}
 		})

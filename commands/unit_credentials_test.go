@@ -67,7 +67,7 @@ func TestResolveCredentials(t *testing.T) {
 		{
 			name:    "environment pair wins even when the config is broken",
 			env:     map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN": envSecret},
-			confErr: usageErrorf("config file is not valid YAML"),
+			confErr: UsageErrorf("config file is not valid YAML"),
 			want:    want{sid: envSID, token: envSecret, url: DefaultAPIURL, secretEnv: "IMPACTCTL_AUTH_TOKEN"},
 			noConf:  true,
 		},
@@ -234,7 +234,7 @@ func TestResolveCredentials(t *testing.T) {
 		{
 			name:    "config that cannot be read",
 			profile: "default",
-			confErr: usageErrorf("config file /conf/config.yaml is not valid YAML"),
+			confErr: UsageErrorf("config file /conf/config.yaml is not valid YAML"),
 			code:    ExitUsage,
 			errHas:  "not valid YAML",
 		},

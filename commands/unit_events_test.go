@@ -35,7 +35,7 @@ func TestEventCommandFlags(t *testing.T) {
 		if err == nil {
 			_, err = o.options()
 		}
-		if err == nil || exitCode(err) != ExitUsage {
+		if err == nil || ExitCode(err) != ExitUsage {
 			t.Errorf("%s: err %v, want a usage error", argv, err)
 		}
 	}

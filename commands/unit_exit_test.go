@@ -52,7 +52,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"nil", nil, ExitOK},
 		{"exit error", &ExitError{Code: ExitConfirm, Err: errors.New("declined")}, ExitConfirm},
-		{"usage error", usageErrorf("bad %s", "flag"), ExitUsage},
+		{"usage error", UsageErrorf("bad %s", "flag"), ExitUsage},
 		{"server settings differ from its database's", fmt.Errorf("starting the server: %w", &server.SettingsError{Setting: "mail"}), ExitUsage},
 		{"wrapped exit error", fmt.Errorf("outer: %w", &ExitError{Code: ExitAuth, Err: errors.New("x")}), ExitAuth},
 		{"exit error wins over the API error it wraps", &ExitError{Code: ExitConfirm, Err: apiErr(404)}, ExitConfirm},
@@ -88,7 +88,7 @@ func TestExitCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := exitCode(tt.err); got != tt.want {
+			if got := ExitCode(tt.err); got != tt.want {
 				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
 			}
 		})
@@ -149,7 +149,7 @@ func TestCLICode(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"usage", usageErrorf("bad"), "usage"},
+		{"usage", UsageErrorf("bad"), "usage"},
 		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
 		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
 		{"stalled body", stalled, "timeout"},
@@ -161,7 +161,7 @@ func TestCLICode(t *testing.T) {
 		{"plain", errors.New("boom"), "unexpected"},
 	}
 	for _, tt := range tests {
-		if got := cliCode(tt.err, exitCode(tt.err)); got != tt.want {
+		if got := CLICode(tt.err, ExitCode(tt.err)); got != tt.want {
 			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
 		}
 	}

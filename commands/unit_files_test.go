@@ -40,7 +40,7 @@ func wantUsage(t *testing.T, err error, want ...string) {
 	if err == nil {
 		t.Fatalf("got no error, want exit 2 saying %q", want)
 	}
-	if code := exitCode(err); code != ExitUsage {
+	if code := ExitCode(err); code != ExitUsage {
 		t.Errorf("exit %d (%v), want %d", code, err, ExitUsage)
 	}
 	for _, w := range want {
@@ -241,8 +241,8 @@ func TestSplitCommand(t *testing.T) {
 		case tc.want == nil && err == nil:
 			t.Errorf("splitCommand(%q) = %q, want a refusal", tc.in, got)
 		case tc.want == nil:
-			if exitCode(err) != ExitUsage {
-				t.Errorf("splitCommand(%q): exit %d, want 2", tc.in, exitCode(err))
+			if ExitCode(err) != ExitUsage {
+				t.Errorf("splitCommand(%q): exit %d, want 2", tc.in, ExitCode(err))
 			}
 		case err != nil:
 			t.Errorf("splitCommand(%q): %v", tc.in, err)
@@ -267,8 +267,8 @@ func TestCheckSecret(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("checkSecret(%q) = %v, want ok %v", s, err, want)
 		}
-		if err != nil && (exitCode(err) != ExitUnavailable || strings.Contains(err.Error(), s) && s != "") {
-			t.Errorf("checkSecret(%q): exit %d, %q: want exit 9 without the secret", s, exitCode(err), err)
+		if err != nil && (ExitCode(err) != ExitUnavailable || strings.Contains(err.Error(), s) && s != "") {
+			t.Errorf("checkSecret(%q): exit %d, %q: want exit 9 without the secret", s, ExitCode(err), err)
 		}
 	}
 }

@@ -44,8 +44,8 @@ func TestParseOverlap(t *testing.T) {
 			t.Errorf("%q: %s, want an error", c.in, got)
 		case c.want >= 0 && (err != nil || got != c.want):
 			t.Errorf("%q: %s %v, want %s", c.in, got, err, c.want)
-		case err != nil && exitCode(err) != ExitUsage:
-			t.Errorf("%q: exit %d, want 2", c.in, exitCode(err))
+		case err != nil && ExitCode(err) != ExitUsage:
+			t.Errorf("%q: exit %d, want 2", c.in, ExitCode(err))
 		}
 	}
 }
@@ -80,8 +80,8 @@ func TestExpiryFlags(t *testing.T) {
 		switch {
 		case err != nil:
 			got = "error"
-			if exitCode(err) != ExitUsage {
-				t.Errorf("%v: exit %d, want 2", c.args, exitCode(err))
+			if ExitCode(err) != ExitUsage {
+				t.Errorf("%v: exit %d, want 2", c.args, ExitCode(err))
 			}
 		case clear:
 			got = "never"
@@ -118,7 +118,7 @@ func TestExpiresLabel(t *testing.T) {
 		{at(30 * time.Second), "in 30s"},
 	} {
 		if got := expiresLabel(c.at, now); got != c.want {
-			t.Errorf("%v: %q, want %q", deref(c.at), got, c.want)
+			t.Errorf("%v: %q, want %q", Deref(c.at), got, c.want)
 		}
 	}
 }
@@ -133,7 +133,7 @@ func TestRoundedExpiry(t *testing.T) {
 		{"2w", "2026-06-16T00:00:00Z"},
 		{"36h", "2026-06-03T01:00:00Z"},
 	} {
-		age, err := parseAge("--expires-in", c.flag)
+		age, err := ParseAge("--expires-in", c.flag)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestRotationOutcome(t *testing.T) {
 		{"11 wins over 10", []rotation{notReset, notHanded}, ExitSecretCmd},
 	} {
 		err := rotationOutcome(c.out, "key-1", nil)
-		if got := exitCode(err); got != c.want {
+		if got := ExitCode(err); got != c.want {
 			t.Errorf("%s: exit %d, want %d (%v)", c.name, got, c.want, err)
 		}
 		var ee *ExitError

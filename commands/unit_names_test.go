@@ -91,8 +91,8 @@ func TestResolveSID(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || exitCode(err) != tt.code {
-				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, exitCode(err), tt.code)
+			if err == nil || ExitCode(err) != tt.code {
+				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, ExitCode(err), tt.code)
 			}
 			for _, m := range tt.mentions {
 				if !strings.Contains(err.Error(), m) {
@@ -166,10 +166,10 @@ func TestBrandHint(t *testing.T) {
 			if hinted := strings.Contains(got.Error(), "--brand BRAND_ID"); hinted != tt.hints {
 				t.Fatalf("brandHint = %q; want a hint: %v", got, tt.hints)
 			}
-			if exitCode(got) != exitCode(tt.err) {
-				t.Fatalf("exit %d, want %d", exitCode(got), exitCode(tt.err))
+			if ExitCode(got) != ExitCode(tt.err) {
+				t.Fatalf("exit %d, want %d", ExitCode(got), ExitCode(tt.err))
 			}
-			if _, ok := asAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
+			if _, ok := AsAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
 				t.Fatal("the API error is lost")
 			}
 		})

@@ -38,8 +38,8 @@ func TestScopesEditNeedsATerminal(t *testing.T) {
 		opts := &ScopesEditOptions{SID: sid, Env: cmdEnv{IO: ios, Getenv: func(string) string { return "" },
 			Client: func(context.Context) (*client.Client, error) { called = true; return nil, errors.New("no") }}}
 		err := scopesEditRun(context.Background(), opts)
-		if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
-			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, exitCode(err), called)
+		if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
+			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, ExitCode(err), called)
 		}
 	}
 }

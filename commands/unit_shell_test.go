@@ -118,7 +118,7 @@ func TestAPIFields(t *testing.T) {
 		t.Errorf("fields:\n got %s\nwant %s", b, want)
 	}
 	for _, bad := range []string{"NoEquals", "=value", "[]=x"} {
-		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); exitCode(err) != ExitUsage {
+		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); ExitCode(err) != ExitUsage {
 			t.Errorf("-f %q: err = %v, want a usage error", bad, err)
 		}
 	}

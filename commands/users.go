@@ -46,7 +46,7 @@ func newUsersListCmd(f *Factory, runF func(*UsersListOptions) error) *cobra.Comm
 func usersListRun(ctx context.Context, opts *UsersListOptions) error {
 	e, lo := opts.Env, opts.List
 	if lo.Limit < 0 {
-		return usageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
+		return UsageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
 	}
 	c, err := e.Client(ctx)
 	if err != nil {
