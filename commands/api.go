@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -112,7 +113,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	e := opts.Env
 	path, query, err := client.ParseRelativePath(opts.Path)
 	if err != nil {
-		return UsageErrorf("%w", err)
+		return cmdutil.UsageErrorf("%w", err)
 	}
 	fields, err := parseAPIFields(e, opts)
 	if err != nil {
@@ -170,16 +171,16 @@ func apiMethod(opts *APIOptions, fields []apiField) (string, error) {
 		method = http.MethodPost
 	}
 	if !slices.Contains(apiMethods, method) {
-		return "", UsageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
+		return "", cmdutil.UsageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
 	}
 	if opts.IdempotencyKey != "" && method != http.MethodPost {
-		return "", UsageErrorf("--idempotency-key goes with POST requests only")
+		return "", cmdutil.UsageErrorf("--idempotency-key goes with POST requests only")
 	}
 	if opts.Input != "" && bodyless(method) {
-		return "", UsageErrorf("a %s request has no body: drop --input", method)
+		return "", cmdutil.UsageErrorf("a %s request has no body: drop --input", method)
 	}
 	if opts.Paginate && method != http.MethodGet {
-		return "", UsageErrorf("--paginate follows the pages of a list: it goes with GET only")
+		return "", cmdutil.UsageErrorf("--paginate follows the pages of a list: it goes with GET only")
 	}
 	return method, nil
 }
@@ -226,7 +227,7 @@ func mayHaveChanged(err error) bool {
 	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	ae, ok := AsAPIError(err)
+	ae, ok := cmdutil.AsAPIError(err)
 	return ok && ae.StatusCode >= 500
 }
 
@@ -246,7 +247,7 @@ func parseAPIFields(e cmdEnv, opts *APIOptions) ([]apiField, error) {
 	parse := func(flag, kv string, typed bool) error {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" || name == "[]" {
-			return UsageErrorf("invalid %s %q: expected Name=value", flag, kv)
+			return cmdutil.UsageErrorf("invalid %s %q: expected Name=value", flag, kv)
 		}
 		fd := apiField{name: name, value: value}
 		if n, ok := strings.CutSuffix(name, "[]"); ok {
@@ -329,7 +330,7 @@ func readAPIInput(e cmdEnv, name string) ([]byte, error) {
 		return nil, err
 	}
 	if !json.Valid(b) {
-		return nil, UsageErrorf("--input is not JSON: the body goes as application/json")
+		return nil, cmdutil.UsageErrorf("--input is not JSON: the body goes as application/json")
 	}
 	return b, nil
 }
@@ -343,17 +344,17 @@ func readLimited(e cmdEnv, name, what string) ([]byte, error) {
 	} else {
 		file, err := os.Open(name)
 		if err != nil {
-			return nil, UsageErrorf("%s: %w", what, err)
+			return nil, cmdutil.UsageErrorf("%s: %w", what, err)
 		}
 		defer file.Close()
 		r = file
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxAPIInput+1))
 	if err != nil {
-		return nil, UsageErrorf("%s: %w", what, err)
+		return nil, cmdutil.UsageErrorf("%s: %w", what, err)
 	}
 	if len(b) > maxAPIInput {
-		return nil, UsageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
+		return nil, cmdutil.UsageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
 	}
 	return b, nil
 }
@@ -370,11 +371,11 @@ func parseAPIHeaders(raw []string) (http.Header, error) {
 		name, value, ok := strings.Cut(kv, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || !validHeaderName(name) {
-			return nil, UsageErrorf("invalid -H %q: expected \"Name: value\"", kv)
+			return nil, cmdutil.UsageErrorf("invalid -H %q: expected \"Name: value\"", kv)
 		}
 		for _, r := range value {
 			if r < 0x20 || r == 0x7f {
-				return nil, UsageErrorf("invalid -H %s: the value holds a control character", name)
+				return nil, cmdutil.UsageErrorf("invalid -H %s: the value holds a control character", name)
 			}
 		}
 		if client.ReservedHeader(name) {
@@ -382,7 +383,7 @@ func parseAPIHeaders(raw []string) (http.Header, error) {
 			if http.CanonicalHeaderKey(name) == "Idempotency-Key" {
 				hint = ": use --idempotency-key"
 			}
-			return nil, UsageErrorf("-H %s: impactctl sets that header itself%s", http.CanonicalHeaderKey(name), hint)
+			return nil, cmdutil.UsageErrorf("-H %s: impactctl sets that header itself%s", http.CanonicalHeaderKey(name), hint)
 		}
 		h.Add(name, value)
 	}
@@ -432,7 +433,7 @@ const maxAPIPages = 10000
 func followPages(ctx context.Context, c *client.Client, first *client.RawResponse, req client.RawRequest) (*client.RawResponse, error) {
 	env, key, items, err := splitAPIPage(first.Body)
 	if err != nil {
-		return nil, UsageErrorf("--paginate: the answer is not a list: %v", err)
+		return nil, cmdutil.UsageErrorf("--paginate: the answer is not a list: %v", err)
 	}
 	numPages, _ := strconv.Atoi(fmt.Sprint(env["@numpages"]))
 	limit := min(max(numPages, 1), maxAPIPages) + 1

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -99,7 +100,7 @@ type eventOptions struct {
 func readEventOptions(cmd *cobra.Command, clock func() (time.Time, error), e *eventFlags) (eventOptions, error) {
 	for _, name := range []string{"sid", "actor"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
-			return eventOptions{}, UsageErrorf("--%s is empty: leave it out to not filter", name)
+			return eventOptions{}, cmdutil.UsageErrorf("--%s is empty: leave it out to not filter", name)
 		}
 	}
 	now, err := clock()

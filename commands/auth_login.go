@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -56,10 +57,10 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
 func authLoginRun(ctx context.Context, opts *AuthLoginOptions) error {
 	e := opts.Env
 	if e.Settings.localMode() {
-		return UsageErrorf("--local needs no login: it uses the embedded server's admin token")
+		return cmdutil.UsageErrorf("--local needs no login: it uses the embedded server's admin token")
 	}
 	if !opts.WithToken && !e.IO.CanPrompt() {
-		return UsageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
+		return cmdutil.UsageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
 	}
 	sid, secret, err := readLogin(ctx, e.IO, opts)
 	if err != nil {
@@ -74,7 +75,7 @@ func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOpti
 	sid = opts.AccountSid
 	if sid == "" {
 		if opts.WithToken {
-			return "", "", UsageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
+			return "", "", cmdutil.UsageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
 		}
 		fmt.Fprint(io.ErrOut, "Account SID: ")
 		line, err := io.ReadLine(ctx)
@@ -82,7 +83,7 @@ func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOpti
 			return "", "", ctx.Err()
 		}
 		if err != nil {
-			return "", "", UsageErrorf("no Account SID given")
+			return "", "", cmdutil.UsageErrorf("no Account SID given")
 		}
 		sid = strings.TrimSpace(line)
 	}
@@ -100,7 +101,7 @@ func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOpti
 		return "", "", ctx.Err()
 	}
 	if err != nil || secret == "" {
-		return "", "", UsageErrorf("no Auth Token given")
+		return "", "", cmdutil.UsageErrorf("no Auth Token given")
 	}
 	return sid, secret, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -142,7 +143,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 		pairs = append(pairs, [2]string{"Status", "working"})
 	} else {
 		status := "not working"
-		if ae, ok := AsAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+		if ae, ok := cmdutil.AsAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
 			status = "expired"
 		}
 		pairs = append(pairs, [2]string{"Status", status})

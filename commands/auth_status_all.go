@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -26,10 +27,10 @@ type authStatusEntry struct {
 // when all of them work, else with the first failure's code.
 func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	if env.Settings.localMode() {
-		return UsageErrorf("--all checks the stored profiles; --local has none: drop one of them")
+		return cmdutil.UsageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
 	if env.Settings.profileFlag() != "" {
-		return UsageErrorf("--all checks every profile: drop --profile")
+		return cmdutil.UsageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
 	var list []*credentials
@@ -64,7 +65,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
-		return &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
 			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.path)}
 	}
 
@@ -84,7 +85,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	}
 	for _, e := range entries {
 		if e.err != nil {
-			return &ExitError{Code: ExitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
+			return &cmdutil.ExitError{Code: cmdutil.ExitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -39,10 +40,10 @@ config file. Environment credentials still win over any profile.`,
 func authSwitchRun(opts *AuthSwitchOptions) error {
 	e, name := opts.Env, opts.Profile
 	if e.Settings.localMode() {
-		return UsageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
+		return cmdutil.UsageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
 	}
 	if e.Settings.profileFlag() != "" {
-		return UsageErrorf("auth switch takes the profile as its argument: drop --profile")
+		return cmdutil.UsageErrorf("auth switch takes the profile as its argument: drop --profile")
 	}
 	cfg, err := e.UpdateConfig(func(cfg *Config) error {
 		if _, ok := cfg.Profiles[name]; !ok {
@@ -70,13 +71,13 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 func unknownProfile(cfg *Config, name string) error {
 	names := cfg.ProfileNames()
 	if len(names) == 0 {
-		return UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.path, name)
+		return cmdutil.UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.path, name)
 	}
 	msg := fmt.Sprintf("no profile %q in %s", name, cfg.path)
 	if s := nearest(name, names); len(s) > 0 {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
-	return UsageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
+	return cmdutil.UsageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
 }
 
 // profileURL is the URL a profile's secret goes to.

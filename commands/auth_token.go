@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // AuthTokenOptions are `auth token`'s inputs.
@@ -47,7 +48,7 @@ func authTokenRun(ctx context.Context, opts *AuthTokenOptions) error {
 	if !contract.ValidAuthToken(creds.AuthToken) {
 		// Printed as it is, a malformed secret could carry workflow
 		// commands into a CI log or slip past its mask.
-		return UsageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
+		return cmdutil.UsageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
 			creds.Source, contract.AuthTokenLength)
 	}
 	maskSecret(e.Msgs, inGitHubActions(e.Getenv), creds.AuthToken)

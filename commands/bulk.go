@@ -14,6 +14,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -67,7 +68,7 @@ func okResult(tok *client.Token, msg string) result {
 
 func errResult(sid, name string, err error) result {
 	r := result{AccountSid: sid, Status: "ERROR", Message: err.Error(), name: name, err: err}
-	if ae, ok := AsAPIError(err); ok {
+	if ae, ok := cmdutil.AsAPIError(err); ok {
 		r.StatusCode = ae.StatusCode
 	}
 	return r
@@ -83,21 +84,21 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 	filtered := b.filtered != nil && b.filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
-		return nil, nil, UsageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
+		return nil, nil, cmdutil.UsageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
 	case filtered && !b.All:
-		return nil, nil, UsageErrorf("list filters select tokens only with --all")
+		return nil, nil, cmdutil.UsageErrorf("list filters select tokens only with --all")
 	case b.Stdin && len(args) > 0:
-		return nil, nil, UsageErrorf("give SIDs as arguments or with --stdin, not both")
+		return nil, nil, cmdutil.UsageErrorf("give SIDs as arguments or with --stdin, not both")
 	case b.Stdin:
 		var err error
 		if sids, err = r.readStdinSIDs(ctx); err != nil {
 			return nil, nil, err
 		}
 	case !b.All && len(args) == 0:
-		return nil, nil, UsageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
+		return nil, nil, cmdutil.UsageErrorf("name the tokens: SIDs as arguments, --stdin, or --all with filters")
 	}
 	if b.Concurrency < 1 || b.Concurrency > 32 {
-		return nil, nil, UsageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
+		return nil, nil, cmdutil.UsageErrorf("invalid --concurrency %d: must be 1 to 32", b.Concurrency)
 	}
 	if b.All {
 		toks, err := r.selectAll(ctx, b)
@@ -257,7 +258,7 @@ func (r *changeRun) readSelected(ctx context.Context, unique []string) ([]*clien
 // refuseSelectionf refuses an answer read while selecting the tokens to
 // change: exit 9, before anything changed.
 func refuseSelectionf(format string, a ...any) error {
-	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
+	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
 // apply makes action to the tokens: one token on its own endpoint, guarded
@@ -359,7 +360,7 @@ func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Act
 		var rl client.RateLimit
 		w.RateLimit = &rl
 		got, err := r.API.Bulk(ctx, action, sids, w)
-		if ae, ok := AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
+		if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
 			pace.refused(t, rl, ae.RetryAfter)
 			continue
 		}
@@ -486,11 +487,11 @@ func (r *changeRun) printResultsTo(w io.Writer, results []result) error {
 		}
 	}
 	if failed > 0 {
-		msg := fmt.Sprintf("%d of %s failed", failed, Plural(len(results), "token"))
+		msg := fmt.Sprintf("%d of %s failed", failed, cmdutil.Plural(len(results), "token"))
 		if failed < len(results) {
 			msg += "; the others finished"
 		}
-		return &ExitError{Code: ExitPartial, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitPartial, Err: errors.New(msg)}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -48,7 +49,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !r.DryRun:
 		iostreams.Infof(r.IO.ErrOut, "nothing to change: %s already %s", pluralTokens(p.Unchanged), done)
 	case len(p.Changes) > 0 || r.DryRun:
-		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], Plural(len(p.Changes), "token"))
+		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], cmdutil.Plural(len(p.Changes), "token"))
 		if ok, err := r.confirm(ctx, p, question); !ok {
 			return dryRunOutcome(err, failed, len(toks)+len(failed))
 		}
@@ -80,7 +81,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 // alreadyDeleted counts, in a keyed delete run again, a token its first run
 // deleted as done, not missing.
 func alreadyDeleted(sel selection, failed []result, err error) ([]result, error) {
-	if ae, ok := AsAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
+	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
 		failed, err = []result{errResult(sel.SIDs[0], "", err)}, nil
 	}
 	for i, res := range failed {
@@ -103,7 +104,7 @@ func pluralTokens(cs []change) string {
 // answer lost) replays that reset with the secret it replaced.
 func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFlags) error {
 	toks, failed, err := r.selectTokens(ctx, sel)
-	if ae, ok := AsAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.inUse(sel.SIDs[0]) {
+	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.inUse(sel.SIDs[0]) {
 		// The token in use may have reset itself in an earlier run whose
 		// answer was lost: its old secret still replays that reset.
 		if err := s.checkSelf(r.InUse); err != nil {
@@ -116,7 +117,7 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 	}
 	s.one = len(sel.SIDs) == 1 && !sel.All && !sel.Stdin
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
-		return UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+		return cmdutil.UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	now, err := r.Now()
 	if err != nil {
@@ -137,7 +138,7 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 		return r.nothingNamed(sel.All)
 	}
 	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Reset %s?", Plural(len(p.Changes), "token"))); !ok {
+		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Reset %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
 			return dryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 	"go.yaml.in/yaml/v3"
@@ -96,7 +97,7 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %s", path, yamlProblem(err))}
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: fmt.Errorf("config file %s is not valid YAML: %s", path, yamlProblem(err))}
 	}
 	if cfg.Profiles == nil {
 		cfg.Profiles = map[string]Profile{}

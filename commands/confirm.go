@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -161,7 +162,7 @@ func dryRunOutcome(err error, failed []result, total int) error {
 	case total == 1:
 		return errs[0]
 	}
-	return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), Plural(total, "token"))}
+	return &cmdutil.ExitError{Code: cmdutil.ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), cmdutil.Plural(total, "token"))}
 }
 
 func writePlan(w io.Writer, changes []change) {
@@ -257,10 +258,10 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		return true, nil
 	}
 	if len(warnings) > 0 {
-		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("%s: pass --yes to confirm; nothing changed", warnings[0])}
+		return false, &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("%s: pass --yes to confirm; nothing changed", warnings[0])}
 	}
 	if !r.IO.CanPrompt() {
-		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("confirmation needed and not running interactively: pass --yes to proceed; nothing changed")}
+		return false, &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("confirmation needed and not running interactively: pass --yes to proceed; nothing changed")}
 	}
 	fmt.Fprintf(r.IO.ErrOut, "%s [y/N] ", question)
 	answer, err := r.IO.ReadLine(ctx)
@@ -268,13 +269,13 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 		return false, ctx.Err()
 	}
 	if err != nil && answer == "" {
-		return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("no answer: nothing changed")}
+		return false, &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("no answer: nothing changed")}
 	}
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":
 		return true, nil
 	}
-	return false, &ExitError{Code: ExitConfirm, Err: fmt.Errorf("declined: nothing changed")}
+	return false, &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("declined: nothing changed")}
 }
 
 // showPlan writes the plan to stderr before a change: as text, or in JSON

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/server"
 )
@@ -77,8 +78,8 @@ func TestEditNeverOverwritesAConcurrentEdit(t *testing.T) {
 	streams.SetStdinTTY(true)
 	streams.SetStdoutTTY(true)
 	code := Main([]string{"tokens", "edit", target, "--description", "Mine"}, streams)
-	if code != ExitConflict {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitConflict, stderr.String())
+	if code != cmdutil.ExitConflict {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, cmdutil.ExitConflict, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "changed by someone else") {
 		t.Errorf("stderr does not explain the conflict:\n%s", stderr.String())

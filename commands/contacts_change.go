@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -70,7 +71,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("token %s now has %s", t.AccountSid, Plural(len(t.DeveloperEmails), "developer e-mail")),
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, cmdutil.Plural(len(t.DeveloperEmails), "developer e-mail")),
 				[][2]string{{"Account SID", t.AccountSid}, {"Developer emails", strings.Join(t.DeveloperEmails, ", ")}}
 		},
 	}
@@ -107,7 +108,7 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		changed = append(changed, e)
 	}
 	if len(changed) > 0 && len(next) > contract.MaxEmails {
-		return nil, nil, UsageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
+		return nil, nil, cmdutil.UsageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
 	}
 	if next == nil {
 		next = []string{}

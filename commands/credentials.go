@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 
@@ -23,7 +24,7 @@ var sidPattern = regexp.MustCompile(`^IR[A-Za-z0-9]{32}$`)
 // validSID refuses a malformed Account SID before any request is made.
 func validSID(sid string) error {
 	if !sidPattern.MatchString(sid) {
-		return UsageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
+		return cmdutil.UsageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
 	}
 	return nil
 }
@@ -60,23 +61,23 @@ func normalizeURL(raw string) (string, error) {
 	// User info is refused before anything else, and the URL is never
 	// echoed while it may hold a password.
 	if hasUserInfo(raw) {
-		return "", UsageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
+		return "", cmdutil.UsageErrorf("invalid API URL: it must not carry a user name or password; credentials come from a profile or IMPACTCTL_ACCOUNT_SID/IMPACTCTL_AUTH_TOKEN")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", UsageErrorf("invalid API URL %q: expected https://host[:port]", raw)
+		return "", cmdutil.UsageErrorf("invalid API URL %q: expected https://host[:port]", raw)
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
-		return "", UsageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
+		return "", cmdutil.UsageErrorf("invalid API URL %q: it must not carry a query or fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", UsageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
+			return "", cmdutil.UsageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
 		}
 	default:
-		return "", UsageErrorf("invalid API URL %q: the scheme must be https", raw)
+		return "", cmdutil.UsageErrorf("invalid API URL %q: the scheme must be https", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String(), nil
@@ -129,7 +130,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		if s.profileFlag {
 			// Environment credentials win over profiles: acting as another
 			// token than the one named would be a silent surprise.
-			return nil, UsageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
+			return nil, cmdutil.UsageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
 				s.profile, strings.Join(setVariables(s.getenv, "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE"), ", "))
 		}
 		return credentialsFromEnv(s, sid, secret, secretFile)
@@ -145,7 +146,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 		if s.profile != "default" {
 			login += " --profile " + s.profile
 		}
-		return nil, &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
 			"no credentials: profile %q is not in %s; run `%s`, set IMPACTCTL_ACCOUNT_SID with IMPACTCTL_AUTH_TOKEN, or try --local",
 			s.profile, cfg.path, login)}
 	}
@@ -163,7 +164,7 @@ func resolveCredentials(s credentialSettings) (*credentials, error) {
 			return nil, err
 		}
 		if want != profURL {
-			return nil, UsageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
+			return nil, cmdutil.UsageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
 				s.profile, want, s.urlFrom, profURL, s.urlFrom)
 		}
 	}
@@ -197,11 +198,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	c := &credentials{AccountSid: sid, AuthToken: secret, SecretEnv: "IMPACTCTL_AUTH_TOKEN"}
 	switch {
 	case secret != "" && secretFile != "":
-		return nil, UsageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
+		return nil, cmdutil.UsageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
 	case sid == "":
-		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is not set: environment credentials need the Account SID with IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE")
+		return nil, cmdutil.UsageErrorf("IMPACTCTL_ACCOUNT_SID is not set: environment credentials need the Account SID with IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE")
 	case secret == "" && secretFile == "":
-		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
+		return nil, cmdutil.UsageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
 	case secretFile != "":
 		secret, err := readTokenFile(secretFile, s.warn)
 		if err != nil {
@@ -211,11 +212,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 		c.SecretEnv = "IMPACTCTL_AUTH_TOKEN_FILE"
 		c.SecretFile = secretFile
 		if c.AuthToken == "" {
-			return nil, UsageErrorf("IMPACTCTL_AUTH_TOKEN_FILE %s is empty", secretFile)
+			return nil, cmdutil.UsageErrorf("IMPACTCTL_AUTH_TOKEN_FILE %s is empty", secretFile)
 		}
 	}
 	if !sidPattern.MatchString(sid) {
-		return nil, UsageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
+		return nil, cmdutil.UsageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
 	}
 	raw := s.apiURL
 	if raw == "" {
@@ -240,12 +241,12 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 	const what = "IMPACTCTL_AUTH_TOKEN_FILE"
 	f, err := os.Open(path)
 	if err != nil {
-		return "", UsageErrorf("reading %s: %w", what, err)
+		return "", cmdutil.UsageErrorf("reading %s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", UsageErrorf("reading %s: %w", what, err)
+		return "", cmdutil.UsageErrorf("reading %s: %w", what, err)
 	}
 	if safefile.Check(st, safefile.Rule{Type: safefile.RegularOrPipe}) != nil {
 		return "", notRegular(what, path, st)
@@ -264,7 +265,7 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return "", UsageErrorf("reading %s: %w", what, err)
+		return "", cmdutil.UsageErrorf("reading %s: %w", what, err)
 	}
 	return strings.TrimSpace(string(data)), nil
 }

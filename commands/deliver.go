@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 
@@ -207,7 +208,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 // their new secrets. Re-running with the same key replays the server's
 // answers (kept 24 hours) without changing anything twice. Other failures
 // of the run are named too.
-func handOffError(sids []string, done, same, key string, why, other error) *ExitError {
+func handOffError(sids []string, done, same, key string, why, other error) *cmdutil.ExitError {
 	them, their := "them", "their answers"
 	if len(sids) == 1 {
 		them, their = "it", "its answer"
@@ -217,11 +218,11 @@ func handOffError(sids []string, done, same, key string, why, other error) *Exit
 		because = " (" + why.Error() + ")"
 	}
 	msg := fmt.Sprintf("%s %s, but --secret-cmd failed for %s%s: run the same command again %s--idempotency-key %s within 24 hours to hand %s off again (the server replays %s; nothing is %s twice)",
-		Plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
+		cmdutil.Plural(len(sids), "token"), done, strings.Join(sids, ", "), because, same, key, them, their, done)
 	if other != nil {
 		msg += "; also: " + other.Error()
 	}
-	return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
+	return &cmdutil.ExitError{Code: cmdutil.ExitSecretCmd, Err: errors.New(msg)}
 }
 
 // replaySelfReset asks the server again for the answer of a reset of the

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 	"github.com/impactcom/impactctl/server"
@@ -272,7 +273,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 		}
 		d, err := time.ParseDuration(w)
 		if err != nil || d < 0 || (d == 0 && knob.env != "IMPACTCTL_RETRY_WAIT") {
-			return nil, UsageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
+			return nil, cmdutil.UsageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
 		}
 		knob.set(d)
 	}
@@ -338,7 +339,7 @@ func (f *Factory) Now() (time.Time, error) {
 	if s := f.v.GetString("now"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return time.Time{}, UsageErrorf("IMPACTCTL_NOW: %w", err)
+			return time.Time{}, cmdutil.UsageErrorf("IMPACTCTL_NOW: %w", err)
 		}
 		return t, nil
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"os"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/safefile"
 )
 
@@ -19,7 +20,7 @@ func checkOwner(what, path string, fi os.FileInfo, rootOK bool) error {
 	if u == nil {
 		return nil
 	}
-	return UsageErrorf("refusing %s %s: it is owned by another user (uid %d), who could read or replace it; if it is yours, run `chown %d %s`; nothing changed",
+	return cmdutil.UsageErrorf("refusing %s %s: it is owned by another user (uid %d), who could read or replace it; if it is yours, run `chown %d %s`; nothing changed",
 		what, path, u.UID, safefile.Me(), path)
 }
 
@@ -27,7 +28,7 @@ func checkOwner(what, path string, fi os.FileInfo, rootOK bool) error {
 // than its owner may write.
 func checkNotWritableByOthers(what, path string, fi os.FileInfo, fix os.FileMode) error {
 	if safefile.Check(fi, safefile.Rule{NoWrite: 0o022}) != nil {
-		return UsageErrorf("refusing %s %s: other users can write to it (mode %04o); run `chmod %o %s`; nothing changed",
+		return cmdutil.UsageErrorf("refusing %s %s: other users can write to it (mode %04o); run `chmod %o %s`; nothing changed",
 			what, path, fi.Mode().Perm(), fix, path)
 	}
 	return nil
@@ -35,10 +36,10 @@ func checkNotWritableByOthers(what, path string, fi os.FileInfo, fix os.FileMode
 
 // linkError says a file holding secrets was refused for being a link.
 func linkError(what, path string) error {
-	return UsageErrorf("refusing %s %s: it is a symbolic link, and impactctl does not follow links for files that hold secrets; replace it with the file itself", what, path)
+	return cmdutil.UsageErrorf("refusing %s %s: it is a symbolic link, and impactctl does not follow links for files that hold secrets; replace it with the file itself", what, path)
 }
 
 // notRegular says what was found where a regular file belongs.
 func notRegular(what, path string, fi os.FileInfo) error {
-	return UsageErrorf("refusing %s %s: it is %s, not a regular file", what, path, safefile.Kind(fi.Mode()))
+	return cmdutil.UsageErrorf("refusing %s %s: it is %s, not a regular file", what, path, safefile.Kind(fi.Mode()))
 }

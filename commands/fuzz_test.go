@@ -20,6 +20,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -144,14 +145,14 @@ func FuzzEmail(f *testing.F) {
 func FuzzDurationsAndDates(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		_, ageErr := ParseAge("--unused-for", s)
-		_, timeErr := ParseTime("--created-after", s)
+		_, ageErr := cmdutil.ParseAge("--unused-for", s)
+		_, timeErr := cmdutil.ParseTime("--created-after", s)
 		if ageErr == nil || timeErr == nil {
 			o.note(nil)
 		} else {
 			o.note(ageErr)
 		}
-		if d, err := ParseAge("--unused-for", s); err != nil {
+		if d, err := cmdutil.ParseAge("--unused-for", s); err != nil {
 			wantUsage(t, err, "--unused-for")
 		} else {
 			if d <= 0 {
@@ -160,15 +161,15 @@ func FuzzDurationsAndDates(f *testing.F) {
 			unit := strings.TrimSpace(s)
 			unit = unit[len(unit)-1:]
 			per := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}[unit]
-			again, err := ParseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
+			again, err := cmdutil.ParseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
 			if err != nil || again != d {
 				t.Fatalf("age %q = %v reads back as %v, %v", s, d, again, err)
 			}
 		}
-		if tm, err := ParseTime("--created-after", s); err != nil {
+		if tm, err := cmdutil.ParseTime("--created-after", s); err != nil {
 			wantUsage(t, err, "--created-after")
 		} else {
-			again, err := ParseTime("--created-after", tm.Format(time.RFC3339Nano))
+			again, err := cmdutil.ParseTime("--created-after", tm.Format(time.RFC3339Nano))
 			if err != nil || !again.Equal(tm) {
 				t.Fatalf("time %q = %v reads back as %v, %v", s, tm, again, err)
 			}
@@ -241,7 +242,7 @@ func FuzzStdinSIDs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input string) {
 		r := &changeRun{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
 		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
-		if ExitCode(err) == ExitUsage {
+		if cmdutil.ExitCode(err) == cmdutil.ExitUsage {
 			o.note(err)
 		} else {
 			o.note(nil)
@@ -271,8 +272,8 @@ func FuzzStdinSIDs(f *testing.F) {
 		}
 		if len(want) == 1 {
 			// One token is read on its own: the server's 404 is the answer.
-			if ExitCode(err) != ExitNotFound {
-				t.Fatalf("one SID: %v (exit %d)", err, ExitCode(err))
+			if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+				t.Fatalf("one SID: %v (exit %d)", err, cmdutil.ExitCode(err))
 			}
 			return
 		}

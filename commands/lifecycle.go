@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // expiryFlags set a token's expiry: --expires-in D (from now) or
@@ -46,14 +48,14 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 	case n == 0:
 		return time.Time{}, false, false, nil
 	case n > 1:
-		return time.Time{}, false, false, UsageErrorf("give one of --expires-in, --expires-at and --no-expiry")
+		return time.Time{}, false, false, cmdutil.UsageErrorf("give one of --expires-in, --expires-at and --no-expiry")
 	case e.set("no-expiry"):
 		if !e.None {
-			return time.Time{}, false, false, UsageErrorf("--no-expiry takes no value")
+			return time.Time{}, false, false, cmdutil.UsageErrorf("--no-expiry takes no value")
 		}
 		return time.Time{}, true, true, nil
 	case e.set("expires-in"):
-		age, err := ParseAge("--expires-in", e.In)
+		age, err := cmdutil.ParseAge("--expires-in", e.In)
 		if err != nil {
 			return time.Time{}, false, false, err
 		}
@@ -61,10 +63,10 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 	}
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(e.At))
 	if err != nil {
-		return time.Time{}, false, false, UsageErrorf("invalid --expires-at %q: use a date such as 2026-12-31 (it means 00:00:00Z that day); --expires-in takes an age", e.At)
+		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %q: use a date such as 2026-12-31 (it means 00:00:00Z that day); --expires-in takes an age", e.At)
 	}
 	if !t.After(now) {
-		return time.Time{}, false, false, UsageErrorf("invalid --expires-at %s: %s is not in the future", e.At, wireTime(t))
+		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %s: %s is not in the future", e.At, wireTime(t))
 	}
 	return t, false, true, nil
 }
@@ -98,7 +100,7 @@ func parseOverlap(flag, s string) (time.Duration, error) {
 		}
 	}
 	if err != nil || d < time.Second || d > maxOverlap || d%time.Second != 0 {
-		return 0, UsageErrorf("invalid %s %q: use 0 (none) or whole seconds up to 7d, such as 90s, 30m, 1h or 2d", flag, s)
+		return 0, cmdutil.UsageErrorf("invalid %s %q: use 0 (none) or whole seconds up to 7d, such as 90s, 30m, 1h or 2d", flag, s)
 	}
 	return d, nil
 }

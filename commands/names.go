@@ -11,6 +11,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -78,7 +79,7 @@ func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) 
 	}
 	switch len(found) {
 	case 0:
-		return "", &ExitError{Code: ExitNotFound, Err: fmt.Errorf("no token is named %q (names match exactly, case included; see impactctl tokens list --name)", arg)}
+		return "", &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: fmt.Errorf("no token is named %q (names match exactly, case included; see impactctl tokens list --name)", arg)}
 	case 1:
 		return found[0].AccountSid, nil
 	}
@@ -91,7 +92,7 @@ func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) 
 	for _, tok := range found {
 		fmt.Fprintf(&b, "\n  %s  %s", tok.AccountSid, output.Sanitize(tok.Name))
 	}
-	return "", UsageErrorf("%s", b.String())
+	return "", cmdutil.UsageErrorf("%s", b.String())
 }
 
 // checkTokenArg refuses, before any request, an argument that can be neither
@@ -101,10 +102,10 @@ func checkTokenArg(arg string) error {
 		return nil
 	}
 	if strings.TrimSpace(arg) == "" {
-		return UsageErrorf("name the token: an Account SID or the token's name (got %q)", arg)
+		return cmdutil.UsageErrorf("name the token: an Account SID or the token's name (got %q)", arg)
 	}
 	if err := contract.CheckText(arg, true, contract.MaxName); err != nil {
-		return UsageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
+		return cmdutil.UsageErrorf("%q is neither an Account SID (IR followed by 32 letters or digits) nor a token name: %v", arg, err)
 	}
 	return nil
 }
@@ -121,13 +122,13 @@ func argWord(arg string) string {
 // refuseNamef refuses a list answered while resolving a name: exit 9,
 // before anything changed.
 func refuseNamef(format string, a ...any) error {
-	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
+	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
 // refuseName refuses a token name where only SIDs are taken: with flag,
 // for the reason why.
 func refuseName(arg, flag, why string) error {
-	return UsageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
+	return cmdutil.UsageErrorf("invalid Account SID %q: with %s, name tokens by Account SID (IR followed by 32 letters or digits), not by name: %s", arg, flag, why)
 }
 
 // brandLister is what the --brand hint needs of the Token API.
@@ -142,7 +143,7 @@ type brandLister interface {
 // request, only after the 404, and leaves err as it is when that fails.
 func brandHint(ctx context.Context, c any, sid string, err error) error {
 	bl, ok := c.(brandLister)
-	if ae, is404 := AsAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
+	if ae, is404 := cmdutil.AsAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
 		return err
 	}
 	if kind, kerr := bl.Kind(ctx); kerr != nil || kind != "agency" {
@@ -152,7 +153,7 @@ func brandHint(ctx context.Context, c any, sid string, err error) error {
 		if lerr != nil {
 			return err
 		}
-		return &ExitError{Code: ExitNotFound, Err: fmt.Errorf("%w (is %s a managed brand's token? name the brand: --brand BRAND_ID; see impactctl brands list)", err, sid)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: fmt.Errorf("%w (is %s a managed brand's token? name the brand: --brand BRAND_ID; see impactctl brands list)", err, sid)}
 	}
 	return err
 }

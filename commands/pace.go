@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // clock is time as the pacer sees it; tests give it a fake one.
@@ -42,7 +43,7 @@ func waitWithinReach(wait time.Duration, now time.Time) error {
 		return nil
 	}
 	at := now.Add(wait).UTC().Format(time.RFC3339)
-	return &ExitError{Code: ExitRateLimited, Err: fmt.Errorf("the token's request budget is spent and refills at %s (in %s), more than an hour away: try again then; nothing more was sent", at, wait)}
+	return &cmdutil.ExitError{Code: cmdutil.ExitRateLimited, Err: fmt.Errorf("the token's request budget is spent and refills at %s (in %s), more than an hour away: try again then; nothing more was sent", at, wait)}
 }
 
 // pacer shares the token's request budget among concurrent bulk workers:
@@ -251,7 +252,7 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 			// the first counts it against the command's waits.
 			if !p.budget.Take(wait) {
 				at := now.Add(wait).UTC().Format(time.RFC3339)
-				p.over = &ExitError{Code: ExitRateLimited, Err: fmt.Errorf("this command has waited an hour in all for the token's request budget to refill, which it next does at %s (in %s): run it again then to finish; nothing more was sent", at, wait)}
+				p.over = &cmdutil.ExitError{Code: cmdutil.ExitRateLimited, Err: fmt.Errorf("this command has waited an hour in all for the token's request budget to refill, which it next does at %s (in %s): run it again then to finish; nothing more was sent", at, wait)}
 				p.mu.Unlock()
 				return ticket{}, p.over
 			}

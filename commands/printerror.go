@@ -3,6 +3,7 @@ package commands
 import (
 	"strings"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -78,5 +79,5 @@ func printError(f *Factory, err error, code int, usage string) {
 		}
 		return
 	}
-	m.WriteObject(iostreams.LevelError, ErrorObject(err, code, hint))
+	m.WriteObject(iostreams.LevelError, cmdutil.ErrorObject(err, code, hint))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -69,28 +70,28 @@ func Main(args []string, io *iostreams.IOStreams) int {
 		case out = <-done:
 		case <-time.After(interruptGrace):
 			interrupted(f)
-			return ExitInterrupted
+			return cmdutil.ExitInterrupted
 		}
 	}
 	cmd, err := out.cmd, out.err
 	if err == nil {
-		return ExitOK
+		return cmdutil.ExitOK
 	}
-	code := ExitCode(err)
+	code := cmdutil.ExitCode(err)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		code = ExitInterrupted
+		code = cmdutil.ExitInterrupted
 	}
-	if !run.ran && code == ExitUnexpected {
+	if !run.ran && code == cmdutil.ExitUnexpected {
 		// cobra's own refusals (unknown command, wrong arguments) come
 		// before any command runs.
-		code = ExitUsage
+		code = cmdutil.ExitUsage
 	}
-	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
+	if code == cmdutil.ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*cmdutil.ExitError)) {
 		interrupted(f)
 		return code
 	}
 	usage := ""
-	if code == ExitUsage && cmd != nil && !run.ran {
+	if code == cmdutil.ExitUsage && cmd != nil && !run.ran {
 		usage = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
 	}
 	printError(f, err, code, usage)
@@ -101,7 +102,7 @@ func Main(args []string, io *iostreams.IOStreams) int {
 // modes an error object with Code "interrupted" and exit code 130.
 func interrupted(f *Factory) {
 	if f.run.jsonMode() {
-		printError(f, errors.New("interrupted"), ExitInterrupted, "")
+		printError(f, errors.New("interrupted"), cmdutil.ExitInterrupted, "")
 		return
 	}
 	f.run.msgs.Say(iostreams.LevelError, "interrupted")
@@ -280,19 +281,19 @@ func prepare(f *Factory, cmd *cobra.Command) error {
 	switch f.opts.Output {
 	case "table", "json", "jsonl":
 	default:
-		return UsageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
+		return cmdutil.UsageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
 	}
 	if cmd.Flags().Changed("output") && f.opts.Output == "table" && (f.opts.JQ != "" || f.opts.Template != "") {
-		return UsageErrorf("--jq and --template work on JSON: drop -o table")
+		return cmdutil.UsageErrorf("--jq and --template work on JSON: drop -o table")
 	}
 	if f.settings.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
-		return UsageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
+		return cmdutil.UsageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
 	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) && !validBrandName(f.opts.Brand) {
-		return UsageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
+		return cmdutil.UsageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
 	}
 	if f.opts.Timeout < 0 {
-		return UsageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
+		return cmdutil.UsageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
 	}
 	if f.opts.Timeout > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
@@ -311,7 +312,7 @@ func prepare(f *Factory, cmd *cobra.Command) error {
 		Terminal: f.IO.IsStdoutTTY(),
 	})
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	f.run.printer = p
 	return nil

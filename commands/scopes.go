@@ -11,6 +11,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func newScopesCmd(f *Factory) *cobra.Command {
@@ -36,7 +37,7 @@ func expandScopes(cat *client.Catalog, names []string) ([]string, error) {
 	if s := closest(bad, known, 3); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(s, ", ") + "?"
 	}
-	return nil, UsageErrorf("%s (see impactctl scopes list); nothing changed", msg)
+	return nil, cmdutil.UsageErrorf("%s (see impactctl scopes list); nothing changed", msg)
 }
 
 // scopesEdit makes a token's scopes exactly next. Removing scopes from the
@@ -55,7 +56,7 @@ func scopesEdit(r *changeRun, tok *client.Token, next []string) edit {
 			return r.API.SetScopes(ctx, tok.AccountSid, next, w)
 		},
 		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("token %s now has %s", t.AccountSid, Plural(len(t.Scopes), "scope")),
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, cmdutil.Plural(len(t.Scopes), "scope")),
 				[][2]string{{"Account SID", t.AccountSid}, {"Scopes", strings.Join(t.Scopes, ", ")}}
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/scopepicker"
 	"github.com/impactcom/impactctl/output"
 )
@@ -71,7 +72,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
-		return UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
+		return cmdutil.UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
 			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", argWord(opts.SID))
 	}
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
@@ -91,7 +92,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 		return err
 	}
 	if lacking := missingScopes(tok.Scopes, caller.Scopes); len(lacking) > 0 {
-		return &ExitError{Code: ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
+		return &cmdutil.ExitError{Code: cmdutil.ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
 			"token %s holds %s, which the token in use (%s) lacks: it may not change this token's scopes; nothing changed",
 			output.Sanitize(tok.AccountSid), strings.Join(sanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
 	}
@@ -122,7 +123,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	case scopepicker.Interrupted:
 		return context.Canceled
 	default:
-		return &ExitError{Code: ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
+		return &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
 	}
 	return r.changeOne(ctx, scopesEdit(r, tok, page.Selected()))
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // ScopesSetOptions are `scopes set`'s inputs.
@@ -44,10 +46,10 @@ See the catalog with: impactctl scopes list`,
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
+		return cmdutil.UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
-		return UsageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
+		return cmdutil.UsageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
 	}
 	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
 	if err != nil {

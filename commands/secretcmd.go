@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // splitCommand splits --secret-cmd's CMD into words as a POSIX shell would:
@@ -29,7 +31,7 @@ func splitWords(s, what, instead string) ([]string, error) {
 	var w strings.Builder
 	inWord := false // a word has begun, even an empty quoted one
 	refuse := func(problem string) ([]string, error) {
-		return nil, UsageErrorf("%s %q: %s, which %s does not interpret; quote it, or %s", what, s, problem, what, instead)
+		return nil, cmdutil.UsageErrorf("%s %q: %s, which %s does not interpret; quote it, or %s", what, s, problem, what, instead)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -81,7 +83,7 @@ func splitWords(s, what, instead string) ([]string, error) {
 		words = append(words, w.String())
 	}
 	if len(words) == 0 {
-		return nil, UsageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
+		return nil, cmdutil.UsageErrorf("--secret-cmd is empty: name a command, such as \"gh secret set IMPACT_AUTH_TOKEN\"")
 	}
 	return words, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/atomicfile"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 )
@@ -59,7 +60,7 @@ func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
 // never created only to be lost.
 func (s *secretFlags) check(io *iostreams.IOStreams) error {
 	if s.CmdTimeout < 0 {
-		return UsageErrorf("invalid --secret-cmd-timeout %s: must be positive", s.CmdTimeout)
+		return cmdutil.UsageErrorf("invalid --secret-cmd-timeout %s: must be positive", s.CmdTimeout)
 	}
 	given := 0
 	for _, set := range []bool{s.File != "", s.Dir != "", s.Reveal} {
@@ -73,14 +74,14 @@ func (s *secretFlags) check(io *iostreams.IOStreams) error {
 	}
 	switch {
 	case given > 1:
-		return UsageErrorf("choose one destination for the new Auth Token: --secret-file, --secret-dir or --reveal (--secret-cmd may join any of them)")
+		return cmdutil.UsageErrorf("choose one destination for the new Auth Token: --secret-file, --secret-dir or --reveal (--secret-cmd may join any of them)")
 	case given == 0 && s.Cmd != "":
 		// The command is the destination.
 	case given == 0 && io.CanPrompt():
 		// A person at a terminal; never a CI job, even one with a terminal.
 		s.Reveal = true
 	case given == 0:
-		return UsageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s, --secret-cmd CMD or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
+		return cmdutil.UsageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s, --secret-cmd CMD or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
 	}
 	if s.Cmd != "" {
 		argv, err := splitCommand(s.Cmd)
@@ -88,7 +89,7 @@ func (s *secretFlags) check(io *iostreams.IOStreams) error {
 			return err
 		}
 		if _, err := exec.LookPath(argv[0]); err != nil {
-			return UsageErrorf("--secret-cmd: %w; nothing changed", err)
+			return cmdutil.UsageErrorf("--secret-cmd: %w; nothing changed", err)
 		}
 		s.argv = argv
 	}
@@ -110,9 +111,9 @@ func checkSecretFile(path string) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return UsageErrorf("--secret-file: %w; nothing changed", err)
+		return cmdutil.UsageErrorf("--secret-file: %w; nothing changed", err)
 	case !st.Mode().IsRegular():
-		return UsageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, safefile.Kind(st.Mode()))
+		return cmdutil.UsageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, safefile.Kind(st.Mode()))
 	default:
 		if err := checkOwner("--secret-file", path, st, false); err != nil {
 			return err
@@ -132,23 +133,23 @@ func openSecretDir(dir string) (*os.Root, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		// Made without following a link, then opened and checked as any other.
 		if err := safefile.MkdirAll(dir, 0o700); err != nil {
-			return nil, UsageErrorf("--secret-dir: %w", err)
+			return nil, cmdutil.UsageErrorf("--secret-dir: %w", err)
 		}
 		d, err = safefile.OpenNoFollow(dir, os.O_RDONLY, 0)
 	}
 	switch {
 	case errors.Is(err, safefile.ErrIsLink):
-		return nil, UsageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
+		return nil, cmdutil.UsageErrorf("refusing --secret-dir %s: it is a symbolic link, and impactctl does not follow a link to where secrets are written; name the directory itself; nothing changed", dir)
 	case err != nil:
-		return nil, UsageErrorf("--secret-dir: %w; nothing changed", err)
+		return nil, cmdutil.UsageErrorf("--secret-dir: %w; nothing changed", err)
 	}
 	defer d.Close()
 	st, err := d.Stat()
 	switch {
 	case err != nil:
-		return nil, UsageErrorf("--secret-dir: %w; nothing changed", err)
+		return nil, cmdutil.UsageErrorf("--secret-dir: %w; nothing changed", err)
 	case !st.IsDir():
-		return nil, UsageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
+		return nil, cmdutil.UsageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
 	}
 	if err := checkOwner("--secret-dir", dir, st, false); err != nil {
 		return nil, err
@@ -158,7 +159,7 @@ func openSecretDir(dir string) (*os.Root, error) {
 	}
 	root, err := safefile.RootOf(d)
 	if err != nil {
-		return nil, UsageErrorf("--secret-dir: %w; nothing changed", err)
+		return nil, cmdutil.UsageErrorf("--secret-dir: %w; nothing changed", err)
 	}
 	if err := probeWritableIn(root); err != nil {
 		root.Close()
@@ -171,7 +172,7 @@ func openSecretDir(dir string) (*os.Root, error) {
 func probeWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".impactctl-probe-*")
 	if err != nil {
-		return UsageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
+		return cmdutil.UsageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -182,7 +183,7 @@ func probeWritableIn(root *os.Root) error {
 	name := ".impactctl-probe-" + strconv.FormatUint(rand.Uint64(), 36)
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return UsageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
+		return cmdutil.UsageErrorf("cannot write the new Auth Token there: %w; nothing changed", err)
 	}
 	f.Close()
 	return root.Remove(name)
@@ -201,7 +202,7 @@ func (s *secretFlags) close() {
 // would be lost. A file keeps it.
 func (s *secretFlags) checkSelf(sid string) error {
 	if s.Cmd != "" && s.File == "" && s.Dir == "" {
-		return UsageErrorf("%s is the token in use: resetting it with --secret-cmd needs --secret-file too, so a failed hand-off never loses the credential this job runs on; nothing changed", sid)
+		return cmdutil.UsageErrorf("%s is the token in use: resetting it with --secret-cmd needs --secret-file too, so a failed hand-off never loses the credential this job runs on; nothing changed", sid)
 	}
 	return nil
 }
@@ -287,7 +288,7 @@ func inGitHubActions(getenv func(string) string) bool { return getenv("GITHUB_AC
 // badAnswerf refuses a server answer that cannot be trusted with a secret:
 // exit 9, before any secret is written anywhere.
 func badAnswerf(format string, a ...any) error {
-	return &ExitError{Code: ExitUnavailable, Kind: "invalid_answer", Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
+	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
 }
 
 // untrustedAnswer is badAnswerf's error, found again in a bulk result.

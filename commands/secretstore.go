@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 )
@@ -56,7 +57,7 @@ func profileSecret(kr keyring.Store, cfgPath, name string, p Profile) (string, e
 		if name != "default" {
 			login += " --profile " + name
 		}
-		return "", &ExitError{Code: ExitAuth, Err: fmt.Errorf(
+		return "", &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
 			"profile %q keeps its Auth Token in the OS keyring, and reading it failed: %w; log in again with `%s` (--insecure-storage keeps it in the config file)", name, err, login)}
 	}
 	return secret, nil

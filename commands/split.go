@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -45,14 +46,14 @@ func splitRun(opts *SplitOptions) error {
 		return err
 	}
 	if len(b) > maxSplitInput {
-		return UsageErrorf("the command is longer than %d bytes", maxSplitInput)
+		return cmdutil.UsageErrorf("the command is longer than %d bytes", maxSplitInput)
 	}
 	words, err := splitWords(string(b), "the command", "write such words in single quotes")
 	if err != nil {
 		return err
 	}
 	if len(words) == 0 {
-		return UsageErrorf("the command is empty")
+		return cmdutil.UsageErrorf("the command is empty")
 	}
 	w := bufio.NewWriter(opts.IO.Out)
 	for _, word := range words {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // TokensCreateOptions are `tokens create`'s inputs.
@@ -66,7 +67,7 @@ copy the source's expiry.`,
 func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	fl := opts.Fields
 	if opts.From == "" && strings.TrimSpace(fl.Name) == "" {
-		return UsageErrorf("a new token needs --name (or --from SID to duplicate one)")
+		return cmdutil.UsageErrorf("a new token needs --name (or --from SID to duplicate one)")
 	}
 	if err := fl.check(); err != nil {
 		return err
@@ -77,7 +78,7 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		}
 	}
 	if len(opts.DeveloperEmails) > contract.MaxEmails {
-		return UsageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
+		return cmdutil.UsageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
 	var expires time.Time
 	if opts.Expiry.given() {
@@ -170,7 +171,7 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, UsageErrorf("invalid --api-version %q: use a number or latest", v)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %q: use a number or latest", v)
 	}
 	kind, err := c.Kind(ctx)
 	if err != nil {
@@ -183,7 +184,7 @@ func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) 
 		if brand {
 			api = "Brand"
 		}
-		return 0, UsageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", n, api, lowest, latest)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", n, api, lowest, latest)
 	}
 	return n, nil
 }

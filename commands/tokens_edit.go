@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -55,7 +56,7 @@ leaves the account without a manager.`,
 func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	fl := opts.Fields
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") && !opts.Expiry.given() {
-		return UsageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
+		return cmdutil.UsageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
 	}
 	if err := fl.check(); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -61,7 +62,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		"expiring-within": l.ExpiringIn}
 	for _, name := range textFilters {
 		if l.given != nil && l.given(name) && values[name] == "" {
-			return o, UsageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
+			return o, cmdutil.UsageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
 		}
 	}
 	switch strings.ToLower(l.State) {
@@ -69,22 +70,22 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	case "enabled", "disabled":
 		o.State = client.State(strings.ToUpper(l.State))
 	default:
-		return o, UsageErrorf("invalid --state %q: use enabled or disabled", l.State)
+		return o, cmdutil.UsageErrorf("invalid --state %q: use enabled or disabled", l.State)
 	}
 	o.Name = l.Name
 	var err error
 	if l.CreatedAfter != "" {
-		if o.CreatedAfter, err = ParsePastTime("--created-after", l.CreatedAfter, now); err != nil {
+		if o.CreatedAfter, err = cmdutil.ParsePastTime("--created-after", l.CreatedAfter, now); err != nil {
 			return o, err
 		}
 	}
 	if l.CreatedBefore != "" {
-		if o.CreatedBefore, err = ParsePastTime("--created-before", l.CreatedBefore, now); err != nil {
+		if o.CreatedBefore, err = cmdutil.ParsePastTime("--created-before", l.CreatedBefore, now); err != nil {
 			return o, err
 		}
 	}
 	if l.UnusedFor != "" {
-		age, err := ParseAge("--unused-for", l.UnusedFor)
+		age, err := cmdutil.ParseAge("--unused-for", l.UnusedFor)
 		if err != nil {
 			return o, err
 		}
@@ -98,24 +99,24 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		}
 	}
 	if l.NotResetFor != "" {
-		age, err := ParseAge("--not-reset-for", l.NotResetFor)
+		age, err := cmdutil.ParseAge("--not-reset-for", l.NotResetFor)
 		if err != nil {
 			return o, err
 		}
 		o.ResetBefore = now.Add(-age)
 	}
 	if l.ExpiringIn != "" {
-		age, err := ParseAge("--expiring-within", l.ExpiringIn)
+		age, err := cmdutil.ParseAge("--expiring-within", l.ExpiringIn)
 		if err != nil {
 			return o, err
 		}
 		o.ExpiresBefore = now.Add(age)
 	}
 	if l.Limit < 0 {
-		return o, UsageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
+		return o, cmdutil.UsageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
 	}
 	if l.pageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
-		return o, UsageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
+		return o, cmdutil.UsageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
 	}
 	o.Limit, o.PageSize = l.Limit, l.PageSize
 	return o, nil
@@ -214,8 +215,8 @@ func tokenRow(t *client.Token, now time.Time) []string {
 		strconv.Itoa(t.ApiVersion),
 		strconv.Itoa(len(t.Scopes)),
 		output.Hint(t.AuthTokenHint),
-		ShortDate(t.DateCreated),
-		ShortDate(Deref(t.DateLastUsed)),
+		cmdutil.ShortDate(t.DateCreated),
+		cmdutil.ShortDate(cmdutil.Deref(t.DateLastUsed)),
 		expiresLabel(t.ExpiresAt, now),
 	}
 }

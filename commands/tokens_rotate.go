@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -100,17 +101,17 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 		return err
 	}
 	if opts.EndOverlap && overlap == 0 {
-		return UsageErrorf("--end-overlap ends an overlap: with --overlap 0 there is none")
+		return cmdutil.UsageErrorf("--end-overlap ends an overlap: with --overlap 0 there is none")
 	}
 	var expiresIn time.Duration
 	if opts.ExpiresIn != "" {
-		if expiresIn, err = ParseAge("--expires-in", opts.ExpiresIn); err != nil {
+		if expiresIn, err = cmdutil.ParseAge("--expires-in", opts.ExpiresIn); err != nil {
 			return err
 		}
 	}
 	// A rotation hands its secrets off; it never prints them.
 	if sf := opts.Secret; sf.Reveal || sf.File == "-" || (sf.File == "" && sf.Dir == "" && sf.Cmd == "" && !opts.DryRun) {
-		return UsageErrorf("tokens rotate hands each new Auth Token off: give --secret-file PATH (one token), --secret-dir DIR or --secret-cmd CMD; nothing changed")
+		return cmdutil.UsageErrorf("tokens rotate hands each new Auth Token off: give --secret-file PATH (one token), --secret-dir DIR or --secret-cmd CMD; nothing changed")
 	}
 	if opts.Secret.Dir != "" {
 		opts.Select.SIDsOnly = "--secret-dir"
@@ -213,7 +214,7 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 // and asks; it reports whether to go on, and otherwise what to return.
 func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel selection, toks []*client.Token, failed []result) (bool, error) {
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
-		return false, UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+		return false, cmdutil.UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	if len(toks) == 0 && len(failed) == 0 {
 		return false, r.nothingNamed(sel.All)
@@ -233,7 +234,7 @@ func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel select
 	}
 	p.Failed = planFailures(failed)
 	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", Plural(len(p.Changes), "token"))); !ok {
+		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
 			return false, dryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
@@ -280,7 +281,7 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 	if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
 		if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
 			rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
-			if ae, ok := AsAPIError(err); ok {
+			if ae, ok := cmdutil.AsAPIError(err); ok {
 				rot.Code = ae.Code
 			}
 			return rot, path
@@ -300,7 +301,7 @@ func failedRotation(rot rotation, err error) rotation {
 	if err != nil {
 		rot.Message = err.Error()
 	}
-	if ae, ok := AsAPIError(err); ok {
+	if ae, ok := cmdutil.AsAPIError(err); ok {
 		rot.Code = ae.Code
 	}
 	return rot
@@ -316,7 +317,7 @@ func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *credentials, s
 	}
 	for attempt := 0; ; attempt++ {
 		_, err = c.Current(ctx)
-		if ae, ok := AsAPIError(err); err == nil || ok && ae.StatusCode != http.StatusUnauthorized {
+		if ae, ok := cmdutil.AsAPIError(err); err == nil || ok && ae.StatusCode != http.StatusUnauthorized {
 			return nil
 		} else if ok {
 			return fmt.Errorf("the new Auth Token was refused (401)")
@@ -389,21 +390,21 @@ func rotationOutcome(out []rotation, key string, printErr error) error {
 	}
 	if len(unproven) > 0 {
 		msg := fmt.Sprintf("%s rotated, but the new Auth Token of %s was not handed off or not proven: each keeps its old Auth Token until its overlap ends; run the same command again with --idempotency-key %s within 24 hours to hand them off and prove them again (nothing is reset twice)",
-			Plural(len(unproven), "token"), strings.Join(unproven, ", "), key)
+			cmdutil.Plural(len(unproven), "token"), strings.Join(unproven, ", "), key)
 		if len(failedResets) > 0 {
-			msg += fmt.Sprintf("; also, %s could not be reset: %s", Plural(len(failedResets), "token"), strings.Join(failedResets, ", "))
+			msg += fmt.Sprintf("; also, %s could not be reset: %s", cmdutil.Plural(len(failedResets), "token"), strings.Join(failedResets, ", "))
 		}
 		if printErr != nil {
 			msg += "; also: " + printErr.Error()
 		}
-		return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitSecretCmd, Err: errors.New(msg)}
 	}
 	if len(failedResets) > 0 {
-		msg := fmt.Sprintf("%d of %s could not be reset: %s", len(failedResets), Plural(len(out), "token"), strings.Join(failedResets, ", "))
+		msg := fmt.Sprintf("%d of %s could not be reset: %s", len(failedResets), cmdutil.Plural(len(out), "token"), strings.Join(failedResets, ", "))
 		if len(failedResets) < len(out) {
 			msg += "; the others were rotated"
 		}
-		return &ExitError{Code: ExitPartial, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitPartial, Err: errors.New(msg)}
 	}
 	return printErr
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -92,8 +93,8 @@ func tokenDetails(t *client.Token) [][2]string {
 		{"Scopes", strings.Join(t.Scopes, ", ")},
 		{"Created", t.DateCreated},
 		{"Updated", t.DateUpdated},
-		{"Last used", orNever(Deref(t.DateLastUsed))},
-		{"Auth Token reset", orNever(Deref(t.DateAuthTokenReset))},
+		{"Last used", orNever(cmdutil.Deref(t.DateLastUsed))},
+		{"Auth Token reset", orNever(cmdutil.Deref(t.DateAuthTokenReset))},
 		{"Expires", expiresDetail(t.ExpiresAt)},
 		{"Previous Auth Token", previousDetail(t)},
 	}
@@ -105,7 +106,7 @@ func previousDetail(t *client.Token) string {
 	if t.PreviousAuthTokenExpiresAt == nil {
 		return "none"
 	}
-	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(Deref(t.PreviousAuthTokenLastUsed)))
+	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(cmdutil.Deref(t.PreviousAuthTokenLastUsed)))
 }
 
 func userLabel(u *client.User) string {

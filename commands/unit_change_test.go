@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -268,7 +269,7 @@ func TestChangeStates(t *testing.T) {
 	api = newFakeAPI(2, client.StateEnabled)
 	r, _, _ = newTestRun(t, api, false)
 	err := r.changeStates(context.Background(), client.ActionDelete, selection{SIDs: api.order, Concurrency: 4})
-	if checkExit(t, err, ExitConfirm); len(api.bulks)+len(api.acts) != 0 {
+	if checkExit(t, err, cmdutil.ExitConfirm); len(api.bulks)+len(api.acts) != 0 {
 		t.Errorf("sent %q %q without confirmation", api.acts, api.bulks)
 	}
 }
@@ -282,13 +283,13 @@ func TestPrintResultsExitCode(t *testing.T) {
 		code    int
 	}{
 		{"all succeed", []result{ok, ok}, 0},
-		{"one of two fails", []result{ok, bad}, ExitPartial},
-		{"the only one fails", []result{bad}, ExitForbidden},
+		{"one of two fails", []result{ok, bad}, cmdutil.ExitPartial},
+		{"the only one fails", []result{bad}, cmdutil.ExitForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _, _ := newTestRun(t, newFakeAPI(0, ""), true)
 			err := r.printResults(tt.results)
-			if got := ExitCode(err); (err == nil) != (tt.code == 0) || err != nil && got != tt.code {
+			if got := cmdutil.ExitCode(err); (err == nil) != (tt.code == 0) || err != nil && got != tt.code {
 				t.Errorf("err = %v (exit %d), want exit %d", err, got, tt.code)
 			}
 		})

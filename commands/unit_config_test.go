@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // dirNames lists dir's entries.
@@ -52,9 +54,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "0640 file warns", content: textPtr(good), perm: 0o640, profiles: []string{"default", "work"}, warn: true},
 		{name: "empty file", content: textPtr(""), perm: 0o600},
 		{name: "null profiles", content: textPtr("profiles:\n"), perm: 0o600},
-		{name: "bad YAML", content: textPtr("profiles: [unclosed\n"), perm: 0o600, code: ExitUsage},
-		{name: "tab-indented YAML", content: textPtr("profiles:\n\tdefault: {}\n"), perm: 0o600, code: ExitUsage},
-		{name: "profiles of the wrong type", content: textPtr("profiles: 3\n"), perm: 0o600, code: ExitUsage},
+		{name: "bad YAML", content: textPtr("profiles: [unclosed\n"), perm: 0o600, code: cmdutil.ExitUsage},
+		{name: "tab-indented YAML", content: textPtr("profiles:\n\tdefault: {}\n"), perm: 0o600, code: cmdutil.ExitUsage},
+		{name: "profiles of the wrong type", content: textPtr("profiles: 3\n"), perm: 0o600, code: cmdutil.ExitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

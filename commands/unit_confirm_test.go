@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -85,20 +86,20 @@ func TestConfirm(t *testing.T) {
 	}{
 		{name: "--yes proceeds without reading", setup: confirmSetup{answer: "n\n", yes: true}, plan: editPlan(), proceed: true},
 		{name: "--yes on a terminal does not ask", setup: confirmSetup{answer: "n\n", yes: true, stdinTTY: true, stdoutTTY: true}, plan: editPlan(), proceed: true},
-		{name: "no terminal", setup: confirmSetup{answer: "y\n"}, plan: editPlan(), code: ExitConfirm, errHas: "pass --yes"},
-		{name: "stdin a terminal, stdout a pipe", setup: confirmSetup{answer: "y\n", stdinTTY: true}, plan: editPlan(), code: ExitConfirm, errHas: "pass --yes"},
-		{name: "stdout a terminal, stdin a pipe", setup: confirmSetup{answer: "y\n", stdoutTTY: true}, plan: editPlan(), code: ExitConfirm, errHas: "pass --yes"},
-		{name: "prompting switched off", setup: confirmSetup{answer: "y\n", stdinTTY: true, stdoutTTY: true, noPrompt: true}, plan: editPlan(), code: ExitConfirm, errHas: "pass --yes"},
+		{name: "no terminal", setup: confirmSetup{answer: "y\n"}, plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "pass --yes"},
+		{name: "stdin a terminal, stdout a pipe", setup: confirmSetup{answer: "y\n", stdinTTY: true}, plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "pass --yes"},
+		{name: "stdout a terminal, stdin a pipe", setup: confirmSetup{answer: "y\n", stdoutTTY: true}, plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "pass --yes"},
+		{name: "prompting switched off", setup: confirmSetup{answer: "y\n", stdinTTY: true, stdoutTTY: true, noPrompt: true}, plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "pass --yes"},
 		{name: "y", setup: on("y\n"), plan: editPlan(), proceed: true, asked: true},
 		{name: "yes", setup: on("yes\n"), plan: editPlan(), proceed: true, asked: true},
 		{name: "Y", setup: on("Y\n"), plan: editPlan(), proceed: true, asked: true},
 		{name: "YES with spaces and CRLF", setup: on("  YES \r\n"), plan: editPlan(), proceed: true, asked: true},
 		{name: "y at end of input", setup: on("y"), plan: editPlan(), proceed: true, asked: true},
-		{name: "n", setup: on("n\n"), plan: editPlan(), code: ExitConfirm, errHas: "declined: nothing changed", asked: true},
-		{name: "empty line", setup: on("\n"), plan: editPlan(), code: ExitConfirm, errHas: "declined: nothing changed", asked: true},
-		{name: "yess", setup: on("yess\n"), plan: editPlan(), code: ExitConfirm, errHas: "declined", asked: true},
-		{name: "EOF", setup: on(""), plan: editPlan(), code: ExitConfirm, errHas: "nothing changed", asked: true},
-		{name: "warning on a terminal needs --yes", setup: on("y\n"), plan: warned, code: ExitConfirm, errHas: "is the one in use: pass --yes"},
+		{name: "n", setup: on("n\n"), plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "declined: nothing changed", asked: true},
+		{name: "empty line", setup: on("\n"), plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "declined: nothing changed", asked: true},
+		{name: "yess", setup: on("yess\n"), plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "declined", asked: true},
+		{name: "EOF", setup: on(""), plan: editPlan(), code: cmdutil.ExitConfirm, errHas: "nothing changed", asked: true},
+		{name: "warning on a terminal needs --yes", setup: on("y\n"), plan: warned, code: cmdutil.ExitConfirm, errHas: "is the one in use: pass --yes"},
 		{name: "warning with --yes", setup: confirmSetup{answer: "n\n", yes: true}, plan: warned, proceed: true},
 	}
 	for _, tt := range tests {

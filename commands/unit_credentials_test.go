@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 const (
@@ -67,7 +69,7 @@ func TestResolveCredentials(t *testing.T) {
 		{
 			name:    "environment pair wins even when the config is broken",
 			env:     map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN": envSecret},
-			confErr: UsageErrorf("config file is not valid YAML"),
+			confErr: cmdutil.UsageErrorf("config file is not valid YAML"),
 			want:    want{sid: envSID, token: envSecret, url: DefaultAPIURL, secretEnv: "IMPACTCTL_AUTH_TOKEN"},
 			noConf:  true,
 		},
@@ -92,35 +94,35 @@ func TestResolveCredentials(t *testing.T) {
 			env:     map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN": envSecret},
 			apiURL:  "http://api.impact.example",
 			urlFrom: "--api-url",
-			code:    ExitUsage,
+			code:    cmdutil.ExitUsage,
 			errHas:  "https",
 			noConf:  true,
 		},
 		{
 			name:   "SID without secret",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_AUTH_TOKEN",
 			noConf: true,
 		},
 		{
 			name:   "secret without SID",
 			env:    map[string]string{"IMPACTCTL_AUTH_TOKEN": envSecret},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_ACCOUNT_SID is not set",
 			noConf: true,
 		},
 		{
 			name:   "secret file without SID",
 			env:    map[string]string{"IMPACTCTL_AUTH_TOKEN_FILE": tokenFile},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_ACCOUNT_SID is not set",
 			noConf: true,
 		},
 		{
 			name:   "both secret and secret file",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN": envSecret, "IMPACTCTL_AUTH_TOKEN_FILE": tokenFile},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_AUTH_TOKEN_FILE",
 			noConf: true,
 		},
@@ -133,35 +135,35 @@ func TestResolveCredentials(t *testing.T) {
 		{
 			name:   "empty secret file",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN_FILE": emptyFile},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "empty",
 			noConf: true,
 		},
 		{
 			name:   "missing secret file",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN_FILE": missingFile},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_AUTH_TOKEN_FILE",
 			noConf: true,
 		},
 		{
 			name:   "secret file is a directory",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": envSID, "IMPACTCTL_AUTH_TOKEN_FILE": dir},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "IMPACTCTL_AUTH_TOKEN_FILE",
 			noConf: true,
 		},
 		{
 			name:   "malformed SID in the environment",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": "IR123", "IMPACTCTL_AUTH_TOKEN": envSecret},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "not an Account SID",
 			noConf: true,
 		},
 		{
 			name:   "lower-case SID prefix in the environment",
 			env:    map[string]string{"IMPACTCTL_ACCOUNT_SID": "ir" + envSID[2:], "IMPACTCTL_AUTH_TOKEN": envSecret},
-			code:   ExitUsage,
+			code:   cmdutil.ExitUsage,
 			errHas: "not an Account SID",
 			noConf: true,
 		},
@@ -180,7 +182,7 @@ func TestResolveCredentials(t *testing.T) {
 			profile: "work",
 			apiURL:  "https://api.impact.com",
 			urlFrom: "--api-url",
-			code:    ExitUsage,
+			code:    cmdutil.ExitUsage,
 			errHas:  "drop --api-url",
 		},
 		{
@@ -188,7 +190,7 @@ func TestResolveCredentials(t *testing.T) {
 			profile: "default",
 			apiURL:  "https://eu.impact.example",
 			urlFrom: "IMPACTCTL_API_URL",
-			code:    ExitUsage,
+			code:    cmdutil.ExitUsage,
 			errHas:  "drop IMPACTCTL_API_URL",
 		},
 		{
@@ -210,32 +212,32 @@ func TestResolveCredentials(t *testing.T) {
 			profile: "default",
 			apiURL:  "ftp://api.impact.com",
 			urlFrom: "--api-url",
-			code:    ExitUsage,
+			code:    cmdutil.ExitUsage,
 			errHas:  "scheme",
 		},
 		{
 			name:    "profile whose api_url is plain http to a remote host",
 			profile: "plainhttp",
-			code:    ExitUsage,
+			code:    cmdutil.ExitUsage,
 			errHas:  "refusing plain http",
 		},
 		{
 			name:    "missing profile",
 			profile: "nope",
-			code:    ExitAuth,
+			code:    cmdutil.ExitAuth,
 			errHas:  `profile "nope" is not in /conf/config.yaml`,
 		},
 		{
 			name:    "profile without a secret",
 			profile: "nosecret",
-			code:    ExitAuth,
+			code:    cmdutil.ExitAuth,
 			errHas:  "no credentials",
 		},
 		{
 			name:    "config that cannot be read",
 			profile: "default",
-			confErr: UsageErrorf("config file /conf/config.yaml is not valid YAML"),
-			code:    ExitUsage,
+			confErr: cmdutil.UsageErrorf("config file /conf/config.yaml is not valid YAML"),
+			code:    cmdutil.ExitUsage,
 			errHas:  "not valid YAML",
 		},
 	}
@@ -352,7 +354,7 @@ func TestNormalizeURL(t *testing.T) {
 				}
 				return
 			}
-			if !checkExit(t, err, ExitUsage) {
+			if !checkExit(t, err, cmdutil.ExitUsage) {
 				return
 			}
 			if got != "" {
@@ -394,8 +396,8 @@ func TestValidSID(t *testing.T) {
 			}
 			continue
 		}
-		var ee *ExitError
-		if !errors.As(err, &ee) || ee.Code != ExitUsage {
+		var ee *cmdutil.ExitError
+		if !errors.As(err, &ee) || ee.Code != cmdutil.ExitUsage {
 			t.Errorf("validSID(%q) = %v, want a usage error", tt.sid, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -40,8 +41,8 @@ func wantUsage(t *testing.T, err error, want ...string) {
 	if err == nil {
 		t.Fatalf("got no error, want exit 2 saying %q", want)
 	}
-	if code := ExitCode(err); code != ExitUsage {
-		t.Errorf("exit %d (%v), want %d", code, err, ExitUsage)
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
+		t.Errorf("exit %d (%v), want %d", code, err, cmdutil.ExitUsage)
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
@@ -241,8 +242,8 @@ func TestSplitCommand(t *testing.T) {
 		case tc.want == nil && err == nil:
 			t.Errorf("splitCommand(%q) = %q, want a refusal", tc.in, got)
 		case tc.want == nil:
-			if ExitCode(err) != ExitUsage {
-				t.Errorf("splitCommand(%q): exit %d, want 2", tc.in, ExitCode(err))
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+				t.Errorf("splitCommand(%q): exit %d, want 2", tc.in, cmdutil.ExitCode(err))
 			}
 		case err != nil:
 			t.Errorf("splitCommand(%q): %v", tc.in, err)
@@ -267,8 +268,8 @@ func TestCheckSecret(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("checkSecret(%q) = %v, want ok %v", s, err, want)
 		}
-		if err != nil && (ExitCode(err) != ExitUnavailable || strings.Contains(err.Error(), s) && s != "") {
-			t.Errorf("checkSecret(%q): exit %d, %q: want exit 9 without the secret", s, ExitCode(err), err)
+		if err != nil && (cmdutil.ExitCode(err) != cmdutil.ExitUnavailable || strings.Contains(err.Error(), s) && s != "") {
+			t.Errorf("checkSecret(%q): exit %d, %q: want exit 9 without the secret", s, cmdutil.ExitCode(err), err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func TestParseOverlap(t *testing.T) {
@@ -44,8 +45,8 @@ func TestParseOverlap(t *testing.T) {
 			t.Errorf("%q: %s, want an error", c.in, got)
 		case c.want >= 0 && (err != nil || got != c.want):
 			t.Errorf("%q: %s %v, want %s", c.in, got, err, c.want)
-		case err != nil && ExitCode(err) != ExitUsage:
-			t.Errorf("%q: exit %d, want 2", c.in, ExitCode(err))
+		case err != nil && cmdutil.ExitCode(err) != cmdutil.ExitUsage:
+			t.Errorf("%q: exit %d, want 2", c.in, cmdutil.ExitCode(err))
 		}
 	}
 }
@@ -80,8 +81,8 @@ func TestExpiryFlags(t *testing.T) {
 		switch {
 		case err != nil:
 			got = "error"
-			if ExitCode(err) != ExitUsage {
-				t.Errorf("%v: exit %d, want 2", c.args, ExitCode(err))
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+				t.Errorf("%v: exit %d, want 2", c.args, cmdutil.ExitCode(err))
 			}
 		case clear:
 			got = "never"
@@ -118,7 +119,7 @@ func TestExpiresLabel(t *testing.T) {
 		{at(30 * time.Second), "in 30s"},
 	} {
 		if got := expiresLabel(c.at, now); got != c.want {
-			t.Errorf("%v: %q, want %q", Deref(c.at), got, c.want)
+			t.Errorf("%v: %q, want %q", cmdutil.Deref(c.at), got, c.want)
 		}
 	}
 }
@@ -133,7 +134,7 @@ func TestRoundedExpiry(t *testing.T) {
 		{"2w", "2026-06-16T00:00:00Z"},
 		{"36h", "2026-06-03T01:00:00Z"},
 	} {
-		age, err := ParseAge("--expires-in", c.flag)
+		age, err := cmdutil.ParseAge("--expires-in", c.flag)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,18 +159,18 @@ func TestRotationOutcome(t *testing.T) {
 		out  []rotation
 		want int
 	}{
-		{"all rotated", []rotation{ok, ok}, ExitOK},
-		{"a reset failed", []rotation{ok, notReset}, ExitPartial},
-		{"a proof failed", []rotation{ok, unproven}, ExitSecretCmd},
-		{"a hand-off failed", []rotation{notHanded}, ExitSecretCmd},
-		{"11 wins over 10", []rotation{notReset, notHanded}, ExitSecretCmd},
+		{"all rotated", []rotation{ok, ok}, cmdutil.ExitOK},
+		{"a reset failed", []rotation{ok, notReset}, cmdutil.ExitPartial},
+		{"a proof failed", []rotation{ok, unproven}, cmdutil.ExitSecretCmd},
+		{"a hand-off failed", []rotation{notHanded}, cmdutil.ExitSecretCmd},
+		{"11 wins over 10", []rotation{notReset, notHanded}, cmdutil.ExitSecretCmd},
 	} {
 		err := rotationOutcome(c.out, "key-1", nil)
-		if got := ExitCode(err); got != c.want {
+		if got := cmdutil.ExitCode(err); got != c.want {
 			t.Errorf("%s: exit %d, want %d (%v)", c.name, got, c.want, err)
 		}
-		var ee *ExitError
-		if c.want == ExitSecretCmd && (!errors.As(err, &ee) || !strings.Contains(ee.Error(), "--idempotency-key key-1")) {
+		var ee *cmdutil.ExitError
+		if c.want == cmdutil.ExitSecretCmd && (!errors.As(err, &ee) || !strings.Contains(ee.Error(), "--idempotency-key key-1")) {
 			t.Errorf("%s: %v does not name the key", c.name, err)
 		}
 	}

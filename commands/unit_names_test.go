@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // nameLister answers token lists from a fixed set, applying ExactName as a
@@ -65,16 +66,16 @@ func TestResolveSID(t *testing.T) {
 		{name: "a SID that names no token is still a SID", arg: "IR00000000000000000000000000000000", want: "IR00000000000000000000000000000000"},
 		{name: "a name", arg: "CI deploys", want: sidA, requests: 1},
 		{name: "a name in NFD form", arg: "Cafe\u0301", want: "IRdddddddddddddddddddddddddddddddd", requests: 1},
-		{name: "another case", arg: "ci deploys", code: ExitNotFound, mentions: []string{`"ci deploys"`}, requests: 1},
-		{name: "almost a SID", arg: sidA[:33], code: ExitNotFound, mentions: []string{sidA[:33]}, requests: 1},
-		{name: "a shared name", arg: "Twin", code: ExitUsage, mentions: []string{`2 tokens are named "Twin"`, "\n  " + sidB + "  Twin", "\n  " + sidC + "  Twin"}, requests: 1},
-		{name: "a control character", arg: "Twin\x1b[31m", code: ExitUsage},
-		{name: "empty", arg: "", code: ExitUsage},
-		{name: "blank", arg: "  ", code: ExitUsage},
-		{name: "too long", arg: strings.Repeat("x", 101), code: ExitUsage},
-		{name: "server ignores the filter", arg: "CI deploys", lister: nameLister{ignore: true, tokens: []*client.Token{{AccountSid: sidB, Name: "Evil\x1b[31m"}}}, code: ExitUnavailable, mentions: []string{sidB, `"Evil"`}, requests: 1},
-		{name: "server answers a bad SID", arg: "Bad", lister: nameLister{tokens: []*client.Token{{AccountSid: "IR1", Name: "Bad"}}}, code: ExitUnavailable, requests: 1},
-		{name: "list fails", arg: "CI deploys", lister: nameLister{err: &client.APIError{StatusCode: 403}}, code: ExitForbidden, requests: 1},
+		{name: "another case", arg: "ci deploys", code: cmdutil.ExitNotFound, mentions: []string{`"ci deploys"`}, requests: 1},
+		{name: "almost a SID", arg: sidA[:33], code: cmdutil.ExitNotFound, mentions: []string{sidA[:33]}, requests: 1},
+		{name: "a shared name", arg: "Twin", code: cmdutil.ExitUsage, mentions: []string{`2 tokens are named "Twin"`, "\n  " + sidB + "  Twin", "\n  " + sidC + "  Twin"}, requests: 1},
+		{name: "a control character", arg: "Twin\x1b[31m", code: cmdutil.ExitUsage},
+		{name: "empty", arg: "", code: cmdutil.ExitUsage},
+		{name: "blank", arg: "  ", code: cmdutil.ExitUsage},
+		{name: "too long", arg: strings.Repeat("x", 101), code: cmdutil.ExitUsage},
+		{name: "server ignores the filter", arg: "CI deploys", lister: nameLister{ignore: true, tokens: []*client.Token{{AccountSid: sidB, Name: "Evil\x1b[31m"}}}, code: cmdutil.ExitUnavailable, mentions: []string{sidB, `"Evil"`}, requests: 1},
+		{name: "server answers a bad SID", arg: "Bad", lister: nameLister{tokens: []*client.Token{{AccountSid: "IR1", Name: "Bad"}}}, code: cmdutil.ExitUnavailable, requests: 1},
+		{name: "list fails", arg: "CI deploys", lister: nameLister{err: &client.APIError{StatusCode: 403}}, code: cmdutil.ExitForbidden, requests: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := tt.lister
@@ -91,8 +92,8 @@ func TestResolveSID(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || ExitCode(err) != tt.code {
-				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, ExitCode(err), tt.code)
+			if err == nil || cmdutil.ExitCode(err) != tt.code {
+				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, cmdutil.ExitCode(err), tt.code)
 			}
 			for _, m := range tt.mentions {
 				if !strings.Contains(err.Error(), m) {
@@ -166,10 +167,10 @@ func TestBrandHint(t *testing.T) {
 			if hinted := strings.Contains(got.Error(), "--brand BRAND_ID"); hinted != tt.hints {
 				t.Fatalf("brandHint = %q; want a hint: %v", got, tt.hints)
 			}
-			if ExitCode(got) != ExitCode(tt.err) {
-				t.Fatalf("exit %d, want %d", ExitCode(got), ExitCode(tt.err))
+			if cmdutil.ExitCode(got) != cmdutil.ExitCode(tt.err) {
+				t.Fatalf("exit %d, want %d", cmdutil.ExitCode(got), cmdutil.ExitCode(tt.err))
 			}
-			if _, ok := AsAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
+			if _, ok := cmdutil.AsAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
 				t.Fatal("the API error is lost")
 			}
 		})

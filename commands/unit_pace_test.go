@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // fakeClock is time that moves only when a wait asks it to: After records
@@ -126,7 +127,7 @@ func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.note(budget(clk, 0, 1000, 0, 2*3600))
 	_, err := p.wait(context.Background())
-	if checkExit(t, err, ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
+	if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
 		t.Errorf("err = %v", err)
 	}
 	if w := clk.recorded(); len(w) != 0 {
@@ -275,7 +276,7 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 	tk := take(t, p)
 	p.refused(tk, client.RateLimit{}, 3*time.Hour)
 	_, err := p.wait(context.Background())
-	checkExit(t, err, ExitRateLimited)
+	checkExit(t, err, cmdutil.ExitRateLimited)
 	if w := clk.recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
@@ -298,7 +299,7 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 			p.done(tk, client.RateLimit{})
 			continue
 		}
-		if checkExit(t, err, ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
+		if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
 			!strings.Contains(err.Error(), "(in 25m0s)") {
 			t.Errorf("err = %v", err)
 		}
@@ -307,7 +308,7 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 		t.Errorf("waits %v, want two of 25m", w)
 	}
 	// Every later request is refused at once, without waiting.
-	if _, err := p.wait(context.Background()); !checkExit(t, err, ExitRateLimited) {
+	if _, err := p.wait(context.Background()); !checkExit(t, err, cmdutil.ExitRateLimited) {
 		t.Error("a later wait went on")
 	}
 }
@@ -420,7 +421,7 @@ func TestBulk429OverAnHourIsNotWaited(t *testing.T) {
 		t.Errorf("%d bulk calls, want 1", len(api.bulks))
 	}
 	for _, res := range got {
-		if res.Status != "ERROR" || !checkExit(t, res.err, ExitRateLimited) {
+		if res.Status != "ERROR" || !checkExit(t, res.err, cmdutil.ExitRateLimited) {
 			t.Errorf("%+v: want failed with exit 8", res)
 		}
 	}
@@ -437,7 +438,7 @@ func TestBudgetWithinReach(t *testing.T) {
 		{client.RateLimit{}, 0},
 		{client.RateLimit{Limit: 10, Remaining: 3, Reset: 99999}, 0},
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3600}, 0},
-		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3601}, ExitRateLimited},
+		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3601}, cmdutil.ExitRateLimited},
 	} {
 		checkExit(t, budgetWithinReach(tt.rl), tt.code)
 	}

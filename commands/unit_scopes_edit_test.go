@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -38,8 +39,8 @@ func TestScopesEditNeedsATerminal(t *testing.T) {
 		opts := &ScopesEditOptions{SID: sid, Env: cmdEnv{IO: ios, Getenv: func(string) string { return "" },
 			Client: func(context.Context) (*client.Client, error) { called = true; return nil, errors.New("no") }}}
 		err := scopesEditRun(context.Background(), opts)
-		if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
-			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, ExitCode(err), called)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
+			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, cmdutil.ExitCode(err), called)
 		}
 	}
 }

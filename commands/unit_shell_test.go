@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -118,7 +119,7 @@ func TestAPIFields(t *testing.T) {
 		t.Errorf("fields:\n got %s\nwant %s", b, want)
 	}
 	for _, bad := range []string{"NoEquals", "=value", "[]=x"} {
-		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); ExitCode(err) != ExitUsage {
+		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("-f %q: err = %v, want a usage error", bad, err)
 		}
 	}
