@@ -136,7 +136,7 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if err != nil {
 		return err
 	}
-	p := storeSecret(keyringFor(e.Getenv), cfg.path, name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
+	p := storeSecret(keyringFor(e.Getenv), cfg.Path(), name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
 	old := cfg.Profiles[name]
 	cfg, err = e.UpdateConfig(func(cfg *Config) error {
 		cfg.Profiles[name] = p
@@ -147,10 +147,10 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	}
 	if old.SecretIn == secretInKeyring && (p.SecretIn != secretInKeyring || profileURL(old) != profileURL(p)) {
 		// The profile's earlier secret must not linger in the keyring.
-		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
+		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.Path(), name, profileURL(old)))
 	}
 	iostreams.Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
-		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), secretPlace(p, cfg.Path()))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
 		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}

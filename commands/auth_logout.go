@@ -67,13 +67,13 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return nil
 	}
 	if removed.SecretIn == secretInKeyring {
-		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
-			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
+		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.Path(), name, profileURL(removed))); err != nil {
+			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.Path(), err)
 		}
-		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
+		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.Path())
 		return nil
 	}
-	iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
+	iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.Path())
 	return nil
 }
 

@@ -56,7 +56,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
 		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
-		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.path), Profile: name}, Active: name == active}
+		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.Path()), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err
 			creds = nil
@@ -66,7 +66,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	}
 	if len(entries) == 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
-			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.path)}
+			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.Path())}
 	}
 
 	var wg sync.WaitGroup

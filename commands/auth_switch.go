@@ -71,9 +71,9 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 func unknownProfile(cfg *Config, name string) error {
 	names := cfg.ProfileNames()
 	if len(names) == 0 {
-		return cmdutil.UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.path, name)
+		return cmdutil.UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.Path(), name)
 	}
-	msg := fmt.Sprintf("no profile %q in %s", name, cfg.path)
+	msg := fmt.Sprintf("no profile %q in %s", name, cfg.Path())
 	if s := nearest(name, names); len(s) > 0 {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}

@@ -197,3 +197,6 @@ func (c *Config) ProfileNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// Path is the config file's path.
+func (c *Config) Path() string { return c.path }
