@@ -87,7 +87,7 @@ func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOpti
 		}
 		sid = strings.TrimSpace(line)
 	}
-	if err := validSID(sid); err != nil {
+	if err := ValidSID(sid); err != nil {
 		return "", "", err
 	}
 	if opts.WithToken && !io.IsStdinTTY() {
@@ -121,10 +121,10 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
-	if apiURL, err = normalizeURL(apiURL); err != nil {
+	if apiURL, err = NormalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := e.ClientFor(&credentials{APIURL: apiURL, AccountSid: sid}, secret)
+	c, err := e.ClientFor(&Credentials{APIURL: apiURL, AccountSid: sid}, secret)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if err != nil {
 		return err
 	}
-	p := storeSecret(keyringFor(e.Getenv), cfg.Path(), name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
+	p := StoreSecret(KeyringFor(e.Getenv), cfg.Path(), name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
 	old := cfg.Profiles[name]
 	cfg, err = e.UpdateConfig(func(cfg *Config) error {
 		cfg.Profiles[name] = p
@@ -145,12 +145,12 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if err != nil {
 		return err
 	}
-	if old.SecretIn == secretInKeyring && (p.SecretIn != secretInKeyring || profileURL(old) != profileURL(p)) {
+	if old.SecretIn == SecretInKeyring && (p.SecretIn != SecretInKeyring || ProfileURL(old) != ProfileURL(p)) {
 		// The profile's earlier secret must not linger in the keyring.
-		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.Path(), name, profileURL(old)))
+		_ = KeyringFor(e.Getenv).Delete(KeyringKey(cfg.Path(), name, ProfileURL(old)))
 	}
 	iostreams.Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
-		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), secretPlace(p, cfg.Path()))
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), SecretPlace(p, cfg.Path()))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
 		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}

@@ -66,8 +66,8 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
-	if removed.SecretIn == secretInKeyring {
-		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.Path(), name, profileURL(removed))); err != nil {
+	if removed.SecretIn == SecretInKeyring {
+		if err := KeyringFor(e.Getenv).Delete(KeyringKey(cfg.Path(), name, ProfileURL(removed))); err != nil {
 			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.Path(), err)
 		}
 		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.Path())

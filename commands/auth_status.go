@@ -152,7 +152,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 }
 
 // secretIn says where the credentials' Auth Token lives.
-func secretIn(c *credentials) string {
+func secretIn(c *Credentials) string {
 	switch {
 	case c.SecretPlace != "":
 		return c.SecretPlace

@@ -33,11 +33,11 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 		return cmdutil.UsageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
-	var list []*credentials
+	var list []*Credentials
 	envCreds := hasEnvCredentials(env.Getenv)
 	if envCreds {
 		u, from := env.Settings.apiURLSetting()
-		creds, err := resolveCredentials(credentialSettings{getenv: env.Getenv, apiURL: u, urlFrom: from, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
+		creds, err := ResolveCredentials(CredentialSettings{Getenv: env.Getenv, APIURL: u, URLFrom: from, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: KeyringFor(env.Getenv)})
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	noEnv := func(string) string { return "" }
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
-		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
+		creds, err := ResolveCredentials(CredentialSettings{Getenv: noEnv, Profile: name, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: KeyringFor(env.Getenv)})
 		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.Path()), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err
@@ -93,7 +93,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 
 // checkCredentials asks the server about the credentials' own token, through
 // a client clientFor builds for them.
-func checkCredentials(ctx context.Context, clientFor func(creds *credentials, secret string) (*client.Client, error), creds *credentials, e *authStatusEntry) {
+func checkCredentials(ctx context.Context, clientFor func(creds *Credentials, secret string) (*client.Client, error), creds *Credentials, e *authStatusEntry) {
 	c, err := clientFor(creds, creds.AuthToken)
 	if err == nil {
 		var cur *client.CurrentToken

@@ -56,7 +56,7 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
+	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, ProfileURL(p))
 	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
 		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
@@ -80,8 +80,8 @@ func unknownProfile(cfg *Config, name string) error {
 	return cmdutil.UsageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
 }
 
-// profileURL is the URL a profile's secret goes to.
-func profileURL(p Profile) string {
+// ProfileURL is the URL a profile's secret goes to.
+func ProfileURL(p Profile) string {
 	if p.APIURL == "" {
 		return DefaultAPIURL
 	}

@@ -52,7 +52,7 @@ func (e cmdEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *clie
 	if e.Brand == "" {
 		// A managed brand's token is never the one in use.
 		r.InUse = creds.AccountSid
-		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: keyringFor(e.Getenv)}
+		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: KeyringFor(e.Getenv)}
 	}
 	return r, c, nil
 }

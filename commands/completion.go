@@ -455,7 +455,7 @@ func (c *completer) profiles(_ *cobra.Command, _ []string, toComplete string) ([
 	var out []cobra.Completion
 	for _, name := range cfg.ProfileNames() {
 		if strings.HasPrefix(name, toComplete) && !strings.ContainsAny(name, " \t\n") {
-			out = append(out, withDesc(name, profileURL(cfg.Profiles[name])))
+			out = append(out, withDesc(name, ProfileURL(cfg.Profiles[name])))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

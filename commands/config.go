@@ -41,9 +41,9 @@ type Config struct {
 	path string
 }
 
-// configPath is IMPACTCTL_CONFIG, else $XDG_CONFIG_HOME/impactctl/config.yaml
+// Path is IMPACTCTL_CONFIG, else $XDG_CONFIG_HOME/impactctl/config.yaml
 // (or the platform's user config directory).
-func configPath(getenv func(string) string) (string, error) {
+func Path(getenv func(string) string) (string, error) {
 	if p := getenv("IMPACTCTL_CONFIG"); p != "" {
 		return p, nil
 	}
@@ -57,20 +57,20 @@ func configPath(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "impactctl", "config.yaml"), nil
 }
 
-// loadConfig reads the config file; a missing file is an empty config.
+// Load reads the config file; a missing file is an empty config.
 // As ssh does with its own, it refuses a config file that is a symbolic
 // link, not a regular file, owned by another user (root aside) or writable
 // by others: whoever controls it chooses where the secrets go. Checks are
 // made on the open descriptor, so the file cannot be swapped between check
 // and read. A file others can read gets a warning on warn naming the chmod.
-func loadConfig(path string, warn io.Writer) (*Config, error) {
+func Load(path string, warn io.Writer) (*Config, error) {
 	cfg := &Config{Profiles: map[string]Profile{}, path: path}
 	f, err := safefile.OpenNoFollow(path, os.O_RDONLY, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return cfg, nil
 	case errors.Is(err, safefile.ErrIsLink):
-		return nil, linkError("config file", path)
+		return nil, LinkError("config file", path)
 	case err != nil:
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
@@ -80,12 +80,12 @@ func loadConfig(path string, warn io.Writer) (*Config, error) {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, notRegular("config file", path, st)
+		return nil, NotRegular("config file", path, st)
 	}
-	if err := checkOwner("config file", path, st, true); err != nil {
+	if err := CheckOwner("config file", path, st, true); err != nil {
 		return nil, err
 	}
-	if err := checkNotWritableByOthers("config file", path, st, 0o600); err != nil {
+	if err := CheckNotWritableByOthers("config file", path, st, 0o600); err != nil {
 		return nil, err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
@@ -135,11 +135,11 @@ func (c *Config) Save() error {
 	return atomicfile.Write(c.path, buf.Bytes(), 0o600)
 }
 
-// updateConfig changes the config file under an exclusive lock: it reads
+// Update changes the config file under an exclusive lock: it reads
 // the file afresh, applies change and writes it back, so that runs writing
 // at once (parallel logins, jobs rotating different profiles) never undo
 // each other's changes.
-func updateConfig(path string, change func(*Config) error) (*Config, error) {
+func Update(path string, change func(*Config) error) (*Config, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating config directory: %w", err)
@@ -153,7 +153,7 @@ func updateConfig(path string, change func(*Config) error) (*Config, error) {
 		return nil, fmt.Errorf("locking config: %w", err)
 	}
 	defer unlockFile(lock)
-	cfg, err := loadConfig(path, io.Discard)
+	cfg, err := Load(path, io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -169,17 +169,17 @@ func updateConfig(path string, change func(*Config) error) (*Config, error) {
 func openLock(path string) (*os.File, error) {
 	lock, err := safefile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, safefile.ErrIsLink) {
-		return nil, linkError("lock file", path)
+		return nil, LinkError("lock file", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("locking config: %w", err)
 	}
 	st, err := lock.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = notRegular("lock file", path, st)
+		err = NotRegular("lock file", path, st)
 	}
 	if err == nil {
-		err = checkOwner("lock file", path, st, false)
+		err = CheckOwner("lock file", path, st, false)
 	}
 	if err != nil {
 		lock.Close()

@@ -21,17 +21,17 @@ const DefaultAPIURL = "https://api.impact.com"
 
 var sidPattern = regexp.MustCompile(`^IR[A-Za-z0-9]{32}$`)
 
-// validSID refuses a malformed Account SID before any request is made.
-func validSID(sid string) error {
+// ValidSID refuses a malformed Account SID before any request is made.
+func ValidSID(sid string) error {
 	if !sidPattern.MatchString(sid) {
 		return cmdutil.UsageErrorf("invalid Account SID %q: expected IR followed by 32 letters or digits", sid)
 	}
 	return nil
 }
 
-// credentials are an Account SID and Auth Token with the URL they may be
+// Credentials are an Account SID and Auth Token with the URL they may be
 // sent to, and where they came from.
-type credentials struct {
+type Credentials struct {
 	APIURL     string
 	AccountSid string
 	AuthToken  string
@@ -52,12 +52,12 @@ type credentials struct {
 	SecretPlace string
 }
 
-// fromEnvironment reports whether the credentials came from variables.
-func (c *credentials) fromEnvironment() bool { return c.SecretEnv != "" }
+// FromEnvironment reports whether the credentials came from variables.
+func (c *Credentials) FromEnvironment() bool { return c.SecretEnv != "" }
 
-// normalizeURL checks an API URL: https, or http on a loopback host; no
+// NormalizeURL checks an API URL: https, or http on a loopback host; no
 // user info, query or fragment. It returns the URL without a trailing slash.
-func normalizeURL(raw string) (string, error) {
+func NormalizeURL(raw string) (string, error) {
 	// User info is refused before anything else, and the URL is never
 	// echoed while it may hold a password.
 	if hasUserInfo(raw) {
@@ -73,7 +73,7 @@ func normalizeURL(raw string) (string, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopback(u.Hostname()) {
 			return "", cmdutil.UsageErrorf("refusing plain http to %s: credentials would cross the network unencrypted; use https:// (http is allowed on loopback only)", u.Host)
 		}
 	default:
@@ -96,7 +96,7 @@ func hasUserInfo(raw string) bool {
 	return strings.Contains(authority, "@")
 }
 
-func isLoopback(host string) bool {
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -104,82 +104,82 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// credentialSettings are the inputs credentials are resolved from.
-type credentialSettings struct {
-	getenv  func(string) string
-	profile string // --profile, IMPACTCTL_PROFILE, else "default"
-	// profileFlag is set when --profile itself named the profile.
-	profileFlag bool
-	apiURL      string // --api-url or IMPACTCTL_API_URL, "" when neither
-	urlFrom     string // which of the two named apiURL
-	loadConf    func() (*Config, error)
-	warn        io.Writer // where warnings go
-	// keyring holds the secrets of profiles that keep them there.
-	keyring keyring.Store
+// CredentialSettings are the inputs credentials are resolved from.
+type CredentialSettings struct {
+	Getenv  func(string) string
+	Profile string // --profile, IMPACTCTL_PROFILE, else "default"
+	// ProfileFlag is set when --profile itself named the profile.
+	ProfileFlag bool
+	APIURL      string // --api-url or IMPACTCTL_API_URL, "" when neither
+	URLFrom     string // which of the two named apiURL
+	LoadConfig    func() (*Config, error)
+	Warn        io.Writer // where warnings go
+	// Keyring holds the secrets of profiles that keep them there.
+	Keyring keyring.Store
 }
 
-// resolveCredentials applies the rule: credentials come as one unit,
+// ResolveCredentials applies the rule: credentials come as one unit,
 // from the environment when IMPACTCTL_ACCOUNT_SID or a secret variable is
 // set (any URL), else from the profile with its own URL, which no other URL
 // may replace.
-func resolveCredentials(s credentialSettings) (*credentials, error) {
-	sid := s.getenv("IMPACTCTL_ACCOUNT_SID")
-	secret := s.getenv("IMPACTCTL_AUTH_TOKEN")
-	secretFile := s.getenv("IMPACTCTL_AUTH_TOKEN_FILE")
+func ResolveCredentials(s CredentialSettings) (*Credentials, error) {
+	sid := s.Getenv("IMPACTCTL_ACCOUNT_SID")
+	secret := s.Getenv("IMPACTCTL_AUTH_TOKEN")
+	secretFile := s.Getenv("IMPACTCTL_AUTH_TOKEN_FILE")
 	if sid != "" || secret != "" || secretFile != "" {
-		if s.profileFlag {
+		if s.ProfileFlag {
 			// Environment credentials win over profiles: acting as another
 			// token than the one named would be a silent surprise.
 			return nil, cmdutil.UsageErrorf("--profile %s and environment credentials (%s) are both set: drop --profile to use the environment, or unset the variables to use the profile",
-				s.profile, strings.Join(setVariables(s.getenv, "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE"), ", "))
+				s.Profile, strings.Join(setVariables(s.Getenv, "IMPACTCTL_ACCOUNT_SID", "IMPACTCTL_AUTH_TOKEN", "IMPACTCTL_AUTH_TOKEN_FILE"), ", "))
 		}
 		return credentialsFromEnv(s, sid, secret, secretFile)
 	}
 
-	cfg, err := s.loadConf()
+	cfg, err := s.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	p, ok := cfg.Profiles[s.profile]
-	if !ok || p.AccountSid == "" || (p.AuthToken == "" && p.SecretIn != secretInKeyring) {
+	p, ok := cfg.Profiles[s.Profile]
+	if !ok || p.AccountSid == "" || (p.AuthToken == "" && p.SecretIn != SecretInKeyring) {
 		login := "impactctl auth login"
-		if s.profile != "default" {
-			login += " --profile " + s.profile
+		if s.Profile != "default" {
+			login += " --profile " + s.Profile
 		}
 		return nil, &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
 			"no credentials: profile %q is not in %s; run `%s`, set IMPACTCTL_ACCOUNT_SID with IMPACTCTL_AUTH_TOKEN, or try --local",
-			s.profile, cfg.path, login)}
+			s.Profile, cfg.path, login)}
 	}
 	profURL := p.APIURL
 	if profURL == "" {
 		profURL = DefaultAPIURL
 	}
-	profURL, err = normalizeURL(profURL)
+	profURL, err = NormalizeURL(profURL)
 	if err != nil {
 		return nil, err
 	}
-	if s.apiURL != "" {
-		want, err := normalizeURL(s.apiURL)
+	if s.APIURL != "" {
+		want, err := NormalizeURL(s.APIURL)
 		if err != nil {
 			return nil, err
 		}
 		if want != profURL {
 			return nil, cmdutil.UsageErrorf("refusing to send profile %q's secret to %s (%s): the profile belongs to %s; drop %s, or log in to that URL with another profile",
-				s.profile, want, s.urlFrom, profURL, s.urlFrom)
+				s.Profile, want, s.URLFrom, profURL, s.URLFrom)
 		}
 	}
-	stored, err := profileSecret(s.keyring, cfg.path, s.profile, p)
+	stored, err := ProfileSecret(s.Keyring, cfg.path, s.Profile, p)
 	if err != nil {
 		return nil, err
 	}
-	return &credentials{
+	return &Credentials{
 		APIURL:      profURL,
 		AccountSid:  p.AccountSid,
 		AuthToken:   stored,
 		Kind:        p.Kind,
-		Source:      fmt.Sprintf("profile %q in %s", s.profile, cfg.path),
-		Profile:     s.profile,
-		SecretPlace: secretPlace(p, cfg.path),
+		Source:      fmt.Sprintf("profile %q in %s", s.Profile, cfg.path),
+		Profile:     s.Profile,
+		SecretPlace: SecretPlace(p, cfg.path),
 	}, nil
 }
 
@@ -194,8 +194,8 @@ func setVariables(getenv func(string) string, names ...string) []string {
 	return set
 }
 
-func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*credentials, error) {
-	c := &credentials{AccountSid: sid, AuthToken: secret, SecretEnv: "IMPACTCTL_AUTH_TOKEN"}
+func credentialsFromEnv(s CredentialSettings, sid, secret, secretFile string) (*Credentials, error) {
+	c := &Credentials{AccountSid: sid, AuthToken: secret, SecretEnv: "IMPACTCTL_AUTH_TOKEN"}
 	switch {
 	case secret != "" && secretFile != "":
 		return nil, cmdutil.UsageErrorf("both IMPACTCTL_AUTH_TOKEN and IMPACTCTL_AUTH_TOKEN_FILE are set: keep one")
@@ -204,7 +204,7 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	case secret == "" && secretFile == "":
 		return nil, cmdutil.UsageErrorf("IMPACTCTL_ACCOUNT_SID is set without IMPACTCTL_AUTH_TOKEN or IMPACTCTL_AUTH_TOKEN_FILE: set one of them, or unset IMPACTCTL_ACCOUNT_SID to use a profile")
 	case secretFile != "":
-		secret, err := readTokenFile(secretFile, s.warn)
+		secret, err := ReadTokenFile(secretFile, s.Warn)
 		if err != nil {
 			return nil, err
 		}
@@ -218,11 +218,11 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	if !sidPattern.MatchString(sid) {
 		return nil, cmdutil.UsageErrorf("IMPACTCTL_ACCOUNT_SID is not an Account SID: expected IR followed by 32 letters or digits")
 	}
-	raw := s.apiURL
+	raw := s.APIURL
 	if raw == "" {
 		raw = DefaultAPIURL
 	}
-	u, err := normalizeURL(raw)
+	u, err := NormalizeURL(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -231,13 +231,13 @@ func credentialsFromEnv(s credentialSettings, sid, secret, secretFile string) (*
 	return c, nil
 }
 
-// readTokenFile reads IMPACTCTL_AUTH_TOKEN_FILE. Unlike the config file it
+// ReadTokenFile reads IMPACTCTL_AUTH_TOKEN_FILE. Unlike the config file it
 // follows a symbolic link: secret volumes (Kubernetes) and bash's <(…) are
 // links. What it opened is checked on the descriptor, so the file read is
 // the file checked: a regular file or a pipe, owned by the user or root,
 // and a file no other user can write (whoever can, chooses the token every
 // command acts as). A file others can read gets a warning naming the chmod.
-func readTokenFile(path string, warn io.Writer) (string, error) {
+func ReadTokenFile(path string, warn io.Writer) (string, error) {
 	const what = "IMPACTCTL_AUTH_TOKEN_FILE"
 	f, err := os.Open(path)
 	if err != nil {
@@ -249,13 +249,13 @@ func readTokenFile(path string, warn io.Writer) (string, error) {
 		return "", cmdutil.UsageErrorf("reading %s: %w", what, err)
 	}
 	if safefile.Check(st, safefile.Rule{Type: safefile.RegularOrPipe}) != nil {
-		return "", notRegular(what, path, st)
+		return "", NotRegular(what, path, st)
 	}
-	if err := checkOwner(what, path, st, true); err != nil {
+	if err := CheckOwner(what, path, st, true); err != nil {
 		return "", err
 	}
 	if st.Mode().IsRegular() {
-		if err := checkNotWritableByOthers(what, path, st, 0o600); err != nil {
+		if err := CheckNotWritableByOthers(what, path, st, 0o600); err != nil {
 			return "", err
 		}
 		if st.Mode().Perm()&0o077 != 0 && warn != nil {

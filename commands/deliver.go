@@ -244,8 +244,8 @@ func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key str
 
 // selfRotation completes a reset of the token in use.
 type selfRotation struct {
-	creds        *credentials
-	clientFor    func(creds *credentials, secret string) (*client.Client, error)
+	creds        *Credentials
+	clientFor    func(creds *Credentials, secret string) (*client.Client, error)
 	updateConfig func(func(*Config) error) (*Config, error)
 	// keyring holds the profile's secret when it keeps it there.
 	keyring keyring.Store
@@ -283,7 +283,7 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 			}
 			// The new secret goes where the old one was: the keyring (or,
 			// if it no longer answers, the file, with a warning), or the file.
-			cfg.Profiles[creds.Profile] = storeSecret(s.keyring, cfg.path, creds.Profile, p, secret, p.SecretIn != secretInKeyring, errOut)
+			cfg.Profiles[creds.Profile] = StoreSecret(s.keyring, cfg.path, creds.Profile, p, secret, p.SecretIn != SecretInKeyring, errOut)
 			return nil
 		})
 		if err != nil {

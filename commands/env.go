@@ -24,16 +24,16 @@ type cmdEnv struct {
 	Getenv func(string) string
 	Now    func() (time.Time, error)
 	Client func(context.Context) (*client.Client, error)
-	Creds  func(context.Context) (*credentials, error)
+	Creds  func(context.Context) (*Credentials, error)
 	// ClientFor builds a client for creds with another secret;
 	// UpdateConfig changes the config file. A reset of the token in use
 	// needs both.
-	ClientFor    func(creds *credentials, secret string) (*client.Client, error)
+	ClientFor    func(creds *Credentials, secret string) (*client.Client, error)
 	UpdateConfig func(func(*Config) error) (*Config, error)
 	// TokenClient builds a client for token sid with secret on its own root
 	// (kind "agency", "brand" or "" to find out), at creds' URL: proving a
 	// rotated token's new secret.
-	TokenClient func(creds *credentials, sid, secret, kind string) (*client.Client, error)
+	TokenClient func(creds *Credentials, sid, secret, kind string) (*client.Client, error)
 	// Config reads the config file; Settings resolves --profile, --api-url
 	// and --local against the environment and the config file.
 	Config   func() (*Config, error)
@@ -46,11 +46,11 @@ func (f *Factory) env() cmdEnv {
 	return cmdEnv{
 		IO: f.IO, Msgs: f.run.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
 		Getenv: f.getenv, Now: f.Now, Client: f.Client, Creds: f.Credentials,
-		ClientFor: func(creds *credentials, secret string) (*client.Client, error) {
+		ClientFor: func(creds *Credentials, secret string) (*client.Client, error) {
 			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind, f.opts.Brand)
 		},
 		UpdateConfig: f.UpdateConfig,
-		TokenClient: func(creds *credentials, sid, secret, kind string) (*client.Client, error) {
+		TokenClient: func(creds *Credentials, sid, secret, kind string) (*client.Client, error) {
 			return f.newClient(creds.APIURL, sid, secret, kind, "")
 		},
 		Config:   f.Config,

@@ -46,7 +46,7 @@ type Factory struct {
 	now func() time.Time
 
 	credsOnce sync.Once
-	creds     *credentials
+	creds     *Credentials
 	credsErr  error
 
 	clientOnce sync.Once
@@ -133,11 +133,11 @@ func (f *Factory) Config() (*Config, error) {
 	if f.confCache != nil {
 		return f.confCache, nil
 	}
-	path, err := configPath(f.getenv)
+	path, err := Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(path, f.IO.ErrOut)
+	cfg, err := Load(path, f.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +147,11 @@ func (f *Factory) Config() (*Config, error) {
 
 // UpdateConfig changes the config file under its lock (see updateConfig).
 func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
-	path, err := configPath(f.getenv)
+	path, err := Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := updateConfig(path, change)
+	cfg, err := Update(path, change)
 	if err == nil {
 		f.confCache = cfg
 	}
@@ -191,7 +191,7 @@ func (g globalSettings) profileFlag() string { return g.opts.Profile }
 func (g globalSettings) localMode() bool { return g.opts.Local || g.v.GetBool("local") }
 
 // Credentials resolves the credentials once.
-func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
+func (f *Factory) Credentials(ctx context.Context) (*Credentials, error) {
 	f.credsOnce.Do(func() {
 		g := f.settings
 		if g.localMode() {
@@ -199,15 +199,15 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 			return
 		}
 		u, from := g.apiURLSetting()
-		f.creds, f.credsErr = resolveCredentials(credentialSettings{
-			getenv:      f.getenv,
-			profile:     g.profileName(),
-			profileFlag: f.opts.Profile != "",
-			apiURL:      u,
-			urlFrom:     from,
-			loadConf:    f.Config,
-			warn:        f.IO.ErrOut,
-			keyring:     keyringFor(f.getenv),
+		f.creds, f.credsErr = ResolveCredentials(CredentialSettings{
+			Getenv:      f.getenv,
+			Profile:     g.profileName(),
+			ProfileFlag: f.opts.Profile != "",
+			APIURL:      u,
+			URLFrom:     from,
+			LoadConfig:    f.Config,
+			Warn:        f.IO.ErrOut,
+			Keyring:     KeyringFor(f.getenv),
 		})
 	})
 	return f.creds, f.credsErr
@@ -249,10 +249,10 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 	if kind == "" && !f.settings.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
 		// SID, so only the first command spends a request finding out.
-		cache := newRootCache(f.getenv)
-		o.Kind = cache.kind(apiURL, sid)
+		cache := NewRootCache(f.getenv)
+		o.Kind = cache.Kind(apiURL, sid)
 		if o.Kind == "" {
-			o.KindFound = func(k string) { cache.remember(apiURL, sid, k) }
+			o.KindFound = func(k string) { cache.Remember(apiURL, sid, k) }
 		}
 	}
 	// The waits between retries and the bounds of each attempt can be
@@ -291,7 +291,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 // startLocal runs the reference server in-process on loopback over the
 // user's local database, demo-seeded on first use, and returns its admin
 // credentials.
-func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*credentials, error) {
+func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*Credentials, error) {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -321,7 +321,7 @@ func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (
 		defer cancel()
 		_ = inst.Shutdown(sctx)
 	})
-	return &credentials{
+	return &Credentials{
 		APIURL:     inst.URL,
 		AccountSid: inst.Admin.AccountSid,
 		AuthToken:  inst.Admin.AuthToken,

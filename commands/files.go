@@ -7,11 +7,11 @@ import (
 	"github.com/impactcom/impactctl/internal/safefile"
 )
 
-// checkOwner refuses, as ssh does, a file or directory that another user
+// CheckOwner refuses, as ssh does, a file or directory that another user
 // owns: whoever owns it can read or replace what impactctl keeps there.
 // Files root owns are accepted where rootOK says so (a config file set up
 // by an administrator).
-func checkOwner(what, path string, fi os.FileInfo, rootOK bool) error {
+func CheckOwner(what, path string, fi os.FileInfo, rootOK bool) error {
 	owners := safefile.Mine
 	if rootOK {
 		owners = safefile.MineOrRoot
@@ -24,9 +24,9 @@ func checkOwner(what, path string, fi os.FileInfo, rootOK bool) error {
 		what, path, u.UID, safefile.Me(), path)
 }
 
-// checkNotWritableByOthers refuses a file or directory that users other
+// CheckNotWritableByOthers refuses a file or directory that users other
 // than its owner may write.
-func checkNotWritableByOthers(what, path string, fi os.FileInfo, fix os.FileMode) error {
+func CheckNotWritableByOthers(what, path string, fi os.FileInfo, fix os.FileMode) error {
 	if safefile.Check(fi, safefile.Rule{NoWrite: 0o022}) != nil {
 		return cmdutil.UsageErrorf("refusing %s %s: other users can write to it (mode %04o); run `chmod %o %s`; nothing changed",
 			what, path, fi.Mode().Perm(), fix, path)
@@ -34,12 +34,12 @@ func checkNotWritableByOthers(what, path string, fi os.FileInfo, fix os.FileMode
 	return nil
 }
 
-// linkError says a file holding secrets was refused for being a link.
-func linkError(what, path string) error {
+// LinkError says a file holding secrets was refused for being a link.
+func LinkError(what, path string) error {
 	return cmdutil.UsageErrorf("refusing %s %s: it is a symbolic link, and impactctl does not follow links for files that hold secrets; replace it with the file itself", what, path)
 }
 
-// notRegular says what was found where a regular file belongs.
-func notRegular(what, path string, fi os.FileInfo) error {
+// NotRegular says what was found where a regular file belongs.
+func NotRegular(what, path string, fi os.FileInfo) error {
 	return cmdutil.UsageErrorf("refusing %s %s: it is %s, not a regular file", what, path, safefile.Kind(fi.Mode()))
 }

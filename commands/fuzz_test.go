@@ -56,7 +56,7 @@ func (o *outcomes) note(err error) {
 func FuzzSID(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		err := validSID(s)
+		err := ValidSID(s)
 		o.note(err)
 		if (err == nil) != contract.ValidSID(s) {
 			t.Fatalf("validSID(%q) = %v, contract.ValidSID = %v", s, err, contract.ValidSID(s))
@@ -190,7 +190,7 @@ func FuzzConfig(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := loadConfig(path, io.Discard)
+		cfg, err := Load(path, io.Discard)
 		o.note(err)
 		if err != nil {
 			wantUsage(t, err, path)
@@ -209,7 +209,7 @@ func FuzzConfig(f *testing.F) {
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("saved config: %v, mode %v", err, st.Mode())
 		}
-		again, err := loadConfig(cfg.path, io.Discard)
+		again, err := Load(cfg.path, io.Discard)
 		if err != nil {
 			t.Fatalf("what was saved does not load: %v", err)
 		}

@@ -131,7 +131,7 @@ func errorHint(f *Factory, err error) string {
 			return "the token has expired: another token can give it a new expiry with `impactctl tokens edit SID --expires-in 90d`"
 		case creds == nil:
 			return "check the Account SID and the Auth Token"
-		case creds.fromEnvironment():
+		case creds.FromEnvironment():
 			return fmt.Sprintf("the credentials in IMPACTCTL_ACCOUNT_SID and %s were refused: check both; the token may have been reset or deleted", creds.SecretEnv)
 		case creds.Profile != "":
 			return fmt.Sprintf("the credentials of profile %q were refused: the token may have been reset or deleted; store new ones with `impactctl auth login --profile %s`", creds.Profile, creds.Profile)
@@ -173,7 +173,7 @@ func errorHint(f *Factory, err error) string {
 // unreachableHint says what to check when the server did not answer, and how
 // to follow it if it moved: a profile keeps its own URL (no --api-url beside
 // it), so a moved server means logging in again with the new one.
-func unreachableHint(creds *credentials) string {
+func unreachableHint(creds *Credentials) string {
 	hint := fmt.Sprintf("check that the Token API at %s is reachable (the server may be down)", creds.APIURL)
 	switch {
 	case creds.Profile != "":
@@ -182,7 +182,7 @@ func unreachableHint(creds *credentials) string {
 			login += " --profile " + creds.Profile
 		}
 		return hint + fmt.Sprintf("; if it moved, store its new address in profile %q with `%s --api-url NEW_URL`", creds.Profile, login)
-	case creds.fromEnvironment():
+	case creds.FromEnvironment():
 		return hint + "; if it moved, set IMPACTCTL_API_URL (or --api-url) to its new address"
 	}
 	return hint

@@ -8,16 +8,16 @@ import (
 	"github.com/impactcom/impactctl/internal/atomicfile"
 )
 
-// maxCachedRoots bounds the root cache: the newest entries are kept.
-const maxCachedRoots = 200
+// MaxCachedRoots bounds the root cache: the newest entries are kept.
+const MaxCachedRoots = 200
 
-// rootCache remembers, per API URL and Account SID, whether a token lives
+// RootCache remembers, per API URL and Account SID, whether a token lives
 // under /Agencies or /Advertisers, so a command run with environment
 // credentials spends no request of the token's rate budget finding out
 // again (a stored profile remembers it in the config). It holds no secret.
 // A token's kind never changes; an unreadable or unwritable cache is only
 // a request more.
-type rootCache struct {
+type RootCache struct {
 	path string // "" when there is no cache directory
 }
 
@@ -28,21 +28,21 @@ type rootEntry struct {
 	Kind string `json:"Kind"`
 }
 
-// newRootCache returns the cache under $XDG_CACHE_HOME/impactctl (default
+// NewRootCache returns the cache under $XDG_CACHE_HOME/impactctl (default
 // ~/.cache/impactctl).
-func newRootCache(getenv func(string) string) rootCache {
+func NewRootCache(getenv func(string) string) RootCache {
 	dir := getenv("XDG_CACHE_HOME")
 	if dir == "" {
 		home := getenv("HOME")
 		if home == "" {
-			return rootCache{}
+			return RootCache{}
 		}
 		dir = filepath.Join(home, ".cache")
 	}
-	return rootCache{path: filepath.Join(dir, "impactctl", "roots.json")}
+	return RootCache{path: filepath.Join(dir, "impactctl", "roots.json")}
 }
 
-func (c rootCache) read() []rootEntry {
+func (c RootCache) Read() []rootEntry {
 	if c.path == "" {
 		return nil
 	}
@@ -57,9 +57,9 @@ func (c rootCache) read() []rootEntry {
 	return entries
 }
 
-// kind is the remembered kind of sid at url, or "".
-func (c rootCache) kind(url, sid string) string {
-	for _, e := range c.read() {
+// Kind is the remembered Kind of sid at url, or "".
+func (c RootCache) Kind(url, sid string) string {
+	for _, e := range c.Read() {
 		if e.URL == url && e.SID == sid && (e.Kind == "agency" || e.Kind == "brand") {
 			return e.Kind
 		}
@@ -67,20 +67,20 @@ func (c rootCache) kind(url, sid string) string {
 	return ""
 }
 
-// remember records kind for sid at url, keeping the newest entries.
-func (c rootCache) remember(url, sid, kind string) {
+// Remember records kind for sid at url, keeping the newest entries.
+func (c RootCache) Remember(url, sid, kind string) {
 	if c.path == "" {
 		return
 	}
 	entries := []rootEntry{}
-	for _, e := range c.read() {
+	for _, e := range c.Read() {
 		if e.URL != url || e.SID != sid {
 			entries = append(entries, e)
 		}
 	}
 	entries = append(entries, rootEntry{URL: url, SID: sid, Kind: kind})
-	if len(entries) > maxCachedRoots {
-		entries = entries[len(entries)-maxCachedRoots:]
+	if len(entries) > MaxCachedRoots {
+		entries = entries[len(entries)-MaxCachedRoots:]
 	}
 	b, err := json.Marshal(entries)
 	if err != nil {

@@ -10,32 +10,32 @@ import (
 	"github.com/impactcom/impactctl/internal/keyring"
 )
 
-// secretInKeyring is a profile's SecretIn when its Auth Token is in the OS
+// SecretInKeyring is a profile's SecretIn when its Auth Token is in the OS
 // keyring rather than in the config file.
-const secretInKeyring = "keyring"
+const SecretInKeyring = "keyring"
 
-// keyringFor is the OS keyring, or none with IMPACTCTL_KEYRING=off.
-func keyringFor(getenv func(string) string) keyring.Store {
+// KeyringFor is the OS keyring, or none with IMPACTCTL_KEYRING=off.
+func KeyringFor(getenv func(string) string) keyring.Store {
 	return keyring.Store{Off: getenv("IMPACTCTL_KEYRING") == "off"}
 }
 
-// keyringKey names a profile's entry in the keyring: the config file, the
+// KeyringKey names a profile's entry in the keyring: the config file, the
 // profile and the URL its secret belongs to, so two config files (or two
 // servers) never share one.
-func keyringKey(cfgPath, profile, apiURL string) string {
+func KeyringKey(cfgPath, profile, apiURL string) string {
 	return fmt.Sprintf("%s at %s (%s)", profile, apiURL, cfgPath)
 }
 
-// storeSecret puts a profile's secret where it belongs: in the OS keyring,
+// StoreSecret puts a profile's secret where it belongs: in the OS keyring,
 // or in the config file (mode 0600) with --insecure-storage, with the
 // keyring turned off, or when it does not answer (then with a warning on
 // warn). It returns p ready to save.
-func storeSecret(kr keyring.Store, cfgPath, name string, p Profile, secret string, insecure bool, warn io.Writer) Profile {
+func StoreSecret(kr keyring.Store, cfgPath, name string, p Profile, secret string, insecure bool, warn io.Writer) Profile {
 	p.AuthToken, p.SecretIn = "", ""
 	if !insecure {
-		err := kr.Set(keyringKey(cfgPath, name, profileURL(p)), secret)
+		err := kr.Set(KeyringKey(cfgPath, name, ProfileURL(p)), secret)
 		if err == nil {
-			p.SecretIn = secretInKeyring
+			p.SecretIn = SecretInKeyring
 			return p
 		}
 		if !errors.Is(err, keyring.ErrOff) {
@@ -46,12 +46,12 @@ func storeSecret(kr keyring.Store, cfgPath, name string, p Profile, secret strin
 	return p
 }
 
-// profileSecret reads a profile's secret from wherever it is kept.
-func profileSecret(kr keyring.Store, cfgPath, name string, p Profile) (string, error) {
-	if p.SecretIn != secretInKeyring {
+// ProfileSecret reads a profile's secret from wherever it is kept.
+func ProfileSecret(kr keyring.Store, cfgPath, name string, p Profile) (string, error) {
+	if p.SecretIn != SecretInKeyring {
 		return p.AuthToken, nil
 	}
-	secret, err := kr.Get(keyringKey(cfgPath, name, profileURL(p)))
+	secret, err := kr.Get(KeyringKey(cfgPath, name, ProfileURL(p)))
 	if err != nil {
 		login := "impactctl auth login"
 		if name != "default" {
@@ -63,9 +63,9 @@ func profileSecret(kr keyring.Store, cfgPath, name string, p Profile) (string, e
 	return secret, nil
 }
 
-// secretPlace says where a profile's secret lives, for auth status.
-func secretPlace(p Profile, cfgPath string) string {
-	if p.SecretIn == secretInKeyring {
+// SecretPlace says where a profile's secret lives, for auth status.
+func SecretPlace(p Profile, cfgPath string) string {
+	if p.SecretIn == SecretInKeyring {
 		return "the OS keyring"
 	}
 	return cfgPath

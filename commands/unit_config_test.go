@@ -70,7 +70,7 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}
 			var warn bytes.Buffer
-			cfg, err := loadConfig(path, &warn)
+			cfg, err := Load(path, &warn)
 			if tt.code != 0 {
 				if checkExit(t, err, tt.code) && !strings.Contains(err.Error(), path) {
 					t.Errorf("error %q does not name the file", err)
@@ -109,7 +109,7 @@ func TestLoadConfigProfileFields(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(path, &bytes.Buffer{})
+	cfg, err := Load(path, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestLoadConfigProfileFields(t *testing.T) {
 }
 
 func TestLoadConfigDirectory(t *testing.T) {
-	if _, err := loadConfig(t.TempDir(), &bytes.Buffer{}); err == nil {
+	if _, err := Load(t.TempDir(), &bytes.Buffer{}); err == nil {
 		t.Error("no error reading a directory as the config file")
 	}
 }
@@ -176,7 +176,7 @@ func TestConfigSave(t *testing.T) {
 				t.Errorf("directory holds %q, want only config.yaml", names)
 			}
 			var warn bytes.Buffer
-			back, err := loadConfig(path, &warn)
+			back, err := Load(path, &warn)
 			if err != nil {
 				t.Fatalf("loading what Save wrote: %v", err)
 			}
@@ -202,7 +202,7 @@ func TestUpdateConfigConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := updateConfig(path, func(c *Config) error {
+			_, err := Update(path, func(c *Config) error {
 				c.Profiles[fmt.Sprintf("p%d", i)] = Profile{AccountSid: fmt.Sprintf("IR%032d", i), AuthToken: "s"}
 				return nil
 			})
@@ -212,7 +212,7 @@ func TestUpdateConfigConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	cfg, err := loadConfig(path, io.Discard)
+	cfg, err := Load(path, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

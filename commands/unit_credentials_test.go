@@ -244,12 +244,12 @@ func TestResolveCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			confRead := false
-			s := credentialSettings{
-				getenv:  func(k string) string { return tt.env[k] },
-				profile: tt.profile,
-				apiURL:  tt.apiURL,
-				urlFrom: tt.urlFrom,
-				loadConf: func() (*Config, error) {
+			s := CredentialSettings{
+				Getenv:  func(k string) string { return tt.env[k] },
+				Profile: tt.profile,
+				APIURL:  tt.apiURL,
+				URLFrom: tt.urlFrom,
+				LoadConfig: func() (*Config, error) {
 					confRead = true
 					if tt.confErr != nil {
 						return nil, tt.confErr
@@ -257,7 +257,7 @@ func TestResolveCredentials(t *testing.T) {
 					return conf, nil
 				},
 			}
-			got, err := resolveCredentials(s)
+			got, err := ResolveCredentials(s)
 			if tt.noConf && confRead {
 				t.Error("the config file was read, though the environment named credentials")
 			}
@@ -289,8 +289,8 @@ func TestResolveCredentials(t *testing.T) {
 				t.Errorf("got SecretEnv %q SecretFile %q Profile %q, want %q %q %q",
 					got.SecretEnv, got.SecretFile, got.Profile, w.secretEnv, w.secretFile, w.profile)
 			}
-			if got.fromEnvironment() != (w.secretEnv != "") {
-				t.Errorf("fromEnvironment() = %v", got.fromEnvironment())
+			if got.FromEnvironment() != (w.secretEnv != "") {
+				t.Errorf("fromEnvironment() = %v", got.FromEnvironment())
 			}
 			if got.Source == "" {
 				t.Error("Source is empty")
@@ -344,7 +344,7 @@ func TestNormalizeURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := normalizeURL(tt.in)
+			got, err := NormalizeURL(tt.in)
 			if tt.want != "" {
 				if err != nil {
 					t.Fatalf("normalizeURL(%q): %v", tt.in, err)
@@ -389,7 +389,7 @@ func TestValidSID(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		err := validSID(tt.sid)
+		err := ValidSID(tt.sid)
 		if tt.ok {
 			if err != nil {
 				t.Errorf("validSID(%q): %v", tt.sid, err)

@@ -105,7 +105,7 @@ func (e codedError) ExitCode() int { return int(e) }
 // Message says.
 func TestErrorHintDecidesOnCode(t *testing.T) {
 	sid := "IR" + strings.Repeat("a", 32)
-	f := &Factory{v: viper.New(), creds: &credentials{AccountSid: sid, Profile: "default"}, run: &runState{}}
+	f := &Factory{v: viper.New(), creds: &Credentials{AccountSid: sid, Profile: "default"}, run: &runState{}}
 	f.settings = globalSettings{opts: &f.opts, v: f.v}
 	for _, tt := range []struct {
 		name string

@@ -16,6 +16,6 @@ func TestConfigFIFORefused(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	// A FIFO nobody writes to would hang a plain open.
-	_, err := loadConfig(path, &bytes.Buffer{})
+	_, err := Load(path, &bytes.Buffer{})
 	wantUsage(t, err, "a named pipe, not a regular file")
 }
