@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -87,7 +88,7 @@ func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOpti
 		}
 		sid = strings.TrimSpace(line)
 	}
-	if err := ValidSID(sid); err != nil {
+	if err := config.ValidSID(sid); err != nil {
 		return "", "", err
 	}
 	if opts.WithToken && !io.IsStdinTTY() {
@@ -119,12 +120,12 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 		apiURL = cfg.Profiles[name].APIURL
 	}
 	if apiURL == "" {
-		apiURL = DefaultAPIURL
+		apiURL = config.DefaultAPIURL
 	}
-	if apiURL, err = NormalizeURL(apiURL); err != nil {
+	if apiURL, err = config.NormalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := e.ClientFor(&Credentials{APIURL: apiURL, AccountSid: sid}, secret)
+	c, err := e.ClientFor(&config.Credentials{APIURL: apiURL, AccountSid: sid}, secret)
 	if err != nil {
 		return err
 	}
@@ -136,21 +137,21 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if err != nil {
 		return err
 	}
-	p := StoreSecret(KeyringFor(e.Getenv), cfg.Path(), name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
+	p := config.StoreSecret(config.KeyringFor(e.Getenv), cfg.Path(), name, config.Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
 	old := cfg.Profiles[name]
-	cfg, err = e.UpdateConfig(func(cfg *Config) error {
+	cfg, err = e.UpdateConfig(func(cfg *config.Config) error {
 		cfg.Profiles[name] = p
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if old.SecretIn == SecretInKeyring && (p.SecretIn != SecretInKeyring || ProfileURL(old) != ProfileURL(p)) {
+	if old.SecretIn == config.SecretInKeyring && (p.SecretIn != config.SecretInKeyring || config.ProfileURL(old) != config.ProfileURL(p)) {
 		// The profile's earlier secret must not linger in the keyring.
-		_ = KeyringFor(e.Getenv).Delete(KeyringKey(cfg.Path(), name, ProfileURL(old)))
+		_ = config.KeyringFor(e.Getenv).Delete(config.KeyringKey(cfg.Path(), name, config.ProfileURL(old)))
 	}
 	iostreams.Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
-		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), SecretPlace(p, cfg.Path()))
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), config.SecretPlace(p, cfg.Path()))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
 		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -50,8 +51,8 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return nil
 	}
 	found := false
-	var removed Profile
-	cfg, err = e.UpdateConfig(func(cfg *Config) error {
+	var removed config.Profile
+	cfg, err = e.UpdateConfig(func(cfg *config.Config) error {
 		removed, found = cfg.Profiles[name]
 		delete(cfg.Profiles, name)
 		if cfg.Current == name {
@@ -66,8 +67,8 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
-	if removed.SecretIn == SecretInKeyring {
-		if err := KeyringFor(e.Getenv).Delete(KeyringKey(cfg.Path(), name, ProfileURL(removed))); err != nil {
+	if removed.SecretIn == config.SecretInKeyring {
+		if err := config.KeyringFor(e.Getenv).Delete(config.KeyringKey(cfg.Path(), name, config.ProfileURL(removed))); err != nil {
 			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.Path(), err)
 		}
 		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.Path())

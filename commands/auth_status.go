@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -152,7 +153,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 }
 
 // secretIn says where the credentials' Auth Token lives.
-func secretIn(c *Credentials) string {
+func secretIn(c *config.Credentials) string {
 	switch {
 	case c.SecretPlace != "":
 		return c.SecretPlace

@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -33,11 +34,11 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 		return cmdutil.UsageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
-	var list []*Credentials
+	var list []*config.Credentials
 	envCreds := hasEnvCredentials(env.Getenv)
 	if envCreds {
 		u, from := env.Settings.apiURLSetting()
-		creds, err := ResolveCredentials(CredentialSettings{Getenv: env.Getenv, APIURL: u, URLFrom: from, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: KeyringFor(env.Getenv)})
+		creds, err := config.ResolveCredentials(config.CredentialSettings{Getenv: env.Getenv, APIURL: u, URLFrom: from, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: config.KeyringFor(env.Getenv)})
 		if err != nil {
 			return err
 		}
@@ -55,7 +56,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	noEnv := func(string) string { return "" }
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
-		creds, err := ResolveCredentials(CredentialSettings{Getenv: noEnv, Profile: name, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: KeyringFor(env.Getenv)})
+		creds, err := config.ResolveCredentials(config.CredentialSettings{Getenv: noEnv, Profile: name, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: config.KeyringFor(env.Getenv)})
 		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.Path()), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err
@@ -93,7 +94,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 
 // checkCredentials asks the server about the credentials' own token, through
 // a client clientFor builds for them.
-func checkCredentials(ctx context.Context, clientFor func(creds *Credentials, secret string) (*client.Client, error), creds *Credentials, e *authStatusEntry) {
+func checkCredentials(ctx context.Context, clientFor func(creds *config.Credentials, secret string) (*client.Client, error), creds *config.Credentials, e *authStatusEntry) {
 	c, err := clientFor(creds, creds.AuthToken)
 	if err == nil {
 		var cur *client.CurrentToken

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -45,7 +46,7 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 	if e.Settings.profileFlag() != "" {
 		return cmdutil.UsageErrorf("auth switch takes the profile as its argument: drop --profile")
 	}
-	cfg, err := e.UpdateConfig(func(cfg *Config) error {
+	cfg, err := e.UpdateConfig(func(cfg *config.Config) error {
 		if _, ok := cfg.Profiles[name]; !ok {
 			return unknownProfile(cfg, name)
 		}
@@ -56,7 +57,7 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, ProfileURL(p))
+	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, config.ProfileURL(p))
 	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
 		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
@@ -68,7 +69,7 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 
 // unknownProfile is the usage error for a profile the config does not
 // hold, naming the ones it does.
-func unknownProfile(cfg *Config, name string) error {
+func unknownProfile(cfg *config.Config, name string) error {
 	names := cfg.ProfileNames()
 	if len(names) == 0 {
 		return cmdutil.UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.Path(), name)
@@ -78,14 +79,6 @@ func unknownProfile(cfg *Config, name string) error {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
 	return cmdutil.UsageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
-}
-
-// ProfileURL is the URL a profile's secret goes to.
-func ProfileURL(p Profile) string {
-	if p.APIURL == "" {
-		return DefaultAPIURL
-	}
-	return p.APIURL
 }
 
 // hasEnvCredentials reports whether any credential variable is set, which

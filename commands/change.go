@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -52,7 +53,7 @@ func (e cmdEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *clie
 	if e.Brand == "" {
 		// A managed brand's token is never the one in use.
 		r.InUse = creds.AccountSid
-		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: KeyringFor(e.Getenv)}
+		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: config.KeyringFor(e.Getenv)}
 	}
 	return r, c, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -455,7 +456,7 @@ func (c *completer) profiles(_ *cobra.Command, _ []string, toComplete string) ([
 	var out []cobra.Completion
 	for _, name := range cfg.ProfileNames() {
 		if strings.HasPrefix(name, toComplete) && !strings.ContainsAny(name, " \t\n") {
-			out = append(out, withDesc(name, ProfileURL(cfg.Profiles[name])))
+			out = append(out, withDesc(name, config.ProfileURL(cfg.Profiles[name])))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

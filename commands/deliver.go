@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/keyring"
 
@@ -244,9 +245,9 @@ func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key str
 
 // selfRotation completes a reset of the token in use.
 type selfRotation struct {
-	creds        *Credentials
-	clientFor    func(creds *Credentials, secret string) (*client.Client, error)
-	updateConfig func(func(*Config) error) (*Config, error)
+	creds        *config.Credentials
+	clientFor    func(creds *config.Credentials, secret string) (*client.Client, error)
+	updateConfig func(func(*config.Config) error) (*config.Config, error)
 	// keyring holds the profile's secret when it keeps it there.
 	keyring keyring.Store
 }
@@ -276,14 +277,14 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 	}
 	switch {
 	case creds.Profile != "":
-		_, err := s.updateConfig(func(cfg *Config) error {
+		_, err := s.updateConfig(func(cfg *config.Config) error {
 			p, ok := cfg.Profiles[creds.Profile]
 			if !ok || p.AccountSid != creds.AccountSid {
 				return fmt.Errorf("profile %q changed while the token was reset", creds.Profile)
 			}
 			// The new secret goes where the old one was: the keyring (or,
 			// if it no longer answers, the file, with a warning), or the file.
-			cfg.Profiles[creds.Profile] = StoreSecret(s.keyring, cfg.path, creds.Profile, p, secret, p.SecretIn != SecretInKeyring, errOut)
+			cfg.Profiles[creds.Profile] = config.StoreSecret(s.keyring, cfg.Path(), creds.Profile, p, secret, p.SecretIn != config.SecretInKeyring, errOut)
 			return nil
 		})
 		if err != nil {

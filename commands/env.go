@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -24,19 +25,19 @@ type cmdEnv struct {
 	Getenv func(string) string
 	Now    func() (time.Time, error)
 	Client func(context.Context) (*client.Client, error)
-	Creds  func(context.Context) (*Credentials, error)
+	Creds  func(context.Context) (*config.Credentials, error)
 	// ClientFor builds a client for creds with another secret;
 	// UpdateConfig changes the config file. A reset of the token in use
 	// needs both.
-	ClientFor    func(creds *Credentials, secret string) (*client.Client, error)
-	UpdateConfig func(func(*Config) error) (*Config, error)
+	ClientFor    func(creds *config.Credentials, secret string) (*client.Client, error)
+	UpdateConfig func(func(*config.Config) error) (*config.Config, error)
 	// TokenClient builds a client for token sid with secret on its own root
 	// (kind "agency", "brand" or "" to find out), at creds' URL: proving a
 	// rotated token's new secret.
-	TokenClient func(creds *Credentials, sid, secret, kind string) (*client.Client, error)
+	TokenClient func(creds *config.Credentials, sid, secret, kind string) (*client.Client, error)
 	// Config reads the config file; Settings resolves --profile, --api-url
 	// and --local against the environment and the config file.
-	Config   func() (*Config, error)
+	Config   func() (*config.Config, error)
 	Settings globalSettings
 }
 
@@ -46,11 +47,11 @@ func (f *Factory) env() cmdEnv {
 	return cmdEnv{
 		IO: f.IO, Msgs: f.run.msgs, Printer: f.Printer(), Yes: f.opts.Yes, Brand: f.opts.Brand,
 		Getenv: f.getenv, Now: f.Now, Client: f.Client, Creds: f.Credentials,
-		ClientFor: func(creds *Credentials, secret string) (*client.Client, error) {
+		ClientFor: func(creds *config.Credentials, secret string) (*client.Client, error) {
 			return f.newClient(creds.APIURL, creds.AccountSid, secret, creds.Kind, f.opts.Brand)
 		},
 		UpdateConfig: f.UpdateConfig,
-		TokenClient: func(creds *Credentials, sid, secret, kind string) (*client.Client, error) {
+		TokenClient: func(creds *config.Credentials, sid, secret, kind string) (*client.Client, error) {
 			return f.newClient(creds.APIURL, sid, secret, kind, "")
 		},
 		Config:   f.Config,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 	"github.com/impactcom/impactctl/server"
@@ -46,14 +47,14 @@ type Factory struct {
 	now func() time.Time
 
 	credsOnce sync.Once
-	creds     *Credentials
+	creds     *config.Credentials
 	credsErr  error
 
 	clientOnce sync.Once
 	apiClient  *client.Client
 	clientErr  error
 
-	confCache *Config
+	confCache *config.Config
 	settings  globalSettings
 	run       *runState
 }
@@ -103,7 +104,7 @@ type globalSettings struct {
 	opts   *globalOptions
 	v      *viper.Viper
 	getenv func(string) string
-	config func() (*Config, error)
+	config func() (*config.Config, error)
 }
 
 // newFactory builds the Factory of a run; run nil starts a fresh one.
@@ -129,15 +130,15 @@ func newFactory(io *iostreams.IOStreams, version string, run *runState) *Factory
 }
 
 // Config loads the config file once.
-func (f *Factory) Config() (*Config, error) {
+func (f *Factory) Config() (*config.Config, error) {
 	if f.confCache != nil {
 		return f.confCache, nil
 	}
-	path, err := Path(f.getenv)
+	path, err := config.Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Load(path, f.IO.ErrOut)
+	cfg, err := config.Load(path, f.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +147,12 @@ func (f *Factory) Config() (*Config, error) {
 }
 
 // UpdateConfig changes the config file under its lock (see updateConfig).
-func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
-	path, err := Path(f.getenv)
+func (f *Factory) UpdateConfig(change func(*config.Config) error) (*config.Config, error) {
+	path, err := config.Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Update(path, change)
+	cfg, err := config.Update(path, change)
 	if err == nil {
 		f.confCache = cfg
 	}
@@ -191,7 +192,7 @@ func (g globalSettings) profileFlag() string { return g.opts.Profile }
 func (g globalSettings) localMode() bool { return g.opts.Local || g.v.GetBool("local") }
 
 // Credentials resolves the credentials once.
-func (f *Factory) Credentials(ctx context.Context) (*Credentials, error) {
+func (f *Factory) Credentials(ctx context.Context) (*config.Credentials, error) {
 	f.credsOnce.Do(func() {
 		g := f.settings
 		if g.localMode() {
@@ -199,15 +200,15 @@ func (f *Factory) Credentials(ctx context.Context) (*Credentials, error) {
 			return
 		}
 		u, from := g.apiURLSetting()
-		f.creds, f.credsErr = ResolveCredentials(CredentialSettings{
+		f.creds, f.credsErr = config.ResolveCredentials(config.CredentialSettings{
 			Getenv:      f.getenv,
 			Profile:     g.profileName(),
 			ProfileFlag: f.opts.Profile != "",
 			APIURL:      u,
 			URLFrom:     from,
-			LoadConfig:    f.Config,
+			LoadConfig:  f.Config,
 			Warn:        f.IO.ErrOut,
-			Keyring:     KeyringFor(f.getenv),
+			Keyring:     config.KeyringFor(f.getenv),
 		})
 	})
 	return f.creds, f.credsErr
@@ -249,7 +250,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 	if kind == "" && !f.settings.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
 		// SID, so only the first command spends a request finding out.
-		cache := NewRootCache(f.getenv)
+		cache := config.NewRootCache(f.getenv)
 		o.Kind = cache.Kind(apiURL, sid)
 		if o.Kind == "" {
 			o.KindFound = func(k string) { cache.Remember(apiURL, sid, k) }
@@ -291,7 +292,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 // startLocal runs the reference server in-process on loopback over the
 // user's local database, demo-seeded on first use, and returns its admin
 // credentials.
-func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*Credentials, error) {
+func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*config.Credentials, error) {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -321,7 +322,7 @@ func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (
 		defer cancel()
 		_ = inst.Shutdown(sctx)
 	})
-	return &Credentials{
+	return &config.Credentials{
 		APIURL:     inst.URL,
 		AccountSid: inst.Admin.AccountSid,
 		AuthToken:  inst.Admin.AuthToken,

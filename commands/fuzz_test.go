@@ -21,6 +21,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -56,7 +57,7 @@ func (o *outcomes) note(err error) {
 func FuzzSID(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		err := ValidSID(s)
+		err := config.ValidSID(s)
 		o.note(err)
 		if (err == nil) != contract.ValidSID(s) {
 			t.Fatalf("validSID(%q) = %v, contract.ValidSID = %v", s, err, contract.ValidSID(s))
@@ -190,7 +191,7 @@ func FuzzConfig(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Load(path, io.Discard)
+		cfg, err := config.Load(path, io.Discard)
 		o.note(err)
 		if err != nil {
 			wantUsage(t, err, path)
@@ -201,15 +202,20 @@ func FuzzConfig(f *testing.F) {
 			}
 			return
 		}
-		cfg.path = filepath.Join(dir, "impactctl", "again.yaml")
-		if err := cfg.Save(); err != nil {
+		// What loaded, saved to another path (a missing file loads empty).
+		saved, err := config.Load(filepath.Join(dir, "impactctl", "again.yaml"), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved.Profiles, saved.Current = cfg.Profiles, cfg.Current
+		if err := saved.Save(); err != nil {
 			t.Fatalf("saving what loaded: %v", err)
 		}
-		st, err := os.Stat(cfg.path)
+		st, err := os.Stat(saved.Path())
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("saved config: %v, mode %v", err, st.Mode())
 		}
-		again, err := Load(cfg.path, io.Discard)
+		again, err := config.Load(saved.Path(), io.Discard)
 		if err != nil {
 			t.Fatalf("what was saved does not load: %v", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -173,7 +174,7 @@ func errorHint(f *Factory, err error) string {
 // unreachableHint says what to check when the server did not answer, and how
 // to follow it if it moved: a profile keeps its own URL (no --api-url beside
 // it), so a moved server means logging in again with the new one.
-func unreachableHint(creds *Credentials) string {
+func unreachableHint(creds *config.Credentials) string {
 	hint := fmt.Sprintf("check that the Token API at %s is reachable (the server may be down)", creds.APIURL)
 	switch {
 	case creds.Profile != "":
@@ -228,7 +229,7 @@ Try it with no account at all: impactctl --local tokens list`,
 
 	fl := root.PersistentFlags()
 	fl.StringVar(&f.opts.Profile, "profile", "", "credentials profile to use (default \"default\", or IMPACTCTL_PROFILE)")
-	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+DefaultAPIURL+")")
+	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+config.DefaultAPIURL+")")
 	fl.BoolVar(&f.opts.Local, "local", false, "run against the embedded demo server (or IMPACTCTL_LOCAL=1)")
 	fl.StringVar(&f.opts.Brand, "brand", "", "act on a managed brand's tokens (its Advertiser ID or exact name)")
 	fl.StringVarP(&f.opts.Output, "output", "o", "table", "output format: table, json or jsonl")

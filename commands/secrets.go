@@ -19,6 +19,7 @@ import (
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/atomicfile"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 )
@@ -115,7 +116,7 @@ func checkSecretFile(path string) error {
 	case !st.Mode().IsRegular():
 		return cmdutil.UsageErrorf("--secret-file %s is not a regular file (%s): name a new or regular file; nothing changed", path, safefile.Kind(st.Mode()))
 	default:
-		if err := CheckOwner("--secret-file", path, st, false); err != nil {
+		if err := config.CheckOwner("--secret-file", path, st, false); err != nil {
 			return err
 		}
 	}
@@ -151,10 +152,10 @@ func openSecretDir(dir string) (*os.Root, error) {
 	case !st.IsDir():
 		return nil, cmdutil.UsageErrorf("--secret-dir %s is not a directory; nothing changed", dir)
 	}
-	if err := CheckOwner("--secret-dir", dir, st, false); err != nil {
+	if err := config.CheckOwner("--secret-dir", dir, st, false); err != nil {
 		return nil, err
 	}
-	if err := CheckNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
+	if err := config.CheckNotWritableByOthers("--secret-dir", dir, st, 0o700); err != nil {
 		return nil, err
 	}
 	root, err := safefile.RootOf(d)

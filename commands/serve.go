@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/server"
 	"github.com/impactcom/impactctl/server/mail"
 )
@@ -198,7 +199,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		return fmt.Errorf("starting the server: %w", err)
 	}
 	logger.Info("listening", "url", inst.URL)
-	if u, err := url.Parse(inst.URL); err == nil && !IsLoopback(u.Hostname()) {
+	if u, err := url.Parse(inst.URL); err == nil && !config.IsLoopback(u.Hostname()) {
 		logger.Warn("serving plain HTTP beyond loopback: credentials cross the network unencrypted; put a TLS proxy in front, and clients must use https")
 	}
 	done := make(chan error, 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -160,7 +161,7 @@ func roundedExpiry(now time.Time, flag string, age time.Duration) time.Time {
 // rotate runs the rotation: select, plan, confirm, reset (the bulk pipeline),
 // then for each token hand off, prove and, with --end-overlap, end the
 // overlap; one result per token.
-func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds *Credentials) error {
+func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
 	s, sel := &opts.Secret, opts.Select
 	toks, failed, err := r.selectTokens(ctx, sel)
 	if err != nil {
@@ -244,7 +245,7 @@ func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel select
 // rotateOne completes the rotation of one token reset: it hands the new
 // secret over, proves it, and ends the overlap when asked. It returns the
 // rotation and the file the secret went to.
-func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *Credentials, res result, rot rotation, key, kind string) (rotation, string) {
+func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res result, rot rotation, key, kind string) (rotation, string) {
 	s := &opts.Secret
 	tok := res.ApiToken
 	rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
@@ -310,7 +311,7 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *Credentials, sid, secret, kind string) error {
+func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
@@ -335,7 +336,7 @@ func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *Credentials, s
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *Credentials, sid, secret, kind string) error {
+func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	if !r.inUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -105,7 +106,7 @@ func (e codedError) ExitCode() int { return int(e) }
 // Message says.
 func TestErrorHintDecidesOnCode(t *testing.T) {
 	sid := "IR" + strings.Repeat("a", 32)
-	f := &Factory{v: viper.New(), creds: &Credentials{AccountSid: sid, Profile: "default"}, run: &runState{}}
+	f := &Factory{v: viper.New(), creds: &config.Credentials{AccountSid: sid, Profile: "default"}, run: &runState{}}
 	f.settings = globalSettings{opts: &f.opts, v: f.v}
 	for _, tt := range []struct {
 		name string

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
@@ -69,7 +70,7 @@ func TestConfigOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(path, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path, &bytes.Buffer{})
+	_, err := config.Load(path, &bytes.Buffer{})
 	wantUsage(t, err, "owned by another user (uid 65534)", "chown 0 "+path)
 }
 
@@ -77,13 +78,13 @@ func TestConfigWritableByOthersRefused(t *testing.T) {
 	needUnix(t)
 	for _, mode := range []os.FileMode{0o620, 0o602, 0o666} {
 		path := writeConfigFile(t, mode)
-		_, err := Load(path, &bytes.Buffer{})
+		_, err := config.Load(path, &bytes.Buffer{})
 		wantUsage(t, err, "other users can write to it", "chmod 600 "+path)
 	}
 	// Readable by others: loaded, with a warning.
 	path := writeConfigFile(t, 0o644)
 	var warn bytes.Buffer
-	if _, err := Load(path, &warn); err != nil {
+	if _, err := config.Load(path, &warn); err != nil {
 		t.Fatalf("loadConfig of a 0644 file: %v", err)
 	}
 	if !strings.Contains(warn.String(), "chmod 600") {
@@ -98,7 +99,7 @@ func TestConfigLinkRefused(t *testing.T) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(path, &bytes.Buffer{})
+	_, err := config.Load(path, &bytes.Buffer{})
 	wantUsage(t, err, "symbolic link")
 }
 
@@ -110,7 +111,7 @@ func TestLockLinkNotFollowed(t *testing.T) {
 	if err := os.Symlink(elsewhere, path+".lock"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Update(path, func(*Config) error { return nil })
+	_, err := config.Update(path, func(*config.Config) error { return nil })
 	wantUsage(t, err, "lock file", "symbolic link")
 	if _, err := os.Lstat(elsewhere); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the link's target was created: %v", err)
@@ -130,7 +131,7 @@ func TestLockOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(path+".lock", nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Update(path, func(*Config) error { return nil })
+	_, err := config.Update(path, func(*config.Config) error { return nil })
 	wantUsage(t, err, "lock file", "owned by another user")
 }
 
@@ -309,24 +310,24 @@ func TestTokenFileChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warn bytes.Buffer
-	if got, err := ReadTokenFile(link, &warn); err != nil || got != "s3cret" || warn.Len() != 0 {
+	if got, err := config.ReadTokenFile(link, &warn); err != nil || got != "s3cret" || warn.Len() != 0 {
 		t.Errorf("through a link: %q, %v, warning %q", got, err, warn.String())
 	}
 
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadTokenFile(link, &warn); err != nil || got != "s3cret" || !strings.Contains(warn.String(), "can be read by other users (mode 0644): run chmod 600 "+link) {
+	if got, err := config.ReadTokenFile(link, &warn); err != nil || got != "s3cret" || !strings.Contains(warn.String(), "can be read by other users (mode 0644): run chmod 600 "+link) {
 		t.Errorf("readable by others: %q, %v, warning %q", got, err, warn.String())
 	}
 
 	if err := os.Chmod(path, 0o620); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadTokenFile(link, io.Discard)
+	_, err := config.ReadTokenFile(link, io.Discard)
 	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "other users can write to it", "chmod 600")
 
-	_, err = ReadTokenFile(dir, io.Discard)
+	_, err = config.ReadTokenFile(dir, io.Discard)
 	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "a directory, not a regular file")
 }
 
@@ -339,13 +340,13 @@ func TestTokenFileOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(path, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ReadTokenFile(path, io.Discard)
+	_, err := config.ReadTokenFile(path, io.Discard)
 	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "owned by another user")
 	// Root's own file (a mounted secret) is accepted.
 	if err := os.Chown(path, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadTokenFile(path, io.Discard); err != nil || got != "planted" {
+	if got, err := config.ReadTokenFile(path, io.Discard); err != nil || got != "planted" {
 		t.Errorf("root's file: %q, %v", got, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/impactcom/impactctl/internal/config"
 )
 
 func TestConfigFIFORefused(t *testing.T) {
@@ -16,6 +18,6 @@ func TestConfigFIFORefused(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	// A FIFO nobody writes to would hang a plain open.
-	_, err := Load(path, &bytes.Buffer{})
+	_, err := config.Load(path, &bytes.Buffer{})
 	wantUsage(t, err, "a named pipe, not a regular file")
 }

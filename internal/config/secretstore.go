@@ -1,4 +1,4 @@
-package commands
+package config
 
 import (
 	"errors"
@@ -69,4 +69,12 @@ func SecretPlace(p Profile, cfgPath string) string {
 		return "the OS keyring"
 	}
 	return cfgPath
+}
+
+// ProfileURL is the URL a profile's secret goes to.
+func ProfileURL(p Profile) string {
+	if p.APIURL == "" {
+		return DefaultAPIURL
+	}
+	return p.APIURL
 }

@@ -1,4 +1,4 @@
-package commands
+package config
 
 import (
 	"fmt"
@@ -112,7 +112,7 @@ type CredentialSettings struct {
 	ProfileFlag bool
 	APIURL      string // --api-url or IMPACTCTL_API_URL, "" when neither
 	URLFrom     string // which of the two named apiURL
-	LoadConfig    func() (*Config, error)
+	LoadConfig  func() (*Config, error)
 	Warn        io.Writer // where warnings go
 	// Keyring holds the secrets of profiles that keep them there.
 	Keyring keyring.Store
