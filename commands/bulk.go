@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/spf13/cobra"
-
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
@@ -32,22 +30,6 @@ type selection struct {
 	Concurrency int
 	// filtered reports whether any list filter was given.
 	filtered func() bool
-}
-
-func (b *selection) register(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.BoolVar(&b.Stdin, "stdin", false, "read Account SIDs from stdin, one a line")
-	fl.BoolVar(&b.All, "all", false, "every token the list filters select (see tokens list)")
-	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
-	b.Filters.register(cmd)
-	b.filtered = func() bool {
-		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within", "limit", "page-size"} {
-			if fl.Changed(name) {
-				return true
-			}
-		}
-		return false
-	}
 }
 
 // result is the outcome for one token, the bulk endpoints' shape.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
-	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
@@ -29,48 +28,6 @@ type tokenAPI interface {
 	ClearScopes(ctx context.Context, sid string, wo client.WriteOptions) (*client.Token, error)
 	SetDeveloperEmails(ctx context.Context, sid string, emails []string, wo client.WriteOptions) (*client.Token, error)
 	LastRateLimit() client.RateLimit
-}
-
-// begin starts a change: it resolves the client and the credentials in use
-// and returns the pipeline's run, and the client for the calls only this
-// command makes.
-func (e cmdEnv) begin(ctx context.Context, flags changeFlags) (*changeRun, *client.Client, error) {
-	c, err := e.Client(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	creds, err := e.Creds(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := &changeRun{
-		IO: e.IO, Msgs: e.Msgs, Printer: e.Printer, Yes: e.Yes, changeFlags: flags, API: c, Now: e.Now,
-		MaskSecrets: inGitHubActions(e.Getenv),
-		SecretInUse: creds.AuthToken,
-		clock:       systemClock{},
-		resetWord:   actionReset,
-	}
-	if e.Brand == "" {
-		// A managed brand's token is never the one in use.
-		r.InUse = creds.AccountSid
-		r.Self = &selfRotation{creds: creds, clientFor: e.ClientFor, updateConfig: e.UpdateConfig, keyring: config.KeyringFor(e.Getenv)}
-	}
-	return r, c, nil
-}
-
-// beginEdit starts a change to one token: it begins, resolves arg (an
-// Account SID or a token name) and reads the token, with the ETag its change
-// will carry.
-func (e cmdEnv) beginEdit(ctx context.Context, flags changeFlags, arg string) (*changeRun, *client.Client, *client.Token, error) {
-	r, c, err := e.begin(ctx, flags)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tok, err := readNamed(ctx, c, arg)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return r, c, tok, nil
 }
 
 // changeRun is one run of the change pipeline: select the tokens, plan,

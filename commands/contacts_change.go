@@ -43,7 +43,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 			return contactsChangeRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

@@ -71,9 +71,6 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 	return t, false, true, nil
 }
 
-// wireTime is a time as the API writes it, the full time plans show.
-func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
 // maxOverlap is the longest overlap a reset may keep: 7 days.
 const maxOverlap = 7 * 24 * time.Hour
 
@@ -126,12 +123,4 @@ func expiresLabel(expiresAt *string, now time.Time) string {
 		return fmt.Sprintf("in %dm", int(left/time.Minute))
 	}
 	return fmt.Sprintf("in %ds", int(left/time.Second))
-}
-
-// expiresDetail is an expiry in full, for plans and details: the time, or never.
-func expiresDetail(expiresAt *string) string {
-	if expiresAt == nil || *expiresAt == "" {
-		return "never"
-	}
-	return *expiresAt
 }

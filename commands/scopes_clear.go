@@ -29,7 +29,7 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 			return scopesClearRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

@@ -63,7 +63,7 @@ impactctl scopes set. NO_COLOR turns colour off.`,
 			return scopesEditRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

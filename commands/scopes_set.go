@@ -40,7 +40,7 @@ See the catalog with: impactctl scopes list`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Add, "add", nil, "add a scope or category (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Remove, "remove", nil, "remove a scope or category (repeatable)")
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

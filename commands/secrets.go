@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/atomicfile"
@@ -41,17 +39,6 @@ type secretFlags struct {
 	argv []string
 	// root is Dir, opened and checked by check: every secret is written in it.
 	root *os.Root
-}
-
-func (s *secretFlags) register(cmd *cobra.Command, bulk bool) {
-	s.bulk = bulk
-	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout, the secret alone)")
-	if bulk {
-		cmd.Flags().StringVar(&s.Dir, "secret-dir", "", "write each new Auth Token to DIR/<SID> (0600)")
-	}
-	cmd.Flags().BoolVar(&s.Reveal, "reveal", false, "print the new Auth Token on stdout, alone (several tokens: SID<TAB>SECRET a line)")
-	cmd.Flags().StringVar(&s.Cmd, "secret-cmd", "", "hand each new Auth Token to CMD on its stdin (after any file is written)")
-	cmd.Flags().DurationVar(&s.CmdTimeout, "secret-cmd-timeout", time.Minute, "how long each --secret-cmd run may take before it is stopped and counts as failed")
 }
 
 // check refuses, before anything changes, a command that has nowhere to put

@@ -54,7 +54,7 @@ func (t *tokenFields) check() error {
 	return nil
 }
 
-func (c *changeFlags) register(cmd *cobra.Command) {
+func registerChangeFlags(c *changeFlags, cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
 	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
 }
@@ -102,12 +102,4 @@ func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.
 		}
 	}
 	return nil, cmdutil.UsageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices; nothing changed", idOrEmail)
-}
-
-// staleHint explains a 412: someone changed the token since it was read.
-func staleHint(err error, sid string) error {
-	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 412 {
-		return &cmdutil.ExitError{Code: cmdutil.ExitConflict, Err: fmt.Errorf("token %s was changed by someone else since it was read; nothing was overwritten: run the command again to see the new values", sid)}
-	}
-	return err
 }

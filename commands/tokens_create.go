@@ -59,8 +59,8 @@ copy the source's expiry.`,
 	cmd.Flags().StringArrayVar(&opts.DeveloperEmails, "developer-email", nil, "a developer e-mail address (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")
 	opts.Expiry.register(cmd, false)
-	opts.Secret.register(cmd, false)
-	opts.changeFlags.register(cmd)
+	registerSecretFlags(&opts.Secret, cmd, false)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

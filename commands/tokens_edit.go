@@ -49,7 +49,7 @@ leaves the account without a manager.`,
 	}
 	opts.Fields.register(cmd, true)
 	opts.Expiry.register(cmd, true)
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

@@ -43,7 +43,7 @@ first. A token without a previous Auth Token is left alone (exit 0).`,
 			return tokensEndOverlapRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 

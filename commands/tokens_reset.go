@@ -64,9 +64,9 @@ counts as a failed hand-off (exit 11).`,
 			return tokensResetRun(cmd.Context(), opts)
 		},
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
-	opts.Secret.register(cmd, true)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
+	registerSecretFlags(&opts.Secret, cmd, true)
 	cmd.Flags().StringVar(&opts.Overlap, "overlap", "0", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	return cmd
 }

@@ -74,9 +74,9 @@ failed.`,
 			return tokensRotateRun(cmd.Context(), opts)
 		},
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
-	opts.Secret.register(cmd, true)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
+	registerSecretFlags(&opts.Secret, cmd, true)
 	cmd.Flags().StringVar(&opts.Overlap, "overlap", "1h", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	cmd.Flags().StringVar(&opts.ExpiresIn, "expires-in", "", "give each token a new expiry this far ahead, such as 90d")
 	cmd.Flags().BoolVar(&opts.EndOverlap, "end-overlap", false, "end each overlap once the new Auth Token was handed off and proven")

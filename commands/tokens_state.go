@@ -43,8 +43,8 @@ func newTokensStateCmd(f *Factory, action client.Action, short string, runF func
 	if action == client.ActionDelete {
 		cmd.Aliases = []string{"rm"}
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.changeFlags, cmd)
 	return cmd
 }
 
