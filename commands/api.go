@@ -150,7 +150,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	}
 	if res != nil {
 		if perr := printAPIAnswer(e, res, err == nil); perr != nil {
-			var ua *untrustedAnswer
+			var ua *UntrustedAnswer
 			if err == nil || errors.As(perr, &ua) {
 				// A malformed secret wins over the status: exit 9.
 				return perr
@@ -528,12 +528,12 @@ func printAPIAnswer(e cmdEnv, res *client.RawResponse, ok bool) error {
 	}
 	secrets := authTokens(doc)
 	for _, s := range secrets {
-		if err := checkSecret(s, "an AuthToken in the answer"); err != nil {
+		if err := CheckSecret(s, "an AuthToken in the answer"); err != nil {
 			return err
 		}
 	}
 	for _, s := range secrets {
-		maskSecret(e.Msgs, inGitHubActions(e.Getenv), s)
+		MaskSecret(e.Msgs, InGitHubActions(e.Getenv), s)
 	}
 	if ok {
 		return e.Printer.Object(doc)

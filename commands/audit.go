@@ -78,12 +78,12 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	// Names resolve to the tokens that have them now; a deleted token's
 	// events are asked for by SID.
 	if o.sidSet {
-		if o.TokenSid, err = resolveSID(ctx, c, opts.Sid); err != nil {
+		if o.TokenSid, err = ResolveSID(ctx, c, opts.Sid); err != nil {
 			return err
 		}
 	}
 	if o.actorSet {
-		if o.ActorSid, err = resolveSID(ctx, c, opts.Actor); err != nil {
+		if o.ActorSid, err = ResolveSID(ctx, c, opts.Actor); err != nil {
 			return err
 		}
 	}

@@ -139,7 +139,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 			[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
 		if st.UsingPreviousAuthToken {
 			pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
-				expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+				ExpiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
 		}
 		pairs = append(pairs, [2]string{"Status", "working"})
 	} else {

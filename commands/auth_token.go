@@ -51,7 +51,7 @@ func authTokenRun(ctx context.Context, opts *AuthTokenOptions) error {
 		return cmdutil.UsageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
 			creds.Source, contract.AuthTokenLength)
 	}
-	maskSecret(e.Msgs, inGitHubActions(e.Getenv), creds.AuthToken)
+	MaskSecret(e.Msgs, InGitHubActions(e.Getenv), creds.AuthToken)
 	if !e.Printer.Table() {
 		return e.Printer.Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}

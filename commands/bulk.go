@@ -16,9 +16,9 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// selection is how a many-token command names its tokens: SIDs or token
+// Selection is how a many-token command names its tokens: SIDs or token
 // names as arguments, --stdin (SIDs, one a line), or --all with list filters.
-type selection struct {
+type Selection struct {
 	// SIDs are the arguments: Account SIDs or token names.
 	SIDs []string
 	// SIDsOnly, when set, names the flag that refuses token names among the
@@ -26,44 +26,44 @@ type selection struct {
 	SIDsOnly    string
 	Stdin       bool
 	All         bool
-	Filters     tokenListFlags
+	Filters     ListFlags
 	Concurrency int
-	// filtered reports whether any list filter was given.
-	filtered func() bool
+	// Filtered reports whether any list filter was given.
+	Filtered func() bool
 }
 
-// result is the outcome for one token, the bulk endpoints' shape.
-type result struct {
+// Result is the outcome for one token, the bulk endpoints' shape.
+type Result struct {
 	AccountSid string        `json:"AccountSid"`
 	Status     string        `json:"Status"`
 	StatusCode int           `json:"StatusCode,omitempty"`
 	Message    string        `json:"Message,omitempty"`
 	ApiToken   *client.Token `json:"ApiToken,omitempty"`
 
-	name string
-	err  error
+	Name string
+	Err  error
 }
 
-func okResult(tok *client.Token, msg string) result {
-	return result{AccountSid: tok.AccountSid, Status: "OK", StatusCode: 200, Message: msg, ApiToken: tok, name: tok.Name}
+func okResult(tok *client.Token, msg string) Result {
+	return Result{AccountSid: tok.AccountSid, Status: "OK", StatusCode: 200, Message: msg, ApiToken: tok, Name: tok.Name}
 }
 
-func errResult(sid, name string, err error) result {
-	r := result{AccountSid: sid, Status: "ERROR", Message: err.Error(), name: name, err: err}
+func ErrResult(sid, name string, err error) Result {
+	r := Result{AccountSid: sid, Status: "ERROR", Message: err.Error(), Name: name, Err: err}
 	if ae, ok := cmdutil.AsAPIError(err); ok {
 		r.StatusCode = ae.StatusCode
 	}
 	return r
 }
 
-// selectTokens gathers the tokens to act on: SIDs from arguments or stdin
+// SelectTokens gathers the tokens to act on: SIDs from arguments or stdin
 // (every one checked before any request), or --all with list filters. It
 // reads each named token, so the plan can show its state; tokens that
 // cannot be read become failed results.
-func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.Token, []result, error) {
+func (r *Run) SelectTokens(ctx context.Context, b Selection) ([]*client.Token, []Result, error) {
 	args := b.SIDs
 	var sids []string
-	filtered := b.filtered != nil && b.filtered()
+	filtered := b.Filtered != nil && b.Filtered()
 	switch {
 	case b.All && (len(args) > 0 || b.Stdin):
 		return nil, nil, cmdutil.UsageErrorf("--all selects tokens by filters: drop the SIDs and --stdin")
@@ -95,7 +95,7 @@ func (r *changeRun) selectTokens(ctx context.Context, b selection) ([]*client.To
 
 // readStdinSIDs reads --stdin's Account SIDs, one a line; blank lines and
 // lines starting with # are skipped.
-func (r *changeRun) readStdinSIDs(ctx context.Context) ([]string, error) {
+func (r *Run) readStdinSIDs(ctx context.Context) ([]string, error) {
 	var sids []string
 	for {
 		line, err := r.IO.ReadLine(ctx)
@@ -117,13 +117,13 @@ func (r *changeRun) readStdinSIDs(ctx context.Context) ([]string, error) {
 
 // selectAll reads the tokens --all's filters select, refusing a list that
 // names anything the filters do not select.
-func (r *changeRun) selectAll(ctx context.Context, b selection) ([]*client.Token, error) {
+func (r *Run) selectAll(ctx context.Context, b Selection) ([]*client.Token, error) {
 	c := r.API
 	now, err := r.Now()
 	if err != nil {
 		return nil, err
 	}
-	lo, err := b.Filters.options(now)
+	lo, err := b.Filters.Options(now)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (r *changeRun) selectAll(ctx context.Context, b selection) ([]*client.Token
 		}
 		toks = append(toks, tok)
 	}
-	if err := budgetWithinReach(c.LastRateLimit()); err != nil {
+	if err := BudgetWithinReach(c.LastRateLimit()); err != nil {
 		return nil, err
 	}
 	return toks, nil
@@ -152,7 +152,7 @@ func (r *changeRun) selectAll(ctx context.Context, b selection) ([]*client.Token
 
 // resolveArgs turns the SIDs and names asked for (after sids, read from
 // stdin) into SIDs, each once, in the order given.
-func (r *changeRun) resolveArgs(ctx context.Context, b selection, sids []string) ([]string, error) {
+func (r *Run) resolveArgs(ctx context.Context, b Selection, sids []string) ([]string, error) {
 	c, args := r.API, b.SIDs
 	// Names are refused where SIDs only are taken before any request; then
 	// each name costs one list request.
@@ -160,12 +160,12 @@ func (r *changeRun) resolveArgs(ctx context.Context, b selection, sids []string)
 		if !contract.ValidSID(arg) && b.SIDsOnly != "" {
 			return nil, refuseName(arg, b.SIDsOnly, "its files are named after the SIDs asked for")
 		}
-		if err := checkTokenArg(arg); err != nil {
+		if err := CheckTokenArg(arg); err != nil {
 			return nil, err
 		}
 	}
 	for _, arg := range args {
-		sid, err := resolveSID(ctx, c, arg)
+		sid, err := ResolveSID(ctx, c, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func (r *changeRun) resolveArgs(ctx context.Context, b selection, sids []string)
 
 // readSelected reads the tokens named by SID: one on its own, with the
 // ETag its change will carry, many from list pages.
-func (r *changeRun) readSelected(ctx context.Context, unique []string) ([]*client.Token, []result, error) {
+func (r *Run) readSelected(ctx context.Context, unique []string) ([]*client.Token, []Result, error) {
 	c := r.API
 	if len(unique) == 0 {
 		// An empty list (a filter upstream that matched nothing) is a
@@ -195,7 +195,7 @@ func (r *changeRun) readSelected(ctx context.Context, unique []string) ([]*clien
 		// One token: read it, with the ETag its change will carry.
 		tok, err := c.Token(ctx, unique[0])
 		if err != nil {
-			return nil, nil, brandHint(ctx, c, unique[0], err)
+			return nil, nil, BrandHint(ctx, c, unique[0], err)
 		}
 		if tok.AccountSid != unique[0] {
 			return nil, nil, refuseSelectionf("it names token %q where %s was asked for", tok.AccountSid, unique[0])
@@ -222,17 +222,17 @@ func (r *changeRun) readSelected(ctx context.Context, unique []string) ([]*clien
 	}
 	// A budget that refills only hours from now is refused before the
 	// question: the change could not be made anyway.
-	if err := budgetWithinReach(c.LastRateLimit()); err != nil {
+	if err := BudgetWithinReach(c.LastRateLimit()); err != nil {
 		return nil, nil, err
 	}
 	var found []*client.Token
-	var failed []result
+	var failed []Result
 	for _, sid := range unique {
 		if tok := want[sid]; tok != nil {
 			found = append(found, tok)
 			continue
 		}
-		failed = append(failed, errResult(sid, "", &client.APIError{StatusCode: 404, Message: "no such token in this account"}))
+		failed = append(failed, ErrResult(sid, "", &client.APIError{StatusCode: 404, Message: "no such token in this account"}))
 	}
 	return found, failed, nil
 }
@@ -243,18 +243,18 @@ func refuseSelectionf(format string, a ...any) error {
 	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: fmt.Errorf("refusing the server's answer: "+format+"; nothing was changed", a...)}
 }
 
-// apply makes action to the tokens: one token on its own endpoint, guarded
+// Apply makes action to the tokens: one token on its own endpoint, guarded
 // by the ETag it was read with; many through the bulk endpoint. It returns
 // one result per token, in order, each OK one saying done.
-func (r *changeRun) apply(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []result {
-	var results []result
+func (r *Run) Apply(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []Result {
+	var results []Result
 	switch len(toks) {
 	case 0:
 	case 1:
 		tok := toks[0]
-		after, err := r.API.Act(ctx, action, tok.AccountSid, r.writeOptions(action, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key}))
+		after, err := r.API.Act(ctx, action, tok.AccountSid, r.WriteOptions(action, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key}))
 		if err != nil {
-			return []result{errResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+			return []Result{ErrResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
 		}
 		if after == nil {
 			after = tok
@@ -262,8 +262,8 @@ func (r *changeRun) apply(ctx context.Context, action client.Action, toks []*cli
 		// The result is the token asked for; what the answer holds is
 		// checked where it matters (a new secret is delivered only for it).
 		res := okResult(after, "")
-		res.AccountSid, res.name = tok.AccountSid, tok.Name
-		results = []result{res}
+		res.AccountSid, res.Name = tok.AccountSid, tok.Name
+		results = []Result{res}
 	default:
 		results = r.runBulk(ctx, action, toks, key, concurrency)
 	}
@@ -279,23 +279,23 @@ func (r *changeRun) apply(ctx context.Context, action client.Action, toks []*cli
 // contract.MaxBulk SIDs a request and concurrency requests at once, pacing
 // on the rate-limit headers. It returns one result per token, in order; a
 // request that fails as a whole fails each of its tokens.
-func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []result {
+func (r *Run) runBulk(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []Result {
 	var chunks [][]*client.Token
 	for i := 0; i < len(toks); i += contract.MaxBulk {
 		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
 	}
-	prog := newProgress(r.IO, r.Msgs, action, len(toks))
-	defer prog.finish()
-	pace := newPacer(r.clock, prog.wait)
+	prog := NewProgress(r.IO, r.Msgs, action, len(toks))
+	defer prog.Finish()
+	pace := NewPacer(r.Clock, prog.Wait)
 	if c, ok := r.API.(interface{ WaitBudget() *client.WaitBudget }); ok {
 		// The command's waits, shared with its client's.
-		pace.budget = c.WaitBudget()
+		pace.Budget = c.WaitBudget()
 	}
-	pace.note(r.API.LastRateLimit())
-	out := make([][]result, len(chunks))
+	pace.Note(r.API.LastRateLimit())
+	out := make([][]Result, len(chunks))
 	forEach(len(chunks), concurrency, func(i int) {
 		chunk := chunks[i]
-		defer func() { prog.add(len(chunk), failures(out[i]), r.API.LastRateLimit()) }()
+		defer func() { prog.Add(len(chunk), Failures(out[i]), r.API.LastRateLimit()) }()
 		sids := make([]string, len(chunk))
 		names := map[string]string{}
 		for j, t := range chunk {
@@ -304,7 +304,7 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 		}
 		// Every request has its own key, the same each time it is sent: a
 		// request sent again after a 429 or a lost answer is made once.
-		w := r.writeOptions(action, client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()})
+		w := r.WriteOptions(action, client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()})
 		if key != "" {
 			// From the run's key and the SIDs it carries: the same request
 			// in a re-run replays, another one is new.
@@ -318,35 +318,35 @@ func (r *changeRun) runBulk(ctx context.Context, action client.Action, toks []*c
 		}
 		out[i] = bulkResults(sids, names, got)
 	})
-	var results []result
+	var results []Result
 	for _, rs := range out {
 		results = append(results, rs...)
 	}
 	return results
 }
 
-// maxRefusals is how many 429s in a row one bulk request takes before it
+// MaxRefusals is how many 429s in a row one bulk request takes before it
 // fails: with the pacer waiting for each refill, a server that keeps
 // refusing is not counting the way its headers say.
-const maxRefusals = 5
+const MaxRefusals = 5
 
 // sendBulk sends one bulk request when the pacer has a unit of the budget
 // for it. A 429 is the budget spent: the pacer learns until when, and the
 // same request, with the same Idempotency-Key, goes again once it refills.
-func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
+func (r *Run) sendBulk(ctx context.Context, pace *Pacer, action client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
 	for refusals := 1; ; refusals++ {
-		t, err := pace.wait(ctx)
+		t, err := pace.Wait(ctx)
 		if err != nil {
 			return nil, err
 		}
 		var rl client.RateLimit
 		w.RateLimit = &rl
 		got, err := r.API.Bulk(ctx, action, sids, w)
-		if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < maxRefusals {
-			pace.refused(t, rl, ae.RetryAfter)
+		if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < MaxRefusals {
+			pace.Refused(t, rl, ae.RetryAfter)
 			continue
 		}
-		pace.done(t, rl)
+		pace.Done(t, rl)
 		return got, err
 	}
 }
@@ -354,7 +354,7 @@ func (r *changeRun) sendBulk(ctx context.Context, pace *pacer, action client.Act
 // bulkResults turns a bulk answer into one result per SID asked for, in
 // order. An answer naming a SID nobody asked for fails them all: nothing in
 // it is trusted.
-func bulkResults(sids []string, names map[string]string, got []client.BulkResult) []result {
+func bulkResults(sids []string, names map[string]string, got []client.BulkResult) []Result {
 	bySID := map[string]client.BulkResult{}
 	for _, r := range got {
 		if _, asked := names[r.AccountSid]; !asked {
@@ -362,24 +362,24 @@ func bulkResults(sids []string, names map[string]string, got []client.BulkResult
 		}
 		bySID[r.AccountSid] = r
 	}
-	var out []result
+	var out []Result
 	for _, sid := range sids {
 		r, ok := bySID[sid]
 		switch {
 		case !ok:
-			out = append(out, errResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
+			out = append(out, ErrResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
 		case r.Status == "OK":
-			out = append(out, result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, name: names[sid]})
+			out = append(out, Result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, Name: names[sid]})
 		default:
 			err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
-			out = append(out, errResult(sid, names[sid], err))
+			out = append(out, ErrResult(sid, names[sid], err))
 		}
 	}
 	return out
 }
 
-// failures counts the failed results.
-func failures(rs []result) int {
+// Failures counts the failed results.
+func Failures(rs []Result) int {
 	n := 0
 	for _, r := range rs {
 		if r.Status != "OK" {
@@ -389,10 +389,10 @@ func failures(rs []result) int {
 	return n
 }
 
-func failAll(sids []string, names map[string]string, err error) []result {
-	rs := make([]result, len(sids))
+func failAll(sids []string, names map[string]string, err error) []Result {
+	rs := make([]Result, len(sids))
 	for i, sid := range sids {
-		rs[i] = errResult(sid, names[sid], err)
+		rs[i] = ErrResult(sid, names[sid], err)
 	}
 	return rs
 }
@@ -423,22 +423,22 @@ func forEach(n, limit int, fn func(i int)) {
 	wg.Wait()
 }
 
-// printResults writes one result per token and returns the error the run
+// PrintResults writes one result per token and returns the error the run
 // ends with: nil when all succeeded, the single failure's own error when
 // there was one token, else exit 10.
-func (r *changeRun) printResults(results []result) error {
+func (r *Run) PrintResults(results []Result) error {
 	return r.printResultsTo(r.IO.Out, results)
 }
 
 // printResultsTo is printResults writing a table to w (stdout, or stderr
 // when stdout carries the new secrets); JSON always goes to stdout.
-func (r *changeRun) printResultsTo(w io.Writer, results []result) error {
+func (r *Run) printResultsTo(w io.Writer, results []Result) error {
 	failed := 0
 	var last error
 	for _, res := range results {
 		if res.Status != "OK" {
 			failed++
-			last = res.err
+			last = res.Err
 		}
 	}
 	if len(results) == 1 && failed == 1 {
@@ -452,7 +452,7 @@ func (r *changeRun) printResultsTo(w io.Writer, results []result) error {
 			if res.Status != "OK" {
 				msg = "error: " + msg
 			}
-			t.Row(res.AccountSid, res.name, msg)
+			t.Row(res.AccountSid, res.Name, msg)
 		}
 		if err := t.Render(); err != nil {
 			return err

@@ -12,11 +12,11 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// changeStates disables, enables or deletes the selected tokens: a token
+// ChangeStates disables, enables or deletes the selected tokens: a token
 // already in the state asked for is left alone, and the token in use needs
 // --yes. One result per token, in the order named.
-func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel selection) error {
-	toks, failed, err := r.selectTokens(ctx, sel)
+func (r *Run) ChangeStates(ctx context.Context, action client.Action, sel Selection) error {
+	toks, failed, err := r.SelectTokens(ctx, sel)
 	if action == client.ActionDelete && r.IdempotencyKey != "" {
 		failed, err = alreadyDeleted(sel, failed, err)
 	}
@@ -25,16 +25,16 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 	}
 	verb, done := strings.ToLower(string(action)), pastTense(action)
 	target, setsState := action.State()
-	var p plan
+	var p Plan
 	var todo []*client.Token
 	for _, tok := range toks {
-		ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: planAction(verb)}
+		ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: planAction(verb)}
 		if setsState {
 			if tok.State == target {
 				p.Unchanged = append(p.Unchanged, ch)
 				continue
 			}
-			ch.Fields = []fieldChange{{"State", string(tok.State), string(target)}}
+			ch.Fields = []FieldChange{{"State", string(tok.State), string(target)}}
 		}
 		if action != client.ActionEnable && r.inUse(tok.AccountSid) {
 			ch.Warning = fmt.Sprintf("token %s is the one in use: once %s, this and every later command with it is refused", tok.AccountSid, done)
@@ -42,28 +42,28 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 		p.Changes = append(p.Changes, ch)
 		todo = append(todo, tok)
 	}
-	p.Failed = planFailures(failed)
+	p.Failed = PlanFailures(failed)
 	switch {
 	case len(toks) == 0 && len(failed) == 0:
-		return r.nothingNamed(sel.All)
+		return r.NothingNamed(sel.All)
 	case len(p.Changes) == 0 && len(p.Unchanged) > 0 && !r.DryRun:
 		iostreams.Infof(r.IO.ErrOut, "nothing to change: %s already %s", pluralTokens(p.Unchanged), done)
 	case len(p.Changes) > 0 || r.DryRun:
 		question := fmt.Sprintf("%s %s?", strings.ToUpper(verb[:1])+verb[1:], cmdutil.Plural(len(p.Changes), "token"))
-		if ok, err := r.confirm(ctx, p, question); !ok {
-			return dryRunOutcome(err, failed, len(toks)+len(failed))
+		if ok, err := r.Confirm(ctx, p, question); !ok {
+			return DryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	// One result per token, in the order they were named; after an
 	// interruption too, so what was done is on record.
-	bySID := map[string]result{}
-	for _, res := range r.apply(ctx, action, todo, r.IdempotencyKey, sel.Concurrency) {
+	bySID := map[string]Result{}
+	for _, res := range r.Apply(ctx, action, todo, r.IdempotencyKey, sel.Concurrency) {
 		if !setsState {
 			res.ApiToken = nil
 		}
 		bySID[res.AccountSid] = res
 	}
-	results := make([]result, 0, len(toks)+len(failed))
+	results := make([]Result, 0, len(toks)+len(failed))
 	for _, tok := range toks {
 		res, ok := bySID[tok.AccountSid]
 		if !ok {
@@ -71,7 +71,7 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 		}
 		results = append(results, res)
 	}
-	err = r.printResults(append(results, failed...))
+	err = r.PrintResults(append(results, failed...))
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -80,34 +80,34 @@ func (r *changeRun) changeStates(ctx context.Context, action client.Action, sel 
 
 // alreadyDeleted counts, in a keyed delete run again, a token its first run
 // deleted as done, not missing.
-func alreadyDeleted(sel selection, failed []result, err error) ([]result, error) {
+func alreadyDeleted(sel Selection, failed []Result, err error) ([]Result, error) {
 	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 404 && len(sel.SIDs) == 1 {
-		failed, err = []result{errResult(sel.SIDs[0], "", err)}, nil
+		failed, err = []Result{ErrResult(sel.SIDs[0], "", err)}, nil
 	}
 	for i, res := range failed {
 		if res.StatusCode == 404 {
-			failed[i] = result{AccountSid: res.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
+			failed[i] = Result{AccountSid: res.AccountSid, Status: "OK", StatusCode: 404, Message: "not found: already deleted"}
 		}
 	}
 	return failed, err
 }
 
-func pluralTokens(cs []change) string {
+func pluralTokens(cs []Change) string {
 	if len(cs) == 1 {
 		return "token " + cs[0].AccountSid + " is"
 	}
 	return fmt.Sprintf("all %d tokens are", len(cs))
 }
 
-// resetTokens resets the selected tokens and delivers each new secret where
+// ResetTokens resets the selected tokens and delivers each new secret where
 // s says. A keyed run whose own token was reset by an earlier run (its
 // answer lost) replays that reset with the secret it replaced.
-func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFlags) error {
-	toks, failed, err := r.selectTokens(ctx, sel)
+func (r *Run) ResetTokens(ctx context.Context, sel Selection, s *SecretFlags) error {
+	toks, failed, err := r.SelectTokens(ctx, sel)
 	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.inUse(sel.SIDs[0]) {
 		// The token in use may have reset itself in an earlier run whose
 		// answer was lost: its old secret still replays that reset.
-		if err := s.checkSelf(r.InUse); err != nil {
+		if err := s.CheckSelf(r.InUse); err != nil {
 			return err
 		}
 		return r.replaySelfReset(ctx, s, r.IdempotencyKey)
@@ -123,30 +123,30 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 	if err != nil {
 		return err
 	}
-	var p plan
+	var p Plan
 	for _, tok := range toks {
 		if r.inUse(tok.AccountSid) && !r.DryRun {
-			if err := s.checkSelf(tok.AccountSid); err != nil {
+			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return err
 			}
 		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: r.resetWord,
-			Fields: r.resetFields(tok, now)})
+		p.Changes = append(p.Changes, Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: r.ResetWord,
+			Fields: r.ResetFields(tok, now)})
 	}
-	p.Failed = planFailures(failed)
+	p.Failed = PlanFailures(failed)
 	if len(toks) == 0 && len(failed) == 0 {
-		return r.nothingNamed(sel.All)
+		return r.NothingNamed(sel.All)
 	}
 	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Reset %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
-			return dryRunOutcome(err, failed, len(toks)+len(failed))
+		if ok, err := r.Confirm(ctx, p, fmt.Sprintf("Reset %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
+			return DryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	key := r.IdempotencyKey
 	if key == "" {
 		key = client.NewIdempotencyKey()
 	}
-	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
+	results := r.Apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
 	// Secrets the server already issued are saved even when the run was
 	// cut short: a new secret is never lost.
 	err = r.deliverResets(ctx, append(results, failed...), s, key)
@@ -156,24 +156,24 @@ func (r *changeRun) resetTokens(ctx context.Context, sel selection, s *secretFla
 	return err
 }
 
-// resetFields are a reset's before → after: the secret, the previous secret
+// ResetFields are a reset's before → after: the secret, the previous secret
 // (kept for the overlap, or refused at once, ending any overlap) and the
 // expiry, in full times.
-func (r *changeRun) resetFields(tok *client.Token, now time.Time) []fieldChange {
-	fields := []fieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}
+func (r *Run) ResetFields(tok *client.Token, now time.Time) []FieldChange {
+	fields := []FieldChange{{"AuthToken", output.Hint(tok.AuthTokenHint), "(new)"}}
 	before := "none"
 	if tok.PreviousAuthTokenExpiresAt != nil {
 		before = "works until " + *tok.PreviousAuthTokenExpiresAt
 	}
 	after := "none (refused at once)"
 	if r.Reset != nil && r.Reset.PreviousValidFor > 0 {
-		after = output.Hint(tok.AuthTokenHint) + " works until " + wireTime(now.Add(time.Duration(r.Reset.PreviousValidFor)*time.Second))
+		after = output.Hint(tok.AuthTokenHint) + " works until " + WireTime(now.Add(time.Duration(r.Reset.PreviousValidFor)*time.Second))
 	}
 	if before != "none" || after != "none (refused at once)" {
-		fields = append(fields, fieldChange{"PreviousAuthToken", before, after})
+		fields = append(fields, FieldChange{"PreviousAuthToken", before, after})
 	}
-	if r.Reset != nil && r.Reset.ExpiresAt != "" && expiresDetail(tok.ExpiresAt) != r.Reset.ExpiresAt {
-		fields = append(fields, fieldChange{"ExpiresAt", expiresDetail(tok.ExpiresAt), r.Reset.ExpiresAt})
+	if r.Reset != nil && r.Reset.ExpiresAt != "" && ExpiresDetail(tok.ExpiresAt) != r.Reset.ExpiresAt {
+		fields = append(fields, FieldChange{"ExpiresAt", ExpiresDetail(tok.ExpiresAt), r.Reset.ExpiresAt})
 	}
 	return fields
 }

@@ -306,7 +306,7 @@ func (c *completer) tokenScopes(cmd *cobra.Command, args []string, toComplete st
 
 // token reads one token for a completion, named by SID or by name.
 func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) {
-	if checkTokenArg(arg) != nil {
+	if CheckTokenArg(arg) != nil {
 		return nil, false
 	}
 	ctx, cl, cancel, ok := c.session(cmd)
@@ -314,7 +314,7 @@ func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) 
 		return nil, false
 	}
 	defer cancel()
-	sid, err := resolveSID(ctx, cl, arg)
+	sid, err := ResolveSID(ctx, cl, arg)
 	if err != nil {
 		return nil, false
 	}

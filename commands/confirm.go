@@ -12,8 +12,8 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// fieldChange is one field's value before and after a change.
-type fieldChange struct {
+// FieldChange is one field's value before and after a change.
+type FieldChange struct {
 	Field  string `json:"Field"`
 	Before any    `json:"Before"`
 	After  any    `json:"After"`
@@ -26,42 +26,42 @@ type planAction string
 
 // The actions a plan names.
 const (
-	actionCreate          planAction = "create"
-	actionDuplicate       planAction = "duplicate"
-	actionEdit            planAction = "edit"
-	actionScopes          planAction = "scopes"
-	actionDeveloperEmails planAction = "developer_emails"
-	actionReset           planAction = "reset"
+	ActionCreate          planAction = "create"
+	ActionDuplicate       planAction = "duplicate"
+	ActionEdit            planAction = "edit"
+	ActionScopes          planAction = "scopes"
+	ActionDeveloperEmails planAction = "developer_emails"
+	ActionReset           planAction = "reset"
 	actionDisable         planAction = "disable"
 	actionEnable          planAction = "enable"
 	actionDelete          planAction = "delete"
-	actionEndOverlap      planAction = "end_overlap"
-	actionRotate          planAction = "rotate"
+	ActionEndOverlap      planAction = "end_overlap"
+	ActionRotate          planAction = "rotate"
 )
 
 // phrase is how a plan printed for people says the action, before "token".
 func (a planAction) phrase() string {
 	switch a {
-	case actionScopes:
+	case ActionScopes:
 		return "set scopes of"
-	case actionDeveloperEmails:
+	case ActionDeveloperEmails:
 		return "set developer e-mails of"
-	case actionEndOverlap:
+	case ActionEndOverlap:
 		return "end the overlap of"
-	case actionDuplicate:
+	case ActionDuplicate:
 		return "duplicate"
 	}
 	return string(a)
 }
 
-// change is what one command will do to one token.
-type change struct {
+// Change is what one command will do to one token.
+type Change struct {
 	AccountSid string     `json:"AccountSid"`
 	Name       string     `json:"Name"`
 	Action     planAction `json:"Action"`
 	// From is the token a duplicate copies.
 	From   string        `json:"From,omitempty"`
-	Fields []fieldChange `json:"Fields,omitempty"`
+	Fields []FieldChange `json:"Fields,omitempty"`
 	// Added and Removed spell out a list field's change (scopes, e-mails).
 	Added   []string `json:"Added,omitempty"`
 	Removed []string `json:"Removed,omitempty"`
@@ -70,27 +70,27 @@ type change struct {
 	Warning string `json:"Warning,omitempty"`
 }
 
-// changeFlags are the flags every changing command takes.
-type changeFlags struct {
+// ChangeFlags are the flags every changing command takes.
+type ChangeFlags struct {
 	DryRun         bool
 	IdempotencyKey string
 }
 
-// plan is the set of changes a command is about to make.
-type plan struct {
-	Changes   []change `json:"Changes"`
-	Unchanged []change `json:"Unchanged,omitempty"`
+// Plan is the set of changes a command is about to make.
+type Plan struct {
+	Changes   []Change `json:"Changes"`
+	Unchanged []Change `json:"Unchanged,omitempty"`
 	// Failed are the named tokens that could not be read.
 	Failed []planFailure `json:"Failed,omitempty"`
 }
 
 // sanitized is p with every string made safe for a terminal, for stderr.
-func (p plan) sanitized() plan {
-	clean := func(cs []change) []change {
-		out := make([]change, len(cs))
+func (p Plan) sanitized() Plan {
+	clean := func(cs []Change) []Change {
+		out := make([]Change, len(cs))
 		for i, c := range cs {
 			c.Name, c.Warning = output.Sanitize(c.Name), output.Sanitize(c.Warning)
-			c.Added, c.Removed = sanitizeAll(c.Added), sanitizeAll(c.Removed)
+			c.Added, c.Removed = SanitizeAll(c.Added), SanitizeAll(c.Removed)
 			c.Fields = slices.Clone(c.Fields)
 			for j, fc := range c.Fields {
 				c.Fields[j].Before, c.Fields[j].After = sanitizeValue(fc.Before), sanitizeValue(fc.After)
@@ -99,14 +99,14 @@ func (p plan) sanitized() plan {
 		}
 		return out
 	}
-	q := plan{Changes: clean(p.Changes), Unchanged: clean(p.Unchanged)}
+	q := Plan{Changes: clean(p.Changes), Unchanged: clean(p.Unchanged)}
 	for _, e := range p.Failed {
 		q.Failed = append(q.Failed, planFailure{e.AccountSid, output.Sanitize(e.Message)})
 	}
 	return q
 }
 
-func sanitizeAll(ss []string) []string {
+func SanitizeAll(ss []string) []string {
 	if ss == nil {
 		return nil
 	}
@@ -122,7 +122,7 @@ func sanitizeValue(v any) any {
 	case string:
 		return output.Sanitize(v)
 	case []string:
-		return sanitizeAll(v)
+		return SanitizeAll(v)
 	}
 	return v
 }
@@ -133,7 +133,7 @@ type planFailure struct {
 	Message    string `json:"Message"`
 }
 
-func planFailures(failed []result) []planFailure {
+func PlanFailures(failed []Result) []planFailure {
 	var out []planFailure
 	for _, r := range failed {
 		if r.Status != "OK" {
@@ -143,17 +143,17 @@ func planFailures(failed []result) []planFailure {
 	return out
 }
 
-// dryRunOutcome is how a command that stopped at confirm ends: with
+// DryRunOutcome is how a command that stopped at confirm ends: with
 // confirm's error, or after a dry run with the failure to read any named
 // token (its own code for one token, else 10), as the real run would.
-func dryRunOutcome(err error, failed []result, total int) error {
+func DryRunOutcome(err error, failed []Result, total int) error {
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, r := range failed {
 		if r.Status != "OK" {
-			errs = append(errs, r.err)
+			errs = append(errs, r.Err)
 		}
 	}
 	switch {
@@ -165,11 +165,11 @@ func dryRunOutcome(err error, failed []result, total int) error {
 	return &cmdutil.ExitError{Code: cmdutil.ExitPartial, Err: fmt.Errorf("%d of %s could not be read", len(errs), cmdutil.Plural(total, "token"))}
 }
 
-func writePlan(w io.Writer, changes []change) {
+func writePlan(w io.Writer, changes []Change) {
 	for _, c := range changes {
 		creating := c.AccountSid == ""
 		switch {
-		case c.Action == actionDuplicate:
+		case c.Action == ActionDuplicate:
 			fmt.Fprintf(w, "duplicate token %s as %q\n", c.From, output.Sanitize(c.Name))
 		case creating:
 			fmt.Fprintf(w, "%s token %q\n", c.Action.phrase(), output.Sanitize(c.Name))
@@ -219,13 +219,13 @@ func showValue(v any) string {
 	return output.Sanitize(fmt.Sprint(v))
 }
 
-// confirm shows the plan and decides whether to go ahead: with --dry-run it
+// Confirm shows the plan and decides whether to go ahead: with --dry-run it
 // prints the plan to stdout and stops; otherwise it prints the plan to
 // stderr and proceeds with --yes, asks [y/N] on a terminal, and refuses
 // (exit 3, nothing changed) where it cannot ask. A change that carries a
 // warning needs --yes even on a terminal. It returns false when the command
 // must stop without error.
-func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool, error) {
+func (r *Run) Confirm(ctx context.Context, p Plan, question string) (bool, error) {
 	if r.DryRun {
 		if !r.Printer.Table() {
 			return false, r.Printer.Object(p)
@@ -280,7 +280,7 @@ func (r *changeRun) confirm(ctx context.Context, p plan, question string) (bool,
 
 // showPlan writes the plan to stderr before a change: as text, or in JSON
 // modes as one {"Level":"plan",…} object, as --dry-run -o json shows it.
-func (r *changeRun) showPlan(p plan) {
+func (r *Run) showPlan(p Plan) {
 	if !r.Printer.Table() {
 		r.Msgs.WriteObject(iostreams.LevelPlan, p.sanitized())
 		return
@@ -291,9 +291,9 @@ func (r *changeRun) showPlan(p plan) {
 	}
 }
 
-// nothingNamed reports a many-token command that selected no token: exit
+// NothingNamed reports a many-token command that selected no token: exit
 // 0, and in JSON modes an empty list, so a script's parser sees one.
-func (r *changeRun) nothingNamed(all bool) error {
+func (r *Run) NothingNamed(all bool) error {
 	what := "no tokens named"
 	if all {
 		what = "no tokens matched"
@@ -307,7 +307,7 @@ func (r *changeRun) nothingNamed(all bool) error {
 
 // nothingToChange reports a change to nothing: exit 0, no question asked.
 // In JSON modes the current state is printed as the command's answer.
-func (r *changeRun) nothingToChange(what string, current any) error {
+func (r *Run) nothingToChange(what string, current any) error {
 	iostreams.Infof(r.IO.ErrOut, "nothing to change: %s", what)
 	if !r.Printer.Table() && current != nil {
 		return r.Printer.Object(current)

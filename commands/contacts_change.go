@@ -20,7 +20,7 @@ type ContactsChangeOptions struct {
 	Add    bool
 	SID    string
 	Emails []string
-	changeFlags
+	ChangeFlags
 }
 
 func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions) error) *cobra.Command {
@@ -43,7 +43,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 			return contactsChangeRun(cmd.Context(), opts)
 		},
 	}
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
@@ -57,7 +57,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			emails = append(emails, e)
 		}
 	}
-	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -65,32 +65,32 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 	if err != nil {
 		return err
 	}
-	e := edit{tok: tok, question: "Change this token's developer e-mails?",
-		unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	e := Edit{Tok: tok, Question: "Change this token's developer e-mails?",
+		Unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
 		},
-		report: func(t *client.Token) (string, [][2]string) {
+		Report: func(t *client.Token) (string, [][2]string) {
 			return fmt.Sprintf("token %s now has %s", t.AccountSid, cmdutil.Plural(len(t.DeveloperEmails), "developer e-mail")),
 				[][2]string{{"Account SID", t.AccountSid}, {"Developer emails", strings.Join(t.DeveloperEmails, ", ")}}
 		},
 	}
 	if len(changed) > 0 {
-		e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionDeveloperEmails,
-			Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
+		e.Change = Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionDeveloperEmails,
+			Fields: []FieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
 		if opts.Add {
-			e.change.Added = changed
+			e.Change.Added = changed
 		} else {
-			e.change.Removed = changed
+			e.Change.Removed = changed
 		}
 	}
-	return r.changeOne(ctx, e)
+	return r.ChangeOne(ctx, e)
 }
 
 // nextEmails is the list after adding (or removing) emails, and the ones
 // that change it; it says which are already on (or not on) the list, and
 // refuses a list over the limit.
-func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []string, err error) {
+func nextEmails(r *Run, list, emails []string, add bool) (next, changed []string, err error) {
 	next = slices.Clone(list)
 	for _, e := range emails {
 		switch {

@@ -37,7 +37,7 @@ func newContactsListCmd(f *Factory, runF func(*ContactsListOptions) error) *cobr
 // contactsListRun lists the developer e-mail addresses of one token.
 func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 	e := opts.Env
-	_, tok, err := readToken(ctx, e.Client, opts.SID)
+	_, tok, err := ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}

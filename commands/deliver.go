@@ -22,8 +22,8 @@ import (
 // deliverResets puts each new secret where it was told, prints one result
 // per token and, when the token in use was among them, completes its
 // self-rotation.
-func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secretFlags, key string) error {
-	if err := checkResetAnswers(results); err != nil {
+func (r *Run) deliverResets(ctx context.Context, results []Result, s *SecretFlags, key string) error {
+	if err := CheckResetAnswers(results); err != nil {
 		return err
 	}
 	// With --reveal (or --secret-file -) a table's stdout is exactly the
@@ -39,12 +39,12 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 			continue
 		}
 		secret := res.ApiToken.AuthToken
-		path, handErr, err := r.handOver(ctx, res, s, key)
+		path, handErr, err := r.HandOver(ctx, res, s, key)
 		if err != nil {
-			results[i] = errResult(res.AccountSid, res.name, err)
+			results[i] = ErrResult(res.AccountSid, res.Name, err)
 			continue
 		}
-		results[i].Message = resetMessage(res.ApiToken.Replayed, path, bare, handErr, len(s.argv) > 0)
+		results[i].Message = resetMessage(res.ApiToken.Replayed, path, bare, handErr, len(s.Argv) > 0)
 		if path == "" && bare {
 			revealed = append(revealed, [2]string{res.AccountSid, secret})
 		}
@@ -69,10 +69,10 @@ func (r *changeRun) deliverResets(ctx context.Context, results []result, s *secr
 	r.printRevealed(revealed, s.one)
 	profileSaved := false
 	if self != "" && r.Self != nil {
-		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
+		if serr := r.Self.Finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil {
 			err = serr
 		} else {
-			profileSaved = r.Self.creds.Profile != ""
+			profileSaved = r.Self.Creds.Profile != ""
 		}
 	}
 	if len(notHanded) > 0 {
@@ -111,7 +111,7 @@ func resetMessage(replayed bool, path string, bare bool, handErr error, cmd bool
 
 // printRevealed writes the revealed secrets to stdout: the one token's
 // secret alone, else "SID<TAB>SECRET" a line.
-func (r *changeRun) printRevealed(revealed [][2]string, one bool) {
+func (r *Run) printRevealed(revealed [][2]string, one bool) {
 	for _, rv := range revealed {
 		if one {
 			fmt.Fprintln(r.IO.Out, rv[1])
@@ -133,14 +133,14 @@ func rerunAsSelf(sid, path string) string {
 		sid, sid, shellQuote(path))
 }
 
-// checkResetAnswers checks every reset's answer before any secret is
+// CheckResetAnswers checks every reset's answer before any secret is
 // written: one naming other tokens than those asked for, or a malformed SID
 // or secret, is refused.
-func checkResetAnswers(results []result) error {
+func CheckResetAnswers(results []Result) error {
 	for _, res := range results {
-		var ua *untrustedAnswer
-		if errors.As(res.err, &ua) {
-			return res.err
+		var ua *UntrustedAnswer
+		if errors.As(res.Err, &ua) {
+			return res.Err
 		}
 		if res.Status == "OK" {
 			if err := checkIssued(res.ApiToken, res.AccountSid); err != nil {
@@ -151,29 +151,29 @@ func checkResetAnswers(results []result) error {
 	return nil
 }
 
-// handOver puts one reset's new secret where it was told: its file (path,
+// HandOver puts one reset's new secret where it was told: its file (path,
 // "" when none), then --secret-cmd (handErr when that failed). err is a
 // file that could not be written: the secret went nowhere.
-func (r *changeRun) handOver(ctx context.Context, res result, s *secretFlags, key string) (path string, handErr, err error) {
+func (r *Run) HandOver(ctx context.Context, res Result, s *SecretFlags, key string) (path string, handErr, err error) {
 	secret := res.ApiToken.AuthToken
 	// Masked before it is written anywhere: a --secret-cmd's output, or a
 	// later step, may show it.
-	maskSecret(r.Msgs, r.MaskSecrets, secret)
-	path, err = s.save(res.AccountSid, secret)
+	MaskSecret(r.Msgs, r.MaskSecrets, secret)
+	path, err = s.Save(res.AccountSid, secret)
 	if err != nil {
 		return "", nil, fmt.Errorf("reset, but the new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back", err, key)
 	}
 	return path, s.handOff(ctx, r.Msgs, res.AccountSid, secret, r.SecretInUse), nil
 }
 
-// deliverNewSecret puts a fresh secret where it was told (its file, then
+// DeliverNewSecret puts a fresh secret where it was told (its file, then
 // --secret-cmd) and prints the token: the secret itself only with --reveal.
-func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *secretFlags, key, done string) error {
+func (r *Run) DeliverNewSecret(ctx context.Context, tok *client.Token, s *SecretFlags, key, done string) error {
 	if err := checkIssued(tok, ""); err != nil {
 		return err
 	}
-	maskSecret(r.Msgs, r.MaskSecrets, tok.AuthToken)
-	path, err := s.save(tok.AccountSid, tok.AuthToken)
+	MaskSecret(r.Msgs, r.MaskSecrets, tok.AuthToken)
+	path, err := s.Save(tok.AccountSid, tok.AuthToken)
 	if err != nil {
 		return fmt.Errorf("token %s was %s but its new Auth Token could not be saved (%w): run the same command again with --idempotency-key %s to get it back",
 			tok.AccountSid, done, err, key)
@@ -183,7 +183,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 	if path != "" {
 		iostreams.Infof(r.IO.ErrOut, "the new Auth Token is in %s", path)
 	}
-	if handErr == nil && len(s.argv) > 0 {
+	if handErr == nil && len(s.Argv) > 0 {
 		iostreams.Infof(r.IO.ErrOut, "the new Auth Token was handed to --secret-cmd")
 	}
 	shown := *tok
@@ -197,7 +197,7 @@ func (r *changeRun) deliverNewSecret(ctx context.Context, tok *client.Token, s *
 		// With --reveal (or --secret-file -) stdout is exactly the secret.
 		_, err = fmt.Fprintln(r.IO.Out, tok.AuthToken)
 	default:
-		err = output.KeyValues(r.IO.Out, tokenDetails(&shown))
+		err = output.KeyValues(r.IO.Out, TokenDetails(&shown))
 	}
 	if handErr != nil {
 		return handOffError([]string{tok.AccountSid}, done, "with ", key, handErr, err)
@@ -229,10 +229,10 @@ func handOffError(sids []string, done, same, key string, why, other error) *cmdu
 // replaySelfReset asks the server again for the answer of a reset of the
 // token in use made with key, using the secret that reset replaced, and
 // completes it.
-func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key string) error {
+func (r *Run) replaySelfReset(ctx context.Context, s *SecretFlags, key string) error {
 	sid := r.InUse
 	iostreams.Infof(r.IO.ErrOut, "the Auth Token in use was refused: replaying an earlier reset of %s with --idempotency-key %s", sid, key)
-	after, err := r.API.Act(ctx, client.ActionReset, sid, r.writeOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
+	after, err := r.API.Act(ctx, client.ActionReset, sid, r.WriteOptions(client.ActionReset, client.WriteOptions{IdempotencyKey: key}))
 	if err != nil {
 		return err
 	}
@@ -240,24 +240,24 @@ func (r *changeRun) replaySelfReset(ctx context.Context, s *secretFlags, key str
 		return err
 	}
 	s.one = true
-	return r.deliverResets(ctx, []result{okResult(after, "reset")}, s, key)
+	return r.deliverResets(ctx, []Result{okResult(after, "reset")}, s, key)
 }
 
-// selfRotation completes a reset of the token in use.
-type selfRotation struct {
-	creds        *config.Credentials
-	clientFor    func(creds *config.Credentials, secret string) (*client.Client, error)
-	updateConfig func(func(*config.Config) error) (*config.Config, error)
-	// keyring holds the profile's secret when it keeps it there.
-	keyring keyring.Store
+// SelfRotation completes a reset of the token in use.
+type SelfRotation struct {
+	Creds        *config.Credentials
+	ClientFor    func(creds *config.Credentials, secret string) (*client.Client, error)
+	UpdateConfig func(func(*config.Config) error) (*config.Config, error)
+	// Keyring holds the profile's secret when it keeps it there.
+	Keyring keyring.Store
 }
 
-// finish runs after the new secret was saved where the user asked: it
+// Finish runs after the new secret was saved where the user asked: it
 // checks the new secret works, then rewrites the stored profile, or says
 // which variable to update.
-func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, savedTo string) error {
-	creds := s.creds
-	nc, err := s.clientFor(creds, secret)
+func (s *SelfRotation) Finish(ctx context.Context, errOut io.Writer, secret, savedTo string) error {
+	creds := s.Creds
+	nc, err := s.ClientFor(creds, secret)
 	if err != nil {
 		return err
 	}
@@ -277,14 +277,14 @@ func (s *selfRotation) finish(ctx context.Context, errOut io.Writer, secret, sav
 	}
 	switch {
 	case creds.Profile != "":
-		_, err := s.updateConfig(func(cfg *config.Config) error {
+		_, err := s.UpdateConfig(func(cfg *config.Config) error {
 			p, ok := cfg.Profiles[creds.Profile]
 			if !ok || p.AccountSid != creds.AccountSid {
 				return fmt.Errorf("profile %q changed while the token was reset", creds.Profile)
 			}
 			// The new secret goes where the old one was: the keyring (or,
 			// if it no longer answers, the file, with a warning), or the file.
-			cfg.Profiles[creds.Profile] = config.StoreSecret(s.keyring, cfg.Path(), creds.Profile, p, secret, p.SecretIn != config.SecretInKeyring, errOut)
+			cfg.Profiles[creds.Profile] = config.StoreSecret(s.Keyring, cfg.Path(), creds.Profile, p, secret, p.SecretIn != config.SecretInKeyring, errOut)
 			return nil
 		})
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-// tokenDetails are the lines of `tokens show` for people.
-func tokenDetails(t *client.Token) [][2]string {
+// TokenDetails are the lines of `tokens show` for people.
+func TokenDetails(t *client.Token) [][2]string {
 	secret := output.Hint(t.AuthTokenHint)
 	if t.AuthToken != "" {
 		secret = t.AuthToken
@@ -26,14 +26,14 @@ func tokenDetails(t *client.Token) [][2]string {
 		{"State", string(t.State)},
 		{"API version", version},
 		{"Auth Token", secret},
-		{"Primary contact", userLabel(t.PrimaryContact)},
+		{"Primary contact", UserLabel(t.PrimaryContact)},
 		{"Developer emails", strings.Join(t.DeveloperEmails, ", ")},
 		{"Scopes", strings.Join(t.Scopes, ", ")},
 		{"Created", t.DateCreated},
 		{"Updated", t.DateUpdated},
 		{"Last used", orNever(cmdutil.Deref(t.DateLastUsed))},
 		{"Auth Token reset", orNever(cmdutil.Deref(t.DateAuthTokenReset))},
-		{"Expires", expiresDetail(t.ExpiresAt)},
+		{"Expires", ExpiresDetail(t.ExpiresAt)},
 		{"Previous Auth Token", previousDetail(t)},
 	}
 }
@@ -47,7 +47,7 @@ func previousDetail(t *client.Token) string {
 	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(cmdutil.Deref(t.PreviousAuthTokenLastUsed)))
 }
 
-func userLabel(u *client.User) string {
+func UserLabel(u *client.User) string {
 	if u == nil {
 		return "none"
 	}

@@ -88,7 +88,7 @@ type runState struct {
 
 // newRunState starts the state of one run over args.
 func newRunState(args []string) *runState {
-	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(maxBudgetWait)}
+	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(MaxBudgetWait)}
 }
 
 // close runs the cleanups registered during the run.

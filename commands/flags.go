@@ -8,13 +8,13 @@ import (
 
 // registerSelection binds the selection flags: --stdin, --all, --concurrency
 // and the list filters.
-func registerSelection(b *selection, cmd *cobra.Command) {
+func registerSelection(b *Selection, cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&b.Stdin, "stdin", false, "read Account SIDs from stdin, one a line")
 	fl.BoolVar(&b.All, "all", false, "every token the list filters select (see tokens list)")
 	fl.IntVar(&b.Concurrency, "concurrency", 4, "requests in flight at once")
 	registerListFlags(&b.Filters, cmd)
-	b.filtered = func() bool {
+	b.Filtered = func() bool {
 		for _, name := range []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within", "limit", "page-size"} {
 			if fl.Changed(name) {
 				return true
@@ -25,8 +25,8 @@ func registerSelection(b *selection, cmd *cobra.Command) {
 }
 
 // registerSecretFlags binds where new secrets go; bulk adds --secret-dir.
-func registerSecretFlags(s *secretFlags, cmd *cobra.Command, bulk bool) {
-	s.bulk = bulk
+func registerSecretFlags(s *SecretFlags, cmd *cobra.Command, bulk bool) {
+	s.Bulk = bulk
 	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout, the secret alone)")
 	if bulk {
 		cmd.Flags().StringVar(&s.Dir, "secret-dir", "", "write each new Auth Token to DIR/<SID> (0600)")

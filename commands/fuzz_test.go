@@ -246,8 +246,8 @@ func FuzzStdinSIDs(f *testing.F) {
 	}
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
-		r := &changeRun{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
-		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
+		r := &Run{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
+		toks, failed, err := r.SelectTokens(context.Background(), Selection{Stdin: true, Concurrency: 4})
 		if cmdutil.ExitCode(err) == cmdutil.ExitUsage {
 			o.note(err)
 		} else {

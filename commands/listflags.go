@@ -9,9 +9,9 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
-// tokenListFlags are the list filters, shared by `tokens list` and the bulk
+// ListFlags are the list filters, shared by `tokens list` and the bulk
 // commands' --all.
-type tokenListFlags struct {
+type ListFlags struct {
 	State         string
 	Name          string
 	CreatedAfter  string
@@ -21,18 +21,18 @@ type tokenListFlags struct {
 	ExpiringIn    string
 	Limit         int
 	PageSize      int
-	// pageSizeSet reports whether --page-size was given.
-	pageSizeSet func() bool
-	// given reports whether the flag name was given.
-	given func(name string) bool
+	// PageSizeSet reports whether --page-size was given.
+	PageSizeSet func() bool
+	// Given reports whether the flag name was Given.
+	Given func(name string) bool
 }
 
 // textFilters are the list filters given as text: none may be given empty.
 var textFilters = []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within"}
 
-// options turns the flags into the client's list options, refusing bad
+// Options turns the flags into the client's list Options, refusing bad
 // values before any request.
-func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error) {
+func (l *ListFlags) Options(now time.Time) (client.TokenListOptions, error) {
 	var o client.TokenListOptions
 	// An empty filter (an unset variable: --name "$UNSET") would select every
 	// token; it is refused rather than taken as no filter.
@@ -40,7 +40,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 		"created-before": l.CreatedBefore, "unused-for": l.UnusedFor, "not-reset-for": l.NotResetFor,
 		"expiring-within": l.ExpiringIn}
 	for _, name := range textFilters {
-		if l.given != nil && l.given(name) && values[name] == "" {
+		if l.Given != nil && l.Given(name) && values[name] == "" {
 			return o, cmdutil.UsageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
 		}
 	}
@@ -94,7 +94,7 @@ func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error)
 	if l.Limit < 0 {
 		return o, cmdutil.UsageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
 	}
-	if l.pageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
+	if l.PageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
 		return o, cmdutil.UsageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
 	}
 	o.Limit, o.PageSize = l.Limit, l.PageSize

@@ -16,22 +16,22 @@ type clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// systemClock is the real time.
-type systemClock struct{}
+// SystemClock is the real time.
+type SystemClock struct{}
 
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (SystemClock) Now() time.Time                         { return time.Now() }
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// maxBudgetWait is the longest a command waits for the rate budget to
+// MaxBudgetWait is the longest a command waits for the rate budget to
 // refill, in one wait and in all its waits together. A server announcing a
 // longer wait (or a Reset misread by a broken server), or a run that would
 // sleep through window after window, gets exit 8 saying when, rather than a
 // job asleep for days.
-const maxBudgetWait = time.Hour
+const MaxBudgetWait = time.Hour
 
-// budgetWithinReach refuses, with exit 8, a budget that is spent and refills
+// BudgetWithinReach refuses, with exit 8, a budget that is spent and refills
 // more than maxBudgetWait from now: the change could not be made anyway.
-func budgetWithinReach(rl client.RateLimit) error {
+func BudgetWithinReach(rl client.RateLimit) error {
 	if rl.Limit == 0 || rl.Remaining > 0 || rl.Reset <= 0 {
 		return nil
 	}
@@ -39,14 +39,14 @@ func budgetWithinReach(rl client.RateLimit) error {
 }
 
 func waitWithinReach(wait time.Duration, now time.Time) error {
-	if wait <= maxBudgetWait {
+	if wait <= MaxBudgetWait {
 		return nil
 	}
 	at := now.Add(wait).UTC().Format(time.RFC3339)
 	return &cmdutil.ExitError{Code: cmdutil.ExitRateLimited, Err: fmt.Errorf("the token's request budget is spent and refills at %s (in %s), more than an hour away: try again then; nothing more was sent", at, wait)}
 }
 
-// pacer shares the token's request budget among concurrent bulk workers:
+// Pacer shares the token's request budget among concurrent bulk workers:
 // one view of it, updated by every answer, from which every wait is
 // computed. A worker takes a unit (a ticket) before it sends. While the
 // view says none is left, it waits for a request in flight to bring a newer
@@ -60,13 +60,13 @@ func waitWithinReach(wait time.Duration, now time.Time) error {
 // An answer's Reset tells which window it was counted in: that window ends
 // no earlier than the request was sent plus Reset less a second (the server
 // rounds Reset up), and no later than the answer arrived plus Reset.
-type pacer struct {
+type Pacer struct {
 	clock clock
 	// waiting says the workers pause d for the budget to refill.
 	waiting func(d time.Duration)
-	// budget bounds the waits of the whole command (nil: no bound but
+	// Budget bounds the waits of the whole command (nil: no bound but
 	// maxBudgetWait for each); over is the exit 8 once it ran out.
-	budget *client.WaitBudget
+	Budget *client.WaitBudget
 
 	mu    sync.Mutex
 	over  error
@@ -92,20 +92,20 @@ type pacer struct {
 	changed chan struct{}
 }
 
-// ticket is one request's unit of the budget, taken by wait and handed
+// Ticket is one request's unit of the budget, taken by wait and handed
 // back with the request's answer to done or refused.
-type ticket struct {
-	window int
+type Ticket struct {
+	Window int
 	sent   time.Time
 }
 
-func newPacer(c clock, waiting func(time.Duration)) *pacer {
-	return &pacer{clock: c, waiting: waiting, changed: make(chan struct{})}
+func NewPacer(c clock, waiting func(time.Duration)) *Pacer {
+	return &Pacer{clock: c, waiting: waiting, changed: make(chan struct{})}
 }
 
-// note takes in the budget an answer before the run carried (the listing
+// Note takes in the budget an answer before the run carried (the listing
 // that found the tokens).
-func (p *pacer) note(rl client.RateLimit) {
+func (p *Pacer) Note(rl client.RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if rl.Limit > 0 {
@@ -114,13 +114,13 @@ func (p *pacer) note(rl client.RateLimit) {
 }
 
 // adopt makes rl the view of the current window.
-func (p *pacer) adopt(rl client.RateLimit) {
+func (p *Pacer) adopt(rl client.RateLimit) {
 	p.known, p.limit, p.left = true, rl.Limit, rl.Remaining
 	p.resetAt = rl.At.Add(time.Duration(rl.Reset) * time.Second)
 }
 
 // learn takes in the budget the answer to t's request carried.
-func (p *pacer) learn(t ticket, rl client.RateLimit) {
+func (p *Pacer) learn(t Ticket, rl client.RateLimit) {
 	if rl.Limit <= 0 {
 		return
 	}
@@ -132,7 +132,7 @@ func (p *pacer) learn(t ticket, rl client.RateLimit) {
 	// The window the answer was counted in ends after this.
 	after := t.sent.Add(reset - time.Second)
 	switch {
-	case t.window < p.window-1, t.window < p.window && !after.After(p.prevReset):
+	case t.Window < p.window-1, t.Window < p.window && !after.After(p.prevReset):
 		// Sent before the current window began and counted in one that
 		// has ended: it says nothing of this one.
 		return
@@ -152,36 +152,36 @@ func (p *pacer) learn(t ticket, rl client.RateLimit) {
 
 // nextWindow begins a new window, the budget full until an answer from it
 // says otherwise.
-func (p *pacer) nextWindow() {
+func (p *Pacer) nextWindow() {
 	p.window++
 	p.prevReset = p.resetAt
 	p.left, p.resetAt = p.limit, time.Time{}
 }
 
-func (p *pacer) signal() {
+func (p *Pacer) signal() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
 
-// done ends the request t was taken for, taking in the budget its answer
+// Done ends the request t was taken for, taking in the budget its answer
 // carried (the zero RateLimit when there was no answer).
-func (p *pacer) done(t ticket, rl client.RateLimit) {
+func (p *Pacer) Done(t Ticket, rl client.RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight--
 	if rl.Limit > 0 {
 		p.learn(t, rl)
-	} else if p.known && t.window == p.window && !p.resetAt.IsZero() {
+	} else if p.known && t.Window == p.window && !p.resetAt.IsZero() {
 		// No answer: the request may have been counted all the same.
 		p.left--
 	}
 	p.signal()
 }
 
-// refused ends the request t was taken for, refused with 429 because the
+// Refused ends the request t was taken for, Refused with 429 because the
 // budget was spent: nothing is sent before its Retry-After (a second when
 // the answer gave no time at all), and the window it met has no unit left.
-func (p *pacer) refused(t ticket, rl client.RateLimit, retryAfter time.Duration) {
+func (p *Pacer) Refused(t Ticket, rl client.RateLimit, retryAfter time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.inflight--
@@ -201,14 +201,14 @@ func (p *pacer) refused(t ticket, rl client.RateLimit, retryAfter time.Duration)
 	p.signal()
 }
 
-// wait takes a unit of the budget for one request, waiting until there is
+// Wait takes a unit of the budget for one request, waiting until there is
 // one. A refill more than maxBudgetWait away is refused with exit 8.
-func (p *pacer) wait(ctx context.Context) (ticket, error) {
+func (p *Pacer) Wait(ctx context.Context) (Ticket, error) {
 	for {
 		p.mu.Lock()
 		if p.over != nil {
 			p.mu.Unlock()
-			return ticket{}, p.over
+			return Ticket{}, p.over
 		}
 		now := p.clock.Now()
 		if p.known && !p.resetAt.IsZero() && !now.Before(p.resetAt) {
@@ -218,7 +218,7 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 		held := now.Before(p.until)
 		if !held && (!p.known || p.left-p.inflight > 0) {
 			p.inflight++
-			t := ticket{window: p.window, sent: now}
+			t := Ticket{Window: p.window, sent: now}
 			p.mu.Unlock()
 			return t, nil
 		}
@@ -228,7 +228,7 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 			p.mu.Unlock()
 			select {
 			case <-ctx.Done():
-				return ticket{}, ctx.Err()
+				return Ticket{}, ctx.Err()
 			case <-changed:
 			}
 			continue
@@ -244,17 +244,17 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 		wait := ceilSecond(end.Sub(now))
 		if err := waitWithinReach(wait, now); err != nil {
 			p.mu.Unlock()
-			return ticket{}, err
+			return Ticket{}, err
 		}
 		announce := end.After(p.announced)
 		if announce {
 			// Workers waiting for the same refill wait once, together:
 			// the first counts it against the command's waits.
-			if !p.budget.Take(wait) {
+			if !p.Budget.Take(wait) {
 				at := now.Add(wait).UTC().Format(time.RFC3339)
 				p.over = &cmdutil.ExitError{Code: cmdutil.ExitRateLimited, Err: fmt.Errorf("this command has waited an hour in all for the token's request budget to refill, which it next does at %s (in %s): run it again then to finish; nothing more was sent", at, wait)}
 				p.mu.Unlock()
-				return ticket{}, p.over
+				return Ticket{}, p.over
 			}
 			p.announced = end
 		}
@@ -264,7 +264,7 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return ticket{}, ctx.Err()
+			return Ticket{}, ctx.Err()
 		case <-p.clock.After(wait):
 		}
 	}

@@ -12,21 +12,21 @@ import (
 // progress reports a change to many tokens while it runs. It is safe for
 // concurrent use by the workers of one run.
 type progress interface {
-	// add counts n more tokens finished, failed of them failed, and the
+	// Add counts n more tokens finished, failed of them failed, and the
 	// rate budget the last answer announced.
-	add(n, failed int, budget client.RateLimit)
-	// wait says the run pauses d for the rate budget to refill.
-	wait(d time.Duration)
-	// finish ends the report.
-	finish()
+	Add(n, failed int, budget client.RateLimit)
+	// Wait says the run pauses d for the rate budget to refill.
+	Wait(d time.Duration)
+	// Finish ends the report.
+	Finish()
 }
 
-// newProgress returns the report of a run acting on total tokens: a
+// NewProgress returns the report of a run acting on total tokens: a
 // status line on stderr when stderr is a terminal (in JSON modes a
 // {"Level":"progress",…} object per step), else only a line when the run
 // pauses for the rate budget, since a silent pause in a CI log looks like a
 // hang.
-func newProgress(io *iostreams.IOStreams, msgs *iostreams.Messages, action client.Action, total int) progress {
+func NewProgress(io *iostreams.IOStreams, msgs *iostreams.Messages, action client.Action, total int) progress {
 	if !io.IsStderrTTY() {
 		return quietProgress{msgs}
 	}
@@ -36,10 +36,10 @@ func newProgress(io *iostreams.IOStreams, msgs *iostreams.Messages, action clien
 // quietProgress is the report in a pipe.
 type quietProgress struct{ m *iostreams.Messages }
 
-func (quietProgress) add(int, int, client.RateLimit) {}
-func (quietProgress) finish()                        {}
+func (quietProgress) Add(int, int, client.RateLimit) {}
+func (quietProgress) Finish()                        {}
 
-func (q quietProgress) wait(d time.Duration) {
+func (q quietProgress) Wait(d time.Duration) {
 	iostreams.Infof(q.m.Writer(iostreams.LevelInfo), "the token's request budget is spent: waiting %s for it to refill (--timeout bounds the wait)", d)
 }
 
@@ -56,7 +56,7 @@ type termProgress struct {
 	ended        bool
 }
 
-func (p *termProgress) add(n, failed int, budget client.RateLimit) {
+func (p *termProgress) Add(n, failed int, budget client.RateLimit) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done += n
@@ -68,14 +68,14 @@ func (p *termProgress) add(n, failed int, budget client.RateLimit) {
 	p.show()
 }
 
-func (p *termProgress) wait(d time.Duration) {
+func (p *termProgress) Wait(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.waiting = d
 	p.show()
 }
 
-func (p *termProgress) finish() {
+func (p *termProgress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ended {

@@ -22,16 +22,16 @@ type tokenLister interface {
 // maxNameMatches is how many tokens of one name an ambiguous name lists.
 const maxNameMatches = 20
 
-// resolveSID answers the Account SID arg names: arg itself when it has the
+// ResolveSID answers the Account SID arg names: arg itself when it has the
 // SID's shape (no request), else the SID of the one token whose name is arg
 // (one list request). No such token is exit 6; several are exit 2, the
 // message listing each SID. Every command that takes a token's SID as an
 // argument resolves it here.
-func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) {
+func ResolveSID(ctx context.Context, c tokenLister, arg string) (string, error) {
 	if contract.ValidSID(arg) {
 		return arg, nil
 	}
-	if err := checkTokenArg(arg); err != nil {
+	if err := CheckTokenArg(arg); err != nil {
 		return "", err
 	}
 	o := client.TokenListOptions{ExactName: contract.NormalName(arg), ListOptions: client.ListOptions{Limit: maxNameMatches}}
@@ -68,9 +68,9 @@ func resolveSID(ctx context.Context, c tokenLister, arg string) (string, error) 
 	return "", cmdutil.UsageErrorf("%s", b.String())
 }
 
-// checkTokenArg refuses, before any request, an argument that can be neither
+// CheckTokenArg refuses, before any request, an argument that can be neither
 // an Account SID nor a token name.
-func checkTokenArg(arg string) error {
+func CheckTokenArg(arg string) error {
 	if contract.ValidSID(arg) {
 		return nil
 	}
@@ -83,9 +83,9 @@ func checkTokenArg(arg string) error {
 	return nil
 }
 
-// argWord writes a token argument for a command line a message suggests: a
+// ArgWord writes a token argument for a command line a message suggests: a
 // SID as it is, a name quoted.
-func argWord(arg string) string {
+func ArgWord(arg string) string {
 	if contract.ValidSID(arg) {
 		return arg
 	}
@@ -111,10 +111,10 @@ type brandLister interface {
 	Advertisers(ctx context.Context, lo client.ListOptions) iter.Seq2[client.Advertiser, error]
 }
 
-// brandHint adds to a 404 for sid, asked for under the agency's own root, a
+// BrandHint adds to a 404 for sid, asked for under the agency's own root, a
 // suggestion of --brand when the agency manages brands. It makes one more
 // request, only after the 404, and leaves err as it is when that fails.
-func brandHint(ctx context.Context, c any, sid string, err error) error {
+func BrandHint(ctx context.Context, c any, sid string, err error) error {
 	bl, ok := c.(brandLister)
 	if ae, is404 := cmdutil.AsAPIError(err); !ok || !is404 || ae.StatusCode != 404 || bl.Brand() != "" {
 		return err
@@ -131,16 +131,16 @@ func brandHint(ctx context.Context, c any, sid string, err error) error {
 	return err
 }
 
-// readNamed resolves arg (a SID or a token name) and reads the token, with
+// ReadNamed resolves arg (a SID or a token name) and reads the token, with
 // its ETag. A 404 under the agency's root suggests --brand.
-func readNamed(ctx context.Context, c *client.Client, arg string) (*client.Token, error) {
-	sid, err := resolveSID(ctx, c, arg)
+func ReadNamed(ctx context.Context, c *client.Client, arg string) (*client.Token, error) {
+	sid, err := ResolveSID(ctx, c, arg)
 	if err != nil {
 		return nil, err
 	}
 	tok, err := c.Token(ctx, sid)
 	if err != nil {
-		return nil, brandHint(ctx, c, sid, err)
+		return nil, BrandHint(ctx, c, sid, err)
 	}
 	return tok, nil
 }
@@ -153,11 +153,11 @@ func staleHint(err error, sid string) error {
 	return err
 }
 
-// wireTime is a time as the API writes it, the full time plans show.
-func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// WireTime is a time as the API writes it, the full time plans show.
+func WireTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// expiresDetail is an expiry in full, for plans and details: the time, or never.
-func expiresDetail(expiresAt *string) string {
+// ExpiresDetail is an expiry in full, for plans and details: the time, or never.
+func ExpiresDetail(expiresAt *string) string {
 	if expiresAt == nil || *expiresAt == "" {
 		return "never"
 	}

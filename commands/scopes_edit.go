@@ -20,7 +20,7 @@ import (
 type ScopesEditOptions struct {
 	Env cmdEnv
 	SID string
-	changeFlags
+	ChangeFlags
 }
 
 func newScopesEditCmd(f *Factory, runF func(*ScopesEditOptions) error) *cobra.Command {
@@ -63,19 +63,19 @@ impactctl scopes set. NO_COLOR turns colour off.`,
 			return scopesEditRun(cmd.Context(), opts)
 		},
 	}
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
-	if err := checkTokenArg(opts.SID); err != nil {
+	if err := CheckTokenArg(opts.SID); err != nil {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
 		return cmdutil.UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
-			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", argWord(opts.SID))
+			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", ArgWord(opts.SID))
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
@@ -87,14 +87,14 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readNamed(ctx, c, opts.SID)
+	tok, err := ReadNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}
 	if lacking := missingScopes(tok.Scopes, caller.Scopes); len(lacking) > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
 			"token %s holds %s, which the token in use (%s) lacks: it may not change this token's scopes; nothing changed",
-			output.Sanitize(tok.AccountSid), strings.Join(sanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
+			output.Sanitize(tok.AccountSid), strings.Join(SanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
 	}
 	held := map[string]bool{}
 	for _, s := range caller.Scopes {
@@ -125,7 +125,7 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	default:
 		return &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
 	}
-	return r.changeOne(ctx, scopesEdit(r, tok, page.Selected()))
+	return r.ChangeOne(ctx, scopesEdit(r, tok, page.Selected()))
 }
 
 // pickerCategories are the catalog's categories for the page, and the

@@ -13,20 +13,20 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
-// splitCommand splits --secret-cmd's CMD into words as a POSIX shell would:
+// SplitCommand splits --secret-cmd's CMD into words as a POSIX shell would:
 // blanks separate words; single quotes keep everything literally; double
 // quotes keep everything but \" \\ \$ \` and \newline; a backslash outside
 // quotes escapes the next character. Nothing else a shell does is done, so
 // syntax that would mean something else to a shell (pipes, redirections,
 // lists, expansions, globs, comments) is refused rather than passed on as
 // text: `sh -c '…'` asks for a shell.
-func splitCommand(s string) ([]string, error) {
-	return splitWords(s, "--secret-cmd", `run a shell: --secret-cmd "sh -c '…'"`)
+func SplitCommand(s string) ([]string, error) {
+	return SplitWords(s, "--secret-cmd", `run a shell: --secret-cmd "sh -c '…'"`)
 }
 
-// splitWords splits s as splitCommand does; a refusal names what (the flag
+// SplitWords splits s as splitCommand does; a refusal names what (the flag
 // or input that held s) and says what to do instead.
-func splitWords(s, what, instead string) ([]string, error) {
+func SplitWords(s, what, instead string) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	inWord := false // a word has begun, even an empty quoted one
@@ -111,14 +111,14 @@ func doubleQuoted(s string, start int, w *strings.Builder) (end int, problem str
 	return len(s), "a double quote is not closed"
 }
 
-// handOff runs the --secret-cmd words once for one new secret: the secret
+// HandOff runs the --secret-cmd words once for one new secret: the secret
 // and a newline on its stdin, IMPACTCTL_SECRET_SID in its environment, and
 // neither IMPACTCTL_AUTH_TOKEN* variables nor any other holding inUse, the
 // credential the command runs with (the credential in use is not its
 // business: GitHub Actions keeps the action's input in INPUT_AUTH_TOKEN).
 // Its own stdout and stderr go to out (impactctl's stderr), so nothing it
 // prints can be mistaken for impactctl's data.
-func handOff(ctx context.Context, argv []string, sid, secret, inUse string, out io.Writer) error {
+func HandOff(ctx context.Context, argv []string, sid, secret, inUse string, out io.Writer) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin = strings.NewReader(secret + "\n")
 	cmd.Stdout = out
@@ -126,7 +126,7 @@ func handOff(ctx context.Context, argv []string, sid, secret, inUse string, out 
 	// Stopped (its --secret-cmd-timeout ran out), it gets a moment to close
 	// its output; a child it left holding it does not keep us waiting.
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = childEnv(os.Environ(), sid, inUse)
+	cmd.Env = ChildEnv(os.Environ(), sid, inUse)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -138,10 +138,10 @@ func handOff(ctx context.Context, argv []string, sid, secret, inUse string, out 
 	return nil
 }
 
-// childEnv is --secret-cmd's environment: environ without the variables that
+// ChildEnv is --secret-cmd's environment: environ without the variables that
 // hold the credential in use (IMPACTCTL_AUTH_TOKEN*, and any whose value is
 // inUse, blanks around it aside), and with IMPACTCTL_SECRET_SID.
-func childEnv(environ []string, sid, inUse string) []string {
+func ChildEnv(environ []string, sid, inUse string) []string {
 	inUse = strings.TrimSpace(inUse)
 	env := make([]string, 0, len(environ)+1)
 	for _, kv := range environ {

@@ -22,31 +22,31 @@ import (
 	"github.com/impactcom/impactctl/internal/safefile"
 )
 
-// secretFlags say where a new Auth Token goes.
-type secretFlags struct {
+// SecretFlags say where a new Auth Token goes.
+type SecretFlags struct {
 	File   string
 	Dir    string
 	Reveal bool
 	Cmd    string
 	// CmdTimeout bounds each --secret-cmd run (--secret-cmd-timeout).
 	CmdTimeout time.Duration
-	bulk       bool
+	Bulk       bool
 	// one is set when the command named exactly one token (no --all, no
 	// --stdin): a revealed secret then goes to stdout alone, not as
 	// "SID<TAB>SECRET".
 	one bool
-	// argv is Cmd split into words, once check has accepted it.
-	argv []string
+	// Argv is Cmd split into words, once check has accepted it.
+	Argv []string
 	// root is Dir, opened and checked by check: every secret is written in it.
 	root *os.Root
 }
 
-// check refuses, before anything changes, a command that has nowhere to put
+// Check refuses, before anything changes, a command that has nowhere to put
 // a new secret: told nothing and not on a terminal (where stdout is the
 // default), it exits 2. It also proves the destination writable and safe
 // (not another user's), and --secret-cmd's command present, so a secret is
 // never created only to be lost.
-func (s *secretFlags) check(io *iostreams.IOStreams) error {
+func (s *SecretFlags) Check(io *iostreams.IOStreams) error {
 	if s.CmdTimeout < 0 {
 		return cmdutil.UsageErrorf("invalid --secret-cmd-timeout %s: must be positive", s.CmdTimeout)
 	}
@@ -69,23 +69,23 @@ func (s *secretFlags) check(io *iostreams.IOStreams) error {
 		// A person at a terminal; never a CI job, even one with a terminal.
 		s.Reveal = true
 	case given == 0:
-		return cmdutil.UsageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s, --secret-cmd CMD or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.bulk])
+		return cmdutil.UsageErrorf("the new Auth Token needs a destination (stdout is the default only for a person at a terminal): pass --secret-file PATH%s, --secret-cmd CMD or --reveal; nothing changed", map[bool]string{true: ", --secret-dir DIR", false: ""}[s.Bulk])
 	}
 	if s.Cmd != "" {
-		argv, err := splitCommand(s.Cmd)
+		argv, err := SplitCommand(s.Cmd)
 		if err != nil {
 			return err
 		}
 		if _, err := exec.LookPath(argv[0]); err != nil {
 			return cmdutil.UsageErrorf("--secret-cmd: %w; nothing changed", err)
 		}
-		s.argv = argv
+		s.Argv = argv
 	}
 	if s.File != "" {
 		return checkSecretFile(s.File)
 	}
 	if s.Dir != "" {
-		root, err := openSecretDir(s.Dir)
+		root, err := OpenSecretDir(s.Dir)
 		s.root = root
 		return err
 	}
@@ -110,13 +110,13 @@ func checkSecretFile(path string) error {
 	return probeWritable(filepath.Dir(path))
 }
 
-// openSecretDir opens --secret-dir, making it 0700 when it does not exist
+// OpenSecretDir opens --secret-dir, making it 0700 when it does not exist
 // (never through a symbolic link), and refuses one that is a symbolic link,
 // or that another user owns or can write: they could read the secrets, or
 // plant files in their place. The checks are made on the open directory, and
 // every secret is then written relative to it (an os.Root), so it cannot be
 // swapped between check and use.
-func openSecretDir(dir string) (*os.Root, error) {
+func OpenSecretDir(dir string) (*os.Root, error) {
 	d, err := safefile.OpenNoFollow(dir, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Made without following a link, then opened and checked as any other.
@@ -177,32 +177,32 @@ func probeWritableIn(root *os.Root) error {
 	return root.Remove(name)
 }
 
-// close lets go of --secret-dir, once every secret is written.
-func (s *secretFlags) close() {
+// Close lets go of --secret-dir, once every secret is written.
+func (s *SecretFlags) Close() {
 	if s.root != nil {
 		s.root.Close()
 		s.root = nil
 	}
 }
 
-// checkSelf refuses to hand the token in use's new secret only to
+// CheckSelf refuses to hand the token in use's new secret only to
 // --secret-cmd: should the command fail, the credential the job runs on
 // would be lost. A file keeps it.
-func (s *secretFlags) checkSelf(sid string) error {
+func (s *SecretFlags) CheckSelf(sid string) error {
 	if s.Cmd != "" && s.File == "" && s.Dir == "" {
 		return cmdutil.UsageErrorf("%s is the token in use: resetting it with --secret-cmd needs --secret-file too, so a failed hand-off never loses the credential this job runs on; nothing changed", sid)
 	}
 	return nil
 }
 
-// save writes a secret to its file, if one was named; it reports where.
+// Save writes a secret to its file, if one was named; it reports where.
 // Under --secret-dir the file is named after sid, the SID the user asked
 // for, checked again here so no name can leave the directory, and written
 // in the directory check opened.
-func (s *secretFlags) save(sid, secret string) (string, error) {
+func (s *SecretFlags) Save(sid, secret string) (string, error) {
 	path := s.File
 	if s.Dir != "" {
-		path, err := secretPath(s.Dir, sid)
+		path, err := SecretPath(s.Dir, sid)
 		if err != nil {
 			return "", err
 		}
@@ -224,9 +224,9 @@ func (s *secretFlags) save(sid, secret string) (string, error) {
 	return path, nil
 }
 
-// secretPath is dir/sid, refused unless sid is an Account SID and the path
+// SecretPath is dir/sid, refused unless sid is an Account SID and the path
 // is a file directly inside dir.
-func secretPath(dir, sid string) (string, error) {
+func SecretPath(dir, sid string) (string, error) {
 	if !contract.ValidSID(sid) {
 		return "", fmt.Errorf("refusing to name a file after %q: not an Account SID", sid)
 	}
@@ -240,8 +240,8 @@ func secretPath(dir, sid string) (string, error) {
 // handOff gives a new secret to --secret-cmd, if one was named, after its
 // file (if any) was written; no variable holding inUse, the credential the
 // command runs with, reaches it.
-func (s *secretFlags) handOff(ctx context.Context, msgs *iostreams.Messages, sid, secret, inUse string) error {
-	if len(s.argv) == 0 {
+func (s *SecretFlags) handOff(ctx context.Context, msgs *iostreams.Messages, sid, secret, inUse string) error {
+	if len(s.Argv) == 0 {
 		return nil
 	}
 	// The command's own output is the one thing on stderr impactctl passes
@@ -251,38 +251,38 @@ func (s *secretFlags) handOff(ctx context.Context, msgs *iostreams.Messages, sid
 		ctx, cancel = context.WithTimeout(ctx, s.CmdTimeout)
 		defer cancel()
 	}
-	err := msgs.PassThrough(func(raw io.Writer) error { return handOff(ctx, s.argv, sid, secret, inUse, raw) })
+	err := msgs.PassThrough(func(raw io.Writer) error { return HandOff(ctx, s.Argv, sid, secret, inUse, raw) })
 	if err != nil && ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("%s did not finish within --secret-cmd-timeout %s", s.argv[0], s.CmdTimeout)
+		return fmt.Errorf("%s did not finish within --secret-cmd-timeout %s", s.Argv[0], s.CmdTimeout)
 	}
 	return err
 }
 
-// maskSecret asks GitHub Actions (mask set) to hide secret from the job's
+// MaskSecret asks GitHub Actions (mask set) to hide secret from the job's
 // log. The runner reads workflow commands on stderr as on stdout, so the
 // line goes to stderr, before the secret appears anywhere: stdout stays
 // exactly the data a script captures (`auth token > f`). In JSON modes it
 // is the one stderr line that is not JSON.
-func maskSecret(m *iostreams.Messages, mask bool, secret string) {
+func MaskSecret(m *iostreams.Messages, mask bool, secret string) {
 	if secret == "" || !mask {
 		return
 	}
 	m.WriteUnsanitized("::add-mask::" + secret + "\n")
 }
 
-// inGitHubActions reports whether the command runs as a GitHub Actions step.
-func inGitHubActions(getenv func(string) string) bool { return getenv("GITHUB_ACTIONS") == "true" }
+// InGitHubActions reports whether the command runs as a GitHub Actions step.
+func InGitHubActions(getenv func(string) string) bool { return getenv("GITHUB_ACTIONS") == "true" }
 
 // badAnswerf refuses a server answer that cannot be trusted with a secret:
 // exit 9, before any secret is written anywhere.
 func badAnswerf(format string, a ...any) error {
-	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: &untrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
+	return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Kind: "invalid_answer", Err: &UntrustedAnswer{fmt.Sprintf("refusing the server's answer: "+format+"; no secret was written", a...)}}
 }
 
-// untrustedAnswer is badAnswerf's error, found again in a bulk result.
-type untrustedAnswer struct{ msg string }
+// UntrustedAnswer is badAnswerf's error, found again in a bulk result.
+type UntrustedAnswer struct{ msg string }
 
-func (e *untrustedAnswer) Error() string { return e.msg }
+func (e *UntrustedAnswer) Error() string { return e.msg }
 
 // checkIssued refuses a token the server says it issued a secret to,
 // unless it names the SID asked for (any SID, for a new token) and its
@@ -296,15 +296,15 @@ func checkIssued(tok *client.Token, asked string) error {
 	case asked != "" && tok.AccountSid != asked:
 		return badAnswerf("it names token %s where %s was asked for", tok.AccountSid, asked)
 	}
-	return checkSecret(tok.AuthToken, "the new Auth Token of "+tok.AccountSid)
+	return CheckSecret(tok.AuthToken, "the new Auth Token of "+tok.AccountSid)
 }
 
-// checkSecret refuses (exit 9) a secret from a server that is not an Auth
+// CheckSecret refuses (exit 9) a secret from a server that is not an Auth
 // Token as the API issues them, 32 letters, digits, '.', '_' or '-': only
 // such a secret is printed, written or handed off. Anything else could
 // carry workflow commands into a CI log, escape its mask, or make a file
 // that never authenticates. The secret itself is never quoted.
-func checkSecret(secret, what string) error {
+func CheckSecret(secret, what string) error {
 	if !contract.ValidAuthToken(secret) {
 		return badAnswerf("%s is not an Auth Token (%d letters, digits, '.', '_' or '-')", what, contract.AuthTokenLength)
 	}

@@ -48,7 +48,7 @@ func splitRun(opts *SplitOptions) error {
 	if len(b) > maxSplitInput {
 		return cmdutil.UsageErrorf("the command is longer than %d bytes", maxSplitInput)
 	}
-	words, err := splitWords(string(b), "the command", "write such words in single quotes")
+	words, err := SplitWords(string(b), "the command", "write such words in single quotes")
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func (t *tokenFields) check() error {
 	return nil
 }
 
-func registerChangeFlags(c *changeFlags, cmd *cobra.Command) {
+func registerChangeFlags(c *ChangeFlags, cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
 	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
 }

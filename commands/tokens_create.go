@@ -21,8 +21,8 @@ type TokensCreateOptions struct {
 	DeveloperEmails []string
 	From            string
 	Expiry          expiryFlags
-	Secret          secretFlags
-	changeFlags
+	Secret          SecretFlags
+	ChangeFlags
 }
 
 func newTokensCreateCmd(f *Factory, runF func(*TokensCreateOptions) error) *cobra.Command {
@@ -60,7 +60,7 @@ copy the source's expiry.`,
 	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")
 	opts.Expiry.register(cmd, false)
 	registerSecretFlags(&opts.Secret, cmd, false)
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
@@ -91,17 +91,17 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		}
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(opts.Env.IO); err != nil {
+		if err := opts.Secret.Check(opts.Env.IO); err != nil {
 			return err
 		}
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
 	if opts.From != "" {
 		// The source, by SID or by name: the plan and the request name it by SID.
-		if opts.From, err = resolveSID(ctx, c, opts.From); err != nil {
+		if opts.From, err = ResolveSID(ctx, c, opts.From); err != nil {
 			return err
 		}
 	}
@@ -110,8 +110,8 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		return err
 	}
 	if !expires.IsZero() {
-		req.ExpiresAt = wireTime(expires)
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", nil, req.ExpiresAt})
+		req.ExpiresAt = WireTime(expires)
+		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", nil, req.ExpiresAt})
 	}
 	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {
@@ -123,9 +123,9 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 
 // planCreate turns the flags into the new token's settings, checked against
 // the catalog, the API versions and the account's users, and its plan.
-func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, change, error) {
+func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, Change, error) {
 	fl := opts.Fields
-	var ch change
+	var ch Change
 	var err error
 	req := client.TokenCreate{Name: fl.Name, Description: fl.Description, DeveloperEmails: opts.DeveloperEmails}
 	if len(opts.Scopes) > 0 {
@@ -150,13 +150,13 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 		req.PrimaryContactId = u.Id
 	}
 
-	ch = change{Name: fl.Name, Action: actionCreate}
+	ch = Change{Name: fl.Name, Action: ActionCreate}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
-			return req, ch, brandHint(ctx, c, opts.From, err)
+			return req, ch, BrandHint(ctx, c, opts.From, err)
 		}
-		ch.Action, ch.From = actionDuplicate, src.AccountSid
+		ch.Action, ch.From = ActionDuplicate, src.AccountSid
 		ch.Name = src.Name + " (copy)"
 		if req.Name != "" {
 			ch.Name = req.Name
@@ -191,33 +191,33 @@ func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) 
 
 // createFields are the fields a create's plan shows for the new token named
 // name: what req sets.
-func createFields(name string, req client.TokenCreate) []fieldChange {
-	var fields []fieldChange
+func createFields(name string, req client.TokenCreate) []FieldChange {
+	var fields []FieldChange
 	// The plan names what the new token gets; what is left out is the
 	// server's default (or, with --from, the source token's value).
-	fields = append(fields, fieldChange{"Name", nil, name})
+	fields = append(fields, FieldChange{"Name", nil, name})
 	if req.Description != "" {
-		fields = append(fields, fieldChange{"Description", nil, req.Description})
+		fields = append(fields, FieldChange{"Description", nil, req.Description})
 	}
 	if req.ApiVersion != 0 {
-		fields = append(fields, fieldChange{"ApiVersion", nil, req.ApiVersion})
+		fields = append(fields, FieldChange{"ApiVersion", nil, req.ApiVersion})
 	}
 	if req.PrimaryContactId != "" {
-		fields = append(fields, fieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
+		fields = append(fields, FieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
 	}
 	if len(req.Scopes) > 0 {
-		fields = append(fields, fieldChange{"Scopes", nil, req.Scopes})
+		fields = append(fields, FieldChange{"Scopes", nil, req.Scopes})
 	}
 	if len(req.DeveloperEmails) > 0 {
-		fields = append(fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
+		fields = append(fields, FieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
 	}
 	return fields
 }
 
 // create confirms a new token's plan, makes it with apply (keyed, so a
 // re-run creates nothing twice), and delivers its secret.
-func (r *changeRun) create(ctx context.Context, ch change, question string, s *secretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
-	ok, err := r.confirm(ctx, plan{Changes: []change{ch}}, question)
+func (r *Run) create(ctx context.Context, ch Change, question string, s *SecretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
+	ok, err := r.Confirm(ctx, Plan{Changes: []Change{ch}}, question)
 	if !ok {
 		return err
 	}
@@ -229,5 +229,5 @@ func (r *changeRun) create(ctx context.Context, ch change, question string, s *s
 	if err != nil {
 		return err
 	}
-	return r.deliverNewSecret(ctx, tok, s, key, "created")
+	return r.DeliverNewSecret(ctx, tok, s, key, "created")
 }

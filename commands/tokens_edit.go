@@ -18,7 +18,7 @@ type TokensEditOptions struct {
 	SID    string
 	Fields tokenFields
 	Expiry expiryFlags
-	changeFlags
+	ChangeFlags
 }
 
 func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Command {
@@ -49,7 +49,7 @@ leaves the account without a manager.`,
 	}
 	opts.Fields.register(cmd, true)
 	opts.Expiry.register(cmd, true)
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
@@ -72,7 +72,7 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 			return err
 		}
 	}
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -81,45 +81,45 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 		return err
 	}
 	planExpiry(&upd, &ch, tok, expires, noExpiry)
-	return r.changeOne(ctx, tokenEdit(r, tok, upd, ch))
+	return r.ChangeOne(ctx, tokenEdit(r, tok, upd, ch))
 }
 
 // tokenEdit is the edit that PATCHes tok with upd, planned as ch.
-func tokenEdit(r *changeRun, tok *client.Token, upd client.TokenUpdate, ch change) edit {
-	return edit{tok: tok, change: ch, question: "Edit this token?",
-		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+func tokenEdit(r *Run, tok *client.Token, upd client.TokenUpdate, ch Change) Edit {
+	return Edit{Tok: tok, Change: ch, Question: "Edit this token?",
+		Unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.UpdateToken(ctx, tok.AccountSid, upd, w)
 		},
-		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
+		Report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), TokenDetails(t)
 		},
 	}
 }
 
 // planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH
 // and its plan, in full times, when it differs from the token's.
-func planExpiry(upd *client.TokenUpdate, ch *change, tok *client.Token, expires time.Time, noExpiry bool) {
-	before := expiresDetail(tok.ExpiresAt)
+func planExpiry(upd *client.TokenUpdate, ch *Change, tok *client.Token, expires time.Time, noExpiry bool) {
+	before := ExpiresDetail(tok.ExpiresAt)
 	switch {
 	case noExpiry && tok.ExpiresAt != nil:
 		upd.ClearExpiresAt = true
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, "never"})
-	case !expires.IsZero() && before != wireTime(expires):
-		at := wireTime(expires)
+		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", before, "never"})
+	case !expires.IsZero() && before != WireTime(expires):
+		at := WireTime(expires)
 		upd.ExpiresAt = &at
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, at})
+		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", before, at})
 	}
 }
 
 // planEdit turns the flags into a PATCH and its before → after, leaving out
 // fields that already have the asked value.
-func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, change, error) {
+func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, Change, error) {
 	var upd client.TokenUpdate
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEdit}
+	ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionEdit}
 	if fl.set("name") && fl.Name != tok.Name {
 		upd.Name = &fl.Name
-		ch.Fields = append(ch.Fields, fieldChange{"Name", tok.Name, fl.Name})
+		ch.Fields = append(ch.Fields, FieldChange{"Name", tok.Name, fl.Name})
 	}
 	if fl.set("description") && fl.Description != tok.Description {
 		if fl.Description == "" {
@@ -127,7 +127,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		} else {
 			upd.Description = &fl.Description
 		}
-		ch.Fields = append(ch.Fields, fieldChange{"Description", tok.Description, fl.Description})
+		ch.Fields = append(ch.Fields, FieldChange{"Description", tok.Description, fl.Description})
 	}
 	if fl.set("api-version") {
 		v, err := wantedVersion(tok, fl.APIVersion)
@@ -136,7 +136,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		}
 		if v != tok.ApiVersion {
 			upd.ApiVersion = &v
-			ch.Fields = append(ch.Fields, fieldChange{"ApiVersion", tok.ApiVersion, v})
+			ch.Fields = append(ch.Fields, FieldChange{"ApiVersion", tok.ApiVersion, v})
 		}
 	}
 	if fl.set("primary-contact") {
@@ -144,7 +144,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		if fl.PrimaryContact == "" {
 			if before != "" {
 				upd.ClearPrimaryContact = true
-				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), nil})
+				ch.Fields = append(ch.Fields, FieldChange{"PrimaryContact", UserLabel(tok.PrimaryContact), nil})
 			}
 		} else {
 			u, err := findUser(ctx, c, fl.PrimaryContact)
@@ -153,7 +153,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 			}
 			if u.Id != before {
 				upd.PrimaryContactId = &u.Id
-				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), userLabel(u)})
+				ch.Fields = append(ch.Fields, FieldChange{"PrimaryContact", UserLabel(tok.PrimaryContact), UserLabel(u)})
 			}
 		}
 	}

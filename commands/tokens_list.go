@@ -13,7 +13,7 @@ import (
 	"github.com/impactcom/impactctl/output"
 )
 
-func registerListFlags(l *tokenListFlags, cmd *cobra.Command) {
+func registerListFlags(l *ListFlags, cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&l.State, "state", "", "only tokens in this state: enabled or disabled")
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
@@ -24,14 +24,14 @@ func registerListFlags(l *tokenListFlags, cmd *cobra.Command) {
 	fl.StringVar(&l.ExpiringIn, "expiring-within", "", "only tokens that expire within an age such as 14d (expired ones included)")
 	fl.IntVarP(&l.Limit, "limit", "L", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
-	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
-	l.given = fl.Changed
+	l.PageSizeSet = func() bool { return fl.Changed("page-size") }
+	l.Given = fl.Changed
 }
 
 // TokensListOptions are `tokens list`'s inputs.
 type TokensListOptions struct {
 	Env     cmdEnv
-	Filters tokenListFlags
+	Filters ListFlags
 }
 
 func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Command {
@@ -63,7 +63,7 @@ func tokensListRun(ctx context.Context, opts *TokensListOptions) error {
 	if err != nil {
 		return err
 	}
-	lo, err := opts.Filters.options(now)
+	lo, err := opts.Filters.Options(now)
 	if err != nil {
 		return err
 	}

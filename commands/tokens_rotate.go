@@ -21,13 +21,13 @@ import (
 // TokensRotateOptions are `tokens rotate`'s inputs.
 type TokensRotateOptions struct {
 	Env     cmdEnv
-	Select  selection
-	Secret  secretFlags
+	Select  Selection
+	Secret  SecretFlags
 	Overlap string
 	// ExpiresIn is --expires-in: the new expiry, set with the reset.
 	ExpiresIn  string
 	EndOverlap bool
-	changeFlags
+	ChangeFlags
 }
 
 func newTokensRotateCmd(f *Factory, runF func(*TokensRotateOptions) error) *cobra.Command {
@@ -75,7 +75,7 @@ failed.`,
 		},
 	}
 	registerSelection(&opts.Select, cmd)
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	registerSecretFlags(&opts.Secret, cmd, true)
 	cmd.Flags().StringVar(&opts.Overlap, "overlap", "1h", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	cmd.Flags().StringVar(&opts.ExpiresIn, "expires-in", "", "give each token a new expiry this far ahead, such as 90d")
@@ -118,12 +118,12 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 		opts.Select.SIDsOnly = "--secret-dir"
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(opts.Env.IO); err != nil {
+		if err := opts.Secret.Check(opts.Env.IO); err != nil {
 			return err
 		}
-		defer opts.Secret.close()
+		defer opts.Secret.Close()
 	}
-	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, _, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
@@ -133,9 +133,9 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 	}
 	body := &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
 	if expiresIn > 0 {
-		body.ExpiresAt = wireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
+		body.ExpiresAt = WireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
 	}
-	r.Reset, r.resetWord = body, actionRotate
+	r.Reset, r.ResetWord = body, ActionRotate
 	creds, err := opts.Env.Creds(ctx)
 	if err != nil {
 		return err
@@ -161,9 +161,9 @@ func roundedExpiry(now time.Time, flag string, age time.Duration) time.Time {
 // rotate runs the rotation: select, plan, confirm, reset (the bulk pipeline),
 // then for each token hand off, prove and, with --end-overlap, end the
 // overlap; one result per token.
-func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
+func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
 	s, sel := &opts.Secret, opts.Select
-	toks, failed, err := r.selectTokens(ctx, sel)
+	toks, failed, err := r.SelectTokens(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -177,8 +177,8 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	// Said before the first reset: should the run be cut short, the key
 	// finishes it without resetting any token twice.
 	iostreams.Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
-	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
-	if err := checkResetAnswers(results); err != nil {
+	results := r.Apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
+	if err := CheckResetAnswers(results); err != nil {
 		return err
 	}
 	kind := creds.Kind
@@ -188,9 +188,9 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	out := make([]rotation, 0, len(results)+len(failed))
 	var self, selfPath string
 	for _, res := range results {
-		rot := rotation{AccountSid: res.AccountSid, Name: res.name, Status: "OK"}
+		rot := rotation{AccountSid: res.AccountSid, Name: res.Name, Status: "OK"}
 		if res.Status != "OK" {
-			out = append(out, failedRotation(rot, res.err))
+			out = append(out, failedRotation(rot, res.Err))
 			continue
 		}
 		rot, path := r.rotateOne(ctx, opts, creds, res, rot, key, kind)
@@ -200,11 +200,11 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 		out = append(out, rot)
 	}
 	for _, res := range failed {
-		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.name}, res.err))
+		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.Name}, res.Err))
 	}
 	err = r.printRotations(out)
 	if self != "" && r.Self != nil {
-		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
+		if serr := r.Self.Finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
 			err = serr
 		}
 	}
@@ -213,30 +213,30 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 
 // planRotation refuses a rotation the secret flags cannot take, plans it
 // and asks; it reports whether to go on, and otherwise what to return.
-func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel selection, toks []*client.Token, failed []result) (bool, error) {
+func (r *Run) planRotation(ctx context.Context, s *SecretFlags, sel Selection, toks []*client.Token, failed []Result) (bool, error) {
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
 		return false, cmdutil.UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	if len(toks) == 0 && len(failed) == 0 {
-		return false, r.nothingNamed(sel.All)
+		return false, r.NothingNamed(sel.All)
 	}
 	now, err := r.Now()
 	if err != nil {
 		return false, err
 	}
-	var p plan
+	var p Plan
 	for _, tok := range toks {
 		if r.inUse(tok.AccountSid) && !r.DryRun {
-			if err := s.checkSelf(tok.AccountSid); err != nil {
+			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return false, err
 			}
 		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionRotate, Fields: r.resetFields(tok, now)})
+		p.Changes = append(p.Changes, Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionRotate, Fields: r.ResetFields(tok, now)})
 	}
-	p.Failed = planFailures(failed)
+	p.Failed = PlanFailures(failed)
 	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
-			return false, dryRunOutcome(err, failed, len(toks)+len(failed))
+		if ok, err := r.Confirm(ctx, p, fmt.Sprintf("Rotate %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
+			return false, DryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	return true, nil
@@ -245,7 +245,7 @@ func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel select
 // rotateOne completes the rotation of one token reset: it hands the new
 // secret over, proves it, and ends the overlap when asked. It returns the
 // rotation and the file the secret went to.
-func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res result, rot rotation, key, kind string) (rotation, string) {
+func (r *Run) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res Result, rot rotation, key, kind string) (rotation, string) {
 	s := &opts.Secret
 	tok := res.ApiToken
 	rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
@@ -255,7 +255,7 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 	} else {
 		notes = append(notes, "reset")
 	}
-	path, handErr, err := r.handOver(ctx, res, s, key)
+	path, handErr, err := r.HandOver(ctx, res, s, key)
 	switch {
 	case err != nil:
 		notes = append(notes, err.Error())
@@ -266,7 +266,7 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 		if path != "" {
 			notes = append(notes, "new Auth Token in "+path)
 		}
-		if len(s.argv) > 0 {
+		if len(s.Argv) > 0 {
 			notes = append(notes, "handed to --secret-cmd")
 		}
 	}
@@ -311,7 +311,7 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
+func (r *Run) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *config.Credent
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
+func (r *Run) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	if !r.inUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}
@@ -348,7 +348,7 @@ func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *config.Cr
 }
 
 // printRotations writes one row or object per token.
-func (r *changeRun) printRotations(out []rotation) error {
+func (r *Run) printRotations(out []rotation) error {
 	p := r.Printer
 	if !p.Table() {
 		lw := p.List()

@@ -42,7 +42,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
 
 func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 	e := opts.Env
-	c, tok, err := readToken(ctx, e.Client, opts.SID)
+	c, tok, err := ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -54,15 +54,15 @@ func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := checkSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
+		if err := CheckSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		maskSecret(e.Msgs, inGitHubActions(e.Getenv), tok.AuthToken)
+		MaskSecret(e.Msgs, InGitHubActions(e.Getenv), tok.AuthToken)
 	}
 	p := e.Printer
 	if !p.Table() {
 		return p.Object(tok)
 	}
-	return output.KeyValues(e.IO.Out, tokenDetails(tok))
+	return output.KeyValues(e.IO.Out, TokenDetails(tok))
 }

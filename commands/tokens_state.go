@@ -15,8 +15,8 @@ import (
 type TokensStateOptions struct {
 	Env    cmdEnv
 	Action client.Action
-	Select selection
-	changeFlags
+	Select Selection
+	ChangeFlags
 }
 
 func newTokensStateCmd(f *Factory, action client.Action, short string, runF func(*TokensStateOptions) error) *cobra.Command {
@@ -44,14 +44,14 @@ func newTokensStateCmd(f *Factory, action client.Action, short string, runF func
 		cmd.Aliases = []string{"rm"}
 	}
 	registerSelection(&opts.Select, cmd)
-	registerChangeFlags(&opts.changeFlags, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func tokensStateRun(ctx context.Context, opts *TokensStateOptions) error {
-	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, _, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
-	return r.changeStates(ctx, opts.Action, opts.Select)
+	return r.ChangeStates(ctx, opts.Action, opts.Select)
 }

@@ -181,7 +181,7 @@ func (f *fakeAPI) SetDeveloperEmails(_ context.Context, sid string, emails []str
 }
 
 // newTestRun is a change's run over api, in a pipe, with --yes as given.
-func newTestRun(t *testing.T, api tokenAPI, yes bool) (*changeRun, *bytes.Buffer, *bytes.Buffer) {
+func newTestRun(t *testing.T, api TokenAPI, yes bool) (*Run, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	p, err := output.New(out, output.Options{Format: "table"})
@@ -190,7 +190,7 @@ func newTestRun(t *testing.T, api tokenAPI, yes bool) (*changeRun, *bytes.Buffer
 	}
 	msgs := iostreams.NewMessages(errOut, func() bool { return false }, false)
 	io := iostreams.Streams(strings.NewReader(""), out, msgs.Writer(iostreams.LevelInfo))
-	return &changeRun{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, clock: &fakeClock{now: time.Unix(1e9, 0)},
+	return &Run{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, Clock: &fakeClock{now: time.Unix(1e9, 0)},
 		Now: func() (time.Time, error) { return time.Unix(1e9, 0), nil }}, out, errOut
 }
 
@@ -198,7 +198,7 @@ func TestApplyOneTokenOnItsOwnEndpoint(t *testing.T) {
 	api := newFakeAPI(1, client.StateEnabled)
 	r, _, _ := newTestRun(t, api, true)
 	tok, _ := api.Token(context.Background(), api.order[0])
-	got := r.apply(context.Background(), client.ActionDisable, []*client.Token{tok}, "k", 4)
+	got := r.Apply(context.Background(), client.ActionDisable, []*client.Token{tok}, "k", 4)
 	if len(api.bulks) != 0 || len(api.acts) != 1 || api.acts[0] != "Disable "+tok.AccountSid+` "1" k` {
 		t.Errorf("acts %q, bulks %q: want one Disable with the ETag and the key", api.acts, api.bulks)
 	}
@@ -214,7 +214,7 @@ func TestApplyManyInBulkChunks(t *testing.T) {
 	for tok := range api.Tokens(context.Background(), client.TokenListOptions{}) {
 		toks = append(toks, tok)
 	}
-	got := r.apply(context.Background(), client.ActionReset, toks, "job", 2)
+	got := r.Apply(context.Background(), client.ActionReset, toks, "job", 2)
 	if len(api.acts) != 0 || len(api.bulks) != 2 || len(api.bulks[0])+len(api.bulks[1]) != 150 || max(len(api.bulks[0]), len(api.bulks[1])) != 100 {
 		t.Errorf("acts %d, bulk sizes %d: want bulk calls of 100 and 50", len(api.acts), len(api.bulks))
 	}
@@ -235,9 +235,9 @@ func TestApplyBulkAnswerNamingOthers(t *testing.T) {
 	for tok := range api.Tokens(context.Background(), client.TokenListOptions{}) {
 		toks = append(toks, tok)
 	}
-	for _, res := range r.apply(context.Background(), client.ActionDisable, toks, "", 4) {
-		var ua *untrustedAnswer
-		if res.Status != "ERROR" || !errors.As(res.err, &ua) {
+	for _, res := range r.Apply(context.Background(), client.ActionDisable, toks, "", 4) {
+		var ua *UntrustedAnswer
+		if res.Status != "ERROR" || !errors.As(res.Err, &ua) {
 			t.Errorf("%+v: want every token failed by the untrusted answer", res)
 		}
 	}
@@ -248,7 +248,7 @@ func TestChangeStates(t *testing.T) {
 	api.tokens[api.order[1]].State = client.StateDisabled
 	r, out, errOut := newTestRun(t, api, true)
 	r.InUse = api.order[2]
-	if err := r.changeStates(context.Background(), client.ActionDisable, selection{SIDs: api.order, Concurrency: 4}); err != nil {
+	if err := r.ChangeStates(context.Background(), client.ActionDisable, Selection{SIDs: api.order, Concurrency: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if len(api.bulks) != 1 || strings.Join(api.bulks[0], ",") != api.order[0]+","+api.order[2] {
@@ -268,27 +268,27 @@ func TestChangeStates(t *testing.T) {
 	// Without --yes, in a pipe: exit 3, nothing sent.
 	api = newFakeAPI(2, client.StateEnabled)
 	r, _, _ = newTestRun(t, api, false)
-	err := r.changeStates(context.Background(), client.ActionDelete, selection{SIDs: api.order, Concurrency: 4})
+	err := r.ChangeStates(context.Background(), client.ActionDelete, Selection{SIDs: api.order, Concurrency: 4})
 	if checkExit(t, err, cmdutil.ExitConfirm); len(api.bulks)+len(api.acts) != 0 {
 		t.Errorf("sent %q %q without confirmation", api.acts, api.bulks)
 	}
 }
 
 func TestPrintResultsExitCode(t *testing.T) {
-	ok := result{AccountSid: "IR1", Status: "OK", Message: "disabled"}
-	bad := errResult("IR2", "", &client.APIError{StatusCode: 403, Message: "forbidden"})
+	ok := Result{AccountSid: "IR1", Status: "OK", Message: "disabled"}
+	bad := ErrResult("IR2", "", &client.APIError{StatusCode: 403, Message: "forbidden"})
 	for _, tt := range []struct {
 		name    string
-		results []result
+		results []Result
 		code    int
 	}{
-		{"all succeed", []result{ok, ok}, 0},
-		{"one of two fails", []result{ok, bad}, cmdutil.ExitPartial},
-		{"the only one fails", []result{bad}, cmdutil.ExitForbidden},
+		{"all succeed", []Result{ok, ok}, 0},
+		{"one of two fails", []Result{ok, bad}, cmdutil.ExitPartial},
+		{"the only one fails", []Result{bad}, cmdutil.ExitForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _, _ := newTestRun(t, newFakeAPI(0, ""), true)
-			err := r.printResults(tt.results)
+			err := r.PrintResults(tt.results)
 			if got := cmdutil.ExitCode(err); (err == nil) != (tt.code == 0) || err != nil && got != tt.code {
 				t.Errorf("err = %v (exit %d), want exit %d", err, got, tt.code)
 			}
@@ -305,12 +305,12 @@ func TestEditAndScopesThroughTheFake(t *testing.T) {
 	r, out, errOut := newTestRun(t, api, true)
 	tok, _ := api.Token(ctx, api.order[0])
 	name := "renamed"
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEdit, Fields: []fieldChange{{"Name", tok.Name, name}}}
-	if err := r.changeOne(ctx, tokenEdit(r, tok, client.TokenUpdate{Name: &name}, ch)); err != nil {
+	ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionEdit, Fields: []FieldChange{{"Name", tok.Name, name}}}
+	if err := r.ChangeOne(ctx, tokenEdit(r, tok, client.TokenUpdate{Name: &name}, ch)); err != nil {
 		t.Fatal(err)
 	}
 	other, _ := api.Token(ctx, api.order[1])
-	if err := r.changeOne(ctx, scopesEdit(r, other, []string{"reports.read", "account.read"})); err != nil {
+	if err := r.ChangeOne(ctx, scopesEdit(r, other, []string{"reports.read", "account.read"})); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"PATCH " + tok.AccountSid + ` "1"`, "SCOPES account.read,reports.read " + other.AccountSid + ` "1"`}
@@ -333,7 +333,7 @@ func TestEditAndScopesThroughTheFake(t *testing.T) {
 	}
 	// Asked for what the token already has, nothing is sent.
 	again, _ := api.Token(ctx, other.AccountSid)
-	if err := r.changeOne(ctx, scopesEdit(r, again, []string{"reports.read", "account.read"})); err != nil {
+	if err := r.ChangeOne(ctx, scopesEdit(r, again, []string{"reports.read", "account.read"})); err != nil {
 		t.Fatal(err)
 	}
 	if len(api.writes) != 2 {

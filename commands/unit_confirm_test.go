@@ -14,12 +14,12 @@ import (
 
 const confirmSID = "IRconfConfConfConfConfConfConf0000"
 
-func editPlan() plan {
-	return plan{Changes: []change{{
+func editPlan() Plan {
+	return Plan{Changes: []Change{{
 		AccountSid: confirmSID,
 		Name:       "reporting",
 		Action:     "rename",
-		Fields:     []fieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
+		Fields:     []FieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
 	}}}
 }
 
@@ -46,7 +46,7 @@ func (c *readCounter) Read(p []byte) (int, error) {
 
 // newConfirmRun is a change's run over c.answer as standard input, with the
 // terminal facts and --yes of c, its streams wired as Main wires them.
-func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRun, in *readCounter, out, errOut *bytes.Buffer) {
+func newConfirmRun(t *testing.T, c confirmSetup, flags ChangeFlags) (r *Run, in *readCounter, out, errOut *bytes.Buffer) {
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
@@ -63,7 +63,7 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags changeFlags) (r *changeRu
 	f.IO.SetStdinTTY(c.stdinTTY)
 	f.IO.SetStdoutTTY(c.stdoutTTY)
 	f.IO.SetNeverPrompt(c.noPrompt)
-	r = &changeRun{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, changeFlags: flags}
+	r = &Run{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, ChangeFlags: flags}
 	return r, in, out, errOut
 }
 
@@ -76,7 +76,7 @@ func TestConfirm(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup confirmSetup
-		plan  plan
+		plan  Plan
 		// proceed is confirm's answer; code the exit code of its error (0: none).
 		proceed bool
 		code    int
@@ -104,8 +104,8 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, changeFlags{})
-			proceed, err := r.confirm(context.Background(), tt.plan, "Rename this token?")
+			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{})
+			proceed, err := r.Confirm(context.Background(), tt.plan, "Rename this token?")
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
 			}
@@ -145,7 +145,7 @@ func TestConfirm(t *testing.T) {
 func TestConfirmPlanText(t *testing.T) {
 	tests := []struct {
 		name string
-		p    plan
+		p    Plan
 		has  []string
 		// lacks must not appear on stderr.
 		lacks []string
@@ -157,7 +157,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "fields line up",
-			p: plan{Changes: []change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []fieldChange{
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
 				{Field: "Name", Before: "a", After: "b"},
 				{Field: "ExpiresAt", Before: nil, After: "2026-12-31"},
 			}}}},
@@ -165,7 +165,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "a new token shows only the after value",
-			p: plan{Changes: []change{{Name: "fresh", Action: "create", Fields: []fieldChange{
+			p: Plan{Changes: []Change{{Name: "fresh", Action: "create", Fields: []FieldChange{
 				{Field: "Scopes", After: []string{"account.read", "reports.read"}},
 			}}}},
 			has:   []string{`create token "fresh"` + "\n", "  Scopes:  account.read, reports.read\n"},
@@ -173,13 +173,13 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "added and removed",
-			p: plan{Changes: []change{{AccountSid: confirmSID, Name: "n", Action: actionScopes,
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: ActionScopes,
 				Added: []string{"a.x", "a.y"}, Removed: []string{"b.z"}}}},
 			has: []string{"  + a.x, a.y\n", "  - b.z\n"},
 		},
 		{
 			name: "empty values are visible",
-			p: plan{Changes: []change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []fieldChange{
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
 				{Field: "Description", Before: "old", After: ""},
 				{Field: "Emails", Before: []string{}, After: []string{"a@b.c"}},
 			}}}},
@@ -187,15 +187,15 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name:  "server text is sanitized",
-			p:     plan{Changes: []change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []fieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
+			p:     Plan{Changes: []Change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []FieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
 			has:   []string{"(evilname)", "x → y"},
 			lacks: []string{"\x1b", "\x07"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, changeFlags{})
-			proceed, err := r.confirm(context.Background(), tt.p, "Go?")
+			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, ChangeFlags{})
+			proceed, err := r.Confirm(context.Background(), tt.p, "Go?")
 			if !proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want true, nil", proceed, err)
 			}
@@ -217,9 +217,9 @@ func TestConfirmPlanText(t *testing.T) {
 }
 
 func TestConfirmDryRun(t *testing.T) {
-	unchanged := change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
+	unchanged := Change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
 	p := editPlan()
-	p.Unchanged = []change{unchanged}
+	p.Unchanged = []Change{unchanged}
 	tests := []struct {
 		name  string
 		setup confirmSetup
@@ -232,8 +232,8 @@ func TestConfirmDryRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, changeFlags{DryRun: true})
-			proceed, err := r.confirm(context.Background(), p, "Rename?")
+			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{DryRun: true})
+			proceed, err := r.Confirm(context.Background(), p, "Rename?")
 			if proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want false, nil", proceed, err)
 			}
@@ -245,8 +245,8 @@ func TestConfirmDryRun(t *testing.T) {
 			}
 			if tt.setup.format == "json" {
 				var got struct {
-					Changes   []change
-					Unchanged []change
+					Changes   []Change
+					Unchanged []Change
 				}
 				if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 					t.Fatalf("stdout is not JSON: %v\n%s", err, out)
@@ -274,8 +274,8 @@ func TestConfirmDryRun(t *testing.T) {
 }
 
 func TestConfirmDryRunEmptyJSON(t *testing.T) {
-	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, changeFlags{DryRun: true})
-	if _, err := r.confirm(context.Background(), plan{}, "Go?"); err != nil {
+	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, ChangeFlags{DryRun: true})
+	if _, err := r.Confirm(context.Background(), Plan{}, "Go?"); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

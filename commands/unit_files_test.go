@@ -144,8 +144,8 @@ func TestSecretFileOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(path, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	s := &secretFlags{File: path}
-	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
+	s := &SecretFlags{File: path}
+	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
 	if got, _ := os.ReadFile(path); string(got) != "old\n" {
 		t.Errorf("the file changed: %q", got)
 	}
@@ -160,8 +160,8 @@ func TestSecretDirOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(dir, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	s := &secretFlags{Dir: dir, bulk: true}
-	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
+	s := &SecretFlags{Dir: dir, Bulk: true}
+	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
 }
 
 func TestSecretDirWritableByOthersRefused(t *testing.T) {
@@ -174,13 +174,13 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
-		s := &secretFlags{Dir: dir, bulk: true}
-		wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
+		s := &SecretFlags{Dir: dir, Bulk: true}
+		wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
 	}
 	// A new directory is made 0700 and accepted.
 	dir := filepath.Join(t.TempDir(), "new", "secrets")
-	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	s := &SecretFlags{Dir: dir, Bulk: true}
+	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatalf("a new --secret-dir: %v", err)
 	}
 	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
@@ -191,16 +191,16 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 func TestSecretPathStaysInDir(t *testing.T) {
 	dir := filepath.Join("out", "secrets")
 	sid := "IR" + strings.Repeat("a", 32)
-	if got, err := secretPath(dir, sid); err != nil || got != filepath.Join(dir, sid) {
+	if got, err := SecretPath(dir, sid); err != nil || got != filepath.Join(dir, sid) {
 		t.Errorf("secretPath(%q) = %q, %v", sid, got, err)
 	}
 	for _, bad := range []string{"../../x", "/etc/passwd", "IR" + strings.Repeat("a", 30) + "/.", "..", "", "IR" + strings.Repeat("a", 31) + "\x1b"} {
-		if got, err := secretPath(dir, bad); err == nil {
+		if got, err := SecretPath(dir, bad); err == nil {
 			t.Errorf("secretPath(%q) = %q, want a refusal", bad, got)
 		}
 	}
-	s := &secretFlags{Dir: t.TempDir()}
-	if _, err := s.save("../escaped", "secret"); err == nil {
+	s := &SecretFlags{Dir: t.TempDir()}
+	if _, err := s.Save("../escaped", "secret"); err == nil {
 		t.Error("save wrote a file named after ../escaped")
 	}
 }
@@ -238,7 +238,7 @@ func TestSplitCommand(t *testing.T) {
 		{`cmd "open`, nil},
 		{`cmd \`, nil},
 	} {
-		got, err := splitCommand(tc.in)
+		got, err := SplitCommand(tc.in)
 		switch {
 		case tc.want == nil && err == nil:
 			t.Errorf("splitCommand(%q) = %q, want a refusal", tc.in, got)
@@ -265,7 +265,7 @@ func TestCheckSecret(t *testing.T) {
 		"esc\x1b[31m":                       false,
 		"%0A::stop-commands::zzzzzzzzzzzz":  false,
 	} {
-		err := checkSecret(s, "the secret")
+		err := CheckSecret(s, "the secret")
 		if (err == nil) != want {
 			t.Errorf("checkSecret(%q) = %v, want ok %v", s, err, want)
 		}
@@ -288,10 +288,10 @@ func TestSecretDirLinkRefused(t *testing.T) {
 	}
 	// Checked through the link, the private directory it points to would
 	// pass; whoever can change the link would choose where secrets go.
-	s := &secretFlags{Dir: link, bulk: true}
-	wantUsage(t, s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
-	s = &secretFlags{Dir: real, bulk: true}
-	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	s := &SecretFlags{Dir: link, Bulk: true}
+	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
+	s = &SecretFlags{Dir: real, Bulk: true}
+	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Errorf("the directory itself: %v", err)
 	}
 }
@@ -422,11 +422,11 @@ func TestSecretDirWrittenWhereChecked(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	s := &SecretFlags{Dir: dir, Bulk: true}
+	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	defer s.Close()
 	elsewhere := filepath.Join(base, "elsewhere")
 	if err := os.Mkdir(elsewhere, 0o777); err != nil {
 		t.Fatal(err)
@@ -438,7 +438,7 @@ func TestSecretDirWrittenWhereChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	sid := "IR" + strings.Repeat("a", 32)
-	path, err := s.save(sid, "secret")
+	path, err := s.Save(sid, "secret")
 	if err != nil || path != filepath.Join(dir, sid) {
 		t.Fatalf("save: %q, %v", path, err)
 	}
@@ -457,15 +457,15 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	needUnix(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "new", "secrets")
-	s := &secretFlags{Dir: dir, bulk: true}
-	if err := s.check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
+	s := &SecretFlags{Dir: dir, Bulk: true}
+	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	sid := "IR" + strings.Repeat("b", 32)
-	if _, err := s.save(sid, "secret"); err != nil {
+	if _, err := s.Save(sid, "secret"); err != nil {
 		t.Fatal(err)
 	}
-	s.close()
+	s.Close()
 	if st, err := os.Stat(filepath.Join(dir, sid)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("secret file: %v, %v", st, err)
 	}
@@ -482,7 +482,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	if err := os.Symlink(elsewhere, planted); err != nil {
 		t.Fatal(err)
 	}
-	_, err := openSecretDir(planted)
+	_, err := OpenSecretDir(planted)
 	wantUsage(t, err, "--secret-dir", "symbolic link")
 	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
 		t.Errorf("written through the link: %v", names)
@@ -509,7 +509,7 @@ func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
 	t.Setenv("EMPTY_ONE", "")
 	var out bytes.Buffer
 	sid := "IR" + strings.Repeat("c", 32)
-	if err := handOff(context.Background(), []string{envCmd}, sid, newSecret, inUse, &out); err != nil {
+	if err := HandOff(context.Background(), []string{envCmd}, sid, newSecret, inUse, &out); err != nil {
 		t.Fatal(err)
 	}
 	env := out.String()
@@ -528,7 +528,7 @@ func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
 	}
 	// Without a credential in use (none known) nothing else is dropped:
 	// an empty value is never taken for it.
-	got := childEnv([]string{"EMPTY_ONE=", "UNRELATED=kept", "IMPACTCTL_AUTH_TOKEN=x"}, sid, "")
+	got := ChildEnv([]string{"EMPTY_ONE=", "UNRELATED=kept", "IMPACTCTL_AUTH_TOKEN=x"}, sid, "")
 	if strings.Join(got, " ") != "EMPTY_ONE= UNRELATED=kept IMPACTCTL_SECRET_SID="+sid {
 		t.Errorf("childEnv without a credential: %q", got)
 	}

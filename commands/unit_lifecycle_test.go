@@ -87,7 +87,7 @@ func TestExpiryFlags(t *testing.T) {
 		case clear:
 			got = "never"
 		case ok:
-			got = wireTime(at)
+			got = WireTime(at)
 		}
 		if got != c.want {
 			t.Errorf("%v: %s, want %s", c.args, got, c.want)
@@ -104,7 +104,7 @@ func TestExpiryFlags(t *testing.T) {
 
 func TestExpiresLabel(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) *string { s := wireTime(now.Add(d)); return &s }
+	at := func(d time.Duration) *string { s := WireTime(now.Add(d)); return &s }
 	for _, c := range []struct {
 		at   *string
 		want string
@@ -138,7 +138,7 @@ func TestRoundedExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := wireTime(roundedExpiry(now, c.flag, age)); got != c.want {
+		if got := WireTime(roundedExpiry(now, c.flag, age)); got != c.want {
 			t.Errorf("%s: %s, want %s", c.flag, got, c.want)
 		}
 		// The same day (or hour), the same expiry: a keyed re-run replays.
@@ -179,11 +179,11 @@ func TestRotationOutcome(t *testing.T) {
 // TestResetCarriesItsBody: every reset of a run (alone, in bulk, a replay)
 // sends the run's body; other actions send none.
 func TestResetCarriesItsBody(t *testing.T) {
-	r := &changeRun{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
-	if w := r.writeOptions(client.ActionReset, client.WriteOptions{}); w.Reset == nil || w.Reset.PreviousValidFor != 3600 {
+	r := &Run{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
+	if w := r.WriteOptions(client.ActionReset, client.WriteOptions{}); w.Reset == nil || w.Reset.PreviousValidFor != 3600 {
 		t.Errorf("a reset without its body: %+v", w)
 	}
-	if w := r.writeOptions(client.ActionDisable, client.WriteOptions{}); w.Reset != nil {
+	if w := r.WriteOptions(client.ActionDisable, client.WriteOptions{}); w.Reset != nil {
 		t.Errorf("a disable with a reset body: %+v", w)
 	}
 }

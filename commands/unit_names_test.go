@@ -82,7 +82,7 @@ func TestResolveSID(t *testing.T) {
 			if l.tokens == nil {
 				l.tokens = toks
 			}
-			got, err := resolveSID(context.Background(), &l, tt.arg)
+			got, err := ResolveSID(context.Background(), &l, tt.arg)
 			if l.requests != tt.requests {
 				t.Errorf("%d list requests, want %d", l.requests, tt.requests)
 			}
@@ -110,7 +110,7 @@ func TestResolveSID(t *testing.T) {
 // The name is sent in NFC form, through the exact-name filter only.
 func TestResolveSIDAsksExactNFC(t *testing.T) {
 	l := nameLister{tokens: []*client.Token{{AccountSid: sidA, Name: "Cafe\u0301"}}}
-	if _, err := resolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
+	if _, err := ResolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
 		t.Fatal(err)
 	}
 	o := l.asked[0]
@@ -163,7 +163,7 @@ func TestBrandHint(t *testing.T) {
 		{"a client that cannot ask", struct{}{}, notFound, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := brandHint(context.Background(), tt.c, sidA, tt.err)
+			got := BrandHint(context.Background(), tt.c, sidA, tt.err)
 			if hinted := strings.Contains(got.Error(), "--brand BRAND_ID"); hinted != tt.hints {
 				t.Fatalf("brandHint = %q; want a hint: %v", got, tt.hints)
 			}

@@ -43,14 +43,14 @@ func (c *fakeClock) recorded() []time.Duration {
 	return append([]time.Duration(nil), c.waits...)
 }
 
-func newTestPacer() (*pacer, *fakeClock, *bytes.Buffer) {
+func newTestPacer() (*Pacer, *fakeClock, *bytes.Buffer) {
 	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	var (
 		mu  sync.Mutex
 		out bytes.Buffer
 	)
 	// Workers report waits concurrently, as they do to the progress line.
-	return newPacer(clk, func(d time.Duration) {
+	return NewPacer(clk, func(d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(&out, "waiting %s\n", d)
@@ -63,9 +63,9 @@ func budget(clk *fakeClock, d time.Duration, limit, remaining, reset int) client
 }
 
 // take is one unit of p's budget; it fails the test when wait does.
-func take(t *testing.T, p *pacer) ticket {
+func take(t *testing.T, p *Pacer) Ticket {
 	t.Helper()
-	tk, err := p.wait(context.Background())
+	tk, err := p.Wait(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,10 +74,10 @@ func take(t *testing.T, p *pacer) ticket {
 
 // blocked reports whether a wait for a unit is still blocked after a while
 // of real time, with the goroutine left to take its unit on got.
-func blocked(t *testing.T, p *pacer, got chan ticket) bool {
+func blocked(t *testing.T, p *Pacer, got chan Ticket) bool {
 	t.Helper()
 	go func() {
-		tk, err := p.wait(context.Background())
+		tk, err := p.Wait(context.Background())
 		if err != nil {
 			t.Error(err)
 		}
@@ -104,7 +104,7 @@ func TestPaceUnknownBudgetDoesNotWait(t *testing.T) {
 
 func TestPaceWaitsForTheRefill(t *testing.T) {
 	p, clk, out := newTestPacer()
-	p.note(budget(clk, 0, 100, 0, 30))
+	p.Note(budget(clk, 0, 100, 0, 30))
 	clk.now = clk.now.Add(9500 * time.Millisecond)
 	take(t, p)
 	// 20.5 s were left: the wait is counted in whole seconds, up.
@@ -125,8 +125,8 @@ func TestPaceWaitsForTheRefill(t *testing.T) {
 
 func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 0, 1000, 0, 2*3600))
-	_, err := p.wait(context.Background())
+	p.Note(budget(clk, 0, 1000, 0, 2*3600))
+	_, err := p.Wait(context.Background())
 	if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
 		t.Errorf("err = %v", err)
 	}
@@ -139,15 +139,15 @@ func TestPaceCountsRequestsInFlight(t *testing.T) {
 	// Two units left and four workers: two go, the others wait for the
 	// answers instead of spending requests on 429s.
 	p, clk, out := newTestPacer()
-	p.note(budget(clk, 0, 100, 2, 60))
+	p.Note(budget(clk, 0, 100, 2, 60))
 	a, b := take(t, p), take(t, p)
-	got := make(chan ticket, 2)
+	got := make(chan Ticket, 2)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tk, err := p.wait(context.Background())
+			tk, err := p.Wait(context.Background())
 			if err != nil {
 				t.Error(err)
 			}
@@ -159,14 +159,14 @@ func TestPaceCountsRequestsInFlight(t *testing.T) {
 		t.Fatal("a third request went out with two units left and two in flight")
 	case <-time.After(50 * time.Millisecond):
 	}
-	p.done(a, budget(clk, time.Second, 100, 1, 59))
+	p.Done(a, budget(clk, time.Second, 100, 1, 59))
 	select {
 	case <-got:
 		t.Fatal("a request went out with none left and one in flight")
 	case <-time.After(50 * time.Millisecond):
 	}
 	// The budget is spent, refilling 58 s after the newer answer arrived.
-	p.done(b, budget(clk, 2*time.Second, 100, 0, 58))
+	p.Done(b, budget(clk, 2*time.Second, 100, 0, 58))
 	wg.Wait()
 	w := clk.recorded()
 	if len(w) == 0 {
@@ -186,15 +186,15 @@ func TestPaceKeepsTheFewestUnitsLeft(t *testing.T) {
 	// Answers arrive in any order: the one counted later (fewer left)
 	// may come first. An answer saying more were left is older news.
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 0, 10, 3, 30))
+	p.Note(budget(clk, 0, 10, 3, 30))
 	a, b, c := take(t, p), take(t, p), take(t, p)
-	p.done(b, budget(clk, time.Second, 10, 1, 29))
-	p.done(a, budget(clk, 2*time.Second, 10, 2, 29))
-	got := make(chan ticket, 1)
+	p.Done(b, budget(clk, time.Second, 10, 1, 29))
+	p.Done(a, budget(clk, 2*time.Second, 10, 2, 29))
+	got := make(chan Ticket, 1)
 	if !blocked(t, p, got) {
 		t.Fatal("a request went out with one unit left and one in flight")
 	}
-	p.done(c, budget(clk, 3*time.Second, 10, 0, 28))
+	p.Done(c, budget(clk, 3*time.Second, 10, 0, 28))
 	<-got
 	if w := clk.recorded(); len(w) != 1 || w[0] != 31*time.Second {
 		t.Errorf("waits %v, want one of 31s", w)
@@ -205,22 +205,22 @@ func TestPaceIgnoresAnswersFromAnEndedWindow(t *testing.T) {
 	// A request sent just before the window ended is answered after the
 	// next one began: its spent budget is the old window's.
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 0, 10, 2, 2))
+	p.Note(budget(clk, 0, 10, 2, 2))
 	late := take(t, p)
 	clk.now = clk.now.Add(2 * time.Second)
 	fresh := take(t, p) // the window ended: the budget refilled
-	if late.window == fresh.window {
+	if late.Window == fresh.Window {
 		t.Fatal("no new window after the reset")
 	}
-	p.done(fresh, budget(clk, 100*time.Millisecond, 10, 9, 60))
-	p.done(late, budget(clk, 200*time.Millisecond, 10, 0, 1))
+	p.Done(fresh, budget(clk, 100*time.Millisecond, 10, 9, 60))
+	p.Done(late, budget(clk, 200*time.Millisecond, 10, 0, 1))
 	for range 9 {
 		take(t, p)
 	}
 	if w := clk.recorded(); len(w) != 0 {
 		t.Errorf("waited %v: the old window's answer was taken for the new one's", w)
 	}
-	got := make(chan ticket, 1)
+	got := make(chan Ticket, 1)
 	if !blocked(t, p, got) {
 		t.Fatal("an eleventh request went out in a window of ten")
 	}
@@ -230,9 +230,9 @@ func TestPaceFollowsAWindowThatBeganEarly(t *testing.T) {
 	// The server's window ended before the view expected (its Reset was
 	// rounded up): an answer counted in the next one starts a new view.
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 0, 10, 5, 30))
+	p.Note(budget(clk, 0, 10, 5, 30))
 	tk := take(t, p)
-	p.done(tk, budget(clk, time.Second, 10, 9, 60))
+	p.Done(tk, budget(clk, time.Second, 10, 9, 60))
 	for range 8 {
 		take(t, p)
 	}
@@ -245,9 +245,9 @@ func TestPaceWaitsOutA429(t *testing.T) {
 	// The view said a unit was left; the server refused (another client
 	// spends the same budget). Nothing is sent before its Retry-After.
 	p, clk, out := newTestPacer()
-	p.note(budget(clk, 0, 10, 5, 40))
+	p.Note(budget(clk, 0, 10, 5, 40))
 	tk := take(t, p)
-	p.refused(tk, budget(clk, time.Second, 10, 0, 45), 45*time.Second)
+	p.Refused(tk, budget(clk, time.Second, 10, 0, 45), 45*time.Second)
 	take(t, p)
 	if w := clk.recorded(); len(w) != 1 || w[0] != 46*time.Second {
 		t.Errorf("waits %v, want one of 46s", w)
@@ -260,11 +260,11 @@ func TestPaceWaitsOutA429(t *testing.T) {
 func TestPaceWaitsOutA429WithoutBudget(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	tk := take(t, p)
-	p.refused(tk, client.RateLimit{}, 7*time.Second)
+	p.Refused(tk, client.RateLimit{}, 7*time.Second)
 	take(t, p)
 	tk = take(t, p)
 	// A refusal naming no time at all holds the requests for a second.
-	p.refused(tk, client.RateLimit{}, 0)
+	p.Refused(tk, client.RateLimit{}, 0)
 	take(t, p)
 	if w := clk.recorded(); len(w) != 2 || w[0] != 7*time.Second || w[1] != time.Second {
 		t.Errorf("waits %v, want 7s then 1s", w)
@@ -274,8 +274,8 @@ func TestPaceWaitsOutA429WithoutBudget(t *testing.T) {
 func TestPaceRefusesA429OverAnHour(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	tk := take(t, p)
-	p.refused(tk, client.RateLimit{}, 3*time.Hour)
-	_, err := p.wait(context.Background())
+	p.Refused(tk, client.RateLimit{}, 3*time.Hour)
+	_, err := p.Wait(context.Background())
 	checkExit(t, err, cmdutil.ExitRateLimited)
 	if w := clk.recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
@@ -287,16 +287,16 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 // saying when the budget refills, for every worker after.
 func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 	p, clk, _ := newTestPacer()
-	p.budget = client.NewWaitBudget(maxBudgetWait)
+	p.Budget = client.NewWaitBudget(MaxBudgetWait)
 	for i := range 3 {
 		// Spent, refilling in 25 minutes: two waits fit in an hour, not three.
-		p.note(budget(clk, 0, 10, 0, 25*60))
-		tk, err := p.wait(context.Background())
+		p.Note(budget(clk, 0, 10, 0, 25*60))
+		tk, err := p.Wait(context.Background())
 		if i < 2 {
 			if err != nil {
 				t.Fatalf("wait %d: %v", i+1, err)
 			}
-			p.done(tk, client.RateLimit{})
+			p.Done(tk, client.RateLimit{})
 			continue
 		}
 		if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
@@ -308,19 +308,19 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 		t.Errorf("waits %v, want two of 25m", w)
 	}
 	// Every later request is refused at once, without waiting.
-	if _, err := p.wait(context.Background()); !checkExit(t, err, cmdutil.ExitRateLimited) {
+	if _, err := p.Wait(context.Background()); !checkExit(t, err, cmdutil.ExitRateLimited) {
 		t.Error("a later wait went on")
 	}
 }
 
 func TestPaceStopsWithTheContext(t *testing.T) {
 	p, clk, _ := newTestPacer()
-	p.note(budget(clk, 0, 100, 1, 60))
+	p.Note(budget(clk, 0, 100, 1, 60))
 	take(t, p)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	// A request is in flight and none left: the wait ends with ctx.
-	if _, err := p.wait(ctx); err != context.Canceled {
+	if _, err := p.Wait(ctx); err != context.Canceled {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -348,7 +348,7 @@ func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 		t.Run("key="+key, func(t *testing.T) {
 			api := newFakeAPI(250, client.StateEnabled)
 			r, _, errOut := newTestRun(t, api, true)
-			clk := r.clock.(*fakeClock)
+			clk := r.Clock.(*fakeClock)
 			// The first request to arrive is refused for 40 s, beyond the
 			// 30 s a single request would wait; the others go through.
 			api.bulkBudget = func(n int) (client.RateLimit, error) {
@@ -358,9 +358,9 @@ func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 				return client.RateLimit{Limit: 10, Remaining: 9 - n, Reset: 60, At: clk.Now()}, nil
 			}
 			toks := listTokens(api)
-			got := r.apply(context.Background(), client.ActionDisable, toks, key, 4)
-			if len(got) != 250 || failures(got) != 0 {
-				t.Fatalf("%d results, %d failed: want 250 done", len(got), failures(got))
+			got := r.Apply(context.Background(), client.ActionDisable, toks, key, 4)
+			if len(got) != 250 || Failures(got) != 0 {
+				t.Fatalf("%d results, %d failed: want 250 done", len(got), Failures(got))
 			}
 			if len(api.bulks) != 4 {
 				t.Fatalf("%d bulk calls, want 4: three requests and the refused one again", len(api.bulks))
@@ -400,9 +400,9 @@ func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
 	api := newFakeAPI(2, client.StateEnabled)
 	r, _, _ := newTestRun(t, api, true)
 	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(nil, time.Second) }
-	got := r.apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
-	if len(api.bulks) != maxRefusals {
-		t.Errorf("%d bulk calls, want %d", len(api.bulks), maxRefusals)
+	got := r.Apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
+	if len(api.bulks) != MaxRefusals {
+		t.Errorf("%d bulk calls, want %d", len(api.bulks), MaxRefusals)
 	}
 	for _, res := range got {
 		if res.Status != "ERROR" || res.StatusCode != 429 {
@@ -414,14 +414,14 @@ func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
 func TestBulk429OverAnHourIsNotWaited(t *testing.T) {
 	api := newFakeAPI(2, client.StateEnabled)
 	r, _, _ := newTestRun(t, api, true)
-	clk := r.clock.(*fakeClock)
+	clk := r.Clock.(*fakeClock)
 	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(clk, 2*time.Hour) }
-	got := r.apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
+	got := r.Apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
 	if len(api.bulks) != 1 {
 		t.Errorf("%d bulk calls, want 1", len(api.bulks))
 	}
 	for _, res := range got {
-		if res.Status != "ERROR" || !checkExit(t, res.err, cmdutil.ExitRateLimited) {
+		if res.Status != "ERROR" || !checkExit(t, res.Err, cmdutil.ExitRateLimited) {
 			t.Errorf("%+v: want failed with exit 8", res)
 		}
 	}
@@ -440,6 +440,6 @@ func TestBudgetWithinReach(t *testing.T) {
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3600}, 0},
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3601}, cmdutil.ExitRateLimited},
 	} {
-		checkExit(t, budgetWithinReach(tt.rl), tt.code)
+		checkExit(t, BudgetWithinReach(tt.rl), tt.code)
 	}
 }

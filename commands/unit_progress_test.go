@@ -20,13 +20,13 @@ func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
 }
 
 func runProgress(f *Factory) {
-	p := newProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
-	p.add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
-	p.add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
-	p.wait(30 * time.Second)
+	p := NewProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
+	p.Add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
+	p.Add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
+	p.Wait(30 * time.Second)
 	f.run.msgs.Say(iostreams.LevelWarning, "warning: something to say")
-	p.add(50, 0, client.RateLimit{})
-	p.finish()
+	p.Add(50, 0, client.RateLimit{})
+	p.Finish()
 }
 
 func TestProgressOnTerminal(t *testing.T) {
