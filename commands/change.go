@@ -72,9 +72,9 @@ func (r *Run) WriteOptions(action client.Action, w client.WriteOptions) client.W
 	return w
 }
 
-// inUse reports whether sid is the token the command runs with: the one
+// IsInUse reports whether sid is the token the command runs with: the one
 // place that rule lives.
-func (r *Run) inUse(sid string) bool { return r.InUse != "" && sid == r.InUse }
+func (r *Run) IsInUse(sid string) bool { return r.InUse != "" && sid == r.InUse }
 
 // Edit is a change to one token the command has read: its plan and how it
 // is made.

@@ -36,7 +36,7 @@ func (r *Run) ChangeStates(ctx context.Context, action client.Action, sel Select
 			}
 			ch.Fields = []FieldChange{{"State", string(tok.State), string(target)}}
 		}
-		if action != client.ActionEnable && r.inUse(tok.AccountSid) {
+		if action != client.ActionEnable && r.IsInUse(tok.AccountSid) {
 			ch.Warning = fmt.Sprintf("token %s is the one in use: once %s, this and every later command with it is refused", tok.AccountSid, done)
 		}
 		p.Changes = append(p.Changes, ch)
@@ -104,7 +104,7 @@ func pluralTokens(cs []Change) string {
 // answer lost) replays that reset with the secret it replaced.
 func (r *Run) ResetTokens(ctx context.Context, sel Selection, s *SecretFlags) error {
 	toks, failed, err := r.SelectTokens(ctx, sel)
-	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.inUse(sel.SIDs[0]) {
+	if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == 401 && r.IdempotencyKey != "" && len(sel.SIDs) == 1 && r.IsInUse(sel.SIDs[0]) {
 		// The token in use may have reset itself in an earlier run whose
 		// answer was lost: its old secret still replays that reset.
 		if err := s.CheckSelf(r.InUse); err != nil {
@@ -125,7 +125,7 @@ func (r *Run) ResetTokens(ctx context.Context, sel Selection, s *SecretFlags) er
 	}
 	var p Plan
 	for _, tok := range toks {
-		if r.inUse(tok.AccountSid) && !r.DryRun {
+		if r.IsInUse(tok.AccountSid) && !r.DryRun {
 			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return err
 			}

@@ -56,7 +56,7 @@ func (r *Run) deliverResets(ctx context.Context, results []Result, s *SecretFlag
 			shown.AuthToken = ""
 			results[i].ApiToken = &shown
 		}
-		if r.inUse(res.AccountSid) {
+		if r.IsInUse(res.AccountSid) {
 			self, selfPath = secret, path
 			selfNotHanded = handErr != nil
 		}

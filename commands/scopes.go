@@ -67,7 +67,7 @@ func scopesEdit(r *Run, tok *client.Token, next []string) Edit {
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
 	e.Change = Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionScopes,
 		Fields: []FieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
-	if len(removed) > 0 && r.inUse(tok.AccountSid) {
+	if len(removed) > 0 && r.IsInUse(tok.AccountSid) {
 		e.Change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
 	}
 	return e

@@ -56,7 +56,7 @@ func tokensEndOverlapRun(ctx context.Context, opts *TokensEndOverlapOptions) err
 	if tok.PreviousAuthTokenExpiresAt != nil {
 		ch.Fields = []FieldChange{{"PreviousAuthToken", "works until " + *tok.PreviousAuthTokenExpiresAt, "none (refused from the next request)"}}
 	}
-	if r.inUse(tok.AccountSid) {
+	if r.IsInUse(tok.AccountSid) {
 		ch.Warning = fmt.Sprintf("token %s is the one in use: if these credentials still hold its previous Auth Token, they are refused from the next request", tok.AccountSid)
 	}
 	return r.ChangeOne(ctx, Edit{Tok: tok, Change: ch, Question: "End the overlap now?",

@@ -194,7 +194,7 @@ func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *conf
 			continue
 		}
 		rot, path := r.rotateOne(ctx, opts, creds, res, rot, key, kind)
-		if rot.HandedOff && rot.Verified && r.inUse(res.AccountSid) {
+		if rot.HandedOff && rot.Verified && r.IsInUse(res.AccountSid) {
 			self, selfPath = res.ApiToken.AuthToken, path
 		}
 		out = append(out, rot)
@@ -226,7 +226,7 @@ func (r *Run) planRotation(ctx context.Context, s *SecretFlags, sel Selection, t
 	}
 	var p Plan
 	for _, tok := range toks {
-		if r.inUse(tok.AccountSid) && !r.DryRun {
+		if r.IsInUse(tok.AccountSid) && !r.DryRun {
 			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return false, err
 			}
@@ -337,7 +337,7 @@ func (r *Run) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
 func (r *Run) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
-	if !r.inUse(sid) {
+	if !r.IsInUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}
 	c, err := env.TokenClient(creds, sid, secret, kind)
