@@ -2,11 +2,15 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
@@ -176,4 +180,162 @@ func (r *Run) ResetFields(tok *client.Token, now time.Time) []FieldChange {
 		fields = append(fields, FieldChange{"ExpiresAt", ExpiresDetail(tok.ExpiresAt), r.Reset.ExpiresAt})
 	}
 	return fields
+}
+
+// Apply makes action to the tokens: one token on its own endpoint, guarded
+// by the ETag it was read with; many through the bulk endpoint. It returns
+// one result per token, in order, each OK one saying done.
+func (r *Run) Apply(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []Result {
+	var results []Result
+	switch len(toks) {
+	case 0:
+	case 1:
+		tok := toks[0]
+		after, err := r.API.Act(ctx, action, tok.AccountSid, r.WriteOptions(action, client.WriteOptions{IfMatch: tok.ETag, IdempotencyKey: key}))
+		if err != nil {
+			return []Result{ErrResult(tok.AccountSid, tok.Name, staleHint(err, tok.AccountSid))}
+		}
+		if after == nil {
+			after = tok
+		}
+		// The result is the token asked for; what the answer holds is
+		// checked where it matters (a new secret is delivered only for it).
+		res := okResult(after, "")
+		res.AccountSid, res.Name = tok.AccountSid, tok.Name
+		results = []Result{res}
+	default:
+		results = r.runBulk(ctx, action, toks, key, concurrency)
+	}
+	for i := range results {
+		if results[i].Status == "OK" {
+			results[i].Message = pastTense(action)
+		}
+	}
+	return results
+}
+
+// runBulk applies action to the tokens through the bulk endpoint, at most
+// contract.MaxBulk SIDs a request and concurrency requests at once, pacing
+// on the rate-limit headers. It returns one result per token, in order; a
+// request that fails as a whole fails each of its tokens.
+func (r *Run) runBulk(ctx context.Context, action client.Action, toks []*client.Token, key string, concurrency int) []Result {
+	var chunks [][]*client.Token
+	for i := 0; i < len(toks); i += contract.MaxBulk {
+		chunks = append(chunks, toks[i:min(i+contract.MaxBulk, len(toks))])
+	}
+	prog := NewProgress(r.IO, r.Msgs, action, len(toks))
+	defer prog.Finish()
+	pace := NewPacer(r.Clock, prog.Wait)
+	if c, ok := r.API.(interface{ WaitBudget() *client.WaitBudget }); ok {
+		// The command's waits, shared with its client's.
+		pace.Budget = c.WaitBudget()
+	}
+	pace.Note(r.API.LastRateLimit())
+	out := make([][]Result, len(chunks))
+	forEach(len(chunks), concurrency, func(i int) {
+		chunk := chunks[i]
+		defer func() { prog.Add(len(chunk), Failures(out[i]), r.API.LastRateLimit()) }()
+		sids := make([]string, len(chunk))
+		names := map[string]string{}
+		for j, t := range chunk {
+			sids[j] = t.AccountSid
+			names[t.AccountSid] = t.Name
+		}
+		// Every request has its own key, the same each time it is sent: a
+		// request sent again after a 429 or a lost answer is made once.
+		w := r.WriteOptions(action, client.WriteOptions{Paced: true, IdempotencyKey: client.NewIdempotencyKey()})
+		if key != "" {
+			// From the run's key and the SIDs it carries: the same request
+			// in a re-run replays, another one is new.
+			sum := sha256.Sum256([]byte(strings.Join(sids, ",")))
+			w.IdempotencyKey = fmt.Sprintf("%s-%x", key, sum[:6])
+		}
+		got, err := r.sendBulk(ctx, pace, action, sids, w)
+		if err != nil {
+			out[i] = failAll(sids, names, err)
+			return
+		}
+		out[i] = bulkResults(sids, names, got)
+	})
+	var results []Result
+	for _, rs := range out {
+		results = append(results, rs...)
+	}
+	return results
+}
+
+// MaxRefusals is how many 429s in a row one bulk request takes before it
+// fails: with the pacer waiting for each refill, a server that keeps
+// refusing is not counting the way its headers say.
+const MaxRefusals = 5
+
+// sendBulk sends one bulk request when the pacer has a unit of the budget
+// for it. A 429 is the budget spent: the pacer learns until when, and the
+// same request, with the same Idempotency-Key, goes again once it refills.
+func (r *Run) sendBulk(ctx context.Context, pace *Pacer, action client.Action, sids []string, w client.WriteOptions) ([]client.BulkResult, error) {
+	for refusals := 1; ; refusals++ {
+		t, err := pace.Wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var rl client.RateLimit
+		w.RateLimit = &rl
+		got, err := r.API.Bulk(ctx, action, sids, w)
+		if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == http.StatusTooManyRequests && refusals < MaxRefusals {
+			pace.Refused(t, rl, ae.RetryAfter)
+			continue
+		}
+		pace.Done(t, rl)
+		return got, err
+	}
+}
+
+// bulkResults turns a bulk answer into one result per SID asked for, in
+// order. An answer naming a SID nobody asked for fails them all: nothing in
+// it is trusted.
+func bulkResults(sids []string, names map[string]string, got []client.BulkResult) []Result {
+	bySID := map[string]client.BulkResult{}
+	for _, r := range got {
+		if _, asked := names[r.AccountSid]; !asked {
+			return failAll(sids, names, badAnswerf("it names %q, which was not asked for", r.AccountSid))
+		}
+		bySID[r.AccountSid] = r
+	}
+	var out []Result
+	for _, sid := range sids {
+		r, ok := bySID[sid]
+		switch {
+		case !ok:
+			out = append(out, ErrResult(sid, names[sid], fmt.Errorf("the server gave no result for this token")))
+		case r.Status == "OK":
+			out = append(out, Result{AccountSid: sid, Status: "OK", StatusCode: r.StatusCode, ApiToken: r.ApiToken, Name: names[sid]})
+		default:
+			err := &client.APIError{StatusCode: r.StatusCode, Code: r.Code, Scope: r.Scope, Message: r.Message, Errors: r.Errors}
+			out = append(out, ErrResult(sid, names[sid], err))
+		}
+	}
+	return out
+}
+
+func failAll(sids []string, names map[string]string, err error) []Result {
+	rs := make([]Result, len(sids))
+	for i, sid := range sids {
+		rs[i] = ErrResult(sid, names[sid], err)
+	}
+	return rs
+}
+
+// forEach runs fn(0..n-1) with at most limit calls at once.
+func forEach(n, limit int, fn func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
