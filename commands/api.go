@@ -19,6 +19,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -150,7 +151,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	}
 	if res != nil {
 		if perr := printAPIAnswer(e, res, err == nil); perr != nil {
-			var ua *UntrustedAnswer
+			var ua *pipeline.UntrustedAnswer
 			if err == nil || errors.As(perr, &ua) {
 				// A malformed secret wins over the status: exit 9.
 				return perr
@@ -528,12 +529,12 @@ func printAPIAnswer(e cmdEnv, res *client.RawResponse, ok bool) error {
 	}
 	secrets := authTokens(doc)
 	for _, s := range secrets {
-		if err := CheckSecret(s, "an AuthToken in the answer"); err != nil {
+		if err := pipeline.CheckSecret(s, "an AuthToken in the answer"); err != nil {
 			return err
 		}
 	}
 	for _, s := range secrets {
-		MaskSecret(e.Msgs, InGitHubActions(e.Getenv), s)
+		pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), s)
 	}
 	if ok {
 		return e.Printer.Object(doc)

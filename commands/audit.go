@@ -8,6 +8,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -78,12 +79,12 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	// Names resolve to the tokens that have them now; a deleted token's
 	// events are asked for by SID.
 	if o.sidSet {
-		if o.TokenSid, err = ResolveSID(ctx, c, opts.Sid); err != nil {
+		if o.TokenSid, err = pipeline.ResolveSID(ctx, c, opts.Sid); err != nil {
 			return err
 		}
 	}
 	if o.actorSet {
-		if o.ActorSid, err = ResolveSID(ctx, c, opts.Actor); err != nil {
+		if o.ActorSid, err = pipeline.ResolveSID(ctx, c, opts.Actor); err != nil {
 			return err
 		}
 	}

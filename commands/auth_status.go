@@ -13,6 +13,7 @@ import (
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -139,7 +140,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 			[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
 		if st.UsingPreviousAuthToken {
 			pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
-				ExpiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+				pipeline.ExpiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
 		}
 		pairs = append(pairs, [2]string{"Status", "working"})
 	} else {

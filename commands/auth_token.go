@@ -8,6 +8,7 @@ import (
 
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // AuthTokenOptions are `auth token`'s inputs.
@@ -51,7 +52,7 @@ func authTokenRun(ctx context.Context, opts *AuthTokenOptions) error {
 		return cmdutil.UsageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
 			creds.Source, contract.AuthTokenLength)
 	}
-	MaskSecret(e.Msgs, InGitHubActions(e.Getenv), creds.AuthToken)
+	pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), creds.AuthToken)
 	if !e.Printer.Table() {
 		return e.Printer.Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}

@@ -5,12 +5,13 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // begin starts a change: it resolves the client and the credentials in use
 // and returns the pipeline's run, and the client for the calls only this
 // command makes.
-func (e cmdEnv) begin(ctx context.Context, flags ChangeFlags) (*Run, *client.Client, error) {
+func (e cmdEnv) begin(ctx context.Context, flags pipeline.ChangeFlags) (*pipeline.Run, *client.Client, error) {
 	c, err := e.Client(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -19,17 +20,17 @@ func (e cmdEnv) begin(ctx context.Context, flags ChangeFlags) (*Run, *client.Cli
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &Run{
+	r := &pipeline.Run{
 		IO: e.IO, Msgs: e.Msgs, Printer: e.Printer, Yes: e.Yes, ChangeFlags: flags, API: c, Now: e.Now,
-		MaskSecrets: InGitHubActions(e.Getenv),
+		MaskSecrets: pipeline.InGitHubActions(e.Getenv),
 		SecretInUse: creds.AuthToken,
-		Clock:       SystemClock{},
-		ResetWord:   ActionReset,
+		Clock:       pipeline.SystemClock{},
+		ResetWord:   pipeline.ActionReset,
 	}
 	if e.Brand == "" {
 		// A managed brand's token is never the one in use.
 		r.InUse = creds.AccountSid
-		r.Self = &SelfRotation{Creds: creds, ClientFor: e.ClientFor, UpdateConfig: e.UpdateConfig, Keyring: config.KeyringFor(e.Getenv)}
+		r.Self = &pipeline.SelfRotation{Creds: creds, ClientFor: e.ClientFor, UpdateConfig: e.UpdateConfig, Keyring: config.KeyringFor(e.Getenv)}
 	}
 	return r, c, nil
 }
@@ -37,12 +38,12 @@ func (e cmdEnv) begin(ctx context.Context, flags ChangeFlags) (*Run, *client.Cli
 // beginEdit starts a change to one token: it begins, resolves arg (an
 // Account SID or a token name) and reads the token, with the ETag its change
 // will carry.
-func (e cmdEnv) beginEdit(ctx context.Context, flags ChangeFlags, arg string) (*Run, *client.Client, *client.Token, error) {
+func (e cmdEnv) beginEdit(ctx context.Context, flags pipeline.ChangeFlags, arg string) (*pipeline.Run, *client.Client, *client.Token, error) {
 	r, c, err := e.begin(ctx, flags)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tok, err := ReadNamed(ctx, c, arg)
+	tok, err := pipeline.ReadNamed(ctx, c, arg)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -306,7 +307,7 @@ func (c *completer) tokenScopes(cmd *cobra.Command, args []string, toComplete st
 
 // token reads one token for a completion, named by SID or by name.
 func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) {
-	if CheckTokenArg(arg) != nil {
+	if pipeline.CheckTokenArg(arg) != nil {
 		return nil, false
 	}
 	ctx, cl, cancel, ok := c.session(cmd)
@@ -314,7 +315,7 @@ func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) 
 		return nil, false
 	}
 	defer cancel()
-	sid, err := ResolveSID(ctx, cl, arg)
+	sid, err := pipeline.ResolveSID(ctx, cl, arg)
 	if err != nil {
 		return nil, false
 	}

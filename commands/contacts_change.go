@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
@@ -20,7 +21,7 @@ type ContactsChangeOptions struct {
 	Add    bool
 	SID    string
 	Emails []string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions) error) *cobra.Command {
@@ -65,7 +66,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 	if err != nil {
 		return err
 	}
-	e := Edit{Tok: tok, Question: "Change this token's developer e-mails?",
+	e := pipeline.Edit{Tok: tok, Question: "Change this token's developer e-mails?",
 		Unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
 		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
@@ -76,8 +77,8 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 		},
 	}
 	if len(changed) > 0 {
-		e.Change = Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionDeveloperEmails,
-			Fields: []FieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
+		e.Change = pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionDeveloperEmails,
+			Fields: []pipeline.FieldChange{{Field: "DeveloperEmails", Before: sortedCopy(tok.DeveloperEmails), After: sortedCopy(next)}}}
 		if opts.Add {
 			e.Change.Added = changed
 		} else {
@@ -90,7 +91,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 // nextEmails is the list after adding (or removing) emails, and the ones
 // that change it; it says which are already on (or not on) the list, and
 // refuses a list over the limit.
-func nextEmails(r *Run, list, emails []string, add bool) (next, changed []string, err error) {
+func nextEmails(r *pipeline.Run, list, emails []string, add bool) (next, changed []string, err error) {
 	next = slices.Clone(list)
 	for _, e := range emails {
 		switch {

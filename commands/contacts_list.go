@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -37,7 +38,7 @@ func newContactsListCmd(f *Factory, runF func(*ContactsListOptions) error) *cobr
 // contactsListRun lists the developer e-mail addresses of one token.
 func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 	e := opts.Env
-	_, tok, err := ReadToken(ctx, e.Client, opts.SID)
+	_, tok, err := pipeline.ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // eventTypes are the values of an event's Type, offered to --type.
@@ -90,7 +91,7 @@ func whenFlag(flag, s string, now time.Time) (time.Time, error) {
 // tokenFlag checks, before any request, that a flag's value can name a
 // token: an Account SID or a token name.
 func tokenFlag(flag, v string) error {
-	if CheckTokenArg(v) != nil {
+	if pipeline.CheckTokenArg(v) != nil {
 		return cmdutil.UsageErrorf("invalid %s %q: use a token's Account SID (IR and 32 letters or digits) or its name", flag, v)
 	}
 	return nil

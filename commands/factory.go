@@ -14,6 +14,7 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 	"github.com/impactcom/impactctl/server"
 )
@@ -88,7 +89,7 @@ type runState struct {
 
 // newRunState starts the state of one run over args.
 func newRunState(args []string) *runState {
-	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(MaxBudgetWait)}
+	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(pipeline.MaxBudgetWait)}
 }
 
 // close runs the cleanups registered during the run.

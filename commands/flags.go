@@ -4,11 +4,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // registerSelection binds the selection flags: --stdin, --all, --concurrency
 // and the list filters.
-func registerSelection(b *Selection, cmd *cobra.Command) {
+func registerSelection(b *pipeline.Selection, cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&b.Stdin, "stdin", false, "read Account SIDs from stdin, one a line")
 	fl.BoolVar(&b.All, "all", false, "every token the list filters select (see tokens list)")
@@ -25,7 +27,7 @@ func registerSelection(b *Selection, cmd *cobra.Command) {
 }
 
 // registerSecretFlags binds where new secrets go; bulk adds --secret-dir.
-func registerSecretFlags(s *SecretFlags, cmd *cobra.Command, bulk bool) {
+func registerSecretFlags(s *pipeline.SecretFlags, cmd *cobra.Command, bulk bool) {
 	s.Bulk = bulk
 	cmd.Flags().StringVar(&s.File, "secret-file", "", "write the new Auth Token to this file (0600, atomically; - for stdout, the secret alone)")
 	if bulk {

@@ -23,6 +23,7 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // The fuzz targets below feed the CLI's parsers what a user (or a script) may type.
@@ -246,8 +247,8 @@ func FuzzStdinSIDs(f *testing.F) {
 	}
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
-		r := &Run{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
-		toks, failed, err := r.SelectTokens(context.Background(), Selection{Stdin: true, Concurrency: 4})
+		r := &pipeline.Run{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
+		toks, failed, err := r.SelectTokens(context.Background(), pipeline.Selection{Stdin: true, Concurrency: 4})
 		if cmdutil.ExitCode(err) == cmdutil.ExitUsage {
 			o.note(err)
 		} else {

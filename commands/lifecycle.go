@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // expiryFlags set a token's expiry: --expires-in D (from now) or
@@ -66,7 +67,7 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %q: use a date such as 2026-12-31 (it means 00:00:00Z that day); --expires-in takes an age", e.At)
 	}
 	if !t.After(now) {
-		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %s: %s is not in the future", e.At, WireTime(t))
+		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %s: %s is not in the future", e.At, pipeline.WireTime(t))
 	}
 	return t, false, true, nil
 }

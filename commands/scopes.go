@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func newScopesCmd(f *Factory) *cobra.Command {
@@ -42,13 +43,13 @@ func expandScopes(cat *client.Catalog, names []string) ([]string, error) {
 
 // scopesEdit makes a token's scopes exactly next. Removing scopes from the
 // token in use needs --yes: it may refuse this and later commands.
-func scopesEdit(r *Run, tok *client.Token, next []string) Edit {
+func scopesEdit(r *pipeline.Run, tok *client.Token, next []string) pipeline.Edit {
 	before, next := sortedCopy(tok.Scopes), sortedCopy(next)
 	what := "already has exactly these scopes"
 	if len(next) == 0 {
 		what = "has no scopes"
 	}
-	e := Edit{Tok: tok, Question: "Change this token's scopes?", Unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
+	e := pipeline.Edit{Tok: tok, Question: "Change this token's scopes?", Unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
 		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			if len(next) == 0 {
 				return r.API.ClearScopes(ctx, tok.AccountSid, w)
@@ -65,8 +66,8 @@ func scopesEdit(r *Run, tok *client.Token, next []string) Edit {
 	}
 	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
-	e.Change = Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionScopes,
-		Fields: []FieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
+	e.Change = pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionScopes,
+		Fields: []pipeline.FieldChange{{Field: "Scopes", Before: before, After: next}}, Added: added, Removed: removed}
 	if len(removed) > 0 && r.IsInUse(tok.AccountSid) {
 		e.Change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
 	}

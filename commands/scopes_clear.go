@@ -4,13 +4,15 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ScopesClearOptions are `scopes clear`'s inputs.
 type ScopesClearOptions struct {
 	Env cmdEnv
 	SID string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.Command {

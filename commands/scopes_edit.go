@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/internal/scopepicker"
 	"github.com/impactcom/impactctl/output"
 )
@@ -20,7 +21,7 @@ import (
 type ScopesEditOptions struct {
 	Env cmdEnv
 	SID string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesEditCmd(f *Factory, runF func(*ScopesEditOptions) error) *cobra.Command {
@@ -68,12 +69,12 @@ impactctl scopes set. NO_COLOR turns colour off.`,
 }
 
 func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
-	if err := CheckTokenArg(opts.SID); err != nil {
+	if err := pipeline.CheckTokenArg(opts.SID); err != nil {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
 		return cmdutil.UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
-			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", ArgWord(opts.SID))
+			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", pipeline.ArgWord(opts.SID))
 	}
 	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
@@ -87,14 +88,14 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := ReadNamed(ctx, c, opts.SID)
+	tok, err := pipeline.ReadNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}
 	if lacking := missingScopes(tok.Scopes, caller.Scopes); len(lacking) > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
 			"token %s holds %s, which the token in use (%s) lacks: it may not change this token's scopes; nothing changed",
-			output.Sanitize(tok.AccountSid), strings.Join(SanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
+			output.Sanitize(tok.AccountSid), strings.Join(pipeline.SanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
 	}
 	held := map[string]bool{}
 	for _, s := range caller.Scopes {

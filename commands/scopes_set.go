@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ScopesSetOptions are `scopes set`'s inputs.
@@ -16,7 +17,7 @@ type ScopesSetOptions struct {
 	Scopes []string
 	Add    []string
 	Remove []string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesSetCmd(f *Factory, runF func(*ScopesSetOptions) error) *cobra.Command {
@@ -46,7 +47,7 @@ See the catalog with: impactctl scopes list`,
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return cmdutil.UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", ArgWord(opts.SID))
+		return cmdutil.UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", pipeline.ArgWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
 		return cmdutil.UsageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
@@ -68,7 +69,7 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 			return err
 		}
 	}
-	tok, err := ReadNamed(ctx, c, opts.SID)
+	tok, err := pipeline.ReadNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}

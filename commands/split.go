@@ -8,6 +8,7 @@ import (
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // maxSplitInput bounds what __split-command reads.
@@ -48,7 +49,7 @@ func splitRun(opts *SplitOptions) error {
 	if len(b) > maxSplitInput {
 		return cmdutil.UsageErrorf("the command is longer than %d bytes", maxSplitInput)
 	}
-	words, err := SplitWords(string(b), "the command", "write such words in single quotes")
+	words, err := pipeline.SplitWords(string(b), "the command", "write such words in single quotes")
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // tokenFields are the editable fields as flags; set tells which were given.
@@ -54,7 +55,7 @@ func (t *tokenFields) check() error {
 	return nil
 }
 
-func registerChangeFlags(c *ChangeFlags, cmd *cobra.Command) {
+func registerChangeFlags(c *pipeline.ChangeFlags, cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
 	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // TokensCreateOptions are `tokens create`'s inputs.
@@ -21,8 +22,8 @@ type TokensCreateOptions struct {
 	DeveloperEmails []string
 	From            string
 	Expiry          expiryFlags
-	Secret          SecretFlags
-	ChangeFlags
+	Secret          pipeline.SecretFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensCreateCmd(f *Factory, runF func(*TokensCreateOptions) error) *cobra.Command {
@@ -101,7 +102,7 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	}
 	if opts.From != "" {
 		// The source, by SID or by name: the plan and the request name it by SID.
-		if opts.From, err = ResolveSID(ctx, c, opts.From); err != nil {
+		if opts.From, err = pipeline.ResolveSID(ctx, c, opts.From); err != nil {
 			return err
 		}
 	}
@@ -110,10 +111,10 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		return err
 	}
 	if !expires.IsZero() {
-		req.ExpiresAt = WireTime(expires)
-		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", nil, req.ExpiresAt})
+		req.ExpiresAt = pipeline.WireTime(expires)
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: nil, After: req.ExpiresAt})
 	}
-	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	return runCreate(r, ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {
 			return r.API.DuplicateToken(ctx, opts.From, req, w)
 		}
@@ -123,9 +124,9 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 
 // planCreate turns the flags into the new token's settings, checked against
 // the catalog, the API versions and the account's users, and its plan.
-func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, Change, error) {
+func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, pipeline.Change, error) {
 	fl := opts.Fields
-	var ch Change
+	var ch pipeline.Change
 	var err error
 	req := client.TokenCreate{Name: fl.Name, Description: fl.Description, DeveloperEmails: opts.DeveloperEmails}
 	if len(opts.Scopes) > 0 {
@@ -150,13 +151,13 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 		req.PrimaryContactId = u.Id
 	}
 
-	ch = Change{Name: fl.Name, Action: ActionCreate}
+	ch = pipeline.Change{Name: fl.Name, Action: pipeline.ActionCreate}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
-			return req, ch, BrandHint(ctx, c, opts.From, err)
+			return req, ch, pipeline.BrandHint(ctx, c, opts.From, err)
 		}
-		ch.Action, ch.From = ActionDuplicate, src.AccountSid
+		ch.Action, ch.From = pipeline.ActionDuplicate, src.AccountSid
 		ch.Name = src.Name + " (copy)"
 		if req.Name != "" {
 			ch.Name = req.Name
@@ -191,33 +192,33 @@ func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) 
 
 // createFields are the fields a create's plan shows for the new token named
 // name: what req sets.
-func createFields(name string, req client.TokenCreate) []FieldChange {
-	var fields []FieldChange
+func createFields(name string, req client.TokenCreate) []pipeline.FieldChange {
+	var fields []pipeline.FieldChange
 	// The plan names what the new token gets; what is left out is the
 	// server's default (or, with --from, the source token's value).
-	fields = append(fields, FieldChange{"Name", nil, name})
+	fields = append(fields, pipeline.FieldChange{Field: "Name", Before: nil, After: name})
 	if req.Description != "" {
-		fields = append(fields, FieldChange{"Description", nil, req.Description})
+		fields = append(fields, pipeline.FieldChange{Field: "Description", Before: nil, After: req.Description})
 	}
 	if req.ApiVersion != 0 {
-		fields = append(fields, FieldChange{"ApiVersion", nil, req.ApiVersion})
+		fields = append(fields, pipeline.FieldChange{Field: "ApiVersion", Before: nil, After: req.ApiVersion})
 	}
 	if req.PrimaryContactId != "" {
-		fields = append(fields, FieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
+		fields = append(fields, pipeline.FieldChange{Field: "PrimaryContactId", Before: nil, After: req.PrimaryContactId})
 	}
 	if len(req.Scopes) > 0 {
-		fields = append(fields, FieldChange{"Scopes", nil, req.Scopes})
+		fields = append(fields, pipeline.FieldChange{Field: "Scopes", Before: nil, After: req.Scopes})
 	}
 	if len(req.DeveloperEmails) > 0 {
-		fields = append(fields, FieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
+		fields = append(fields, pipeline.FieldChange{Field: "DeveloperEmails", Before: nil, After: req.DeveloperEmails})
 	}
 	return fields
 }
 
-// create confirms a new token's plan, makes it with apply (keyed, so a
+// runCreate confirms a new token's plan, makes it with apply (keyed, so a
 // re-run creates nothing twice), and delivers its secret.
-func (r *Run) create(ctx context.Context, ch Change, question string, s *SecretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
-	ok, err := r.Confirm(ctx, Plan{Changes: []Change{ch}}, question)
+func runCreate(r *pipeline.Run, ctx context.Context, ch pipeline.Change, question string, s *pipeline.SecretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
+	ok, err := r.Confirm(ctx, pipeline.Plan{Changes: []pipeline.Change{ch}}, question)
 	if !ok {
 		return err
 	}

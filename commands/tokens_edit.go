@@ -9,6 +9,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -18,7 +19,7 @@ type TokensEditOptions struct {
 	SID    string
 	Fields tokenFields
 	Expiry expiryFlags
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Command {
@@ -85,41 +86,41 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 }
 
 // tokenEdit is the edit that PATCHes tok with upd, planned as ch.
-func tokenEdit(r *Run, tok *client.Token, upd client.TokenUpdate, ch Change) Edit {
-	return Edit{Tok: tok, Change: ch, Question: "Edit this token?",
+func tokenEdit(r *pipeline.Run, tok *client.Token, upd client.TokenUpdate, ch pipeline.Change) pipeline.Edit {
+	return pipeline.Edit{Tok: tok, Change: ch, Question: "Edit this token?",
 		Unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
 		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.UpdateToken(ctx, tok.AccountSid, upd, w)
 		},
 		Report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), TokenDetails(t)
+			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), pipeline.TokenDetails(t)
 		},
 	}
 }
 
 // planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH
 // and its plan, in full times, when it differs from the token's.
-func planExpiry(upd *client.TokenUpdate, ch *Change, tok *client.Token, expires time.Time, noExpiry bool) {
-	before := ExpiresDetail(tok.ExpiresAt)
+func planExpiry(upd *client.TokenUpdate, ch *pipeline.Change, tok *client.Token, expires time.Time, noExpiry bool) {
+	before := pipeline.ExpiresDetail(tok.ExpiresAt)
 	switch {
 	case noExpiry && tok.ExpiresAt != nil:
 		upd.ClearExpiresAt = true
-		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", before, "never"})
-	case !expires.IsZero() && before != WireTime(expires):
-		at := WireTime(expires)
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: before, After: "never"})
+	case !expires.IsZero() && before != pipeline.WireTime(expires):
+		at := pipeline.WireTime(expires)
 		upd.ExpiresAt = &at
-		ch.Fields = append(ch.Fields, FieldChange{"ExpiresAt", before, at})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: before, After: at})
 	}
 }
 
 // planEdit turns the flags into a PATCH and its before → after, leaving out
 // fields that already have the asked value.
-func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, Change, error) {
+func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, pipeline.Change, error) {
 	var upd client.TokenUpdate
-	ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionEdit}
+	ch := pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionEdit}
 	if fl.set("name") && fl.Name != tok.Name {
 		upd.Name = &fl.Name
-		ch.Fields = append(ch.Fields, FieldChange{"Name", tok.Name, fl.Name})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "Name", Before: tok.Name, After: fl.Name})
 	}
 	if fl.set("description") && fl.Description != tok.Description {
 		if fl.Description == "" {
@@ -127,7 +128,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		} else {
 			upd.Description = &fl.Description
 		}
-		ch.Fields = append(ch.Fields, FieldChange{"Description", tok.Description, fl.Description})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "Description", Before: tok.Description, After: fl.Description})
 	}
 	if fl.set("api-version") {
 		v, err := wantedVersion(tok, fl.APIVersion)
@@ -136,7 +137,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		}
 		if v != tok.ApiVersion {
 			upd.ApiVersion = &v
-			ch.Fields = append(ch.Fields, FieldChange{"ApiVersion", tok.ApiVersion, v})
+			ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ApiVersion", Before: tok.ApiVersion, After: v})
 		}
 	}
 	if fl.set("primary-contact") {
@@ -144,7 +145,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		if fl.PrimaryContact == "" {
 			if before != "" {
 				upd.ClearPrimaryContact = true
-				ch.Fields = append(ch.Fields, FieldChange{"PrimaryContact", UserLabel(tok.PrimaryContact), nil})
+				ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "PrimaryContact", Before: pipeline.UserLabel(tok.PrimaryContact), After: nil})
 			}
 		} else {
 			u, err := findUser(ctx, c, fl.PrimaryContact)
@@ -153,7 +154,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 			}
 			if u.Id != before {
 				upd.PrimaryContactId = &u.Id
-				ch.Fields = append(ch.Fields, FieldChange{"PrimaryContact", UserLabel(tok.PrimaryContact), UserLabel(u)})
+				ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "PrimaryContact", Before: pipeline.UserLabel(tok.PrimaryContact), After: pipeline.UserLabel(u)})
 			}
 		}
 	}

@@ -10,10 +10,11 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
-func registerListFlags(l *ListFlags, cmd *cobra.Command) {
+func registerListFlags(l *pipeline.ListFlags, cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&l.State, "state", "", "only tokens in this state: enabled or disabled")
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
@@ -31,7 +32,7 @@ func registerListFlags(l *ListFlags, cmd *cobra.Command) {
 // TokensListOptions are `tokens list`'s inputs.
 type TokensListOptions struct {
 	Env     cmdEnv
-	Filters ListFlags
+	Filters pipeline.ListFlags
 }
 
 func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Command {

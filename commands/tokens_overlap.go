@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -14,7 +15,7 @@ import (
 type TokensEndOverlapOptions struct {
 	Env cmdEnv
 	SID string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensEndOverlapCmd(f *Factory, runF func(*TokensEndOverlapOptions) error) *cobra.Command {
@@ -52,14 +53,14 @@ func tokensEndOverlapRun(ctx context.Context, opts *TokensEndOverlapOptions) err
 	if err != nil {
 		return err
 	}
-	ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionEndOverlap}
+	ch := pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionEndOverlap}
 	if tok.PreviousAuthTokenExpiresAt != nil {
-		ch.Fields = []FieldChange{{"PreviousAuthToken", "works until " + *tok.PreviousAuthTokenExpiresAt, "none (refused from the next request)"}}
+		ch.Fields = []pipeline.FieldChange{{Field: "PreviousAuthToken", Before: "works until " + *tok.PreviousAuthTokenExpiresAt, After: "none (refused from the next request)"}}
 	}
 	if r.IsInUse(tok.AccountSid) {
 		ch.Warning = fmt.Sprintf("token %s is the one in use: if these credentials still hold its previous Auth Token, they are refused from the next request", tok.AccountSid)
 	}
-	return r.ChangeOne(ctx, Edit{Tok: tok, Change: ch, Question: "End the overlap now?",
+	return r.ChangeOne(ctx, pipeline.Edit{Tok: tok, Change: ch, Question: "End the overlap now?",
 		Unchanged: fmt.Sprintf("token %s has no previous Auth Token that works", tok.AccountSid),
 		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			if err := c.EndOverlap(ctx, tok.AccountSid, w); err != nil {
@@ -70,7 +71,7 @@ func tokensEndOverlapRun(ctx context.Context, opts *TokensEndOverlapOptions) err
 			return &after, nil
 		},
 		Report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("ended the overlap of token %s (%s): its previous Auth Token is refused", t.AccountSid, output.Sanitize(t.Name)), TokenDetails(t)
+			return fmt.Sprintf("ended the overlap of token %s (%s): its previous Auth Token is refused", t.AccountSid, output.Sanitize(t.Name)), pipeline.TokenDetails(t)
 		},
 	})
 }

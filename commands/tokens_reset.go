@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 
 	"github.com/spf13/cobra"
 )
@@ -12,11 +13,11 @@ import (
 // TokensResetOptions are `tokens reset`'s inputs.
 type TokensResetOptions struct {
 	Env    cmdEnv
-	Select Selection
-	Secret SecretFlags
+	Select pipeline.Selection
+	Secret pipeline.SecretFlags
 	// Overlap is --overlap: how long the old secret keeps working.
 	Overlap string
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensResetCmd(f *Factory, runF func(*TokensResetOptions) error) *cobra.Command {

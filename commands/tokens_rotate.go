@@ -15,19 +15,20 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
 // TokensRotateOptions are `tokens rotate`'s inputs.
 type TokensRotateOptions struct {
 	Env     cmdEnv
-	Select  Selection
-	Secret  SecretFlags
+	Select  pipeline.Selection
+	Secret  pipeline.SecretFlags
 	Overlap string
 	// ExpiresIn is --expires-in: the new expiry, set with the reset.
 	ExpiresIn  string
 	EndOverlap bool
-	ChangeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensRotateCmd(f *Factory, runF func(*TokensRotateOptions) error) *cobra.Command {
@@ -133,14 +134,14 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 	}
 	body := &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
 	if expiresIn > 0 {
-		body.ExpiresAt = WireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
+		body.ExpiresAt = pipeline.WireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
 	}
-	r.Reset, r.ResetWord = body, ActionRotate
+	r.Reset, r.ResetWord = body, pipeline.ActionRotate
 	creds, err := opts.Env.Creds(ctx)
 	if err != nil {
 		return err
 	}
-	return r.rotate(ctx, opts, creds)
+	return runRotation(r, ctx, opts, creds)
 }
 
 // roundedExpiry is now+age, moved on to the next 00:00:00Z for an age in days
@@ -158,16 +159,16 @@ func roundedExpiry(now time.Time, flag string, age time.Duration) time.Time {
 	return at
 }
 
-// rotate runs the rotation: select, plan, confirm, reset (the bulk pipeline),
+// runRotation runs the rotation: select, plan, confirm, reset (the bulk pipeline),
 // then for each token hand off, prove and, with --end-overlap, end the
 // overlap; one result per token.
-func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
+func runRotation(r *pipeline.Run, ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
 	s, sel := &opts.Secret, opts.Select
 	toks, failed, err := r.SelectTokens(ctx, sel)
 	if err != nil {
 		return err
 	}
-	if ok, err := r.planRotation(ctx, s, sel, toks, failed); !ok {
+	if ok, err := planRotation(r, ctx, s, sel, toks, failed); !ok {
 		return err
 	}
 	key := r.IdempotencyKey
@@ -178,7 +179,7 @@ func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *conf
 	// finishes it without resetting any token twice.
 	iostreams.Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
 	results := r.Apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
-	if err := CheckResetAnswers(results); err != nil {
+	if err := pipeline.CheckResetAnswers(results); err != nil {
 		return err
 	}
 	kind := creds.Kind
@@ -193,7 +194,7 @@ func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *conf
 			out = append(out, failedRotation(rot, res.Err))
 			continue
 		}
-		rot, path := r.rotateOne(ctx, opts, creds, res, rot, key, kind)
+		rot, path := rotateOne(r, ctx, opts, creds, res, rot, key, kind)
 		if rot.HandedOff && rot.Verified && r.IsInUse(res.AccountSid) {
 			self, selfPath = res.ApiToken.AuthToken, path
 		}
@@ -202,7 +203,7 @@ func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *conf
 	for _, res := range failed {
 		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.Name}, res.Err))
 	}
-	err = r.printRotations(out)
+	err = printRotations(r, out)
 	if self != "" && r.Self != nil {
 		if serr := r.Self.Finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
 			err = serr
@@ -213,7 +214,7 @@ func (r *Run) rotate(ctx context.Context, opts *TokensRotateOptions, creds *conf
 
 // planRotation refuses a rotation the secret flags cannot take, plans it
 // and asks; it reports whether to go on, and otherwise what to return.
-func (r *Run) planRotation(ctx context.Context, s *SecretFlags, sel Selection, toks []*client.Token, failed []Result) (bool, error) {
+func planRotation(r *pipeline.Run, ctx context.Context, s *pipeline.SecretFlags, sel pipeline.Selection, toks []*client.Token, failed []pipeline.Result) (bool, error) {
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
 		return false, cmdutil.UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
@@ -224,19 +225,19 @@ func (r *Run) planRotation(ctx context.Context, s *SecretFlags, sel Selection, t
 	if err != nil {
 		return false, err
 	}
-	var p Plan
+	var p pipeline.Plan
 	for _, tok := range toks {
 		if r.IsInUse(tok.AccountSid) && !r.DryRun {
 			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return false, err
 			}
 		}
-		p.Changes = append(p.Changes, Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionRotate, Fields: r.ResetFields(tok, now)})
+		p.Changes = append(p.Changes, pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionRotate, Fields: r.ResetFields(tok, now)})
 	}
-	p.Failed = PlanFailures(failed)
+	p.Failed = pipeline.PlanFailures(failed)
 	if len(p.Changes) > 0 || r.DryRun {
 		if ok, err := r.Confirm(ctx, p, fmt.Sprintf("Rotate %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
-			return false, DryRunOutcome(err, failed, len(toks)+len(failed))
+			return false, pipeline.DryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	return true, nil
@@ -245,7 +246,7 @@ func (r *Run) planRotation(ctx context.Context, s *SecretFlags, sel Selection, t
 // rotateOne completes the rotation of one token reset: it hands the new
 // secret over, proves it, and ends the overlap when asked. It returns the
 // rotation and the file the secret went to.
-func (r *Run) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res Result, rot rotation, key, kind string) (rotation, string) {
+func rotateOne(r *pipeline.Run, ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res pipeline.Result, rot rotation, key, kind string) (rotation, string) {
 	s := &opts.Secret
 	tok := res.ApiToken
 	rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
@@ -271,7 +272,7 @@ func (r *Run) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *c
 		}
 	}
 	if rot.HandedOff {
-		verr := r.prove(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
+		verr := prove(r, ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
 		if verr != nil {
 			notes = append(notes, "not proven: "+verr.Error())
 		} else {
@@ -280,7 +281,7 @@ func (r *Run) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *c
 		}
 	}
 	if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
-		if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
+		if err := endOverlap(r, ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
 			rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
 			if ae, ok := cmdutil.AsAPIError(err); ok {
 				rot.Code = ae.Code
@@ -311,7 +312,7 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *Run) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
+func prove(r *pipeline.Run, ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
@@ -336,7 +337,7 @@ func (r *Run) prove(ctx context.Context, env cmdEnv, creds *config.Credentials, 
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *Run) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
+func endOverlap(r *pipeline.Run, ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	if !r.IsInUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}
@@ -348,7 +349,7 @@ func (r *Run) endOverlap(ctx context.Context, env cmdEnv, creds *config.Credenti
 }
 
 // printRotations writes one row or object per token.
-func (r *Run) printRotations(out []rotation) error {
+func printRotations(r *pipeline.Run, out []rotation) error {
 	p := r.Printer
 	if !p.Table() {
 		lw := p.List()

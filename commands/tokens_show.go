@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -42,7 +43,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
 
 func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 	e := opts.Env
-	c, tok, err := ReadToken(ctx, e.Client, opts.SID)
+	c, tok, err := pipeline.ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -54,15 +55,15 @@ func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := CheckSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
+		if err := pipeline.CheckSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		MaskSecret(e.Msgs, InGitHubActions(e.Getenv), tok.AuthToken)
+		pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), tok.AuthToken)
 	}
 	p := e.Printer
 	if !p.Table() {
 		return p.Object(tok)
 	}
-	return output.KeyValues(e.IO.Out, TokenDetails(tok))
+	return output.KeyValues(e.IO.Out, pipeline.TokenDetails(tok))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // TokensStateOptions are the inputs of `tokens disable`, `tokens enable`
@@ -15,8 +16,8 @@ import (
 type TokensStateOptions struct {
 	Env    cmdEnv
 	Action client.Action
-	Select Selection
-	ChangeFlags
+	Select pipeline.Selection
+	pipeline.ChangeFlags
 }
 
 func newTokensStateCmd(f *Factory, action client.Action, short string, runF func(*TokensStateOptions) error) *cobra.Command {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // parseFlags runs a changing command's constructor on argv with a runF that
 // keeps the options and stops before any I/O.
 func parseFlags[O any](t *testing.T, build func(*Factory, func(*O) error) *cobra.Command, argv string) (*O, error) {
 	t.Helper()
-	args, err := SplitCommand("x " + argv)
+	args, err := pipeline.SplitCommand("x " + argv)
 	if err != nil {
 		t.Fatal(err)
 	}

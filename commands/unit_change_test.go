@@ -15,6 +15,7 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -181,7 +182,7 @@ func (f *fakeAPI) SetDeveloperEmails(_ context.Context, sid string, emails []str
 }
 
 // newTestRun is a change's run over api, in a pipe, with --yes as given.
-func newTestRun(t *testing.T, api TokenAPI, yes bool) (*Run, *bytes.Buffer, *bytes.Buffer) {
+func newTestRun(t *testing.T, api pipeline.TokenAPI, yes bool) (*pipeline.Run, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	p, err := output.New(out, output.Options{Format: "table"})
@@ -190,7 +191,7 @@ func newTestRun(t *testing.T, api TokenAPI, yes bool) (*Run, *bytes.Buffer, *byt
 	}
 	msgs := iostreams.NewMessages(errOut, func() bool { return false }, false)
 	io := iostreams.Streams(strings.NewReader(""), out, msgs.Writer(iostreams.LevelInfo))
-	return &Run{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, Clock: &fakeClock{now: time.Unix(1e9, 0)},
+	return &pipeline.Run{IO: io, Msgs: msgs, Printer: p, Yes: yes, API: api, Clock: &fakeClock{now: time.Unix(1e9, 0)},
 		Now: func() (time.Time, error) { return time.Unix(1e9, 0), nil }}, out, errOut
 }
 
@@ -236,7 +237,7 @@ func TestApplyBulkAnswerNamingOthers(t *testing.T) {
 		toks = append(toks, tok)
 	}
 	for _, res := range r.Apply(context.Background(), client.ActionDisable, toks, "", 4) {
-		var ua *UntrustedAnswer
+		var ua *pipeline.UntrustedAnswer
 		if res.Status != "ERROR" || !errors.As(res.Err, &ua) {
 			t.Errorf("%+v: want every token failed by the untrusted answer", res)
 		}
@@ -248,7 +249,7 @@ func TestChangeStates(t *testing.T) {
 	api.tokens[api.order[1]].State = client.StateDisabled
 	r, out, errOut := newTestRun(t, api, true)
 	r.InUse = api.order[2]
-	if err := r.ChangeStates(context.Background(), client.ActionDisable, Selection{SIDs: api.order, Concurrency: 4}); err != nil {
+	if err := r.ChangeStates(context.Background(), client.ActionDisable, pipeline.Selection{SIDs: api.order, Concurrency: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if len(api.bulks) != 1 || strings.Join(api.bulks[0], ",") != api.order[0]+","+api.order[2] {
@@ -268,23 +269,23 @@ func TestChangeStates(t *testing.T) {
 	// Without --yes, in a pipe: exit 3, nothing sent.
 	api = newFakeAPI(2, client.StateEnabled)
 	r, _, _ = newTestRun(t, api, false)
-	err := r.ChangeStates(context.Background(), client.ActionDelete, Selection{SIDs: api.order, Concurrency: 4})
+	err := r.ChangeStates(context.Background(), client.ActionDelete, pipeline.Selection{SIDs: api.order, Concurrency: 4})
 	if checkExit(t, err, cmdutil.ExitConfirm); len(api.bulks)+len(api.acts) != 0 {
 		t.Errorf("sent %q %q without confirmation", api.acts, api.bulks)
 	}
 }
 
 func TestPrintResultsExitCode(t *testing.T) {
-	ok := Result{AccountSid: "IR1", Status: "OK", Message: "disabled"}
-	bad := ErrResult("IR2", "", &client.APIError{StatusCode: 403, Message: "forbidden"})
+	ok := pipeline.Result{AccountSid: "IR1", Status: "OK", Message: "disabled"}
+	bad := pipeline.ErrResult("IR2", "", &client.APIError{StatusCode: 403, Message: "forbidden"})
 	for _, tt := range []struct {
 		name    string
-		results []Result
+		results []pipeline.Result
 		code    int
 	}{
-		{"all succeed", []Result{ok, ok}, 0},
-		{"one of two fails", []Result{ok, bad}, cmdutil.ExitPartial},
-		{"the only one fails", []Result{bad}, cmdutil.ExitForbidden},
+		{"all succeed", []pipeline.Result{ok, ok}, 0},
+		{"one of two fails", []pipeline.Result{ok, bad}, cmdutil.ExitPartial},
+		{"the only one fails", []pipeline.Result{bad}, cmdutil.ExitForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _, _ := newTestRun(t, newFakeAPI(0, ""), true)
@@ -305,7 +306,7 @@ func TestEditAndScopesThroughTheFake(t *testing.T) {
 	r, out, errOut := newTestRun(t, api, true)
 	tok, _ := api.Token(ctx, api.order[0])
 	name := "renamed"
-	ch := Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: ActionEdit, Fields: []FieldChange{{"Name", tok.Name, name}}}
+	ch := pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionEdit, Fields: []pipeline.FieldChange{{Field: "Name", Before: tok.Name, After: name}}}
 	if err := r.ChangeOne(ctx, tokenEdit(r, tok, client.TokenUpdate{Name: &name}, ch)); err != nil {
 		t.Fatal(err)
 	}

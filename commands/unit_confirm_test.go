@@ -9,17 +9,18 @@ import (
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
 const confirmSID = "IRconfConfConfConfConfConfConf0000"
 
-func editPlan() Plan {
-	return Plan{Changes: []Change{{
+func editPlan() pipeline.Plan {
+	return pipeline.Plan{Changes: []pipeline.Change{{
 		AccountSid: confirmSID,
 		Name:       "reporting",
 		Action:     "rename",
-		Fields:     []FieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
+		Fields:     []pipeline.FieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
 	}}}
 }
 
@@ -46,7 +47,7 @@ func (c *readCounter) Read(p []byte) (int, error) {
 
 // newConfirmRun is a change's run over c.answer as standard input, with the
 // terminal facts and --yes of c, its streams wired as Main wires them.
-func newConfirmRun(t *testing.T, c confirmSetup, flags ChangeFlags) (r *Run, in *readCounter, out, errOut *bytes.Buffer) {
+func newConfirmRun(t *testing.T, c confirmSetup, flags pipeline.ChangeFlags) (r *pipeline.Run, in *readCounter, out, errOut *bytes.Buffer) {
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
@@ -63,7 +64,7 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags ChangeFlags) (r *Run, in 
 	f.IO.SetStdinTTY(c.stdinTTY)
 	f.IO.SetStdoutTTY(c.stdoutTTY)
 	f.IO.SetNeverPrompt(c.noPrompt)
-	r = &Run{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, ChangeFlags: flags}
+	r = &pipeline.Run{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, ChangeFlags: flags}
 	return r, in, out, errOut
 }
 
@@ -76,7 +77,7 @@ func TestConfirm(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup confirmSetup
-		plan  Plan
+		plan  pipeline.Plan
 		// proceed is confirm's answer; code the exit code of its error (0: none).
 		proceed bool
 		code    int
@@ -104,7 +105,7 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{})
+			r, in, out, errOut := newConfirmRun(t, tt.setup, pipeline.ChangeFlags{})
 			proceed, err := r.Confirm(context.Background(), tt.plan, "Rename this token?")
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
@@ -145,7 +146,7 @@ func TestConfirm(t *testing.T) {
 func TestConfirmPlanText(t *testing.T) {
 	tests := []struct {
 		name string
-		p    Plan
+		p    pipeline.Plan
 		has  []string
 		// lacks must not appear on stderr.
 		lacks []string
@@ -157,7 +158,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "fields line up",
-			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
+			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []pipeline.FieldChange{
 				{Field: "Name", Before: "a", After: "b"},
 				{Field: "ExpiresAt", Before: nil, After: "2026-12-31"},
 			}}}},
@@ -165,7 +166,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "a new token shows only the after value",
-			p: Plan{Changes: []Change{{Name: "fresh", Action: "create", Fields: []FieldChange{
+			p: pipeline.Plan{Changes: []pipeline.Change{{Name: "fresh", Action: "create", Fields: []pipeline.FieldChange{
 				{Field: "Scopes", After: []string{"account.read", "reports.read"}},
 			}}}},
 			has:   []string{`create token "fresh"` + "\n", "  Scopes:  account.read, reports.read\n"},
@@ -173,13 +174,13 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "added and removed",
-			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: ActionScopes,
+			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: pipeline.ActionScopes,
 				Added: []string{"a.x", "a.y"}, Removed: []string{"b.z"}}}},
 			has: []string{"  + a.x, a.y\n", "  - b.z\n"},
 		},
 		{
 			name: "empty values are visible",
-			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
+			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []pipeline.FieldChange{
 				{Field: "Description", Before: "old", After: ""},
 				{Field: "Emails", Before: []string{}, After: []string{"a@b.c"}},
 			}}}},
@@ -187,14 +188,14 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name:  "server text is sanitized",
-			p:     Plan{Changes: []Change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []FieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
+			p:     pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []pipeline.FieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
 			has:   []string{"(evilname)", "x → y"},
 			lacks: []string{"\x1b", "\x07"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, ChangeFlags{})
+			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, pipeline.ChangeFlags{})
 			proceed, err := r.Confirm(context.Background(), tt.p, "Go?")
 			if !proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want true, nil", proceed, err)
@@ -217,9 +218,9 @@ func TestConfirmPlanText(t *testing.T) {
 }
 
 func TestConfirmDryRun(t *testing.T) {
-	unchanged := Change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
+	unchanged := pipeline.Change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
 	p := editPlan()
-	p.Unchanged = []Change{unchanged}
+	p.Unchanged = []pipeline.Change{unchanged}
 	tests := []struct {
 		name  string
 		setup confirmSetup
@@ -232,7 +233,7 @@ func TestConfirmDryRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{DryRun: true})
+			r, in, out, errOut := newConfirmRun(t, tt.setup, pipeline.ChangeFlags{DryRun: true})
 			proceed, err := r.Confirm(context.Background(), p, "Rename?")
 			if proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want false, nil", proceed, err)
@@ -245,8 +246,8 @@ func TestConfirmDryRun(t *testing.T) {
 			}
 			if tt.setup.format == "json" {
 				var got struct {
-					Changes   []Change
-					Unchanged []Change
+					Changes   []pipeline.Change
+					Unchanged []pipeline.Change
 				}
 				if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 					t.Fatalf("stdout is not JSON: %v\n%s", err, out)
@@ -274,8 +275,8 @@ func TestConfirmDryRun(t *testing.T) {
 }
 
 func TestConfirmDryRunEmptyJSON(t *testing.T) {
-	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, ChangeFlags{DryRun: true})
-	if _, err := r.Confirm(context.Background(), Plan{}, "Go?"); err != nil {
+	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, pipeline.ChangeFlags{DryRun: true})
+	if _, err := r.Confirm(context.Background(), pipeline.Plan{}, "Go?"); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any

@@ -15,6 +15,7 @@ import (
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // nobody is the user files are given to when a test needs another owner.
@@ -144,7 +145,7 @@ func TestSecretFileOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(path, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	s := &SecretFlags{File: path}
+	s := &pipeline.SecretFlags{File: path}
 	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
 	if got, _ := os.ReadFile(path); string(got) != "old\n" {
 		t.Errorf("the file changed: %q", got)
@@ -160,7 +161,7 @@ func TestSecretDirOfAnotherUserRefused(t *testing.T) {
 	if err := os.Chown(dir, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	s := &SecretFlags{Dir: dir, Bulk: true}
+	s := &pipeline.SecretFlags{Dir: dir, Bulk: true}
 	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
 }
 
@@ -174,12 +175,12 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
-		s := &SecretFlags{Dir: dir, Bulk: true}
+		s := &pipeline.SecretFlags{Dir: dir, Bulk: true}
 		wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
 	}
 	// A new directory is made 0700 and accepted.
 	dir := filepath.Join(t.TempDir(), "new", "secrets")
-	s := &SecretFlags{Dir: dir, Bulk: true}
+	s := &pipeline.SecretFlags{Dir: dir, Bulk: true}
 	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatalf("a new --secret-dir: %v", err)
 	}
@@ -191,15 +192,15 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 func TestSecretPathStaysInDir(t *testing.T) {
 	dir := filepath.Join("out", "secrets")
 	sid := "IR" + strings.Repeat("a", 32)
-	if got, err := SecretPath(dir, sid); err != nil || got != filepath.Join(dir, sid) {
+	if got, err := pipeline.SecretPath(dir, sid); err != nil || got != filepath.Join(dir, sid) {
 		t.Errorf("secretPath(%q) = %q, %v", sid, got, err)
 	}
 	for _, bad := range []string{"../../x", "/etc/passwd", "IR" + strings.Repeat("a", 30) + "/.", "..", "", "IR" + strings.Repeat("a", 31) + "\x1b"} {
-		if got, err := SecretPath(dir, bad); err == nil {
+		if got, err := pipeline.SecretPath(dir, bad); err == nil {
 			t.Errorf("secretPath(%q) = %q, want a refusal", bad, got)
 		}
 	}
-	s := &SecretFlags{Dir: t.TempDir()}
+	s := &pipeline.SecretFlags{Dir: t.TempDir()}
 	if _, err := s.Save("../escaped", "secret"); err == nil {
 		t.Error("save wrote a file named after ../escaped")
 	}
@@ -238,7 +239,7 @@ func TestSplitCommand(t *testing.T) {
 		{`cmd "open`, nil},
 		{`cmd \`, nil},
 	} {
-		got, err := SplitCommand(tc.in)
+		got, err := pipeline.SplitCommand(tc.in)
 		switch {
 		case tc.want == nil && err == nil:
 			t.Errorf("splitCommand(%q) = %q, want a refusal", tc.in, got)
@@ -265,7 +266,7 @@ func TestCheckSecret(t *testing.T) {
 		"esc\x1b[31m":                       false,
 		"%0A::stop-commands::zzzzzzzzzzzz":  false,
 	} {
-		err := CheckSecret(s, "the secret")
+		err := pipeline.CheckSecret(s, "the secret")
 		if (err == nil) != want {
 			t.Errorf("checkSecret(%q) = %v, want ok %v", s, err, want)
 		}
@@ -288,9 +289,9 @@ func TestSecretDirLinkRefused(t *testing.T) {
 	}
 	// Checked through the link, the private directory it points to would
 	// pass; whoever can change the link would choose where secrets go.
-	s := &SecretFlags{Dir: link, Bulk: true}
+	s := &pipeline.SecretFlags{Dir: link, Bulk: true}
 	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
-	s = &SecretFlags{Dir: real, Bulk: true}
+	s = &pipeline.SecretFlags{Dir: real, Bulk: true}
 	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Errorf("the directory itself: %v", err)
 	}
@@ -422,7 +423,7 @@ func TestSecretDirWrittenWhereChecked(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s := &SecretFlags{Dir: dir, Bulk: true}
+	s := &pipeline.SecretFlags{Dir: dir, Bulk: true}
 	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +458,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	needUnix(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "new", "secrets")
-	s := &SecretFlags{Dir: dir, Bulk: true}
+	s := &pipeline.SecretFlags{Dir: dir, Bulk: true}
 	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +483,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 	if err := os.Symlink(elsewhere, planted); err != nil {
 		t.Fatal(err)
 	}
-	_, err := OpenSecretDir(planted)
+	_, err := pipeline.OpenSecretDir(planted)
 	wantUsage(t, err, "--secret-dir", "symbolic link")
 	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
 		t.Errorf("written through the link: %v", names)
@@ -509,7 +510,7 @@ func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
 	t.Setenv("EMPTY_ONE", "")
 	var out bytes.Buffer
 	sid := "IR" + strings.Repeat("c", 32)
-	if err := HandOff(context.Background(), []string{envCmd}, sid, newSecret, inUse, &out); err != nil {
+	if err := pipeline.HandOff(context.Background(), []string{envCmd}, sid, newSecret, inUse, &out); err != nil {
 		t.Fatal(err)
 	}
 	env := out.String()
@@ -528,7 +529,7 @@ func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
 	}
 	// Without a credential in use (none known) nothing else is dropped:
 	// an empty value is never taken for it.
-	got := ChildEnv([]string{"EMPTY_ONE=", "UNRELATED=kept", "IMPACTCTL_AUTH_TOKEN=x"}, sid, "")
+	got := pipeline.ChildEnv([]string{"EMPTY_ONE=", "UNRELATED=kept", "IMPACTCTL_AUTH_TOKEN=x"}, sid, "")
 	if strings.Join(got, " ") != "EMPTY_ONE= UNRELATED=kept IMPACTCTL_SECRET_SID="+sid {
 		t.Errorf("childEnv without a credential: %q", got)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func TestParseOverlap(t *testing.T) {
@@ -87,7 +88,7 @@ func TestExpiryFlags(t *testing.T) {
 		case clear:
 			got = "never"
 		case ok:
-			got = WireTime(at)
+			got = pipeline.WireTime(at)
 		}
 		if got != c.want {
 			t.Errorf("%v: %s, want %s", c.args, got, c.want)
@@ -104,7 +105,7 @@ func TestExpiryFlags(t *testing.T) {
 
 func TestExpiresLabel(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) *string { s := WireTime(now.Add(d)); return &s }
+	at := func(d time.Duration) *string { s := pipeline.WireTime(now.Add(d)); return &s }
 	for _, c := range []struct {
 		at   *string
 		want string
@@ -138,7 +139,7 @@ func TestRoundedExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := WireTime(roundedExpiry(now, c.flag, age)); got != c.want {
+		if got := pipeline.WireTime(roundedExpiry(now, c.flag, age)); got != c.want {
 			t.Errorf("%s: %s, want %s", c.flag, got, c.want)
 		}
 		// The same day (or hour), the same expiry: a keyed re-run replays.
@@ -179,7 +180,7 @@ func TestRotationOutcome(t *testing.T) {
 // TestResetCarriesItsBody: every reset of a run (alone, in bulk, a replay)
 // sends the run's body; other actions send none.
 func TestResetCarriesItsBody(t *testing.T) {
-	r := &Run{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
+	r := &pipeline.Run{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
 	if w := r.WriteOptions(client.ActionReset, client.WriteOptions{}); w.Reset == nil || w.Reset.PreviousValidFor != 3600 {
 		t.Errorf("a reset without its body: %+v", w)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // nameLister answers token lists from a fixed set, applying ExactName as a
@@ -82,7 +83,7 @@ func TestResolveSID(t *testing.T) {
 			if l.tokens == nil {
 				l.tokens = toks
 			}
-			got, err := ResolveSID(context.Background(), &l, tt.arg)
+			got, err := pipeline.ResolveSID(context.Background(), &l, tt.arg)
 			if l.requests != tt.requests {
 				t.Errorf("%d list requests, want %d", l.requests, tt.requests)
 			}
@@ -110,7 +111,7 @@ func TestResolveSID(t *testing.T) {
 // The name is sent in NFC form, through the exact-name filter only.
 func TestResolveSIDAsksExactNFC(t *testing.T) {
 	l := nameLister{tokens: []*client.Token{{AccountSid: sidA, Name: "Cafe\u0301"}}}
-	if _, err := ResolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
+	if _, err := pipeline.ResolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
 		t.Fatal(err)
 	}
 	o := l.asked[0]
@@ -163,7 +164,7 @@ func TestBrandHint(t *testing.T) {
 		{"a client that cannot ask", struct{}{}, notFound, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := BrandHint(context.Background(), tt.c, sidA, tt.err)
+			got := pipeline.BrandHint(context.Background(), tt.c, sidA, tt.err)
 			if hinted := strings.Contains(got.Error(), "--brand BRAND_ID"); hinted != tt.hints {
 				t.Fatalf("brandHint = %q; want a hint: %v", got, tt.hints)
 			}

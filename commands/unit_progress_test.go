@@ -9,6 +9,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // progressOn returns a factory whose stderr is buf, a terminal or not.
@@ -20,7 +21,7 @@ func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
 }
 
 func runProgress(f *Factory) {
-	p := NewProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
+	p := pipeline.NewProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
 	p.Add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.Add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.Wait(30 * time.Second)

@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"errors"
@@ -19,8 +19,9 @@ type Result struct {
 	Message    string        `json:"Message,omitempty"`
 	ApiToken   *client.Token `json:"ApiToken,omitempty"`
 
-	Name string
-	Err  error
+	// Name and Err are for the table and the exit code, not the JSON.
+	Name string `json:"-"`
+	Err  error  `json:"-"`
 }
 
 func okResult(tok *client.Token, msg string) Result {

@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func (r *Run) IsInUse(sid string) bool { return r.InUse != "" && sid == r.InUse 
 type Edit struct {
 	Tok *client.Token
 	// Change is the before → after; with no field, addition or removal
-	// there is nothing to Change, and unchanged says what.
+	// there is nothing to change, and Unchanged says what.
 	Change    Change
 	Unchanged string
 	Question  string
