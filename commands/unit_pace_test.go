@@ -12,40 +12,11 @@ import (
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/pipeline"
+	"github.com/impactcom/impactctl/internal/pipeline/pipelinetest"
 )
 
-// fakeClock is time that moves only when a wait asks it to: After records
-// the wait, moves the clock past it and fires at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *fakeClock) recorded() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
-func newTestPacer() (*pipeline.Pacer, *fakeClock, *bytes.Buffer) {
-	clk := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+func newTestPacer() (*pipeline.Pacer, *pipelinetest.FakeClock, *bytes.Buffer) {
+	clk := pipelinetest.NewFakeClock(time.Unix(1_800_000_000, 0))
 	var (
 		mu  sync.Mutex
 		out bytes.Buffer
@@ -59,7 +30,7 @@ func newTestPacer() (*pipeline.Pacer, *fakeClock, *bytes.Buffer) {
 }
 
 // budget is the rate limit an answer arriving after d carries.
-func budget(clk *fakeClock, d time.Duration, limit, remaining, reset int) client.RateLimit {
+func budget(clk *pipelinetest.FakeClock, d time.Duration, limit, remaining, reset int) client.RateLimit {
 	return client.RateLimit{Limit: limit, Remaining: remaining, Reset: reset, At: clk.Now().Add(d)}
 }
 
@@ -98,7 +69,7 @@ func TestPaceUnknownBudgetDoesNotWait(t *testing.T) {
 	for range 10 {
 		take(t, p)
 	}
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v for a budget never announced", w)
 	}
 }
@@ -106,10 +77,10 @@ func TestPaceUnknownBudgetDoesNotWait(t *testing.T) {
 func TestPaceWaitsForTheRefill(t *testing.T) {
 	p, clk, out := newTestPacer()
 	p.Note(budget(clk, 0, 100, 0, 30))
-	clk.now = clk.now.Add(9500 * time.Millisecond)
+	clk.Advance(9500 * time.Millisecond)
 	take(t, p)
 	// 20.5 s were left: the wait is counted in whole seconds, up.
-	if w := clk.recorded(); len(w) != 1 || w[0] != 21*time.Second {
+	if w := clk.Recorded(); len(w) != 1 || w[0] != 21*time.Second {
 		t.Errorf("waits %v, want one of 21s", w)
 	}
 	if out.String() != "waiting 21s\n" {
@@ -119,7 +90,7 @@ func TestPaceWaitsForTheRefill(t *testing.T) {
 	for range 5 {
 		take(t, p)
 	}
-	if w := clk.recorded(); len(w) != 1 {
+	if w := clk.Recorded(); len(w) != 1 {
 		t.Errorf("waits %v after the refill", w)
 	}
 }
@@ -131,7 +102,7 @@ func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 	if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
 		t.Errorf("err = %v", err)
 	}
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
 }
@@ -169,7 +140,7 @@ func TestPaceCountsRequestsInFlight(t *testing.T) {
 	// The budget is spent, refilling 58 s after the newer answer arrived.
 	p.Done(b, budget(clk, 2*time.Second, 100, 0, 58))
 	wg.Wait()
-	w := clk.recorded()
+	w := clk.Recorded()
 	if len(w) == 0 {
 		t.Fatal("no wait for the refill")
 	}
@@ -197,7 +168,7 @@ func TestPaceKeepsTheFewestUnitsLeft(t *testing.T) {
 	}
 	p.Done(c, budget(clk, 3*time.Second, 10, 0, 28))
 	<-got
-	if w := clk.recorded(); len(w) != 1 || w[0] != 31*time.Second {
+	if w := clk.Recorded(); len(w) != 1 || w[0] != 31*time.Second {
 		t.Errorf("waits %v, want one of 31s", w)
 	}
 }
@@ -208,7 +179,7 @@ func TestPaceIgnoresAnswersFromAnEndedWindow(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.Note(budget(clk, 0, 10, 2, 2))
 	late := take(t, p)
-	clk.now = clk.now.Add(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	fresh := take(t, p) // the window ended: the budget refilled
 	if late.Window == fresh.Window {
 		t.Fatal("no new window after the reset")
@@ -218,7 +189,7 @@ func TestPaceIgnoresAnswersFromAnEndedWindow(t *testing.T) {
 	for range 9 {
 		take(t, p)
 	}
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v: the old window's answer was taken for the new one's", w)
 	}
 	got := make(chan pipeline.Ticket, 1)
@@ -237,7 +208,7 @@ func TestPaceFollowsAWindowThatBeganEarly(t *testing.T) {
 	for range 8 {
 		take(t, p)
 	}
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v with the new window's units left", w)
 	}
 }
@@ -250,7 +221,7 @@ func TestPaceWaitsOutA429(t *testing.T) {
 	tk := take(t, p)
 	p.Refused(tk, budget(clk, time.Second, 10, 0, 45), 45*time.Second)
 	take(t, p)
-	if w := clk.recorded(); len(w) != 1 || w[0] != 46*time.Second {
+	if w := clk.Recorded(); len(w) != 1 || w[0] != 46*time.Second {
 		t.Errorf("waits %v, want one of 46s", w)
 	}
 	if out.String() != "waiting 46s\n" {
@@ -267,7 +238,7 @@ func TestPaceWaitsOutA429WithoutBudget(t *testing.T) {
 	// A refusal naming no time at all holds the requests for a second.
 	p.Refused(tk, client.RateLimit{}, 0)
 	take(t, p)
-	if w := clk.recorded(); len(w) != 2 || w[0] != 7*time.Second || w[1] != time.Second {
+	if w := clk.Recorded(); len(w) != 2 || w[0] != 7*time.Second || w[1] != time.Second {
 		t.Errorf("waits %v, want 7s then 1s", w)
 	}
 }
@@ -278,7 +249,7 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 	p.Refused(tk, client.RateLimit{}, 3*time.Hour)
 	_, err := p.Wait(context.Background())
 	checkExit(t, err, cmdutil.ExitRateLimited)
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
 }
@@ -305,7 +276,7 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	}
-	if w := clk.recorded(); len(w) != 2 || w[0]+w[1] != 50*time.Minute {
+	if w := clk.Recorded(); len(w) != 2 || w[0]+w[1] != 50*time.Minute {
 		t.Errorf("waits %v, want two of 25m", w)
 	}
 	// Every later request is refused at once, without waiting.
@@ -328,7 +299,7 @@ func TestPaceStopsWithTheContext(t *testing.T) {
 
 // refusal is a 429 with Retry-After, carrying a spent budget of 10 when
 // the clock is given.
-func refusal(clk *fakeClock, retryAfter time.Duration) (client.RateLimit, error) {
+func refusal(clk *pipelinetest.FakeClock, retryAfter time.Duration) (client.RateLimit, error) {
 	var rl client.RateLimit
 	if clk != nil {
 		rl = client.RateLimit{Limit: 10, Remaining: 0, Reset: int(retryAfter / time.Second), At: clk.Now()}
@@ -336,7 +307,7 @@ func refusal(clk *fakeClock, retryAfter time.Duration) (client.RateLimit, error)
 	return rl, &client.APIError{StatusCode: 429, Code: "rate_limited", Message: "budget spent", RetryAfter: retryAfter}
 }
 
-func listTokens(api *fakeAPI) []*client.Token {
+func listTokens(api *pipelinetest.FakeAPI) []*client.Token {
 	var toks []*client.Token
 	for tok := range api.Tokens(context.Background(), client.TokenListOptions{}) {
 		toks = append(toks, tok)
@@ -347,12 +318,12 @@ func listTokens(api *fakeAPI) []*client.Token {
 func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 	for _, key := range []string{"", "job"} {
 		t.Run("key="+key, func(t *testing.T) {
-			api := newFakeAPI(250, client.StateEnabled)
+			api := pipelinetest.NewFakeAPI(250, client.StateEnabled)
 			r, _, errOut := newTestRun(t, api, true)
-			clk := r.Clock.(*fakeClock)
+			clk := r.Clock.(*pipelinetest.FakeClock)
 			// The first request to arrive is refused for 40 s, beyond the
 			// 30 s a single request would wait; the others go through.
-			api.bulkBudget = func(n int) (client.RateLimit, error) {
+			api.BulkBudget = func(n int) (client.RateLimit, error) {
 				if n == 0 {
 					return refusal(clk, 40*time.Second)
 				}
@@ -363,31 +334,31 @@ func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 			if len(got) != 250 || pipeline.Failures(got) != 0 {
 				t.Fatalf("%d results, %d failed: want 250 done", len(got), pipeline.Failures(got))
 			}
-			if len(api.bulks) != 4 {
-				t.Fatalf("%d bulk calls, want 4: three requests and the refused one again", len(api.bulks))
+			if len(api.Bulks) != 4 {
+				t.Fatalf("%d bulk calls, want 4: three requests and the refused one again", len(api.Bulks))
 			}
 			// The refused request went again, the same SIDs with the same key;
 			// every other request has its own key.
 			var again int
 			for i := 1; i < 4; i++ {
-				if api.bulkKeys[i] == api.bulkKeys[0] {
+				if api.BulkKeys[i] == api.BulkKeys[0] {
 					again = i
 				}
 			}
-			if again == 0 || strings.Join(api.bulks[again], ",") != strings.Join(api.bulks[0], ",") {
-				t.Errorf("keys %q: the refused request was not sent again with its key", api.bulkKeys)
+			if again == 0 || strings.Join(api.Bulks[again], ",") != strings.Join(api.Bulks[0], ",") {
+				t.Errorf("keys %q: the refused request was not sent again with its key", api.BulkKeys)
 			}
 			keys := map[string]bool{}
-			for _, k := range api.bulkKeys {
+			for _, k := range api.BulkKeys {
 				keys[k] = true
 				if key != "" && !strings.HasPrefix(k, key+"-") {
 					t.Errorf("key %q is not from the run's key %q", k, key)
 				}
 			}
 			if len(keys) != 3 {
-				t.Errorf("keys %q: want one per request", api.bulkKeys)
+				t.Errorf("keys %q: want one per request", api.BulkKeys)
 			}
-			if w := clk.recorded(); len(w) == 0 || w[0] != 40*time.Second {
+			if w := clk.Recorded(); len(w) == 0 || w[0] != 40*time.Second {
 				t.Errorf("waits %v, want 40s first", w)
 			}
 			if n := strings.Count(errOut.String(), "waiting 40s for it to refill"); n != 1 {
@@ -398,12 +369,12 @@ func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 }
 
 func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
-	api := newFakeAPI(2, client.StateEnabled)
+	api := pipelinetest.NewFakeAPI(2, client.StateEnabled)
 	r, _, _ := newTestRun(t, api, true)
-	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(nil, time.Second) }
+	api.BulkBudget = func(int) (client.RateLimit, error) { return refusal(nil, time.Second) }
 	got := r.Apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
-	if len(api.bulks) != pipeline.MaxRefusals {
-		t.Errorf("%d bulk calls, want %d", len(api.bulks), pipeline.MaxRefusals)
+	if len(api.Bulks) != pipeline.MaxRefusals {
+		t.Errorf("%d bulk calls, want %d", len(api.Bulks), pipeline.MaxRefusals)
 	}
 	for _, res := range got {
 		if res.Status != "ERROR" || res.StatusCode != 429 {
@@ -413,20 +384,20 @@ func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
 }
 
 func TestBulk429OverAnHourIsNotWaited(t *testing.T) {
-	api := newFakeAPI(2, client.StateEnabled)
+	api := pipelinetest.NewFakeAPI(2, client.StateEnabled)
 	r, _, _ := newTestRun(t, api, true)
-	clk := r.Clock.(*fakeClock)
-	api.bulkBudget = func(int) (client.RateLimit, error) { return refusal(clk, 2*time.Hour) }
+	clk := r.Clock.(*pipelinetest.FakeClock)
+	api.BulkBudget = func(int) (client.RateLimit, error) { return refusal(clk, 2*time.Hour) }
 	got := r.Apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
-	if len(api.bulks) != 1 {
-		t.Errorf("%d bulk calls, want 1", len(api.bulks))
+	if len(api.Bulks) != 1 {
+		t.Errorf("%d bulk calls, want 1", len(api.Bulks))
 	}
 	for _, res := range got {
 		if res.Status != "ERROR" || !checkExit(t, res.Err, cmdutil.ExitRateLimited) {
 			t.Errorf("%+v: want failed with exit 8", res)
 		}
 	}
-	if w := clk.recorded(); len(w) != 0 {
+	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
 }
