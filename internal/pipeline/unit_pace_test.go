@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"bytes"
@@ -11,18 +11,17 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
-	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/internal/pipeline/pipelinetest"
 )
 
-func newTestPacer() (*pipeline.Pacer, *pipelinetest.FakeClock, *bytes.Buffer) {
+func newTestPacer() (*Pacer, *pipelinetest.FakeClock, *bytes.Buffer) {
 	clk := pipelinetest.NewFakeClock(time.Unix(1_800_000_000, 0))
 	var (
 		mu  sync.Mutex
 		out bytes.Buffer
 	)
 	// Workers report waits concurrently, as they do to the progress line.
-	return pipeline.NewPacer(clk, func(d time.Duration) {
+	return NewPacer(clk, func(d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(&out, "waiting %s\n", d)
@@ -35,7 +34,7 @@ func budget(clk *pipelinetest.FakeClock, d time.Duration, limit, remaining, rese
 }
 
 // take is one unit of p's budget; it fails the test when wait does.
-func take(t *testing.T, p *pipeline.Pacer) pipeline.Ticket {
+func take(t *testing.T, p *Pacer) Ticket {
 	t.Helper()
 	tk, err := p.Wait(context.Background())
 	if err != nil {
@@ -46,7 +45,7 @@ func take(t *testing.T, p *pipeline.Pacer) pipeline.Ticket {
 
 // blocked reports whether a wait for a unit is still blocked after a while
 // of real time, with the goroutine left to take its unit on got.
-func blocked(t *testing.T, p *pipeline.Pacer, got chan pipeline.Ticket) bool {
+func blocked(t *testing.T, p *Pacer, got chan Ticket) bool {
 	t.Helper()
 	go func() {
 		tk, err := p.Wait(context.Background())
@@ -113,7 +112,7 @@ func TestPaceCountsRequestsInFlight(t *testing.T) {
 	p, clk, out := newTestPacer()
 	p.Note(budget(clk, 0, 100, 2, 60))
 	a, b := take(t, p), take(t, p)
-	got := make(chan pipeline.Ticket, 2)
+	got := make(chan Ticket, 2)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
@@ -162,7 +161,7 @@ func TestPaceKeepsTheFewestUnitsLeft(t *testing.T) {
 	a, b, c := take(t, p), take(t, p), take(t, p)
 	p.Done(b, budget(clk, time.Second, 10, 1, 29))
 	p.Done(a, budget(clk, 2*time.Second, 10, 2, 29))
-	got := make(chan pipeline.Ticket, 1)
+	got := make(chan Ticket, 1)
 	if !blocked(t, p, got) {
 		t.Fatal("a request went out with one unit left and one in flight")
 	}
@@ -192,7 +191,7 @@ func TestPaceIgnoresAnswersFromAnEndedWindow(t *testing.T) {
 	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v: the old window's answer was taken for the new one's", w)
 	}
-	got := make(chan pipeline.Ticket, 1)
+	got := make(chan Ticket, 1)
 	if !blocked(t, p, got) {
 		t.Fatal("an eleventh request went out in a window of ten")
 	}
@@ -259,7 +258,7 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 // saying when the budget refills, for every worker after.
 func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 	p, clk, _ := newTestPacer()
-	p.Budget = client.NewWaitBudget(pipeline.MaxBudgetWait)
+	p.Budget = client.NewWaitBudget(MaxBudgetWait)
 	for i := range 3 {
 		// Spent, refilling in 25 minutes: two waits fit in an hour, not three.
 		p.Note(budget(clk, 0, 10, 0, 25*60))
@@ -331,8 +330,8 @@ func TestBulkWaitsOutA429AndSendsTheSameRequestAgain(t *testing.T) {
 			}
 			toks := listTokens(api)
 			got := r.Apply(context.Background(), client.ActionDisable, toks, key, 4)
-			if len(got) != 250 || pipeline.Failures(got) != 0 {
-				t.Fatalf("%d results, %d failed: want 250 done", len(got), pipeline.Failures(got))
+			if len(got) != 250 || Failures(got) != 0 {
+				t.Fatalf("%d results, %d failed: want 250 done", len(got), Failures(got))
 			}
 			if len(api.Bulks) != 4 {
 				t.Fatalf("%d bulk calls, want 4: three requests and the refused one again", len(api.Bulks))
@@ -373,8 +372,8 @@ func TestBulkGivesUpOnAServerThatKeepsRefusing(t *testing.T) {
 	r, _, _ := newTestRun(t, api, true)
 	api.BulkBudget = func(int) (client.RateLimit, error) { return refusal(nil, time.Second) }
 	got := r.Apply(context.Background(), client.ActionDisable, listTokens(api), "", 4)
-	if len(api.Bulks) != pipeline.MaxRefusals {
-		t.Errorf("%d bulk calls, want %d", len(api.Bulks), pipeline.MaxRefusals)
+	if len(api.Bulks) != MaxRefusals {
+		t.Errorf("%d bulk calls, want %d", len(api.Bulks), MaxRefusals)
 	}
 	for _, res := range got {
 		if res.Status != "ERROR" || res.StatusCode != 429 {
@@ -412,6 +411,6 @@ func TestBudgetWithinReach(t *testing.T) {
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3600}, 0},
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3601}, cmdutil.ExitRateLimited},
 	} {
-		checkExit(t, pipeline.BudgetWithinReach(tt.rl), tt.code)
+		checkExit(t, BudgetWithinReach(tt.rl), tt.code)
 	}
 }

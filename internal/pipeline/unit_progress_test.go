@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"bytes"
@@ -9,23 +9,27 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/iostreams"
-	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
-// progressOn returns a factory whose stderr is buf, a terminal or not.
-func progressOn(buf *bytes.Buffer, tty, jsonMode bool) *Factory {
-	f := &Factory{IO: iostreams.Streams(strings.NewReader(""), &bytes.Buffer{}, buf), run: &runState{}}
-	f.IO.SetStderrTTY(tty)
-	f.run.msgs = iostreams.NewMessages(buf, func() bool { return jsonMode }, false)
-	return f
+// progressStderr is a run's stderr: the streams and the messages on them.
+type progressStderr struct {
+	io   *iostreams.IOStreams
+	msgs *iostreams.Messages
 }
 
-func runProgress(f *Factory) {
-	p := pipeline.NewProgress(f.IO, f.run.msgs, client.ActionDisable, 250)
+// progressOn returns a stderr that is buf, a terminal or not.
+func progressOn(buf *bytes.Buffer, tty, jsonMode bool) progressStderr {
+	io := iostreams.Streams(strings.NewReader(""), &bytes.Buffer{}, buf)
+	io.SetStderrTTY(tty)
+	return progressStderr{io: io, msgs: iostreams.NewMessages(buf, func() bool { return jsonMode }, false)}
+}
+
+func runProgress(f progressStderr) {
+	p := NewProgress(f.io, f.msgs, client.ActionDisable, 250)
 	p.Add(100, 0, client.RateLimit{Limit: 10, Remaining: 1, Reset: 30})
 	p.Add(100, 2, client.RateLimit{Limit: 10, Remaining: 0, Reset: 30})
 	p.Wait(30 * time.Second)
-	f.run.msgs.Say(iostreams.LevelWarning, "warning: something to say")
+	f.msgs.Say(iostreams.LevelWarning, "warning: something to say")
 	p.Add(50, 0, client.RateLimit{})
 	p.Finish()
 }

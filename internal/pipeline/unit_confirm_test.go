@@ -1,4 +1,4 @@
-package commands
+package pipeline
 
 import (
 	"bytes"
@@ -9,18 +9,17 @@ import (
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
-	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
 const confirmSID = "IRconfConfConfConfConfConfConf0000"
 
-func editPlan() pipeline.Plan {
-	return pipeline.Plan{Changes: []pipeline.Change{{
+func editPlan() Plan {
+	return Plan{Changes: []Change{{
 		AccountSid: confirmSID,
 		Name:       "reporting",
 		Action:     "rename",
-		Fields:     []pipeline.FieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
+		Fields:     []FieldChange{{Field: "Name", Before: "reporting", After: "reports"}},
 	}}}
 }
 
@@ -47,11 +46,10 @@ func (c *readCounter) Read(p []byte) (int, error) {
 
 // newConfirmRun is a change's run over c.answer as standard input, with the
 // terminal facts and --yes of c, its streams wired as Main wires them.
-func newConfirmRun(t *testing.T, c confirmSetup, flags pipeline.ChangeFlags) (r *pipeline.Run, in *readCounter, out, errOut *bytes.Buffer) {
+func newConfirmRun(t *testing.T, c confirmSetup, flags ChangeFlags) (r *Run, in *readCounter, out, errOut *bytes.Buffer) {
 	t.Helper()
 	in = &readCounter{r: strings.NewReader(c.answer)}
 	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
-	f := newFactory(iostreams.Streams(in, out, errOut), "test", nil)
 	format := c.format
 	if format == "" {
 		format = "table"
@@ -60,11 +58,15 @@ func newConfirmRun(t *testing.T, c confirmSetup, flags pipeline.ChangeFlags) (r 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.run.printer = p
-	f.IO.SetStdinTTY(c.stdinTTY)
-	f.IO.SetStdoutTTY(c.stdoutTTY)
-	f.IO.SetNeverPrompt(c.noPrompt)
-	r = &pipeline.Run{IO: f.IO, Msgs: f.run.msgs, Printer: p, Yes: c.yes, ChangeFlags: flags}
+	// stderr as a run has it: through the messages, JSON lines when the
+	// printer is not a table.
+	io := iostreams.Streams(in, out, errOut)
+	msgs := iostreams.NewMessages(errOut, func() bool { return !p.Table() }, false)
+	io.ErrOut = msgs.Writer(iostreams.LevelInfo)
+	io.SetStdinTTY(c.stdinTTY)
+	io.SetStdoutTTY(c.stdoutTTY)
+	io.SetNeverPrompt(c.noPrompt)
+	r = &Run{IO: io, Msgs: msgs, Printer: p, Yes: c.yes, ChangeFlags: flags}
 	return r, in, out, errOut
 }
 
@@ -77,7 +79,7 @@ func TestConfirm(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup confirmSetup
-		plan  pipeline.Plan
+		plan  Plan
 		// proceed is confirm's answer; code the exit code of its error (0: none).
 		proceed bool
 		code    int
@@ -105,7 +107,7 @@ func TestConfirm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, pipeline.ChangeFlags{})
+			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{})
 			proceed, err := r.Confirm(context.Background(), tt.plan, "Rename this token?")
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
@@ -146,7 +148,7 @@ func TestConfirm(t *testing.T) {
 func TestConfirmPlanText(t *testing.T) {
 	tests := []struct {
 		name string
-		p    pipeline.Plan
+		p    Plan
 		has  []string
 		// lacks must not appear on stderr.
 		lacks []string
@@ -158,7 +160,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "fields line up",
-			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []pipeline.FieldChange{
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
 				{Field: "Name", Before: "a", After: "b"},
 				{Field: "ExpiresAt", Before: nil, After: "2026-12-31"},
 			}}}},
@@ -166,7 +168,7 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "a new token shows only the after value",
-			p: pipeline.Plan{Changes: []pipeline.Change{{Name: "fresh", Action: "create", Fields: []pipeline.FieldChange{
+			p: Plan{Changes: []Change{{Name: "fresh", Action: "create", Fields: []FieldChange{
 				{Field: "Scopes", After: []string{"account.read", "reports.read"}},
 			}}}},
 			has:   []string{`create token "fresh"` + "\n", "  Scopes:  account.read, reports.read\n"},
@@ -174,13 +176,13 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name: "added and removed",
-			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: pipeline.ActionScopes,
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: ActionScopes,
 				Added: []string{"a.x", "a.y"}, Removed: []string{"b.z"}}}},
 			has: []string{"  + a.x, a.y\n", "  - b.z\n"},
 		},
 		{
 			name: "empty values are visible",
-			p: pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []pipeline.FieldChange{
+			p: Plan{Changes: []Change{{AccountSid: confirmSID, Name: "n", Action: "edit", Fields: []FieldChange{
 				{Field: "Description", Before: "old", After: ""},
 				{Field: "Emails", Before: []string{}, After: []string{"a@b.c"}},
 			}}}},
@@ -188,14 +190,14 @@ func TestConfirmPlanText(t *testing.T) {
 		},
 		{
 			name:  "server text is sanitized",
-			p:     pipeline.Plan{Changes: []pipeline.Change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []pipeline.FieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
+			p:     Plan{Changes: []Change{{AccountSid: confirmSID, Name: "evil\x1b[2J\x1b]0;title\x07name", Action: "rename", Fields: []FieldChange{{Field: "Name", Before: "x\x1b[31m", After: "y"}}}}},
 			has:   []string{"(evilname)", "x → y"},
 			lacks: []string{"\x1b", "\x07"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, pipeline.ChangeFlags{})
+			r, _, out, errOut := newConfirmRun(t, confirmSetup{yes: true}, ChangeFlags{})
 			proceed, err := r.Confirm(context.Background(), tt.p, "Go?")
 			if !proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want true, nil", proceed, err)
@@ -218,9 +220,9 @@ func TestConfirmPlanText(t *testing.T) {
 }
 
 func TestConfirmDryRun(t *testing.T) {
-	unchanged := pipeline.Change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
+	unchanged := Change{AccountSid: "IRsameSameSameSameSameSameSame0000", Name: "same", Action: "rename"}
 	p := editPlan()
-	p.Unchanged = []pipeline.Change{unchanged}
+	p.Unchanged = []Change{unchanged}
 	tests := []struct {
 		name  string
 		setup confirmSetup
@@ -233,7 +235,7 @@ func TestConfirmDryRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, in, out, errOut := newConfirmRun(t, tt.setup, pipeline.ChangeFlags{DryRun: true})
+			r, in, out, errOut := newConfirmRun(t, tt.setup, ChangeFlags{DryRun: true})
 			proceed, err := r.Confirm(context.Background(), p, "Rename?")
 			if proceed || err != nil {
 				t.Fatalf("confirm = %v, %v; want false, nil", proceed, err)
@@ -246,8 +248,8 @@ func TestConfirmDryRun(t *testing.T) {
 			}
 			if tt.setup.format == "json" {
 				var got struct {
-					Changes   []pipeline.Change
-					Unchanged []pipeline.Change
+					Changes   []Change
+					Unchanged []Change
 				}
 				if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 					t.Fatalf("stdout is not JSON: %v\n%s", err, out)
@@ -275,8 +277,8 @@ func TestConfirmDryRun(t *testing.T) {
 }
 
 func TestConfirmDryRunEmptyJSON(t *testing.T) {
-	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, pipeline.ChangeFlags{DryRun: true})
-	if _, err := r.Confirm(context.Background(), pipeline.Plan{}, "Go?"); err != nil {
+	r, _, out, _ := newConfirmRun(t, confirmSetup{format: "json"}, ChangeFlags{DryRun: true})
+	if _, err := r.Confirm(context.Background(), Plan{}, "Go?"); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
