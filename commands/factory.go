@@ -147,7 +147,7 @@ func (f *Factory) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// UpdateConfig changes the config file under its lock (see updateConfig).
+// UpdateConfig changes the config file under its lock (see config.Update).
 func (f *Factory) UpdateConfig(change func(*config.Config) error) (*config.Config, error) {
 	path, err := config.Path(f.getenv)
 	if err != nil {

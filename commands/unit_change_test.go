@@ -30,7 +30,7 @@ func newTestRun(t *testing.T, api pipeline.TokenAPI, yes bool) (*pipeline.Run, *
 }
 
 // TestEditAndScopesThroughTheFake: an edit (a PATCH) and a scopes change run
-// through the pipeline on the tokenAPI, each carrying the token's ETag, and
+// through the pipeline on the TokenAPI, each carrying the token's ETag, and
 // say what they did.
 func TestEditAndScopesThroughTheFake(t *testing.T) {
 	ctx := context.Background()

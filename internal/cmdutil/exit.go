@@ -32,7 +32,7 @@ type ExitError struct {
 	Code int
 	Err  error
 	// Kind is the CLI's error code in JSON modes ("secret_delivery");
-	// empty derives it from the error and the exit code (see cliCode).
+	// empty derives it from the error and the exit code (see CLICode).
 	Kind string
 }
 

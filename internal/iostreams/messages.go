@@ -55,7 +55,7 @@ func colorPrefix(text string) string {
 }
 
 // Warnf writes a warning to stderr w: "warning: …" for people, an object
-// with "Level":"warning" in JSON modes. With infof, it is how commands
+// with "Level":"warning" in JSON modes. With Infof, it is how commands
 // write their messages; w is the IO.ErrOut that goes through messages.
 func Warnf(w io.Writer, format string, a ...any) {
 	fmt.Fprintf(w, "warning: "+format+"\n", a...)

@@ -65,7 +65,7 @@ func (r *Run) PrintResults(results []Result) error {
 	return r.printResultsTo(r.IO.Out, results)
 }
 
-// printResultsTo is printResults writing a table to w (stdout, or stderr
+// printResultsTo is PrintResults writing a table to w (stdout, or stderr
 // when stdout carries the new secrets); JSON always goes to stdout.
 func (r *Run) printResultsTo(w io.Writer, results []Result) error {
 	failed := 0
