@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/internal/safefile"
 	"github.com/impactcom/impactctl/server"
 )
@@ -76,27 +78,27 @@ stdout ({"AccountSid": …} with -o json). Exit 6 when there is no such account.
 // a database, a key or a file for the secret.
 func checkRecoverFlags(opts *RecoverOptions) error {
 	if opts.DB == "" {
-		return usageErrorf("--db is required: the server's database")
+		return cmdutil.UsageErrorf("--db is required: the server's database")
 	}
 	if opts.SecretFile == "" {
-		return usageErrorf("--secret-file is required: the new secret is written only there")
+		return cmdutil.UsageErrorf("--secret-file is required: the new secret is written only there")
 	}
 	if opts.SecretFile == "-" {
-		return usageErrorf("--secret-file - is not allowed: the secret is written only to a file")
+		return cmdutil.UsageErrorf("--secret-file - is not allowed: the secret is written only to a file")
 	}
 	postgres := server.IsPostgresDSN(opts.DB)
 	if postgres && opts.KeyFile == "" {
-		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
+		return cmdutil.UsageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): the key the servers use")
 	}
 	if _, err := os.Stat(opts.DB); err != nil && !postgres {
-		return usageErrorf("no database at %s: %w", opts.DB, err)
+		return cmdutil.UsageErrorf("no database at %s: %w", opts.DB, err)
 	}
 	key := opts.KeyFile
 	if key == "" {
 		key = opts.DB + ".key"
 	}
 	if _, err := os.Stat(key); err != nil {
-		return usageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
+		return cmdutil.UsageErrorf("no key file at %s: %w; pass the server's --key-file", key, err)
 	}
 	return nil
 }
@@ -113,16 +115,16 @@ func openRecoverDir(path string) (*os.Root, string, error) {
 	}
 	dirPath = filepath.Clean(dirPath)
 	if name == "" || name == "." || name == ".." {
-		return nil, "", usageErrorf("--secret-file %s names no file; name a new file for the secret", path)
+		return nil, "", cmdutil.UsageErrorf("--secret-file %s names no file; name a new file for the secret", path)
 	}
 	dir, err := os.OpenRoot(dirPath)
 	if err != nil {
-		return nil, "", usageErrorf("cannot create the secret file: %w", err)
+		return nil, "", cmdutil.UsageErrorf("cannot create the secret file: %w", err)
 	}
 	st, err := dir.Stat(".")
 	if err != nil {
 		dir.Close()
-		return nil, "", usageErrorf("cannot create the secret file: %w", err)
+		return nil, "", cmdutil.UsageErrorf("cannot create the secret file: %w", err)
 	}
 	u := safefile.Check(st, safefile.Rule{Type: safefile.Directory, Owners: safefile.MineOrRoot, NoWrite: 0o022})
 	if u == nil {
@@ -132,13 +134,13 @@ func openRecoverDir(path string) (*os.Root, string, error) {
 	refuse := "refusing --secret-file " + path + ": its directory " + dirPath
 	switch {
 	case u.Problem == safefile.OtherOwner:
-		return nil, "", usageErrorf("%s belongs to another user (%s), who could read or replace the secret; use a directory of your own, or if it is yours, run `chown %s %s`; nothing changed",
+		return nil, "", cmdutil.UsageErrorf("%s belongs to another user (%s), who could read or replace the secret; use a directory of your own, or if it is yours, run `chown %s %s`; nothing changed",
 			refuse, safefile.UserName(u.UID), safefile.UserName(safefile.Me()), dirPath)
 	case u.Mode&fs.ModeSticky != 0:
-		return nil, "", usageErrorf("%s is shared with other users (mode %04o), who could read or replace the secret; keep it in a private directory, e.g. `mkdir -m 700 ~/impactctl`; nothing changed",
+		return nil, "", cmdutil.UsageErrorf("%s is shared with other users (mode %04o), who could read or replace the secret; keep it in a private directory, e.g. `mkdir -m 700 ~/impactctl`; nothing changed",
 			refuse, uint32(u.Mode.Perm())|0o1000)
 	}
-	return nil, "", usageErrorf("%s is writable by group or others (mode %04o), who could read or replace the secret; run `chmod go-w %s`; nothing changed",
+	return nil, "", cmdutil.UsageErrorf("%s is writable by group or others (mode %04o), who could read or replace the secret; run `chmod go-w %s`; nothing changed",
 		refuse, u.Mode.Perm(), dirPath)
 }
 
@@ -157,10 +159,10 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	defer dir.Close()
 	file, err := dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return usageErrorf("%s already exists; name a new file for the secret", opts.SecretFile)
+		return cmdutil.UsageErrorf("%s already exists; name a new file for the secret", opts.SecretFile)
 	}
 	if err != nil {
-		return usageErrorf("cannot create the secret file: %w", err)
+		return cmdutil.UsageErrorf("cannot create the secret file: %w", err)
 	}
 	written := false
 	defer func() {
@@ -170,22 +172,22 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 		}
 	}()
 	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
-	var coded exitCoder
+	var coded cmdutil.ExitCoder
 	if errors.As(err, &coded) {
 		return err // unsafe files: the user's to fix (exit 2)
 	}
 	if err != nil {
-		return &ExitError{Code: ExitUnavailable, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Err: err}
 	}
 	rec, err := server.Recover(ctx, store, opts.Account)
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if errors.Is(err, server.ErrNoAccount) {
-		return &ExitError{Code: ExitNotFound, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	}
 	if err != nil {
-		return &ExitError{Code: ExitUnavailable, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Err: err}
 	}
 	_, werr := file.WriteString(rec.AuthToken + "\n")
 	serr := file.Sync()
@@ -194,7 +196,7 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fmt.Errorf("token %s was created, but its secret could not be saved (%w); delete it and run again", rec.AccountSid, err)
 	}
-	infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
+	iostreams.Infof(e.IO.ErrOut, "account %s: created token %s %q holding every scope; its secret is in %s",
 		rec.Account, rec.AccountSid, "Recovered admin", opts.SecretFile)
 	if !e.Printer.Table() {
 		return e.Printer.Object(map[string]string{"AccountSid": rec.AccountSid})

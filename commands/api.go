@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -112,7 +114,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	e := opts.Env
 	path, query, err := client.ParseRelativePath(opts.Path)
 	if err != nil {
-		return usageErrorf("%w", err)
+		return cmdutil.UsageErrorf("%w", err)
 	}
 	fields, err := parseAPIFields(e, opts)
 	if err != nil {
@@ -149,7 +151,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	}
 	if res != nil {
 		if perr := printAPIAnswer(e, res, err == nil); perr != nil {
-			var ua *untrustedAnswer
+			var ua *pipeline.UntrustedAnswer
 			if err == nil || errors.As(perr, &ua) {
 				// A malformed secret wins over the status: exit 9.
 				return perr
@@ -170,16 +172,16 @@ func apiMethod(opts *APIOptions, fields []apiField) (string, error) {
 		method = http.MethodPost
 	}
 	if !slices.Contains(apiMethods, method) {
-		return "", usageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
+		return "", cmdutil.UsageErrorf("invalid --method %q: use one of %s", opts.Method, strings.Join(apiMethods, ", "))
 	}
 	if opts.IdempotencyKey != "" && method != http.MethodPost {
-		return "", usageErrorf("--idempotency-key goes with POST requests only")
+		return "", cmdutil.UsageErrorf("--idempotency-key goes with POST requests only")
 	}
 	if opts.Input != "" && bodyless(method) {
-		return "", usageErrorf("a %s request has no body: drop --input", method)
+		return "", cmdutil.UsageErrorf("a %s request has no body: drop --input", method)
 	}
 	if opts.Paginate && method != http.MethodGet {
-		return "", usageErrorf("--paginate follows the pages of a list: it goes with GET only")
+		return "", cmdutil.UsageErrorf("--paginate follows the pages of a list: it goes with GET only")
 	}
 	return method, nil
 }
@@ -226,7 +228,7 @@ func mayHaveChanged(err error) bool {
 	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
-	ae, ok := asAPIError(err)
+	ae, ok := cmdutil.AsAPIError(err)
 	return ok && ae.StatusCode >= 500
 }
 
@@ -246,7 +248,7 @@ func parseAPIFields(e cmdEnv, opts *APIOptions) ([]apiField, error) {
 	parse := func(flag, kv string, typed bool) error {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" || name == "[]" {
-			return usageErrorf("invalid %s %q: expected Name=value", flag, kv)
+			return cmdutil.UsageErrorf("invalid %s %q: expected Name=value", flag, kv)
 		}
 		fd := apiField{name: name, value: value}
 		if n, ok := strings.CutSuffix(name, "[]"); ok {
@@ -329,7 +331,7 @@ func readAPIInput(e cmdEnv, name string) ([]byte, error) {
 		return nil, err
 	}
 	if !json.Valid(b) {
-		return nil, usageErrorf("--input is not JSON: the body goes as application/json")
+		return nil, cmdutil.UsageErrorf("--input is not JSON: the body goes as application/json")
 	}
 	return b, nil
 }
@@ -343,17 +345,17 @@ func readLimited(e cmdEnv, name, what string) ([]byte, error) {
 	} else {
 		file, err := os.Open(name)
 		if err != nil {
-			return nil, usageErrorf("%s: %w", what, err)
+			return nil, cmdutil.UsageErrorf("%s: %w", what, err)
 		}
 		defer file.Close()
 		r = file
 	}
 	b, err := io.ReadAll(io.LimitReader(r, maxAPIInput+1))
 	if err != nil {
-		return nil, usageErrorf("%s: %w", what, err)
+		return nil, cmdutil.UsageErrorf("%s: %w", what, err)
 	}
 	if len(b) > maxAPIInput {
-		return nil, usageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
+		return nil, cmdutil.UsageErrorf("%s is over 1 MiB, more than the server takes in a body", what)
 	}
 	return b, nil
 }
@@ -370,11 +372,11 @@ func parseAPIHeaders(raw []string) (http.Header, error) {
 		name, value, ok := strings.Cut(kv, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || !validHeaderName(name) {
-			return nil, usageErrorf("invalid -H %q: expected \"Name: value\"", kv)
+			return nil, cmdutil.UsageErrorf("invalid -H %q: expected \"Name: value\"", kv)
 		}
 		for _, r := range value {
 			if r < 0x20 || r == 0x7f {
-				return nil, usageErrorf("invalid -H %s: the value holds a control character", name)
+				return nil, cmdutil.UsageErrorf("invalid -H %s: the value holds a control character", name)
 			}
 		}
 		if client.ReservedHeader(name) {
@@ -382,7 +384,7 @@ func parseAPIHeaders(raw []string) (http.Header, error) {
 			if http.CanonicalHeaderKey(name) == "Idempotency-Key" {
 				hint = ": use --idempotency-key"
 			}
-			return nil, usageErrorf("-H %s: impactctl sets that header itself%s", http.CanonicalHeaderKey(name), hint)
+			return nil, cmdutil.UsageErrorf("-H %s: impactctl sets that header itself%s", http.CanonicalHeaderKey(name), hint)
 		}
 		h.Add(name, value)
 	}
@@ -432,7 +434,7 @@ const maxAPIPages = 10000
 func followPages(ctx context.Context, c *client.Client, first *client.RawResponse, req client.RawRequest) (*client.RawResponse, error) {
 	env, key, items, err := splitAPIPage(first.Body)
 	if err != nil {
-		return nil, usageErrorf("--paginate: the answer is not a list: %v", err)
+		return nil, cmdutil.UsageErrorf("--paginate: the answer is not a list: %v", err)
 	}
 	numPages, _ := strconv.Atoi(fmt.Sprint(env["@numpages"]))
 	limit := min(max(numPages, 1), maxAPIPages) + 1
@@ -527,12 +529,12 @@ func printAPIAnswer(e cmdEnv, res *client.RawResponse, ok bool) error {
 	}
 	secrets := authTokens(doc)
 	for _, s := range secrets {
-		if err := checkSecret(s, "an AuthToken in the answer"); err != nil {
+		if err := pipeline.CheckSecret(s, "an AuthToken in the answer"); err != nil {
 			return err
 		}
 	}
 	for _, s := range secrets {
-		maskSecret(e.Msgs, inGitHubActions(e.Getenv), s)
+		pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), s)
 	}
 	if ok {
 		return e.Printer.Object(doc)

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -77,12 +79,12 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	// Names resolve to the tokens that have them now; a deleted token's
 	// events are asked for by SID.
 	if o.sidSet {
-		if o.TokenSid, err = resolveSID(ctx, c, opts.Sid); err != nil {
+		if o.TokenSid, err = pipeline.ResolveSID(ctx, c, opts.Sid); err != nil {
 			return err
 		}
 	}
 	if o.actorSet {
-		if o.ActorSid, err = resolveSID(ctx, c, opts.Actor); err != nil {
+		if o.ActorSid, err = pipeline.ResolveSID(ctx, c, opts.Actor); err != nil {
 			return err
 		}
 	}
@@ -99,7 +101,7 @@ type eventOptions struct {
 func readEventOptions(cmd *cobra.Command, clock func() (time.Time, error), e *eventFlags) (eventOptions, error) {
 	for _, name := range []string{"sid", "actor"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && fl.Value.String() == "" {
-			return eventOptions{}, usageErrorf("--%s is empty: leave it out to not filter", name)
+			return eventOptions{}, cmdutil.UsageErrorf("--%s is empty: leave it out to not filter", name)
 		}
 	}
 	now, err := clock()

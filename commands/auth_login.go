@@ -7,6 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -55,10 +58,10 @@ the SID with --account-sid and the secret on stdin with --with-token.`,
 func authLoginRun(ctx context.Context, opts *AuthLoginOptions) error {
 	e := opts.Env
 	if e.Settings.localMode() {
-		return usageErrorf("--local needs no login: it uses the embedded server's admin token")
+		return cmdutil.UsageErrorf("--local needs no login: it uses the embedded server's admin token")
 	}
 	if !opts.WithToken && !e.IO.CanPrompt() {
-		return usageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
+		return cmdutil.UsageErrorf("not running interactively: pass --account-sid SID --with-token and the Auth Token on stdin")
 	}
 	sid, secret, err := readLogin(ctx, e.IO, opts)
 	if err != nil {
@@ -69,11 +72,11 @@ func authLoginRun(ctx context.Context, opts *AuthLoginOptions) error {
 
 // readLogin reads the Account SID (--account-sid, else a prompt) and the
 // Auth Token (stdin with --with-token, else a prompt without echo).
-func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid, secret string, err error) {
+func readLogin(ctx context.Context, io *iostreams.IOStreams, opts *AuthLoginOptions) (sid, secret string, err error) {
 	sid = opts.AccountSid
 	if sid == "" {
 		if opts.WithToken {
-			return "", "", usageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
+			return "", "", cmdutil.UsageErrorf("--with-token reads only the Auth Token: give the SID with --account-sid")
 		}
 		fmt.Fprint(io.ErrOut, "Account SID: ")
 		line, err := io.ReadLine(ctx)
@@ -81,11 +84,11 @@ func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid,
 			return "", "", ctx.Err()
 		}
 		if err != nil {
-			return "", "", usageErrorf("no Account SID given")
+			return "", "", cmdutil.UsageErrorf("no Account SID given")
 		}
 		sid = strings.TrimSpace(line)
 	}
-	if err := validSID(sid); err != nil {
+	if err := config.ValidSID(sid); err != nil {
 		return "", "", err
 	}
 	if opts.WithToken && !io.IsStdinTTY() {
@@ -99,7 +102,7 @@ func readLogin(ctx context.Context, io *IOStreams, opts *AuthLoginOptions) (sid,
 		return "", "", ctx.Err()
 	}
 	if err != nil || secret == "" {
-		return "", "", usageErrorf("no Auth Token given")
+		return "", "", cmdutil.UsageErrorf("no Auth Token given")
 	}
 	return sid, secret, nil
 }
@@ -117,12 +120,12 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 		apiURL = cfg.Profiles[name].APIURL
 	}
 	if apiURL == "" {
-		apiURL = DefaultAPIURL
+		apiURL = config.DefaultAPIURL
 	}
-	if apiURL, err = normalizeURL(apiURL); err != nil {
+	if apiURL, err = config.NormalizeURL(apiURL); err != nil {
 		return err
 	}
-	c, err := e.ClientFor(&credentials{APIURL: apiURL, AccountSid: sid}, secret)
+	c, err := e.ClientFor(&config.Credentials{APIURL: apiURL, AccountSid: sid}, secret)
 	if err != nil {
 		return err
 	}
@@ -134,23 +137,23 @@ func storeLogin(ctx context.Context, e cmdEnv, opts *AuthLoginOptions, sid, secr
 	if err != nil {
 		return err
 	}
-	p := storeSecret(keyringFor(e.Getenv), cfg.path, name, Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
+	p := config.StoreSecret(config.KeyringFor(e.Getenv), cfg.Path(), name, config.Profile{APIURL: apiURL, AccountSid: sid, Kind: kind}, secret, opts.InsecureStorage, e.IO.ErrOut)
 	old := cfg.Profiles[name]
-	cfg, err = e.UpdateConfig(func(cfg *Config) error {
+	cfg, err = e.UpdateConfig(func(cfg *config.Config) error {
 		cfg.Profiles[name] = p
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if old.SecretIn == secretInKeyring && (p.SecretIn != secretInKeyring || profileURL(old) != profileURL(p)) {
+	if old.SecretIn == config.SecretInKeyring && (p.SecretIn != config.SecretInKeyring || config.ProfileURL(old) != config.ProfileURL(p)) {
 		// The profile's earlier secret must not linger in the keyring.
-		_ = keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(old)))
+		_ = config.KeyringFor(e.Getenv).Delete(config.KeyringKey(cfg.Path(), name, config.ProfileURL(old)))
 	}
-	infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
-		apiURL, sid, output.Sanitize(cur.Name), name, cfg.path, secretPlace(p, cfg.path))
+	iostreams.Infof(e.IO.ErrOut, "logged in to %s as %s (%s); saved to profile %q in %s, the Auth Token in %s",
+		apiURL, sid, output.Sanitize(cur.Name), name, cfg.Path(), config.SecretPlace(p, cfg.Path()))
 	if e.Getenv("IMPACTCTL_ACCOUNT_SID") != "" {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over this profile until it is unset")
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // AuthLogoutOptions are `auth logout`'s inputs.
@@ -45,12 +47,12 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if _, ok := cfg.Profiles[name]; !ok {
-		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
 	found := false
-	var removed Profile
-	cfg, err = e.UpdateConfig(func(cfg *Config) error {
+	var removed config.Profile
+	cfg, err = e.UpdateConfig(func(cfg *config.Config) error {
 		removed, found = cfg.Profiles[name]
 		delete(cfg.Profiles, name)
 		if cfg.Current == name {
@@ -62,17 +64,17 @@ func authLogoutRun(opts *AuthLogoutOptions) error {
 		return err
 	}
 	if !found {
-		infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
+		iostreams.Infof(e.IO.ErrOut, "profile %q is not stored: nothing to remove", name)
 		return nil
 	}
-	if removed.SecretIn == secretInKeyring {
-		if err := keyringFor(e.Getenv).Delete(keyringKey(cfg.path, name, profileURL(removed))); err != nil {
-			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.path, err)
+	if removed.SecretIn == config.SecretInKeyring {
+		if err := config.KeyringFor(e.Getenv).Delete(config.KeyringKey(cfg.Path(), name, config.ProfileURL(removed))); err != nil {
+			return fmt.Errorf("removed profile %q from %s, but not its Auth Token from the OS keyring: %w", name, cfg.Path(), err)
 		}
-		infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.path)
+		iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s and its Auth Token from the OS keyring", name, cfg.Path())
 		return nil
 	}
-	infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.path)
+	iostreams.Infof(e.IO.ErrOut, "removed profile %q from %s", name, cfg.Path())
 	return nil
 }
 

@@ -11,6 +11,9 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -137,12 +140,12 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 			[2]string{"Expires", expiryStatus(st.ExpiresAt, now)})
 		if st.UsingPreviousAuthToken {
 			pairs = append(pairs, [2]string{"Auth Token", "the previous one of an overlapping reset; it works until " +
-				expiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
+				pipeline.ExpiresDetail(st.PreviousAuthTokenExpiresAt) + ": store the new one"})
 		}
 		pairs = append(pairs, [2]string{"Status", "working"})
 	} else {
 		status := "not working"
-		if ae, ok := asAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
+		if ae, ok := cmdutil.AsAPIError(curErr); ok && ae.Code == contract.CodeTokenExpired {
 			status = "expired"
 		}
 		pairs = append(pairs, [2]string{"Status", status})
@@ -151,7 +154,7 @@ func authStatusPairs(st authStatus, curErr error, now time.Time) [][2]string {
 }
 
 // secretIn says where the credentials' Auth Token lives.
-func secretIn(c *credentials) string {
+func secretIn(c *config.Credentials) string {
 	switch {
 	case c.SecretPlace != "":
 		return c.SecretPlace

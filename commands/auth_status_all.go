@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -26,17 +28,17 @@ type authStatusEntry struct {
 // when all of them work, else with the first failure's code.
 func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	if env.Settings.localMode() {
-		return usageErrorf("--all checks the stored profiles; --local has none: drop one of them")
+		return cmdutil.UsageErrorf("--all checks the stored profiles; --local has none: drop one of them")
 	}
 	if env.Settings.profileFlag() != "" {
-		return usageErrorf("--all checks every profile: drop --profile")
+		return cmdutil.UsageErrorf("--all checks every profile: drop --profile")
 	}
 	var entries []*authStatusEntry
-	var list []*credentials
+	var list []*config.Credentials
 	envCreds := hasEnvCredentials(env.Getenv)
 	if envCreds {
 		u, from := env.Settings.apiURLSetting()
-		creds, err := resolveCredentials(credentialSettings{getenv: env.Getenv, apiURL: u, urlFrom: from, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
+		creds, err := config.ResolveCredentials(config.CredentialSettings{Getenv: env.Getenv, APIURL: u, URLFrom: from, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: config.KeyringFor(env.Getenv)})
 		if err != nil {
 			return err
 		}
@@ -54,8 +56,8 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	noEnv := func(string) string { return "" }
 	for _, name := range cfg.ProfileNames() {
 		// Each profile with its own URL: nothing is sent elsewhere.
-		creds, err := resolveCredentials(credentialSettings{getenv: noEnv, profile: name, loadConf: env.Config, warn: env.IO.ErrOut, keyring: keyringFor(env.Getenv)})
-		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.path), Profile: name}, Active: name == active}
+		creds, err := config.ResolveCredentials(config.CredentialSettings{Getenv: noEnv, Profile: name, LoadConfig: env.Config, Warn: env.IO.ErrOut, Keyring: config.KeyringFor(env.Getenv)})
+		e := &authStatusEntry{authStatus: authStatus{Source: fmt.Sprintf("profile %q in %s", name, cfg.Path()), Profile: name}, Active: name == active}
 		if err != nil {
 			e.Error, e.err = err.Error(), err
 			creds = nil
@@ -64,8 +66,8 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
-		return &ExitError{Code: ExitAuth, Err: fmt.Errorf(
-			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.path)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: fmt.Errorf(
+			"no credentials: %s holds no profile and IMPACTCTL_ACCOUNT_SID is not set; run `impactctl auth login`, or try --local", cfg.Path())}
 	}
 
 	var wg sync.WaitGroup
@@ -84,7 +86,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 	}
 	for _, e := range entries {
 		if e.err != nil {
-			return &ExitError{Code: exitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
+			return &cmdutil.ExitError{Code: cmdutil.ExitCode(e.err), Err: fmt.Errorf("%s: %w", e.Source, e.err)}
 		}
 	}
 	return nil
@@ -92,7 +94,7 @@ func authStatusAllRun(ctx context.Context, env cmdEnv) error {
 
 // checkCredentials asks the server about the credentials' own token, through
 // a client clientFor builds for them.
-func checkCredentials(ctx context.Context, clientFor func(creds *credentials, secret string) (*client.Client, error), creds *credentials, e *authStatusEntry) {
+func checkCredentials(ctx context.Context, clientFor func(creds *config.Credentials, secret string) (*client.Client, error), creds *config.Credentials, e *authStatusEntry) {
 	c, err := clientFor(creds, creds.AuthToken)
 	if err == nil {
 		var cur *client.CurrentToken

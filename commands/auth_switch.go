@@ -5,6 +5,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // AuthSwitchOptions are `auth switch`'s inputs.
@@ -37,12 +41,12 @@ config file. Environment credentials still win over any profile.`,
 func authSwitchRun(opts *AuthSwitchOptions) error {
 	e, name := opts.Env, opts.Profile
 	if e.Settings.localMode() {
-		return usageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
+		return cmdutil.UsageErrorf("--local uses the embedded server's admin token: there is no profile to switch")
 	}
 	if e.Settings.profileFlag() != "" {
-		return usageErrorf("auth switch takes the profile as its argument: drop --profile")
+		return cmdutil.UsageErrorf("auth switch takes the profile as its argument: drop --profile")
 	}
-	cfg, err := e.UpdateConfig(func(cfg *Config) error {
+	cfg, err := e.UpdateConfig(func(cfg *config.Config) error {
 		if _, ok := cfg.Profiles[name]; !ok {
 			return unknownProfile(cfg, name)
 		}
@@ -53,36 +57,28 @@ func authSwitchRun(opts *AuthSwitchOptions) error {
 		return err
 	}
 	p := cfg.Profiles[name]
-	infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, profileURL(p))
+	iostreams.Infof(e.IO.ErrOut, "switched to profile %q (%s at %s)", name, p.AccountSid, config.ProfileURL(p))
 	if v := e.Getenv("IMPACTCTL_PROFILE"); v != "" && v != name {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_PROFILE=%s is set and wins until it is unset", v)
 	}
 	if hasEnvCredentials(e.Getenv) {
-		infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
+		iostreams.Infof(e.IO.ErrOut, "note: IMPACTCTL_ACCOUNT_SID is set, so environment credentials win over every profile until it is unset")
 	}
 	return nil
 }
 
 // unknownProfile is the usage error for a profile the config does not
 // hold, naming the ones it does.
-func unknownProfile(cfg *Config, name string) error {
+func unknownProfile(cfg *config.Config, name string) error {
 	names := cfg.ProfileNames()
 	if len(names) == 0 {
-		return usageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.path, name)
+		return cmdutil.UsageErrorf("no profile %q: %s holds none; store one with `impactctl auth login --profile %s`", name, cfg.Path(), name)
 	}
-	msg := fmt.Sprintf("no profile %q in %s", name, cfg.path)
+	msg := fmt.Sprintf("no profile %q in %s", name, cfg.Path())
 	if s := nearest(name, names); len(s) > 0 {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
-	return usageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
-}
-
-// profileURL is the URL a profile's secret goes to.
-func profileURL(p Profile) string {
-	if p.APIURL == "" {
-		return DefaultAPIURL
-	}
-	return p.APIURL
+	return cmdutil.UsageErrorf("%s (stored: %s)", msg, strings.Join(names, ", "))
 }
 
 // hasEnvCredentials reports whether any credential variable is set, which

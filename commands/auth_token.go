@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // AuthTokenOptions are `auth token`'s inputs.
@@ -47,10 +49,10 @@ func authTokenRun(ctx context.Context, opts *AuthTokenOptions) error {
 	if !contract.ValidAuthToken(creds.AuthToken) {
 		// Printed as it is, a malformed secret could carry workflow
 		// commands into a CI log or slip past its mask.
-		return usageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
+		return cmdutil.UsageErrorf("the Auth Token of the credentials in use (%s) is not an Auth Token (%d letters, digits, '.', '_' or '-'): fix it, or log in again; nothing printed",
 			creds.Source, contract.AuthTokenLength)
 	}
-	maskSecret(e.Msgs, inGitHubActions(e.Getenv), creds.AuthToken)
+	pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), creds.AuthToken)
 	if !e.Printer.Table() {
 		return e.Printer.Object(struct{ AccountSid, AuthToken string }{creds.AccountSid, creds.AuthToken})
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkTokensList(b *testing.B) {
 			b.Run(format+"/page-size="+strconv.Itoa(pageSize), func(b *testing.B) {
 				args := []string{"tokens", "list", "-o", format, "--page-size", strconv.Itoa(pageSize)}
 				for b.Loop() {
-					if code := Main(args, Streams(strings.NewReader(""), io.Discard, io.Discard)); code != 0 {
+					if code := Main(args, iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard)); code != 0 {
 						b.Fatalf("exit %d", code)
 					}
 				}
@@ -64,7 +65,7 @@ func BenchmarkLocalList(b *testing.B) {
 	b.Setenv("XDG_CONFIG_HOME", b.TempDir())
 	b.Setenv("XDG_CACHE_HOME", b.TempDir())
 	run := func(b *testing.B, args ...string) {
-		if code := Main(args, Streams(strings.NewReader(""), io.Discard, io.Discard)); code != 0 {
+		if code := Main(args, iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard)); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

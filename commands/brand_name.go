@@ -7,6 +7,7 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // validBrandName reports whether --brand could be a brand's name: visible
@@ -43,7 +44,7 @@ func resolveBrand(ctx context.Context, c *client.Client, name string) (*client.C
 	}
 	switch len(found) {
 	case 0:
-		return nil, usageErrorf("no managed brand is named %q: `impactctl brands list` shows the brands this agency manages; give --brand an ID or an exact name", name)
+		return nil, cmdutil.UsageErrorf("no managed brand is named %q: `impactctl brands list` shows the brands this agency manages; give --brand an ID or an exact name", name)
 	case 1:
 		if !isBrandID(found[0].Id) {
 			return nil, fmt.Errorf("brand %q has an ID the Token API does not use: %q", name, found[0].Id)
@@ -54,5 +55,5 @@ func resolveBrand(ctx context.Context, c *client.Client, name string) (*client.C
 	for i, a := range found {
 		ids[i] = a.Id
 	}
-	return nil, usageErrorf("%d managed brands are named %q (IDs %s): give --brand the ID", len(found), name, strings.Join(ids, ", "))
+	return nil, cmdutil.UsageErrorf("%d managed brands are named %q (IDs %s): give --brand the ID", len(found), name, strings.Join(ids, ", "))
 }

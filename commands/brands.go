@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // BrandsListOptions are `brands list`'s inputs.
@@ -43,10 +44,10 @@ func newBrandsListCmd(f *Factory, runF func(*BrandsListOptions) error) *cobra.Co
 func brandsListRun(ctx context.Context, opts *BrandsListOptions) error {
 	e, lo := opts.Env, opts.List
 	if lo.Limit < 0 {
-		return usageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
+		return cmdutil.UsageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
 	}
 	if e.Brand != "" {
-		return usageErrorf("brands list lists the agency's brands: drop --brand")
+		return cmdutil.UsageErrorf("brands list lists the agency's brands: drop --brand")
 	}
 	c, err := e.Client(ctx)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -305,7 +307,7 @@ func (c *completer) tokenScopes(cmd *cobra.Command, args []string, toComplete st
 
 // token reads one token for a completion, named by SID or by name.
 func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) {
-	if checkTokenArg(arg) != nil {
+	if pipeline.CheckTokenArg(arg) != nil {
 		return nil, false
 	}
 	ctx, cl, cancel, ok := c.session(cmd)
@@ -313,7 +315,7 @@ func (c *completer) token(cmd *cobra.Command, arg string) (*client.Token, bool) 
 		return nil, false
 	}
 	defer cancel()
-	sid, err := resolveSID(ctx, cl, arg)
+	sid, err := pipeline.ResolveSID(ctx, cl, arg)
 	if err != nil {
 		return nil, false
 	}
@@ -455,7 +457,7 @@ func (c *completer) profiles(_ *cobra.Command, _ []string, toComplete string) ([
 	var out []cobra.Completion
 	for _, name := range cfg.ProfileNames() {
 		if strings.HasPrefix(name, toComplete) && !strings.ContainsAny(name, " \t\n") {
-			out = append(out, withDesc(name, profileURL(cfg.Profiles[name])))
+			out = append(out, withDesc(name, config.ProfileURL(cfg.Profiles[name])))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/server"
 )
 
@@ -72,10 +74,12 @@ func TestEditNeverOverwritesAConcurrentEdit(t *testing.T) {
 		answer: strings.NewReader("y\n"),
 	}
 	var stdout, stderr bytes.Buffer
-	streams := &IOStreams{In: in, Out: &stdout, ErrOut: &stderr, stdinTTY: true, stdoutTTY: true}
+	streams := iostreams.Streams(in, &stdout, &stderr)
+	streams.SetStdinTTY(true)
+	streams.SetStdoutTTY(true)
 	code := Main([]string{"tokens", "edit", target, "--description", "Mine"}, streams)
-	if code != ExitConflict {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitConflict, stderr.String())
+	if code != cmdutil.ExitConflict {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, cmdutil.ExitConflict, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "changed by someone else") {
 		t.Errorf("stderr does not explain the conflict:\n%s", stderr.String())

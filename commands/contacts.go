@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func newContactsCmd(f *Factory) *cobra.Command {
@@ -15,7 +16,7 @@ func newContactsCmd(f *Factory) *cobra.Command {
 // server applies.
 func checkEmail(e string) error {
 	if !contract.ValidEmail(e) {
-		return usageErrorf("invalid e-mail address %q: expected a bare address such as dev@example.com; nothing changed", e)
+		return cmdutil.UsageErrorf("invalid e-mail address %q: expected a bare address such as dev@example.com; nothing changed", e)
 	}
 	return nil
 }
@@ -26,7 +27,7 @@ func checkEmail(e string) error {
 // hold control characters.
 func checkText(flag, value string, required bool, max int) error {
 	if err := contract.CheckText(value, required, max); err != nil {
-		return usageErrorf("invalid %s: %v; nothing changed", flag, err)
+		return cmdutil.UsageErrorf("invalid %s: %v; nothing changed", flag, err)
 	}
 	return nil
 }

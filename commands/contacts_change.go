@@ -10,6 +10,9 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ContactsChangeOptions are the inputs of `contacts add` and `contacts remove`.
@@ -18,7 +21,7 @@ type ContactsChangeOptions struct {
 	Add    bool
 	SID    string
 	Emails []string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions) error) *cobra.Command {
@@ -41,7 +44,7 @@ func newContactsChangeCmd(f *Factory, add bool, runF func(*ContactsChangeOptions
 			return contactsChangeRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
@@ -55,7 +58,7 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 			emails = append(emails, e)
 		}
 	}
-	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -63,32 +66,32 @@ func contactsChangeRun(ctx context.Context, opts *ContactsChangeOptions) error {
 	if err != nil {
 		return err
 	}
-	e := edit{tok: tok, question: "Change this token's developer e-mails?",
-		unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	e := pipeline.Edit{Tok: tok, Question: "Change this token's developer e-mails?",
+		Unchanged: fmt.Sprintf("developer e-mails of token %s", tok.AccountSid),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.SetDeveloperEmails(ctx, tok.AccountSid, next, w)
 		},
-		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.DeveloperEmails), "developer e-mail")),
+		Report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, cmdutil.Plural(len(t.DeveloperEmails), "developer e-mail")),
 				[][2]string{{"Account SID", t.AccountSid}, {"Developer emails", strings.Join(t.DeveloperEmails, ", ")}}
 		},
 	}
 	if len(changed) > 0 {
-		e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionDeveloperEmails,
-			Fields: []fieldChange{{"DeveloperEmails", sortedCopy(tok.DeveloperEmails), sortedCopy(next)}}}
+		e.Change = pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionDeveloperEmails,
+			Fields: []pipeline.FieldChange{{Field: "DeveloperEmails", Before: sortedCopy(tok.DeveloperEmails), After: sortedCopy(next)}}}
 		if opts.Add {
-			e.change.Added = changed
+			e.Change.Added = changed
 		} else {
-			e.change.Removed = changed
+			e.Change.Removed = changed
 		}
 	}
-	return r.changeOne(ctx, e)
+	return r.ChangeOne(ctx, e)
 }
 
 // nextEmails is the list after adding (or removing) emails, and the ones
 // that change it; it says which are already on (or not on) the list, and
 // refuses a list over the limit.
-func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []string, err error) {
+func nextEmails(r *pipeline.Run, list, emails []string, add bool) (next, changed []string, err error) {
 	next = slices.Clone(list)
 	for _, e := range emails {
 		switch {
@@ -97,16 +100,16 @@ func nextEmails(r *changeRun, list, emails []string, add bool) (next, changed []
 		case !add && hasEmail(next, e):
 			next = slices.DeleteFunc(next, func(x string) bool { return strings.EqualFold(x, e) })
 		case add:
-			infof(r.IO.ErrOut, "%s is already on the list", e)
+			iostreams.Infof(r.IO.ErrOut, "%s is already on the list", e)
 			continue
 		default:
-			infof(r.IO.ErrOut, "%s is not on the list", e)
+			iostreams.Infof(r.IO.ErrOut, "%s is not on the list", e)
 			continue
 		}
 		changed = append(changed, e)
 	}
 	if len(changed) > 0 && len(next) > contract.MaxEmails {
-		return nil, nil, usageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
+		return nil, nil, cmdutil.UsageErrorf("a token has at most %d developer e-mail addresses: this would make %d; nothing changed", contract.MaxEmails, len(next))
 	}
 	if next == nil {
 		next = []string{}

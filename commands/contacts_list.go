@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -36,7 +38,7 @@ func newContactsListCmd(f *Factory, runF func(*ContactsListOptions) error) *cobr
 // contactsListRun lists the developer e-mail addresses of one token.
 func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 	e := opts.Env
-	_, tok, err := readToken(ctx, e.Client, opts.SID)
+	_, tok, err := pipeline.ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func contactsListRun(ctx context.Context, opts *ContactsListOptions) error {
 		return lw.Close()
 	}
 	if len(emails) == 0 {
-		infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
+		iostreams.Infof(e.IO.ErrOut, "token %s has no developer e-mail addresses", tok.AccountSid)
 		return nil
 	}
 	t := output.NewTable(e.IO.Out, "EMAIL")

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // eventTypes are the values of an event's Type, offered to --type.
@@ -42,12 +44,12 @@ func (e *eventFlags) options(cmd *cobra.Command, now time.Time) (client.EventLis
 	var o client.EventListOptions
 	for _, name := range []string{"type", "since", "until"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
-			return o, usageErrorf("--%s is empty: leave it out to not filter", name)
+			return o, cmdutil.UsageErrorf("--%s is empty: leave it out to not filter", name)
 		}
 	}
 	if e.Type != "" {
 		if !slices.Contains(eventTypes, e.Type) {
-			return o, usageErrorf("invalid --type %q: use one of %s", e.Type, strings.Join(eventTypes, ", "))
+			return o, cmdutil.UsageErrorf("invalid --type %q: use one of %s", e.Type, strings.Join(eventTypes, ", "))
 		}
 		o.Type = e.Type
 	}
@@ -63,7 +65,7 @@ func (e *eventFlags) options(cmd *cobra.Command, now time.Time) (client.EventLis
 		}
 	}
 	if e.Limit < 0 {
-		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", e.Limit)
+		return o, cmdutil.UsageErrorf("invalid --limit %d: must be 0 (all) or more", e.Limit)
 	}
 	o.Limit = e.Limit
 	return o, nil
@@ -73,15 +75,15 @@ func (e *eventFlags) options(cmd *cobra.Command, now time.Time) (client.EventLis
 func whenFlag(flag, s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s != "" && strings.ContainsAny(s[len(s)-1:], "dwh") && !strings.Contains(s, "-") {
-		age, err := parseAge(flag, s)
+		age, err := cmdutil.ParseAge(flag, s)
 		if err != nil {
 			return time.Time{}, err
 		}
 		return now.Add(-age), nil
 	}
-	t, err := parseTime(flag, s)
+	t, err := cmdutil.ParseTime(flag, s)
 	if err != nil {
-		return time.Time{}, usageErrorf("invalid %s %q: use an age (7d, 2w, 36h), a date (2026-01-31) or an RFC 3339 time", flag, s)
+		return time.Time{}, cmdutil.UsageErrorf("invalid %s %q: use an age (7d, 2w, 36h), a date (2026-01-31) or an RFC 3339 time", flag, s)
 	}
 	return t, nil
 }
@@ -89,8 +91,8 @@ func whenFlag(flag, s string, now time.Time) (time.Time, error) {
 // tokenFlag checks, before any request, that a flag's value can name a
 // token: an Account SID or a token name.
 func tokenFlag(flag, v string) error {
-	if checkTokenArg(v) != nil {
-		return usageErrorf("invalid %s %q: use a token's Account SID (IR and 32 letters or digits) or its name", flag, v)
+	if pipeline.CheckTokenArg(v) != nil {
+		return cmdutil.UsageErrorf("invalid %s %q: use a token's Account SID (IR and 32 letters or digits) or its name", flag, v)
 	}
 	return nil
 }

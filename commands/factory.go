@@ -11,6 +11,10 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 	"github.com/impactcom/impactctl/server"
 )
@@ -34,7 +38,7 @@ type globalOptions struct {
 // talks to the API never reads the config file. It holds no run state: that
 // is the runState Main owns.
 type Factory struct {
-	IO      *IOStreams
+	IO      *iostreams.IOStreams
 	Version string
 
 	v      *viper.Viper
@@ -44,14 +48,14 @@ type Factory struct {
 	now func() time.Time
 
 	credsOnce sync.Once
-	creds     *credentials
+	creds     *config.Credentials
 	credsErr  error
 
 	clientOnce sync.Once
 	apiClient  *client.Client
 	clientErr  error
 
-	confCache *Config
+	confCache *config.Config
 	settings  globalSettings
 	run       *runState
 }
@@ -75,7 +79,7 @@ type runState struct {
 	cleanups []func()
 	printer  *output.Printer
 	// msgs is stderr (IO.ErrOut writes through it).
-	msgs *messages
+	msgs *iostreams.Messages
 	// opts are the parsed global flags, for jsonMode.
 	opts *globalOptions
 	// waitBudget bounds the rate-budget waits of the whole command, shared
@@ -85,7 +89,7 @@ type runState struct {
 
 // newRunState starts the state of one run over args.
 func newRunState(args []string) *runState {
-	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(maxBudgetWait)}
+	return &runState{completing: isCompletionRequest(args), argsJSON: jsonInArgs(args), waitBudget: client.NewWaitBudget(pipeline.MaxBudgetWait)}
 }
 
 // close runs the cleanups registered during the run.
@@ -101,11 +105,11 @@ type globalSettings struct {
 	opts   *globalOptions
 	v      *viper.Viper
 	getenv func(string) string
-	config func() (*Config, error)
+	config func() (*config.Config, error)
 }
 
 // newFactory builds the Factory of a run; run nil starts a fresh one.
-func newFactory(io *IOStreams, version string, run *runState) *Factory {
+func newFactory(io *iostreams.IOStreams, version string, run *runState) *Factory {
 	v := viper.New()
 	v.SetEnvPrefix("IMPACTCTL")
 	for _, key := range []string{"profile", "api_url", "local", "no_prompt", "now"} {
@@ -120,22 +124,22 @@ func newFactory(io *IOStreams, version string, run *runState) *Factory {
 	// Everything written to stderr goes through the messages, sanitised
 	// and, in JSON modes, as JSON lines.
 	streams := *io
-	run.msgs = &messages{raw: io.ErrOut, json: run.jsonMode, color: io.IsStderrTTY() && f.getenv("NO_COLOR") == ""}
-	streams.ErrOut = levelWriter{m: run.msgs, level: levelInfo}
+	run.msgs = iostreams.NewMessages(io.ErrOut, run.jsonMode, io.IsStderrTTY() && f.getenv("NO_COLOR") == "")
+	streams.ErrOut = run.msgs.Writer(iostreams.LevelInfo)
 	f.IO = &streams
 	return f
 }
 
 // Config loads the config file once.
-func (f *Factory) Config() (*Config, error) {
+func (f *Factory) Config() (*config.Config, error) {
 	if f.confCache != nil {
 		return f.confCache, nil
 	}
-	path, err := configPath(f.getenv)
+	path, err := config.Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(path, f.IO.ErrOut)
+	cfg, err := config.Load(path, f.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}
@@ -143,13 +147,13 @@ func (f *Factory) Config() (*Config, error) {
 	return cfg, nil
 }
 
-// UpdateConfig changes the config file under its lock (see updateConfig).
-func (f *Factory) UpdateConfig(change func(*Config) error) (*Config, error) {
-	path, err := configPath(f.getenv)
+// UpdateConfig changes the config file under its lock (see config.Update).
+func (f *Factory) UpdateConfig(change func(*config.Config) error) (*config.Config, error) {
+	path, err := config.Path(f.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := updateConfig(path, change)
+	cfg, err := config.Update(path, change)
 	if err == nil {
 		f.confCache = cfg
 	}
@@ -189,7 +193,7 @@ func (g globalSettings) profileFlag() string { return g.opts.Profile }
 func (g globalSettings) localMode() bool { return g.opts.Local || g.v.GetBool("local") }
 
 // Credentials resolves the credentials once.
-func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
+func (f *Factory) Credentials(ctx context.Context) (*config.Credentials, error) {
 	f.credsOnce.Do(func() {
 		g := f.settings
 		if g.localMode() {
@@ -197,15 +201,15 @@ func (f *Factory) Credentials(ctx context.Context) (*credentials, error) {
 			return
 		}
 		u, from := g.apiURLSetting()
-		f.creds, f.credsErr = resolveCredentials(credentialSettings{
-			getenv:      f.getenv,
-			profile:     g.profileName(),
-			profileFlag: f.opts.Profile != "",
-			apiURL:      u,
-			urlFrom:     from,
-			loadConf:    f.Config,
-			warn:        f.IO.ErrOut,
-			keyring:     keyringFor(f.getenv),
+		f.creds, f.credsErr = config.ResolveCredentials(config.CredentialSettings{
+			Getenv:      f.getenv,
+			Profile:     g.profileName(),
+			ProfileFlag: f.opts.Profile != "",
+			APIURL:      u,
+			URLFrom:     from,
+			LoadConfig:  f.Config,
+			Warn:        f.IO.ErrOut,
+			Keyring:     config.KeyringFor(f.getenv),
 		})
 	})
 	return f.creds, f.credsErr
@@ -247,10 +251,10 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 	if kind == "" && !f.settings.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
 		// SID, so only the first command spends a request finding out.
-		cache := newRootCache(f.getenv)
-		o.Kind = cache.kind(apiURL, sid)
+		cache := config.NewRootCache(f.getenv)
+		o.Kind = cache.Kind(apiURL, sid)
 		if o.Kind == "" {
-			o.KindFound = func(k string) { cache.remember(apiURL, sid, k) }
+			o.KindFound = func(k string) { cache.Remember(apiURL, sid, k) }
 		}
 	}
 	// The waits between retries and the bounds of each attempt can be
@@ -271,14 +275,14 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 		}
 		d, err := time.ParseDuration(w)
 		if err != nil || d < 0 || (d == 0 && knob.env != "IMPACTCTL_RETRY_WAIT") {
-			return nil, usageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
+			return nil, cmdutil.UsageErrorf("%s %q: use a duration such as 200ms", knob.env, w)
 		}
 		knob.set(d)
 	}
 	if f.opts.Debug {
 		// Debug lines are the one exception to JSON stderr: they are
 		// asked for, and never hold a server's body.
-		o.Debug = f.run.msgs.raw
+		o.Debug = f.run.msgs.DebugOut()
 	}
 	if f.run.completing {
 		o.MaxRetries = 0
@@ -289,7 +293,7 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 // startLocal runs the reference server in-process on loopback over the
 // user's local database, demo-seeded on first use, and returns its admin
 // credentials.
-func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*credentials, error) {
+func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*config.Credentials, error) {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
@@ -319,7 +323,7 @@ func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (
 		defer cancel()
 		_ = inst.Shutdown(sctx)
 	})
-	return &credentials{
+	return &config.Credentials{
 		APIURL:     inst.URL,
 		AccountSid: inst.Admin.AccountSid,
 		AuthToken:  inst.Admin.AuthToken,
@@ -337,7 +341,7 @@ func (f *Factory) Now() (time.Time, error) {
 	if s := f.v.GetString("now"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return time.Time{}, usageErrorf("IMPACTCTL_NOW: %w", err)
+			return time.Time{}, cmdutil.UsageErrorf("IMPACTCTL_NOW: %w", err)
 		}
 		return t, nil
 	}

@@ -20,6 +20,10 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // The fuzz targets below feed the CLI's parsers what a user (or a script) may type.
@@ -54,7 +58,7 @@ func (o *outcomes) note(err error) {
 func FuzzSID(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		err := validSID(s)
+		err := config.ValidSID(s)
 		o.note(err)
 		if (err == nil) != contract.ValidSID(s) {
 			t.Fatalf("validSID(%q) = %v, contract.ValidSID = %v", s, err, contract.ValidSID(s))
@@ -143,14 +147,14 @@ func FuzzEmail(f *testing.F) {
 func FuzzDurationsAndDates(f *testing.F) {
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		_, ageErr := parseAge("--unused-for", s)
-		_, timeErr := parseTime("--created-after", s)
+		_, ageErr := cmdutil.ParseAge("--unused-for", s)
+		_, timeErr := cmdutil.ParseTime("--created-after", s)
 		if ageErr == nil || timeErr == nil {
 			o.note(nil)
 		} else {
 			o.note(ageErr)
 		}
-		if d, err := parseAge("--unused-for", s); err != nil {
+		if d, err := cmdutil.ParseAge("--unused-for", s); err != nil {
 			wantUsage(t, err, "--unused-for")
 		} else {
 			if d <= 0 {
@@ -159,15 +163,15 @@ func FuzzDurationsAndDates(f *testing.F) {
 			unit := strings.TrimSpace(s)
 			unit = unit[len(unit)-1:]
 			per := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "h": time.Hour}[unit]
-			again, err := parseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
+			again, err := cmdutil.ParseAge("--unused-for", strconv.FormatInt(int64(d/per), 10)+unit)
 			if err != nil || again != d {
 				t.Fatalf("age %q = %v reads back as %v, %v", s, d, again, err)
 			}
 		}
-		if tm, err := parseTime("--created-after", s); err != nil {
+		if tm, err := cmdutil.ParseTime("--created-after", s); err != nil {
 			wantUsage(t, err, "--created-after")
 		} else {
-			again, err := parseTime("--created-after", tm.Format(time.RFC3339Nano))
+			again, err := cmdutil.ParseTime("--created-after", tm.Format(time.RFC3339Nano))
 			if err != nil || !again.Equal(tm) {
 				t.Fatalf("time %q = %v reads back as %v, %v", s, tm, again, err)
 			}
@@ -188,7 +192,7 @@ func FuzzConfig(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := loadConfig(path, io.Discard)
+		cfg, err := config.Load(path, io.Discard)
 		o.note(err)
 		if err != nil {
 			wantUsage(t, err, path)
@@ -199,15 +203,20 @@ func FuzzConfig(f *testing.F) {
 			}
 			return
 		}
-		cfg.path = filepath.Join(dir, "impactctl", "again.yaml")
-		if err := cfg.Save(); err != nil {
+		// What loaded, saved to another path (a missing file loads empty).
+		saved, err := config.Load(filepath.Join(dir, "impactctl", "again.yaml"), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved.Profiles, saved.Current = cfg.Profiles, cfg.Current
+		if err := saved.Save(); err != nil {
 			t.Fatalf("saving what loaded: %v", err)
 		}
-		st, err := os.Stat(cfg.path)
+		st, err := os.Stat(saved.Path())
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("saved config: %v, mode %v", err, st.Mode())
 		}
-		again, err := loadConfig(cfg.path, io.Discard)
+		again, err := config.Load(saved.Path(), io.Discard)
 		if err != nil {
 			t.Fatalf("what was saved does not load: %v", err)
 		}
@@ -238,9 +247,9 @@ func FuzzStdinSIDs(f *testing.F) {
 	}
 	o := countOutcomes(f)
 	f.Fuzz(func(t *testing.T, input string) {
-		r := &changeRun{IO: Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
-		toks, failed, err := r.selectTokens(context.Background(), selection{Stdin: true, Concurrency: 4})
-		if exitCode(err) == ExitUsage {
+		r := &pipeline.Run{IO: iostreams.Streams(strings.NewReader(input), io.Discard, io.Discard), API: c}
+		toks, failed, err := r.SelectTokens(context.Background(), pipeline.Selection{Stdin: true, Concurrency: 4})
+		if cmdutil.ExitCode(err) == cmdutil.ExitUsage {
 			o.note(err)
 		} else {
 			o.note(nil)
@@ -270,8 +279,8 @@ func FuzzStdinSIDs(f *testing.F) {
 		}
 		if len(want) == 1 {
 			// One token is read on its own: the server's 404 is the answer.
-			if exitCode(err) != ExitNotFound {
-				t.Fatalf("one SID: %v (exit %d)", err, exitCode(err))
+			if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+				t.Fatalf("one SID: %v (exit %d)", err, cmdutil.ExitCode(err))
 			}
 			return
 		}

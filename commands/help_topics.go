@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -189,11 +190,11 @@ func unknownHelpTopic(root *cobra.Command, args []string) error {
 			if s := suggestCommands(parent, a); len(s) > 0 {
 				msg += " (did you mean " + quoteJoin(s) + "?)"
 			}
-			return usageErrorf("%s: run '%s help' for the commands and topics", msg, root.Name())
+			return cmdutil.UsageErrorf("%s: run '%s help' for the commands and topics", msg, root.Name())
 		}
 		parent = next
 	}
-	return usageErrorf("unknown help topic %q", strings.Join(args, " "))
+	return cmdutil.UsageErrorf("unknown help topic %q", strings.Join(args, " "))
 }
 
 // findSub is parent's subcommand named (or aliased) name, or nil.

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // expiryFlags set a token's expiry: --expires-in D (from now) or
@@ -46,14 +49,14 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 	case n == 0:
 		return time.Time{}, false, false, nil
 	case n > 1:
-		return time.Time{}, false, false, usageErrorf("give one of --expires-in, --expires-at and --no-expiry")
+		return time.Time{}, false, false, cmdutil.UsageErrorf("give one of --expires-in, --expires-at and --no-expiry")
 	case e.set("no-expiry"):
 		if !e.None {
-			return time.Time{}, false, false, usageErrorf("--no-expiry takes no value")
+			return time.Time{}, false, false, cmdutil.UsageErrorf("--no-expiry takes no value")
 		}
 		return time.Time{}, true, true, nil
 	case e.set("expires-in"):
-		age, err := parseAge("--expires-in", e.In)
+		age, err := cmdutil.ParseAge("--expires-in", e.In)
 		if err != nil {
 			return time.Time{}, false, false, err
 		}
@@ -61,16 +64,13 @@ func (e *expiryFlags) resolve(now time.Time) (at time.Time, clear, ok bool, err 
 	}
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(e.At))
 	if err != nil {
-		return time.Time{}, false, false, usageErrorf("invalid --expires-at %q: use a date such as 2026-12-31 (it means 00:00:00Z that day); --expires-in takes an age", e.At)
+		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %q: use a date such as 2026-12-31 (it means 00:00:00Z that day); --expires-in takes an age", e.At)
 	}
 	if !t.After(now) {
-		return time.Time{}, false, false, usageErrorf("invalid --expires-at %s: %s is not in the future", e.At, wireTime(t))
+		return time.Time{}, false, false, cmdutil.UsageErrorf("invalid --expires-at %s: %s is not in the future", e.At, pipeline.WireTime(t))
 	}
 	return t, false, true, nil
 }
-
-// wireTime is a time as the API writes it, the full time plans show.
-func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // maxOverlap is the longest overlap a reset may keep: 7 days.
 const maxOverlap = 7 * 24 * time.Hour
@@ -98,7 +98,7 @@ func parseOverlap(flag, s string) (time.Duration, error) {
 		}
 	}
 	if err != nil || d < time.Second || d > maxOverlap || d%time.Second != 0 {
-		return 0, usageErrorf("invalid %s %q: use 0 (none) or whole seconds up to 7d, such as 90s, 30m, 1h or 2d", flag, s)
+		return 0, cmdutil.UsageErrorf("invalid %s %q: use 0 (none) or whole seconds up to 7d, such as 90s, 30m, 1h or 2d", flag, s)
 	}
 	return d, nil
 }
@@ -124,12 +124,4 @@ func expiresLabel(expiresAt *string, now time.Time) string {
 		return fmt.Sprintf("in %dm", int(left/time.Minute))
 	}
 	return fmt.Sprintf("in %ds", int(left/time.Second))
-}
-
-// expiresDetail is an expiry in full, for plans and details: the time, or never.
-func expiresDetail(expiresAt *string) string {
-	if expiresAt == nil || *expiresAt == "" {
-		return "never"
-	}
-	return *expiresAt
 }

@@ -15,6 +15,9 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -28,7 +31,7 @@ const interruptGrace = 3 * time.Second
 
 // Main runs impactctl with args (without the program name) on the given
 // streams and returns the process exit code.
-func Main(args []string, io *IOStreams) int {
+func Main(args []string, io *iostreams.IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -68,28 +71,28 @@ func Main(args []string, io *IOStreams) int {
 		case out = <-done:
 		case <-time.After(interruptGrace):
 			interrupted(f)
-			return ExitInterrupted
+			return cmdutil.ExitInterrupted
 		}
 	}
 	cmd, err := out.cmd, out.err
 	if err == nil {
-		return ExitOK
+		return cmdutil.ExitOK
 	}
-	code := exitCode(err)
+	code := cmdutil.ExitCode(err)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		code = ExitInterrupted
+		code = cmdutil.ExitInterrupted
 	}
-	if !run.ran && code == ExitUnexpected {
+	if !run.ran && code == cmdutil.ExitUnexpected {
 		// cobra's own refusals (unknown command, wrong arguments) come
 		// before any command runs.
-		code = ExitUsage
+		code = cmdutil.ExitUsage
 	}
-	if code == ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*ExitError)) {
+	if code == cmdutil.ExitInterrupted && errors.Is(err, context.Canceled) && !errors.As(err, new(*cmdutil.ExitError)) {
 		interrupted(f)
 		return code
 	}
 	usage := ""
-	if code == ExitUsage && cmd != nil && !run.ran {
+	if code == cmdutil.ExitUsage && cmd != nil && !run.ran {
 		usage = fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())
 	}
 	printError(f, err, code, usage)
@@ -100,10 +103,10 @@ func Main(args []string, io *IOStreams) int {
 // modes an error object with Code "interrupted" and exit code 130.
 func interrupted(f *Factory) {
 	if f.run.jsonMode() {
-		printError(f, errors.New("interrupted"), ExitInterrupted, "")
+		printError(f, errors.New("interrupted"), cmdutil.ExitInterrupted, "")
 		return
 	}
-	f.run.msgs.say(levelError, "interrupted")
+	f.run.msgs.Say(iostreams.LevelError, "interrupted")
 }
 
 // errorHint tells the user what to check next, by exit code.
@@ -129,7 +132,7 @@ func errorHint(f *Factory, err error) string {
 			return "the token has expired: another token can give it a new expiry with `impactctl tokens edit SID --expires-in 90d`"
 		case creds == nil:
 			return "check the Account SID and the Auth Token"
-		case creds.fromEnvironment():
+		case creds.FromEnvironment():
 			return fmt.Sprintf("the credentials in IMPACTCTL_ACCOUNT_SID and %s were refused: check both; the token may have been reset or deleted", creds.SecretEnv)
 		case creds.Profile != "":
 			return fmt.Sprintf("the credentials of profile %q were refused: the token may have been reset or deleted; store new ones with `impactctl auth login --profile %s`", creds.Profile, creds.Profile)
@@ -171,7 +174,7 @@ func errorHint(f *Factory, err error) string {
 // unreachableHint says what to check when the server did not answer, and how
 // to follow it if it moved: a profile keeps its own URL (no --api-url beside
 // it), so a moved server means logging in again with the new one.
-func unreachableHint(creds *credentials) string {
+func unreachableHint(creds *config.Credentials) string {
 	hint := fmt.Sprintf("check that the Token API at %s is reachable (the server may be down)", creds.APIURL)
 	switch {
 	case creds.Profile != "":
@@ -180,7 +183,7 @@ func unreachableHint(creds *credentials) string {
 			login += " --profile " + creds.Profile
 		}
 		return hint + fmt.Sprintf("; if it moved, store its new address in profile %q with `%s --api-url NEW_URL`", creds.Profile, login)
-	case creds.fromEnvironment():
+	case creds.FromEnvironment():
 		return hint + "; if it moved, set IMPACTCTL_API_URL (or --api-url) to its new address"
 	}
 	return hint
@@ -226,7 +229,7 @@ Try it with no account at all: impactctl --local tokens list`,
 
 	fl := root.PersistentFlags()
 	fl.StringVar(&f.opts.Profile, "profile", "", "credentials profile to use (default \"default\", or IMPACTCTL_PROFILE)")
-	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+DefaultAPIURL+")")
+	fl.StringVar(&f.opts.APIURL, "api-url", "", "Token API URL (or IMPACTCTL_API_URL; default "+config.DefaultAPIURL+")")
 	fl.BoolVar(&f.opts.Local, "local", false, "run against the embedded demo server (or IMPACTCTL_LOCAL=1)")
 	fl.StringVar(&f.opts.Brand, "brand", "", "act on a managed brand's tokens (its Advertiser ID or exact name)")
 	fl.StringVarP(&f.opts.Output, "output", "o", "table", "output format: table, json or jsonl")
@@ -274,24 +277,24 @@ Try it with no account at all: impactctl --local tokens list`,
 // the run's --timeout and printer.
 func prepare(f *Factory, cmd *cobra.Command) error {
 	if f.opts.NoInput || isTrue(f.v.GetString("no_prompt")) || isTrue(f.getenv("CI")) {
-		f.IO.noPrompt = true
+		f.IO.SetNeverPrompt(true)
 	}
 	switch f.opts.Output {
 	case "table", "json", "jsonl":
 	default:
-		return usageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
+		return cmdutil.UsageErrorf("invalid --output %q: use table, json or jsonl", f.opts.Output)
 	}
 	if cmd.Flags().Changed("output") && f.opts.Output == "table" && (f.opts.JQ != "" || f.opts.Template != "") {
-		return usageErrorf("--jq and --template work on JSON: drop -o table")
+		return cmdutil.UsageErrorf("--jq and --template work on JSON: drop -o table")
 	}
 	if f.settings.localMode() && (f.opts.APIURL != "" || f.opts.Profile != "") {
-		return usageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
+		return cmdutil.UsageErrorf("--local uses the embedded server and its admin token: drop --api-url and --profile")
 	}
 	if f.opts.Brand != "" && !isBrandID(f.opts.Brand) && !validBrandName(f.opts.Brand) {
-		return usageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
+		return cmdutil.UsageErrorf("invalid --brand %q: expected a brand's Advertiser ID or its exact name (see impactctl brands list)", f.opts.Brand)
 	}
 	if f.opts.Timeout < 0 {
-		return usageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
+		return cmdutil.UsageErrorf("invalid --timeout %s: must not be negative", f.opts.Timeout)
 	}
 	if f.opts.Timeout > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.opts.Timeout)
@@ -310,7 +313,7 @@ func prepare(f *Factory, cmd *cobra.Command) error {
 		Terminal: f.IO.IsStdoutTTY(),
 	})
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	f.run.printer = p
 	return nil
@@ -335,4 +338,16 @@ func isTrue(v string) bool {
 		return true
 	}
 	return false
+}
+
+// templateNow is the clock --template's timeago counts from: IMPACTCTL_NOW
+// when set (a bad value is reported by the commands that read it), else
+// the time of day.
+func templateNow(now func() (time.Time, error)) func() time.Time {
+	return func() time.Time {
+		if t, err := now(); err == nil {
+			return t
+		}
+		return time.Now()
+	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func newScopesCmd(f *Factory) *cobra.Command {
@@ -36,26 +38,26 @@ func expandScopes(cat *client.Catalog, names []string) ([]string, error) {
 	if s := closest(bad, known, 3); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(s, ", ") + "?"
 	}
-	return nil, usageErrorf("%s (see impactctl scopes list); nothing changed", msg)
+	return nil, cmdutil.UsageErrorf("%s (see impactctl scopes list); nothing changed", msg)
 }
 
 // scopesEdit makes a token's scopes exactly next. Removing scopes from the
 // token in use needs --yes: it may refuse this and later commands.
-func scopesEdit(r *changeRun, tok *client.Token, next []string) edit {
+func scopesEdit(r *pipeline.Run, tok *client.Token, next []string) pipeline.Edit {
 	before, next := sortedCopy(tok.Scopes), sortedCopy(next)
 	what := "already has exactly these scopes"
 	if len(next) == 0 {
 		what = "has no scopes"
 	}
-	e := edit{tok: tok, question: "Change this token's scopes?", unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	e := pipeline.Edit{Tok: tok, Question: "Change this token's scopes?", Unchanged: fmt.Sprintf("token %s %s", tok.AccountSid, what),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			if len(next) == 0 {
 				return r.API.ClearScopes(ctx, tok.AccountSid, w)
 			}
 			return r.API.SetScopes(ctx, tok.AccountSid, next, w)
 		},
-		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("token %s now has %s", t.AccountSid, plural(len(t.Scopes), "scope")),
+		Report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("token %s now has %s", t.AccountSid, cmdutil.Plural(len(t.Scopes), "scope")),
 				[][2]string{{"Account SID", t.AccountSid}, {"Scopes", strings.Join(t.Scopes, ", ")}}
 		},
 	}
@@ -64,10 +66,10 @@ func scopesEdit(r *changeRun, tok *client.Token, next []string) edit {
 	}
 	added := slices.DeleteFunc(slices.Clone(next), func(s string) bool { return slices.Contains(before, s) })
 	removed := slices.DeleteFunc(slices.Clone(before), func(s string) bool { return slices.Contains(next, s) })
-	e.change = change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionScopes,
-		Fields: []fieldChange{{"Scopes", before, next}}, Added: added, Removed: removed}
-	if len(removed) > 0 && r.inUse(tok.AccountSid) {
-		e.change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
+	e.Change = pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionScopes,
+		Fields: []pipeline.FieldChange{{Field: "Scopes", Before: before, After: next}}, Added: added, Removed: removed}
+	if len(removed) > 0 && r.IsInUse(tok.AccountSid) {
+		e.Change.Warning = fmt.Sprintf("token %s is the one in use: without %s, this and later commands with it may be refused", tok.AccountSid, strings.Join(removed, ", "))
 	}
 	return e
 }

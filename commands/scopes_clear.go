@@ -4,13 +4,15 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ScopesClearOptions are `scopes clear`'s inputs.
 type ScopesClearOptions struct {
 	Env cmdEnv
 	SID string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.Command {
@@ -29,14 +31,14 @@ func newScopesClearCmd(f *Factory, runF func(*ScopesClearOptions) error) *cobra.
 			return scopesClearRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func scopesClearRun(ctx context.Context, opts *ScopesClearOptions) error {
-	r, _, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, _, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
-	return r.changeOne(ctx, scopesEdit(r, tok, nil))
+	return r.ChangeOne(ctx, scopesEdit(r, tok, nil))
 }

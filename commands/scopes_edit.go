@@ -11,6 +11,8 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/internal/scopepicker"
 	"github.com/impactcom/impactctl/output"
 )
@@ -19,7 +21,7 @@ import (
 type ScopesEditOptions struct {
 	Env cmdEnv
 	SID string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesEditCmd(f *Factory, runF func(*ScopesEditOptions) error) *cobra.Command {
@@ -62,19 +64,19 @@ impactctl scopes set. NO_COLOR turns colour off.`,
 			return scopesEditRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
-	if err := checkTokenArg(opts.SID); err != nil {
+	if err := pipeline.CheckTokenArg(opts.SID); err != nil {
 		return err
 	}
 	if !opts.Env.IO.CanPrompt() {
-		return usageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
-			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", argWord(opts.SID))
+		return cmdutil.UsageErrorf("scopes edit is a page for a person at a terminal (stdin and stdout), with prompting allowed (no --no-input, IMPACTCTL_NO_PROMPT or CI=true); "+
+			"in scripts use: impactctl scopes set %s SCOPE... (or --add S, --remove S); nothing changed", pipeline.ArgWord(opts.SID))
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
@@ -86,14 +88,14 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := readNamed(ctx, c, opts.SID)
+	tok, err := pipeline.ReadNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}
 	if lacking := missingScopes(tok.Scopes, caller.Scopes); len(lacking) > 0 {
-		return &ExitError{Code: ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
+		return &cmdutil.ExitError{Code: cmdutil.ExitForbidden, Kind: string(contract.CodeEscalation), Err: fmt.Errorf(
 			"token %s holds %s, which the token in use (%s) lacks: it may not change this token's scopes; nothing changed",
-			output.Sanitize(tok.AccountSid), strings.Join(sanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
+			output.Sanitize(tok.AccountSid), strings.Join(pipeline.SanitizeAll(lacking), ", "), output.Sanitize(caller.AccountSid))}
 	}
 	held := map[string]bool{}
 	for _, s := range caller.Scopes {
@@ -122,9 +124,9 @@ func scopesEditRun(ctx context.Context, opts *ScopesEditOptions) error {
 	case scopepicker.Interrupted:
 		return context.Canceled
 	default:
-		return &ExitError{Code: ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
+		return &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: fmt.Errorf("cancelled: nothing changed")}
 	}
-	return r.changeOne(ctx, scopesEdit(r, tok, page.Selected()))
+	return r.ChangeOne(ctx, scopesEdit(r, tok, page.Selected()))
 }
 
 // pickerCategories are the catalog's categories for the page, and the

@@ -5,6 +5,9 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // ScopesSetOptions are `scopes set`'s inputs.
@@ -14,7 +17,7 @@ type ScopesSetOptions struct {
 	Scopes []string
 	Add    []string
 	Remove []string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newScopesSetCmd(f *Factory, runF func(*ScopesSetOptions) error) *cobra.Command {
@@ -38,18 +41,18 @@ See the catalog with: impactctl scopes list`,
 	}
 	cmd.Flags().StringArrayVar(&opts.Add, "add", nil, "add a scope or category (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Remove, "remove", nil, "remove a scope or category (repeatable)")
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 	if len(opts.Scopes) == 0 && len(opts.Add) == 0 && len(opts.Remove) == 0 {
-		return usageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", argWord(opts.SID))
+		return cmdutil.UsageErrorf("name the scopes, or give --add or --remove (to remove them all: impactctl scopes clear %s)", pipeline.ArgWord(opts.SID))
 	}
 	if len(opts.Scopes) > 0 && (len(opts.Add) > 0 || len(opts.Remove) > 0) {
-		return usageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
+		return cmdutil.UsageErrorf("either name the whole set of scopes, or change it with --add/--remove, not both")
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
@@ -66,7 +69,7 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 			return err
 		}
 	}
-	tok, err := readNamed(ctx, c, opts.SID)
+	tok, err := pipeline.ReadNamed(ctx, c, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -75,5 +78,5 @@ func scopesSetRun(ctx context.Context, opts *ScopesSetOptions) error {
 		next = union(tok.Scopes, add)
 		next = slices.DeleteFunc(next, func(s string) bool { return slices.Contains(remove, s) })
 	}
-	return r.changeOne(ctx, scopesEdit(r, tok, next))
+	return r.ChangeOne(ctx, scopesEdit(r, tok, next))
 }

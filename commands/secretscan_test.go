@@ -20,7 +20,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/impactcom/impactctl/commands"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // The secret scan: every Auth Token a script's server hands out is collected (the
@@ -34,8 +34,8 @@ const stderrLogEnv = "SCRIPT_STDERR_LOG"
 
 // scriptStreams are the process's streams, with stderr also appended to the file
 // $SCRIPT_STDERR_LOG names, for the secret scan.
-func scriptStreams() *commands.IOStreams {
-	ios := commands.System()
+func scriptStreams() *iostreams.IOStreams {
+	ios := iostreams.System()
 	if p := os.Getenv(stderrLogEnv); p != "" {
 		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
 			ios.ErrOut = io.MultiWriter(os.Stderr, f)

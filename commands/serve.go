@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
 	"github.com/impactcom/impactctl/server"
 	"github.com/impactcom/impactctl/server/mail"
 )
@@ -124,24 +126,24 @@ func (opts *ServeOptions) mailing(logger *slog.Logger) (*server.Mailing, error) 
 	if opts.SMTP == "" {
 		for flag, v := range map[string]bool{"--mail-from": opts.MailFrom != "", "--smtp-ca": opts.SMTPCA != "", "--public-url": opts.PublicURL != ""} {
 			if v {
-				return nil, usageErrorf("%s needs --smtp", flag)
+				return nil, cmdutil.UsageErrorf("%s needs --smtp", flag)
 			}
 		}
 		return nil, nil
 	}
 	if opts.MailRate < 1 {
-		return nil, usageErrorf("invalid --mail-rate %d: at least 1 message an hour", opts.MailRate)
+		return nil, cmdutil.UsageErrorf("invalid --mail-rate %d: at least 1 message an hour", opts.MailRate)
 	}
 	if opts.PublicURL != "" {
 		u, err := url.Parse(opts.PublicURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, usageErrorf("invalid --public-url %q: expected https://host[/path]", opts.PublicURL)
+			return nil, cmdutil.UsageErrorf("invalid --public-url %q: expected https://host[/path]", opts.PublicURL)
 		}
 	}
 	sender, warnings, err := mail.NewSender(mail.Config{URL: opts.SMTP, From: opts.MailFrom, CAFile: opts.SMTPCA,
 		Password: opts.Env.Getenv(mail.PasswordEnv), Logger: logger})
 	if err != nil {
-		return nil, usageErrorf("%w", err)
+		return nil, cmdutil.UsageErrorf("%w", err)
 	}
 	for _, w := range warnings {
 		logger.Warn(w)
@@ -152,26 +154,26 @@ func (opts *ServeOptions) mailing(logger *slog.Logger) (*server.Mailing, error) 
 func serveRun(ctx context.Context, opts *ServeOptions) error {
 	rate, err := server.ParseRate(opts.RateLimit)
 	if err != nil {
-		return usageErrorf("invalid --rate-limit: %w", err)
+		return cmdutil.UsageErrorf("invalid --rate-limit: %w", err)
 	}
 	failRate, err := server.ParseRate(opts.AuthFailLimit)
 	if err != nil {
-		return usageErrorf("invalid --auth-fail-limit: %w", err)
+		return cmdutil.UsageErrorf("invalid --auth-fail-limit: %w", err)
 	}
 	var retention time.Duration
 	if strings.TrimSpace(opts.EventRetention) != "0" {
-		if retention, err = parseAge("--event-retention", opts.EventRetention); err != nil {
+		if retention, err = cmdutil.ParseAge("--event-retention", opts.EventRetention); err != nil {
 			return err
 		}
 	}
 	if server.IsPostgresDSN(opts.DB) && opts.KeyFile == "" {
-		return usageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
+		return cmdutil.UsageErrorf("a PostgreSQL --db needs --key-file (or IMPACTCTL_KEY_FILE): every server on one database uses the same key")
 	}
 	var trusted []netip.Prefix
 	for _, s := range opts.TrustedProxy {
 		p, err := server.ParseTrustedProxy(s)
 		if err != nil {
-			return usageErrorf("invalid --trusted-proxy: %w", err)
+			return cmdutil.UsageErrorf("invalid --trusted-proxy: %w", err)
 		}
 		trusted = append(trusted, p)
 	}
@@ -197,7 +199,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		return fmt.Errorf("starting the server: %w", err)
 	}
 	logger.Info("listening", "url", inst.URL)
-	if u, err := url.Parse(inst.URL); err == nil && !isLoopback(u.Hostname()) {
+	if u, err := url.Parse(inst.URL); err == nil && !config.IsLoopback(u.Hostname()) {
 		logger.Warn("serving plain HTTP beyond loopback: credentials cross the network unencrypted; put a TLS proxy in front, and clients must use https")
 	}
 	done := make(chan error, 1)

@@ -5,6 +5,10 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // maxSplitInput bounds what __split-command reads.
@@ -34,7 +38,7 @@ func newSplitCmd(f *Factory, runF func(*SplitOptions) error) *cobra.Command {
 
 // SplitOptions are `__split-command`'s inputs.
 type SplitOptions struct {
-	IO *IOStreams
+	IO *iostreams.IOStreams
 }
 
 func splitRun(opts *SplitOptions) error {
@@ -43,14 +47,14 @@ func splitRun(opts *SplitOptions) error {
 		return err
 	}
 	if len(b) > maxSplitInput {
-		return usageErrorf("the command is longer than %d bytes", maxSplitInput)
+		return cmdutil.UsageErrorf("the command is longer than %d bytes", maxSplitInput)
 	}
-	words, err := splitWords(string(b), "the command", "write such words in single quotes")
+	words, err := pipeline.SplitWords(string(b), "the command", "write such words in single quotes")
 	if err != nil {
 		return err
 	}
 	if len(words) == 0 {
-		return usageErrorf("the command is empty")
+		return cmdutil.UsageErrorf("the command is empty")
 	}
 	w := bufio.NewWriter(opts.IO.Out)
 	for _, word := range words {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 // suggestCommands returns parent's subcommands (help topics included) that
@@ -53,7 +55,7 @@ func unknownCommand(parent *cobra.Command, typed string) error {
 	if s := suggestCommands(parent, typed); len(s) > 0 {
 		msg += "; did you mean " + quoteJoin(s) + "?"
 	}
-	return usageErrorf("%s (see %s --help)", msg, parent.CommandPath())
+	return cmdutil.UsageErrorf("%s (see %s --help)", msg, parent.CommandPath())
 }
 
 // flagError turns pflag's refusal into a usage error; an unknown flag gets
@@ -61,7 +63,7 @@ func unknownCommand(parent *cobra.Command, typed string) error {
 func flagError(cmd *cobra.Command, err error) error {
 	var ne *pflag.NotExistError
 	if !errors.As(err, &ne) || ne.GetSpecifiedName() == "" {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	typed := ne.GetSpecifiedName()
 	var names []string
@@ -76,12 +78,12 @@ func flagError(cmd *cobra.Command, err error) error {
 	cmd.InheritedFlags().VisitAll(collect)
 	s := nearest(typed, names)
 	if len(s) == 0 {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: err}
 	}
 	for i := range s {
 		s[i] = "--" + s[i]
 	}
-	return usageErrorf("%w; did you mean %s?", err, strings.Join(s, ", "))
+	return cmdutil.UsageErrorf("%w; did you mean %s?", err, strings.Join(s, ", "))
 }
 
 func quoteJoin(s []string) string {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // tokenFields are the editable fields as flags; set tells which were given.
@@ -53,7 +55,7 @@ func (t *tokenFields) check() error {
 	return nil
 }
 
-func (c *changeFlags) register(cmd *cobra.Command) {
+func registerChangeFlags(c *pipeline.ChangeFlags, cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&c.DryRun, "dry-run", false, "show what would change and change nothing")
 	cmd.Flags().StringVar(&c.IdempotencyKey, "idempotency-key", "", "a key that makes a re-run of the same job change nothing twice")
 }
@@ -65,13 +67,13 @@ func wantedVersion(tok *client.Token, s string) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, usageErrorf("invalid --api-version %q: use a number or latest", s)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %q: use a number or latest", s)
 	}
 	if v < tok.ApiVersion {
-		return 0, usageErrorf("invalid --api-version %d: token %s is at version %d and versions only go up", v, tok.AccountSid, tok.ApiVersion)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %d: token %s is at version %d and versions only go up", v, tok.AccountSid, tok.ApiVersion)
 	}
 	if tok.LatestApiVersion > 0 && v > tok.LatestApiVersion {
-		return 0, usageErrorf("invalid --api-version %d: the latest version for this token is %d", v, tok.LatestApiVersion)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %d: the latest version for this token is %d", v, tok.LatestApiVersion)
 	}
 	return v, nil
 }
@@ -91,7 +93,7 @@ func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.
 	byEmail := strings.Contains(idOrEmail, "@")
 	for u, err := range c.Users(ctx, client.ListOptions{}) {
 		if err != nil {
-			if ae, ok := asAPIError(err); ok && ae.StatusCode == http.StatusForbidden && !byEmail {
+			if ae, ok := cmdutil.AsAPIError(err); ok && ae.StatusCode == http.StatusForbidden && !byEmail {
 				return &client.User{Id: idOrEmail}, nil
 			}
 			return nil, fmt.Errorf("looking up the primary contact: %w", err)
@@ -100,13 +102,5 @@ func findUser(ctx context.Context, c *client.Client, idOrEmail string) (*client.
 			return &u, nil
 		}
 	}
-	return nil, usageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices; nothing changed", idOrEmail)
-}
-
-// staleHint explains a 412: someone changed the token since it was read.
-func staleHint(err error, sid string) error {
-	if ae, ok := asAPIError(err); ok && ae.StatusCode == 412 {
-		return &ExitError{Code: ExitConflict, Err: fmt.Errorf("token %s was changed by someone else since it was read; nothing was overwritten: run the command again to see the new values", sid)}
-	}
-	return err
+	return nil, cmdutil.UsageErrorf("no user %q in this account: see `impactctl users list` for the primary-contact choices; nothing changed", idOrEmail)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // TokensCreateOptions are `tokens create`'s inputs.
@@ -20,8 +22,8 @@ type TokensCreateOptions struct {
 	DeveloperEmails []string
 	From            string
 	Expiry          expiryFlags
-	Secret          secretFlags
-	changeFlags
+	Secret          pipeline.SecretFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensCreateCmd(f *Factory, runF func(*TokensCreateOptions) error) *cobra.Command {
@@ -58,15 +60,15 @@ copy the source's expiry.`,
 	cmd.Flags().StringArrayVar(&opts.DeveloperEmails, "developer-email", nil, "a developer e-mail address (repeatable)")
 	cmd.Flags().StringVar(&opts.From, "from", "", "duplicate this token (the web app's Duplicate)")
 	opts.Expiry.register(cmd, false)
-	opts.Secret.register(cmd, false)
-	opts.changeFlags.register(cmd)
+	registerSecretFlags(&opts.Secret, cmd, false)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 	fl := opts.Fields
 	if opts.From == "" && strings.TrimSpace(fl.Name) == "" {
-		return usageErrorf("a new token needs --name (or --from SID to duplicate one)")
+		return cmdutil.UsageErrorf("a new token needs --name (or --from SID to duplicate one)")
 	}
 	if err := fl.check(); err != nil {
 		return err
@@ -77,7 +79,7 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		}
 	}
 	if len(opts.DeveloperEmails) > contract.MaxEmails {
-		return usageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
+		return cmdutil.UsageErrorf("a token has at most %d developer e-mail addresses", contract.MaxEmails)
 	}
 	var expires time.Time
 	if opts.Expiry.given() {
@@ -90,17 +92,17 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		}
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(opts.Env.IO); err != nil {
+		if err := opts.Secret.Check(opts.Env.IO); err != nil {
 			return err
 		}
 	}
-	r, c, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, c, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
 	if opts.From != "" {
 		// The source, by SID or by name: the plan and the request name it by SID.
-		if opts.From, err = resolveSID(ctx, c, opts.From); err != nil {
+		if opts.From, err = pipeline.ResolveSID(ctx, c, opts.From); err != nil {
 			return err
 		}
 	}
@@ -109,10 +111,10 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 		return err
 	}
 	if !expires.IsZero() {
-		req.ExpiresAt = wireTime(expires)
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", nil, req.ExpiresAt})
+		req.ExpiresAt = pipeline.WireTime(expires)
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: nil, After: req.ExpiresAt})
 	}
-	return r.create(ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	return runCreate(r, ctx, ch, "Create this token?", &opts.Secret, func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 		if opts.From != "" {
 			return r.API.DuplicateToken(ctx, opts.From, req, w)
 		}
@@ -122,9 +124,9 @@ func tokensCreateRun(ctx context.Context, opts *TokensCreateOptions) error {
 
 // planCreate turns the flags into the new token's settings, checked against
 // the catalog, the API versions and the account's users, and its plan.
-func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, change, error) {
+func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions, brand bool) (client.TokenCreate, pipeline.Change, error) {
 	fl := opts.Fields
-	var ch change
+	var ch pipeline.Change
 	var err error
 	req := client.TokenCreate{Name: fl.Name, Description: fl.Description, DeveloperEmails: opts.DeveloperEmails}
 	if len(opts.Scopes) > 0 {
@@ -149,13 +151,13 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 		req.PrimaryContactId = u.Id
 	}
 
-	ch = change{Name: fl.Name, Action: actionCreate}
+	ch = pipeline.Change{Name: fl.Name, Action: pipeline.ActionCreate}
 	if opts.From != "" {
 		src, err := c.Token(ctx, opts.From)
 		if err != nil {
-			return req, ch, brandHint(ctx, c, opts.From, err)
+			return req, ch, pipeline.BrandHint(ctx, c, opts.From, err)
 		}
-		ch.Action, ch.From = actionDuplicate, src.AccountSid
+		ch.Action, ch.From = pipeline.ActionDuplicate, src.AccountSid
 		ch.Name = src.Name + " (copy)"
 		if req.Name != "" {
 			ch.Name = req.Name
@@ -170,7 +172,7 @@ func planCreate(ctx context.Context, c *client.Client, opts *TokensCreateOptions
 func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, usageErrorf("invalid --api-version %q: use a number or latest", v)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %q: use a number or latest", v)
 	}
 	kind, err := c.Kind(ctx)
 	if err != nil {
@@ -183,40 +185,40 @@ func newAPIVersion(ctx context.Context, c *client.Client, v string, brand bool) 
 		if brand {
 			api = "Brand"
 		}
-		return 0, usageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", n, api, lowest, latest)
+		return 0, cmdutil.UsageErrorf("invalid --api-version %d: a token of the %s API is at version %d to %d", n, api, lowest, latest)
 	}
 	return n, nil
 }
 
 // createFields are the fields a create's plan shows for the new token named
 // name: what req sets.
-func createFields(name string, req client.TokenCreate) []fieldChange {
-	var fields []fieldChange
+func createFields(name string, req client.TokenCreate) []pipeline.FieldChange {
+	var fields []pipeline.FieldChange
 	// The plan names what the new token gets; what is left out is the
 	// server's default (or, with --from, the source token's value).
-	fields = append(fields, fieldChange{"Name", nil, name})
+	fields = append(fields, pipeline.FieldChange{Field: "Name", Before: nil, After: name})
 	if req.Description != "" {
-		fields = append(fields, fieldChange{"Description", nil, req.Description})
+		fields = append(fields, pipeline.FieldChange{Field: "Description", Before: nil, After: req.Description})
 	}
 	if req.ApiVersion != 0 {
-		fields = append(fields, fieldChange{"ApiVersion", nil, req.ApiVersion})
+		fields = append(fields, pipeline.FieldChange{Field: "ApiVersion", Before: nil, After: req.ApiVersion})
 	}
 	if req.PrimaryContactId != "" {
-		fields = append(fields, fieldChange{"PrimaryContactId", nil, req.PrimaryContactId})
+		fields = append(fields, pipeline.FieldChange{Field: "PrimaryContactId", Before: nil, After: req.PrimaryContactId})
 	}
 	if len(req.Scopes) > 0 {
-		fields = append(fields, fieldChange{"Scopes", nil, req.Scopes})
+		fields = append(fields, pipeline.FieldChange{Field: "Scopes", Before: nil, After: req.Scopes})
 	}
 	if len(req.DeveloperEmails) > 0 {
-		fields = append(fields, fieldChange{"DeveloperEmails", nil, req.DeveloperEmails})
+		fields = append(fields, pipeline.FieldChange{Field: "DeveloperEmails", Before: nil, After: req.DeveloperEmails})
 	}
 	return fields
 }
 
-// create confirms a new token's plan, makes it with apply (keyed, so a
+// runCreate confirms a new token's plan, makes it with apply (keyed, so a
 // re-run creates nothing twice), and delivers its secret.
-func (r *changeRun) create(ctx context.Context, ch change, question string, s *secretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
-	ok, err := r.confirm(ctx, plan{Changes: []change{ch}}, question)
+func runCreate(r *pipeline.Run, ctx context.Context, ch pipeline.Change, question string, s *pipeline.SecretFlags, apply func(context.Context, client.WriteOptions) (*client.Token, error)) error {
+	ok, err := r.Confirm(ctx, pipeline.Plan{Changes: []pipeline.Change{ch}}, question)
 	if !ok {
 		return err
 	}
@@ -228,5 +230,5 @@ func (r *changeRun) create(ctx context.Context, ch change, question string, s *s
 	if err != nil {
 		return err
 	}
-	return r.deliverNewSecret(ctx, tok, s, key, "created")
+	return r.DeliverNewSecret(ctx, tok, s, key, "created")
 }

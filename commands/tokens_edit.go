@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -17,7 +19,7 @@ type TokensEditOptions struct {
 	SID    string
 	Fields tokenFields
 	Expiry expiryFlags
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensEditCmd(f *Factory, runF func(*TokensEditOptions) error) *cobra.Command {
@@ -48,14 +50,14 @@ leaves the account without a manager.`,
 	}
 	opts.Fields.register(cmd, true)
 	opts.Expiry.register(cmd, true)
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 	fl := opts.Fields
 	if !fl.set("name") && !fl.set("description") && !fl.set("api-version") && !fl.set("primary-contact") && !opts.Expiry.given() {
-		return usageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
+		return cmdutil.UsageErrorf("nothing to edit: give --name, --description, --api-version, --primary-contact, --expires-in, --expires-at or --no-expiry")
 	}
 	if err := fl.check(); err != nil {
 		return err
@@ -71,7 +73,7 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 			return err
 		}
 	}
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -80,45 +82,45 @@ func tokensEditRun(ctx context.Context, opts *TokensEditOptions) error {
 		return err
 	}
 	planExpiry(&upd, &ch, tok, expires, noExpiry)
-	return r.changeOne(ctx, tokenEdit(r, tok, upd, ch))
+	return r.ChangeOne(ctx, tokenEdit(r, tok, upd, ch))
 }
 
 // tokenEdit is the edit that PATCHes tok with upd, planned as ch.
-func tokenEdit(r *changeRun, tok *client.Token, upd client.TokenUpdate, ch change) edit {
-	return edit{tok: tok, change: ch, question: "Edit this token?",
-		unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+func tokenEdit(r *pipeline.Run, tok *client.Token, upd client.TokenUpdate, ch pipeline.Change) pipeline.Edit {
+	return pipeline.Edit{Tok: tok, Change: ch, Question: "Edit this token?",
+		Unchanged: fmt.Sprintf("token %s already has these values", tok.AccountSid),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			return r.API.UpdateToken(ctx, tok.AccountSid, upd, w)
 		},
-		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
+		Report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("edited token %s (%s)", t.AccountSid, output.Sanitize(t.Name)), pipeline.TokenDetails(t)
 		},
 	}
 }
 
 // planExpiry adds a new expiry (or none, with noExpiry) to an edit's PATCH
 // and its plan, in full times, when it differs from the token's.
-func planExpiry(upd *client.TokenUpdate, ch *change, tok *client.Token, expires time.Time, noExpiry bool) {
-	before := expiresDetail(tok.ExpiresAt)
+func planExpiry(upd *client.TokenUpdate, ch *pipeline.Change, tok *client.Token, expires time.Time, noExpiry bool) {
+	before := pipeline.ExpiresDetail(tok.ExpiresAt)
 	switch {
 	case noExpiry && tok.ExpiresAt != nil:
 		upd.ClearExpiresAt = true
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, "never"})
-	case !expires.IsZero() && before != wireTime(expires):
-		at := wireTime(expires)
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: before, After: "never"})
+	case !expires.IsZero() && before != pipeline.WireTime(expires):
+		at := pipeline.WireTime(expires)
 		upd.ExpiresAt = &at
-		ch.Fields = append(ch.Fields, fieldChange{"ExpiresAt", before, at})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ExpiresAt", Before: before, After: at})
 	}
 }
 
 // planEdit turns the flags into a PATCH and its before → after, leaving out
 // fields that already have the asked value.
-func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, change, error) {
+func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl tokenFields) (client.TokenUpdate, pipeline.Change, error) {
 	var upd client.TokenUpdate
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEdit}
+	ch := pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionEdit}
 	if fl.set("name") && fl.Name != tok.Name {
 		upd.Name = &fl.Name
-		ch.Fields = append(ch.Fields, fieldChange{"Name", tok.Name, fl.Name})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "Name", Before: tok.Name, After: fl.Name})
 	}
 	if fl.set("description") && fl.Description != tok.Description {
 		if fl.Description == "" {
@@ -126,7 +128,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		} else {
 			upd.Description = &fl.Description
 		}
-		ch.Fields = append(ch.Fields, fieldChange{"Description", tok.Description, fl.Description})
+		ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "Description", Before: tok.Description, After: fl.Description})
 	}
 	if fl.set("api-version") {
 		v, err := wantedVersion(tok, fl.APIVersion)
@@ -135,7 +137,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		}
 		if v != tok.ApiVersion {
 			upd.ApiVersion = &v
-			ch.Fields = append(ch.Fields, fieldChange{"ApiVersion", tok.ApiVersion, v})
+			ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "ApiVersion", Before: tok.ApiVersion, After: v})
 		}
 	}
 	if fl.set("primary-contact") {
@@ -143,7 +145,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 		if fl.PrimaryContact == "" {
 			if before != "" {
 				upd.ClearPrimaryContact = true
-				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), nil})
+				ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "PrimaryContact", Before: pipeline.UserLabel(tok.PrimaryContact), After: nil})
 			}
 		} else {
 			u, err := findUser(ctx, c, fl.PrimaryContact)
@@ -152,7 +154,7 @@ func planEdit(ctx context.Context, c *client.Client, tok *client.Token, fl token
 			}
 			if u.Id != before {
 				upd.PrimaryContactId = &u.Id
-				ch.Fields = append(ch.Fields, fieldChange{"PrimaryContact", userLabel(tok.PrimaryContact), userLabel(u)})
+				ch.Fields = append(ch.Fields, pipeline.FieldChange{Field: "PrimaryContact", Before: pipeline.UserLabel(tok.PrimaryContact), After: pipeline.UserLabel(u)})
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // TokensHistoryOptions are `tokens history`'s inputs.
@@ -43,7 +45,7 @@ the apitokens.read scope. -o json writes the events as the API sends them.`,
 }
 
 func tokensHistoryRun(ctx context.Context, opts *TokensHistoryOptions) error {
-	if err := checkTokenArg(opts.SID); err != nil {
+	if err := pipeline.CheckTokenArg(opts.SID); err != nil {
 		return err
 	}
 	o, err := opts.options()
@@ -55,7 +57,7 @@ func tokensHistoryRun(ctx context.Context, opts *TokensHistoryOptions) error {
 		return err
 	}
 	// A deleted token has no name left: its history is asked for by SID.
-	if o.Sid, err = resolveSID(ctx, c, opts.SID); err != nil {
+	if o.Sid, err = pipeline.ResolveSID(ctx, c, opts.SID); err != nil {
 		return err
 	}
 	return printEvents(ctx, opts.Env, c, o.EventListOptions)

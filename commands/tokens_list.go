@@ -3,38 +3,18 @@ package commands
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
-	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
-// tokenListFlags are the list filters, shared by `tokens list` and the bulk
-// commands' --all.
-type tokenListFlags struct {
-	State         string
-	Name          string
-	CreatedAfter  string
-	CreatedBefore string
-	UnusedFor     string
-	NotResetFor   string
-	ExpiringIn    string
-	Limit         int
-	PageSize      int
-	// pageSizeSet reports whether --page-size was given.
-	pageSizeSet func() bool
-	// given reports whether the flag name was given.
-	given func(name string) bool
-}
-
-// textFilters are the list filters given as text: none may be given empty.
-var textFilters = []string{"state", "name", "created-after", "created-before", "unused-for", "not-reset-for", "expiring-within"}
-
-func (l *tokenListFlags) register(cmd *cobra.Command) {
+func registerListFlags(l *pipeline.ListFlags, cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&l.State, "state", "", "only tokens in this state: enabled or disabled")
 	fl.StringVar(&l.Name, "name", "", "only tokens whose name contains TEXT")
@@ -45,85 +25,14 @@ func (l *tokenListFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&l.ExpiringIn, "expiring-within", "", "only tokens that expire within an age such as 14d (expired ones included)")
 	fl.IntVarP(&l.Limit, "limit", "L", 0, "at most N tokens (0: all)")
 	fl.IntVar(&l.PageSize, "page-size", 0, "tokens per request, 1 to 1000 (default 1000, or --limit when smaller)")
-	l.pageSizeSet = func() bool { return fl.Changed("page-size") }
-	l.given = fl.Changed
-}
-
-// options turns the flags into the client's list options, refusing bad
-// values before any request.
-func (l *tokenListFlags) options(now time.Time) (client.TokenListOptions, error) {
-	var o client.TokenListOptions
-	// An empty filter (an unset variable: --name "$UNSET") would select every
-	// token; it is refused rather than taken as no filter.
-	values := map[string]string{"state": l.State, "name": l.Name, "created-after": l.CreatedAfter,
-		"created-before": l.CreatedBefore, "unused-for": l.UnusedFor, "not-reset-for": l.NotResetFor,
-		"expiring-within": l.ExpiringIn}
-	for _, name := range textFilters {
-		if l.given != nil && l.given(name) && values[name] == "" {
-			return o, usageErrorf("invalid --%s \"\": an empty filter would select every token; leave the flag out for no filter", name)
-		}
-	}
-	switch strings.ToLower(l.State) {
-	case "":
-	case "enabled", "disabled":
-		o.State = client.State(strings.ToUpper(l.State))
-	default:
-		return o, usageErrorf("invalid --state %q: use enabled or disabled", l.State)
-	}
-	o.Name = l.Name
-	var err error
-	if l.CreatedAfter != "" {
-		if o.CreatedAfter, err = parsePastTime("--created-after", l.CreatedAfter, now); err != nil {
-			return o, err
-		}
-	}
-	if l.CreatedBefore != "" {
-		if o.CreatedBefore, err = parsePastTime("--created-before", l.CreatedBefore, now); err != nil {
-			return o, err
-		}
-	}
-	if l.UnusedFor != "" {
-		age, err := parseAge("--unused-for", l.UnusedFor)
-		if err != nil {
-			return o, err
-		}
-		// Unused for D: not used in the last D (never used counts) and
-		// created more than D ago, so a token made today is never "unused
-		// for 90 days".
-		cutoff := now.Add(-age)
-		o.LastUsedBefore = cutoff
-		if o.CreatedBefore.IsZero() || cutoff.Before(o.CreatedBefore) {
-			o.CreatedBefore = cutoff
-		}
-	}
-	if l.NotResetFor != "" {
-		age, err := parseAge("--not-reset-for", l.NotResetFor)
-		if err != nil {
-			return o, err
-		}
-		o.ResetBefore = now.Add(-age)
-	}
-	if l.ExpiringIn != "" {
-		age, err := parseAge("--expiring-within", l.ExpiringIn)
-		if err != nil {
-			return o, err
-		}
-		o.ExpiresBefore = now.Add(age)
-	}
-	if l.Limit < 0 {
-		return o, usageErrorf("invalid --limit %d: must be 0 (all) or more", l.Limit)
-	}
-	if l.pageSizeSet() && (l.PageSize < 1 || l.PageSize > contract.MaxPageSize) {
-		return o, usageErrorf("invalid --page-size %d: must be 1 to %d", l.PageSize, contract.MaxPageSize)
-	}
-	o.Limit, o.PageSize = l.Limit, l.PageSize
-	return o, nil
+	l.PageSizeSet = func() bool { return fl.Changed("page-size") }
+	l.Given = fl.Changed
 }
 
 // TokensListOptions are `tokens list`'s inputs.
 type TokensListOptions struct {
 	Env     cmdEnv
-	Filters tokenListFlags
+	Filters pipeline.ListFlags
 }
 
 func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Command {
@@ -145,7 +54,7 @@ func newTokensListCmd(f *Factory, runF func(*TokensListOptions) error) *cobra.Co
 			return tokensListRun(cmd.Context(), opts)
 		},
 	}
-	opts.Filters.register(cmd)
+	registerListFlags(&opts.Filters, cmd)
 	return cmd
 }
 
@@ -155,7 +64,7 @@ func tokensListRun(ctx context.Context, opts *TokensListOptions) error {
 	if err != nil {
 		return err
 	}
-	lo, err := opts.Filters.options(now)
+	lo, err := opts.Filters.Options(now)
 	if err != nil {
 		return err
 	}
@@ -196,9 +105,9 @@ func paintState(col int) func(int, string) string {
 		switch {
 		case c != col:
 		case cell == string(client.StateEnabled):
-			return colorGreen + cell + colorReset
+			return iostreams.ColorGreen + cell + iostreams.ColorReset
 		case cell == string(client.StateDisabled):
-			return colorRed + cell + colorReset
+			return iostreams.ColorRed + cell + iostreams.ColorReset
 		}
 		return cell
 	}
@@ -213,8 +122,8 @@ func tokenRow(t *client.Token, now time.Time) []string {
 		strconv.Itoa(t.ApiVersion),
 		strconv.Itoa(len(t.Scopes)),
 		output.Hint(t.AuthTokenHint),
-		shortDate(t.DateCreated),
-		shortDate(deref(t.DateLastUsed)),
+		cmdutil.ShortDate(t.DateCreated),
+		cmdutil.ShortDate(cmdutil.Deref(t.DateLastUsed)),
 		expiresLabel(t.ExpiresAt, now),
 	}
 }

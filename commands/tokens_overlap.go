@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -14,7 +15,7 @@ import (
 type TokensEndOverlapOptions struct {
 	Env cmdEnv
 	SID string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensEndOverlapCmd(f *Factory, runF func(*TokensEndOverlapOptions) error) *cobra.Command {
@@ -43,25 +44,25 @@ first. A token without a previous Auth Token is left alone (exit 0).`,
 			return tokensEndOverlapRun(cmd.Context(), opts)
 		},
 	}
-	opts.changeFlags.register(cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func tokensEndOverlapRun(ctx context.Context, opts *TokensEndOverlapOptions) error {
-	r, c, tok, err := opts.Env.beginEdit(ctx, opts.changeFlags, opts.SID)
+	r, c, tok, err := opts.Env.beginEdit(ctx, opts.ChangeFlags, opts.SID)
 	if err != nil {
 		return err
 	}
-	ch := change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionEndOverlap}
+	ch := pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionEndOverlap}
 	if tok.PreviousAuthTokenExpiresAt != nil {
-		ch.Fields = []fieldChange{{"PreviousAuthToken", "works until " + *tok.PreviousAuthTokenExpiresAt, "none (refused from the next request)"}}
+		ch.Fields = []pipeline.FieldChange{{Field: "PreviousAuthToken", Before: "works until " + *tok.PreviousAuthTokenExpiresAt, After: "none (refused from the next request)"}}
 	}
-	if r.inUse(tok.AccountSid) {
+	if r.IsInUse(tok.AccountSid) {
 		ch.Warning = fmt.Sprintf("token %s is the one in use: if these credentials still hold its previous Auth Token, they are refused from the next request", tok.AccountSid)
 	}
-	return r.changeOne(ctx, edit{tok: tok, change: ch, question: "End the overlap now?",
-		unchanged: fmt.Sprintf("token %s has no previous Auth Token that works", tok.AccountSid),
-		apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
+	return r.ChangeOne(ctx, pipeline.Edit{Tok: tok, Change: ch, Question: "End the overlap now?",
+		Unchanged: fmt.Sprintf("token %s has no previous Auth Token that works", tok.AccountSid),
+		Apply: func(ctx context.Context, w client.WriteOptions) (*client.Token, error) {
 			if err := c.EndOverlap(ctx, tok.AccountSid, w); err != nil {
 				return nil, err
 			}
@@ -69,8 +70,8 @@ func tokensEndOverlapRun(ctx context.Context, opts *TokensEndOverlapOptions) err
 			after.PreviousAuthTokenExpiresAt, after.PreviousAuthTokenLastUsed, after.ETag = nil, nil, ""
 			return &after, nil
 		},
-		report: func(t *client.Token) (string, [][2]string) {
-			return fmt.Sprintf("ended the overlap of token %s (%s): its previous Auth Token is refused", t.AccountSid, output.Sanitize(t.Name)), tokenDetails(t)
+		Report: func(t *client.Token) (string, [][2]string) {
+			return fmt.Sprintf("ended the overlap of token %s (%s): its previous Auth Token is refused", t.AccountSid, output.Sanitize(t.Name)), pipeline.TokenDetails(t)
 		},
 	})
 }

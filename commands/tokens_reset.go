@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 
 	"github.com/spf13/cobra"
 )
@@ -12,11 +13,11 @@ import (
 // TokensResetOptions are `tokens reset`'s inputs.
 type TokensResetOptions struct {
 	Env    cmdEnv
-	Select selection
-	Secret secretFlags
+	Select pipeline.Selection
+	Secret pipeline.SecretFlags
 	// Overlap is --overlap: how long the old secret keeps working.
 	Overlap string
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensResetCmd(f *Factory, runF func(*TokensResetOptions) error) *cobra.Command {
@@ -64,9 +65,9 @@ counts as a failed hand-off (exit 11).`,
 			return tokensResetRun(cmd.Context(), opts)
 		},
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
-	opts.Secret.register(cmd, true)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
+	registerSecretFlags(&opts.Secret, cmd, true)
 	cmd.Flags().StringVar(&opts.Overlap, "overlap", "0", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	return cmd
 }
@@ -80,17 +81,17 @@ func tokensResetRun(ctx context.Context, opts *TokensResetOptions) error {
 		opts.Select.SIDsOnly = "--secret-dir"
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(opts.Env.IO); err != nil {
+		if err := opts.Secret.Check(opts.Env.IO); err != nil {
 			return err
 		}
-		defer opts.Secret.close()
+		defer opts.Secret.Close()
 	}
-	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, _, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
 	if overlap > 0 {
 		r.Reset = &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
 	}
-	return r.resetTokens(ctx, opts.Select, &opts.Secret)
+	return r.ResetTokens(ctx, opts.Select, &opts.Secret)
 }

@@ -12,19 +12,23 @@ import (
 
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/config"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
 // TokensRotateOptions are `tokens rotate`'s inputs.
 type TokensRotateOptions struct {
 	Env     cmdEnv
-	Select  selection
-	Secret  secretFlags
+	Select  pipeline.Selection
+	Secret  pipeline.SecretFlags
 	Overlap string
 	// ExpiresIn is --expires-in: the new expiry, set with the reset.
 	ExpiresIn  string
 	EndOverlap bool
-	changeFlags
+	pipeline.ChangeFlags
 }
 
 func newTokensRotateCmd(f *Factory, runF func(*TokensRotateOptions) error) *cobra.Command {
@@ -71,9 +75,9 @@ failed.`,
 			return tokensRotateRun(cmd.Context(), opts)
 		},
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
-	opts.Secret.register(cmd, true)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
+	registerSecretFlags(&opts.Secret, cmd, true)
 	cmd.Flags().StringVar(&opts.Overlap, "overlap", "1h", "keep the old Auth Token working for D beside the new one (0: refused at once)")
 	cmd.Flags().StringVar(&opts.ExpiresIn, "expires-in", "", "give each token a new expiry this far ahead, such as 90d")
 	cmd.Flags().BoolVar(&opts.EndOverlap, "end-overlap", false, "end each overlap once the new Auth Token was handed off and proven")
@@ -99,28 +103,28 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 		return err
 	}
 	if opts.EndOverlap && overlap == 0 {
-		return usageErrorf("--end-overlap ends an overlap: with --overlap 0 there is none")
+		return cmdutil.UsageErrorf("--end-overlap ends an overlap: with --overlap 0 there is none")
 	}
 	var expiresIn time.Duration
 	if opts.ExpiresIn != "" {
-		if expiresIn, err = parseAge("--expires-in", opts.ExpiresIn); err != nil {
+		if expiresIn, err = cmdutil.ParseAge("--expires-in", opts.ExpiresIn); err != nil {
 			return err
 		}
 	}
 	// A rotation hands its secrets off; it never prints them.
 	if sf := opts.Secret; sf.Reveal || sf.File == "-" || (sf.File == "" && sf.Dir == "" && sf.Cmd == "" && !opts.DryRun) {
-		return usageErrorf("tokens rotate hands each new Auth Token off: give --secret-file PATH (one token), --secret-dir DIR or --secret-cmd CMD; nothing changed")
+		return cmdutil.UsageErrorf("tokens rotate hands each new Auth Token off: give --secret-file PATH (one token), --secret-dir DIR or --secret-cmd CMD; nothing changed")
 	}
 	if opts.Secret.Dir != "" {
 		opts.Select.SIDsOnly = "--secret-dir"
 	}
 	if !opts.DryRun {
-		if err := opts.Secret.check(opts.Env.IO); err != nil {
+		if err := opts.Secret.Check(opts.Env.IO); err != nil {
 			return err
 		}
-		defer opts.Secret.close()
+		defer opts.Secret.Close()
 	}
-	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, _, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
@@ -130,14 +134,14 @@ func tokensRotateRun(ctx context.Context, opts *TokensRotateOptions) error {
 	}
 	body := &client.ResetOptions{PreviousValidFor: int(overlap / time.Second)}
 	if expiresIn > 0 {
-		body.ExpiresAt = wireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
+		body.ExpiresAt = pipeline.WireTime(roundedExpiry(now, opts.ExpiresIn, expiresIn))
 	}
-	r.Reset, r.resetWord = body, actionRotate
+	r.Reset, r.ResetWord = body, pipeline.ActionRotate
 	creds, err := opts.Env.Creds(ctx)
 	if err != nil {
 		return err
 	}
-	return r.rotate(ctx, opts, creds)
+	return runRotation(r, ctx, opts, creds)
 }
 
 // roundedExpiry is now+age, moved on to the next 00:00:00Z for an age in days
@@ -155,16 +159,16 @@ func roundedExpiry(now time.Time, flag string, age time.Duration) time.Time {
 	return at
 }
 
-// rotate runs the rotation: select, plan, confirm, reset (the bulk pipeline),
+// runRotation runs the rotation: select, plan, confirm, reset (the bulk pipeline),
 // then for each token hand off, prove and, with --end-overlap, end the
 // overlap; one result per token.
-func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds *credentials) error {
+func runRotation(r *pipeline.Run, ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials) error {
 	s, sel := &opts.Secret, opts.Select
-	toks, failed, err := r.selectTokens(ctx, sel)
+	toks, failed, err := r.SelectTokens(ctx, sel)
 	if err != nil {
 		return err
 	}
-	if ok, err := r.planRotation(ctx, s, sel, toks, failed); !ok {
+	if ok, err := planRotation(r, ctx, s, sel, toks, failed); !ok {
 		return err
 	}
 	key := r.IdempotencyKey
@@ -173,9 +177,9 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	}
 	// Said before the first reset: should the run be cut short, the key
 	// finishes it without resetting any token twice.
-	infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
-	results := r.apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
-	if err := checkResetAnswers(results); err != nil {
+	iostreams.Infof(r.IO.ErrOut, "rotating with --idempotency-key %s (run the same command again with it to finish without resetting any token twice)", key)
+	results := r.Apply(ctx, client.ActionReset, toks, key, sel.Concurrency)
+	if err := pipeline.CheckResetAnswers(results); err != nil {
 		return err
 	}
 	kind := creds.Kind
@@ -185,23 +189,23 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 	out := make([]rotation, 0, len(results)+len(failed))
 	var self, selfPath string
 	for _, res := range results {
-		rot := rotation{AccountSid: res.AccountSid, Name: res.name, Status: "OK"}
+		rot := rotation{AccountSid: res.AccountSid, Name: res.Name, Status: "OK"}
 		if res.Status != "OK" {
-			out = append(out, failedRotation(rot, res.err))
+			out = append(out, failedRotation(rot, res.Err))
 			continue
 		}
-		rot, path := r.rotateOne(ctx, opts, creds, res, rot, key, kind)
-		if rot.HandedOff && rot.Verified && r.inUse(res.AccountSid) {
+		rot, path := rotateOne(r, ctx, opts, creds, res, rot, key, kind)
+		if rot.HandedOff && rot.Verified && r.IsInUse(res.AccountSid) {
 			self, selfPath = res.ApiToken.AuthToken, path
 		}
 		out = append(out, rot)
 	}
 	for _, res := range failed {
-		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.name}, res.err))
+		out = append(out, failedRotation(rotation{AccountSid: res.AccountSid, Name: res.Name}, res.Err))
 	}
-	err = r.printRotations(out)
+	err = printRotations(r, out)
 	if self != "" && r.Self != nil {
-		if serr := r.Self.finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
+		if serr := r.Self.Finish(ctx, r.IO.ErrOut, self, selfPath); serr != nil && err == nil {
 			err = serr
 		}
 	}
@@ -210,30 +214,30 @@ func (r *changeRun) rotate(ctx context.Context, opts *TokensRotateOptions, creds
 
 // planRotation refuses a rotation the secret flags cannot take, plans it
 // and asks; it reports whether to go on, and otherwise what to return.
-func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel selection, toks []*client.Token, failed []result) (bool, error) {
+func planRotation(r *pipeline.Run, ctx context.Context, s *pipeline.SecretFlags, sel pipeline.Selection, toks []*client.Token, failed []pipeline.Result) (bool, error) {
 	if len(toks) > 1 && s.File != "" && s.File != "-" {
-		return false, usageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
+		return false, cmdutil.UsageErrorf("--secret-file holds one Auth Token: with several tokens use --secret-dir DIR")
 	}
 	if len(toks) == 0 && len(failed) == 0 {
-		return false, r.nothingNamed(sel.All)
+		return false, r.NothingNamed(sel.All)
 	}
 	now, err := r.Now()
 	if err != nil {
 		return false, err
 	}
-	var p plan
+	var p pipeline.Plan
 	for _, tok := range toks {
-		if r.inUse(tok.AccountSid) && !r.DryRun {
-			if err := s.checkSelf(tok.AccountSid); err != nil {
+		if r.IsInUse(tok.AccountSid) && !r.DryRun {
+			if err := s.CheckSelf(tok.AccountSid); err != nil {
 				return false, err
 			}
 		}
-		p.Changes = append(p.Changes, change{AccountSid: tok.AccountSid, Name: tok.Name, Action: actionRotate, Fields: r.resetFields(tok, now)})
+		p.Changes = append(p.Changes, pipeline.Change{AccountSid: tok.AccountSid, Name: tok.Name, Action: pipeline.ActionRotate, Fields: r.ResetFields(tok, now)})
 	}
-	p.Failed = planFailures(failed)
+	p.Failed = pipeline.PlanFailures(failed)
 	if len(p.Changes) > 0 || r.DryRun {
-		if ok, err := r.confirm(ctx, p, fmt.Sprintf("Rotate %s?", plural(len(p.Changes), "token"))); !ok {
-			return false, dryRunOutcome(err, failed, len(toks)+len(failed))
+		if ok, err := r.Confirm(ctx, p, fmt.Sprintf("Rotate %s?", cmdutil.Plural(len(p.Changes), "token"))); !ok {
+			return false, pipeline.DryRunOutcome(err, failed, len(toks)+len(failed))
 		}
 	}
 	return true, nil
@@ -242,7 +246,7 @@ func (r *changeRun) planRotation(ctx context.Context, s *secretFlags, sel select
 // rotateOne completes the rotation of one token reset: it hands the new
 // secret over, proves it, and ends the overlap when asked. It returns the
 // rotation and the file the secret went to.
-func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, creds *credentials, res result, rot rotation, key, kind string) (rotation, string) {
+func rotateOne(r *pipeline.Run, ctx context.Context, opts *TokensRotateOptions, creds *config.Credentials, res pipeline.Result, rot rotation, key, kind string) (rotation, string) {
 	s := &opts.Secret
 	tok := res.ApiToken
 	rot.Rotated, rot.PreviousAuthTokenExpiresAt = true, tok.PreviousAuthTokenExpiresAt
@@ -252,7 +256,7 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 	} else {
 		notes = append(notes, "reset")
 	}
-	path, handErr, err := r.handOver(ctx, res, s, key)
+	path, handErr, err := r.HandOver(ctx, res, s, key)
 	switch {
 	case err != nil:
 		notes = append(notes, err.Error())
@@ -263,12 +267,12 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 		if path != "" {
 			notes = append(notes, "new Auth Token in "+path)
 		}
-		if len(s.argv) > 0 {
+		if len(s.Argv) > 0 {
 			notes = append(notes, "handed to --secret-cmd")
 		}
 	}
 	if rot.HandedOff {
-		verr := r.prove(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
+		verr := prove(r, ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind)
 		if verr != nil {
 			notes = append(notes, "not proven: "+verr.Error())
 		} else {
@@ -277,9 +281,9 @@ func (r *changeRun) rotateOne(ctx context.Context, opts *TokensRotateOptions, cr
 		}
 	}
 	if rot.Verified && opts.EndOverlap && rot.PreviousAuthTokenExpiresAt != nil {
-		if err := r.endOverlap(ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
+		if err := endOverlap(r, ctx, opts.Env, creds, res.AccountSid, tok.AuthToken, kind); err != nil {
 			rot.Status, rot.Message = "ERROR", strings.Join(append(notes, "overlap not ended: "+err.Error()), "; ")
-			if ae, ok := asAPIError(err); ok {
+			if ae, ok := cmdutil.AsAPIError(err); ok {
 				rot.Code = ae.Code
 			}
 			return rot, path
@@ -299,7 +303,7 @@ func failedRotation(rot rotation, err error) rotation {
 	if err != nil {
 		rot.Message = err.Error()
 	}
-	if ae, ok := asAPIError(err); ok {
+	if ae, ok := cmdutil.AsAPIError(err); ok {
 		rot.Code = ae.Code
 	}
 	return rot
@@ -308,14 +312,14 @@ func failedRotation(rot rotation, err error) rotation {
 // prove asks ApiTokens/Current with the new secret: anything but 401 proves
 // the secret matched (a 403 or 429 too). A network failure proves nothing
 // and is tried again, a few times.
-func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
+func prove(r *pipeline.Run, ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
 	c, err := env.TokenClient(creds, sid, secret, kind)
 	if err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
 		_, err = c.Current(ctx)
-		if ae, ok := asAPIError(err); err == nil || ok && ae.StatusCode != http.StatusUnauthorized {
+		if ae, ok := cmdutil.AsAPIError(err); err == nil || ok && ae.StatusCode != http.StatusUnauthorized {
 			return nil
 		} else if ok {
 			return fmt.Errorf("the new Auth Token was refused (401)")
@@ -333,8 +337,8 @@ func (r *changeRun) prove(ctx context.Context, env cmdEnv, creds *credentials, s
 
 // endOverlap ends sid's overlap. The token in use asks with its new secret:
 // its previous one, which these credentials hold, may not end its own overlap.
-func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *credentials, sid, secret, kind string) error {
-	if !r.inUse(sid) {
+func endOverlap(r *pipeline.Run, ctx context.Context, env cmdEnv, creds *config.Credentials, sid, secret, kind string) error {
+	if !r.IsInUse(sid) {
 		return r.API.EndOverlap(ctx, sid, client.WriteOptions{})
 	}
 	c, err := env.TokenClient(creds, sid, secret, kind)
@@ -345,7 +349,7 @@ func (r *changeRun) endOverlap(ctx context.Context, env cmdEnv, creds *credentia
 }
 
 // printRotations writes one row or object per token.
-func (r *changeRun) printRotations(out []rotation) error {
+func printRotations(r *pipeline.Run, out []rotation) error {
 	p := r.Printer
 	if !p.Table() {
 		lw := p.List()
@@ -388,21 +392,21 @@ func rotationOutcome(out []rotation, key string, printErr error) error {
 	}
 	if len(unproven) > 0 {
 		msg := fmt.Sprintf("%s rotated, but the new Auth Token of %s was not handed off or not proven: each keeps its old Auth Token until its overlap ends; run the same command again with --idempotency-key %s within 24 hours to hand them off and prove them again (nothing is reset twice)",
-			plural(len(unproven), "token"), strings.Join(unproven, ", "), key)
+			cmdutil.Plural(len(unproven), "token"), strings.Join(unproven, ", "), key)
 		if len(failedResets) > 0 {
-			msg += fmt.Sprintf("; also, %s could not be reset: %s", plural(len(failedResets), "token"), strings.Join(failedResets, ", "))
+			msg += fmt.Sprintf("; also, %s could not be reset: %s", cmdutil.Plural(len(failedResets), "token"), strings.Join(failedResets, ", "))
 		}
 		if printErr != nil {
 			msg += "; also: " + printErr.Error()
 		}
-		return &ExitError{Code: ExitSecretCmd, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitSecretCmd, Err: errors.New(msg)}
 	}
 	if len(failedResets) > 0 {
-		msg := fmt.Sprintf("%d of %s could not be reset: %s", len(failedResets), plural(len(out), "token"), strings.Join(failedResets, ", "))
+		msg := fmt.Sprintf("%d of %s could not be reset: %s", len(failedResets), cmdutil.Plural(len(out), "token"), strings.Join(failedResets, ", "))
 		if len(failedResets) < len(out) {
 			msg += "; the others were rotated"
 		}
-		return &ExitError{Code: ExitPartial, Err: errors.New(msg)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitPartial, Err: errors.New(msg)}
 	}
 	return printErr
 }

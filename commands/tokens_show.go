@@ -2,12 +2,10 @@ package commands
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -45,7 +43,7 @@ unless --reveal is given (which needs the apitokens.reveal scope).`,
 
 func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 	e := opts.Env
-	c, tok, err := readToken(ctx, e.Client, opts.SID)
+	c, tok, err := pipeline.ReadToken(ctx, e.Client, opts.SID)
 	if err != nil {
 		return err
 	}
@@ -57,70 +55,15 @@ func tokensShowRun(ctx context.Context, opts *TokensShowOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := checkSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
+		if err := pipeline.CheckSecret(secret.AuthToken, "the Auth Token of "+tok.AccountSid); err != nil {
 			return err
 		}
 		tok.AuthToken = secret.AuthToken
-		maskSecret(e.Msgs, inGitHubActions(e.Getenv), tok.AuthToken)
+		pipeline.MaskSecret(e.Msgs, pipeline.InGitHubActions(e.Getenv), tok.AuthToken)
 	}
 	p := e.Printer
 	if !p.Table() {
 		return p.Object(tok)
 	}
-	return output.KeyValues(e.IO.Out, tokenDetails(tok))
-}
-
-// tokenDetails are the lines of `tokens show` for people.
-func tokenDetails(t *client.Token) [][2]string {
-	secret := output.Hint(t.AuthTokenHint)
-	if t.AuthToken != "" {
-		secret = t.AuthToken
-	}
-	version := fmt.Sprint(t.ApiVersion)
-	if t.LatestApiVersion > t.ApiVersion {
-		version += fmt.Sprintf(" (latest is %d)", t.LatestApiVersion)
-	}
-	return [][2]string{
-		{"Account SID", t.AccountSid},
-		{"Name", t.Name},
-		{"Description", t.Description},
-		{"State", string(t.State)},
-		{"API version", version},
-		{"Auth Token", secret},
-		{"Primary contact", userLabel(t.PrimaryContact)},
-		{"Developer emails", strings.Join(t.DeveloperEmails, ", ")},
-		{"Scopes", strings.Join(t.Scopes, ", ")},
-		{"Created", t.DateCreated},
-		{"Updated", t.DateUpdated},
-		{"Last used", orNever(deref(t.DateLastUsed))},
-		{"Auth Token reset", orNever(deref(t.DateAuthTokenReset))},
-		{"Expires", expiresDetail(t.ExpiresAt)},
-		{"Previous Auth Token", previousDetail(t)},
-	}
-}
-
-// previousDetail says until when an overlap's previous secret works, and
-// when it was last used.
-func previousDetail(t *client.Token) string {
-	if t.PreviousAuthTokenExpiresAt == nil {
-		return "none"
-	}
-	return fmt.Sprintf("works until %s; last used %s", *t.PreviousAuthTokenExpiresAt, orNever(deref(t.PreviousAuthTokenLastUsed)))
-}
-
-func userLabel(u *client.User) string {
-	if u == nil {
-		return "none"
-	}
-	if u.Name == "" && u.Email == "" {
-		return u.Id
-	}
-	return fmt.Sprintf("%s <%s> (%s)", u.Name, u.Email, u.Id)
-}
-
-func orNever(ts string) string {
-	if ts == "" {
-		return "never"
-	}
-	return ts
+	return output.KeyValues(e.IO.Out, pipeline.TokenDetails(tok))
 }

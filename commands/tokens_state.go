@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // TokensStateOptions are the inputs of `tokens disable`, `tokens enable`
@@ -15,8 +16,8 @@ import (
 type TokensStateOptions struct {
 	Env    cmdEnv
 	Action client.Action
-	Select selection
-	changeFlags
+	Select pipeline.Selection
+	pipeline.ChangeFlags
 }
 
 func newTokensStateCmd(f *Factory, action client.Action, short string, runF func(*TokensStateOptions) error) *cobra.Command {
@@ -43,15 +44,15 @@ func newTokensStateCmd(f *Factory, action client.Action, short string, runF func
 	if action == client.ActionDelete {
 		cmd.Aliases = []string{"rm"}
 	}
-	opts.Select.register(cmd)
-	opts.changeFlags.register(cmd)
+	registerSelection(&opts.Select, cmd)
+	registerChangeFlags(&opts.ChangeFlags, cmd)
 	return cmd
 }
 
 func tokensStateRun(ctx context.Context, opts *TokensStateOptions) error {
-	r, _, err := opts.Env.begin(ctx, opts.changeFlags)
+	r, _, err := opts.Env.begin(ctx, opts.ChangeFlags)
 	if err != nil {
 		return err
 	}
-	return r.changeStates(ctx, opts.Action, opts.Select)
+	return r.ChangeStates(ctx, opts.Action, opts.Select)
 }

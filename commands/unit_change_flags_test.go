@@ -10,17 +10,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/iostreams"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // parseFlags runs a changing command's constructor on argv with a runF that
 // keeps the options and stops before any I/O.
 func parseFlags[O any](t *testing.T, build func(*Factory, func(*O) error) *cobra.Command, argv string) (*O, error) {
 	t.Helper()
-	args, err := splitCommand("x " + argv)
+	args, err := pipeline.SplitCommand("x " + argv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFactory(Streams(strings.NewReader(""), io.Discard, io.Discard), "test", nil)
+	f := newFactory(iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard), "test", nil)
 	var got *O
 	cmd := build(f, func(o *O) error { got = o; return nil })
 	cmd.SetArgs(args[1:])
@@ -79,12 +81,12 @@ func TestChangingCommandFlags(t *testing.T) {
 	for _, a := range []client.Action{client.ActionDisable, client.ActionEnable, client.ActionDelete} {
 		runFlagCases(t, string(a), stateCmd(a), []flagCase[TokensStateOptions]{
 			{argv: sid + " IRb --concurrency 8 --dry-run", check: func(t *testing.T, o *TokensStateOptions) {
-				if o.Action != a || !slices.Equal(o.Select.SIDs, []string{sid, "IRb"}) || o.Select.Concurrency != 8 || !o.DryRun || o.Select.filtered() {
+				if o.Action != a || !slices.Equal(o.Select.SIDs, []string{sid, "IRb"}) || o.Select.Concurrency != 8 || !o.DryRun || o.Select.Filtered() {
 					t.Errorf("%+v", o)
 				}
 			}},
 			{argv: "--all --state enabled --unused-for 90d", check: func(t *testing.T, o *TokensStateOptions) {
-				if !o.Select.All || o.Select.Filters.State != "enabled" || o.Select.Filters.UnusedFor != "90d" || !o.Select.filtered() || len(o.Select.SIDs) != 0 {
+				if !o.Select.All || o.Select.Filters.State != "enabled" || o.Select.Filters.UnusedFor != "90d" || !o.Select.Filtered() || len(o.Select.SIDs) != 0 {
 					t.Errorf("%+v", o)
 				}
 			}},
@@ -103,7 +105,7 @@ func TestChangingCommandFlags(t *testing.T) {
 			}
 		}},
 		{argv: "--all --not-reset-for 90d --secret-dir secrets --dry-run", check: func(t *testing.T, o *TokensResetOptions) {
-			if !o.Select.All || o.Select.Filters.NotResetFor != "90d" || o.Secret.Dir != "secrets" || !o.DryRun || !o.Secret.bulk {
+			if !o.Select.All || o.Select.Filters.NotResetFor != "90d" || o.Secret.Dir != "secrets" || !o.DryRun || !o.Secret.Bulk {
 				t.Errorf("%+v", o)
 			}
 		}},
@@ -117,7 +119,7 @@ func TestChangingCommandFlags(t *testing.T) {
 		{argv: "--name 'CI deploys' --scope 'reports.*' --scope account.read --developer-email a@example.com --yes", wantErr: "unknown flag: --yes"},
 		{argv: "--name 'CI deploys' --scope 'reports.*' --scope account.read --developer-email a@example.com --api-version latest --secret-file s", check: func(t *testing.T, o *TokensCreateOptions) {
 			if o.Fields.Name != "CI deploys" || !slices.Equal(o.Scopes, []string{"reports.*", "account.read"}) ||
-				!slices.Equal(o.DeveloperEmails, []string{"a@example.com"}) || o.Fields.APIVersion != "latest" || o.Secret.File != "s" || o.Secret.bulk {
+				!slices.Equal(o.DeveloperEmails, []string{"a@example.com"}) || o.Fields.APIVersion != "latest" || o.Secret.File != "s" || o.Secret.Bulk {
 				t.Errorf("%+v", o)
 			}
 			if !o.Fields.set("name") || o.Fields.set("description") {

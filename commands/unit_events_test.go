@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func TestEventCommandFlags(t *testing.T) {
@@ -35,7 +36,7 @@ func TestEventCommandFlags(t *testing.T) {
 		if err == nil {
 			_, err = o.options()
 		}
-		if err == nil || exitCode(err) != ExitUsage {
+		if err == nil || cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("%s: err %v, want a usage error", argv, err)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 func TestParseOverlap(t *testing.T) {
@@ -44,8 +46,8 @@ func TestParseOverlap(t *testing.T) {
 			t.Errorf("%q: %s, want an error", c.in, got)
 		case c.want >= 0 && (err != nil || got != c.want):
 			t.Errorf("%q: %s %v, want %s", c.in, got, err, c.want)
-		case err != nil && exitCode(err) != ExitUsage:
-			t.Errorf("%q: exit %d, want 2", c.in, exitCode(err))
+		case err != nil && cmdutil.ExitCode(err) != cmdutil.ExitUsage:
+			t.Errorf("%q: exit %d, want 2", c.in, cmdutil.ExitCode(err))
 		}
 	}
 }
@@ -80,13 +82,13 @@ func TestExpiryFlags(t *testing.T) {
 		switch {
 		case err != nil:
 			got = "error"
-			if exitCode(err) != ExitUsage {
-				t.Errorf("%v: exit %d, want 2", c.args, exitCode(err))
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+				t.Errorf("%v: exit %d, want 2", c.args, cmdutil.ExitCode(err))
 			}
 		case clear:
 			got = "never"
 		case ok:
-			got = wireTime(at)
+			got = pipeline.WireTime(at)
 		}
 		if got != c.want {
 			t.Errorf("%v: %s, want %s", c.args, got, c.want)
@@ -103,7 +105,7 @@ func TestExpiryFlags(t *testing.T) {
 
 func TestExpiresLabel(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) *string { s := wireTime(now.Add(d)); return &s }
+	at := func(d time.Duration) *string { s := pipeline.WireTime(now.Add(d)); return &s }
 	for _, c := range []struct {
 		at   *string
 		want string
@@ -118,7 +120,7 @@ func TestExpiresLabel(t *testing.T) {
 		{at(30 * time.Second), "in 30s"},
 	} {
 		if got := expiresLabel(c.at, now); got != c.want {
-			t.Errorf("%v: %q, want %q", deref(c.at), got, c.want)
+			t.Errorf("%v: %q, want %q", cmdutil.Deref(c.at), got, c.want)
 		}
 	}
 }
@@ -133,11 +135,11 @@ func TestRoundedExpiry(t *testing.T) {
 		{"2w", "2026-06-16T00:00:00Z"},
 		{"36h", "2026-06-03T01:00:00Z"},
 	} {
-		age, err := parseAge("--expires-in", c.flag)
+		age, err := cmdutil.ParseAge("--expires-in", c.flag)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := wireTime(roundedExpiry(now, c.flag, age)); got != c.want {
+		if got := pipeline.WireTime(roundedExpiry(now, c.flag, age)); got != c.want {
 			t.Errorf("%s: %s, want %s", c.flag, got, c.want)
 		}
 		// The same day (or hour), the same expiry: a keyed re-run replays.
@@ -158,18 +160,18 @@ func TestRotationOutcome(t *testing.T) {
 		out  []rotation
 		want int
 	}{
-		{"all rotated", []rotation{ok, ok}, ExitOK},
-		{"a reset failed", []rotation{ok, notReset}, ExitPartial},
-		{"a proof failed", []rotation{ok, unproven}, ExitSecretCmd},
-		{"a hand-off failed", []rotation{notHanded}, ExitSecretCmd},
-		{"11 wins over 10", []rotation{notReset, notHanded}, ExitSecretCmd},
+		{"all rotated", []rotation{ok, ok}, cmdutil.ExitOK},
+		{"a reset failed", []rotation{ok, notReset}, cmdutil.ExitPartial},
+		{"a proof failed", []rotation{ok, unproven}, cmdutil.ExitSecretCmd},
+		{"a hand-off failed", []rotation{notHanded}, cmdutil.ExitSecretCmd},
+		{"11 wins over 10", []rotation{notReset, notHanded}, cmdutil.ExitSecretCmd},
 	} {
 		err := rotationOutcome(c.out, "key-1", nil)
-		if got := exitCode(err); got != c.want {
+		if got := cmdutil.ExitCode(err); got != c.want {
 			t.Errorf("%s: exit %d, want %d (%v)", c.name, got, c.want, err)
 		}
-		var ee *ExitError
-		if c.want == ExitSecretCmd && (!errors.As(err, &ee) || !strings.Contains(ee.Error(), "--idempotency-key key-1")) {
+		var ee *cmdutil.ExitError
+		if c.want == cmdutil.ExitSecretCmd && (!errors.As(err, &ee) || !strings.Contains(ee.Error(), "--idempotency-key key-1")) {
 			t.Errorf("%s: %v does not name the key", c.name, err)
 		}
 	}
@@ -178,11 +180,11 @@ func TestRotationOutcome(t *testing.T) {
 // TestResetCarriesItsBody: every reset of a run (alone, in bulk, a replay)
 // sends the run's body; other actions send none.
 func TestResetCarriesItsBody(t *testing.T) {
-	r := &changeRun{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
-	if w := r.writeOptions(client.ActionReset, client.WriteOptions{}); w.Reset == nil || w.Reset.PreviousValidFor != 3600 {
+	r := &pipeline.Run{Reset: &client.ResetOptions{PreviousValidFor: 3600}}
+	if w := r.WriteOptions(client.ActionReset, client.WriteOptions{}); w.Reset == nil || w.Reset.PreviousValidFor != 3600 {
 		t.Errorf("a reset without its body: %+v", w)
 	}
-	if w := r.writeOptions(client.ActionDisable, client.WriteOptions{}); w.Reset != nil {
+	if w := r.WriteOptions(client.ActionDisable, client.WriteOptions{}); w.Reset != nil {
 		t.Errorf("a disable with a reset body: %+v", w)
 	}
 }

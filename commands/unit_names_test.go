@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/pipeline"
 )
 
 // nameLister answers token lists from a fixed set, applying ExactName as a
@@ -65,23 +67,23 @@ func TestResolveSID(t *testing.T) {
 		{name: "a SID that names no token is still a SID", arg: "IR00000000000000000000000000000000", want: "IR00000000000000000000000000000000"},
 		{name: "a name", arg: "CI deploys", want: sidA, requests: 1},
 		{name: "a name in NFD form", arg: "Cafe\u0301", want: "IRdddddddddddddddddddddddddddddddd", requests: 1},
-		{name: "another case", arg: "ci deploys", code: ExitNotFound, mentions: []string{`"ci deploys"`}, requests: 1},
-		{name: "almost a SID", arg: sidA[:33], code: ExitNotFound, mentions: []string{sidA[:33]}, requests: 1},
-		{name: "a shared name", arg: "Twin", code: ExitUsage, mentions: []string{`2 tokens are named "Twin"`, "\n  " + sidB + "  Twin", "\n  " + sidC + "  Twin"}, requests: 1},
-		{name: "a control character", arg: "Twin\x1b[31m", code: ExitUsage},
-		{name: "empty", arg: "", code: ExitUsage},
-		{name: "blank", arg: "  ", code: ExitUsage},
-		{name: "too long", arg: strings.Repeat("x", 101), code: ExitUsage},
-		{name: "server ignores the filter", arg: "CI deploys", lister: nameLister{ignore: true, tokens: []*client.Token{{AccountSid: sidB, Name: "Evil\x1b[31m"}}}, code: ExitUnavailable, mentions: []string{sidB, `"Evil"`}, requests: 1},
-		{name: "server answers a bad SID", arg: "Bad", lister: nameLister{tokens: []*client.Token{{AccountSid: "IR1", Name: "Bad"}}}, code: ExitUnavailable, requests: 1},
-		{name: "list fails", arg: "CI deploys", lister: nameLister{err: &client.APIError{StatusCode: 403}}, code: ExitForbidden, requests: 1},
+		{name: "another case", arg: "ci deploys", code: cmdutil.ExitNotFound, mentions: []string{`"ci deploys"`}, requests: 1},
+		{name: "almost a SID", arg: sidA[:33], code: cmdutil.ExitNotFound, mentions: []string{sidA[:33]}, requests: 1},
+		{name: "a shared name", arg: "Twin", code: cmdutil.ExitUsage, mentions: []string{`2 tokens are named "Twin"`, "\n  " + sidB + "  Twin", "\n  " + sidC + "  Twin"}, requests: 1},
+		{name: "a control character", arg: "Twin\x1b[31m", code: cmdutil.ExitUsage},
+		{name: "empty", arg: "", code: cmdutil.ExitUsage},
+		{name: "blank", arg: "  ", code: cmdutil.ExitUsage},
+		{name: "too long", arg: strings.Repeat("x", 101), code: cmdutil.ExitUsage},
+		{name: "server ignores the filter", arg: "CI deploys", lister: nameLister{ignore: true, tokens: []*client.Token{{AccountSid: sidB, Name: "Evil\x1b[31m"}}}, code: cmdutil.ExitUnavailable, mentions: []string{sidB, `"Evil"`}, requests: 1},
+		{name: "server answers a bad SID", arg: "Bad", lister: nameLister{tokens: []*client.Token{{AccountSid: "IR1", Name: "Bad"}}}, code: cmdutil.ExitUnavailable, requests: 1},
+		{name: "list fails", arg: "CI deploys", lister: nameLister{err: &client.APIError{StatusCode: 403}}, code: cmdutil.ExitForbidden, requests: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := tt.lister
 			if l.tokens == nil {
 				l.tokens = toks
 			}
-			got, err := resolveSID(context.Background(), &l, tt.arg)
+			got, err := pipeline.ResolveSID(context.Background(), &l, tt.arg)
 			if l.requests != tt.requests {
 				t.Errorf("%d list requests, want %d", l.requests, tt.requests)
 			}
@@ -91,8 +93,8 @@ func TestResolveSID(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || exitCode(err) != tt.code {
-				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, exitCode(err), tt.code)
+			if err == nil || cmdutil.ExitCode(err) != tt.code {
+				t.Fatalf("resolveSID(%q) = %q, %v (exit %d); want exit %d", tt.arg, got, err, cmdutil.ExitCode(err), tt.code)
 			}
 			for _, m := range tt.mentions {
 				if !strings.Contains(err.Error(), m) {
@@ -109,7 +111,7 @@ func TestResolveSID(t *testing.T) {
 // The name is sent in NFC form, through the exact-name filter only.
 func TestResolveSIDAsksExactNFC(t *testing.T) {
 	l := nameLister{tokens: []*client.Token{{AccountSid: sidA, Name: "Cafe\u0301"}}}
-	if _, err := resolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
+	if _, err := pipeline.ResolveSID(context.Background(), &l, "Cafe\u0301"); err != nil {
 		t.Fatal(err)
 	}
 	o := l.asked[0]
@@ -162,14 +164,14 @@ func TestBrandHint(t *testing.T) {
 		{"a client that cannot ask", struct{}{}, notFound, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := brandHint(context.Background(), tt.c, sidA, tt.err)
+			got := pipeline.BrandHint(context.Background(), tt.c, sidA, tt.err)
 			if hinted := strings.Contains(got.Error(), "--brand BRAND_ID"); hinted != tt.hints {
 				t.Fatalf("brandHint = %q; want a hint: %v", got, tt.hints)
 			}
-			if exitCode(got) != exitCode(tt.err) {
-				t.Fatalf("exit %d, want %d", exitCode(got), exitCode(tt.err))
+			if cmdutil.ExitCode(got) != cmdutil.ExitCode(tt.err) {
+				t.Fatalf("exit %d, want %d", cmdutil.ExitCode(got), cmdutil.ExitCode(tt.err))
 			}
-			if _, ok := asAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
+			if _, ok := cmdutil.AsAPIError(got); ok != errors.As(tt.err, new(*client.APIError)) {
 				t.Fatal("the API error is lost")
 			}
 		})

@@ -12,7 +12,7 @@ func TestReadCommandFlags(t *testing.T) {
 	const sid = "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	runFlagCases(t, "tokens list", newTokensListCmd, []flagCase[TokensListOptions]{
 		{argv: "--state disabled --unused-for 90d -L 5 --page-size 2", check: func(t *testing.T, o *TokensListOptions) {
-			if o.Filters.State != "disabled" || o.Filters.UnusedFor != "90d" || o.Filters.Limit != 5 || o.Filters.PageSize != 2 || !o.Filters.pageSizeSet() {
+			if o.Filters.State != "disabled" || o.Filters.UnusedFor != "90d" || o.Filters.Limit != 5 || o.Filters.PageSize != 2 || !o.Filters.PageSizeSet() {
 				t.Errorf("%+v", o.Filters)
 			}
 			if o.Env.Client == nil || o.Env.Now == nil || o.Env.IO == nil {

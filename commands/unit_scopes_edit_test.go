@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 func TestScopesEditFlags(t *testing.T) {
@@ -29,14 +31,16 @@ func TestScopesEditFlags(t *testing.T) {
 func TestScopesEditNeedsATerminal(t *testing.T) {
 	const sid = "IRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, tty := range []struct{ in, out, noPrompt bool }{{false, false, false}, {true, false, false}, {false, true, false}, {true, true, true}} {
-		ios := Streams(strings.NewReader(""), io.Discard, io.Discard)
-		ios.stdinTTY, ios.stdoutTTY, ios.noPrompt = tty.in, tty.out, tty.noPrompt
+		ios := iostreams.Streams(strings.NewReader(""), io.Discard, io.Discard)
+		ios.SetStdinTTY(tty.in)
+		ios.SetStdoutTTY(tty.out)
+		ios.SetNeverPrompt(tty.noPrompt)
 		called := false
 		opts := &ScopesEditOptions{SID: sid, Env: cmdEnv{IO: ios, Getenv: func(string) string { return "" },
 			Client: func(context.Context) (*client.Client, error) { called = true; return nil, errors.New("no") }}}
 		err := scopesEditRun(context.Background(), opts)
-		if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
-			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, exitCode(err), called)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "impactctl scopes set "+sid) || called {
+			t.Errorf("%+v: err %v (exit %d), client asked for: %v", tty, err, cmdutil.ExitCode(err), called)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func testCatalog() *client.Catalog {
@@ -61,7 +62,7 @@ func TestExpandScopes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := expandScopes(testCatalog(), tt.names)
 			if tt.errHas != nil {
-				if !checkExit(t, err, ExitUsage) {
+				if !checkExit(t, err, cmdutil.ExitUsage) {
 					return
 				}
 				for _, s := range tt.errHas {

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 // Every command a user runs has examples, and they can be pasted as they
@@ -93,7 +95,7 @@ func TestParseRelativePath(t *testing.T) {
 }
 
 func TestAPIFields(t *testing.T) {
-	env := cmdEnv{IO: Streams(strings.NewReader("from stdin\n"), nil, nil)}
+	env := cmdEnv{IO: iostreams.Streams(strings.NewReader("from stdin\n"), nil, nil)}
 	opts := &APIOptions{
 		RawFields:   []string{"Name=CI deploys", "Scopes[]=reports.read", "Scopes[]=account.read", "Count=3"},
 		TypedFields: []string{"ApiVersion=3", "Ratio=-1.5e3", "On=true", "Off=false", "Description=null", "Note=plain", "Secret=@-"},
@@ -117,7 +119,7 @@ func TestAPIFields(t *testing.T) {
 		t.Errorf("fields:\n got %s\nwant %s", b, want)
 	}
 	for _, bad := range []string{"NoEquals", "=value", "[]=x"} {
-		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); exitCode(err) != ExitUsage {
+		if _, err := parseAPIFields(env, &APIOptions{RawFields: []string{bad}}); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("-f %q: err = %v, want a usage error", bad, err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
 )
 
@@ -45,7 +47,7 @@ func newUsersListCmd(f *Factory, runF func(*UsersListOptions) error) *cobra.Comm
 func usersListRun(ctx context.Context, opts *UsersListOptions) error {
 	e, lo := opts.Env, opts.List
 	if lo.Limit < 0 {
-		return usageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
+		return cmdutil.UsageErrorf("invalid --limit %d: must be 0 (all) or more", lo.Limit)
 	}
 	c, err := e.Client(ctx)
 	if err != nil {
@@ -99,7 +101,7 @@ func printList[T any](e cmdEnv, items iter.Seq2[T, error], cols columns, row fun
 		n++
 	}
 	if n == 0 {
-		infof(e.IO.ErrOut, "no results")
+		iostreams.Infof(e.IO.ErrOut, "no results")
 	}
 	return t.Close()
 }

@@ -5,8 +5,9 @@ import (
 	"os"
 
 	"github.com/impactcom/impactctl/commands"
+	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
 func main() {
-	os.Exit(commands.Main(os.Args[1:], commands.System()))
+	os.Exit(commands.Main(os.Args[1:], iostreams.System()))
 }
