@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -188,7 +187,7 @@ func Seed(ctx context.Context, st service.Store, demo bool) error {
 		}
 		now := env.Clock()
 		for _, a := range data {
-			if err := seedAccount(ctx, env, tx, a, sql.NullInt64{}, now); err != nil {
+			if err := seedAccount(ctx, env, tx, a, service.Opt[int64]{}, now); err != nil {
 				return fmt.Errorf("seed: %w", err)
 			}
 		}
@@ -198,7 +197,7 @@ func Seed(ctx context.Context, st service.Store, demo bool) error {
 
 func daysAgo(now time.Time, d int) int64 { return now.Add(-time.Duration(d) * 24 * time.Hour).Unix() }
 
-func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAccount, parent sql.NullInt64, now time.Time) error {
+func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAccount, parent service.Opt[int64], now time.Time) error {
 	a := d.acct
 	a.ParentID = parent
 	a.Created = daysAgo(now, 500)
@@ -233,7 +232,7 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 			t.State = service.StateDisabled
 		}
 		if dt.contact != "" {
-			t.ContactID = sql.NullString{String: dt.contact, Valid: true}
+			t.ContactID = service.Some(dt.contact)
 		}
 		if dt.reset >= 0 && daysAgo(now, dt.reset) > created {
 			t.AuthReset = daysAgo(now, dt.reset)
@@ -241,7 +240,7 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 			t.ResetCount = 1
 		}
 		if dt.lastUsed >= 0 && daysAgo(now, dt.lastUsed) > created {
-			t.LastUsed = sql.NullInt64{Int64: daysAgo(now, dt.lastUsed), Valid: true}
+			t.LastUsed = service.Some(daysAgo(now, dt.lastUsed))
 		}
 		if _, err := (&service.Rules{Env: env}).NewSecret(t); err != nil {
 			return err
@@ -256,7 +255,7 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 		}
 	}
 	for _, b := range d.brands {
-		if err := seedAccount(ctx, env, tx, b, sql.NullInt64{Int64: id, Valid: true}, now); err != nil {
+		if err := seedAccount(ctx, env, tx, b, service.Some(id), now); err != nil {
 			return err
 		}
 	}

@@ -186,8 +186,8 @@ func TestStoreEventsPerChange(t *testing.T) {
 			if e.Type != tc.typ || e.TokenSID != tc.sid() {
 				t.Fatalf("%s: event %s on %s, want %s on %s", tc.name, e.Type, e.TokenSID, tc.typ, tc.sid())
 			}
-			if e.ActorSID.String != h.c.Caller.SID || e.ActorName.String != "Event caller" || e.Client.String != "203.0.113.5" ||
-				e.RequestID.String != w.Call.RequestID || e.Date != clock.Now().Unix() {
+			if e.ActorSID.V != h.c.Caller.SID || e.ActorName.V != "Event caller" || e.Client.V != "203.0.113.5" ||
+				e.RequestID.V != w.Call.RequestID || e.Date != clock.Now().Unix() {
 				t.Fatalf("%s: actor %v %v client %v request %v date %d", tc.name, e.ActorSID, e.ActorName, e.Client, e.RequestID, e.Date)
 			}
 			b := service.EventBodyOf(&e)
@@ -251,7 +251,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		got := h.events(service.EventFilter{Type: service.EvDisabled})
 		n := 0
 		for _, e := range got {
-			if e.RequestID.String == w.Call.RequestID {
+			if e.RequestID.V == w.Call.RequestID {
 				n++
 			}
 		}
@@ -273,7 +273,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := h.events(service.EventFilter{}); got[0].Type != service.EvRecovered || got[0].TokenSID != rec.AccountSid ||
-			got[0].ActorName.String != service.AdminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
+			got[0].ActorName.V != service.AdminRecoverActor || got[0].ActorSID.Valid || got[0].Client.Valid {
 			t.Fatalf("after admin recover: %+v", got[0])
 		}
 		assertNoSecretInEvents(t, s, h.w.agency)
@@ -334,7 +334,7 @@ func TestStoreEventsPassthroughActor(t *testing.T) {
 			t.Fatalf("brand events: %v %d", err, len(list))
 		}
 		e := list[0]
-		if e.ActorSID.Valid || e.ActorName.String != "Agency One (agency)" || e.Client.Valid || e.RequestID.String != h.c.RequestID {
+		if e.ActorSID.Valid || e.ActorName.V != "Agency One (agency)" || e.Client.Valid || e.RequestID.V != h.c.RequestID {
 			t.Fatalf("passthrough actor: %+v", e)
 		}
 		if own := h.events(service.EventFilter{}); len(own) != 0 {

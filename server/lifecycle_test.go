@@ -362,7 +362,7 @@ func TestStoreLifecycleColumns(t *testing.T) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
 		tok := *w.tokens[2]
-		n := func(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: true} }
+		n := func(v int64) service.Opt[int64] { return service.Some(v) }
 		tok.ExpiresAt, tok.Warned14d, tok.Warned1d, tok.ExpiredNoted = n(testEpoch.Unix()+100), n(1), n(2), n(3)
 		tok.OverlapEnc, tok.OverlapMAC, tok.OverlapExpires, tok.OverlapLastUsed = []byte("enc"), []byte("mac"), n(testEpoch.Unix()+50), n(4)
 		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
@@ -398,7 +398,7 @@ func TestStoreLifecycleColumns(t *testing.T) {
 			if err := db.QueryRowContext(ctx, q, tok.SID).Scan(&prevUsed, &used); err != nil {
 				t.Fatal(err)
 			}
-			if prevUsed.Int64 == testEpoch.Unix()+500 && used == tok.LastUsed {
+			if prevUsed.Int64 == testEpoch.Unix()+500 && (service.Opt[int64]{V: used.Int64, Valid: used.Valid}) == tok.LastUsed {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -462,8 +462,8 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok.OverlapEnc, tok.OverlapMAC = oldEnc, oldMAC
-		tok.OverlapExpires = sql.NullInt64{Int64: testEpoch.Unix() + 10, Valid: true}
-		tok.ExpiresAt = sql.NullInt64{Int64: testEpoch.Unix() + 20, Valid: true}
+		tok.OverlapExpires = service.Some(testEpoch.Unix() + 10)
+		tok.ExpiresAt = service.Some(testEpoch.Unix() + 20)
 		if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.UpdateToken(ctx, &tok) }); err != nil {
 			t.Fatal(err)
 		}
@@ -512,21 +512,21 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 			}
 			if kind.name == "sqlite" {
 				if tok.StoreNow.Valid {
-					t.Fatalf("SQLite read a store clock %d", tok.StoreNow.Int64)
+					t.Fatalf("SQLite read a store clock %d", tok.StoreNow.V)
 				}
 				return
 			}
-			if !tok.StoreNow.Valid || tok.StoreNow.Int64 < time.Now().Unix()-5 || tok.StoreNow.Int64 > time.Now().Unix()+5 {
+			if !tok.StoreNow.Valid || tok.StoreNow.V < time.Now().Unix()-5 || tok.StoreNow.V > time.Now().Unix()+5 {
 				t.Fatalf("PostgreSQL's now() %v, the process's %d", tok.StoreNow, time.Now().Unix())
 			}
-			if got := s.Env().StoreClock(tok); got != tok.StoreNow.Int64 {
-				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.Int64)
+			if got := s.Env().StoreClock(tok); got != tok.StoreNow.V {
+				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.V)
 			}
 			// A change runs at PostgreSQL's clock too.
 			err = s.Update(ctx, w.agency, func(tx service.Tx) error {
 				sc, ok := tx.(interface{ StoreNow() (int64, bool) })
-				if n, valid := sc.StoreNow(); !ok || !valid || n < tok.StoreNow.Int64 || n > tok.StoreNow.Int64+5 {
-					return fmt.Errorf("the transaction's clock %d %v, the row's %d", n, valid, tok.StoreNow.Int64)
+				if n, valid := sc.StoreNow(); !ok || !valid || n < tok.StoreNow.V || n > tok.StoreNow.V+5 {
+					return fmt.Errorf("the transaction's clock %d %v, the row's %d", n, valid, tok.StoreNow.V)
 				}
 				return nil
 			})
@@ -548,7 +548,7 @@ func slowApply(roster []service.Holder, before, after *service.Token) []service.
 	}
 	if after != nil {
 		next = append(next, service.Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
-			Expires: after.ExpiresAt.Int64})
+			Expires: after.ExpiresAt.V})
 	}
 	return next
 }
@@ -599,9 +599,9 @@ func TestManagerShortcutMatchesTheRule(t *testing.T) {
 		}
 		switch rng.IntN(3) {
 		case 1:
-			t.ExpiresAt = sql.NullInt64{Int64: now - 10 + int64(rng.IntN(20)), Valid: true}
+			t.ExpiresAt = service.Some(now - 10 + int64(rng.IntN(20)))
 		case 2:
-			t.ExpiresAt = sql.NullInt64{Int64: now + 1000, Valid: true}
+			t.ExpiresAt = service.Some(now + 1000)
 		}
 		return t
 	}

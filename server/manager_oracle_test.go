@@ -173,7 +173,7 @@ func TestLastManagerAgreesWithRoster(t *testing.T) {
 		var err error
 		brandID, err = tx.InsertAccount(context.Background(), &service.Account{Kind: service.KindBrand, PublicID: "7700001",
 			Name: "Oracle Brand", State: "ACTIVE", Currency: "USD", Timezone: "UTC", Created: testEpoch.Unix(),
-			ParentID: sql.NullInt64{Int64: agency.AccountID, Valid: true}})
+			ParentID: service.Some(agency.AccountID)})
 		return err
 	})
 	if err != nil {

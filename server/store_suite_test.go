@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -101,7 +100,7 @@ func seedSuite(t *testing.T, s service.Store) suiteWorld {
 			a := &service.Account{Kind: kind, PublicID: publicID, Name: name, State: "ACTIVE", Currency: "USD",
 				Timezone: "UTC", Created: base}
 			if parent != 0 {
-				a.ParentID = sql.NullInt64{Int64: parent, Valid: true}
+				a.ParentID = service.Some(parent)
 			}
 			var id int64
 			id, err = tx.InsertAccount(ctx, a)
@@ -165,7 +164,7 @@ func TestStoreAccounts(t *testing.T) {
 			t.Fatalf("DemoRoles = %v, %v", roles, err)
 		}
 		a, err := s.Account(ctx, w.brand)
-		if err != nil || a.Kind != service.KindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.Int64 != w.agency {
+		if err != nil || a.Kind != service.KindBrand || a.PublicID != "1048291" || !a.ParentID.Valid || a.ParentID.V != w.agency {
 			t.Fatalf("Account(brand) = %+v, %v", a, err)
 		}
 		if a, err := s.AccountByPublicID(ctx, "9002"); err != nil || a.ID != w.agency2 {
@@ -241,14 +240,14 @@ func TestStoreTokens(t *testing.T) {
 				return err
 			}
 			tok.Name, tok.Description, tok.State, tok.APIVersion = "renamed", "described", service.StateDisabled, 3
-			tok.ContactID = sql.NullString{String: "U101", Valid: true}
+			tok.ContactID = service.Some("U101")
 			tok.Emails = []string{"b@example.com", "a@example.com"}
 			tok.Scopes = []string{"apitokens.read", service.ScopeTokensWrite}
 			tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset = 4, 7, testEpoch.Unix()+99, testEpoch.Unix()+98
 			tok.PrevMAC = []byte{1, 2, 3}
-			tok.PrevExpires = sql.NullInt64{Int64: testEpoch.Unix() + 600, Valid: true}
-			tok.PrevResetKey = sql.NullString{String: "key-1", Valid: true}
-			tok.PrevResetPath = sql.NullString{String: "/Agencies/" + tok.SID + "/ApiTokens/" + tok.SID + "/Reset", Valid: true}
+			tok.PrevExpires = service.Some(testEpoch.Unix() + 600)
+			tok.PrevResetKey = service.Some("key-1")
+			tok.PrevResetPath = service.Some("/Agencies/" + tok.SID + "/ApiTokens/" + tok.SID + "/Reset")
 			return tx.UpdateToken(ctx, tok)
 		})
 		if err != nil {
@@ -259,12 +258,12 @@ func TestStoreTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Name != "renamed" || got.Description != "described" || got.State != service.StateDisabled || got.APIVersion != 3 ||
-			got.ContactID.String != "U101" || got.ContactName.String != "Grace Hopper" || got.ContactEmail.String != "grace@example.com" ||
+			got.ContactID.V != "U101" || got.ContactName.V != "Grace Hopper" || got.ContactEmail.V != "grace@example.com" ||
 			!slices.Equal(got.Emails, []string{"b@example.com", "a@example.com"}) ||
 			!slices.Equal(got.Scopes, []string{"apitokens.read", service.ScopeTokensWrite}) ||
 			got.ResetCount != 4 || got.Version != 7 || got.Updated != testEpoch.Unix()+99 || got.AuthReset != testEpoch.Unix()+98 ||
-			string(got.PrevMAC) != "\x01\x02\x03" || got.PrevExpires.Int64 != testEpoch.Unix()+600 ||
-			got.PrevResetKey.String != "key-1" || got.PrevResetPath.String == "" {
+			string(got.PrevMAC) != "\x01\x02\x03" || got.PrevExpires.V != testEpoch.Unix()+600 ||
+			got.PrevResetKey.V != "key-1" || got.PrevResetPath.V == "" {
 			t.Fatalf("after UpdateToken: %+v", got)
 		}
 
@@ -447,7 +446,7 @@ func TestStoreTxReadsItsWrites(t *testing.T) {
 					return err
 				}
 				tok.Name, tok.Version = name, tok.Version+1
-				tok.PrevMAC, tok.PrevExpires = nil, sql.NullInt64{}
+				tok.PrevMAC, tok.PrevExpires = nil, service.Opt[int64]{}
 				if err := tx.UpdateToken(ctx, tok); err != nil {
 					return err
 				}
@@ -595,7 +594,7 @@ func TestStoreTouch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tok.LastUsed.Valid && tok.LastUsed.Int64 == testEpoch.Unix()+500 {
+			if tok.LastUsed.Valid && tok.LastUsed.V == testEpoch.Unix()+500 {
 				if tok.Version != 1 {
 					t.Fatalf("a touch changed the version to %d", tok.Version)
 				}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -144,19 +143,19 @@ func checkEmails(field string, emails []string) error {
 // expiry reads an ExpiresAt field: an RFC 3339 time or a date (00:00:00Z that day),
 // or null (never). Whether it lies in the future is the service's to say, by the
 // store's clock.
-func (f fields) expiry(name string) (sql.NullInt64, error) {
+func (f fields) expiry(name string) (service.Opt[int64], error) {
 	if f.null(name) {
-		return sql.NullInt64{}, nil
+		return service.Opt[int64]{}, nil
 	}
 	var s string
 	if json.Unmarshal(f[name], &s) != nil {
-		return sql.NullInt64{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+		return service.Opt[int64]{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
 	}
 	t, err := parseWhen(s)
 	if err != nil {
-		return sql.NullInt64{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
+		return service.Opt[int64]{}, service.BadRequest(name, "must be an RFC 3339 time (2026-01-02T03:04:05Z), a date (2026-01-02) or null")
 	}
-	return sql.NullInt64{Int64: t.Unix(), Valid: true}, nil
+	return service.Some(t.Unix()), nil
 }
 
 // maxPreviousValidFor is the longest a reset may keep the previous secret: 7 days.

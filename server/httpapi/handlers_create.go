@@ -79,7 +79,7 @@ func parseSpec(f fields) (*service.TokenSpec, error) {
 			return nil, err
 		}
 		if at.Valid {
-			s.ExpiresAt = &at.Int64
+			s.ExpiresAt = &at.V
 		}
 	}
 	return s, nil

@@ -69,21 +69,21 @@ func bodyOf(t *service.Token, base string, now int64) tokenBody {
 		etag:               service.ETagOf(t),
 	}
 	if t.ContactID.Valid {
-		b.PrimaryContact = &service.UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+		b.PrimaryContact = &service.UserBody{Id: t.ContactID.V, Name: t.ContactName.V, Email: t.ContactEmail.V}
 	}
 	if t.LastUsed.Valid {
-		s := service.WireTime(t.LastUsed.Int64)
+		s := service.WireTime(t.LastUsed.V)
 		b.DateLastUsed = &s
 	}
 	if t.ExpiresAt.Valid {
-		s := service.WireTime(t.ExpiresAt.Int64)
+		s := service.WireTime(t.ExpiresAt.V)
 		b.ExpiresAt = &s
 	}
 	if t.OverlapAt(now) {
-		s := service.WireTime(t.OverlapExpires.Int64)
+		s := service.WireTime(t.OverlapExpires.V)
 		b.PreviousAuthTokenExpiresAt = &s
 		if t.OverlapLastUsed.Valid {
-			u := service.WireTime(t.OverlapLastUsed.Int64)
+			u := service.WireTime(t.OverlapLastUsed.V)
 			b.PreviousAuthTokenLastUsed = &u
 		}
 	}

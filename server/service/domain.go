@@ -7,7 +7,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"time"
@@ -143,13 +142,32 @@ func (e *Env) Clock() time.Time { return e.Now().UTC().Truncate(time.Second) }
 // as the row came back, the process clock on SQLite (or when a clock was injected).
 func (e *Env) StoreClock(t *Token) int64 {
 	if t != nil && t.StoreNow.Valid && !e.FixedClock {
-		return t.StoreNow.Int64
+		return t.StoreNow.V
 	}
 	return e.Clock().Unix()
 }
 
 // ErrNotFound is what a Store answers for a row that does not exist.
 var ErrNotFound = errors.New("not found")
+
+// Opt is a value that may be absent: a token never used has no LastUsed, one that
+// never expires no ExpiresAt. The zero Opt is absent.
+type Opt[T any] struct {
+	V     T
+	Valid bool // false: absent, and V is T's zero value
+}
+
+// Some is v, present.
+func Some[T any](v T) Opt[T] { return Opt[T]{V: v, Valid: true} }
+
+// Ptr is a pointer to a copy of the value, or nil when it is absent.
+func (o Opt[T]) Ptr() *T {
+	if !o.Valid {
+		return nil
+	}
+	v := o.V
+	return &v
+}
 
 // Token is one API token as stored.
 type Token struct {
@@ -160,9 +178,9 @@ type Token struct {
 	Description  string
 	State        string
 	APIVersion   int
-	ContactID    sql.NullString
-	ContactName  sql.NullString
-	ContactEmail sql.NullString
+	ContactID    Opt[string]
+	ContactName  Opt[string]
+	ContactEmail Opt[string]
 	Emails       []string
 	Scopes       []string
 	SecretEnc    []byte
@@ -172,55 +190,55 @@ type Token struct {
 	Version      int64
 	Created      int64
 	Updated      int64
-	LastUsed     sql.NullInt64
+	LastUsed     Opt[int64]
 	AuthReset    int64
 	// After a self-reset: the previous secret, good until PrevExpires only to replay
 	// the reset made with PrevResetKey at PrevResetPath.
 	PrevMAC       []byte
-	PrevExpires   sql.NullInt64
-	PrevResetKey  sql.NullString
-	PrevResetPath sql.NullString
+	PrevExpires   Opt[int64]
+	PrevResetKey  Opt[string]
+	PrevResetPath Opt[string]
 
 	// ExpiresAt is when the token stops authenticating (null: never).
-	ExpiresAt sql.NullInt64
+	ExpiresAt Opt[int64]
 	// The expiry notices written, so each is written once across replicas: set in
 	// the transaction that writes the notice, cleared when ExpiresAt moves (re-armed).
-	Warned14d, Warned1d, ExpiredNoted sql.NullInt64
+	Warned14d, Warned1d, ExpiredNoted Opt[int64]
 
 	// After a reset with an overlap: the previous secret, in a slot of its own
 	// (sealed and HMACed as the current one is), good until OverlapExpires.
 	OverlapEnc      []byte
 	OverlapMAC      []byte
-	OverlapExpires  sql.NullInt64
-	OverlapLastUsed sql.NullInt64
+	OverlapExpires  Opt[int64]
+	OverlapLastUsed Opt[int64]
 
 	// StoreNow is the store's clock when the row was read (PostgreSQL's now(), so
 	// every replica decides expiry alike); not stored, null where the process
 	// clock is the store's (SQLite).
-	StoreNow sql.NullInt64
+	StoreNow Opt[int64]
 }
 
 // SetExpiry moves ExpiresAt, re-arming the expiry notices when it changed.
-func (t *Token) SetExpiry(at sql.NullInt64) bool {
+func (t *Token) SetExpiry(at Opt[int64]) bool {
 	if at == t.ExpiresAt {
 		return false
 	}
 	t.ExpiresAt = at
-	t.Warned14d, t.Warned1d, t.ExpiredNoted = sql.NullInt64{}, sql.NullInt64{}, sql.NullInt64{}
+	t.Warned14d, t.Warned1d, t.ExpiredNoted = Opt[int64]{}, Opt[int64]{}, Opt[int64]{}
 	return true
 }
 
 // ExpiredAt reports whether t has expired at now (Unix seconds).
-func (t *Token) ExpiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.Int64 }
+func (t *Token) ExpiredAt(now int64) bool { return t.ExpiresAt.Valid && now >= t.ExpiresAt.V }
 
 // OverlapAt reports whether t's previous secret still works at now.
 func (t *Token) OverlapAt(now int64) bool {
-	return t.OverlapMAC != nil && t.OverlapExpires.Valid && now < t.OverlapExpires.Int64
+	return t.OverlapMAC != nil && t.OverlapExpires.Valid && now < t.OverlapExpires.V
 }
 
 func (t *Token) ClearOverlap() bool {
 	had := t.OverlapMAC != nil || t.OverlapExpires.Valid
-	t.OverlapEnc, t.OverlapMAC, t.OverlapExpires, t.OverlapLastUsed = nil, nil, sql.NullInt64{}, sql.NullInt64{}
+	t.OverlapEnc, t.OverlapMAC, t.OverlapExpires, t.OverlapLastUsed = nil, nil, Opt[int64]{}, Opt[int64]{}
 	return had
 }
 
@@ -264,7 +282,7 @@ func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 type Account struct {
 	ID           int64
 	Kind         string // kindAgency or kindBrand
-	ParentID     sql.NullInt64
+	ParentID     Opt[int64]
 	PublicID     string
 	Name         string
 	State        string

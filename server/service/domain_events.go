@@ -1,7 +1,6 @@
 package service
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -51,10 +50,10 @@ type Event struct {
 	AccountID int64 // the account holding the token
 	TokenSID  string
 	TokenName string
-	ActorSID  sql.NullString // the calling token, when it belongs to the same account
-	ActorName sql.NullString // null: the server's own event
-	Client    sql.NullString
-	RequestID sql.NullString
+	ActorSID  Opt[string] // the calling token, when it belongs to the same account
+	ActorName Opt[string] // null: the server's own event
+	Client    Opt[string]
+	RequestID Opt[string]
 	Changes   []EventChange
 	Extra     EventExtra
 	// Notifications are the event's recipients and what became of each message.
@@ -174,7 +173,7 @@ func ParseEventID(s string) (*EventAnchor, bool) {
 }
 
 // Nullable is s as a nullable column: null when empty.
-func Nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+func Nullable(s string) Opt[string] { return Opt[string]{V: s, Valid: s != ""} }
 
 // EventBody is an event on the wire.
 type EventBody struct {
@@ -204,11 +203,11 @@ type notificationBody struct {
 	Date  string `json:"Date"`
 }
 
-func strOrNil(s sql.NullString) *string {
+func strOrNil(s Opt[string]) *string {
 	if !s.Valid {
 		return nil
 	}
-	return &s.String
+	return &s.V
 }
 
 // EventBodyOf is e as the Token API shows it.
@@ -220,7 +219,7 @@ func EventBodyOf(e *Event) EventBody {
 		b.Changes = []EventChange{}
 	}
 	if e.ActorName.Valid {
-		b.Actor = &actorBody{AccountSid: strOrNil(e.ActorSID), Name: e.ActorName.String}
+		b.Actor = &actorBody{AccountSid: strOrNil(e.ActorSID), Name: e.ActorName.V}
 	}
 	switch {
 	case e.Type == EvReset:

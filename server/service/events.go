@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,7 +28,7 @@ func recipients(t *Token, extra ...string) []string {
 		add(e)
 	}
 	if t.ContactEmail.Valid {
-		add(t.ContactEmail.String)
+		add(t.ContactEmail.V)
 	}
 	for _, e := range extra {
 		add(e)
@@ -45,19 +44,19 @@ func (s *Rules) actor(ctx context.Context, c *Call, e *Event) error {
 	case c == nil:
 		return nil
 	case c.ActorName != "":
-		e.ActorName = sql.NullString{String: c.ActorName, Valid: true}
+		e.ActorName = Some(c.ActorName)
 		return nil
 	case c.Caller == nil:
 		return nil
 	case c.Caller.AccountID == e.AccountID:
-		e.ActorSID = sql.NullString{String: c.Caller.SID, Valid: true}
-		e.ActorName = sql.NullString{String: c.Caller.Name, Valid: true}
+		e.ActorSID = Some(c.Caller.SID)
+		e.ActorName = Some(c.Caller.Name)
 	default:
 		a, err := s.st.Account(ctx, c.Caller.AccountID)
 		if err != nil {
 			return fmt.Errorf("event actor: %w", err)
 		}
-		e.ActorName = sql.NullString{String: a.Name + " (agency)", Valid: true}
+		e.ActorName = Some(a.Name + " (agency)")
 		e.RequestID = Nullable(c.RequestID)
 		return nil
 	}
@@ -119,7 +118,7 @@ func (x *WriteTx) recordEdit(ctx context.Context, before, t *Token) error {
 	if before.ContactID != t.ContactID {
 		changes = append(changes, EventChange{Field: "PrimaryContact", Before: contactOf(before), After: contactOf(t)})
 		if before.ContactEmail.Valid {
-			also = append(also, before.ContactEmail.String) // the replaced contact is told too
+			also = append(also, before.ContactEmail.V) // the replaced contact is told too
 		}
 	}
 	if len(changes) == 0 {
@@ -134,11 +133,11 @@ func expiryChange(before, t *Token) (EventChange, bool) {
 	if before.ExpiresAt == t.ExpiresAt {
 		return EventChange{}, false
 	}
-	at := func(n sql.NullInt64) any {
+	at := func(n Opt[int64]) any {
 		if !n.Valid {
 			return nil
 		}
-		return WireTime(n.Int64)
+		return WireTime(n.V)
 	}
 	return EventChange{Field: "ExpiresAt", Before: at(before.ExpiresAt), After: at(t.ExpiresAt)}, true
 }
@@ -147,7 +146,7 @@ func contactOf(t *Token) *UserBody {
 	if !t.ContactID.Valid {
 		return nil
 	}
-	return &UserBody{Id: t.ContactID.String, Name: t.ContactName.String, Email: t.ContactEmail.String}
+	return &UserBody{Id: t.ContactID.V, Name: t.ContactName.V, Email: t.ContactEmail.V}
 }
 
 // listChange is what changed between two lists: the items added and removed, each in

@@ -125,7 +125,7 @@ func (m *managers) apply(before, after *Token) {
 	}
 	if after != nil {
 		m.changed[after.SID] = &Holder{SID: after.SID, Enabled: after.Enabled(), Scopes: slices.Clone(after.Scopes),
-			Expires: after.ExpiresAt.Int64}
+			Expires: after.ExpiresAt.V}
 		if m.holders != nil {
 			for _, s := range Distinct(after.Scopes) {
 				if m.holders[s]++; m.holders[s] == 1 {

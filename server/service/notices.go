@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"log/slog"
 	"time"
@@ -31,8 +30,8 @@ const noticeBatch = 100
 // that has run out goes first. Of the expiry events only the latest due is written:
 // it marks the earlier ones as told, so a token found expired is not warned after.
 func notice(t *Token, now int64) (typ string, extra EventExtra, ok bool) {
-	if t.OverlapExpires.Valid && now >= t.OverlapExpires.Int64 {
-		at := t.OverlapExpires.Int64
+	if t.OverlapExpires.Valid && now >= t.OverlapExpires.V {
+		at := t.OverlapExpires.V
 		t.ClearOverlap()
 		t.Version++ // the token reads differently: PreviousAuthTokenExpiresAt is null
 		return EvOverlapEnded, EventExtra{PreviousAuthTokenExpiresAt: &at}, true
@@ -40,8 +39,8 @@ func notice(t *Token, now int64) (typ string, extra EventExtra, ok bool) {
 	if !t.ExpiresAt.Valid || t.ExpiredNoted.Valid {
 		return "", EventExtra{}, false
 	}
-	exp := t.ExpiresAt.Int64
-	mark := sql.NullInt64{Int64: now, Valid: true}
+	exp := t.ExpiresAt.V
+	mark := Some(now)
 	extra = EventExtra{ExpiresAt: &exp}
 	switch {
 	case now >= exp:

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"database/sql"
 )
 
 // The server is three layers with arrows one way: handlers (HTTP: decode, call,
@@ -75,7 +74,7 @@ type AuthResult struct {
 // expiry in the same step.
 type ResetOptions struct {
 	PreviousValidFor int64
-	ExpiresAt        *sql.NullInt64 // nil: unchanged; a null value clears it
+	ExpiresAt        *Opt[int64] // nil: unchanged; a null value clears it
 }
 
 // Write is one change as the service receives it.
@@ -121,7 +120,7 @@ type TokenPatch struct {
 	Name, Description *string
 	Version           *int
 	Contact           *string
-	ExpiresAt         *sql.NullInt64 // a null value clears it
+	ExpiresAt         *Opt[int64] // a null value clears it
 }
 
 // targetRead is the token a request addresses as authentication read it, in the

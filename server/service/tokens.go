@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -95,21 +94,21 @@ func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, t
 // at most once a minute, never changing the ETag.
 func (s *Rules) touchPrevious(t *Token) {
 	now := s.Env.Clock().Unix()
-	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.Int64 < 60 {
+	if t.OverlapLastUsed.Valid && now-t.OverlapLastUsed.V < 60 {
 		return
 	}
 	s.st.Touch(PreviousUse+t.SID, now)
-	t.OverlapLastUsed = sql.NullInt64{Int64: now, Valid: true}
+	t.OverlapLastUsed = Some(now)
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
 func (s *Rules) touch(t *Token) {
 	now := s.Env.Clock().Unix()
-	if t.LastUsed.Valid && now-t.LastUsed.Int64 < 60 {
+	if t.LastUsed.Valid && now-t.LastUsed.V < 60 {
 		return
 	}
 	s.st.Touch(t.SID, now)
-	t.LastUsed = sql.NullInt64{Int64: now, Valid: true}
+	t.LastUsed = Some(now)
 }
 
 // SecretMatches compares the secret's HMAC with t's current secret and with its
@@ -139,12 +138,12 @@ func (s *Rules) previousSecretReplays(t *Token, secret string, g Grace) bool {
 	if t.PrevMAC == nil || !t.PrevExpires.Valid || !t.PrevResetKey.Valid || !t.PrevResetPath.Valid {
 		return false
 	}
-	if s.Env.Clock().Unix() >= t.PrevExpires.Int64 {
+	if s.Env.Clock().Unix() >= t.PrevExpires.V {
 		return false
 	}
 	macOK := hmac.Equal(s.Env.Keys.MAC(secret), t.PrevMAC)
 	return macOK && g.Method == http.MethodPost && g.Key != "" &&
-		g.Key == t.PrevResetKey.String && g.Path == t.PrevResetPath.String
+		g.Key == t.PrevResetKey.V && g.Path == t.PrevResetPath.V
 }
 
 // endGrace forgets a token's previous secret: the new one is in use, so a lost
@@ -166,7 +165,7 @@ func (s *Rules) endGrace(ctx context.Context, t *Token) error {
 }
 
 func clearGrace(t *Token) {
-	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, sql.NullInt64{}, sql.NullString{}, sql.NullString{}
+	t.PrevMAC, t.PrevExpires, t.PrevResetKey, t.PrevResetPath = nil, Opt[int64]{}, Opt[string]{}, Opt[string]{}
 }
 
 func (s *Rules) Account(ctx context.Context, id int64) (*Account, error) {
@@ -466,11 +465,11 @@ func (x *WriteTx) changing(ctx context.Context, sid, ifMatch string) (*Token, er
 // setExpiry gives t the expiry at (null: never): it must lie in the future, and a
 // token may not move its own expiry later or clear it. The last-manager rule is the
 // caller's (edit runs it on every change).
-func (x *WriteTx) setExpiry(t *Token, at sql.NullInt64) (bool, error) {
-	if at.Valid && at.Int64 <= x.Now {
+func (x *WriteTx) setExpiry(t *Token, at Opt[int64]) (bool, error) {
+	if at.Valid && at.V <= x.Now {
 		return false, BadRequest("ExpiresAt", "must lie in the future")
 	}
-	if t.SID == x.Call.Caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.Int64 > t.ExpiresAt.Int64) {
+	if t.SID == x.Call.Caller.SID && t.ExpiresAt.Valid && (!at.Valid || at.V > t.ExpiresAt.V) {
 		return false, SelfExtension()
 	}
 	// Moving the expiry re-arms the expiry_warning and expired notices (setExpiry
@@ -534,7 +533,7 @@ func (x *WriteTx) setContact(ctx context.Context, t *Token, id string) (bool, er
 		if !t.ContactID.Valid {
 			return false, nil
 		}
-		t.ContactID, t.ContactName, t.ContactEmail = sql.NullString{}, sql.NullString{}, sql.NullString{}
+		t.ContactID, t.ContactName, t.ContactEmail = Opt[string]{}, Opt[string]{}, Opt[string]{}
 		return true, nil
 	}
 	u, err := x.User(ctx, t.AccountID, id)
@@ -544,12 +543,12 @@ func (x *WriteTx) setContact(ctx context.Context, t *Token, id string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if t.ContactID.Valid && t.ContactID.String == u.ID {
+	if t.ContactID.Valid && t.ContactID.V == u.ID {
 		return false, nil
 	}
-	t.ContactID = sql.NullString{String: u.ID, Valid: true}
-	t.ContactName = sql.NullString{String: u.Name, Valid: true}
-	t.ContactEmail = sql.NullString{String: u.Email, Valid: true}
+	t.ContactID = Some(u.ID)
+	t.ContactName = Some(u.Name)
+	t.ContactEmail = Some(u.Email)
 	return true, nil
 }
 
@@ -650,12 +649,12 @@ func (x *WriteTx) reset(ctx context.Context, sid, ifMatch string, o ResetOptions
 	switch {
 	case o.PreviousValidFor > 0:
 		t.OverlapEnc, t.OverlapMAC = oldEnc, oldMAC
-		t.OverlapExpires = sql.NullInt64{Int64: x.Now + o.PreviousValidFor, Valid: true}
+		t.OverlapExpires = Some(x.Now + o.PreviousValidFor)
 	case t.SID == x.Call.Caller.SID && x.Call.Idem != nil:
 		t.PrevMAC = oldMAC
-		t.PrevExpires = sql.NullInt64{Int64: x.Now + int64(selfResetGrace/time.Second), Valid: true}
-		t.PrevResetKey = sql.NullString{String: x.Call.Idem.Key, Valid: true}
-		t.PrevResetPath = sql.NullString{String: x.Call.Idem.Path, Valid: true}
+		t.PrevExpires = Some(x.Now + int64(selfResetGrace/time.Second))
+		t.PrevResetKey = Some(x.Call.Idem.Key)
+		t.PrevResetPath = Some(x.Call.Idem.Path)
 	}
 	if err := x.keepManager(ctx, &before, t); err != nil {
 		return Outcome{}, err
@@ -666,7 +665,7 @@ func (x *WriteTx) reset(ctx context.Context, sid, ifMatch string, o ResetOptions
 	// The event says until when the previous secret works, with an overlap.
 	var extra EventExtra
 	if t.OverlapExpires.Valid {
-		at := t.OverlapExpires.Int64
+		at := t.OverlapExpires.V
 		extra.PreviousAuthTokenExpiresAt = &at
 	}
 	var changes []EventChange
@@ -787,7 +786,7 @@ func (x *WriteTx) apply(ctx context.Context, s *TokenSpec, t *Token) error {
 		if *s.ExpiresAt <= x.Now {
 			return BadRequest("ExpiresAt", "must lie in the future")
 		}
-		t.SetExpiry(sql.NullInt64{Int64: *s.ExpiresAt, Valid: true})
+		t.SetExpiry(Some(*s.ExpiresAt))
 	}
 	return nil
 }
@@ -800,7 +799,7 @@ func (x *WriteTx) Insert(ctx context.Context, t *Token) (Outcome, error) {
 	}
 	t.SID, t.State, t.Version, t.ResetCount = sid, StateEnabled, 1, 0
 	t.Created, t.Updated, t.AuthReset = x.Now, x.Now, x.Now
-	t.LastUsed = sql.NullInt64{}
+	t.LastUsed = Opt[int64]{}
 	clearGrace(t)
 	t.ClearOverlap()
 	secret, err := x.Svc.NewSecret(t)

@@ -429,9 +429,9 @@ func (t *pgTx) InsertToken(ctx context.Context, tok *service.Token) error {
 		primary_contact_id, developer_emails, scopes, secret_enc, secret_mac, secret_hint, reset_count, version,
 		date_created, date_updated, date_last_used, date_auth_token_reset, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-		tok.SID, tok.AccountID, tok.Name, tok.Description, tok.State, tok.APIVersion, tok.ContactID, emails, scopes,
-		tok.SecretEnc, tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Created, tok.Updated, tok.LastUsed,
-		tok.AuthReset, tok.ExpiresAt)
+		tok.SID, tok.AccountID, tok.Name, tok.Description, tok.State, tok.APIVersion, bindOpt(tok.ContactID), emails, scopes,
+		tok.SecretEnc, tok.SecretMAC, tok.Hint, tok.ResetCount, tok.Version, tok.Created, tok.Updated, bindOpt(tok.LastUsed),
+		tok.AuthReset, bindOpt(tok.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
@@ -492,28 +492,13 @@ func (p *pendingWrites) add(tok *service.Token, emails, scopes string) {
 func (p *pendingWrites) set(i int, tok *service.Token, emails, scopes string) {
 	p.name[i], p.description[i], p.state[i], p.hint[i] = tok.Name, tok.Description, tok.State, tok.Hint
 	p.emails[i], p.scopes[i], p.apiVersion[i] = emails, scopes, int32(tok.APIVersion)
-	p.contact[i], p.prevKey[i], p.prevPath[i] = nullString(tok.ContactID), nullString(tok.PrevResetKey), nullString(tok.PrevResetPath)
+	p.contact[i], p.prevKey[i], p.prevPath[i] = tok.ContactID.Ptr(), tok.PrevResetKey.Ptr(), tok.PrevResetPath.Ptr()
 	p.enc[i], p.mac[i], p.prevMAC[i] = tok.SecretEnc, tok.SecretMAC, tok.PrevMAC
 	p.resetCount[i], p.version[i], p.updated[i], p.authReset[i] = tok.ResetCount, tok.Version, tok.Updated, tok.AuthReset
-	p.prevExpires[i] = nullInt(tok.PrevExpires)
+	p.prevExpires[i] = tok.PrevExpires.Ptr()
 	p.overlapEnc[i], p.overlapMAC[i] = tok.OverlapEnc, tok.OverlapMAC
-	p.expires[i], p.warned14d[i], p.warned1d[i] = nullInt(tok.ExpiresAt), nullInt(tok.Warned14d), nullInt(tok.Warned1d)
-	p.expiredNoted[i], p.overlapExpires[i], p.overlapUsed[i] = nullInt(tok.ExpiredNoted), nullInt(tok.OverlapExpires), nullInt(tok.OverlapLastUsed)
-}
-
-func nullInt(n sql.NullInt64) *int64 {
-	if !n.Valid {
-		return nil
-	}
-	v := n.Int64
-	return &v
-}
-
-func nullString(s sql.NullString) *string {
-	if !s.Valid {
-		return nil
-	}
-	return &s.String
+	p.expires[i], p.warned14d[i], p.warned1d[i] = tok.ExpiresAt.Ptr(), tok.Warned14d.Ptr(), tok.Warned1d.Ptr()
+	p.expiredNoted[i], p.overlapExpires[i], p.overlapUsed[i] = tok.ExpiredNoted.Ptr(), tok.OverlapExpires.Ptr(), tok.OverlapLastUsed.Ptr()
 }
 
 // flush sends the pending token writes in one statement.
@@ -611,7 +596,7 @@ func (t *pgTx) InsertAccount(ctx context.Context, a *service.Account) (int64, er
 		phone, phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
 		postal_code, country, date_created)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
+		a.Kind, bindOpt(a.ParentID), a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
 		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("account %s: %w", a.Name, err)

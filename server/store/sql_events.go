@@ -95,15 +95,15 @@ func eventRow(e *service.Event) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
-	return []any{e.AccountID, e.Type, e.Date, e.TokenSID, e.TokenName, e.ActorSID, e.ActorName, e.Client,
-		e.RequestID, changes, string(extra)}, nil
+	return []any{e.AccountID, e.Type, e.Date, e.TokenSID, e.TokenName, bindOpt(e.ActorSID), bindOpt(e.ActorName), bindOpt(e.Client),
+		bindOpt(e.RequestID), changes, string(extra)}, nil
 }
 
 func scanEvent(row interface{ Scan(...any) error }) (*service.Event, error) {
 	var e service.Event
 	var changes, extra string
-	if err := row.Scan(&e.ID, &e.AccountID, &e.Type, &e.Date, &e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName,
-		&e.Client, &e.RequestID, &changes, &extra); err != nil {
+	if err := row.Scan(&e.ID, &e.AccountID, &e.Type, &e.Date, &e.TokenSID, &e.TokenName, scanOpt(&e.ActorSID), scanOpt(&e.ActorName),
+		scanOpt(&e.Client), scanOpt(&e.RequestID), &changes, &extra); err != nil {
 		return nil, fmt.Errorf("read event: %w", err)
 	}
 	if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
@@ -288,8 +288,11 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 			return err
 		}
 		for i, v := range row {
-			if ns, ok := v.(sql.NullString); ok {
-				row[i] = nullString(ns) // JSON null or the text
+			if ns, ok := v.(sql.Null[string]); ok {
+				row[i] = nil // JSON null or the text
+				if ns.Valid {
+					row[i] = ns.V
+				}
 			}
 		}
 		rows = append(rows, row)
@@ -400,8 +403,8 @@ func (t *pgTx) finish(ctx context.Context) error {
 		}
 		acct, typ, date = append(acct, e.AccountID), append(typ, e.Type), append(date, e.Date)
 		sid, name = append(sid, e.TokenSID), append(name, e.TokenName)
-		actorSID, actorName = append(actorSID, nullString(e.ActorSID)), append(actorName, nullString(e.ActorName))
-		client, requestID = append(client, nullString(e.Client)), append(requestID, nullString(e.RequestID))
+		actorSID, actorName = append(actorSID, e.ActorSID.Ptr()), append(actorName, e.ActorName.Ptr())
+		client, requestID = append(client, e.Client.Ptr()), append(requestID, e.RequestID.Ptr())
 		changes, extra = append(changes, row[9].(string)), append(extra, row[10].(string))
 		for _, nt := range e.Notifications {
 			nOrd, nAcct, nEmail = append(nOrd, int32(i+1)), append(nAcct, e.AccountID), append(nEmail, nt.Email)

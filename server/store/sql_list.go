@@ -137,12 +137,12 @@ func (t *toucher) overlay(tk *service.Token) {
 		}
 	}
 	t.mu.Unlock()
-	if at > 0 && (!tk.LastUsed.Valid || tk.LastUsed.Int64 < at) {
-		tk.LastUsed = sql.NullInt64{Int64: at, Valid: true}
+	if at > 0 && (!tk.LastUsed.Valid || tk.LastUsed.V < at) {
+		tk.LastUsed = service.Some(at)
 	}
 	// A use from before the reset that made the overlap was of an earlier secret.
-	if prevAt >= tk.AuthReset && prevAt > 0 && (!tk.OverlapLastUsed.Valid || tk.OverlapLastUsed.Int64 < prevAt) {
-		tk.OverlapLastUsed = sql.NullInt64{Int64: prevAt, Valid: true}
+	if prevAt >= tk.AuthReset && prevAt > 0 && (!tk.OverlapLastUsed.Valid || tk.OverlapLastUsed.V < prevAt) {
+		tk.OverlapLastUsed = service.Some(prevAt)
 	}
 }
 

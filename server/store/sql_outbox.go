@@ -62,7 +62,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 		var e service.Event
 		var changes, extra string
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Email, &p.Attempts, &held, &e.ID, &e.AccountID, &e.Type, &e.Date,
-			&e.TokenSID, &e.TokenName, &e.ActorSID, &e.ActorName, &e.Client, &e.RequestID, &changes, &extra); err != nil {
+			&e.TokenSID, &e.TokenName, scanOpt(&e.ActorSID), scanOpt(&e.ActorName), scanOpt(&e.Client), scanOpt(&e.RequestID), &changes, &extra); err != nil {
 			return nil, fmt.Errorf("read claimed notifications: %w", err)
 		}
 		if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
@@ -78,7 +78,7 @@ func claimedRows(ctx context.Context, q querier, ids []int64) ([]PendingNotifica
 			return nil, err
 		}
 		p.EventID = body.Id
-		p.RequestID = e.RequestID.String
+		p.RequestID = e.RequestID.V
 		if p.RequestID == "" {
 			p.RequestID = body.Id // the server's own events: one message per event
 		}
@@ -155,15 +155,15 @@ func setNotificationState(ctx context.Context, q querier, ids []int64, state str
 	if len(ids) == 0 {
 		return nil
 	}
-	var next sql.NullInt64
+	var next sql.Null[int64]
 	if state == service.NotificationPending {
-		next = sql.NullInt64{Int64: nextAttempt, Valid: true}
+		next = sql.Null[int64]{V: nextAttempt, Valid: true}
 	}
 	attempt := 1
 	if state == service.NotificationSuppressed {
 		attempt = 0
 	}
-	args := []any{state, now, next, service.Nullable(errText), attempt}
+	args := []any{state, now, next, bindOpt(service.Nullable(errText)), attempt}
 	ph := make([]string, len(ids))
 	for i, id := range ids {
 		args = append(args, id)

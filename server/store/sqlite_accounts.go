@@ -15,7 +15,7 @@ const accountColumns = `id, kind, parent_id, public_id, name, state, website, ph
 
 func scanAccount(row interface{ Scan(...any) error }) (*service.Account, error) {
 	var a service.Account
-	err := row.Scan(&a.ID, &a.Kind, &a.ParentID, &a.PublicID, &a.Name, &a.State, &a.Website, &a.Phone,
+	err := row.Scan(&a.ID, &a.Kind, scanOpt(&a.ParentID), &a.PublicID, &a.Name, &a.State, &a.Website, &a.Phone,
 		&a.PhoneCountry, &a.Currency, &a.Timezone, &a.OrgType, &a.Address1, &a.Address2, &a.City,
 		&a.Region, &a.PostalCode, &a.Country, &a.Created)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -107,7 +107,7 @@ func (x *sqliteTx) InsertAccount(ctx context.Context, a *service.Account) (int64
 	res, err := x.tx.ExecContext(ctx, `INSERT INTO accounts (kind, parent_id, public_id, name, state, website, phone,
 		phone_country, currency, timezone, organization_type, address_line1, address_line2, city, region,
 		postal_code, country, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Kind, a.ParentID, a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
+		a.Kind, bindOpt(a.ParentID), a.PublicID, a.Name, a.State, a.Website, a.Phone, a.PhoneCountry, a.Currency,
 		a.Timezone, a.OrgType, a.Address1, a.Address2, a.City, a.Region, a.PostalCode, a.Country, a.Created)
 	if err != nil {
 		return 0, fmt.Errorf("account %s: %w", a.Name, err)

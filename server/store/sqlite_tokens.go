@@ -218,11 +218,11 @@ func scanToken(row interface{ Scan(...any) error }) (*service.Token, error) {
 	var t service.Token
 	var emails, scopes string
 	err := row.Scan(&t.SID, &t.AccountID, &t.Kind, &t.Name, &t.Description, &t.State, &t.APIVersion,
-		&t.ContactID, &t.ContactName, &t.ContactEmail, &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
-		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, &t.LastUsed, &t.AuthReset,
-		&t.PrevMAC, &t.PrevExpires, &t.PrevResetKey, &t.PrevResetPath,
-		&t.ExpiresAt, &t.Warned14d, &t.Warned1d, &t.ExpiredNoted, &t.OverlapEnc, &t.OverlapMAC, &t.OverlapExpires,
-		&t.OverlapLastUsed, &t.StoreNow)
+		scanOpt(&t.ContactID), scanOpt(&t.ContactName), scanOpt(&t.ContactEmail), &emails, &scopes, &t.SecretEnc, &t.SecretMAC,
+		&t.Hint, &t.ResetCount, &t.Version, &t.Created, &t.Updated, scanOpt(&t.LastUsed), &t.AuthReset,
+		&t.PrevMAC, scanOpt(&t.PrevExpires), scanOpt(&t.PrevResetKey), scanOpt(&t.PrevResetPath),
+		scanOpt(&t.ExpiresAt), scanOpt(&t.Warned14d), scanOpt(&t.Warned1d), scanOpt(&t.ExpiredNoted), &t.OverlapEnc, &t.OverlapMAC, scanOpt(&t.OverlapExpires),
+		scanOpt(&t.OverlapLastUsed), scanOpt(&t.StoreNow))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, service.ErrNotFound
 	}
@@ -458,9 +458,9 @@ func (x *sqliteTx) InsertToken(ctx context.Context, t *service.Token) error {
 		return err
 	}
 	_, err = x.stmt(ctx, x.s.ws.insertToken).ExecContext(ctx,
-		t.SID, t.AccountID, t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes,
-		t.SecretEnc, t.SecretMAC, t.Hint, t.ResetCount, t.Version, t.Created, t.Updated, t.LastUsed, t.AuthReset,
-		t.ExpiresAt)
+		t.SID, t.AccountID, t.Name, t.Description, t.State, t.APIVersion, bindOpt(t.ContactID), emails, scopes,
+		t.SecretEnc, t.SecretMAC, t.Hint, t.ResetCount, t.Version, t.Created, t.Updated, bindOpt(t.LastUsed), t.AuthReset,
+		bindOpt(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("insert token: %w", err)
 	}
@@ -475,10 +475,10 @@ func (x *sqliteTx) UpdateToken(ctx context.Context, t *service.Token) error {
 		return err
 	}
 	_, err = x.stmt(ctx, x.s.ws.updateToken).ExecContext(ctx,
-		t.Name, t.Description, t.State, t.APIVersion, t.ContactID, emails, scopes, t.SecretEnc, t.SecretMAC,
-		t.Hint, t.ResetCount, t.Version, t.Updated, t.AuthReset, t.PrevMAC, t.PrevExpires, t.PrevResetKey,
-		t.PrevResetPath, t.ExpiresAt, t.Warned14d, t.Warned1d, t.ExpiredNoted, t.OverlapEnc, t.OverlapMAC,
-		t.OverlapExpires, t.OverlapLastUsed, t.SID)
+		t.Name, t.Description, t.State, t.APIVersion, bindOpt(t.ContactID), emails, scopes, t.SecretEnc, t.SecretMAC,
+		t.Hint, t.ResetCount, t.Version, t.Updated, t.AuthReset, t.PrevMAC, bindOpt(t.PrevExpires), bindOpt(t.PrevResetKey),
+		bindOpt(t.PrevResetPath), bindOpt(t.ExpiresAt), bindOpt(t.Warned14d), bindOpt(t.Warned1d), bindOpt(t.ExpiredNoted), t.OverlapEnc, t.OverlapMAC,
+		bindOpt(t.OverlapExpires), bindOpt(t.OverlapLastUsed), t.SID)
 	if err != nil {
 		return fmt.Errorf("update token %s: %w", t.SID, err)
 	}
