@@ -24,19 +24,19 @@ import (
 func realServer(t *testing.T) map[string]server.Credential {
 	t.Helper()
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, filepath.Join(t.TempDir(), "db.sqlite"), "", server.StoreOptions{})
+	store, env, err := server.OpenStore(ctx, filepath.Join(t.TempDir(), "db.sqlite"), "", server.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := server.Seed(ctx, store, true); err != nil {
+	if err := server.Seed(ctx, store, env, true); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(store, server.Options{}))
+	srv := httptest.NewServer(server.New(store, env, server.Options{}))
 	t.Cleanup(func() {
 		srv.Close()
 		store.Close()
 	})
-	creds, err := server.DemoCredentials(ctx, store, srv.URL)
+	creds, err := server.DemoCredentials(ctx, store, env, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,7 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 			dir.Remove(name)
 		}
 	}()
-	store, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
+	store, env, err := server.Open(ctx, opts.DB, opts.KeyFile, server.StoreOptions{})
 	var coded cmdutil.ExitCoder
 	if errors.As(err, &coded) {
 		return err // unsafe files: the user's to fix (exit 2)
@@ -179,7 +179,7 @@ func recoverRun(ctx context.Context, opts *RecoverOptions) error {
 	if err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitUnavailable, Err: err}
 	}
-	rec, err := server.Recover(ctx, store, opts.Account)
+	rec, err := server.Recover(ctx, store, env, opts.Account)
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

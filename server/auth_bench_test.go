@@ -20,19 +20,20 @@ import (
 //	go test ./server -run '^$' -bench FailedAuthentication -count 5
 func BenchmarkFailedAuthentication(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{Rand: testRand()})
+	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	withEnv(b, st, testRand(), nil)
 	b.Cleanup(func() { st.Close() })
-	if err := Seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, envOf(st), true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, envOf(st), "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := httpapi.New(st, httpapi.Options{})
+	h := httpapi.New(st, envOf(st), httpapi.Options{})
 	known := creds["admin"].AccountSid
 	wrong := strings.Repeat("w", service.SecretLen)
 	for _, bc := range []struct{ name, sid string }{
@@ -61,20 +62,21 @@ func BenchmarkFailedAuthentication(b *testing.B) {
 //	go test ./server -run '^$' -bench AuthLookup -count 5
 func BenchmarkAuthLookup(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{Rand: testRand()})
+	st, err := store.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), "", store.StoreOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	withEnv(b, st, testRand(), nil)
 	b.Cleanup(func() { st.Close() })
-	if err := Seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, envOf(st), true); err != nil {
 		b.Fatal(err)
 	}
-	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, envOf(st), "http://127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
 	wrong := strings.Repeat("w", service.SecretLen)
-	svc := service.NewRules(st)
+	svc := service.NewRules(st, envOf(st))
 	for _, bc := range []struct {
 		name, sid string
 		found     bool

@@ -69,7 +69,7 @@ func TestBodyChecks(t *testing.T) {
 	ts.req("POST", create, admin, `{"Name":"charset"}`, "Content-Type", "application/json; charset=UTF-8").want(t, http.StatusCreated)
 	// No body, no Content-Type needed; nor for a chunked body that turns out empty.
 	ts.req("POST", patch+"/Disable", admin, nil).want(t, http.StatusOK)
-	h := httpapi.New(ts.st, httpapi.Options{})
+	h := httpapi.New(ts.st, envOf(ts.st), httpapi.Options{})
 	for body, want := range map[string]int{"": http.StatusOK, "{}": http.StatusUnsupportedMediaType} {
 		req := httptest.NewRequest("POST", patch+"/Enable", unsized{strings.NewReader(body)})
 		req.ContentLength = -1

@@ -18,16 +18,16 @@ func TestClientGoneIsNoInternalError(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := openTestStore(t, (&testClock{t: testEpoch}).Now)
-	if err := Seed(ctx, st, true); err != nil {
+	if err := Seed(ctx, st, envOf(st), true); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	creds, err := DemoCredentials(ctx, st, "http://127.0.0.1")
+	creds, err := DemoCredentials(ctx, st, envOf(st), "http://127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	h := httpapi.New(st, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := httpapi.New(st, envOf(st), httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	admin := creds["admin"]
 	gone, cancel := context.WithCancel(ctx)
 	cancel()

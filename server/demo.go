@@ -174,13 +174,12 @@ func bootstrapData() []demoAccount {
 // Seed fills an empty database, once and in one transaction: the demo world when demo
 // is set, else a bootstrap agency with one admin token. A database that already holds
 // accounts is left alone, so restarts never seed twice.
-func Seed(ctx context.Context, st service.Store, demo bool) error {
+func Seed(ctx context.Context, st service.Store, env *service.Env, demo bool) error {
 	data := bootstrapData()
 	kind := "bootstrap"
 	if demo {
 		data, kind = demoData(), "demo"
 	}
-	env := st.Env()
 	return st.Update(ctx, 0, func(tx service.Tx) error {
 		if has, err := tx.HasAccounts(ctx); err != nil || has {
 			return err
@@ -266,7 +265,7 @@ func seedAccount(ctx context.Context, env *service.Env, tx service.Tx, d demoAcc
 // "writer", "readonly", "disabled", "reporter", "agency2-admin", "brand-admin",
 // "brand2-admin", "brand3-admin", "agency2-brand-admin"; only those named, when any
 // are), with Url set to baseURL. Tokens deleted since seeding are left out.
-func DemoCredentials(ctx context.Context, st service.Store, baseURL string, only ...string) (map[string]Credential, error) {
+func DemoCredentials(ctx context.Context, st service.Store, env *service.Env, baseURL string, only ...string) (map[string]Credential, error) {
 	roles, err := st.DemoRoles(ctx)
 	if err != nil {
 		return nil, err
@@ -280,7 +279,7 @@ func DemoCredentials(ctx context.Context, st service.Store, baseURL string, only
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}
-		secret, err := st.Env().Keys.Open(t.SecretEnc, t.SID)
+		secret, err := env.Keys.Open(t.SecretEnc, t.SID)
 		if err != nil {
 			return nil, fmt.Errorf("demo credentials %s: %w", role, err)
 		}

@@ -2,8 +2,9 @@
 // over SQLite or PostgreSQL, as its contract api/openapi.yaml describes.
 //
 // [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
-// bare http.Handler over a [service.Store] ([Open] picks [store.OpenStore] for a file
-// or [store.OpenPostgresStore] for a postgres:// URL), for in-process tests.
+// bare http.Handler over a [service.Store] and the [service.Env] the service runs with
+// ([Open] picks [store.OpenStore] for a file or [store.OpenPostgresStore] for a
+// postgres:// URL and builds the Env), for in-process tests.
 //
 // The parts live in packages of their own: server/httpapi (routes, authentication,
 // handlers), server/service (the domain, the Store interface and the token service

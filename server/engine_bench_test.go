@@ -116,7 +116,7 @@ func benchInstance(b *testing.B, n int) (*Instance, []Credential) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := service.NewRules(inst.st)
+	s := service.NewRules(inst.st, inst.env)
 	var creds []Credential
 	for done := 0; done < n; {
 		batch := min(n-done, 10000)

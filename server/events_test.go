@@ -32,7 +32,7 @@ func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHa
 	t.Helper()
 	ctx := context.Background()
 	w := seedSuite(t, s)
-	caller := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, "Event caller", testEpoch.Unix(), service.AllScopes(service.KindAgency)...)
+	caller := newSuiteToken(t, envOf(s), w.agency, service.KindAgency, "Event caller", testEpoch.Unix(), service.AllScopes(service.KindAgency)...)
 	if err := s.Update(ctx, w.agency, func(tx service.Tx) error { return tx.InsertToken(ctx, caller) }); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func newEventsHarness(t *testing.T, s service.Store, clock *testClock) *eventsHa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &eventsHarness{t: t, s: s, svc: service.NewRules(s), w: w, clock: clock,
+	return &eventsHarness{t: t, s: s, svc: service.NewRules(s, envOf(s)), w: w, clock: clock,
 		c: &service.Call{Caller: caller, Account: acct, Base: httpapi.OwnRoot(caller), Client: "203.0.113.5"}}
 }
 
@@ -268,7 +268,7 @@ func TestStoreEventsPerChange(t *testing.T) {
 		}
 
 		// admin recover names itself as the actor.
-		rec, err := Recover(ctx, s, "9001")
+		rec, err := Recover(ctx, s, envOf(s), "9001")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +300,7 @@ func assertNoSecretInEvents(t *testing.T, s service.Store, accountID int64) {
 		t.Fatal(err)
 	}
 	for _, tk := range toks {
-		secret, err := s.Env().Keys.Open(tk.SecretEnc, tk.SID)
+		secret, err := envOf(s).Keys.Open(tk.SecretEnc, tk.SID)
 		if err != nil {
 			t.Fatal(err)
 		}

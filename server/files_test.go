@@ -33,7 +33,8 @@ func goodStore(t *testing.T) (dir, db, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Seed(context.Background(), s, false); err != nil {
+	withEnv(t, s, nil, nil)
+	if err := Seed(context.Background(), s, envOf(s), false); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

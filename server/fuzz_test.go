@@ -46,19 +46,20 @@ type fuzzHarness struct {
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	f.Helper()
 	clock := &testClock{t: testEpoch}
-	st, err := store.OpenStore(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), "", store.StoreOptions{Rand: testRand(), Now: clock.Now})
+	st, err := store.OpenStore(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), "", store.StoreOptions{Now: clock.Now})
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := Seed(context.Background(), st, true); err != nil {
+	withEnv(f, st, testRand(), clock.Now)
+	if err := Seed(context.Background(), st, envOf(st), true); err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	creds, err := DemoCredentials(context.Background(), st, "")
+	creds, err := DemoCredentials(context.Background(), st, envOf(st), "")
 	if err != nil {
 		f.Fatal(err)
 	}
-	fh := &fuzzHarness{t: f, h: httpapi.New(st, httpapi.Options{}), admin: creds["admin"], tally: newTally()}
+	fh := &fuzzHarness{t: f, h: httpapi.New(st, envOf(st), httpapi.Options{}), admin: creds["admin"], tally: newTally()}
 	fh.brand = fh.managedBrand()
 	fh.target = fh.newTarget()
 	f.Cleanup(func() { fh.tally.log(f) })

@@ -156,7 +156,7 @@ func growthSeed(b *testing.B, n int) *growthAccount {
 				if i%2 == 0 {
 					scopes = []string{"apitokens.read", service.ScopeTokensWrite, "reports.read"}
 				}
-				t := newSuiteToken(b, inst.st.Env(), admin.AccountID, admin.Kind, fmt.Sprintf("Growth %d", i), admin.Created+int64(i), scopes...)
+				t := newSuiteToken(b, inst.env, admin.AccountID, admin.Kind, fmt.Sprintf("Growth %d", i), admin.Created+int64(i), scopes...)
 				if err := tx.InsertToken(ctx, t); err != nil {
 					return err
 				}

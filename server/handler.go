@@ -14,8 +14,11 @@ type Options = httpapi.Options
 
 // New returns the Token API served from st: the agency, brand and passthrough
 // roots with every endpoint, authentication, scopes, rate limits and request logging.
-// Start serves it; tests use it over a store directly.
-func New(st service.Store, opts Options) http.Handler { return httpapi.New(st, opts) }
+// Start serves it; tests use it over a store directly, with the env OpenStore or
+// Open answered.
+func New(st service.Store, env *service.Env, opts Options) http.Handler {
+	return httpapi.New(st, env, opts)
+}
 
 // ParseTrustedProxy reads a --trusted-proxy value: a CIDR such as 10.0.0.0/8 or
 // fd00::/8, or a single address (a /32 or /128).

@@ -65,19 +65,19 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	clock := &testClock{t: testEpoch}
 	st := openTestStore(t, clock.Now)
-	if err := Seed(context.Background(), st, true); err != nil {
+	if err := Seed(context.Background(), st, envOf(st), true); err != nil {
 		t.Fatal(err)
 	}
 	o := httpapi.Options{}
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := httptest.NewServer(httpapi.New(st, o))
+	srv := httptest.NewServer(httpapi.New(st, envOf(st), o))
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()
 	})
-	creds, err := DemoCredentials(context.Background(), st, srv.URL)
+	creds, err := DemoCredentials(context.Background(), st, envOf(st), srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +92,14 @@ func openTestStore(t testing.TB, now func() time.Time) service.Store {
 	var err error
 	if os.Getenv("IMPACTCTL_TEST_STORE") == "postgres" {
 		st, err = store.OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "test.key"),
-			store.StoreOptions{Rand: testRand(), Now: now})
+			store.StoreOptions{Now: now})
 	} else {
-		st, err = store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "test.db"), "", store.StoreOptions{Rand: testRand(), Now: now})
+		st, err = store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "test.db"), "", store.StoreOptions{Now: now})
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	withEnv(t, st, testRand(), now)
 	return st
 }
 
@@ -298,3 +299,29 @@ type tokenList struct {
 
 // testClient is an HTTP client over testTransport, for tests that run Start.
 func testClient(t testing.TB) *http.Client { return &http.Client{Transport: testTransport(t)} }
+
+// testEnvs is the Env each store a test opened runs with, as the composition root
+// builds it: one per store, so the SIDs and secrets drawn for it come from one
+// sequence.
+var testEnvs sync.Map // service.Store → *service.Env
+
+// withEnv builds and records st's Env: the key st checked at open, random (nil:
+// crypto/rand) and now (nil: time.Now).
+func withEnv(t testing.TB, st service.Store, random io.Reader, now func() time.Time) *service.Env {
+	t.Helper()
+	env, err := envOver(st.(interface{ Key() []byte }), StoreOptions{Rand: random, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testEnvs.Store(st, env)
+	return env
+}
+
+// envOf is the Env withEnv recorded for st.
+func envOf(st service.Store) *service.Env {
+	env, ok := testEnvs.Load(st)
+	if !ok {
+		panic("envOf: no Env recorded for this store (withEnv)")
+	}
+	return env.(*service.Env)
+}

@@ -63,6 +63,7 @@ type Instance struct {
 	Admin Credential
 
 	st    service.Store
+	env   *service.Env
 	srv   *http.Server
 	creds map[string]Credential
 
@@ -98,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	st, err := Open(ctx, cfg.DB, cfg.KeyFile, store.StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
+	st, env, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -124,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		return fail(err)
 	}
 	if kind == "" {
-		if err := Seed(ctx, st, cfg.Demo); err != nil {
+		if err := Seed(ctx, st, env, cfg.Demo); err != nil {
 			return fail(err)
 		}
 		if kind, err = st.Seeded(ctx); err != nil {
@@ -134,19 +135,19 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
 	}
-	inst := &Instance{URL: "http://" + ln.Addr().String(), st: st, done: make(chan struct{})}
+	inst := &Instance{URL: "http://" + ln.Addr().String(), st: st, env: env, done: make(chan struct{})}
 	var roles []string // every role
 	if cfg.OneShot {
 		roles = []string{"admin"}
 	}
-	creds, err := DemoCredentials(ctx, st, inst.URL, roles...)
+	creds, err := DemoCredentials(ctx, st, env, inst.URL, roles...)
 	if err != nil {
 		return fail(err)
 	}
 	inst.creds = creds
 	inst.Admin = creds["admin"]
 	inst.srv = &http.Server{
-		Handler: httpapi.New(st, httpapi.Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
+		Handler: httpapi.New(st, env, httpapi.Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
 			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail}),
 		// Timeouts bound slow clients; the write budget covers a write queued behind
 		// others for SQLite's busy timeout.
@@ -164,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		if m.PublicURL == "" {
 			m.PublicURL = inst.URL
 		}
-		if ml, err = newMailer(st, &m, logger); err != nil {
+		if ml, err = newMailer(st, env, &m, logger); err != nil {
 			stop()
 			return fail(err)
 		}
@@ -173,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		// The lifecycle events due are looked for once, as the command ends.
 		// Events come only from writes: a run that wrote none has none to prune
 		// that the last run that wrote one did not look at.
-		svc := service.NewRules(st)
+		svc := service.NewRules(st, env)
 		svc.Mail = cfg.Mail
 		inst.pruneAtEnd = func(ctx context.Context) {
 			if n, err := svc.WriteNotices(ctx); err != nil {
@@ -184,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			if w, ok := st.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
 				return
 			}
-			if n, err := service.PruneEvents(ctx, st, st.Env().Now(), cfg.EventRetention); err != nil {
+			if n, err := service.PruneEvents(ctx, st, env.Now(), cfg.EventRetention); err != nil {
 				logger.Error("prune events", "error", err)
 			} else if n > 0 {
 				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
@@ -200,10 +201,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 		if !cfg.OneShot {
 			// Every replica looks; each event is written once (see noteAccount).
-			svc := service.NewRules(st)
+			svc := service.NewRules(st, env)
 			svc.Mail = cfg.Mail
 			wg.Go(func() { service.KeepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
-			service.KeepPruning(pctx, st, cfg.EventRetention, logger)
+			service.KeepPruning(pctx, st, env.Now, cfg.EventRetention, logger)
 		}
 		wg.Wait()
 	}()
@@ -231,12 +232,29 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 }
 
 // Open opens the store db names: PostgreSQL for a postgres:// or postgresql:// URL
-// (OpenPostgresStore; keyFile required), else a SQLite file (OpenStore).
-func Open(ctx context.Context, db, keyFile string, opts store.StoreOptions) (service.Store, error) {
-	if store.IsPostgresDSN(db) {
-		return store.OpenPostgresStore(ctx, db, keyFile, opts)
+// (OpenPostgresStore; keyFile required), else a SQLite file (OpenStore). env is what
+// the service runs with over it: the keys from the key file the store checked, and
+// opts' random source and clock.
+func Open(ctx context.Context, db, keyFile string, opts StoreOptions) (service.Store, *service.Env, error) {
+	var st interface {
+		service.Store
+		Key() []byte
 	}
-	return store.OpenStore(ctx, db, keyFile, opts)
+	var err error
+	if store.IsPostgresDSN(db) {
+		st, err = store.OpenPostgresStore(ctx, db, keyFile, opts.store())
+	} else {
+		st, err = store.OpenStore(ctx, db, keyFile, opts.store())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := envOver(st, opts)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, env, nil
 }
 
 // dbName is cfg.DB fit for a log line: a PostgreSQL URL without its password.

@@ -447,7 +447,7 @@ func TestStoreExpiryAtExpiresAt(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s service.Store, clock *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
-		svc := service.NewRules(s)
+		svc := service.NewRules(s, envOf(s))
 		tok := *w.tokens[1]
 		secret, err := svc.NewSecret(&tok)
 		if err != nil {
@@ -519,7 +519,7 @@ func TestStoreClockDecidesExpiry(t *testing.T) {
 			if !tok.StoreNow.Valid || tok.StoreNow.V < time.Now().Unix()-5 || tok.StoreNow.V > time.Now().Unix()+5 {
 				t.Fatalf("PostgreSQL's now() %v, the process's %d", tok.StoreNow, time.Now().Unix())
 			}
-			if got := s.Env().StoreClock(tok); got != tok.StoreNow.V {
+			if got := envOf(s).StoreClock(tok); got != tok.StoreNow.V {
 				t.Fatalf("storeClock %d, want now() %d", got, tok.StoreNow.V)
 			}
 			// A change runs at PostgreSQL's clock too.

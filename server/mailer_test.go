@@ -74,7 +74,7 @@ func newMailTestRate(t *testing.T, sender MessageSender, rate int) *mailTest {
 	t.Helper()
 	ts := newTestServer(t, withMail)
 	logs := &bytes.Buffer{}
-	ml, err := newMailer(ts.st, &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url, Rate: rate},
+	ml, err := newMailer(ts.st, envOf(ts.st), &Mailing{Sender: sender, From: "tokens@impact.example", PublicURL: ts.url, Rate: rate},
 		slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func TestMailLeaseTakeover(t *testing.T) {
 		t.Fatalf("claim: %v %d", err, len(claimed))
 	}
 	// The first sender got as far as the SMTP server, then died.
-	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: httpapi.UnsubscribeSigner(mt.st.Env(), mt.url)}
+	composer := &mail.Composer{From: "tokens@impact.example", Unsubscribe: httpapi.UnsubscribeSigner(envOf(mt.st), mt.url)}
 	first, _ := composer.Compose(mustUpdates(t, claimed)[0])
 	f.Send(context.Background(), first)
 	mt.drain()
@@ -495,19 +495,20 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	clock := &testClock{t: testEpoch}
 	var stores [2]*store.PostgresStore
 	for i := range stores {
-		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand(), Now: clock.Now})
+		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
+		withEnv(t, s, testRand(), clock.Now)
 		defer s.Close()
 		stores[i] = s
 	}
-	if err := Seed(ctx, stores[0], true); err != nil {
+	if err := Seed(ctx, stores[0], envOf(stores[0]), true); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(stores[0], httpapi.Options{Mail: true}))
+	srv := httptest.NewServer(httpapi.New(stores[0], envOf(stores[0]), httpapi.Options{Mail: true}))
 	defer srv.Close()
-	creds, err := DemoCredentials(ctx, stores[0], srv.URL)
+	creds, err := DemoCredentials(ctx, stores[0], envOf(stores[0]), srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +517,7 @@ func TestPostgresMailReplicasShareOutbox(t *testing.T) {
 	var mailers [2]*outbox.Sender
 	for i := range mailers {
 		senders[i] = &fakeSender{}
-		ml, err := newMailer(stores[i], &Mailing{Sender: senders[i], From: "tokens@impact.example", PublicURL: srv.URL}, nil)
+		ml, err := newMailer(stores[i], envOf(stores[i]), &Mailing{Sender: senders[i], From: "tokens@impact.example", PublicURL: srv.URL}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

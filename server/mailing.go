@@ -26,12 +26,12 @@ const (
 )
 
 // newMailer is the mail sender over st's outbox.
-func newMailer(st service.Store, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
+func newMailer(st service.Store, env *service.Env, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
 	ob, ok := st.(service.MailOutbox)
 	if !ok {
 		return nil, fmt.Errorf("mail: this store keeps no outbox")
 	}
-	return outbox.New(ob, m, st.Env().Clock, httpapi.UnsubscribeSigner(st.Env(), m.PublicURL), log), nil
+	return outbox.New(ob, m, env.Clock, httpapi.UnsubscribeSigner(env, m.PublicURL), log), nil
 }
 
 var (

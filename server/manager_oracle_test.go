@@ -359,6 +359,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			withEnv(t, s, nil, nil)
 			return s
 		},
 		raw: func() *sql.DB {
@@ -381,6 +382,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				withEnv(t, s, nil, nil)
 				return s
 			},
 			raw: func() *sql.DB {
@@ -397,7 +399,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			st := k.open()
-			if err := Seed(ctx, st, true); err != nil {
+			if err := Seed(ctx, st, envOf(st), true); err != nil {
 				t.Fatal(err)
 			}
 			st.Close()
@@ -423,7 +425,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = st.Update(ctx, admin.AccountID, func(tx service.Tx) error {
-				tok := newSuiteToken(t, st.Env(), admin.AccountID, admin.Kind, "new", testEpoch.Unix(), "reports.read", "users.read")
+				tok := newSuiteToken(t, envOf(st), admin.AccountID, admin.Kind, "new", testEpoch.Unix(), "reports.read", "users.read")
 				return tx.InsertToken(ctx, tok)
 			})
 			if err != nil {

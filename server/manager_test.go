@@ -162,11 +162,12 @@ func TestRecoverWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withEnv(t, other, nil, nil)
 	defer other.Close()
-	if _, err := Recover(ctx, other, "9999999"); !errors.Is(err, ErrNoAccount) {
+	if _, err := Recover(ctx, other, envOf(other), "9999999"); !errors.Is(err, ErrNoAccount) {
 		t.Fatalf("unknown account: %v", err)
 	}
-	rec, err := Recover(ctx, other, inst.Admin.AccountSid)
+	rec, err := Recover(ctx, other, envOf(other), inst.Admin.AccountSid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestExpiryNotices(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, withMail)
 	admin := ts.cred("admin")
-	svc := service.NewRules(ts.st)
+	svc := service.NewRules(ts.st, envOf(ts.st))
 	svc.Mail = true
 	notices(t, svc, 0) // the demo's tokens never expire
 	exp := testEpoch.Add(13 * 24 * time.Hour)
@@ -100,7 +100,7 @@ func TestExpiryNoticeFoundLate(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := service.NewRules(ts.st)
+	svc := service.NewRules(ts.st, envOf(ts.st))
 	w := ts.newWorker(admin, map[string]any{"ExpiresAt": wire(testEpoch.Add(time.Hour))})
 	ts.clock.Advance(2 * time.Hour)
 	notices(t, svc, 1)
@@ -118,7 +118,7 @@ func TestOverlapRunsOut(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
 	admin := ts.cred("admin")
-	svc := service.NewRules(ts.st)
+	svc := service.NewRules(ts.st, envOf(ts.st))
 	w := ts.newWorker(admin, map[string]any{"DeveloperEmails": []string{"ops@example.com"}})
 	var reset lifeJSON
 	ts.req("POST", tokenPath(admin, w.AccountSid)+"/Reset", admin, map[string]any{"PreviousValidFor": 60}).
@@ -161,19 +161,21 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 			if kind == "postgres" {
 				dsn, key := testPostgres(t), filepath.Join(t.TempDir(), "key")
 				open = func() service.Store {
-					s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand(), Now: clock.Now})
+					s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Now: clock.Now})
 					if err != nil {
 						t.Fatal(err)
 					}
+					withEnv(t, s, testRand(), clock.Now)
 					return s
 				}
 			} else {
 				path := filepath.Join(t.TempDir(), "replicas.db")
 				open = func() service.Store {
-					s, err := store.OpenStore(ctx, path, "", store.StoreOptions{Rand: testRand(), Now: clock.Now})
+					s, err := store.OpenStore(ctx, path, "", store.StoreOptions{Now: clock.Now})
 					if err != nil {
 						t.Fatal(err)
 					}
+					withEnv(t, s, testRand(), clock.Now)
 					return s
 				}
 			}
@@ -204,7 +206,7 @@ func TestNoticesOnceAcrossReplicas(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			svcs := []*service.Rules{service.NewRules(a), service.NewRules(b)}
+			svcs := []*service.Rules{service.NewRules(a, envOf(a)), service.NewRules(b, envOf(b))}
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			total := 0
@@ -338,10 +340,11 @@ func TestNoticesSkipBusyAccount(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := &testClock{t: testEpoch}
-	s, err := store.OpenPostgresStore(ctx, testPostgres(t), filepath.Join(t.TempDir(), "key"), store.StoreOptions{Rand: testRand(), Now: clock.Now})
+	s, err := store.OpenPostgresStore(ctx, testPostgres(t), filepath.Join(t.TempDir(), "key"), store.StoreOptions{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	withEnv(t, s, testRand(), clock.Now)
 	t.Cleanup(func() { s.Close() })
 	w := seedSuite(t, s)
 	if _, err := s.DB.Exec(`UPDATE tokens SET expires_at = $1 WHERE sid = $2`, testEpoch.Unix()-1, w.tokens[3].SID); err != nil {
@@ -354,7 +357,7 @@ func TestNoticesSkipBusyAccount(t *testing.T) {
 	if _, err := tx.Exec(`SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, w.agency); err != nil {
 		t.Fatal(err)
 	}
-	svc := service.NewRules(s)
+	svc := service.NewRules(s, envOf(s))
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if n, err := svc.WriteNotices(lctx); n != 0 || err != nil {

@@ -265,17 +265,18 @@ func TestPostgresPagesAcrossReplicas(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "key")
 	var stores [2]*store.PostgresStore
 	for i := range stores {
-		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{Rand: testRand()})
+		s, err := store.OpenPostgresStore(ctx, dsn, key, store.StoreOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		withEnv(t, s, testRand(), nil)
 		defer s.Close()
 		stores[i] = s
 	}
-	if err := Seed(ctx, stores[0], true); err != nil {
+	if err := Seed(ctx, stores[0], envOf(stores[0]), true); err != nil {
 		t.Fatal(err)
 	}
-	if err := Seed(ctx, stores[1], true); err != nil { // a second seeding changes nothing
+	if err := Seed(ctx, stores[1], envOf(stores[1]), true); err != nil { // a second seeding changes nothing
 		t.Fatal(err)
 	}
 	roles, err := stores[0].DemoRoles(ctx)

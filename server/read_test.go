@@ -405,7 +405,7 @@ func TestRouteErrors(t *testing.T) {
 	ts.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", admin, big, offContract...).wantError(t, http.StatusRequestEntityTooLarge)
 	// Without a Content-Length the limit holds while reading. (In process: the
 	// contract transport would buffer the body and give it a length.)
-	h := httpapi.New(ts.st, httpapi.Options{})
+	h := httpapi.New(ts.st, envOf(ts.st), httpapi.Options{})
 	for _, key := range []string{"", "big"} {
 		req := httptest.NewRequest("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens", unsized{strings.NewReader(big)})
 		req.ContentLength = -1

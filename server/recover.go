@@ -27,7 +27,7 @@ const recoveredName = "Recovered admin"
 // account's numeric Id (as CompanyInformation shows it) or the SID of any of its
 // tokens; ErrNoAccount when neither finds one. It works on the store directly, with
 // no caller: whoever can open the database (and its key) is trusted.
-func Recover(ctx context.Context, st service.Store, ref string) (*Recovered, error) {
+func Recover(ctx context.Context, st service.Store, env *service.Env, ref string) (*Recovered, error) {
 	var acct *service.Account
 	var err error
 	if contract.ValidSID(ref) {
@@ -44,7 +44,7 @@ func Recover(ctx context.Context, st service.Store, ref string) (*Recovered, err
 	if err != nil {
 		return nil, err
 	}
-	s := service.NewRules(st)
+	s := service.NewRules(st, env)
 	scopes := service.AllScopes(acct.Kind)
 	var secret string
 	var t *service.Token

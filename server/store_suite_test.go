@@ -24,19 +24,21 @@ var storeKinds = []struct {
 	open func(t testing.TB, clock func() time.Time) service.Store
 }{
 	{"sqlite", func(t testing.TB, clock func() time.Time) service.Store {
-		s, err := store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", store.StoreOptions{Rand: testRand(), Now: clock})
+		s, err := store.OpenStore(context.Background(), filepath.Join(t.TempDir(), "suite.db"), "", store.StoreOptions{Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
+		withEnv(t, s, testRand(), clock)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}},
 	{"postgres", func(t testing.TB, clock func() time.Time) service.Store {
 		s, err := store.OpenPostgresStore(context.Background(), testPostgres(t), filepath.Join(t.TempDir(), "key"),
-			store.StoreOptions{Rand: testRand(), Now: clock})
+			store.StoreOptions{Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
+		withEnv(t, s, testRand(), clock)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}},
@@ -123,7 +125,7 @@ func seedSuite(t *testing.T, s service.Store) suiteWorld {
 			}
 		}
 		for i := range 25 {
-			tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, service.ScopeTokensWrite)
+			tok := newSuiteToken(t, envOf(s), w.agency, service.KindAgency, fmt.Sprintf("token %02d", i), base+int64(i/2)*60, service.ScopeTokensWrite)
 			if i%5 == 4 {
 				tok.State = service.StateDisabled
 			}
@@ -228,8 +230,8 @@ func TestStoreTokens(t *testing.T) {
 		if _, err := s.TokenBySID(ctx, "IR"+"0000000000000000000000000000000x"); !errors.Is(err, service.ErrNotFound) {
 			t.Fatalf("TokenBySID(unknown): %v", err)
 		}
-		plain, err := s.Env().Keys.Open(got.SecretEnc, got.SID)
-		if err != nil || !equalMAC(s.Env().Keys.MAC(string(plain)), got.SecretMAC) {
+		plain, err := envOf(s).Keys.Open(got.SecretEnc, got.SID)
+		if err != nil || !equalMAC(envOf(s).Keys.MAC(string(plain)), got.SecretMAC) {
 			t.Fatalf("the stored secret does not open or match its MAC: %v", err)
 		}
 
@@ -400,7 +402,7 @@ func TestStoreTxTokens(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s service.Store, _ *testClock) {
 		ctx := context.Background()
 		w := seedSuite(t, s)
-		other := newSuiteToken(t, s.Env(), w.agency2, service.KindAgency, "other agency's", testEpoch.Unix())
+		other := newSuiteToken(t, envOf(s), w.agency2, service.KindAgency, "other agency's", testEpoch.Unix())
 		err := s.Update(ctx, w.agency2, func(tx service.Tx) error { return tx.InsertToken(ctx, other) })
 		if err != nil {
 			t.Fatal(err)
@@ -743,7 +745,7 @@ func TestStoreTokenExactName(t *testing.T) {
 		sids := map[string]string{}
 		err := s.Update(ctx, w.agency, func(tx service.Tx) error {
 			for i, name := range names {
-				tok := newSuiteToken(t, s.Env(), w.agency, service.KindAgency, name, base+int64(i))
+				tok := newSuiteToken(t, envOf(s), w.agency, service.KindAgency, name, base+int64(i))
 				if err := tx.InsertToken(ctx, tok); err != nil {
 					return err
 				}

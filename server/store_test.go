@@ -18,6 +18,7 @@ func TestStorePragmas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withEnv(t, s, nil, nil)
 	defer s.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file: %v", err)

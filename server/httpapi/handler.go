@@ -50,16 +50,17 @@ type handler struct {
 	mux      *http.ServeMux
 }
 
-// New returns the Token API served from store: the agency, brand and passthrough
-// roots with every endpoint, authentication, scopes, rate limits and request logging.
-func New(st service.Store, opts Options) http.Handler {
-	svc := service.NewRules(st)
+// New returns the Token API served from store, with env's keys, random source and
+// clock: the agency, brand and passthrough roots with every endpoint,
+// authentication, scopes, rate limits and request logging.
+func New(st service.Store, env *service.Env, opts Options) http.Handler {
+	svc := service.NewRules(st, env)
 	svc.Mail = opts.Mail
 	h := &handler{
 		svc:      svc,
 		log:      opts.Logger,
-		rate:     newCounter(st, ratelimit.ScopeTokenBudget, opts.RateLimit),
-		authFail: newCounter(st, ratelimit.ScopeAuthFailures, opts.AuthFailLimit),
+		rate:     newCounter(st, env, ratelimit.ScopeTokenBudget, opts.RateLimit),
+		authFail: newCounter(st, env, ratelimit.ScopeAuthFailures, opts.AuthFailLimit),
 		trusted:  slices.Clone(opts.TrustedProxies),
 		mux:      http.NewServeMux(),
 	}
@@ -68,7 +69,7 @@ func New(st service.Store, opts Options) http.Handler {
 	}
 	h.routes()
 	if opts.Mail {
-		h.unsubscribeRoutes(st)
+		h.unsubscribeRoutes(st, env)
 	}
 	return h
 }

@@ -14,12 +14,12 @@ import (
 // stops the address's updates about the account's tokens; GET (a person following
 // the link, or a mail scanner fetching it) only shows a button that POSTs, so a
 // scanner cannot unsubscribe anyone.
-func (h *handler) unsubscribeRoutes(st service.Store) {
+func (h *handler) unsubscribeRoutes(st service.Store, env *service.Env) {
 	ob, ok := st.(service.MailOutbox)
 	if !ok {
 		return
 	}
-	signer := UnsubscribeSigner(st.Env(), "")
+	signer := UnsubscribeSigner(env, "")
 	verify := func(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
 		a, e, ok := signer.Verify(r.URL.Query())
 		id, err := strconv.ParseInt(a, 10, 64)
@@ -47,7 +47,7 @@ func (h *handler) unsubscribeRoutes(st service.Store) {
 		if !ok {
 			return
 		}
-		if err := ob.Suppress(r.Context(), id, e, st.Env().Clock().Unix()); err != nil {
+		if err := ob.Suppress(r.Context(), id, e, env.Clock().Unix()); err != nil {
 			h.log.Error("unsubscribe", "error", err)
 			unsubscribePage(w, http.StatusInternalServerError, "Not done", "The server could not record it. Try again later.")
 			return

@@ -7,7 +7,9 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -19,9 +21,6 @@ import (
 // Reads outside Update see committed data and never wait for a writer. Every
 // method returns errNotFound for a row that does not exist.
 type Store interface {
-	// Env is the keys, random source and clock the store was opened with.
-	Env() *Env
-
 	TokenBySID(ctx context.Context, sid string) (*Token, error)
 	// TokenBySIDWith is TokenBySID that also reads token also (of any account; nil
 	// when there is none) in the same statement, at the same cost whether or not sid
@@ -124,15 +123,33 @@ type Tx interface {
 	SetSeeded(ctx context.Context, kind string) error
 }
 
-// Env is what a store is opened with and the service works with: the keys that
-// protect secrets at rest, the source of SIDs and secrets, and the clock.
+// Env is what the service works with: the keys that protect secrets at rest, the
+// source of SIDs and secrets, and the clock. The composition root builds it (NewEnv)
+// and hands it to the service; no store holds one.
 type Env struct {
 	Keys *keyring
 	Rand *RandSource
 	Now  func() time.Time
-	// fixedClock: the store was opened with a clock (tests), which then decides
-	// expiry on every store, PostgreSQL too.
+	// FixedClock: a clock was given (tests), which then decides expiry on every
+	// store, PostgreSQL too.
 	FixedClock bool
+}
+
+// NewEnv derives the keys from the master key; random nil means crypto/rand and now
+// nil means time.Now.
+func NewEnv(master []byte, random io.Reader, now func() time.Time) (*Env, error) {
+	keys, err := NewKeyring(master)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Keys: keys, Rand: &RandSource{R: random}, Now: now, FixedClock: now != nil}
+	if e.Rand.R == nil {
+		e.Rand.R = rand.Reader
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return e, nil
 }
 
 // Clock is the current time in whole seconds, the precision of every date on the wire.

@@ -230,14 +230,14 @@ const DefaultEventRetention = 400 * 24 * time.Hour
 // pruneEvery is how often the server looks for events past the retention.
 const pruneEvery = time.Hour
 
-// KeepPruning prunes events older than retention now and then every pruneEvery,
-// until ctx ends; retention 0 keeps every event.
-func KeepPruning(ctx context.Context, st Store, retention time.Duration, log *slog.Logger) {
+// KeepPruning prunes events older than retention (by the clock now) now and then every
+// pruneEvery, until ctx ends; retention 0 keeps every event.
+func KeepPruning(ctx context.Context, st Store, now func() time.Time, retention time.Duration, log *slog.Logger) {
 	if retention <= 0 {
 		return
 	}
 	for {
-		n, err := PruneEvents(ctx, st, st.Env().Now(), retention)
+		n, err := PruneEvents(ctx, st, now(), retention)
 		if err != nil && ctx.Err() == nil {
 			log.Error("prune events", "error", err)
 		} else if n > 0 {

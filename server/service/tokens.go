@@ -29,8 +29,8 @@ type Rules struct {
 	Mail bool
 }
 
-// NewRules is the token service over st.
-func NewRules(st Store) *Rules { return &Rules{st: st, Env: st.Env()} }
+// NewRules is the token service over st, with env's keys, random source and clock.
+func NewRules(st Store, env *Env) *Rules { return &Rules{st: st, Env: env} }
 
 var _ TokenService = (*Rules)(nil)
 

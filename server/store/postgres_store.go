@@ -25,9 +25,10 @@ import (
 // serialization failure runs the whole transaction again.
 type PostgresStore struct {
 	DB       *sql.DB
-	env      *service.Env
-	pages    *pageCache // list positions, each valid for one generation of its account
-	accounts sync.Map   // id → *account, read once
+	key      []byte           // the master key, as the key file holds it
+	now      func() time.Time // the rate windows' clock
+	pages    *pageCache       // list positions, each valid for one generation of its account
+	accounts sync.Map         // id → *account, read once
 
 	// Uses are written off the request path, so recording one never makes a
 	// request wait on a row lock; this process's reads see them at once.
@@ -78,28 +79,33 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 	if err != nil {
 		return fail(err)
 	}
-	env, err := newEnv(master, opts)
+	check, err := keyCheck(master)
 	if err != nil {
 		return fail(err)
 	}
-	if err := PostgresMigrate(ctx, db, env.Keys.Check, nil); err != nil {
+	if err := PostgresMigrate(ctx, db, check, nil); err != nil {
 		return fail(err)
 	}
-	s := &PostgresStore{DB: db, env: env, pages: newPageCache()}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &PostgresStore{DB: db, key: master, now: now, pages: newPageCache()}
 	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
 
-// Env is the keys, random source and clock the store was opened with.
-func (s *PostgresStore) Env() *service.Env { return s.env }
+// Key is the master key the store checked at open, for whoever opened it to build
+// the service's keys (service.NewEnv) from.
+func (s *PostgresStore) Key() []byte { return s.key }
 
 // Counter keeps scope's fixed windows in the database, shared by every replica: token
 // budgets in leases of a few units (pgLeases), failed authentications one by one.
 func (s *PostgresStore) Counter(scope string, rate ratelimit.Rate) ratelimit.Counter {
 	if scope == ratelimit.ScopeTokenBudget {
-		return ratelimit.NewPGLeases(s.DB, rate, s.env.Now)
+		return ratelimit.NewPGLeases(s.DB, rate, s.now)
 	}
-	return ratelimit.NewPGWindows(s.DB, scope, rate, s.env.Now)
+	return ratelimit.NewPGWindows(s.DB, scope, rate, s.now)
 }
 
 // DatabaseClock marks the store's clock as PostgreSQL's now() (see service.DatabaseClock).

@@ -6,11 +6,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -29,7 +27,8 @@ import (
 // writer's all together (see writer), the readers' each when it first runs.
 // Connections open when first needed: a start that only reads opens one reader.
 type SQLiteStore struct {
-	env     *service.Env
+	key     []byte  // the master key, as the key file holds it
+	check   string  // its fingerprint, as the database records it
 	DB      *sql.DB // the writer: one connection
 	Readers *sql.DB // the readers
 
@@ -58,9 +57,7 @@ var _ service.Store = (*SQLiteStore)(nil)
 
 // StoreOptions tunes OpenStore; the zero value is production behaviour.
 type StoreOptions struct {
-	// Rand is the source of SIDs and secrets; nil means crypto/rand.
-	Rand io.Reader
-	// Now is the clock; nil means time.Now.
+	// Now is the clock of PostgreSQL's shared rate windows; nil means time.Now.
 	Now func() time.Time
 	// OneShot opens the store for one short command (impactctl --local): the
 	// writer's statements are prepared at the first write instead of at open, so
@@ -87,7 +84,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	if err != nil {
 		return nil, err
 	}
-	env, err := newEnv(master, opts)
+	check, err := keyCheck(master)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -107,7 +104,7 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLiteStore{env: env, DB: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
+	s := &SQLiteStore{key: master, check: check, DB: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
 	fail := func(err error) (*SQLiteStore, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -212,24 +209,19 @@ var registerKeepWAL = sync.OnceValue(func() error {
 	return nil
 })
 
-// newEnv derives the keys from the master key and fills in the defaults of opts.
-func newEnv(master []byte, opts StoreOptions) (*service.Env, error) {
+// keyCheck is the fingerprint of master the database records: the store checks the
+// key file against it and never uses the key itself.
+func keyCheck(master []byte) (string, error) {
 	keys, err := service.NewKeyring(master)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	e := &service.Env{Keys: keys, Rand: &service.RandSource{R: opts.Rand}, Now: opts.Now, FixedClock: opts.Now != nil}
-	if e.Rand.R == nil {
-		e.Rand.R = rand.Reader
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	return e, nil
+	return keys.Check, nil
 }
 
-// Env is the keys, random source and clock the store was opened with.
-func (s *SQLiteStore) Env() *service.Env { return s.env }
+// Key is the master key the store checked at open, for whoever opened it to build
+// the service's keys (service.NewEnv) from.
+func (s *SQLiteStore) Key() []byte { return s.key }
 
 // Close writes pending uses and closes the database; closing again does nothing.
 func (s *SQLiteStore) Close() error {
@@ -272,7 +264,7 @@ func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	var stored string
 	err := s.Readers.QueryRowContext(ctx, read).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.DB.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.env.Keys.Check); err != nil {
+		if _, err := s.DB.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('key_check', ?)`, s.check); err != nil {
 			return fmt.Errorf("record key fingerprint: %w", err)
 		}
 		err = s.DB.QueryRowContext(ctx, read).Scan(&stored)
@@ -280,7 +272,7 @@ func (s *SQLiteStore) checkKey(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read key fingerprint: %w", err)
 	}
-	if stored != s.env.Keys.Check {
+	if stored != s.check {
 		return errors.New("the key file does not match this database")
 	}
 	return nil
