@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -25,9 +26,20 @@ const (
 	RecipientHourlyLimit = outbox.RecipientHourlyLimit
 )
 
+// MailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
+// links' suppressions, and the settings every start agrees on.
+type MailOutbox interface {
+	outbox.Store
+	// Suppress stops email's updates about account's tokens; Suppressed reports it.
+	Suppress(ctx context.Context, accountID int64, email string, at int64) error
+	// Settle records settings on first start (every start when replace) and answers
+	// what the database recorded before.
+	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
+}
+
 // newMailer is the mail sender over st's outbox.
 func newMailer(st service.Store, env *service.Env, m *Mailing, log *slog.Logger) (*outbox.Sender, error) {
-	ob, ok := st.(service.MailOutbox)
+	ob, ok := st.(MailOutbox)
 	if !ok {
 		return nil, fmt.Errorf("mail: this store keeps no outbox")
 	}
@@ -35,6 +47,6 @@ func newMailer(st service.Store, env *service.Env, m *Mailing, log *slog.Logger)
 }
 
 var (
-	_ service.MailOutbox = (*store.SQLiteStore)(nil)
-	_ service.MailOutbox = (*store.PostgresStore)(nil)
+	_ MailOutbox = (*store.SQLiteStore)(nil)
+	_ MailOutbox = (*store.PostgresStore)(nil)
 )

@@ -38,7 +38,7 @@ var settingKeys = []string{"mail", "event_retention"}
 // replicas pruning at different ages would each undo the other's retention. A SQLite
 // database has one server, so its latest start decides, with a warning.
 func agree(ctx context.Context, st service.Store, cfg Config, log *slog.Logger) error {
-	ob, ok := st.(service.MailOutbox)
+	ob, ok := st.(MailOutbox)
 	if !ok {
 		return nil
 	}

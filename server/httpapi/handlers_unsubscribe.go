@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"strconv"
@@ -9,13 +10,19 @@ import (
 	"github.com/impactcom/impactctl/server/service"
 )
 
+// suppressor is a store that records unsubscribed addresses.
+type suppressor interface {
+	// Suppress stops email's updates about account's tokens.
+	Suppress(ctx context.Context, accountID int64, email string, at int64) error
+}
+
 // unsubscribeRoutes answers the one-click links of update mails (RFC 8058), outside
 // the Token API and its authentication: the link's signature is the authority. POST
 // stops the address's updates about the account's tokens; GET (a person following
 // the link, or a mail scanner fetching it) only shows a button that POSTs, so a
 // scanner cannot unsubscribe anyone.
 func (h *handler) unsubscribeRoutes(st service.Store, env *service.Env) {
-	ob, ok := st.(service.MailOutbox)
+	ob, ok := st.(suppressor)
 	if !ok {
 		return
 	}

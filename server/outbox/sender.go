@@ -17,6 +17,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server/mail"
 )
 
@@ -55,13 +56,14 @@ const (
 	mailClaim = 8
 )
 
-// Notification states. OFF: the server sends no mail, so nothing waits to be sent.
+// Notification states, as the contract names them. OFF: the server sends no mail, so
+// nothing waits to be sent.
 const (
-	NotificationPending    = "PENDING"
-	NotificationSent       = "SENT"
-	NotificationFailed     = "FAILED"
-	NotificationSuppressed = "SUPPRESSED"
-	NotificationOff        = "OFF"
+	NotificationPending    = contract.NotificationPending
+	NotificationSent       = contract.NotificationSent
+	NotificationFailed     = contract.NotificationFailed
+	NotificationSuppressed = contract.NotificationSuppressed
+	NotificationOff        = contract.NotificationOff
 )
 
 // PendingNotification is one message an outbox sender may have to send: a recipient

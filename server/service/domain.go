@@ -12,8 +12,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/impactcom/impactctl/server/outbox"
 )
 
 // Store keeps accounts, tokens and idempotency records. It owns every transaction
@@ -75,17 +73,6 @@ type Store interface {
 // DatabaseClock is a Store whose clock is the database's (PostgreSQL's now()), the
 // same on every replica: its DueNotices reads that clock when asked at 0.
 type DatabaseClock interface{ DatabaseClock() }
-
-// MailOutbox is a store's outbox: what the mail sender works from, the unsubscribe
-// links' suppressions, and the settings every start agrees on.
-type MailOutbox interface {
-	outbox.Store
-	// Suppress stops email's updates about account's tokens; Suppressed reports it.
-	Suppress(ctx context.Context, accountID int64, email string, at int64) error
-	// Settle records settings on first start (every start when replace) and answers
-	// what the database recorded before.
-	Settle(ctx context.Context, want map[string]string, replace bool) (map[string]string, error)
-}
 
 // Tx is a write transaction of a Store.
 type Tx interface {

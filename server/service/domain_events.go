@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/impactcom/impactctl/server/outbox"
+	"github.com/impactcom/impactctl/contract"
 )
 
 // Event types: every change to a token writes exactly one, in the change's transaction.
@@ -33,13 +33,14 @@ const (
 var EventTypes = []string{EvCreated, EvDuplicated, EvEdited, EvScopesChanged, EvEmailsChanged, EvReset,
 	EvOverlapEnded, EvDisabled, EvEnabled, EvDeleted, EvRevealed, EvRecovered, EvExpiryWarning, EvExpired}
 
-// Notification states. OFF: the server sends no mail, so nothing waits to be sent.
+// Notification states, as the contract names them. OFF: the server sends no mail, so
+// nothing waits to be sent.
 const (
-	NotificationPending    = outbox.NotificationPending
-	NotificationSent       = outbox.NotificationSent
-	NotificationFailed     = outbox.NotificationFailed
-	NotificationSuppressed = outbox.NotificationSuppressed
-	NotificationOff        = outbox.NotificationOff
+	NotificationPending    = contract.NotificationPending
+	NotificationSent       = contract.NotificationSent
+	NotificationFailed     = contract.NotificationFailed
+	NotificationSuppressed = contract.NotificationSuppressed
+	NotificationOff        = contract.NotificationOff
 )
 
 // Event is one change to a token as stored. It never holds a secret or any part of one.
