@@ -27,7 +27,7 @@ type PostgresStore struct {
 	DB       *sql.DB
 	env      *service.Env
 	pages    *pageCache // list positions, each valid for one generation of its account
-	accounts sync.Map   // id → *account, read once
+	accounts accountCache
 
 	// Uses are written off the request path, so recording one never makes a
 	// request wait on a row lock; this process's reads see them at once.
@@ -187,17 +187,9 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f service.T
 // Account reads an account once per process: accounts never change once made (no
 // request edits one), so keeping them cannot delay anything a request decides.
 func (s *PostgresStore) Account(ctx context.Context, id int64) (*service.Account, error) {
-	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*service.Account)
-		return &c, nil
-	}
-	a, err := scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
-	if err != nil {
-		return nil, err
-	}
-	c := *a
-	s.accounts.Store(id, &c)
-	return a, nil
+	return s.accounts.get(id, func() (*service.Account, error) {
+		return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	})
 }
 
 func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*service.Account, error) {
@@ -573,18 +565,13 @@ func (t *pgTx) SaveIdempotency(ctx context.Context, k *service.IdemKey, rec *ser
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
-	header, resets, err := encodeIdem(rec)
+	row, err := idemRow(k, rec)
 	if err != nil {
 		return err
 	}
-	body := rec.BodyEnc
-	if body == nil {
-		body = []byte{}
-	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO idempotency (caller_sid, method, path, key, body_hash, status,
 		headers, body_enc, resets, date_created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		k.Caller, k.Method, k.Path, k.Key, k.Hash, rec.Status, string(header), body, string(resets),
-		rec.Created, rec.Expires)
+		row...)
 	if err != nil {
 		return fmt.Errorf("store idempotency record: %w", err)
 	}

@@ -534,16 +534,11 @@ func (x *sqliteTx) SaveIdempotency(ctx context.Context, k *service.IdemKey, rec 
 	if _, err := x.stmt(ctx, x.s.ws.idemExpire).ExecContext(ctx, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
-	header, resets, err := encodeIdem(rec)
+	row, err := idemRow(k, rec)
 	if err != nil {
 		return err
 	}
-	enc := rec.BodyEnc
-	if enc == nil {
-		enc = []byte{}
-	}
-	_, err = x.stmt(ctx, x.s.ws.idemSave).ExecContext(ctx, k.Caller, k.Method, k.Path, k.Key, k.Hash,
-		rec.Status, string(header), enc, string(resets), rec.Created, rec.Expires)
+	_, err = x.stmt(ctx, x.s.ws.idemSave).ExecContext(ctx, row...)
 	if err != nil {
 		return fmt.Errorf("store idempotency record: %w", err)
 	}
