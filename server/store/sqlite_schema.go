@@ -9,96 +9,7 @@ import (
 // SQLiteMigrations are applied in order; PRAGMA user_version records how many have run.
 // Dates are Unix seconds (UTC), the precision of the wire format.
 var SQLiteMigrations = []string{
-	`
-CREATE TABLE meta (
-	key   TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-);
-
--- An agency, or a brand (impact.com Advertiser) managed by an agency.
-CREATE TABLE accounts (
-	id                INTEGER PRIMARY KEY,
-	kind              TEXT NOT NULL CHECK (kind IN ('agency', 'brand')),
-	parent_id         INTEGER REFERENCES accounts(id),
-	public_id         TEXT NOT NULL UNIQUE,
-	name              TEXT NOT NULL,
-	state             TEXT NOT NULL DEFAULT 'ACTIVE',
-	website           TEXT NOT NULL DEFAULT '',
-	phone             TEXT NOT NULL DEFAULT '',
-	phone_country     TEXT NOT NULL DEFAULT '',
-	currency          TEXT NOT NULL DEFAULT 'USD',
-	timezone          TEXT NOT NULL DEFAULT 'UTC',
-	organization_type TEXT NOT NULL DEFAULT '',
-	address_line1     TEXT NOT NULL DEFAULT '',
-	address_line2     TEXT NOT NULL DEFAULT '',
-	city              TEXT NOT NULL DEFAULT '',
-	region            TEXT NOT NULL DEFAULT '',
-	postal_code       TEXT NOT NULL DEFAULT '',
-	country           TEXT NOT NULL DEFAULT '',
-	date_created      INTEGER NOT NULL,
-	CHECK ((kind = 'brand') = (parent_id IS NOT NULL))
-);
-CREATE INDEX accounts_parent ON accounts(parent_id, public_id);
-
-CREATE TABLE users (
-	id         TEXT PRIMARY KEY,
-	account_id INTEGER NOT NULL REFERENCES accounts(id),
-	name       TEXT NOT NULL,
-	email      TEXT NOT NULL
-);
-CREATE INDEX users_account ON users(account_id, id);
-
--- A token; deleting one deletes the row, so its SID stops authenticating at once.
-CREATE TABLE tokens (
-	sid                   TEXT PRIMARY KEY,
-	account_id            INTEGER NOT NULL REFERENCES accounts(id),
-	name                  TEXT NOT NULL,
-	description           TEXT NOT NULL DEFAULT '',
-	state                 TEXT NOT NULL CHECK (state IN ('ENABLED', 'DISABLED')),
-	api_version           INTEGER NOT NULL,
-	primary_contact_id    TEXT REFERENCES users(id),
-	developer_emails      TEXT NOT NULL DEFAULT '[]', -- JSON array, in the order given
-	scopes                TEXT NOT NULL DEFAULT '[]', -- JSON array, in catalog order
-	secret_enc            BLOB NOT NULL,              -- AES-GCM, bound to the SID
-	secret_mac            BLOB NOT NULL,              -- keyed HMAC-SHA256, compared in constant time
-	secret_hint           TEXT NOT NULL,
-	reset_count           INTEGER NOT NULL DEFAULT 0,
-	version               INTEGER NOT NULL DEFAULT 1, -- the ETag: bumps on every editable change
-	date_created          INTEGER NOT NULL,
-	date_updated          INTEGER NOT NULL,
-	date_last_used        INTEGER,
-	date_auth_token_reset INTEGER NOT NULL,
-	-- After a self-reset: the previous secret, good until prev_expires only to replay
-	-- the reset made with Idempotency-Key prev_reset_key.
-	prev_secret_mac       BLOB,
-	prev_expires          INTEGER,
-	prev_reset_key        TEXT
-);
-CREATE INDEX tokens_account_created ON tokens(account_id, date_created, sid);
-
--- Answers to POSTs made with an Idempotency-Key, kept 24 hours.
-CREATE TABLE idempotency (
-	caller_sid   TEXT NOT NULL,
-	method       TEXT NOT NULL,
-	path         TEXT NOT NULL,
-	key          TEXT NOT NULL,
-	body_hash    BLOB NOT NULL,  -- SHA-256 of the request body
-	status       INTEGER NOT NULL,
-	headers      TEXT NOT NULL,  -- JSON object of the headers replayed
-	body_enc     BLOB NOT NULL,  -- the answer body, AES-GCM (it may hold a secret)
-	resets       TEXT NOT NULL DEFAULT '[]', -- JSON [{"Sid","ResetCount"}] of resets made
-	date_created INTEGER NOT NULL,
-	expires      INTEGER NOT NULL,
-	PRIMARY KEY (caller_sid, method, path, key)
-);
-CREATE INDEX idempotency_expires ON idempotency(expires);
-
--- Well-known demo tokens by role, so their credentials survive restarts.
-CREATE TABLE demo_roles (
-	role TEXT PRIMARY KEY,
-	sid  TEXT NOT NULL
-);
-`,
+	baseTables(sqliteTypes, false),
 	`
 -- The self-reset grace is bound to the path of the reset it may replay.
 ALTER TABLE tokens ADD COLUMN prev_reset_path TEXT;
@@ -108,17 +19,7 @@ ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `,
 	eventsTable("INTEGER PRIMARY KEY", "INTEGER") + notificationsTable("INTEGER PRIMARY KEY"),
 	mailTables,
-	`
--- How many tokens of each account hold each scope (rows at 0 stay), kept by the
--- triggers below in the transaction that changes the tokens: with the index
--- tokens_managers, the last-manager rule reads what can change its answer, never
--- the whole account.
-CREATE TABLE scope_holders (
-	account_id INTEGER NOT NULL REFERENCES accounts(id),
-	scope      TEXT NOT NULL,
-	holders    INTEGER NOT NULL,
-	PRIMARY KEY (account_id, scope)
-) WITHOUT ROWID;
+	scopeHoldersTable(sqliteTypes) + ` WITHOUT ROWID;
 INSERT INTO scope_holders (account_id, scope, holders)
 	SELECT t.account_id, s.value, count(DISTINCT t.sid) FROM tokens t, json_each(t.scopes) s
 	GROUP BY t.account_id, s.value;
