@@ -652,4 +652,7 @@ var (
 	} = (*PostgresStore)(nil)
 	_ interface{ StoreNow() (int64, bool) } = (*pgTx)(nil)
 	_ interface{ WroteEvents() bool }       = (*SQLiteStore)(nil)
+	_ interface {
+		UpdateState(ctx context.Context, t *service.Token) error
+	} = (*sqliteTx)(nil)
 )

@@ -21,7 +21,7 @@ type statements struct {
 	tokenBySID, tokenBySIDWith, tokenOf, account, accountByPublic, managedBrand, userOf, idemLookup *sql.Stmt
 
 	// The writer's.
-	tokensOf, insertToken, updateToken, deleteToken, scopeHolders, managerCandidate, idemSave, idemExpire, bumpGeneration, touch, touchPrevious *sql.Stmt
+	tokensOf, insertToken, updateToken, updateState, deleteToken, scopeHolders, managerCandidate, idemSave, idemExpire, bumpGeneration, touch, touchPrevious *sql.Stmt
 }
 
 // storeNowSQLite is the store-clock column of tokenSelect: none on SQLite, whose
@@ -68,6 +68,9 @@ var writerStatementText = map[string]string{
 		prev_expires = ?, prev_reset_key = ?, prev_reset_path = ?, expires_at = ?, expiry_warned_14d_at = ?,
 		expiry_warned_1d_at = ?, expired_noted_at = ?, overlap_secret_enc = ?, overlap_secret_mac = ?,
 		overlap_expires = ?, overlap_last_used = ? WHERE sid = ?`,
+	// A change of state alone: no list column encoded, and no index kept on a
+	// column it leaves as it was.
+	"updateState":  `UPDATE tokens SET state = ?, version = ?, date_updated = ? WHERE sid = ?`,
 	"deleteToken":  `DELETE FROM tokens WHERE sid = ? RETURNING account_id`,
 	"scopeHolders": `SELECT scope, holders FROM scope_holders WHERE account_id = ? AND holders > 0`,
 	// The expressions are tokens_managers' own, so the index answers it.
@@ -179,7 +182,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 		"tokenBySID": &st.tokenBySID, "tokenBySIDWith": &st.tokenBySIDWith, "tokenOf": &st.tokenOf, "account": &st.account,
 		"accountByPublic": &st.accountByPublic, "managedBrand": &st.managedBrand, "userOf": &st.userOf,
 		"idemLookup": &st.idemLookup,
-		"tokensOf":   &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "deleteToken": &st.deleteToken,
+		"tokensOf":   &st.tokensOf, "insertToken": &st.insertToken, "updateToken": &st.updateToken, "updateState": &st.updateState, "deleteToken": &st.deleteToken,
 		"scopeHolders": &st.scopeHolders, "managerCandidate": &st.managerCandidate, "idemSave": &st.idemSave, "idemExpire": &st.idemExpire,
 		"bumpGeneration": &st.bumpGeneration, "touch": &st.touch, "touchPrevious": &st.touchPrevious,
 	}
@@ -205,7 +208,7 @@ func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
 func (st *statements) close() error {
 	var errs []error
 	for _, p := range []*sql.Stmt{st.tokenBySID, st.tokenBySIDWith, st.tokenOf, st.account, st.accountByPublic, st.managedBrand,
-		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.deleteToken, st.scopeHolders,
+		st.userOf, st.idemLookup, st.tokensOf, st.insertToken, st.updateToken, st.updateState, st.deleteToken, st.scopeHolders,
 		st.managerCandidate, st.idemSave, st.idemExpire, st.bumpGeneration, st.touch, st.touchPrevious} {
 		if p != nil {
 			errs = append(errs, p.Close())
@@ -480,6 +483,16 @@ func (x *sqliteTx) UpdateToken(ctx context.Context, t *service.Token) error {
 		t.PrevResetPath, t.ExpiresAt, t.Warned14d, t.Warned1d, t.ExpiredNoted, t.OverlapEnc, t.OverlapMAC,
 		t.OverlapExpires, t.OverlapLastUsed, t.SID)
 	if err != nil {
+		return fmt.Errorf("update token %s: %w", t.SID, err)
+	}
+	x.touched(t.AccountID)
+	return nil
+}
+
+// UpdateState writes a change of t's state alone: its state, version and
+// date_updated (see stateWriter).
+func (x *sqliteTx) UpdateState(ctx context.Context, t *service.Token) error {
+	if _, err := x.stmt(ctx, x.s.ws.updateState).ExecContext(ctx, t.State, t.Version, t.Updated, t.SID); err != nil {
 		return fmt.Errorf("update token %s: %w", t.SID, err)
 	}
 	x.touched(t.AccountID)
