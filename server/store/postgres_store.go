@@ -133,9 +133,14 @@ type pgQuerier interface {
 // TokenBySID finds any token by SID (authentication), at the same cost whether or
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
+// Like TokenBySIDWith, it runs on pgx's own connection.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*service.Token, error) {
-	t, err := scanToken(s.DB.QueryRowContext(ctx, pgTokenSelect+
-		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
+	var t *service.Token
+	err := s.native(ctx, func(c *pgx.Conn) error {
+		var err error
+		t, err = scanToken(c.QueryRow(ctx, pgTokenBySID, sid))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +149,10 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*service.To
 	}
 	return s.overlay(t, nil)
 }
+
+// pgTokenBySID is TokenBySID's statement: the token $1 or, when there is none, the
+// stand-in.
+var pgTokenBySID = pgTokenSelect + ` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`
 
 // pgTokenBySIDWith is TokenBySIDWith's statement: the token sid ($1) or the
 // stand-in, and the token $2.
