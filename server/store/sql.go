@@ -360,6 +360,7 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 	if err != nil {
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
+	defer rows.Close()
 	t, other, err := scanAuthRows(rows, sid, also)
 	if err != nil {
 		return nil, nil, err
