@@ -168,19 +168,7 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 	}()
 	for read := 1; ; read++ {
 		seen[next.String()] = true
-		var res *response
-		var err error
-		ok := false
-		if ahead != nil {
-			if res, err, ok = ahead.take(next); !ok {
-				// The chain leads elsewhere: one page at a time from here.
-				ahead.stop()
-				ahead = nil
-			}
-		}
-		if !ok {
-			res, err = c.do(ctx, &request{method: http.MethodGet, u: next})
-		}
+		res, err := c.fetchPage(ctx, next, &ahead)
 		if err != nil {
 			send(nil, err)
 			return
@@ -224,6 +212,20 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 		}
 		next = u
 	}
+}
+
+// fetchPage reads the page at u: from the pages read ahead when they hold it,
+// otherwise with a request of its own, and then, the chain having led elsewhere,
+// no longer reading ahead.
+func (c *Client) fetchPage(ctx context.Context, u *url.URL, ahead **prefetch) (*response, error) {
+	if *ahead != nil {
+		if res, err, ok := (*ahead).take(u); ok {
+			return res, err
+		}
+		(*ahead).stop()
+		*ahead = nil
+	}
+	return c.do(ctx, &request{method: http.MethodGet, u: u})
 }
 
 // decodePage splits a list answer into its envelope and its items, found
