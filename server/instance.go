@@ -143,7 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	logger := cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler) // formats nothing: --local logs nothing
 	}
 	inst := &Instance{URL: base, st: st, logger: logger, done: make(chan struct{}), handlerReady: make(chan struct{})}
 	inst.aborted, inst.abort = context.WithCancel(context.Background())
