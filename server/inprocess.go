@@ -78,6 +78,10 @@ func (i *Instance) closeFlights(ctx context.Context) error {
 
 func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	i := t.i
+	if err := req.Context().Err(); err != nil {
+		closeRequestBody(req)
+		return nil, context.Cause(req.Context())
+	}
 	if !i.begin() {
 		closeRequestBody(req)
 		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), ErrServerClosed)
@@ -116,7 +120,7 @@ func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error)
 				// As net/http does with a panicking handler: the connection is
 				// dropped, and the client sees an answer that ends early or none.
 				w.fail(io.ErrUnexpectedEOF)
-				if p != http.ErrAbortHandler {
+				if p != http.ErrAbortHandler && i.logger != nil {
 					i.logger.Error("panic serving in process", "method", req.Method, "path", req.URL.Path, "panic", p)
 				}
 				return
