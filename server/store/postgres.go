@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,9 +84,10 @@ func pgError(err error) error {
 
 // PostgresMigrations are applied in order; impactctl_schema records how many have run. Dates
 // are Unix seconds (UTC), the precision of the wire format; lists are JSON text, as in
-// SQLite, so one scan reads both.
-var PostgresMigrations = []string{
-	baseTables(postgresTypes, true) + `
+// SQLite, so one scan reads both. Built on first use, as SQLiteMigrations.
+var PostgresMigrations = sync.OnceValue(func() []string {
+	return []string{
+		baseTables(postgresTypes, true) + `
 -- Fixed-window counters every replica shares: request budgets per token and failed
 -- authentications per client address. Unlogged: a crash resets the windows, nothing more.
 CREATE UNLOGGED TABLE rate_windows (
@@ -97,9 +99,9 @@ CREATE UNLOGGED TABLE rate_windows (
 );
 CREATE INDEX rate_windows_start ON rate_windows(window_start);
 `,
-	eventsTable("BIGSERIAL PRIMARY KEY", "BIGINT") + notificationsTable("BIGSERIAL PRIMARY KEY"),
-	mailTables,
-	scopeHoldersTable(postgresTypes) + `;
+		eventsTable("BIGSERIAL PRIMARY KEY", "BIGINT") + notificationsTable("BIGSERIAL PRIMARY KEY"),
+		mailTables,
+		scopeHoldersTable(postgresTypes) + `;
 INSERT INTO scope_holders (account_id, scope, holders)
 	SELECT t.account_id, s.scope, count(DISTINCT t.sid)
 	FROM tokens t CROSS JOIN LATERAL json_array_elements_text(t.scopes::json) AS s(scope)
@@ -130,9 +132,10 @@ CREATE TRIGGER tokens_scopes_update AFTER UPDATE OF scopes ON tokens
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::json), sid)
 	WHERE state = 'ENABLED' AND strpos(scopes, '"apitokens.write"') > 0;
 `,
-	lifecycleColumns("BIGINT", "BYTEA"),
-	lifecycleIndexes,
-}
+		lifecycleColumns("BIGINT", "BYTEA"),
+		lifecycleIndexes,
+	}
+})
 
 // PostgresMigrate brings the schema up to date and checks the key fingerprint, then runs
 // then (seeding), all under the migration advisory lock: replicas starting together
@@ -164,15 +167,15 @@ func PostgresMigrate(ctx context.Context, db *sql.DB, keyCheck string, then func
 	} else if err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", pgError(err))
 	}
-	if have > len(PostgresMigrations) {
-		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade impactctl", have, len(PostgresMigrations))
+	if have > len(PostgresMigrations()) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d): upgrade impactctl", have, len(PostgresMigrations()))
 	}
-	for i := have; i < len(PostgresMigrations); i++ {
+	for i := have; i < len(PostgresMigrations()); i++ {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, pgError(err))
 		}
-		if _, err := tx.ExecContext(ctx, PostgresMigrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, PostgresMigrations()[i]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, pgError(err))
 		}

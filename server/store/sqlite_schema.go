@@ -4,22 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 )
 
-// SQLiteMigrations are applied in order; PRAGMA user_version records how many have run.
-// Dates are Unix seconds (UTC), the precision of the wire format.
-var SQLiteMigrations = []string{
-	baseTables(sqliteTypes, false),
-	`
+// SQLiteMigrations are applied in order; PRAGMA user_version records how many have
+// run. Dates are Unix seconds (UTC), the precision of the wire format. The list is
+// built on first use: a command that opens no store never builds it.
+var SQLiteMigrations = sync.OnceValue(func() []string {
+	return []string{
+		baseTables(sqliteTypes, false),
+		`
 -- The self-reset grace is bound to the path of the reset it may replay.
 ALTER TABLE tokens ADD COLUMN prev_reset_path TEXT;
 -- Moves with every committed change to an account's tokens: list positions
 -- remembered at one generation are not used at another.
 ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 `,
-	eventsTable("INTEGER PRIMARY KEY", "INTEGER") + notificationsTable("INTEGER PRIMARY KEY"),
-	mailTables,
-	scopeHoldersTable(sqliteTypes) + ` WITHOUT ROWID;
+		eventsTable("INTEGER PRIMARY KEY", "INTEGER") + notificationsTable("INTEGER PRIMARY KEY"),
+		mailTables,
+		scopeHoldersTable(sqliteTypes) + ` WITHOUT ROWID;
 INSERT INTO scope_holders (account_id, scope, holders)
 	SELECT t.account_id, s.value, count(DISTINCT t.sid) FROM tokens t, json_each(t.scopes) s
 	GROUP BY t.account_id, s.value;
@@ -44,9 +47,10 @@ END;
 CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes), sid)
 	WHERE state = 'ENABLED' AND instr(scopes, '"apitokens.write"') > 0;
 `,
-	lifecycleColumns("INTEGER", "BLOB"),
-	lifecycleIndexes,
-}
+		lifecycleColumns("INTEGER", "BLOB"),
+		lifecycleIndexes,
+	}
+})
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
 	// Read on a reader: a database that is up to date is not written.
@@ -54,10 +58,10 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 	if err := s.Readers.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if have > len(SQLiteMigrations) {
-		return fmt.Errorf("database schema version %d is newer than this server (%d)", have, len(SQLiteMigrations))
+	if have > len(SQLiteMigrations()) {
+		return fmt.Errorf("database schema version %d is newer than this server (%d)", have, len(SQLiteMigrations()))
 	}
-	for i := have; i < len(SQLiteMigrations); i++ {
+	for i := have; i < len(SQLiteMigrations()); i++ {
 		// Each migration is its own transaction on the writer, before its
 		// statements can be prepared; the version is read again under the
 		// writer's lock, where another process may have moved it.
@@ -69,7 +73,7 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 			if now != i {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, SQLiteMigrations[i]); err != nil {
+			if _, err := tx.ExecContext(ctx, SQLiteMigrations()[i]); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1))
