@@ -1,13 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"iter"
 )
 
 // A list page is split by hand rather than decoded: encoding/json would
 // scan the page once to check it and again for every level it descends,
-// where one check (json.Valid) and one pass to find the items suffice.
+// where one check (validJSON) and one pass to find the items suffice.
 // The functions below take JSON already found valid.
 
 // member is one name and value of a JSON object.
@@ -115,13 +116,21 @@ func valueEnd(b []byte, i int) int {
 }
 
 // stringEnd returns the index just past the JSON string that starts at
-// b[i].
+// b[i]: its first quote after an even run of backslashes (bytes.IndexByte
+// finds each quote many bytes at a time).
 func stringEnd(b []byte, i int) int {
+	start := i
 	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			break
+		}
+		i += j
+		k := i
+		for k > start+1 && b[k-1] == '\\' {
+			k--
+		}
+		if (i-k)%2 == 0 {
 			return i + 1
 		}
 	}

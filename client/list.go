@@ -104,9 +104,9 @@ func encode(v any) (json.RawMessage, error) {
 
 // pages yields the items of each page of a listing as the server sent
 // them. The next page is requested while the caller works on the current
-// one — one page ahead, never more — and none is requested once lo.Limit
-// items have arrived. When the caller stops early, a request in flight is
-// cancelled.
+// one — once the first page has said how many there are, two at once (see
+// prefetch) — and none is requested once lo.Limit items have arrived. When
+// the caller stops early, the requests in flight are cancelled.
 func pages(ctx context.Context, c *Client, rel string, q url.Values, key string, lo ListOptions) iter.Seq2[[]json.RawMessage, error] {
 	type fetched struct {
 		items []json.RawMessage
@@ -160,9 +160,15 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 	seen := map[string]bool{}
 	n := 0
 	maxPages := 0 // the first page's @numpages + 1
+	var ahead *prefetch
+	defer func() {
+		if ahead != nil {
+			ahead.stop()
+		}
+	}()
 	for read := 1; ; read++ {
 		seen[next.String()] = true
-		res, err := c.do(ctx, &request{method: http.MethodGet, u: next})
+		res, err := c.fetchPage(ctx, next, &ahead)
 		if err != nil {
 			send(nil, err)
 			return
@@ -199,8 +205,27 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 			send(nil, &PageChainError{Path: u.Path, Announced: maxPages - 1, Read: read})
 			return
 		}
+		if read == 1 && lo.Limit == 0 && !lo.MayStopEarly && budgetCovers(c.LastRateLimit(), int(env.NumPages)-1) {
+			// The first page said how many there are: the rest are read
+			// a few at once, in order, each still checked against the chain.
+			ahead = c.startPrefetch(ctx, u, min(int(env.NumPages), maxPages))
+		}
 		next = u
 	}
+}
+
+// fetchPage reads the page at u: from the pages read ahead when they hold it,
+// otherwise with a request of its own, and then, the chain having led elsewhere,
+// no longer reading ahead.
+func (c *Client) fetchPage(ctx context.Context, u *url.URL, ahead **prefetch) (*response, error) {
+	if *ahead != nil {
+		if res, err, ok := (*ahead).take(u); ok {
+			return res, err
+		}
+		(*ahead).stop()
+		*ahead = nil
+	}
+	return c.do(ctx, &request{method: http.MethodGet, u: u})
 }
 
 // decodePage splits a list answer into its envelope and its items, found
@@ -208,7 +233,7 @@ func (c *Client) readPages(ctx context.Context, rel string, q url.Values, key st
 // items are slices of body, as sent.
 func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
 	start := skipSpace(body, 0)
-	if start == len(body) || body[start] != '{' || !json.Valid(body) {
+	if start == len(body) || body[start] != '{' || !validJSON(body) {
 		// Let encoding/json say what is wrong.
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(body, &fields); err != nil {

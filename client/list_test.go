@@ -40,7 +40,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestPagingOnePageAhead(t *testing.T) {
+func TestPagingPagesAhead(t *testing.T) {
 	s := newStub(t, pagedMux(5))
 	c := newClient(t, s)
 	pages := func() int { return s.count("GET /Agencies/" + testSid + "/ApiTokens?") }
@@ -51,12 +51,13 @@ func TestPagingOnePageAhead(t *testing.T) {
 		}
 		n++
 		if n == 1 {
-			// While page 1 is being written, page 2 is asked for...
-			waitFor(t, "page 2 asked for while page 1 is written", func() bool { return pages() == 2 })
-			// ...and no page after it: the reader waits for the writer.
+			// While page 1 is being written, pages 2 and 3 are asked
+			// for (the first page said there are five)...
+			waitFor(t, "pages 2 and 3 asked for while page 1 is written", func() bool { return pages() == 1+pagesAhead })
+			// ...and no page after them: the reader waits for the writer.
 			time.Sleep(20 * time.Millisecond)
-			if got := pages(); got != 2 {
-				t.Errorf("%d pages asked for while the first is written, want 2", got)
+			if got := pages(); got != 1+pagesAhead {
+				t.Errorf("%d pages asked for while the first is written, want %d", got, 1+pagesAhead)
 			}
 		}
 		if tok.AccountSid == "" {
@@ -89,8 +90,8 @@ func TestPagingStopsEarly(t *testing.T) {
 		break
 	}
 	time.Sleep(20 * time.Millisecond)
-	if n := pages() - before; n > 2 {
-		t.Errorf("stopping after one token: %d page requests, want at most 2", n)
+	if n := pages() - before; n > 1+pagesAhead {
+		t.Errorf("stopping after one token: %d page requests, want at most %d", n, 1+pagesAhead)
 	}
 }
 

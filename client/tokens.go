@@ -317,11 +317,52 @@ func (c *Client) Bulk(ctx context.Context, action Action, sids []string, wo Writ
 	if err != nil {
 		return nil, err
 	}
+	if results, ok := splitBulk(res.body); ok {
+		return results, nil
+	}
 	var out struct{ Results []BulkResult }
 	if err := decode(res, &out); err != nil {
 		return nil, err
 	}
 	return out.Results, nil
+}
+
+// splitBulk reads a bulk answer's results as decode would, the answer checked
+// and split once and each result decoded from its own bytes (encoding/json
+// reads an element with its own decoder two times more). ok is false, and
+// decode reads the answer, whenever it is not the usual shape: an object whose
+// only member named like Results, in any case, is an ASCII "Results" holding an
+// array, every result decoding without an error.
+func splitBulk(body []byte) (results []BulkResult, ok bool) {
+	start := skipSpace(body, 0)
+	if start == len(body) || body[start] != '{' || !validJSON(body) {
+		return nil, false
+	}
+	var raw []byte
+	for m := range members(body[start:]) {
+		for _, c := range []byte(m.name) {
+			if c >= 0x80 {
+				return nil, false // Unicode case folding is decode's
+			}
+		}
+		if strings.EqualFold(m.name, "Results") {
+			if m.name != "Results" || raw != nil {
+				return nil, false
+			}
+			raw = m.value
+		}
+	}
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, false
+	}
+	elems := elements(raw)
+	results = make([]BulkResult, len(elems))
+	for i, e := range elems {
+		if err := results[i].UnmarshalJSON(e); err != nil {
+			return nil, false
+		}
+	}
+	return results, true
 }
 
 // writeRoots returns the root a change goes to. For a reset replayed with a

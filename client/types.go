@@ -326,6 +326,10 @@ type ListOptions struct {
 	PageSize int
 	// Limit stops the listing after that many items; 0 lists every page.
 	Limit int
+	// MayStopEarly reads one page ahead only, never two at once: for a
+	// caller that is likely to stop before the last page (a page read
+	// ahead and not used is the server's work for nothing).
+	MayStopEarly bool
 }
 
 // pageSize is the PageSize a listing asks for.

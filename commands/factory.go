@@ -248,6 +248,10 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 		Kind:         kind,
 		WaitBudget:   f.run.waitBudget,
 	}
+	if f.run.local != nil {
+		// --local: requests go to the embedded server's handler, in the process.
+		o.Transport = f.run.local.Transport()
+	}
 	if kind == "" && !f.settings.localMode() {
 		// Environment credentials carry no kind: remember it per URL and
 		// SID, so only the first command spends a request finding out.
@@ -290,9 +294,9 @@ func (f *Factory) newClient(apiURL, sid, secret, kind, brand string) (*client.Cl
 	return client.New(o)
 }
 
-// startLocal runs the reference server in-process on loopback over the
-// user's local database, demo-seeded on first use, and returns its admin
-// credentials.
+// startLocal runs the reference server in the process over the user's local
+// database, demo-seeded on first use, and returns its admin credentials. It
+// does not listen: the run's clients call its handler through its Transport.
 func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (*config.Credentials, error) {
 	dir := getenv("XDG_DATA_HOME")
 	if dir == "" {
@@ -313,6 +317,7 @@ func (s *runState) startLocal(ctx context.Context, getenv func(string) string) (
 		AuthFailLimit:  server.Rate{N: 100, Per: time.Minute},
 		EventRetention: server.DefaultEventRetention,
 		OneShot:        true,
+		InProcess:      true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--local: starting the embedded server: %w", err)

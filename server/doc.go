@@ -1,8 +1,10 @@
 // Package server is the reference Token API server: impact.com-style token management
 // over SQLite or PostgreSQL, as its contract api/openapi.yaml describes.
 //
-// [Start] runs it on a listener (what `impactctl serve` and `--local` use); [New] is the
-// bare http.Handler over a [service.Store] and the [service.Env] the service runs with
+// [Start] runs it on a listener (what `impactctl serve` uses), or with
+// [Config].InProcess for this process alone, its requests carried by
+// [Instance.Transport] to the handler (what `--local` uses); [New] is the bare
+// http.Handler over a [service.Store] and the [service.Env] the service runs with
 // ([Open] picks [store.OpenStore] for a file or [store.OpenPostgresStore] for a
 // postgres:// URL and builds the Env), for in-process tests.
 //

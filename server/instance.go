@@ -53,6 +53,10 @@ type Config struct {
 	// written and events past EventRetention pruned at Shutdown, when the run
 	// wrote events, instead of in the background from the start.
 	OneShot bool
+	// InProcess serves only this process: nothing listens, URL is InProcessURL,
+	// and Instance.Transport carries requests to the handler. ReadyFile needs a
+	// listener.
+	InProcess bool
 }
 
 // Instance is a running server.
@@ -62,10 +66,23 @@ type Instance struct {
 	// Admin is the credential of the admin token (demo or bootstrap), holding every scope.
 	Admin Credential
 
-	st    service.Store
-	env   *service.Env
-	srv   *http.Server
-	creds map[string]Credential
+	st     service.Store
+	env    *service.Env
+	srv    *http.Server // nil InProcess
+	creds  map[string]Credential
+	logger *slog.Logger
+
+	// handler serves the API, once handlerReady is closed.
+	handler      http.Handler
+	handlerReady chan struct{}
+	// The in-process requests in flight (see Transport): Shutdown refuses new ones
+	// and waits for these; aborted ends them when its wait runs out.
+	flightMu sync.Mutex
+	closing  bool
+	flight   sync.WaitGroup
+	aborted  context.Context
+	abort    context.CancelFunc
+	doneOnce sync.Once
 
 	done      chan struct{}
 	stopPrune context.CancelFunc
@@ -89,23 +106,36 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	// directory this user owns that others cannot write to. Checked before anything
 	// is created.
 	if cfg.ReadyFile != "" {
+		if cfg.InProcess {
+			return nil, errors.New("ready file: a server in the process has no address to write")
+		}
 		if err := store.CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
 			return nil, err
 		}
 	}
 	// Listen first: a start that cannot listen (address in use) leaves the
 	// database untouched.
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+	var ln net.Listener
+	base := InProcessURL
+	if !cfg.InProcess {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		base = "http://" + ln.Addr().String()
+	}
+	closeListener := func() {
+		if ln != nil {
+			ln.Close()
+		}
 	}
 	st, env, err := Open(ctx, cfg.DB, cfg.KeyFile, StoreOptions{Rand: cfg.Rand, Now: cfg.Now, OneShot: cfg.OneShot})
 	if err != nil {
-		ln.Close()
+		closeListener()
 		return nil, err
 	}
 	fail := func(err error) (*Instance, error) {
-		ln.Close()
+		closeListener()
 		st.Close()
 		return nil, err
 	}
@@ -114,8 +144,16 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	logger := cfg.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler) // formats nothing: --local logs nothing
 	}
+	inst := &Instance{URL: base, st: st, env: env, logger: logger, done: make(chan struct{}), handlerReady: make(chan struct{})}
+	inst.aborted, inst.abort = context.WithCancel(context.Background())
+	// The route table is built while the database is read.
+	go func() {
+		inst.handler = httpapi.New(st, env, httpapi.Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
+			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail})
+		close(inst.handlerReady)
+	}()
 	if err := agree(ctx, st, cfg, logger); err != nil {
 		return fail(err)
 	}
@@ -135,7 +173,6 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Demo && kind != "demo" {
 		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
 	}
-	inst := &Instance{URL: "http://" + ln.Addr().String(), st: st, env: env, done: make(chan struct{})}
 	var roles []string // every role
 	if cfg.OneShot {
 		roles = []string{"admin"}
@@ -146,16 +183,17 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	inst.creds = creds
 	inst.Admin = creds["admin"]
-	inst.srv = &http.Server{
-		Handler: httpapi.New(st, env, httpapi.Options{RateLimit: cfg.RateLimit, AuthFailLimit: cfg.AuthFailLimit,
-			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail}),
-		// Timeouts bound slow clients; the write budget covers a write queued behind
-		// others for SQLite's busy timeout.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if ln != nil {
+		inst.srv = &http.Server{
+			Handler: inst.waitHandler(),
+			// Timeouts bound slow clients; the write budget covers a write queued behind
+			// others for SQLite's busy timeout.
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
 	}
 	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	inst.stopPrune, inst.pruned = stop, make(chan struct{})
@@ -208,16 +246,18 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 		wg.Wait()
 	}()
-	go func() {
-		err := inst.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		inst.serveMu.Lock()
-		inst.err = err
-		inst.serveMu.Unlock()
-		close(inst.done)
-	}()
+	if ln != nil {
+		go func() {
+			err := inst.srv.Serve(ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			inst.serveMu.Lock()
+			inst.err = err
+			inst.serveMu.Unlock()
+			close(inst.done)
+		}()
+	}
 	if cfg.ReadyFile != "" {
 		if inst.Admin.AccountSid == "" {
 			inst.Shutdown(ctx)
@@ -265,10 +305,18 @@ func dbName(db string) string {
 	return db
 }
 
-// Shutdown stops accepting requests, waits for those in flight (until ctx ends) and
-// closes the store.
+// Shutdown stops accepting requests (in-process ones too), waits for those in flight
+// (until ctx ends) and closes the store.
 func (i *Instance) Shutdown(ctx context.Context) error {
-	err := i.srv.Shutdown(ctx)
+	var err error
+	if i.srv != nil {
+		err = i.srv.Shutdown(ctx)
+	}
+	err = errors.Join(err, i.closeFlights(ctx))
+	i.abort()
+	if i.srv == nil {
+		i.doneOnce.Do(func() { close(i.done) })
+	}
 	<-i.done
 	i.stopPrune()
 	<-i.pruned
@@ -276,6 +324,12 @@ func (i *Instance) Shutdown(ctx context.Context) error {
 		i.pruneAtEnd(ctx)
 	}
 	return errors.Join(err, i.st.Close())
+}
+
+// waitHandler is the handler, once built.
+func (i *Instance) waitHandler() http.Handler {
+	<-i.handlerReady
+	return i.handler
 }
 
 // Wait blocks until the server stops and answers why (nil after Shutdown).

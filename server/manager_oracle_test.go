@@ -371,7 +371,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 		},
 		undo: laterUndo + fmt.Sprintf(`DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_delete;
 			DROP TRIGGER tokens_scopes_update; DROP INDEX tokens_managers; DROP TABLE scope_holders;
-			PRAGMA user_version = %d`, migrationBefore(t, store.SQLiteMigrations, "CREATE TABLE scope_holders")),
+			PRAGMA user_version = %d`, migrationBefore(t, store.SQLiteMigrations(), "CREATE TABLE scope_holders")),
 	}}
 	if os.Getenv(postgresDSNEnv) != "" {
 		pgDSN, key := testPostgres(t), filepath.Join(dir, "pg.key")
@@ -393,7 +393,7 @@ func TestScopeHoldersMigration(t *testing.T) {
 				return db
 			},
 			undo: laterUndo + fmt.Sprintf(`DROP FUNCTION tokens_scope_holders() CASCADE; DROP INDEX tokens_managers;
-				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, store.PostgresMigrations, "CREATE TABLE scope_holders")),
+				DROP TABLE scope_holders; UPDATE impactctl_schema SET version = %d`, migrationBefore(t, store.PostgresMigrations(), "CREATE TABLE scope_holders")),
 		})
 	}
 	for _, k := range kinds {

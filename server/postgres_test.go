@@ -166,8 +166,8 @@ func TestPostgresMigrationsUnderLock(t *testing.T) {
 	}
 	defer db.Close()
 	var version int
-	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(store.PostgresMigrations) {
-		t.Fatalf("schema version %d (%v), want %d", version, err, len(store.PostgresMigrations))
+	if err := db.QueryRowContext(ctx, `SELECT version FROM impactctl_schema`).Scan(&version); err != nil || version != len(store.PostgresMigrations()) {
+		t.Fatalf("schema version %d (%v), want %d", version, err, len(store.PostgresMigrations()))
 	}
 	err = store.PostgresMigrate(ctx, db, "key-B", nil)
 	if err == nil || !strings.Contains(err.Error(), "key file does not match") {

@@ -13,7 +13,8 @@ import (
 
 // BenchmarkStart measures what `impactctl --local` pays in-process: Start over an
 // existing demo database, the first list request, and Shutdown; "oneshot" as
-// --local starts it (Config.OneShot), "serve" as `impactctl serve` does.
+// --local starts it (Config.OneShot and InProcess, the request through
+// Instance.Transport), "serve" as `impactctl serve` does (over loopback).
 //
 //	go test ./server -run '^$' -bench Start -cpuprofile cpu.pprof
 func BenchmarkStart(b *testing.B) {
@@ -37,13 +38,16 @@ func benchmarkStart(b *testing.B, oneShot bool) {
 	if err := first.Shutdown(ctx); err != nil {
 		b.Fatal(err)
 	}
-	cfg.OneShot = oneShot
+	cfg.OneShot, cfg.InProcess = oneShot, oneShot
 	client := &http.Client{}
 	b.ResetTimer()
 	for b.Loop() {
 		inst, err := Start(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if oneShot {
+			client.Transport = inst.Transport()
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet,
 			inst.URL+"/Agencies/"+inst.Admin.AccountSid+"/ApiTokens?PageSize=1000", nil)

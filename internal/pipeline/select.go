@@ -182,7 +182,8 @@ func (r *Run) readSelected(ctx context.Context, unique []string) ([]*client.Toke
 		want[sid] = nil
 	}
 	left := len(unique)
-	for tok, err := range c.Tokens(ctx, client.TokenListOptions{}) {
+	// The list stops once every SID is found: pages are read one ahead only.
+	for tok, err := range c.Tokens(ctx, client.TokenListOptions{ListOptions: client.ListOptions{MayStopEarly: true}}) {
 		if err != nil {
 			return nil, nil, err
 		}

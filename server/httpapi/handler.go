@@ -130,14 +130,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, service.InternalError())
 			}
 		}
-		h.log.Info("request",
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", sw.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000,
-			"caller", info.caller,
-			"remote", info.client,
-			"request_id", info.requestID)
+		// Attributes, not alternating keys and values: nothing to box or pair up
+		// on a line every request writes.
+		h.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("caller", info.caller),
+			slog.String("remote", info.client),
+			slog.String("request_id", info.requestID))
 	}()
 
 	if h.authFail.Enabled() {

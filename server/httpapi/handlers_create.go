@@ -16,25 +16,8 @@ func parseSpec(f fields) (*service.TokenSpec, error) {
 			return nil, service.BadRequest(name, "cannot be null")
 		}
 	}
-	if f.has("Name") {
-		v, err := f.str("Name")
-		if err != nil {
-			return nil, err
-		}
-		if err := checkName(v); err != nil {
-			return nil, err
-		}
-		s.Name = &v
-	}
-	if f.has("Description") {
-		v, err := f.str("Description")
-		if err != nil {
-			return nil, err
-		}
-		if err := checkText("Description", v, false, maxDescription); err != nil {
-			return nil, err
-		}
-		s.Description = &v
+	if err := parseSpecText(f, s); err != nil {
+		return nil, err
 	}
 	if f.has("ApiVersion") {
 		v, err := f.integer("ApiVersion")
@@ -83,6 +66,31 @@ func parseSpec(f fields) (*service.TokenSpec, error) {
 		}
 	}
 	return s, nil
+}
+
+// parseSpecText reads a spec's Name and Description, each checked by the text rules.
+func parseSpecText(f fields, s *service.TokenSpec) error {
+	if f.has("Name") {
+		v, err := f.str("Name")
+		if err != nil {
+			return err
+		}
+		if err := checkName(v); err != nil {
+			return err
+		}
+		s.Name = &v
+	}
+	if f.has("Description") {
+		v, err := f.str("Description")
+		if err != nil {
+			return err
+		}
+		if err := checkText("Description", v, false, maxDescription); err != nil {
+			return err
+		}
+		s.Description = &v
+	}
+	return nil
 }
 
 // createToken makes a new token (always ENABLED; ApiVersion defaults to the latest).

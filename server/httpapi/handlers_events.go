@@ -96,32 +96,8 @@ func parseEventFilter(q url.Values, account bool) (service.EventFilter, error) {
 		}
 		f.Type = v
 	}
-	for _, d := range []struct {
-		name string
-		to   *int64
-	}{{"Since", &f.Since}, {"Until", &f.Until}} {
-		if v := q.Get(d.name); v != "" {
-			t, err := parseWhen(v)
-			if err != nil {
-				return f, service.BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
-			}
-			*d.to = t.Unix()
-			if *d.to == 0 {
-				*d.to = -1 // the epoch itself: 0 means no bound
-			}
-		}
-	}
-	for _, a := range []struct {
-		name string
-		to   **service.EventAnchor
-	}{{"Before", &f.Before}, {"After", &f.After}} {
-		if v := q.Get(a.name); v != "" {
-			anchor, ok := service.ParseEventID(v)
-			if !ok {
-				return f, service.BadRequest(a.name, "must be an event Id (EV and 32 hexadecimal digits)")
-			}
-			*a.to = anchor
-		}
+	if err := parseEventBounds(q, &f); err != nil {
+		return f, err
 	}
 	if f.Before != nil && f.After != nil {
 		return f, service.BadRequest("After", "cannot be combined with Before")
@@ -140,4 +116,37 @@ func parseEventFilter(q url.Values, account bool) (service.EventFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// parseEventBounds reads an event list's time bounds (Since, Until) and anchors
+// (Before, After) into f.
+func parseEventBounds(q url.Values, f *service.EventFilter) error {
+	for _, d := range []struct {
+		name string
+		to   *int64
+	}{{"Since", &f.Since}, {"Until", &f.Until}} {
+		if v := q.Get(d.name); v != "" {
+			t, err := parseWhen(v)
+			if err != nil {
+				return service.BadRequest(d.name, "must be an RFC 3339 time (2026-01-02T03:04:05Z) or a date (2026-01-02)")
+			}
+			*d.to = t.Unix()
+			if *d.to == 0 {
+				*d.to = -1 // the epoch itself: 0 means no bound
+			}
+		}
+	}
+	for _, a := range []struct {
+		name string
+		to   **service.EventAnchor
+	}{{"Before", &f.Before}, {"After", &f.After}} {
+		if v := q.Get(a.name); v != "" {
+			anchor, ok := service.ParseEventID(v)
+			if !ok {
+				return service.BadRequest(a.name, "must be an event Id (EV and 32 hexadecimal digits)")
+			}
+			*a.to = anchor
+		}
+	}
+	return nil
 }

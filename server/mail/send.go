@@ -103,20 +103,9 @@ func NewSender(cfg Config) (*Sender, []string, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--smtp-ca: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("--smtp-ca %s: no PEM certificate in it", cfg.CAFile)
-		}
-		tlsConf.RootCAs = pool
+	tlsConf, err := tlsConfig(host, cfg.CAFile)
+	if err != nil {
+		return nil, nil, err
 	}
 	opts := []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(tlsConf), gomail.WithHELO(helo(cfg.From))}
 	port := 0
@@ -160,6 +149,27 @@ func NewSender(cfg Config) (*Sender, []string, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Sender{from: cfg.From, host: host, opts: opts, logger: logger, display: redact(cfg.URL)}, warnings, nil
+}
+
+// tlsConfig is the TLS a sender to host uses: the system's roots, plus those in
+// caFile when one is named.
+func tlsConfig(host, caFile string) (*tls.Config, error) {
+	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-ca: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--smtp-ca %s: no PEM certificate in it", caFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	return tlsConf, nil
 }
 
 // Loopback reports whether host is a loopback address (plain SMTP is allowed there only).

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 )
@@ -31,6 +32,8 @@ type keyring struct {
 	// dummyMAC is what a secret is compared with when its SID names no token, made
 	// once so the unknown path computes one HMAC like the known path.
 	DummyMAC []byte
+	// macs holds HMAC-SHA256 hashes keyed with macKey, reset, for mac.
+	macs sync.Pool
 }
 
 func derive(master []byte, label string) []byte {
@@ -84,10 +87,18 @@ func (k *keyring) Open(sealed []byte, ad string) ([]byte, error) {
 }
 
 // MAC is the keyed HMAC-SHA256 of a secret, stored for constant-time comparison.
+// Every request computes one: the keyed hashes are kept for reuse (macs), as a new
+// one hashes the key again.
 func (k *keyring) MAC(secret string) []byte {
-	m := hmac.New(sha256.New, k.macKey)
-	m.Write([]byte(secret))
-	return m.Sum(nil)
+	m, _ := k.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, k.macKey)
+	}
+	io.WriteString(m, secret)
+	out := m.Sum(nil)
+	m.Reset()
+	k.macs.Put(m)
+	return out
 }
 
 // RandSource draws SIDs and secrets from one reader, serialised so a deterministic

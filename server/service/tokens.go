@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -438,7 +439,7 @@ func (x *WriteTx) edit(ctx context.Context, sid, ifMatch string, apply func(t *T
 		}
 		t.Version++
 		t.Updated = x.Now
-		if err := x.UpdateToken(ctx, t); err != nil {
+		if err := x.write(ctx, &before, t); err != nil {
 			return Outcome{}, err
 		}
 		if err := x.recordEdit(ctx, &before, t); err != nil {
@@ -446,6 +447,30 @@ func (x *WriteTx) edit(ctx context.Context, sid, ifMatch string, apply func(t *T
 		}
 	}
 	return Outcome{Token: t, Changed: changed}, nil
+}
+
+// stateWriter is a transaction that can write a change of a token's state alone
+// (SQLite: the state, version and date_updated columns only, so a bulk disable
+// writes no other column and keeps no index on one).
+type stateWriter interface {
+	UpdateState(ctx context.Context, t *Token) error
+}
+
+// write stores an edit of t, read as before: a change of state alone, where the
+// store can, as such; anything else as the whole token.
+func (x *WriteTx) write(ctx context.Context, before, t *Token) error {
+	if sw, ok := x.Tx.(stateWriter); ok && onlyStateMoved(before, t) {
+		return sw.UpdateState(ctx, t)
+	}
+	return x.UpdateToken(ctx, t)
+}
+
+// onlyStateMoved reports whether t differs from before in its state, version and
+// date_updated alone: every other field, stored or not, compares equal.
+func onlyStateMoved(before, t *Token) bool {
+	c := *t
+	c.State, c.Version, c.Updated = before.State, before.Version, before.Updated
+	return reflect.DeepEqual(&c, before)
 }
 
 // changing is target for a change to the token itself: the previous secret of an

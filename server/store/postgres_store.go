@@ -12,6 +12,8 @@ import (
 
 	"github.com/impactcom/impactctl/server/ratelimit"
 	"github.com/impactcom/impactctl/server/service"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // PostgresStore keeps accounts, tokens and idempotency records in PostgreSQL, for
@@ -28,7 +30,7 @@ type PostgresStore struct {
 	key      []byte           // the master key, as the key file holds it
 	now      func() time.Time // the rate windows' clock
 	pages    *pageCache       // list positions, each valid for one generation of its account
-	accounts sync.Map         // id → *account, read once
+	accounts accountCache
 
 	// Uses are written off the request path, so recording one never makes a
 	// request wait on a row lock; this process's reads see them at once.
@@ -137,9 +139,14 @@ type pgQuerier interface {
 // TokenBySID finds any token by SID (authentication), at the same cost whether or
 // not it exists: an unknown SID still reads a row (the first token's), told apart
 // only after, so response times do not reveal which SIDs exist.
+// Like TokenBySIDWith, it runs on pgx's own connection.
 func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*service.Token, error) {
-	t, err := scanToken(s.DB.QueryRowContext(ctx, pgTokenSelect+
-		` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`, sid))
+	var t *service.Token
+	err := s.native(ctx, func(c *pgx.Conn) error {
+		var err error
+		t, err = scanToken(c.QueryRow(ctx, pgTokenBySID, sid))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +156,49 @@ func (s *PostgresStore) TokenBySID(ctx context.Context, sid string) (*service.To
 	return s.overlay(t, nil)
 }
 
+// pgTokenBySID is TokenBySID's statement: the token $1 or, when there is none, the
+// stand-in.
+var pgTokenBySID = pgTokenSelect + ` WHERE t.sid IN ($1, (SELECT min(sid) FROM tokens)) ORDER BY t.sid = $1 DESC LIMIT 1`
+
+// pgTokenBySIDWith is TokenBySIDWith's statement: the token sid ($1) or the
+// stand-in, and the token $2.
+var pgTokenBySIDWith = pgTokenSelect + ` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
+	FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`
+
 // TokenBySIDWith is TokenBySID and token also, read in one statement: one round trip.
+// It runs on pgx's own connection (see native): every request makes this read.
 func (s *PostgresStore) TokenBySIDWith(ctx context.Context, sid, also string) (*service.Token, *service.Token, error) {
-	rows, err := s.DB.QueryContext(ctx, pgTokenSelect+` WHERE t.sid IN ((SELECT coalesce(hit.sid, low.sid)
-		FROM (SELECT min(sid) AS sid FROM tokens) low LEFT JOIN tokens hit ON hit.sid = $1), $2)`, sid, also)
-	return readAuthTokens(rows, err, sid, also, s.touches)
+	var t, other *service.Token
+	err := s.native(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, pgTokenBySIDWith, sid, also)
+		if err != nil {
+			return fmt.Errorf("read token: %w", err)
+		}
+		defer rows.Close()
+		t, other, err = scanAuthRows(rows, sid, also)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.touches.overlay(t)
+	if other != nil && other != t {
+		s.touches.overlay(other)
+	}
+	return t, other, nil
+}
+
+// native runs fn on one connection of the pool as pgx's own connection: rows are
+// scanned straight into their fields, without database/sql's copy of every value
+// (a third of the read's allocations). The pool, its limit and the statement cache
+// are the same.
+func (s *PostgresStore) native(ctx context.Context, fn func(c *pgx.Conn) error) error {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read token: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return fn(dc.(*stdlib.Conn).Conn()) })
 }
 
 func (s *PostgresStore) Token(ctx context.Context, accountID int64, sid string) (*service.Token, error) {
@@ -193,17 +238,9 @@ func (s *PostgresStore) Tokens(ctx context.Context, accountID int64, f service.T
 // Account reads an account once per process: accounts never change once made (no
 // request edits one), so keeping them cannot delay anything a request decides.
 func (s *PostgresStore) Account(ctx context.Context, id int64) (*service.Account, error) {
-	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*service.Account)
-		return &c, nil
-	}
-	a, err := scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
-	if err != nil {
-		return nil, err
-	}
-	c := *a
-	s.accounts.Store(id, &c)
-	return a, nil
+	return s.accounts.get(id, func() (*service.Account, error) {
+		return scanAccount(s.DB.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	})
 }
 
 func (s *PostgresStore) AccountByPublicID(ctx context.Context, publicID string) (*service.Account, error) {
@@ -564,18 +601,13 @@ func (t *pgTx) SaveIdempotency(ctx context.Context, k *service.IdemKey, rec *ser
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM idempotency WHERE expires <= $1`, rec.Created); err != nil {
 		return fmt.Errorf("expire idempotency records: %w", err)
 	}
-	header, resets, err := encodeIdem(rec)
+	row, err := idemRow(k, rec)
 	if err != nil {
 		return err
 	}
-	body := rec.BodyEnc
-	if body == nil {
-		body = []byte{}
-	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO idempotency (caller_sid, method, path, key, body_hash, status,
 		headers, body_enc, resets, date_created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		k.Caller, k.Method, k.Path, k.Key, k.Hash, rec.Status, string(header), body, string(resets),
-		rec.Created, rec.Expires)
+		row...)
 	if err != nil {
 		return fmt.Errorf("store idempotency record: %w", err)
 	}
@@ -656,4 +688,7 @@ var (
 	} = (*PostgresStore)(nil)
 	_ interface{ StoreNow() (int64, bool) } = (*pgTx)(nil)
 	_ interface{ WroteEvents() bool }       = (*SQLiteStore)(nil)
+	_ interface {
+		UpdateState(ctx context.Context, t *service.Token) error
+	} = (*sqliteTx)(nil)
 )

@@ -360,6 +360,7 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 	if err != nil {
 		return nil, nil, fmt.Errorf("read token: %w", err)
 	}
+	defer rows.Close()
 	t, other, err := scanAuthRows(rows, sid, also)
 	if err != nil {
 		return nil, nil, err
@@ -371,19 +372,48 @@ func readAuthTokens(rows *sql.Rows, err error, sid, also string, touches *touche
 	return t, other, nil
 }
 
-// encodeIdem is an idempotency record's stored header and resets, as JSON; no
-// resets is "[]".
-func encodeIdem(rec *service.IdemRecord) (header, resets []byte, err error) {
-	if header, err = json.Marshal(rec.Header); err != nil {
-		return nil, nil, err
+// idemRow is the idempotency table's row for rec under k, in the column order of
+// both stores' INSERT: caller_sid, method, path, key, body_hash, status, headers,
+// body_enc, resets, date_created, expires. Headers and resets are JSON; no resets
+// is "[]", no body an empty one.
+func idemRow(k *service.IdemKey, rec *service.IdemRecord) ([]any, error) {
+	header, err := json.Marshal(rec.Header)
+	if err != nil {
+		return nil, err
 	}
-	if resets, err = json.Marshal(rec.Resets); err != nil {
-		return nil, nil, err
+	resets, err := json.Marshal(rec.Resets)
+	if err != nil {
+		return nil, err
 	}
 	if string(resets) == "null" {
 		resets = []byte("[]")
 	}
-	return header, resets, nil
+	body := rec.BodyEnc
+	if body == nil {
+		body = []byte{}
+	}
+	return []any{k.Caller, k.Method, k.Path, k.Key, k.Hash, rec.Status, string(header), body,
+		string(resets), rec.Created, rec.Expires}, nil
+}
+
+// accountCache keeps accounts by row id once read: accounts never change once made
+// (no request edits one), so keeping them cannot delay anything a request decides,
+// and the account is on the path of every request.
+type accountCache struct{ m sync.Map } // id → *service.Account
+
+// get answers a copy of account id, reading it with read the first time.
+func (c *accountCache) get(id int64, read func() (*service.Account, error)) (*service.Account, error) {
+	if a, ok := c.m.Load(id); ok {
+		cp := *a.(*service.Account)
+		return &cp, nil
+	}
+	a, err := read()
+	if err != nil {
+		return nil, err
+	}
+	cp := *a
+	c.m.Store(id, &cp)
+	return a, nil
 }
 
 // sqlQuerier is what the shared reads need: a *sql.DB or a *sql.Tx of either store.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/server/outbox"
 	"github.com/impactcom/impactctl/server/service"
 )
@@ -236,27 +237,39 @@ func pruneEventsIn(ctx context.Context, tx querier, before int64, limit int) (in
 
 // eventStatements are the writer's prepared event statements.
 type eventStatements struct {
-	insertEvent, insertNotifications *sql.Stmt
+	// insertEvents writes as many events as its key, in one statement: a
+	// transaction's events go in as few of them as eventChunks make (a bulk call
+	// of 100, one), each event's columns bound as they are, nothing encoded to be
+	// decoded again. Both inserts are OR FAIL: a failure fails the whole
+	// transaction anyway, so SQLite need not keep a statement journal to undo the
+	// rows the statement wrote before it (past 64 KiB, a temporary file).
+	insertEvents        map[int]*sql.Stmt
+	insertNotifications *sql.Stmt
 }
 
+// eventChunks are the row counts of insertEvents, largest first.
+var eventChunks = []int{contract.MaxBulk, 10, 1}
+
 func prepareEvents(ctx context.Context, db *sql.DB) (*eventStatements, error) {
-	var st eventStatements
-	var err error
-	// A transaction's events and notifications go in one statement each, whatever
-	// their number (a bulk call writes up to a hundred), as JSON arrays of rows.
-	st.insertEvent, err = db.PrepareContext(ctx, `INSERT INTO events (account_id, type, date, token_sid, token_name,
-		actor_sid, actor_name, client_address, request_id, changes, extra)
-		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
-			value->>9, value->>10
-		FROM json_each($1) ORDER BY key RETURNING id`)
-	if err != nil {
-		return nil, fmt.Errorf("prepare insertEvents: %w", err)
+	st := eventStatements{insertEvents: map[int]*sql.Stmt{}}
+	for _, n := range eventChunks {
+		p, err := db.PrepareContext(ctx, `INSERT OR FAIL INTO events (account_id, type, date, token_sid, token_name,
+		actor_sid, actor_name, client_address, request_id, changes, extra) VALUES `+
+			strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1)+`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare insertEvents: %w", err)
+		}
+		st.insertEvents[n] = p
 	}
-	st.insertNotifications, err = db.PrepareContext(ctx, `INSERT INTO notifications (event_id, account_id, email,
+	// A transaction's notifications go in one statement, whatever their number, as a
+	// JSON array of rows.
+	var err error
+	st.insertNotifications, err = db.PrepareContext(ctx, `INSERT OR FAIL INTO notifications (event_id, account_id, email,
 		state, date, next_attempt)
 		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each($1) ORDER BY key`)
 	if err != nil {
-		st.insertEvent.Close()
+		st.close()
 		return nil, fmt.Errorf("prepare insertNotifications: %w", err)
 	}
 	return &st, nil
@@ -266,7 +279,14 @@ func (st *eventStatements) close() error {
 	if st == nil {
 		return nil
 	}
-	return errors.Join(st.insertEvent.Close(), st.insertNotifications.Close())
+	var errs []error
+	for _, p := range st.insertEvents {
+		errs = append(errs, p.Close())
+	}
+	if st.insertNotifications != nil {
+		errs = append(errs, st.insertNotifications.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // AddEvent keeps e to be written when the transaction ends (see writeEvents).
@@ -275,54 +295,54 @@ func (x *sqliteTx) AddEvent(ctx context.Context, e *service.Event) error {
 	return nil
 }
 
-// writeEvents writes the transaction's events, then their notifications: one
-// statement each.
+// writeEvents writes the transaction's events, in as few statements as
+// eventChunks make, then their notifications in one.
 func (x *sqliteTx) writeEvents(ctx context.Context) error {
 	if len(x.events) == 0 {
 		return nil
 	}
-	rows := make([][]any, 0, len(x.events))
-	for _, e := range x.events {
-		row, err := eventRow(e)
-		if err != nil {
-			return err
-		}
-		for i, v := range row {
-			if ns, ok := v.(sql.Null[string]); ok {
-				row[i] = nil // JSON null or the text
-				if ns.Valid {
-					row[i] = ns.V
-				}
+	ids := make([]int64, 0, len(x.events))
+	args := make([]any, 0, 11*min(len(x.events), eventChunks[0]))
+	for left := x.events; len(left) > 0; {
+		n := eventChunks[len(eventChunks)-1]
+		for _, c := range eventChunks {
+			if c <= len(left) {
+				n = c
+				break
 			}
 		}
-		rows = append(rows, row)
-	}
-	list, err := json.Marshal(rows)
-	if err != nil {
-		return fmt.Errorf("encode events: %w", err)
-	}
-	res, err := x.stmt(ctx, x.s.evs.insertEvent).QueryContext(ctx, string(list))
-	if err != nil {
-		return fmt.Errorf("insert events: %w", err)
-	}
-	var ids []int64
-	for res.Next() {
-		var id int64
-		if err := res.Scan(&id); err != nil {
-			res.Close()
+		args = args[:0]
+		for _, e := range left[:n] {
+			row, err := eventRow(e)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		left = left[n:]
+		res, err := x.stmt(ctx, x.s.evs.insertEvents[n]).QueryContext(ctx, args...)
+		if err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
-		ids = append(ids, id)
-	}
-	res.Close()
-	if err := res.Err(); err != nil {
-		return fmt.Errorf("insert events: %w", err)
+		from := len(ids)
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return fmt.Errorf("insert events: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		// Rows are inserted in the order of VALUES, each taking the next id.
+		slices.Sort(ids[from:])
 	}
 	if len(ids) != len(x.events) {
 		return fmt.Errorf("insert events: %d ids for %d events", len(ids), len(x.events))
 	}
-	// Rows are inserted in the array's order, each taking the next id.
-	slices.Sort(ids)
 	var nrows [][]any
 	for i, e := range x.events {
 		e.ID = ids[i]
@@ -337,7 +357,8 @@ func (x *sqliteTx) writeEvents(ctx context.Context) error {
 	if len(nrows) == 0 {
 		return nil
 	}
-	if list, err = json.Marshal(nrows); err != nil {
+	list, err := json.Marshal(nrows)
+	if err != nil {
 		return fmt.Errorf("encode notifications: %w", err)
 	}
 	if _, err := x.stmt(ctx, x.s.evs.insertNotifications).ExecContext(ctx, string(list)); err != nil {

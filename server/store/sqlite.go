@@ -47,7 +47,7 @@ type SQLiteStore struct {
 
 	pages    *pageCache
 	touches  *toucher
-	accounts sync.Map // id → *account, read once
+	accounts accountCache
 
 	closeOnce sync.Once
 	closeErr  error

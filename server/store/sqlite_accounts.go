@@ -30,17 +30,9 @@ func scanAccount(row interface{ Scan(...any) error }) (*service.Account, error) 
 // Account finds an account by its row id. Accounts never change once made, so
 // each is read once and then kept: it is on the path of every request.
 func (s *SQLiteStore) Account(ctx context.Context, id int64) (*service.Account, error) {
-	if a, ok := s.accounts.Load(id); ok {
-		c := *a.(*service.Account)
-		return &c, nil
-	}
-	a, err := scanAccount(s.rs.account.QueryRowContext(ctx, id))
-	if err != nil {
-		return nil, err
-	}
-	c := *a
-	s.accounts.Store(id, &c)
-	return a, nil
+	return s.accounts.get(id, func() (*service.Account, error) {
+		return scanAccount(s.rs.account.QueryRowContext(ctx, id))
+	})
 }
 
 func (s *SQLiteStore) AccountByPublicID(ctx context.Context, publicID string) (*service.Account, error) {
