@@ -98,31 +98,9 @@ type Instance struct {
 // bootstrap agency with one admin token, both only into an empty database), listens,
 // serves in the background and writes cfg.ReadyFile. It returns once listening.
 func Start(ctx context.Context, cfg Config) (*Instance, error) {
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0" // never every interface by accident
-	}
-	// The ready file holds a secret: it is created (O_EXCL, 0600) only in a
-	// directory this user owns that others cannot write to. Checked before anything
-	// is created.
-	if cfg.ReadyFile != "" {
-		if cfg.InProcess {
-			return nil, errors.New("ready file: a server in the process has no address to write")
-		}
-		if err := store.CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
-			return nil, err
-		}
-	}
-	// Listen first: a start that cannot listen (address in use) leaves the
-	// database untouched.
-	var ln net.Listener
-	base := InProcessURL
-	if !cfg.InProcess {
-		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		base = "http://" + ln.Addr().String()
+	ln, base, err := listen(cfg)
+	if err != nil {
+		return nil, err
 	}
 	closeListener := func() {
 		if ln != nil {
@@ -154,46 +132,11 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 			TrustedProxies: cfg.TrustedProxies, Logger: logger, Mail: cfg.Mail})
 		close(inst.handlerReady)
 	}()
-	if err := agree(ctx, st, cfg, logger); err != nil {
+	if err := inst.prepare(ctx, cfg); err != nil {
 		return fail(err)
 	}
-	// A database seeded before is only read: seeding takes the writer.
-	kind, err := st.Seeded(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	if kind == "" {
-		if err := Seed(ctx, st, env, cfg.Demo); err != nil {
-			return fail(err)
-		}
-		if kind, err = st.Seeded(ctx); err != nil {
-			return fail(err)
-		}
-	}
-	if cfg.Demo && kind != "demo" {
-		logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
-	}
-	var roles []string // every role
-	if cfg.OneShot {
-		roles = []string{"admin"}
-	}
-	creds, err := DemoCredentials(ctx, st, env, inst.URL, roles...)
-	if err != nil {
-		return fail(err)
-	}
-	inst.creds = creds
-	inst.Admin = creds["admin"]
 	if ln != nil {
-		inst.srv = &http.Server{
-			Handler: inst.waitHandler(),
-			// Timeouts bound slow clients; the write budget covers a write queued behind
-			// others for SQLite's busy timeout.
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		}
+		inst.srv = newHTTPServer(inst.waitHandler(), logger)
 	}
 	pctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	inst.stopPrune, inst.pruned = stop, make(chan struct{})
@@ -209,66 +152,162 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 	}
 	if cfg.OneShot {
-		// The lifecycle events due are looked for once, as the command ends.
-		// Events come only from writes: a run that wrote none has none to prune
-		// that the last run that wrote one did not look at.
-		svc := service.NewRules(st, env)
-		svc.Mail = cfg.Mail
-		inst.pruneAtEnd = func(ctx context.Context) {
-			if n, err := svc.WriteNotices(ctx); err != nil {
-				logger.Error("lifecycle events", "error", err)
-			} else if n > 0 {
-				logger.Info("lifecycle events", "count", n)
-			}
-			if w, ok := st.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
-				return
-			}
-			if n, err := service.PruneEvents(ctx, st, env.Now(), cfg.EventRetention); err != nil {
-				logger.Error("prune events", "error", err)
-			} else if n > 0 {
-				logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
-			}
-		}
+		inst.pruneAtEnd = inst.atEnd(cfg)
 	}
-	go func() {
-		defer close(inst.pruned)
-		var wg sync.WaitGroup
-		if ml != nil {
-			// Updates leave after commit, in the background, never inside a transaction.
-			wg.Go(func() { ml.Run(pctx) })
-		}
-		if !cfg.OneShot {
-			// Every replica looks; each event is written once (see noteAccount).
-			svc := service.NewRules(st, env)
-			svc.Mail = cfg.Mail
-			wg.Go(func() { service.KeepNoticing(pctx, svc, cfg.NoticeEvery, logger) })
-			service.KeepPruning(pctx, st, env.Now, cfg.EventRetention, logger)
-		}
-		wg.Wait()
-	}()
+	go inst.runJobs(pctx, cfg, ml)
 	if ln != nil {
-		go func() {
-			err := inst.srv.Serve(ln)
-			if errors.Is(err, http.ErrServerClosed) {
-				err = nil
-			}
-			inst.serveMu.Lock()
-			inst.err = err
-			inst.serveMu.Unlock()
-			close(inst.done)
-		}()
+		go inst.serve(ln)
 	}
 	if cfg.ReadyFile != "" {
-		if inst.Admin.AccountSid == "" {
-			inst.Shutdown(ctx)
-			return nil, errors.New("ready file: the database has no admin token")
-		}
-		if err := writeReadyFile(cfg.ReadyFile, inst.Admin); err != nil {
+		if err := inst.announce(cfg.ReadyFile); err != nil {
 			inst.Shutdown(ctx)
 			return nil, err
 		}
 	}
 	return inst, nil
+}
+
+// newHTTPServer is the server a listening instance answers with. Timeouts bound
+// slow clients; the write budget covers a write queued behind others for SQLite's
+// busy timeout.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// announce writes the ready file: the URL and the admin's credentials.
+func (inst *Instance) announce(path string) error {
+	if inst.Admin.AccountSid == "" {
+		return errors.New("ready file: the database has no admin token")
+	}
+	return writeReadyFile(path, inst.Admin)
+}
+
+// listen checks the ready file's directory and listens on cfg.Addr (loopback by
+// default), or, for a server in the process, answers its URL and no listener. It
+// runs first: a start that cannot listen (address in use) leaves the database
+// untouched.
+func listen(cfg Config) (ln net.Listener, base string, err error) {
+	// The ready file holds a secret: it is created (O_EXCL, 0600) only in a
+	// directory this user owns that others cannot write to. Checked before anything
+	// is created.
+	if cfg.ReadyFile != "" {
+		if cfg.InProcess {
+			return nil, "", errors.New("ready file: a server in the process has no address to write")
+		}
+		if err := store.CheckDir(filepath.Dir(cfg.ReadyFile), "ready file directory", true); err != nil {
+			return nil, "", err
+		}
+	}
+	if cfg.InProcess {
+		return nil, InProcessURL, nil
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0" // never every interface by accident
+	}
+	if ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, "", fmt.Errorf("listen: %w", err)
+	}
+	return ln, "http://" + ln.Addr().String(), nil
+}
+
+// prepare checks the recorded settings, seeds an empty database, and reads the
+// credentials the instance hands out (a one-shot command's: the admin's only).
+func (inst *Instance) prepare(ctx context.Context, cfg Config) error {
+	st, env := inst.st, inst.env
+	if err := agree(ctx, st, cfg, inst.logger); err != nil {
+		return err
+	}
+	// A database seeded before is only read: seeding takes the writer.
+	kind, err := st.Seeded(ctx)
+	if err != nil {
+		return err
+	}
+	if kind == "" {
+		if err := Seed(ctx, st, env, cfg.Demo); err != nil {
+			return err
+		}
+		if kind, err = st.Seeded(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.Demo && kind != "demo" {
+		inst.logger.Warn("the database was not seeded with demo data; --demo only seeds an empty database", "db", dbName(cfg.DB))
+	}
+	var roles []string // every role
+	if cfg.OneShot {
+		roles = []string{"admin"}
+	}
+	creds, err := DemoCredentials(ctx, st, env, inst.URL, roles...)
+	if err != nil {
+		return err
+	}
+	inst.creds = creds
+	inst.Admin = creds["admin"]
+	return nil
+}
+
+// atEnd is what a one-shot command's server does as it shuts down: it looks once
+// for the lifecycle events due, and prunes events past the retention when the run
+// wrote one (events come only from writes: a run that wrote none has none to prune
+// that the last run that wrote one did not look at).
+func (inst *Instance) atEnd(cfg Config) func(context.Context) {
+	st, env, logger := inst.st, inst.env, inst.logger
+	svc := service.NewRules(st, env)
+	svc.Mail = cfg.Mail
+	return func(ctx context.Context) {
+		if n, err := svc.WriteNotices(ctx); err != nil {
+			logger.Error("lifecycle events", "error", err)
+		} else if n > 0 {
+			logger.Info("lifecycle events", "count", n)
+		}
+		if w, ok := st.(interface{ WroteEvents() bool }); ok && !w.WroteEvents() {
+			return
+		}
+		if n, err := service.PruneEvents(ctx, st, env.Now(), cfg.EventRetention); err != nil {
+			logger.Error("prune events", "error", err)
+		} else if n > 0 {
+			logger.Info("pruned events", "count", n, "retention", cfg.EventRetention.String())
+		}
+	}
+}
+
+// runJobs runs the background work until ctx ends: the mail sender, and for a
+// running server the look for due lifecycle events and the event pruning.
+func (inst *Instance) runJobs(ctx context.Context, cfg Config, ml *outbox.Sender) {
+	defer close(inst.pruned)
+	var wg sync.WaitGroup
+	if ml != nil {
+		// Updates leave after commit, in the background, never inside a transaction.
+		wg.Go(func() { ml.Run(ctx) })
+	}
+	if !cfg.OneShot {
+		// Every replica looks; each event is written once (see noteAccount).
+		svc := service.NewRules(inst.st, inst.env)
+		svc.Mail = cfg.Mail
+		wg.Go(func() { service.KeepNoticing(ctx, svc, cfg.NoticeEvery, inst.logger) })
+		service.KeepPruning(ctx, inst.st, inst.env.Now, cfg.EventRetention, inst.logger)
+	}
+	wg.Wait()
+}
+
+// serve answers on ln until Shutdown, then records how serving ended.
+func (inst *Instance) serve(ln net.Listener) {
+	err := inst.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	inst.serveMu.Lock()
+	inst.err = err
+	inst.serveMu.Unlock()
+	close(inst.done)
 }
 
 // Open opens the store db names: PostgreSQL for a postgres:// or postgresql:// URL
