@@ -214,43 +214,18 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f s
 		return nil, total, nil
 	}
 	if start == nil && p.Number > 1 {
-		// Find where the page starts by stepping through the index only, not the
-		// rows and their joins.
-		b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
-		q := `SELECT t.date_created, t.sid FROM tokens t` + where +
-			` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ` + b.add(p.Offset()-1)
-		var pos position
-		err := r.scan(ctx, q, b.args, &pos.created, &pos.sid)
+		pos, err := l.pageStart(ctx, r, where, args, p.Offset())
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, total, nil
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("list tokens: %w", err)
-		}
-		start = &pos
-	}
-	b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
-	q := tokenSelect + where
-	if start != nil {
-		q += ` AND (t.date_created, t.sid) > (` + b.add(start.created) + `, ` + b.add(start.sid) + `)`
-	}
-	q += ` ORDER BY t.date_created, t.sid LIMIT ` + b.add(p.Size)
-	rows, err := r.query(ctx, q, b.args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []service.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
 			return nil, 0, err
 		}
-		l.touches.overlay(t)
-		out = append(out, *t)
+		start = pos
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list tokens: %w", err)
+	out, err := l.readPage(ctx, r, where, args, start, p.Size)
+	if err != nil {
+		return nil, 0, err
 	}
 	if firstShort {
 		if len(out) < p.Size {
@@ -263,6 +238,50 @@ func (l tokenLister) list(ctx context.Context, r sqlReader, accountID int64, f s
 		l.pages.remember(key, gen, total, p, out)
 	}
 	return out, total, nil
+}
+
+// pageStart finds where the page at offset starts (the position of the token
+// before it) by stepping through the index only, not the rows and their joins;
+// sql.ErrNoRows when the list is shorter.
+func (l tokenLister) pageStart(ctx context.Context, r sqlReader, where string, args []any, offset int) (*position, error) {
+	b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
+	q := `SELECT t.date_created, t.sid FROM tokens t` + where +
+		` ORDER BY t.date_created, t.sid LIMIT 1 OFFSET ` + b.add(offset-1)
+	var pos position
+	err := r.scan(ctx, q, b.args, &pos.created, &pos.sid)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return &pos, err
+}
+
+// readPage reads up to size tokens after start (nil: from the first) in list
+// order, each with its deferred use laid over it.
+func (l tokenLister) readPage(ctx context.Context, r sqlReader, where string, args []any, start *position, size int) ([]service.Token, error) {
+	b := &sqlArgs{d: l.d, args: append([]any{}, args...)}
+	q := tokenSelect + where
+	if start != nil {
+		q += ` AND (t.date_created, t.sid) > (` + b.add(start.created) + `, ` + b.add(start.sid) + `)`
+	}
+	q += ` ORDER BY t.date_created, t.sid LIMIT ` + b.add(size)
+	rows, err := r.query(ctx, q, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []service.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		l.touches.overlay(t)
+		out = append(out, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
 }
 
 // pageKey names one way of listing an account's tokens: the account, every filter's
