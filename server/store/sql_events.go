@@ -177,6 +177,15 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f service.Even
 	if len(out) == 0 {
 		return out, nil
 	}
+	if err := addNotifications(ctx, q, out, at); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addNotifications reads the notifications of the events in out (at: an event's
+// index in out by its id) onto them, in the order they were written.
+func addNotifications(ctx context.Context, q querier, out []service.Event, at map[int64]int) error {
 	ids := make([]string, 0, len(out))
 	nargs := make([]any, 0, len(out))
 	for i, e := range out {
@@ -186,23 +195,23 @@ func queryEvents(ctx context.Context, q querier, accountID int64, f service.Even
 	nrows, err := q.QueryContext(ctx, `SELECT event_id, email, state, date FROM notifications
 		WHERE event_id IN (`+strings.Join(ids, ", ")+`) ORDER BY event_id, id`, nargs...)
 	if err != nil {
-		return nil, fmt.Errorf("list notifications: %w", err)
+		return fmt.Errorf("list notifications: %w", err)
 	}
 	defer nrows.Close()
 	for nrows.Next() {
 		var id int64
 		var n service.Notification
 		if err := nrows.Scan(&id, &n.Email, &n.State, &n.Date); err != nil {
-			return nil, fmt.Errorf("list notifications: %w", err)
+			return fmt.Errorf("list notifications: %w", err)
 		}
 		if i, ok := at[id]; ok {
 			out[i].Notifications = append(out[i].Notifications, n)
 		}
 	}
 	if err := nrows.Err(); err != nil {
-		return nil, fmt.Errorf("list notifications: %w", err)
+		return fmt.Errorf("list notifications: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Events lists an account's events (see eventFilter) from the readers.
@@ -391,6 +400,42 @@ func (t *pgTx) AddEvent(ctx context.Context, e *service.Event) error {
 	return nil
 }
 
+// pgEventArrays are a transaction's events and their notifications as column
+// arrays, for the one statement that writes them all.
+type pgEventArrays struct {
+	acct, date                             []int64
+	typ, sid, name, changes, extra         []string
+	actorSID, actorName, client, requestID []*string
+	nOrd                                   []int32 // the notification's event, 1-based
+	nAcct, nDate                           []int64
+	nNext                                  []*int64
+	nEmail, nState                         []string
+}
+
+// add appends event e, the i-th of the transaction, and its notifications.
+func (c *pgEventArrays) add(i int, e *service.Event) error {
+	row, err := eventRow(e)
+	if err != nil {
+		return err
+	}
+	c.acct, c.typ, c.date = append(c.acct, e.AccountID), append(c.typ, e.Type), append(c.date, e.Date)
+	c.sid, c.name = append(c.sid, e.TokenSID), append(c.name, e.TokenName)
+	c.actorSID, c.actorName = append(c.actorSID, e.ActorSID.Ptr()), append(c.actorName, e.ActorName.Ptr())
+	c.client, c.requestID = append(c.client, e.Client.Ptr()), append(c.requestID, e.RequestID.Ptr())
+	c.changes, c.extra = append(c.changes, row[9].(string)), append(c.extra, row[10].(string))
+	for _, nt := range e.Notifications {
+		c.nOrd, c.nAcct, c.nEmail = append(c.nOrd, int32(i+1)), append(c.nAcct, e.AccountID), append(c.nEmail, nt.Email)
+		c.nState, c.nDate = append(c.nState, nt.State), append(c.nDate, nt.Date)
+		var next *int64
+		if nt.State == service.NotificationPending {
+			d := nt.Date
+			next = &d
+		}
+		c.nNext = append(c.nNext, next)
+	}
+	return nil
+}
+
 // finish writes the transaction's events and their notifications and moves the
 // generation of every account whose tokens changed, in one statement.
 func (t *pgTx) finish(ctx context.Context) error {
@@ -407,35 +452,10 @@ func (t *pgTx) finish(ctx context.Context) error {
 		}
 		return nil
 	}
-	n := len(t.events)
-	var (
-		acct, date                             []int64
-		typ, sid, name, changes, extra         []string
-		actorSID, actorName, client, requestID []*string
-		nOrd                                   []int32
-		nAcct, nDate                           []int64
-		nNext                                  []*int64
-		nEmail, nState                         []string
-	)
+	var c pgEventArrays
 	for i, e := range t.events {
-		row, err := eventRow(e)
-		if err != nil {
+		if err := c.add(i, e); err != nil {
 			return err
-		}
-		acct, typ, date = append(acct, e.AccountID), append(typ, e.Type), append(date, e.Date)
-		sid, name = append(sid, e.TokenSID), append(name, e.TokenName)
-		actorSID, actorName = append(actorSID, e.ActorSID.Ptr()), append(actorName, e.ActorName.Ptr())
-		client, requestID = append(client, e.Client.Ptr()), append(requestID, e.RequestID.Ptr())
-		changes, extra = append(changes, row[9].(string)), append(extra, row[10].(string))
-		for _, nt := range e.Notifications {
-			nOrd, nAcct, nEmail = append(nOrd, int32(i+1)), append(nAcct, e.AccountID), append(nEmail, nt.Email)
-			nState, nDate = append(nState, nt.State), append(nDate, nt.Date)
-			var next *int64
-			if nt.State == service.NotificationPending {
-				d := nt.Date
-				next = &d
-			}
-			nNext = append(nNext, next)
 		}
 	}
 	var ids []int64
@@ -462,8 +482,8 @@ func (t *pgTx) finish(ctx context.Context) error {
 			UPDATE accounts SET generation = generation + 1 WHERE id = ANY($19::bigint[])
 		)
 		SELECT id FROM ids ORDER BY ord`,
-		n, acct, typ, date, sid, name, actorSID, actorName, client, requestID, changes, extra,
-		nOrd, nAcct, nEmail, nState, nDate, nNext, gens)
+		len(t.events), c.acct, c.typ, c.date, c.sid, c.name, c.actorSID, c.actorName, c.client, c.requestID,
+		c.changes, c.extra, c.nOrd, c.nAcct, c.nEmail, c.nState, c.nDate, c.nNext, gens)
 	if err != nil {
 		return fmt.Errorf("insert events: %w", err)
 	}
