@@ -42,6 +42,12 @@ func derive(master []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
+// KeyCheck is the fingerprint of master a database records (a keyring's Check): a
+// store checks its key file against it without deriving the other keys.
+func KeyCheck(master []byte) string {
+	return base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1"))
+}
+
 // NewKeyring derives the keys that seal secrets, MAC them and sign unsubscribe links
 // from the master key.
 func NewKeyring(master []byte) (*keyring, error) {
@@ -56,7 +62,7 @@ func NewKeyring(master []byte) (*keyring, error) {
 	k := &keyring{
 		aead:   aead,
 		macKey: derive(master, "impactctl secret-mac v1"),
-		Check:  base64.RawStdEncoding.EncodeToString(derive(master, "impactctl key-check v1")),
+		Check:  KeyCheck(master),
 
 		UnsubscribeKey: derive(master, "impactctl unsubscribe v1"),
 	}

@@ -139,9 +139,43 @@ func (r sqlReader) query(ctx context.Context, query string, args ...any) (*sql.R
 		return nil, err
 	}
 	if st == nil {
+		query, args = inlineInts(query, args)
 		return r.tx.QueryContext(ctx, query, args...)
 	}
 	return r.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+// inlineInts is a SQLite query run as text with its arguments written in, when
+// every one is an integer, or else query and args as they are. SQLite plans a
+// statement whose bound value meets a partial index's condition (the tokens'
+// IS NOT NULL indexes) again once the value is bound: a statement parsed once
+// to run once would be parsed twice. Each "?" must be a placeholder: a query
+// holding another is run as it is.
+func inlineInts(query string, args []any) (string, []any) {
+	if len(args) == 0 || strings.Count(query, "?") != len(args) {
+		return query, args
+	}
+	lits := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case int:
+			lits[i] = strconv.Itoa(v)
+		case int64:
+			lits[i] = strconv.FormatInt(v, 10)
+		default:
+			return query, args
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16*len(lits))
+	for _, lit := range lits {
+		i := strings.IndexByte(query, '?')
+		b.WriteString(query[:i])
+		b.WriteString(lit)
+		query = query[i+1:]
+	}
+	b.WriteString(query)
+	return b.String(), nil
 }
 
 // scan reads the one row query answers into dest: sql.ErrNoRows when there is none.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/impactcom/impactctl/server/service"
 )
@@ -19,8 +21,16 @@ const sqlDueNotices = `SELECT account_id, sid FROM (
 ) due ORDER BY account_id, sid LIMIT $2`
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at (Unix seconds).
+// On SQLite both numbers are written into the statement, which runs as text: SQLite
+// plans a statement whose bound value meets a partial index's condition again once
+// the value is bound, so a look with parameters was parsed and planned twice.
 func (s *SQLiteStore) DueNotices(ctx context.Context, at int64, limit int) ([]service.DueNotice, error) {
-	return queryDue(ctx, s.Readers, at, limit)
+	return queryDue(ctx, s.Readers, sqliteDueNotices(at, limit))
+}
+
+// sqliteDueNotices is sqlDueNotices with at and limit in place of $1 and $2.
+func sqliteDueNotices(at int64, limit int) string {
+	return strings.NewReplacer("$1", strconv.FormatInt(at, 10), "$2", strconv.Itoa(limit)).Replace(sqlDueNotices)
 }
 
 // DueNotices lists up to limit tokens with a lifecycle event due at at, or, at 0,
@@ -31,11 +41,11 @@ func (s *PostgresStore) DueNotices(ctx context.Context, at int64, limit int) ([]
 			return nil, err
 		}
 	}
-	return queryDue(ctx, s.DB, at, limit)
+	return queryDue(ctx, s.DB, sqlDueNotices, at, limit)
 }
 
-func queryDue(ctx context.Context, q querier, at int64, limit int) ([]service.DueNotice, error) {
-	rows, err := q.QueryContext(ctx, sqlDueNotices, at, limit)
+func queryDue(ctx context.Context, q querier, query string, args ...any) ([]service.DueNotice, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

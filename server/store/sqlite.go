@@ -212,11 +212,7 @@ var registerKeepWAL = sync.OnceValue(func() error {
 // keyCheck is the fingerprint of master the database records: the store checks the
 // key file against it and never uses the key itself.
 func keyCheck(master []byte) (string, error) {
-	keys, err := service.NewKeyring(master)
-	if err != nil {
-		return "", err
-	}
-	return keys.Check, nil
+	return service.KeyCheck(master), nil
 }
 
 // Key is the master key the store checked at open, for whoever opened it to build
