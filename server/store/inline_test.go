@@ -8,7 +8,7 @@ import (
 
 func TestInlineInts(t *testing.T) {
 	for _, c := range []struct {
-		query, want string
+		query, want    string
 		args, wantArgs []any
 	}{
 		{"SELECT a FROM t WHERE id = ? LIMIT ?", "SELECT a FROM t WHERE id = 42 LIMIT -7", []any{int64(42), -7}, nil},
