@@ -11,11 +11,12 @@ func TestInlineInts(t *testing.T) {
 		query, want    string
 		args, wantArgs []any
 	}{
-		{"SELECT a FROM t WHERE id = ? LIMIT ?", "SELECT a FROM t WHERE id = 42 LIMIT -7", []any{int64(42), -7}, nil},
+		{"SELECT a FROM t WHERE id = ? LIMIT ?", "SELECT a FROM t WHERE id = 42 LIMIT (-7)", []any{int64(42), -7}, nil},
 		// A string stays bound: nothing is written in.
 		{"SELECT a FROM t WHERE id = ? AND sid > ?", "SELECT a FROM t WHERE id = ? AND sid > ?", []any{int64(1), "x"}, []any{int64(1), "x"}},
 		// A "?" that is not a placeholder: run as it is.
 		{"SELECT a FROM t WHERE s = '?' AND id = ?", "SELECT a FROM t WHERE s = '?' AND id = ?", []any{int64(1)}, []any{int64(1)}},
+		{"SELECT a - ? FROM t", "SELECT a - (-3) FROM t", []any{-3}, nil},
 		{"SELECT 1", "SELECT 1", nil, nil},
 	} {
 		got, args := inlineInts(c.query, c.args)

@@ -165,6 +165,9 @@ func inlineInts(query string, args []any) (string, []any) {
 		default:
 			return query, args
 		}
+		if lits[i][0] == '-' {
+			lits[i] = "(" + lits[i] + ")" // never "--" after a minus sign: a comment
+		}
 	}
 	var b strings.Builder
 	b.Grow(len(query) + 16*len(lits))
