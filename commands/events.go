@@ -105,9 +105,12 @@ func printEvents(ctx context.Context, e cmdEnv, c *client.Client, o client.Event
 		lw := p.List()
 		for raw, err := range c.EventsJSON(ctx, o) {
 			if err != nil {
-				return err // not closed: a list that fails part-way stays invalid JSON
+				// Not closed: a list that fails part-way stays invalid JSON.
+				_ = lw.Flush() // the items before it; the listing's error is the one to report
+				return err
 			}
 			if err := lw.AddJSON(raw); err != nil {
+				_ = lw.Flush()
 				return err
 			}
 		}

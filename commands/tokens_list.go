@@ -79,9 +79,11 @@ func tokensListRun(ctx context.Context, opts *TokensListOptions) error {
 		for b, err := range c.TokensJSON(ctx, lo) {
 			if err != nil {
 				// Not closed: see printList.
+				_ = lw.Flush() // the items before it; the listing's error is the one to report
 				return err
 			}
 			if err := lw.AddJSON(b); err != nil {
+				_ = lw.Flush()
 				return err
 			}
 		}

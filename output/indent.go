@@ -13,25 +13,36 @@ import (
 func appendIndented(dst, b []byte, prefix, indent string) ([]byte, error) {
 	start := len(dst)
 	depth := 0
+	// line is a newline and the indent at depth, grown as depth grows.
+	line := make([]byte, 0, 1+len(prefix)+4*len(indent))
+	line = append(append(line, '\n'), prefix...)
+	base := len(line)
 	newline := func() {
-		dst = append(dst, '\n')
-		dst = append(dst, prefix...)
-		for range depth {
-			dst = append(dst, indent...)
+		for n := base + depth*len(indent); len(line) < n; {
+			line = append(line, indent...)
 		}
+		dst = append(dst, line[:base+depth*len(indent)]...)
 	}
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; c {
 		case '"':
+			// The string ends at the first quote after an even run of
+			// backslashes; bytes.IndexByte finds quotes many bytes at a time.
 			j := i + 1
-			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					j++
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return slow(dst[:start], b, prefix, indent)
+				}
+				j += k
+				n := 0
+				for j-1-n > i && b[j-1-n] == '\\' {
+					n++
+				}
+				if n%2 == 0 {
+					break
 				}
 				j++
-			}
-			if j >= len(b) {
-				return slow(dst[:start], b, prefix, indent)
 			}
 			dst = append(dst, b[i:j+1]...)
 			i = j

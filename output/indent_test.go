@@ -3,6 +3,8 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -106,6 +108,68 @@ func TestAddJSONWritesWhatAddWrites(t *testing.T) {
 		}
 		if lg.Len() != 2 {
 			t.Errorf("%+v: Len %d", o, lg.Len())
+		}
+	}
+}
+
+func TestAddJSONHoldsItsWrites(t *testing.T) {
+	type item struct {
+		Sid  string
+		Name string
+	}
+	for _, format := range []string{"json", "jsonl"} {
+		var want bytes.Buffer
+		var got recorder
+		pw, _ := New(&want, Options{Format: format})
+		pg, err := New(&got, Options{Format: format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lw, lg := pw.List(), pg.List()
+		const n = 2000
+		for i := range n {
+			it := item{Sid: "IR" + strconv.Itoa(i), Name: strings.Repeat("x", i%50)}
+			if err := lw.Add(it); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := marshal(it, "", "")
+			if err := lg.AddJSON(b); err != nil {
+				t.Fatal(err)
+			}
+			if len(lg.buf) >= listHold {
+				t.Fatalf("%s: %d bytes held after an add", format, len(lg.buf))
+			}
+		}
+		// A caller stopping on an error flushes: what was added is out.
+		if err := lg.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("%s: flushed %d bytes, want the %d written by Add", format, got.Len(), want.Len())
+		}
+		// An item added by value after one added as JSON and still held
+		// comes after it.
+		held, last := item{Sid: "IRheld"}, item{Sid: "IRlast"}
+		_ = lw.Add(held)
+		_ = lw.Add(last)
+		b, _ := marshal(held, "", "")
+		if err := lg.AddJSON(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := lg.Add(last); err != nil {
+			t.Fatal(err)
+		}
+		if err := lw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := lg.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: output differs from Add's", format)
+		}
+		if max := want.Len()/listHold + 4; got.writes > max {
+			t.Errorf("%s: %d writes for %d items (%d bytes), want at most %d", format, got.writes, n, want.Len(), max)
 		}
 	}
 }

@@ -249,19 +249,30 @@ func (p *Printer) List() *ListWriter { return &ListWriter{p: p} }
 // script's JSON parser fails instead of reading a short list, and a jq
 // expression never runs on part of the list. Nothing is written before
 // the first Add.
+//
+// Items given as JSON (AddJSON) are held and written listHold bytes at a
+// time rather than one write each; a caller that stops on an error calls
+// Flush, so that what was added before it is written.
 type ListWriter struct {
 	p      *Printer
 	n      int
 	items  []any
 	closed bool
-	buf    []byte // AddJSON's output, reused
+	buf    []byte // AddJSON's output not yet written
 }
+
+// listHold is how many bytes of items added as JSON a ListWriter holds
+// before writing them: a listing of 10,000 tokens made 10,000 writes.
+const listHold = 64 << 10
 
 // Add writes or collects one item. A jq expression or template that fails
 // on the item returns a *QueryError.
 func (l *ListWriter) Add(v any) error {
 	if l.closed {
 		return errors.New("output: Add after Close")
+	}
+	if err := l.Flush(); err != nil {
+		return err
 	}
 	p := l.p
 	switch {
@@ -326,19 +337,35 @@ func (l *ListWriter) AddJSON(b []byte) error {
 		l.items = append(l.items, doc)
 		return nil
 	case p.format == FormatJSONL:
-		l.buf = append(append(l.buf[:0], b...), '\n')
+		l.buf = append(append(l.buf, b...), '\n')
 	default:
-		l.buf = append(l.buf[:0], ",\n  "...)
+		mark := len(l.buf)
 		if l.n == 0 {
-			l.buf = append(l.buf[:0], "[\n  "...)
+			l.buf = append(l.buf, "[\n  "...)
+		} else {
+			l.buf = append(l.buf, ",\n  "...)
 		}
 		var err error
 		if l.buf, err = appendIndented(l.buf, b, "  ", "  "); err != nil {
+			l.buf = l.buf[:mark]
 			return err
 		}
 	}
 	l.n++
-	return p.write(l.buf)
+	if len(l.buf) >= listHold {
+		return l.Flush()
+	}
+	return nil
+}
+
+// Flush writes the items added as JSON and not yet written.
+func (l *ListWriter) Flush() error {
+	if len(l.buf) == 0 {
+		return nil
+	}
+	err := l.p.write(l.buf)
+	l.buf = l.buf[:0]
+	return err
 }
 
 // Len returns how many items were added.
@@ -356,7 +383,7 @@ func (l *ListWriter) Close() error {
 	p := l.p
 	switch {
 	case p.format == FormatJSONL:
-		return nil
+		return l.Flush()
 	case p.Query():
 		items := l.items
 		if items == nil {
@@ -368,7 +395,8 @@ func (l *ListWriter) Close() error {
 		if l.n == 0 {
 			return p.write([]byte("[]\n"))
 		}
-		return p.write([]byte("\n]\n"))
+		l.buf = append(l.buf, "\n]\n"...)
+		return l.Flush()
 	}
 }
 
