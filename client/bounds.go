@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // Default bounds of one attempt, so that a server that takes a request and
@@ -83,20 +85,32 @@ type idleBody struct {
 	// The body is read up to idleChunk bytes at a time and handed out from
 	// buf: its reader asks for 512 bytes a call, and a timer reset and a
 	// read through every layer below for each 512 bytes was a tenth of a
-	// listing's CPU.
+	// listing's CPU. A reader asking for a chunk or more is given the
+	// body's bytes directly.
 	buf      []byte
 	from, to int
 	err      error // the read that filled buf ended with it
+	read     int   // bytes read so far
 }
 
 const idleChunk = 32 << 10
 
+// maxAnswer is the largest answer body read: past it the attempt fails
+// with resty.ErrResponseBodyTooLarge. The limit is kept here rather than
+// by resty, whose reading under a limit grows its buffer 512 bytes at a
+// time (five times a page's size allocated and copied).
+const maxAnswer = 64 << 20
+
 func (b *idleBody) Read(p []byte) (int, error) {
 	if b.from == b.to && b.err == nil {
+		if len(p) >= idleChunk {
+			return b.fill(p)
+		}
 		if b.buf == nil {
 			b.buf = make([]byte, idleChunk)
 		}
-		b.from, b.to, b.err = b.fill()
+		b.from = 0
+		b.to, b.err = b.fill(b.buf)
 	}
 	n := copy(p, b.buf[b.from:b.to])
 	b.from += n
@@ -106,19 +120,22 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	return n, b.err
 }
 
-// fill reads what the body has, up to a chunk, into buf.
-func (b *idleBody) fill() (int, int, error) {
-	n, err := b.rc.Read(b.buf)
+// fill reads what the body has, up to len(dst), into dst.
+func (b *idleBody) fill(dst []byte) (int, error) {
+	n, err := b.rc.Read(dst)
 	if b.expired.Load() {
-		return 0, n, &RequestTimeoutError{Total: b.total, began: true}
+		return n, &RequestTimeoutError{Total: b.total, began: true}
 	}
 	if b.stalled.Load() {
-		return 0, n, &StallError{Idle: b.idle}
+		return n, &StallError{Idle: b.idle}
+	}
+	if b.read += n; b.read > maxAnswer {
+		return n, resty.ErrResponseBodyTooLarge
 	}
 	if n > 0 {
 		b.timer.Reset(b.idle)
 	}
-	return 0, n, err
+	return n, err
 }
 
 func (b *idleBody) Close() error {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // A server that takes the request and never answers: the attempt ends at
@@ -245,5 +248,40 @@ func TestWaitBudgetBoundsRateLimitWaits(t *testing.T) {
 				t.Errorf("%d attempts, want %d", got, tc.attempts)
 			}
 		})
+	}
+}
+
+// zeros is an endless body of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+type bodyTransport struct{ body io.Reader }
+
+func (t bodyTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(t.body), Header: http.Header{}}, nil
+}
+
+// An answer body is read whole up to maxAnswer bytes, in small reads or
+// large, and fails past it.
+func TestAnswerBodyLimit(t *testing.T) {
+	for _, size := range []int64{maxAnswer, maxAnswer + 1} {
+		for _, chunk := range []int{512, idleChunk, 1 << 20} {
+			tr := &idleBodyTransport{next: bodyTransport{io.LimitReader(zeros{}, size)}, idle: time.Minute, total: time.Minute}
+			req, _ := http.NewRequest(http.MethodGet, "http://example.invalid/", nil)
+			res, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{res.Body}, make([]byte, chunk))
+			res.Body.Close()
+			if size > maxAnswer {
+				if !errors.Is(err, resty.ErrResponseBodyTooLarge) {
+					t.Errorf("%d bytes read %d at a time: %d, %v; want ErrResponseBodyTooLarge", size, chunk, n, err)
+				}
+			} else if err != nil || n != size {
+				t.Errorf("%d bytes read %d at a time: %d, %v", size, chunk, n, err)
+			}
+		}
 	}
 }

@@ -157,7 +157,7 @@ func New(o Options) (*Client, error) {
 		SetLogger(discardLogger{}).
 		SetDisableWarn(true).
 		SetRetryCount(0).
-		SetResponseBodyLimit(64<<20).
+		SetResponseBodyLimit(0). // maxAnswer, counted by idleBody
 		SetBasicAuth(o.AccountSid, o.AuthToken).
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", o.UserAgent)
