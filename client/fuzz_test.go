@@ -119,3 +119,46 @@ func FuzzNextURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMembersSplit: a member split while its end is found has the value and
+// the elements that finding its end and then splitting it give.
+func FuzzMembersSplit(f *testing.F) {
+	for _, s := range []string{
+		`{"ApiTokens":[{"a":"]"},[1,[]],"x\"]",null],"@page":1}`,
+		`{ "ApiTokens" : [ ] , "ApiTokens":[1 , 2 ] }`, `{"ApiTokens":null}`, `{"ApiTokens":{"a":[1]}}`, `{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		start := skipSpace(body, 0)
+		if start == len(body) || body[start] != '{' || !validJSON(body) {
+			return
+		}
+		var plain []member
+		for m := range members(body[start:], "") {
+			plain = append(plain, m)
+		}
+		i := 0
+		for m := range members(body[start:], "ApiTokens") {
+			if i >= len(plain) || !bytes.Equal(m.value, plain[i].value) || m.name != plain[i].name {
+				t.Fatalf("member %d: %q, want %q", i, m.value, plain[i].value)
+			}
+			want := []json.RawMessage(nil)
+			if m.name == "ApiTokens" && m.value[0] == '[' {
+				want = elements(m.value)
+			}
+			if len(m.items) != len(want) {
+				t.Fatalf("member %d: %d items, want %d", i, len(m.items), len(want))
+			}
+			for k := range want {
+				if !bytes.Equal(m.items[k], want[k]) {
+					t.Fatalf("member %d item %d: %q, want %q", i, k, m.items[k], want[k])
+				}
+			}
+			i++
+		}
+		if i != len(plain) {
+			t.Fatalf("%d members, want %d", i, len(plain))
+		}
+	})
+}

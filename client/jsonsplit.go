@@ -16,10 +16,15 @@ type member struct {
 	name    string // decoded
 	rawName []byte // as written, quotes included
 	value   []byte
+	// items are value's elements when value is an array and name is the
+	// one members was asked to split: found in the pass that finds the
+	// value's end.
+	items []json.RawMessage
 }
 
-// members yields the members of the valid JSON object obj in order.
-func members(obj []byte) iter.Seq[member] {
+// members yields the members of the valid JSON object obj in order; the
+// array value of a member named split comes with its elements.
+func members(obj []byte, split string) iter.Seq[member] {
 	return func(yield func(member) bool) {
 		i := skipSpace(obj, 1)
 		for i < len(obj) && obj[i] != '}' {
@@ -28,7 +33,11 @@ func members(obj []byte) iter.Seq[member] {
 			m.name = unquote(m.rawName)
 			i = skipSpace(obj, end)
 			i = skipSpace(obj, i+1) // the ':'
-			end = valueEnd(obj, i)
+			if split != "" && m.name == split && i < len(obj) && obj[i] == '[' {
+				m.items, end = splitArray(obj, i)
+			} else {
+				end = valueEnd(obj, i)
+			}
 			m.value = obj[i:end]
 			if !yield(m) {
 				return
@@ -44,17 +53,24 @@ func members(obj []byte) iter.Seq[member] {
 // elements returns the elements of the valid JSON array arr, as slices
 // of it.
 func elements(arr []byte) []json.RawMessage {
+	out, _ := splitArray(arr, 0)
+	return out
+}
+
+// splitArray returns the elements of the valid JSON array at b[i], as
+// slices of b, and the index just past it.
+func splitArray(b []byte, i int) ([]json.RawMessage, int) {
 	var out []json.RawMessage
-	i := skipSpace(arr, 1)
-	for i < len(arr) && arr[i] != ']' {
-		end := valueEnd(arr, i)
-		out = append(out, arr[i:end])
-		i = skipSpace(arr, end)
-		if i < len(arr) && arr[i] == ',' {
-			i = skipSpace(arr, i+1)
+	i = skipSpace(b, i+1)
+	for i < len(b) && b[i] != ']' {
+		end := valueEnd(b, i)
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
 	}
-	return out
+	return out, min(i+1, len(b))
 }
 
 // unquote decodes a JSON string as encoding/json does, invalid UTF-8 and

@@ -244,9 +244,13 @@ func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
 	var (
 		fields = map[string][]byte{} // the last value of each name, as encoding/json keeps
 		envObj = []byte{'{'}         // the "@…" members, the only ones that can fill a page
+		split  []json.RawMessage     // the elements of fields[key], when an array
 	)
-	for m := range members(body[start:]) {
+	for m := range members(body[start:], key) {
 		fields[m.name] = m.value
+		if m.name == key {
+			split = m.items
+		}
 		if strings.HasPrefix(m.name, "@") {
 			if len(envObj) > 1 {
 				envObj = append(envObj, ',')
@@ -278,6 +282,8 @@ func decodePage(body []byte, key string) (*page, []json.RawMessage, error) {
 		raw = fields[found[0]]
 	}
 	switch {
+	case raw[0] == '[' && ok:
+		return &env, split, nil
 	case raw[0] == '[':
 		return &env, elements(raw), nil
 	case string(raw) == "null":

@@ -339,7 +339,7 @@ func splitBulk(body []byte) (results []BulkResult, ok bool) {
 		return nil, false
 	}
 	var raw []byte
-	for m := range members(body[start:]) {
+	for m := range members(body[start:], "") {
 		for _, c := range []byte(m.name) {
 			if c >= 0x80 {
 				return nil, false // Unicode case folding is decode's
