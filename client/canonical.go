@@ -275,6 +275,9 @@ func canonicalString(b []byte, i int) (int, bool) {
 		return i, false
 	}
 	for i++; i < len(b); {
+		if i = plainEnd(b, i); i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':

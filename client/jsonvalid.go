@@ -1,5 +1,7 @@
 package client
 
+import "encoding/binary"
+
 // maxDepth is how deeply encoding/json lets arrays and objects nest.
 const maxDepth = 10000
 
@@ -96,6 +98,9 @@ func memberName(b []byte, i int) int {
 // they do in json.Valid, invalid UTF-8 included.
 func stringEndValid(b []byte, i int) int {
 	for i++; i < len(b); i++ {
+		if i = plainEnd(b, i); i >= len(b) {
+			break
+		}
 		c := b[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
@@ -174,4 +179,30 @@ func literalEnd(b []byte, i int, lit string) int {
 		return -1
 	}
 	return i + len(lit)
+}
+
+// plainEnd answers the index of the first byte at or after b[i] that a
+// JSON string's checks must look at: a quote, a backslash, a control
+// character or a byte of a multi-byte UTF-8 sequence; len(b) if none.
+// It looks at eight bytes at a time: most of a page is plain ASCII text.
+func plainEnd(b []byte, i int) int {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		s := x ^ (ones * '\\')
+		// A byte below 0x20, a zero byte of q or s, or a high bit.
+		if ((x-ones*0x20)&^x|(q-ones)&^q|(s-ones)&^s|x)&high != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return i
+		}
+	}
+	return i
 }

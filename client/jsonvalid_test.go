@@ -149,3 +149,29 @@ func TestStringEndAsByBytes(t *testing.T) {
 		}
 	}
 }
+
+// plainEnd stops where a byte-by-byte look stops, at any offset.
+func TestPlainEnd(t *testing.T) {
+	special := []byte{'"', '\\', 0, 0x1f, 0x80, 0xff, 0xc3}
+	plain := []byte("abcdefghijklmnopqrstuvwxyz0123456789 ~/{}[]:,")
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, c := range special {
+				b := make([]byte, n)
+				for k := range b {
+					b[k] = plain[(k*7+n)%len(plain)]
+				}
+				want := n
+				if at < n {
+					b[at] = c
+					want = at
+				}
+				for from := 0; from <= min(at, n); from++ {
+					if got := plainEnd(b, from); got != want {
+						t.Fatalf("%q from %d: %d, want %d", b, from, got, want)
+					}
+				}
+			}
+		}
+	}
+}
