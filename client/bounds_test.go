@@ -1,11 +1,13 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -283,5 +285,34 @@ func TestAnswerBodyLimit(t *testing.T) {
 				t.Errorf("%d bytes read %d at a time: %d, %v", size, chunk, n, err)
 			}
 		}
+	}
+}
+
+// An answer whose length is announced is read into one buffer of that size;
+// one that is not, or is longer or shorter than announced, is read whole all
+// the same (a short one with the error that ended it).
+func TestReadAnswer(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	read := func(announced int64, b []byte) (*resty.Response, error) {
+		res := &resty.Response{RawResponse: &http.Response{
+			StatusCode: 200, ContentLength: announced,
+			Body: io.NopCloser(struct{ io.Reader }{bytes.NewReader(b)}),
+		}}
+		return res, readAnswer(res)
+	}
+	for _, announced := range []int64{int64(len(body)), -1, 10, int64(len(body)) + 10} {
+		res, err := read(announced, body)
+		if err != nil || !bytes.Equal(res.Body(), body) {
+			t.Errorf("announced %d: %d bytes, %v", announced, len(res.Body()), err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := read(int64(len(body)), body); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(body))+64<<10 {
+		t.Errorf("reading %d bytes allocated %d", len(body), got)
 	}
 }

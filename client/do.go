@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -125,6 +126,9 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		c.debugRequest(r, &logURL, attempt)
 		start := time.Now()
 		res, err := req.Execute(r.method, u.String())
+		if err == nil && res != nil && res.RawResponse != nil {
+			err = readAnswer(res)
+		}
 		elapsed := time.Since(start)
 
 		var (
@@ -176,7 +180,8 @@ func encodeBody(r *request, path string) ([]byte, error) {
 
 // newAttempt builds one attempt of r with its headers and body.
 func (c *Client) newAttempt(ctx context.Context, r *request, body []byte) *resty.Request {
-	req := c.http.R().SetContext(ctx)
+	// The answer's body is read by readAnswer, not by resty.
+	req := c.http.R().SetContext(ctx).SetDoNotParseResponse(true)
 	for name, values := range r.header {
 		for _, v := range values {
 			req.Header.Add(name, v)
@@ -192,6 +197,44 @@ func (c *Client) newAttempt(ctx context.Context, r *request, body []byte) *resty
 		req.SetHeader("Idempotency-Key", r.idemKey)
 	}
 	return req
+}
+
+// readAnswer reads an answer's whole body into res, in one buffer the size
+// its Content-Length announces (resty's reading grows its buffer as it goes:
+// about twice the body allocated, zeroed and copied, for a list page of
+// half a megabyte), and closes it. The body's own reader bounds it (idleBody).
+func readAnswer(res *resty.Response) error {
+	rc := res.RawBody()
+	defer rc.Close()
+	n := res.RawResponse.ContentLength
+	if n <= 0 || n > maxAnswer {
+		b, err := io.ReadAll(rc)
+		res.SetBody(b)
+		return err
+	}
+	b := make([]byte, 0, n)
+	var probe [512]byte // the end of a body that filled b, or more of it
+	for {
+		var (
+			m   int
+			err error
+		)
+		if len(b) < cap(b) {
+			m, err = rc.Read(b[len(b):cap(b)])
+			b = b[:len(b)+m]
+		} else {
+			// A body longer than announced grows b as it comes.
+			m, err = rc.Read(probe[:])
+			b = append(b, probe[:m]...)
+		}
+		if err != nil {
+			res.SetBody(b)
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // afterFailure decides, after an attempt that got no answer, whether to
