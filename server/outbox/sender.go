@@ -482,51 +482,9 @@ type storedEvent struct {
 	AccountSid   string                 `json:"AccountSid"`
 	TokenName    string                 `json:"TokenName"`
 	Actor        *struct{ Name string } `json:"Actor"`
-	Changes      []storedChange         `json:"Changes"`
+	Changes      []contract.EventChange `json:"Changes"`
 	PreviousAuth json.RawMessage        `json:"PreviousAuthTokenExpiresAt,omitempty"`
 	ExpiresAt    *string                `json:"ExpiresAt,omitempty"`
-}
-
-// storedChange is one item of an event's Changes: Before → After for a single value,
-// Added and Removed for a list (Scopes, DeveloperEmails).
-type storedChange struct {
-	Field   string
-	Before  any
-	After   any
-	List    bool
-	Added   []string
-	Removed []string
-}
-
-func (c *storedChange) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Field   string          `json:"Field"`
-		Before  json.RawMessage `json:"Before"` // kept as written: objects keep their field order
-		After   json.RawMessage `json:"After"`
-		Added   *[]string       `json:"Added"`
-		Removed *[]string       `json:"Removed"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*c = storedChange{Field: raw.Field, Before: rawOrNull(raw.Before), After: rawOrNull(raw.After)}
-	if raw.Added != nil || raw.Removed != nil {
-		c.List = true
-		if raw.Added != nil {
-			c.Added = *raw.Added
-		}
-		if raw.Removed != nil {
-			c.Removed = *raw.Removed
-		}
-	}
-	return nil
-}
-
-func rawOrNull(b json.RawMessage) json.RawMessage {
-	if len(b) == 0 {
-		return json.RawMessage("null")
-	}
-	return b
 }
 
 func nonNil(v []string) []string {
