@@ -198,29 +198,61 @@ func loadKey(path string, mayCreate func() error) ([]byte, error) {
 	return key, nil
 }
 
+// createKey makes a new key at path. The key is written whole under another name
+// and then linked into place, so a server starting beside this one (replicas
+// sharing a key file) finds no key file or a whole one, never a part of one. Where
+// the file system has no hard links, the key is written in place (O_EXCL).
 func createKey(path string) ([]byte, error) {
-	if err := CheckDir(filepath.Dir(path), "key file directory", true); err != nil {
+	dir := filepath.Dir(path)
+	if err := CheckDir(dir, "key file directory", true); err != nil {
 		return nil, err
 	}
 	key := make([]byte, 32)
 	if _, err := io.ReadFull(rand.Reader, key); err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
+	line := base64.StdEncoding.EncodeToString(key) + "\n"
+	tmp, err := os.CreateTemp(dir, ".impactctl-key-*") // 0600, O_EXCL: never through a link
+	if err != nil {
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeSynced(tmp, line); err != nil {
+		return nil, fmt.Errorf("write key file %s: %w", path, err)
+	}
+	err = os.Link(tmp.Name(), path)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
+		// No hard links here: write the key in place.
+		return createKeyInPlace(path, line, key)
+	}
+	// Something appeared at path since it was found missing (a dangling link, or
+	// another server creating the key): never write through it; a restart reads a
+	// key another server made.
+	return nil, openError("key file", path, err)
+}
+
+// createKeyInPlace writes line, the key's file contents, to a new file at path.
+func createKeyInPlace(path, line string, key []byte) ([]byte, error) {
 	f, err := safefile.OpenNoFollow(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		// Something appeared at path since it was found missing (a dangling link, or
-		// another server creating the key): never write through it; a restart reads
-		// a key another server made.
 		return nil, openError("key file", path, err)
 	}
-	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	if err := writeSynced(f, line); err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("write key file %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// writeSynced writes s to f, flushes it to disk and closes f.
+func writeSynced(f *os.File, s string) error {
+	_, werr := f.WriteString(s)
+	serr := f.Sync()
+	cerr := f.Close()
+	return errors.Join(werr, serr, cerr)
 }
 
 // openError explains why a file could not be opened: a symbolic link (never
