@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/contract"
 	"github.com/impactcom/impactctl/internal/cmdutil"
@@ -64,7 +66,7 @@ func FuzzSID(f *testing.F) {
 			t.Fatalf("validSID(%q) = %v, contract.ValidSID = %v", s, err, contract.ValidSID(s))
 		}
 		if err != nil {
-			wantUsage(t, err, "Account SID", strconv.Quote(s))
+			cmdutiltest.WantUsage(t, err, "Account SID", strconv.Quote(s))
 		}
 	})
 }
@@ -91,7 +93,7 @@ func FuzzScopes(f *testing.F) {
 		got, err := expandScopes(fuzzCatalog, list)
 		o.note(err)
 		if err != nil {
-			wantUsage(t, err, "unknown scope")
+			cmdutiltest.WantUsage(t, err, "unknown scope")
 			for _, n := range list {
 				if _, err := expandScopes(fuzzCatalog, []string{n}); err != nil {
 					if !strings.Contains(err.Error(), strconv.Quote(n)) {
@@ -127,7 +129,7 @@ func FuzzEmail(f *testing.F) {
 			t.Fatalf("checkEmail(%q) = %v, contract.ValidEmail = %v", s, err, contract.ValidEmail(s))
 		}
 		if err != nil {
-			wantUsage(t, err, "e-mail address", strconv.Quote(s))
+			cmdutiltest.WantUsage(t, err, "e-mail address", strconv.Quote(s))
 			return
 		}
 		a, perr := mail.ParseAddress(s)
@@ -155,7 +157,7 @@ func FuzzDurationsAndDates(f *testing.F) {
 			o.note(ageErr)
 		}
 		if d, err := cmdutil.ParseAge("--unused-for", s); err != nil {
-			wantUsage(t, err, "--unused-for")
+			cmdutiltest.WantUsage(t, err, "--unused-for")
 		} else {
 			if d <= 0 {
 				t.Fatalf("age %q parsed to %v", s, d)
@@ -169,7 +171,7 @@ func FuzzDurationsAndDates(f *testing.F) {
 			}
 		}
 		if tm, err := cmdutil.ParseTime("--created-after", s); err != nil {
-			wantUsage(t, err, "--created-after")
+			cmdutiltest.WantUsage(t, err, "--created-after")
 		} else {
 			again, err := cmdutil.ParseTime("--created-after", tm.Format(time.RFC3339Nano))
 			if err != nil || !again.Equal(tm) {
@@ -195,7 +197,7 @@ func FuzzConfig(f *testing.F) {
 		cfg, err := config.Load(path, io.Discard)
 		o.note(err)
 		if err != nil {
-			wantUsage(t, err, path)
+			cmdutiltest.WantUsage(t, err, path)
 			for _, run := range secretLike.FindAllString(string(data), -1) {
 				if strings.Contains(err.Error(), run) {
 					t.Fatalf("refusal echoes %q from the file: %v", run, err)
@@ -274,7 +276,7 @@ func FuzzStdinSIDs(f *testing.F) {
 			if err == nil {
 				t.Fatalf("line %q accepted", bad)
 			}
-			wantUsage(t, err, strconv.Quote(bad))
+			cmdutiltest.WantUsage(t, err, strconv.Quote(bad))
 			return
 		}
 		if len(want) == 1 {

@@ -3,6 +3,8 @@ package commands
 import (
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
@@ -32,10 +34,10 @@ func TestCheckEmail(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			err := checkEmail(tt.in)
 			if tt.ok {
-				checkExit(t, err, cmdutil.ExitOK)
+				cmdutiltest.CheckExit(t, err, cmdutil.ExitOK)
 				return
 			}
-			checkExit(t, err, cmdutil.ExitUsage)
+			cmdutiltest.CheckExit(t, err, cmdutil.ExitUsage)
 		})
 	}
 }

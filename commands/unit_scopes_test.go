@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
@@ -62,7 +64,7 @@ func TestExpandScopes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := expandScopes(testCatalog(), tt.names)
 			if tt.errHas != nil {
-				if !checkExit(t, err, cmdutil.ExitUsage) {
+				if !cmdutiltest.CheckExit(t, err, cmdutil.ExitUsage) {
 					return
 				}
 				for _, s := range tt.errHas {

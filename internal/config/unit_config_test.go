@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
@@ -72,7 +74,7 @@ func TestLoadConfig(t *testing.T) {
 			var warn bytes.Buffer
 			cfg, err := Load(path, &warn)
 			if tt.code != 0 {
-				if checkExit(t, err, tt.code) && !strings.Contains(err.Error(), path) {
+				if cmdutiltest.CheckExit(t, err, tt.code) && !strings.Contains(err.Error(), path) {
 					t.Errorf("error %q does not name the file", err)
 				}
 				return

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
@@ -262,7 +264,7 @@ func TestResolveCredentials(t *testing.T) {
 				t.Error("the config file was read, though the environment named credentials")
 			}
 			if tt.code != 0 {
-				if !checkExit(t, err, tt.code) {
+				if !cmdutiltest.CheckExit(t, err, tt.code) {
 					return
 				}
 				if !strings.Contains(err.Error(), tt.errHas) {
@@ -354,7 +356,7 @@ func TestNormalizeURL(t *testing.T) {
 				}
 				return
 			}
-			if !checkExit(t, err, cmdutil.ExitUsage) {
+			if !cmdutiltest.CheckExit(t, err, cmdutil.ExitUsage) {
 				return
 			}
 			if got != "" {

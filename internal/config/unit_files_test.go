@@ -6,47 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
 )
-
-// nobody is the user files are given to when a test needs another owner.
-const nobody = 65534
-
-// needRoot skips a test that must chown files to another user.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-		t.Skip("giving a file to another user needs root on a Unix system")
-	}
-}
-
-// needUnix skips a test of Unix owners and modes.
-func needUnix(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("Windows guards files with ACLs, not modes")
-	}
-}
-
-// wantUsage fails unless err is exit 2 with a message holding each of want.
-func wantUsage(t *testing.T, err error, want ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want exit 2 saying %q", want)
-	}
-	if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
-		t.Errorf("exit %d (%v), want %d", code, err, cmdutil.ExitUsage)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not say %q", err, w)
-		}
-	}
-}
 
 func writeConfigFile(t *testing.T, mode os.FileMode) string {
 	t.Helper()
@@ -61,21 +25,21 @@ func writeConfigFile(t *testing.T, mode os.FileMode) string {
 }
 
 func TestConfigOfAnotherUserRefused(t *testing.T) {
-	needRoot(t)
+	cmdutiltest.NeedRoot(t)
 	path := writeConfigFile(t, 0o600)
-	if err := os.Chown(path, nobody, nobody); err != nil {
+	if err := os.Chown(path, cmdutiltest.Nobody, cmdutiltest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Load(path, &bytes.Buffer{})
-	wantUsage(t, err, "owned by another user (uid 65534)", "chown 0 "+path)
+	cmdutiltest.WantUsage(t, err, "owned by another user (uid 65534)", "chown 0 "+path)
 }
 
 func TestConfigWritableByOthersRefused(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	for _, mode := range []os.FileMode{0o620, 0o602, 0o666} {
 		path := writeConfigFile(t, mode)
 		_, err := Load(path, &bytes.Buffer{})
-		wantUsage(t, err, "other users can write to it", "chmod 600 "+path)
+		cmdutiltest.WantUsage(t, err, "other users can write to it", "chmod 600 "+path)
 	}
 	// Readable by others: loaded, with a warning.
 	path := writeConfigFile(t, 0o644)
@@ -89,18 +53,18 @@ func TestConfigWritableByOthersRefused(t *testing.T) {
 }
 
 func TestConfigLinkRefused(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	target := writeConfigFile(t, 0o600)
 	path := filepath.Join(t.TempDir(), "yaml")
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Load(path, &bytes.Buffer{})
-	wantUsage(t, err, "symbolic link")
+	cmdutiltest.WantUsage(t, err, "symbolic link")
 }
 
 func TestLockLinkNotFollowed(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "yaml")
 	elsewhere := filepath.Join(t.TempDir(), "planted")
@@ -108,7 +72,7 @@ func TestLockLinkNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Update(path, func(*Config) error { return nil })
-	wantUsage(t, err, "lock file", "symbolic link")
+	cmdutiltest.WantUsage(t, err, "lock file", "symbolic link")
 	if _, err := os.Lstat(elsewhere); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the link's target was created: %v", err)
 	}
@@ -118,21 +82,21 @@ func TestLockLinkNotFollowed(t *testing.T) {
 }
 
 func TestLockOfAnotherUserRefused(t *testing.T) {
-	needRoot(t)
+	cmdutiltest.NeedRoot(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "yaml")
 	if err := os.WriteFile(path+".lock", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(path+".lock", nobody, nobody); err != nil {
+	if err := os.Chown(path+".lock", cmdutiltest.Nobody, cmdutiltest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Update(path, func(*Config) error { return nil })
-	wantUsage(t, err, "lock file", "owned by another user")
+	cmdutiltest.WantUsage(t, err, "lock file", "owned by another user")
 }
 
 func TestTokenFileChecked(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ci.secret")
 	if err := os.WriteFile(path, []byte("s3cret\n"), 0o600); err != nil {
@@ -160,23 +124,23 @@ func TestTokenFileChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ReadTokenFile(link, io.Discard)
-	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "other users can write to it", "chmod 600")
+	cmdutiltest.WantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "other users can write to it", "chmod 600")
 
 	_, err = ReadTokenFile(dir, io.Discard)
-	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "a directory, not a regular file")
+	cmdutiltest.WantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "a directory, not a regular file")
 }
 
 func TestTokenFileOfAnotherUserRefused(t *testing.T) {
-	needRoot(t)
+	cmdutiltest.NeedRoot(t)
 	path := filepath.Join(t.TempDir(), "ci.secret")
 	if err := os.WriteFile(path, []byte("planted\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(path, nobody, nobody); err != nil {
+	if err := os.Chown(path, cmdutiltest.Nobody, cmdutiltest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ReadTokenFile(path, io.Discard)
-	wantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "owned by another user")
+	cmdutiltest.WantUsage(t, err, "IMPACTCTL_AUTH_TOKEN_FILE", "owned by another user")
 	// Root's own file (a mounted secret) is accepted.
 	if err := os.Chown(path, 0, 0); err != nil {
 		t.Fatal(err)

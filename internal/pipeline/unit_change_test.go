@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
@@ -104,7 +106,7 @@ func TestChangeStates(t *testing.T) {
 	api = pipelinetest.NewFakeAPI(2, client.StateEnabled)
 	r, _, _ = newTestRun(t, api, false)
 	err := r.ChangeStates(context.Background(), client.ActionDelete, Selection{SIDs: api.Order, Concurrency: 4})
-	if checkExit(t, err, cmdutil.ExitConfirm); len(api.Bulks)+len(api.Acts) != 0 {
+	if cmdutiltest.CheckExit(t, err, cmdutil.ExitConfirm); len(api.Bulks)+len(api.Acts) != 0 {
 		t.Errorf("sent %q %q without confirmation", api.Acts, api.Bulks)
 	}
 }

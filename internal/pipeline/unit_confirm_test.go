@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 	"github.com/impactcom/impactctl/output"
@@ -112,7 +114,7 @@ func TestConfirm(t *testing.T) {
 			if proceed != tt.proceed {
 				t.Errorf("proceed = %v, want %v", proceed, tt.proceed)
 			}
-			if checkExit(t, err, tt.code) && tt.code != 0 && !strings.Contains(err.Error(), tt.errHas) {
+			if cmdutiltest.CheckExit(t, err, tt.code) && tt.code != 0 && !strings.Contains(err.Error(), tt.errHas) {
 				t.Errorf("error %q does not contain %q", err, tt.errHas)
 			}
 			read := in.reads > 0

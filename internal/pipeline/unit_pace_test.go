@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
+
 	"github.com/impactcom/impactctl/client"
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/pipeline/pipelinetest"
@@ -98,7 +100,7 @@ func TestPaceRefusesAWaitOverAnHour(t *testing.T) {
 	p, clk, _ := newTestPacer()
 	p.Note(budget(clk, 0, 1000, 0, 2*3600))
 	_, err := p.Wait(context.Background())
-	if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
+	if cmdutiltest.CheckExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "(in 2h0m0s), more than an hour away") {
 		t.Errorf("err = %v", err)
 	}
 	if w := clk.Recorded(); len(w) != 0 {
@@ -247,7 +249,7 @@ func TestPaceRefusesA429OverAnHour(t *testing.T) {
 	tk := take(t, p)
 	p.Refused(tk, client.RateLimit{}, 3*time.Hour)
 	_, err := p.Wait(context.Background())
-	checkExit(t, err, cmdutil.ExitRateLimited)
+	cmdutiltest.CheckExit(t, err, cmdutil.ExitRateLimited)
 	if w := clk.Recorded(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
@@ -270,7 +272,7 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 			p.Done(tk, client.RateLimit{})
 			continue
 		}
-		if checkExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
+		if cmdutiltest.CheckExit(t, err, cmdutil.ExitRateLimited) && !strings.Contains(err.Error(), "waited an hour in all") ||
 			!strings.Contains(err.Error(), "(in 25m0s)") {
 			t.Errorf("err = %v", err)
 		}
@@ -279,7 +281,7 @@ func TestPaceWaitsAnHourInAllAtMost(t *testing.T) {
 		t.Errorf("waits %v, want two of 25m", w)
 	}
 	// Every later request is refused at once, without waiting.
-	if _, err := p.Wait(context.Background()); !checkExit(t, err, cmdutil.ExitRateLimited) {
+	if _, err := p.Wait(context.Background()); !cmdutiltest.CheckExit(t, err, cmdutil.ExitRateLimited) {
 		t.Error("a later wait went on")
 	}
 }
@@ -392,7 +394,7 @@ func TestBulk429OverAnHourIsNotWaited(t *testing.T) {
 		t.Errorf("%d bulk calls, want 1", len(api.Bulks))
 	}
 	for _, res := range got {
-		if res.Status != "ERROR" || !checkExit(t, res.Err, cmdutil.ExitRateLimited) {
+		if res.Status != "ERROR" || !cmdutiltest.CheckExit(t, res.Err, cmdutil.ExitRateLimited) {
 			t.Errorf("%+v: want failed with exit 8", res)
 		}
 	}
@@ -411,6 +413,6 @@ func TestBudgetWithinReach(t *testing.T) {
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3600}, 0},
 		{client.RateLimit{Limit: 10, Remaining: 0, Reset: 3601}, cmdutil.ExitRateLimited},
 	} {
-		checkExit(t, BudgetWithinReach(tt.rl), tt.code)
+		cmdutiltest.CheckExit(t, BudgetWithinReach(tt.rl), tt.code)
 	}
 }

@@ -7,80 +7,46 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
 
 	"github.com/impactcom/impactctl/internal/cmdutil"
 	"github.com/impactcom/impactctl/internal/iostreams"
 )
 
-// nobody is the user files are given to when a test needs another owner.
-const nobody = 65534
-
-// needRoot skips a test that must chown files to another user.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-		t.Skip("giving a file to another user needs root on a Unix system")
-	}
-}
-
-// needUnix skips a test of Unix owners and modes.
-func needUnix(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("Windows guards files with ACLs, not modes")
-	}
-}
-
-// wantUsage fails unless err is exit 2 with a message holding each of want.
-func wantUsage(t *testing.T, err error, want ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want exit 2 saying %q", want)
-	}
-	if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
-		t.Errorf("exit %d (%v), want %d", code, err, cmdutil.ExitUsage)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not say %q", err, w)
-		}
-	}
-}
-
 func TestSecretFileOfAnotherUserRefused(t *testing.T) {
-	needRoot(t)
+	cmdutiltest.NeedRoot(t)
 	path := filepath.Join(t.TempDir(), "ci.secret")
 	if err := os.WriteFile(path, []byte("old\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(path, nobody, nobody); err != nil {
+	if err := os.Chown(path, cmdutiltest.Nobody, cmdutiltest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	s := &SecretFlags{File: path}
-	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
+	cmdutiltest.WantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-file", "owned by another user", "nothing changed")
 	if got, _ := os.ReadFile(path); string(got) != "old\n" {
 		t.Errorf("the file changed: %q", got)
 	}
 }
 
 func TestSecretDirOfAnotherUserRefused(t *testing.T) {
-	needRoot(t)
+	cmdutiltest.NeedRoot(t)
 	dir := filepath.Join(t.TempDir(), "secrets")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(dir, nobody, nobody); err != nil {
+	if err := os.Chown(dir, cmdutiltest.Nobody, cmdutiltest.Nobody); err != nil {
 		t.Fatal(err)
 	}
 	s := &SecretFlags{Dir: dir, Bulk: true}
-	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
+	cmdutiltest.WantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "owned by another user")
 }
 
 func TestSecretDirWritableByOthersRefused(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	for _, mode := range []os.FileMode{0o770, 0o707, 0o777 | os.ModeSticky} {
 		dir := filepath.Join(t.TempDir(), "secrets")
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -90,7 +56,7 @@ func TestSecretDirWritableByOthersRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &SecretFlags{Dir: dir, Bulk: true}
-		wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
+		cmdutiltest.WantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "other users can write to it", "chmod 700 "+dir)
 	}
 	// A new directory is made 0700 and accepted.
 	dir := filepath.Join(t.TempDir(), "new", "secrets")
@@ -191,7 +157,7 @@ func TestCheckSecret(t *testing.T) {
 }
 
 func TestSecretDirLinkRefused(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	base := t.TempDir()
 	real := filepath.Join(base, "real")
 	if err := os.Mkdir(real, 0o700); err != nil {
@@ -204,7 +170,7 @@ func TestSecretDirLinkRefused(t *testing.T) {
 	// Checked through the link, the private directory it points to would
 	// pass; whoever can change the link would choose where secrets go.
 	s := &SecretFlags{Dir: link, Bulk: true}
-	wantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
+	cmdutiltest.WantUsage(t, s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})), "--secret-dir", "symbolic link", "nothing changed")
 	s = &SecretFlags{Dir: real, Bulk: true}
 	if err := s.Check(iostreams.Streams(nil, &bytes.Buffer{}, &bytes.Buffer{})); err != nil {
 		t.Errorf("the directory itself: %v", err)
@@ -215,7 +181,7 @@ func TestSecretDirLinkRefused(t *testing.T) {
 // --secret-dir's checks were made on, through its descriptor: a path swapped
 // for a link to somewhere else after the check is never followed.
 func TestSecretDirWrittenWhereChecked(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "secrets")
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -253,7 +219,7 @@ func TestSecretDirWrittenWhereChecked(t *testing.T) {
 // following a link and then checked like an existing one; a link in its
 // place is refused and nothing is written through it.
 func TestSecretDirMadeThenChecked(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	base := t.TempDir()
 	dir := filepath.Join(base, "new", "secrets")
 	s := &SecretFlags{Dir: dir, Bulk: true}
@@ -282,7 +248,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := OpenSecretDir(planted)
-	wantUsage(t, err, "--secret-dir", "symbolic link")
+	cmdutiltest.WantUsage(t, err, "--secret-dir", "symbolic link")
 	if names, _ := os.ReadDir(elsewhere); len(names) != 0 {
 		t.Errorf("written through the link: %v", names)
 	}
@@ -293,7 +259,7 @@ func TestSecretDirMadeThenChecked(t *testing.T) {
 // IMPACTCTL_AUTH_TOKEN* nor any other whose value it is (the action's
 // INPUT_AUTH_TOKEN), trailing newline or not.
 func TestSecretCmdEnvHoldsNoCredential(t *testing.T) {
-	needUnix(t)
+	cmdutiltest.NeedUnix(t)
 	envCmd, err := exec.LookPath("env")
 	if err != nil {
 		t.Skip("no env command:", err)
