@@ -315,4 +315,13 @@ func TestReadAnswer(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(len(body))+64<<10 {
 		t.Errorf("reading %d bytes allocated %d", len(body), got)
 	}
+	// A hostile header announcing far more than it sends sets nothing aside.
+	runtime.ReadMemStats(&before)
+	if _, err := read(maxAnswer-1, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("a 2-byte body announced as %d bytes allocated %d", maxAnswer-1, got)
+	}
 }

@@ -199,6 +199,10 @@ func (c *Client) newAttempt(ctx context.Context, r *request, body []byte) *resty
 	return req
 }
 
+// maxPrealloc is the largest announced body readAnswer sets aside room for up
+// front: several list pages of the largest size.
+const maxPrealloc = 8 << 20
+
 // readAnswer reads an answer's whole body into res, in one buffer the size
 // its Content-Length announces (resty's reading grows its buffer as it goes:
 // about twice the body allocated, zeroed and copied, for a list page of
@@ -207,7 +211,10 @@ func readAnswer(res *resty.Response) error {
 	rc := res.RawBody()
 	defer rc.Close()
 	n := res.RawResponse.ContentLength
-	if n <= 0 || n > maxAnswer {
+	if n <= 0 || n > maxPrealloc {
+		// Unannounced, or more than a page: read as it comes, so a header alone
+		// (from a hostile or broken server) never has the client set aside
+		// memory for a body that may not follow; idleBody still bounds it.
 		b, err := io.ReadAll(rc)
 		res.SetBody(b)
 		return err
