@@ -325,3 +325,13 @@ func envOf(st service.Store) *service.Env {
 	}
 	return env.(*service.Env)
 }
+
+// wrongSecret is secret with its first character changed: the same length and
+// alphabet, never the secret itself (a fixed first character would be the secret
+// once in 64).
+func wrongSecret(secret string) string {
+	if secret[0] == 'x' {
+		return "y" + secret[1:]
+	}
+	return "x" + secret[1:]
+}

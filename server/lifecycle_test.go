@@ -94,7 +94,7 @@ func TestExpiry(t *testing.T) {
 		ts.get(w, "/ApiTokens/Current").wantCode(t, http.StatusUnauthorized, contract.CodeTokenExpired)
 	}
 	// A wrong secret is told nothing about expiry.
-	ts.get(Credential{AccountSid: w.AccountSid, AuthToken: "x" + w.AuthToken[1:]}, "/ApiTokens/Current").
+	ts.get(Credential{AccountSid: w.AccountSid, AuthToken: wrongSecret(w.AuthToken)}, "/ApiTokens/Current").
 		wantCode(t, http.StatusUnauthorized, contract.CodeUnauthorized)
 	// It still lists, reads and can be given a new expiry by another token.
 	var list tokenList

@@ -57,7 +57,7 @@ func TestAuthenticationRefusals(t *testing.T) {
 	path := "/Agencies/" + admin.AccountSid + "/ApiTokens/Current"
 
 	wrong := admin
-	wrong.AuthToken = "x" + admin.AuthToken[1:]
+	wrong.AuthToken = wrongSecret(admin.AuthToken)
 	r := ts.req("GET", path, wrong, nil)
 	r.wantError(t, http.StatusUnauthorized, "Authorization")
 	if r.Header.Get("WWW-Authenticate") == "" {
