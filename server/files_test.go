@@ -80,6 +80,12 @@ func TestServerFileChecks(t *testing.T) {
 				return db, ""
 			},
 			what: "database file", path: func(_, db, _ string) string { return db + "-wal" }, says: []string{"chmod go-w DB-wal"}},
+		{name: "-gen writable by others",
+			setup: func(t *testing.T, dir, db, key string) (string, string) {
+				must(t, os.Chmod(db+"-gen", 0o666))
+				return db, ""
+			},
+			what: "database file", path: func(_, db, _ string) string { return db + "-gen" }, says: []string{"chmod go-w DB-gen"}},
 		{name: "-shm owned by another user", root: true,
 			setup: func(t *testing.T, dir, db, key string) (string, string) {
 				must(t, os.WriteFile(db+"-shm", nil, 0o600))

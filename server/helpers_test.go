@@ -111,6 +111,9 @@ func (ts *testServer) exec(query string, args ...any) {
 	if _, err := db.Exec(query, args...); err != nil {
 		ts.t.Fatal(err)
 	}
+	if c, ok := ts.st.(interface{ Changed() }); ok {
+		c.Changed()
+	}
 }
 
 // queryRow reads one row from the test server's database directly (see db).

@@ -120,6 +120,9 @@ type Env struct {
 	// FixedClock: a clock was given (tests), which then decides expiry on every
 	// store, PostgreSQL too.
 	FixedClock bool
+	// KeepAuth is how long authentication may use a token it read while the
+	// store's generation stands still (see Generations); 0 means a second.
+	KeepAuth time.Duration
 }
 
 // NewEnv derives the keys from the master key; random nil means crypto/rand and now

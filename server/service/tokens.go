@@ -28,10 +28,20 @@ type Rules struct {
 	// mail says whether the server sends updates by mail: new notifications are
 	// PENDING then, else OFF.
 	Mail bool
+	// gens and cache keep authentication's reads between requests, when st offers
+	// a shared generation (see Generations); nil otherwise.
+	gens  Generations
+	cache *authCache
 }
 
 // NewRules is the token service over st, with env's keys, random source and clock.
-func NewRules(st Store, env *Env) *Rules { return &Rules{st: st, Env: env} }
+func NewRules(st Store, env *Env) *Rules {
+	s := &Rules{st: st, Env: env}
+	if g, ok := st.(Generations); ok && env != nil {
+		s.gens, s.cache = g, newAuthCache(env.KeepAuth)
+	}
+	return s
+}
 
 var _ TokenService = (*Rules)(nil)
 
@@ -40,30 +50,47 @@ var _ TokenService = (*Rules)(nil)
 // there is none), so an overlap costs nothing a caller could time; an unknown SID
 // spends the same compares. Then expiry (told only after the secret matched, so it
 // tells a guesser nothing). The previous secret of a self-reset authenticates only
-// to replay that reset (replayOnly), matching g.
+// to replay that reset (replayOnly), matching g. The token and the target are
+// read from the store, or from the copies an earlier request of the same caller,
+// with the same secret, read at the generation still current (see authCache).
 func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, target string) (AuthResult, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
 	}
-	var t, other *Token
-	var err error
-	if contract.ValidSID(target) {
-		t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
-	} else {
-		t, err = s.st.TokenBySID(ctx, sid)
+	if !contract.ValidSID(target) {
 		target = ""
 	}
-	if errors.Is(err, ErrNotFound) {
-		t = nil
-	} else if err != nil {
-		return AuthResult{}, err
+	mac := s.Env.Keys.MAC(secret)
+	var gen uint64
+	var kept bool
+	readAt := time.Now()
+	if s.cache != nil {
+		gen, kept = s.gens.Generation()
+	}
+	var t, other *Token
+	hit := false
+	if kept {
+		t, other, hit = s.cache.lookup(gen, readAt, sid, mac, target)
+	}
+	if !hit {
+		var err error
+		if target != "" {
+			t, other, err = s.st.TokenBySIDWith(ctx, sid, target)
+		} else {
+			t, err = s.st.TokenBySID(ctx, sid)
+		}
+		if errors.Is(err, ErrNotFound) {
+			t = nil
+		} else if err != nil {
+			return AuthResult{}, err
+		}
 	}
 	res := AuthResult{Token: t}
 	if target != "" {
 		res.Read = &targetRead{sid: target, token: other}
 	}
 	res.Now = s.Env.StoreClock(t)
-	current, previous := s.SecretMatches(t, secret)
+	current, previous := s.secretMatchesMAC(t, mac)
 	if !current && !previous {
 		if t != nil && s.previousSecretReplays(t, secret, g) {
 			if t.ExpiredAt(res.Now) {
@@ -83,11 +110,16 @@ func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, t
 		return res, nil
 	}
 	if t.PrevMAC != nil {
+		// Ending the grace writes, which moves the generation: nothing to keep.
 		if err := s.endGrace(ctx, t); err != nil {
 			return AuthResult{}, err
 		}
+		kept = false
 	}
 	s.touch(t)
+	if kept && !hit {
+		s.cache.keep(gen, readAt, t, target, other)
+	}
 	return res, nil
 }
 
@@ -100,6 +132,9 @@ func (s *Rules) touchPrevious(t *Token) {
 	}
 	s.st.Touch(PreviousUse+t.SID, now)
 	t.OverlapLastUsed = Some(now)
+	if s.cache != nil {
+		s.cache.used(t.SID, now, true)
+	}
 }
 
 // touch records a use, at most once a minute per token, never changing the ETag.
@@ -110,6 +145,9 @@ func (s *Rules) touch(t *Token) {
 	}
 	s.st.Touch(t.SID, now)
 	t.LastUsed = Some(now)
+	if s.cache != nil {
+		s.cache.used(t.SID, now, false)
+	}
 }
 
 // SecretMatches compares the secret's HMAC with t's current secret and with its
@@ -117,7 +155,11 @@ func (s *Rules) touch(t *Token) {
 // running at the store's clock, a dummy otherwise. t nil (an unknown SID) spends the
 // same two compares.
 func (s *Rules) SecretMatches(t *Token, secret string) (current, previous bool) {
-	mac := s.Env.Keys.MAC(secret)
+	return s.secretMatchesMAC(t, s.Env.Keys.MAC(secret))
+}
+
+// secretMatchesMAC is SecretMatches with the secret's HMAC already made.
+func (s *Rules) secretMatchesMAC(t *Token, mac []byte) (current, previous bool) {
 	if t == nil {
 		hmac.Equal(mac, s.Env.Keys.DummyMAC)
 		hmac.Equal(mac, s.Env.Keys.DummyMAC)

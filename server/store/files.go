@@ -103,7 +103,7 @@ func modeString(m fs.FileMode) string {
 
 // openFiles runs the file checks of a start over the SQLite database at dbPath and
 // returns the master key from keyFile. Unix: the database's directory must not be
-// writable by others; the database, its -wal and -shm, when present, must be regular
+// writable by others; the database, its -wal, -shm and -gen, when present, must be regular
 // files owned by this user and not writable by group or others; the key file must
 // also not be readable by them. Files are opened without following links and checked
 // on the open descriptor. A missing database is created 0600 with O_EXCL. A missing
@@ -137,7 +137,7 @@ func openFiles(ctx context.Context, dbPath, keyFile string) ([]byte, error) {
 	if err := checkFile(f, dbPath, "database", false); err != nil {
 		return nil, err
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
+	for _, suffix := range []string{"-wal", "-shm", genSuffix} {
 		if err := checkExisting(dbPath+suffix, "database file", false); err != nil {
 			return nil, err
 		}

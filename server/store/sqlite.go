@@ -49,6 +49,12 @@ type SQLiteStore struct {
 	touches  *toucher
 	accounts accountCache
 
+	path    string
+	oneShot bool
+	// gen is the counter every process serving the database shares (see
+	// generation): opened at open, or with StoreOptions.OneShot with the writer.
+	gen *generation
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -104,7 +110,8 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &SQLiteStore{key: master, check: check, DB: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache()}
+	s := &SQLiteStore{key: master, check: check, DB: w, stmts: map[string]*sql.Stmt{}, seen: map[string]bool{}, pages: newPageCache(),
+		path: path, oneShot: opts.OneShot}
 	fail := func(err error) (*SQLiteStore, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -130,6 +137,12 @@ func OpenStore(ctx context.Context, path, keyFile string, opts StoreOptions) (*S
 			return fail(err)
 		}
 	}
+	if s.gen == nil && !opts.OneShot {
+		if s.gen, err = openGeneration(path); err != nil {
+			s.closeDBs()
+			return nil, err
+		}
+	}
 	s.touches = newToucher(s.writeUses)
 	return s, nil
 }
@@ -145,6 +158,14 @@ func (s *SQLiteStore) writer(ctx context.Context) error {
 	defer s.writerMu.Unlock()
 	if s.writerReady.Load() {
 		return nil
+	}
+	if s.oneShot && s.gen == nil {
+		// A one-shot command that writes tells the servers sharing the database.
+		gen, err := openGeneration(s.path)
+		if err != nil {
+			return err
+		}
+		s.gen = gen
 	}
 	ws, err := prepare(ctx, s.DB)
 	if err != nil {
@@ -249,6 +270,8 @@ func (s *SQLiteStore) closeDBs() error {
 		errs = append(errs, s.Readers.Close())
 	}
 	errs = append(errs, s.DB.Close())
+	errs = append(errs, s.gen.close())
+	s.gen = nil
 	return errors.Join(errs...)
 }
 
@@ -281,12 +304,36 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in one write transaction on the writer, committing when it returns nil.
+// inTx runs fn in one write transaction on the writer, committing when it returns
+// nil. Once the transaction has ended, whatever its outcome, it moves the generation
+// every process shares: no copy of a token read before then is used again.
 func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.quietTx(ctx, fn)
+	s.gen.bump()
+	return err
+}
+
+// quietTx is inTx without moving the generation, for the one write nothing kept
+// depends on: a token's last use, recorded at most once a minute anyway.
+func (s *SQLiteStore) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := s.writer(ctx); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	return runTx(ctx, s.DB, nil, fn)
+}
+
+// Changed tells every process serving the database that its tokens changed
+// outside the store (SQL run on the file directly): what they kept is read again.
+func (s *SQLiteStore) Changed() { s.gen.bump() }
+
+// Generation is the counter every process serving the database shares, and whether
+// there is one: none for a one-shot store (one request keeps nothing worth it) or
+// where memory cannot be shared. See service.Generations.
+func (s *SQLiteStore) Generation() (uint64, bool) {
+	if s.oneShot {
+		return 0, false
+	}
+	return s.gen.load()
 }
 
 // Update runs fn in one write transaction on the writer connection. Every write of

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/impactcom/impactctl/server/httpapi"
+	"github.com/impactcom/impactctl/server/store"
+)
+
+// sqliteServer serves the SQLite database at path, as one more process serving it
+// would, keeping what authentication reads for keep (0: the default).
+func sqliteServer(t *testing.T, path string, keep time.Duration, opts store.StoreOptions) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	clock := &testClock{t: testEpoch}
+	st, err := store.OpenStore(ctx, path, "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := withEnv(t, st, testRand(), clock.Now)
+	env.KeepAuth = keep
+	if err := Seed(ctx, st, env, true); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(st, env, httpapi.Options{}))
+	t.Cleanup(func() {
+		srv.Close()
+		st.Close()
+	})
+	creds, err := DemoCredentials(ctx, st, env, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{t: t, url: srv.URL, st: st, clock: clock, creds: creds,
+		client: &http.Client{Transport: testTransport(t)}}
+}
+
+// TestKeptTokensFollowEveryProcess: a server keeps the tokens authentication read
+// (here for an hour, so that only the shared generation can make it read again),
+// and a change made by another process serving the same SQLite file is refused on
+// the very next request all the same: disable, reset, delete, a one-shot command's
+// write, and a process starting after another stopped between commit and telling.
+func TestKeptTokensFollowEveryProcess(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a := sqliteServer(t, path, time.Hour, store.StoreOptions{})
+	b := sqliteServer(t, path, time.Hour, store.StoreOptions{})
+	ro, admin := a.cred("readonly"), b.cred("admin")
+	raw := func(query string, args ...any) {
+		t.Helper()
+		// Behind every server's back: no generation moves.
+		if _, err := a.st.(*store.SQLiteStore).DB.Exec(query, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+	a.get(ro, "/ApiTokens/"+admin.AccountSid).want(t, http.StatusOK)
+	// The copies are in use: a change nobody told the servers about is not seen.
+	raw(`UPDATE tokens SET state = 'DISABLED' WHERE sid = ?`, ro.AccountSid)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+	// A wrong secret is never answered from a copy.
+	a.get(Credential{AccountSid: ro.AccountSid, AuthToken: wrongSecret(ro.AuthToken)}, "/ApiTokens/Current").
+		want(t, http.StatusUnauthorized)
+	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
+
+	// Disabled by the other process: refused by this one at once.
+	b.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Disable", admin, nil).want(t, http.StatusOK)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)
+	b.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Enable", admin, nil).want(t, http.StatusOK)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+
+	// Reset by the other process: the old secret is refused, the new one works.
+	var reset struct{ AuthToken string }
+	b.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Reset", admin, nil).
+		want(t, http.StatusOK).decode(t, &reset)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusUnauthorized)
+	ro.AuthToken = reset.AuthToken
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+
+	// A one-shot store (impactctl --local) that writes tells the servers too.
+	one, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{OneShot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneSrv := httptest.NewServer(httpapi.New(one, withEnv(t, one, nil, nil), httpapi.Options{}))
+	(&testServer{t: t, url: oneSrv.URL, st: one, client: b.client}).
+		req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Disable", admin, nil).want(t, http.StatusOK)
+	oneSrv.Close()
+	one.Close()
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)
+	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
+
+	// A process that starts moves the generation: one that stopped between its
+	// commit and its move leaves nothing stale behind.
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden) // still the disabled copy read above
+	c, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+
+	// Deleted by the other process: refused at once.
+	b.req("DELETE", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid, admin, nil).want(t, http.StatusNoContent)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusUnauthorized)
+}
