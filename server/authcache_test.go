@@ -9,19 +9,16 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/server/httpapi"
+	"github.com/impactcom/impactctl/server/service"
 	"github.com/impactcom/impactctl/server/store"
 )
 
-// sqliteServer serves the SQLite database at path, as one more process serving it
-// would, keeping what authentication reads for keep (0: the default).
-func sqliteServer(t *testing.T, path string, keep time.Duration, opts store.StoreOptions) *testServer {
+// sharedServer serves the database st was opened on, as one more process serving
+// it would, keeping what authentication reads for keep (0: the default).
+func sharedServer(t *testing.T, st service.Store, keep time.Duration) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: testEpoch}
-	st, err := store.OpenStore(ctx, path, "", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	env := withEnv(t, st, testRand(), clock.Now)
 	env.KeepAuth = keep
 	if err := Seed(ctx, st, env, true); err != nil {
@@ -42,19 +39,47 @@ func sqliteServer(t *testing.T, path string, keep time.Duration, opts store.Stor
 
 // TestKeptTokensFollowEveryProcess: a server keeps the tokens authentication read
 // (here for an hour, so that only the shared generation can make it read again),
-// and a change made by another process serving the same SQLite file is refused on
-// the very next request all the same: disable, reset, delete, a one-shot command's
-// write, and a process starting after another stopped between commit and telling.
+// and a change made by another process serving the same database (a replica on
+// PostgreSQL) is refused on the very next request all the same: disable, reset,
+// delete, a one-shot command's write (SQLite), and a process starting after another
+// stopped between commit and telling.
 func TestKeptTokensFollowEveryProcess(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	a := sqliteServer(t, path, time.Hour, store.StoreOptions{})
-	b := sqliteServer(t, path, time.Hour, store.StoreOptions{})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shared.db")
+	open := func(t *testing.T) service.Store {
+		t.Helper()
+		st, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	t.Run("sqlite", func(t *testing.T) { keptTokensFollow(t, open, path) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn, key := testPostgres(t), filepath.Join(dir, "pg.key")
+		keptTokensFollow(t, func(t *testing.T) service.Store {
+			t.Helper()
+			st, err := store.OpenPostgresStore(context.Background(), dsn, key, store.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}, "")
+	})
+}
+
+// keptTokensFollow runs TestKeptTokensFollowEveryProcess on the stores open opens,
+// one database; sqlitePath is the SQLite file, "" on PostgreSQL.
+func keptTokensFollow(t *testing.T, open func(t *testing.T) service.Store, sqlitePath string) {
+	a := sharedServer(t, open(t), time.Hour)
+	b := sharedServer(t, open(t), time.Hour)
 	ro, admin := a.cred("readonly"), b.cred("admin")
 	raw := func(query string, args ...any) {
 		t.Helper()
 		// Behind every server's back: no generation moves.
-		if _, err := a.st.(*store.SQLiteStore).DB.Exec(query, args...); err != nil {
+		db, query := a.db(query)
+		if _, err := db.Exec(query, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,27 +108,31 @@ func TestKeptTokensFollowEveryProcess(t *testing.T) {
 	ro.AuthToken = reset.AuthToken
 	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
 
-	// A one-shot store (impactctl --local) that writes tells the servers too.
-	one, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{OneShot: true})
-	if err != nil {
-		t.Fatal(err)
+	if sqlitePath != "" {
+		// A one-shot store (impactctl --local) that writes tells the servers too.
+		one, err := store.OpenStore(context.Background(), sqlitePath, "", store.StoreOptions{OneShot: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oneSrv := httptest.NewServer(httpapi.New(one, withEnv(t, one, nil, nil), httpapi.Options{}))
+		(&testServer{t: t, url: oneSrv.URL, st: one, client: b.client}).
+			req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Disable", admin, nil).want(t, http.StatusOK)
+		oneSrv.Close()
+		one.Close()
+		a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)
+		raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
 	}
-	oneSrv := httptest.NewServer(httpapi.New(one, withEnv(t, one, nil, nil), httpapi.Options{}))
-	(&testServer{t: t, url: oneSrv.URL, st: one, client: b.client}).
-		req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Disable", admin, nil).want(t, http.StatusOK)
-	oneSrv.Close()
-	one.Close()
-	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)
-	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
 
 	// A process that starts moves the generation: one that stopped between its
 	// commit and its move leaves nothing stale behind.
-	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden) // still the disabled copy read above
-	c, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	open(t).Close()
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
+	raw(`UPDATE tokens SET state = 'DISABLED' WHERE sid = ?`, ro.AccountSid)
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK) // still the copy read above
+	open(t).Close()
+	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)
+	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
+	open(t).Close()
 	a.get(ro, "/ApiTokens/Current").want(t, http.StatusOK)
 
 	// Deleted by the other process: refused at once.

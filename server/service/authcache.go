@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/hmac"
 	"slices"
 	"sync"
@@ -9,14 +10,16 @@ import (
 
 // Generations is what a Store offers when every process serving its database shares
 // a counter that each write transaction moves once it has ended, before its answer
-// is sent (SQLite's generation file). ok is false when there is none.
+// is sent (SQLite's generation file, PostgreSQL's auth_generation sequence). The
+// value read must be no older than the call: it reflects every write answered
+// before. ok is false when there is none, or it could not be read.
 //
 // With it, authentication keeps the tokens it read between requests (authCache):
 // a copy is used only while the counter still holds the value read before the copy
 // was, so a disable, delete, reset or scope change made by any process is seen on
 // the very next request, as without copies.
 type Generations interface {
-	Generation() (n uint64, ok bool)
+	Generation(ctx context.Context) (n uint64, ok bool)
 }
 
 // keepAuth bounds how long a copy is used even while the counter stands still
@@ -69,12 +72,23 @@ func (c *authCache) lookup(gen uint64, now time.Time, sid string, mac []byte, ta
 		return nil, nil, false
 	}
 	if target == "" {
-		return caller.t.clone(), nil, true
+		return caller.copyAt(now), nil, true
 	}
 	if !okTarget || !fresh(tgt) {
 		return nil, nil, false
 	}
-	return caller.t.clone(), tgt.t.clone(), true
+	return caller.copyAt(now), tgt.copyAt(now), true
+}
+
+// copyAt is a copy of the kept token as of now: the store's clock read with it
+// (PostgreSQL's, which decides expiry alike on every replica) moves on by the time
+// since.
+func (e cachedToken) copyAt(now time.Time) *Token {
+	t := e.t.clone()
+	if t != nil && t.StoreNow.Valid {
+		t.StoreNow.V += int64(now.Sub(e.at) / time.Second)
+	}
+	return t
 }
 
 // keep stores copies of caller t and of target's read other, read at generation gen.
@@ -93,8 +107,7 @@ func (c *authCache) keep(gen uint64, at time.Time, t *Token, target string, othe
 	}
 }
 
-// clone is a deep copy of t; nil stays nil. The store's clock is dropped: a copy
-// is used later than it was read.
+// clone is a deep copy of t; nil stays nil.
 func (t *Token) clone() *Token {
 	if t == nil {
 		return nil
@@ -103,7 +116,6 @@ func (t *Token) clone() *Token {
 	c.Emails, c.Scopes = slices.Clone(t.Emails), slices.Clone(t.Scopes)
 	c.SecretEnc, c.SecretMAC, c.PrevMAC = slices.Clone(t.SecretEnc), slices.Clone(t.SecretMAC), slices.Clone(t.PrevMAC)
 	c.OverlapEnc, c.OverlapMAC = slices.Clone(t.OverlapEnc), slices.Clone(t.OverlapMAC)
-	c.StoreNow = Opt[int64]{}
 	return &c
 }
 

@@ -65,7 +65,7 @@ func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, t
 	var kept bool
 	readAt := time.Now()
 	if s.cache != nil {
-		gen, kept = s.gens.Generation()
+		gen, kept = s.gens.Generation(ctx)
 	}
 	var t, other *Token
 	hit := false

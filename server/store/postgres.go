@@ -135,6 +135,9 @@ CREATE INDEX tokens_managers ON tokens (account_id, json_array_length(scopes::js
 		lifecycleColumns("BIGINT", "BYTEA"),
 		lifecycleIndexes,
 		`
+-- Moved (nextval) after every write transaction: replicas keep the tokens they
+-- read only while it stands still.
+CREATE SEQUENCE IF NOT EXISTS auth_generation;
 -- tokens_managers without the SID: entries of equal scope counts are kept in the
 -- order of their rows, so the tokens one bulk call changes share a few pages of the
 -- index instead of one page each.

@@ -35,6 +35,8 @@ type PostgresStore struct {
 	// Uses are written off the request path, so recording one never makes a
 	// request wait on a row lock; this process's reads see them at once.
 	touches *toucher
+	// gens reads the generation every replica shares (see Generation).
+	gens *genReader
 
 	closeOnce sync.Once
 	closeErr  error
@@ -93,7 +95,9 @@ func OpenPostgresStore(ctx context.Context, dsn, keyFile string, opts StoreOptio
 		now = time.Now
 	}
 	s := &PostgresStore{DB: db, key: master, now: now, pages: newPageCache()}
+	s.gens = &genReader{read: s.readGeneration}
 	s.touches = newToucher(s.writeUses)
+	s.Changed()
 	return s, nil
 }
 
@@ -330,7 +334,10 @@ func (s *PostgresStore) UpdateUnlessBusy(ctx context.Context, accountID int64, f
 	return err == nil, err
 }
 
+// update runs fn in one write transaction holding accountID's lock, then moves
+// the generation every replica shares (see Changed), whatever the outcome.
 func (s *PostgresStore) update(ctx context.Context, accountID int64, skipLocked bool, fn func(tx service.Tx) error) error {
+	defer s.Changed()
 	lock := `FOR NO KEY UPDATE`
 	if skipLocked {
 		lock += ` SKIP LOCKED`

@@ -329,7 +329,7 @@ func (s *SQLiteStore) Changed() { s.gen.bump() }
 // Generation is the counter every process serving the database shares, and whether
 // there is one: none for a one-shot store (one request keeps nothing worth it) or
 // where memory cannot be shared. See service.Generations.
-func (s *SQLiteStore) Generation() (uint64, bool) {
+func (s *SQLiteStore) Generation(context.Context) (uint64, bool) {
 	if s.oneShot {
 		return 0, false
 	}
