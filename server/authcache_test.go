@@ -94,6 +94,16 @@ func keptTokensFollow(t *testing.T, open func(t *testing.T) service.Store, sqlit
 		want(t, http.StatusUnauthorized)
 	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, ro.AccountSid)
 
+	// Copies serve reads only: a write reads its caller from the store.
+	aAdmin := a.cred("admin")
+	a.get(aAdmin, "/ApiTokens/Current").want(t, http.StatusOK)
+	raw(`UPDATE tokens SET state = 'DISABLED' WHERE sid = ?`, aAdmin.AccountSid)
+	a.get(aAdmin, "/ApiTokens/Current").want(t, http.StatusOK)
+	a.req("POST", "/Agencies/"+aAdmin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Enable", aAdmin, nil).
+		want(t, http.StatusForbidden)
+	raw(`UPDATE tokens SET state = 'ENABLED' WHERE sid = ?`, aAdmin.AccountSid)
+	open(t).Close()
+
 	// Disabled by the other process: refused by this one at once.
 	b.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/Disable", admin, nil).want(t, http.StatusOK)
 	a.get(ro, "/ApiTokens/Current").want(t, http.StatusForbidden)

@@ -23,9 +23,9 @@ const (
 func (h *handler) authorize(w http.ResponseWriter, r *http.Request, kind rootKind, ep endpoint) (*service.Call, error) {
 	ctx := r.Context()
 	sid, secret, _ := r.BasicAuth()
-	var g service.Grace
+	g := service.Grace{Method: r.Method}
 	if ep.replay {
-		g = service.Grace{Method: r.Method, Path: r.URL.Path, Key: r.Header.Get("Idempotency-Key")}
+		g.Path, g.Key = r.URL.Path, r.Header.Get("Idempotency-Key")
 	}
 	target := ""
 	if ep.readsTarget() {

@@ -130,8 +130,10 @@ type targetRead struct {
 	token *Token // nil: no token has sid
 }
 
-// Grace is what a request must match for a token's previous secret to replay its
-// self-reset: the method, path and Idempotency-Key as stored.
+// Grace is the request as authentication weighs it: its method (a GET may be
+// answered from kept copies), and what it must match for a token's previous secret
+// to replay its self-reset: the method, path and Idempotency-Key as stored (path and
+// key only on the reset endpoints).
 type Grace struct {
 	Method, Path, Key string
 }

@@ -50,9 +50,10 @@ var _ TokenService = (*Rules)(nil)
 // there is none), so an overlap costs nothing a caller could time; an unknown SID
 // spends the same compares. Then expiry (told only after the secret matched, so it
 // tells a guesser nothing). The previous secret of a self-reset authenticates only
-// to replay that reset (replayOnly), matching g. The token and the target are
-// read from the store, or from the copies an earlier request of the same caller,
-// with the same secret, read at the generation still current (see authCache).
+// to replay that reset (replayOnly), matching g. For a GET, the token and the
+// target come from the store, or from the copies an earlier request of the same
+// caller, with the same secret, read at the generation still current (see
+// authCache).
 func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, target string) (AuthResult, error) {
 	if !contract.ValidSID(sid) {
 		sid = "" // no token has it; looked up all the same, at the same cost
@@ -64,7 +65,9 @@ func (s *Rules) Authenticate(ctx context.Context, sid, secret string, g Grace, t
 	var gen uint64
 	var kept bool
 	readAt := time.Now()
-	if s.cache != nil {
+	if s.cache != nil && (g.Method == http.MethodGet || g.Method == http.MethodHead) {
+		// Copies serve reads; a write reads its caller from the store, sparing
+		// PostgreSQL the counter's round trip on a path that moves it anyway.
 		gen, kept = s.gens.Generation(ctx)
 	}
 	var t, other *Token
