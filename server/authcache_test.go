@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,4 +150,105 @@ func keptTokensFollow(t *testing.T, open func(t *testing.T) service.Store, sqlit
 	// Deleted by the other process: refused at once.
 	b.req("DELETE", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid, admin, nil).want(t, http.StatusNoContent)
 	a.get(ro, "/ApiTokens/Current").want(t, http.StatusUnauthorized)
+}
+
+// TestKeptTokensRevokedUnderLoad: while GETs of a token stream into one server
+// (many at once, so that on PostgreSQL they share reads of the counter), another
+// server disables the token; every GET that began after the disable was answered
+// is refused, on both stores, round after round.
+func TestKeptTokensRevokedUnderLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shared.db")
+	t.Run("sqlite", func(t *testing.T) {
+		revokedUnderLoad(t, func(t *testing.T) service.Store {
+			st, err := store.OpenStore(context.Background(), path, "", store.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn, key := testPostgres(t), filepath.Join(dir, "pg.key")
+		revokedUnderLoad(t, func(t *testing.T) service.Store {
+			st, err := store.OpenPostgresStore(context.Background(), dsn, key, store.StoreOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+}
+
+func revokedUnderLoad(t *testing.T, open func(t *testing.T) service.Store) {
+	a := sharedServer(t, open(t), time.Hour)
+	b := sharedServer(t, open(t), time.Hour)
+	ro, admin := a.cred("readonly"), b.cred("admin")
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	get := func() int {
+		req, _ := http.NewRequest("GET", a.url+"/Agencies/"+ro.AccountSid+"/ApiTokens/Current", nil)
+		req.SetBasicAuth(ro.AccountSid, ro.AuthToken)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	state := func(action string) {
+		t.Helper()
+		b.req("POST", "/Agencies/"+admin.AccountSid+"/ApiTokens/"+ro.AccountSid+"/"+action, admin, nil).want(t, http.StatusOK)
+	}
+	for round := range 20 {
+		state("Enable")
+		if got := get(); got != http.StatusOK {
+			t.Fatalf("round %d: enabled token answered %d", round, got)
+		}
+		type answer struct {
+			began  time.Time
+			status int
+		}
+		var mu sync.Mutex
+		var answers []answer
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					began := time.Now()
+					status := get()
+					mu.Lock()
+					answers = append(answers, answer{began, status})
+					mu.Unlock()
+				}
+			})
+		}
+		time.Sleep(5 * time.Millisecond)
+		state("Disable")
+		acked := time.Now()
+		time.Sleep(10 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		after := 0
+		for _, ans := range answers {
+			if ans.began.After(acked) {
+				after++
+				if ans.status != http.StatusForbidden {
+					t.Fatalf("round %d: a GET begun %v after the disable was answered got %d",
+						round, ans.began.Sub(acked), ans.status)
+				}
+			}
+		}
+		if after == 0 {
+			t.Fatalf("round %d: no GET began after the disable", round)
+		}
+	}
 }
