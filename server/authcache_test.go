@@ -234,7 +234,20 @@ func revokedUnderLoad(t *testing.T, open func(t *testing.T) service.Store) {
 		time.Sleep(5 * time.Millisecond)
 		state("Disable")
 		acked := time.Now()
-		time.Sleep(10 * time.Millisecond)
+		// Until 16 GETs have begun since (however slow the machine).
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			mu.Lock()
+			since := 0
+			for _, ans := range answers {
+				if ans.began.After(acked) {
+					since++
+				}
+			}
+			mu.Unlock()
+			if since >= 16 {
+				break
+			}
+		}
 		close(stop)
 		wg.Wait()
 		after := 0
