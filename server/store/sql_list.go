@@ -88,7 +88,7 @@ func (s *SQLiteStore) Touch(sid string, at int64) { s.touches.add(sid, at) }
 
 // writeUses writes a batch of uses through the writer, in one transaction.
 func (s *SQLiteStore) writeUses(batch map[string]int64) error {
-	return s.quietTx(context.Background(), func(tx *sql.Tx) error {
+	return s.inTx(context.Background(), func(tx *sql.Tx) error {
 		st, prev := tx.Stmt(s.ws.touch), tx.Stmt(s.ws.touchPrevious)
 		for key, at := range batch {
 			sid, which := touchTarget(key, st, prev)

@@ -304,18 +304,8 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in one write transaction on the writer, committing when it returns
-// nil. Once the transaction has ended, whatever its outcome, it moves the generation
-// every process shares: no copy of a token read before then is used again.
+// inTx runs fn in one write transaction on the writer, committing when it returns nil.
 func (s *SQLiteStore) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	err := s.quietTx(ctx, fn)
-	s.gen.bump()
-	return err
-}
-
-// quietTx is inTx without moving the generation, for the one write nothing kept
-// depends on: a token's last use, recorded at most once a minute anyway.
-func (s *SQLiteStore) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := s.writer(ctx); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -340,8 +330,14 @@ func (s *SQLiteStore) Generation(context.Context) (uint64, bool) {
 // this process goes through that one connection, so writes are serialised (per
 // account and across them) and queue in Go; ctx ending stops the wait. A change to
 // an account's tokens moves the account's list generation, which tells cached list
-// positions apart from stale ones.
+// positions apart from stale ones. Once the transaction has ended, whatever its
+// outcome, it moves the generation every process shares (see generation): no copy
+// of a token read before then is used again. The store's other writes (a token's
+// last use, the outbox, pruning) change nothing a copy holds, and leave it.
 func (s *SQLiteStore) Update(ctx context.Context, accountID int64, fn func(tx service.Tx) error) error {
+	// s.gen is read when the transaction has ended: a one-shot store opens it
+	// with the writer, inside inTx.
+	defer func() { s.gen.bump() }()
 	return busyAsInFlight(s.inTx(ctx, func(tx *sql.Tx) error {
 		stx := &sqliteTx{s: s, tx: tx}
 		if err := fn(stx); err != nil {
