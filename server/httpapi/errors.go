@@ -49,6 +49,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"Status":"ERROR","Code":"internal","Message":"Internal Server Error","Errors":[]}` + "\n")
 	}
+	writeBody(w, status, body)
+}
+
+// writeBody sends body, JSON already encoded, as it is.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
