@@ -38,7 +38,7 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 			}
 			for _, raw := range items {
 				var v T
-				if err := json.Unmarshal(raw, &v); err != nil {
+				if err := unmarshal(raw, &v); err != nil {
 					yield(zero, fmt.Errorf("reading %s: %w", key, err))
 					return
 				}
@@ -51,6 +51,20 @@ func list[T any](ctx context.Context, c *Client, rel string, q url.Values, key s
 			}
 		}
 	}
+}
+
+// unmarshal decodes one list item, a token by hand when it is plain.
+func unmarshal[T any](raw []byte, v *T) error {
+	switch t := any(v).(type) {
+	case *Token:
+		return unmarshalToken(raw, t)
+	case **Token:
+		if tok := new(Token); decodeToken(raw, tok) {
+			*t = tok
+			return nil
+		}
+	}
+	return json.Unmarshal(raw, v)
 }
 
 // listJSON is list, yielding each item as the compact JSON that encoding

@@ -466,6 +466,11 @@ type BulkResult struct {
 
 // UnmarshalJSON accepts StatusCode as a number or a numeric string.
 func (r *BulkResult) UnmarshalJSON(b []byte) error {
+	var fast BulkResult
+	if decodeBulkResult(b, &fast) {
+		*r = fast
+		return nil
+	}
 	var raw struct {
 		AccountSid, Status, Message string
 		Code                        contract.ErrorCode
