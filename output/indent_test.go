@@ -78,15 +78,19 @@ func TestAddJSONWritesWhatAddWrites(t *testing.T) {
 		{JQ: ".[].Big"}, {Format: "jsonl", JQ: ".Contact.Name"},
 		{Template: "{{range .}}{{.Sid}} {{.Big}};{{end}}"}, {Format: "jsonl", Template: "{{.N}}"},
 	} {
-		var want, got bytes.Buffer
+		var want, got, held bytes.Buffer
 		pw, err := New(&want, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pg, _ := New(&got, o)
-		lw, lg := pw.List(), pg.List()
+		ph, _ := New(&held, o)
+		lw, lg, lh := pw.List(), pg.List(), ph.List()
 		for _, it := range items {
 			if err := lw.Add(it); err != nil {
+				t.Fatal(err)
+			}
+			if err := lh.Hold(it); err != nil {
 				t.Fatal(err)
 			}
 			b, err := marshal(it, "", "")
@@ -103,8 +107,14 @@ func TestAddJSONWritesWhatAddWrites(t *testing.T) {
 		if err := lg.Close(); err != nil {
 			t.Fatal(err)
 		}
+		if err := lh.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if got.String() != want.String() {
 			t.Errorf("%+v:\n got %q\nwant %q", o, got.String(), want.String())
+		}
+		if held.String() != want.String() {
+			t.Errorf("%+v: Hold wrote\n %q\nwant %q", o, held.String(), want.String())
 		}
 		if lg.Len() != 2 {
 			t.Errorf("%+v: Len %d", o, lg.Len())

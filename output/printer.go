@@ -358,6 +358,17 @@ func (l *ListWriter) AddJSON(b []byte) error {
 	return nil
 }
 
+// Hold adds v as AddJSON adds its encoding: held, and written listHold
+// bytes at a time rather than one write an item. Like AddJSON's, a caller
+// that stops on an error calls Flush. The output is Add's, byte for byte.
+func (l *ListWriter) Hold(v any) error {
+	b, err := marshal(v, "", "")
+	if err != nil {
+		return err
+	}
+	return l.AddJSON(b)
+}
+
 // Flush writes the items added as JSON and not yet written.
 func (l *ListWriter) Flush() error {
 	if len(l.buf) == 0 {

@@ -93,9 +93,12 @@ func (r *Run) printResultsTo(w io.Writer, results []Result) error {
 			return err
 		}
 	} else {
+		// Held and written 64 KB at a time: a bulk command of 1,000
+		// made a write for each result.
 		lw := p.List()
 		for _, res := range results {
-			if err := lw.Add(res); err != nil {
+			if err := lw.Hold(res); err != nil {
+				_ = lw.Flush() // the results before it; its error is the one to report
 				return err
 			}
 		}
