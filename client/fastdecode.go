@@ -32,13 +32,13 @@ import (
 // to be discarded.
 func decodeToken(b []byte, t *Token) bool {
 	var seen uint32
-	return plainObject(b, func(name string, v []byte) bool {
-		bit, ok := tokenFields[name]
+	return plainObject(b, func(name []byte, v []byte) bool {
+		bit, ok := tokenFields[string(name)]
 		if !ok || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
-		switch name {
+		switch string(name) {
 		case "AccountSid":
 			return plainString(v, &t.AccountSid)
 		case "Name":
@@ -114,13 +114,13 @@ func unmarshalToken(b []byte, t *Token) error {
 // once.
 func decodeBulkResult(b []byte, r *BulkResult) bool {
 	var seen uint8
-	return plainObject(b, func(name string, v []byte) bool {
-		bit, ok := bulkFields[name]
+	return plainObject(b, func(name []byte, v []byte) bool {
+		bit, ok := bulkFields[string(name)]
 		if !ok || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
-		switch name {
+		switch string(name) {
 		case "AccountSid":
 			return plainString(v, &r.AccountSid)
 		case "Status":
@@ -155,7 +155,7 @@ var bulkFields = map[string]uint8{"AccountSid": 1, "Status": 2, "StatusCode": 4,
 // plainObject calls member for each member of the valid JSON object b, in
 // order, and reports whether b is an object whose names are plain and
 // every member call reported true.
-func plainObject(b []byte, member func(name string, v []byte) bool) bool {
+func plainObject(b []byte, member func(name, v []byte) bool) bool {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -169,11 +169,10 @@ func plainObject(b []byte, member func(name string, v []byte) bool) bool {
 		if end < i+2 {
 			return false
 		}
-		raw := b[i+1 : end-1]
-		if bytes.IndexByte(raw, '\\') >= 0 {
+		name := b[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
 			return false
 		}
-		name := string(raw) // tokenFields' lookup does not keep it
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return false
@@ -268,10 +267,10 @@ func plainUser(v []byte, u **User) bool {
 	}
 	*u = new(User)
 	var seen uint8
-	return plainObject(v, func(name string, v []byte) bool {
+	return plainObject(v, func(name, v []byte) bool {
 		var bit uint8
 		var dst *string
-		switch name {
+		switch string(name) {
 		case "Id":
 			bit, dst = 1, &(*u).Id
 		case "Name":

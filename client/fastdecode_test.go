@@ -162,3 +162,26 @@ func TestUnmarshalListItem(t *testing.T) {
 		t.Fatalf("a string ApiVersion was read: %+v", p)
 	}
 }
+
+// BenchmarkDecodeToken decodes a plain token by hand and with encoding/json:
+//
+//	go test ./client -run '^$' -bench DecodeToken
+func BenchmarkDecodeToken(b *testing.B) {
+	body := []byte(plainTokenJSON)
+	b.Run("by-hand", func(b *testing.B) {
+		for b.Loop() {
+			var t Token
+			if !decodeToken(body, &t) {
+				b.Fatal("left to encoding/json")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var t Token
+			if err := json.Unmarshal(body, &t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
