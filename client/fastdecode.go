@@ -31,13 +31,7 @@ import (
 // json.Unmarshal would, or reports false having decided nothing; t is then
 // to be discarded.
 func decodeToken(b []byte, t *Token) bool {
-	var seen uint32
-	return plainObject(b, func(name []byte, v []byte) bool {
-		bit, ok := tokenFields[string(name)]
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return plainObject(b, tokenFields, func(name, v []byte) bool {
 		switch string(name) {
 		case "AccountSid":
 			return plainString(v, &t.AccountSid)
@@ -85,18 +79,25 @@ func decodeToken(b []byte, t *Token) bool {
 	})
 }
 
-// tokenFields are the member names decodeToken reads, each with its bit.
-var tokenFields = func() map[string]uint32 {
-	names := []string{"AccountSid", "Name", "Description", "State", "ApiVersion", "LatestApiVersion",
+// The member names each decoder reads.
+var (
+	tokenFields = names("AccountSid", "Name", "Description", "State", "ApiVersion", "LatestApiVersion",
 		"AuthTokenHint", "PrimaryContact", "DeveloperEmails", "Scopes", "DateCreated", "DateUpdated",
 		"DateLastUsed", "DateAuthTokenReset", "ExpiresAt", "PreviousAuthTokenExpiresAt",
-		"PreviousAuthTokenLastUsed", "Uri", "AuthToken"}
-	m := make(map[string]uint32, len(names))
-	for i, n := range names {
-		m[n] = 1 << i
+		"PreviousAuthTokenLastUsed", "Uri", "AuthToken")
+	bulkFields = names("AccountSid", "Status", "StatusCode", "Code", "Scope", "Message", "Errors", "ApiToken")
+	userFields = names("Id", "Name", "Email")
+)
+
+// names numbers member names, at most 64, for plainObject to tell each one
+// seen.
+func names(list ...string) map[string]uint {
+	m := make(map[string]uint, len(list))
+	for i, n := range list {
+		m[n] = uint(i)
 	}
 	return m
-}()
+}
 
 // unmarshalToken decodes one token, by hand when it is plain.
 func unmarshalToken(b []byte, t *Token) error {
@@ -113,13 +114,7 @@ func unmarshalToken(b []byte, t *Token) error {
 // Message, Errors (null) and ApiToken (null or a plain token), each at most
 // once.
 func decodeBulkResult(b []byte, r *BulkResult) bool {
-	var seen uint8
-	return plainObject(b, func(name []byte, v []byte) bool {
-		bit, ok := bulkFields[string(name)]
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
+	return plainObject(b, bulkFields, func(name, v []byte) bool {
 		switch string(name) {
 		case "AccountSid":
 			return plainString(v, &r.AccountSid)
@@ -149,13 +144,12 @@ func decodeBulkResult(b []byte, r *BulkResult) bool {
 	})
 }
 
-var bulkFields = map[string]uint8{"AccountSid": 1, "Status": 2, "StatusCode": 4, "Code": 8,
-	"Scope": 16, "Message": 32, "Errors": 64, "ApiToken": 128}
-
 // plainObject calls member for each member of the valid JSON object b, in
-// order, and reports whether b is an object whose names are plain and
-// every member call reported true.
-func plainObject(b []byte, member func(name, v []byte) bool) bool {
+// order, and reports whether b is an object whose names are all among
+// known, each written plainly (no escapes) and at most once, and every
+// member call reported true.
+func plainObject(b []byte, known map[string]uint, member func(name, v []byte) bool) bool {
+	var seen uint64
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -170,9 +164,11 @@ func plainObject(b []byte, member func(name, v []byte) bool) bool {
 			return false
 		}
 		name := b[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			return false
+		n, ok := known[string(name)]
+		if !ok || seen&(1<<n) != 0 {
+			return false // unknown (an escape too), or a duplicate
 		}
+		seen |= 1 << n
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return false
@@ -266,24 +262,15 @@ func plainUser(v []byte, u **User) bool {
 		return true
 	}
 	*u = new(User)
-	var seen uint8
-	return plainObject(v, func(name, v []byte) bool {
-		var bit uint8
-		var dst *string
+	return plainObject(v, userFields, func(name, v []byte) bool {
 		switch string(name) {
 		case "Id":
-			bit, dst = 1, &(*u).Id
+			return plainString(v, &(*u).Id)
 		case "Name":
-			bit, dst = 2, &(*u).Name
+			return plainString(v, &(*u).Name)
 		case "Email":
-			bit, dst = 4, &(*u).Email
-		default:
-			return false
+			return plainString(v, &(*u).Email)
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return plainString(v, dst)
+		return false
 	})
 }
