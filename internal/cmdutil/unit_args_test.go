@@ -1,9 +1,12 @@
-package cmdutil
+package cmdutil_test
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impactcom/impactctl/internal/cmdutil"
+	"github.com/impactcom/impactctl/internal/cmdutil/cmdutiltest"
 )
 
 func TestParseAge(t *testing.T) {
@@ -34,9 +37,9 @@ func TestParseAge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseAge("--unused-for", tt.in)
+			got, err := cmdutil.ParseAge("--unused-for", tt.in)
 			if tt.want == 0 {
-				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--unused-for") {
+				if cmdutiltest.CheckExit(t, err, cmdutil.ExitUsage) && !strings.Contains(err.Error(), "--unused-for") {
 					t.Errorf("error %q does not name the flag", err)
 				}
 				return
@@ -68,9 +71,9 @@ func TestParseTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseTime("--since", tt.in)
+			got, err := cmdutil.ParseTime("--since", tt.in)
 			if tt.want.IsZero() {
-				if checkExit(t, err, ExitUsage) && !strings.Contains(err.Error(), "--since") {
+				if cmdutiltest.CheckExit(t, err, cmdutil.ExitUsage) && !strings.Contains(err.Error(), "--since") {
 					t.Errorf("error %q does not name the flag", err)
 				}
 				return
@@ -98,7 +101,7 @@ func TestFormatShortDate(t *testing.T) {
 		{"2026-01-31", "2026-01-31"},
 	}
 	for _, tt := range tests {
-		if got := ShortDate(tt.in); got != tt.want {
+		if got := cmdutil.ShortDate(tt.in); got != tt.want {
 			t.Errorf("shortDate(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -117,7 +120,7 @@ func TestPlural(t *testing.T) {
 		{1, "developer e-mail", "1 developer e-mail"},
 	}
 	for _, tt := range tests {
-		if got := Plural(tt.n, tt.noun); got != tt.want {
+		if got := cmdutil.Plural(tt.n, tt.noun); got != tt.want {
 			t.Errorf("plural(%d, %q) = %q, want %q", tt.n, tt.noun, got, tt.want)
 		}
 	}

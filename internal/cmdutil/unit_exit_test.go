@@ -1,4 +1,4 @@
-package cmdutil
+package cmdutil_test
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/impactcom/impactctl/client"
+	"github.com/impactcom/impactctl/internal/cmdutil"
 )
 
 func TestExitErrorUnwraps(t *testing.T) {
 	inner := errors.New("inner")
-	err := &ExitError{Code: ExitUsage, Err: inner}
+	err := &cmdutil.ExitError{Code: cmdutil.ExitUsage, Err: inner}
 	if !errors.Is(err, inner) {
 		t.Error("errors.Is does not reach the wrapped error")
 	}
@@ -28,46 +29,20 @@ func TestCLICode(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"usage", UsageErrorf("bad"), "usage"},
-		{"confirmation", &ExitError{Code: ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
+		{"usage", cmdutil.UsageErrorf("bad"), "usage"},
+		{"confirmation", &cmdutil.ExitError{Code: cmdutil.ExitConfirm, Err: errors.New("pass --yes")}, "confirmation_required"},
 		{"network", &client.NetworkError{Method: "GET", Err: errors.New("connection refused")}, "network"},
 		{"stalled body", stalled, "timeout"},
 		{"deadline", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), "timeout"},
 		{"page chain", &client.PageChainError{Loops: true}, "invalid_answer"},
-		{"budget refused", &ExitError{Code: ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
-		{"explicit kind", &ExitError{Code: ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
+		{"budget refused", &cmdutil.ExitError{Code: cmdutil.ExitRateLimited, Err: errors.New("refills at")}, "rate_limited"},
+		{"explicit kind", &cmdutil.ExitError{Code: cmdutil.ExitUnexpected, Err: errors.New("x"), Kind: "secret_delivery"}, "secret_delivery"},
 		{"interrupted", context.Canceled, "interrupted"},
 		{"plain", errors.New("boom"), "unexpected"},
 	}
 	for _, tt := range tests {
-		if got := CLICode(tt.err, ExitCode(tt.err)); got != tt.want {
+		if got := cmdutil.CLICode(tt.err, cmdutil.ExitCode(tt.err)); got != tt.want {
 			t.Errorf("%s: cliCode = %q, want %q", tt.name, got, tt.want)
 		}
 	}
-}
-
-// be nil. It reports whether err had the wanted code.
-func checkExit(t *testing.T, err error, want int) bool {
-	t.Helper()
-	if want == ExitOK {
-		if err != nil {
-			t.Errorf("err = %v, want none", err)
-			return false
-		}
-		return true
-	}
-	if err == nil {
-		t.Errorf("err = nil, want exit code %d", want)
-		return false
-	}
-	var ee *ExitError
-	if !errors.As(err, &ee) {
-		t.Errorf("err = %v (%T), want an *ExitError with code %d", err, err, want)
-		return false
-	}
-	if ee.Code != want {
-		t.Errorf("exit code %d, want %d (err: %v)", ee.Code, want, err)
-		return false
-	}
-	return true
 }
